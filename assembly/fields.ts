@@ -1,0 +1,33 @@
+// Divergence and curl of vector fields, from a batch of Jacobians.
+//
+//   J: count × n × n f64, row-major: J[(p·n + i)·n + j] = ∂f_i/∂x_j at point p
+
+/** out[p] = Σ_i ∂f_i/∂x_i: the trace of each Jacobian. */
+export function divergenceFromJacobians(J: usize, count: i32, n: i32, out: usize): void {
+  const nn = <usize>(n * n) << 3, diag = <usize>(n + 1) << 3;
+  for (let p = 0; p < count; p++) {
+    const Jp = J + <usize>p * nn;
+    let s: f64 = 0;
+    for (let i = 0; i < n; i++) s += load<f64>(Jp + <usize>i * diag);
+    store<f64>(out + (<usize>p << 3), s);
+  }
+}
+
+/**
+ * The curl of each Jacobian. n = 2: out[p] = ∂f1/∂x0 − ∂f0/∂x1 (a scalar per point);
+ * n = 3: out[3p..3p+2] = (∂f2/∂x1 − ∂f1/∂x2, ∂f0/∂x2 − ∂f2/∂x0, ∂f1/∂x0 − ∂f0/∂x1).
+ */
+export function curlFromJacobians(J: usize, count: i32, n: i32, out: usize): void {
+  for (let p = 0; p < count; p++) {
+    const Jp = J + (<usize>(p * n * n) << 3);
+    if (n == 2) {
+      store<f64>(out + (<usize>p << 3), load<f64>(Jp, 16) - load<f64>(Jp, 8));
+    } else {
+      const o = out + (<usize>(p * 3) << 3);
+      // J[i][j] at byte (3i + j)·8
+      store<f64>(o, load<f64>(Jp, 56) - load<f64>(Jp, 40));      // ∂f2/∂x1 − ∂f1/∂x2
+      store<f64>(o, load<f64>(Jp, 16) - load<f64>(Jp, 48), 8);   // ∂f0/∂x2 − ∂f2/∂x0
+      store<f64>(o, load<f64>(Jp, 24) - load<f64>(Jp, 8), 16);   // ∂f1/∂x0 − ∂f0/∂x1
+    }
+  }
+}

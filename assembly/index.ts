@@ -1,0 +1,8 @@
+// The module's exports: the only list of what TypeScript may call.
+// Hot entry points take a single descriptor address (see `Sweep` in tape.ts).
+
+export { alloc, free } from "./memory";
+export { opArity, OP_COUNT } from "./tape";
+export { foldConstant } from "./rules";
+export { workSize, valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
+export { divergenceFromJacobians, curlFromJacobians } from "./fields";

@@ -1,0 +1,225 @@
+// The op table: for every op, its value rule and its local partial derivatives,
+// side by side. Forward mode combines the partials with operand tangents
+// (ṫ = ∂a·ȧ + ∂b·ḃ) and reverse mode will combine them with adjoints
+// (ā += ∂a·w̄, b̄ += ∂b·w̄), so the two cannot disagree.
+//
+// `applyRule` works on one block of points at a time, structure-of-arrays:
+//
+//   a, b  operand rows   (n f64 each)      v   result row
+//   da, db partial rows  (n f64 each; da == 0 means "values only")
+//
+// n is even (blocks are padded), rows are 16-byte aligned, so the arithmetic ops
+// run as f64x2 SIMD. `v` never aliases `a` or `b` (the compiler guarantees it).
+
+import { Op } from "./tape";
+
+// @ts-ignore: decorator
+@inline const LN2: f64 = 0.6931471805599453;
+// @ts-ignore: decorator
+@inline const LN10: f64 = 2.302585092994046;
+
+// @ts-ignore: decorator
+@inline function ld(row: usize, p: i32): f64 { return load<f64>(row + (<usize>p << 3)); }
+// @ts-ignore: decorator
+@inline function st(row: usize, p: i32, x: f64): void { store<f64>(row + (<usize>p << 3), x); }
+// @ts-ignore: decorator
+@inline function ldv(row: usize, p: i32): v128 { return v128.load(row + (<usize>p << 3)); }
+// @ts-ignore: decorator
+@inline function stv(row: usize, p: i32, x: v128): void { v128.store(row + (<usize>p << 3), x); }
+// @ts-ignore: decorator
+@inline function fill(row: usize, n: i32, x: f64): void {
+  const s = f64x2.splat(x);
+  for (let p = 0; p < n; p += 2) stv(row, p, s);
+}
+// @ts-ignore: decorator
+@inline function copy(dst: usize, src: usize, n: i32): void {
+  memory.copy(dst, src, <usize>n << 3);
+}
+
+/** Applies `op` to a block: v = op(a, b); if da != 0, also the partials ∂v/∂a, ∂v/∂b. */
+export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: usize, n: i32): void {
+  const d = da != 0;
+  switch (op) {
+    case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
+      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.add(ldv(a, p), ldv(b, p)));
+      if (d) { fill(da, n, 1); fill(db, n, 1); }
+      break;
+    }
+    case Op.Sub: { // v = a − b;  ∂a = 1, ∂b = −1
+      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.sub(ldv(a, p), ldv(b, p)));
+      if (d) { fill(da, n, 1); fill(db, n, -1); }
+      break;
+    }
+    case Op.Mul: { // v = a·b;  ∂a = b, ∂b = a
+      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.mul(ldv(a, p), ldv(b, p)));
+      if (d) { copy(da, b, n); copy(db, a, n); }
+      break;
+    }
+    case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b
+      const one = f64x2.splat(1);
+      for (let p = 0; p < n; p += 2) {
+        const bv = ldv(b, p), q = f64x2.div(ldv(a, p), bv);
+        stv(v, p, q);
+        if (d) { stv(da, p, f64x2.div(one, bv)); stv(db, p, f64x2.neg(f64x2.div(q, bv))); }
+      }
+      break;
+    }
+    case Op.Neg: { // v = −a;  ∂a = −1
+      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.neg(ldv(a, p)));
+      if (d) fill(da, n, -1);
+      break;
+    }
+    case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1), ∂b = v·ln a (0 where a = 0 < b)
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p), r = Math.pow(x, y);
+        st(v, p, r);
+        if (d) {
+          st(da, p, y == 0 ? 0 : y * Math.pow(x, y - 1));
+          st(db, p, x == 0 && y > 0 ? 0 : r * Math.log(x));
+        }
+      }
+      break;
+    }
+    case Op.Sin: { // ∂ sin a = cos a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sin(x)); if (d) st(da, p, Math.cos(x)); }
+      break;
+    }
+    case Op.Cos: { // ∂ cos a = −sin a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cos(x)); if (d) st(da, p, -Math.sin(x)); }
+      break;
+    }
+    case Op.Tan: { // ∂ tan a = 1 + tan² a
+      for (let p = 0; p < n; p++) { const t = Math.tan(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 + t * t); }
+      break;
+    }
+    case Op.Asin: { // ∂ asin a = 1/√(1 − a²)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asin(x)); if (d) st(da, p, 1 / Math.sqrt(1 - x * x)); }
+      break;
+    }
+    case Op.Acos: { // ∂ acos a = −1/√(1 − a²)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.acos(x)); if (d) st(da, p, -1 / Math.sqrt(1 - x * x)); }
+      break;
+    }
+    case Op.Atan: { // ∂ atan a = 1/(1 + a²)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atan(x)); if (d) st(da, p, 1 / (1 + x * x)); }
+      break;
+    }
+    case Op.Sinh: { // ∂ sinh a = cosh a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sinh(x)); if (d) st(da, p, Math.cosh(x)); }
+      break;
+    }
+    case Op.Cosh: { // ∂ cosh a = sinh a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cosh(x)); if (d) st(da, p, Math.sinh(x)); }
+      break;
+    }
+    case Op.Tanh: { // ∂ tanh a = 1 − tanh² a
+      for (let p = 0; p < n; p++) { const t = Math.tanh(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 - t * t); }
+      break;
+    }
+    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asinh(x)); if (d) st(da, p, 1 / Math.sqrt(x * x + 1)); }
+      break;
+    }
+    case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))  (factored: no cancellation near 1)
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.acosh(x));
+        if (d) st(da, p, 1 / (Math.sqrt(x - 1) * Math.sqrt(x + 1)));
+      }
+      break;
+    }
+    case Op.Atanh: { // ∂ atanh a = 1/(1 − a²)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / (1 - x * x)); }
+      break;
+    }
+    case Op.Exp: { // ∂ exp a = exp a
+      for (let p = 0; p < n; p++) { const r = Math.exp(ld(a, p)); st(v, p, r); if (d) st(da, p, r); }
+      break;
+    }
+    case Op.Expm1: { // ∂ expm1 a = exp a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.expm1(x)); if (d) st(da, p, Math.exp(x)); }
+      break;
+    }
+    case Op.Log: { // ∂ ln a = 1/a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log(x)); if (d) st(da, p, 1 / x); }
+      break;
+    }
+    case Op.Log1p: { // ∂ ln(1 + a) = 1/(1 + a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log1p(x)); if (d) st(da, p, 1 / (1 + x)); }
+      break;
+    }
+    case Op.Log2: { // ∂ log2 a = 1/(a·ln 2)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log2(x)); if (d) st(da, p, 1 / (x * LN2)); }
+      break;
+    }
+    case Op.Log10: { // ∂ log10 a = 1/(a·ln 10)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log10(x)); if (d) st(da, p, 1 / (x * LN10)); }
+      break;
+    }
+    case Op.Sqrt: { // ∂ √a = 1/(2√a)
+      const half = f64x2.splat(0.5);
+      for (let p = 0; p < n; p += 2) {
+        const r = f64x2.sqrt(ldv(a, p));
+        stv(v, p, r);
+        if (d) stv(da, p, f64x2.div(half, r));
+      }
+      break;
+    }
+    case Op.Cbrt: { // ∂ ∛a = 1/(3·∛a²)
+      for (let p = 0; p < n; p++) { const r = Math.cbrt(ld(a, p)); st(v, p, r); if (d) st(da, p, 1 / (3 * r * r)); }
+      break;
+    }
+    case Op.Abs: { // ∂ |a| = sign a (0 at a = 0)
+      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.abs(ldv(a, p)));
+      if (d) for (let p = 0; p < n; p++) { const x = ld(a, p); st(da, p, x > 0 ? 1 : x < 0 ? -1 : x); }
+      break;
+    }
+    case Op.Sign: { // ∂ sign a = 0 (NaN stays NaN)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sign(x)); if (d) st(da, p, x * 0); }
+      break;
+    }
+    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/(a² + b²), ∂b = −a/(a² + b²)
+      for (let p = 0; p < n; p++) {
+        const y = ld(a, p), x = ld(b, p);
+        st(v, p, Math.atan2(y, x));
+        if (d) { const r2 = x * x + y * y; st(da, p, x / r2); st(db, p, -y / r2); }
+      }
+      break;
+    }
+    case Op.Hypot: { // v = √(a² + b²);  ∂a = a/v, ∂b = b/v
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p), r = Math.hypot(x, y);
+        st(v, p, r);
+        if (d) { st(da, p, x / r); st(db, p, y / r); }
+      }
+      break;
+    }
+    case Op.Min: // ∂ min(a, b): 1 for the smaller operand, ½ each on a tie (as JAX)
+    case Op.Max: { // ∂ max(a, b): 1 for the larger operand, ½ each on a tie
+      const isMin = op == Op.Min;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p);
+        st(v, p, isMin ? Math.min(x, y) : Math.max(x, y));
+        if (d) {
+          const first: f64 = x == y ? 0.5 : (x < y) == isMin ? 1 : 0;
+          const nan = x != x || y != y;
+          st(da, p, nan ? NaN : first);
+          st(db, p, nan ? NaN : x == y ? 0.5 : 1 - first);
+        }
+      }
+      break;
+    }
+    default: unreachable();
+  }
+}
+
+/** The value of `op` at one pair of numbers: the compiler folds constants with it. */
+export function foldConstant(op: i32, a: f64, b: f64): f64 {
+  // Three rows of two points; only the first point is meaningful.
+  store<f64>(FOLD_ROWS, a); store<f64>(FOLD_ROWS, 0, 8);
+  store<f64>(FOLD_ROWS + 16, b); store<f64>(FOLD_ROWS + 16, 0, 8);
+  applyRule(op, FOLD_ROWS, FOLD_ROWS + 16, FOLD_ROWS + 32, 0, 0, 2);
+  return load<f64>(FOLD_ROWS + 32);
+}
+
+const FOLD_ROWS = memory.data(48, 16);

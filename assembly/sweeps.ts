@@ -1,0 +1,228 @@
+// The sweeps: value, forward (K tangent lanes) and central finite differences,
+// each over blocks of B points laid out structure-of-arrays.
+//
+//   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
+//   ┌──────────────┬───────────────────┬────┬────┬───────────┬────────────────────────────┐
+//   │ vals[nSlots] │ tans[nSlots × K]  │ da │ db │ in[nIn]   │ fd only: pert[nIn] fPlus    │
+//   │              │ (forward only)    │    │    │           │ [nOut] diff[nOut × K] step  │
+//   └──────────────┴───────────────────┴────┴────┴───────────┴────────────────────────────┘
+//   value of slot s at point p:         vals + (s·B + p)·8
+//   tangent lane l of slot s at p:      tans + ((s·K + l)·B + p)·8
+//
+// A block of cnt points is padded to an even count so the SIMD loops need no
+// tail; padded points hold zeros and their results are never written out.
+
+import { Op, Sweep, Tape, opArity } from "./tape";
+import { applyRule } from "./rules";
+
+/** Sweep kinds, for `workSize`. */
+export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2 }
+
+// ∛ε: the central-difference step for a variable of unit scale.
+// @ts-ignore: decorator
+@inline const CBRT_EPS: f64 = 6.055454452393343e-6;
+
+// @ts-ignore: decorator
+@inline function row(base: usize, index: i32, B: i32): usize {
+  return base + ((<usize>index * <usize>B) << 3);
+}
+
+/** Bytes of workspace a sweep of `kind` needs for blocks of B points and K lanes. */
+export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
+  let rows = tape.nSlots + 2 + tape.nIn;
+  if (kind == Kind.Forward) rows += tape.nSlots * K;
+  if (kind == Kind.FiniteDiff) rows += tape.nIn + tape.nOut + tape.nOut * K + 1;
+  return rows * B * 8;
+}
+
+/** Evaluates the outputs at every point: values[p*nOut + o]. */
+export function valueSweep(sw: Sweep): void {
+  const tape = changetype<Tape>(sw.tape);
+  const B = sw.block, vals = sw.work;
+  const inRows = row(vals, tape.nSlots + 2, B);
+  fillConstants(tape, vals, B);
+  for (let start = 0; start < sw.count; start += B) {
+    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    gather(tape, sw.points, start, cnt, n, inRows, B);
+    valueBlock(tape, vals, inRows, B, n);
+    scatterValues(tape, sw, vals, start, cnt);
+  }
+}
+
+/** Evaluates values (if `sw.values`) and K tangent lanes seeded by `sw.seeds`. */
+export function forwardSweep(sw: Sweep): void {
+  const tape = changetype<Tape>(sw.tape);
+  const B = sw.block, K = sw.lanes, nConst = tape.nConst;
+  const vals = sw.work, tans = row(vals, tape.nSlots, B);
+  const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), inRows = row(db, 1, B);
+  fillConstants(tape, vals, B);
+  for (let start = 0; start < sw.count; start += B) {
+    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    gather(tape, sw.points, start, cnt, n, inRows, B);
+    for (let k = 0; k < tape.nInstr; k++) {
+      const ins = tape.instr + (<usize>k << 4);
+      const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+      if (op == Op.Input) {
+        memory.copy(row(vals, dst, B), row(inRows, a, B), <usize>n << 3);
+        seedInput(sw, tape.nIn, a, start, cnt, n, row(tans, dst * K, B), B);
+        continue;
+      }
+      applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, n);
+      const aVar = a >= nConst, bVar = opArity(op) == 2 && b >= nConst;
+      for (let l = 0; l < K; l++) {
+        combineLane(row(tans, dst * K + l, B),
+          aVar ? row(tans, a * K + l, B) : 0, da,
+          bVar ? row(tans, b * K + l, B) : 0, db, n);
+      }
+    }
+    if (sw.values) scatterValues(tape, sw, vals, start, cnt);
+    if (sw.tangents) {
+      for (let o = 0; o < tape.nOut; o++) {
+        const s = load<i32>(tape.outSlots + (<usize>o << 2));
+        for (let l = 0; l < K; l++) {
+          scatterTangent(sw, o, l, start, cnt, s < nConst ? 0 : row(tans, s * K + l, B));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Central differences along the K seed directions d: (f(x + h·d) − f(x − h·d)) / 2h,
+ * with h = ∛ε·max(1, max |x_i| over the i that d moves) / max |d_i|, written where
+ * forward mode would write its tangents.
+ */
+export function finiteDiffSweep(sw: Sweep): void {
+  const tape = changetype<Tape>(sw.tape);
+  const B = sw.block, K = sw.lanes, nIn = tape.nIn, nOut = tape.nOut;
+  const vals = sw.work, inRows = row(vals, tape.nSlots + 2, B);
+  const pert = row(inRows, nIn, B), fPlus = row(pert, nIn, B);
+  const diff = row(fPlus, nOut, B), step = row(diff, nOut * K, B);
+  fillConstants(tape, vals, B);
+  for (let start = 0; start < sw.count; start += B) {
+    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    gather(tape, sw.points, start, cnt, n, inRows, B);
+    for (let l = 0; l < K; l++) {
+      for (let sign = 1; sign >= -1; sign -= 2) {
+        perturb(sw, nIn, l, start, cnt, n, inRows, pert, step, <f64>sign, B);
+        valueBlock(tape, vals, pert, B, n);
+        for (let o = 0; o < nOut; o++) {
+          const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), B);
+          const plus = row(fPlus, o, B), out = row(diff, o * K + l, B);
+          if (sign > 0) memory.copy(plus, src, <usize>n << 3);
+          else for (let p = 0; p < n; p++) {
+            store<f64>(out + (<usize>p << 3),
+              (load<f64>(plus + (<usize>p << 3)) - load<f64>(src + (<usize>p << 3))) /
+              (2 * load<f64>(step + (<usize>p << 3))));
+          }
+        }
+      }
+    }
+    for (let o = 0; o < nOut; o++) {
+      for (let l = 0; l < K; l++) scatterTangent(sw, o, l, start, cnt, row(diff, o * K + l, B));
+    }
+  }
+}
+
+/** Runs the tape for values only, inputs taken from the rows at `inRows`. */
+function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32): void {
+  for (let k = 0; k < tape.nInstr; k++) {
+    const ins = tape.instr + (<usize>k << 4);
+    const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+    if (op == Op.Input) memory.copy(row(vals, dst, B), row(inRows, a, B), <usize>n << 3);
+    else applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), 0, 0, n);
+  }
+}
+
+/** Broadcasts constant i into every point of slot row i (those rows are never overwritten). */
+function fillConstants(tape: Tape, vals: usize, B: i32): void {
+  for (let c = 0; c < tape.nConst; c++) {
+    const s = f64x2.splat(load<f64>(tape.consts + (<usize>c << 3))), r = row(vals, c, B);
+    for (let p = 0; p < B; p += 2) v128.store(r + (<usize>p << 3), s);
+  }
+}
+
+/** Points [start, start+cnt) from row-major `points` into input rows; padding gets zeros. */
+function gather(tape: Tape, points: usize, start: i32, cnt: i32, n: i32, inRows: usize, B: i32): void {
+  const nIn = tape.nIn;
+  for (let i = 0; i < nIn; i++) {
+    const r = row(inRows, i, B);
+    let src = points + ((<usize>start * nIn + i) << 3);
+    for (let p = 0; p < cnt; p++, src += <usize>nIn << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
+    if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
+  }
+}
+
+/** Tangent row of input `i` in one lane: the seed entries for the block's points. */
+function seedInput(sw: Sweep, nIn: i32, i: i32, start: i32, cnt: i32, n: i32, tanRow: usize, B: i32): void {
+  for (let l = 0; l < sw.lanes; l++) {
+    const r = tanRow + ((<usize>l * B) << 3);
+    let src = sw.seeds + ((<usize>start * sw.seedStride + l * nIn + i) << 3);
+    const stride = <usize>sw.seedStride << 3;
+    for (let p = 0; p < cnt; p++, src += stride) store<f64>(r + (<usize>p << 3), load<f64>(src));
+    if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
+  }
+}
+
+/** One tangent lane of an instruction: t = da·ta + db·tb (an absent term is a constant operand). */
+// @ts-ignore: decorator
+@inline function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
+  if (ta && tb) {
+    for (let p = 0; p < n; p += 2) {
+      const o = <usize>p << 3;
+      v128.store(t + o, f64x2.add(
+        f64x2.mul(v128.load(da + o), v128.load(ta + o)),
+        f64x2.mul(v128.load(db + o), v128.load(tb + o))));
+    }
+  } else if (ta || tb) {
+    const d = ta ? da : db, s = ta ? ta : tb;
+    for (let p = 0; p < n; p += 2) {
+      const o = <usize>p << 3;
+      v128.store(t + o, f64x2.mul(v128.load(d + o), v128.load(s + o)));
+    }
+  } else {
+    memory.fill(t, 0, <usize>n << 3);
+  }
+}
+
+/** Input rows moved by sign·h along seed lane l; step[p] receives the effective h. */
+function perturb(sw: Sweep, nIn: i32, l: i32, start: i32, cnt: i32, n: i32,
+                 inRows: usize, pert: usize, step: usize, sign: f64, B: i32): void {
+  for (let p = 0; p < n; p++) {
+    const dir = sw.seeds + ((<usize>(start + min(p, cnt - 1)) * sw.seedStride + l * nIn) << 3);
+    let scale: f64 = 1, dmax: f64 = 0, kmax = 0;
+    for (let i = 0; i < nIn; i++) {
+      const d = Math.abs(load<f64>(dir + (<usize>i << 3)));
+      if (d != 0) scale = Math.max(scale, Math.abs(load<f64>(row(inRows, i, B) + (<usize>p << 3))));
+      if (d > dmax) { dmax = d; kmax = i; }
+    }
+    const h = dmax > 0 ? CBRT_EPS * scale / dmax : 0;
+    for (let i = 0; i < nIn; i++) {
+      const x = load<f64>(row(inRows, i, B) + (<usize>p << 3));
+      store<f64>(row(pert, i, B) + (<usize>p << 3), x + sign * h * load<f64>(dir + (<usize>i << 3)));
+    }
+    // The step actually taken (x + h·d − x rounds): exact differences need it.
+    if (sign > 0 && dmax > 0) {
+      const x = load<f64>(row(inRows, kmax, B) + (<usize>p << 3)), d = load<f64>(dir + (<usize>kmax << 3));
+      store<f64>(step + (<usize>p << 3), ((x + h * d) - (x - h * d)) / (2 * d));
+    } else if (sign > 0) {
+      store<f64>(step + (<usize>p << 3), Infinity); // no direction: the difference is 0
+    }
+  }
+}
+
+function scatterValues(tape: Tape, sw: Sweep, vals: usize, start: i32, cnt: i32): void {
+  const nOut = tape.nOut;
+  for (let o = 0; o < nOut; o++) {
+    const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), sw.block);
+    let dst = sw.values + ((<usize>start * nOut + o) << 3);
+    for (let p = 0; p < cnt; p++, dst += <usize>nOut << 3) store<f64>(dst, load<f64>(src + (<usize>p << 3)));
+  }
+}
+
+/** Lane l of output o for the block's points into `sw.tangents`; src 0 writes zeros. */
+function scatterTangent(sw: Sweep, o: i32, l: i32, start: i32, cnt: i32, src: usize): void {
+  let dst = sw.tangents + ((<usize>start * sw.tPoint + o * sw.tOut + l * sw.tLane + sw.tOffset) << 3);
+  const stride = <usize>sw.tPoint << 3;
+  for (let p = 0; p < cnt; p++, dst += stride) store<f64>(dst, src ? load<f64>(src + (<usize>p << 3)) : 0);
+}

@@ -1,0 +1,81 @@
+// The tape: the contract between the TypeScript compiler and the WASM sweeps.
+//
+// A compiled function is a flat instruction stream plus a constant pool, written
+// into linear memory by TypeScript (bindings/tape.ts mirrors the layout below):
+//
+//   Tape header (8 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┘
+//   instr:    nInstr × (op, dst, a, b) as i32        — topological order
+//   const:    nConst × f64                            — constant i lives in slot i
+//   outSlots: nOut × i32                              — slot holding output o
+//
+// Slots [0, nConst) hold constants and are never written by an instruction;
+// an operand with a slot index below nConst is therefore known to have a zero
+// tangent, and the sweeps skip its lanes. `Op.Input` loads input `a` into `dst`.
+
+/** Op codes. Keep in step with bindings/ops.ts (a test checks the arity of each). */
+export const enum Op {
+  Input = 0,
+  // arithmetic
+  Add = 1, Sub = 2, Mul = 3, Div = 4, Neg = 5, Pow = 6,
+  // unary functions
+  Sin = 7, Cos = 8, Tan = 9, Asin = 10, Acos = 11, Atan = 12,
+  Sinh = 13, Cosh = 14, Tanh = 15, Asinh = 16, Acosh = 17, Atanh = 18,
+  Exp = 19, Expm1 = 20, Log = 21, Log1p = 22, Log2 = 23, Log10 = 24,
+  Sqrt = 25, Cbrt = 26, Abs = 27, Sign = 28,
+  // binary functions
+  Atan2 = 29, Hypot = 30, Min = 31, Max = 32,
+}
+
+/** Number of op codes; ops are 0 .. OP_COUNT-1. */
+export const OP_COUNT: i32 = 33;
+
+/** Operand count of an op (0 for Input, whose `a` is an input index, not a slot). */
+export function opArity(op: i32): i32 {
+  if (op == Op.Input) return 0;
+  if (op <= Op.Div || op == Op.Pow || op >= Op.Atan2) return 2;
+  return 1;
+}
+
+@unmanaged
+export class Tape {
+  nInstr: i32;
+  instr: usize;
+  nConst: i32;
+  consts: usize;
+  nSlots: i32;
+  nIn: i32;
+  nOut: i32;
+  outSlots: usize;
+}
+
+/**
+ * One sweep request, written by TypeScript (bindings/sweep.ts) into a
+ * per-function descriptor block. All strides and offsets count f64 elements.
+ *
+ *   points   count × nIn f64, row-major (point p, input i at p*nIn + i)
+ *   seeds    tangent of input i in lane l at point p: seeds[p*seedStride + l*nIn + i]
+ *            (seedStride 0: one K × nIn seed matrix shared by every point)
+ *   values   count × nOut f64 (0: not wanted)
+ *   tangents lane l of output o at point p:
+ *            tangents[p*tPoint + o*tOut + l*tLane + tOffset] (0: not wanted)
+ */
+@unmanaged
+export class Sweep {
+  tape: usize;
+  count: i32;
+  points: usize;
+  work: usize;
+  block: i32;
+  lanes: i32;
+  seeds: usize;
+  seedStride: i32;
+  values: usize;
+  tangents: usize;
+  tPoint: i32;
+  tOut: i32;
+  tLane: i32;
+  tOffset: i32;
+}

@@ -1,0 +1,52 @@
+/**
+ * Every error the library throws is a `GradientsError` with a stable `code`.
+ * The library stays usable after any of them.
+ */
+export class GradientsError extends Error {
+  /** Stable machine-readable code: "parse" | "shape" | "input" | "callback" | "internal". */
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An expression that does not parse. `column` is 1-based, into `expression`. */
+export class ParseError extends GradientsError {
+  readonly column: number;
+  readonly expression: string;
+  constructor(message: string, column: number, expression: string) {
+    super("parse", `${message} at column ${column}`);
+    this.column = column;
+    this.expression = expression;
+  }
+}
+
+/** A point, tangent or output buffer of the wrong length or shape; the message names both. */
+export class ShapeError extends GradientsError {
+  constructor(message: string) {
+    super("shape", message);
+  }
+}
+
+/** A value of the wrong type, a non-numeric entry, or an invalid option. */
+export class InputError extends GradientsError {
+  constructor(message: string) {
+    super("input", message);
+  }
+}
+
+/** A user callback threw or returned the wrong thing; `cause` holds what it threw. */
+export class CallbackError extends GradientsError {
+  constructor(message: string, cause?: unknown) {
+    super("callback", message, { cause });
+  }
+}
+
+/** The WebAssembly core trapped; it has been re-created and the call can be retried. */
+export class InternalError extends GradientsError {
+  constructor(message: string, cause?: unknown) {
+    super("internal", message, { cause });
+  }
+}

@@ -1,0 +1,84 @@
+// The only place that instantiates the WebAssembly core.
+//
+// The module bytes are embedded (wasm-bytes.ts) and compiled synchronously on
+// first use. `core()` returns the live instance; `f64()`/`i32()` return views of
+// its memory, re-derived whenever memory has grown (growth detaches old views).
+// If the core traps, `guard` re-creates the instance and bumps `generation`, so
+// objects holding WASM addresses know to re-upload what they own.
+import { instantiateSync } from "@assemblyscript/loader";
+import { WASM_BASE64 } from "./wasm-bytes.js";
+import { InternalError } from "./errors.js";
+
+/** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  alloc(size: number): number;
+  free(ptr: number): void;
+  opArity(op: number): number;
+  OP_COUNT: WebAssembly.Global;
+  foldConstant(op: number, a: number, b: number): number;
+  workSize(tape: number, kind: number, block: number, lanes: number): number;
+  valueSweep(sweep: number): void;
+  forwardSweep(sweep: number): void;
+  finiteDiffSweep(sweep: number): void;
+  divergenceFromJacobians(jacobians: number, count: number, n: number, out: number): void;
+  curlFromJacobians(jacobians: number, count: number, n: number, out: number): void;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let exports: CoreExports | undefined;
+let f64View = new Float64Array(0);
+let i32View = new Int32Array(0);
+
+/** Incremented each time the instance is (re-)created; addresses from older generations are void. */
+export let generation = 0;
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function instantiate(): CoreExports {
+  compiled ??= new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
+  exports = instantiateSync(compiled, {}).exports as unknown as CoreExports;
+  generation++;
+  return exports;
+}
+
+/** The live WebAssembly instance's exports. */
+export function core(): CoreExports {
+  return exports ?? instantiate();
+}
+
+/** A Float64Array over all of WASM memory (index = byte address / 8). */
+export function f64(): Float64Array {
+  const buffer = core().memory.buffer;
+  if (f64View.buffer !== buffer) f64View = new Float64Array(buffer);
+  return f64View;
+}
+
+/** An Int32Array over all of WASM memory (index = byte address / 4). */
+export function i32(): Int32Array {
+  const buffer = core().memory.buffer;
+  if (i32View.buffer !== buffer) i32View = new Int32Array(buffer);
+  return i32View;
+}
+
+/**
+ * Runs `body`, which calls into the core. A trap (RuntimeError, or an abort from the
+ * AssemblyScript runtime such as memory exhaustion) leaves the instance suspect: it
+ * is dropped, the next call creates a fresh one, and the caller gets an InternalError.
+ */
+export function guard<T>(body: () => T): T {
+  try {
+    return body();
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError || (error instanceof Error && error.message.startsWith("abort:"))) {
+      exports = undefined;
+      throw new InternalError(`the WebAssembly core failed (${error.message}); it has been reset, retry the call`, error);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,55 @@
+// Op codes and the grammar's function table. The codes mirror assembly/tape.ts
+// (test/ops.test.ts checks every arity against the WASM module's own table).
+
+export const Op = {
+  Input: 0,
+  Add: 1, Sub: 2, Mul: 3, Div: 4, Neg: 5, Pow: 6,
+  Sin: 7, Cos: 8, Tan: 9, Asin: 10, Acos: 11, Atan: 12,
+  Sinh: 13, Cosh: 14, Tanh: 15, Asinh: 16, Acosh: 17, Atanh: 18,
+  Exp: 19, Expm1: 20, Log: 21, Log1p: 22, Log2: 23, Log10: 24,
+  Sqrt: 25, Cbrt: 26, Abs: 27, Sign: 28,
+  Atan2: 29, Hypot: 30, Min: 31, Max: 32,
+} as const;
+
+/** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */
+export const CONST = -1;
+
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+/** Unary functions of the grammar, by name. */
+export const UNARY_FUNCTIONS = {
+  sin: Op.Sin, cos: Op.Cos, tan: Op.Tan, asin: Op.Asin, acos: Op.Acos, atan: Op.Atan,
+  sinh: Op.Sinh, cosh: Op.Cosh, tanh: Op.Tanh, asinh: Op.Asinh, acosh: Op.Acosh, atanh: Op.Atanh,
+  exp: Op.Exp, expm1: Op.Expm1, log: Op.Log, log1p: Op.Log1p, log2: Op.Log2, log10: Op.Log10,
+  sqrt: Op.Sqrt, cbrt: Op.Cbrt, abs: Op.Abs, sign: Op.Sign,
+} as const;
+
+/** Binary functions of the grammar, by name. */
+export const BINARY_FUNCTIONS = {
+  atan2: Op.Atan2, pow: Op.Pow, hypot: Op.Hypot, min: Op.Min, max: Op.Max,
+} as const;
+
+export type UnaryName = keyof typeof UNARY_FUNCTIONS;
+export type BinaryName = keyof typeof BINARY_FUNCTIONS;
+
+/** Number of arguments a grammar function takes, or undefined for an unknown name. */
+export function functionArity(name: string): 1 | 2 | undefined {
+  if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
+  if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
+  return undefined;
+}
+
+/** Operand count of an op code (0 for Input). */
+export function opArity(op: number): number {
+  if (op === Op.Input) return 0;
+  if (op === Op.Neg || (op >= Op.Sin && op <= Op.Sign)) return 1;
+  return 2;
+}
+
+/** Ops whose operands may be swapped without changing any result, NaN and −0 included. */
+export function isCommutative(op: number): boolean {
+  return op === Op.Add || op === Op.Mul || op === Op.Hypot || op === Op.Min || op === Op.Max;
+}
+
+/** Named constants of the grammar. */
+export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };

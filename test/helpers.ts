@@ -1,0 +1,52 @@
+// Shared test helpers: fixture loading and tolerance checks.
+import { readFileSync } from "node:fs";
+import { expect } from "vitest";
+
+export interface ScalarCase {
+  name: string;
+  expr: string;
+  vars: string[];
+  points: number[][];
+  values: number[];
+  grads: number[][];
+}
+
+export interface VectorCase {
+  name: string;
+  exprs: string[];
+  vars: string[];
+  points: number[][];
+  values: number[][];
+  jacobians: number[][][];
+  divergence: number[] | null;
+  curl: (number | number[])[] | null;
+}
+
+export const fixtures = JSON.parse(
+  readFileSync(new URL("./fixtures/first-derivatives.json", import.meta.url), "utf8"),
+) as { scalar: ScalarCase[]; vector: VectorCase[] };
+
+/**
+ * Asserts |got_i − want_i| ≤ rel · max(|want_i|, 1e-3·scale, floor) for every entry,
+ * where scale is the largest |want| of the array (exact zeros in the reference
+ * then accept rounding-level values relative to the array's scale). `floor` is an
+ * absolute scale for methods whose error does not shrink with the result, such as
+ * finite differences at a minimum.
+ */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel: number, label = "", floor = 1e-300): void {
+  expect(got.length, `${label}: length`).toBe(want.length);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
+  for (let i = 0; i < want.length; i++) {
+    const tol = rel * Math.max(Math.abs(want[i]), scale * 1e-3, floor);
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= tol)) {
+      expect.fail(`${label}[${i}]: got ${got[i]}, want ${want[i]} (error ${err.toExponential(2)} > tolerance ${tol.toExponential(2)})`);
+    }
+  }
+}
+
+/** A number or array result as a plain array. */
+export function asArray(x: number | ArrayLike<number>): number[] {
+  return typeof x === "number" ? [x] : Array.from(x);
+}
