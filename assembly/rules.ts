@@ -6,10 +6,15 @@
 // `applyRule` works on one block of points at a time, structure-of-arrays:
 //
 //   a, b  operand rows   (n f64 each)      v   result row
-//   da, db partial rows  (n f64 each; da == 0 means "values only")
+//   da, db scratch rows for partials (n f64 each; da == 0 means "values only")
 //
 // n is even (blocks are padded), rows are 16-byte aligned, so the arithmetic ops
 // run as f64x2 SIMD. `v` never aliases `a` or `b` (the compiler guarantees it).
+//
+// Where the partials are, after the call: `partialA` / `partialB` hold a row
+// address (the scratch row, or an operand's own value row: ∂(a·b)/∂a is b), or
+// the sentinel ONE / MINUS_ONE for a partial that is ±1 everywhere, so the
+// sweeps add or subtract tangents instead of multiplying by a row of ones.
 
 import { Op } from "./tape";
 
@@ -26,33 +31,36 @@ import { Op } from "./tape";
 @inline function ldv(row: usize, p: i32): v128 { return v128.load(row + (<usize>p << 3)); }
 // @ts-ignore: decorator
 @inline function stv(row: usize, p: i32, x: v128): void { v128.store(row + (<usize>p << 3), x); }
-// @ts-ignore: decorator
-@inline function fill(row: usize, n: i32, x: f64): void {
-  const s = f64x2.splat(x);
-  for (let p = 0; p < n; p += 2) stv(row, p, s);
-}
-// @ts-ignore: decorator
-@inline function copy(dst: usize, src: usize, n: i32): void {
-  memory.copy(dst, src, <usize>n << 3);
-}
+
+/** Partial that is +1 at every point. */
+export const ONE: usize = 1;
+/** Partial that is −1 at every point. */
+export const MINUS_ONE: usize = 2;
+
+/** Where ∂v/∂a of the last `applyRule` call is: a row address, ONE or MINUS_ONE. */
+export let partialA: usize = 0;
+/** Where ∂v/∂b of the last `applyRule` call is (binary ops). */
+export let partialB: usize = 0;
 
 /** Applies `op` to a block: v = op(a, b); if da != 0, also the partials ∂v/∂a, ∂v/∂b. */
 export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: usize, n: i32): void {
   const d = da != 0;
+  partialA = da;
+  partialB = db;
   switch (op) {
     case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
       for (let p = 0; p < n; p += 2) stv(v, p, f64x2.add(ldv(a, p), ldv(b, p)));
-      if (d) { fill(da, n, 1); fill(db, n, 1); }
+      partialA = ONE; partialB = ONE;
       break;
     }
     case Op.Sub: { // v = a − b;  ∂a = 1, ∂b = −1
       for (let p = 0; p < n; p += 2) stv(v, p, f64x2.sub(ldv(a, p), ldv(b, p)));
-      if (d) { fill(da, n, 1); fill(db, n, -1); }
+      partialA = ONE; partialB = MINUS_ONE;
       break;
     }
     case Op.Mul: { // v = a·b;  ∂a = b, ∂b = a
       for (let p = 0; p < n; p += 2) stv(v, p, f64x2.mul(ldv(a, p), ldv(b, p)));
-      if (d) { copy(da, b, n); copy(db, a, n); }
+      partialA = b; partialB = a;
       break;
     }
     case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b
@@ -66,7 +74,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
     }
     case Op.Neg: { // v = −a;  ∂a = −1
       for (let p = 0; p < n; p += 2) stv(v, p, f64x2.neg(ldv(a, p)));
-      if (d) fill(da, n, -1);
+      partialA = MINUS_ONE;
       break;
     }
     case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1), ∂b = v·ln a (0 where a = 0 < b)

@@ -2,18 +2,24 @@
 // each over blocks of B points laid out structure-of-arrays.
 //
 //   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
-//   ┌──────────────┬───────────────────┬────┬────┬───────────┬────────────────────────────┐
-//   │ vals[nSlots] │ tans[nSlots × K]  │ da │ db │ in[nIn]   │ fd only: pert[nIn] fPlus    │
-//   │              │ (forward only)    │    │    │           │ [nOut] diff[nOut × K] step  │
-//   └──────────────┴───────────────────┴────┴────┴───────────┴────────────────────────────┘
+//   ┌──────────────┬──────────────────┬────┬────┬─────────┬──────────────────────────────┬──────────┐
+//   │ vals[nSlots] │ tans[nSlots × K] │ da │ db │ in[nIn] │ fd only: pert[nIn] fPlus     │ deps     │
+//   │              │ (forward only)   │    │    │         │ [nOut] diff[nOut × K] step   │ (i32 ×2) │
+//   └──────────────┴──────────────────┴────┴────┴─────────┴──────────────────────────────┴──────────┘
 //   value of slot s at point p:         vals + (s·B + p)·8
 //   tangent lane l of slot s at p:      tans + ((s·K + l)·B + p)·8
 //
 // A block of cnt points is padded to an even count so the SIMD loops need no
 // tail; padded points hold zeros and their results are never written out.
+//
+// Structural zeros. With identity seeding (a Jacobian), lane l of a slot can be
+// nonzero only if the slot depends on input lane0 + l. `deps` keeps, per slot,
+// the interval [lo, hi] of inputs it may depend on (constants: empty); lanes
+// outside it are neither computed nor read, which skips most of the lane work
+// of functions whose parts each use a few inputs.
 
 import { Op, Sweep, Tape, opArity } from "./tape";
-import { applyRule } from "./rules";
+import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 
 /** Sweep kinds, for `workSize`. */
 export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2 }
@@ -32,7 +38,7 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
   let rows = tape.nSlots + 2 + tape.nIn;
   if (kind == Kind.Forward) rows += tape.nSlots * K;
   if (kind == Kind.FiniteDiff) rows += tape.nIn + tape.nOut + tape.nOut * K + 1;
-  return rows * B * 8;
+  return rows * B * 8 + tape.nSlots * 8;
 }
 
 /** Evaluates the outputs at every point: values[p*nOut + o]. */
@@ -52,10 +58,13 @@ export function valueSweep(sw: Sweep): void {
 /** Evaluates values (if `sw.values`) and K tangent lanes seeded by `sw.seeds`. */
 export function forwardSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
-  const B = sw.block, K = sw.lanes, nConst = tape.nConst;
+  const B = sw.block, K = sw.lanes, nConst = tape.nConst, lane0 = sw.lane0;
+  const identity = sw.seeds == 0;
   const vals = sw.work, tans = row(vals, tape.nSlots, B);
   const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), inRows = row(db, 1, B);
+  const deps = row(inRows, tape.nIn, B); // lo at deps + 8s, hi at deps + 8s + 4
   fillConstants(tape, vals, B);
+  for (let c = 0; c < nConst; c++) setDeps(deps, c, i32.MAX_VALUE, -1);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
     gather(tape, sw.points, start, cnt, n, inRows, B);
@@ -63,16 +72,26 @@ export function forwardSweep(sw: Sweep): void {
       const ins = tape.instr + (<usize>k << 4);
       const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
-        memory.copy(row(vals, dst, B), row(inRows, a, B), <usize>n << 3);
+        copyRow(row(vals, dst, B), row(inRows, a, B), n);
+        setDeps(deps, dst, a, a);
         seedInput(sw, tape.nIn, a, start, cnt, n, row(tans, dst * K, B), B);
         continue;
       }
       applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, n);
-      const aVar = a >= nConst, bVar = opArity(op) == 2 && b >= nConst;
-      for (let l = 0; l < K; l++) {
+      const binary = opArity(op) == 2;
+      const aLo = lo(deps, a), aHi = hi(deps, a);
+      const bLo = binary ? lo(deps, b) : i32.MAX_VALUE, bHi = binary ? hi(deps, b) : -1;
+      const dLo = min(aLo, bLo), dHi = max(aHi, bHi);
+      setDeps(deps, dst, dLo, dHi);
+      let first = 0, last = K - 1;
+      if (identity) { first = max(dLo - lane0, 0); last = min(dHi - lane0, K - 1); }
+      for (let l = first; l <= last; l++) {
+        const input = lane0 + l;
+        const aLive = a >= nConst && (!identity || (input >= aLo && input <= aHi));
+        const bLive = binary && b >= nConst && (!identity || (input >= bLo && input <= bHi));
         combineLane(row(tans, dst * K + l, B),
-          aVar ? row(tans, a * K + l, B) : 0, da,
-          bVar ? row(tans, b * K + l, B) : 0, db, n);
+          aLive ? row(tans, a * K + l, B) : 0, partialA,
+          bLive ? row(tans, b * K + l, B) : 0, partialB, n);
       }
     }
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
@@ -80,7 +99,8 @@ export function forwardSweep(sw: Sweep): void {
       for (let o = 0; o < tape.nOut; o++) {
         const s = load<i32>(tape.outSlots + (<usize>o << 2));
         for (let l = 0; l < K; l++) {
-          scatterTangent(sw, o, l, start, cnt, s < nConst ? 0 : row(tans, s * K + l, B));
+          const live = s >= nConst && (!identity || (lane0 + l >= lo(deps, s) && lane0 + l <= hi(deps, s)));
+          scatterTangent(sw, o, l, start, cnt, live ? row(tans, s * K + l, B) : 0);
         }
       }
     }
@@ -109,7 +129,7 @@ export function finiteDiffSweep(sw: Sweep): void {
         for (let o = 0; o < nOut; o++) {
           const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), B);
           const plus = row(fPlus, o, B), out = row(diff, o * K + l, B);
-          if (sign > 0) memory.copy(plus, src, <usize>n << 3);
+          if (sign > 0) copyRow(plus, src, n);
           else for (let p = 0; p < n; p++) {
             store<f64>(out + (<usize>p << 3),
               (load<f64>(plus + (<usize>p << 3)) - load<f64>(src + (<usize>p << 3))) /
@@ -124,12 +144,34 @@ export function finiteDiffSweep(sw: Sweep): void {
   }
 }
 
+// Row copies and clears as SIMD loops: rows are short and 16-byte aligned, and
+// the bulk-memory instructions cost a call into the engine each.
+// @ts-ignore: decorator
+@inline function copyRow(dst: usize, src: usize, n: i32): void {
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v128.load(src + o));
+}
+// @ts-ignore: decorator
+@inline function zeroRow(dst: usize, n: i32): void {
+  const z = f64x2.splat(0);
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, z);
+}
+
+// @ts-ignore: decorator
+@inline function lo(deps: usize, s: i32): i32 { return load<i32>(deps + (<usize>s << 3)); }
+// @ts-ignore: decorator
+@inline function hi(deps: usize, s: i32): i32 { return load<i32>(deps + (<usize>s << 3), 4); }
+// @ts-ignore: decorator
+@inline function setDeps(deps: usize, s: i32, l: i32, h: i32): void {
+  store<i32>(deps + (<usize>s << 3), l);
+  store<i32>(deps + (<usize>s << 3), h, 4);
+}
+
 /** Runs the tape for values only, inputs taken from the rows at `inRows`. */
 function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32): void {
   for (let k = 0; k < tape.nInstr; k++) {
     const ins = tape.instr + (<usize>k << 4);
     const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-    if (op == Op.Input) memory.copy(row(vals, dst, B), row(inRows, a, B), <usize>n << 3);
+    if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), n);
     else applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), 0, 0, n);
   }
 }
@@ -153,35 +195,52 @@ function gather(tape: Tape, points: usize, start: i32, cnt: i32, n: i32, inRows:
   }
 }
 
-/** Tangent row of input `i` in one lane: the seed entries for the block's points. */
+/** Seed entry: the tangent of input i in lane l at point p. */
+// @ts-ignore: decorator
+@inline function seed(sw: Sweep, nIn: i32, p: i32, l: i32, i: i32): f64 {
+  if (sw.seeds == 0) return i == sw.lane0 + l ? 1 : 0;
+  return load<f64>(sw.seeds + ((<usize>p * sw.seedStride + l * nIn + i) << 3));
+}
+
+/** Tangent rows of input `i`: the seed entries for the block's points (identity: only its own lane). */
 function seedInput(sw: Sweep, nIn: i32, i: i32, start: i32, cnt: i32, n: i32, tanRow: usize, B: i32): void {
   for (let l = 0; l < sw.lanes; l++) {
+    if (sw.seeds == 0 && i != sw.lane0 + l) continue; // a structural zero: never read
     const r = tanRow + ((<usize>l * B) << 3);
-    let src = sw.seeds + ((<usize>start * sw.seedStride + l * nIn + i) << 3);
-    const stride = <usize>sw.seedStride << 3;
-    for (let p = 0; p < cnt; p++, src += stride) store<f64>(r + (<usize>p << 3), load<f64>(src));
+    for (let p = 0; p < cnt; p++) store<f64>(r + (<usize>p << 3), seed(sw, nIn, start + p, l, i));
     if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
   }
 }
 
-/** One tangent lane of an instruction: t = da·ta + db·tb (an absent term is a constant operand). */
+/** d·t for one pair of points, d a partial row or the sentinel ONE / MINUS_ONE. */
 // @ts-ignore: decorator
-@inline function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
+@inline function term(d: usize, t: usize, o: usize): v128 {
+  if (d == ONE) return v128.load(t + o);
+  if (d == MINUS_ONE) return f64x2.neg(v128.load(t + o));
+  return f64x2.mul(v128.load(d + o), v128.load(t + o));
+}
+
+/**
+ * One tangent lane of an instruction: t = da·ta + db·tb, where ta / tb is 0 for a
+ * term that is structurally zero (a constant operand, or a lane the operand does
+ * not depend on).
+ */
+function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
+  const end = <usize>n << 3;
   if (ta && tb) {
-    for (let p = 0; p < n; p += 2) {
-      const o = <usize>p << 3;
-      v128.store(t + o, f64x2.add(
-        f64x2.mul(v128.load(da + o), v128.load(ta + o)),
-        f64x2.mul(v128.load(db + o), v128.load(tb + o))));
+    if (da == ONE && db == ONE) {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(v128.load(ta + o), v128.load(tb + o)));
+    } else if (da == ONE && db == MINUS_ONE) {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(ta + o), v128.load(tb + o)));
+    } else {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(term(da, ta, o), term(db, tb, o)));
     }
   } else if (ta || tb) {
     const d = ta ? da : db, s = ta ? ta : tb;
-    for (let p = 0; p < n; p += 2) {
-      const o = <usize>p << 3;
-      v128.store(t + o, f64x2.mul(v128.load(d + o), v128.load(s + o)));
-    }
+    if (d == ONE) copyRow(t, s, n);
+    else for (let o: usize = 0; o < end; o += 16) v128.store(t + o, term(d, s, o));
   } else {
-    memory.fill(t, 0, <usize>n << 3);
+    zeroRow(t, n);
   }
 }
 
@@ -189,21 +248,21 @@ function seedInput(sw: Sweep, nIn: i32, i: i32, start: i32, cnt: i32, n: i32, ta
 function perturb(sw: Sweep, nIn: i32, l: i32, start: i32, cnt: i32, n: i32,
                  inRows: usize, pert: usize, step: usize, sign: f64, B: i32): void {
   for (let p = 0; p < n; p++) {
-    const dir = sw.seeds + ((<usize>(start + min(p, cnt - 1)) * sw.seedStride + l * nIn) << 3);
+    const q = start + min(p, cnt - 1); // padded points reuse the last point's direction
     let scale: f64 = 1, dmax: f64 = 0, kmax = 0;
     for (let i = 0; i < nIn; i++) {
-      const d = Math.abs(load<f64>(dir + (<usize>i << 3)));
+      const d = Math.abs(seed(sw, nIn, q, l, i));
       if (d != 0) scale = Math.max(scale, Math.abs(load<f64>(row(inRows, i, B) + (<usize>p << 3))));
       if (d > dmax) { dmax = d; kmax = i; }
     }
     const h = dmax > 0 ? CBRT_EPS * scale / dmax : 0;
     for (let i = 0; i < nIn; i++) {
       const x = load<f64>(row(inRows, i, B) + (<usize>p << 3));
-      store<f64>(row(pert, i, B) + (<usize>p << 3), x + sign * h * load<f64>(dir + (<usize>i << 3)));
+      store<f64>(row(pert, i, B) + (<usize>p << 3), x + sign * h * seed(sw, nIn, q, l, i));
     }
     // The step actually taken (x + h·d − x rounds): exact differences need it.
     if (sign > 0 && dmax > 0) {
-      const x = load<f64>(row(inRows, kmax, B) + (<usize>p << 3)), d = load<f64>(dir + (<usize>kmax << 3));
+      const x = load<f64>(row(inRows, kmax, B) + (<usize>p << 3)), d = seed(sw, nIn, q, l, kmax);
       store<f64>(step + (<usize>p << 3), ((x + h * d) - (x - h * d)) / (2 * d));
     } else if (sign > 0) {
       store<f64>(step + (<usize>p << 3), Infinity); // no direction: the difference is 0

@@ -57,7 +57,9 @@ export class Tape {
  *
  *   points   count × nIn f64, row-major (point p, input i at p*nIn + i)
  *   seeds    tangent of input i in lane l at point p: seeds[p*seedStride + l*nIn + i]
- *            (seedStride 0: one K × nIn seed matrix shared by every point)
+ *            (seedStride 0: one K × nIn seed matrix shared by every point);
+ *            seeds 0: identity seeding, lane l carries ∂/∂x_(lane0 + l): the
+ *            Jacobian columns lane0 … lane0+K−1, with structural zeros skipped
  *   values   count × nOut f64 (0: not wanted)
  *   tangents lane l of output o at point p:
  *            tangents[p*tPoint + o*tOut + l*tLane + tOffset] (0: not wanted)
@@ -78,4 +80,5 @@ export class Sweep {
   tOut: i32;
   tLane: i32;
   tOffset: i32;
+  lane0: i32;
 }

@@ -5,7 +5,7 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { core, f64, generation, guard, i32 } from "./loader.js";
+import { core, f64, generation, i32, trapped } from "./loader.js";
 import type { TapeData } from "./compile.js";
 
 /** Sweep kinds, as assembly/sweeps.ts numbers them. */
@@ -23,7 +23,7 @@ const MAX_BLOCK = 128;
 const WORK_BUDGET = 1 << 20;
 /** Bytes of points and results one chunk of a batch may take in scratch. */
 const CHUNK_BUDGET = 4 << 20;
-/** Bytes of the Sweep descriptor (14 × i32), padded to keep what follows 16-byte aligned. */
+/** Bytes of the Sweep descriptor (15 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 64;
 const TAPE_HEADER_BYTES = 32;
 
@@ -35,11 +35,16 @@ export interface TangentLayout {
   offset: number;
 }
 
-/** The lanes to push through one sweep: seeds[p*seedStride + l*nIn + i] (seedStride 0: shared). */
+/**
+ * The lanes to push through the sweeps: tangent of input i in lane l at point p is
+ * data[p*stride + l*nIn + i] (stride 0: one lanes × nIn matrix for every point).
+ * Without `data`, identity seeding: lane l is ∂/∂x_l, the Jacobian's columns, and
+ * the core skips the lanes a value structurally cannot depend on.
+ */
 export interface Seeds {
-  data: Float64Array;
+  data?: Float64Array;
   lanes: number;
-  /** Entries per point of `data` (0: one K × nIn matrix for every point). */
+  /** Entries per point of `data` (0: shared by every point). */
   stride: number;
 }
 
@@ -49,11 +54,23 @@ interface Reduction {
   apply(tangentsAt: number, count: number, resultAt: number): void;
 }
 
-/** n lanes seeding input l in lane l: one sweep set yields the whole Jacobian. */
+/** n lanes seeding input l in lane l: the sweeps yield the whole Jacobian. */
 export function identitySeeds(n: number): Seeds {
-  const data = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) data[i * n + i] = 1;
-  return { data, lanes: n, stride: 0 };
+  return { lanes: n, stride: 0 };
+}
+
+/** Copies src[from, from+len) into WASM memory at byte address `at` (small copies by hand: no subarray). */
+function copyIn(src: Float64Array, from: number, len: number, at: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) mem[base + i] = src[from + i];
+  else mem.set(src.subarray(from, from + len), base);
+}
+
+/** Copies len f64 at byte address `at` into dst[to, to+len). */
+function copyOut(at: number, len: number, dst: Float64Array, to: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) dst[to + i] = mem[base + i];
+  else dst.set(mem.subarray(base, base + len), to);
 }
 
 const registry = new FinalizationRegistry<{ addresses: number[]; generation: number }>(({ addresses, generation: g }) => {
@@ -71,6 +88,9 @@ export class Kernel {
   private scratch = 0;
   private scratchBytes = 0;
   private loadedIn = -1;
+  /** Best block size per (kind, K), and the largest block the workspace is known to hold. */
+  private blocks: number[] = [];
+  private workBlock: number[] = [];
   private disposed = false;
   /** Shared with the finalization registry, so a forgotten kernel's memory is freed. */
   private readonly owned = { addresses: [0, 0, 0], generation: -1 };
@@ -139,48 +159,47 @@ export class Kernel {
               reduce?: Reduction): void {
     if (this.disposed) throw new Error("internal: kernel used after dispose");
     if (N === 0) return;
-    const nIn = this.nIn, nOut = this.nOut;
+    const nIn = this.nIn;
     const lanes = seeds ? seeds.lanes : 0;
-    const sweeps = lanes > 0 ? Math.ceil(lanes / MAX_LANES) : 1;
+    const sweeps = lanes > MAX_LANES ? Math.ceil(lanes / MAX_LANES) : 1;
     const K = lanes > 0 ? Math.ceil(lanes / sweeps) : 1; // balanced chunks, as ForwardDiff picks them
-    const perPointOut = values ? nOut : layout!.point;
-    const seedPerPoint = seeds && seeds.stride > 0 ? seeds.stride : 0;
+    const seedData = seeds?.data;
+    const seedPerPoint = seedData && seeds!.stride > 0 ? seeds!.stride : 0;
+    const sharedSeeds = seedData && !seedPerPoint ? seedData.length : 0;
+    const perPointOut = values ? this.nOut : layout!.point;
     const perPointResult = reduce ? reduce.perPoint : perPointOut;
-    const perPoint = nIn + perPointOut + seedPerPoint + (reduce ? perPointResult : 0);
+    const perPoint = nIn + seedPerPoint + perPointOut + (reduce ? perPointResult : 0);
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
-    const sharedSeeds = seeds && seeds.stride === 0 ? seeds.data.length : 0;
+    const result = (values ?? tangents)!;
 
-    guard(() => {
+    try {
       this.load();
       const B = this.blockSize(kind, K, chunk);
-      this.ensureWork(core().workSize(this.tape, kind, B, K));
       const pointsAt = this.ensureScratch(DESCRIPTOR_BYTES + 8 * (sharedSeeds + chunk * perPoint)) + DESCRIPTOR_BYTES;
       const seedsAt = pointsAt + 8 * chunk * nIn;
       const outAt = seedsAt + 8 * (seedPerPoint ? chunk * seedPerPoint : sharedSeeds);
-      if (sharedSeeds) f64().set(seeds!.data, seedsAt >> 3);
+      const resultAt = reduce ? outAt + 8 * chunk * perPointOut : outAt;
+      if (sharedSeeds) copyIn(seedData!, 0, sharedSeeds, seedsAt);
 
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
-        f64().set(points.subarray(start * nIn, (start + count) * nIn), pointsAt >> 3);
-        if (seedPerPoint) f64().set(seeds!.data.subarray(start * seedPerPoint, (start + count) * seedPerPoint), seedsAt >> 3);
+        copyIn(points, start * nIn, count * nIn, pointsAt);
+        if (seedPerPoint) copyIn(seedData!, start * seedPerPoint, count * seedPerPoint, seedsAt);
         for (let s = 0; s < sweeps; s++) {
-          const lane0 = s * K, k = Math.min(K, lanes - lane0);
-          this.describe(count, pointsAt, B, k, seedsAt + 8 * lane0 * nIn, seedPerPoint,
-            values ? outAt : 0, tangents ? outAt : 0, layout, lane0);
+          const lane0 = s * K;
+          this.describe(count, pointsAt, B, Math.min(K, lanes - lane0), seedData ? seedsAt + 8 * lane0 * nIn : 0,
+            seedPerPoint, values ? outAt : 0, tangents ? outAt : 0, layout, lane0);
           const c = core();
           if (kind === Kind.Value) c.valueSweep(this.scratch);
           else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
           else c.finiteDiffSweep(this.scratch);
         }
-        let from = outAt >> 3;
-        if (reduce) {
-          const resultAt = outAt + 8 * chunk * perPointOut;
-          reduce.apply(outAt, count, resultAt);
-          from = resultAt >> 3;
-        }
-        (values ?? tangents)!.set(f64().subarray(from, from + count * perPointResult), start * perPointResult);
+        if (reduce) reduce.apply(outAt, count, resultAt);
+        copyOut(resultAt, count * perPointResult, result, start * perPointResult);
       }
-    });
+    } catch (error) {
+      throw trapped(error);
+    }
   }
 
   /** Writes the Sweep descriptor (assembly/tape.ts) at the head of scratch. */
@@ -201,13 +220,23 @@ export class Kernel {
     d[at + 11] = layout ? layout.out : 0;
     d[at + 12] = layout ? layout.lane : 0;
     d[at + 13] = layout ? layout.offset + lane0 * layout.lane : 0;
+    d[at + 14] = lane0;
   }
 
-  /** Largest even block ≤ MAX_BLOCK whose rows fit WORK_BUDGET, and no larger than the points. */
+  /**
+   * Largest even block ≤ MAX_BLOCK whose rows fit WORK_BUDGET, and no larger than
+   * the points; makes sure the workspace holds it. Sizes are cached per (kind, K).
+   */
   private blockSize(kind: Kind, K: number, count: number): number {
-    const bytesPerPoint = core().workSize(this.tape, kind, 2, K) / 2;
-    const fit = Math.floor(WORK_BUDGET / bytesPerPoint) & ~1;
-    return Math.max(2, Math.min(MAX_BLOCK, fit, (count + 1) & ~1));
+    const key = kind * (MAX_LANES + 1) + K;
+    let best = this.blocks[key];
+    if (best === undefined) {
+      const perPoint = core().workSize(this.tape, kind, 4, K) - core().workSize(this.tape, kind, 2, K);
+      best = this.blocks[key] = Math.max(2, Math.min(MAX_BLOCK, Math.floor(WORK_BUDGET / (perPoint / 2)) & ~1));
+    }
+    const B = Math.min(best, (count + 1) & ~1);
+    this.ensureWork(kind, K, B);
+    return B;
   }
 
   /** Uploads the tape into the current instance, if it is not there yet. */
@@ -216,6 +245,7 @@ export class Kernel {
     // A new instance: addresses from an older one are void.
     this.tape = this.work = this.scratch = 0;
     this.workBytes = this.scratchBytes = 0;
+    this.workBlock = [];
     const t = this.tapeData;
     const nInstr = t.instr.length / 4;
     const constAt = TAPE_HEADER_BYTES, instrAt = constAt + 8 * t.consts.length, outAt = instrAt + 16 * nInstr;
@@ -230,7 +260,10 @@ export class Kernel {
     this.track();
   }
 
-  private ensureWork(bytes: number): void {
+  private ensureWork(kind: Kind, K: number, B: number): void {
+    if (B <= this.workBlock[kind * (MAX_LANES + 1) + K]) return;
+    const bytes = core().workSize(this.tape, kind, B, K);
+    this.workBlock[kind * (MAX_LANES + 1) + K] = B;
     if (bytes <= this.workBytes) return;
     if (this.work) core().free(this.work);
     this.work = 0;

@@ -43,6 +43,8 @@ function decodeBase64(text: string): Uint8Array {
 function instantiate(): CoreExports {
   compiled ??= new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
   exports = instantiateSync(compiled, {}).exports as unknown as CoreExports;
+  f64View = new Float64Array(0);
+  i32View = new Int32Array(0);
   generation++;
   return exports;
 }
@@ -52,33 +54,31 @@ export function core(): CoreExports {
   return exports ?? instantiate();
 }
 
+// Growing memory detaches the old buffer, and a detached view has length 0: that
+// is the cheap test for "re-derive". A new instance empties the views too.
+
 /** A Float64Array over all of WASM memory (index = byte address / 8). */
 export function f64(): Float64Array {
-  const buffer = core().memory.buffer;
-  if (f64View.buffer !== buffer) f64View = new Float64Array(buffer);
+  if (f64View.length === 0) f64View = new Float64Array(core().memory.buffer);
   return f64View;
 }
 
 /** An Int32Array over all of WASM memory (index = byte address / 4). */
 export function i32(): Int32Array {
-  const buffer = core().memory.buffer;
-  if (i32View.buffer !== buffer) i32View = new Int32Array(buffer);
+  if (i32View.length === 0) i32View = new Int32Array(core().memory.buffer);
   return i32View;
 }
 
 /**
- * Runs `body`, which calls into the core. A trap (RuntimeError, or an abort from the
- * AssemblyScript runtime such as memory exhaustion) leaves the instance suspect: it
- * is dropped, the next call creates a fresh one, and the caller gets an InternalError.
+ * Call from a `catch` around calls into the core. A trap (RuntimeError, or an abort
+ * from the AssemblyScript runtime such as memory exhaustion) leaves the instance
+ * suspect: it is dropped, the next call creates a fresh one, and the caller gets an
+ * InternalError. Any other error is returned unchanged, to be rethrown.
  */
-export function guard<T>(body: () => T): T {
-  try {
-    return body();
-  } catch (error) {
-    if (error instanceof WebAssembly.RuntimeError || (error instanceof Error && error.message.startsWith("abort:"))) {
-      exports = undefined;
-      throw new InternalError(`the WebAssembly core failed (${error.message}); it has been reset, retry the call`, error);
-    }
-    throw error;
+export function trapped(error: unknown): unknown {
+  if (error instanceof WebAssembly.RuntimeError || (error instanceof Error && error.message.startsWith("abort:"))) {
+    exports = undefined;
+    return new InternalError(`the WebAssembly core failed (${error.message}); it has been reset, retry the call`, error);
   }
+  return error;
 }

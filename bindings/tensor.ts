@@ -26,7 +26,7 @@ export class Tensor implements TensorLike {
     if (data && data.length !== size) {
       throw new ShapeError(`tensor of shape [${shape.join(", ")}] needs ${size} entries, got ${data.length}`);
     }
-    this.shape = Object.freeze([...shape]);
+    this.shape = shape.slice();
     this.data = data ?? new Float64Array(size);
   }
 
