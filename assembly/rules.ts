@@ -89,11 +89,19 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Sin: { // ∂ sin a = cos a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sin(x)); if (d) st(da, p, Math.cos(x)); }
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.sin(ld(a, p))); break; }
+      for (let p = 0; p < n; p++) { // one argument reduction for both
+        NativeMath.sincos(ld(a, p));
+        st(v, p, NativeMath.sincos_sin); st(da, p, NativeMath.sincos_cos);
+      }
       break;
     }
     case Op.Cos: { // ∂ cos a = −sin a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cos(x)); if (d) st(da, p, -Math.sin(x)); }
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.cos(ld(a, p))); break; }
+      for (let p = 0; p < n; p++) {
+        NativeMath.sincos(ld(a, p));
+        st(v, p, NativeMath.sincos_cos); st(da, p, -NativeMath.sincos_sin);
+      }
       break;
     }
     case Op.Tan: { // ∂ tan a = 1 + tan² a

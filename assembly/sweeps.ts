@@ -204,8 +204,15 @@ function gather(tape: Tape, points: usize, start: i32, cnt: i32, n: i32, inRows:
 
 /** Tangent rows of input `i`: the seed entries for the block's points (identity: only its own lane). */
 function seedInput(sw: Sweep, nIn: i32, i: i32, start: i32, cnt: i32, n: i32, tanRow: usize, B: i32): void {
+  if (sw.seeds == 0) { // identity: only input i's own lane, all ones; the others are structural zeros
+    const l = i - sw.lane0;
+    if (l >= 0 && l < sw.lanes) {
+      const r = tanRow + ((<usize>l * B) << 3), one = f64x2.splat(1);
+      for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(r + o, one);
+    }
+    return;
+  }
   for (let l = 0; l < sw.lanes; l++) {
-    if (sw.seeds == 0 && i != sw.lane0 + l) continue; // a structural zero: never read
     const r = tanRow + ((<usize>l * B) << 3);
     for (let p = 0; p < cnt; p++) store<f64>(r + (<usize>p << 3), seed(sw, nIn, start + p, l, i));
     if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);

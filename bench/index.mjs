@@ -1,0 +1,5 @@
+// `npm run bench`: every workload, each timed against its hand-written JavaScript
+// baseline in the same process. Ratios are medians over the run (× baseline time:
+// below 1 is faster than the baseline). Absolute times on a shared machine mean little.
+console.log(`gradients benchmarks — Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+await import("./jacobian.mjs");

@@ -1,0 +1,41 @@
+// `npm start`: a short tour of the library, one example of each capability.
+import { compile, fn, sin, ParseError, Tensor } from "../dist/index.js";
+
+const show = (label, value) => {
+  const text = value instanceof Tensor ? JSON.stringify(value.toArray()) + `  (shape [${value.shape}])`
+    : ArrayBuffer.isView(value) ? `[${Array.from(value, (v) => +v.toPrecision(12)).join(", ")}]`
+    : String(value);
+  console.log(`  ${label.padEnd(44)} ${text}`);
+};
+
+console.log("A scalar field f(x, y, z) = sin(x*y) + z^2*exp(x), at (1, 2, 3):");
+const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+show("f.eval([1, 2, 3])", f.eval([1, 2, 3]));
+show("f.grad([1, 2, 3])   (points uphill)", f.grad([1, 2, 3]));
+show("f.partial(\"y\", [1, 2, 3])", f.partial("y", [1, 2, 3]));
+show("f.directional([1, 2, 3], [1, 0, 0])", f.directional([1, 2, 3], [1, 0, 0]));
+show("f.grad([1, 2, 3], { mode: \"fd\" })", f.grad([1, 2, 3], { mode: "fd" }));
+
+console.log("\nA vector field F(x, y, z) = [x*y, y*z, sin(x) + z]:");
+const F = compile(["x*y", "y*z", "sin(x) + z"], { vars: ["x", "y", "z"] });
+show("F.jacobian([1, 2, 3])", F.jacobian([1, 2, 3]));
+show("F.divergence([1, 2, 3])", F.divergence([1, 2, 3]));
+show("F.curl([1, 2, 3])", F.curl([1, 2, 3]));
+const R = compile(["-y", "x"], { vars: ["x", "y"] });
+show("rotation [-y, x]: divergence, curl", `${R.divergence([0.5, 0.5])}, ${R.curl([0.5, 0.5])}`);
+
+console.log("\nA batch of points (one call, results gain a leading axis):");
+const points = new Tensor([2, 3], Float64Array.from([1, 2, 3, 0, 1, 2]));
+show("f.grad(points [2, 3])", f.grad(points));
+
+console.log("\nThe TypeScript builder traces code into the same engine:");
+const g = fn(3, (x) => sin(x[0].mul(x[1])).add(x[2].pow(2).mul(x[0].exp())));
+show("fn(3, x => sin(x0*x1) + x2^2*exp(x0)).grad", g.grad([1, 2, 3]));
+
+console.log("\nErrors say what and where:");
+try {
+  compile("sin(x*y))");
+} catch (error) {
+  if (!(error instanceof ParseError)) throw error;
+  show(`compile("sin(x*y))")`, `${error.name}: ${error.message}`);
+}
