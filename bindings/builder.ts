@@ -128,9 +128,9 @@ export type Body<T extends InputSpec> = (x: Traced<T>) => Operand | readonly Ope
  * `fn({ x: 3 }, ({ x }) => …)`, the variables are named x[0], x[1], …;
  * `fn({ t: [] }, ({ t }) => …)` has one scalar input t.
  */
-export function fn<T extends InputSpec>(spec: T, body: (x: Traced<T>) => Operand): Func<number>;
-export function fn<T extends InputSpec>(spec: T, body: (x: Traced<T>) => readonly Operand[]): Func<Float64Array>;
-export function fn<T extends InputSpec>(spec: T, body: Body<T>): Func {
+export function fn<const T extends InputSpec>(spec: T, body: (x: Traced<T>) => Operand): Func<number>;
+export function fn<const T extends InputSpec>(spec: T, body: (x: Traced<T>) => readonly Operand[]): Func<Float64Array>;
+export function fn<const T extends InputSpec>(spec: T, body: Body<T>): Func {
   if (typeof body !== "function") throw new InputError("fn needs a body function as its second argument");
   const { name, size, scalar } = readSpec(spec);
   const graph = new Graph();
