@@ -3,8 +3,8 @@
 //
 //   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
 //   ┌──────────────┬──────────────────┬────┬────┬─────────┬──────────────────────────────┬──────────┐
-//   │ vals[nSlots] │ tans[nSlots × K] │ da │ db │ in[nIn] │ fd only: pert[nIn] fPlus     │ deps     │
-//   │              │ (forward only)   │    │    │         │ [nOut] diff[nOut × K] step   │ (i32 ×2) │
+//   │ vals[nSlots] │ tans[nSlots × K] │ da │ db │ in[nIn] │ fd only: pert[nIn] fPlus     │ masks    │
+//   │              │ (forward only)   │    │    │         │ [nOut] diff[nOut × K] step   │ (u32)    │
 //   └──────────────┴──────────────────┴────┴────┴─────────┴──────────────────────────────┴──────────┘
 //   value of slot s at point p:         vals + (s·B + p)·8
 //   tangent lane l of slot s at p:      tans + ((s·K + l)·B + p)·8
@@ -12,11 +12,12 @@
 // A block of cnt points is padded to an even count so the SIMD loops need no
 // tail; padded points hold zeros and their results are never written out.
 //
-// Structural zeros. With identity seeding (a Jacobian), lane l of a slot can be
-// nonzero only if the slot depends on input lane0 + l. `deps` keeps, per slot,
-// the interval [lo, hi] of inputs it may depend on (constants: empty); lanes
-// outside it are neither computed nor read, which skips most of the lane work
-// of functions whose parts each use a few inputs.
+// Structural zeros. Each slot carries a bit mask of the lanes that may be
+// nonzero (`masks`, one u32 per slot, so K ≤ 32): constants have none, an input
+// has all K (dense seeds) or, with identity seeding (a Jacobian), only the lane
+// that differentiates by it; an op's mask is the union of its operands'. Lanes
+// outside a mask are neither computed nor read, which skips most of the lane work
+// of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
 import { Op, Sweep, Tape, opArity } from "./tape";
 import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
@@ -38,7 +39,7 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
   let rows = tape.nSlots + 2 + tape.nIn;
   if (kind == Kind.Forward) rows += tape.nSlots * K;
   if (kind == Kind.FiniteDiff) rows += tape.nIn + tape.nOut + tape.nOut * K + 1;
-  return rows * B * 8 + tape.nSlots * 8;
+  return rows * B * 8 + tape.nSlots * 4;
 }
 
 /** Evaluates the outputs at every point: values[p*nOut + o]. */
@@ -62,9 +63,10 @@ export function forwardSweep(sw: Sweep): void {
   const identity = sw.seeds == 0;
   const vals = sw.work, tans = row(vals, tape.nSlots, B);
   const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), inRows = row(db, 1, B);
-  const deps = row(inRows, tape.nIn, B); // lo at deps + 8s, hi at deps + 8s + 4
+  const masks = row(inRows, tape.nIn, B);
+  const allLanes: u32 = K == 32 ? <u32>-1 : (<u32>1 << K) - 1;
   fillConstants(tape, vals, B);
-  for (let c = 0; c < nConst; c++) setDeps(deps, c, i32.MAX_VALUE, -1);
+  for (let c = 0; c < nConst; c++) setMask(masks, c, 0);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
     gather(tape, sw.points, start, cnt, n, inRows, B);
@@ -73,25 +75,21 @@ export function forwardSweep(sw: Sweep): void {
       const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
         copyRow(row(vals, dst, B), row(inRows, a, B), n);
-        setDeps(deps, dst, a, a);
+        const own = a - lane0;
+        setMask(masks, dst, !identity ? allLanes : own >= 0 && own < K ? <u32>1 << own : 0);
         seedInput(sw, tape.nIn, a, start, cnt, n, row(tans, dst * K, B), B);
         continue;
       }
       applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, n);
-      const binary = opArity(op) == 2;
-      const aLo = lo(deps, a), aHi = hi(deps, a);
-      const bLo = binary ? lo(deps, b) : i32.MAX_VALUE, bHi = binary ? hi(deps, b) : -1;
-      const dLo = min(aLo, bLo), dHi = max(aHi, bHi);
-      setDeps(deps, dst, dLo, dHi);
-      let first = 0, last = K - 1;
-      if (identity) { first = max(dLo - lane0, 0); last = min(dHi - lane0, K - 1); }
-      for (let l = first; l <= last; l++) {
-        const input = lane0 + l;
-        const aLive = a >= nConst && (!identity || (input >= aLo && input <= aHi));
-        const bLive = binary && b >= nConst && (!identity || (input >= bLo && input <= bHi));
+      const aMask = mask(masks, a), bMask = opArity(op) == 2 ? mask(masks, b) : 0;
+      let lanes = aMask | bMask;
+      setMask(masks, dst, lanes);
+      while (lanes) {
+        const l = <i32>ctz(lanes);
+        lanes &= lanes - 1;
         combineLane(row(tans, dst * K + l, B),
-          aLive ? row(tans, a * K + l, B) : 0, partialA,
-          bLive ? row(tans, b * K + l, B) : 0, partialB, n);
+          aMask & (<u32>1 << l) ? row(tans, a * K + l, B) : 0, partialA,
+          bMask & (<u32>1 << l) ? row(tans, b * K + l, B) : 0, partialB, n);
       }
     }
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
@@ -99,7 +97,7 @@ export function forwardSweep(sw: Sweep): void {
       for (let o = 0; o < tape.nOut; o++) {
         const s = load<i32>(tape.outSlots + (<usize>o << 2));
         for (let l = 0; l < K; l++) {
-          const live = s >= nConst && (!identity || (lane0 + l >= lo(deps, s) && lane0 + l <= hi(deps, s)));
+          const live = mask(masks, s) & (<u32>1 << l);
           scatterTangent(sw, o, l, start, cnt, live ? row(tans, s * K + l, B) : 0);
         }
       }
@@ -157,14 +155,9 @@ export function finiteDiffSweep(sw: Sweep): void {
 }
 
 // @ts-ignore: decorator
-@inline function lo(deps: usize, s: i32): i32 { return load<i32>(deps + (<usize>s << 3)); }
+@inline function mask(masks: usize, s: i32): u32 { return load<u32>(masks + (<usize>s << 2)); }
 // @ts-ignore: decorator
-@inline function hi(deps: usize, s: i32): i32 { return load<i32>(deps + (<usize>s << 3), 4); }
-// @ts-ignore: decorator
-@inline function setDeps(deps: usize, s: i32, l: i32, h: i32): void {
-  store<i32>(deps + (<usize>s << 3), l);
-  store<i32>(deps + (<usize>s << 3), h, 4);
-}
+@inline function setMask(masks: usize, s: i32, m: u32): void { store<u32>(masks + (<usize>s << 2), m); }
 
 /** Runs the tape for values only, inputs taken from the rows at `inRows`. */
 function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32): void {
