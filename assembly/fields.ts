@@ -1,3 +1,5 @@
+import { luFactor, luDet } from "./linalg";
+
 // Divergence and curl of vector fields, from a batch of Jacobians.
 //
 //   J: count × n × n f64, row-major: J[(p·n + i)·n + j] = ∂f_i/∂x_j at point p
@@ -29,5 +31,19 @@ export function curlFromJacobians(J: usize, count: i32, n: i32, out: usize): voi
       store<f64>(o, load<f64>(Jp, 16) - load<f64>(Jp, 48), 8);   // ∂f0/∂x2 − ∂f2/∂x0
       store<f64>(o, load<f64>(Jp, 24) - load<f64>(Jp, 8), 16);   // ∂f1/∂x0 − ∂f0/∂x1
     }
+  }
+}
+
+/**
+ * out[p] = det J_p: how much the map stretches (|det| > 1) or squeezes volume near
+ * point p, and whether it flips orientation (det < 0). `scratch` holds n·n f64
+ * then n i32. LU with partial pivoting (linalg.ts).
+ */
+export function determinantsOfJacobians(J: usize, count: i32, n: i32, out: usize, scratch: usize): void {
+  const nn = <usize>(n * n) << 3, perm = scratch + nn;
+  for (let p = 0; p < count; p++) {
+    memory.copy(scratch, J + <usize>p * nn, nn);
+    const sign = luFactor(scratch, perm, n);
+    store<f64>(out + (<usize>p << 3), luDet(scratch, n, sign));
   }
 }

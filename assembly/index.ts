@@ -5,4 +5,5 @@ export { alloc, free } from "./memory";
 export { opArity, OP_COUNT } from "./tape";
 export { foldConstant } from "./rules";
 export { workSize, valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
-export { divergenceFromJacobians, curlFromJacobians } from "./fields";
+export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } from "./fields";
+export { blockScratchBytes } from "./blocks";

@@ -2,10 +2,11 @@
 // each over blocks of B points laid out structure-of-arrays.
 //
 //   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
-//   ┌──────────────┬──────────────────┬────┬────┬─────────┬──────────────────────────────┬──────────┐
-//   │ vals[nSlots] │ tans[nSlots × K] │ da │ db │ in[nIn] │ fd only: pert[nIn] fPlus     │ masks    │
-//   │              │ (forward only)   │    │    │         │ [nOut] diff[nOut × K] step   │ (u32)    │
-//   └──────────────┴──────────────────┴────┴────┴─────────┴──────────────────────────────┴──────────┘
+//   ┌──────────────┬──────────────────┬────┬────┬─────────┬───────────┬─────────────────────┬───────┬─────────┐
+//   │ vals[nSlots] │ tans[nSlots × K] │ da │ db │ in[nIn] │ seed[nIn] │ fd only: pert[nIn]  │ masks │ block   │
+//   │              │ (forward only)   │    │    │         │ (fwd, fd) │ fPlus[nOut] diff    │ (u32) │ scratch │
+//   │              │                  │    │    │         │           │ [nOut × K] step     │       │         │
+//   └──────────────┴──────────────────┴────┴────┴─────────┴───────────┴─────────────────────┴───────┴─────────┘
 //   value of slot s at point p:         vals + (s·B + p)·8
 //   tangent lane l of slot s at p:      tans + ((s·K + l)·B + p)·8
 //
@@ -21,6 +22,7 @@
 
 import { Op, Sweep, Tape, opArity } from "./tape";
 import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
+import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 
 /** Sweep kinds, for `workSize`. */
 export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2 }
@@ -34,24 +36,41 @@ export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2 }
   return base + ((<usize>index * <usize>B) << 3);
 }
 
+/** Rows of B f64 a sweep of `kind` lays out in its workspace (see the diagram). */
+function workRows(tape: Tape, kind: i32, K: i32): i32 {
+  let rows = tape.nSlots + 2 + tape.nIn;
+  if (kind == Kind.Forward) rows += tape.nSlots * K + tape.nIn;
+  if (kind == Kind.FiniteDiff) rows += 2 * tape.nIn + tape.nOut + tape.nOut * K + 1;
+  return rows;
+}
+
+/** Bytes of the lane masks (u32 per slot), rounded to keep what follows 16-byte aligned. */
+// @ts-ignore: decorator
+@inline function maskBytes(tape: Tape): usize {
+  return ((<usize>tape.nSlots << 2) + 15) & ~15;
+}
+
+/** Where the block ops' per-point scratch starts: after the rows and the masks. */
+// @ts-ignore: decorator
+@inline function blockScratchAt(tape: Tape, kind: i32, work: usize, B: i32, K: i32): usize {
+  return row(work, workRows(tape, kind, K), B) + maskBytes(tape);
+}
+
 /** Bytes of workspace a sweep of `kind` needs for blocks of B points and K lanes. */
 export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
-  let rows = tape.nSlots + 2 + tape.nIn;
-  if (kind == Kind.Forward) rows += tape.nSlots * K;
-  if (kind == Kind.FiniteDiff) rows += tape.nIn + tape.nOut + tape.nOut * K + 1;
-  return rows * B * 8 + tape.nSlots * 4;
+  return workRows(tape, kind, K) * B * 8 + <i32>maskBytes(tape) + tape.blockScratch;
 }
 
 /** Evaluates the outputs at every point: values[p*nOut + o]. */
 export function valueSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, vals = sw.work;
-  const inRows = row(vals, tape.nSlots + 2, B);
+  const inRows = row(vals, tape.nSlots + 2, B), blockScratch = blockScratchAt(tape, Kind.Value, vals, B, 1);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
-    gather(tape, sw.points, start, cnt, n, inRows, B);
-    valueBlock(tape, vals, inRows, B, n);
+    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    valueBlock(tape, vals, inRows, B, n, blockScratch);
     scatterValues(tape, sw, vals, start, cnt);
   }
 }
@@ -63,21 +82,36 @@ export function forwardSweep(sw: Sweep): void {
   const identity = sw.seeds == 0;
   const vals = sw.work, tans = row(vals, tape.nSlots, B);
   const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), inRows = row(db, 1, B);
-  const masks = row(inRows, tape.nIn, B);
+  const seedRows = row(inRows, tape.nIn, B), masks = row(seedRows, tape.nIn, B);
+  const blockScratch = blockScratchAt(tape, Kind.Forward, vals, B, K);
   const allLanes: u32 = K == 32 ? <u32>-1 : (<u32>1 << K) - 1;
   fillConstants(tape, vals, B);
   for (let c = 0; c < nConst; c++) setMask(masks, c, 0);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
-    gather(tape, sw.points, start, cnt, n, inRows, B);
+    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    if (!identity) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let k = 0; k < tape.nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
       const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
         copyRow(row(vals, dst, B), row(inRows, a, B), n);
-        const own = a - lane0;
-        setMask(masks, dst, !identity ? allLanes : own >= 0 && own < K ? <u32>1 << own : 0);
-        seedInput(sw, tape.nIn, a, start, cnt, n, row(tans, dst * K, B), B);
+        const own = a - lane0, tan = row(tans, dst * K, B);
+        if (!identity) { // one dense lane
+          setMask(masks, dst, allLanes);
+          copyRow(tan, row(seedRows, a, B), n);
+        } else if (own >= 0 && own < K) { // its own lane is all ones; the others are structural zeros
+          setMask(masks, dst, <u32>1 << own);
+          fillRow(row(tan, own, B), n, 1);
+        } else {
+          setMask(masks, dst, 0);
+        }
+        continue;
+      }
+      if (op >= Op.Det) {
+        const m = blockMask(tape, a, b, op, masks);
+        applyBlock(tape, op, dst, a, b, vals, tans, masks, B, K, n, m, blockScratch);
+        setBlockMasks(tape, dst, masks, m);
         continue;
       }
       applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, n);
@@ -113,17 +147,19 @@ export function forwardSweep(sw: Sweep): void {
 export function finiteDiffSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, K = sw.lanes, nIn = tape.nIn, nOut = tape.nOut;
-  const vals = sw.work, inRows = row(vals, tape.nSlots + 2, B);
-  const pert = row(inRows, nIn, B), fPlus = row(pert, nIn, B);
+  const vals = sw.work, inRows = row(vals, tape.nSlots + 2, B), seedRows = row(inRows, nIn, B);
+  const pert = row(seedRows, nIn, B), fPlus = row(pert, nIn, B);
   const diff = row(fPlus, nOut, B), step = row(diff, nOut * K, B);
+  const blockScratch = blockScratchAt(tape, Kind.FiniteDiff, vals, B, K);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
-    gather(tape, sw.points, start, cnt, n, inRows, B);
+    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    if (sw.seeds) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let l = 0; l < K; l++) {
       for (let sign = 1; sign >= -1; sign -= 2) {
-        perturb(sw, nIn, l, start, cnt, n, inRows, pert, step, <f64>sign, B);
-        valueBlock(tape, vals, pert, B, n);
+        perturb(sw, nIn, l, n, inRows, seedRows, pert, step, <f64>sign, B);
+        valueBlock(tape, vals, pert, B, n, blockScratch);
         for (let o = 0; o < nOut; o++) {
           const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), B);
           const plus = row(fPlus, o, B), out = row(diff, o * K + l, B);
@@ -149,9 +185,9 @@ export function finiteDiffSweep(sw: Sweep): void {
   for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v128.load(src + o));
 }
 // @ts-ignore: decorator
-@inline function zeroRow(dst: usize, n: i32): void {
-  const z = f64x2.splat(0);
-  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, z);
+@inline function fillRow(dst: usize, n: i32, x: f64): void {
+  const v = f64x2.splat(x);
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v);
 }
 
 // @ts-ignore: decorator
@@ -160,11 +196,12 @@ export function finiteDiffSweep(sw: Sweep): void {
 @inline function setMask(masks: usize, s: i32, m: u32): void { store<u32>(masks + (<usize>s << 2), m); }
 
 /** Runs the tape for values only, inputs taken from the rows at `inRows`. */
-function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32): void {
+function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize): void {
   for (let k = 0; k < tape.nInstr; k++) {
     const ins = tape.instr + (<usize>k << 4);
     const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
     if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), n);
+    else if (op >= Op.Det) applyBlock(tape, op, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
     else applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), 0, 0, n);
   }
 }
@@ -177,39 +214,30 @@ function fillConstants(tape: Tape, vals: usize, B: i32): void {
   }
 }
 
-/** Points [start, start+cnt) from row-major `points` into input rows; padding gets zeros. */
-function gather(tape: Tape, points: usize, start: i32, cnt: i32, n: i32, inRows: usize, B: i32): void {
-  const nIn = tape.nIn;
-  for (let i = 0; i < nIn; i++) {
-    const r = row(inRows, i, B);
-    let src = points + ((<usize>start * nIn + i) << 3);
-    for (let p = 0; p < cnt; p++, src += <usize>nIn << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
-    if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
-  }
-}
-
-/** Seed entry: the tangent of input i in lane l at point p. */
-// @ts-ignore: decorator
-@inline function seed(sw: Sweep, nIn: i32, p: i32, l: i32, i: i32): f64 {
-  if (sw.seeds == 0) return i == sw.lane0 + l ? 1 : 0;
-  return load<f64>(sw.seeds + ((<usize>p * sw.seedStride + l * nIn + i) << 3));
-}
-
-/** Tangent rows of input `i`: the seed entries for the block's points (identity: only its own lane). */
-function seedInput(sw: Sweep, nIn: i32, i: i32, start: i32, cnt: i32, n: i32, tanRow: usize, B: i32): void {
-  if (sw.seeds == 0) { // identity: only input i's own lane, all ones; the others are structural zeros
-    const l = i - sw.lane0;
-    if (l >= 0 && l < sw.lanes) {
-      const r = tanRow + ((<usize>l * B) << 3), one = f64x2.splat(1);
-      for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(r + o, one);
+/**
+ * Points [start, start+cnt) of a segment table (see Sweep) into rows: entry i of
+ * the flat vector goes to row i. Padding gets zeros.
+ */
+function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n: i32, rows: usize, B: i32): void {
+  let i = 0;
+  for (let s = 0; s < nSegments; s++) {
+    const seg = segments + (<usize>(s * 12));
+    const size = load<i32>(seg), address = load<i32>(seg, 4), stride = load<i32>(seg, 8);
+    for (let j = 0; j < size; j++, i++) {
+      const r = row(rows, i, B);
+      let src = <usize>address + ((<usize>start * stride + j) << 3);
+      if (stride == 0) fillRow(r, n, load<f64>(src));
+      else for (let p = 0; p < cnt; p++, src += <usize>stride << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
+      if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
     }
-    return;
   }
-  for (let l = 0; l < sw.lanes; l++) {
-    const r = tanRow + ((<usize>l * B) << 3);
-    for (let p = 0; p < cnt; p++) store<f64>(r + (<usize>p << 3), seed(sw, nIn, start + p, l, i));
-    if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
-  }
+}
+
+/** Seed entry: the tangent of input i in lane l at block point p (identity, or the seed rows' only lane). */
+// @ts-ignore: decorator
+@inline function seed(sw: Sweep, seedRows: usize, B: i32, p: i32, l: i32, i: i32): f64 {
+  if (sw.seeds == 0) return i == sw.lane0 + l ? 1 : 0;
+  return load<f64>(row(seedRows, i, B) + (<usize>p << 3));
 }
 
 /** d·t for one pair of points, d a partial row or the sentinel ONE / MINUS_ONE. */
@@ -240,29 +268,28 @@ function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i3
     if (d == ONE) copyRow(t, s, n);
     else for (let o: usize = 0; o < end; o += 16) v128.store(t + o, term(d, s, o));
   } else {
-    zeroRow(t, n);
+    fillRow(t, n, 0);
   }
 }
 
 /** Input rows moved by sign·h along seed lane l; step[p] receives the effective h. */
-function perturb(sw: Sweep, nIn: i32, l: i32, start: i32, cnt: i32, n: i32,
-                 inRows: usize, pert: usize, step: usize, sign: f64, B: i32): void {
+function perturb(sw: Sweep, nIn: i32, l: i32, n: i32, inRows: usize, seedRows: usize,
+                 pert: usize, step: usize, sign: f64, B: i32): void {
   for (let p = 0; p < n; p++) {
-    const q = start + min(p, cnt - 1); // padded points reuse the last point's direction
     let scale: f64 = 1, dmax: f64 = 0, kmax = 0;
     for (let i = 0; i < nIn; i++) {
-      const d = Math.abs(seed(sw, nIn, q, l, i));
+      const d = Math.abs(seed(sw, seedRows, B, p, l, i));
       if (d != 0) scale = Math.max(scale, Math.abs(load<f64>(row(inRows, i, B) + (<usize>p << 3))));
       if (d > dmax) { dmax = d; kmax = i; }
     }
     const h = dmax > 0 ? CBRT_EPS * scale / dmax : 0;
     for (let i = 0; i < nIn; i++) {
       const x = load<f64>(row(inRows, i, B) + (<usize>p << 3));
-      store<f64>(row(pert, i, B) + (<usize>p << 3), x + sign * h * seed(sw, nIn, q, l, i));
+      store<f64>(row(pert, i, B) + (<usize>p << 3), x + sign * h * seed(sw, seedRows, B, p, l, i));
     }
     // The step actually taken (x + h·d − x rounds): exact differences need it.
     if (sign > 0 && dmax > 0) {
-      const x = load<f64>(row(inRows, kmax, B) + (<usize>p << 3)), d = seed(sw, nIn, q, l, kmax);
+      const x = load<f64>(row(inRows, kmax, B) + (<usize>p << 3)), d = seed(sw, seedRows, B, p, l, kmax);
       store<f64>(step + (<usize>p << 3), ((x + h * d) - (x - h * d)) / (2 * d));
     } else if (sign > 0) {
       store<f64>(step + (<usize>p << 3), Infinity); // no direction: the difference is 0

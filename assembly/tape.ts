@@ -3,13 +3,15 @@
 // A compiled function is a flat instruction stream plus a constant pool, written
 // into linear memory by TypeScript (bindings/tape.ts mirrors the layout below):
 //
-//   Tape header (8 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┘
+//   Tape header (10 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┘
 //   instr:    nInstr × (op, dst, a, b) as i32        — topological order
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
+//   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve) name
+//             by offset; blockScratch: bytes of per-point scratch they need
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
@@ -27,14 +29,20 @@ export const enum Op {
   Sqrt = 25, Cbrt = 26, Abs = 27, Sign = 28,
   // binary functions
   Atan2 = 29, Hypot = 30, Min = 31, Max = 32,
+  // block ops: operands and results are slot lists (blocks.ts)
+  Det = 33, Inv = 34, Solve = 35,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 33;
+export const OP_COUNT: i32 = 36;
 
-/** Operand count of an op (0 for Input, whose `a` is an input index, not a slot). */
+/**
+ * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),
+ * 1 or 2 for scalar ops, −1 for block ops (operands are slot lists).
+ */
 export function opArity(op: i32): i32 {
   if (op == Op.Input) return 0;
+  if (op >= Op.Det) return -1;
   if (op <= Op.Div || op == Op.Pow || op >= Op.Atan2) return 2;
   return 1;
 }
@@ -49,17 +57,21 @@ export class Tape {
   nIn: i32;
   nOut: i32;
   outSlots: usize;
+  aux: usize;
+  blockScratch: i32;
 }
 
 /**
- * One sweep request, written by TypeScript (bindings/sweep.ts) into a
+ * One sweep request, written by TypeScript (bindings/kernel.ts) into a
  * per-function descriptor block. All strides and offsets count f64 elements.
  *
- *   points   count × nIn f64, row-major (point p, input i at p*nIn + i)
- *   seeds    tangent of input i in lane l at point p: seeds[p*seedStride + l*nIn + i]
- *            (seedStride 0: one K × nIn seed matrix shared by every point);
- *            seeds 0: identity seeding, lane l carries ∂/∂x_(lane0 + l): the
- *            Jacobian columns lane0 … lane0+K−1, with structural zeros skipped
+ *   inputs   a segment table: nSegments × (size, address, stride) as i32. The
+ *            flat input vector is the segments' entries in order; entry j of a
+ *            segment at point p is at address + (p·stride + j)·8 (stride 0: the
+ *            same values for every point — a shared input).
+ *   seeds    0: identity seeding, lane l carries ∂/∂x_(lane0 + l), the Jacobian
+ *            columns lane0 … lane0+K−1 (structural zeros skipped); otherwise a
+ *            segment table like `inputs` giving one tangent lane (K = 1)
  *   values   count × nOut f64 (0: not wanted)
  *   tangents lane l of output o at point p:
  *            tangents[p*tPoint + o*tOut + l*tLane + tOffset] (0: not wanted)
@@ -68,17 +80,17 @@ export class Tape {
 export class Sweep {
   tape: usize;
   count: i32;
-  points: usize;
+  inputs: usize;
+  nSegments: i32;
   work: usize;
   block: i32;
   lanes: i32;
   seeds: usize;
-  seedStride: i32;
+  lane0: i32;
   values: usize;
   tangents: usize;
   tPoint: i32;
   tOut: i32;
   tLane: i32;
   tOffset: i32;
-  lane0: i32;
 }

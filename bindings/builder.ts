@@ -1,176 +1,148 @@
-// fn(): tracing TypeScript code into the same graph that expressions compile to.
-//
-// The body runs once, on Node objects; every operation records a graph node.
-// Nodes refuse to become numbers, so `if (x > 0)` fails loudly instead of
-// silently tracing one branch.
+// fn(): tracing TypeScript code into the same graph that expressions compile to,
+// and the free-function forms of every builder operation.
 import { InputError } from "./errors.js";
 import { Graph } from "./graph.js";
 import { compileTape } from "./compile.js";
-import { Func } from "./func.js";
+import { Func, type InputDecl, type Shaped } from "./func.js";
 import { core } from "./loader.js";
+import { Node, type Operand } from "./node.js";
 import { Op } from "./ops.js";
+import { Tensor, type NestedArray, sizeOf } from "./tensor.js";
+import * as T from "./tensor-ops.js";
 
-/** A number or a traced node: what builder operations accept. */
-export type Operand = Node | number;
+export { Node, type Operand } from "./node.js";
 
-/** Result of an operation on operands: a Node if any operand is one, else a number. */
-export type Lifted<A, B = number> = A extends Node ? Node : B extends Node ? Node : number;
+/** A number if every operand is a number, else a Node. */
+export type Lifted<A, B = number> = A extends number ? (B extends number ? number : Node) : Node;
 
-/** A traced scalar value inside an `fn` body. */
-export class Node {
-  /** @internal */
-  constructor(readonly graph: Graph, readonly id: number) {}
-
-  add(b: Operand): Node { return binary(Op.Add, this, b) as Node; }
-  sub(b: Operand): Node { return binary(Op.Sub, this, b) as Node; }
-  mul(b: Operand): Node { return binary(Op.Mul, this, b) as Node; }
-  div(b: Operand): Node { return binary(Op.Div, this, b) as Node; }
-  /** this^b */
-  pow(b: Operand): Node { return binary(Op.Pow, this, b) as Node; }
-  neg(): Node { return unary(Op.Neg, this) as Node; }
-  sin(): Node { return unary(Op.Sin, this) as Node; }
-  cos(): Node { return unary(Op.Cos, this) as Node; }
-  tan(): Node { return unary(Op.Tan, this) as Node; }
-  asin(): Node { return unary(Op.Asin, this) as Node; }
-  acos(): Node { return unary(Op.Acos, this) as Node; }
-  atan(): Node { return unary(Op.Atan, this) as Node; }
-  sinh(): Node { return unary(Op.Sinh, this) as Node; }
-  cosh(): Node { return unary(Op.Cosh, this) as Node; }
-  tanh(): Node { return unary(Op.Tanh, this) as Node; }
-  asinh(): Node { return unary(Op.Asinh, this) as Node; }
-  acosh(): Node { return unary(Op.Acosh, this) as Node; }
-  atanh(): Node { return unary(Op.Atanh, this) as Node; }
-  exp(): Node { return unary(Op.Exp, this) as Node; }
-  expm1(): Node { return unary(Op.Expm1, this) as Node; }
-  log(): Node { return unary(Op.Log, this) as Node; }
-  log1p(): Node { return unary(Op.Log1p, this) as Node; }
-  log2(): Node { return unary(Op.Log2, this) as Node; }
-  log10(): Node { return unary(Op.Log10, this) as Node; }
-  sqrt(): Node { return unary(Op.Sqrt, this) as Node; }
-  cbrt(): Node { return unary(Op.Cbrt, this) as Node; }
-  abs(): Node { return unary(Op.Abs, this) as Node; }
-  sign(): Node { return unary(Op.Sign, this) as Node; }
-  /** atan2(this, x): the angle of the point (x, this). */
-  atan2(x: Operand): Node { return binary(Op.Atan2, this, x) as Node; }
-  hypot(b: Operand): Node { return binary(Op.Hypot, this, b) as Node; }
-  min(b: Operand): Node { return binary(Op.Min, this, b) as Node; }
-  max(b: Operand): Node { return binary(Op.Max, this, b) as Node; }
-
-  /** @internal A traced value has no number yet: comparisons and arithmetic with JS operators cannot be traced. */
-  valueOf(): never {
-    throw new InputError(
-      "a traced value cannot be used as a number: JS operators and comparisons (x > 0, x * 2, if (x)) " +
-      "are not traced. Use methods or free functions (x.mul(2), max(x, 0)) instead");
-  }
-
-  /** @internal */
-  [Symbol.toPrimitive](): never {
-    return this.valueOf();
-  }
+/** Scalar numbers fold at once (with the core's own rules); anything else traces. */
+function unary(op: number) {
+  return <A extends Operand>(a: A): Lifted<A> =>
+    (typeof a === "number" ? core().foldConstant(op, a, 0) : T.map(op, Node.constant(graphFor([a]), a))) as Lifted<A>;
 }
 
-function graphOf(operands: Operand[]): Graph | undefined {
-  let graph: Graph | undefined;
-  for (const o of operands) {
-    if (o instanceof Node) {
-      if (graph && o.graph !== graph) throw new InputError("nodes from two different fn() traces cannot be combined");
-      graph = o.graph;
-    } else if (typeof o !== "number") {
-      throw new InputError(`builder operations take numbers or traced nodes, got ${o === null ? "null" : typeof o}`);
-    }
-  }
-  return graph;
+function binary(op: number) {
+  return <A extends Operand, B extends Operand>(a: A, b: B): Lifted<A, B> =>
+    (typeof a === "number" && typeof b === "number" ? core().foldConstant(op, a, b) : T.elementwise(op, a, b)) as Lifted<A, B>;
 }
 
-function lift(graph: Graph, o: Operand): number {
-  return o instanceof Node ? o.id : graph.constant(o);
+function graphFor(operands: readonly Operand[]): Graph {
+  const g = T.graphOf(operands);
+  if (!g) throw new InputError("this operation needs at least one traced value (or plain numbers)");
+  return g;
 }
 
-function unary(op: number, a: Operand): Operand {
-  const graph = graphOf([a]);
-  if (!graph) return core().foldConstant(op, a as number, 0);
-  return new Node(graph, graph.apply(op, lift(graph, a)));
+export const add = binary(Op.Add), sub = binary(Op.Sub), mul = binary(Op.Mul), div = binary(Op.Div);
+/** a^b, elementwise. */
+export const pow = binary(Op.Pow);
+export const neg = unary(Op.Neg);
+export const sin = unary(Op.Sin), cos = unary(Op.Cos), tan = unary(Op.Tan);
+export const asin = unary(Op.Asin), acos = unary(Op.Acos), atan = unary(Op.Atan);
+export const sinh = unary(Op.Sinh), cosh = unary(Op.Cosh), tanh = unary(Op.Tanh);
+export const asinh = unary(Op.Asinh), acosh = unary(Op.Acosh), atanh = unary(Op.Atanh);
+export const exp = unary(Op.Exp), expm1 = unary(Op.Expm1), log = unary(Op.Log), log1p = unary(Op.Log1p);
+export const log2 = unary(Op.Log2), log10 = unary(Op.Log10);
+export const sqrt = unary(Op.Sqrt), cbrt = unary(Op.Cbrt), abs = unary(Op.Abs), sign = unary(Op.Sign);
+/** atan2(y, x), elementwise: the angle of the point (x, y). */
+export const atan2 = binary(Op.Atan2);
+export const hypot = binary(Op.Hypot), min = binary(Op.Min), max = binary(Op.Max);
+
+export const { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat } = T;
+
+/** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */
+export function eye(n: number): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`eye needs a whole number ≥ 0, got ${n}`);
+  const t = new Tensor([n, n]);
+  for (let i = 0; i < n; i++) t.data[i * n + i] = 1;
+  return t;
 }
 
-function binary(op: number, a: Operand, b: Operand): Operand {
-  const graph = graphOf([a, b]);
-  if (!graph) return core().foldConstant(op, a as number, b as number);
-  return new Node(graph, graph.apply(op, lift(graph, a), lift(graph, b)));
-}
+/** The input declaration of `fn`: n (one vector input), or named inputs { A: [3, 3], x: 3, t: [] }. */
+export type InputSpec = number | Readonly<Record<string, number | readonly number[]>>;
 
-const u = (op: number) => <A extends Operand>(a: A): Lifted<A> => unary(op, a) as Lifted<A>;
-const b = (op: number) => <A extends Operand, B extends Operand>(x: A, y: B): Lifted<A, B> =>
-  binary(op, x, y) as Lifted<A, B>;
+/** What the body receives: one Node for `fn(n, …)`, else a record of Nodes by input name. */
+export type Traced<S extends InputSpec> = S extends number ? Node : { readonly [K in keyof S]: Node };
 
-export const add = b(Op.Add), sub = b(Op.Sub), mul = b(Op.Mul), div = b(Op.Div), pow = b(Op.Pow);
-export const neg = u(Op.Neg);
-export const sin = u(Op.Sin), cos = u(Op.Cos), tan = u(Op.Tan), asin = u(Op.Asin), acos = u(Op.Acos), atan = u(Op.Atan);
-export const sinh = u(Op.Sinh), cosh = u(Op.Cosh), tanh = u(Op.Tanh);
-export const asinh = u(Op.Asinh), acosh = u(Op.Acosh), atanh = u(Op.Atanh);
-export const exp = u(Op.Exp), expm1 = u(Op.Expm1), log = u(Op.Log), log1p = u(Op.Log1p), log2 = u(Op.Log2), log10 = u(Op.Log10);
-export const sqrt = u(Op.Sqrt), cbrt = u(Op.Cbrt), abs = u(Op.Abs), sign = u(Op.Sign);
-/** atan2(y, x): the angle of the point (x, y). */
-export const atan2 = b(Op.Atan2);
-export const hypot = b(Op.Hypot), min = b(Op.Min), max = b(Op.Max);
-
-/** The input declaration of `fn`: n (a vector of n), or one named input { x: n } / { x: [n] } / { x: [] }. */
-export type InputSpec = number | Record<string, number | readonly number[]>;
-
-type Traced<T extends InputSpec> = T extends number ? Node[]
-  : { [K in keyof T]: T[K] extends readonly [] ? Node : Node[] };
-
-/** What an `fn` body returns: a node or number (scalar function) or an array of them (vector function). */
-export type Body<T extends InputSpec> = (x: Traced<T>) => Operand | readonly Operand[];
+/** What a body may return: a Node of any shape, a number, or nested arrays of scalar Nodes and numbers. */
+export type BodyResult = Operand | readonly BodyResult[];
 
 /**
- * Traces `body` into a compiled function. `fn(3, (x) => x[0].mul(x[1]).sin())` is
- * f: ℝ³ → ℝ; returning an array gives a vector function. With a named input,
- * `fn({ x: 3 }, ({ x }) => …)`, the variables are named x[0], x[1], …;
- * `fn({ t: [] }, ({ t }) => …)` has one scalar input t.
+ * Traces `body` into a compiled function. `fn(3, (x) => x[0].mul(x[1]).sin())` has one
+ * vector input of 3; `fn({ A: [3, 3], x: 3, t: [] }, ({ A, x, t }) => …)` has named
+ * inputs of those shapes (`x: 3` is shorthand for `x: [3]`, `[]` a scalar). The body
+ * returns the output: a scalar node, a tensor node, or nested arrays of scalar nodes,
+ * which fix the output shape.
  */
-export function fn<const T extends InputSpec>(spec: T, body: (x: Traced<T>) => Operand): Func<number>;
-export function fn<const T extends InputSpec>(spec: T, body: (x: Traced<T>) => readonly Operand[]): Func<Float64Array>;
-export function fn<const T extends InputSpec>(spec: T, body: Body<T>): Func {
+export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Shaped, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;
+export function fn<const S extends InputSpec>(spec: S, body: (x: Traced<S>) => BodyResult): Func;
+// The overloads above carry the precise types.
+export function fn(spec: InputSpec, body: (x: any) => BodyResult): Func<any, any, any> {
   if (typeof body !== "function") throw new InputError("fn needs a body function as its second argument");
-  const { name, size, scalar } = readSpec(spec);
+  const inputs = readSpec(spec);
   const graph = new Graph();
-  const nodes = Array.from({ length: size }, (_, i) => new Node(graph, graph.input(i)));
-  const arg = typeof spec === "number" ? nodes : { [name]: scalar ? nodes[0] : nodes };
-  const result = body(arg as Traced<T>);
-  const vector = Array.isArray(result);
-  const outs = (vector ? result : [result]) as Operand[];
-  if (outs.length === 0) throw new InputError("fn body returned an empty array; return a node, a number or a non-empty array");
-  const outputs = outs.map((o, i) => {
-    if (o instanceof Node) {
-      if (o.graph !== graph) throw new InputError(`output ${i} was traced by another fn() call`);
-      return o.id;
-    }
-    if (typeof o === "number") return graph.constant(o);
-    throw new InputError(`fn body must return nodes or numbers; output ${i} is ${o === null ? "null" : typeof o}`);
-  });
-  const vars = scalar ? [name] : nodes.map((_, i) => `${name}[${i}]`);
-  return new Func(compileTape(graph, outputs, size), vars, vector ? [outputs.length] : []);
+  const nodes = inputs.map((d) => Node.of(graph, d.shape, Array.from({ length: d.size }, (_, j) => graph.input(d.offset + j))));
+  const arg = typeof spec === "number" ? nodes[0] : Object.fromEntries(inputs.map((d, i) => [d.name, nodes[i]]));
+  const { shape, ids } = outputOf(graph, body(arg));
+  const n = inputs.reduce((s, d) => s + d.size, 0);
+  return new Func(compileTape(graph, ids, n), inputs, shape);
 }
 
-function readSpec(spec: InputSpec): { name: string; size: number; scalar: boolean } {
-  const checkSize = (n: unknown, what: string): number => {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) {
-      throw new InputError(`${what} must be a whole number ≥ 1, got ${String(n)}`);
+/** The output's shape and graph ids, from a node, a number or nested arrays of scalars. */
+export function outputOf(graph: Graph, result: BodyResult): { shape: number[]; ids: number[] } {
+  const check = (node: Node) => {
+    if (node.graph !== graph) throw new InputError("the result was traced by another fn() call");
+    return node;
+  };
+  if (result instanceof Node) return { shape: [...check(result).shape], ids: [...result.ids] };
+  if (typeof result === "number") return { shape: [], ids: [graph.constant(result)] };
+  if (!Array.isArray(result)) throw new InputError(`fn body must return nodes or numbers, got ${result === null ? "null" : typeof result}`);
+  if (result.length === 0) throw new InputError("fn body returned an empty array; return a node, a number or a non-empty array");
+  // Nested arrays of scalar nodes and numbers: rectangular, like Tensor.from.
+  const shape: number[] = [];
+  for (let level: BodyResult = result; Array.isArray(level); level = (level as BodyResult[])[0]) shape.push((level as BodyResult[]).length);
+  const ids: number[] = [];
+  const walk = (x: BodyResult, depth: number): void => {
+    if (depth === shape.length) {
+      if (typeof x === "number") ids.push(graph.constant(x));
+      else if (x instanceof Node && x.rank === 0) ids.push(check(x).ids[0]);
+      else throw new InputError(`fn body's nested result must hold scalar nodes or numbers at depth ${depth}`);
+      return;
     }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      throw new InputError(`fn body's nested result is not rectangular: expected ${shape[depth]} entries at depth ${depth}`);
+    }
+    for (const item of x) walk(item, depth + 1);
+  };
+  walk(result, 0);
+  return { shape, ids };
+}
+
+function readSpec(spec: InputSpec): InputDecl[] {
+  const extent = (n: unknown, what: string): number => {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a whole number ≥ 1, got ${String(n)}`);
     return n;
   };
-  if (typeof spec === "number") return { name: "x", size: checkSize(spec, "the input size"), scalar: false };
-  if (typeof spec !== "object" || spec === null) throw new InputError("fn's first argument is an input size n or { name: shape }");
+  if (typeof spec === "number") {
+    const n = extent(spec, "the input size");
+    return [{ name: "x", shape: [n], size: n, offset: 0 }];
+  }
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw new InputError("fn's first argument is an input size n or a record of input shapes { name: shape }");
+  }
   const names = Object.keys(spec);
-  if (names.length !== 1) {
-    throw new InputError(`fn takes one named input, got ${names.length} (${names.join(", ")})`);
-  }
-  const shape = spec[names[0]];
-  if (Array.isArray(shape)) {
-    if (shape.length === 0) return { name: names[0], size: 1, scalar: true };
-    if (shape.length === 1) return { name: names[0], size: checkSize(shape[0], `the size of '${names[0]}'`), scalar: false };
-    throw new InputError(`input '${names[0]}' has shape [${shape.join(", ")}]; fn supports scalar [] and vector [n] inputs`);
-  }
-  return { name: names[0], size: checkSize(shape, `the size of '${names[0]}'`), scalar: false };
+  if (names.length === 0) throw new InputError("fn needs at least one input");
+  let offset = 0;
+  return names.map((name) => {
+    const s = spec[name];
+    const shape = typeof s === "number" ? [extent(s, `the size of input '${name}'`)]
+      : Array.isArray(s) ? s.map((e, i) => extent(e, `extent ${i} of input '${name}'`))
+      : (() => { throw new InputError(`input '${name}' needs a size or a shape array, got ${typeof s}`); })();
+    const size = sizeOf(shape);
+    const decl = { name, shape, size, offset };
+    offset += size;
+    return decl;
+  });
 }
 
+export type { NestedArray };

@@ -1,15 +1,18 @@
 // The compiler: graph → tape (the format assembly/tape.ts documents).
 //
 // Only nodes the outputs reach are emitted, in id order (a topological order).
-// Constants get the first slots; every other node gets a slot when it is computed
-// and gives it back after its last use, so the slot count is the peak number of
-// live values, not the node count. Outputs stay live to the end. A destination
-// never shares a slot with its own operands (the rules may read operands while
-// writing the result).
+// Constants get the first slots; every other value gets a slot when it is
+// computed and gives it back after its last use, so the slot count is the peak
+// number of live values, not the node count. Outputs stay live to the end. A
+// destination never shares a slot with its own operands (the rules may read
+// operands while writing the result).
+//
+// Block ops (det, inv, solve) become one instruction whose dst, a and b name
+// slot lists in the tape's aux pool; their results' PROJ nodes are just slots.
 //
 // Reverse mode will need the value of every slot its adjoint rules read; it will
 // get its own schedule from the same graph (`compileTape` with `reuseSlots: false`).
-import { CONST, Op, opArity } from "./ops.js";
+import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
 import type { Graph } from "./graph.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
@@ -20,8 +23,27 @@ export interface TapeData {
   readonly consts: Float64Array;
   /** Slot holding each output. */
   readonly outSlots: Int32Array;
+  /** Slot lists of block instructions, each [length, slot, …]. */
+  readonly aux: Int32Array;
+  /** Largest k of the k×k matrices block instructions work on (0: none). */
+  readonly maxBlock: number;
   readonly nSlots: number;
   readonly nIn: number;
+}
+
+/** Operand ids of a node (block nodes: their argument list). */
+function operandsOf(graph: Graph, id: number): readonly number[] {
+  const op = graph.op[id];
+  if (op === CONST || op === Op.Input) return [];
+  if (op === PROJ) return [graph.a[id]];
+  if (isBlock(op)) return graph.args.get(id)!;
+  return opArity(op) === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]];
+}
+
+/** Matrix order k of a block node: args are k² entries (+ k for solve). */
+function blockOrder(graph: Graph, id: number): number {
+  const len = graph.args.get(id)!.length;
+  return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
 }
 
 export function compileTape(graph: Graph, outputs: readonly number[], nIn: number, reuseSlots = true): TapeData {
@@ -30,10 +52,14 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   for (const o of outputs) reached[o] = 1;
   // ids are topological, so one backward pass marks everything the outputs reach.
   const lastUse = new Int32Array(n).fill(-1);
+  const projections = new Map<number, number[]>(); // block id → reached PROJ ids by result index
   for (let id = n - 1; id >= 0; id--) {
-    if (!reached[id] || graph.op[id] === CONST || graph.op[id] === Op.Input) continue;
-    const arity = opArity(graph.op[id]);
-    for (const operand of arity === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]]) {
+    if (!reached[id]) continue;
+    if (graph.op[id] === PROJ) {
+      const block = graph.a[id];
+      (projections.get(block) ?? projections.set(block, []).get(block)!)[graph.b[id]] = id;
+    }
+    for (const operand of operandsOf(graph, id)) {
       reached[operand] = 1;
       if (lastUse[operand] < id) lastUse[operand] = id;
     }
@@ -52,21 +78,44 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   // Free slots kept as a stack; the most recently freed is reused first (warm in cache).
   const free: number[] = [];
   let nSlots = consts.length;
+  const take = () => (free.length > 0 ? free.pop()! : nSlots++);
   const instr: number[] = [];
+  const aux: number[] = [];
+  const list = (slots: number[]) => {
+    aux.push(slots.length, ...slots);
+    return aux.length - slots.length - 1;
+  };
+  let maxBlock = 0;
   for (let id = 0; id < n; id++) {
-    if (!reached[id] || graph.op[id] === CONST) continue;
     const op = graph.op[id];
-    const dst = free.length > 0 ? free.pop()! : nSlots++;
-    slot[id] = dst;
+    if (!reached[id] || op === CONST || op === PROJ) continue;
     if (op === Op.Input) {
-      instr.push(op, dst, graph.a[id], 0);
+      instr.push(op, (slot[id] = take()), graph.a[id], 0);
       continue;
     }
-    const a = graph.a[id], b = graph.b[id], binary = opArity(op) === 2;
-    instr.push(op, dst, slot[a], binary ? slot[b] : 0);
+    const operands = operandsOf(graph, id);
+    if (isBlock(op)) {
+      const k = blockOrder(graph, id);
+      maxBlock = Math.max(maxBlock, k);
+      const count = graph.b[id], projs = projections.get(id) ?? [];
+      const results: number[] = [];
+      const unused: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const s = take();
+        results.push(s);
+        if (projs[i] !== undefined) slot[projs[i]] = s;
+        else unused.push(s); // written by the instruction, read by nobody
+      }
+      const args = operands.map((a) => slot[a]);
+      instr.push(op, list(results), list(args.slice(0, k * k)), op === Op.Solve ? list(args.slice(k * k)) : 0);
+      free.push(...unused);
+    } else {
+      const dst = (slot[id] = take());
+      instr.push(op, dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
+    }
     // Operands whose last reader this is give their slots back, after dst was taken.
     if (!reuseSlots) continue;
-    for (const operand of binary && b !== a ? [a, b] : [a]) {
+    for (const operand of new Set(operands)) {
       if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
     }
   }
@@ -75,6 +124,8 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     instr: Int32Array.from(instr),
     consts: Float64Array.from(consts),
     outSlots: Int32Array.from(outputs, (o) => slot[o]),
+    aux: Int32Array.from(aux),
+    maxBlock,
     nSlots,
     nIn,
   };

@@ -1,12 +1,26 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError } from "./errors.js";
-import { Kernel, Kind, identitySeeds, type Seeds, type TangentLayout } from "./kernel.js";
-import { Tensor, type TensorLike } from "./tensor.js";
-import { checkOut, describeShape, readMode, readPoints, type Mode, type Points } from "./validate.js";
+import { Kernel, Kind, columns, type Seeds, type TangentLayout } from "./kernel.js";
+import { Tensor, type NestedArray, type TensorLike, sizeOf } from "./tensor.js";
+import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode } from "./validate.js";
 import type { TapeData } from "./compile.js";
 
-/** One point: an array or typed array with one entry per input variable. */
-export type Point = ArrayLike<number>;
+export type { InputDecl } from "./validate.js";
+
+/** One input's value: a number (scalar input), an array or typed array, nested arrays, or a Tensor. */
+export type InputValue = number | ArrayLike<number> | NestedArray | TensorLike;
+
+/** A value that is always one point: no Tensor anywhere, so nothing can be batched. */
+export type PlainValue = number | ArrayLike<number> | NestedArray;
+/** One point given without Tensors: results are unbatched. */
+export type PlainPoint = PlainValue | Readonly<Record<string, PlainValue>>;
+
+/**
+ * A point: for a function of one input, that input's value; with several named
+ * inputs, a record of values by name. A Tensor-like with one more (leading) axis
+ * than an input is a batch of N values; unbatched inputs are shared by every point.
+ */
+export type Point = InputValue | Readonly<Record<string, InputValue>>;
 
 /** Options of every derivative method. */
 export interface DerivativeOptions {
@@ -19,41 +33,58 @@ export interface DerivativeOptions {
   out?: Float64Array;
 }
 
+/** Options of `jacobian` and `grad`. */
+export interface JacobianOptions extends DerivativeOptions {
+  /** With several inputs: differentiate with respect to this one only (the result is then a single array). */
+  wrt?: string;
+}
+
 /** Options of `eval`. */
 export interface EvalOptions {
   out?: Float64Array;
 }
 
+/** A result shaped like `shape` at one point: a number ([]), a Float64Array (a vector) or a Tensor. */
+export type Shaped = number | Float64Array | Tensor;
+
 /**
- * A compiled function f: ℝⁿ → ℝ (`S` = number) or ℝⁿ → ℝᵐ (`S` = Float64Array).
+ * A compiled function of one or more named inputs (scalars, vectors, matrices,
+ * tensors) with an output of any shape. `S` is the type of `eval`'s result at one
+ * point: number for a scalar output, Float64Array for a vector, Tensor otherwise.
  *
- * Every method takes one point (an array of n numbers) or a batch (a Tensor of shape
- * [N, n]); a batch adds a leading axis N to the result, which is then always a Tensor.
- * Index convention: J[i*n + j] = ∂f_i/∂x_j (row-major, output axes first).
+ * Every method takes one point or a batch (see `Point`); a batch adds a leading
+ * axis N to every result, which is then always a Tensor. The derivative of the
+ * output (shape O) with respect to an input (shape I) has shape [...O, ...I],
+ * row-major: for a vector function, J[i*n + j] = ∂f_i/∂x_j.
  */
-export class Func<S extends number | Float64Array = number | Float64Array> {
-  /** Names of the input variables, in input order. */
+export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>, J = Tensor | Record<string, Tensor>> {
+  /** The declared inputs, in order: name, shape, and offset in the flat input vector. */
+  readonly inputs: readonly InputDecl[];
+  /** Names of the scalar input entries in flat order (`x`, `y` or `A[0][1]`, …). */
   readonly vars: readonly string[];
-  /** Shape of the input: [n]. */
-  readonly inputShape: readonly number[];
-  /** Shape of the output: [] for a scalar function, [m] for a vector function. */
+  /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
   readonly outputShape: readonly number[];
   private readonly kernel: Kernel;
 
   /** @internal Use `compile` or `fn`. */
-  constructor(tape: TapeData, vars: readonly string[], outputShape: readonly number[]) {
+  constructor(tape: TapeData, inputs: readonly InputDecl[], outputShape: readonly number[], vars?: readonly string[]) {
     this.kernel = new Kernel(tape);
-    this.vars = Object.freeze([...vars]);
-    this.inputShape = Object.freeze([vars.length]);
-    this.outputShape = Object.freeze([...outputShape]);
+    this.inputs = inputs;
+    this.outputShape = outputShape;
+    this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
   }
 
-  /** Number of inputs n. */
+  /** Shape of the input when there is one; with several inputs, [n] over the flat input vector. */
+  get inputShape(): readonly number[] {
+    return this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
+  }
+
+  /** Number of scalar inputs n (all inputs' entries). */
   get n(): number {
     return this.kernel.nIn;
   }
 
-  /** Number of outputs m (1 for a scalar function). */
+  /** Number of scalar outputs m (1 for a scalar function). */
   get m(): number {
     return this.kernel.nOut;
   }
@@ -63,98 +94,104 @@ export class Func<S extends number | Float64Array = number | Float64Array> {
     return this.kernel.size;
   }
 
-  /** f(x): a number (scalar f) or Float64Array(m); for a batch [N, n], a Tensor [N] or [N, m]. */
-  eval(x: Point, options?: EvalOptions): S;
-  eval(x: TensorLike, options?: EvalOptions): Tensor;
-  eval(x: Point | TensorLike, options: EvalOptions = {}): S | Tensor {
-    const pts = this.points(x);
-    const out = this.output(pts, this.outputShape, options.out);
-    this.kernel.values(pts.data, pts.count, out);
-    return this.shaped(pts, this.outputShape, out);
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. */
+  eval(x: PlainPoint, options?: EvalOptions): S;
+  eval(x: Point, options?: EvalOptions): S | Tensor;
+  eval(x: Point, options: EvalOptions = {}): S | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const out = this.output(args, this.outputShape, options.out);
+    this.kernel.values(args.segments, args.count, out);
+    return this.shaped(args, this.outputShape, out) as S | Tensor;
   }
 
-  /** ∇f(x) of a scalar f: Float64Array(n); for a batch [N, n], a Tensor [N, n]. */
-  grad(x: Point, options?: DerivativeOptions): Float64Array;
-  grad(x: TensorLike, options?: DerivativeOptions): Tensor;
-  grad(x: Point | TensorLike, options: DerivativeOptions = {}): Float64Array | Tensor {
+  /**
+   * ∇f of a scalar f, shaped like the input (a number for a scalar input, a
+   * Float64Array for a vector, a Tensor otherwise); with several inputs, a record of
+   * those by input name (or one, with `wrt`). A batch adds a leading axis N.
+   */
+  grad(x: PlainPoint, options?: JacobianOptions): G;
+  grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
+  grad(x: Point, options: JacobianOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
     }
-    const pts = this.points(x);
-    const out = this.jacobianData(pts, options);
-    return pts.batched ? new Tensor([pts.count, this.n], out) : out;
+    return this.derivative(x, options, (args, d, out) => this.shaped(args, d.shape, out)) as G;
   }
 
   /**
-   * ∂f/∂x_i for the variable named `variable` (or index i): shaped like the output
-   * (a number for scalar f); for a batch, a Tensor [N, ...output].
+   * The derivative with respect to each input, shaped [...output, ...input] (a
+   * Tensor; a record of Tensors by input name with several inputs, or one with
+   * `wrt`). For a batch, [N, ...output, ...input].
    */
-  partial(variable: string | number, x: Point, options?: DerivativeOptions): S;
-  partial(variable: string | number, x: TensorLike, options?: DerivativeOptions): Tensor;
-  partial(variable: string | number, x: Point | TensorLike, options: DerivativeOptions = {}): S | Tensor {
+  jacobian(x: Point, options: JacobianOptions = {}): J {
+    checkOptions(options);
+    return this.derivative(x, options, (args, d, out) =>
+      new Tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
+  }
+
+  /**
+   * ∂f/∂v for one scalar input entry `v` (a name from `vars`, a scalar input's name,
+   * or a flat index): shaped like the output; for a batch, [N, ...output].
+   */
+  partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
+  partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
+  partial(variable: string | number, x: Point, options: DerivativeOptions = {}): S | Tensor {
+    checkOptions(options);
     const i = this.variableIndex(variable);
-    const seed = new Float64Array(this.n);
-    seed[i] = 1;
-    return this.alongSeeds(x, { data: seed, lanes: 1, stride: 0 }, options);
+    return this.alongSeeds(this.args(x), columns(i, 1), options);
   }
 
   /**
-   * The directional derivative J(x)·v (v is not normalized), shaped like the output.
-   * `v` has n entries, or is a batch [N, n] matching a batch of points.
+   * The Jacobian-vector product J(x)·v, with v shaped like the inputs (a record for
+   * several inputs; batched or shared like the point): the directional derivative
+   * along v, not normalized. Shaped like the output; for a batch, [N, ...output].
    */
-  directional(x: Point, v: Point, options?: DerivativeOptions): S;
-  directional(x: TensorLike, v: Point | TensorLike, options?: DerivativeOptions): Tensor;
-  directional(x: Point | TensorLike, v: Point | TensorLike, options: DerivativeOptions = {}): S | Tensor {
-    const dir = readPoints(v, this.n, "direction");
-    if (dir.batched) {
-      const pts = this.points(x);
-      if (!pts.batched || pts.count !== dir.count) {
-        throw new ShapeError(`a batch of directions [${dir.count}, ${this.n}] needs a batch of as many points, got ${pts.batched ? `[${pts.count}, ${this.n}]` : "one point"}`);
-      }
-    }
-    return this.alongSeeds(x, { data: dir.data, lanes: 1, stride: dir.batched ? this.n : 0 }, options);
+  jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
+  jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
+  jvp(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+    return this.along(x, v, options, "tangent");
+  }
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. */
+  directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
+  directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
+  directional(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+    return this.along(x, v, options, "direction");
   }
 
-  /**
-   * The Jacobian, a Tensor shaped [...output, n]: [m, n] for a vector f
-   * (J[i*n + j] = ∂f_i/∂x_j), [n] for a scalar f. For a batch [N, n]: [N, ...output, n].
-   */
-  jacobian(x: Point | TensorLike, options: DerivativeOptions = {}): Tensor {
-    const pts = this.points(x);
-    const shape = [...this.outputShape, this.n];
-    return new Tensor(pts.batched ? [pts.count, ...shape] : shape, this.jacobianData(pts, options));
-  }
-
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a field with m = n: a number; for a batch, a Tensor [N]. */
-  divergence(x: Point, options?: DerivativeOptions): number;
-  divergence(x: TensorLike, options?: DerivativeOptions): Tensor;
-  divergence(x: Point | TensorLike, options: DerivativeOptions = {}): number | Tensor {
-    if (this.m !== this.n || this.outputShape.length !== 1) {
-      throw new ShapeError(`divergence needs a vector field with as many outputs as inputs; this one maps ${describeShape(this.inputShape)} to ${describeShape(this.outputShape)}`);
-    }
-    const pts = this.points(x);
-    const out = this.output(pts, [], options.out);
-    this.kernel.field("divergence", this.kind(options), pts.data, pts.count, out);
-    return pts.batched ? new Tensor([pts.count], out) : out[0];
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. */
+  divergence(x: PlainPoint, options?: DerivativeOptions): number;
+  divergence(x: Point, options?: DerivativeOptions): number | Tensor;
+  divergence(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    this.requireField("divergence", [this.n]);
+    return this.field("divergence", x, options, []) as number | Tensor;
   }
 
   /**
    * The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1, a number) or of a 3-D field (a
    * Float64Array(3)); for a batch, a Tensor [N] or [N, 3].
    */
-  curl(x: Point, options?: DerivativeOptions): number | Float64Array;
-  curl(x: TensorLike, options?: DerivativeOptions): Tensor;
-  curl(x: Point | TensorLike, options: DerivativeOptions = {}): number | Float64Array | Tensor {
-    const n = this.n;
-    if (this.m !== n || (n !== 2 && n !== 3) || this.outputShape.length !== 1) {
-      throw new ShapeError(`curl is defined for 2-D and 3-D vector fields (2 → 2 or 3 → 3); this function maps ${describeShape(this.inputShape)} to ${describeShape(this.outputShape)}`);
+  curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
+  curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
+  curl(x: Point, options: DerivativeOptions = {}): number | Float64Array | Tensor {
+    this.requireField("curl", [2, 3]);
+    return this.field("curl", x, options, this.n === 3 ? [3] : []);
+  }
+
+  /**
+   * det J(x) for a map between spaces of equal dimension (all inputs' entries → the
+   * output's entries): how much a small patch of volume is stretched (> 1) or
+   * squeezed (< 1) near x, negative where the map flips orientation. A number; for
+   * a batch, a Tensor [N].
+   */
+  jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
+  jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
+  jacobianDeterminant(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    if (this.m !== this.n) {
+      throw new ShapeError(`jacobianDeterminant needs as many outputs as inputs; this function has ${this.n} inputs and ${this.m} outputs`);
     }
-    const pts = this.points(x);
-    const shape = n === 3 ? [3] : [];
-    const out = this.output(pts, shape, options.out);
-    this.kernel.field("curl", this.kind(options), pts.data, pts.count, out);
-    if (pts.batched) return new Tensor([pts.count, ...shape], out);
-    return n === 3 ? out : out[0];
+    return this.field("determinant", x, options, []) as number | Tensor;
   }
 
   /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
@@ -162,41 +199,93 @@ export class Func<S extends number | Float64Array = number | Float64Array> {
     this.kernel.dispose();
   }
 
-  private jacobianData(pts: Points, options: DerivativeOptions): Float64Array {
-    const n = this.n, m = this.m;
-    const out = this.output(pts, [m, n], options.out);
-    const layout: TangentLayout = { point: m * n, out: n, lane: 1, offset: 0 };
-    this.kernel.tangents(this.kind(options), pts.data, pts.count, identitySeeds(n), out, layout);
-    return out;
+  /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
+  private derivative<R>(x: Point, options: JacobianOptions,
+                        present: (args: Args, d: InputDecl, out: Float64Array) => R): R | Record<string, R> {
+    const args = this.args(x);
+    const kind = this.kind(options);
+    const wanted = this.wanted(options.wrt);
+    if (options.out !== undefined && wanted.length > 1) {
+      throw new InputError(`out holds one array; with ${wanted.length} inputs pass { wrt } to choose one`);
+    }
+    const m = this.m;
+    const results = wanted.map((d) => {
+      const out = this.output(args, [m, d.size], options.out);
+      const layout: TangentLayout = { point: m * d.size, out: d.size, lane: 1, offset: 0 };
+      this.kernel.tangents(kind, args.segments, args.count, columns(d.offset, d.size), out, layout);
+      return present(args, d, out);
+    });
+    if (this.inputs.length === 1 || options.wrt !== undefined) return results[0];
+    return Object.fromEntries(wanted.map((d, i) => [d.name, results[i]]));
   }
 
-  private alongSeeds(x: Point | TensorLike, seeds: Seeds, options: DerivativeOptions): S | Tensor {
-    const pts = this.points(x);
-    const out = this.output(pts, this.outputShape, options.out);
+  private wanted(wrt: unknown): readonly InputDecl[] {
+    if (wrt === undefined) return this.inputs;
+    const d = this.inputs.find((i) => i.name === wrt);
+    if (!d) throw new InputError(`wrt names an input; '${String(wrt)}' is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
+    return [d];
+  }
+
+  /** J(x)·v for a tangent `v` shaped like the inputs; `what` names v in errors. */
+  private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const tangent = readArgs(this.inputs, v, what);
+    if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${tangent.count} ${what}s needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    return this.alongSeeds(args, { identity: false, tangent: tangent.segments }, options);
+  }
+
+  private alongSeeds(args: Args, seeds: Seeds, options: DerivativeOptions): S | Tensor {
+    const out = this.output(args, this.outputShape, options.out);
     const layout: TangentLayout = { point: this.m, out: 1, lane: 0, offset: 0 };
-    this.kernel.tangents(this.kind(options), pts.data, pts.count, seeds, out, layout);
-    return this.shaped(pts, this.outputShape, out);
+    this.kernel.tangents(this.kind(options), args.segments, args.count, seeds, out, layout);
+    return this.shaped(args, this.outputShape, out) as S | Tensor;
   }
 
-  private points(x: unknown): Points {
+  private field(op: "divergence" | "curl" | "determinant", x: Point, options: DerivativeOptions,
+                shape: readonly number[]): number | Float64Array | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const out = this.output(args, shape, options.out);
+    this.kernel.field(op, this.kind(options), args.segments, args.count, out);
+    return this.shaped(args, shape, out);
+  }
+
+  private requireField(what: string, sizes: readonly number[]): void {
+    const n = this.n;
+    if (this.inputs.length !== 1 || this.inputs[0].shape.length !== 1 || this.outputShape.length !== 1 ||
+        this.m !== n || !sizes.includes(n)) {
+      const dims = what === "curl" ? "a 2-D or 3-D vector field (2 → 2 or 3 → 3)" : "a vector field ℝⁿ → ℝⁿ";
+      throw new ShapeError(`${what} is defined for ${dims}; this function maps ${this.describeInputs()} to ${describeShape(this.outputShape)}`);
+    }
+  }
+
+  private describeInputs(): string {
+    return this.inputs.length === 1 ? describeShape(this.inputs[0].shape)
+      : `{ ${this.inputs.map((d) => `${d.name}: ${describeShape(d.shape)}`).join(", ")} }`;
+  }
+
+  private args(x: unknown): Args {
     if (this.kernel.isDisposed) throw new InputError("this function has been disposed");
-    return readPoints(x, this.n, "point");
+    return readArgs(this.inputs, x, "point");
   }
 
   private kind(options: DerivativeOptions): Kind.Forward | Kind.FiniteDiff {
-    if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${String(options)}`);
     return readMode(options.mode) === "fd" ? Kind.FiniteDiff : Kind.Forward;
   }
 
-  private output(pts: Points, shape: readonly number[], out: unknown): Float64Array {
-    let size = pts.count;
-    for (const s of shape) size *= s;
+  private output(args: Args, shape: readonly number[], out: unknown): Float64Array {
+    const size = args.count * sizeOf(shape);
     return checkOut(out, size) ?? new Float64Array(size);
   }
 
-  private shaped(pts: Points, shape: readonly number[], out: Float64Array): S | Tensor {
-    if (pts.batched) return new Tensor([pts.count, ...shape], out);
-    return (shape.length === 0 ? out[0] : out) as S;
+  /** One point: a number, Float64Array or Tensor by rank; a batch: a Tensor with leading N. */
+  private shaped(args: Args, shape: readonly number[], out: Float64Array): Shaped {
+    if (args.batched) return new Tensor([args.count, ...shape], out);
+    if (shape.length === 0) return out[0];
+    return shape.length === 1 ? out : new Tensor(shape, out);
   }
 
   private variableIndex(variable: string | number): number {
@@ -210,4 +299,23 @@ export class Func<S extends number | Float64Array = number | Float64Array> {
     if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
     return i;
   }
+}
+
+function checkOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${String(options)}`);
+}
+
+/** Names of an input's scalar entries: `t` for a scalar, `x[0]`, `A[1][2]`, … */
+function entryNames(d: InputDecl): string[] {
+  if (d.shape.length === 0) return [d.name];
+  const names: string[] = [];
+  const index = new Array<number>(d.shape.length).fill(0);
+  for (let k = 0; k < d.size; k++) {
+    names.push(d.name + index.map((i) => `[${i}]`).join(""));
+    for (let a = d.shape.length - 1; a >= 0; a--) {
+      if (++index[a] < d.shape[a]) break;
+      index[a] = 0;
+    }
+  }
+  return names;
 }

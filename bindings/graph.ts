@@ -4,7 +4,10 @@
 // order, which is a topological order: a node's operands always have smaller ids.
 // Creating a node that already exists returns the existing id, so a repeated
 // subexpression is computed once.
-import { CONST, Op, opArity, isCommutative } from "./ops.js";
+//
+// Block ops (det, inv, solve) are tuple nodes whose operands are a list
+// (`args`) and whose results are read through PROJ nodes: PROJ(a = block, b = i).
+import { CONST, Op, PROJ, opArity, isCommutative } from "./ops.js";
 import { core } from "./loader.js";
 
 export class Graph {
@@ -16,6 +19,8 @@ export class Graph {
   readonly b: number[] = [];
   /** Constant value (CONST nodes), else NaN. */
   readonly value: number[] = [];
+  /** Block nodes: operand ids (matrix entries row-major, then the right-hand side); `b` holds the result count. */
+  readonly args = new Map<number, number[]>();
   private readonly index = new Map<string, number>();
 
   get size(): number {
@@ -47,6 +52,22 @@ export class Graph {
     if (simplified !== undefined) return simplified;
     if (binary && isCommutative(op) && b < a) [a, b] = [b, a];
     return this.intern(`${op},${a},${b}`, op, a, binary ? b : -1, NaN);
+  }
+
+  /**
+   * The results of a block op: `count` node ids. `args` are the k×k matrix entries
+   * (row-major), followed for solve by the k right-hand-side entries.
+   */
+  block(op: number, args: readonly number[], count: number): number[] {
+    const key = `${op}:${args.join(",")}`;
+    let id = this.index.get(key);
+    if (id === undefined) {
+      id = this.intern(key, op, -1, count, NaN);
+      this.args.set(id, [...args]);
+    }
+    const results: number[] = [];
+    for (let i = 0; i < count; i++) results.push(this.intern(`p${id},${i}`, PROJ, id, i, NaN));
+    return results;
   }
 
   /**

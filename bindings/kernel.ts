@@ -29,7 +29,12 @@ const WORK_BUDGET = 1 << 20;
 const CHUNK_BUDGET = 4 << 20;
 /** Bytes of the Sweep descriptor (15 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 64;
-const TAPE_HEADER_BYTES = 32;
+/** Bytes of the tape header (10 × i32), padded to 16. */
+const TAPE_HEADER_BYTES = 48;
+
+function align16(bytes: number): number {
+  return (bytes + 15) & ~15;
+}
 
 /** Where a sweep writes tangent lane l of output o at point p: p*point + o*out + l*lane + offset. */
 export interface TangentLayout {
@@ -40,27 +45,36 @@ export interface TangentLayout {
 }
 
 /**
- * The lanes to push through the sweeps: tangent of input i in lane l at point p is
- * data[p*stride + l*nIn + i] (stride 0: one lanes × nIn matrix for every point).
- * Without `data`, identity seeding: lane l is ∂/∂x_l, the Jacobian's columns, and
- * the core skips the lanes a value structurally cannot depend on.
+ * One input (or one input's tangent) as the kernel receives it: `size` entries
+ * per point, given for every point (`batched`: data is N × size) or shared by all
+ * points (data is size). The flat input vector is the segments in order.
  */
-export interface Seeds {
-  data?: Float64Array;
-  lanes: number;
-  /** Entries per point of `data` (0: shared by every point). */
-  stride: number;
+export interface Segment {
+  data: Float64Array;
+  size: number;
+  batched: boolean;
 }
 
-/** A WASM pass over each chunk's tangents (e.g. Jacobians → divergence), producing `perPoint` numbers. */
+/**
+ * The tangent lanes to push through the sweeps. Identity seeding: lane l is
+ * ∂/∂x_(first + l), so `lanes` lanes give those Jacobian columns (the core skips
+ * lanes a value structurally cannot depend on). Otherwise one lane whose tangent
+ * is given per input, shaped like the inputs.
+ */
+export type Seeds =
+  | { identity: true; first: number; lanes: number }
+  | { identity: false; tangent: readonly Segment[] };
+
+/** Seeds for Jacobian columns first … first + lanes − 1. */
+export function columns(first: number, lanes: number): Seeds {
+  return { identity: true, first, lanes };
+}
+
+/** A WASM pass over each chunk's Jacobians (divergence, curl, determinant), `perPoint` numbers out. */
 interface Reduction {
   perPoint: number;
-  apply(tangentsAt: number, count: number, resultAt: number): void;
-}
-
-/** n lanes seeding input l in lane l: the sweeps yield the whole Jacobian. */
-export function identitySeeds(n: number): Seeds {
-  return { lanes: n, stride: 0 };
+  scratchBytes: number;
+  apply(jacobiansAt: number, count: number, resultAt: number, scratchAt: number): void;
 }
 
 /** Copies src[from, from+len) into WASM memory at byte address `at` (small copies by hand: no subarray). */
@@ -125,106 +139,148 @@ export class Kernel {
     return this.disposed;
   }
 
-  /** values[p*nOut + o] = f_o(points[p*nIn ...]) for N points. */
-  values(points: Float64Array, N: number, out: Float64Array): void {
-    this.run(Kind.Value, points, N, null, out, null, null);
+  /** values[p*nOut + o] = f_o(x_p) for the N points the inputs describe. */
+  values(inputs: readonly Segment[], N: number, out: Float64Array): void {
+    this.run(Kind.Value, inputs, N, null, out, null, null);
   }
 
   /**
    * Tangents (forward mode, or central differences when `kind` is FiniteDiff) of
-   * every output along the seeded directions, written per `layout` into `out`
-   * (entries per point: `layout.point`). Seeds with more than MAX_LANES lanes run
-   * as several sweeps.
+   * every output along the seeded lanes, written per `layout` into `out` (entries
+   * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
    */
-  tangents(kind: Kind.Forward | Kind.FiniteDiff, points: Float64Array, N: number, seeds: Seeds,
+  tangents(kind: Kind.Forward | Kind.FiniteDiff, inputs: readonly Segment[], N: number, seeds: Seeds,
            out: Float64Array, layout: TangentLayout): void {
-    this.run(kind, points, N, seeds, null, out, layout);
+    this.run(kind, inputs, N, seeds, null, out, layout);
   }
 
   /**
-   * Divergence (out: N) or curl (out: N for n = 2, N × 3 for n = 3) of a field with
-   * nIn = nOut, from its Jacobians, which never leave WASM memory.
+   * For a map with nIn = nOut: the divergence (out: N), the curl (N for n = 2,
+   * N × 3 for n = 3) or the Jacobian determinant (N), from Jacobians that never
+   * leave WASM memory.
    */
-  field(op: "divergence" | "curl", kind: Kind.Forward | Kind.FiniteDiff, points: Float64Array, N: number,
-        out: Float64Array): void {
+  field(op: "divergence" | "curl" | "determinant", kind: Kind.Forward | Kind.FiniteDiff,
+        inputs: readonly Segment[], N: number, out: Float64Array): void {
     const n = this.nIn;
     const reduce: Reduction = {
       perPoint: op === "curl" && n === 3 ? 3 : 1,
-      apply: (jacobians, count, at) =>
-        op === "divergence" ? core().divergenceFromJacobians(jacobians, count, n, at)
-          : core().curlFromJacobians(jacobians, count, n, at),
+      scratchBytes: op === "determinant" ? 12 * n * n + 16 : 0,
+      apply: (jacobians, count, at, scratch) => {
+        if (op === "divergence") core().divergenceFromJacobians(jacobians, count, n, at);
+        else if (op === "curl") core().curlFromJacobians(jacobians, count, n, at);
+        else core().determinantsOfJacobians(jacobians, count, n, at, scratch);
+      },
     };
-    this.run(kind, points, N, identitySeeds(n), null, out,
-      { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
+    this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
   }
 
-  private run(kind: Kind, points: Float64Array, N: number, seeds: Seeds | null,
+  private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
               values: Float64Array | null, tangents: Float64Array | null, layout: TangentLayout | null,
               reduce?: Reduction): void {
     if (this.disposed) throw new Error("internal: kernel used after dispose");
     if (N === 0) return;
-    const nIn = this.nIn;
-    const lanes = seeds ? seeds.lanes : 0;
+    const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
     const sweeps = lanes > MAX_LANES ? Math.ceil(lanes / MAX_LANES) : 1;
     const K = lanes > 0 ? Math.ceil(lanes / sweeps) : 1; // balanced chunks, as ForwardDiff picks them
-    const seedData = seeds?.data;
-    const seedPerPoint = seedData && seeds!.stride > 0 ? seeds!.stride : 0;
-    const sharedSeeds = seedData && !seedPerPoint ? seedData.length : 0;
+    const first = seeds?.identity ? seeds.first : 0;
+    const dense = seeds !== null && !seeds.identity;
+    const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
+    const nSeg = inputs.length;
+
+    // Scratch: descriptor, the two segment tables (inputs, tangents), shared data,
+    // then per chunk the batched data, the sweep's output and a reduction's result.
+    let shared = 0, batchedPerPoint = 0;
+    for (const s of segments) {
+      if (s.batched) batchedPerPoint += s.size;
+      else shared += s.size;
+    }
     const perPointOut = values ? this.nOut : layout!.point;
     const perPointResult = reduce ? reduce.perPoint : perPointOut;
-    const perPoint = nIn + seedPerPoint + perPointOut + (reduce ? perPointResult : 0);
+    const perPoint = batchedPerPoint + perPointOut + (reduce ? perPointResult : 0);
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
+    const tableBytes = align16(12 * nSeg);
+    const sharedAt = DESCRIPTOR_BYTES + 2 * tableBytes;
+    const chunkAt = sharedAt + align16(8 * shared);
+    const outAt = chunkAt + 8 * chunk * batchedPerPoint;
+    const resultAt = outAt + 8 * chunk * perPointOut;
+    const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
     const result = (values ?? tangents)!;
 
     try {
       this.load();
       const B = this.blockSize(kind, K, chunk);
-      const pointsAt = this.ensureScratch(DESCRIPTOR_BYTES + 8 * (sharedSeeds + chunk * perPoint)) + DESCRIPTOR_BYTES;
-      const seedsAt = pointsAt + 8 * chunk * nIn;
-      const outAt = seedsAt + 8 * (seedPerPoint ? chunk * seedPerPoint : sharedSeeds);
-      const resultAt = reduce ? outAt + 8 * chunk * perPointOut : outAt;
-      if (sharedSeeds) copyIn(seedData!, 0, sharedSeeds, seedsAt);
-
+      const base = this.ensureScratch(reduceAt + (reduce ? reduce.scratchBytes : 0));
+      const addresses = this.layOut(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
-        copyIn(points, start * nIn, count * nIn, pointsAt);
-        if (seedPerPoint) copyIn(seedData!, start * seedPerPoint, count * seedPerPoint, seedsAt);
+        for (let i = 0; i < segments.length; i++) {
+          const s = segments[i];
+          if (s.batched) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
+        }
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
-          this.describe(count, pointsAt, B, Math.min(K, lanes - lane0), seedData ? seedsAt + 8 * lane0 * nIn : 0,
-            seedPerPoint, values ? outAt : 0, tangents ? outAt : 0, layout, lane0);
+          this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
+            dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
+            values ? base + outAt : 0, tangents ? base + outAt : 0, layout, lane0);
           const c = core();
           if (kind === Kind.Value) c.valueSweep(this.scratch);
           else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
           else c.finiteDiffSweep(this.scratch);
         }
-        if (reduce) reduce.apply(outAt, count, resultAt);
-        copyOut(resultAt, count * perPointResult, result, start * perPointResult);
+        if (reduce) reduce.apply(base + outAt, count, base + resultAt, base + reduceAt);
+        copyOut(base + (reduce ? resultAt : outAt), count * perPointResult, result, start * perPointResult);
       }
     } catch (error) {
       throw trapped(error);
     }
   }
 
+  /**
+   * Writes the segment tables (inputs at `tables`, tangents one table further) and
+   * copies the shared segments; returns each segment's data address (batched ones
+   * receive each chunk's copy there).
+   */
+  private layOut(segments: readonly Segment[], nSeg: number, base: number, tables: number, tableBytes: number,
+                 sharedAt: number, chunkAt: number, chunk: number): number[] {
+    const table = i32();
+    let sharedNext = base + sharedAt, batchedNext = base + chunkAt;
+    const addresses: number[] = [];
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      const at = s.batched ? batchedNext : sharedNext;
+      if (s.batched) batchedNext += 8 * chunk * s.size;
+      else {
+        copyIn(s.data, 0, s.size, at);
+        sharedNext += 8 * s.size;
+      }
+      addresses.push(at);
+      const t = (tables + (i < nSeg ? 0 : tableBytes) + 12 * (i % nSeg)) >> 2;
+      table[t] = s.size;
+      table[t + 1] = at;
+      table[t + 2] = s.batched ? s.size : 0;
+    }
+    return addresses;
+  }
+
   /** Writes the Sweep descriptor (assembly/tape.ts) at the head of scratch. */
-  private describe(count: number, points: number, B: number, K: number, seeds: number, seedStride: number,
-                   values: number, tangents: number, layout: TangentLayout | null, lane0: number): void {
+  private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
+                   lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number): void {
     const d = i32(), at = this.scratch >> 2;
     d[at] = this.tape;
     d[at + 1] = count;
-    d[at + 2] = points;
-    d[at + 3] = this.work;
-    d[at + 4] = B;
-    d[at + 5] = K;
-    d[at + 6] = seeds;
-    d[at + 7] = seedStride;
-    d[at + 8] = values;
-    d[at + 9] = tangents;
-    d[at + 10] = layout ? layout.point : 0;
-    d[at + 11] = layout ? layout.out : 0;
-    d[at + 12] = layout ? layout.lane : 0;
-    d[at + 13] = layout ? layout.offset + lane0 * layout.lane : 0;
-    d[at + 14] = lane0;
+    d[at + 2] = inputs;
+    d[at + 3] = nSegments;
+    d[at + 4] = this.work;
+    d[at + 5] = B;
+    d[at + 6] = K;
+    d[at + 7] = seeds;
+    d[at + 8] = lane0;
+    d[at + 9] = values;
+    d[at + 10] = tangents;
+    d[at + 11] = layout ? layout.point : 0;
+    d[at + 12] = layout ? layout.out : 0;
+    d[at + 13] = layout ? layout.lane : 0;
+    d[at + 14] = layout ? layout.offset + laneOffset * layout.lane : 0;
   }
 
   /**
@@ -252,14 +308,17 @@ export class Kernel {
     this.workBlock = [];
     const t = this.tapeData;
     const nInstr = t.instr.length / 4;
-    const constAt = TAPE_HEADER_BYTES, instrAt = constAt + 8 * t.consts.length, outAt = instrAt + 16 * nInstr;
-    const base = core().alloc(outAt + 4 * t.outSlots.length);
+    const constAt = TAPE_HEADER_BYTES, instrAt = constAt + 8 * t.consts.length;
+    const outAt = instrAt + 16 * nInstr, auxAt = outAt + 4 * t.outSlots.length;
+    const base = core().alloc(auxAt + 4 * t.aux.length);
     this.tape = base;
-    const h = i32(), at = base >> 2;
-    h.set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn, t.outSlots.length, base + outAt], at);
+    const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
+    i32().set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn,
+      t.outSlots.length, base + outAt, base + auxAt, blockScratch], base >> 2);
     f64().set(t.consts, (base + constAt) >> 3);
     i32().set(t.instr, (base + instrAt) >> 2);
     i32().set(t.outSlots, (base + outAt) >> 2);
+    i32().set(t.aux, (base + auxAt) >> 2);
     this.loadedIn = generation;
     this.track();
   }

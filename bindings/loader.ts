@@ -23,6 +23,8 @@ export interface CoreExports {
   finiteDiffSweep(sweep: number): void;
   divergenceFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   curlFromJacobians(jacobians: number, count: number, n: number, out: number): void;
+  determinantsOfJacobians(jacobians: number, count: number, n: number, out: number, scratch: number): void;
+  blockScratchBytes(k: number): number;
 }
 
 let compiled: WebAssembly.Module | undefined;

@@ -9,10 +9,13 @@ export const Op = {
   Exp: 19, Expm1: 20, Log: 21, Log1p: 22, Log2: 23, Log10: 24,
   Sqrt: 25, Cbrt: 26, Abs: 27, Sign: 28,
   Atan2: 29, Hypot: 30, Min: 31, Max: 32,
+  Det: 33, Inv: 34, Solve: 35,
 } as const;
 
 /** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */
 export const CONST = -1;
+/** Graph-only node kind: entry `b` of the results of block node `a` (no instruction of its own). */
+export const PROJ = -2;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
 
@@ -29,21 +32,35 @@ export const BINARY_FUNCTIONS = {
   atan2: Op.Atan2, pow: Op.Pow, hypot: Op.Hypot, min: Op.Min, max: Op.Max,
 } as const;
 
+/** Functions of tensor arguments (matrices, vectors), by name, with their argument counts. */
+export const TENSOR_FUNCTIONS = {
+  det: 1, inv: 1, trace: 1, transpose: 1, sum: 1, norm: 1, diag: 1,
+  dot: 2, matmul: 2, outer: 2, solve: 2,
+} as const;
+
 export type UnaryName = keyof typeof UNARY_FUNCTIONS;
 export type BinaryName = keyof typeof BINARY_FUNCTIONS;
+export type TensorFunctionName = keyof typeof TENSOR_FUNCTIONS;
 
 /** Number of arguments a grammar function takes, or undefined for an unknown name. */
 export function functionArity(name: string): 1 | 2 | undefined {
   if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
   if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
+  if (Object.hasOwn(TENSOR_FUNCTIONS, name)) return TENSOR_FUNCTIONS[name as TensorFunctionName];
   return undefined;
 }
 
-/** Operand count of an op code (0 for Input). */
+/** Operand count of an op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops (operand lists). */
 export function opArity(op: number): number {
   if (op === Op.Input) return 0;
+  if (op >= Op.Det) return -1;
   if (op === Op.Neg || (op >= Op.Sin && op <= Op.Sign)) return 1;
   return 2;
+}
+
+/** Block ops (det, inv, solve) read and write lists of values. */
+export function isBlock(op: number): boolean {
+  return op >= Op.Det;
 }
 
 /** Ops whose operands may be swapped without changing any result, NaN and −0 included. */

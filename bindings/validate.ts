@@ -1,13 +1,23 @@
 // Checks that stand between user input and the WASM core. Every failure is an
 // error that says what was expected and what came instead.
 import { InputError, ShapeError } from "./errors.js";
-import type { TensorLike } from "./tensor.js";
+import type { Segment } from "./kernel.js";
+import { Tensor, type TensorLike } from "./tensor.js";
 
-/** How a call's point argument was given: one point, or a batch along a leading axis. */
-export interface Points {
-  /** Row-major entries, `count × size`. */
-  data: Float64Array;
+/** One declared input of a function: its name, shape, and place in the flat input vector. */
+export interface InputDecl {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly offset: number;
+}
+
+/** A call's point argument, read: one segment per input, and the batch size. */
+export interface Args {
+  segments: Segment[];
+  /** Number of points (1 when nothing is batched). */
   count: number;
+  /** Whether any input came batched, so results carry a leading axis. */
   batched: boolean;
 }
 
@@ -17,8 +27,11 @@ export function describeShape(shape: readonly number[]): string {
 
 function describeValue(x: unknown): string {
   if (x === null) return "null";
+  if (x === undefined) return "undefined";
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of length ${(x as unknown as ArrayLike<number>).length}`;
+  if (isTensorLike(x)) return `a tensor of shape ${describeShape(x.shape)}`;
+  if (typeof x === "string") return `the string ${JSON.stringify(x)}`;
   return typeof x === "object" ? "an object" : `${typeof x} ${String(x)}`;
 }
 
@@ -33,37 +46,91 @@ function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== "number") {
-      throw new InputError(`${what}: entry ${i} is ${describeValue(v)}; expected a number`);
-    }
+    if (typeof v !== "number") throw new InputError(`${what}: entry ${i} is ${describeValue(v)}; expected a number`);
     out[i] = v;
   }
   return out;
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
 /**
- * A point of `size` numbers (array or typed array), or a batch: a Tensor-like whose
- * shape is [N, size]. `what` names the argument in messages ("point", "direction").
+ * One input's value: a number (scalar input), a flat array or typed array of its
+ * `size` entries, nested arrays of its shape, or a Tensor-like of its shape (one
+ * point) or of [N, ...shape] (a batch).
  */
-export function readPoints(x: unknown, size: number, what: string): Points {
+function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number } {
+  const expected = `shape ${describeShape(decl.shape)}${decl.shape.length > 1 ? ` (${decl.size} numbers)` : ""}`;
+  if (typeof x === "number") {
+    if (decl.size !== 1) throw new InputError(`${what} must be numbers of ${expected}, got the single number ${x}`);
+    return { data: Float64Array.of(x), batched: false, count: 1 };
+  }
+  if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) {
+    let t: Tensor;
+    try {
+      t = Tensor.from(x);
+    } catch (error) {
+      throw new ShapeError(`${what}: ${(error as Error).message}`);
+    }
+    if (!sameShape(t.shape, decl.shape)) throw new ShapeError(`${what} must have ${expected}, got nested arrays of shape ${describeShape(t.shape)}`);
+    return { data: t.data, batched: false, count: 1 };
+  }
   if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
     const arr = x as ArrayLike<unknown>;
-    if (arr.length !== size) {
-      throw new ShapeError(`${what} must have ${size} entr${size === 1 ? "y" : "ies"} (shape [${size}]), got ${arr.length}`);
+    if (arr.length !== decl.size) {
+      throw new ShapeError(`${what} must have ${decl.size} entr${decl.size === 1 ? "y" : "ies"} (${expected}), got ${arr.length}`);
     }
-    return { data: toF64(arr, what), count: 1, batched: false };
+    return { data: toF64(arr, what), batched: false, count: 1 };
   }
   if (isTensorLike(x)) {
-    const shape = x.shape;
-    if (shape.length !== 2 || shape[1] !== size) {
-      throw new ShapeError(`a batch of ${what}s must have shape [N, ${size}], got ${describeShape(shape)}`);
+    const shape = x.shape, rank = decl.shape.length;
+    const single = sameShape(shape, decl.shape);
+    const batch = shape.length === rank + 1 && sameShape(shape.slice(1), decl.shape);
+    if (!single && !batch) {
+      throw new ShapeError(`${what} must have ${expected}, or [N, ${decl.shape.join(", ")}] for a batch; got ${describeShape(shape)}`.replace("[N, ]", "[N]"));
     }
-    if (x.data.length !== shape[0] * size) {
-      throw new ShapeError(`a batch of shape ${describeShape(shape)} needs ${shape[0] * size} entries, got ${x.data.length}`);
-    }
-    return { data: toF64(x.data, what), count: shape[0], batched: true };
+    const size = single ? decl.size : shape[0] * decl.size;
+    if (x.data.length !== size) throw new ShapeError(`${what}: a tensor of shape ${describeShape(shape)} needs ${size} entries, got ${x.data.length}`);
+    return { data: toF64(x.data, what), batched: batch, count: batch ? shape[0] : 1 };
   }
-  throw new InputError(`${what} must be an array of ${size} numbers or a batch Tensor of shape [N, ${size}], got ${describeValue(x)}`);
+  throw new InputError(`${what} must be numbers of ${expected} (an array, typed array, nested arrays or Tensor), got ${describeValue(x)}`);
+}
+
+/**
+ * A call's point (or tangent) argument for the declared inputs: the value itself
+ * for a single input, else a record by input name. Each input may be batched
+ * (leading axis N, the same N for all) or given once and shared by every point.
+ */
+export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string): Args {
+  if (inputs.length === 1) {
+    const r = readInput(inputs[0], x, what);
+    return { segments: [{ data: r.data, size: inputs[0].size, batched: r.batched }], count: r.count, batched: r.batched };
+  }
+  if (typeof x !== "object" || x === null || Array.isArray(x) || ArrayBuffer.isView(x) || isTensorLike(x)) {
+    throw new InputError(`${what} must be a record { ${inputs.map((d) => d.name).join(", ")} }, got ${describeValue(x)}`);
+  }
+  const record = x as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (!inputs.some((d) => d.name === key)) {
+      throw new InputError(`${what} has an unknown input '${key}'; the inputs are ${inputs.map((d) => d.name).join(", ")}`);
+    }
+  }
+  let count = 1, batchedFrom = "";
+  const segments = inputs.map((d) => {
+    if (!(d.name in record)) throw new InputError(`${what} is missing input '${d.name}' (shape ${describeShape(d.shape)})`);
+    const r = readInput(d, record[d.name], `${what} '${d.name}'`);
+    if (r.batched) {
+      if (batchedFrom && r.count !== count) {
+        throw new ShapeError(`${what}: batched inputs disagree on N: '${batchedFrom}' has ${count} points, '${d.name}' has ${r.count}`);
+      }
+      count = r.count;
+      batchedFrom = d.name;
+    }
+    return { data: r.data, size: d.size, batched: r.batched };
+  });
+  return { segments, count, batched: batchedFrom !== "" };
 }
 
 /** Checks an `out` buffer: a Float64Array of exactly `length` entries. */

@@ -50,3 +50,16 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rel
 export function asArray(x: number | ArrayLike<number>): number[] {
   return typeof x === "number" ? [x] : Array.from(x);
 }
+
+/**
+ * Asserts two results hold the same numbers to the bit (Object.is per entry, so
+ * +0 and −0 differ and NaN equals NaN): for checks such as "a batch gives the
+ * per-point results" where only identical arithmetic is acceptable.
+ */
+export function expectIdentical(got: number | ArrayLike<number>, want: number | ArrayLike<number>, label = ""): void {
+  const g = asArray(got), w = asArray(want);
+  expect(g.length, `${label}: length`).toBe(w.length);
+  for (let i = 0; i < w.length; i++) {
+    if (!Object.is(g[i], w[i])) expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (not bit-identical)`);
+  }
+}

@@ -1,0 +1,79 @@
+// Dense linear algebra on one small k×k matrix at a time (row-major f64 in
+// linear memory): LU with partial pivoting, determinant, inverse and solve.
+// Used by the matrix ops (det, inv, solve) and by Jacobian determinants; meant
+// for k up to a few dozen — the cost is O(k³) per point.
+//
+// LU (Golub & Van Loan, Algorithm 3.4.1): PA = LU, L unit lower triangular
+// stored below the diagonal, U on and above it, the row permutation in `perm`.
+// A zero pivot column (a singular matrix) is left as it is, so det is exactly 0
+// and inverse/solve divide by zero: ±Infinity or NaN, as IEEE says, never a trap.
+
+// @ts-ignore: decorator
+@inline function at(m: usize, k: i32, i: i32, j: i32): usize {
+  return m + ((<usize>(i * k + j)) << 3);
+}
+
+/** Factors the k×k matrix at `lu` in place; perm[i] = original row of row i. Returns the permutation's sign. */
+export function luFactor(lu: usize, perm: usize, k: i32): f64 {
+  let sign: f64 = 1;
+  for (let i = 0; i < k; i++) store<i32>(perm + (<usize>i << 2), i);
+  for (let c = 0; c < k; c++) {
+    let pivotRow = c, best = Math.abs(load<f64>(at(lu, k, c, c)));
+    for (let r = c + 1; r < k; r++) {
+      const v = Math.abs(load<f64>(at(lu, k, r, c)));
+      if (v > best) { best = v; pivotRow = r; }
+    }
+    if (pivotRow != c) {
+      for (let j = 0; j < k; j++) {
+        const t = load<f64>(at(lu, k, c, j));
+        store<f64>(at(lu, k, c, j), load<f64>(at(lu, k, pivotRow, j)));
+        store<f64>(at(lu, k, pivotRow, j), t);
+      }
+      const t = load<i32>(perm + (<usize>c << 2));
+      store<i32>(perm + (<usize>c << 2), load<i32>(perm + (<usize>pivotRow << 2)));
+      store<i32>(perm + (<usize>pivotRow << 2), t);
+      sign = -sign;
+    }
+    const pivot = load<f64>(at(lu, k, c, c));
+    if (pivot == 0) continue; // singular: nothing to eliminate below a zero column
+    for (let r = c + 1; r < k; r++) {
+      const l = load<f64>(at(lu, k, r, c)) / pivot;
+      store<f64>(at(lu, k, r, c), l);
+      if (l != 0) for (let j = c + 1; j < k; j++) {
+        store<f64>(at(lu, k, r, j), load<f64>(at(lu, k, r, j)) - l * load<f64>(at(lu, k, c, j)));
+      }
+    }
+  }
+  return sign;
+}
+
+/** det(A) from its LU factors and permutation sign. */
+export function luDet(lu: usize, k: i32, sign: f64): f64 {
+  let d = sign;
+  for (let i = 0; i < k; i++) d *= load<f64>(at(lu, k, i, i));
+  return d;
+}
+
+/** Solves A·x = b for one right-hand side in place (x overwrites b, length k), given A's LU. */
+export function luSolve(lu: usize, perm: usize, k: i32, b: usize, tmp: usize): void {
+  // Forward substitution on P·b, then back substitution.
+  for (let i = 0; i < k; i++) {
+    let s = load<f64>(b + (<usize>load<i32>(perm + (<usize>i << 2)) << 3));
+    for (let j = 0; j < i; j++) s -= load<f64>(at(lu, k, i, j)) * load<f64>(tmp + (<usize>j << 3));
+    store<f64>(tmp + (<usize>i << 3), s);
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = load<f64>(tmp + (<usize>i << 3));
+    for (let j = i + 1; j < k; j++) s -= load<f64>(at(lu, k, i, j)) * load<f64>(b + (<usize>j << 3));
+    store<f64>(b + (<usize>i << 3), s / load<f64>(at(lu, k, i, i)));
+  }
+}
+
+/** inv = A⁻¹ (k×k, row-major) from A's LU, column by column; `col` and `tmp` hold k f64 each. */
+export function luInverse(lu: usize, perm: usize, k: i32, inv: usize, col: usize, tmp: usize): void {
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < k; i++) store<f64>(col + (<usize>i << 3), i == j ? 1 : 0);
+    luSolve(lu, perm, k, col, tmp);
+    for (let i = 0; i < k; i++) store<f64>(at(inv, k, i, j), load<f64>(col + (<usize>i << 3)));
+  }
+}
