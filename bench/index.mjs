@@ -3,3 +3,4 @@
 // below 1 is faster than the baseline). Absolute times on a shared machine mean little.
 console.log(`gradients benchmarks — Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
 await import("./jacobian.mjs");
+await import("./matrix.mjs");

@@ -40,6 +40,11 @@ function isTensorLike(x: unknown): x is TensorLike {
     Array.isArray((x as TensorLike).shape) && (x as TensorLike).data !== undefined;
 }
 
+/** A plain record of values by name (not an array, typed array or tensor). */
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && !isTensorLike(x);
+}
+
 /** Copies numbers into a Float64Array, rejecting anything that is not a number. */
 function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
   if (values instanceof Float64Array) return values;
@@ -104,14 +109,17 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
  * (leading axis N, the same N for all) or given once and shared by every point.
  */
 export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string): Args {
+  if (inputs.length === 1 && isRecord(x) && Object.keys(x).length === 1 && inputs[0].name in x) {
+    x = x[inputs[0].name]; // { A: value } for the one input A
+  }
   if (inputs.length === 1) {
     const r = readInput(inputs[0], x, what);
     return { segments: [{ data: r.data, size: inputs[0].size, batched: r.batched }], count: r.count, batched: r.batched };
   }
-  if (typeof x !== "object" || x === null || Array.isArray(x) || ArrayBuffer.isView(x) || isTensorLike(x)) {
+  if (!isRecord(x)) {
     throw new InputError(`${what} must be a record { ${inputs.map((d) => d.name).join(", ")} }, got ${describeValue(x)}`);
   }
-  const record = x as Record<string, unknown>;
+  const record = x;
   for (const key of Object.keys(record)) {
     if (!inputs.some((d) => d.name === key)) {
       throw new InputError(`${what} has an unknown input '${key}'; the inputs are ${inputs.map((d) => d.name).join(", ")}`);
