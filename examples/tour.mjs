@@ -32,6 +32,16 @@ console.log("\nThe TypeScript builder traces code into the same engine:");
 const g = fn(3, (x) => sin(x[0].mul(x[1])).add(x[2].pow(2).mul(x[0].exp())));
 show("fn(3, x => sin(x0*x1) + x2^2*exp(x0)).grad", g.grad([1, 2, 3]));
 
+console.log("\nTensors in and out: derivatives shaped [...output, ...input]:");
+const inverse = fn({ A: [2, 2] }, ({ A }) => A.inv());
+show("d inv(A)/dA at [[2, 1], [1, 1]]", inverse.jacobian({ A: [[2, 1], [1, 1]] }));
+const quad = compile("dot(x, matmul(A, x))", { vars: { x: [2], A: [2, 2] } });
+const at = { x: [1, 2], A: [[2, 1], [0, 3]] };
+show("x·(A x): ∂/∂x", quad.grad(at).x);
+show("x·(A x): ∂/∂A (= x xᵀ)", quad.grad(at).A);
+const polar = compile(["r*cos(t)", "r*sin(t)"], { vars: ["r", "t"] });
+show("polar map: det J at r = 2 (= r)", polar.jacobianDeterminant([2, 0.3]));
+
 console.log("\nErrors say what and where:");
 try {
   compile("sin(x*y))");
