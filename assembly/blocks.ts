@@ -1,10 +1,13 @@
 // Matrix ops: instructions that read and write lists of slots (the "block" part
-// of the op table). Each has its value rule and its forward (jvp) rule side by
-// side; they run point by point on small dense matrices (see linalg.ts).
+// of the op table). Each has its value rule, its forward (jvp) rule and its
+// reverse (vjp) rule side by side; they run point by point on small dense
+// matrices (see linalg.ts). X = A⁻¹ throughout.
 //
-//   det(A)       d = det A                 ḋ = d · tr(A⁻¹ Ȧ)
-//   inv(A)       X = A⁻¹                   Ẋ = −X Ȧ X
-//   solve(A, b)  x = A⁻¹ b                 ẋ = A⁻¹ (ḃ − Ȧ x)
+//   op           value          forward                 reverse (adjoints w̄ of the result)
+//   det(A)       d = det A      ḋ = d · tr(X Ȧ)         Ā += w̄ · d · Xᵀ
+//                (d · Xᵀ is ∂det/∂A; at a singular A it is the cofactor matrix: linalg.ts)
+//   inv(A)       X              Ẋ = −X Ȧ X              Ā += −Xᵀ W̄ Xᵀ
+//   solve(A, b)  x = X b        ẋ = X (ḃ − Ȧ x)         b̄ += A⁻ᵀ x̄,  Ā += −(A⁻ᵀ x̄) xᵀ
 //
 // A block instruction is (op, dst, a, b) with dst, a and b offsets into the
 // tape's aux pool, each a list [length, slot, slot, …]: dst the result entries,
@@ -13,7 +16,7 @@
 // derivatives that divide by a zero pivot.
 
 import { Op, Tape } from "./tape";
-import { luFactor, luDet, luInverse, luSolve } from "./linalg";
+import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
 
 /** Bytes of per-point scratch a block op on k×k matrices needs. */
 export function blockScratchBytes(k: i32): i32 {
@@ -56,10 +59,14 @@ export function applyBlock(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i3
     const sign = luFactor(lu, perm, k);
     const needInverse = op == Op.Inv || (tans != 0 && op == Op.Det);
     if (needInverse) luInverse(lu, perm, k, inv, col, tmp);
-    let det: f64 = 0;
     if (op == Op.Det) {
-      det = luDet(lu, k, sign);
+      const det = luDet(lu, k, sign);
       store<f64>(cell(vals, slotAt(dst, 0), B, p), det);
+      if (tans != 0) { // ∂det/∂A into dA's place: the lanes below read it as G
+        for (let i = 0; i < kk; i++) setF(prod, i, load<f64>(cell(vals, slotAt(A, i), B, p)));
+        detGradient(prod, k, det, inv, dA, prod + mat);
+        copyMatrix(dA, inv, kk);
+      }
     } else if (op == Op.Inv) {
       for (let i = 0; i < kk; i++) store<f64>(cell(vals, slotAt(dst, i), B, p), f(inv, i));
     } else { // Solve
@@ -79,10 +86,10 @@ export function applyBlock(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i3
         const slot = slotAt(A, i);
         setF(dA, i, load<u32>(masks + (<usize>slot << 2)) & bit ? load<f64>(cell(tans, slot * K + l, B, p)) : 0);
       }
-      if (op == Op.Det) { // ḋ = d · Σ_ij X_ji Ȧ_ij
+      if (op == Op.Det) { // ḋ = Σ_ij G_ij Ȧ_ij, G = ∂det/∂A (held in `inv`)
         let t: f64 = 0;
-        for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) t += f(inv, j * k + i) * f(dA, i * k + j);
-        store<f64>(cell(tans, slotAt(dst, 0) * K + l, B, p), det * t);
+        for (let i = 0; i < kk; i++) t += f(inv, i) * f(dA, i);
+        store<f64>(cell(tans, slotAt(dst, 0) * K + l, B, p), t);
       } else if (op == Op.Inv) { // Ẋ = −X Ȧ X: tmp = Ȧ X, then −X tmp
         matmul(dA, inv, prod, k);
         for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
@@ -122,10 +129,98 @@ export function setBlockMasks(tape: Tape, dstOff: i32, masks: usize, m: u32): vo
   for (let i = 0, c = len(dst); i < c; i++) store<u32>(masks + (<usize>slotAt(dst, i) << 2), m);
 }
 
+function copyMatrix(src: usize, dst: usize, kk: i32): void {
+  memory.copy(dst, src, <usize>kk << 3);
+}
+
 function matmul(a: usize, b: usize, out: usize, k: i32): void {
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
     let t: f64 = 0;
     for (let m = 0; m < k; m++) t += f(a, i * k + m) * f(b, m * k + j);
     setF(out, i * k + j, t);
   }
+}
+
+/**
+ * Reverse rule of one block instruction for points [0, n): adds the operands'
+ * adjoints from the results' adjoints in lanes `laneMask` (rows as in rows.ts:
+ * lane l of slot s at adj + ((s·K + l)·B + p)·8). Operand values are still in
+ * `vals` (reverse tapes never reuse a slot). The caller has zeroed the lanes of
+ * the operand rows that were not live yet; results' lanes outside their own mask
+ * read as 0. Constant operands (slot < nConst) receive nothing.
+ */
+export function applyBlockReverse(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i32,
+                                  vals: usize, adj: usize, masks: usize, B: i32, K: i32, n: i32,
+                                  laneMask: u32, scratchBase: usize): void {
+  const dst = list(tape, dstOff), A = list(tape, aOff);
+  const kk = len(A), k = <i32>Math.sqrt(<f64>kk), nConst = tape.nConst;
+  const mat = <usize>kk << 3, vec = <usize>k << 3;
+  const lu = scratchBase, inv = lu + mat, wbar = inv + mat, prod = wbar + mat;
+  const perm = prod + 2 * mat, x = perm + vec, bbar = x + vec, col = bbar + vec, tmp = col + vec;
+  const rhs = op == Op.Solve ? list(tape, bOff) : 0;
+  const nRes = len(dst);
+  for (let p = 0; p < n; p++) {
+    for (let i = 0; i < kk; i++) setF(lu, i, load<f64>(cell(vals, slotAt(A, i), B, p)));
+    const sign = luFactor(lu, perm, k);
+    if (op != Op.Solve) luInverse(lu, perm, k, inv, col, tmp);
+    if (op == Op.Det) { // G = ∂det/∂A into `inv`
+      for (let i = 0; i < kk; i++) setF(prod, i, load<f64>(cell(vals, slotAt(A, i), B, p)));
+      detGradient(prod, k, luDet(lu, k, sign), inv, wbar, prod + mat);
+      copyMatrix(wbar, inv, kk);
+    }
+    if (op == Op.Solve) for (let i = 0; i < k; i++) setF(x, i, load<f64>(cell(vals, slotAt(dst, i), B, p)));
+    let lanes = laneMask;
+    while (lanes) {
+      const l = <i32>ctz(lanes);
+      lanes &= lanes - 1;
+      const bit: u32 = <u32>1 << l;
+      for (let i = 0; i < nRes; i++) { // W̄: the results' adjoints in this lane
+        const slot = slotAt(dst, i);
+        setF(wbar, i, load<u32>(masks + (<usize>slot << 2)) & bit ? load<f64>(cell(adj, slot * K + l, B, p)) : 0);
+      }
+      if (op == Op.Det) { // Ā_ij += w̄ · G_ij
+        const w = f(wbar, 0);
+        for (let i = 0; i < kk; i++) addAdjoint(adj, A, i, nConst, K, l, B, p, w * f(inv, i));
+      } else if (op == Op.Inv) { // Ā = −Xᵀ W̄ Xᵀ: prod = W̄ Xᵀ, then Ā_ij = −Σ_m X_mi prod_mj
+        for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+          let t: f64 = 0;
+          for (let m = 0; m < k; m++) t += f(wbar, i * k + m) * f(inv, j * k + m);
+          setF(prod, i * k + j, t);
+        }
+        for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+          let t: f64 = 0;
+          for (let m = 0; m < k; m++) t += f(inv, m * k + i) * f(prod, m * k + j);
+          addAdjoint(adj, A, i * k + j, nConst, K, l, B, p, -t);
+        }
+      } else { // b̄ = A⁻ᵀ x̄, Ā = −b̄ xᵀ
+        for (let i = 0; i < k; i++) setF(bbar, i, f(wbar, i));
+        luSolveTransposed(lu, perm, k, bbar, tmp);
+        for (let i = 0; i < k; i++) {
+          addAdjoint(adj, rhs, i, nConst, K, l, B, p, f(bbar, i));
+          for (let j = 0; j < k; j++) addAdjoint(adj, A, i * k + j, nConst, K, l, B, p, -f(bbar, i) * f(x, j));
+        }
+      }
+    }
+  }
+}
+
+/** Union of the masks of a block instruction's results: the lanes its reverse rule must push. */
+export function resultMask(tape: Tape, dstOff: i32, masks: usize): u32 {
+  let m: u32 = 0;
+  const dst = list(tape, dstOff);
+  for (let i = 0, c = len(dst); i < c; i++) m |= load<u32>(masks + (<usize>slotAt(dst, i) << 2));
+  return m;
+}
+
+/** Operand slots of a block instruction, for the caller to make their adjoint lanes live: list i (0: A, 1: b). */
+export function operandList(tape: Tape, op: i32, aOff: i32, bOff: i32, which: i32): usize {
+  return which == 0 ? list(tape, aOff) : op == Op.Solve ? list(tape, bOff) : 0;
+}
+
+// @ts-ignore: decorator
+@inline function addAdjoint(adj: usize, l0: usize, i: i32, nConst: i32, K: i32, l: i32, B: i32, p: i32, v: f64): void {
+  const slot = slotAt(l0, i);
+  if (slot < nConst) return;
+  const c = cell(adj, slot * K + l, B, p);
+  store<f64>(c, load<f64>(c) + v);
 }

@@ -4,6 +4,8 @@
 export { alloc, free } from "./memory";
 export { opArity, OP_COUNT } from "./tape";
 export { foldConstant } from "./rules";
-export { workSize, valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
+export { workSize } from "./rows";
+export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
+export { reverseSweep } from "./reverse";
 export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } from "./fields";
 export { blockScratchBytes } from "./blocks";

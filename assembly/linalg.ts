@@ -77,3 +77,49 @@ export function luInverse(lu: usize, perm: usize, k: i32, inv: usize, col: usize
     for (let i = 0; i < k; i++) store<f64>(at(inv, k, i, j), load<f64>(col + (<usize>i << 3)));
   }
 }
+
+/** Solves Aᵀ·y = c in place (y overwrites c), given A's LU: Uᵀz = c, Lᵀw = z, y = Pᵀw. */
+export function luSolveTransposed(lu: usize, perm: usize, k: i32, c: usize, tmp: usize): void {
+  for (let i = 0; i < k; i++) { // Uᵀ is lower triangular
+    let s = load<f64>(c + (<usize>i << 3));
+    for (let j = 0; j < i; j++) s -= load<f64>(at(lu, k, j, i)) * load<f64>(tmp + (<usize>j << 3));
+    store<f64>(tmp + (<usize>i << 3), s / load<f64>(at(lu, k, i, i)));
+  }
+  for (let i = k - 1; i >= 0; i--) { // Lᵀ is unit upper triangular
+    let s = load<f64>(tmp + (<usize>i << 3));
+    for (let j = i + 1; j < k; j++) s -= load<f64>(at(lu, k, j, i)) * load<f64>(tmp + (<usize>j << 3));
+    store<f64>(tmp + (<usize>i << 3), s);
+  }
+  for (let i = 0; i < k; i++) {
+    store<f64>(c + (<usize>load<i32>(perm + (<usize>i << 2)) << 3), load<f64>(tmp + (<usize>i << 3)));
+  }
+}
+
+/**
+ * ∂det/∂A of the k×k matrix `a` (row-major), into `grad`: det·(A⁻¹)ᵀ from the
+ * factors when det ≠ 0, and otherwise the cofactor matrix itself — the
+ * determinants of the (k−1)×(k−1) minors, O(k⁵) — because det·A⁻¹ is 0·∞ at a
+ * singular matrix while the derivative of a polynomial is always defined.
+ * `inv` holds A⁻¹ when det ≠ 0; `minor` has room for (k−1)² f64 and k i32.
+ */
+export function detGradient(a: usize, k: i32, det: f64, inv: usize, grad: usize, minor: usize): void {
+  if (det != 0 && Number.isFinite(det)) {
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) store<f64>(at(grad, k, i, j), det * load<f64>(at(inv, k, j, i)));
+    return;
+  }
+  const m = k - 1, perm = minor + ((<usize>(m * m)) << 3);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
+    if (m == 0) { store<f64>(grad, 1); continue; }
+    for (let r = 0, rr = 0; r < k; r++) {
+      if (r == i) continue;
+      for (let c = 0, cc = 0; c < k; c++) {
+        if (c == j) continue;
+        store<f64>(at(minor, m, rr, cc), load<f64>(at(a, k, r, c)));
+        cc++;
+      }
+      rr++;
+    }
+    const sign = luFactor(minor, perm, m);
+    store<f64>(at(grad, k, i, j), ((i + j) & 1 ? -1 : 1) * luDet(minor, m, sign));
+  }
+}

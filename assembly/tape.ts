@@ -74,7 +74,9 @@ export class Tape {
  *            segment table like `inputs` giving one tangent lane (K = 1)
  *   values   count × nOut f64 (0: not wanted)
  *   tangents lane l of output o at point p:
- *            tangents[p*tPoint + o*tOut + l*tLane + tOffset] (0: not wanted)
+ *            tangents[p*tPoint + (o − rangeLo)*tOut + l*tLane + tOffset] (0: not
+ *            wanted), for rangeLo ≤ o < rangeHi only. The reverse sweep writes
+ *            adjoints of inputs there instead: "o" is an input index.
  */
 @unmanaged
 export class Sweep {
@@ -93,4 +95,6 @@ export class Sweep {
   tOut: i32;
   tLane: i32;
   tOffset: i32;
+  rangeLo: i32;
+  rangeHi: i32;
 }

@@ -2,7 +2,6 @@
 // and the free-function forms of every builder operation.
 import { InputError } from "./errors.js";
 import { Graph } from "./graph.js";
-import { compileTape } from "./compile.js";
 import { Func, type InputDecl, type Shaped } from "./func.js";
 import { core } from "./loader.js";
 import { Node, type Operand } from "./node.js";
@@ -84,8 +83,7 @@ export function fn(spec: InputSpec, body: (x: any) => BodyResult): Func<any, any
   const nodes = inputs.map((d) => Node.of(graph, d.shape, Array.from({ length: d.size }, (_, j) => graph.input(d.offset + j))));
   const arg = typeof spec === "number" ? nodes[0] : Object.fromEntries(inputs.map((d, i) => [d.name, nodes[i]]));
   const { shape, ids } = outputOf(graph, body(arg));
-  const n = inputs.reduce((s, d) => s + d.size, 0);
-  return new Func(compileTape(graph, ids, n), inputs, shape);
+  return new Func(graph, ids, inputs, shape);
 }
 
 /** The output's shape and graph ids, from a node, a number or nested arrays of scalars. */

@@ -1,7 +1,6 @@
 // compile(): expression strings → Func.
 import { GradientsError, InputError, ParseError } from "./errors.js";
 import { Graph } from "./graph.js";
-import { compileTape } from "./compile.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
 import { Node } from "./node.js";
@@ -149,10 +148,9 @@ export function compile(expr: Expressions, options: CompileOptions = {}): Func<a
   const { shape, ids } = outputOf(graph, result);
   if (open) {
     const n = open.length;
-    return new Func(compileTape(graph, ids, n), [{ name: "x", shape: [n], size: n, offset: 0 }], shape, open);
+    return new Func(graph, ids, [{ name: "x", shape: [n], size: n, offset: 0 }], shape, open);
   }
-  const n = declared.inputs.reduce((s, d) => s + d.size, 0);
-  return new Func(compileTape(graph, ids, n), declared.inputs, shape, declared.names);
+  return new Func(graph, ids, declared.inputs, shape, declared.names);
 }
 
 /** An entry of an array of expressions must be scalar-valued. */

@@ -1,9 +1,11 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError } from "./errors.js";
-import { Kernel, Kind, columns, type Seeds, type TangentLayout } from "./kernel.js";
+import { Kernel, Kind, MAX_LANES, columns, type Seeds, type TangentLayout } from "./kernel.js";
+import { compileTape } from "./compile.js";
+import { gradientNodes } from "./symbolic.js";
+import type { Graph } from "./graph.js";
 import { Tensor, type NestedArray, type TensorLike, sizeOf } from "./tensor.js";
 import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode } from "./validate.js";
-import type { TapeData } from "./compile.js";
 
 export type { InputDecl } from "./validate.js";
 
@@ -25,15 +27,17 @@ export type Point = InputValue | Readonly<Record<string, InputValue>>;
 /** Options of every derivative method. */
 export interface DerivativeOptions {
   /**
-   * How derivatives are computed: "auto" (default) and "forward" use exact forward
-   * mode (dual numbers); "fd" uses central finite differences over the same tape.
+   * How derivatives are computed: "forward" (dual numbers) and "reverse" (an
+   * adjoint sweep) are exact; "fd" is central finite differences over the same
+   * function. "auto" (default) picks by shape: reverse for a Jacobian with fewer
+   * outputs than inputs and for a gradient of more than 16 inputs, else forward.
    */
   mode?: Mode;
   /** Receives the result's entries (row-major); returned (or wrapped in the returned Tensor). */
   out?: Float64Array;
 }
 
-/** Options of `jacobian` and `grad`. */
+/** Options of `jacobian`, `grad` and `hessian`. */
 export interface JacobianOptions extends DerivativeOptions {
   /** With several inputs: differentiate with respect to this one only (the result is then a single array). */
   wrt?: string;
@@ -64,11 +68,22 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   readonly vars: readonly string[];
   /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
   readonly outputShape: readonly number[];
+  private readonly graph: Graph;
+  private readonly outputIds: readonly number[];
+  /** The forward schedule (slots reused by liveness): values, forward mode, finite differences. */
   private readonly kernel: Kernel;
+  /** The reverse schedule (every value kept), compiled on first use. */
+  private reverseKernel?: Kernel;
+  /** ∇f as a function of the same inputs (scalar f), built on first second-order use. */
+  private gradientFunc?: Func;
 
   /** @internal Use `compile` or `fn`. */
-  constructor(tape: TapeData, inputs: readonly InputDecl[], outputShape: readonly number[], vars?: readonly string[]) {
-    this.kernel = new Kernel(tape);
+  constructor(graph: Graph, outputIds: readonly number[], inputs: readonly InputDecl[], outputShape: readonly number[],
+              vars?: readonly string[]) {
+    const n = inputs.reduce((total, d) => total + d.size, 0);
+    this.graph = graph;
+    this.outputIds = outputIds;
+    this.kernel = new Kernel(compileTape(graph, outputIds, n));
     this.inputs = inputs;
     this.outputShape = outputShape;
     this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
@@ -117,7 +132,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
     }
-    return this.derivative(x, options, (args, d, out) => this.shaped(args, d.shape, out)) as G;
+    return this.derivative(x, options, this.n > MAX_LANES, (args, d, out) => this.shaped(args, d.shape, out)) as G;
   }
 
   /**
@@ -127,7 +142,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   jacobian(x: Point, options: JacobianOptions = {}): J {
     checkOptions(options);
-    return this.derivative(x, options, (args, d, out) =>
+    return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       new Tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
   }
 
@@ -194,16 +209,153 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.field("determinant", x, options, []) as number | Tensor;
   }
 
+  /**
+   * The vector-Jacobian product wᵀJ(x), with w shaped like the output (batched or
+   * shared like the point): one reverse sweep. Shaped like the inputs (a record
+   * with several inputs); for a batch, [N, ...input].
+   */
+  vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
+  vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
+  vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    const mode = readMode(options.mode);
+    if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
+    const args = this.args(x);
+    const output: InputDecl = { name: "output", shape: this.outputShape, size: this.m, offset: 0 };
+    const cotangent = readArgs([output], w, "cotangent");
+    if (cotangent.batched && (!args.batched || cotangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${cotangent.count} cotangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    const seeds: Seeds = { identity: false, tangent: cotangent.segments };
+    const results = this.inputs.map((d) => {
+      const out = this.output(args, d.shape, this.inputs.length === 1 ? options.out : undefined);
+      this.reverse().tangents(Kind.Reverse, args.segments, args.count, seeds, out,
+        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
+      return this.shaped(args, d.shape, out);
+    });
+    return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
+  }
+
+  /**
+   * The best linear approximation of f at one point x: `value` f(x), `jacobian` J(x)
+   * (as `jacobian` returns it), `apply(y)` = f(x) + J(x)(y − x) and `tangent(v)` =
+   * J(x)·v, both shaped like the output, computed from the stored value and
+   * Jacobian without evaluating f again.
+   */
+  linearize(x: PlainPoint, options: DerivativeOptions = {}): Linearization<S, J> {
+    checkOptions(options);
+    const args = this.args(x);
+    if (args.batched) throw new ShapeError("linearize takes one point, not a batch");
+    const n = this.n, m = this.m;
+    const x0 = flatten(args);
+    const value = this.eval(x as PlainPoint);
+    const flat = new Float64Array(m * n);
+    this.jacobianBlock(args, this.kind(options, m < n), 0, m, 0, n, flat);
+    const jacobian = this.byInput(this.inputs, this.inputs.map((d) => {
+      const block = new Float64Array(m * d.size);
+      for (let o = 0; o < m; o++) block.set(flat.subarray(o * n + d.offset, o * n + d.offset + d.size), o * d.size);
+      return new Tensor([...this.outputShape, ...d.shape], block);
+    }), undefined) as J;
+    const base: Float64Array = typeof value === "number" ? Float64Array.of(value) : value instanceof Tensor ? value.data : value as Float64Array;
+    const product = (v: Float64Array, add: boolean) => {
+      const out = new Float64Array(m);
+      for (let o = 0; o < m; o++) {
+        let s = add ? base[o] : 0;
+        for (let i = 0; i < n; i++) s += flat[o * n + i] * v[i];
+        out[o] = s;
+      }
+      return this.shaped(args, this.outputShape, out) as S;
+    };
+    const read = (y: unknown, what: string) => {
+      const a = readArgs(this.inputs, y, what);
+      if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
+      return flatten(a);
+    };
+    return {
+      value: value as S,
+      jacobian,
+      apply: (y) => product(read(y, "point").map((yi, i) => yi - x0[i]), true),
+      tangent: (v) => product(read(v, "tangent"), false),
+    };
+  }
+
+  /**
+   * The Hessian of a scalar f, exact: shaped [...input, ...input] (a Tensor); with
+   * several inputs, a nested record H[a][b] shaped [...a, ...b]. For a batch, a
+   * leading N. Computed as the Jacobian of the exact gradient (forward mode over a
+   * symbolic reverse sweep; mode "reverse" pulls rows instead; "fd" differences the
+   * exact gradient, as a cross-check).
+   */
+  hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
+  hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
+  hessian(x: Point, options: DerivativeOptions = {}): Tensor | Record<string, Record<string, Tensor>> {
+    checkOptions(options);
+    const g = this.gradient("hessian");
+    const args = this.args(x);
+    const kind = g.kind(options);
+    const lead = args.batched ? [args.count] : [];
+    const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
+      const data = this.output(args, [a.size, b.size], out);
+      g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
+      return new Tensor([...lead, ...a.shape, ...b.shape], data);
+    };
+    if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
+    if (options.out !== undefined) throw new InputError("out holds one array; a Hessian of several inputs is a record of blocks");
+    return Object.fromEntries(this.inputs.map((a) => [a.name, Object.fromEntries(this.inputs.map((b) => [b.name, block(a, b)]))]));
+  }
+
+  /**
+   * The Hessian-vector product H(x)·v of a scalar f in one forward pass over the
+   * gradient, v shaped like the inputs; shaped like the inputs (a record with
+   * several). For a batch, a leading N.
+   */
+  hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
+  hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
+  hvp(x: Point, v: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    const g = this.gradient("hvp");
+    const args = this.args(x);
+    const tangent = readArgs(this.inputs, v, "tangent");
+    if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    const kind = g.forwardKind(options, "hvp");
+    const results = this.inputs.map((d) => {
+      const out = this.output(args, d.shape, this.inputs.length === 1 ? options.out : undefined);
+      g.kernel.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
+        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
+      return this.shaped(args, d.shape, out);
+    });
+    return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
+  }
+
+  /**
+   * The Laplacian Σᵢ ∂²f/∂xᵢ² of a scalar f (over every input entry): the trace of
+   * the Hessian, the divergence of the gradient. A number; for a batch, a Tensor [N].
+   */
+  laplacian(x: PlainPoint, options?: DerivativeOptions): number;
+  laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
+  laplacian(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    checkOptions(options);
+    const g = this.gradient("laplacian");
+    const args = this.args(x);
+    const out = this.output(args, [], options.out);
+    g.kernel.field("divergence", g.forwardKind(options, "laplacian"), args.segments, args.count, out);
+    return this.shaped(args, [], out) as number | Tensor;
+  }
+
   /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
   dispose(): void {
     this.kernel.dispose();
+    this.reverseKernel?.dispose();
+    this.gradientFunc?.dispose();
   }
 
   /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
-  private derivative<R>(x: Point, options: JacobianOptions,
+  private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
                         present: (args: Args, d: InputDecl, out: Float64Array) => R): R | Record<string, R> {
     const args = this.args(x);
-    const kind = this.kind(options);
+    const kind = this.kind(options, preferReverse);
     const wanted = this.wanted(options.wrt);
     if (options.out !== undefined && wanted.length > 1) {
       throw new InputError(`out holds one array; with ${wanted.length} inputs pass { wrt } to choose one`);
@@ -211,12 +363,46 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const m = this.m;
     const results = wanted.map((d) => {
       const out = this.output(args, [m, d.size], options.out);
-      const layout: TangentLayout = { point: m * d.size, out: d.size, lane: 1, offset: 0 };
-      this.kernel.tangents(kind, args.segments, args.count, columns(d.offset, d.size), out, layout);
+      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out);
       return present(args, d, out);
     });
-    if (this.inputs.length === 1 || options.wrt !== undefined) return results[0];
+    return this.byInput(wanted, results, options.wrt);
+  }
+
+  /** One result, or a record by input name when there are several inputs and no `wrt`. */
+  private byInput<R>(wanted: readonly InputDecl[], results: R[], wrt: unknown): R | Record<string, R> {
+    if (this.inputs.length === 1 || wrt !== undefined) return results[0];
     return Object.fromEntries(wanted.map((d, i) => [d.name, results[i]]));
+  }
+
+  /**
+   * The block ∂(outputs oLo … oLo+mo−1)/∂(inputs iLo … iLo+ni−1), [N?, mo, ni]
+   * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
+   */
+  private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
+                        oLo: number, mo: number, iLo: number, ni: number, out: Float64Array): void {
+    if (kind === Kind.Reverse) {
+      this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
+        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni]);
+    } else {
+      this.kernel.tangents(kind, args.segments, args.count, columns(iLo, ni), out,
+        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo]);
+    }
+  }
+
+  /** The reverse schedule's kernel: the same graph compiled with every value kept. */
+  private reverse(): Kernel {
+    this.reverseKernel ??= new Kernel(compileTape(this.graph, this.outputIds, this.n, false));
+    return this.reverseKernel;
+  }
+
+  /** ∇f as a Func of the same inputs with output [n] (scalar f only). */
+  private gradient(what: string): Func {
+    if (this.outputShape.length !== 0) {
+      throw new ShapeError(`${what} needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
+    }
+    this.gradientFunc ??= new Func(this.graph, gradientNodes(this.graph, this.outputIds[0], this.n), this.inputs, [this.n], this.vars);
+    return this.gradientFunc;
   }
 
   private wanted(wrt: unknown): readonly InputDecl[] {
@@ -240,7 +426,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private alongSeeds(args: Args, seeds: Seeds, options: DerivativeOptions): S | Tensor {
     const out = this.output(args, this.outputShape, options.out);
     const layout: TangentLayout = { point: this.m, out: 1, lane: 0, offset: 0 };
-    this.kernel.tangents(this.kind(options), args.segments, args.count, seeds, out, layout);
+    this.kernel.tangents(this.forwardKind(options, "a directional derivative"), args.segments, args.count, seeds, out, layout);
     return this.shaped(args, this.outputShape, out) as S | Tensor;
   }
 
@@ -249,7 +435,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options);
     const args = this.args(x);
     const out = this.output(args, shape, options.out);
-    this.kernel.field(op, this.kind(options), args.segments, args.count, out);
+    this.kernel.field(op, this.forwardKind(options, op), args.segments, args.count, out);
     return this.shaped(args, shape, out);
   }
 
@@ -272,8 +458,19 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return readArgs(this.inputs, x, "point");
   }
 
-  private kind(options: DerivativeOptions): Kind.Forward | Kind.FiniteDiff {
-    return readMode(options.mode) === "fd" ? Kind.FiniteDiff : Kind.Forward;
+  /** The sweep for `options.mode`; "auto" picks reverse when `preferReverse`. */
+  private kind(options: DerivativeOptions, preferReverse = false): Kind.Forward | Kind.FiniteDiff | Kind.Reverse {
+    const mode = readMode(options.mode);
+    if (mode === "fd") return Kind.FiniteDiff;
+    if (mode === "reverse" || (mode === "auto" && preferReverse)) return Kind.Reverse;
+    return Kind.Forward;
+  }
+
+  /** The sweep for products J·v and fields, which forward mode computes directly. */
+  private forwardKind(options: DerivativeOptions, what: string): Kind.Forward | Kind.FiniteDiff {
+    const mode = readMode(options.mode);
+    if (mode === "reverse") throw new InputError(`${what} is computed in forward mode (or "fd"); mode "reverse" applies to jacobian, grad, vjp and hessian`);
+    return mode === "fd" ? Kind.FiniteDiff : Kind.Forward;
   }
 
   private output(args: Args, shape: readonly number[], out: unknown): Float64Array {
@@ -299,6 +496,27 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
     return i;
   }
+}
+
+/** The result of `linearize`: f(x), J(x), and the affine and linear maps they define. */
+export interface Linearization<S, J> {
+  readonly value: S;
+  readonly jacobian: J;
+  /** y ↦ f(x) + J(x)(y − x), shaped like the output. */
+  apply(y: PlainPoint): S;
+  /** v ↦ J(x)·v, shaped like the output. */
+  tangent(v: PlainPoint): S;
+}
+
+/** The flat input vector of one point. */
+function flatten(args: Args): Float64Array {
+  const flat = new Float64Array(args.segments.reduce((s, seg) => s + seg.size, 0));
+  let at = 0;
+  for (const seg of args.segments) {
+    flat.set(seg.data.subarray(0, seg.size), at);
+    at += seg.size;
+  }
+  return flat;
 }
 
 function checkOptions(options: unknown): void {

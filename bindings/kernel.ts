@@ -13,6 +13,7 @@ export const enum Kind {
   Value = 0,
   Forward = 1,
   FiniteDiff = 2,
+  Reverse = 3,
 }
 
 /**
@@ -27,8 +28,8 @@ const MAX_BLOCK = 128;
 const WORK_BUDGET = 1 << 20;
 /** Bytes of points and results one chunk of a batch may take in scratch. */
 const CHUNK_BUDGET = 4 << 20;
-/** Bytes of the Sweep descriptor (15 × i32), padded to keep what follows 16-byte aligned. */
-const DESCRIPTOR_BYTES = 64;
+/** Bytes of the Sweep descriptor (17 × i32), padded to keep what follows 16-byte aligned. */
+const DESCRIPTOR_BYTES = 80;
 /** Bytes of the tape header (10 × i32), padded to 16. */
 const TAPE_HEADER_BYTES = 48;
 
@@ -59,7 +60,9 @@ export interface Segment {
  * The tangent lanes to push through the sweeps. Identity seeding: lane l is
  * ∂/∂x_(first + l), so `lanes` lanes give those Jacobian columns (the core skips
  * lanes a value structurally cannot depend on). Otherwise one lane whose tangent
- * is given per input, shaped like the inputs.
+ * is given per input, shaped like the inputs. In reverse mode the same words
+ * apply to outputs: identity lanes are Jacobian rows, a dense lane a cotangent
+ * shaped like the output (one segment).
  */
 export type Seeds =
   | { identity: true; first: number; lanes: number }
@@ -149,9 +152,9 @@ export class Kernel {
    * every output along the seeded lanes, written per `layout` into `out` (entries
    * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
    */
-  tangents(kind: Kind.Forward | Kind.FiniteDiff, inputs: readonly Segment[], N: number, seeds: Seeds,
-           out: Float64Array, layout: TangentLayout): void {
-    this.run(kind, inputs, N, seeds, null, out, layout);
+  tangents(kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, inputs: readonly Segment[], N: number, seeds: Seeds,
+           out: Float64Array, layout: TangentLayout, range?: readonly [number, number]): void {
+    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range);
   }
 
   /**
@@ -174,9 +177,13 @@ export class Kernel {
     this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
   }
 
+  /**
+   * `range`: the outputs (forward, fd) or inputs (reverse) whose tangents are
+   * written, [lo, hi), at index − lo; all by default.
+   */
   private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
               values: Float64Array | null, tangents: Float64Array | null, layout: TangentLayout | null,
-              reduce?: Reduction): void {
+              reduce?: Reduction, range?: readonly [number, number]): void {
     if (this.disposed) throw new Error("internal: kernel used after dispose");
     if (N === 0) return;
     const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
@@ -186,6 +193,7 @@ export class Kernel {
     const dense = seeds !== null && !seeds.identity;
     const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
     const nSeg = inputs.length;
+    const [rangeLo, rangeHi] = range ?? [0, kind === Kind.Reverse ? this.nIn : this.nOut];
 
     // Scratch: descriptor, the two segment tables (inputs, tangents), shared data,
     // then per chunk the batched data, the sweep's output and a reduction's result.
@@ -198,7 +206,7 @@ export class Kernel {
     const perPointResult = reduce ? reduce.perPoint : perPointOut;
     const perPoint = batchedPerPoint + perPointOut + (reduce ? perPointResult : 0);
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
-    const tableBytes = align16(12 * nSeg);
+    const tableBytes = align16(12 * Math.max(nSeg, segments.length - nSeg));
     const sharedAt = DESCRIPTOR_BYTES + 2 * tableBytes;
     const chunkAt = sharedAt + align16(8 * shared);
     const outAt = chunkAt + 8 * chunk * batchedPerPoint;
@@ -221,10 +229,11 @@ export class Kernel {
           const lane0 = s * K;
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
-            values ? base + outAt : 0, tangents ? base + outAt : 0, layout, lane0);
+            values ? base + outAt : 0, tangents ? base + outAt : 0, layout, lane0, rangeLo, rangeHi);
           const c = core();
           if (kind === Kind.Value) c.valueSweep(this.scratch);
           else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
+          else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
           else c.finiteDiffSweep(this.scratch);
         }
         if (reduce) reduce.apply(base + outAt, count, base + resultAt, base + reduceAt);
@@ -254,7 +263,7 @@ export class Kernel {
         sharedNext += 8 * s.size;
       }
       addresses.push(at);
-      const t = (tables + (i < nSeg ? 0 : tableBytes) + 12 * (i % nSeg)) >> 2;
+      const t = (tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg))) >> 2;
       table[t] = s.size;
       table[t + 1] = at;
       table[t + 2] = s.batched ? s.size : 0;
@@ -264,7 +273,8 @@ export class Kernel {
 
   /** Writes the Sweep descriptor (assembly/tape.ts) at the head of scratch. */
   private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
-                   lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number): void {
+                   lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
+                   rangeLo: number, rangeHi: number): void {
     const d = i32(), at = this.scratch >> 2;
     d[at] = this.tape;
     d[at + 1] = count;
@@ -281,6 +291,8 @@ export class Kernel {
     d[at + 12] = layout ? layout.out : 0;
     d[at + 13] = layout ? layout.lane : 0;
     d[at + 14] = layout ? layout.offset + laneOffset * layout.lane : 0;
+    d[at + 15] = rangeLo;
+    d[at + 16] = rangeHi;
   }
 
   /**

@@ -21,6 +21,7 @@ export interface CoreExports {
   valueSweep(sweep: number): void;
   forwardSweep(sweep: number): void;
   finiteDiffSweep(sweep: number): void;
+  reverseSweep(sweep: number): void;
   divergenceFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   curlFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   determinantsOfJacobians(jacobians: number, count: number, n: number, out: number, scratch: number): void;

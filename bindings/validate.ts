@@ -150,10 +150,10 @@ export function checkOut(out: unknown, length: number): Float64Array | undefined
 }
 
 /** Mode names accepted by `options.mode`. */
-export type Mode = "auto" | "forward" | "fd";
+export type Mode = "auto" | "forward" | "reverse" | "fd";
 
-export function readMode(mode: unknown): "forward" | "fd" {
-  if (mode === undefined || mode === "auto" || mode === "forward") return "forward";
-  if (mode === "fd") return "fd";
-  throw new InputError(`mode must be "auto", "forward" or "fd", got ${JSON.stringify(mode)}`);
+export function readMode(mode: unknown): Mode {
+  if (mode === undefined) return "auto";
+  if (mode === "auto" || mode === "forward" || mode === "reverse" || mode === "fd") return mode;
+  throw new InputError(`mode must be "auto", "forward", "reverse" or "fd", got ${JSON.stringify(mode)}`);
 }

@@ -144,7 +144,7 @@ describe("options", () => {
     expectError(() => f.grad(P, "fd" as never), InputError, "input");
   });
 
-  // Bug: every method reads `options.out` before checking options, so null is a TypeError.
+  // null is not an options object: an InputError, never a TypeError from reading `options.out`.
   it("options = null in grad: InputError, not a TypeError", () => {
     expectError(() => f.grad(P, null as never), InputError, "input");
   });

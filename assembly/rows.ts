@@ -1,0 +1,152 @@
+// Block rows: the workspace layout every sweep shares, and the loops that move
+// rows of B points (SIMD where the op allows).
+//
+//   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
+//   ┌──────────────┬─────────────────────┬────┬────┬─────────┬─────────────┬──────────────┬───────┬─────────┐
+//   │ vals[nSlots] │ lanes[nSlots × K]   │ da │ db │ in[nIn] │ seed rows   │ kind's own   │ masks │ block   │
+//   │              │ forward: tangents   │    │    │         │ (nIn fwd/fd │ rows (below) │ (u32) │ scratch │
+//   │              │ reverse: adjoints   │    │    │         │ nOut rev)   │              │       │         │
+//   └──────────────┴─────────────────────┴────┴────┴─────────┴─────────────┴──────────────┴───────┴─────────┘
+//   value of slot s at point p:         vals + (s·B + p)·8
+//   lane l of slot s at p:              lanes + ((s·K + l)·B + p)·8
+//   finite differences' own rows:       pert[nIn] fPlus[nOut] diff[nOut × K] step
+//   reverse's own rows:                 partials[2 × nInstr], then 2 × nInstr i32 partial addresses
+//
+// A block of cnt points is padded to an even count so the SIMD loops need no
+// tail; padded points hold zeros and their results are never written out.
+
+import { Sweep, Tape } from "./tape";
+import { ONE, MINUS_ONE } from "./rules";
+
+/** Sweep kinds, for `workSize`. */
+export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2, Reverse = 3 }
+
+// @ts-ignore: decorator
+@inline export function row(base: usize, index: i32, B: i32): usize {
+  return base + ((<usize>index * <usize>B) << 3);
+}
+
+/** Rows of B f64 a sweep of `kind` lays out in its workspace (see the diagram). */
+export function workRows(tape: Tape, kind: i32, K: i32): i32 {
+  let rows = tape.nSlots + 2 + tape.nIn;
+  if (kind == Kind.Forward) rows += tape.nSlots * K + tape.nIn;
+  if (kind == Kind.FiniteDiff) rows += 2 * tape.nIn + tape.nOut + tape.nOut * K + 1;
+  if (kind == Kind.Reverse) rows += tape.nSlots * K + tape.nOut + 2 * tape.nInstr;
+  return rows;
+}
+
+/** Bytes of the lane masks (u32 per slot), rounded to keep what follows 16-byte aligned. */
+// @ts-ignore: decorator
+@inline export function maskBytes(tape: Tape): usize {
+  return ((<usize>tape.nSlots << 2) + 15) & ~15;
+}
+
+/** Bytes of the reverse sweep's partial addresses (two u32 per instruction), 16-byte aligned. */
+// @ts-ignore: decorator
+@inline export function addressBytes(tape: Tape, kind: i32): usize {
+  return kind == Kind.Reverse ? ((<usize>tape.nInstr << 3) + 15) & ~15 : 0;
+}
+
+/** Where the block ops' per-point scratch starts: after the rows, the masks and the addresses. */
+// @ts-ignore: decorator
+@inline export function blockScratchAt(tape: Tape, kind: i32, work: usize, B: i32, K: i32): usize {
+  return row(work, workRows(tape, kind, K), B) + maskBytes(tape) + addressBytes(tape, kind);
+}
+
+/** Bytes of workspace a sweep of `kind` needs for blocks of B points and K lanes. */
+export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
+  return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch;
+}
+
+// Row copies and clears as SIMD loops: rows are short and 16-byte aligned, and
+// the bulk-memory instructions cost a call into the engine each.
+// @ts-ignore: decorator
+@inline export function copyRow(dst: usize, src: usize, n: i32): void {
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v128.load(src + o));
+}
+// @ts-ignore: decorator
+@inline export function fillRow(dst: usize, n: i32, x: f64): void {
+  const v = f64x2.splat(x);
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v);
+}
+
+// @ts-ignore: decorator
+@inline export function mask(masks: usize, s: i32): u32 { return load<u32>(masks + (<usize>s << 2)); }
+// @ts-ignore: decorator
+@inline export function setMask(masks: usize, s: i32, m: u32): void { store<u32>(masks + (<usize>s << 2), m); }
+
+/** Broadcasts constant i into every point of slot row i (those rows are never overwritten). */
+export function fillConstants(tape: Tape, vals: usize, B: i32): void {
+  for (let c = 0; c < tape.nConst; c++) {
+    const s = f64x2.splat(load<f64>(tape.consts + (<usize>c << 3))), r = row(vals, c, B);
+    for (let p = 0; p < B; p += 2) v128.store(r + (<usize>p << 3), s);
+  }
+}
+
+/**
+ * Points [start, start+cnt) of a segment table (see Sweep) into rows: entry i of
+ * the flat vector goes to row i. Padding gets zeros.
+ */
+export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n: i32, rows: usize, B: i32): void {
+  let i = 0;
+  for (let s = 0; s < nSegments; s++) {
+    const seg = segments + (<usize>(s * 12));
+    const size = load<i32>(seg), address = load<i32>(seg, 4), stride = load<i32>(seg, 8);
+    for (let j = 0; j < size; j++, i++) {
+      const r = row(rows, i, B);
+      let src = <usize>address + ((<usize>start * stride + j) << 3);
+      if (stride == 0) fillRow(r, n, load<f64>(src));
+      else for (let p = 0; p < cnt; p++, src += <usize>stride << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
+      if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
+    }
+  }
+}
+
+/** d·t for one pair of points, d a partial row or the sentinel ONE / MINUS_ONE. */
+// @ts-ignore: decorator
+@inline export function term(d: usize, t: usize, o: usize): v128 {
+  if (d == ONE) return v128.load(t + o);
+  if (d == MINUS_ONE) return f64x2.neg(v128.load(t + o));
+  return f64x2.mul(v128.load(d + o), v128.load(t + o));
+}
+
+/**
+ * One tangent lane of an instruction: t = da·ta + db·tb, where ta / tb is 0 for a
+ * term that is structurally zero (a constant operand, or a lane the operand does
+ * not depend on).
+ */
+export function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (ta && tb) {
+    if (da == ONE && db == ONE) {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(v128.load(ta + o), v128.load(tb + o)));
+    } else if (da == ONE && db == MINUS_ONE) {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(ta + o), v128.load(tb + o)));
+    } else {
+      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(term(da, ta, o), term(db, tb, o)));
+    }
+  } else if (ta || tb) {
+    const d = ta ? da : db, s = ta ? ta : tb;
+    if (d == ONE) copyRow(t, s, n);
+    else for (let o: usize = 0; o < end; o += 16) v128.store(t + o, term(d, s, o));
+  } else {
+    fillRow(t, n, 0);
+  }
+}
+
+/** Values of every output for the block's points into `sw.values` (row-major, point-major). */
+export function scatterValues(tape: Tape, sw: Sweep, vals: usize, start: i32, cnt: i32): void {
+  const nOut = tape.nOut;
+  for (let o = 0; o < nOut; o++) {
+    const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), sw.block);
+    let dst = sw.values + ((<usize>start * nOut + o) << 3);
+    for (let p = 0; p < cnt; p++, dst += <usize>nOut << 3) store<f64>(dst, load<f64>(src + (<usize>p << 3)));
+  }
+}
+
+/** Lane l of output (or, in reverse, input) o for the block's points into `sw.tangents`; src 0 writes zeros. */
+export function scatterTangent(sw: Sweep, o: i32, l: i32, start: i32, cnt: i32, src: usize): void {
+  let dst = sw.tangents + ((<usize>start * sw.tPoint + o * sw.tOut + l * sw.tLane + sw.tOffset) << 3);
+  const stride = <usize>sw.tPoint << 3;
+  for (let p = 0; p < cnt; p++, dst += stride) store<f64>(dst, src ? load<f64>(src + (<usize>p << 3)) : 0);
+}
