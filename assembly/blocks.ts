@@ -8,6 +8,7 @@
 //                (d · Xᵀ is ∂det/∂A; at a singular A it is the cofactor matrix: linalg.ts)
 //   inv(A)       X              Ẋ = −X Ȧ X              Ā += −Xᵀ W̄ Xᵀ
 //   solve(A, b)  x = X b        ẋ = X (ḃ − Ȧ x)         b̄ += A⁻ᵀ x̄,  Ā += −(A⁻ᵀ x̄) xᵀ
+//   sum(a…)      s = Σ aᵢ       ṡ = Σ ȧᵢ                āᵢ += w̄   (a of any length, no matrix)
 //
 // A block instruction is (op, dst, a, b) with dst, a and b offsets into the
 // tape's aux pool, each a list [length, slot, slot, …]: dst the result entries,
@@ -47,6 +48,10 @@ export function blockScratchBytes(k: i32): i32 {
 export function applyBlock(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i32,
                            vals: usize, tans: usize, masks: usize, B: i32, K: i32, n: i32,
                            laneMask: u32, scratchBase: usize): void {
+  if (op == Op.Sum) {
+    sumForward(tape, dstOff, aOff, vals, tans, masks, B, K, n, laneMask);
+    return;
+  }
   const dst = list(tape, dstOff), A = list(tape, aOff);
   const kk = len(A), k = <i32>Math.sqrt(<f64>kk);
   // Scratch: five k×k matrices, then perm (k i32 in a k-f64 span) and four k-vectors.
@@ -152,6 +157,10 @@ function matmul(a: usize, b: usize, out: usize, k: i32): void {
 export function applyBlockReverse(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i32,
                                   vals: usize, adj: usize, masks: usize, B: i32, K: i32, n: i32,
                                   laneMask: u32, scratchBase: usize): void {
+  if (op == Op.Sum) {
+    sumReverse(tape, dstOff, aOff, adj, masks, B, K, n, laneMask);
+    return;
+  }
   const dst = list(tape, dstOff), A = list(tape, aOff);
   const kk = len(A), k = <i32>Math.sqrt(<f64>kk), nConst = tape.nConst;
   const mat = <usize>kk << 3, vec = <usize>k << 3;
@@ -200,6 +209,50 @@ export function applyBlockReverse(tape: Tape, op: i32, dstOff: i32, aOff: i32, b
           for (let j = 0; j < k; j++) addAdjoint(adj, A, i * k + j, nConst, K, l, B, p, -f(bbar, i) * f(x, j));
         }
       }
+    }
+  }
+}
+
+/** sum: values (and, with `tans`, the lanes in `laneMask`) of Σ aᵢ, adding whole rows. */
+function sumForward(tape: Tape, dstOff: i32, aOff: i32, vals: usize, tans: usize, masks: usize,
+                    B: i32, K: i32, n: i32, laneMask: u32): void {
+  const A = list(tape, aOff), d = slotAt(list(tape, dstOff), 0), count = len(A);
+  addRows(cell(vals, d, B, 0), A, count, vals, 1, 0, B, n, masks, 0);
+  if (tans == 0) return;
+  let lanes = laneMask;
+  while (lanes) {
+    const l = <i32>ctz(lanes);
+    lanes &= lanes - 1;
+    addRows(cell(tans, d * K + l, B, 0), A, count, tans, K, l, B, n, masks, <u32>1 << l);
+  }
+}
+
+/** out = Σ over the list's slots s of rows[(s·K + l)·B …], skipping slots whose mask lacks `bit` (bit 0: none skipped). */
+function addRows(out: usize, A: usize, count: i32, rows: usize, K: i32, l: i32, B: i32, n: i32, masks: usize, bit: u32): void {
+  const end = <usize>n << 3;
+  for (let o: usize = 0; o < end; o += 8) store<f64>(out + o, 0);
+  for (let i = 0; i < count; i++) {
+    const s = slotAt(A, i);
+    if (bit && !(load<u32>(masks + (<usize>s << 2)) & bit)) continue;
+    const r = cell(rows, s * K + l, B, 0);
+    for (let o: usize = 0; o < end; o += 8) store<f64>(out + o, load<f64>(out + o) + load<f64>(r + o));
+  }
+}
+
+/** sum's reverse rule: every non-constant term's adjoint gains w̄. */
+function sumReverse(tape: Tape, dstOff: i32, aOff: i32, adj: usize, masks: usize, B: i32, K: i32, n: i32, laneMask: u32): void {
+  const A = list(tape, aOff), d = slotAt(list(tape, dstOff), 0), end = <usize>n << 3;
+  let lanes = laneMask;
+  while (lanes) {
+    const l = <i32>ctz(lanes);
+    lanes &= lanes - 1;
+    if (!(load<u32>(masks + (<usize>d << 2)) & (<u32>1 << l))) continue;
+    const w = cell(adj, d * K + l, B, 0);
+    for (let i = 0, c = len(A); i < c; i++) {
+      const s = slotAt(A, i);
+      if (s < tape.nConst) continue;
+      const r = cell(adj, s * K + l, B, 0);
+      for (let o: usize = 0; o < end; o += 8) store<f64>(r + o, load<f64>(r + o) + load<f64>(w + o));
     }
   }
 }

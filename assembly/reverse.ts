@@ -6,20 +6,27 @@
 // adjoints. It runs on a tape compiled without slot reuse, so every value the
 // rules read (operand rows for a·b, matrices for det/inv/solve) is still there.
 //
+// Runs. An instruction may apply its op to L consecutive slots at once (a run,
+// from an elementwise tensor operation); since rows of consecutive slots are
+// contiguous, its forward pass is one call of the op table over L·B values, and
+// a broadcast operand is first spelled out L times in scratch. Its partials get
+// 2·L rows of their own.
+//
 // Lanes: with identity seeding, lane l is the cotangent of output lane0 + l (a
 // row of the Jacobian); otherwise one lane seeded per output from `sw.seeds`, a
 // one-segment table shaped like the output (a vector-Jacobian product wᵀJ). Each slot's mask says which adjoint lanes
 // are live; a lane becomes live (its row zeroed) the first time anything flows
-// into it, so lanes no output reaches cost nothing. Results go where forward
+// into it, so lanes no output reaches cost nothing. Inputs nothing reaches are
+// never written: the caller zeroes the result region first. Results go where forward
 // mode writes tangents, with "output o" read as "input i", for the inputs in
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity } from "./tape";
-import { applyRule, partialA, partialB } from "./rules";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
+import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList } from "./blocks";
 import {
-  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term,
+  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1,
   scatterValues, scatterTangent,
 } from "./rows";
 
@@ -29,47 +36,58 @@ export function reverseSweep(sw: Sweep): void {
   const B = sw.block, K = sw.lanes, nConst = tape.nConst, nIn = tape.nIn, nOut = tape.nOut, nInstr = tape.nInstr;
   const vals = sw.work, adj = row(vals, tape.nSlots, B);
   const inRows = row(adj, tape.nSlots * K + 2, B), seedRows = row(inRows, nIn, B), partials = row(seedRows, nOut, B);
-  const masks = row(partials, 2 * nInstr, B), addresses = masks + maskBytes(tape);
+  const masks = row(partials, 2 * tape.nSlots, B), addresses = masks + maskBytes(tape);
   const blockScratch = blockScratchAt(tape, Kind.Reverse, vals, B, K);
+  const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
-    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
     // Forward: values, and where each instruction's partials are.
+    let next = partials;
     for (let k = 0; k < nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
-      const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-      if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), n);
+      const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+      const L = runOf(word), span = L * B;
+      if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
       else if (op >= Op.Det) applyBlock(tape, op, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       else {
-        const da = row(partials, 2 * k, B);
-        applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, da + ((<usize>B) << 3), n);
-        store<u32>(addresses + (<usize>k << 3), <u32>partialA);
-        store<u32>(addresses + (<usize>k << 3), <u32>partialB, 4);
+        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
+        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
+        const da = next, db = row(next, L, B);
+        next = row(next, 2 * L, B);
+        applyRule(op, aRow, bRow, row(vals, dst, B), da, db, L == 1 ? n : span);
+        // A partial that is a spelled-out operand must outlive the scratch.
+        const pa = keep(partialA, spellA, spellB, da, span), pb = keep(partialB, spellA, spellB, db, span);
+        store<u32>(addresses + (<usize>k << 3), <u32>pa);
+        store<u32>(addresses + (<usize>k << 3), <u32>pb, 4);
       }
     }
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
-    // Seeds: the cotangent of each output.
-    for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
+    // Seeds: the cotangent of each output. With one lane and one output (or a
+    // dense cotangent) every value reaches what is seeded, so all adjoints are
+    // live from the start: zeroed once, then only added to, with no mask checks.
+    const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
+    for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, allLive && s >= nConst ? 1 : 0);
+    if (allLive) fillRow(row(adj, nConst, B), (tape.nSlots - nConst) * B, 0);
     if (sw.seeds) gather(sw.seeds, 1, start, cnt, n, seedRows, B); // one segment: the output
     for (let o = 0; o < nOut; o++) {
       const s = load<i32>(tape.outSlots + (<usize>o << 2));
       if (s < nConst) continue; // a constant output: no adjoint flows anywhere
       const l = sw.seeds ? 0 : o - sw.lane0;
       if (l < 0 || l >= K) continue;
-      touch(adj, masks, s, <u32>1 << l, K, B, n);
+      if (!allLive) touch(adj, masks, s, <u32>1 << l, K, B, n);
       const r = row(adj, s * K + l, B);
       if (sw.seeds) addRow(r, row(seedRows, o, B), n);
       else addOnes(r, n);
     }
-    for (let i = sw.rangeLo; i < sw.rangeHi; i++) for (let l = 0; l < K; l++) scatterTangent(sw, i - sw.rangeLo, l, start, cnt, 0);
 
     // Backward.
     for (let k = nInstr - 1; k >= 0; k--) {
       const ins = tape.instr + (<usize>k << 4);
-      const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+      const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op >= Op.Det) {
         const m = resultMask(tape, dst, masks);
         if (!m) continue;
@@ -78,34 +96,135 @@ export function reverseSweep(sw: Sweep): void {
         applyBlockReverse(tape, op, dst, a, b, vals, adj, masks, B, K, n, m, blockScratch);
         continue;
       }
-      let m = mask(masks, dst);
-      if (!m) continue;
+      const L = runOf(word);
       if (op == Op.Input) {
-        if (a < sw.rangeLo || a >= sw.rangeHi) continue;
-        while (m) {
-          const l = <i32>ctz(m);
-          m &= m - 1;
-          scatterTangent(sw, a - sw.rangeLo, l, start, cnt, row(adj, dst * K + l, B));
+        // Inputs a … a+L−1 (those in range): their adjoints are the results.
+        const lo = max(a, sw.rangeLo), hi = min(a + L, sw.rangeHi);
+        for (let i = lo; i < hi; i++) {
+          let m = mask(masks, dst + i - a);
+          while (m) {
+            const l = <i32>ctz(m);
+            m &= m - 1;
+            scatterTangent(sw, i - sw.rangeLo, l, start, cnt, row(adj, (dst + i - a) * K + l, B));
+          }
         }
         continue;
       }
       const pa = <usize>load<u32>(addresses + (<usize>k << 3)), pb = <usize>load<u32>(addresses + (<usize>k << 3), 4);
-      if (a >= nConst) accumulate(adj, masks, a, pa, dst, m, K, B, n);
-      if (opArity(op) == 2 && b >= nConst) accumulate(adj, masks, b, pb, dst, m, K, B, n);
+      const aStep = word & BROADCAST_A ? 0 : 1, bStep = word & BROADCAST_B ? 0 : 1;
+      if (allLive) {
+        pullLive(adj, nConst, dst, L, a, aStep, pa, B, n);
+        if (opArity(op) == 2) pullLive(adj, nConst, dst, L, b, bStep, pb, B, n);
+      } else {
+        pullRun(adj, masks, nConst, dst, L, a, aStep, pa, K, B, n);
+        if (opArity(op) == 2) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, K, B, n);
+      }
     }
   }
 }
 
-/** adj[s] += d · adj[dst] in every lane of `lanes` (d a partial row or a ±1 sentinel). */
-function accumulate(adj: usize, masks: usize, s: i32, d: usize, dst: i32, lanes: u32, K: i32, B: i32, n: i32): void {
-  touch(adj, masks, s, lanes, K, B, n);
-  const end = <usize>n << 3;
-  while (lanes) {
-    const l = <i32>ctz(lanes);
-    lanes &= lanes - 1;
-    const t = row(adj, s * K + l, B), w = row(adj, dst * K + l, B);
-    for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), term(d, w, o)));
+/**
+ * The adjoint flow into one operand of a run: for each result j (slot dst+j) and
+ * each live lane, adj[s_j] += ∂_j · adj[dst+j], where s_j = a + j·step and ∂_j is
+ * row j of the partials at `d` (or the sentinel ±1). A lane that was not live in
+ * s_j is written instead of added to, so adjoint rows need no clearing.
+ */
+function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize,
+                 K: i32, B: i32, n: i32): void {
+  if (K == 1 && L > 1 && step == 1 && a >= nConst && pullRunBulk(adj, masks, dst, L, a, d, B, n)) return;
+  const end = <usize>n << 3, rowBytes = <usize>B << 3, sentinel = d <= MINUS_ONE;
+  for (let j = 0; j < L; j++) {
+    let m = mask(masks, dst + j);
+    const s = a + j * step;
+    if (!m || s < nConst) continue;
+    const live = mask(masks, s);
+    setMask(masks, s, live | m);
+    const dj = sentinel ? d : d + <usize>j * rowBytes;
+    while (m) {
+      const l = <i32>ctz(m);
+      m &= m - 1;
+      const t = row(adj, s * K + l, B), w = row(adj, (dst + j) * K + l, B);
+      let o: usize = 0;
+      if (live & (<u32>1 << l)) {
+        for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), term(dj, w, o)));
+        if (o < end) store<f64>(t + o, load<f64>(t + o) + term1(dj, w, o));
+      } else {
+        for (; o + 8 < end; o += 16) v128.store(t + o, term(dj, w, o));
+        if (o < end) store<f64>(t + o, term1(dj, w, o));
+      }
+    }
   }
+}
+
+/**
+ * pullRun when every adjoint is live (one lane, zeroed at the start): adj[s_j] +=
+ * ∂_j · adj[dst+j] as one SIMD pass over the run's L·B values, or, for a
+ * broadcast operand, summed into its one row.
+ */
+function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, B: i32, n: i32): void {
+  if (a < nConst) return;
+  const w = row(adj, dst, B), t = row(adj, a, B);
+  if (step == 1 && (L == 1 || n == B)) {
+    const end = <usize>(L == 1 ? n : L * B) << 3;
+    let o: usize = 0;
+    if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), v128.load(w + o)));
+    else if (d == MINUS_ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(t + o), v128.load(w + o)));
+    else for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), v128.load(w + o))));
+    if (o < end) store<f64>(t + o, load<f64>(t + o) + term1(d, w, o));
+    return;
+  }
+  const rowBytes = <usize>B << 3, end = <usize>n << 3, sentinel = d <= MINUS_ONE;
+  for (let j = 0; j < L; j++) {
+    const tj = step ? t + <usize>j * rowBytes : t, wj = w + <usize>j * rowBytes, dj = sentinel ? d : d + <usize>j * rowBytes;
+    for (let o: usize = 0; o < end; o += 8) store<f64>(tj + o, load<f64>(tj + o) + term1(dj, wj, o));
+  }
+}
+
+/**
+ * pullRun's common case in one SIMD pass over L rows: one lane, every result
+ * live, and the operand rows all fresh (written) or all live (added to). Returns
+ * false, doing nothing, when the masks are mixed.
+ */
+function pullRunBulk(adj: usize, masks: usize, dst: i32, L: i32, a: i32, d: usize, B: i32, n: i32): bool {
+  let resultsLive: u32 = 1, anyOperand: u32 = 0, allOperands: u32 = 1;
+  for (let j = 0; j < L; j++) {
+    resultsLive &= mask(masks, dst + j);
+    const m = mask(masks, a + j);
+    anyOperand |= m;
+    allOperands &= m;
+  }
+  if (!resultsLive || anyOperand != allOperands) return false;
+  if (n != B) return false; // a part-filled block: the contiguous pass needs whole rows
+  for (let j = 0; j < L; j++) setMask(masks, a + j, 1);
+  const t = row(adj, a, B), w = row(adj, dst, B), end = <usize>(L * B) << 3;
+  let o: usize = 0;
+  if (allOperands) {
+    if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), v128.load(w + o)));
+    else if (d == MINUS_ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(t + o), v128.load(w + o)));
+    else for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), v128.load(w + o))));
+    if (o < end) store<f64>(t + o, load<f64>(t + o) + term1(d, w, o));
+  } else {
+    if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, v128.load(w + o));
+    else if (d == MINUS_ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.neg(v128.load(w + o)));
+    else for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.mul(v128.load(d + o), v128.load(w + o)));
+    if (o < end) store<f64>(t + o, term1(d, w, o));
+  }
+  return true;
+}
+
+/** The row at `src` copied L times into `scratch` (a broadcast operand, spelled out for a run). */
+function spell(scratch: usize, src: usize, L: i32, B: i32): usize {
+  for (let j = 0; j < L; j++) copyRow(row(scratch, j, B), src, B);
+  return scratch;
+}
+
+/** A partial's address that stays valid: one pointing into the spelling scratch is copied to `own`. */
+function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): usize {
+  if (p == spellA || p == spellB) {
+    copyRow(own, p, span);
+    return own;
+  }
+  return p;
 }
 
 /** Makes lanes of slot s live: those not live yet get a zeroed row. */
@@ -133,11 +252,10 @@ function touchList(adj: usize, masks: usize, list: usize, nConst: i32, lanes: u3
 
 // @ts-ignore: decorator
 @inline function addRow(dst: usize, src: usize, n: i32): void {
-  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), v128.load(src + o)));
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 8) store<f64>(dst + o, load<f64>(dst + o) + load<f64>(src + o));
 }
 
 // @ts-ignore: decorator
 @inline function addOnes(dst: usize, n: i32): void {
-  const one = f64x2.splat(1);
-  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, f64x2.add(v128.load(dst + o), one));
+  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 8) store<f64>(dst + o, load<f64>(dst + o) + 1);
 }

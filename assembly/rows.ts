@@ -10,10 +10,13 @@
 //   value of slot s at point p:         vals + (s·B + p)·8
 //   lane l of slot s at p:              lanes + ((s·K + l)·B + p)·8
 //   finite differences' own rows:       pert[nIn] fPlus[nOut] diff[nOut × K] step
-//   reverse's own rows:                 partials[2 × nInstr], then 2 × nInstr i32 partial addresses
+//   reverse's own rows:                 partials[2 × nSlots] (two per op result), then
+//                                       2 × nInstr u32 partial addresses and, after the
+//                                       block scratch, 2 × maxRun rows to spell out
+//                                       broadcast operands of runs
 //
-// A block of cnt points is padded to an even count so the SIMD loops need no
-// tail; padded points hold zeros and their results are never written out.
+// Blocks hold B points (even, so rows are 16-byte aligned for f64x2, or 1 for a
+// single point); the SIMD loops take pairs and one scalar step for an odd count.
 
 import { Sweep, Tape } from "./tape";
 import { ONE, MINUS_ONE } from "./rules";
@@ -31,7 +34,7 @@ export function workRows(tape: Tape, kind: i32, K: i32): i32 {
   let rows = tape.nSlots + 2 + tape.nIn;
   if (kind == Kind.Forward) rows += tape.nSlots * K + tape.nIn;
   if (kind == Kind.FiniteDiff) rows += 2 * tape.nIn + tape.nOut + tape.nOut * K + 1;
-  if (kind == Kind.Reverse) rows += tape.nSlots * K + tape.nOut + 2 * tape.nInstr;
+  if (kind == Kind.Reverse) rows += tape.nSlots * K + tape.nOut + 2 * tape.nSlots;
   return rows;
 }
 
@@ -55,19 +58,26 @@ export function workRows(tape: Tape, kind: i32, K: i32): i32 {
 
 /** Bytes of workspace a sweep of `kind` needs for blocks of B points and K lanes. */
 export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
-  return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch;
+  const spelling = kind == Kind.Reverse ? 2 * tape.maxRun * B * 8 : 0; // broadcast operands of runs
+  return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch + spelling;
 }
 
 // Row copies and clears as SIMD loops: rows are short and 16-byte aligned, and
 // the bulk-memory instructions cost a call into the engine each.
+// (Every SIMD loop here takes pairs of values and one scalar step for an odd n.)
 // @ts-ignore: decorator
 @inline export function copyRow(dst: usize, src: usize, n: i32): void {
-  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v128.load(src + o));
+  const end = <usize>n << 3;
+  let o: usize = 0;
+  for (; o + 8 < end; o += 16) v128.store(dst + o, v128.load(src + o));
+  if (o < end) store<f64>(dst + o, load<f64>(src + o));
 }
 // @ts-ignore: decorator
 @inline export function fillRow(dst: usize, n: i32, x: f64): void {
-  const v = f64x2.splat(x);
-  for (let o: usize = 0, end = <usize>n << 3; o < end; o += 16) v128.store(dst + o, v);
+  const v = f64x2.splat(x), end = <usize>n << 3;
+  let o: usize = 0;
+  for (; o + 8 < end; o += 16) v128.store(dst + o, v);
+  if (o < end) store<f64>(dst + o, x);
 }
 
 // @ts-ignore: decorator
@@ -78,8 +88,7 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
 /** Broadcasts constant i into every point of slot row i (those rows are never overwritten). */
 export function fillConstants(tape: Tape, vals: usize, B: i32): void {
   for (let c = 0; c < tape.nConst; c++) {
-    const s = f64x2.splat(load<f64>(tape.consts + (<usize>c << 3))), r = row(vals, c, B);
-    for (let p = 0; p < B; p += 2) v128.store(r + (<usize>p << 3), s);
+    fillRow(row(vals, c, B), B, load<f64>(tape.consts + (<usize>c << 3)));
   }
 }
 
@@ -110,6 +119,14 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
   return f64x2.mul(v128.load(d + o), v128.load(t + o));
 }
 
+/** d·t for one point (the scalar step after the pairs). */
+// @ts-ignore: decorator
+@inline export function term1(d: usize, t: usize, o: usize): f64 {
+  if (d == ONE) return load<f64>(t + o);
+  if (d == MINUS_ONE) return -load<f64>(t + o);
+  return load<f64>(d + o) * load<f64>(t + o);
+}
+
 /**
  * One tangent lane of an instruction: t = da·ta + db·tb, where ta / tb is 0 for a
  * term that is structurally zero (a constant operand, or a lane the operand does
@@ -117,18 +134,23 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
  */
 export function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
   const end = <usize>n << 3;
+  let o: usize = 0;
   if (ta && tb) {
     if (da == ONE && db == ONE) {
-      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(v128.load(ta + o), v128.load(tb + o)));
+      for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(ta + o), v128.load(tb + o)));
     } else if (da == ONE && db == MINUS_ONE) {
-      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(ta + o), v128.load(tb + o)));
+      for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(ta + o), v128.load(tb + o)));
     } else {
-      for (let o: usize = 0; o < end; o += 16) v128.store(t + o, f64x2.add(term(da, ta, o), term(db, tb, o)));
+      for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(term(da, ta, o), term(db, tb, o)));
     }
+    if (o < end) store<f64>(t + o, term1(da, ta, o) + term1(db, tb, o));
   } else if (ta || tb) {
     const d = ta ? da : db, s = ta ? ta : tb;
     if (d == ONE) copyRow(t, s, n);
-    else for (let o: usize = 0; o < end; o += 16) v128.store(t + o, term(d, s, o));
+    else {
+      for (; o + 8 < end; o += 16) v128.store(t + o, term(d, s, o));
+      if (o < end) store<f64>(t + o, term1(d, s, o));
+    }
   } else {
     fillRow(t, n, 0);
   }

@@ -8,8 +8,8 @@
 //   a, b  operand rows   (n f64 each)      v   result row
 //   da, db scratch rows for partials (n f64 each; da == 0 means "values only")
 //
-// n is even (blocks are padded), rows are 16-byte aligned, so the arithmetic ops
-// run as f64x2 SIMD. `v` never aliases `a` or `b` (the compiler guarantees it).
+// The arithmetic ops run as f64x2 SIMD over pairs of values, with one scalar
+// step when n is odd. `v` never aliases `a` or `b` (the compiler guarantees it).
 //
 // Where the partials are, after the call: `partialA` / `partialB` hold a row
 // address (the scratch row, or an operand's own value row: ∂(a·b)/∂a is b), or
@@ -49,31 +49,45 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
   partialB = db;
   switch (op) {
     case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
-      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.add(ldv(a, p), ldv(b, p)));
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.add(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) + ld(b, p));
       partialA = ONE; partialB = ONE;
       break;
     }
     case Op.Sub: { // v = a − b;  ∂a = 1, ∂b = −1
-      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.sub(ldv(a, p), ldv(b, p)));
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.sub(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) - ld(b, p));
       partialA = ONE; partialB = MINUS_ONE;
       break;
     }
     case Op.Mul: { // v = a·b;  ∂a = b, ∂b = a
-      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.mul(ldv(a, p), ldv(b, p)));
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.mul(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) * ld(b, p));
       partialA = b; partialB = a;
       break;
     }
     case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b
       const one = f64x2.splat(1);
-      for (let p = 0; p < n; p += 2) {
+      let p = 0;
+      for (; p + 1 < n; p += 2) {
         const bv = ldv(b, p), q = f64x2.div(ldv(a, p), bv);
         stv(v, p, q);
         if (d) { stv(da, p, f64x2.div(one, bv)); stv(db, p, f64x2.neg(f64x2.div(q, bv))); }
       }
+      if (p < n) {
+        const bs = ld(b, p), q = ld(a, p) / bs;
+        st(v, p, q);
+        if (d) { st(da, p, 1 / bs); st(db, p, -(q / bs)); }
+      }
       break;
     }
     case Op.Neg: { // v = −a;  ∂a = −1
-      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.neg(ldv(a, p)));
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.neg(ldv(a, p)));
+      if (p < n) st(v, p, -ld(a, p));
       partialA = MINUS_ONE;
       break;
     }
@@ -174,10 +188,16 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
     }
     case Op.Sqrt: { // ∂ √a = 1/(2√a)
       const half = f64x2.splat(0.5);
-      for (let p = 0; p < n; p += 2) {
+      let p = 0;
+      for (; p + 1 < n; p += 2) {
         const r = f64x2.sqrt(ldv(a, p));
         stv(v, p, r);
         if (d) stv(da, p, f64x2.div(half, r));
+      }
+      if (p < n) {
+        const r = Math.sqrt(ld(a, p));
+        st(v, p, r);
+        if (d) st(da, p, 0.5 / r);
       }
       break;
     }
@@ -186,8 +206,10 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Abs: { // ∂ |a| = sign a (0 at a = 0)
-      for (let p = 0; p < n; p += 2) stv(v, p, f64x2.abs(ldv(a, p)));
-      if (d) for (let p = 0; p < n; p++) { const x = ld(a, p); st(da, p, x > 0 ? 1 : x < 0 ? -1 : x); }
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.abs(ldv(a, p)));
+      if (p < n) st(v, p, Math.abs(ld(a, p)));
+      if (d) for (let q = 0; q < n; q++) { const x = ld(a, q); st(da, q, x > 0 ? 1 : x < 0 ? -1 : x); }
       break;
     }
     case Op.Sign: { // ∂ sign a = 0 (NaN stays NaN)

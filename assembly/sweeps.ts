@@ -29,7 +29,7 @@ export function valueSweep(sw: Sweep): void {
   const inRows = row(vals, tape.nSlots + 2, B), blockScratch = blockScratchAt(tape, Kind.Value, vals, B, 1);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
-    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
     valueBlock(tape, vals, inRows, B, n, blockScratch);
     scatterValues(tape, sw, vals, start, cnt);
@@ -49,7 +49,7 @@ export function forwardSweep(sw: Sweep): void {
   fillConstants(tape, vals, B);
   for (let c = 0; c < nConst; c++) setMask(masks, c, 0);
   for (let start = 0; start < sw.count; start += B) {
-    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
     if (!identity) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let k = 0; k < tape.nInstr; k++) {
@@ -114,7 +114,7 @@ export function finiteDiffSweep(sw: Sweep): void {
   const blockScratch = blockScratchAt(tape, Kind.FiniteDiff, vals, B, K);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
-    const cnt = min(B, sw.count - start), n = (cnt + 1) & ~1;
+    const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
     if (sw.seeds) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let l = 0; l < K; l++) {

@@ -3,15 +3,21 @@
 // A compiled function is a flat instruction stream plus a constant pool, written
 // into linear memory by TypeScript (bindings/tape.ts mirrors the layout below):
 //
-//   Tape header (10 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┘
-//   instr:    nInstr × (op, dst, a, b) as i32        — topological order
+//   Tape header (11 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┘
+//   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
+//             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
+//             length L (bits 12–31; 0 means 1): a run applies the op to L
+//             consecutive slots dst+j from a+j and b+j (or from a / b itself when
+//             broadcast). Only reverse tapes (no slot reuse) hold runs.
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
-//   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve) name
-//             by offset; blockScratch: bytes of per-point scratch they need
+//   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
+//             name by offset; blockScratch: bytes of per-point scratch they need
+//   maxRun:   the longest run (rows of scratch the reverse sweep needs to spell
+//             out a broadcast operand)
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
@@ -30,11 +36,20 @@ export const enum Op {
   // binary functions
   Atan2 = 29, Hypot = 30, Min = 31, Max = 32,
   // block ops: operands and results are slot lists (blocks.ts)
-  Det = 33, Inv = 34, Solve = 35,
+  Det = 33, Inv = 34, Solve = 35, Sum = 36,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 36;
+export const OP_COUNT: i32 = 37;
+
+/** Instruction word flags: operand a (b) is one slot for the whole run. */
+export const BROADCAST_A: i32 = 1 << 8;
+export const BROADCAST_B: i32 = 1 << 9;
+
+// @ts-ignore: decorator
+@inline export function opOf(word: i32): i32 { return word & 0xff; }
+// @ts-ignore: decorator
+@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> 12); return n ? n : 1; }
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),
@@ -59,6 +74,7 @@ export class Tape {
   outSlots: usize;
   aux: usize;
   blockScratch: i32;
+  maxRun: i32;
 }
 
 /**

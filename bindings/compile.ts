@@ -10,8 +10,12 @@
 // Block ops (det, inv, solve) become one instruction whose dst, a and b name
 // slot lists in the tape's aux pool; their results' PROJ nodes are just slots.
 //
-// Reverse mode will need the value of every slot its adjoint rules read; it will
-// get its own schedule from the same graph (`compileTape` with `reuseSlots: false`).
+// Reverse mode needs the value of every slot its adjoint rules read, so it gets
+// its own schedule from the same graph (`reuseSlots: false`). There slots are
+// handed out in node order, so an elementwise tensor operation's nodes land in
+// consecutive slots, and consecutive instructions of one op over consecutive
+// (or one broadcast) operand slots merge into a run: one instruction word
+// carrying the op, broadcast flags and the run length (assembly/tape.ts).
 import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
 import type { Graph } from "./graph.js";
 
@@ -27,6 +31,8 @@ export interface TapeData {
   readonly aux: Int32Array;
   /** Largest k of the k×k matrices block instructions work on (0: none). */
   readonly maxBlock: number;
+  /** Longest run of one op over consecutive slots (1 without runs). */
+  readonly maxRun: number;
   readonly nSlots: number;
   readonly nIn: number;
 }
@@ -40,9 +46,10 @@ function operandsOf(graph: Graph, id: number): readonly number[] {
   return opArity(op) === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]];
 }
 
-/** Matrix order k of a block node: args are k² entries (+ k for solve). */
+/** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
 function blockOrder(graph: Graph, id: number): number {
   const len = graph.args.get(id)!.length;
+  if (graph.op[id] === Op.Sum) return len;
   return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
 }
 
@@ -96,7 +103,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     const operands = operandsOf(graph, id);
     if (isBlock(op)) {
       const k = blockOrder(graph, id);
-      maxBlock = Math.max(maxBlock, k);
+      if (op !== Op.Sum) maxBlock = Math.max(maxBlock, k);
       const count = graph.b[id], projs = projections.get(id) ?? [];
       const results: number[] = [];
       const unused: number[] = [];
@@ -120,13 +127,58 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     }
   }
 
+  const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr);
   return {
-    instr: Int32Array.from(instr),
+    instr: Int32Array.from(runs.instr),
     consts: Float64Array.from(consts),
     outSlots: Int32Array.from(outputs, (o) => slot[o]),
     aux: Int32Array.from(aux),
     maxBlock,
+    maxRun: runs.maxRun,
     nSlots,
     nIn,
   };
+}
+
+const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12, MAX_RUN = (1 << 19) - 1;
+
+/**
+ * Merges consecutive scalar instructions (and Input loads) of one op into runs:
+ * each next instruction writes the next slot and reads the next slot of each
+ * operand (or the same slot throughout: a broadcast). An operand range may not
+ * overlap the results, so evaluating the run all at once equals one at a time.
+ */
+function mergeRuns(instr: readonly number[]): { instr: number[]; maxRun: number } {
+  const out: number[] = [];
+  let maxRun = 1;
+  for (let k = 0; k < instr.length; ) {
+    const op = instr[k], dst = instr[k + 1], a = instr[k + 2], b = instr[k + 3];
+    const arity = opArity(op);
+    let L = 1, flags = 0;
+    if (arity >= 0) {
+      // Modes are fixed by the second instruction: 1 = next slot, 0 = same slot.
+      let stepA = -1, stepB = -1;
+      for (let j = k + 4; j < instr.length && L < MAX_RUN; j += 4, L++) {
+        if (instr[j] !== op || instr[j + 1] !== dst + L) break;
+        const da = instr[j + 2] - a, db = instr[j + 3] - b;
+        const sa = stepA === -1 ? da : stepA, sb = arity === 2 ? (stepB === -1 ? db : stepB) : 0;
+        if ((sa !== 0 && sa !== 1) || da !== sa * L || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
+        if (op === Op.Input ? sa !== 1 : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
+        stepA = sa;
+        stepB = sb;
+      }
+      if (L > 1 && stepA === 0) flags |= BROADCAST_A;
+      if (L > 1 && arity === 2 && stepB === 0) flags |= BROADCAST_B;
+    }
+    out.push(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, b);
+    maxRun = Math.max(maxRun, L);
+    k += 4 * L;
+  }
+  return { instr: out, maxRun };
+}
+
+/** Whether operand slots (start, step 0 or 1, for len entries) meet the results dst … dst+len−1. */
+function overlaps(start: number, step: number, len: number, dst: number): boolean {
+  const last = start + step * (len - 1);
+  return start < dst + len && last >= dst;
 }

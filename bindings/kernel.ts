@@ -30,7 +30,7 @@ const WORK_BUDGET = 1 << 20;
 const CHUNK_BUDGET = 4 << 20;
 /** Bytes of the Sweep descriptor (17 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 80;
-/** Bytes of the tape header (10 × i32), padded to 16. */
+/** Bytes of the tape header (11 × i32), padded to 16. */
 const TAPE_HEADER_BYTES = 48;
 
 function align16(bytes: number): number {
@@ -225,6 +225,8 @@ export class Kernel {
           const s = segments[i];
           if (s.batched) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
         }
+        // The reverse sweep writes only the adjoints something flows into.
+        if (kind === Kind.Reverse) f64().fill(0, (base + outAt) >> 3, ((base + outAt) >> 3) + count * perPointOut);
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
@@ -304,9 +306,10 @@ export class Kernel {
     let best = this.blocks[key];
     if (best === undefined) {
       const perPoint = core().workSize(this.tape, kind, 4, K) - core().workSize(this.tape, kind, 2, K);
+      // Even, so rows stay 16-byte aligned for the SIMD loops.
       best = this.blocks[key] = Math.max(2, Math.min(MAX_BLOCK, Math.floor(WORK_BUDGET / (perPoint / 2)) & ~1));
     }
-    const B = Math.min(best, (count + 1) & ~1);
+    const B = Math.min(best, count); // one point: blocks of one, no padding
     this.ensureWork(kind, K, B);
     return B;
   }
@@ -326,7 +329,7 @@ export class Kernel {
     this.tape = base;
     const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
     i32().set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn,
-      t.outSlots.length, base + outAt, base + auxAt, blockScratch], base >> 2);
+      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun], base >> 2);
     f64().set(t.consts, (base + constAt) >> 3);
     i32().set(t.instr, (base + instrAt) >> 2);
     i32().set(t.outSlots, (base + outAt) >> 2);

@@ -9,7 +9,7 @@ export const Op = {
   Exp: 19, Expm1: 20, Log: 21, Log1p: 22, Log2: 23, Log10: 24,
   Sqrt: 25, Cbrt: 26, Abs: 27, Sign: 28,
   Atan2: 29, Hypot: 30, Min: 31, Max: 32,
-  Det: 33, Inv: 34, Solve: 35,
+  Det: 33, Inv: 34, Solve: 35, Sum: 36,
 } as const;
 
 /** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */

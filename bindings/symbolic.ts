@@ -102,10 +102,15 @@ export function gradientNodes(g: Graph, output: number, nIn: number): number[] {
   return Array.from({ length: nIn }, (_, i) => adjoint.get(g.input(i)) ?? c(g, 0));
 }
 
-/** The reverse rules of det, inv and solve (assembly/blocks.ts), on graph nodes. */
+/** The reverse rules of det, inv, solve and sum (assembly/blocks.ts), on graph nodes. */
 function blockAdjoints(g: Graph, id: number, ws: readonly (number | undefined)[],
                        accumulate: (id: number, contribution: number) => void): void {
   const op = g.op[id], args = g.args.get(id)!;
+  if (op === Op.Sum) { // āᵢ += w̄
+    const w = ws[0];
+    if (w !== undefined) for (const a of args) accumulate(a, w);
+    return;
+  }
   const k = op === Op.Solve ? Math.round((Math.sqrt(1 + 4 * args.length) - 1) / 2) : Math.round(Math.sqrt(args.length));
   const A = args.slice(0, k * k);
   const zero = c(g, 0);

@@ -58,9 +58,13 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
-/** Σ of ids (a balanced tree keeps rounding and depth low). */
+/** Sums of at least this many terms become one sum instruction instead of a tree of additions. */
+const SUM_BLOCK = 8;
+
+/** Σ of ids: one sum instruction for long sums, else a balanced tree (low rounding and depth). */
 function total(g: Graph, ids: readonly number[]): number {
   if (ids.length === 0) return g.constant(0);
+  if (ids.length >= SUM_BLOCK) return g.block(Op.Sum, ids, 1)[0];
   let level = [...ids];
   while (level.length > 1) {
     const next: number[] = [];

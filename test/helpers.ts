@@ -63,3 +63,29 @@ export function expectIdentical(got: number | ArrayLike<number>, want: number | 
     if (!Object.is(g[i], w[i])) expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (not bit-identical)`);
   }
 }
+
+/** A case of test/fixtures/second-order.json (made by test/fixtures/generate_second_order.py). */
+export interface SecondOrderCase {
+  name: string;
+  expr: string;
+  vars: string[];
+  points: number[][];
+  /** Per point, the n×n Hessian H[i][j] = ∂²f/∂v_i∂v_j. */
+  hessians: number[][][];
+  /** Per point, Σ_i ∂²f/∂v_i². */
+  laplacians: number[];
+}
+
+export const secondOrderFixtures = (JSON.parse(
+  readFileSync(new URL("./fixtures/second-order.json", import.meta.url), "utf8"),
+) as { cases: SecondOrderCase[] }).cases;
+
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32): the same sequence on every run. */
+export function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
