@@ -229,13 +229,14 @@ function sumForward(tape: Tape, dstOff: i32, aOff: i32, vals: usize, tans: usize
 
 /** out = Σ over the list's slots s of rows[(s·K + l)·B …], skipping slots whose mask lacks `bit` (bit 0: none skipped). */
 function addRows(out: usize, A: usize, count: i32, rows: usize, K: i32, l: i32, B: i32, n: i32, masks: usize, bit: u32): void {
-  const end = <usize>n << 3;
-  for (let o: usize = 0; o < end; o += 8) store<f64>(out + o, 0);
-  for (let i = 0; i < count; i++) {
-    const s = slotAt(A, i);
-    if (bit && !(load<u32>(masks + (<usize>s << 2)) & bit)) continue;
-    const r = cell(rows, s * K + l, B, 0);
-    for (let o: usize = 0; o < end; o += 8) store<f64>(out + o, load<f64>(out + o) + load<f64>(r + o));
+  for (let p = 0; p < n; p++) {
+    let s: f64 = 0;
+    for (let i = 0; i < count; i++) {
+      const slot = slotAt(A, i);
+      if (bit && !(load<u32>(masks + (<usize>slot << 2)) & bit)) continue;
+      s += load<f64>(cell(rows, slot * K + l, B, p));
+    }
+    store<f64>(out + (<usize>p << 3), s);
   }
 }
 

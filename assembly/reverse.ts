@@ -70,7 +70,9 @@ export function reverseSweep(sw: Sweep): void {
     // dense cotangent) every value reaches what is seeded, so all adjoints are
     // live from the start: zeroed once, then only added to, with no mask checks.
     const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
-    for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, allLive && s >= nConst ? 1 : 0);
+    const start0 = allLive ? nConst : tape.nSlots; // masks: 0 for constants, 1 for the rest when all live
+    for (let s = 0; s < start0; s++) setMask(masks, s, 0);
+    for (let s = start0; s < tape.nSlots; s++) setMask(masks, s, 1);
     if (allLive) fillRow(row(adj, nConst, B), (tape.nSlots - nConst) * B, 0);
     if (sw.seeds) gather(sw.seeds, 1, start, cnt, n, seedRows, B); // one segment: the output
     for (let o = 0; o < nOut; o++) {
@@ -100,6 +102,10 @@ export function reverseSweep(sw: Sweep): void {
       if (op == Op.Input) {
         // Inputs a … a+L−1 (those in range): their adjoints are the results.
         const lo = max(a, sw.rangeLo), hi = min(a + L, sw.rangeHi);
+        if (allLive) {
+          scatterLive(sw, adj, dst + lo - a, lo - sw.rangeLo, hi - lo, start, cnt, B);
+          continue;
+        }
         for (let i = lo; i < hi; i++) {
           let m = mask(masks, dst + i - a);
           while (m) {
@@ -210,6 +216,16 @@ function pullRunBulk(adj: usize, masks: usize, dst: i32, L: i32, a: i32, d: usiz
     if (o < end) store<f64>(t + o, term1(d, w, o));
   }
   return true;
+}
+
+/** Adjoint rows of `count` consecutive input slots (one live lane) to inputs `first` … of `sw.tangents`. */
+function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, start: i32, cnt: i32, B: i32): void {
+  const inStride = <usize>sw.tOut << 3, rowBytes = <usize>B << 3;
+  for (let p = 0; p < cnt; p++) {
+    let to = sw.tangents + ((<usize>(start + p) * sw.tPoint + first * sw.tOut + sw.tOffset) << 3);
+    let from = row(adj, slot, B) + (<usize>p << 3);
+    for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(from));
+  }
 }
 
 /** The row at `src` copied L times into `scratch` (a broadcast operand, spelled out for a run). */

@@ -101,6 +101,11 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
   for (let s = 0; s < nSegments; s++) {
     const seg = segments + (<usize>(s * 12));
     const size = load<i32>(seg), address = load<i32>(seg, 4), stride = load<i32>(seg, 8);
+    if (B == 1) { // one point: the rows of consecutive entries are consecutive f64
+      memory.copy(rows + (<usize>i << 3), <usize>address + ((<usize>start * stride) << 3), <usize>size << 3);
+      i += size;
+      continue;
+    }
     for (let j = 0; j < size; j++, i++) {
       const r = row(rows, i, B);
       let src = <usize>address + ((<usize>start * stride + j) << 3);
@@ -167,7 +172,8 @@ export function scatterValues(tape: Tape, sw: Sweep, vals: usize, start: i32, cn
 }
 
 /** Lane l of output (or, in reverse, input) o for the block's points into `sw.tangents`; src 0 writes zeros. */
-export function scatterTangent(sw: Sweep, o: i32, l: i32, start: i32, cnt: i32, src: usize): void {
+// @ts-ignore: decorator
+@inline export function scatterTangent(sw: Sweep, o: i32, l: i32, start: i32, cnt: i32, src: usize): void {
   let dst = sw.tangents + ((<usize>start * sw.tPoint + o * sw.tOut + l * sw.tLane + sw.tOffset) << 3);
   const stride = <usize>sw.tPoint << 3;
   for (let p = 0; p < cnt; p++, dst += stride) store<f64>(dst, src ? load<f64>(src + (<usize>p << 3)) : 0);

@@ -4,3 +4,4 @@
 console.log(`gradients benchmarks — Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
 await import("./jacobian.mjs");
 await import("./matrix.mjs");
+await import("./gradient.mjs");

@@ -1,6 +1,6 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError } from "./errors.js";
-import { Kernel, Kind, MAX_LANES, columns, type Seeds, type TangentLayout } from "./kernel.js";
+import { Kernel, Kind, columns, type Seeds, type TangentLayout } from "./kernel.js";
 import { compileTape } from "./compile.js";
 import { gradientNodes } from "./symbolic.js";
 import type { Graph } from "./graph.js";
@@ -29,8 +29,9 @@ export interface DerivativeOptions {
   /**
    * How derivatives are computed: "forward" (dual numbers) and "reverse" (an
    * adjoint sweep) are exact; "fd" is central finite differences over the same
-   * function. "auto" (default) picks by shape: reverse for a Jacobian with fewer
-   * outputs than inputs and for a gradient of more than 16 inputs, else forward.
+   * function. "auto" (default) picks by shape, as JAX's jacfwd/jacrev: reverse
+   * when there are fewer outputs than inputs (so every gradient of two or more
+   * inputs), else forward.
    */
   mode?: Mode;
   /** Receives the result's entries (row-major); returned (or wrapped in the returned Tensor). */
@@ -132,7 +133,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
     }
-    return this.derivative(x, options, this.n > MAX_LANES, (args, d, out) => this.shaped(args, d.shape, out)) as G;
+    // The same choice as jacobian's (reverse as soon as there are more inputs than
+    // the one output), so a scalar function's grad and jacobian agree to the bit.
+    return this.derivative(x, options, this.m < this.n, (args, d, out) => this.shaped(args, d.shape, out)) as G;
   }
 
   /**
@@ -227,8 +230,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       throw new ShapeError(`a batch of ${cotangent.count} cotangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
     const seeds: Seeds = { identity: false, tangent: cotangent.segments };
+    this.singleOut(options, "vjp");
     const results = this.inputs.map((d) => {
-      const out = this.output(args, d.shape, this.inputs.length === 1 ? options.out : undefined);
+      const out = this.output(args, d.shape, options.out);
       this.reverse().tangents(Kind.Reverse, args.segments, args.count, seeds, out,
         { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
       return this.shaped(args, d.shape, out);
@@ -300,7 +304,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       return new Tensor([...lead, ...a.shape, ...b.shape], data);
     };
     if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
-    if (options.out !== undefined) throw new InputError("out holds one array; a Hessian of several inputs is a record of blocks");
+    this.singleOut(options, "hessian");
     return Object.fromEntries(this.inputs.map((a) => [a.name, Object.fromEntries(this.inputs.map((b) => [b.name, block(a, b)]))]));
   }
 
@@ -320,8 +324,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
     const kind = g.forwardKind(options, "hvp");
+    this.singleOut(options, "hvp");
     const results = this.inputs.map((d) => {
-      const out = this.output(args, d.shape, this.inputs.length === 1 ? options.out : undefined);
+      const out = this.output(args, d.shape, options.out);
       g.kernel.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
         { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
       return this.shaped(args, d.shape, out);
@@ -367,6 +372,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       return present(args, d, out);
     });
     return this.byInput(wanted, results, options.wrt);
+  }
+
+  /** `out` holds one array: refused when the result is a record (several inputs). */
+  private singleOut(options: DerivativeOptions, what: string): void {
+    if (options.out !== undefined && this.inputs.length > 1) {
+      throw new InputError(`out holds one array, but ${what} of a function of ${this.inputs.length} inputs is a record by input name`);
+    }
   }
 
   /** One result, or a record by input name when there are several inputs and no `wrt`. */

@@ -370,6 +370,27 @@ describe('mode "auto" follows JAX\'s rule: forward when n ≤ m, reverse when m 
   }
 });
 
+describe("a scalar function's jacobian has grad's numbers (DESIGN, Decisions: Shapes of results)", () => {
+  // DESIGN: "jacobian → [...out, ...in] (so a scalar function's Jacobian has the input's shape,
+  // the same numbers as grad)": the same numbers to the bit, whatever n is (tensors.test.ts checks
+  // it at n = 36). Forward and reverse round differently on these functions, so both methods must
+  // run the same sweep in "auto" (by JAX's rule, reverse: m = 1 < n).
+  const functions: [string, Func, number[]][] = [
+    ["n = 5", compile("log(1 + x1^2)*cos(x2*x3) + x4/hypot(x5, 1.5)", { vars: ["x1", "x2", "x3", "x4", "x5"] }), [0.3, 1.1, -0.6, 2.2, 0.9]],
+    ["n = 3", compile("x*y*sin(z)*exp(x*z) + exp(x - z)/(1 + y^2)*cos(x*y*z)", { vars: ["x", "y", "z"] }), [0.7, -1.3, 2.1]],
+    ["n = 16", fn(16, (x) => x.mul(x.sin()).exp().mul(x.cos()).sum().mul(x[0].mul(x[15]))), Array.from({ length: 16 }, (_, i) => Math.sin(i + 1))],
+    ["n = 40", fn(40, (x) => x.mul(x.sin()).exp().mul(x.cos()).sum().mul(x[0].mul(x[39]))), Array.from({ length: 40 }, (_, i) => Math.sin(i + 1))],
+  ];
+  for (const [label, f, x] of functions) {
+    it(label, () => {
+      const J = f.jacobian(x) as Tensor;
+      expect(J.shape).toEqual([x.length]);
+      expectIdentical(J.data, f.grad(x) as Float64Array, `${label}: jacobian = grad`);
+      expectClose(J.data, f.grad(x, { mode: "forward" }) as Float64Array, 1e-12, `${label}: jacobian vs forward grad`);
+    });
+  }
+});
+
 // ---------------------------------------------------------------------------
 // vjp
 // ---------------------------------------------------------------------------
@@ -472,6 +493,18 @@ describe("vjp(x, w) = wᵀJ", () => {
       expectIdentical(Vs.data.subarray(3 * k, 3 * k + 3), F.vjp(x, [1, 2, 3]) as Float64Array, `shared, point ${k}`);
       expectIdentical(Vb.data.subarray(3 * k, 3 * k + 3), F.vjp(x, ws[k]) as Float64Array, `batched, point ${k}`);
     });
+  });
+
+  it("out with several inputs (a record result) is refused, as jacobian and hessian refuse it", () => {
+    // jacobian and hessian throw InputError ("out holds one array"); vjp must not silently
+    // leave the caller's buffer unwritten.
+    const g = fn({ A: [2, 2], t: [] }, ({ A, t }) => A.det().mul(t));
+    const x = { A: [[1, 2], [3, 4]], t: 2 };
+    const r = g.vjp(x, 1) as Record<string, Tensor | number>;
+    expectClose((r.A as Tensor).data, [8, -6, -4, 2], 1e-14, "t·cofactors of A"); // (through LU: to rounding)
+    expectClose([r.t as number], [-2], 1e-14, "det A");
+    expect(() => g.jacobian(x, { out: new Float64Array(5) })).toThrow(InputError);
+    expect(() => g.vjp(x, 1, { out: new Float64Array(5) })).toThrow(InputError);
   });
 
   it("bad cotangents and modes are refused; the function still works afterwards", () => {

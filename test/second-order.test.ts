@@ -402,12 +402,77 @@ describe("shapes of second derivatives", () => {
     });
   });
 
+  it("out with several inputs: refused by hessian, and by hvp too (not silently left unwritten)", () => {
+    const g = fn({ A: [2, 2], t: [] }, ({ A, t }) => A.det().mul(t));
+    const x = { A: [[1, 2], [3, 4]], t: 2 };
+    // H·v for v = (e_A00, 1): ∂/∂A (t·cof A)·v_A + cof A·v_t, ∂/∂t (det A)·v_A
+    const hv = g.hvp(x, { A: [1, 0, 0, 0], t: 1 }) as Record<string, Tensor | number>;
+    // (det goes through LU: equal to rounding)
+    expectClose((hv.A as Tensor).data, [4, -3, -2, 1 + 2], 1e-14, "cof A + t·∂cof/∂A00 = [4, −3, −2, 1] + [0, 0, 0, 2]");
+    expectClose([hv.t as number], [4], 1e-14, "∂det/∂A00 = A11");
+    expect(() => g.hessian(x, { out: new Float64Array(25) })).toThrow(InputError);
+    expect(() => g.hvp(x, { A: [1, 0, 0, 0], t: 1 }, { out: new Float64Array(5) })).toThrow(InputError);
+  });
+
   it("out receives a single input's Hessian", () => {
     const f = compile("x^2*y^3", { vars: ["x", "y"] });
     const out = new Float64Array(4);
     const H = f.hessian([2, -1], { out });
     expect(H.data).toBe(out);
     expect(Array.from(out)).toEqual([2 * -1, 6 * 2 * 1, 6 * 2 * 1, 6 * 4 * -1]); // [2y³, 6xy², 6xy², 6x²y]
+  });
+});
+
+describe("many variables: the extended Rosenbrock function (tridiagonal Hessian, analytic)", () => {
+  // f = Σ_{i<N−1} 100(x_{i+1} − x_i²)² + (1 − x_i)²:
+  //   H_ii = [i < N−1]·(1200 x_i² − 400 x_{i+1} + 2) + [i > 0]·200,  H_{i,i+1} = H_{i+1,i} = −400 x_i
+  const rosenbrock = (N: number) => fn(N, (x) => {
+    const a = x.slice([0], [N - 1]), b = x.slice([1], [N]);
+    return b.sub(a.pow(2)).pow(2).mul(100).add(a.neg().add(1).pow(2)).sum();
+  });
+  const diagonal = (x: ArrayLike<number>, i: number) =>
+    (i < x.length - 1 ? 1200 * x[i] * x[i] - 400 * x[i + 1] + 2 : 0) + (i > 0 ? 200 : 0);
+
+  it("hvp at 10,000 variables = H·v", () => {
+    const N = 10_000;
+    const f = rosenbrock(N);
+    const x = Float64Array.from({ length: N }, (_, i) => 1 + 0.5 * Math.sin(i));
+    const v = Float64Array.from({ length: N }, (_, i) => Math.cos(3 * i));
+    const value = new Array<number>(N), scale = new Array<number>(N);
+    for (let i = 0; i < N; i++) {
+      const terms = [diagonal(x, i) * v[i], i > 0 ? -400 * x[i - 1] * v[i - 1] : 0, i < N - 1 ? -400 * x[i] * v[i + 1] : 0];
+      value[i] = terms.reduce((s, t) => s + t, 0);
+      // the diagonal entry itself sums terms of size 1200x², 400x: judge against those too
+      scale[i] = terms.reduce((s, t) => s + Math.abs(t), 0) + (1200 * x[i] * x[i] + 400 * Math.abs(x[i + 1] ?? 0)) * Math.abs(v[i]);
+    }
+    const hv = f.hvp(x, v) as Float64Array;
+    expect(hv.length).toBe(N);
+    expectWithin(hv, value, scale, 1e-13, "hvp");
+  });
+
+  it("hessian and laplacian at 1,000 variables", () => {
+    const N = 1_000;
+    const f = rosenbrock(N);
+    const x = Float64Array.from({ length: N }, (_, i) => 1 + 0.5 * Math.cos(i));
+    const H = f.hessian(x);
+    expect(H.shape).toEqual([N, N]);
+    let lap = 0, lapScale = 0;
+    for (let i = 0; i < N; i++) {
+      const d = diagonal(x, i);
+      lap += d;
+      lapScale += 1200 * x[i] * x[i] + 400 * Math.abs(x[i + 1] ?? 0) + 202;
+      for (const j of [i - 1, i, i + 1]) {
+        if (j < 0 || j >= N) continue;
+        const want = j === i ? d : -400 * x[Math.min(i, j)];
+        const got = H.data[i * N + j];
+        if (!(Math.abs(got - want) <= 1e-13 * (1200 * x[i] * x[i] + 400 + 202))) expect.fail(`H[${i}][${j}] = ${got}, want ${want}`);
+      }
+    }
+    // every entry off the three diagonals is exactly zero
+    let offBand = 0;
+    for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (Math.abs(i - j) > 1 && H.data[i * N + j] !== 0) offBand++;
+    expect(offBand).toBe(0);
+    expectWithin([f.laplacian(x)], [lap], [lapScale], 1e-13, "laplacian");
   });
 });
 
