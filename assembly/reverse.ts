@@ -26,7 +26,7 @@ import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from 
 import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList } from "./blocks";
 import {
-  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1,
+  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1, spell,
   scatterValues, scatterTangent,
 } from "./rows";
 
@@ -226,12 +226,6 @@ function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, s
     let from = row(adj, slot, B) + (<usize>p << 3);
     for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(from));
   }
-}
-
-/** The row at `src` copied L times into `scratch` (a broadcast operand, spelled out for a run). */
-function spell(scratch: usize, src: usize, L: i32, B: i32): usize {
-  for (let j = 0; j < L; j++) copyRow(row(scratch, j, B), src, B);
-  return scratch;
 }
 
 /** A partial's address that stays valid: one pointing into the spelling scratch is copied to `own`. */

@@ -58,7 +58,7 @@ export function workRows(tape: Tape, kind: i32, K: i32): i32 {
 
 /** Bytes of workspace a sweep of `kind` needs for blocks of B points and K lanes. */
 export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
-  const spelling = kind == Kind.Reverse ? 2 * tape.maxRun * B * 8 : 0; // broadcast operands of runs
+  const spelling = kind == Kind.Reverse || kind == Kind.Value ? 2 * tape.maxRun * B * 8 : 0; // broadcast operands of runs
   return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch + spelling;
 }
 
@@ -84,6 +84,12 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
 @inline export function mask(masks: usize, s: i32): u32 { return load<u32>(masks + (<usize>s << 2)); }
 // @ts-ignore: decorator
 @inline export function setMask(masks: usize, s: i32, m: u32): void { store<u32>(masks + (<usize>s << 2), m); }
+
+/** The row at `src` copied L times into `scratch` (a broadcast operand, spelled out for a run). */
+export function spell(scratch: usize, src: usize, L: i32, B: i32): usize {
+  for (let j = 0; j < L; j++) copyRow(row(scratch, j, B), src, B);
+  return scratch;
+}
 
 /** Broadcasts constant i into every point of slot row i (those rows are never overwritten). */
 export function fillConstants(tape: Tape, vals: usize, B: i32): void {

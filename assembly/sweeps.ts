@@ -10,11 +10,11 @@
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
-import { Op, Sweep, Tape, opArity } from "./tape";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
 import { applyRule, partialA, partialB } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
-  Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, combineLane,
+  Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, combineLane, spell,
   scatterValues, scatterTangent,
 } from "./rows";
 
@@ -140,13 +140,25 @@ export function finiteDiffSweep(sw: Sweep): void {
 }
 
 /** Runs the tape for values only, inputs taken from the rows at `inRows`. */
+/**
+ * Runs the tape for values only, inputs taken from the rows at `inRows`. Runs
+ * (reverse-schedule tapes, see tape.ts) are evaluated whole; a broadcast operand
+ * is spelled out in the scratch after `blockScratch` (2 × maxRun rows, value sweeps
+ * only: other kinds never see runs).
+ */
 function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize): void {
+  const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
   for (let k = 0; k < tape.nInstr; k++) {
     const ins = tape.instr + (<usize>k << 4);
-    const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-    if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), n);
+    const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+    const L = runOf(word), span = L == 1 ? n : L * B;
+    if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
     else if (op >= Op.Det) applyBlock(tape, op, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
-    else applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), 0, 0, n);
+    else {
+      const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
+      const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
+      applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, span);
+    }
   }
 }
 

@@ -117,7 +117,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options);
     const args = this.args(x);
     const out = this.output(args, this.outputShape, options.out);
-    this.kernel.values(args.segments, args.count, out);
+    this.valueKernel().values(args.segments, args.count, out);
     return this.shaped(args, this.outputShape, out) as S | Tensor;
   }
 
@@ -400,6 +400,17 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       this.kernel.tangents(kind, args.segments, args.count, columns(iLo, ni), out,
         { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo]);
     }
+  }
+
+  /**
+   * The kernel for values: a large function built from whole-tensor operations
+   * evaluates faster on the reverse schedule, whose runs apply an op to a whole
+   * vector per instruction (see compile.ts), than one scalar instruction at a time.
+   */
+  private valueKernel(): Kernel {
+    if (this.kernel.size.instructions < 128) return this.kernel;
+    const runs = this.reverse();
+    return 2 * runs.size.instructions <= this.kernel.size.instructions ? runs : this.kernel;
   }
 
   /** The reverse schedule's kernel: the same graph compiled with every value kept. */
