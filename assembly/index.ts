@@ -9,3 +9,5 @@ export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
 export { reverseSweep } from "./reverse";
 export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } from "./fields";
 export { blockScratchBytes } from "./blocks";
+export { gradientAxis, secondAxis } from "./grid";
+export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset, STENCIL } from "./fd";

@@ -5,3 +5,5 @@ console.log(`gradients benchmarks — Node ${process.version}, ${new Date().toIS
 await import("./jacobian.mjs");
 await import("./matrix.mjs");
 await import("./gradient.mjs");
+await import("./grid.mjs");
+await import("./fd.mjs");

@@ -17,3 +17,8 @@ export {
 export { Tensor, type TensorLike, type NestedArray } from "./tensor.js";
 export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./errors.js";
 export type { Mode } from "./validate.js";
+export * as grid from "./grid.js";
+export type { Field, GridOptions, GradientOptions } from "./grid.js";
+export { buffer, WasmBuffer } from "./buffer.js";
+export * as fd from "./fd.js";
+export type { FdOptions, Estimate, Callback, BatchCallback } from "./fd.js";

@@ -26,6 +26,20 @@ export interface CoreExports {
   curlFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   determinantsOfJacobians(jacobians: number, count: number, n: number, out: number, scratch: number): void;
   blockScratchBytes(k: number): number;
+  fdPlan(n: number, x: number, scale: number, step: number, lo: number, hi: number,
+         scheme: number, levels: number, schemeOut: number, hOut: number): void;
+  fdCombine(n: number, m: number, values: number, schemes: number, hs: number, scale: number,
+            levels: number, out: number, err: number, table: number, linesPerPoint: number): void;
+  fdHessianPlan(n: number, x: number, scale: number, step: number, levels: number, hOut: number): void;
+  fdHessianCombine(n: number, values: number, hs: number, scale: number, levels: number,
+                   out: number, err: number, table: number): void;
+  stencilSize(scheme: number): number;
+  stencilOffset(scheme: number, k: number): number;
+  STENCIL: WebAssembly.Global;
+  gradientAxis(f: number, out: number, outer: number, len: number, inner: number,
+               coords: number, dx: number, edgeOrder: number, mode: number): void;
+  secondAxis(f: number, out: number, outer: number, len: number, inner: number,
+             coords: number, dx: number, edgeOrder: number, mode: number, weights: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

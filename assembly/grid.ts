@@ -1,0 +1,205 @@
+// Derivatives of sampled fields: the stencils of numpy.gradient along one axis
+// of a row-major array, and second differences for the Laplacian.
+//
+//   field f: outer × len × inner f64, row-major; the axis has length len and
+//   stride `inner`: sample i of line (o, j) is f[(o·len + i)·inner + j].
+//
+// Spacing is uniform (dx, coords = 0) or given by coordinates x[0 … len): the
+// formulas and their order of operations are numpy's (numpy/lib/_function_base_impl.py,
+// gradient), so results match numpy's to rounding. `mode` says what to do with
+// the derivative: 0 store it in out, 1 add it, −1 subtract it (divergence and
+// curl sum several axes' derivatives in one output).
+//
+// When inner ≥ 2 the lines are processed two at a time with f64x2 along the
+// contiguous inner axis; when the axis itself is contiguous (inner = 1), the
+// interior is processed two samples at a time along it.
+
+// @ts-ignore: decorator
+@inline function at(base: usize, index: i32): usize { return base + (<usize>index << 3); }
+
+// @ts-ignore: decorator
+@inline function put(out: usize, index: i32, v: f64, mode: i32): void {
+  const p = at(out, index);
+  if (mode == 0) store<f64>(p, v);
+  else if (mode > 0) store<f64>(p, load<f64>(p) + v);
+  else store<f64>(p, load<f64>(p) - v);
+}
+
+// @ts-ignore: decorator
+@inline function putv(out: usize, index: i32, v: v128, mode: i32): void {
+  const p = at(out, index);
+  if (mode == 0) v128.store(p, v);
+  else if (mode > 0) v128.store(p, f64x2.add(v128.load(p), v));
+  else v128.store(p, f64x2.sub(v128.load(p), v));
+}
+
+/**
+ * ∂f/∂x along the axis, numpy.gradient's stencils: second-order central in the
+ * interior; at the two ends first-order one-sided (edgeOrder 1) or second-order
+ * one-sided (edgeOrder 2). Needs len ≥ edgeOrder + 1 (checked by the caller).
+ */
+export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
+                             coords: usize, dx: f64, edgeOrder: i32, mode: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const base = o * len * inner;
+    // Interior: weights (a, b, c) on samples i−1, i, i+1.
+    for (let i = 1; i < len - 1; i++) {
+      let a: f64 = 0, b: f64 = 0, c: f64 = 0;
+      const uniform = coords == 0;
+      if (!uniform) {
+        const dx1 = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
+        const dx2 = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
+        a = -(dx2) / (dx1 * (dx1 + dx2));
+        b = (dx2 - dx1) / (dx1 * dx2);
+        c = dx1 / (dx2 * (dx1 + dx2));
+      }
+      if (inner == 1 && uniform) { // the axis is contiguous: pairs of samples along it
+        const two = 2 * dx;
+        const twov = f64x2.splat(two);
+        for (; i + 1 < len - 1; i += 2) {
+          const k = base + i;
+          putv(out, k, f64x2.div(f64x2.sub(v128.load(at(f, k + 1)), v128.load(at(f, k - 1))), twov), mode);
+        }
+        if (i < len - 1) {
+          const k = base + i;
+          put(out, k, (load<f64>(at(f, k + 1)) - load<f64>(at(f, k - 1))) / two, mode);
+        }
+        break;
+      }
+      const row = base + i * inner;
+      let j = 0;
+      if (uniform) {
+        const two = 2 * dx, twov = f64x2.splat(two);
+        for (; j + 1 < inner; j += 2) {
+          putv(out, row + j, f64x2.div(f64x2.sub(v128.load(at(f, row + inner + j)), v128.load(at(f, row - inner + j))), twov), mode);
+        }
+        for (; j < inner; j++) put(out, row + j, (load<f64>(at(f, row + inner + j)) - load<f64>(at(f, row - inner + j))) / two, mode);
+      } else {
+        const av = f64x2.splat(a), bv = f64x2.splat(b), cv = f64x2.splat(c);
+        for (; j + 1 < inner; j += 2) {
+          const s = f64x2.add(f64x2.add(
+            f64x2.mul(av, v128.load(at(f, row - inner + j))),
+            f64x2.mul(bv, v128.load(at(f, row + j)))),
+            f64x2.mul(cv, v128.load(at(f, row + inner + j))));
+          putv(out, row + j, s, mode);
+        }
+        for (; j < inner; j++) {
+          put(out, row + j, a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j)), mode);
+        }
+      }
+    }
+    // The two ends.
+    const last = len - 1;
+    for (let j = 0; j < inner; j++) {
+      const f0 = load<f64>(at(f, base + j)), f1 = load<f64>(at(f, base + inner + j));
+      const fl = load<f64>(at(f, base + last * inner + j)), fm = load<f64>(at(f, base + (last - 1) * inner + j));
+      if (edgeOrder == 1) {
+        const d0 = coords ? load<f64>(at(coords, 1)) - load<f64>(at(coords, 0)) : dx;
+        const dn = coords ? load<f64>(at(coords, last)) - load<f64>(at(coords, last - 1)) : dx;
+        put(out, base + j, (f1 - f0) / d0, mode);
+        put(out, base + last * inner + j, (fl - fm) / dn, mode);
+      } else {
+        const f2 = load<f64>(at(f, base + 2 * inner + j)), fk = load<f64>(at(f, base + (last - 2) * inner + j));
+        let a: f64, b: f64, c: f64, a2: f64, b2: f64, c2: f64;
+        if (coords == 0) {
+          a = -1.5 / dx; b = 2.0 / dx; c = -0.5 / dx;
+          a2 = 0.5 / dx; b2 = -2.0 / dx; c2 = 1.5 / dx;
+        } else {
+          let dx1 = load<f64>(at(coords, 1)) - load<f64>(at(coords, 0));
+          let dx2 = load<f64>(at(coords, 2)) - load<f64>(at(coords, 1));
+          a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2));
+          b = (dx1 + dx2) / (dx1 * dx2);
+          c = -dx1 / (dx2 * (dx1 + dx2));
+          dx1 = load<f64>(at(coords, last - 1)) - load<f64>(at(coords, last - 2));
+          dx2 = load<f64>(at(coords, last)) - load<f64>(at(coords, last - 1));
+          a2 = (dx2) / (dx1 * (dx1 + dx2));
+          b2 = -(dx2 + dx1) / (dx1 * dx2);
+          c2 = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2));
+        }
+        put(out, base + j, a * f0 + b * f1 + c * f2, mode);
+        put(out, base + last * inner + j, a2 * fk + b2 * fm + c2 * fl, mode);
+      }
+    }
+  }
+}
+
+/**
+ * ∂²f/∂x² along the axis: the three-point second difference in the interior
+ * (second order on uniform grids); at the ends the second derivative of the
+ * parabola through the first (last) three samples (edgeOrder 1) or of the cubic
+ * through four (edgeOrder 2, second order; needs len ≥ 4).
+ */
+export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
+                           coords: usize, dx: f64, edgeOrder: i32, mode: i32, weights: usize): void {
+  const last = len - 1;
+  for (let o = 0; o < outer; o++) {
+    const base = o * len * inner;
+    for (let i = 1; i < last; i++) {
+      let a: f64, b: f64, c: f64;
+      if (coords == 0) {
+        const h2 = dx * dx;
+        a = 1 / h2; b = -2 / h2; c = 1 / h2;
+      } else {
+        const hm = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
+        const hp = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
+        a = 2 / (hm * (hm + hp)); b = -2 / (hm * hp); c = 2 / (hp * (hm + hp));
+      }
+      const row = base + i * inner;
+      for (let j = 0; j < inner; j++) {
+        put(out, row + j, a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j)), mode);
+      }
+    }
+    // Ends: second-derivative weights of the interpolating polynomial, at x0 and at x_last.
+    const points = edgeOrder == 1 ? 3 : 4;
+    for (let end = 0; end < 2; end++) {
+      const first = end == 0 ? 0 : len - points, target = end == 0 ? 0 : last;
+      // Node positions relative to the target sample, into weights[points … 2·points).
+      const nodes = at(weights, points);
+      for (let k = 0; k < points; k++) {
+        const xk = coords ? load<f64>(at(coords, first + k)) - load<f64>(at(coords, target)) : <f64>(first + k - target) * dx;
+        store<f64>(at(nodes, k), xk);
+      }
+      fornbergSecond(nodes, points, weights, at(weights, 2 * points));
+      for (let j = 0; j < inner; j++) {
+        let s: f64 = 0;
+        for (let k = 0; k < points; k++) s += load<f64>(at(weights, k)) * load<f64>(at(f, base + (first + k) * inner + j));
+        put(out, base + target * inner + j, s, mode);
+      }
+    }
+  }
+}
+
+/**
+ * Weights w[0 … m) of the second derivative at 0 from samples at nodes x[0 … m)
+ * (Fornberg, "Generation of finite difference formulas on arbitrarily spaced
+ * grids", Math. Comp. 51, 1988). `table` holds 3·m f64 of scratch.
+ */
+function fornbergSecond(x: usize, m: i32, w: usize, table: usize): void {
+  // table[k·3 + d]: weight of node k for derivative d (0, 1, 2), built node by node.
+  for (let i = 0; i < 3 * m; i++) store<f64>(at(table, i), 0);
+  store<f64>(table, 1);
+  let c1: f64 = 1;
+  let c4 = load<f64>(x);
+  for (let i = 1; i < m; i++) {
+    const mn = min(i, 2);
+    let c2: f64 = 1;
+    const c5 = c4;
+    c4 = load<f64>(at(x, i));
+    for (let j = 0; j < i; j++) {
+      const c3 = load<f64>(at(x, i)) - load<f64>(at(x, j));
+      c2 *= c3;
+      if (j == i - 1) {
+        for (let k = mn; k >= 1; k--) {
+          store<f64>(at(table, i * 3 + k), c1 * (<f64>k * load<f64>(at(table, (i - 1) * 3 + k - 1)) - c5 * load<f64>(at(table, (i - 1) * 3 + k))) / c2);
+        }
+        store<f64>(at(table, i * 3), -c1 * c5 * load<f64>(at(table, (i - 1) * 3)) / c2);
+      }
+      for (let k = mn; k >= 1; k--) {
+        store<f64>(at(table, j * 3 + k), (c4 * load<f64>(at(table, j * 3 + k)) - <f64>k * load<f64>(at(table, j * 3 + k - 1))) / c3);
+      }
+      store<f64>(at(table, j * 3), c4 * load<f64>(at(table, j * 3)) / c3);
+    }
+    c1 = c2;
+  }
+  for (let k = 0; k < m; k++) store<f64>(at(w, k), load<f64>(at(table, k * 3 + 2)));
+}

@@ -1,0 +1,260 @@
+// Derivatives of sampled data on grids, with numpy.gradient's semantics; the
+// stencil loops run in WebAssembly (assembly/grid.ts).
+import { InputError, ShapeError } from "./errors.js";
+import { WasmBuffer } from "./buffer.js";
+import { core, f64, trapped } from "./loader.js";
+import { sizeOf } from "./tensor.js";
+
+/** Sampled values, row-major: a Float64Array, a Float32Array (image data) or a WasmBuffer. */
+export type Field = Float64Array | Float32Array | WasmBuffer;
+
+/** Options shared by every grid function. */
+export interface GridOptions {
+  /**
+   * Sample spacing: one number for every axis (default 1), or one entry per axis,
+   * each a number (uniform) or the coordinates of that axis's samples (length
+   * shape[axis], strictly monotonic: a non-uniform grid).
+   */
+  spacing?: number | readonly (number | ArrayLike<number>)[];
+  /** Accuracy at the boundaries: 1 (first-order one-sided, default, as numpy) or 2. */
+  edgeOrder?: 1 | 2;
+  /**
+   * Where to write the results: a field of the result's type, or an array of them
+   * where the result is an array; returned instead of new ones (no allocation; with
+   * WasmBuffers, no copy either).
+   */
+  out?: Field | readonly Field[];
+}
+
+/** Options of `gradient`. */
+export interface GradientOptions extends GridOptions {
+  /** The axis (a number: one result) or axes (an array: one result each); default all axes. */
+  axis?: number | readonly number[];
+}
+
+interface Axis {
+  len: number;
+  outer: number;
+  inner: number;
+  /** Uniform spacing, or NaN with coordinates. */
+  dx: number;
+  coords?: Float64Array;
+}
+
+function describe(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+function checkShape(shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new ShapeError(`the grid shape must be an array of whole numbers ≥ 1, got ${JSON.stringify(shape)}`);
+  }
+  return [...shape];
+}
+
+function checkField(field: unknown, shape: readonly number[], what: string): Field {
+  if (!(field instanceof Float64Array || field instanceof Float32Array || field instanceof WasmBuffer)) {
+    throw new InputError(`${what} must be a Float64Array, Float32Array or WasmBuffer, got ${field === null ? "null" : typeof field}`);
+  }
+  const size = sizeOf(shape), got = field instanceof WasmBuffer ? field.size : field.length;
+  if (got !== size) throw new ShapeError(`${what} has ${got} samples, but the grid shape ${describe(shape)} needs ${size}`);
+  return field;
+}
+
+/** Per-axis geometry, with numpy's rule that evenly spaced coordinates count as uniform. */
+function axes(shape: readonly number[], options: GridOptions): Axis[] {
+  const edgeOrder = options.edgeOrder ?? 1;
+  if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${String(options.edgeOrder)}`);
+  const spacing = options.spacing ?? 1;
+  const perAxis = typeof spacing === "number" ? shape.map(() => spacing) : spacing;
+  if (!Array.isArray(perAxis) || perAxis.length !== shape.length) {
+    throw new ShapeError(`spacing needs one entry per axis (${shape.length}), got ${Array.isArray(perAxis) ? perAxis.length : typeof perAxis}`);
+  }
+  return shape.map((len, k) => {
+    if (len < edgeOrder + 1) {
+      throw new ShapeError(`axis ${k} has ${len} samples; a gradient with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 1}`);
+    }
+    const geometry = { len, outer: sizeOf(shape.slice(0, k)), inner: sizeOf(shape.slice(k + 1)) };
+    const s = perAxis[k];
+    if (typeof s === "number") {
+      if (!Number.isFinite(s) || s === 0) throw new InputError(`spacing of axis ${k} must be a finite non-zero number, got ${s}`);
+      return { ...geometry, dx: s };
+    }
+    if (s === null || typeof s !== "object" || typeof (s as ArrayLike<number>).length !== "number") {
+      throw new InputError(`spacing of axis ${k} must be a number or an array of coordinates, got ${s === null ? "null" : typeof s}`);
+    }
+    const coords = Float64Array.from(s as ArrayLike<number>);
+    if (coords.length !== len) throw new ShapeError(`axis ${k} has ${len} samples but ${coords.length} coordinates`);
+    const d0 = coords[1] - coords[0];
+    let uniform = true;
+    for (let i = 0; i < len; i++) {
+      if (!Number.isFinite(coords[i])) throw new InputError(`coordinate ${i} of axis ${k} is ${coords[i]}; coordinates must be finite`);
+      if (i > 0) {
+        const d = coords[i] - coords[i - 1];
+        if (d === 0 || Math.sign(d) !== Math.sign(d0)) throw new InputError(`coordinates of axis ${k} must be strictly increasing or decreasing (at ${i})`);
+        if (d !== d0) uniform = false;
+      }
+    }
+    return uniform ? { ...geometry, dx: d0 } : { ...geometry, dx: NaN, coords };
+  });
+}
+
+/**
+ * Runs `body` with the fields in WebAssembly memory and `count` output fields
+ * there too, then hands the outputs back in the input's type. Scratch memory is
+ * allocated for this call alone and freed after.
+ */
+function withFields(inputs: readonly Field[], count: number, size: number, geometry: readonly Axis[], given: GridOptions["out"],
+                    body: (fields: number[], outs: number[], coords: (k: number) => number, scratch: number) => void): Field[] {
+  const wasm = inputs[0] instanceof WasmBuffer;
+  const targets = readOut(given, count, size, inputs[0]);
+  const copies = inputs.filter((f) => !(f instanceof WasmBuffer)).length;
+  const coordTotal = geometry.reduce((s, a) => s + (a.coords ? a.coords.length : 0), 0);
+  const outBuffers = wasm ? targets as WasmBuffer[] ?? [] : [];
+  const made = wasm && !targets ? Array.from({ length: count }, () => new WasmBuffer([size])) : [];
+  outBuffers.push(...made);
+  const bytes = 8 * (copies * size + (wasm ? 0 : count * size) + coordTotal + 32);
+  let region = 0;
+  try {
+    region = core().alloc(bytes);
+    let next = region;
+    const take = (n: number) => {
+      const at = next;
+      next += 8 * n;
+      return at;
+    };
+    const fields = inputs.map((f) => {
+      if (f instanceof WasmBuffer) return f.address;
+      const at = take(size);
+      f64().set(f, at >> 3);
+      return at;
+    });
+    const outs = wasm ? outBuffers.map((b) => b.address) : Array.from({ length: count }, () => take(size));
+    const coordAt = geometry.map((a) => {
+      if (!a.coords) return 0;
+      const at = take(a.coords.length);
+      f64().set(a.coords, at >> 3);
+      return at;
+    });
+    body(fields, outs, (k) => coordAt[k], take(32));
+    if (wasm) return outBuffers;
+    const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
+    return outs.map((at, i) => {
+      const result = f64().subarray(at >> 3, (at >> 3) + size);
+      if (!targets) return Type.from(result);
+      (targets[i] as Float64Array | Float32Array).set(result);
+      return targets[i];
+    });
+  } catch (error) {
+    for (const b of made) b.dispose();
+    throw trapped(error);
+  } finally {
+    if (region) core().free(region);
+  }
+}
+
+/** The `out` option as a list of `count` fields of the input's kind and `size`, or undefined. */
+function readOut(out: GridOptions["out"], count: number, size: number, like: Field): Field[] | undefined {
+  if (out === undefined) return undefined;
+  const list = Array.isArray(out) ? out : [out];
+  if (list.length !== count) throw new ShapeError(`out must hold ${count} field${count > 1 ? "s" : ""} for this result, got ${list.length}`);
+  const kind = like instanceof WasmBuffer ? WasmBuffer : like instanceof Float32Array ? Float32Array : Float64Array;
+  return list.map((f, i) => {
+    if (!(f instanceof kind)) throw new InputError(`out[${i}] must be a ${kind.name} like the input`);
+    const got = f instanceof WasmBuffer ? f.size : (f as Float64Array | Float32Array).length;
+    if (got !== size) throw new ShapeError(`out[${i}] has ${got} entries, the grid ${size}`);
+    return f as Field;
+  });
+}
+
+function readAxes(axis: GradientOptions["axis"], rank: number): number[] {
+  const list = axis === undefined ? Array.from({ length: rank }, (_, k) => k) : typeof axis === "number" ? [axis] : axis;
+  if (!Array.isArray(list) || list.length === 0) throw new InputError(`axis must be an axis number or a non-empty array of them`);
+  for (const k of list) {
+    if (!Number.isInteger(k) || k < -rank || k >= rank) throw new ShapeError(`axis ${k} is out of range for a grid of ${rank} axes`);
+  }
+  return list.map((k) => (k < 0 ? k + rank : k));
+}
+
+function gradientInto(field: number, out: number, a: Axis, coords: number, edgeOrder: number, mode: number): void {
+  core().gradientAxis(field, out, a.outer, a.len, a.inner, coords, a.coords ? 0 : a.dx, edgeOrder, mode);
+}
+
+/**
+ * ∂f/∂x_k of sampled data along each requested axis, as numpy.gradient computes it:
+ * second-order central differences inside, one-sided differences of `edgeOrder`
+ * at the ends. `shape` is the grid's shape (row-major; axis k is coordinate x_k).
+ * With `axis` a number, one field; otherwise an array of fields, one per axis.
+ * Results have the input's type (Float32Array in, Float32Array out; a WasmBuffer
+ * in, new WasmBuffers out).
+ */
+export function gradient(field: Field, shape: readonly number[], options: GradientOptions = {}): Field | Field[] {
+  const s = checkShape(shape);
+  checkField(field, s, "field");
+  const geometry = axes(s, options);
+  const list = readAxes(options.axis, s.length);
+  const edgeOrder = options.edgeOrder ?? 1;
+  const outs = withFields([field], list.length, sizeOf(s), geometry, options.out, ([f], outs, coords) => {
+    list.forEach((k, i) => gradientInto(f, outs[i], geometry[k], coords(k), edgeOrder, 0));
+  });
+  return typeof options.axis === "number" ? outs[0] : outs;
+}
+
+function checkComponents(components: readonly Field[], shape: readonly number[], count: number, what: string): void {
+  if (!Array.isArray(components) || components.length !== count) {
+    throw new ShapeError(`${what} of a field on a ${shape.length}-D grid needs ${count} components, got ${Array.isArray(components) ? components.length : typeof components}`);
+  }
+  components.forEach((c, i) => checkField(c, shape, `component ${i}`));
+  const kinds = new Set(components.map((c) => c.constructor));
+  if (kinds.size > 1) throw new InputError(`${what}: the components must all be of one type (Float64Array, Float32Array or WasmBuffer)`);
+}
+
+/** ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k). */
+export function divergence(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field {
+  const s = checkShape(shape);
+  checkComponents(components, s, s.length, "divergence");
+  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
+  return withFields(components, 1, sizeOf(s), geometry, options.out, (fields, [out], coords) => {
+    fields.forEach((f, k) => gradientInto(f, out, geometry[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
+  })[0];
+}
+
+/**
+ * The curl of a sampled vector field: on a 2-D grid the scalar ∂c1/∂x0 − ∂c0/∂x1;
+ * on a 3-D grid the three fields (∂c2/∂x1 − ∂c1/∂x2, ∂c0/∂x2 − ∂c2/∂x0,
+ * ∂c1/∂x0 − ∂c0/∂x1). Axis i is coordinate x_i; an image stored [row, col] = [y, x]
+ * gets the opposite sign from the (x, y) convention (see the README).
+ */
+export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
+  const s = checkShape(shape);
+  if (s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describe(s)}`);
+  checkComponents(components, s, s.length, "curl");
+  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
+  // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
+  const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
+  const outs = withFields(components, terms.length, sizeOf(s), geometry, options.out, (fields, outs, coords) => {
+    terms.forEach(([p, q, r, t], i) => {
+      gradientInto(fields[p], outs[i], geometry[q], coords(q), edgeOrder, 0);
+      gradientInto(fields[r], outs[i], geometry[t], coords(t), edgeOrder, -1);
+    });
+  });
+  return s.length === 2 ? outs[0] : outs;
+}
+
+/**
+ * ∇²f = Σ_k ∂²f/∂x_k²: three-point second differences inside (second order on
+ * uniform grids); at the ends the second derivative of the polynomial through the
+ * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
+ */
+export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
+  const s = checkShape(shape);
+  checkField(field, s, "field");
+  const edgeOrder = options.edgeOrder ?? 1;
+  const geometry = axes(s, options);
+  geometry.forEach((a, k) => {
+    if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
+  });
+  return withFields([field], 1, sizeOf(s), geometry, options.out, ([f], [out], coords, scratch) => {
+    geometry.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
+  })[0];
+}
