@@ -4,6 +4,7 @@ import { Kernel, Kind, columns, type Seeds, type TangentLayout } from "./kernel.
 import { compileTape } from "./compile.js";
 import { gradientNodes } from "./symbolic.js";
 import type { Graph } from "./graph.js";
+import { WasmBuffer } from "./buffer.js";
 import { Tensor, type NestedArray, type TensorLike, sizeOf } from "./tensor.js";
 import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode } from "./validate.js";
 
@@ -34,8 +35,12 @@ export interface DerivativeOptions {
    * inputs), else forward.
    */
   mode?: Mode;
-  /** Receives the result's entries (row-major); returned (or wrapped in the returned Tensor). */
-  out?: Float64Array;
+  /**
+   * Receives the result's entries (row-major) and is returned (a Float64Array, or
+   * wrapped in the returned Tensor); a WasmBuffer receives them in place, without
+   * a copy, and is itself the result.
+   */
+  out?: Float64Array | WasmBuffer;
 }
 
 /** Options of `jacobian`, `grad` and `hessian`. */
@@ -46,7 +51,8 @@ export interface JacobianOptions extends DerivativeOptions {
 
 /** Options of `eval`. */
 export interface EvalOptions {
-  out?: Float64Array;
+  /** As in DerivativeOptions. */
+  out?: Float64Array | WasmBuffer;
 }
 
 /** A result shaped like `shape` at one point: a number ([]), a Float64Array (a vector) or a Tensor. */
@@ -146,7 +152,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   jacobian(x: Point, options: JacobianOptions = {}): J {
     checkOptions(options);
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
-      new Tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
+      tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
   }
 
   /**
@@ -301,7 +307,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
       const data = this.output(args, [a.size, b.size], out);
       g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
-      return new Tensor([...lead, ...a.shape, ...b.shape], data);
+      return tensor([...lead, ...a.shape, ...b.shape], data);
     };
     if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
     this.singleOut(options, "hessian");
@@ -358,7 +364,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
   private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
-                        present: (args: Args, d: InputDecl, out: Float64Array) => R): R | Record<string, R> {
+                        present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R): R | Record<string, R> {
     const args = this.args(x);
     const kind = this.kind(options, preferReverse);
     const wanted = this.wanted(options.wrt);
@@ -392,7 +398,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
    */
   private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
-                        oLo: number, mo: number, iLo: number, ni: number, out: Float64Array): void {
+                        oLo: number, mo: number, iLo: number, ni: number, out: Float64Array | WasmBuffer): void {
     if (kind === Kind.Reverse) {
       this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
         { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni]);
@@ -496,13 +502,17 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return mode === "fd" ? Kind.FiniteDiff : Kind.Forward;
   }
 
-  private output(args: Args, shape: readonly number[], out: unknown): Float64Array {
+  private output(args: Args, shape: readonly number[], out: unknown): Float64Array | WasmBuffer {
     const size = args.count * sizeOf(shape);
     return checkOut(out, size) ?? new Float64Array(size);
   }
 
-  /** One point: a number, Float64Array or Tensor by rank; a batch: a Tensor with leading N. */
-  private shaped(args: Args, shape: readonly number[], out: Float64Array): Shaped {
+  /**
+   * One point: a number, Float64Array or Tensor by rank; a batch: a Tensor with
+   * leading N. Results written into a WasmBuffer `out` are that buffer.
+   */
+  private shaped(args: Args, shape: readonly number[], out: Float64Array | WasmBuffer): Shaped {
+    if (out instanceof WasmBuffer) return out as unknown as Shaped;
     if (args.batched) return new Tensor([args.count, ...shape], out);
     if (shape.length === 0) return out[0];
     return shape.length === 1 ? out : new Tensor(shape, out);
@@ -519,6 +529,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
     return i;
   }
+}
+
+/** A Tensor over `data`, or the WasmBuffer the results were written into. */
+function tensor(shape: readonly number[], data: Float64Array | WasmBuffer): Tensor {
+  return data instanceof WasmBuffer ? data as unknown as Tensor : new Tensor(shape, data);
 }
 
 /** The result of `linearize`: f(x), J(x), and the affine and linear maps they define. */

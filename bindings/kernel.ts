@@ -54,7 +54,12 @@ export interface Segment {
   data: Float64Array;
   size: number;
   batched: boolean;
+  /** Where the data already lives in WebAssembly memory (a WasmBuffer): read in place, never copied. */
+  address?: number;
 }
+
+/** Where results go: a Float64Array (copied out), or WebAssembly memory (a WasmBuffer's address). */
+export type Target = Float64Array | { readonly address: number };
 
 /**
  * The tangent lanes to push through the sweeps. Identity seeding: lane l is
@@ -143,7 +148,7 @@ export class Kernel {
   }
 
   /** values[p*nOut + o] = f_o(x_p) for the N points the inputs describe. */
-  values(inputs: readonly Segment[], N: number, out: Float64Array): void {
+  values(inputs: readonly Segment[], N: number, out: Target): void {
     this.run(Kind.Value, inputs, N, null, out, null, null);
   }
 
@@ -153,7 +158,7 @@ export class Kernel {
    * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
    */
   tangents(kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, inputs: readonly Segment[], N: number, seeds: Seeds,
-           out: Float64Array, layout: TangentLayout, range?: readonly [number, number]): void {
+           out: Target, layout: TangentLayout, range?: readonly [number, number]): void {
     this.run(kind, inputs, N, seeds, null, out, layout, undefined, range);
   }
 
@@ -163,7 +168,7 @@ export class Kernel {
    * leave WASM memory.
    */
   field(op: "divergence" | "curl" | "determinant", kind: Kind.Forward | Kind.FiniteDiff,
-        inputs: readonly Segment[], N: number, out: Float64Array): void {
+        inputs: readonly Segment[], N: number, out: Target): void {
     const n = this.nIn;
     const reduce: Reduction = {
       perPoint: op === "curl" && n === 3 ? 3 : 1,
@@ -182,7 +187,7 @@ export class Kernel {
    * written, [lo, hi), at index − lo; all by default.
    */
   private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
-              values: Float64Array | null, tangents: Float64Array | null, layout: TangentLayout | null,
+              values: Target | null, tangents: Target | null, layout: TangentLayout | null,
               reduce?: Reduction, range?: readonly [number, number]): void {
     if (this.disposed) throw new Error("internal: kernel used after dispose");
     if (N === 0) return;
@@ -199,6 +204,7 @@ export class Kernel {
     // then per chunk the batched data, the sweep's output and a reduction's result.
     let shared = 0, batchedPerPoint = 0;
     for (const s of segments) {
+      if (s.address !== undefined) continue; // read in place
       if (s.batched) batchedPerPoint += s.size;
       else shared += s.size;
     }
@@ -213,6 +219,7 @@ export class Kernel {
     const resultAt = outAt + 8 * chunk * perPointOut;
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
     const result = (values ?? tangents)!;
+    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place
 
     try {
       this.load();
@@ -223,23 +230,27 @@ export class Kernel {
         const count = Math.min(chunk, N - start);
         for (let i = 0; i < segments.length; i++) {
           const s = segments[i];
-          if (s.batched) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
+          if (!s.batched) continue;
+          if (s.address === undefined) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
+          else i32()[addresses[i] >> 2] = s.address + 8 * start * s.size; // this chunk's rows, in place
         }
+        const sweepOut = direct && !reduce ? direct + 8 * start * perPointOut : base + outAt;
+        const reduceOut = direct ? direct + 8 * start * perPointResult : base + resultAt;
         // The reverse sweep writes only the adjoints something flows into.
-        if (kind === Kind.Reverse) f64().fill(0, (base + outAt) >> 3, ((base + outAt) >> 3) + count * perPointOut);
+        if (kind === Kind.Reverse) f64().fill(0, sweepOut >> 3, (sweepOut >> 3) + count * perPointOut);
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
-            values ? base + outAt : 0, tangents ? base + outAt : 0, layout, lane0, rangeLo, rangeHi);
+            values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi);
           const c = core();
           if (kind === Kind.Value) c.valueSweep(this.scratch);
           else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
           else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
           else c.finiteDiffSweep(this.scratch);
         }
-        if (reduce) reduce.apply(base + outAt, count, base + resultAt, base + reduceAt);
-        copyOut(base + (reduce ? resultAt : outAt), count * perPointResult, result, start * perPointResult);
+        if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
+        if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
       }
     } catch (error) {
       throw trapped(error);
@@ -248,8 +259,10 @@ export class Kernel {
 
   /**
    * Writes the segment tables (inputs at `tables`, tangents one table further) and
-   * copies the shared segments; returns each segment's data address (batched ones
-   * receive each chunk's copy there).
+   * copies the shared segments; returns, per segment, where its data goes (batched
+   * ones receive each chunk's copy there) — or, for a segment already in
+   * WebAssembly memory, the address of its table entry's address field, which each
+   * chunk points at its own rows.
    */
   private layOut(segments: readonly Segment[], nSeg: number, base: number, tables: number, tableBytes: number,
                  sharedAt: number, chunkAt: number, chunk: number): number[] {
@@ -258,17 +271,23 @@ export class Kernel {
     const addresses: number[] = [];
     for (let i = 0; i < segments.length; i++) {
       const s = segments[i];
-      const at = s.batched ? batchedNext : sharedNext;
-      if (s.batched) batchedNext += 8 * chunk * s.size;
-      else {
-        copyIn(s.data, 0, s.size, at);
-        sharedNext += 8 * s.size;
+      const entry = tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg));
+      let at: number;
+      if (s.address !== undefined) {
+        at = s.address;
+        addresses.push(entry + 4);
+      } else {
+        at = s.batched ? batchedNext : sharedNext;
+        if (s.batched) batchedNext += 8 * chunk * s.size;
+        else {
+          copyIn(s.data, 0, s.size, at);
+          sharedNext += 8 * s.size;
+        }
+        addresses.push(at);
       }
-      addresses.push(at);
-      const t = (tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg))) >> 2;
-      table[t] = s.size;
-      table[t + 1] = at;
-      table[t + 2] = s.batched ? s.size : 0;
+      table[entry >> 2] = s.size;
+      table[(entry >> 2) + 1] = at;
+      table[(entry >> 2) + 2] = s.batched ? s.size : 0;
     }
     return addresses;
   }

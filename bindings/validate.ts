@@ -2,6 +2,7 @@
 // error that says what was expected and what came instead.
 import { InputError, ShapeError } from "./errors.js";
 import type { Segment } from "./kernel.js";
+import { WasmBuffer } from "./buffer.js";
 import { Tensor, type TensorLike } from "./tensor.js";
 
 /** One declared input of a function: its name, shape, and place in the flat input vector. */
@@ -66,7 +67,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
  * `size` entries, nested arrays of its shape, or a Tensor-like of its shape (one
  * point) or of [N, ...shape] (a batch).
  */
-function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number } {
+function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number; address?: number } {
   // Only built for an error message: this runs on every call.
   const expectedShape = () => `shape ${describeShape(decl.shape)}${decl.shape.length > 1 ? ` (${decl.size} numbers)` : ""}`;
   if (typeof x === "number") {
@@ -92,12 +93,14 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
   }
   if (isTensorLike(x)) {
     const shape = x.shape, rank = decl.shape.length;
+    const resident = x instanceof WasmBuffer; // read in place: no copy
     const single = sameShape(shape, decl.shape);
     const batch = shape.length === rank + 1 && sameShape(shape.slice(1), decl.shape);
     if (!single && !batch) {
       throw new ShapeError(`${what} must have ${expectedShape()}, or [N, ${decl.shape.join(", ")}] for a batch; got ${describeShape(shape)}`.replace("[N, ]", "[N]"));
     }
     const size = single ? decl.size : shape[0] * decl.size;
+    if (resident) return { data: new Float64Array(0), batched: batch, count: batch ? shape[0] : 1, address: x.address };
     if (x.data.length !== size) throw new ShapeError(`${what}: a tensor of shape ${describeShape(shape)} needs ${size} entries, got ${x.data.length}`);
     return { data: toF64(x.data, what), batched: batch, count: batch ? shape[0] : 1 };
   }
@@ -115,7 +118,7 @@ export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string)
   }
   if (inputs.length === 1) {
     const r = readInput(inputs[0], x, what);
-    return { segments: [{ data: r.data, size: inputs[0].size, batched: r.batched }], count: r.count, batched: r.batched };
+    return { segments: [{ data: r.data, size: inputs[0].size, batched: r.batched, address: r.address }], count: r.count, batched: r.batched };
   }
   if (!isRecord(x)) {
     throw new InputError(`${what} must be a record { ${inputs.map((d) => d.name).join(", ")} }, got ${describeValue(x)}`);
@@ -137,15 +140,19 @@ export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string)
       count = r.count;
       batchedFrom = d.name;
     }
-    return { data: r.data, size: d.size, batched: r.batched };
+    return { data: r.data, size: d.size, batched: r.batched, address: r.address };
   });
   return { segments, count, batched: batchedFrom !== "" };
 }
 
-/** Checks an `out` buffer: a Float64Array of exactly `length` entries. */
-export function checkOut(out: unknown, length: number): Float64Array | undefined {
+/** Checks an `out` buffer: a Float64Array or WasmBuffer of exactly `length` entries. */
+export function checkOut(out: unknown, length: number): Float64Array | WasmBuffer | undefined {
   if (out === undefined) return undefined;
-  if (!(out instanceof Float64Array)) throw new InputError(`out must be a Float64Array, got ${describeValue(out)}`);
+  if (out instanceof WasmBuffer) {
+    if (out.size !== length) throw new ShapeError(`out must have ${length} entries for this result, got a buffer of ${out.size}`);
+    return out;
+  }
+  if (!(out instanceof Float64Array)) throw new InputError(`out must be a Float64Array or WasmBuffer, got ${describeValue(out)}`);
   if (out.length !== length) throw new ShapeError(`out must have ${length} entries for this result, got ${out.length}`);
   return out;
 }
