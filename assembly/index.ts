@@ -11,3 +11,5 @@ export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } f
 export { blockScratchBytes } from "./blocks";
 export { gradientAxis, secondAxis } from "./grid";
 export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset, STENCIL } from "./fd";
+export { seedGenerator, fillUniform, fillNormal } from "./random";
+export { accumulateMoments, multiplyRows, affineSamples, scoreRows } from "./moments";

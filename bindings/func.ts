@@ -1,10 +1,12 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError } from "./errors.js";
-import { Kernel, Kind, columns, type Seeds, type TangentLayout } from "./kernel.js";
+import { Kernel, Kind, columns, type Seeds, type Segment, type Target, type TangentLayout } from "./kernel.js";
 import { compileTape } from "./compile.js";
 import { gradientNodes } from "./symbolic.js";
 import type { Graph } from "./graph.js";
 import { WasmBuffer } from "./buffer.js";
+import { Node } from "./node.js";
+import { inlineGraph } from "./inline.js";
 import { Tensor, type NestedArray, type TensorLike, sizeOf } from "./tensor.js";
 import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode } from "./validate.js";
 
@@ -355,6 +357,45 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.shaped(args, [], out) as number | Tensor;
   }
 
+  /**
+   * This function applied to traced values inside another trace (`fn` body): its
+   * graph is inlined there, so the composition is differentiated as one function.
+   * `x` is the input's node (a record of nodes with several inputs); the result
+   * is a node of the output's shape.
+   */
+  of(x: Node | Readonly<Record<string, Node>>): Node {
+    const nodes = this.inputs.length === 1 && x instanceof Node ? [x] : this.inputs.map((d) => {
+      const v = (x as Record<string, Node>)[d.name];
+      if (!(v instanceof Node)) throw new InputError(`of() needs a traced node for input '${d.name}'`);
+      return v;
+    });
+    const target = nodes[0].graph;
+    const inputIds: number[] = [];
+    this.inputs.forEach((d, k) => {
+      const v = nodes[k];
+      if (v.graph !== target) throw new InputError("of() needs nodes of one trace");
+      if (v.size !== d.size || (v.rank !== d.shape.length && v.rank !== 1)) {
+        throw new ShapeError(`input '${d.name}' has shape ${describeShape(d.shape)}, got a node of shape ${describeShape(v.shape)}`);
+      }
+      inputIds.push(...v.ids);
+    });
+    return Node.of(target, this.outputShape, inlineGraph(this.graph, this.outputIds, inputIds, target));
+  }
+
+  /**
+   * @internal Values and gradients of a scalar function at C points whose inputs
+   * are the given segments (batched ones already in WebAssembly memory): values[c]
+   * and, with respect to input `wrt` (default: all), grads[c·size + i], written in
+   * place — the inner loop of Monte Carlo estimators. Gradients only if `grads`.
+   */
+  sampleAt(segments: readonly Segment[], C: number, values: number, grads = 0, wrt?: string): void {
+    const args: Args = { segments: [...segments], count: C, batched: true };
+    this.valueKernel().values(segments, C, { address: values });
+    if (!grads) return;
+    const d = wrt === undefined ? { offset: 0, size: this.n } : this.wanted(wrt)[0];
+    this.jacobianBlock(args, d.size > 1 ? Kind.Reverse : Kind.Forward, 0, 1, d.offset, d.size, { address: grads });
+  }
+
   /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
   dispose(): void {
     this.kernel.dispose();
@@ -398,7 +439,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
    */
   private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
-                        oLo: number, mo: number, iLo: number, ni: number, out: Float64Array | WasmBuffer): void {
+                        oLo: number, mo: number, iLo: number, ni: number, out: Target): void {
     if (kind === Kind.Reverse) {
       this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
         { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni]);

@@ -22,3 +22,6 @@ export type { Field, GridOptions, GradientOptions } from "./grid.js";
 export { buffer, WasmBuffer } from "./buffer.js";
 export * as fd from "./fd.js";
 export type { FdOptions, Estimate, Callback, BatchCallback } from "./fd.js";
+export * as reparam from "./reparam.js";
+export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./reparam.js";
+export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./minimize.js";

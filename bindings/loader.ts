@@ -36,6 +36,13 @@ export interface CoreExports {
   stencilSize(scheme: number): number;
   stencilOffset(scheme: number, k: number): number;
   STENCIL: WebAssembly.Global;
+  seedGenerator(state: number, seed: number): void;
+  fillUniform(state: number, out: number, count: number): void;
+  fillNormal(state: number, out: number, count: number): void;
+  accumulateMoments(data: number, count: number, width: number, stats: number): void;
+  multiplyRows(a: number, b: number, count: number, out: number): void;
+  affineSamples(mu: number, sigma: number, eps: number, count: number, d: number, z: number): void;
+  scoreRows(f: number, eps: number, sigma: number, count: number, d: number, out: number): void;
   gradientAxis(f: number, out: number, outer: number, len: number, inner: number,
                coords: number, dx: number, edgeOrder: number, mode: number): void;
   secondAxis(f: number, out: number, outer: number, len: number, inner: number,
