@@ -7,3 +7,4 @@ await import("./matrix.mjs");
 await import("./gradient.mjs");
 await import("./grid.mjs");
 await import("./fd.mjs");
+await import("./reparam.mjs");

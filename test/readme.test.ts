@@ -26,7 +26,9 @@ describe("README examples", () => {
         })
         .join("\n");
       const printed: string[] = [];
-      const log = (value: unknown) => printed.push(typeof value === "string" ? value : inspect(value, { breakLength: Infinity }));
+      // As console.log prints its arguments: strings as they are, the rest inspected, space-separated.
+      const log = (...values: unknown[]) =>
+        printed.push(values.map((v) => (typeof v === "string" ? v : inspect(v, { breakLength: Infinity }))).join(" "));
       new Function("lib", "log", code)(lib, log);
       expect(printed).toEqual(expected);
     });
