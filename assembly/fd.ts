@@ -86,8 +86,8 @@ export function fdPlan(n: i32, x: usize, scale: usize, step: usize, lo: usize, h
     const reach = scheme == Scheme.FivePoint ? 2.0 : 1.0;
     const below = scheme == Scheme.Forward ? 0 : reach, above = scheme == Scheme.Backward ? 0 : reach;
     if (xl - below * h < a || xl + above * h > b) {
-      // A bound is in the way: go one-sided, towards the room there is.
-      scheme = xl + h <= b ? Scheme.Forward : Scheme.Backward;
+      // A bound is in the way: go one-sided, towards the side with more room.
+      scheme = b - xl >= xl - a ? Scheme.Forward : Scheme.Backward;
       if (!Number.isFinite(given)) h = unitOneSided * s;
       const room = scheme == Scheme.Forward ? b - xl : xl - a;
       if (h > room) h = room; // a domain narrower than the step: use what there is
@@ -102,11 +102,10 @@ export function fdPlan(n: i32, x: usize, scale: usize, step: usize, lo: usize, h
 /**
  * Derivatives along n lines from their samples (layout above; `levels` =
  * Richardson depth + 1): out[ℓ·m + o] (or Jacobian order, see below), with error
- * estimates in err at the same places. With one
- * level the error is the a-priori truncation + rounding bound for the step, taking
- * the function's scale of variation to be the line's s (derivatives of order k of
- * size ~ max(|f|/s^k, |D|/s^(k−1))); with more, the Richardson table's last
- * correction plus the rounding bound of the smallest step.
+ * bounds in err at the same places (see `scaleOf` for the model they assume).
+ * With one level: the a-priori truncation + rounding bound for the step; with
+ * more, the Richardson table's last correction plus the rounding bound of the
+ * smallest step.
  */
 export function fdCombine(n: i32, m: i32, values: usize, schemes: usize, hs: usize, scale: usize,
                           levels: i32, out: usize, err: usize, table: usize, linesPerPoint: i32): void {
@@ -128,16 +127,15 @@ export function fdCombine(n: i32, m: i32, values: usize, schemes: usize, hs: usi
         setF(table, r, d / hr);
       }
       const hLast = h / <f64>(1 << (levels - 1));
-      const rounding = EPS * fmax * wsum / hLast;
+      const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s);
+      const rounding = ROUNDING * EPS * U * wsum / hLast;
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        const q = order(scheme), sd = Math.max(s, 1e-300);
-        // |f^(q+1)| ~ max(|f|/s^(q+1), |D|/s^q); truncation = C·h^q·|f^(q+1)|
-        const sq = intPow(sd, q), hq = intPow(h, q);
-        const deriv = Math.max(fmax / (sq * sd), Math.abs(value) / sq);
+        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1)
+        const q = order(scheme), g = GROWTH / Math.max(s, 1e-300);
         const c: f64 = scheme == Scheme.Central ? 1.0 / 6 : scheme == Scheme.FivePoint ? 1.0 / 30 : 0.5;
-        error = c * hq * deriv + rounding;
+        error = c * intPow(h, q) * intPow(g, q + 1) * U + rounding;
       } else {
         richardson(table, levels, order(scheme), orderStep(scheme));
         value = f(table, levels - 1);
@@ -171,6 +169,25 @@ function richardson(table: usize, L: i32, q0: i32, dq: i32): void {
   }
   setF(table, L, prevLast);
   setF(table, L + 1, prevBefore);
+}
+
+// The error bounds' model of the function. Along a line of scale s = max(|x|, 1),
+// the function's values vary by up to U = max(|f|, |D|·s, 1): its largest sample,
+// the size of the change its derivative implies, and 1 (so a function that
+// happens to vanish at x, such as (x − 1)³ at 1, still has a scale). Its k-th
+// derivative is then at most GROWTH^k·U/s^k: it may oscillate or bend up to
+// GROWTH times within the scale s (x^p for p ≤ 10, sin(2πx)). Each sample is
+// taken to be off by ROUNDING·ε·U, not ε·|f|, because a value computed with
+// cancellation (a sum of large terms that is small) is off by ε times its terms.
+// Functions outside the model — steeper, or whose terms are far larger than U —
+// can have errors beyond the bound: pass a step, or use Richardson levels.
+const GROWTH: f64 = 10;
+const ROUNDING: f64 = 10;
+
+/** U = max(|f| over the samples, |derivative|·s^order, 1). */
+// @ts-ignore: decorator
+@inline function scaleOf(fmax: f64, implied: f64): f64 {
+  return Math.max(Math.max(fmax, implied), 1);
 }
 
 /** x^k for a small whole k ≥ 0 (Math.pow costs more than a few multiplications). */
@@ -222,13 +239,15 @@ export function fdHessianCombine(n: i32, values: usize, hs: usize, scale: usize,
         setF(table, r, d);
       }
       const hLast = Math.min(f(hs, i), f(hs, j)) / <f64>(1 << (levels - 1));
-      const rounding = 4 * EPS * fmax / (hLast * hLast);
+      const s = Math.max(Math.max(f(scale, i), f(scale, j)), 1e-300);
+      const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s * s);
+      const rounding = ROUNDING * 4 * EPS * U / (hLast * hLast);
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        const s = Math.max(Math.max(f(scale, i), f(scale, j)), 1e-300), hh = Math.max(f(hs, i), f(hs, j));
-        // truncation ~ h²/12 · |f''''|, |f''''| ~ max(|f|/s⁴, |H|/s²)
-        error = hh * hh / 12 * Math.max(fmax / (s * s * s * s), Math.abs(value) / (s * s)) + rounding;
+        // truncation = h²/12 · |f|, |f| ≤ GROWTH⁴·U/s⁴
+        const hh = Math.max(f(hs, i), f(hs, j)), g = GROWTH / s;
+        error = hh * hh / 12 * intPow(g, 4) * U + rounding;
       } else {
         richardson(table, levels, 2, 2);
         value = f(table, levels - 1);

@@ -167,18 +167,19 @@ class Caller {
  * is put back. Kept small so that the engine can inline the user's function here.
  */
 function sampleTwo(f: (x: Float64Array) => unknown, x: Float64Array, axis: number, a: number, b: number,
-                   values: Float64Array, slot: number, caller: Caller): number {
+                   values: Float64Array, slot: number, caller: Caller): void {
   const xi = x[axis];
   x[axis] = a;
+  caller.calls++;
   const ya = f(x);
-  x[axis] = b;
-  const yb = f(x);
-  x[axis] = xi;
   if (typeof ya !== "number") caller.accept(ya);
+  x[axis] = b;
+  caller.calls++;
+  const yb = f(x);
   if (typeof yb !== "number") caller.accept(yb);
+  x[axis] = xi;
   values[slot] = ya as number;
   values[slot + 1] = yb as number;
-  return 2;
 }
 
 /** A line of differentiation: a coordinate axis, or a direction vector (shared, or one per point). */
@@ -308,7 +309,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
               if (caller.scalar && caller.m === 1 && axis >= 0 && offs.length === 2 && s === 0 && offs[1] !== 0 && levels === 1) {
                 // Both samples of a plain two-point stencil, in a small function V8 can inline f into.
                 point[axis] = xi;
-                caller.calls += sampleTwo(direct, point, axis, xi + t, xi + offs[1] * hr, samples.values, slot, caller);
+                sampleTwo(direct, point, axis, xi + t, xi + offs[1] * hr, samples.values, slot, caller);
                 break;
               }
               if (caller.scalar && caller.m === 1) {

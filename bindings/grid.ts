@@ -104,16 +104,20 @@ function axes(shape: readonly number[], options: GridOptions): Axis[] {
  * there too, then hands the outputs back in the input's type. Scratch memory is
  * allocated for this call alone and freed after.
  */
-function withFields(inputs: readonly Field[], count: number, size: number, geometry: readonly Axis[], given: GridOptions["out"],
+function withFields(inputs: readonly Field[], count: number, shape: readonly number[], geometry: readonly Axis[], given: GridOptions["out"],
                     body: (fields: number[], outs: number[], coords: (k: number) => number, scratch: number) => void): Field[] {
+  const size = sizeOf(shape);
   const wasm = inputs[0] instanceof WasmBuffer;
   const targets = readOut(given, count, size, inputs[0]);
+  // An out buffer that is also an input would be overwritten while the stencils
+  // still read it: such results go through scratch first.
+  const aliased = wasm && targets !== undefined && targets.some((t) => inputs.includes(t));
   const copies = inputs.filter((f) => !(f instanceof WasmBuffer)).length;
   const coordTotal = geometry.reduce((s, a) => s + (a.coords ? a.coords.length : 0), 0);
   const outBuffers = wasm ? targets as WasmBuffer[] ?? [] : [];
-  const made = wasm && !targets ? Array.from({ length: count }, () => new WasmBuffer([size])) : [];
+  const made = wasm && !targets ? Array.from({ length: count }, () => new WasmBuffer(shape)) : [];
   outBuffers.push(...made);
-  const bytes = 8 * (copies * size + (wasm ? 0 : count * size) + coordTotal + 32);
+  const bytes = 8 * (copies * size + (wasm && !aliased ? 0 : count * size) + coordTotal + 32);
   let region = 0;
   try {
     region = core().alloc(bytes);
@@ -129,7 +133,7 @@ function withFields(inputs: readonly Field[], count: number, size: number, geome
       f64().set(f, at >> 3);
       return at;
     });
-    const outs = wasm ? outBuffers.map((b) => b.address) : Array.from({ length: count }, () => take(size));
+    const outs = wasm && !aliased ? outBuffers.map((b) => b.address) : Array.from({ length: count }, () => take(size));
     const coordAt = geometry.map((a) => {
       if (!a.coords) return 0;
       const at = take(a.coords.length);
@@ -137,6 +141,7 @@ function withFields(inputs: readonly Field[], count: number, size: number, geome
       return at;
     });
     body(fields, outs, (k) => coordAt[k], take(32));
+    if (aliased) outBuffers.forEach((b, i) => f64().copyWithin(b.address >> 3, outs[i] >> 3, (outs[i] >> 3) + size));
     if (wasm) return outBuffers;
     const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
     return outs.map((at, i) => {
@@ -194,7 +199,7 @@ export function gradient(field: Field, shape: readonly number[], options: Gradie
   const geometry = axes(s, options);
   const list = readAxes(options.axis, s.length);
   const edgeOrder = options.edgeOrder ?? 1;
-  const outs = withFields([field], list.length, sizeOf(s), geometry, options.out, ([f], outs, coords) => {
+  const outs = withFields([field], list.length, s, geometry, options.out, ([f], outs, coords) => {
     list.forEach((k, i) => gradientInto(f, outs[i], geometry[k], coords(k), edgeOrder, 0));
   });
   return typeof options.axis === "number" ? outs[0] : outs;
@@ -214,7 +219,7 @@ export function divergence(components: readonly Field[], shape: readonly number[
   const s = checkShape(shape);
   checkComponents(components, s, s.length, "divergence");
   const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
-  return withFields(components, 1, sizeOf(s), geometry, options.out, (fields, [out], coords) => {
+  return withFields(components, 1, s, geometry, options.out, (fields, [out], coords) => {
     fields.forEach((f, k) => gradientInto(f, out, geometry[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
   })[0];
 }
@@ -232,7 +237,7 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
   const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
   // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
   const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
-  const outs = withFields(components, terms.length, sizeOf(s), geometry, options.out, (fields, outs, coords) => {
+  const outs = withFields(components, terms.length, s, geometry, options.out, (fields, outs, coords) => {
     terms.forEach(([p, q, r, t], i) => {
       gradientInto(fields[p], outs[i], geometry[q], coords(q), edgeOrder, 0);
       gradientInto(fields[r], outs[i], geometry[t], coords(t), edgeOrder, -1);
@@ -254,7 +259,7 @@ export function laplacian(field: Field, shape: readonly number[], options: GridO
   geometry.forEach((a, k) => {
     if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
   });
-  return withFields([field], 1, sizeOf(s), geometry, options.out, ([f], [out], coords, scratch) => {
+  return withFields([field], 1, s, geometry, options.out, ([f], [out], coords, scratch) => {
     geometry.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
   })[0];
 }

@@ -89,3 +89,19 @@ export function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A case of test/fixtures/grid.json (made by test/fixtures/generate_grid.py): one numpy.gradient call. */
+export interface GridCase {
+  name: string;
+  shape: number[];
+  /** The library's options; `spacing` has one entry per grid axis (a number or coordinates). */
+  options: { spacing?: number | (number | number[])[]; edgeOrder?: 1 | 2; axis?: number | number[] };
+  /** Sampled values, flat, row-major. */
+  field: number[];
+  /** numpy's results, flat, one per requested axis in the order requested. */
+  results: number[][];
+}
+
+export const gridFixtures = (JSON.parse(
+  readFileSync(new URL("./fixtures/grid.json", import.meta.url), "utf8"),
+) as { cases: GridCase[] }).cases;
