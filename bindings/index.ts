@@ -25,3 +25,4 @@ export type { FdOptions, Estimate, Callback, BatchCallback } from "./fd.js";
 export * as reparam from "./reparam.js";
 export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./reparam.js";
 export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./minimize.js";
+export { derivative, gradientExpr, jacobianExpr, type Step, type DerivativeExprOptions } from "./symbolic-expr.js";
