@@ -1,5 +1,5 @@
 // `npm start`: a short tour of the library, one example of each capability.
-import { compile, fn, sin, ParseError, Tensor } from "../dist/index.js";
+import { compile, derivative, fd, fn, grid, minimize, reparam, sin, ParseError, Tensor } from "../dist/index.js";
 
 const show = (label, value) => {
   const text = value instanceof Tensor ? JSON.stringify(value.toArray()) + `  (shape [${value.shape}])`
@@ -41,6 +41,38 @@ show("x·(A x): ∂/∂x", quad.grad(at).x);
 show("x·(A x): ∂/∂A (= x xᵀ)", quad.grad(at).A);
 const polar = compile(["r*cos(t)", "r*sin(t)"], { vars: ["r", "t"] });
 show("polar map: det J at r = 2 (= r)", polar.jacobianDeterminant([2, 0.3]));
+
+console.log("\nReverse mode and second order:");
+show("f.grad([1, 2, 3], { mode: \"reverse\" })", f.grad([1, 2, 3], { mode: "reverse" }));
+show("F.vjp([1, 2, 3], [1, 0, 0])  (first row of J)", F.vjp([1, 2, 3], [1, 0, 0]));
+show("f.hessian([1, 2, 3])", f.hessian([1, 2, 3]));
+show("f.laplacian([1, 2, 3])", f.laplacian([1, 2, 3]));
+
+console.log("\nSymbolic derivatives by the rules:");
+show('derivative("x^3*sin(x)", "x")', derivative("x^3*sin(x)", "x"));
+
+console.log("\nFinite differences of an opaque JavaScript function:");
+const blackBox = (x) => Math.sin(x[0]) * Math.exp(x[1]);
+const estimate = fd.grad(blackBox, [1, 0.5], { richardson: 2 });
+show("fd.grad(blackBox, [1, 0.5]).value", estimate.value);
+show("  its error estimate", estimate.error);
+
+console.log("\nSampled data on a grid (numpy.gradient's stencils):");
+const field = Float64Array.from({ length: 12 }, (_, k) => (k % 4) ** 2 + 10 * Math.floor(k / 4));
+const [dRows, dCols] = grid.gradient(field, [3, 4]);
+show("j² + 10·i on 3×4: ∂/∂i, first row", dRows.subarray(0, 4));
+show("                  ∂/∂j, first row", dCols.subarray(0, 4));
+
+console.log("\nThe reparameterization trick (z ~ N(0.7, 1.3²), E[z²] = μ² + σ²):");
+const square = compile("z^2", { vars: ["z"] });
+const e = reparam.gaussian(square, { mu: [0.7], sigma: [1.3] }, { samples: 100000, seed: 1 });
+show("E[z²] ± stderr", `${e.value.toFixed(4)} ± ${e.stderr.value.toFixed(4)}  (exact 2.18)`);
+show("d/dμ, d/dσ", `${e.dmu[0].toFixed(4)}, ${e.dsigma[0].toFixed(4)}  (exact 1.4, 2.6)`);
+
+console.log("\nMinimization with exact gradients (L-BFGS on Rosenbrock from (-1.2, 1)):");
+const rosenbrock = compile("(1-x)^2 + 100*(y-x^2)^2", { vars: ["x", "y"] });
+const r = minimize(rosenbrock, [-1.2, 1], { gradTol: 1e-10 });
+show(`${r.reason} after ${r.iterations} iterations`, r.x);
 
 console.log("\nErrors say what and where:");
 try {

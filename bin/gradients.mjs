@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+// The command line: derivatives of expressions from a terminal.
+//   gradients grad "sin(x*y) + z^2*exp(x)" --at x=1,y=2,z=3
+// Run `gradients --help` for the commands.
+import { readFileSync } from "node:fs";
+import { compile, derivative, GradientsError, ParseError } from "../dist/index.js";
+
+const COMMANDS = {
+  grad: {
+    usage: 'grad <expr> --at x=1,y=2 [--vars x,y] [--method auto|forward|reverse|fd] [--json]',
+    about: "the gradient of a scalar expression at a point",
+  },
+  partial: {
+    usage: 'partial <expr> --var <name> --at x=1,y=2 [--method …] [--json]',
+    about: "one partial derivative of one or more expressions",
+  },
+  jacobian: {
+    usage: 'jacobian <expr> [<expr> …] --at x=1,y=2 [--method …] [--json]',
+    about: "the Jacobian of a vector field given as several expressions (rows: expressions, columns: variables)",
+  },
+  hessian: {
+    usage: 'hessian <expr> --at x=1,y=2 [--method auto|reverse|fd] [--json]',
+    about: "the Hessian of a scalar expression",
+  },
+  div: {
+    usage: 'div <expr> <expr> [<expr> …] --at x=1,y=2 [--method …] [--json]',
+    about: "the divergence of a vector field (as many expressions as variables)",
+  },
+  curl: {
+    usage: 'curl <expr> <expr> [<expr>] --at x=1,y=2 [--method …] [--json]',
+    about: "the curl of a 2-D field (a number) or a 3-D field (a vector)",
+  },
+  derive: {
+    usage: 'derive <expr> [--var <name>] [--explain] [--json]',
+    about: "the derivative as an expression, by the rules of differentiation",
+  },
+};
+
+const HELP = `gradients — exact derivatives of expressions
+
+usage: gradients <command> <expression…> [options]
+
+commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`).join("\n")}
+
+options:
+  --at x=1,y=2    the point: values by name, or in variable order (--at 1,2)
+  --vars x,y      the variables, in order (default: as the expressions use them)
+  --var name      the variable of partial and derive
+  --method m      auto (default), forward, reverse or fd (finite differences)
+  --json          machine-readable output
+  --explain       derive: list the rule applied at each step
+  --help          this text, or a command's usage (gradients grad --help)
+
+Expressions: + - * / ^, parentheses, pi, e, sin cos tan asin acos atan atan2
+sinh cosh tanh asinh acosh atanh exp expm1 log log1p log2 log10 sqrt cbrt abs
+sign pow hypot min max. Quote each expression for the shell.`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv) {
+  const args = { exprs: [], flags: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json" || a === "--explain" || a === "--help" || a === "-h") args.flags[a === "-h" ? "help" : a.slice(2)] = true;
+    else if (a === "--at" || a === "--vars" || a === "--var" || a === "--method") {
+      if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
+      args.flags[a.slice(2)] = argv[++i];
+    } else if (a.startsWith("--") && a.includes("=")) {
+      const [k, v] = [a.slice(2, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
+      if (!["at", "vars", "var", "method"].includes(k)) throw new UsageError(`unknown option --${k}`);
+      args.flags[k] = v;
+    } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
+    else args.exprs.push(a);
+  }
+  return args;
+}
+
+/** The variables and the point from --vars and --at. */
+function readPoint(flags, exprs) {
+  if (flags.at === undefined) throw new UsageError("give the point with --at, e.g. --at x=1,y=2");
+  const parts = String(flags.at).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const named = parts.every((p) => p.includes("="));
+  if (!named && parts.some((p) => p.includes("="))) throw new UsageError("--at takes all values by name (x=1,y=2) or all in order (1,2)");
+  const value = (s) => {
+    const v = Number(s);
+    if (s === "" || !Number.isFinite(v) && !/^[-+]?(Infinity|NaN)$/.test(s)) throw new UsageError(`--at: '${s}' is not a number`);
+    return v;
+  };
+  let vars = flags.vars ? String(flags.vars).split(",").map((s) => s.trim()) : undefined;
+  if (named) {
+    const entries = parts.map((p) => [p.slice(0, p.indexOf("=")).trim(), value(p.slice(p.indexOf("=") + 1).trim())]);
+    const map = new Map(entries);
+    vars ??= entries.map(([k]) => k);
+    const missing = vars.filter((v) => !map.has(v));
+    if (missing.length) throw new UsageError(`--at has no value for ${missing.join(", ")}`);
+    return { vars, x: vars.map((v) => map.get(v)) };
+  }
+  vars ??= compile(exprs.length === 1 ? exprs[0] : exprs).vars;
+  if (parts.length !== vars.length) throw new UsageError(`--at has ${parts.length} values for ${vars.length} variables (${vars.join(", ")})`);
+  return { vars: [...vars], x: parts.map(value) };
+}
+
+const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
+
+/** Columns right-aligned under their headers, left-aligned labels. */
+function table(header, rows) {
+  const cells = [header, ...rows].map((r) => r.map(String));
+  const widths = cells[0].map((_, j) => Math.max(...cells.map((r) => r[j].length)));
+  return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join("  ").trimEnd()).join("\n");
+}
+
+function run(argv, out) {
+  const [command, ...rest] = argv;
+  if (!command || command === "--help" || command === "-h" || command === "help") return out(HELP), 0;
+  if (command === "--version") {
+    out(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
+    return 0;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) throw new UsageError(`unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
+  const { exprs, flags } = parseArgs(rest);
+  if (flags.help) return out(`usage: gradients ${spec.usage}\n\n${spec.about}.`), 0;
+  if (exprs.length === 0) throw new UsageError(`${command} needs an expression: gradients ${spec.usage}`);
+  const json = flags.json === true;
+  const mode = flags.method ?? "auto";
+  if (!["auto", "forward", "reverse", "fd"].includes(mode)) throw new UsageError(`--method must be auto, forward, reverse or fd, got '${mode}'`);
+  const options = { mode };
+  const print = (data, text) => out(json ? JSON.stringify({ command, ...data }) : text);
+
+  if (command === "derive") {
+    if (exprs.length !== 1) throw new UsageError("derive takes one expression");
+    const v = flags.var ?? compile(exprs[0]).vars[0];
+    if (v === undefined) throw new UsageError("the expression has no variable: give --var");
+    if (flags.explain) {
+      const { result, steps } = derivative(exprs[0], v, { explain: true });
+      const lines = steps.map((s) => `  ${s.rule}\n      d/d${v} ${s.of} = ${s.is}`);
+      print({ variable: v, derivative: result, steps }, `d/d${v} ${exprs[0]} = ${result}\n\nsteps:\n${lines.join("\n")}`);
+    } else {
+      const result = derivative(exprs[0], v);
+      print({ variable: v, derivative: result }, `d/d${v} ${exprs[0]} = ${result}`);
+    }
+    return 0;
+  }
+
+  const scalar = command === "grad" || command === "hessian";
+  if (scalar && exprs.length !== 1) throw new UsageError(`${command} takes one expression (use jacobian for several)`);
+  const { vars, x } = readPoint(flags, exprs);
+  const f = compile(exprs.length === 1 && command !== "div" && command !== "curl" && command !== "jacobian" ? exprs[0] : exprs, { vars });
+  const at = `at (${vars.join(", ")}) = (${x.map(fmt).join(", ")})`;
+  const data = { vars, at: x };
+  switch (command) {
+    case "grad": {
+      const g = Array.from(f.grad(x, options));
+      print({ ...data, gradient: g }, `${at}\n${table(["", "∂f"], vars.map((v, i) => [`∂/∂${v}`, fmt(g[i])]))}`);
+      break;
+    }
+    case "partial": {
+      const v = flags.var ?? vars[0];
+      if (!vars.includes(v)) throw new UsageError(`--var ${v} is not one of the variables (${vars.join(", ")})`);
+      const p = f.partial(v, x, { mode: mode === "reverse" ? "auto" : mode });
+      const values = typeof p === "number" ? [p] : Array.from(p);
+      print({ ...data, variable: v, partial: typeof p === "number" ? p : values },
+        `${at}\n${table(["", `∂/∂${v}`], exprs.map((e, i) => [e, fmt(values[i])]))}`);
+      break;
+    }
+    case "jacobian": {
+      const J = f.jacobian(x, options), n = vars.length;
+      const rows = exprs.map((e, i) => [e, ...vars.map((_, j) => fmt(J.data[i * n + j]))]);
+      print({ ...data, jacobian: J.toArray() }, `${at}\n${table(["", ...vars.map((v) => `∂/∂${v}`)], rows)}`);
+      break;
+    }
+    case "hessian": {
+      const H = f.hessian(x, { mode: mode === "forward" ? "auto" : mode }), n = vars.length;
+      const rows = vars.map((v, i) => [`∂/∂${v}`, ...vars.map((_, j) => fmt(H.data[i * n + j]))]);
+      print({ ...data, hessian: H.toArray() }, `${at}\n${table(["", ...vars.map((v) => `∂/∂${v}`)], rows)}`);
+      break;
+    }
+    case "div": {
+      const d = f.divergence(x, { mode: mode === "reverse" ? "auto" : mode });
+      print({ ...data, divergence: d }, `${at}\ndivergence = ${fmt(d)}`);
+      break;
+    }
+    case "curl": {
+      const c = f.curl(x, { mode: mode === "reverse" ? "auto" : mode });
+      if (typeof c === "number") print({ ...data, curl: c }, `${at}\ncurl = ${fmt(c)}`);
+      else print({ ...data, curl: Array.from(c) }, `${at}\ncurl = (${Array.from(c).map(fmt).join(", ")})`);
+      break;
+    }
+  }
+  return 0;
+}
+
+/** An error for a person: the message, and for a parse error the expression with a caret under the column. */
+function report(error) {
+  if (error instanceof UsageError) return { text: `gradients: ${error.message}\n(see gradients --help)`, code: 2 };
+  if (error instanceof ParseError) {
+    const marker = `  ${error.expression}\n  ${" ".repeat(Math.max(0, error.column - 1))}^`;
+    return { text: `gradients: ${error.message}\n${marker}`, code: 1 };
+  }
+  if (error instanceof GradientsError) return { text: `gradients: ${error.message}`, code: 1 };
+
+  throw error;
+}
+
+const argv = process.argv.slice(2);
+try {
+  process.exitCode = run(argv, (text) => process.stdout.write(`${text}\n`));
+} catch (error) {
+  const { text, code } = report(error);
+  if (argv.includes("--json")) process.stdout.write(`${JSON.stringify({ error: text.split("\n")[0].replace(/^gradients: /, ""), code })}\n`);
+  process.stderr.write(`${text}\n`);
+  process.exitCode = code;
+}
