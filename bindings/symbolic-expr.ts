@@ -92,6 +92,12 @@ function rank(e: Expr): number {
   return e.kind === "num" ? 0 : e.kind === "name" ? 1 : e.kind === "pow" ? 2 : 3;
 }
 
+/** Whether factor b goes before factor a: lower rank, or names in alphabetical order. */
+function before(b: Expr, a: Expr): boolean {
+  const rb = rank(b), ra = rank(a);
+  return rb < ra || (rb === ra && b.kind === "name" && a.kind === "name" && b.name < a.name);
+}
+
 function mul(a: Expr, b: Expr): Expr {
   if (is(a, 0) || is(b, 0)) return num(0);
   if (is(a, 1)) return b;
@@ -108,10 +114,10 @@ function mul(a: Expr, b: Expr): Expr {
   if (a.kind === "mul") { // k·u·v: keep numbers first, collect u·u, and order the factors
     if (same(a.b, b) || (a.b.kind === "pow" && same(a.b.a, b))) return mul(a.a, mul(a.b, b));
     if (isNum(b)) return mul(mul(b, a.a), a.b);
-    if (rank(b) < rank(a.b)) return mul(mul(a.a, b), a.b);
+    if (before(b, a.b)) return mul(mul(a.a, b), a.b);
     return { kind: "mul", a, b };
   }
-  if (rank(b) < rank(a)) return mul(b, a);
+  if (before(b, a)) return mul(b, a);
   return { kind: "mul", a, b };
 }
 

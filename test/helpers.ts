@@ -105,3 +105,58 @@ export interface GridCase {
 export const gridFixtures = (JSON.parse(
   readFileSync(new URL("./fixtures/grid.json", import.meta.url), "utf8"),
 ) as { cases: GridCase[] }).cases;
+
+/**
+ * A case of test/fixtures/reparam.json (made by test/fixtures/generate_reparam.py):
+ * E[f(z)] for z ~ N(mu, diag sigma²), its exact derivatives, and the standard
+ * deviations (and kurtoses) of the per-sample Monte Carlo estimators.
+ */
+export interface ReparamCase {
+  name: string;
+  expr: string;
+  vars: string[];
+  closedForm: string;
+  mu: number[];
+  sigma: number[];
+  value: number;
+  dmu: number[];
+  dsigma: number[];
+  /** sd of f(z), of ∂f/∂z_i, of ∂f/∂z_i·ε_i. */
+  sd: { value: number; dmu: number[]; dsigma: number[] };
+  /** sd of f(z)·ε_i/σ_i and of f(z)·(ε_i² − 1)/σ_i. */
+  scoreSd: { dmu: number[]; dsigma: number[] };
+  kurtosis: { value: number; dmu: number[]; dsigma: number[]; scoreDmu: number[]; scoreDsigma: number[] };
+}
+
+export const reparamFixtures = JSON.parse(
+  readFileSync(new URL("./fixtures/reparam.json", import.meta.url), "utf8"),
+) as { samples: number; cases: ReparamCase[] };
+
+/**
+ * Asserts |got_i − want_i| ≤ k·se_i for every entry: a Monte Carlo estimate within
+ * k standard errors of the truth.
+ */
+export function expectWithinErrors(got: number | ArrayLike<number>, want: number | ArrayLike<number>,
+                                   se: number | ArrayLike<number>, k: number, label = ""): void {
+  const g = asArray(got), w = asArray(want), s = asArray(se);
+  expect(g.length, `${label}: length`).toBe(w.length);
+  expect(s.length, `${label}: standard errors`).toBe(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const err = Math.abs(g[i] - w[i]);
+    if (!(err <= k * s[i])) {
+      expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (off by ${(err / s[i]).toFixed(2)} standard errors of ${s[i].toExponential(3)}; allowed ${k})`);
+    }
+  }
+}
+
+/** Asserts got_i/want_i ∈ [1 − rel_i, 1 + rel_i] for every entry (rel a number or one per entry). */
+export function expectRatio(got: number | ArrayLike<number>, want: number | ArrayLike<number>,
+                            rel: number | ArrayLike<number>, label = ""): void {
+  const g = asArray(got), w = asArray(want);
+  const r = typeof rel === "number" ? w.map(() => rel) : asArray(rel);
+  expect(g.length, `${label}: length`).toBe(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const ratio = g[i] / w[i];
+    if (!(Math.abs(ratio - 1) <= r[i])) expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (ratio ${ratio.toFixed(4)}; allowed ±${r[i]})`);
+  }
+}
