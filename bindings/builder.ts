@@ -31,22 +31,74 @@ function graphFor(operands: readonly Operand[]): Graph {
   return g;
 }
 
-export const add = binary(Op.Add), sub = binary(Op.Sub), mul = binary(Op.Mul), div = binary(Op.Div);
+// The free functions: elementwise over nodes (a scalar broadcasts against any
+// shape; otherwise shapes must be equal), or plain numbers in, a number out.
+/** a + b, elementwise. */
+export const add = binary(Op.Add);
+/** a − b, elementwise. */
+export const sub = binary(Op.Sub);
+/** a · b, elementwise (the matrix product is `matmul`). */
+export const mul = binary(Op.Mul);
+/** a / b, elementwise. */
+export const div = binary(Op.Div);
 /** a^b, elementwise. */
 export const pow = binary(Op.Pow);
+/** −a, elementwise. */
 export const neg = unary(Op.Neg);
-export const sin = unary(Op.Sin), cos = unary(Op.Cos), tan = unary(Op.Tan);
-export const asin = unary(Op.Asin), acos = unary(Op.Acos), atan = unary(Op.Atan);
-export const sinh = unary(Op.Sinh), cosh = unary(Op.Cosh), tanh = unary(Op.Tanh);
-export const asinh = unary(Op.Asinh), acosh = unary(Op.Acosh), atanh = unary(Op.Atanh);
-export const exp = unary(Op.Exp), expm1 = unary(Op.Expm1), log = unary(Op.Log), log1p = unary(Op.Log1p);
-export const log2 = unary(Op.Log2), log10 = unary(Op.Log10);
-export const sqrt = unary(Op.Sqrt), cbrt = unary(Op.Cbrt), abs = unary(Op.Abs), sign = unary(Op.Sign);
+/** sin a, elementwise. */
+export const sin = unary(Op.Sin);
+/** cos a, elementwise. */
+export const cos = unary(Op.Cos);
+/** tan a, elementwise. */
+export const tan = unary(Op.Tan);
+/** arcsine, elementwise. */
+export const asin = unary(Op.Asin);
+/** arccosine, elementwise. */
+export const acos = unary(Op.Acos);
+/** arctangent, elementwise. */
+export const atan = unary(Op.Atan);
+/** sinh a, elementwise. */
+export const sinh = unary(Op.Sinh);
+/** cosh a, elementwise. */
+export const cosh = unary(Op.Cosh);
+/** tanh a, elementwise. */
+export const tanh = unary(Op.Tanh);
+/** asinh a, elementwise. */
+export const asinh = unary(Op.Asinh);
+/** acosh a, elementwise. */
+export const acosh = unary(Op.Acosh);
+/** atanh a, elementwise. */
+export const atanh = unary(Op.Atanh);
+/** eᵃ, elementwise. */
+export const exp = unary(Op.Exp);
+/** eᵃ − 1, elementwise (accurate near 0). */
+export const expm1 = unary(Op.Expm1);
+/** ln a, elementwise. */
+export const log = unary(Op.Log);
+/** ln(1 + a), elementwise (accurate near 0). */
+export const log1p = unary(Op.Log1p);
+/** log₂ a, elementwise. */
+export const log2 = unary(Op.Log2);
+/** log₁₀ a, elementwise. */
+export const log10 = unary(Op.Log10);
+/** √a, elementwise. */
+export const sqrt = unary(Op.Sqrt);
+/** ∛a, elementwise. */
+export const cbrt = unary(Op.Cbrt);
+/** |a|, elementwise. */
+export const abs = unary(Op.Abs);
+/** sign a (−1, 0 or 1), elementwise. */
+export const sign = unary(Op.Sign);
 /** atan2(y, x), elementwise: the angle of the point (x, y). */
 export const atan2 = binary(Op.Atan2);
-export const hypot = binary(Op.Hypot), min = binary(Op.Min), max = binary(Op.Max);
+/** √(a² + b²), elementwise. */
+export const hypot = binary(Op.Hypot);
+/** The smaller of a and b, elementwise. */
+export const min = binary(Op.Min);
+/** The larger of a and b, elementwise. */
+export const max = binary(Op.Max);
 
-export const { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat } = T;
+export { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat } from "./tensor-ops.js";
 
 /** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */
 export function eye(n: number): Tensor {

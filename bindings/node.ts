@@ -32,6 +32,13 @@ function describe(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
 
+/**
+ * A traced value: a scalar (shape []) or a tensor of traced entries, inside an
+ * `fn` body or a tensor-valued expression. Operations record graph nodes;
+ * nothing is computed until the compiled function runs. Methods mirror the
+ * free functions (`x.sin()` is `sin(x)`); `x[i]`, `at`, `get`, iteration and
+ * destructuring index the first axis.
+ */
 export class Node {
   /** The graph this node belongs to. @internal */
   declare readonly graph: Graph;
@@ -106,39 +113,69 @@ export class Node {
     return node;
   }
 
+  /** Elementwise this + b (b a number, nested array, Tensor or node: equal shapes, or one a scalar). */
   add(b: Operand): Node { return T.elementwise(Op.Add, this, b); }
+  /** Elementwise this − b (shapes as for add). */
   sub(b: Operand): Node { return T.elementwise(Op.Sub, this, b); }
+  /** Elementwise this · b (shapes as for add; for the matrix product, matmul). */
   mul(b: Operand): Node { return T.elementwise(Op.Mul, this, b); }
+  /** Elementwise this / b (shapes as for add). */
   div(b: Operand): Node { return T.elementwise(Op.Div, this, b); }
   /** this^b, elementwise. */
   pow(b: Operand): Node { return T.elementwise(Op.Pow, this, b); }
+  /** Elementwise −this. */
   neg(): Node { return T.map(Op.Neg, this); }
+  /** Elementwise sin, shaped like this. */
   sin(): Node { return T.map(Op.Sin, this); }
+  /** Elementwise cos, shaped like this. */
   cos(): Node { return T.map(Op.Cos, this); }
+  /** Elementwise tan, shaped like this. */
   tan(): Node { return T.map(Op.Tan, this); }
+  /** Elementwise arcsine, shaped like this. */
   asin(): Node { return T.map(Op.Asin, this); }
+  /** Elementwise arccosine, shaped like this. */
   acos(): Node { return T.map(Op.Acos, this); }
+  /** Elementwise arctangent, shaped like this. */
   atan(): Node { return T.map(Op.Atan, this); }
+  /** Elementwise sinh, shaped like this. */
   sinh(): Node { return T.map(Op.Sinh, this); }
+  /** Elementwise cosh, shaped like this. */
   cosh(): Node { return T.map(Op.Cosh, this); }
+  /** Elementwise tanh, shaped like this. */
   tanh(): Node { return T.map(Op.Tanh, this); }
+  /** Elementwise asinh, shaped like this. */
   asinh(): Node { return T.map(Op.Asinh, this); }
+  /** Elementwise acosh, shaped like this. */
   acosh(): Node { return T.map(Op.Acosh, this); }
+  /** Elementwise atanh, shaped like this. */
   atanh(): Node { return T.map(Op.Atanh, this); }
+  /** Elementwise eˣ, shaped like this. */
   exp(): Node { return T.map(Op.Exp, this); }
+  /** Elementwise eˣ − 1 (accurate near 0), shaped like this. */
   expm1(): Node { return T.map(Op.Expm1, this); }
+  /** Elementwise natural logarithm, shaped like this. */
   log(): Node { return T.map(Op.Log, this); }
+  /** Elementwise ln(1 + x) (accurate near 0), shaped like this. */
   log1p(): Node { return T.map(Op.Log1p, this); }
+  /** Elementwise base-2 logarithm, shaped like this. */
   log2(): Node { return T.map(Op.Log2, this); }
+  /** Elementwise base-10 logarithm, shaped like this. */
   log10(): Node { return T.map(Op.Log10, this); }
+  /** Elementwise square root, shaped like this. */
   sqrt(): Node { return T.map(Op.Sqrt, this); }
+  /** Elementwise cube root, shaped like this. */
   cbrt(): Node { return T.map(Op.Cbrt, this); }
+  /** Elementwise absolute value, shaped like this. */
   abs(): Node { return T.map(Op.Abs, this); }
+  /** Elementwise sign (−1, 0 or 1), shaped like this. */
   sign(): Node { return T.map(Op.Sign, this); }
   /** atan2(this, x) elementwise: the angle of the point (x, this). */
   atan2(x: Operand): Node { return T.elementwise(Op.Atan2, this, x); }
+  /** Elementwise √(this² + b²) (shapes as for add). */
   hypot(b: Operand): Node { return T.elementwise(Op.Hypot, this, b); }
+  /** Elementwise minimum of this and b (shapes as for add). */
   min(b: Operand): Node { return T.elementwise(Op.Min, this, b); }
+  /** Elementwise maximum of this and b (shapes as for add). */
   max(b: Operand): Node { return T.elementwise(Op.Max, this, b); }
 
   /** Matrix product ([m, k]·[k, n] → [m, n]; a vector on either side is a row or column: numpy's matmul). */

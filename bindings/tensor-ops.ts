@@ -108,6 +108,7 @@ export function matmul(a: Operand, b: Operand): Node {
   return Node.of(g, shape, ids);
 }
 
+/** The matrix-vector product [m, k]·[k] → [m]. */
 export function matvec(A: Operand, v: Operand): Node {
   const [M, x] = lift([A, v], "matvec");
   requireRank(M, [2], "matvec's matrix");
@@ -115,12 +116,14 @@ export function matvec(A: Operand, v: Operand): Node {
   return matmul(M, x);
 }
 
+/** Σ aᵢ·bᵢ over two tensors of one shape → a scalar (the dot product of vectors). */
 export function dot(a: Operand, b: Operand): Node {
   const [x, y] = lift([a, b], "dot");
   if (!sameShape(x.shape, y.shape)) throw new ShapeError(`dot of shapes ${describe(x.shape)} and ${describe(y.shape)}: the shapes must be equal`);
   return Node.of(x.graph, [], [inner(x.graph, x.ids, y.ids)]);
 }
 
+/** The outer product: shape [...a.shape, ...b.shape], entries aᵢ·bⱼ. */
 export function outer(a: Operand, b: Operand): Node {
   const [x, y] = lift([a, b], "outer");
   const g = x.graph;
@@ -129,6 +132,7 @@ export function outer(a: Operand, b: Operand): Node {
   return Node.of(g, [...x.shape, ...y.shape], ids);
 }
 
+/** The axes reversed (a matrix's transpose), or permuted by `axes`. */
 export function transpose(a: Operand, axes?: readonly number[]): Node {
   const [x] = lift([a], "transpose");
   const r = x.rank;
@@ -147,6 +151,7 @@ export function transpose(a: Operand, axes?: readonly number[]): Node {
   return Node.of(x.graph, shape, ids);
 }
 
+/** Σ Aᵢᵢ of a square matrix → a scalar. */
 export function trace(a: Operand): Node {
   const [x] = lift([a], "trace");
   if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`trace needs a square matrix, got shape ${describe(x.shape)}`);
@@ -154,6 +159,7 @@ export function trace(a: Operand): Node {
   return Node.of(x.graph, [], [total(x.graph, Array.from({ length: n }, (_, i) => x.ids[i * n + i]))]);
 }
 
+/** The sum of all entries (a scalar), or along `axis` (that axis removed). */
 export function sum(a: Operand, axis?: number): Node {
   const [x] = lift([a], "sum");
   if (axis === undefined) return Node.of(x.graph, [], [total(x.graph, x.ids)]);
@@ -175,6 +181,7 @@ export function sum(a: Operand, axis?: number): Node {
   return Node.of(x.graph, shape, ids);
 }
 
+/** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix → a scalar. */
 export function norm(a: Operand): Node {
   const [x] = lift([a], "norm");
   return Node.of(x.graph, [], [x.graph.apply(Op.Sqrt, inner(x.graph, x.ids, x.ids))]);
@@ -185,18 +192,21 @@ function square(x: Node, what: string): number {
   return x.shape[0];
 }
 
+/** The determinant of a square matrix [k, k] → a scalar (LU with partial pivoting, in the core). */
 export function det(a: Operand): Node {
   const [x] = lift([a], "det");
   square(x, "det");
   return Node.of(x.graph, [], x.graph.block(Op.Det, x.ids, 1));
 }
 
+/** The inverse of a square matrix [k, k] → [k, k] (LU with partial pivoting, in the core). */
 export function inv(a: Operand): Node {
   const [x] = lift([a], "inv");
   const k = square(x, "inv");
   return Node.of(x.graph, [k, k], x.graph.block(Op.Inv, x.ids, k * k));
 }
 
+/** x with A·x = b, for A [k, k] and b [k] (→ [k]) or [k, r] (→ [k, r]). */
 export function solve(A: Operand, b: Operand): Node {
   const [M, y] = lift([A, b], "solve");
   const k = square(M, "solve");
@@ -211,6 +221,7 @@ export function solve(A: Operand, b: Operand): Node {
   return Node.of(M.graph, [k, r], ids);
 }
 
+/** The same entries (row-major) in a new shape; one extent may be −1 (inferred). */
 export function reshape(a: Operand, shape: readonly number[]): Node {
   const [x] = lift([a], "reshape");
   const free = shape.filter((s) => s === -1).length;
@@ -225,6 +236,7 @@ export function reshape(a: Operand, shape: readonly number[]): Node {
   return Node.of(x.graph, resolved, x.ids);
 }
 
+/** Entries begin[i] ≤ index < end[i] along each axis i given (missing bounds: the whole axis). */
 export function slice(a: Operand, begin: readonly number[], end?: readonly number[]): Node {
   const [x] = lift([a], "slice");
   if (begin.length > x.rank || (end && end.length > x.rank)) {
@@ -248,6 +260,7 @@ export function slice(a: Operand, begin: readonly number[], end?: readonly numbe
   return Node.of(x.graph, shape, ids);
 }
 
+/** A vector's diagonal matrix [n] → [n, n], or a matrix's diagonal [m, n] → [min(m, n)]. */
 export function diag(a: Operand): Node {
   const [x] = lift([a], "diag");
   const g = x.graph;

@@ -213,7 +213,7 @@ describe("seeds", () => {
     // sample c takes draws 3c, 3c + 1, 3c + 2 of the stream. 4097 samples span two chunks.
     const f3 = compile("(z1^2 + z2^2 + z3^2)/2", { vars: ["z1", "z2", "z3"] });
     for (const samples of [4095, 4097, 9001]) {
-      const draws = referenceStream(21).normals(3 * samples);
+      const draws = referenceStream(OFF + 21).normals(3 * samples);
       const want = [0, 1, 2].map((i) => {
         let sum = 0;
         for (let c = 0; c < samples; c++) sum += draws[3 * c + i];
