@@ -23,8 +23,18 @@ const { sqrt, log, exp, sin, cos } = Math;
 const se = (sd: number | number[]) => (typeof sd === "number" ? [sd / sqrt(N)] : sd.map((s) => s / sqrt(N)));
 /** Relative sd of a sample standard deviation of n draws from a law with this kurtosis. */
 const relSdOfSd = (kurtosis: number, n = N) => sqrt((kurtosis - 1) / (4 * n));
-/** Tolerance on a reported standard error: 20%, or 5 of its own standard deviations if that is wider. */
-const stderrTol = (kurtoses: number[]) => kurtoses.map((k) => Math.max(0.2, 5 * relSdOfSd(k)));
+/**
+ * Checks reported standard errors against sd/√n to 20% where that is a 5-sigma check
+ * (kurtosis ≤ ~641 at n = 10⁵). The score-function estimators of d/dσ of cubic and
+ * quartic f are heavier-tailed (kurtosis 900–4400): their sample sd is right-skewed
+ * enough that no honest fixed tolerance is both safe and tight, so those are only
+ * checked for bias and against the reparameterized standard errors.
+ */
+function expectStderr(got: ArrayLike<number>, sd: number[], kurtosis: number[], label: string): number {
+  const keep = kurtosis.map((k, i) => (5 * relSdOfSd(k) <= 0.2 ? i : -1)).filter((i) => i >= 0);
+  expectRatio(keep.map((i) => got[i]), keep.map((i) => sd[i] / sqrt(N)), 0.2, label);
+  return keep.length;
+}
 
 /**
  * The generator as documented (README, "Randomness"), written from the published
@@ -133,8 +143,8 @@ describe("reparam.score: unbiased, with larger standard errors", () => {
       expectWithinErrors(s.value, c.value, se(c.sd.value), K, `${label(c)} value`);
       expectWithinErrors(s.dmu, c.dmu, se(c.scoreSd.dmu), K, `${label(c)} score dmu`);
       expectWithinErrors(s.dsigma!, c.dsigma, se(c.scoreSd.dsigma), K, `${label(c)} score dsigma`);
-      expectRatio(s.stderr.dmu, se(c.scoreSd.dmu), stderrTol(c.kurtosis.scoreDmu), `${label(c)} score stderr.dmu`);
-      expectRatio(s.stderr.dsigma!, se(c.scoreSd.dsigma), stderrTol(c.kurtosis.scoreDsigma), `${label(c)} score stderr.dsigma`);
+      expectStderr(s.stderr.dmu, c.scoreSd.dmu, c.kurtosis.scoreDmu, `${label(c)} score stderr.dmu`);
+      expectStderr(s.stderr.dsigma!, c.scoreSd.dsigma, c.kurtosis.scoreDsigma, `${label(c)} score stderr.dsigma`);
 
       // The reparameterized estimator from the same draws has smaller standard errors.
       const r = reparam.gaussian(f, { mu: c.mu, sigma: c.sigma }, { samples: N, seed });
@@ -148,8 +158,14 @@ describe("reparam.score: unbiased, with larger standard errors", () => {
       const dlog = c.dsigma.map((d, i) => d * c.sigma[i]), dlogSd = c.scoreSd.dsigma.map((x, i) => x * c.sigma[i]);
       expect(l.dsigma).toBeUndefined();
       expectWithinErrors(l.dlogSigma!, dlog, se(dlogSd), K, `${label(c)} score dlogSigma`);
-      expectRatio(l.stderr.dlogSigma!, se(dlogSd), stderrTol(c.kurtosis.scoreDsigma), `${label(c)} score stderr.dlogSigma`);
+      expectStderr(l.stderr.dlogSigma!, dlogSd, c.kurtosis.scoreDsigma, `${label(c)} score stderr.dlogSigma`);
     });
+  });
+
+  it("most score-function standard errors are checkable against the analytic ones", () => {
+    // 12 cases, 15 dmu and 15 dsigma entries; only the heavy-tailed dsigma ones are skipped.
+    const kurtoses = reparamFixtures.cases.flatMap((c) => [...c.kurtosis.scoreDmu, ...c.kurtosis.scoreDsigma]);
+    expect(kurtoses.filter((k) => 5 * relSdOfSd(k) <= 0.2).length).toBeGreaterThanOrEqual(20);
   });
 });
 
