@@ -1,0 +1,90 @@
+// Limits and memory: huge expressions, huge batches, many compile/dispose
+// cycles, forgotten functions, and a trap inside the core.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { compile, fn, InternalError, Tensor } from "../bindings/index.js";
+import { core } from "../bindings/loader.js";
+
+const memoryBytes = () => core().memory.buffer.byteLength;
+
+describe("limits", () => {
+  it("a 100,000-term expression compiles and differentiates (no recursion on its size)", () => {
+    const terms = Array.from({ length: 100_000 }, (_, i) => `${(i % 7) + 1}*x^${(i % 3) + 1}`).join(" + ");
+    const f = compile(terms, { vars: ["x"] });
+    // Σ c_i x^{p_i} at x = 1 is Σ c_i; the derivative Σ c_i p_i.
+    let value = 0, slope = 0;
+    for (let i = 0; i < 100_000; i++) {
+      value += (i % 7) + 1;
+      slope += ((i % 7) + 1) * ((i % 3) + 1);
+    }
+    expect(f.eval([1])).toBe(value);
+    expect(f.grad([1])[0]).toBe(slope);
+    f.dispose();
+  }, 60_000);
+
+  it("5,000-deep nesting of functions evaluates and differentiates", () => {
+    const expr = "sin(".repeat(5000) + "x" + ")".repeat(5000);
+    const f = compile(expr, { vars: ["x"] });
+    let v = 0.3, d = 1;
+    for (let i = 0; i < 5000; i++) {
+      d *= Math.cos(v);
+      v = Math.sin(v);
+    }
+    expect(Math.abs(f.eval([0.3]) - v)).toBeLessThanOrEqual(1e-15);
+    expect(Math.abs(f.grad([0.3])[0] - d)).toBeLessThanOrEqual(1e-12 * Math.abs(d));
+  });
+
+  it("a batch of 10⁷ points is processed in chunks: WebAssembly memory stays bounded", () => {
+    const f = compile("x*x + 1", { vars: ["x"] });
+    const N = 10_000_000;
+    const points = new Float64Array(N);
+    for (let i = 0; i < N; i++) points[i] = i * 1e-3;
+    const before = memoryBytes();
+    const out = f.eval(new Tensor([N, 1], points)) as Tensor;
+    expect(out.shape).toEqual([N]);
+    for (const i of [0, 1, 12345, N - 1]) expect(out.data[i]).toBe(points[i] * points[i] + 1);
+    const grads = f.grad(new Tensor([N, 1], points)) as Tensor;
+    expect(grads.data[N - 1]).toBe(2 * points[N - 1]);
+    // The input alone is 80 MB: memory may grow by the chunks' scratch (a few MB), not by the batch.
+    expect(memoryBytes() - before).toBeLessThan(32 << 20);
+    f.dispose();
+  }, 60_000);
+});
+
+describe("memory", () => {
+  it("10⁴ compile/evaluate/dispose cycles leave WebAssembly memory where it was", () => {
+    const cycle = (i: number) => {
+      const f = compile(`sin(x*y) + ${i % 13}*z^2`, { vars: ["x", "y", "z"] });
+      f.grad([1, 2, 3]);
+      f.hessian([1, 2, 3]);
+      f.dispose();
+      const g = fn({ A: [2, 2] }, ({ A }) => A.inv().sum());
+      g.grad([[2, 1], [1, 1]]);
+      g.dispose();
+    };
+    for (let i = 0; i < 200; i++) cycle(i); // warm up: memory reaches its working size
+    const high = memoryBytes();
+    for (let i = 0; i < 10_000; i++) cycle(i);
+    expect(memoryBytes()).toBe(high);
+  }, 120_000);
+
+  it("forgotten (never disposed) functions are freed by the garbage collector", () => {
+    // A fresh process with --expose-gc: create functions without disposing them.
+    const script = fileURLToPath(new URL("./fixtures/forget.mjs", import.meta.url));
+    const r = spawnSync(process.execPath, ["--expose-gc", script], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const { first, last } = JSON.parse(r.stdout);
+    expect(last).toBeLessThanOrEqual(first * 2); // bounded, not growing with the count
+  }, 120_000);
+
+  it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
+    const f = compile("x*y", { vars: ["x", "y"] }), g = compile("x + y", { vars: ["x", "y"] });
+    expect(f.eval([2, 3])).toBe(6);
+    // Corrupt f's tape address so the core reads outside memory: a real trap.
+    (f as unknown as { kernel: { tape: number } }).kernel.tape = 0x7ffffff0;
+    expect(() => f.eval([2, 3])).toThrow(InternalError);
+    expect(g.eval([2, 3])).toBe(5); // another function reloads into the new instance
+    expect(f.eval([2, 3])).toBe(6); // and so does the one that trapped
+  });
+});
