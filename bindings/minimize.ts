@@ -184,7 +184,9 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
         const gg = dot(g, g);
         for (let tries = 0; tries < 60; tries++, t /= 2) {
           const trial = at(x.map((xi, i) => xi - t * g[i]), it);
-          if (trial.value <= value - 0.5 * t * gg) {
+          // A step too small to move x, or that does not strictly decrease f, is no step.
+          if (trial.x.every((v, i) => v === x[i])) break;
+          if (trial.value < value && trial.value <= value - 0.5 * t * gg) {
             t *= 2;
             return trial;
           }

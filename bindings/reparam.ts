@@ -6,7 +6,7 @@ import { InputError, ShapeError } from "./errors.js";
 import { fn } from "./builder.js";
 import { Func } from "./func.js";
 import { core, f64, trapped } from "./loader.js";
-import type { Node } from "./node.js";
+import { Node } from "./node.js";
 import type { Segment } from "./kernel.js";
 import { Tensor, type TensorLike } from "./tensor.js";
 
@@ -82,7 +82,9 @@ function gaussianParams(f: Func, params: GaussianParams): { mu: Float64Array; si
   const mu = vector(params.mu, d, "mu");
   const sigma = log ? vector(params.logSigma, d, "logSigma").map(Math.exp) : vector(params.sigma, d, "sigma");
   sigma.forEach((s, i) => {
-    if (!(s > 0)) throw new InputError(`sigma[${i}] must be > 0, got ${s}`);
+    if (!(s > 0)) {
+      throw new InputError(log ? `exp(logSigma[${i}]) must be > 0, got ${s} (logSigma[${i}] = ${(params.logSigma as ArrayLike<number>)[i]})` : `sigma[${i}] must be > 0, got ${s}`);
+    }
   });
   return { mu, sigma, log };
 }
@@ -234,7 +236,12 @@ export function expectationGrad(f: Func, g: (eps: Node, theta: Node) => Node, th
   const thetaData = vector(isTensor ? (theta as TensorLike).data : theta, thetaShape.reduce((a, b) => a * b, 1), "theta");
   const p = thetaData.length;
   // h(ε, θ) = f(g(ε; θ)), traced as one function, differentiated by θ.
-  const h = fn({ eps: [k], theta: thetaShape }, ({ eps, theta: t }) => f.of(g(eps, t)));
+  const h = fn({ eps: [k], theta: thetaShape }, ({ eps, theta: t }) => {
+    const z = g(eps, t);
+    if (!(z instanceof Node)) throw new InputError(`g(eps, theta) must return a traced node (f's input), got ${typeof z}`);
+    if (z.size !== f.n) throw new ShapeError(`g(eps, theta) must return ${f.n} entries (f's input), got shape [${z.shape.join(", ")}]`);
+    return f.of(z);
+  });
   const C = Math.min(CHUNK, samples);
   try {
     return withRegion(32 + bytes(C * k) + bytes(C) + bytes(C * p) + bytes(3) + bytes(1 + 2 * p), (take) => {
