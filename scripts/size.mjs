@@ -12,7 +12,7 @@ const code = Buffer.concat(js.filter((f) => f !== "wasm-bytes.js").map((f) => re
 const wasm = readFileSync(new URL("gradients.wasm", dist));
 const loader = readFileSync(new URL("../node_modules/@assemblyscript/loader/index.js", import.meta.url));
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-console.log(`JavaScript (${js.length - 1} modules, unminified, with comments): ${kb(code.length)}, gzipped ${kb(gz(code))}`);
+console.log(`JavaScript (${js.length - 1} modules, unminified, comments stripped): ${kb(code.length)}, gzipped ${kb(gz(code))}`);
 console.log(`WebAssembly module: ${kb(wasm.length)}, gzipped ${kb(gz(wasm))}; embedded as base64: gzipped ${kb(gz(wasmBytes))}`);
 console.log(`@assemblyscript/loader: gzipped ${kb(gz(loader))}`);
 console.log(`total as shipped (JavaScript + embedded WebAssembly + loader), gzipped: ${kb(gz(code) + gz(wasmBytes) + gz(loader))}`);
