@@ -7,6 +7,9 @@ import { compile, fn, InternalError, Tensor } from "../bindings/index.js";
 import { core } from "../bindings/loader.js";
 
 const memoryBytes = () => core().memory.buffer.byteLength;
+/** `npm run fuzz` (the full run) takes the memory tests to 10⁶ cycles; CI runs 10⁴. */
+const CYCLES = Number(process.env.GRADIENTS_FUZZ_RUNS ?? 0) >= 100_000 ? 1_000_000 : 10_000;
+const CYCLE_TIMEOUT = CYCLES * 12 + 60_000;
 
 describe("limits", () => {
   it("a 100,000-term expression compiles and differentiates (no recursion on its size)", () => {
@@ -53,7 +56,7 @@ describe("limits", () => {
 });
 
 describe("memory", () => {
-  it("10⁴ compile/evaluate/dispose cycles leave WebAssembly memory where it was", () => {
+  it(`${CYCLES.toLocaleString("en")} compile/evaluate/dispose cycles leave WebAssembly memory where it was`, () => {
     const cycle = (i: number) => {
       const f = compile(`sin(x*y) + ${i % 13}*z^2`, { vars: ["x", "y", "z"] });
       f.grad([1, 2, 3]);
@@ -65,18 +68,18 @@ describe("memory", () => {
     };
     for (let i = 0; i < 200; i++) cycle(i); // warm up: memory reaches its working size
     const high = memoryBytes();
-    for (let i = 0; i < 10_000; i++) cycle(i);
+    for (let i = 0; i < CYCLES; i++) cycle(i);
     expect(memoryBytes()).toBe(high);
-  }, 120_000);
+  }, CYCLE_TIMEOUT);
 
-  it("forgotten (never disposed) functions are freed by the garbage collector", () => {
+  it(`${CYCLES.toLocaleString("en")} forgotten (never disposed) functions are freed by the garbage collector`, () => {
     // A fresh process with --expose-gc: create functions without disposing them.
     const script = fileURLToPath(new URL("./fixtures/forget.mjs", import.meta.url));
-    const r = spawnSync(process.execPath, ["--expose-gc", script], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--expose-gc", script, String(CYCLES)], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const { first, last } = JSON.parse(r.stdout);
     expect(last).toBeLessThanOrEqual(first * 2); // bounded, not growing with the count
-  }, 120_000);
+  }, CYCLE_TIMEOUT);
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
     const f = compile("x*y", { vars: ["x", "y"] }), g = compile("x + y", { vars: ["x", "y"] });
