@@ -1,5 +1,5 @@
 // WASM-resident arrays: the zero-copy path for large data.
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, show } from "./errors.js";
 import { core, f64, generation, trapped } from "./loader.js";
 import { sizeOf, type TensorLike } from "./tensor.js";
 
@@ -28,6 +28,8 @@ export class WasmBuffer implements TensorLike {
   constructor(shape: readonly number[]) {
     this.shape = shape.slice();
     this.size = sizeOf(shape);
+    // WebAssembly memory is 32-bit: the byte count must fit, or the allocation would wrap.
+    if (!(8 * this.size < 2 ** 32 - 2 ** 16)) throw new ShapeError(`a buffer of shape [${shape.join(", ")}] (${this.size} numbers) does not fit in WebAssembly memory (4 GB)`);
     let address: number;
     try {
       address = core().alloc(Math.max(16, 8 * this.size));
@@ -65,8 +67,8 @@ export class WasmBuffer implements TensorLike {
 /** A zero-filled WebAssembly-resident array of the given shape (see `WasmBuffer`). */
 export function buffer(shape: number | readonly number[]): WasmBuffer {
   const s = typeof shape === "number" ? [shape] : shape;
-  if (!Array.isArray(s) || s.some((e) => !Number.isInteger(e) || e < 0)) {
-    throw new ShapeError(`buffer shape must be whole numbers ≥ 0, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(s) || s.some((e) => !Number.isSafeInteger(e) || e < 0)) {
+    throw new ShapeError(`buffer shape must be whole numbers ≥ 0, got ${show(shape)}`);
   }
   const b = new WasmBuffer(s);
   b.data.fill(0);

@@ -1,6 +1,7 @@
 // fn(): tracing TypeScript code into the same graph that expressions compile to,
 // and the free-function forms of every builder operation.
-import { InputError } from "./errors.js";
+import { checkInputCount } from "./validate.js";
+import { InputError, show } from "./errors.js";
 import { Graph } from "./graph.js";
 import { Func, type InputDecl, type Shaped } from "./func.js";
 import { core } from "./loader.js";
@@ -102,7 +103,7 @@ export { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solv
 
 /** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */
 export function eye(n: number): Tensor {
-  if (!Number.isInteger(n) || n < 0) throw new InputError(`eye needs a whole number ≥ 0, got ${n}`);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`eye needs a whole number ≥ 0, got ${show(n)}`);
   const t = new Tensor([n, n]);
   for (let i = 0; i < n; i++) t.data[i * n + i] = 1;
   return t;
@@ -170,11 +171,12 @@ export function outputOf(graph: Graph, result: BodyResult): { shape: number[]; i
 
 function readSpec(spec: InputSpec): InputDecl[] {
   const extent = (n: unknown, what: string): number => {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a whole number ≥ 1, got ${String(n)}`);
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a whole number ≥ 1, got ${show(n)}`);
     return n;
   };
   if (typeof spec === "number") {
     const n = extent(spec, "the input size");
+    checkInputCount(n);
     return [{ name: "x", shape: [n], size: n, offset: 0 }];
   }
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
@@ -189,6 +191,7 @@ function readSpec(spec: InputSpec): InputDecl[] {
       : Array.isArray(s) ? s.map((e, i) => extent(e, `extent ${i} of input '${name}'`))
       : (() => { throw new InputError(`input '${name}' needs a size or a shape array, got ${typeof s}`); })();
     const size = sizeOf(shape);
+    checkInputCount(offset + size);
     const decl = { name, shape, size, offset };
     offset += size;
     return decl;

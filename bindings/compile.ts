@@ -127,7 +127,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     }
   }
 
-  const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr);
+  const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length);
   return {
     instr: Int32Array.from(runs.instr),
     consts: Float64Array.from(consts),
@@ -146,9 +146,10 @@ const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12, MAX_RUN = (1 <
  * Merges consecutive scalar instructions (and Input loads) of one op into runs:
  * each next instruction writes the next slot and reads the next slot of each
  * operand (or the same slot throughout: a broadcast). An operand range may not
- * overlap the results, so evaluating the run all at once equals one at a time.
+ * overlap the results, so evaluating the run all at once equals one at a time,
+ * nor mix constant slots (the first nConst) with computed ones.
  */
-function mergeRuns(instr: readonly number[]): { instr: number[]; maxRun: number } {
+function mergeRuns(instr: readonly number[], nConst: number): { instr: number[]; maxRun: number } {
   const out: number[] = [];
   let maxRun = 1;
   for (let k = 0; k < instr.length; ) {
@@ -164,6 +165,8 @@ function mergeRuns(instr: readonly number[]): { instr: number[]; maxRun: number 
         const sa = stepA === -1 ? da : stepA, sb = arity === 2 ? (stepB === -1 ? db : stepB) : 0;
         if ((sa !== 0 && sa !== 1) || da !== sa * L || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
         if (op === Op.Input ? sa !== 1 : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
+        // The reverse sweep treats an operand range as all constants or none (slots below nConst).
+        if ((a < nConst) !== (instr[j + 2] < nConst) || (arity === 2 && (b < nConst) !== (instr[j + 3] < nConst))) break;
         stepA = sa;
         stepB = sb;
       }

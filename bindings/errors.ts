@@ -50,3 +50,28 @@ export class InternalError extends GradientsError {
     super("internal", message, { cause });
   }
 }
+
+/**
+ * A user's value as an error message can print it: never throws, whatever it is
+ * (a BigInt, a Symbol, an object without a prototype, a huge array).
+ */
+export function show(x: unknown): string {
+  try {
+    switch (typeof x) {
+      case "string": return JSON.stringify(x.length > 60 ? `${x.slice(0, 60)}…` : x);
+      case "number": case "boolean": case "undefined": return String(x);
+      case "bigint": return `${x}n`;
+      case "symbol": return x.toString();
+      case "function": return "a function";
+    }
+    if (x === null) return "null";
+    if (Array.isArray(x)) {
+      return x.length <= 8 && x.every((v) => typeof v === "number" || typeof v === "string")
+        ? JSON.stringify(x) : `an array of length ${x.length}`;
+    }
+    if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}${"length" in x ? ` of length ${x.length}` : ""}`;
+    return "an object";
+  } catch {
+    return "a value that cannot be printed";
+  }
+}

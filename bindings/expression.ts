@@ -1,5 +1,6 @@
 // compile(): expression strings → Func.
-import { GradientsError, InputError, ParseError } from "./errors.js";
+import { checkInputCount } from "./validate.js";
+import { GradientsError, InputError, ParseError, show } from "./errors.js";
 import { Graph } from "./graph.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
@@ -73,7 +74,7 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
 
 function checkName(v: unknown): string {
   if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) {
-    throw new InputError(`vars must be identifiers (a letter or _ then letters, digits, _), got ${JSON.stringify(v)}`);
+    throw new InputError(`vars must be identifiers (a letter or _ then letters, digits, _), got ${show(v)}`);
   }
   if (Object.hasOwn(CONSTANTS, v)) throw new InputError(`'${v}' is a constant of the grammar and cannot be a variable name`);
   if (Object.hasOwn(UNARY_FUNCTIONS, v) || Object.hasOwn(BINARY_FUNCTIONS, v) || Object.hasOwn(TENSOR_FUNCTIONS, v)) {
@@ -99,9 +100,10 @@ function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDec
     checkName(name);
     const shape = typeof s === "number" ? [s] : Array.isArray(s) ? [...s] : [NaN];
     if (shape.some((e) => !Number.isInteger(e) || e < 1)) {
-      throw new InputError(`vars.${name} must be a size or a shape of whole numbers ≥ 1, got ${JSON.stringify(s)}`);
+      throw new InputError(`vars.${name} must be a size or a shape of whole numbers ≥ 1, got ${show(s)}`);
     }
     const size = sizeOf(shape);
+    checkInputCount(offset + size);
     const decl = { name, shape, size, offset };
     named.set(name, Node.of(graph, shape, Array.from({ length: size }, (_, j) => graph.input(offset + j))));
     offset += size;

@@ -1,7 +1,8 @@
 // Finite differences of black-box JavaScript functions. The core (assembly/fd.ts)
 // plans the steps and stencils and combines the samples into derivatives and
 // error estimates; here we only call the user's function at the planned points.
-import { CallbackError, InputError, ShapeError } from "./errors.js";
+import { checkOptions } from "./validate.js";
+import { CallbackError, InputError, ShapeError, show } from "./errors.js";
 import { core, f64, i32, trapped } from "./loader.js";
 import { Tensor, type TensorLike } from "./tensor.js";
 
@@ -55,23 +56,26 @@ interface Plan {
 }
 
 function readOptions(options: FdOptions, n: number): Plan {
-  if (typeof options !== "object" || options === null) throw new InputError("options must be an object");
+  checkOptions(options);
   const scheme = options.scheme ?? "central";
-  if (!Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${JSON.stringify(scheme)}`);
+  if (!Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
   const richardson = options.richardson ?? 0;
-  if (!Number.isInteger(richardson) || richardson < 0 || richardson > 8) throw new InputError(`richardson must be a whole number from 0 to 8, got ${richardson}`);
+  if (!Number.isInteger(richardson) || richardson < 0 || richardson > 8) throw new InputError(`richardson must be a whole number from 0 to 8, got ${show(richardson)}`);
   const step = options.step;
+  if (step !== undefined && typeof step !== "number" && !Array.isArray(step) && !ArrayBuffer.isView(step)) {
+    throw new InputError(`step must be a number or one number per variable, got ${show(step)}`);
+  }
   if (step !== undefined) {
     const steps = typeof step === "number" ? [step] : Array.from(step);
     if (typeof step !== "number" && steps.length !== n) throw new ShapeError(`step needs one entry per variable (${n}), got ${steps.length}`);
-    for (const h of steps) if (typeof h !== "number" || !Number.isFinite(h) || h <= 0) throw new InputError(`steps must be finite numbers > 0, got ${h}`);
+    for (const h of steps) if (typeof h !== "number" || !Number.isFinite(h) || h <= 0) throw new InputError(`steps must be finite numbers > 0, got ${show(h)}`);
   }
   const bounds = options.bounds;
   if (bounds !== undefined) {
     if (!Array.isArray(bounds) || bounds.length !== n) throw new ShapeError(`bounds needs one [lower, upper] pair per variable (${n})`);
     bounds.forEach((b, i) => {
       if (!Array.isArray(b) || b.length !== 2 || typeof b[0] !== "number" || typeof b[1] !== "number" || !(b[0] < b[1])) {
-        throw new InputError(`bounds[${i}] must be [lower, upper] with lower < upper, got ${JSON.stringify(b)}`);
+        throw new InputError(`bounds[${i}] must be [lower, upper] with lower < upper, got ${show(b)}`);
       }
     });
   }
@@ -82,22 +86,27 @@ function readOptions(options: FdOptions, n: number): Plan {
 function readBase(x: unknown): { data: Float64Array; N: number; n: number; batched: boolean } {
   if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && Array.isArray((x as TensorLike).shape)) {
     const t = x as TensorLike;
-    if (t.shape.length !== 2) throw new ShapeError(`a batch of points must have shape [N, n], got [${t.shape.join(", ")}]`);
-    return { data: numbers(t.data, "point"), N: t.shape[0], n: t.shape[1], batched: true };
+    if (t.shape.length !== 2 || !t.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      throw new ShapeError(`a batch of points must have shape [N, n] of whole numbers, got ${show(t.shape)}`);
+    }
+    const [N, n] = t.shape;
+    if (n === 0) throw new ShapeError("the points have no variables");
+    if (t.data?.length !== N * n) throw new ShapeError(`a batch of shape [${N}, ${n}] needs ${N * n} numbers, got ${show(t.data)}`);
+    return { data: numbers(t.data, "point"), N, n, batched: true };
   }
   if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
     const data = numbers(x as ArrayLike<unknown>, "point");
     if (data.length === 0) throw new ShapeError("the point has no variables");
     return { data, N: 1, n: data.length, batched: false };
   }
-  throw new InputError(`the point must be an array of numbers or a batch Tensor [N, n], got ${x === null ? "null" : typeof x}`);
+  throw new InputError(`the point must be an array of numbers or a batch Tensor [N, n], got ${show(x)}`);
 }
 
 function numbers(values: ArrayLike<unknown>, what: string): Float64Array {
   if (values instanceof Float64Array) return values;
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    if (typeof values[i] !== "number") throw new InputError(`${what}: entry ${i} is ${typeof values[i]}; expected a number`);
+    if (typeof values[i] !== "number") throw new InputError(`${what}: entry ${i} is ${show(values[i])}; expected a number`);
     out[i] = values[i] as number;
   }
   return out;
@@ -407,9 +416,13 @@ function outShape(r: { m: number; scalar: boolean }): number[] {
  */
 export function derivative(f: (x: number) => number, x: number | TensorLike, options: FdOptions = {}): Estimate<number | Tensor> {
   if (typeof f !== "function") throw new InputError("the first argument must be the function to differentiate");
+  checkOptions(options);
   const batched = typeof x !== "number";
-  if (batched && (!Array.isArray((x as TensorLike).shape) || (x as TensorLike).shape.length !== 1)) {
+  if (batched && (x === null || typeof x !== "object" || !Array.isArray((x as TensorLike).shape) || (x as TensorLike).shape.length !== 1)) {
     throw new InputError("derivative takes a number, or a batch Tensor of shape [N]");
+  }
+  if (batched && (x as TensorLike).data?.length !== (x as TensorLike).shape[0]) {
+    throw new ShapeError(`a batch of shape [${(x as TensorLike).shape[0]}] needs as many numbers, got ${show((x as TensorLike).data)}`);
   }
   const data = batched ? numbers((x as TensorLike).data, "point") : Float64Array.of(x as number);
   const base = { data, N: data.length, n: 1, batched };
@@ -426,7 +439,7 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
 export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, variable: number, options: FdOptions = {}): Estimate<number | Float64Array | Tensor> {
   const base = readBase(x);
   if (!Number.isInteger(variable) || variable < 0 || variable >= base.n) {
-    throw new InputError(`variable must be a whole number from 0 to ${base.n - 1}, got ${variable}`);
+    throw new InputError(`variable must be a whole number from 0 to ${base.n - 1}, got ${show(variable)}`);
   }
   const r = differentiate(f, base, { axes: [variable] }, readOptions(options, base.n));
   return estimate(r, base.batched, base.N, outShape(r));

@@ -1,5 +1,5 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, show } from "./errors.js";
 import { Kernel, Kind, columns, type Seeds, type Segment, type Target, type TangentLayout } from "./kernel.js";
 import { compileTape } from "./compile.js";
 import { gradientNodes } from "./symbolic.js";
@@ -8,7 +8,7 @@ import { WasmBuffer } from "./buffer.js";
 import { Node } from "./node.js";
 import { inlineGraph } from "./inline.js";
 import { Tensor, type NestedArray, type TensorLike, sizeOf } from "./tensor.js";
-import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode } from "./validate.js";
+import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
 
 export type { InputDecl } from "./validate.js";
 
@@ -364,6 +364,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * is a node of the output's shape.
    */
   of(x: Node | Readonly<Record<string, Node>>): Node {
+    if (typeof x !== "object" || x === null) throw new InputError(`of() needs a traced node or a record of them, got ${show(x)}`);
     const nodes = this.inputs.length === 1 && x instanceof Node ? [x] : this.inputs.map((d) => {
       const v = (x as Record<string, Node>)[d.name];
       if (!(v instanceof Node)) throw new InputError(`of() needs a traced node for input '${d.name}'`);
@@ -394,6 +395,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (!grads) return;
     const d = wrt === undefined ? { offset: 0, size: this.n } : this.wanted(wrt)[0];
     this.jacobianBlock(args, d.size > 1 ? Kind.Reverse : Kind.Forward, 0, 1, d.offset, d.size, { address: grads });
+  }
+
+  /** Whether `dispose()` has been called: every call then throws an `InputError`. */
+  get disposed(): boolean {
+    return this.kernel.isDisposed;
   }
 
   /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
@@ -524,7 +530,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private args(x: unknown): Args {
-    if (this.kernel.isDisposed) throw new InputError("this function has been disposed");
+    if (this.disposed) throw new InputError("this function has been disposed");
     return readArgs(this.inputs, x, "point");
   }
 
@@ -562,10 +568,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private variableIndex(variable: string | number): number {
     if (typeof variable === "number") {
       if (!Number.isInteger(variable) || variable < 0 || variable >= this.n) {
-        throw new InputError(`variable index must be a whole number from 0 to ${this.n - 1}, got ${variable}`);
+        throw new InputError(`variable index must be a whole number from 0 to ${this.n - 1}, got ${show(variable)}`);
       }
       return variable;
     }
+    if (typeof variable !== "string") throw new InputError(`the variable must be a name or an index, got ${show(variable)}`);
     const i = this.vars.indexOf(variable);
     if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
     return i;
@@ -596,10 +603,6 @@ function flatten(args: Args): Float64Array {
     at += seg.size;
   }
   return flat;
-}
-
-function checkOptions(options: unknown): void {
-  if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${String(options)}`);
 }
 
 /** Names of an input's scalar entries: `t` for a scalar, `x[0]`, `A[1][2]`, … */

@@ -1,6 +1,7 @@
 // Derivatives of sampled data on grids, with numpy.gradient's semantics; the
 // stencil loops run in WebAssembly (assembly/grid.ts).
-import { InputError, ShapeError } from "./errors.js";
+import { checkOptions } from "./validate.js";
+import { InputError, ShapeError, show } from "./errors.js";
 import { WasmBuffer } from "./buffer.js";
 import { core, f64, trapped } from "./loader.js";
 import { sizeOf } from "./tensor.js";
@@ -47,7 +48,7 @@ function describe(shape: readonly number[]): string {
 
 function checkShape(shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s < 1)) {
-    throw new ShapeError(`the grid shape must be an array of whole numbers ≥ 1, got ${JSON.stringify(shape)}`);
+    throw new ShapeError(`the grid shape must be an array of whole numbers ≥ 1, got ${show(shape)}`);
   }
   return [...shape];
 }
@@ -63,8 +64,9 @@ function checkField(field: unknown, shape: readonly number[], what: string): Fie
 
 /** Per-axis geometry, with numpy's rule that evenly spaced coordinates count as uniform. */
 function axes(shape: readonly number[], options: GridOptions): Axis[] {
+  checkOptions(options);
   const edgeOrder = options.edgeOrder ?? 1;
-  if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${String(options.edgeOrder)}`);
+  if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${show(options.edgeOrder)}`);
   const spacing = options.spacing ?? 1;
   const perAxis = typeof spacing === "number" ? shape.map(() => spacing) : spacing;
   if (!Array.isArray(perAxis) || perAxis.length !== shape.length) {
@@ -77,12 +79,13 @@ function axes(shape: readonly number[], options: GridOptions): Axis[] {
     const geometry = { len, outer: sizeOf(shape.slice(0, k)), inner: sizeOf(shape.slice(k + 1)) };
     const s = perAxis[k];
     if (typeof s === "number") {
-      if (!Number.isFinite(s) || s === 0) throw new InputError(`spacing of axis ${k} must be a finite non-zero number, got ${s}`);
+      if (!Number.isFinite(s) || s === 0) throw new InputError(`spacing of axis ${k} must be a finite non-zero number, got ${show(s)}`);
       return { ...geometry, dx: s };
     }
     if (s === null || typeof s !== "object" || typeof (s as ArrayLike<number>).length !== "number") {
       throw new InputError(`spacing of axis ${k} must be a number or an array of coordinates, got ${s === null ? "null" : typeof s}`);
     }
+    if (!Array.prototype.every.call(s, (c: unknown) => typeof c === "number")) throw new InputError(`coordinates of axis ${k} must be numbers`);
     const coords = Float64Array.from(s as ArrayLike<number>);
     if (coords.length !== len) throw new ShapeError(`axis ${k} has ${len} samples but ${coords.length} coordinates`);
     const d0 = coords[1] - coords[0];

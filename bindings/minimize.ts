@@ -2,7 +2,7 @@
 // or backtracking), momentum, Adam and L-BFGS. The loop is per iteration, in
 // JavaScript; every value and gradient comes from the core (or from the caller's
 // objective, for stochastic ones).
-import { CallbackError, InputError, ShapeError } from "./errors.js";
+import { CallbackError, InputError, ShapeError, show } from "./errors.js";
 import { Func } from "./func.js";
 
 /** An objective given directly: value and gradient at x (the iteration number helps a stochastic one reseed). */
@@ -94,7 +94,7 @@ const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * 
 
 function positive(x: unknown, name: string, fallback: number): number {
   if (x === undefined) return fallback;
-  if (typeof x !== "number" || !(x > 0) || !Number.isFinite(x)) throw new InputError(`${name} must be a finite number > 0, got ${String(x)}`);
+  if (typeof x !== "number" || !(x > 0) || !Number.isFinite(x)) throw new InputError(`${name} must be a finite number > 0, got ${show(x)}`);
   return x;
 }
 
@@ -108,17 +108,18 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   if (typeof options !== "object" || options === null) throw new InputError("options must be an object");
   if (!(Array.isArray(x0) || ArrayBuffer.isView(x0)) || x0.length === 0) throw new InputError("x0 must be a non-empty array of numbers");
   const n = x0.length;
+  if (!Array.prototype.every.call(x0, (v: unknown) => typeof v === "number" && Number.isFinite(v))) throw new InputError("x0 must hold finite numbers");
   const x = Float64Array.from(x0);
-  if (x.some((v) => !Number.isFinite(v))) throw new InputError("x0 must hold finite numbers");
+  if (options.onStep !== undefined && typeof options.onStep !== "function") throw new InputError(`onStep must be a function, got ${show(options.onStep)}`);
   const evaluate = objectiveOf(f, n);
   const method = options.method ?? "lbfgs";
-  if (!["lbfgs", "gd", "backtracking", "momentum", "adam"].includes(method)) throw new InputError(`unknown method ${JSON.stringify(method)}`);
+  if (!["lbfgs", "gd", "backtracking", "momentum", "adam"].includes(method)) throw new InputError(`unknown method ${show(method)}`);
   const maxIterations = options.maxIterations ?? 1000;
-  if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new InputError(`maxIterations must be a whole number ≥ 0, got ${maxIterations}`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new InputError(`maxIterations must be a whole number ≥ 0, got ${show(maxIterations)}`);
   const gradTol = options.gradTol ?? 1e-8;
-  if (!(gradTol >= 0)) throw new InputError(`gradTol must be ≥ 0, got ${gradTol}`);
+  if (typeof gradTol !== "number" || !(gradTol >= 0)) throw new InputError(`gradTol must be a number ≥ 0, got ${show(gradTol)}`);
   const stepTol = options.stepTol ?? (method === "lbfgs" || method === "backtracking" ? 1e-15 : 0);
-  if (!(stepTol >= 0)) throw new InputError(`stepTol must be ≥ 0, got ${stepTol}`);
+  if (typeof stepTol !== "number" || !(stepTol >= 0)) throw new InputError(`stepTol must be a number ≥ 0, got ${show(stepTol)}`);
 
   const stepper = makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
@@ -156,7 +157,7 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
     }
     case "momentum": {
       const lr = positive(o.learningRate, "learningRate", 0.01), mu = o.momentum ?? 0.9;
-      if (!(mu >= 0 && mu < 1)) throw new InputError(`momentum must be in [0, 1), got ${mu}`);
+      if (typeof mu !== "number" || !(mu >= 0 && mu < 1)) throw new InputError(`momentum must be a number in [0, 1), got ${show(mu)}`);
       const velocity = new Float64Array(n);
       return (x, _v, g, it) => {
         for (let i = 0; i < n; i++) velocity[i] = mu * velocity[i] - lr * g[i];

@@ -2,7 +2,7 @@
 // score-function estimator to compare it with). Sampling, the affine transform,
 // the exact gradients and the running statistics all run in WebAssembly, chunk by
 // chunk; nothing happens per sample in JavaScript.
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, show } from "./errors.js";
 import { fn } from "./builder.js";
 import { Func } from "./func.js";
 import { core, f64, trapped } from "./loader.js";
@@ -48,6 +48,7 @@ const CHUNK = 4096;
 
 function checkFunc(f: unknown, what: string): Func {
   if (!(f instanceof Func)) throw new InputError(`${what} needs a compiled function (compile or fn)`);
+  if (f.disposed) throw new InputError(`${what} was given a function that has been disposed`);
   if (f.outputShape.length !== 0) throw new ShapeError(`${what} needs a function with a scalar output; this one has shape [${f.outputShape.join(", ")}]`);
   return f;
 }
@@ -55,8 +56,8 @@ function checkFunc(f: unknown, what: string): Func {
 function checkSampling(options: SampleOptions): { samples: number; seed: number } {
   if (typeof options !== "object" || options === null) throw new InputError("options { samples, seed } are required");
   const { samples, seed } = options;
-  if (!Number.isInteger(samples) || samples < 2) throw new InputError(`samples must be a whole number ≥ 2, got ${samples}`);
-  if (!Number.isInteger(seed) || Math.abs(seed) > Number.MAX_SAFE_INTEGER) throw new InputError(`seed must be a whole number, got ${seed}`);
+  if (!Number.isInteger(samples) || samples < 2) throw new InputError(`samples must be a whole number ≥ 2, got ${show(samples)}`);
+  if (!Number.isInteger(seed) || Math.abs(seed) > Number.MAX_SAFE_INTEGER) throw new InputError(`seed must be a whole number, got ${show(seed)}`);
   return { samples, seed };
 }
 
@@ -66,7 +67,7 @@ function vector(x: unknown, d: number, what: string): Float64Array {
   if (a.length !== d) throw new ShapeError(`${what} must have ${d} entries (the function's input), got ${a.length}`);
   const out = new Float64Array(d);
   for (let i = 0; i < d; i++) {
-    if (typeof a[i] !== "number" || !Number.isFinite(a[i] as number)) throw new InputError(`${what}[${i}] must be a finite number, got ${String(a[i])}`);
+    if (typeof a[i] !== "number" || !Number.isFinite(a[i] as number)) throw new InputError(`${what}[${i}] must be a finite number, got ${show(a[i])}`);
     out[i] = a[i] as number;
   }
   return out;
@@ -228,10 +229,13 @@ export function expectationGrad(f: Func, g: (eps: Node, theta: Node) => Node, th
   if (typeof g !== "function") throw new InputError("expectationGrad needs g, a builder function (eps, theta) => z");
   const { samples, seed } = checkSampling(options);
   const noise = options.noise ?? "normal";
-  if (noise !== "normal" && noise !== "uniform") throw new InputError(`noise must be "normal" or "uniform", got ${JSON.stringify(noise)}`);
+  if (noise !== "normal" && noise !== "uniform") throw new InputError(`noise must be "normal" or "uniform", got ${show(noise)}`);
   const k = options.noiseSize ?? f.n;
-  if (!Number.isInteger(k) || k < 1) throw new InputError(`noiseSize must be a whole number ≥ 1, got ${k}`);
-  const isTensor = typeof theta === "object" && theta !== null && "shape" in theta && !ArrayBuffer.isView(theta) && !Array.isArray(theta);
+  if (!Number.isInteger(k) || k < 1) throw new InputError(`noiseSize must be a whole number ≥ 1, got ${show(k)}`);
+  if (typeof theta !== "object" || theta === null || typeof (theta as ArrayLike<number>).length !== "number" && !("shape" in theta)) {
+    throw new InputError(`theta must be an array of numbers or a Tensor, got ${show(theta)}`);
+  }
+  const isTensor = "shape" in theta && !ArrayBuffer.isView(theta) && !Array.isArray(theta);
   const thetaShape = isTensor ? [...(theta as TensorLike).shape] : [(theta as ArrayLike<number>).length];
   const thetaData = vector(isTensor ? (theta as TensorLike).data : theta, thetaShape.reduce((a, b) => a * b, 1), "theta");
   const p = thetaData.length;

@@ -2,7 +2,8 @@
 // rules of differentiation, simplify as the tree is built, print in the library's
 // own grammar. For teaching and for showing work; numbers are computed by the
 // compiled engine, not here.
-import { InputError, ParseError } from "./errors.js";
+import { checkOptions } from "./validate.js";
+import { InputError, ParseError, show } from "./errors.js";
 import { CONSTANTS, TENSOR_FUNCTIONS } from "./ops.js";
 import { parseExpression, type ExprSink } from "./parse.js";
 
@@ -136,7 +137,10 @@ function pow(a: Expr, b: Expr): Expr {
   if (is(b, 0)) return num(1);
   if (is(b, 1)) return a;
   if (isNum(a) && isNum(b) && Number.isInteger(a.value) && Number.isInteger(b.value) && b.value >= 0) return num(a.value ** b.value);
-  if (a.kind === "pow" && isNum(a.b) && isNum(b)) return pow(a.a, num(a.b.value * b.value));
+  // (u^p)^q = u^(pq) for every real u only when p and q are whole: (u^2)^0.5 is |u|.
+  if (a.kind === "pow" && isNum(a.b) && isNum(b) && Number.isInteger(a.b.value) && Number.isInteger(b.value)) {
+    return pow(a.a, num(a.b.value * b.value));
+  }
   return { kind: "pow", a, b };
 }
 
@@ -293,6 +297,9 @@ function precOf(e: Expr): number {
 
 function formatNumber(v: number): string {
   if (v < 0 || Object.is(v, -0)) return `-${formatNumber(-v)}`;
+  // Printed so that they parse back: the grammar has no names for them.
+  if (v === Infinity) return "1e999";
+  if (Number.isNaN(v)) return "(0/0)";
   return String(v);
 }
 
@@ -310,7 +317,8 @@ export function print(e: Expr): string {
     case "mul": return `${wrap(e.a, 2)}*${wrap(e.b, 3)}`;
     case "div": return `${wrap(e.a, 2)}/${wrap(e.b, 3)}`;
     case "pow": // right-associative: the base needs parentheses at its own level, the exponent does not
-      return `${wrap(e.a, 5)}^${precOf(e.b) === 3 ? print(e.b) : wrap(e.b, 4)}`;
+      // A negative number may follow ^ bare; a negation gets parentheses, since −a·b prints bare.
+      return `${wrap(e.a, 5)}^${e.b.kind === "num" && precOf(e.b) === 3 ? print(e.b) : wrap(e.b, 4)}`;
   }
 }
 
@@ -366,7 +374,7 @@ export interface DerivativeExprOptions {
 
 function checkVariable(variable: unknown): string {
   if (typeof variable !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-    throw new InputError(`the variable must be a name, got ${JSON.stringify(variable)}`);
+    throw new InputError(`the variable must be a name, got ${show(variable)}`);
   }
   return variable;
 }
@@ -382,6 +390,7 @@ export function derivative(expr: string, variable: string, options: { explain: t
 export function derivative(expr: string, variable: string, options?: DerivativeExprOptions): string | { result: string; steps: Step[] };
 export function derivative(expr: string, variable: string, options: DerivativeExprOptions = {}): string | { result: string; steps: Step[] } {
   const x = checkVariable(variable);
+  checkOptions(options);
   const tree = parseTree(expr);
   if (!options.explain) return print(differentiate(tree, x));
   const steps: Step[] = [];
@@ -391,13 +400,19 @@ export function derivative(expr: string, variable: string, options: DerivativeEx
 
 /** The gradient of `expr` as expressions, one per variable (`vars`, or the names in order of appearance). */
 export function gradientExpr(expr: string, vars?: readonly string[]): string[] {
+  checkNames(vars);
   const tree = parseTree(expr);
   return (vars ?? variablesOf(tree)).map((v) => print(differentiate(tree, checkVariable(v))));
+}
+
+function checkNames(vars: unknown): void {
+  if (vars !== undefined && !Array.isArray(vars)) throw new InputError(`vars must be an array of variable names, got ${show(vars)}`);
 }
 
 /** The Jacobian of several expressions as expressions: row i is the gradient of expression i. */
 export function jacobianExpr(exprs: readonly string[], vars?: readonly string[]): string[][] {
   if (!Array.isArray(exprs)) throw new InputError("jacobianExpr takes an array of expressions");
+  checkNames(vars);
   const trees = exprs.map(parseTree);
   const names = vars ?? [...new Set(trees.flatMap(variablesOf))];
   return trees.map((t) => names.map((v) => print(differentiate(t, checkVariable(v)))));

@@ -1,4 +1,4 @@
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, show } from "./errors.js";
 
 /** Anything with a shape and row-major data: a `Tensor` or a plain object of that form. */
 export interface TensorLike {
@@ -19,10 +19,12 @@ export class Tensor implements TensorLike {
 
   /** A tensor of the given shape over `data` (zeros if omitted); `data` is used, not copied. */
   constructor(shape: readonly number[], data?: Float64Array) {
-    for (const s of shape) {
-      if (!Number.isInteger(s) || s < 0) throw new InputError(`tensor shape [${shape.join(", ")}] must be whole numbers ≥ 0`);
+    if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
+      throw new InputError(`a tensor shape must be an array of whole numbers ≥ 0, got ${show(shape)}`);
     }
     const size = sizeOf(shape);
+    if (!Number.isSafeInteger(size)) throw new ShapeError(`tensor shape ${show(shape)} has too many entries (${size})`);
+    if (data !== undefined && !(data instanceof Float64Array)) throw new InputError(`tensor data must be a Float64Array, got ${show(data)}`);
     if (data && data.length !== size) {
       throw new ShapeError(`tensor of shape [${shape.join(", ")}] needs ${size} entries, got ${data.length}`);
     }
@@ -70,7 +72,7 @@ export class Tensor implements TensorLike {
     for (let axis = 0; axis < index.length; axis++) {
       const i = index[axis];
       if (!Number.isInteger(i) || i < 0 || i >= this.shape[axis]) {
-        throw new ShapeError(`index ${i} is out of range for axis ${axis} of length ${this.shape[axis]}`);
+        throw new ShapeError(`index ${show(i)} is out of range for axis ${axis} of length ${this.shape[axis]}`);
       }
       offset = offset * this.shape[axis] + i;
     }

@@ -1,6 +1,6 @@
 // Checks that stand between user input and the WASM core. Every failure is an
 // error that says what was expected and what came instead.
-import { InputError, ShapeError } from "./errors.js";
+import { InputError, ShapeError, show } from "./errors.js";
 import type { Segment } from "./kernel.js";
 import { WasmBuffer } from "./buffer.js";
 import { Tensor, type TensorLike } from "./tensor.js";
@@ -22,6 +22,19 @@ export interface Args {
   batched: boolean;
 }
 
+/** Most scalar inputs a function may declare: each is a node of the traced graph. */
+export const MAX_INPUTS = 2 ** 24;
+
+/** Refuses a declaration that would take the inputs past MAX_INPUTS. */
+export function checkInputCount(total: number): void {
+  if (!(total <= MAX_INPUTS)) throw new ShapeError(`the inputs have ${total} entries in all; at most ${MAX_INPUTS} are supported`);
+}
+
+/** Options must be an object (or omitted, which callers default to {}). */
+export function checkOptions(options: unknown): void {
+  if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${show(options)}`);
+}
+
 export function describeShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
@@ -32,8 +45,7 @@ function describeValue(x: unknown): string {
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of length ${(x as unknown as ArrayLike<number>).length}`;
   if (isTensorLike(x)) return `a tensor of shape ${describeShape(x.shape)}`;
-  if (typeof x === "string") return `the string ${JSON.stringify(x)}`;
-  return typeof x === "object" ? "an object" : `${typeof x} ${String(x)}`;
+  return typeof x === "string" ? `the string ${show(x)}` : show(x);
 }
 
 function isTensorLike(x: unknown): x is TensorLike {
@@ -163,5 +175,5 @@ export type Mode = "auto" | "forward" | "reverse" | "fd";
 export function readMode(mode: unknown): Mode {
   if (mode === undefined) return "auto";
   if (mode === "auto" || mode === "forward" || mode === "reverse" || mode === "fd") return mode;
-  throw new InputError(`mode must be "auto", "forward", "reverse" or "fd", got ${JSON.stringify(mode)}`);
+  throw new InputError(`mode must be "auto", "forward", "reverse" or "fd", got ${show(mode)}`);
 }
