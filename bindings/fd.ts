@@ -58,7 +58,7 @@ interface Plan {
 function readOptions(options: FdOptions, n: number): Plan {
   checkOptions(options);
   const scheme = options.scheme ?? "central";
-  if (!Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
+  if (typeof scheme !== "string" || !Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
   const richardson = options.richardson ?? 0;
   if (!Number.isInteger(richardson) || richardson < 0 || richardson > 8) throw new InputError(`richardson must be a whole number from 0 to 8, got ${show(richardson)}`);
   const step = options.step;

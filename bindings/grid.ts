@@ -255,6 +255,7 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
  * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
  */
 export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
+  checkOptions(options);
   const s = checkShape(shape);
   checkField(field, s, "field");
   const edgeOrder = options.edgeOrder ?? 1;

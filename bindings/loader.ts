@@ -102,6 +102,11 @@ export function i32(): Int32Array {
 export function trapped(error: unknown): unknown {
   if (error instanceof WebAssembly.RuntimeError || (error instanceof Error && error.message.startsWith("abort:"))) {
     exports = undefined;
+    // A new generation now, not at the next instantiate: a function checking whether
+    // its tape is loaded must see at once that the old instance's addresses are void.
+    generation++;
+    f64View = new Float64Array(0);
+    i32View = new Int32Array(0);
     return new InternalError(`the WebAssembly core failed (${error.message}); it has been reset, retry the call`, error);
   }
   return error;

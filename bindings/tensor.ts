@@ -9,6 +9,9 @@ export interface TensorLike {
 /** Nested arrays of numbers, e.g. number[][] for a matrix. */
 export type NestedArray = number | readonly NestedArray[];
 
+/** Most entries a tensor may hold (4 GB of numbers, as much as WebAssembly memory). */
+const MAX_TENSOR_SIZE = 2 ** 29;
+
 /**
  * An n-dimensional array of f64, row-major: the entry at (i0, i1, …, ik) is
  * data[((i0·s1 + i1)·s2 + …)·sk + ik] for shape [s0, s1, …, sk]. A scalar has shape [].
@@ -23,7 +26,7 @@ export class Tensor implements TensorLike {
       throw new InputError(`a tensor shape must be an array of whole numbers ≥ 0, got ${show(shape)}`);
     }
     const size = sizeOf(shape);
-    if (!Number.isSafeInteger(size)) throw new ShapeError(`tensor shape ${show(shape)} has too many entries (${size})`);
+    if (!(size <= MAX_TENSOR_SIZE)) throw new ShapeError(`tensor shape ${show(shape)} has ${size} entries; at most ${MAX_TENSOR_SIZE} are supported`);
     if (data !== undefined && !(data instanceof Float64Array)) throw new InputError(`tensor data must be a Float64Array, got ${show(data)}`);
     if (data && data.length !== size) {
       throw new ShapeError(`tensor of shape [${shape.join(", ")}] needs ${size} entries, got ${data.length}`);

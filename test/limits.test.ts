@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compile, fn, InternalError, Tensor } from "../bindings/index.js";
-import { core } from "../bindings/loader.js";
+import { core, trapped } from "../bindings/loader.js";
 
 const memoryBytes = () => core().memory.buffer.byteLength;
 /** `npm run fuzz` (the full run) takes the memory tests to 10⁶ cycles; CI runs 10⁴. */
@@ -87,7 +87,24 @@ describe("memory", () => {
     // Corrupt f's tape address so the core reads outside memory: a real trap.
     (f as unknown as { kernel: { tape: number } }).kernel.tape = 0x7ffffff0;
     expect(() => f.eval([2, 3])).toThrow(InternalError);
+    expect(Array.from(g.grad([2, 3]) as Float64Array)).toEqual([1, 1]); // the first call after reads the new memory
     expect(g.eval([2, 3])).toBe(5); // another function reloads into the new instance
     expect(f.eval([2, 3])).toBe(6); // and so does the one that trapped
+  });
+
+  it("after a failed allocation resets the core, the very next call of a live function is right", () => {
+    const f = compile("sin(x*y)", { vars: ["x", "y"] });
+    const want = [2 * Math.cos(2), Math.cos(2)];
+    f.grad([1, 2]); // its tape is now in the instance about to be reset
+    expect(() => {
+      try {
+        core().alloc(-64); // 4 GB minus 64 bytes: the allocator aborts
+      } catch (error) {
+        throw trapped(error);
+      }
+    }).toThrow(InternalError);
+    const got = f.grad([1, 2]) as Float64Array;
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 14));
+    f.dispose();
   });
 });
