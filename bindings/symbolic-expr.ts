@@ -17,6 +17,8 @@ export type Expr =
 
 /** Deepest nesting differentiated symbolically (the rules recurse; the compiled engine has no such limit). */
 const MAX_DEPTH = 1000;
+/** Each explained step prints its subexpression, so the steps' text grows with depth²: 200 levels take ~0.3 s. */
+const MAX_EXPLAIN_DEPTH = 200;
 
 const num = (value: number): Expr => ({ kind: "num", value });
 const isNum = (e: Expr): e is { kind: "num"; value: number } => e.kind === "num";
@@ -161,6 +163,9 @@ export interface Step {
 /** d e/d x as a tree, recording each rule applied in `steps` (if given). */
 function differentiate(e: Expr, x: string, steps?: Step[], depth = 0): Expr {
   if (depth > MAX_DEPTH) throw new InputError(`the expression is nested more than ${MAX_DEPTH} levels deep for symbolic differentiation`);
+  if (steps && depth > MAX_EXPLAIN_DEPTH) {
+    throw new InputError(`explain: the expression is nested more than ${MAX_EXPLAIN_DEPTH} levels deep; its steps would grow with the square of the depth (derivative without explain takes up to ${MAX_DEPTH})`);
+  }
   const d = (u: Expr) => differentiate(u, x, steps, depth + 1);
   let rule: string;
   let r: Expr;

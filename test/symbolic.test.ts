@@ -115,4 +115,12 @@ describe("bad input", () => {
     const nested = "sin(".repeat(3000) + "x" + ")".repeat(3000);
     expect(() => derivative(nested, "x")).toThrow(InputError);
   });
+
+  it("explain stops at 200 levels (its steps grow with depth²) and works up to them", () => {
+    const at = (depth: number) => "sin(".repeat(depth) + "x" + ")".repeat(depth);
+    const { steps } = derivative(at(150), "x", { explain: true });
+    expect(steps.length).toBeGreaterThan(150);
+    expect(() => derivative(at(300), "x", { explain: true })).toThrow(/explain: the expression is nested more than 200 levels/);
+    expect(derivative(at(300), "x")).toMatch(/^cos\(/); // without explain, 300 levels are fine
+  });
 });
