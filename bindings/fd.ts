@@ -422,7 +422,7 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
     throw new InputError("derivative takes a number, or a batch Tensor of shape [N]");
   }
   if (batched && (x as TensorLike).data?.length !== (x as TensorLike).shape[0]) {
-    throw new ShapeError(`a batch of shape [${(x as TensorLike).shape[0]}] needs as many numbers, got ${show((x as TensorLike).data)}`);
+    throw new ShapeError(`a batch of shape [${show((x as TensorLike).shape[0])}] needs as many numbers, got ${show((x as TensorLike).data)}`);
   }
   const data = batched ? numbers((x as TensorLike).data, "point") : Float64Array.of(x as number);
   const base = { data, N: data.length, n: 1, batched };
@@ -545,7 +545,8 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
     if (plan.vectorized) {
       const batch = new Float64Array(moves.length * n);
       moves.forEach((_, q) => { at(q); batch.set(point, q * n); });
-      results.set(caller.many(batch, moves.length, n));
+      const values = caller.many(batch, moves.length, n);
+      if (caller.scalar) results.set(values);
     } else {
       moves.forEach((_, q) => { at(q); results[q] = caller.one(point)[0]; });
     }

@@ -480,7 +480,7 @@ describe("junk into every public function: a result or a documented error, and n
       try {
         const R = reparam as unknown as Record<string, (...a: unknown[]) => unknown>;
         const call = () => (c.which === "expectationGrad" ? R.expectationGrad(f, c.g, theta, options) : R[c.which](f, params, options));
-        outcome(`reparam.${c.which}`, call, { callback: c.which === "expectationGrad", passThrough: true, points: [theta] });
+        outcome(`reparam.${c.which}`, call, { callback: c.which === "expectationGrad", passThrough: true, points: c.which === "expectationGrad" ? [theta] : [] });
       } finally {
         freeMade();
       }
