@@ -484,7 +484,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private wanted(wrt: unknown): readonly InputDecl[] {
     if (wrt === undefined) return this.inputs;
     const d = this.inputs.find((i) => i.name === wrt);
-    if (!d) throw new InputError(`wrt names an input; '${String(wrt)}' is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
+    if (!d) throw new InputError(`wrt names an input; ${typeof wrt === "string" ? `'${wrt}'` : show(wrt)} is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
     return [d];
   }
 

@@ -167,7 +167,9 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
     case "adam": {
       const lr = positive(o.learningRate, "learningRate", 0.001);
       const b1 = o.beta1 ?? 0.9, b2 = o.beta2 ?? 0.999, eps = positive(o.epsilon, "epsilon", 1e-8);
-      if (!(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) throw new InputError("beta1 and beta2 must be in [0, 1)");
+      for (const [name, b] of [["beta1", b1], ["beta2", b2]] as const) {
+        if (typeof b !== "number" || !(b >= 0 && b < 1)) throw new InputError(`${name} must be a number in [0, 1), got ${show(b)}`);
+      }
       const m = new Float64Array(n), v = new Float64Array(n);
       return (x, _v, g, it) => {
         const c1 = 1 - b1 ** it, c2 = 1 - b2 ** it;

@@ -50,7 +50,7 @@ function describeValue(x: unknown): string {
 
 function isTensorLike(x: unknown): x is TensorLike {
   return typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) &&
-    Array.isArray((x as TensorLike).shape) && (x as TensorLike).data !== undefined;
+    Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).data?.length === "number";
 }
 
 /** A plain record of values by name (not an array, typed array or tensor). */
