@@ -160,3 +160,22 @@ export function expectRatio(got: number | ArrayLike<number>, want: number | Arra
     if (!(Math.abs(ratio - 1) <= r[i])) expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (ratio ${ratio.toFixed(4)}; allowed ±${r[i]})`);
   }
 }
+
+/** Inverse by Gauss–Jordan with partial pivoting, in plain JS (an independent reference). */
+export function inverse(A: number[][]): number[][] {
+  const n = A.length;
+  const M = A.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    const d = M[c][c];
+    for (let j = 0; j < 2 * n; j++) M[c][j] /= d;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c];
+      for (let j = 0; j < 2 * n; j++) M[r][j] -= f * M[c][j];
+    }
+  }
+  return M.map((row) => row.slice(n));
+}

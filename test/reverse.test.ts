@@ -19,7 +19,7 @@ import {
   compile, fn, InputError, ShapeError, Tensor,
   type BodyResult, type Expressions, type Func, type Node,
 } from "../bindings/index.js";
-import { expectClose, expectIdentical, fixtures, random } from "./helpers.js";
+import { expectClose, expectIdentical, fixtures, inverse, random } from "./helpers.js";
 
 type Mode = "auto" | "forward" | "reverse" | "fd";
 const EXACT_MODES = ["forward", "reverse", "auto"] as const;
@@ -766,25 +766,6 @@ describe("linearize(x): value, Jacobian, apply and tangent", () => {
 // ---------------------------------------------------------------------------
 // Reverse mode through det, inv and solve
 // ---------------------------------------------------------------------------
-
-/** Inverse by Gauss–Jordan with partial pivoting, in plain JS (an independent reference). */
-function inverse(A: number[][]): number[][] {
-  const n = A.length;
-  const M = A.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    const d = M[c][c];
-    for (let j = 0; j < 2 * n; j++) M[c][j] /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = M[r][c];
-      for (let j = 0; j < 2 * n; j++) M[r][j] -= f * M[c][j];
-    }
-  }
-  return M.map((row) => row.slice(n));
-}
 
 describe('mode "reverse" through det, inv and solve', () => {
   const A4 = [[4, 1, -0.5, 0.25], [1, 3, 0.5, -1], [-0.5, 0.5, 5, 1], [0.25, -1, 1, 2.5]];

@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile, fn, InputError, ShapeError, Tensor, type Func, type Node } from "../bindings/index.js";
-import { expectClose, expectIdentical, fixtures, secondOrderFixtures } from "./helpers.js";
+import { expectClose, expectIdentical, fixtures, inverse, secondOrderFixtures } from "./helpers.js";
 
 /** A case of test/fixtures/tensors.json (sympy Jacobians of tensor functions). */
 interface TensorCase {
@@ -174,25 +174,6 @@ describe("second-order.json: Hessians and Laplacians against sympy", () => {
 // ---------------------------------------------------------------------------
 // Shapes, with closed forms
 // ---------------------------------------------------------------------------
-
-/** Inverse by Gauss–Jordan with partial pivoting, in plain JS (an independent reference). */
-function inverse(A: number[][]): number[][] {
-  const n = A.length;
-  const M = A.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    const d = M[c][c];
-    for (let j = 0; j < 2 * n; j++) M[c][j] /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = M[r][c];
-      for (let j = 0; j < 2 * n; j++) M[r][j] -= f * M[c][j];
-    }
-  }
-  return M.map((row) => row.slice(n));
-}
 
 const matmul = (A: number[][], B: number[][]) => A.map((row) => B[0].map((_, j) => row.reduce((s, a, t) => s + a * B[t][j], 0)));
 
