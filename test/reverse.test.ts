@@ -17,9 +17,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   compile, fn, InputError, ShapeError, Tensor,
-  type BodyResult, type Expressions, type Func, type Node,
+  type Func,
 } from "../bindings/index.js";
 import { expectClose, expectIdentical, fixtures, inverse, random } from "./helpers.js";
+import { FORMS } from "./tensor-forms.js";
 
 type Mode = "auto" | "forward" | "reverse" | "fd";
 const EXACT_MODES = ["forward", "reverse", "auto"] as const;
@@ -138,41 +139,6 @@ interface TensorCase {
 }
 
 const tensorCases = (JSON.parse(readFileSync(new URL("./fixtures/tensors.json", import.meta.url), "utf8")) as { cases: TensorCase[] }).cases;
-
-type Body = (x: Readonly<Record<string, Node>>) => BodyResult;
-
-/**
- * How each tensors.json case is built, traced and (where the grammar can say it)
- * as a string: the same forms test/tensors.test.ts uses (it does not export them).
- */
-const FORMS: Record<string, { body: Body; expr?: Expressions }> = {
-  matmul_3x3: { body: ({ A, B }) => A.matmul(B), expr: "matmul(A, B)" },
-  matmul_2x3_3x2: { body: ({ A, B }) => A.matmul(B), expr: "matmul(A, B)" },
-  square_3x3: { body: ({ A }) => A.matmul(A), expr: "matmul(A, A)" },
-  transpose_2x3: { body: ({ A }) => A.transpose(), expr: "transpose(A)" },
-  inv_3x3: { body: ({ A }) => A.inv(), expr: "inv(A)" },
-  det_3x3: { body: ({ A }) => A.det(), expr: "det(A)" },
-  trace_matmul_3x3: { body: ({ A, B }) => A.matmul(B).trace(), expr: "trace(matmul(A, B))" },
-  gram_3x2: { body: ({ A }) => A.transpose().matmul(A), expr: "matmul(transpose(A), A)" },
-  quadratic_form_3: { body: ({ A, x }) => x.matmul(A).matmul(x), expr: "dot(x, matmul(A, x))" },
-  matvec_2x3: { body: ({ A, x }) => A.matvec(x), expr: "matmul(A, x)" },
-  matrix_of_vector: {
-    body: ({ x }) => [[x[0].mul(x[1]), x[2].sin()], [x[0].pow(2), x[1].add(x[2])], [x[0].exp(), x[2].mul(x[0])]],
-    expr: [["x[0]*x[1]", "sin(x[2])"], ["x[0]^2", "x[1] + x[2]"], ["exp(x[0])", "x[2]*x[0]"]],
-  },
-  sin_matmul_2x2: { body: ({ A, B }) => A.sin().matmul(B), expr: "matmul(sin(A), B)" },
-  matrix_of_matrix_2x3: {
-    body: ({ A }) => A.matmul(A.transpose()).add(A.slice([0, 0], [2, 2]).mul(2)),
-    expr: [0, 1].map((i) => [0, 1].map((j) => `matmul(A, transpose(A))[${i}][${j}] + 2*A[${i}][${j}]`)),
-  },
-  inv_6x6: { body: ({ A }) => A.inv(), expr: "inv(A)" },
-  det_6x6: { body: ({ A }) => A.det(), expr: "det(A)" },
-  solve_6x6: { body: ({ A, b }) => A.solve(b), expr: "solve(A, b)" },
-  inv_8x8: { body: ({ A }) => A.inv(), expr: "inv(A)" },
-  det_8x8: { body: ({ A }) => A.det(), expr: "det(A)" },
-  solve_8x8: { body: ({ A, b }) => A.solve(b), expr: "solve(A, b)" },
-  inv_hilbert_4x4: { body: ({ A }) => A.inv(), expr: "inv(A)" },
-};
 
 /** As test/tensors.test.ts documents: 1e-12 well conditioned; the 4×4 Hilbert matrix (κ ≈ 1.55e4) 1e-11. */
 const EXACT = { well: 1e-12, ill: 1e-11 };
