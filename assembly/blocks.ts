@@ -16,7 +16,7 @@
 // A singular A gives det 0 and IEEE ±Infinity/NaN for inverse, solve and
 // derivatives that divide by a zero pivot.
 
-import { Op, Tape } from "./tape";
+import { Op, Tape, CONTIGUOUS, opOf } from "./tape";
 import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
 
 /** Bytes of per-point scratch a block op on k×k matrices needs. */
@@ -45,11 +45,12 @@ export function blockScratchBytes(k: i32): i32 {
  * vals + (s·B + p)·8, lane l of slot s at tans + ((s·K + l)·B + p)·8.
  * `masks` (per slot, u32) tell which operand lanes are live; 0 for values only.
  */
-export function applyBlock(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i32,
+export function applyBlock(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: i32,
                            vals: usize, tans: usize, masks: usize, B: i32, K: i32, n: i32,
                            laneMask: u32, scratchBase: usize): void {
+  const op = opOf(word);
   if (op == Op.Sum) {
-    sumForward(tape, dstOff, aOff, vals, tans, masks, B, K, n, laneMask);
+    sumForward(tape, dstOff, aOff, word & CONTIGUOUS, vals, tans, masks, B, K, n, laneMask);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);
@@ -154,11 +155,12 @@ function matmul(a: usize, b: usize, out: usize, k: i32): void {
  * the operand rows that were not live yet; results' lanes outside their own mask
  * read as 0. Constant operands (slot < nConst) receive nothing.
  */
-export function applyBlockReverse(tape: Tape, op: i32, dstOff: i32, aOff: i32, bOff: i32,
+export function applyBlockReverse(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: i32,
                                   vals: usize, adj: usize, masks: usize, B: i32, K: i32, n: i32,
                                   laneMask: u32, scratchBase: usize): void {
+  const op = opOf(word);
   if (op == Op.Sum) {
-    sumReverse(tape, dstOff, aOff, adj, masks, B, K, n, laneMask);
+    sumReverse(tape, dstOff, aOff, word & CONTIGUOUS, adj, masks, B, K, n, laneMask);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);
@@ -214,10 +216,11 @@ export function applyBlockReverse(tape: Tape, op: i32, dstOff: i32, aOff: i32, b
 }
 
 /** sum: values (and, with `tans`, the lanes in `laneMask`) of Σ aᵢ, adding whole rows. */
-function sumForward(tape: Tape, dstOff: i32, aOff: i32, vals: usize, tans: usize, masks: usize,
+function sumForward(tape: Tape, dstOff: i32, aOff: i32, contiguous: i32, vals: usize, tans: usize, masks: usize,
                     B: i32, K: i32, n: i32, laneMask: u32): void {
   const A = list(tape, aOff), d = slotAt(list(tape, dstOff), 0), count = len(A);
-  addRows(cell(vals, d, B, 0), A, count, vals, 1, 0, B, n, masks, 0);
+  if (contiguous) sumRange(cell(vals, d, B, 0), cell(vals, slotAt(A, 0), B, 0), count, B, n);
+  else addRows(cell(vals, d, B, 0), A, count, vals, 1, 0, B, n, masks, 0);
   if (tans == 0) return;
   let lanes = laneMask;
   while (lanes) {
@@ -240,8 +243,42 @@ function addRows(out: usize, A: usize, count: i32, rows: usize, K: i32, l: i32, 
   }
 }
 
-/** sum's reverse rule: every non-constant term's adjoint gains w̄. */
-function sumReverse(tape: Tape, dstOff: i32, aOff: i32, adj: usize, masks: usize, B: i32, K: i32, n: i32, laneMask: u32): void {
+/**
+ * out = Σ of `count` consecutive rows from `first`. One point (B = 1): the terms
+ * are consecutive f64, summed in four interleaved partial sums (SIMD, and no
+ * chain of dependent additions); otherwise row by row, SIMD across the points.
+ */
+function sumRange(out: usize, first: usize, count: i32, B: i32, n: i32): void {
+  if (B == 1) {
+    const end = <usize>count << 3;
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), o: usize = 0;
+    for (; o + 24 < end; o += 32) {
+      s0 = f64x2.add(s0, v128.load(first + o));
+      s1 = f64x2.add(s1, v128.load(first + o, 16));
+    }
+    const s = f64x2.add(s0, s1);
+    let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+    for (; o < end; o += 8) total += load<f64>(first + o);
+    store<f64>(out, total);
+    return;
+  }
+  const rowBytes = <usize>B << 3, end = <usize>n << 3;
+  let o: usize = 0;
+  for (; o + 8 < end; o += 16) {
+    let s = f64x2.splat(0);
+    for (let i = 0, r = first + o; i < count; i++, r += rowBytes) s = f64x2.add(s, v128.load(r));
+    v128.store(out + o, s);
+  }
+  if (o < end) {
+    let s: f64 = 0;
+    for (let i = 0, r = first + o; i < count; i++, r += rowBytes) s += load<f64>(r);
+    store<f64>(out + o, s);
+  }
+}
+
+/** sum's reverse rule: every non-constant term's adjoint gains w̄ (consecutive terms with one lane: one SIMD pass). */
+function sumReverse(tape: Tape, dstOff: i32, aOff: i32, contiguous: i32, adj: usize, masks: usize,
+                    B: i32, K: i32, n: i32, laneMask: u32): void {
   const A = list(tape, aOff), d = slotAt(list(tape, dstOff), 0), end = <usize>n << 3;
   let lanes = laneMask;
   while (lanes) {
@@ -249,11 +286,20 @@ function sumReverse(tape: Tape, dstOff: i32, aOff: i32, adj: usize, masks: usize
     lanes &= lanes - 1;
     if (!(load<u32>(masks + (<usize>d << 2)) & (<u32>1 << l))) continue;
     const w = cell(adj, d * K + l, B, 0);
+    if (contiguous && K == 1 && B == 1) {
+      const first = cell(adj, slotAt(A, 0), 1, 0), span = <usize>len(A) << 3, wv = v128.load64_splat(w);
+      let o: usize = 0;
+      for (; o + 8 < span; o += 16) v128.store(first + o, f64x2.add(v128.load(first + o), wv));
+      if (o < span) store<f64>(first + o, load<f64>(first + o) + load<f64>(w));
+      continue;
+    }
     for (let i = 0, c = len(A); i < c; i++) {
       const s = slotAt(A, i);
       if (s < tape.nConst) continue;
       const r = cell(adj, s * K + l, B, 0);
-      for (let o: usize = 0; o < end; o += 8) store<f64>(r + o, load<f64>(r + o) + load<f64>(w + o));
+      let o: usize = 0;
+      for (; o + 8 < end; o += 16) v128.store(r + o, f64x2.add(v128.load(r + o), v128.load(w + o)));
+      if (o < end) store<f64>(r + o, load<f64>(r + o) + load<f64>(w + o));
     }
   }
 }

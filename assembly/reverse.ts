@@ -8,9 +8,10 @@
 //
 // Runs. An instruction may apply its op to L consecutive slots at once (a run,
 // from an elementwise tensor operation); since rows of consecutive slots are
-// contiguous, its forward pass is one call of the op table over L·B values, and
-// a broadcast operand is first spelled out L times in scratch. Its partials get
-// 2·L rows of their own.
+// contiguous, its forward pass is one call of the op table over L·B values. A
+// broadcast operand (one slot for the whole run) of +, −, ·, / is read in place
+// (applyBroadcast; ∂(a·c)/∂a is then c's one row); for other ops it is first
+// spelled out L times in scratch. Its partials get 2·L rows of their own.
 //
 // Lanes: with identity seeding, lane l is the cotangent of output lane0 + l (a
 // row of the Jacobian); otherwise one lane seeded per output from `sw.seeds`, a
@@ -23,7 +24,7 @@
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
 import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
-import { applyRule, partialA, partialB, ONE, MINUS_ONE } from "./rules";
+import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList } from "./blocks";
 import {
   Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1, spell,
@@ -51,12 +52,18 @@ export function reverseSweep(sw: Sweep): void {
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       const L = runOf(word), span = L * B;
       if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
-      else if (op >= Op.Det) applyBlock(tape, op, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
+      else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       else {
-        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
-        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
         const da = next, db = row(next, L, B);
         next = row(next, 2 * L, B);
+        if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
+          applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), da, db, L, B, n);
+          store<u32>(addresses + (<usize>k << 3), <u32>partialA);
+          store<u32>(addresses + (<usize>k << 3), <u32>partialB, 4);
+          continue;
+        }
+        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
+        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
         applyRule(op, aRow, bRow, row(vals, dst, B), da, db, L == 1 ? n : span);
         // A partial that is a spelled-out operand must outlive the scratch.
         const pa = keep(partialA, spellA, spellB, da, span), pb = keep(partialB, spellA, spellB, db, span);
@@ -95,7 +102,7 @@ export function reverseSweep(sw: Sweep): void {
         if (!m) continue;
         touchList(adj, masks, operandList(tape, op, a, b, 0), nConst, m, K, B, n);
         touchList(adj, masks, operandList(tape, op, a, b, 1), nConst, m, K, B, n);
-        applyBlockReverse(tape, op, dst, a, b, vals, adj, masks, B, K, n, m, blockScratch);
+        applyBlockReverse(tape, word, dst, a, b, vals, adj, masks, B, K, n, m, blockScratch);
         continue;
       }
       const L = runOf(word);
@@ -117,13 +124,15 @@ export function reverseSweep(sw: Sweep): void {
         continue;
       }
       const pa = <usize>load<u32>(addresses + (<usize>k << 3)), pb = <usize>load<u32>(addresses + (<usize>k << 3), 4);
-      const aStep = word & BROADCAST_A ? 0 : 1, bStep = word & BROADCAST_B ? 0 : 1;
+      const bcA = (word & BROADCAST_A) != 0, bcB = (word & BROADCAST_B) != 0;
+      const aStep = bcA ? 0 : 1, bStep = bcB ? 0 : 1;
+      const paStep = partialIsBroadcast(op, bcA, bcB, 0) ? 0 : 1, pbStep = partialIsBroadcast(op, bcA, bcB, 1) ? 0 : 1;
       if (allLive) {
-        pullLive(adj, nConst, dst, L, a, aStep, pa, B, n);
-        if (opArity(op) == 2) pullLive(adj, nConst, dst, L, b, bStep, pb, B, n);
+        pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, B, n);
+        if (opArity(op) == 2) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, B, n);
       } else {
-        pullRun(adj, masks, nConst, dst, L, a, aStep, pa, K, B, n);
-        if (opArity(op) == 2) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, K, B, n);
+        pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, K, B, n);
+        if (opArity(op) == 2) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, K, B, n);
       }
     }
   }
@@ -135,17 +144,18 @@ export function reverseSweep(sw: Sweep): void {
  * row j of the partials at `d` (or the sentinel ±1). A lane that was not live in
  * s_j is written instead of added to, so adjoint rows need no clearing.
  */
-function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize,
+function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
                  K: i32, B: i32, n: i32): void {
-  if (K == 1 && L > 1 && step == 1 && a >= nConst && pullRunBulk(adj, masks, dst, L, a, d, B, n)) return;
-  const end = <usize>n << 3, rowBytes = <usize>B << 3, sentinel = d <= MINUS_ONE;
+  const sentinel = d <= MINUS_ONE, oneRow = sentinel || dStep == 0;
+  if (K == 1 && L > 1 && step == 1 && a >= nConst && (dStep == 1 || sentinel) && pullRunBulk(adj, masks, dst, L, a, d, B, n)) return;
+  const end = <usize>n << 3, rowBytes = <usize>B << 3;
   for (let j = 0; j < L; j++) {
     let m = mask(masks, dst + j);
     const s = a + j * step;
     if (!m || s < nConst) continue;
     const live = mask(masks, s);
     setMask(masks, s, live | m);
-    const dj = sentinel ? d : d + <usize>j * rowBytes;
+    const dj = oneRow ? d : d + <usize>j * rowBytes;
     while (m) {
       const l = <i32>ctz(m);
       m &= m - 1;
@@ -165,23 +175,30 @@ function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32
 /**
  * pullRun when every adjoint is live (one lane, zeroed at the start): adj[s_j] +=
  * ∂_j · adj[dst+j] as one SIMD pass over the run's L·B values, or, for a
- * broadcast operand, summed into its one row.
+ * broadcast operand, summed into its one row. A partial with dStep 0 is one row
+ * for every j (at one point: one number).
  */
-function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, B: i32, n: i32): void {
+function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
-  const w = row(adj, dst, B), t = row(adj, a, B);
-  if (step == 1 && (L == 1 || n == B)) {
+  const w = row(adj, dst, B), t = row(adj, a, B), sentinel = d <= MINUS_ONE;
+  if (step == 1 && (L == 1 || n == B) && (dStep == 1 || sentinel || B == 1)) {
     const end = <usize>(L == 1 ? n : L * B) << 3;
     let o: usize = 0;
     if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), v128.load(w + o)));
     else if (d == MINUS_ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.sub(v128.load(t + o), v128.load(w + o)));
+    else if (dStep == 0) { // one point, one factor c for the whole run
+      const c = v128.load64_splat(d);
+      for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(c, v128.load(w + o))));
+      if (o < end) store<f64>(t + o, load<f64>(t + o) + load<f64>(d) * load<f64>(w + o));
+      return;
+    }
     else for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), v128.load(w + o))));
     if (o < end) store<f64>(t + o, load<f64>(t + o) + term1(d, w, o));
     return;
   }
-  const rowBytes = <usize>B << 3, end = <usize>n << 3, sentinel = d <= MINUS_ONE;
+  const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
   for (let j = 0; j < L; j++) {
-    const tj = step ? t + <usize>j * rowBytes : t, wj = w + <usize>j * rowBytes, dj = sentinel ? d : d + <usize>j * rowBytes;
+    const tj = step ? t + <usize>j * rowBytes : t, wj = w + <usize>j * rowBytes, dj = oneRow ? d : d + <usize>j * rowBytes;
     for (let o: usize = 0; o < end; o += 8) store<f64>(tj + o, load<f64>(tj + o) + term1(dj, wj, o));
   }
 }

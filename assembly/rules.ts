@@ -251,6 +251,75 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
   }
 }
 
+/** Whether `applyBroadcast` serves `op` (the arithmetic ops a scalar often meets: x·c, x + c, c/x …). */
+// @ts-ignore: decorator
+@inline export function broadcasts(op: i32): bool { return op >= Op.Add && op <= Op.Div; }
+
+/**
+ * Whether a partial of a run is one row for the whole run rather than L rows:
+ * ∂(a·c)/∂a is the broadcast operand c itself (`which` 0: ∂a, 1: ∂b).
+ */
+// @ts-ignore: decorator
+@inline export function partialIsBroadcast(op: i32, broadcastA: bool, broadcastB: bool, which: i32): bool {
+  return op == Op.Mul && (which == 0 ? broadcastB : broadcastA);
+}
+
+/**
+ * applyRule over a run of L rows (B points each, n filled) of an op `broadcasts`
+ * serves, where exactly one operand is a single row for the whole run (its step
+ * 0): no spelled-out copy of it. Partials are left as applyRule leaves them, at
+ * the start of their L rows, except those `partialIsBroadcast` names (one row).
+ */
+export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v: usize, da: usize, db: usize,
+                               L: i32, B: i32, n: i32): void {
+  if (B == 1) { // one point: the broadcast operand is one number c
+    const x = broadcastA ? b : a, c = load<f64>(broadcastA ? a : b), cv = f64x2.splat(c);
+    let p = 0;
+    switch (op) {
+      case Op.Add:
+        for (; p + 1 < L; p += 2) stv(v, p, f64x2.add(ldv(x, p), cv));
+        if (p < L) st(v, p, ld(x, p) + c);
+        break;
+      case Op.Sub:
+        if (broadcastA) { for (; p + 1 < L; p += 2) stv(v, p, f64x2.sub(cv, ldv(x, p))); if (p < L) st(v, p, c - ld(x, p)); }
+        else { for (; p + 1 < L; p += 2) stv(v, p, f64x2.sub(ldv(x, p), cv)); if (p < L) st(v, p, ld(x, p) - c); }
+        break;
+      case Op.Mul:
+        for (; p + 1 < L; p += 2) stv(v, p, f64x2.mul(ldv(x, p), cv));
+        if (p < L) st(v, p, ld(x, p) * c);
+        break;
+      case Op.Div: // partials as applyRule writes them: L rows each
+        if (broadcastA) { // c/x: ∂a = 1/x, ∂b = −v/x
+          for (; p < L; p++) {
+            const y = ld(x, p), q = c / y;
+            st(v, p, q);
+            if (da) { st(da, p, 1 / y); st(db, p, -(q / y)); }
+          }
+        } else { // x/c: ∂a = 1/c, ∂b = −v/c
+          for (; p < L; p++) {
+            const q = ld(x, p) / c;
+            st(v, p, q);
+            if (da) { st(da, p, 1 / c); st(db, p, -(q / c)); }
+          }
+        }
+        partialA = da; partialB = db;
+        return;
+      default: unreachable();
+    }
+    partialA = op == Op.Mul ? b : ONE;
+    partialB = op == Op.Mul ? a : op == Op.Sub ? MINUS_ONE : ONE;
+    return;
+  }
+  const rowBytes = <usize>B << 3;
+  for (let j = 0; j < L; j++) {
+    const o = <usize>j * rowBytes;
+    applyRule(op, broadcastA ? a : a + o, broadcastA ? b + o : b, v + o, da ? da + o : 0, da ? db + o : 0, n);
+  }
+  // applyRule named the last row's partials; the run's start at the first row.
+  if (op == Op.Mul) { partialA = b; partialB = a; }
+  else if (op == Op.Div) { partialA = da; partialB = db; }
+}
+
 /** The value of `op` at one pair of numbers: the compiler folds constants with it. */
 export function foldConstant(op: i32, a: f64, b: f64): f64 {
   // Three rows of two points; only the first point is meaningful.

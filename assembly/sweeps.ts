@@ -11,7 +11,7 @@
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
 import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
-import { applyRule, partialA, partialB } from "./rules";
+import { applyRule, applyBroadcast, broadcasts, partialA, partialB } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
   Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, combineLane, spell,
@@ -54,7 +54,7 @@ export function forwardSweep(sw: Sweep): void {
     if (!identity) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let k = 0; k < tape.nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
-      const op = load<i32>(ins), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+      const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
         copyRow(row(vals, dst, B), row(inRows, a, B), n);
         const own = a - lane0, tan = row(tans, dst * K, B);
@@ -71,7 +71,7 @@ export function forwardSweep(sw: Sweep): void {
       }
       if (op >= Op.Det) {
         const m = blockMask(tape, a, b, op, masks);
-        applyBlock(tape, op, dst, a, b, vals, tans, masks, B, K, n, m, blockScratch);
+        applyBlock(tape, word, dst, a, b, vals, tans, masks, B, K, n, m, blockScratch);
         setBlockMasks(tape, dst, masks, m);
         continue;
       }
@@ -153,8 +153,10 @@ function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, bloc
     const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
     const L = runOf(word), span = L == 1 ? n : L * B;
     if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
-    else if (op >= Op.Det) applyBlock(tape, op, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
-    else {
+    else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
+    else if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
+      applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), 0, 0, L, B, n);
+    } else {
       const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
       const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
       applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, span);

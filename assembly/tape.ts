@@ -12,6 +12,8 @@
 //             length L (bits 12–31; 0 means 1): a run applies the op to L
 //             consecutive slots dst+j from a+j and b+j (or from a / b itself when
 //             broadcast). Only reverse tapes (no slot reuse) hold runs.
+//             Flag CONTIGUOUS (bit 10) on a sum: its operand list is the
+//             consecutive computed slots list[0] … list[0]+len−1.
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
 //   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
@@ -45,6 +47,8 @@ export const OP_COUNT: i32 = 37;
 /** Instruction word flags: operand a (b) is one slot for the whole run. */
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
+/** Instruction word flag of a sum: its operands are consecutive computed slots. */
+export const CONTIGUOUS: i32 = 1 << 10;
 
 // @ts-ignore: decorator
 @inline export function opOf(word: i32): i32 { return word & 0xff; }

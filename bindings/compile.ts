@@ -114,7 +114,9 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
         else unused.push(s); // written by the instruction, read by nobody
       }
       const args = operands.map((a) => slot[a]);
-      instr.push(op, list(results), list(args.slice(0, k * k)), op === Op.Solve ? list(args.slice(k * k)) : 0);
+      // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
+      const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
+      instr.push(op | (contiguous ? CONTIGUOUS : 0), list(results), list(args.slice(0, k * k)), op === Op.Solve ? list(args.slice(k * k)) : 0);
       free.push(...unused);
     } else {
       const dst = (slot[id] = take());
@@ -140,7 +142,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   };
 }
 
-const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12, MAX_RUN = (1 << 19) - 1;
+const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, CONTIGUOUS = 1 << 10, RUN_SHIFT = 12, MAX_RUN = (1 << 19) - 1;
 
 /**
  * Merges consecutive scalar instructions (and Input loads) of one op into runs:
@@ -154,7 +156,7 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
   let maxRun = 1;
   for (let k = 0; k < instr.length; ) {
     const op = instr[k], dst = instr[k + 1], a = instr[k + 2], b = instr[k + 3];
-    const arity = opArity(op);
+    const arity = opArity(op & 0xff);
     let L = 1, flags = 0;
     if (arity >= 0) {
       // Modes are fixed by the second instruction: 1 = next slot, 0 = same slot.
@@ -166,7 +168,7 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
         if ((sa !== 0 && sa !== 1) || da !== sa * L || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
         if (op === Op.Input ? sa !== 1 : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
         // The reverse sweep treats an operand range as all constants or none (slots below nConst).
-        if ((a < nConst) !== (instr[j + 2] < nConst) || (arity === 2 && (b < nConst) !== (instr[j + 3] < nConst))) break;
+        if (op !== Op.Input && (a < nConst) !== (instr[j + 2] < nConst) || (arity === 2 && (b < nConst) !== (instr[j + 3] < nConst))) break;
         stepA = sa;
         stepB = sb;
       }

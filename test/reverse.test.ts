@@ -16,8 +16,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
-  compile, fn, InputError, ShapeError, Tensor,
-  type Func,
+  compile, fn, InputError, ShapeError, Tensor, div, stack, sub,
+  type Func, type Node,
 } from "../bindings/index.js";
 import { expectClose, expectIdentical, fixtures, inverse, random } from "./helpers.js";
 import { FORMS } from "./tensor-forms.js";
@@ -629,6 +629,67 @@ describe("gradients of 10,000-variable functions", () => {
     expectClose(f.jacobian(x).data, g, 1e-12, "auto jacobian");
   });
 });
+
+// ---------------------------------------------------------------------------
+// Runs: an elementwise op over a whole vector is one instruction (a run); a
+// scalar operand is broadcast over the run, and a long sum adds a range of slots
+// ---------------------------------------------------------------------------
+
+describe("runs with a broadcast scalar operand, and long sums: closed-form gradients", () => {
+  const n = 41; // odd: the SIMD loops' scalar tail runs too
+  const r = random(41);
+  // Each case: the builder body, and f and ∇f at x written out here.
+  const cases: { name: string; body: (x: Node) => Node; value: (x: Float64Array) => number; grad: (x: Float64Array) => number[] }[] = [
+    { name: "Σ (x + 2.5)²", body: (x) => x.add(2.5).mul(x.add(2.5)).sum(),
+      value: (x) => sumOf(x, (v) => (v + 2.5) ** 2), grad: (x) => Array.from(x, (v) => 2 * (v + 2.5)) },
+    { name: "Σ (3 − x)·x", body: (x) => sub(3, x).mul(x).sum(),
+      value: (x) => sumOf(x, (v) => (3 - v) * v), grad: (x) => Array.from(x, (v) => 3 - 2 * v) },
+    { name: "Σ (x − 0.5)·x", body: (x) => x.sub(0.5).mul(x).sum(),
+      value: (x) => sumOf(x, (v) => (v - 0.5) * v), grad: (x) => Array.from(x, (v) => 2 * v - 0.5) },
+    { name: "Σ 7/x", body: (x) => div(7, x).sum(),
+      value: (x) => sumOf(x, (v) => 7 / v), grad: (x) => Array.from(x, (v) => -7 / (v * v)) },
+    { name: "Σ (x/4)·x", body: (x) => x.div(4).mul(x).sum(),
+      value: (x) => sumOf(x, (v) => (v / 4) * v), grad: (x) => Array.from(x, (v) => v / 2) },
+    { name: "Σ 1.5·x³ (x·1.5 then twice ·x)", body: (x) => x.mul(1.5).mul(x).mul(x).sum(),
+      value: (x) => sumOf(x, (v) => 1.5 * v ** 3), grad: (x) => Array.from(x, (v) => 4.5 * v * v) },
+    { name: "x₀·Σ x (a computed scalar broadcast)", body: (x) => x.mul(x.at(0)).sum(),
+      value: (x) => x[0] * sumOf(x, (v) => v), grad: (x) => Array.from(x, (v, i) => (i === 0 ? sumOf(x, (u) => u) + x[0] : x[0])) },
+    { name: "Σ x/x₀ (a computed divisor broadcast)", body: (x) => x.div(x.at(0)).sum(),
+      value: (x) => sumOf(x, (v) => v / x[0]),
+      grad: (x) => Array.from(x, (v, i) => (i === 0 ? 1 / x[0] - sumOf(x, (u) => u) / (x[0] * x[0]) : 1 / x[0])) },
+  ];
+  const points = Array.from({ length: 5 }, () => Float64Array.from({ length: n }, () => 0.5 + 1.5 * r()));
+
+  for (const c of cases) {
+    it(`${c.name}: value and gradient in every mode, one point and a batch (1e-12)`, () => {
+      const f = fn(n, c.body);
+      for (const x of points) {
+        expectClose([f.eval(x) as number], [c.value(x)], 1e-12, `${c.name}: value`);
+        for (const mode of EXACT_MODES) expectClose(f.grad(x, { mode }) as Float64Array, c.grad(x), 1e-12, `${c.name}: ${mode} grad`);
+      }
+      // 5 points: blocks of several points, the last part-filled
+      const batch = new Tensor([points.length, n], Float64Array.from(points.flatMap((p) => [...p])));
+      const G = f.grad(batch, { mode: "reverse" }) as Tensor;
+      points.forEach((x, p) => expectClose(G.data.subarray(p * n, (p + 1) * n), c.grad(x), 1e-12, `${c.name}: batch point ${p}`));
+      expectClose(flat(f.eval(batch)), points.map(c.value), 1e-12, `${c.name}: batch values`);
+    });
+  }
+
+  it("all cases as one vector function: its reverse Jacobian (several cotangent lanes) has their gradients as rows", () => {
+    const f = fn(n, (x) => stack(cases.map((c) => c.body(x))));
+    for (const x of points) {
+      const J = f.jacobian(x, { mode: "reverse" });
+      expect(J.shape).toEqual([cases.length, n]);
+      cases.forEach((c, i) => expectClose(J.data.subarray(i * n, (i + 1) * n), c.grad(x), 1e-12, `${c.name}: Jacobian row`));
+    }
+  });
+});
+
+function sumOf(x: Float64Array, term: (v: number) => number): number {
+  let s = 0;
+  for (const v of x) s += term(v);
+  return s;
+}
 
 // ---------------------------------------------------------------------------
 // linearize
