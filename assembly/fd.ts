@@ -16,14 +16,12 @@
 // levels, with s = max(|x|, 1) along the line, so h is ∛ε·s for plain central
 // differences and √ε·s for one-sided ones; then rounded so that x + h − x = h.
 //
-// Values of line ℓ are laid out level by level, STENCIL samples a level, each
-// sample m outputs: values[((ℓ·levels + r)·STENCIL + k)·m + o].
+// Values of line ℓ are laid out level by level, S samples a level (S: the size
+// of the requested scheme's stencil, the widest a call uses), each sample m
+// outputs: values[((ℓ·levels + r)·S + k)·m + o].
 
 /** Stencil schemes (bindings/fd.ts mirrors the codes). */
 export const enum Scheme { Central = 0, Forward = 1, Backward = 2, FivePoint = 3 }
-
-/** Samples reserved per level (the widest stencil). */
-export const STENCIL: i32 = 4;
 
 const EPS: f64 = 2.220446049250313e-16;
 
@@ -52,6 +50,12 @@ export function stencilOffset(scheme: i32, k: i32): f64 {
   return k == 0 ? -1 : 1;
 }
 
+/** Σ |w_k| of a scheme's weights (the rounding error's amplification). */
+// @ts-ignore: decorator
+@inline function weightSum(scheme: i32): f64 {
+  return scheme == Scheme.Central ? 1 : scheme == Scheme.FivePoint ? 1.5 : 2;
+}
+
 /** Leading error order q₀ of a scheme, and how the orders grow (Δq) along a Richardson table. */
 // @ts-ignore: decorator
 @inline function order(scheme: i32): i32 {
@@ -73,13 +77,15 @@ function unitStep(scheme: i32, levels: i32): f64 {
  * a one-sided stencil) and the step h (`step[ℓ]` if finite, else automatic),
  * rounded so that x + h − x = h. x[ℓ] is the line's coordinate (0 for a
  * direction), scale[ℓ] its s, [lo, hi] the bounds the samples must stay within.
+ * `step` 0: automatic steps throughout; `lo` 0: no bounds.
  */
 export function fdPlan(n: i32, x: usize, scale: usize, step: usize, lo: usize, hi: usize,
                        requested: i32, levels: i32, schemeOut: usize, hOut: usize): void {
   // Unit steps per scheme, once (pow is not cheap): the requested one and the one-sided one.
   const unitRequested = unitStep(requested, levels), unitOneSided = unitStep(Scheme.Forward, levels);
   for (let l = 0; l < n; l++) {
-    const xl = f(x, l), s = f(scale, l), given = f(step, l), a = f(lo, l), b = f(hi, l);
+    const xl = f(x, l), s = f(scale, l), given = step ? f(step, l) : NaN;
+    const a = lo ? f(lo, l) : -Infinity, b = lo ? f(hi, l) : Infinity;
     let scheme = requested;
     let h = Number.isFinite(given) ? given : unitRequested * s;
     // Widest reach of the stencil on each side, in steps.
@@ -107,20 +113,18 @@ export function fdPlan(n: i32, x: usize, scale: usize, step: usize, lo: usize, h
  * more, the Richardson table's last correction plus the rounding bound of the
  * smallest step.
  */
-export function fdCombine(n: i32, m: i32, values: usize, schemes: usize, hs: usize, scale: usize,
+export function fdCombine(n: i32, m: i32, values: usize, S: i32, schemes: usize, hs: usize, scale: usize,
                           levels: i32, out: usize, err: usize, table: usize, linesPerPoint: i32): void {
   for (let l = 0; l < n; l++) {
     const scheme = load<i32>(schemes + (<usize>l << 2)), h = f(hs, l), s = f(scale, l);
-    const size = stencilSize(scheme);
-    let wsum: f64 = 0;
-    for (let k = 0; k < size; k++) wsum += Math.abs(weight(scheme, k));
+    const size = stencilSize(scheme), wsum = weightSum(scheme);
     for (let o = 0; o < m; o++) {
       let fmax: f64 = 0;
       for (let r = 0; r < levels; r++) {
         const hr = h / <f64>(1 << r);
         let d: f64 = 0;
         for (let k = 0; k < size; k++) {
-          const v = f(values, (((l * levels + r) * STENCIL + k) * m) + o);
+          const v = f(values, (((l * levels + r) * S + k) * m) + o);
           d += weight(scheme, k) * v;
           fmax = Math.max(fmax, Math.abs(v));
         }

@@ -10,6 +10,6 @@ export { reverseSweep } from "./reverse";
 export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } from "./fields";
 export { blockScratchBytes } from "./blocks";
 export { gradientAxis, secondAxis } from "./grid";
-export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset, STENCIL } from "./fd";
+export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./fd";
 export { seedGenerator, fillUniform, fillNormal } from "./random";
 export { accumulateMoments, multiplyRows, affineSamples, scoreRows } from "./moments";

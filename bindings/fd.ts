@@ -172,29 +172,61 @@ class Caller {
 }
 
 /**
- * f at x with x[axis] = a, then = b, into values[slot], values[slot + 1]; x[axis]
- * is put back. Kept small so that the engine can inline the user's function here.
+ * The common case's hot loop (f returns a number; every line a coordinate axis
+ * with a two-point stencil that skips the center; no Richardson levels): for
+ * points [from, N), f at x ± along each axis into the samples. Kept small and
+ * free of bookkeeping so that the engine inlines the user's function here, as
+ * into a hand-written loop.
  */
-function sampleTwo(f: (x: Float64Array) => unknown, x: Float64Array, axis: number, a: number, b: number,
-                   values: Float64Array, slot: number, caller: Caller): void {
-  const xi = x[axis];
-  x[axis] = a;
-  caller.calls++;
-  const ya = f(x);
-  if (typeof ya !== "number") caller.accept(ya);
-  x[axis] = b;
-  caller.calls++;
-  const yb = f(x);
-  if (typeof yb !== "number") caller.accept(yb);
-  x[axis] = xi;
-  values[slot] = ya as number;
-  values[slot + 1] = yb as number;
+function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Caller, X: Float64Array, n: number, from: number, N: number,
+                            axes: readonly number[], schemes: Int32Array, hs: Float64Array, values: Float64Array, S: number): void {
+  const point = new Float64Array(n), L = axes.length;
+  for (let p = from; p < N; p++) {
+    point.set(X.subarray(p * n, (p + 1) * n));
+    for (let l = 0; l < L; l++) {
+      const k = p * L + l, i = axes[l], xi = point[i], offs = offsets(schemes[k]), h = hs[k];
+      point[i] = xi + offs[0] * h;
+      caller.calls++;
+      const ya = f(point);
+      if (typeof ya !== "number") caller.accept(ya); // throws the CallbackError saying what came back
+      point[i] = xi + offs[1] * h;
+      caller.calls++;
+      const yb = f(point);
+      if (typeof yb !== "number") caller.accept(yb);
+      point[i] = xi;
+      values[k * S] = ya as number;
+      values[k * S + 1] = yb as number;
+    }
+  }
+}
+
+/** Per axis line k = p·L + l (axis i = axes[l]): its coordinate, scale max(|x_i|, 1), given step and bounds. */
+function axisGeometry(X: Float64Array, N: number, n: number, axes: readonly number[], plan: Plan,
+                      xs: Float64Array, scale: Float64Array, step: Float64Array, lo: Float64Array, hi: Float64Array): void {
+  const L = axes.length;
+  for (let p = 0, k = 0; p < N; p++) {
+    for (let l = 0; l < L; l++, k++) {
+      const xi = X[p * n + axes[l]];
+      xs[k] = xi;
+      scale[k] = Math.max(Math.abs(xi), 1);
+    }
+  }
+  // Per-axis settings, the same at every point.
+  const given = plan.step, bounds = plan.bounds;
+  if (given === undefined && !bounds) return;
+  for (let l = 0; l < L; l++) {
+    const i = axes[l], h = given === undefined ? NaN : typeof given === "number" ? given : given[i];
+    for (let k = l; k < N * L; k += L) {
+      if (given !== undefined) step[k] = h;
+      if (bounds) [lo[k], hi[k]] = bounds[i];
+    }
+  }
 }
 
 /** A line of differentiation: a coordinate axis, or a direction vector (shared, or one per point). */
 type Lines = { axes: readonly number[] } | { direction: Float64Array; perPoint: boolean };
 
-/** Samples: per line, `levels` × STENCIL slots of m values, filled as results arrive. */
+/** Samples: per line, `levels` × S slots (the requested stencil's size) of m values, filled as results arrive. */
 class Samples {
   values = new Float64Array(0);
   constructor(private readonly slots: number) {}
@@ -237,24 +269,17 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
     ? (lines as { direction: Float64Array }).direction.subarray(p * n, (p + 1) * n) : (lines as { direction: Float64Array }).direction;
 
   // Per line: its coordinate (0 along a direction), scale, step and bounds along it.
-  const geometry = new Float64Array(5 * NL);
-  const xs = geometry.subarray(0, NL), scale = geometry.subarray(NL, 2 * NL), step = geometry.subarray(2 * NL, 3 * NL);
-  const lo = geometry.subarray(3 * NL, 4 * NL), hi = geometry.subarray(4 * NL, 5 * NL);
-  step.fill(NaN);
+  // Rows for given steps and for bounds only when there are any (the core's plan takes their absence as 0).
+  const stepRow = plan.step === undefined ? -1 : 2, boundRow = plan.bounds ? 2 + +(stepRow > 0) : -1;
+  const rows = 2 + +(stepRow > 0) + 2 * +(boundRow > 0), geometry = new Float64Array(rows * NL);
+  const rowOf = (r: number) => (r < 0 ? new Float64Array(0) : geometry.subarray(r * NL, (r + 1) * NL));
+  const xs = rowOf(0), scale = rowOf(1), step = rowOf(stepRow), lo = rowOf(boundRow), hi = rowOf(boundRow < 0 ? -1 : boundRow + 1);
   lo.fill(-Infinity);
   hi.fill(Infinity);
-  for (let p = 0; p < N; p++) {
-    for (let l = 0; l < L; l++) {
-      const k = p * L + l;
-      if (axisLines) {
-        const i = lines.axes[l], xi = X[p * n + i];
-        xs[k] = xi;
-        scale[k] = Math.max(Math.abs(xi), 1);
-        if (plan.step !== undefined) step[k] = typeof plan.step === "number" ? plan.step : plan.step[i];
-        if (plan.bounds) [lo[k], hi[k]] = plan.bounds[i];
-        continue;
-      }
-      const v = directionAt(p);
+  if (axisLines) axisGeometry(X, N, n, lines.axes, plan, xs, scale, step, lo, hi);
+  else {
+    for (let p = 0; p < N; p++) {
+      const k = p, v = directionAt(p);
       let reach = 1, vmax = 0;
       for (let i = 0; i < n; i++) {
         if (v[i] === 0) continue;
@@ -274,15 +299,15 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
   }
 
   // The core's plan: scheme and step of every line.
-  const planned = withScratch(8 * 7 * NL + 16, (at) => {
+  const planned = withScratch(8 * (rows + 2) * NL + 16, (at) => {
     f64().set(geometry, at >> 3);
-    const schemeAt = at + 40 * NL, hAt = at + 48 * NL;
-    core().fdPlan(NL, at, at + 8 * NL, at + 16 * NL, at + 24 * NL, at + 32 * NL, plan.scheme, levels, schemeAt, hAt);
+    const rowAt = (r: number) => (r < 0 ? 0 : at + 8 * r * NL), hAt = rowAt(rows), schemeAt = rowAt(rows + 1);
+    core().fdPlan(NL, at, rowAt(1), rowAt(stepRow), rowAt(boundRow), boundRow < 0 ? 0 : rowAt(boundRow + 1), plan.scheme, levels, schemeAt, hAt);
     return { schemes: Int32Array.from(i32().subarray(schemeAt >> 2, (schemeAt >> 2) + NL)), hs: Float64Array.from(f64().subarray(hAt >> 3, (hAt >> 3) + NL)) };
   });
 
   // Sample the function at the planned points.
-  const S = stencilSlots(), samples = new Samples(NL * levels * S);
+  const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);
   const slotOf = (k: number, r: number, s: number) => (k * levels + r) * S + s;
   const point = new Float64Array(n);
   const move = (x: Float64Array, l: number, p: number, t: number) => {
@@ -294,8 +319,12 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
     // goes through `caller` (it learns what the function returns); after that a
     // function returning numbers is called directly, inside one try for them all.
     const direct = f as (x: Float64Array) => unknown;
+    // Once the first point has shown that f returns a number, the common case runs in its own loop.
+    const twoPoint = axisLines && levels === 1 && planned.schemes.every((sc) => offsets(sc).length === 2 && !offsets(sc).includes(0));
     try {
-      for (let p = 0; p < N; p++) {
+      let p = 0;
+      for (; p < N; p++) {
+        if (p > 0 && twoPoint && caller.scalar && caller.m === 1) break;
         const x = X.subarray(p * n, (p + 1) * n);
         const v = axisLines ? undefined : directionAt(p);
         point.set(x);
@@ -315,12 +344,6 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
               const t = offs[s] * hr;
               if (axis >= 0) point[axis] = xi + t;
               else for (let i = 0; i < n; i++) point[i] = x[i] + t * v![i];
-              if (caller.scalar && caller.m === 1 && axis >= 0 && offs.length === 2 && s === 0 && offs[1] !== 0 && levels === 1) {
-                // Both samples of a plain two-point stencil, in a small function V8 can inline f into.
-                point[axis] = xi;
-                sampleTwo(direct, point, axis, xi + t, xi + offs[1] * hr, samples.values, slot, caller);
-                break;
-              }
               if (caller.scalar && caller.m === 1) {
                 caller.calls++;
                 const y = direct(point);
@@ -335,6 +358,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
           }
         }
       }
+      if (p < N) sampleAxesTwoPoint(direct, caller, X, n, p, N, (lines as { axes: readonly number[] }).axes, planned.schemes, planned.hs, samples.values, S);
     } catch (error) {
       if (error instanceof CallbackError) throw error;
       throw new CallbackError(`the function threw at call ${caller.calls}: ${error instanceof Error ? error.message : String(error)}`, error);
@@ -378,7 +402,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
     f64().set(planned.hs, hAt >> 3);
     f64().set(scale, scaleAt >> 3);
     i32().set(planned.schemes, schemeAt >> 2);
-    core().fdCombine(NL, m, valuesAt, schemeAt, hAt, scaleAt, levels, outAt, errAt, tableAt, jacobianOrder ? L : 0);
+    core().fdCombine(NL, m, valuesAt, S, schemeAt, hAt, scaleAt, levels, outAt, errAt, tableAt, jacobianOrder ? L : 0);
     return {
       value: Float64Array.from(f64().subarray(outAt >> 3, (outAt >> 3) + NL * m)),
       error: Float64Array.from(f64().subarray(errAt >> 3, (errAt >> 3) + NL * m)),
@@ -386,12 +410,6 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
       scalar: caller.scalar,
     };
   });
-}
-
-let stencilSlotCount = 0;
-function stencilSlots(): number {
-  stencilSlotCount ||= (core().STENCIL as unknown as WebAssembly.Global).value as number;
-  return stencilSlotCount;
 }
 
 /** One point's result, or a batch's with a leading N. */

@@ -28,14 +28,13 @@ export interface CoreExports {
   blockScratchBytes(k: number): number;
   fdPlan(n: number, x: number, scale: number, step: number, lo: number, hi: number,
          scheme: number, levels: number, schemeOut: number, hOut: number): void;
-  fdCombine(n: number, m: number, values: number, schemes: number, hs: number, scale: number,
+  fdCombine(n: number, m: number, values: number, slots: number, schemes: number, hs: number, scale: number,
             levels: number, out: number, err: number, table: number, linesPerPoint: number): void;
   fdHessianPlan(n: number, x: number, scale: number, step: number, levels: number, hOut: number): void;
   fdHessianCombine(n: number, values: number, hs: number, scale: number, levels: number,
                    out: number, err: number, table: number): void;
   stencilSize(scheme: number): number;
   stencilOffset(scheme: number, k: number): number;
-  STENCIL: WebAssembly.Global;
   seedGenerator(state: number, seed: number): void;
   fillUniform(state: number, out: number, count: number): void;
   fillNormal(state: number, out: number, count: number): void;

@@ -909,6 +909,26 @@ describe("a callback that returns the wrong thing: CallbackError", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("in a batch, at a later point: the error still names the call, and the calls are counted right", () => {
+    const batch = new Tensor([3, 2], Float64Array.of(1, 2, 3, 4, 5, 6)); // central: 4 calls a point, 12 in all
+    let total = 0;
+    const r = fd.grad((x: Float64Array) => { total++; return scalar(x); }, batch);
+    expect(total).toBe(12);
+    // ∇(x0·x1) = (x1, x0) at each point
+    expectClose((r.value as Tensor).data, [2, 1, 4, 3, 6, 5], 1e-9, "batch gradient");
+    const wrong: string[] = [];
+    for (let k = 1; k <= 12; k++) {
+      wrong.push(...misreported(() => fd.grad(at(k, "x", scalar), batch), k, `batch, a string at call ${k}`));
+      // (an array at the first call fixes the output as an array: the number at call 2 is then the odd one)
+      if (k > 1) wrong.push(...misreported(() => fd.grad(at(k, [1], scalar), batch), k, `batch, an array at call ${k}`));
+      let calls = 0;
+      const e = caught(() => fd.grad((x: Float64Array) => { if (++calls === k) throw new Error(`boom ${k}`); return scalar(x); }, batch));
+      if (!(e instanceof CallbackError) || !new RegExp(`call ${k}\\b`).test(e.message)) wrong.push(`batch, thrown at call ${k}: "${e.message}"`);
+    }
+    expect(wrong).toEqual([]);
+    stillWorks();
+  });
+
   it("vectorized: the wrong number of values", () => {
     expect(caught(() => fd.grad((X: Tensor) => new Float64Array(X.shape[0] + 1), [1, 2], { vectorized: true }))).toBeInstanceOf(CallbackError);
     expect(caught(() => fd.grad((X: Tensor) => new Float64Array(X.shape[0] - 1), [1, 2], { vectorized: true }))).toBeInstanceOf(CallbackError);
