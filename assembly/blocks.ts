@@ -317,6 +317,11 @@ export function operandList(tape: Tape, op: i32, aOff: i32, bOff: i32, which: i3
   return which == 0 ? list(tape, aOff) : op == Op.Solve ? list(tape, bOff) : 0;
 }
 
+/** Result slots of a block instruction. */
+export function resultList(tape: Tape, dstOff: i32): usize {
+  return list(tape, dstOff);
+}
+
 // @ts-ignore: decorator
 @inline function addAdjoint(adj: usize, l0: usize, i: i32, nConst: i32, K: i32, l: i32, B: i32, p: i32, v: f64): void {
   const slot = slotAt(l0, i);

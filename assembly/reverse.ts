@@ -23,9 +23,9 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END } from "./tape";
 import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
-import { applyBlock, applyBlockReverse, resultMask, operandList } from "./blocks";
+import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
   Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1, spell,
   scatterValues, scatterTangent,
@@ -41,6 +41,13 @@ export function reverseSweep(sw: Sweep): void {
   const blockScratch = blockScratchAt(tape, Kind.Reverse, vals, B, K);
   const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
   fillConstants(tape, vals, B);
+  // Seeds: the cotangent of each output. With one lane and one output (or a
+  // dense cotangent) every value reaches what is seeded, so all adjoints are
+  // live from the start: zeroed once, then only added to, with no mask checks;
+  // fused groups (which keep no masks) run then.
+  const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
+  const fused = allLive && tape.fusedBase != 0;
+  if (allLive) liveMasks(tape, masks);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
@@ -51,6 +58,13 @@ export function reverseSweep(sw: Sweep): void {
       const ins = tape.instr + (<usize>k << 4);
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       const L = runOf(word), span = L * B;
+      if (op >= FUSE_BEGIN) { // a fused group: its values in one loop (its partials never leave it)
+        if (fused && op == FUSE_BEGIN) {
+          call_indirect<void>(<u32>(tape.fusedBase + 2 * dst), vals, adj, B, n);
+          k += a + 1;
+        }
+        continue;
+      }
       if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
       else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       else {
@@ -73,14 +87,14 @@ export function reverseSweep(sw: Sweep): void {
     }
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
-    // Seeds: the cotangent of each output. With one lane and one output (or a
-    // dense cotangent) every value reaches what is seeded, so all adjoints are
-    // live from the start: zeroed once, then only added to, with no mask checks.
-    const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
-    const start0 = allLive ? nConst : tape.nSlots; // masks: 0 for constants, 1 for the rest when all live
-    for (let s = 0; s < start0; s++) setMask(masks, s, 0);
-    for (let s = start0; s < tape.nSlots; s++) setMask(masks, s, 1);
-    if (allLive) fillRow(row(adj, nConst, B), (tape.nSlots - nConst) * B, 0);
+    if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
+    if (fused) {
+      const ranges = tape.aux + (<usize>tape.fusedZero << 2);
+      for (let i = 0, c = load<i32>(ranges); i < c; i += 2) {
+        const lo = load<i32>(ranges + (<usize>(i + 1) << 2)), hi = load<i32>(ranges + (<usize>(i + 2) << 2));
+        fillRow(row(adj, lo, B), (hi - lo) * B, 0);
+      }
+    } else if (allLive) fillRow(row(adj, nConst, B), (tape.nSlots - nConst) * B, 0);
     if (sw.seeds) gather(sw.seeds, 1, start, cnt, n, seedRows, B); // one segment: the output
     for (let o = 0; o < nOut; o++) {
       const s = load<i32>(tape.outSlots + (<usize>o << 2));
@@ -97,6 +111,13 @@ export function reverseSweep(sw: Sweep): void {
     for (let k = nInstr - 1; k >= 0; k--) {
       const ins = tape.instr + (<usize>k << 4);
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+      if (op >= FUSE_BEGIN) {
+        if (fused && op == FUSE_END) {
+          call_indirect<void>(<u32>(tape.fusedBase + 2 * dst + 1), vals, adj, B, n);
+          k -= a + 1;
+        }
+        continue;
+      }
       if (op >= Op.Det) {
         const m = resultMask(tape, dst, masks);
         if (!m) continue;
@@ -252,6 +273,31 @@ function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): us
     return own;
   }
   return p;
+}
+
+/**
+ * The masks when every adjoint is live: 1 for computed slots, 0 for constants,
+ * the same for every block of points. Only block instructions read masks then,
+ * so only their slots are set (a run tape has far fewer of those than slots).
+ */
+function liveMasks(tape: Tape, masks: usize): void {
+  for (let k = 0; k < tape.nInstr; k++) {
+    const ins = tape.instr + (<usize>k << 4), op = opOf(load<i32>(ins));
+    if (op < Op.Det || op >= FUSE_BEGIN) continue;
+    const dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
+    markLive(resultList(tape, dst), tape.nConst, masks);
+    markLive(operandList(tape, op, a, b, 0), tape.nConst, masks);
+    markLive(operandList(tape, op, a, b, 1), tape.nConst, masks);
+  }
+}
+
+/** Masks of an aux list's slots (0: no list): 1 if computed, 0 if constant. */
+function markLive(list: usize, nConst: i32, masks: usize): void {
+  if (!list) return;
+  for (let i = 0, c = load<i32>(list); i < c; i++) {
+    const s = load<i32>(list + (<usize>(i + 1) << 2));
+    setMask(masks, s, s < nConst ? 0 : 1);
+  }
 }
 
 /** Makes lanes of slot s live: those not live yet get a zeroed row. */

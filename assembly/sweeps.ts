@@ -10,7 +10,7 @@
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B } from "./tape";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "./tape";
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
@@ -152,6 +152,13 @@ function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, bloc
     const ins = tape.instr + (<usize>k << 4);
     const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
     const L = runOf(word), span = L == 1 ? n : L * B;
+    if (op >= FUSE_BEGIN) { // a fused group (tape.ts): its values in one loop, if it was compiled
+      if (tape.fusedBase != 0 && op == FUSE_BEGIN) {
+        call_indirect<void>(<u32>(tape.fusedBase + 2 * dst), vals, 0, B, n);
+        k += a + 1;
+      }
+      continue;
+    }
     if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
     else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
     else if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {

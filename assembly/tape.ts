@@ -3,10 +3,10 @@
 // A compiled function is a flat instruction stream plus a constant pool, written
 // into linear memory by TypeScript (bindings/tape.ts mirrors the layout below):
 //
-//   Tape header (11 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┘
+//   Tape header (13 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┘
 //   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
 //             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
 //             length L (bits 12–31; 0 means 1): a run applies the op to L
@@ -20,6 +20,15 @@
 //             name by offset; blockScratch: bytes of per-point scratch they need
 //   maxRun:   the longest run (rows of scratch the reverse sweep needs to spell
 //             out a broadcast operand)
+//   fusedBase: where the fused groups' functions start in the function table
+//             (0: none). A group g of run instructions is bracketed by
+//             (FUSE_BEGIN, g, count, 0) … (FUSE_END, g, count, 0); table entry
+//             fusedBase + 2g computes the group's values, fusedBase + 2g + 1 its
+//             adjoints (one lane), each called as (vals, adj, B, n). Sweeps that
+//             do not use them step over the markers and run the instructions.
+//   fusedZero: aux offset of [2·count, lo, hi, …]: the slot ranges whose
+//             adjoints a fused sweep reads from memory, and so zeroes first
+//             (the others stay in the fused loops' locals).
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
@@ -47,6 +56,10 @@ export const OP_COUNT: i32 = 37;
 /** Instruction word flags: operand a (b) is one slot for the whole run. */
 export const BROADCAST_A: i32 = 1 << 8;
 export const BROADCAST_B: i32 = 1 << 9;
+/** Markers around a fused group (bindings/fuse.ts). */
+export const FUSE_BEGIN: i32 = 0xf0;
+export const FUSE_END: i32 = 0xf1;
+
 /** Instruction word flag of a sum: its operands are consecutive computed slots. */
 export const CONTIGUOUS: i32 = 1 << 10;
 
@@ -79,6 +92,8 @@ export class Tape {
   aux: usize;
   blockScratch: i32;
   maxRun: i32;
+  fusedBase: i32;
+  fusedZero: i32;
 }
 
 /**

@@ -15,9 +15,11 @@
 // handed out in node order, so an elementwise tensor operation's nodes land in
 // consecutive slots, and consecutive instructions of one op over consecutive
 // (or one broadcast) operand slots merge into a run: one instruction word
-// carrying the op, broadcast flags and the run length (assembly/tape.ts).
+// carrying the op, broadcast flags and the run length (assembly/tape.ts); chains
+// of runs are then fused into single loops (fuse.ts).
 import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
 import type { Graph } from "./graph.js";
+import { fuse } from "./fuse.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
 export interface TapeData {
@@ -33,6 +35,11 @@ export interface TapeData {
   readonly maxBlock: number;
   /** Longest run of one op over consecutive slots (1 without runs). */
   readonly maxRun: number;
+  /** The fused groups' functions as a WebAssembly module (bindings/fuse.ts), and their number; null, 0: none. */
+  readonly fused: Uint8Array | null;
+  readonly fusedGroups: number;
+  /** Aux offset of the slot ranges a fused reverse sweep zeroes ([2·count, lo, hi, …]); −1: none. */
+  readonly fusedZero: number;
   readonly nSlots: number;
   readonly nIn: number;
 }
@@ -130,10 +137,15 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   }
 
   const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length);
+  const outSlots = outputs.map((o) => slot[o]);
+  const fused = reuseSlots ? undefined : fuse(runs.instr, consts.length, nSlots, outSlots, aux);
   return {
-    instr: Int32Array.from(runs.instr),
+    instr: Int32Array.from(fused?.instr ?? runs.instr),
+    fused: fused?.module ?? null,
+    fusedGroups: fused?.groups ?? 0,
+    fusedZero: fused?.module ? list(fused.zeroRanges) : -1,
     consts: Float64Array.from(consts),
-    outSlots: Int32Array.from(outputs, (o) => slot[o]),
+    outSlots: Int32Array.from(outSlots),
     aux: Int32Array.from(aux),
     maxBlock,
     maxRun: runs.maxRun,

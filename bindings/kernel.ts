@@ -5,7 +5,7 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { core, f64, generation, i32, trapped } from "./loader.js";
+import { addFunctions, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
 import type { TapeData } from "./compile.js";
 
 /** Sweep kinds, as assembly/sweeps.ts numbers them. */
@@ -30,8 +30,8 @@ const WORK_BUDGET = 1 << 20;
 const CHUNK_BUDGET = 4 << 20;
 /** Bytes of the Sweep descriptor (17 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 80;
-/** Bytes of the tape header (11 × i32), padded to 16. */
-const TAPE_HEADER_BYTES = 48;
+/** Bytes of the tape header (13 × i32), padded to 16. */
+const TAPE_HEADER_BYTES = 64;
 
 function align16(bytes: number): number {
   return (bytes + 15) & ~15;
@@ -99,10 +99,18 @@ function copyOut(at: number, len: number, dst: Float64Array, to: number): void {
   else dst.set(mem.subarray(base, base + len), to);
 }
 
-const registry = new FinalizationRegistry<{ addresses: number[]; generation: number }>(({ addresses, generation: g }) => {
+const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => {
   if (g !== generation) return; // that instance is gone, and its memory with it
   for (const a of addresses) if (a) core().free(a);
+  if (functions[1]) removeFunctions(functions[0], functions[1]);
 });
+
+/** What a kernel holds in the live instance: memory regions, and function-table entries [first, count]. */
+interface Owned {
+  addresses: number[];
+  functions: [number, number];
+  generation: number;
+}
 
 export class Kernel {
   readonly nIn: number;
@@ -118,8 +126,10 @@ export class Kernel {
   private blocks: number[] = [];
   private workBlock: number[] = [];
   private disposed = false;
+  /** The fused loops, compiled once (null: none, or the engine would not compile them). */
+  private fusedModule: WebAssembly.Module | null | undefined;
   /** Shared with the finalization registry, so a forgotten kernel's memory is freed. */
-  private readonly owned = { addresses: [0, 0, 0], generation: -1 };
+  private readonly owned: Owned = { addresses: [0, 0, 0], functions: [0, 0], generation: -1 };
 
   constructor(tape: TapeData) {
     this.tapeData = tape;
@@ -139,7 +149,11 @@ export class Kernel {
     if (this.disposed) return;
     this.disposed = true;
     registry.unregister(this);
-    if (this.loadedIn === generation) for (const a of [this.tape, this.work, this.scratch]) if (a) core().free(a);
+    if (this.loadedIn === generation) {
+      for (const a of [this.tape, this.work, this.scratch]) if (a) core().free(a);
+      const [first, count] = this.owned.functions;
+      if (count) removeFunctions(first, count);
+    }
     this.tape = this.work = this.scratch = 0;
   }
 
@@ -347,14 +361,39 @@ export class Kernel {
     const base = core().alloc(auxAt + 4 * t.aux.length);
     this.tape = base;
     const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
+    const fusedBase = this.attachFused();
     i32().set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn,
-      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun], base >> 2);
+      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun, fusedBase, t.fusedZero], base >> 2);
     f64().set(t.consts, (base + constAt) >> 3);
     i32().set(t.instr, (base + instrAt) >> 2);
     i32().set(t.outSlots, (base + outAt) >> 2);
     i32().set(t.aux, (base + auxAt) >> 2);
     this.loadedIn = generation;
     this.track();
+  }
+
+  /**
+   * Instantiates the tape's fused loops over the live memory and puts them in the
+   * core's function table; their first entry, or 0 (the sweeps then interpret
+   * every instruction) if there are none or the engine refuses to compile them.
+   */
+  private attachFused(): number {
+    this.owned.functions = [0, 0];
+    const t = this.tapeData;
+    if (!t.fused) return 0;
+    if (this.fusedModule === undefined) {
+      try {
+        this.fusedModule = new WebAssembly.Module(t.fused as BufferSource);
+      } catch {
+        this.fusedModule = null; // e.g. a browser's size limit on compiling on the main thread
+      }
+    }
+    if (!this.fusedModule) return 0;
+    const loops = new WebAssembly.Instance(this.fusedModule, { env: { memory: core().memory } }).exports;
+    const functions = Array.from({ length: 2 * t.fusedGroups }, (_, i) => loops[String(i)]);
+    const first = addFunctions(functions);
+    this.owned.functions = [first, functions.length];
+    return first;
   }
 
   private ensureWork(kind: Kind, K: number, B: number): void {

@@ -50,6 +50,10 @@ export interface CoreExports {
 
 let compiled: WebAssembly.Module | undefined;
 let exports: CoreExports | undefined;
+/** The core's function table (imported by it), where fused loops are put (bindings/fuse.ts). */
+let table: WebAssembly.Table | undefined;
+/** Entries given back, by run length, for reuse. */
+let freeEntries = new Map<number, number[]>();
 let f64View = new Float64Array(0);
 let i32View = new Int32Array(0);
 
@@ -65,7 +69,10 @@ function decodeBase64(text: string): Uint8Array {
 
 function instantiate(): CoreExports {
   compiled ??= new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
-  exports = instantiateSync(compiled, {}).exports as unknown as CoreExports;
+  // Entry 0 stays empty: a tape's fusedBase of 0 means "no fused functions".
+  table = new WebAssembly.Table({ element: "anyfunc", initial: 1 });
+  freeEntries = new Map();
+  exports = instantiateSync(compiled, { env: { table } }).exports as unknown as CoreExports;
   f64View = new Float64Array(0);
   i32View = new Int32Array(0);
   generation++;
@@ -75,6 +82,26 @@ function instantiate(): CoreExports {
 /** The live WebAssembly instance's exports. */
 export function core(): CoreExports {
   return exports ?? instantiate();
+}
+
+/** Puts functions into consecutive entries of the core's function table; returns the first entry. */
+export function addFunctions(functions: readonly unknown[]): number {
+  core();
+  const base = freeEntries.get(functions.length)?.pop() ?? table!.grow(functions.length);
+  functions.forEach((f, i) => table!.set(base + i, f));
+  return base;
+}
+
+/** Gives back `count` entries from `addFunctions` (of the live instance). */
+export function removeFunctions(base: number, count: number): void {
+  for (let i = 0; i < count; i++) table!.set(base + i, null);
+  (freeEntries.get(count) ?? freeEntries.set(count, []).get(count)!).push(base);
+}
+
+/** Entries in the core's function table (for tests: fused functions give theirs back). */
+export function functionTableSize(): number {
+  core();
+  return table!.length;
 }
 
 // Growing memory detaches the old buffer, and a detached view has length 0: that

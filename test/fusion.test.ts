@@ -1,0 +1,151 @@
+// Fused loops (bindings/fuse.ts): chains of elementwise runs compiled to one
+// WebAssembly loop each, forward and backward. Every case checks that fusion
+// really happened (the reverse tape has fused groups), then compares against
+// closed forms written here, against forward mode (a separate sweep, never
+// fused), and batches against single points bit for bit (a batch runs the
+// loops' nested form, a single point its flat form).
+import { describe, expect, it } from "vitest";
+import { fn, InternalError, Tensor, type Func, type Node } from "../bindings/index.js";
+import { compileTape } from "../bindings/compile.js";
+import { fuse, FUSE_BEGIN } from "../bindings/fuse.js";
+import { Op } from "../bindings/ops.js";
+import { core, functionTableSize, trapped } from "../bindings/loader.js";
+import { expectClose, expectIdentical, random } from "./helpers.js";
+
+const n = 33;
+const r = random(7);
+const points = Array.from({ length: 3 }, () => Float64Array.from({ length: n }, () => 0.5 + 1.5 * r()));
+
+/** Fused groups of f's reverse tape (white box: the graph and outputs of a Func). */
+function fusedGroups(f: Func): number {
+  const inner = f as unknown as { graph: Parameters<typeof compileTape>[0]; outputIds: number[]; n: number };
+  return compileTape(inner.graph, inner.outputIds, inner.n, false).fusedGroups;
+}
+
+const sum = (x: Float64Array, term: (v: number, i: number) => number) => x.reduce((s, v, i) => s + term(v, i), 0);
+
+interface Case {
+  name: string;
+  body: (x: Node) => Node;
+  value: (x: Float64Array) => number;
+  grad: (x: Float64Array) => number[];
+}
+
+const cases: Case[] = [
+  { name: "Σ √(x·x + 1)", body: (x) => x.mul(x).add(1).sqrt().sum(),
+    value: (x) => sum(x, (v) => Math.sqrt(v * v + 1)), grad: (x) => Array.from(x, (v) => v / Math.sqrt(v * v + 1)) },
+  { name: "Σ (x − 2)/(x + 3)", body: (x) => x.sub(2).div(x.add(3)).sum(),
+    value: (x) => sum(x, (v) => (v - 2) / (v + 3)), grad: (x) => Array.from(x, (v) => 5 / (v + 3) ** 2) },
+  { name: "Σ (−x)·(x + 1)", body: (x) => x.neg().mul(x.add(1)).sum(),
+    value: (x) => sum(x, (v) => -v * (v + 1)), grad: (x) => Array.from(x, (v) => -2 * v - 1) },
+  { name: "y = x·x + x used twice in the group: Σ y·y + 3y", body: (x) => { const y = x.mul(x).add(x); return y.mul(y).add(y.mul(3)).sum(); },
+    value: (x) => sum(x, (v) => { const y = v * v + v; return y * y + 3 * y; }),
+    grad: (x) => Array.from(x, (v) => (2 * (v * v + v) + 3) * (2 * v + 1)) },
+  { name: "y = x·x + 1 also read outside the group: Σ sin y + Σ y·y", body: (x) => { const y = x.mul(x).add(1); return y.sin().sum().add(y.mul(y).sum()); },
+    value: (x) => sum(x, (v) => Math.sin(v * v + 1) + (v * v + 1) ** 2),
+    grad: (x) => Array.from(x, (v) => (Math.cos(v * v + 1) + 2 * (v * v + 1)) * 2 * v) },
+  { name: "a shifted window of a fused result (the group must end there): Σ (y[i+1] − y[i])², y = x·x + x",
+    body: (x) => { const y = x.mul(x).add(x), d = y.slice([1]).sub(y.slice([0], [n - 1])); return d.mul(d).sum(); },
+    value: (x) => { const y = Array.from(x, (v) => v * v + v); return sum(x.subarray(1), (_, i) => (y[i + 1] - y[i]) ** 2); },
+    grad: (x) => {
+      const y = Array.from(x, (v) => v * v + v);
+      return Array.from(x, (v, i) => 2 * (2 * v + 1) * ((i > 0 ? y[i] - y[i - 1] : 0) - (i < n - 1 ? y[i + 1] - y[i] : 0)));
+    } },
+  { name: "a computed scalar broadcast into the group: Σ (x/x₀ + 2)·x", body: (x) => x.div(x.at(0)).add(2).mul(x).sum(),
+    value: (x) => sum(x, (v) => (v / x[0] + 2) * v),
+    grad: (x) => Array.from(x, (v, i) => (i === 0 ? 4 - sum(x, (u) => u * u) / (x[0] * x[0]) : (2 * v) / x[0] + 2)) },
+];
+
+describe("fused chains of elementwise runs: closed-form gradients", () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const f = fn(n, c.body);
+      expect(fusedGroups(f), "the reverse tape has a fused group").toBeGreaterThan(0);
+      for (const x of points) {
+        expectClose([f.eval(x) as number], [c.value(x)], 1e-12, "value");
+        const g = f.grad(x, { mode: "reverse" }) as Float64Array;
+        expectClose(g, c.grad(x), 1e-12, "reverse (fused)");
+        expectClose(g, f.grad(x, { mode: "forward" }) as Float64Array, 1e-12, "forward mode");
+        expectClose(f.vjp(x, 2) as Float64Array, c.grad(x).map((v) => 2 * v), 1e-12, "vjp with cotangent 2");
+      }
+      const batch = new Tensor([points.length, n], Float64Array.from(points.flatMap((p) => [...p])));
+      const G = f.grad(batch, { mode: "reverse" }) as Tensor;
+      points.forEach((x, p) => expectIdentical(G.data.subarray(p * n, (p + 1) * n), f.grad(x, { mode: "reverse" }) as Float64Array, `batch point ${p}`));
+    });
+  }
+
+  it("NaN stays where IEEE puts it: √ of a negative entry spoils that entry's derivative only", () => {
+    const f = fn(n, (x) => x.add(1).sqrt().mul(x).sum());
+    expect(fusedGroups(f)).toBeGreaterThan(0);
+    const x = Float64Array.from(points[0]);
+    x[5] = -2;
+    const g = f.grad(x) as Float64Array;
+    expect(f.eval(x)).toBeNaN();
+    expect(g[5]).toBeNaN();
+    const want = Array.from(x, (v) => Math.sqrt(v + 1) + v / (2 * Math.sqrt(v + 1)));
+    expectClose([...g.subarray(0, 5), ...g.subarray(6)], [...want.slice(0, 5), ...want.slice(6)], 1e-12, "the other entries");
+  });
+
+  it("a vector output that is a fused result: vjp(x, w) = wᵀJ for f(x) = 3·(x·x + x)", () => {
+    const f = fn(n, (x) => x.mul(x).add(x).mul(3));
+    expect(fusedGroups(f)).toBeGreaterThan(0);
+    const w = Float64Array.from({ length: n }, () => r() - 0.5);
+    for (const x of points) {
+      expectClose(f.vjp(x, w) as Float64Array, Array.from(x, (v, i) => w[i] * 3 * (2 * v + 1)), 1e-12, "vjp");
+      const J = f.jacobian(x, { mode: "reverse" }); // several cotangent lanes: the interpreted sweep
+      for (let i = 0; i < n; i++) expect(J.data[i * n + i]).toBeCloseTo(3 * (2 * x[i] + 1), 12);
+    }
+  });
+});
+
+describe("fusion: which runs form a group", () => {
+  const run = (op: number, L: number, dst: number, a: number, b = 0, flags = 0) => [op | flags | (L << 12), dst, a, b];
+  const groupsOf = (instr: number[][], nSlots: number, outSlots: number[]) => {
+    const fused = fuse(instr.flat(), 1, nSlots, outSlots, []);
+    return fused.instr.filter((_, k) => k % 4 === 0 && fused.instr[k] === FUSE_BEGIN).length;
+  };
+
+  it("consecutive runs of one length fuse; a different length, an unknown op or a shifted read ends the group", () => {
+    // slot 0 constant; inputs at 1…16
+    const input = [0 | (16 << 12), 1, 0, 0];
+    expect(groupsOf([input, run(Op.Mul, 16, 17, 1, 1), run(Op.Add, 16, 33, 17, 1)], 49, [33])).toBe(1);
+    expect(groupsOf([input, run(Op.Mul, 16, 17, 1, 1), run(Op.Sin, 16, 33, 17)], 49, [33])).toBe(0);
+    expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Add, 16, 33, 1, 1)], 49, [33])).toBe(0);
+    // the second run reads the first's results one slot on: not the same element
+    expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Sub, 15, 33, 18, 17)], 49, [33])).toBe(0);
+    // the same read aligned: one group
+    expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Sub, 15, 33, 17, 2)], 49, [33])).toBe(1);
+    // runs too short to be worth a call
+    expect(groupsOf([[0 | (4 << 12), 1, 0, 0], run(Op.Mul, 4, 5, 1, 1), run(Op.Add, 4, 9, 5, 1)], 13, [9])).toBe(0);
+  });
+});
+
+describe("fused loops and the core's lifetime", () => {
+  const body = (x: Node) => x.mul(x).add(x).sum();
+  const want = (x: Float64Array) => Array.from(x, (v) => 2 * v + 1);
+
+  it("a trap resets the core; a fused function re-attaches its loops to the new instance", () => {
+    const f = fn(n, body), g = fn(n, body);
+    expectClose(f.grad(points[0]) as Float64Array, want(points[0]), 1e-14);
+    expect(() => {
+      try {
+        core().alloc(-64); // the allocator aborts: the core is reset
+      } catch (error) {
+        throw trapped(error);
+      }
+    }).toThrow(InternalError);
+    expectClose(f.grad(points[1]) as Float64Array, want(points[1]), 1e-14, "after the reset");
+    expectClose(g.grad(points[2]) as Float64Array, want(points[2]), 1e-14, "a function first used after it");
+  });
+
+  it("disposing fused functions gives their function-table entries back", () => {
+    fn(n, body).grad(points[0]); // the table holds at least one group's pair now
+    const size = functionTableSize();
+    for (let i = 0; i < 200; i++) {
+      const f = fn(n, body);
+      f.grad(points[i % 3]);
+      f.dispose();
+    }
+    expect(functionTableSize()).toBeLessThanOrEqual(size + 2);
+  });
+});
