@@ -121,8 +121,10 @@ export function reverseSweep(sw: Sweep): void {
       if (op >= Op.Det) {
         const m = resultMask(tape, dst, masks);
         if (!m) continue;
-        touchList(adj, masks, operandList(tape, op, a, b, 0), nConst, m, K, B, n);
-        touchList(adj, masks, operandList(tape, op, a, b, 1), nConst, m, K, B, n);
+        if (!allLive) { // (all live: zeroed at the start)
+          touchList(adj, masks, operandList(tape, op, a, b, 0), nConst, m, K, B, n);
+          touchList(adj, masks, operandList(tape, op, a, b, 1), nConst, m, K, B, n);
+        }
         applyBlockReverse(tape, word, dst, a, b, vals, adj, masks, B, K, n, m, blockScratch);
         continue;
       }
@@ -276,27 +278,16 @@ function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): us
 }
 
 /**
- * The masks when every adjoint is live: 1 for computed slots, 0 for constants,
- * the same for every block of points. Only block instructions read masks then,
- * so only their slots are set (a run tape has far fewer of those than slots).
+ * The masks when every adjoint is live: 1 for every computed slot, the same for
+ * every block of points. Only block instructions read masks then (their
+ * results'), so only those are set (a run tape has far fewer of them than slots).
  */
 function liveMasks(tape: Tape, masks: usize): void {
   for (let k = 0; k < tape.nInstr; k++) {
     const ins = tape.instr + (<usize>k << 4), op = opOf(load<i32>(ins));
     if (op < Op.Det || op >= FUSE_BEGIN) continue;
-    const dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-    markLive(resultList(tape, dst), tape.nConst, masks);
-    markLive(operandList(tape, op, a, b, 0), tape.nConst, masks);
-    markLive(operandList(tape, op, a, b, 1), tape.nConst, masks);
-  }
-}
-
-/** Masks of an aux list's slots (0: no list): 1 if computed, 0 if constant. */
-function markLive(list: usize, nConst: i32, masks: usize): void {
-  if (!list) return;
-  for (let i = 0, c = load<i32>(list); i < c; i++) {
-    const s = load<i32>(list + (<usize>(i + 1) << 2));
-    setMask(masks, s, s < nConst ? 0 : 1);
+    const results = resultList(tape, load<i32>(ins, 4));
+    for (let i = 0, c = load<i32>(results); i < c; i++) setMask(masks, load<i32>(results + (<usize>(i + 1) << 2)), 1);
   }
 }
 
