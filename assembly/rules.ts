@@ -15,6 +15,10 @@
 // address (the scratch row, or an operand's own value row: ∂(a·b)/∂a is b), or
 // the sentinel ONE / MINUS_ONE for a partial that is ±1 everywhere, so the
 // sweeps add or subtract tangents instead of multiplying by a row of ones.
+//
+// The fused loops (bindings/fuse.ts) emit +, −, ·, /, negation and √ with
+// these same formulas, operation for operation; test/fusion.test.ts holds them
+// to this table bit for bit.
 
 import { Op } from "./tape";
 

@@ -5,7 +5,7 @@
 // fused), and batches against single points bit for bit (a batch runs the
 // loops' nested form, a single point its flat form).
 import { describe, expect, it } from "vitest";
-import { fn, InternalError, Tensor, type Func, type Node } from "../bindings/index.js";
+import { div, fn, InternalError, stack, sub, Tensor, type Func, type Node } from "../bindings/index.js";
 import { compileTape } from "../bindings/compile.js";
 import { fuse, FUSE_BEGIN } from "../bindings/fuse.js";
 import { Op } from "../bindings/ops.js";
@@ -96,6 +96,39 @@ describe("fused chains of elementwise runs: closed-form gradients", () => {
       for (let i = 0; i < n; i++) expect(J.data[i * n + i]).toBeCloseTo(3 * (2 * x[i] + 1), 12);
     }
   });
+});
+
+describe("the fused rules are the op table's (assembly/rules.ts), to the bit", () => {
+  // z = op(…) feeds z·v (v a constant vector: a second run, so the two fuse).
+  // grad of Σ z·v runs the fused loops; row 0 of the Jacobian of [Σ z·v, Σ x]
+  // in reverse mode runs two cotangent lanes, which only the interpreted sweep
+  // does. Each entry's adjoint is one term in both, so they must agree exactly
+  // (±0 aside), as must the values, for every op the fused loops know.
+  const half = 12;
+  const x0 = [0.75, -1.5, 0, 2, 1e-300, 1e300, -0, 3.25, Infinity, 0.1, 7, -2.5];
+  const y0 = [2, 0.5, -3, 0, 1e-10, 4, 1.5, -0.25, 2, NaN, -7, 1e200];
+  const v = Tensor.from(Array.from({ length: half }, (_, i) => 0.55 + i / 3)); // no 1 (x·1 is x) and none of the ops' constants
+  const forms: [string, (x: Node, y: Node) => Node][] = [
+    ["x + y", (x, y) => x.add(y)], ["x − y", (x, y) => x.sub(y)], ["x · y", (x, y) => x.mul(y)], ["x / y", (x, y) => x.div(y)],
+    ["−x", (x) => x.neg()], ["√x", (x) => x.sqrt()],
+    ["x + 2.5", (x) => x.add(2.5)], ["3 − x", (x) => sub(3, x)], ["x · 1.5", (x) => x.mul(1.5)], ["x / 4", (x) => x.div(4)], ["7 / x", (x) => div(7, x)],
+    ["x · y₀", (x, y) => x.mul(y.at(0))], ["x / y₀", (x, y) => x.div(y.at(0))], ["y₀ − x", (x, y) => sub(y.at(0), x)],
+  ];
+  const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+  for (const [label, op] of forms) {
+    it(label, () => {
+      const split = (x: Node) => [x.slice([0], [half]), x.slice([half])] as const;
+      const f = fn(2 * half, (x) => { const [a, b] = split(x); return op(a, b).mul(v).sum(); });
+      const F = fn(2 * half, (x) => { const [a, b] = split(x); return stack([op(a, b).mul(v).sum(), x.sum()]); });
+      expect(fusedGroups(f)).toBeGreaterThan(0);
+      const x = Float64Array.from([...x0, ...y0]);
+      const fusedGrad = f.grad(x, { mode: "reverse" }) as Float64Array;
+      const interpreted = F.jacobian(x, { mode: "reverse" }).data.subarray(0, 2 * half);
+      const wrong = [...fusedGrad].flatMap((g, i) => (same(g, interpreted[i]) ? [] : [`∂/∂x${i}: fused ${g}, interpreted ${interpreted[i]}`]));
+      expect(wrong).toEqual([]);
+      expect(same(f.eval(x) as number, (F.eval(x) as Float64Array)[0])).toBe(true);
+    });
+  }
 });
 
 describe("fusion: which runs form a group", () => {
