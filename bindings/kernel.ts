@@ -89,7 +89,7 @@ interface Reduction {
 function copyIn(src: Float64Array, from: number, len: number, at: number): void {
   const mem = f64(), base = at >> 3;
   if (len <= 32) for (let i = 0; i < len; i++) mem[base + i] = src[from + i];
-  else mem.set(src.subarray(from, from + len), base);
+  else mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), base);
 }
 
 /** Copies len f64 at byte address `at` into dst[to, to+len). */
