@@ -6,7 +6,8 @@
 // Structural zeros. Each slot carries a bit mask of the lanes that may be
 // nonzero (`masks`, one u32 per slot, so K ≤ 32): constants have none, an input
 // has all K (dense seeds) or, with identity seeding (a Jacobian), only the lane
-// that differentiates by it; an op's mask is the union of its operands'. Lanes
+// that differentiates by it (its color's, with colored seeds); an op's mask is
+// the union of its operands'. Lanes
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
@@ -57,7 +58,7 @@ export function forwardSweep(sw: Sweep): void {
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
         copyRow(row(vals, dst, B), row(inRows, a, B), n);
-        const own = a - lane0, tan = row(tans, dst * K, B);
+        const own = (sw.colors ? load<i32>(sw.colors + (<usize>a << 2)) : a) - lane0, tan = row(tans, dst * K, B);
         if (!identity) { // one dense lane
           setMask(masks, dst, allLanes);
           copyRow(tan, row(seedRows, a, B), n);

@@ -112,6 +112,9 @@ export class Tape {
  *            tangents[p*tPoint + (o − rangeLo)*tOut + l*tLane + tOffset] (0: not
  *            wanted), for rangeLo ≤ o < rangeHi only. The reverse sweep writes
  *            adjoints of inputs there instead: "o" is an input index.
+ *   colors   0, or (forward identity seeding) an i32 per input: its lane is
+ *            colors[i] − lane0 instead of i − lane0, so inputs of one color
+ *            share a lane (a column-colored sparse Jacobian, bindings/sparsity.ts)
  */
 @unmanaged
 export class Sweep {
@@ -132,4 +135,5 @@ export class Sweep {
   tOffset: i32;
   rangeLo: i32;
   rangeHi: i32;
+  colors: usize;
 }

@@ -18,7 +18,7 @@
 // carrying the op, broadcast flags and the run length (assembly/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
 import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
-import type { Graph } from "./graph.js";
+import { operandsOf, type Graph } from "./graph.js";
 import { fuse } from "./fuse.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
@@ -42,15 +42,6 @@ export interface TapeData {
   readonly fusedZero: number;
   readonly nSlots: number;
   readonly nIn: number;
-}
-
-/** Operand ids of a node (block nodes: their argument list). */
-function operandsOf(graph: Graph, id: number): readonly number[] {
-  const op = graph.op[id];
-  if (op === CONST || op === Op.Input) return [];
-  if (op === PROJ) return [graph.a[id]];
-  if (isBlock(op)) return graph.args.get(id)!;
-  return opArity(op) === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]];
 }
 
 /** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */

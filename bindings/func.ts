@@ -1,6 +1,7 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "./errors.js";
-import { Kernel, Kind, columns, type Seeds, type Segment, type Target, type TangentLayout } from "./kernel.js";
+import { Kernel, Kind, MAX_LANES, columns, type Seeds, type Segment, type Target, type TangentLayout } from "./kernel.js";
+import { colorColumns, type Coloring } from "./sparsity.js";
 import { compileTape } from "./compile.js";
 import { gradientNodes } from "./symbolic.js";
 import type { Graph } from "./graph.js";
@@ -85,6 +86,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private reverseKernel?: Kernel;
   /** ∇f as a function of the same inputs (scalar f), built on first second-order use. */
   private gradientFunc?: Func;
+  /** The Hessian's column coloring (null: none worth it), once computed. */
+  private coloring?: Coloring | null;
 
   /** @internal Use `compile` or `fn`. */
   constructor(graph: Graph, outputIds: readonly number[], inputs: readonly InputDecl[], outputShape: readonly number[],
@@ -306,6 +309,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const args = this.args(x);
     const kind = g.kind(options);
     const lead = args.batched ? [args.count] : [];
+    const coloring = this.inputs.length === 1 && kind === Kind.Forward ? this.hessianColoring(g) : undefined;
+    if (coloring) {
+      const shape = this.inputs[0].shape;
+      return tensor([...lead, ...shape, ...shape], this.coloredJacobian(g, args, coloring, this.output(args, [this.n, this.n], options.out)));
+    }
     const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
       const data = this.output(args, [a.size, b.size], out);
       g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
@@ -314,6 +322,33 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
     this.singleOut(options, "hessian");
     return Object.fromEntries(this.inputs.map((a) => [a.name, Object.fromEntries(this.inputs.map((b) => [b.name, block(a, b)]))]));
+  }
+
+  /** The column coloring of the Hessian (the gradient's Jacobian), once; undefined when it saves no sweep. */
+  private hessianColoring(g: Func): Coloring | undefined {
+    if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
+    return this.coloring ?? undefined;
+  }
+
+  /**
+   * g's Jacobian [N, m, n] into `out` from one forward sweep per MAX_LANES colors:
+   * lane c carries Σ of the columns of color c, and each entry of the pattern is
+   * read from its column's lane; the rest are structural zeros.
+   */
+  private coloredJacobian(g: Func, args: Args, c: Coloring, out: Float64Array | WasmBuffer): Float64Array | WasmBuffer {
+    const N = args.count, m = g.m, n = this.n, C = c.count;
+    const compressed = new Float64Array(N * m * C);
+    g.kernel.tangents(Kind.Forward, args.segments, N, { identity: true, first: 0, lanes: C, colors: c.colors }, compressed,
+      { point: m * C, out: C, lane: 1, offset: 0 });
+    const data = out instanceof WasmBuffer ? out.data : out;
+    data.fill(0);
+    for (let p = 0; p < N; p++) {
+      for (let o = 0; o < m; o++) {
+        const row = (p * m + o) * n, lanes = (p * m + o) * C;
+        for (const j of c.pattern[o]) data[row + j] = compressed[lanes + c.colors[j]];
+      }
+    }
+    return out;
   }
 
   /**

@@ -7,7 +7,7 @@
 //
 // Block ops (det, inv, solve) are tuple nodes whose operands are a list
 // (`args`) and whose results are read through PROJ nodes: PROJ(a = block, b = i).
-import { CONST, Op, PROJ, opArity, isCommutative } from "./ops.js";
+import { CONST, Op, PROJ, isBlock, opArity, isCommutative } from "./ops.js";
 import { core } from "./loader.js";
 
 export class Graph {
@@ -115,4 +115,13 @@ export class Graph {
     this.index.set(key, id);
     return id;
   }
+}
+
+/** Operand ids of a node (block nodes: their argument list; PROJ: its block). */
+export function operandsOf(graph: Graph, id: number): readonly number[] {
+  const op = graph.op[id];
+  if (op === CONST || op === Op.Input) return [];
+  if (op === PROJ) return [graph.a[id]];
+  if (isBlock(op)) return graph.args.get(id)!;
+  return opArity(op) === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]];
 }

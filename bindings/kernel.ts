@@ -28,7 +28,7 @@ const MAX_BLOCK = 128;
 const WORK_BUDGET = 1 << 20;
 /** Bytes of points and results one chunk of a batch may take in scratch. */
 const CHUNK_BUDGET = 4 << 20;
-/** Bytes of the Sweep descriptor (17 × i32), padded to keep what follows 16-byte aligned. */
+/** Bytes of the Sweep descriptor (18 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 80;
 /** Bytes of the tape header (13 × i32), padded to 16. */
 const TAPE_HEADER_BYTES = 64;
@@ -67,10 +67,12 @@ export type Target = Float64Array | { readonly address: number };
  * lanes a value structurally cannot depend on). Otherwise one lane whose tangent
  * is given per input, shaped like the inputs. In reverse mode the same words
  * apply to outputs: identity lanes are Jacobian rows, a dense lane a cotangent
- * shaped like the output (one segment).
+ * shaped like the output (one segment). With `colors` (forward mode), lane l
+ * seeds every input i with colors[i] = first + l (a column coloring,
+ * bindings/sparsity.ts), and `lanes` counts colors.
  */
 export type Seeds =
-  | { identity: true; first: number; lanes: number }
+  | { identity: true; first: number; lanes: number; colors?: Int32Array }
   | { identity: false; tangent: readonly Segment[] };
 
 /** Seeds for Jacobian columns first … first + lanes − 1. */
@@ -232,13 +234,16 @@ export class Kernel {
     const outAt = chunkAt + 8 * chunk * batchedPerPoint;
     const resultAt = outAt + 8 * chunk * perPointOut;
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
+    const colors = seeds?.identity ? seeds.colors : undefined;
+    const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
     const result = (values ?? tangents)!;
     const direct = result instanceof Float64Array ? 0 : result.address; // results written in place
 
     try {
       this.load();
       const B = this.blockSize(kind, K, chunk);
-      const base = this.ensureScratch(reduceAt + (reduce ? reduce.scratchBytes : 0));
+      const base = this.ensureScratch(colorsAt + (colors ? 4 * colors.length : 0));
+      if (colors) i32().set(colors, (base + colorsAt) >> 2);
       const addresses = this.layOut(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
@@ -256,7 +261,7 @@ export class Kernel {
           const lane0 = s * K;
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
-            values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi);
+            values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi, colors ? base + colorsAt : 0);
           const c = core();
           if (kind === Kind.Value) c.valueSweep(this.scratch);
           else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
@@ -309,7 +314,7 @@ export class Kernel {
   /** Writes the Sweep descriptor (assembly/tape.ts) at the head of scratch. */
   private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
                    lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
-                   rangeLo: number, rangeHi: number): void {
+                   rangeLo: number, rangeHi: number, colors: number): void {
     const d = i32(), at = this.scratch >> 2;
     d[at] = this.tape;
     d[at + 1] = count;
@@ -328,6 +333,7 @@ export class Kernel {
     d[at + 14] = layout ? layout.offset + laneOffset * layout.lane : 0;
     d[at + 15] = rangeLo;
     d[at + 16] = rangeHi;
+    d[at + 17] = colors;
   }
 
   /**

@@ -14,7 +14,7 @@
 // * bad input: ShapeErrors, and the library still works afterwards.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { compile, fn, InputError, ShapeError, Tensor, type Func, type Node } from "../bindings/index.js";
+import { buffer, compile, fn, InputError, ShapeError, Tensor, type Func, type Node } from "../bindings/index.js";
 import { expectClose, expectIdentical, fixtures, inverse, secondOrderFixtures } from "./helpers.js";
 
 /** A case of test/fixtures/tensors.json (sympy Jacobians of tensor functions). */
@@ -454,6 +454,73 @@ describe("many variables: the extended Rosenbrock function (tridiagonal Hessian,
     for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (Math.abs(i - j) > 1 && H.data[i * N + j] !== 0) offBand++;
     expect(offBand).toBe(0);
     expectWithin([f.laplacian(x)], [lap], [lapScale], 1e-13, "laplacian");
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Sparse Hessians: columns no gradient entry shares ride one tangent lane
+// ---------------------------------------------------------------------------
+
+describe("sparse Hessians by column coloring (bindings/sparsity.ts)", () => {
+  /** Colors the Hessian's columns got (white box), or null when coloring saved no sweep. */
+  const colorsOf = (f: Func) => (f as unknown as { coloring?: { count: number } | null }).coloring;
+
+  it("2×2 blocks, Σ (x₂ₖ·x₂ₖ₊₁)², n = 40: two colors, the closed form, exact zeros elsewhere", () => {
+    const n = 40;
+    const f = fn(n, (x) => x.reshape([n / 2, 2]).slice([0, 0], [n / 2, 1]).reshape([n / 2])
+      .mul(x.reshape([n / 2, 2]).slice([0, 1], [n / 2, 2]).reshape([n / 2])).pow(2).sum());
+    const x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.1 * i);
+    const H = f.hessian(x);
+    expect(colorsOf(f)?.count).toBe(2);
+    const want = new Float64Array(n * n);
+    for (let k = 0; k < n / 2; k++) {
+      const a = x[2 * k], b = x[2 * k + 1], i = 2 * k, j = 2 * k + 1;
+      want[i * n + i] = 2 * b * b;
+      want[j * n + j] = 2 * a * a;
+      want[i * n + j] = want[j * n + i] = 4 * a * b;
+    }
+    expectClose(H.data, want, 1e-14, "H");
+    expect(H.data.filter((v, k) => want[k] === 0 && v !== 0).length).toBe(0);
+  });
+
+  it("Rosenbrock, n = 60: three colors; equal to H·eⱼ column by column and to reverse mode; batches, out and WasmBuffer alike", () => {
+    const n = 60;
+    const f = fn(n, (x) => {
+      const a = x.slice([0], [n - 1]), b = x.slice([1], [n]);
+      return b.sub(a.pow(2)).pow(2).mul(100).add(a.neg().add(1).pow(2)).sum();
+    });
+    const points = [0, 1, 2].map((s) => Float64Array.from({ length: n }, (_, i) => 1 + 0.5 * Math.sin(i + s)));
+    const H = f.hessian(points[0]);
+    expect(colorsOf(f)?.count).toBe(3);
+    for (let j = 0; j < n; j++) {
+      const e = new Float64Array(n);
+      e[j] = 1;
+      const column = f.hvp(points[0], e) as Float64Array;
+      expectClose(Array.from({ length: n }, (_, i) => H.data[i * n + j]), column, 1e-14, `column ${j} against hvp`);
+    }
+    expectClose(H.data, f.hessian(points[0], { mode: "reverse" }).data, 1e-12, "against reverse mode");
+    const batch = new Tensor([3, n], Float64Array.from(points.flatMap((p) => [...p])));
+    const HB = f.hessian(batch);
+    expect(HB.shape).toEqual([3, n, n]);
+    points.forEach((x, p) => expectIdentical(HB.data.subarray(p * n * n, (p + 1) * n * n), f.hessian(x).data, `batch point ${p}`));
+    const out = new Float64Array(n * n).fill(NaN); // entries off the pattern must be written too
+    f.hessian(points[0], { out });
+    expectIdentical(out, H.data, "out");
+    const buf = buffer([n, n]);
+    f.hessian(points[0], { out: buf });
+    expectIdentical(buf.data, H.data, "WasmBuffer out");
+    buf.dispose();
+  });
+
+  it("a dense Hessian, (Σ x²)², n = 40: no coloring (it would save nothing), and the closed form 4(Σx²)I + 8xxᵀ", () => {
+    const n = 40;
+    const f = fn(n, (x) => x.mul(x).sum().pow(2));
+    const x = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+    const H = f.hessian(x);
+    expect(colorsOf(f)).toBe(null);
+    const s = x.reduce((t, v) => t + v * v, 0);
+    const want = Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 4 * s : 0) + 8 * x[Math.floor(k / n)] * x[k % n]);
+    expectClose(H.data, want, 1e-13, "H");
   });
 });
 
