@@ -244,35 +244,39 @@ function addRows(out: usize, A: usize, count: i32, rows: usize, K: i32, l: i32, 
 }
 
 /**
- * out = Σ of `count` consecutive rows from `first`. One point (B = 1): the terms
- * are consecutive f64, summed in four interleaved partial sums (SIMD, and no
- * chain of dependent additions); otherwise row by row, SIMD across the points.
+ * out = Σ of `count` consecutive rows from `first`, for each point in the same
+ * order whatever the block size (one point and a batch agree to the bit): four
+ * partial sums of every fourth term, (s₀ + s₂) + (s₁ + s₃), then the last
+ * count mod 4 terms one by one. No chain of dependent additions, and SIMD: over
+ * consecutive terms for one point, over pairs of points otherwise.
  */
 function sumRange(out: usize, first: usize, count: i32, B: i32, n: i32): void {
+  const whole = count & ~3;
   if (B == 1) {
-    const end = <usize>count << 3;
-    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), o: usize = 0;
-    for (; o + 24 < end; o += 32) {
-      s0 = f64x2.add(s0, v128.load(first + o));
-      s1 = f64x2.add(s1, v128.load(first + o, 16));
+    let s01 = f64x2.splat(0), s23 = f64x2.splat(0), o: usize = 0;
+    for (const end = <usize>whole << 3; o < end; o += 32) {
+      s01 = f64x2.add(s01, v128.load(first + o));
+      s23 = f64x2.add(s23, v128.load(first + o, 16));
     }
-    const s = f64x2.add(s0, s1);
+    const s = f64x2.add(s01, s23); // (s₀ + s₂, s₁ + s₃)
     let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (; o < end; o += 8) total += load<f64>(first + o);
+    for (const end = <usize>count << 3; o < end; o += 8) total += load<f64>(first + o);
     store<f64>(out, total);
     return;
   }
   const rowBytes = <usize>B << 3, end = <usize>n << 3;
-  let o: usize = 0;
-  for (; o + 8 < end; o += 16) {
-    let s = f64x2.splat(0);
-    for (let i = 0, r = first + o; i < count; i++, r += rowBytes) s = f64x2.add(s, v128.load(r));
-    v128.store(out + o, s);
-  }
-  if (o < end) {
-    let s: f64 = 0;
-    for (let i = 0, r = first + o; i < count; i++, r += rowBytes) s += load<f64>(r);
-    store<f64>(out + o, s);
+  for (let o: usize = 0; o < end; o += 16) { // pairs of points (rows are B ≥ 2 long and 16-byte aligned)
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let r = first + o;
+    for (let i = 0; i < whole; i += 4, r += 4 * rowBytes) {
+      s0 = f64x2.add(s0, v128.load(r));
+      s1 = f64x2.add(s1, v128.load(r + rowBytes));
+      s2 = f64x2.add(s2, v128.load(r + 2 * rowBytes));
+      s3 = f64x2.add(s3, v128.load(r + 3 * rowBytes));
+    }
+    let total = f64x2.add(f64x2.add(s0, s2), f64x2.add(s1, s3));
+    for (let i = whole; i < count; i++, r += rowBytes) total = f64x2.add(total, v128.load(r));
+    v128.store(out + o, total);
   }
 }
 

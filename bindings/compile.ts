@@ -115,7 +115,9 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
       // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
       const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
       instr.push(op | (contiguous ? CONTIGUOUS : 0), list(results), list(args.slice(0, k * k)), op === Op.Solve ? list(args.slice(k * k)) : 0);
-      free.push(...unused);
+      // Results nobody reads are free at once, but not on a reverse schedule: the
+      // reverse rules read every result's value and adjoint.
+      if (reuseSlots) free.push(...unused);
     } else {
       const dst = (slot[id] = take());
       instr.push(op, dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);

@@ -31,6 +31,8 @@ const FUSIBLE: ReadonlySet<number> = new Set([Op.Add, Op.Sub, Op.Mul, Op.Div, Op
 const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12;
 /** Runs shorter than this are not worth a call through the function table. */
 const MIN_RUN = 8;
+/** Runs per group at most: a function's locals grow with its runs (engines cap them near 50,000). */
+const MAX_GROUP = 64;
 
 /** One run instruction, decoded. */
 interface Run {
@@ -118,7 +120,7 @@ export function fuse(instr: readonly number[], nConst: number, nSlots: number, o
     const op = instr[4 * k] & 0xff;
     const r = op < Op.Det && op !== Op.Input ? decode(instr, 4 * k) : undefined;
     const fusible = r !== undefined && FUSIBLE.has(r.op) && r.L >= MIN_RUN;
-    const joins = fusible && open.length > 0 && decode(instr, 4 * open[0]).L === r.L &&
+    const joins = fusible && open.length > 0 && open.length < MAX_GROUP && decode(instr, 4 * open[0]).L === r.L &&
       fits(r.a, r.aStep, r.L) && (!r.binary || fits(r.b, r.bStep, r.L));
     if (!joins) close();
     if (fusible) {

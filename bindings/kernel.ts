@@ -386,20 +386,20 @@ export class Kernel {
   private attachFused(): number {
     this.owned.functions = [0, 0];
     const t = this.tapeData;
-    if (!t.fused) return 0;
-    if (this.fusedModule === undefined) {
-      try {
-        this.fusedModule = new WebAssembly.Module(t.fused as BufferSource);
-      } catch {
-        this.fusedModule = null; // e.g. a browser's size limit on compiling on the main thread
-      }
+    if (!t.fused || this.fusedModule === null) return 0;
+    try {
+      this.fusedModule ??= new WebAssembly.Module(t.fused as BufferSource);
+      const loops = new WebAssembly.Instance(this.fusedModule, { env: { memory: core().memory } }).exports;
+      const functions = Array.from({ length: 2 * t.fusedGroups }, (_, i) => loops[String(i)]);
+      const first = addFunctions(functions);
+      this.owned.functions = [first, functions.length];
+      return first;
+    } catch {
+      // The engine would not compile or run the module (a browser's limit on compiling
+      // on the main thread, a table that cannot grow): interpret the runs, for good.
+      this.fusedModule = null;
+      return 0;
     }
-    if (!this.fusedModule) return 0;
-    const loops = new WebAssembly.Instance(this.fusedModule, { env: { memory: core().memory } }).exports;
-    const functions = Array.from({ length: 2 * t.fusedGroups }, (_, i) => loops[String(i)]);
-    const first = addFunctions(functions);
-    this.owned.functions = [first, functions.length];
-    return first;
   }
 
   private ensureWork(kind: Kind, K: number, B: number): void {

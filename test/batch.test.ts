@@ -99,6 +99,19 @@ describe(`n inputs across the ${MAX_LANES}-lane chunks (closed forms)`, () => {
   }
 });
 
+describe("a long sum adds in one order, for one point and in a batch", () => {
+  it("Σx over a range (four partial sums), where the order shows: [1e16, 1, −1e16, 1, …]", () => {
+    const f = fn(10, (x) => x.sum());
+    const x = [1e16, 1, -1e16, 1, 3, 5, 7, 9, 11, 13];
+    const y = x.map((v) => v * 3);
+    const single = [f.eval(x) as number, f.eval(y) as number];
+    expectIdentical((f.eval(new Tensor([2, 10], Float64Array.from([...x, ...y]))) as Tensor).data, single, "eval");
+    // and for a batch whose block is part-filled (an odd count of points)
+    const X = Float64Array.from({ length: 30 }, (_, k) => x[k % 10] * (1 + Math.floor(k / 10)));
+    expectIdentical((f.eval(new Tensor([3, 10], X)) as Tensor).data, [0, 1, 2].map((p) => f.eval(X.subarray(10 * p, 10 * p + 10)) as number), "eval, 3 points");
+  });
+});
+
 describe("a batch gives the per-point results bit for bit", () => {
   // The benchmark field (3 → 3), a scalar function and a 2-D field.
   const F = compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2", "x/(1+y^2) + sqrt(z)"], { vars: ["x", "y", "z"] });

@@ -74,6 +74,19 @@ describe("fused chains of elementwise runs: closed-form gradients", () => {
     });
   }
 
+  it("a chain of 200 runs is cut into groups of at most 64 (an engine caps a function's locals)", () => {
+    const c = 0.99;
+    const f = fn(n, (x) => {
+      let y = x;
+      for (let k = 0; k < 100; k++) y = y.mul(c).add(x);
+      return y.sum();
+    });
+    expect(fusedGroups(f)).toBeGreaterThanOrEqual(4);
+    let slope = 1; // dy/dx through y ← c·y + x, per entry
+    for (let k = 0; k < 100; k++) slope = c * slope + 1;
+    expectClose(f.grad(points[0]) as Float64Array, new Array(n).fill(slope), 1e-13, "gradient");
+  });
+
   it("NaN stays where IEEE puts it: √ of a negative entry spoils that entry's derivative only", () => {
     const f = fn(n, (x) => x.add(1).sqrt().mul(x).sum());
     expect(fusedGroups(f)).toBeGreaterThan(0);

@@ -799,6 +799,30 @@ describe('mode "reverse" through det, inv and solve', () => {
   const A4b = A4.map((row, i) => row.map((v, j) => v + (i === j ? 0.5 : (i - j) / 8)));
   const b4 = [1, -2, 0.5, 3];
 
+  it("results of inv and solve that nothing reads keep their slots (their reverse rules read every result), fused runs or not", () => {
+    // Only 3 of inv(X)'s 4 entries, and 1 of solve's 2, are used; an elementwise
+    // chain (fused) follows, and its first run once took the unused slot.
+    const x = Float64Array.from({ length: 12 }, (_, i) => 0.7 + 0.9 * Math.sin(i + 1) ** 2 + (i % 5 === 0 ? 2 : 0));
+    const forms: [string, (x: Node) => Node][] = [
+      ["inv", (x) => {
+        const Y = x.slice([0], [4]).reshape([2, 2]).inv();
+        return Y.get(0, 0).add(Y.get(0, 1)).add(Y.get(1, 0)).add(x.mul(x).add(1).sqrt().mul(x).sum());
+      }],
+      ["solve", (x) => {
+        const s = x.slice([0], [4]).reshape([2, 2]).solve(x.slice([4], [6]));
+        return s.get(0).add(x.mul(x).add(1).sqrt().mul(x).sum());
+      }],
+    ];
+    for (const [label, body] of forms) {
+      const f = fn(12, body), F = fn(12, (x) => stack([body(x), x.sum()]));
+      const forward = f.grad(x, { mode: "forward" }) as Float64Array;
+      expectClose(f.grad(x, { mode: "reverse" }) as Float64Array, forward, 1e-12, `${label}: reverse (fused)`);
+      f.grad(new Tensor([5, 12], Float64Array.from({ length: 60 }, (_, k) => x[k % 12] * (1 + k / 100))), { mode: "reverse" });
+      expectClose(f.grad(x, { mode: "reverse" }) as Float64Array, forward, 1e-12, `${label}: reverse after a batch`);
+      expectClose(F.jacobian(x, { mode: "reverse" }).data.subarray(0, 12), forward, 1e-12, `${label}: interpreted (two lanes)`);
+    }
+  });
+
   it("∇ log det A = A⁻ᵀ (closed form, A⁻¹ by Gauss–Jordan here), reverse and forward", () => {
     const f = fn({ A: [4, 4] }, ({ A }) => A.det().log());
     for (const A of [A4, A4b]) {
