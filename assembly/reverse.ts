@@ -18,7 +18,7 @@
 // one-segment table shaped like the output (a vector-Jacobian product wᵀJ). Each slot's mask says which adjoint lanes
 // are live; a lane becomes live (its row zeroed) the first time anything flows
 // into it, so lanes no output reaches cost nothing. Inputs nothing reaches are
-// never written: the caller zeroes the result region first. Results go where forward
+// never written by the backward pass: their results are zeroed first. Results go where forward
 // mode writes tangents, with "output o" read as "input i", for the inputs in
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
@@ -48,6 +48,7 @@ export function reverseSweep(sw: Sweep): void {
   const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
   const fused = allLive && tape.fusedBase != 0;
   if (allLive) liveMasks(tape, masks);
+  if (sw.tangents) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
     gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
@@ -256,6 +257,20 @@ function pullRunBulk(adj: usize, masks: usize, dst: i32, L: i32, a: i32, d: usiz
     if (o < end) store<f64>(t + o, term1(d, w, o));
   }
   return true;
+}
+
+/** Zeroes every place the sweep may write a result: lanes < K of inputs [rangeLo, rangeHi) at every point. */
+function zeroResults(sw: Sweep, K: i32): void {
+  if (K == 1 && sw.tOut == 1) { // a gradient's layout: each point's results are one stretch
+    for (let p = 0; p < sw.count; p++) fillRow(sw.tangents + ((<usize>p * sw.tPoint + sw.tOffset) << 3), sw.rangeHi - sw.rangeLo, 0);
+    return;
+  }
+  for (let p = 0; p < sw.count; p++) {
+    for (let i = sw.rangeLo; i < sw.rangeHi; i++) {
+      const at = sw.tangents + ((<usize>p * sw.tPoint + (i - sw.rangeLo) * sw.tOut + sw.tOffset) << 3);
+      for (let l = 0; l < K; l++) store<f64>(at + (<usize>(l * sw.tLane) << 3), 0);
+    }
+  }
 }
 
 /** Adjoint rows of `count` consecutive input slots (one live lane) to inputs `first` … of `sw.tangents`. */

@@ -255,8 +255,6 @@ export class Kernel {
         }
         const sweepOut = direct && !reduce ? direct + 8 * start * perPointOut : base + outAt;
         const reduceOut = direct ? direct + 8 * start * perPointResult : base + resultAt;
-        // The reverse sweep writes only the adjoints something flows into.
-        if (kind === Kind.Reverse) f64().fill(0, sweepOut >> 3, (sweepOut >> 3) + count * perPointOut);
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),

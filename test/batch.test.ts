@@ -292,6 +292,18 @@ describe("out buffers", () => {
     expect(Array.from(out)).toEqual([0.5, 2, -2]);
   });
 
+  it("reverse mode writes the zeros of inputs nothing reaches, in every sweep's lanes (`out` full of NaN before)", () => {
+    const vars = Array.from({ length: 25 }, (_, i) => `x${i}`);
+    const grad = new Float64Array(25).fill(NaN);
+    compile("x0*2", { vars }).grad(new Float64Array(25).fill(1), { out: grad, mode: "reverse" });
+    expect(Array.from(grad)).toEqual([2, ...new Array(24).fill(0)]);
+    // 20 outputs: two reverse sweeps of 10 cotangent lanes into one `out`
+    const F20 = compile(Array.from({ length: 20 }, (_, i) => `x${i % 3}*${i + 1}`), { vars });
+    const J = new Float64Array(20 * 25).fill(NaN);
+    F20.jacobian(new Float64Array(25).fill(1), { out: J, mode: "reverse" });
+    expect(Array.from(J)).toEqual(Array.from({ length: 500 }, (_, k) => (k % 25 === Math.floor(k / 25) % 3 ? Math.floor(k / 25) + 1 : 0)));
+  });
+
   it("single point: eval, jacobian, partial, directional, curl write into `out`", () => {
     const one = new Float64Array(1);
     expect(g.eval([1, 2, 3], { out: one })).toBe(11);
