@@ -22,7 +22,7 @@
 // though a slot fed by several runs of a group may receive them in another order
 // (element by element rather than run by run), so they agree to rounding.
 import { Op } from "./ops.js";
-import { FunctionBody, I, encodeModule } from "./wasm-encoder.js";
+import { F64X2, FunctionBody, I, encodeModule } from "./wasm-encoder.js";
 
 /** Tape markers around a fused group (assembly/tape.ts): word, group index, instruction count. */
 export const FUSE_BEGIN = 0xf0, FUSE_END = 0xf1;
@@ -176,14 +176,43 @@ export function fuse(instr: readonly number[], nConst: number, nSlots: number, o
 const VALS = 0, ADJ = 1, BLOCK = 2, FILLED = 3;
 
 /**
+ * The arithmetic of one copy of a loop body: f64 for one point, f64x2 for two
+ * points of a block at once (the same IEEE operations lane by lane).
+ */
+interface Arith {
+  local(): number;
+  /** Value at the address on the stack. */
+  load(): void;
+  /** Stores (address, value). */
+  store(): void;
+  constant(x: number): void;
+  /** An f64 arithmetic opcode (I.f64_*), or its f64x2 form. */
+  op(code: number): void;
+}
+
+function scalar(f: FunctionBody): Arith {
+  return { local: () => f.f64(), load: () => f.load(), store: () => f.store(), constant: (x) => f.f64Const(x), op: (code) => f.op(code) };
+}
+
+function pairs(f: FunctionBody): Arith {
+  return {
+    local: () => f.v128(), load: () => f.loadV128(), store: () => f.storeV128(),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
+  };
+}
+
+/**
  * The frame shared by both directions: a local per row base the body reads
  * (slot s of VALS or ADJ, computed once, before the loops), and the loops over
  * the run's elements j < L and the block's points p < n, with `off` = (j·B + p)·8
  * and `poff` = p·8 set for the body. One point (B = 1, the common case of a
- * single gradient) gets a flat loop of its own.
+ * single gradient) gets a flat scalar loop; a block takes its points in pairs
+ * (f64x2), the last one of an odd count alone, as the core's SIMD loops do.
  */
 class Loop {
   readonly f = new FunctionBody(4);
+  /** The arithmetic of the copy being emitted. */
+  x: Arith = scalar(this.f);
   private readonly off: number;
   private readonly poff: number;
   private readonly rowBytes: number;
@@ -212,14 +241,16 @@ class Loop {
 
   /**
    * if (B == 1) { off = 0; do { body } while ((off += 8) < 8L) }
-   * else { j = 0; do { p = 0; do { body } while (++p < n) } while (++j < L) }
-   * (`body` is called once per copy and must emit the same code each time).
+   * else for j < L { for (p = 0; p + 1 < n; p += 2) body on p, p+1; if (p < n) body on p }
+   * (`body` is called once per copy, with `x` set to that copy's arithmetic).
    */
   emit(L: number, body: () => void): FunctionBody {
     const f = this.f, j = f.i32(), p = f.i32(), rowOff = f.i32();
+    const at = () => f.get(p).i32Const(3).op(I.i32_shl).tee(this.poff).get(rowOff).op(I.i32_add).set(this.off);
     f.get(BLOCK).i32Const(1).op(I.i32_eq).if();
     f.i32Const(0).set(this.off).i32Const(0).set(this.poff);
     f.loop();
+    this.x = scalar(f);
     body();
     f.get(this.off).i32Const(8).op(I.i32_add).tee(this.off).i32Const(8 * L).op(I.i32_lt_s).brIf(0);
     f.end();
@@ -228,10 +259,17 @@ class Loop {
     f.loop();
     f.get(j).get(this.rowBytes).op(I.i32_mul).set(rowOff);
     f.i32Const(0).set(p);
-    f.loop();
-    f.get(p).i32Const(3).op(I.i32_shl).tee(this.poff).get(rowOff).op(I.i32_add).set(this.off);
+    f.block().loop(); // pairs of points
+    f.get(p).i32Const(1).op(I.i32_add).get(FILLED).op(I.i32_ge_s).brIf(1);
+    at();
+    this.x = pairs(f);
     body();
-    f.get(p).i32Const(1).op(I.i32_add).tee(p).get(FILLED).op(I.i32_lt_s).brIf(0);
+    f.get(p).i32Const(2).op(I.i32_add).set(p).br(0);
+    f.end().end();
+    f.get(p).get(FILLED).op(I.i32_lt_s).if(); // the last point of an odd count
+    at();
+    this.x = scalar(f);
+    body();
     f.end();
     f.get(j).i32Const(1).op(I.i32_add).tee(j).i32Const(L).op(I.i32_lt_s).brIf(0);
     f.end();
@@ -269,7 +307,7 @@ function producerIn(runs: readonly Run[], before: number, slot: number, step: nu
  * run's local. `stored(i)`: whether run i's value is also written to memory.
  */
 function values(loop: Loop, runs: readonly Run[], value: readonly number[], stored: (i: number) => boolean): void {
-  const g = loop.f, loaded = new Map<number, number>(); // slot·2 + step → local, per element
+  const g = loop.f, x = loop.x, loaded = new Map<number, number>(); // slot·2 + step → local, per element
   const operand = (i: number, slot: number, step: number) => {
     const from = producerIn(runs, i, slot, step);
     if (from >= 0) {
@@ -279,29 +317,31 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], stor
     const key = slot * 2 + step;
     let local = loaded.get(key);
     if (local === undefined) {
-      local = g.f64();
+      local = x.local();
       loaded.set(key, local);
       loop.address(VALS, slot, step);
-      g.load().set(local);
+      x.load();
+      g.set(local);
     }
     g.get(local);
   };
   runs.forEach((r, i) => {
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
-    g.op(OPCODE[r.op]).set(value[i]);
+    x.op(OPCODE[r.op]);
+    g.set(value[i]);
     if (stored(i)) {
       loop.address(VALS, r.dst, 1);
-      g.get(value[i]).store();
+      g.get(value[i]);
+      x.store();
     }
   });
 }
 
 /** Forward: every run's values at each element, in locals; stored where something outside the group reads them. */
 function forward(runs: readonly Run[], escapes: readonly boolean[]): FunctionBody {
-  const loop = new Loop(rowsOf(runs, false)), g = loop.f;
-  const value = runs.map(() => g.f64());
-  return loop.emit(runs[0].L, () => values(loop, runs, value, (i) => escapes[i]));
+  const loop = new Loop(rowsOf(runs, false));
+  return loop.emit(runs[0].L, () => values(loop, runs, runs.map(() => loop.x.local()), (i) => escapes[i]));
 }
 
 /**
@@ -312,22 +352,22 @@ function forward(runs: readonly Run[], escapes: readonly boolean[]): FunctionBod
  */
 function backward(runs: readonly Run[], escapes: readonly boolean[], nConst: number): FunctionBody {
   const loop = new Loop(rowsOf(runs, true)), g = loop.f;
-  const value = runs.map(() => g.f64()), adjoint = runs.map(() => g.f64());
   return loop.emit(runs[0].L, () => {
+    const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
     values(loop, runs, value, () => false);
     const valueOf = (i: number, slot: number, step: number) => {
       const from = producerIn(runs, i, slot, step);
       if (from >= 0) g.get(value[from]);
       else {
         loop.address(VALS, slot, step);
-        g.load();
+        x.load();
       }
     };
     runs.forEach((r, i) => {
       if (escapes[i]) {
         loop.address(ADJ, r.dst, 1);
-        g.load();
-      } else g.f64Const(0);
+        x.load();
+      } else x.constant(0);
       g.set(adjoint[i]);
     });
     // target ± term, where `term` pushes ∂·w̄ (or w̄ itself for ±1). A target in
@@ -338,17 +378,18 @@ function backward(runs: readonly Run[], escapes: readonly boolean[], nConst: num
       const from = producerIn(runs, i, slot, step);
       let local = from >= 0 ? adjoint[from] : gathered.get(slot * 2 + step)?.local;
       if (local === undefined) { // the first term into this memory target
-        local = g.f64();
+        local = x.local();
         gathered.set(slot * 2 + step, { slot, step, local });
-        if (subtract) g.f64Const(0);
+        if (subtract) x.constant(0);
         term();
-        if (subtract) g.op(I.f64_sub);
+        if (subtract) x.op(I.f64_sub);
         g.set(local);
         return;
       }
       g.get(local);
       term();
-      g.op(subtract ? I.f64_sub : I.f64_add).set(local);
+      x.op(subtract ? I.f64_sub : I.f64_add);
+      g.set(local);
     };
     for (let i = runs.length - 1; i >= 0; i--) {
       const r = runs[i], w = () => g.get(adjoint[i]);
@@ -365,28 +406,32 @@ function backward(runs: readonly Run[], escapes: readonly boolean[], nConst: num
           accumulate(i, r.a, r.aStep, true, w);
           break;
         case Op.Mul: // ∂a = b, ∂b = a
-          accumulate(i, r.a, r.aStep, false, () => { valueOf(i, r.b, r.bStep); w(); g.op(I.f64_mul); });
-          accumulate(i, r.b, r.bStep, false, () => { valueOf(i, r.a, r.aStep); w(); g.op(I.f64_mul); });
+          accumulate(i, r.a, r.aStep, false, () => { valueOf(i, r.b, r.bStep); w(); x.op(I.f64_mul); });
+          accumulate(i, r.b, r.bStep, false, () => { valueOf(i, r.a, r.aStep); w(); x.op(I.f64_mul); });
           break;
         case Op.Div: // ∂a = 1/b, ∂b = −v/b
-          accumulate(i, r.a, r.aStep, false, () => { g.f64Const(1); valueOf(i, r.b, r.bStep); g.op(I.f64_div); w(); g.op(I.f64_mul); });
+          accumulate(i, r.a, r.aStep, false, () => { x.constant(1); valueOf(i, r.b, r.bStep); x.op(I.f64_div); w(); x.op(I.f64_mul); });
           accumulate(i, r.b, r.bStep, false, () => {
             g.get(value[i]);
             valueOf(i, r.b, r.bStep);
-            g.op(I.f64_div).op(I.f64_neg);
+            x.op(I.f64_div);
+            x.op(I.f64_neg);
             w();
-            g.op(I.f64_mul);
+            x.op(I.f64_mul);
           });
           break;
         case Op.Sqrt: // ∂a = ½/v
-          accumulate(i, r.a, r.aStep, false, () => { g.f64Const(0.5).get(value[i]).op(I.f64_div); w(); g.op(I.f64_mul); });
+          accumulate(i, r.a, r.aStep, false, () => { x.constant(0.5); g.get(value[i]); x.op(I.f64_div); w(); x.op(I.f64_mul); });
           break;
       }
     }
     for (const { slot, step, local } of gathered.values()) {
       loop.address(ADJ, slot, step);
       loop.address(ADJ, slot, step);
-      g.load().get(local).op(I.f64_add).store();
+      x.load();
+      g.get(local);
+      x.op(I.f64_add);
+      x.store();
     }
   });
 }

@@ -4,15 +4,21 @@
 
 /** The opcodes the fused loops use. */
 export const I = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br_if: 0x0d, end: 0x0b,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, br_if: 0x0d, end: 0x0b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
   f64_load: 0x2b, f64_store: 0x39,
   i32_const: 0x41, f64_const: 0x44,
-  i32_eq: 0x46, i32_lt_s: 0x48, i32_add: 0x6a, i32_mul: 0x6c, i32_shl: 0x74,
+  i32_eq: 0x46, i32_lt_s: 0x48, i32_ge_s: 0x4e, i32_add: 0x6a, i32_mul: 0x6c, i32_shl: 0x74,
   f64_neg: 0x9a, f64_sqrt: 0x9f, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3,
 } as const;
 
-const VOID_BLOCK = 0x40, I32 = 0x7f, F64 = 0x7c;
+/** f64x2 opcodes (after the 0xfd prefix) of the f64 arithmetic the fused loops use. */
+export const F64X2: Readonly<Record<number, number>> = {
+  [I.f64_add]: 240, [I.f64_sub]: 241, [I.f64_mul]: 242, [I.f64_div]: 243, [I.f64_neg]: 237, [I.f64_sqrt]: 239,
+};
+const SIMD = 0xfd, V128_LOAD = 0, V128_STORE = 11, F64X2_SPLAT = 20;
+
+const VOID_BLOCK = 0x40, I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 
 /** Unsigned LEB128. */
 function uleb(out: number[], value: number): void {
@@ -48,6 +54,8 @@ export class FunctionBody {
   i32(): number { return this.local(I32); }
   /** A new f64 local's index. */
   f64(): number { return this.local(F64); }
+  /** A new v128 local's index. */
+  v128(): number { return this.local(V128); }
 
   private local(type: number): number {
     this.locals.push(type);
@@ -69,6 +77,17 @@ export class FunctionBody {
   load(): this { this.code.push(I.f64_load, 3, 0); return this; }
   /** f64.store of (address, value) on the stack. */
   store(): this { this.code.push(I.f64_store, 3, 0); return this; }
+  /** A SIMD instruction (0xfd prefix). */
+  simd(code: number): this { this.code.push(SIMD); uleb(this.code, code); return this; }
+  /** v128.load / v128.store (offset 0; alignment hint 8: a row of an odd block is only 8-byte aligned). */
+  loadV128(): this { return this.simd(V128_LOAD).memarg8(); }
+  storeV128(): this { return this.simd(V128_STORE).memarg8(); }
+  /** f64x2.splat of the f64 on the stack. */
+  splat(): this { return this.simd(F64X2_SPLAT); }
+  private memarg8(): this { this.code.push(3, 0); return this; }
+  /** `block` (a branch to it leaves it), with a void block type. */
+  block(): this { this.code.push(I.block, VOID_BLOCK); return this; }
+  br(depth: number): this { this.code.push(I.br); uleb(this.code, depth); return this; }
   /** `loop` (label 0 inside it branches back to its start), with a void block type. */
   loop(): this { this.code.push(I.loop, VOID_BLOCK); return this; }
   /** `if` (void) on the i32 on the stack; `else` and `end` close it. */
