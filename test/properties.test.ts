@@ -188,6 +188,55 @@ describe("a batch gives exactly the per-point results", () => {
   }, timeout(0.3));
 });
 
+describe("random elementwise tensor programs (fused loops): reverse = forward, batch = per point", () => {
+  // A program keeps a pool of length-m vectors (three windows of x to start) and
+  // appends steps: +, −, · with a vector, a constant or an entry of the pool
+  // (a broadcast scalar), a safe division a/(a² + ½), negation, √(a² + 1). Its
+  // output sums the last vector and products of pool vectors. Chains of such runs
+  // fuse; windows shifted by one make groups end where they must.
+  const step = fc.record({ kind: fc.integer({ min: 0, max: 5 }), a: fc.nat(), b: fc.nat(), bKind: fc.integer({ min: 0, max: 2 }),
+    c: fc.double({ min: 0.5, max: 2, noNaN: true }) });
+  const arb = fc.record({
+    m: fc.integer({ min: 8, max: 40 }),
+    steps: fc.array(step, { minLength: 1, maxLength: 10 }),
+    pairs: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 3 }),
+    points: fc.integer({ min: 1, max: 7 }),
+    seed: fc.integer({ min: 1, max: 1e6 }),
+  });
+  type Program = { m: number; steps: { kind: number; a: number; b: number; bKind: number; c: number }[]; pairs: [number, number][] };
+  const build = (p: Program) =>
+    (x: Node) => {
+      const m = p.m, pool = [x.slice([0], [m]), x.slice([1], [m + 1]), x.slice([2])];
+      const pick = (i: number) => pool[i % pool.length];
+      for (const s of p.steps) {
+        const a = pick(s.a), b = s.bKind === 0 ? pick(s.b) : s.bKind === 1 ? s.c : pick(s.b).at(s.b % m);
+        pool.push([a.add(b), a.sub(b), a.mul(b), a.div(a.mul(a).add(0.5)), a.neg(), a.mul(a).add(1).sqrt()][s.kind]);
+      }
+      return p.pairs.reduce((acc, [i, j]) => acc.add(pick(i).mul(pick(j)).sum()), pool[pool.length - 1].sum());
+    };
+
+  it("gradients and vector-Jacobian products agree across sweeps, and batches with their points bit for bit", () => {
+    fc.assert(fc.property(arb, (p) => {
+      const nIn = p.m + 2;
+      const f = fn(nIn, build(p));
+      try {
+        let s = p.seed;
+        const next = () => (s = (s * 48271) % 2147483647) / 2147483647;
+        const points = Array.from({ length: p.points }, () => Float64Array.from({ length: nIn }, () => 0.5 + 1.5 * next()));
+        const forward = points.map((x) => f.grad(x, { mode: "forward" }) as Float64Array);
+        fc.pre(forward.every((g) => allFinite(g) && maxAbs(g) < HUGE));
+        const reverse = points.map((x) => f.grad(x, { mode: "reverse" }) as Float64Array);
+        reverse.forEach((g, k) => within(g, forward[k], 1e-10 * Math.max(1, maxAbs(forward[k])), `reverse grad at point ${k}`));
+        const G = (f.grad(new Tensor([p.points, nIn], Float64Array.from(points.flatMap((x) => [...x]))), { mode: "reverse" }) as Tensor).data;
+        reverse.forEach((g, k) => identical(G.subarray(k * nIn, (k + 1) * nIn), g, `batch grad at point ${k}`));
+        points.forEach((x, k) => within(f.vjp(x, 3) as Float64Array, forward[k].map((v) => 3 * v), 1e-10 * Math.max(1, 3 * maxAbs(forward[k])), `vjp at point ${k}`));
+      } finally {
+        f.dispose();
+      }
+    }), runs(0.5));
+  }, timeout(0.5));
+});
+
 describe("parse(print(tree)) is the tree", () => {
   it("the compiled string evaluates as the interpreter does, and every spelling compiles to the same function", () => {
     const arb = A.exprAtPointArb({ kinks: true }).chain((p) => fc.tuple(A.styleArb, A.styleArb).map(([s1, s2]) => ({ ...p, s1, s2 })));
