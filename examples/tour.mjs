@@ -72,7 +72,7 @@ show("d/dμ, d/dσ", `${e.dmu[0].toFixed(4)}, ${e.dsigma[0].toFixed(4)}  (exact 
 console.log("\nMinimization with exact gradients (L-BFGS on Rosenbrock from (-1.2, 1)):");
 const rosenbrock = compile("(1-x)^2 + 100*(y-x^2)^2", { vars: ["x", "y"] });
 const r = minimize(rosenbrock, [-1.2, 1], { gradTol: 1e-10 });
-show(`${r.reason} after ${r.iterations} iterations`, r.x);
+show(`minimum (${r.iterations} iterations, stop: ${r.reason})`, r.x);
 
 console.log("\nErrors say what and where:");
 try {
