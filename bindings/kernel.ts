@@ -214,7 +214,7 @@ export class Kernel {
     const dense = seeds !== null && !seeds.identity;
     const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
     const nSeg = inputs.length;
-    const [rangeLo, rangeHi] = range ?? [0, kind === Kind.Reverse ? this.nIn : this.nOut];
+    const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
 
     // Scratch: descriptor, the two segment tables (inputs, tangents), shared data,
     // then per chunk the batched data, the sweep's output and a reduction's result.
