@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   compile, GradientsError, InputError, ParseError, ShapeError, Tensor, type Func,
 } from "../bindings/index.js";
-import { expectClose } from "./helpers.js";
+import { expectClose, expectThrows } from "./helpers.js";
 
 // f = x*y + z² and a field F, with their closed forms at P = (1, 2, 3)
 const P = [1, 2, 3];
@@ -24,18 +24,10 @@ function stillWorks(): void {
 
 /** Runs `call`, asserts it throws `type` with `code` (a GradientsError), then that the library still works. */
 function expectError(call: () => unknown, type: abstract new (...args: never[]) => GradientsError, code: string, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    call();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, "should throw").toBeInstanceOf(type);
-  expect(caught).toBeInstanceOf(GradientsError);
+  const caught = expectThrows(call, type, ...(message ? [message] : []));
   expect(caught).toBeInstanceOf(Error);
-  expect((caught as GradientsError).code).toBe(code);
-  expect((caught as GradientsError).name).toBe(type.name);
-  if (message) expect((caught as Error).message).toMatch(message);
+  expect(caught.code).toBe(code);
+  expect(caught.name).toBe(type.name);
   stillWorks();
 }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
   buffer, compile, GradientsError, grid, InputError, ShapeError, WasmBuffer, type Field,
 } from "../bindings/index.js";
-import { expectClose, expectIdentical, gridFixtures } from "./helpers.js";
+import { expectClose, expectIdentical, gridFixtures, expectThrows } from "./helpers.js";
 
 const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const fields = (r: Field | Field[]): Field[] => (Array.isArray(r) ? r : [r]);
@@ -540,15 +540,7 @@ function stillWorks(): void {
 }
 
 function expectError(call: () => unknown, type: typeof ShapeError | typeof InputError, message?: RegExp): void {
-  let caught: unknown;
-  try {
-    call();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, "should throw").toBeInstanceOf(type);
-  expect(caught).toBeInstanceOf(GradientsError);
-  if (message) expect((caught as Error).message).toMatch(message);
+  expectThrows(call, type, ...(message ? [message] : []));
   stillWorks();
 }
 

@@ -1,6 +1,7 @@
-// Shared test helpers: fixture loading and tolerance checks.
+// Shared test helpers: fixture loading, tolerance checks and error expectations.
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
+import { GradientsError } from "../bindings/index.js";
 
 export interface ScalarCase {
   name: string;
@@ -178,4 +179,22 @@ export function inverse(A: number[][]): number[][] {
     }
   }
   return M.map((row) => row.slice(n));
+}
+
+/**
+ * Runs `call` and asserts that it throws a GradientsError of class `type` whose
+ * message matches every pattern; returns the error for further checks.
+ */
+export function expectThrows(call: () => unknown, type: abstract new (...args: never[]) => GradientsError,
+                             ...patterns: RegExp[]): GradientsError {
+  let thrown: unknown;
+  try {
+    call();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected ${type.name}${patterns.length ? ` matching ${patterns.join(", ")}` : ""}`).toBeInstanceOf(type);
+  expect(thrown).toBeInstanceOf(GradientsError);
+  for (const p of patterns) expect((thrown as Error).message).toMatch(p);
+  return thrown as GradientsError;
 }

@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buffer, compile, fn, InputError, ShapeError, Tensor, type Func, type Node } from "../bindings/index.js";
-import { expectClose, expectIdentical, fixtures, inverse, secondOrderFixtures } from "./helpers.js";
+import { expectClose, expectIdentical, fixtures, inverse, secondOrderFixtures, expectThrows } from "./helpers.js";
 
 /** A case of test/fixtures/tensors.json (sympy Jacobians of tensor functions). */
 interface TensorCase {
@@ -696,14 +696,7 @@ describe("bad input", () => {
   }
 
   function expectError(call: () => unknown, type: typeof ShapeError | typeof InputError, ...patterns: RegExp[]): void {
-    let caught: unknown;
-    try {
-      call();
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught, "should throw").toBeInstanceOf(type);
-    for (const p of patterns) expect((caught as Error).message).toMatch(p);
+    expectThrows(call, type, ...patterns);
     stillWorks();
   }
 
