@@ -1,6 +1,8 @@
 import { luFactor, luDet } from "./linalg";
+import { fillRow } from "./rows";
 
-// Divergence and curl of vector fields, from a batch of Jacobians.
+// Divergence and curl of vector fields, from a batch of Jacobians; and Jacobians
+// spread back from a column coloring.
 //
 //   J: count × n × n f64, row-major: J[(p·n + i)·n + j] = ∂f_i/∂x_j at point p
 
@@ -45,5 +47,25 @@ export function determinantsOfJacobians(J: usize, count: i32, n: i32, out: usize
     memory.copy(scratch, J + <usize>p * nn, nn);
     const sign = luFactor(scratch, perm, n);
     store<f64>(out + (<usize>p << 3), luDet(scratch, n, sign));
+  }
+}
+
+/**
+ * Jacobians [count, m, n] from column-colored tangents T [count, m, C]
+ * (bindings/sparsity.ts): entry (o, j) of the pattern (j = cols[k] for k from
+ * rowStart[o] to rowStart[o + 1] − 1) is T[p][o][colorOf[j]]; every other entry
+ * is a structural zero.
+ */
+export function spreadColored(T: usize, count: i32, m: i32, n: i32, C: i32,
+                              rowStart: usize, cols: usize, colorOf: usize, out: usize): void {
+  for (let p = 0; p < count; p++) {
+    for (let o = 0; o < m; o++) {
+      const row = out + (<usize>((p * m + o) * n) << 3), lanes = T + (<usize>((p * m + o) * C) << 3);
+      fillRow(row, n, 0);
+      for (let k = load<i32>(rowStart + (<usize>o << 2)), end = load<i32>(rowStart + (<usize>(o + 1) << 2)); k < end; k++) {
+        const j = load<i32>(cols + (<usize>k << 2));
+        store<f64>(row + (<usize>j << 3), load<f64>(lanes + (<usize>load<i32>(colorOf + (<usize>j << 2)) << 3)));
+      }
+    }
   }
 }

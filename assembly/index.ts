@@ -7,7 +7,7 @@ export { foldConstant } from "./rules";
 export { workSize } from "./rows";
 export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
 export { reverseSweep } from "./reverse";
-export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians } from "./fields";
+export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, spreadColored } from "./fields";
 export { blockScratchBytes } from "./blocks";
 export { gradientAxis, secondAxis } from "./grid";
 export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./fd";

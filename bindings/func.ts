@@ -312,7 +312,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const coloring = this.inputs.length === 1 && kind === Kind.Forward ? this.hessianColoring(g) : undefined;
     if (coloring) {
       const shape = this.inputs[0].shape;
-      return tensor([...lead, ...shape, ...shape], this.coloredJacobian(g, args, coloring, this.output(args, [this.n, this.n], options.out)));
+      const data = this.output(args, [this.n, this.n], options.out);
+      g.kernel.coloredJacobian(args.segments, args.count, coloring, data);
+      return tensor([...lead, ...shape, ...shape], data);
     }
     const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
       const data = this.output(args, [a.size, b.size], out);
@@ -328,27 +330,6 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private hessianColoring(g: Func): Coloring | undefined {
     if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
     return this.coloring ?? undefined;
-  }
-
-  /**
-   * g's Jacobian [N, m, n] into `out` from one forward sweep per MAX_LANES colors:
-   * lane c carries Σ of the columns of color c, and each entry of the pattern is
-   * read from its column's lane; the rest are structural zeros.
-   */
-  private coloredJacobian(g: Func, args: Args, c: Coloring, out: Float64Array | WasmBuffer): Float64Array | WasmBuffer {
-    const N = args.count, m = g.m, n = this.n, C = c.count;
-    const compressed = new Float64Array(N * m * C);
-    g.kernel.tangents(Kind.Forward, args.segments, N, { identity: true, first: 0, lanes: C, colors: c.colors }, compressed,
-      { point: m * C, out: C, lane: 1, offset: 0 });
-    const data = out instanceof WasmBuffer ? out.data : out;
-    data.fill(0);
-    for (let p = 0; p < N; p++) {
-      for (let o = 0; o < m; o++) {
-        const row = (p * m + o) * n, lanes = (p * m + o) * C;
-        for (const j of c.pattern[o]) data[row + j] = compressed[lanes + c.colors[j]];
-      }
-    }
-    return out;
   }
 
   /**

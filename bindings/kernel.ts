@@ -7,6 +7,7 @@
 // however many points a call brings.
 import { addFunctions, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
 import type { TapeData } from "./compile.js";
+import type { Coloring } from "./sparsity.js";
 
 /** Sweep kinds, as assembly/sweeps.ts numbers them. */
 export const enum Kind {
@@ -80,7 +81,7 @@ export function columns(first: number, lanes: number): Seeds {
   return { identity: true, first, lanes };
 }
 
-/** A WASM pass over each chunk's Jacobians (divergence, curl, determinant), `perPoint` numbers out. */
+/** A WASM pass over each chunk's Jacobians (divergence, curl, determinant, spreading a coloring), `perPoint` numbers out. */
 interface Reduction {
   perPoint: number;
   scratchBytes: number;
@@ -196,6 +197,27 @@ export class Kernel {
       },
     };
     this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
+  }
+
+  /**
+   * The Jacobian [N, nOut, nIn] from a column coloring (bindings/sparsity.ts): a
+   * forward sweep per MAX_LANES colors carries each color's columns summed, and
+   * the core spreads every entry of the pattern back from its column's lane,
+   * writing the structural zeros too.
+   */
+  coloredJacobian(inputs: readonly Segment[], N: number, c: Coloring, out: Target): void {
+    const m = this.nOut, n = this.nIn, C = c.count, nnz = c.cols.length;
+    const reduce: Reduction = {
+      perPoint: m * n,
+      scratchBytes: 4 * c.tables.length,
+      apply: (compressed, count, at, scratch) => {
+        i32().set(c.tables, scratch >> 2);
+        const cols = scratch + 4 * (m + 1), colors = cols + 4 * nnz;
+        core().spreadColored(compressed, count, m, n, C, scratch, cols, colors, at);
+      },
+    };
+    this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors: c.colors }, null, out,
+      { point: m * C, out: C, lane: 1, offset: 0 }, reduce);
   }
 
   /**

@@ -25,6 +25,8 @@ export interface CoreExports {
   divergenceFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   curlFromJacobians(jacobians: number, count: number, n: number, out: number): void;
   determinantsOfJacobians(jacobians: number, count: number, n: number, out: number, scratch: number): void;
+  spreadColored(compressed: number, count: number, m: number, n: number, colors: number,
+                rowStart: number, cols: number, colorOf: number, out: number): void;
   blockScratchBytes(k: number): number;
   fdPlan(n: number, x: number, scale: number, step: number, lo: number, hi: number,
          scheme: number, levels: number, schemeOut: number, hOut: number): void;

@@ -17,11 +17,15 @@ import { operandsOf, type Graph } from "./graph.js";
 
 /** A coloring of the columns of a Jacobian, with its sparsity pattern. */
 export interface Coloring {
-  /** Color (tangent lane) of each input. */
-  readonly colors: Int32Array;
+  /** Number of colors (tangent lanes). */
   readonly count: number;
-  /** Per output, the inputs it can depend on (ascending). */
-  readonly pattern: readonly Int32Array[];
+  /** Color of each input. */
+  readonly colors: Int32Array;
+  /** The pattern, row by row: output o can depend on inputs cols[rowStart[o]] … cols[rowStart[o + 1] − 1]. */
+  readonly rowStart: Int32Array;
+  readonly cols: Int32Array;
+  /** rowStart, cols and colors end to end (the three above are views of it), as the core reads them. */
+  readonly tables: Int32Array;
 }
 
 /** Entries of the dependency sets the analysis may hold before it gives up (the function is too dense to gain). */
@@ -53,7 +57,15 @@ export function colorColumns(graph: Graph, outputs: readonly number[], nIn: numb
     count = Math.max(count, c + 1);
   }
   if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
-  return { colors, count, pattern };
+  const m = pattern.length, nnz = pattern.reduce((t, deps) => t + deps.length, 0);
+  const tables = new Int32Array(m + 1 + nnz + nIn);
+  const rowStart = tables.subarray(0, m + 1), cols = tables.subarray(m + 1, m + 1 + nnz);
+  pattern.forEach((deps, o) => {
+    cols.set(deps, rowStart[o]);
+    rowStart[o + 1] = rowStart[o] + deps.length;
+  });
+  tables.set(colors, m + 1 + nnz);
+  return { count, colors: tables.subarray(m + 1 + nnz), rowStart, cols, tables };
 }
 
 /** Per output, the sorted inputs it depends on; undefined past SET_BUDGET entries. */
