@@ -23,7 +23,7 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END } from "./tape";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD } from "./tape";
 import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
@@ -47,6 +47,8 @@ export function reverseSweep(sw: Sweep): void {
   // fused groups (which keep no masks) run then.
   const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
   const fused = allLive && tape.fusedBase != 0;
+  // A gradient needs no values but those the backward pass reads (fuse.ts marks the rest).
+  const skipUnread = fused && !sw.values;
   if (allLive) liveMasks(tape, masks);
   if (sw.tangents) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
@@ -59,6 +61,10 @@ export function reverseSweep(sw: Sweep): void {
       const ins = tape.instr + (<usize>k << 4);
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       const L = runOf(word), span = L * B;
+      if (skipUnread && (word & VALUES_UNREAD)) {
+        if (op == FUSE_BEGIN) k += a + 1;
+        continue;
+      }
       if (op >= FUSE_BEGIN) { // a fused group: its values in one loop (its partials never leave it)
         if (fused && op == FUSE_BEGIN) {
           call_indirect<void>(<u32>(tape.fusedBase + 2 * dst), vals, adj, B, n);

@@ -14,6 +14,9 @@
 //             broadcast). Only reverse tapes (no slot reuse) hold runs.
 //             Flag CONTIGUOUS (bit 10) on a sum: its operand list is the
 //             consecutive computed slots list[0] … list[0]+len−1.
+//             Flag VALUES_UNREAD (bit 11) on a sum or a FUSE_BEGIN: when a
+//             fused reverse sweep returns no values, nothing it runs reads
+//             these results' values, so its forward pass skips them.
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
 //   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
@@ -62,6 +65,8 @@ export const FUSE_END: i32 = 0xf1;
 
 /** Instruction word flag of a sum: its operands are consecutive computed slots. */
 export const CONTIGUOUS: i32 = 1 << 10;
+/** Instruction word flag of a sum or a fused group: a fused reverse sweep that returns no values need not compute it. */
+export const VALUES_UNREAD: i32 = 1 << 11;
 
 // @ts-ignore: decorator
 @inline export function opOf(word: i32): i32 { return word & 0xff; }

@@ -24,6 +24,8 @@ import { backward, forward, type Run } from "./fused-loops.js";
 
 /** Tape markers around a fused group (assembly/tape.ts): word, group index, instruction count. */
 export const FUSE_BEGIN = 0xf0, FUSE_END = 0xf1;
+/** Word flag on a sum or FUSE_BEGIN whose values a fused reverse sweep returning no values never reads (assembly/tape.ts). */
+export const VALUES_UNREAD = 1 << 11;
 
 const FUSIBLE: ReadonlySet<number> = new Set([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Neg, Op.Sqrt]);
 const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12;
@@ -88,7 +90,42 @@ export function fuse(instr: readonly number[], nConst: number, nSlots: number, o
     runs.forEach((r, i) => { if (!escapes[i]) inside.fill(1, r.dst, r.dst + r.L); });
     bodies.push(forward(runs, escapes), backward(runs, escapes, nConst));
   }
-  return { instr: marked(instr, groups, groupOf), groups: groups.length, module: encodeModule(4, bodies), zeroRanges: rangesOutside(inside, nConst) };
+  const out = marked(instr, groups, groupOf);
+  markUnread(out, aux, nSlots);
+  return { instr: out, groups: groups.length, module: encodeModule(4, bodies), zeroRanges: rangesOutside(inside, nConst) };
+}
+
+/**
+ * Flags VALUES_UNREAD on the groups and sums whose results a gradient never reads.
+ * A fused reverse sweep that returns no values needs a value only where a
+ * later instruction it computes, or a reverse rule, reads it: interpreted
+ * instructions compute their partials from their operands forward; a group's
+ * backward function recomputes its values from the group's operands; a sum's
+ * rule reads no values. So walking back from the end, a sum or group whose
+ * results nothing read so far reads is skipped, and a skipped sum reads nothing.
+ */
+function markUnread(instr: number[], aux: readonly number[], nSlots: number): void {
+  const read = new Uint8Array(nSlots);
+  for (let k = instr.length / 4 - 1; k >= 0; k--) {
+    const op = instr[4 * k] & 0xff;
+    if (op === FUSE_END) {
+      const begin = k - instr[4 * k + 2] - 1;
+      let used = false;
+      for (let m = begin + 1; m < k; m++) {
+        const r = decode(instr, 4 * m);
+        used ||= read.subarray(r.dst, r.dst + r.L).includes(1);
+        readSlots(instr, 4 * m, aux, (s) => { read[s] = 1; }); // the backward function reads them either way
+      }
+      if (!used) instr[4 * begin] |= VALUES_UNREAD;
+      k = begin;
+      continue;
+    }
+    if (op === Op.Sum && !read[aux[instr[4 * k + 1] + 1]]) {
+      instr[4 * k] |= VALUES_UNREAD;
+      continue;
+    }
+    readSlots(instr, 4 * k, aux, (s) => { read[s] = 1; });
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { div, fn, InternalError, stack, sub, Tensor, type Func, type Node } from "../bindings/index.js";
 import { compileTape } from "../bindings/compile.js";
-import { fuse, FUSE_BEGIN } from "../bindings/fuse.js";
+import { fuse, FUSE_BEGIN, VALUES_UNREAD } from "../bindings/fuse.js";
 import { Op } from "../bindings/ops.js";
 import { core, functionTableSize, trapped } from "../bindings/loader.js";
 import { expectClose, expectIdentical, random } from "./helpers.js";
@@ -51,6 +51,13 @@ const cases: Case[] = [
       const y = Array.from(x, (v) => v * v + v);
       return Array.from(x, (v, i) => 2 * (2 * v + 1) * ((i > 0 ? y[i] - y[i - 1] : 0) - (i < n - 1 ? y[i + 1] - y[i] : 0)));
     } },
+  { name: "a group's sum read by a nonlinear op (its values are needed): exp(Σ (x·x + x)/n)",
+    body: (x) => x.mul(x).add(x).div(n).sum().exp(),
+    value: (x) => Math.exp(sum(x, (v) => (v * v + v) / n)),
+    grad: (x) => { const e = Math.exp(sum(x, (v) => (v * v + v) / n)); return Array.from(x, (v) => (e * (2 * v + 1)) / n); } },
+  { name: "a product of two groups' sums: (Σ x·x)·(Σ (x + 2)·x)", body: (x) => x.mul(x).sum().mul(x.add(2).mul(x).sum()),
+    value: (x) => sum(x, (v) => v * v) * sum(x, (v) => (v + 2) * v),
+    grad: (x) => { const s1 = sum(x, (v) => v * v), s2 = sum(x, (v) => (v + 2) * v); return Array.from(x, (v) => 2 * v * s2 + s1 * (2 * v + 2)); } },
   { name: "a computed scalar broadcast into the group: Σ (x/x₀ + 2)·x", body: (x) => x.div(x.at(0)).add(2).mul(x).sum(),
     value: (x) => sum(x, (v) => (v / x[0] + 2) * v),
     grad: (x) => Array.from(x, (v, i) => (i === 0 ? 4 - sum(x, (u) => u * u) / (x[0] * x[0]) : (2 * v) / x[0] + 2)) },
@@ -148,7 +155,7 @@ describe("fusion: which runs form a group", () => {
   const run = (op: number, L: number, dst: number, a: number, b = 0, flags = 0) => [op | flags | (L << 12), dst, a, b];
   const groupsOf = (instr: number[][], nSlots: number, outSlots: number[]) => {
     const fused = fuse(instr.flat(), 1, nSlots, outSlots, []);
-    return fused.instr.filter((_, k) => k % 4 === 0 && fused.instr[k] === FUSE_BEGIN).length;
+    return fused.instr.filter((_, k) => k % 4 === 0 && (fused.instr[k] & 0xff) === FUSE_BEGIN).length;
   };
 
   it("consecutive runs of one length fuse; a different length, an unknown op or a shifted read ends the group", () => {
@@ -163,6 +170,35 @@ describe("fusion: which runs form a group", () => {
     expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Sub, 15, 33, 17, 2)], 49, [33])).toBe(1);
     // runs too short to be worth a call
     expect(groupsOf([[0 | (4 << 12), 1, 0, 0], run(Op.Mul, 4, 5, 1, 1), run(Op.Add, 4, 9, 5, 1)], 13, [9])).toBe(0);
+  });
+});
+
+describe("fusion: what a gradient may leave uncomputed", () => {
+  const run = (op: number, L: number, dst: number, a: number, b = 0) => [op | (L << 12), dst, a, b];
+  // slot 0 constant; inputs at 1…16; a group writes 17…48; aux [1, 49] is a sum's result, [16, 33…48] its operands
+  const input = [0 | (16 << 12), 1, 0, 0];
+  const group = [run(Op.Mul, 16, 17, 1, 1), run(Op.Add, 16, 33, 17, 1)];
+  const aux = [1, 49, 16, ...Array.from({ length: 16 }, (_, i) => 33 + i)];
+  const sumOf = (flags = 1 << 10) => [Op.Sum | flags, 0, 2, 0];
+  const flagged = (instr: number[][], nSlots: number, outSlots: number[]) => {
+    const out = fuse(instr.flat(), 1, nSlots, outSlots, aux).instr;
+    return out.flatMap((w, k) => (k % 4 === 0 && (w & VALUES_UNREAD) ? [w & 0xff] : []));
+  };
+
+  it("a group read only by a sum, and the sum read by nothing, are both skipped", () => {
+    expect(flagged([input, ...group, sumOf()], 50, [49])).toEqual([FUSE_BEGIN, Op.Sum]);
+  });
+  it("a sum read by an interpreted instruction keeps its values and its group's", () => {
+    expect(flagged([input, ...group, sumOf(), run(Op.Sin, 1, 50, 49)], 51, [50])).toEqual([]);
+  });
+  it("a group read by an interpreted run keeps its values", () => {
+    expect(flagged([input, ...group, run(Op.Exp, 16, 49, 33)], 65, Array.from({ length: 16 }, (_, i) => 49 + i))).toEqual([]);
+  });
+  it("a group read only by a later group's backward function keeps its values (that function reads its operands)", () => {
+    const later = [run(Op.Sqrt, 8, 49, 33), run(Op.Mul, 8, 57, 49, 49)]; // a shorter run: a second group
+    const out = fuse([input, ...group, ...later].flat(), 1, 65, Array.from({ length: 8 }, (_, i) => 57 + i), aux).instr;
+    const begins = out.flatMap((w, k) => (k % 4 === 0 && (w & 0xff) === FUSE_BEGIN ? [w & VALUES_UNREAD] : []));
+    expect(begins).toEqual([0, VALUES_UNREAD]);
   });
 });
 
