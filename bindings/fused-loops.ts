@@ -1,7 +1,9 @@
 // The fused loops of bindings/fuse.ts, emitted as WebAssembly functions: for a
 // group of runs, a forward function (every run's values at element j before
-// j + 1, intermediates in locals) and a backward function (the values again,
-// then adjoints carried from run to run in locals).
+// the next elements, intermediates in locals) and a backward function (the
+// values again, then adjoints carried from run to run in locals). Both take two
+// elements at a time in f64x2 lanes: two points of a block, or at one point
+// elements j and j + 1.
 //
 // Each function takes (vals, adj, B, n): the value rows, the adjoint rows (one
 // lane), the block size and the points filled. Element (j, p) of the run at slot
@@ -29,28 +31,78 @@ export interface Run {
 const VALS = 0, ADJ = 1, BLOCK = 2, FILLED = 3;
 
 /**
- * The arithmetic of one copy of a loop body: f64 for one point, f64x2 for two
- * points of a block at once (the same IEEE operations lane by lane).
+ * The arithmetic of one copy of a loop body: f64 for one element, or f64x2 for
+ * two at once (the same IEEE operations lane by lane) — two points of a block,
+ * or, at one point, two consecutive elements of the runs.
  */
 interface Arith {
   local(): number;
-  /** Value at the address on the stack. */
-  load(): void;
-  /** Stores (address, value). */
+  /** The value at the address on the stack: a run's element (step 1), or a broadcast operand's row (step 0). */
+  load(step: number): void;
+  /** Stores (address, value) at a run's element. */
   store(): void;
   constant(x: number): void;
   /** An f64 arithmetic opcode (I.f64_*), or its f64x2 form. */
   op(code: number): void;
+  /** memory += local for each target, in order (element by element when there are two). */
+  addTo(targets: readonly Target[]): void;
+}
+
+/** A place in memory a loop body adds to: `address` pushes it (and may be called more than once), of step 1 or 0. */
+interface Target {
+  address: () => void;
+  step: number;
+  local: number;
 }
 
 function scalar(f: FunctionBody): Arith {
-  return { local: () => f.f64(), load: () => f.load(), store: () => f.store(), constant: (x) => f.f64Const(x), op: (code) => f.op(code) };
+  return {
+    local: () => f.f64(), load: () => f.load(), store: () => f.store(), constant: (x) => f.f64Const(x), op: (code) => f.op(code),
+    addTo: (targets) => {
+      for (const { address, local } of targets) {
+        address();
+        address();
+        f.load().get(local).op(I.f64_add).store();
+      }
+    },
+  };
 }
 
-function pairs(f: FunctionBody): Arith {
+/** Two points p, p + 1 of a block: every row, a broadcast operand's too, holds them side by side. */
+function pointPairs(f: FunctionBody): Arith {
   return {
     local: () => f.v128(), load: () => f.loadV128(), store: () => f.storeV128(),
     constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
+    addTo: (targets) => {
+      for (const { address, local } of targets) {
+        address();
+        address();
+        f.loadV128().get(local).simd(F64X2[I.f64_add]).storeV128();
+      }
+    },
+  };
+}
+
+/**
+ * Elements j, j + 1 at one point: a run's are side by side, a broadcast
+ * operand's one value is loaded into both lanes. Memory is added to one lane at
+ * a time, every target of element j before those of j + 1, as the scalar loop
+ * does: the same sums in the same order (windows of one row shifted by one
+ * share elements), and no wide load of a row another window has half written.
+ */
+function elementPairs(f: FunctionBody): Arith {
+  return {
+    local: () => f.v128(), load: (step) => (step ? f.loadV128() : f.loadSplat()), store: () => f.storeV128(),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
+    addTo: (targets) => {
+      for (const lane of [0, 1]) {
+        for (const { address, step, local } of targets) {
+          address();
+          address();
+          f.load(8 * lane * step).get(local).extractLane(lane).op(I.f64_add).store(8 * lane * step);
+        }
+      }
+    },
   };
 }
 
@@ -59,8 +111,9 @@ function pairs(f: FunctionBody): Arith {
  * (slot s of VALS or ADJ, computed once, before the loops), and the loops over
  * the run's elements j < L and the block's points p < n, with `off` = (j·B + p)·8
  * and `poff` = p·8 set for the body. One point (B = 1, the common case of a
- * single gradient) gets a flat scalar loop; a block takes its points in pairs
- * (f64x2), the last one of an odd count alone, as the core's SIMD loops do.
+ * single gradient) gets a flat loop over pairs of elements (f64x2), the last of
+ * an odd L alone; a block takes its points in pairs, the last one of an odd
+ * count alone, as the core's SIMD loops do.
  */
 class Loop {
   readonly f = new FunctionBody(4);
@@ -93,20 +146,27 @@ class Loop {
   }
 
   /**
-   * if (B == 1) { off = 0; do { body } while ((off += 8) < 8L) }
+   * if (B == 1) { for (off = 0; off < 8·(L − L%2); off += 16) body on j, j+1; if (L odd) body on j = L − 1 }
    * else for j < L { for (p = 0; p + 1 < n; p += 2) body on p, p+1; if (p < n) body on p }
    * (`body` is called once per copy, with `x` set to that copy's arithmetic).
    */
   emit(L: number, body: () => void): FunctionBody {
     const f = this.f, j = f.i32(), p = f.i32(), rowOff = f.i32();
     const at = () => f.get(p).i32Const(3).op(I.i32_shl).tee(this.poff).get(rowOff).op(I.i32_add).set(this.off);
+    const even = L & ~1;
     f.get(BLOCK).i32Const(1).op(I.i32_eq).if();
     f.i32Const(0).set(this.off).i32Const(0).set(this.poff);
-    f.loop();
-    this.x = scalar(f);
-    body();
-    f.get(this.off).i32Const(8).op(I.i32_add).tee(this.off).i32Const(8 * L).op(I.i32_lt_s).brIf(0);
-    f.end();
+    if (even > 0) {
+      f.loop();
+      this.x = elementPairs(f);
+      body();
+      f.get(this.off).i32Const(16).op(I.i32_add).tee(this.off).i32Const(8 * even).op(I.i32_lt_s).brIf(0);
+      f.end();
+    }
+    if (L & 1) { // the last element (off = 8·(L − 1) now)
+      this.x = scalar(f);
+      body();
+    }
     f.else();
     f.i32Const(0).set(j);
     f.loop();
@@ -115,7 +175,7 @@ class Loop {
     f.block().loop(); // pairs of points
     f.get(p).i32Const(1).op(I.i32_add).get(FILLED).op(I.i32_ge_s).brIf(1);
     at();
-    this.x = pairs(f);
+    this.x = pointPairs(f);
     body();
     f.get(p).i32Const(2).op(I.i32_add).set(p).br(0);
     f.end().end();
@@ -173,7 +233,7 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], stor
       local = x.local();
       loaded.set(key, local);
       loop.address(VALS, slot, step);
-      x.load();
+      x.load(step);
       g.set(local);
     }
     g.get(local);
@@ -213,13 +273,13 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], nCon
       if (from >= 0) g.get(value[from]);
       else {
         loop.address(VALS, slot, step);
-        x.load();
+        x.load(step);
       }
     };
     runs.forEach((r, i) => {
       if (escapes[i]) {
         loop.address(ADJ, r.dst, 1);
-        x.load();
+        x.load(1);
       } else x.constant(0);
       g.set(adjoint[i]);
     });
@@ -278,13 +338,6 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], nCon
           break;
       }
     }
-    for (const { slot, step, local } of gathered.values()) {
-      loop.address(ADJ, slot, step);
-      loop.address(ADJ, slot, step);
-      x.load();
-      g.get(local);
-      x.op(I.f64_add);
-      x.store();
-    }
+    x.addTo([...gathered.values()].map(({ slot, step, local }) => ({ address: () => loop.address(ADJ, slot, step), step, local })));
   });
 }

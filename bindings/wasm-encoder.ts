@@ -16,7 +16,7 @@ export const I = {
 export const F64X2: Readonly<Record<number, number>> = {
   [I.f64_add]: 240, [I.f64_sub]: 241, [I.f64_mul]: 242, [I.f64_div]: 243, [I.f64_neg]: 237, [I.f64_sqrt]: 239,
 };
-const SIMD = 0xfd, V128_LOAD = 0, V128_STORE = 11, F64X2_SPLAT = 20;
+const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
 
 const VOID_BLOCK = 0x40, I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 
@@ -73,10 +73,10 @@ export class FunctionBody {
     append(this.code, bytes);
     return this;
   }
-  /** f64.load at the address on the stack (alignment 8, offset 0). */
-  load(): this { this.code.push(I.f64_load, 3, 0); return this; }
-  /** f64.store of (address, value) on the stack. */
-  store(): this { this.code.push(I.f64_store, 3, 0); return this; }
+  /** f64.load at the address on the stack plus `offset` bytes (alignment 8). */
+  load(offset = 0): this { this.code.push(I.f64_load, 3); uleb(this.code, offset); return this; }
+  /** f64.store of (address, value) on the stack, at the address plus `offset` bytes. */
+  store(offset = 0): this { this.code.push(I.f64_store, 3); uleb(this.code, offset); return this; }
   /** A SIMD instruction (0xfd prefix). */
   simd(code: number): this { this.code.push(SIMD); uleb(this.code, code); return this; }
   /** v128.load / v128.store (offset 0; alignment hint 8: a row of an odd block is only 8-byte aligned). */
@@ -84,6 +84,10 @@ export class FunctionBody {
   storeV128(): this { return this.simd(V128_STORE).memarg8(); }
   /** f64x2.splat of the f64 on the stack. */
   splat(): this { return this.simd(F64X2_SPLAT); }
+  /** v128.load64_splat: the f64 at the address on the stack, in both lanes. */
+  loadSplat(): this { return this.simd(V128_LOAD64_SPLAT).memarg8(); }
+  /** f64x2.extract_lane: lane 0 or 1 of the f64x2 on the stack. */
+  extractLane(lane: number): this { this.simd(F64X2_EXTRACT_LANE); this.code.push(lane); return this; }
   private memarg8(): this { this.code.push(3, 0); return this; }
   /** `block` (a branch to it leaves it), with a void block type. */
   block(): this { this.code.push(I.block, VOID_BLOCK); return this; }

@@ -51,6 +51,11 @@ const cases: Case[] = [
       const y = Array.from(x, (v) => v * v + v);
       return Array.from(x, (v, i) => 2 * (2 * v + 1) * ((i > 0 ? y[i] - y[i - 1] : 0) - (i < n - 1 ? y[i + 1] - y[i] : 0)));
     } },
+  { name: "windows shifted by one, both added to in one group: Σ 2u + Σ u·(v + u), u = x[0:n−2], v = x[1:n−1]",
+    // x[i] takes terms from u at element i and from v at element i − 1: added in one order however the loop is cut
+    body: (x) => { const u = x.slice([0], [n - 2]), v = x.slice([1], [n - 1]), w = v.add(u); return u.add(u).sum().add(u.mul(w).sum()); },
+    value: (x) => sum(x.subarray(0, n - 2), (u, i) => 2 * u + u * (x[i + 1] + u)),
+    grad: (x) => Array.from(x, (xi, i) => (i < n - 2 ? 2 + x[i + 1] + 2 * xi : 0) + (i >= 1 && i < n - 1 ? x[i - 1] : 0)) },
   { name: "a group's sum read by a nonlinear op (its values are needed): exp(Σ (x·x + x)/n)",
     body: (x) => x.mul(x).add(x).div(n).sum().exp(),
     value: (x) => Math.exp(sum(x, (v) => (v * v + v) / n)),
@@ -80,6 +85,16 @@ describe("fused chains of elementwise runs: closed-form gradients", () => {
       points.forEach((x, p) => expectIdentical(G.data.subarray(p * n, (p + 1) * n), f.grad(x, { mode: "reverse" }) as Float64Array, `batch point ${p}`));
     });
   }
+
+  it("an element's adjoint takes its terms in one order at one point and in a batch (windows shifted by one)", () => {
+    // x[i] gets u·… from outside the group first, then the group's terms from v at element i − 1 and u at element i;
+    // with three terms the order shows in the bits, at some of many points
+    const f = fn(n, (x) => { const u = x.slice([0], [n - 2]), v = x.slice([1], [n - 1]), w = v.add(u); return u.add(u).sum().add(u.mul(w).sum()); });
+    // full 53-bit mantissas: with r()'s 32-bit fractions these sums are exact in any order
+    const many = Array.from({ length: 64 }, () => Float64Array.from({ length: n }, () => 0.5 + 1.5 * (r() + r() / 2 ** 32)));
+    const G = f.grad(new Tensor([many.length, n], Float64Array.from(many.flatMap((p) => [...p]))), { mode: "reverse" }) as Tensor;
+    many.forEach((x, p) => expectIdentical(f.grad(x, { mode: "reverse" }) as Float64Array, G.data.subarray(p * n, (p + 1) * n), `point ${p}`));
+  });
 
   it("a chain of 200 runs is cut into groups of at most 64 (an engine caps a function's locals)", () => {
     const c = 0.99;
