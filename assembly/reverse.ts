@@ -279,9 +279,13 @@ function zeroResults(sw: Sweep, K: i32): void {
   }
 }
 
-/** Adjoint rows of `count` consecutive input slots (one live lane) to inputs `first` … of `sw.tangents`. */
+/** Adjoint rows of `count` consecutive input slots (one live lane; none if count ≤ 0) to inputs `first` … of `sw.tangents`. */
 function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, start: i32, cnt: i32, B: i32): void {
   const inStride = <usize>sw.tOut << 3, rowBytes = <usize>B << 3;
+  if (B == 1 && sw.tOut == 1) { // one point's gradient: consecutive rows to consecutive places
+    if (count > 0) memory.copy(sw.tangents + ((<usize>start * sw.tPoint + first + sw.tOffset) << 3), row(adj, slot, 1), <usize>count << 3);
+    return;
+  }
   for (let p = 0; p < cnt; p++) {
     let to = sw.tangents + ((<usize>(start + p) * sw.tPoint + first * sw.tOut + sw.tOffset) << 3);
     let from = row(adj, slot, B) + (<usize>p << 3);
