@@ -67,6 +67,7 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
 // (Every SIMD loop here takes pairs of values and one scalar step for an odd n.)
 // @ts-ignore: decorator
 @inline export function copyRow(dst: usize, src: usize, n: i32): void {
+  if (n >= 32) { memory.copy(dst, src, <usize>n << 3); return; }
   const end = <usize>n << 3;
   let o: usize = 0;
   for (; o + 8 < end; o += 16) v128.store(dst + o, v128.load(src + o));
@@ -74,6 +75,7 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
 }
 // @ts-ignore: decorator
 @inline export function fillRow(dst: usize, n: i32, x: f64): void {
+  if (n >= 32 && reinterpret<u64>(x) == 0) { memory.fill(dst, 0, <usize>n << 3); return; }
   const v = f64x2.splat(x), end = <usize>n << 3;
   let o: usize = 0;
   for (; o + 8 < end; o += 16) v128.store(dst + o, v);
