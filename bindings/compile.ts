@@ -131,7 +131,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
 
   const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length);
   const outSlots = outputs.map((o) => slot[o]);
-  const fused = reuseSlots ? undefined : fuse(runs.instr, consts.length, nSlots, outSlots, aux);
+  const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
   return {
     instr: Int32Array.from(fused?.instr ?? runs.instr),
     fused: fused?.module ?? null,

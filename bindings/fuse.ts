@@ -75,10 +75,11 @@ function readSlots(instr: readonly number[], k: number, aux: readonly number[], 
 
 /**
  * Finds the groups of a reverse tape's instructions (already merged into runs),
- * marks them, and emits their functions. `nConst` slots are constants.
+ * marks them, and emits their functions. Constant i (`consts[i]`) is in slot i.
  */
-export function fuse(instr: readonly number[], nConst: number, nSlots: number, outSlots: readonly number[],
+export function fuse(instr: readonly number[], consts: readonly number[], nSlots: number, outSlots: readonly number[],
                      aux: readonly number[]): Fused {
+  const nConst = consts.length;
   const { groups, groupOf } = findGroups(instr, nConst, nSlots);
   if (groups.length === 0) return { instr: [...instr], groups: 0, module: null, zeroRanges: [] };
   const outside = readOutside(instr, groups, groupOf, nSlots, outSlots, aux);
@@ -88,7 +89,7 @@ export function fuse(instr: readonly number[], nConst: number, nSlots: number, o
     const runs = members.map((k) => decode(instr, 4 * k));
     const escapes = runs.map((r) => outside.subarray(r.dst, r.dst + r.L).some((x) => x === 1));
     runs.forEach((r, i) => { if (!escapes[i]) inside.fill(1, r.dst, r.dst + r.L); });
-    bodies.push(forward(runs, escapes), backward(runs, escapes, nConst));
+    bodies.push(forward(runs, escapes, consts), backward(runs, escapes, consts));
   }
   const out = marked(instr, groups, groupOf);
   markUnread(out, aux, nSlots);

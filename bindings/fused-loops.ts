@@ -215,16 +215,21 @@ function producerIn(runs: readonly Run[], before: number, slot: number, step: nu
 }
 
 /**
- * Emits every run's value at the element into `value` locals, reading each
- * operand from memory once per element (then from a local) or from an earlier
- * run's local. `stored(i)`: whether run i's value is also written to memory.
+ * Pushes an operand's value at the element: an earlier run's local, a broadcast
+ * constant as an immediate, or memory, read once per element into a local.
  */
-function values(loop: Loop, runs: readonly Run[], value: readonly number[], stored: (i: number) => boolean): void {
+type Operand = (i: number, slot: number, step: number) => void;
+
+function operandReader(loop: Loop, runs: readonly Run[], value: readonly number[], consts: readonly number[]): Operand {
   const g = loop.f, x = loop.x, loaded = new Map<number, number>(); // slot·2 + step → local, per element
-  const operand = (i: number, slot: number, step: number) => {
+  return (i, slot, step) => {
     const from = producerIn(runs, i, slot, step);
     if (from >= 0) {
       g.get(value[from]);
+      return;
+    }
+    if (step === 0 && slot < consts.length) {
+      x.constant(consts[slot]);
       return;
     }
     const key = slot * 2 + step;
@@ -238,6 +243,11 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], stor
     }
     g.get(local);
   };
+}
+
+/** Emits every run's value at the element into `value` locals; `stored(i)`: whether run i's is also written to memory. */
+function values(loop: Loop, runs: readonly Run[], value: readonly number[], operand: Operand, stored: (i: number) => boolean): void {
+  const g = loop.f, x = loop.x;
   runs.forEach((r, i) => {
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
@@ -251,10 +261,16 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], stor
   });
 }
 
-/** Forward: every run's values at each element, in locals; stored where something outside the group reads them. */
-export function forward(runs: readonly Run[], escapes: readonly boolean[]): FunctionBody {
+/**
+ * Forward: every run's values at each element, in locals; stored where
+ * something outside the group reads them. `consts`: the tape's constants.
+ */
+export function forward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
   const loop = new Loop(rowsOf(runs, false));
-  return loop.emit(runs[0].L, () => values(loop, runs, runs.map(() => loop.x.local()), (i) => escapes[i]));
+  return loop.emit(runs[0].L, () => {
+    const value = runs.map(() => loop.x.local());
+    values(loop, runs, value, operandReader(loop, runs, value, consts), (i) => escapes[i]);
+  });
 }
 
 /**
@@ -263,19 +279,12 @@ export function forward(runs: readonly Run[], escapes: readonly boolean[]): Func
  * to its operands' adjoints: an earlier run's local, or memory. A result read
  * outside the group starts from its adjoint in memory, others from 0.
  */
-export function backward(runs: readonly Run[], escapes: readonly boolean[], nConst: number): FunctionBody {
-  const loop = new Loop(rowsOf(runs, true)), g = loop.f;
+export function backward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
+  const loop = new Loop(rowsOf(runs, true)), g = loop.f, nConst = consts.length;
   return loop.emit(runs[0].L, () => {
     const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
-    values(loop, runs, value, () => false);
-    const valueOf = (i: number, slot: number, step: number) => {
-      const from = producerIn(runs, i, slot, step);
-      if (from >= 0) g.get(value[from]);
-      else {
-        loop.address(VALS, slot, step);
-        x.load(step);
-      }
-    };
+    const valueOf = operandReader(loop, runs, value, consts);
+    values(loop, runs, value, valueOf, () => false);
     runs.forEach((r, i) => {
       if (escapes[i]) {
         loop.address(ADJ, r.dst, 1);
@@ -319,6 +328,16 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], nCon
           accumulate(i, r.a, r.aStep, true, w);
           break;
         case Op.Mul: // ∂a = b, ∂b = a
+          if (r.a === r.b && r.aStep === r.bStep) { // a square: the one term a·w̄, added twice
+            const term = x.local();
+            valueOf(i, r.a, r.aStep);
+            w();
+            x.op(I.f64_mul);
+            g.set(term);
+            accumulate(i, r.a, r.aStep, false, () => g.get(term));
+            accumulate(i, r.a, r.aStep, false, () => g.get(term));
+            break;
+          }
           accumulate(i, r.a, r.aStep, false, () => { valueOf(i, r.b, r.bStep); w(); x.op(I.f64_mul); });
           accumulate(i, r.b, r.bStep, false, () => { valueOf(i, r.a, r.aStep); w(); x.op(I.f64_mul); });
           break;

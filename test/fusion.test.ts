@@ -169,7 +169,7 @@ describe("the fused rules are the op table's (assembly/rules.ts), to the bit", (
 describe("fusion: which runs form a group", () => {
   const run = (op: number, L: number, dst: number, a: number, b = 0, flags = 0) => [op | flags | (L << 12), dst, a, b];
   const groupsOf = (instr: number[][], nSlots: number, outSlots: number[]) => {
-    const fused = fuse(instr.flat(), 1, nSlots, outSlots, []);
+    const fused = fuse(instr.flat(), [2], nSlots, outSlots, []);
     return fused.instr.filter((_, k) => k % 4 === 0 && (fused.instr[k] & 0xff) === FUSE_BEGIN).length;
   };
 
@@ -196,7 +196,7 @@ describe("fusion: what a gradient may leave uncomputed", () => {
   const aux = [1, 49, 16, ...Array.from({ length: 16 }, (_, i) => 33 + i)];
   const sumOf = (flags = 1 << 10) => [Op.Sum | flags, 0, 2, 0];
   const flagged = (instr: number[][], nSlots: number, outSlots: number[]) => {
-    const out = fuse(instr.flat(), 1, nSlots, outSlots, aux).instr;
+    const out = fuse(instr.flat(), [2], nSlots, outSlots, aux).instr;
     return out.flatMap((w, k) => (k % 4 === 0 && (w & VALUES_UNREAD) ? [w & 0xff] : []));
   };
 
@@ -211,7 +211,7 @@ describe("fusion: what a gradient may leave uncomputed", () => {
   });
   it("a group read only by a later group's backward function keeps its values (that function reads its operands)", () => {
     const later = [run(Op.Sqrt, 8, 49, 33), run(Op.Mul, 8, 57, 49, 49)]; // a shorter run: a second group
-    const out = fuse([input, ...group, ...later].flat(), 1, 65, Array.from({ length: 8 }, (_, i) => 57 + i), aux).instr;
+    const out = fuse([input, ...group, ...later].flat(), [2], 65, Array.from({ length: 8 }, (_, i) => 57 + i), aux).instr;
     const begins = out.flatMap((w, k) => (k % 4 === 0 && (w & 0xff) === FUSE_BEGIN ? [w & VALUES_UNREAD] : []));
     expect(begins).toEqual([0, VALUES_UNREAD]);
   });
