@@ -435,12 +435,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       throw new InputError(`out holds one array; with ${wanted.length} inputs pass { wrt } to choose one`);
     }
     const m = this.m;
-    const results = wanted.map((d) => {
-      const out = this.output(args, [m, d.size], options.out);
+    const block = (d: InputDecl) => {
+      const out = this.outputOf(args, m * d.size, options.out);
       this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out);
       return present(args, d, out);
-    });
-    return this.byInput(wanted, results, options.wrt);
+    };
+    // One block (one input, or `wrt`) is the result itself: the common call, kept lean.
+    if (wanted.length === 1) return block(wanted[0]);
+    return this.byInput(wanted, wanted.map(block), options.wrt);
   }
 
   /** `out` holds one array: refused when the result is a record (several inputs). */
@@ -566,7 +568,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private output(args: Args, shape: readonly number[], out: unknown): Float64Array | WasmBuffer {
-    const size = args.count * sizeOf(shape);
+    return this.outputOf(args, sizeOf(shape), out);
+  }
+
+  /** `out` checked to hold `perPoint` numbers per point, or a new array of that size. */
+  private outputOf(args: Args, perPoint: number, out: unknown): Float64Array | WasmBuffer {
+    const size = args.count * perPoint;
     return checkOut(out, size) ?? new Float64Array(size);
   }
 

@@ -74,16 +74,19 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
+/** "shape [a, b] (n numbers)", for error messages. */
+function describeExpected(decl: InputDecl): string {
+  return `shape ${describeShape(decl.shape)}${decl.shape.length > 1 ? ` (${decl.size} numbers)` : ""}`;
+}
+
 /**
  * One input's value: a number (scalar input), a flat array or typed array of its
  * `size` entries, nested arrays of its shape, or a Tensor-like of its shape (one
  * point) or of [N, ...shape] (a batch).
  */
 function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number; address?: number } {
-  // Only built for an error message: this runs on every call.
-  const expectedShape = () => `shape ${describeShape(decl.shape)}${decl.shape.length > 1 ? ` (${decl.size} numbers)` : ""}`;
   if (typeof x === "number") {
-    if (decl.size !== 1) throw new InputError(`${what} must be numbers of ${expectedShape()}, got the single number ${x}`);
+    if (decl.size !== 1) throw new InputError(`${what} must be numbers of ${describeExpected(decl)}, got the single number ${x}`);
     return { data: Float64Array.of(x), batched: false, count: 1 };
   }
   if (Array.isArray(x) && x.length > 0 && Array.isArray(x[0])) {
@@ -93,13 +96,13 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
     } catch (error) {
       throw new ShapeError(`${what}: ${(error as Error).message}`);
     }
-    if (!sameShape(t.shape, decl.shape)) throw new ShapeError(`${what} must have ${expectedShape()}, got nested arrays of shape ${describeShape(t.shape)}`);
+    if (!sameShape(t.shape, decl.shape)) throw new ShapeError(`${what} must have ${describeExpected(decl)}, got nested arrays of shape ${describeShape(t.shape)}`);
     return { data: t.data, batched: false, count: 1 };
   }
   if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
     const arr = x as ArrayLike<unknown>;
     if (arr.length !== decl.size) {
-      throw new ShapeError(`${what} must have ${decl.size} entr${decl.size === 1 ? "y" : "ies"} (${expectedShape()}), got ${arr.length}`);
+      throw new ShapeError(`${what} must have ${decl.size} entr${decl.size === 1 ? "y" : "ies"} (${describeExpected(decl)}), got ${arr.length}`);
     }
     return { data: toF64(arr, what), batched: false, count: 1 };
   }
@@ -109,14 +112,14 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
     const single = sameShape(shape, decl.shape);
     const batch = shape.length === rank + 1 && sameShape(shape.slice(1), decl.shape);
     if (!single && !batch) {
-      throw new ShapeError(`${what} must have ${expectedShape()}, or [N, ${decl.shape.join(", ")}] for a batch; got ${describeShape(shape)}`.replace("[N, ]", "[N]"));
+      throw new ShapeError(`${what} must have ${describeExpected(decl)}, or [N, ${decl.shape.join(", ")}] for a batch; got ${describeShape(shape)}`.replace("[N, ]", "[N]"));
     }
     const size = single ? decl.size : shape[0] * decl.size;
     if (resident) return { data: new Float64Array(0), batched: batch, count: batch ? shape[0] : 1, address: x.address };
     if (x.data.length !== size) throw new ShapeError(`${what}: a tensor of shape ${describeShape(shape)} needs ${size} entries, got ${x.data.length}`);
     return { data: toF64(x.data, what), batched: batch, count: batch ? shape[0] : 1 };
   }
-  throw new InputError(`${what} must be numbers of ${expectedShape()} (an array, typed array, nested arrays or Tensor), got ${describeValue(x)}`);
+  throw new InputError(`${what} must be numbers of ${describeExpected(decl)} (an array, typed array, nested arrays or Tensor), got ${describeValue(x)}`);
 }
 
 /**
