@@ -1,7 +1,9 @@
 // The reverse (adjoint) sweep over blocks of B points, K cotangent lanes at once.
 //
-// A forward pass evaluates every slot and keeps each instruction's partials (the
-// op table's rows, copied per instruction, or its ±1 sentinels); the backward
+// A forward pass evaluates the slots and keeps each instruction's partials (the
+// op table's rows, copied per instruction, or its ±1 sentinels) — all but fused
+// groups and sums whose values nothing in the sweep reads (fuse.ts flags them
+// VALUES_UNREAD; a fused group's backward function recomputes its own); the backward
 // pass then walks the instructions in reverse, adding ∂·w̄ into the operands'
 // adjoints. It runs on a tape compiled without slot reuse, so every value the
 // rules read (operand rows for a·b, matrices for det/inv/solve) is still there.
@@ -28,10 +30,10 @@ import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, pa
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
   Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1, spell,
-  scatterValues, scatterTangent,
+  scatterTangent,
 } from "./rows";
 
-/** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds`; values too if `sw.values`. */
+/** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds` (a reverse sweep returns no values). */
 export function reverseSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, K = sw.lanes, nConst = tape.nConst, nIn = tape.nIn, nOut = tape.nOut, nInstr = tape.nInstr;
@@ -47,8 +49,6 @@ export function reverseSweep(sw: Sweep): void {
   // fused groups (which keep no masks) run then.
   const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
   const fused = allLive && tape.fusedBase != 0;
-  // A gradient needs no values but those the backward pass reads (fuse.ts marks the rest).
-  const skipUnread = fused && !sw.values;
   if (allLive) liveMasks(tape, masks);
   if (sw.tangents) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
@@ -61,7 +61,7 @@ export function reverseSweep(sw: Sweep): void {
       const ins = tape.instr + (<usize>k << 4);
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       const L = runOf(word), span = L * B;
-      if (skipUnread && (word & VALUES_UNREAD)) {
+      if (fused && (word & VALUES_UNREAD)) { // nothing this sweep runs reads these values
         if (op == FUSE_BEGIN) k += a + 1;
         continue;
       }
@@ -92,7 +92,6 @@ export function reverseSweep(sw: Sweep): void {
         store<u32>(addresses + (<usize>k << 3), <u32>pb, 4);
       }
     }
-    if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
     if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
     if (fused) {

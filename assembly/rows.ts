@@ -62,8 +62,9 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
   return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch + spelling;
 }
 
-// Row copies and clears as SIMD loops: rows are short and 16-byte aligned, and
-// the bulk-memory instructions cost a call into the engine each.
+// Row copies and clears: short rows as SIMD loops (a bulk-memory instruction
+// costs a call into the engine), rows of 32 entries or more with memory.copy /
+// memory.fill, which the engine runs faster from there on.
 // (Every SIMD loop here takes pairs of values and one scalar step for an odd n.)
 // @ts-ignore: decorator
 @inline export function copyRow(dst: usize, src: usize, n: i32): void {

@@ -14,9 +14,9 @@
 //             broadcast). Only reverse tapes (no slot reuse) hold runs.
 //             Flag CONTIGUOUS (bit 10) on a sum: its operand list is the
 //             consecutive computed slots list[0] … list[0]+len−1.
-//             Flag VALUES_UNREAD (bit 11) on a sum or a FUSE_BEGIN: when a
-//             fused reverse sweep returns no values, nothing it runs reads
-//             these results' values, so its forward pass skips them.
+//             Flag VALUES_UNREAD (bit 11) on a sum or a FUSE_BEGIN: nothing a
+//             fused reverse sweep runs reads these results' values (it returns
+//             none), so its forward pass skips them.
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
 //   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
@@ -65,7 +65,7 @@ export const FUSE_END: i32 = 0xf1;
 
 /** Instruction word flag of a sum: its operands are consecutive computed slots. */
 export const CONTIGUOUS: i32 = 1 << 10;
-/** Instruction word flag of a sum or a fused group: a fused reverse sweep that returns no values need not compute it. */
+/** Instruction word flag of a sum or a fused group: a fused reverse sweep need not compute it. */
 export const VALUES_UNREAD: i32 = 1 << 11;
 
 // @ts-ignore: decorator
@@ -112,7 +112,7 @@ export class Tape {
  *   seeds    0: identity seeding, lane l carries ∂/∂x_(lane0 + l), the Jacobian
  *            columns lane0 … lane0+K−1 (structural zeros skipped); otherwise a
  *            segment table like `inputs` giving one tangent lane (K = 1)
- *   values   count × nOut f64 (0: not wanted)
+ *   values   count × nOut f64 (0: not wanted; the reverse sweep ignores it)
  *   tangents lane l of output o at point p:
  *            tangents[p*tPoint + (o − rangeLo)*tOut + l*tLane + tOffset] (0: not
  *            wanted), for rangeLo ≤ o < rangeHi only. The reverse sweep writes

@@ -5,9 +5,11 @@
 // instruction, but the core still makes one pass over memory per run, forward
 // and backward. A *group* of consecutive runs of the same length L, each an
 // op this file knows (+, −, ·, /, negation, √), is fused: its forward function
-// computes every run at element j before moving to j + 1, keeping intermediate
-// values in locals, and its backward function carries adjoints from run to run
-// in locals, touching memory only for what enters or leaves the group. This
+// computes every run at an element (two, in f64x2 lanes) before moving on,
+// keeping intermediate values in locals, and its backward function recomputes
+// them and carries adjoints from run to run in locals, touching memory only
+// for what enters or leaves the group. Groups and sums whose values nothing
+// else reads are flagged VALUES_UNREAD: a gradient skips their forward pass. This
 // file finds the groups and marks them in the tape (assembly/tape.ts:
 // FUSE_BEGIN / FUSE_END; the interpreted instructions stay, for the sweeps that
 // do not use fusion); fused-loops.ts writes their functions, which become a
@@ -24,7 +26,7 @@ import { backward, forward, type Run } from "./fused-loops.js";
 
 /** Tape markers around a fused group (assembly/tape.ts): word, group index, instruction count. */
 export const FUSE_BEGIN = 0xf0, FUSE_END = 0xf1;
-/** Word flag on a sum or FUSE_BEGIN whose values a fused reverse sweep returning no values never reads (assembly/tape.ts). */
+/** Word flag on a sum or FUSE_BEGIN whose values a fused reverse sweep never reads (assembly/tape.ts). */
 export const VALUES_UNREAD = 1 << 11;
 
 const FUSIBLE: ReadonlySet<number> = new Set([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Neg, Op.Sqrt]);
@@ -98,8 +100,8 @@ export function fuse(instr: readonly number[], consts: readonly number[], nSlots
 
 /**
  * Flags VALUES_UNREAD on the groups and sums whose results a gradient never reads.
- * A fused reverse sweep that returns no values needs a value only where a
- * later instruction it computes, or a reverse rule, reads it: interpreted
+ * A fused reverse sweep (which returns adjoints, not values) needs a value only
+ * where a later instruction it computes, or a reverse rule, reads it: interpreted
  * instructions compute their partials from their operands forward; a group's
  * backward function recomputes its values from the group's operands; a sum's
  * rule reads no values. So walking back from the end, a sum or group whose

@@ -191,13 +191,16 @@ class Loop {
   }
 }
 
-/** The rows of every slot the runs name, in VALS (and in ADJ when `adjoints`). */
-function rowsOf(runs: readonly Run[], adjoints: boolean): [number, number][] {
+/** The rows the body addresses: every slot the runs name in VALS (broadcast constants are immediates instead), and computed ones in ADJ when `adjoints`. */
+function rowsOf(runs: readonly Run[], adjoints: boolean, nConst: number): [number, number][] {
   const rows: [number, number][] = [];
   for (const r of runs) {
-    for (const slot of r.binary ? [r.dst, r.a, r.b] : [r.dst, r.a]) {
+    const slots: [number, number][] = [[r.dst, 1], [r.a, r.aStep]];
+    if (r.binary) slots.push([r.b, r.bStep]);
+    for (const [slot, step] of slots) {
+      if (slot < nConst && step === 0) continue; // a broadcast constant is an immediate; constants take no adjoint
       rows.push([VALS, slot]);
-      if (adjoints) rows.push([ADJ, slot]);
+      if (adjoints && slot >= nConst) rows.push([ADJ, slot]);
     }
   }
   return rows;
@@ -266,7 +269,7 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], oper
  * something outside the group reads them. `consts`: the tape's constants.
  */
 export function forward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
-  const loop = new Loop(rowsOf(runs, false));
+  const loop = new Loop(rowsOf(runs, false, consts.length));
   return loop.emit(runs[0].L, () => {
     const value = runs.map(() => loop.x.local());
     values(loop, runs, value, operandReader(loop, runs, value, consts), (i) => escapes[i]);
@@ -280,7 +283,7 @@ export function forward(runs: readonly Run[], escapes: readonly boolean[], const
  * outside the group starts from its adjoint in memory, others from 0.
  */
 export function backward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
-  const loop = new Loop(rowsOf(runs, true)), g = loop.f, nConst = consts.length;
+  const loop = new Loop(rowsOf(runs, true, consts.length)), g = loop.f, nConst = consts.length;
   return loop.emit(runs[0].L, () => {
     const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
     const valueOf = operandReader(loop, runs, value, consts);
@@ -328,6 +331,7 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], cons
           accumulate(i, r.a, r.aStep, true, w);
           break;
         case Op.Mul: // ∂a = b, ∂b = a
+          if (r.a < nConst && r.b < nConst) break; // constants take no adjoint
           if (r.a === r.b && r.aStep === r.bStep) { // a square: the one term a·w̄, added twice
             const term = x.local();
             valueOf(i, r.a, r.aStep);

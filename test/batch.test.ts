@@ -112,6 +112,19 @@ describe("a long sum adds in one order, for one point and in a batch", () => {
   });
 });
 
+describe("constants fill whole blocks with their own bits", () => {
+  it("−0 stays −0 in blocks of 33 to 128 points (long rows are filled in bulk, but only with +0)", () => {
+    // x·(−0) is −0 at x = 1, and x·0 is +0 (IEEE; neither is folded: x·0 is NaN at x = ∞):
+    // a −0 constant filled as +0 would show
+    const minus = fn(1, (x) => x.mul(-0)), plus = fn(1, (x) => x.mul(0));
+    for (const N of [1, 31, 32, 33, 128, 300]) {
+      const X = new Tensor([N, 1], new Float64Array(N).fill(1));
+      expectIdentical((minus.eval(X) as Tensor).data, new Float64Array(N).fill(-0), `x·(−0), ${N} points`);
+      expectIdentical((plus.eval(X) as Tensor).data, new Float64Array(N), `x·0, ${N} points`);
+    }
+  });
+});
+
 describe("a batch gives the per-point results bit for bit", () => {
   // The benchmark field (3 → 3), a scalar function and a 2-D field.
   const F = compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2", "x/(1+y^2) + sqrt(z)"], { vars: ["x", "y", "z"] });

@@ -60,6 +60,17 @@ const cases: Case[] = [
     body: (x) => x.mul(x).add(x).div(n).sum().exp(),
     value: (x) => Math.exp(sum(x, (v) => (v * v + v) / n)),
     grad: (x) => { const e = Math.exp(sum(x, (v) => (v * v + v) / n)); return Array.from(x, (v) => (e * (2 * v + 1)) / n); } },
+  { name: "a sum read by a later group's broadcast operand: Σ (x − m)², m = Σx / n",
+    body: (x) => { const d = x.sub(x.sum().div(n)); return d.mul(d).sum(); },
+    value: (x) => { const m = sum(x, (v) => v) / n; return sum(x, (v) => (v - m) ** 2); },
+    grad: (x) => { const m = sum(x, (v) => v) / n, s = sum(x, (v) => v - m); return Array.from(x, (v) => 2 * (v - m) - (2 * s) / n); } },
+  { name: "a determinant of a group's results: det [[y₀, y₁], [y₂, y₃]] + Σ y, y = x·x + 1",
+    body: (x) => { const y = x.mul(x).add(1); return y.slice([0], [4]).reshape([2, 2]).det().add(y.sum()); },
+    value: (x) => { const y = Array.from(x, (v) => v * v + 1); return y[0] * y[3] - y[1] * y[2] + y.reduce((s, v) => s + v, 0); },
+    grad: (x) => {
+      const y = Array.from(x, (v) => v * v + 1), dDet = [y[3], -y[2], -y[1], y[0]];
+      return Array.from(x, (v, i) => 2 * v * ((dDet[i] ?? 0) + 1));
+    } },
   { name: "a product of two groups' sums: (Σ x·x)·(Σ (x + 2)·x)", body: (x) => x.mul(x).sum().mul(x.add(2).mul(x).sum()),
     value: (x) => sum(x, (v) => v * v) * sum(x, (v) => (v + 2) * v),
     grad: (x) => { const s1 = sum(x, (v) => v * v), s2 = sum(x, (v) => (v + 2) * v); return Array.from(x, (v) => 2 * v * s2 + s1 * (2 * v + 2)); } },
@@ -138,25 +149,26 @@ describe("the fused rules are the op table's (assembly/rules.ts), to the bit", (
   // grad of Σ z·v runs the fused loops; row 0 of the Jacobian of [Σ z·v, Σ x]
   // in reverse mode runs two cotangent lanes, which only the interpreted sweep
   // does. Each entry's adjoint is one term in both, so they must agree exactly
-  // (±0 aside), as must the values, for every op the fused loops know.
-  const half = 12;
-  const x0 = [0.75, -1.5, 0, 2, 1e-300, 1e300, -0, 3.25, Infinity, 0.1, 7, -2.5];
-  const y0 = [2, 0.5, -3, 0, 1e-10, 4, 1.5, -0.25, 2, NaN, -7, 1e200];
-  const v = Tensor.from(Array.from({ length: half }, (_, i) => 0.55 + i / 3)); // no 1 (x·1 is x) and none of the ops' constants
+  // (±0 aside), as must the values, for every op the fused loops know. A
+  // square's entry gets its term twice in both. Runs of 12 take one point's
+  // elements in pairs; runs of 11 end with one element alone.
+  const x12 = [0.75, -1.5, 0, 2, 1e-300, 1e300, -0, 3.25, Infinity, 0.1, 7, -2.5];
+  const y12 = [2, 0.5, -3, 0, 1e-10, 4, 1.5, -0.25, 2, NaN, -7, 1e200];
   const forms: [string, (x: Node, y: Node) => Node][] = [
     ["x + y", (x, y) => x.add(y)], ["x − y", (x, y) => x.sub(y)], ["x · y", (x, y) => x.mul(y)], ["x / y", (x, y) => x.div(y)],
-    ["−x", (x) => x.neg()], ["√x", (x) => x.sqrt()],
+    ["x · x", (x) => x.mul(x)], ["−x", (x) => x.neg()], ["√x", (x) => x.sqrt()],
     ["x + 2.5", (x) => x.add(2.5)], ["3 − x", (x) => sub(3, x)], ["x · 1.5", (x) => x.mul(1.5)], ["x / 4", (x) => x.div(4)], ["7 / x", (x) => div(7, x)],
     ["x · y₀", (x, y) => x.mul(y.at(0))], ["x / y₀", (x, y) => x.div(y.at(0))], ["y₀ − x", (x, y) => sub(y.at(0), x)],
   ];
   const same = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b));
-  for (const [label, op] of forms) {
-    it(label, () => {
+  for (const [label, op] of forms) for (const half of [12, 11]) {
+    const v = Tensor.from(Array.from({ length: half }, (_, i) => 0.55 + i / 3)); // no 1 (x·1 is x) and none of the ops' constants
+    it(`${label}, runs of ${half}`, () => {
       const split = (x: Node) => [x.slice([0], [half]), x.slice([half])] as const;
       const f = fn(2 * half, (x) => { const [a, b] = split(x); return op(a, b).mul(v).sum(); });
       const F = fn(2 * half, (x) => { const [a, b] = split(x); return stack([op(a, b).mul(v).sum(), x.sum()]); });
       expect(fusedGroups(f)).toBeGreaterThan(0);
-      const x = Float64Array.from([...x0, ...y0]);
+      const x = Float64Array.from([...x12.slice(0, half), ...y12.slice(0, half)]);
       const fusedGrad = f.grad(x, { mode: "reverse" }) as Float64Array;
       const interpreted = F.jacobian(x, { mode: "reverse" }).data.subarray(0, 2 * half);
       const wrong = [...fusedGrad].flatMap((g, i) => (same(g, interpreted[i]) ? [] : [`∂/∂x${i}: fused ${g}, interpreted ${interpreted[i]}`]));

@@ -52,6 +52,9 @@ export function asArray(x: number | ArrayLike<number>): number[] {
   return typeof x === "number" ? [x] : Array.from(x);
 }
 
+/** A number as text, −0 as "-0" (String(−0) is "0"). */
+const signed = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+
 /**
  * Asserts two results hold the same numbers to the bit (Object.is per entry, so
  * +0 and −0 differ and NaN equals NaN): for checks such as "a batch gives the
@@ -61,7 +64,7 @@ export function expectIdentical(got: number | ArrayLike<number>, want: number | 
   const g = asArray(got), w = asArray(want);
   expect(g.length, `${label}: length`).toBe(w.length);
   for (let i = 0; i < w.length; i++) {
-    if (!Object.is(g[i], w[i])) expect.fail(`${label}[${i}]: got ${g[i]}, want ${w[i]} (not bit-identical)`);
+    if (!Object.is(g[i], w[i])) expect.fail(`${label}[${i}]: got ${signed(g[i])}, want ${signed(w[i])} (not bit-identical)`);
   }
 }
 
