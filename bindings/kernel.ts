@@ -115,6 +115,27 @@ interface Owned {
   generation: number;
 }
 
+/**
+ * What a one-point call left in scratch, for the same call again: its
+ * descriptor and segment tables are still there (only this kernel's calls write
+ * its scratch, and any other call forgets this), so a repeat copies the point's
+ * segments in, runs the sweep and copies the results out, and nothing else.
+ */
+interface Repeat {
+  kind: Kind;
+  values: boolean;
+  lanes: number;
+  first: number;
+  layout: TangentLayout | null;
+  rangeLo: number;
+  rangeHi: number;
+  /** Each segment's size and where its data goes. */
+  sizes: number[];
+  dataAt: number[];
+  resultAt: number;
+  resultLength: number;
+}
+
 export class Kernel {
   readonly nIn: number;
   readonly nOut: number;
@@ -129,6 +150,7 @@ export class Kernel {
   private blocks: number[] = [];
   private workBlock: number[] = [];
   private disposed = false;
+  private repeat: Repeat | undefined;
   /** The fused loops, compiled once (null: none, or the engine would not compile them). */
   private fusedModule: WebAssembly.Module | null | undefined;
   /** Shared with the finalization registry, so a forgotten kernel's memory is freed. */
@@ -237,6 +259,22 @@ export class Kernel {
     const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
     const nSeg = inputs.length;
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
+    const result = (values ?? tangents)!;
+    // One point, one sweep, results copied out: the case a repeat can take.
+    const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
+      result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
+    if (repeatable && this.repeats(kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
+      const r = this.repeat!;
+      try {
+        for (let i = 0; i < nSeg; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
+        this.sweep(kind);
+        copyOut(r.resultAt, r.resultLength, result, 0);
+      } catch (error) {
+        throw trapped(error);
+      }
+      return;
+    }
+    this.repeat = undefined;
 
     // Scratch: descriptor, the two segment tables (inputs, tangents), shared data,
     // then per chunk the batched data, the sweep's output and a reduction's result.
@@ -258,7 +296,6 @@ export class Kernel {
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
     const colors = seeds?.identity ? seeds.colors : undefined;
     const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
-    const result = (values ?? tangents)!;
     const direct = result instanceof Float64Array ? 0 : result.address; // results written in place
 
     try {
@@ -282,18 +319,40 @@ export class Kernel {
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
             values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi, colors ? base + colorsAt : 0);
-          const c = core();
-          if (kind === Kind.Value) c.valueSweep(this.scratch);
-          else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
-          else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
-          else c.finiteDiffSweep(this.scratch);
+          this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
         if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
       }
+      if (repeatable) {
+        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
+          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult };
+      }
     } catch (error) {
       throw trapped(error);
     }
+  }
+
+  /** Runs the sweep the descriptor in scratch describes. */
+  private sweep(kind: Kind): void {
+    const c = core();
+    if (kind === Kind.Value) c.valueSweep(this.scratch);
+    else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
+    else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
+    else c.finiteDiffSweep(this.scratch);
+  }
+
+  /** Whether this call is the last one again (see Repeat), in the instance it was laid out in. */
+  private repeats(kind: Kind, values: boolean, lanes: number, first: number, layout: TangentLayout | null,
+                  rangeLo: number, rangeHi: number, inputs: readonly Segment[]): boolean {
+    const r = this.repeat;
+    if (!r || this.loadedIn !== generation || r.kind !== kind || r.values !== values || r.lanes !== lanes || r.first !== first ||
+        r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.sizes.length !== inputs.length) return false;
+    const l = r.layout;
+    if (l === null ? layout !== null : layout === null || l.point !== layout.point || l.out !== layout.out ||
+        l.lane !== layout.lane || l.offset !== layout.offset) return false;
+    for (let i = 0; i < inputs.length; i++) if (r.sizes[i] !== inputs[i].size) return false;
+    return true;
   }
 
   /**

@@ -5,7 +5,8 @@
 // and a batch gives the per-point results bit for bit. Also: `out` buffers and the
 // accepted forms of points and batches.
 import { describe, expect, it } from "vitest";
-import { add, compile, fn, Tensor, type Func, type Node } from "../bindings/index.js";
+import { add, buffer, compile, fn, InternalError, Tensor, type Func, type Node } from "../bindings/index.js";
+import { core, trapped } from "../bindings/loader.js";
 import { MAX_LANES } from "../bindings/kernel.js";
 import { asArray, expectClose, expectIdentical } from "./helpers.js";
 
@@ -109,6 +110,60 @@ describe("a long sum adds in one order, for one point and in a batch", () => {
     // and for a batch whose block is part-filled (an odd count of points)
     const X = Float64Array.from({ length: 30 }, (_, k) => x[k % 10] * (1 + Math.floor(k / 10)));
     expectIdentical((f.eval(new Tensor([3, 10], X)) as Tensor).data, [0, 1, 2].map((p) => f.eval(X.subarray(10 * p, 10 * p + 10)) as number), "eval, 3 points");
+  });
+});
+
+describe("single-point calls in any order (a repeated call reuses its layout)", () => {
+  // f = sin(x·y) + z²·eˣ: closed forms for every call, so a stale layout, point or
+  // output would show; the calls alternate sweeps, modes, wrt and out arrays.
+  const value = ([x, y, z]: number[]) => Math.sin(x * y) + z * z * Math.exp(x);
+  const gradient = ([x, y, z]: number[]) => [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x)];
+  const points = [[0.5, 1.5, -0.75], [1.25, -0.5, 2], [-1, 0.25, 0.5]];
+
+  it("grad, eval, jacobian and jvp interleaved on one function, with and without out", () => {
+    const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+    const out = new Float64Array(3), other = new Float64Array(3);
+    for (let round = 0; round < 3; round++) {
+      for (const [k, p] of points.entries()) {
+        expectClose(f.grad(p, { out: k % 2 ? out : other }) as Float64Array, gradient(p), 1e-14, `grad at point ${k}`);
+        expectClose(f.grad(p) as Float64Array, gradient(p), 1e-14, `grad again at point ${k}`);
+        expectClose([f.eval(p) as number], [value(p)], 1e-14, `eval at point ${k}`);
+        expectClose((f.jacobian(p, { mode: "forward" }) as Tensor).data, gradient(p), 1e-14, `forward jacobian at point ${k}`);
+        expectClose((f.jacobian(p, { mode: "fd" }) as Tensor).data, gradient(p), 1e-6, `fd jacobian at point ${k}`);
+        expectClose((f.jacobian(p, { mode: "forward" }) as Tensor).data, gradient(p), 1e-14, `forward jacobian again at point ${k}`);
+        expectClose([f.jvp(p, [1, 0, 0]) as number], [gradient(p)[0]], 1e-14, `jvp at point ${k}`);
+        expectClose(f.grad(p, { mode: "reverse" }) as Float64Array, gradient(p), 1e-14, `reverse grad at point ${k}`);
+      }
+    }
+  });
+
+  it("with several inputs, the blocks of wrt one and the other alternate (the same shapes, other entries)", () => {
+    // g = a₀a₁b₀ + b₀b₁: ∂/∂a = (a₁b₀, a₀b₀), ∂/∂b = (a₀a₁ + b₁, b₀)
+    const g = fn({ a: [2], b: [2] }, ({ a, b }) => a.at(0).mul(a.at(1)).mul(b.at(0)).add(b.at(0).mul(b.at(1))));
+    for (const [a0, a1, b0] of points) {
+      const b1 = a0 - b0, at = { a: [a0, a1], b: [b0, b1] };
+      for (let round = 0; round < 2; round++) {
+        expectClose(g.grad(at, { wrt: "a" }) as Float64Array, [a1 * b0, a0 * b0], 1e-14, "∂/∂a");
+        expectClose(g.grad(at, { wrt: "b" }) as Float64Array, [a0 * a1 + b1, b0], 1e-14, "∂/∂b");
+      }
+    }
+  });
+
+  it("across memory growth and a reset of the core", () => {
+    const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+    expectClose(f.grad(points[0]) as Float64Array, gradient(points[0]), 1e-14, "before");
+    const big = buffer(3 << 20); // 24 MB: memory grows (old views detach; addresses stay)
+    expectClose(f.grad(points[1]) as Float64Array, gradient(points[1]), 1e-14, "after growth");
+    big.dispose();
+    expect(() => {
+      try {
+        core().alloc(-64); // the allocator aborts: the core is reset
+      } catch (error) {
+        throw trapped(error);
+      }
+    }).toThrow(InternalError);
+    expectClose(f.grad(points[2]) as Float64Array, gradient(points[2]), 1e-14, "after the reset");
+    expectClose(f.grad(points[0]) as Float64Array, gradient(points[0]), 1e-14, "and again");
   });
 });
 

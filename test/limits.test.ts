@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compile, fn, InternalError, Tensor } from "../bindings/index.js";
-import { core, trapped } from "../bindings/loader.js";
+import { core, i32, trapped } from "../bindings/loader.js";
 
 const memoryBytes = () => core().memory.buffer.byteLength;
 /** `npm run fuzz` (the full run) takes the memory tests to 10⁶ cycles; CI runs 10⁴. */
@@ -84,8 +84,9 @@ describe("memory", () => {
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
     const f = compile("x*y", { vars: ["x", "y"] }), g = compile("x + y", { vars: ["x", "y"] });
     expect(f.eval([2, 3])).toBe(6);
-    // Corrupt f's tape address so the core reads outside memory: a real trap.
-    (f as unknown as { kernel: { tape: number } }).kernel.tape = 0x7ffffff0;
+    // Corrupt f's tape header in WebAssembly memory (its instructions' address) so
+    // the core reads outside memory: a real trap.
+    i32()[((f as unknown as { kernel: { tape: number } }).kernel.tape >> 2) + 1] = 0x7ffffff0;
     expect(() => f.eval([2, 3])).toThrow(InternalError);
     expect(Array.from(g.grad([2, 3]) as Float64Array)).toEqual([1, 1]); // the first call after reads the new memory
     expect(g.eval([2, 3])).toBe(5); // another function reloads into the new instance
