@@ -134,6 +134,9 @@ interface Repeat {
   dataAt: number[];
   resultAt: number;
   resultLength: number;
+  /** A view of the results, made once per view of memory (making one costs more than copying 100 numbers). */
+  results: Float64Array;
+  resultsOf: Float64Array;
 }
 
 export class Kernel {
@@ -268,7 +271,12 @@ export class Kernel {
       try {
         for (let i = 0; i < nSeg; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
         this.sweep(kind);
-        copyOut(r.resultAt, r.resultLength, result, 0);
+        const mem = f64();
+        if (r.resultsOf !== mem) {
+          r.results = mem.subarray(r.resultAt >> 3, (r.resultAt >> 3) + r.resultLength);
+          r.resultsOf = mem;
+        }
+        result.set(r.results);
       } catch (error) {
         throw trapped(error);
       }
@@ -326,7 +334,8 @@ export class Kernel {
       }
       if (repeatable) {
         this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
-          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult };
+          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
+          results: new Float64Array(0), resultsOf: new Float64Array(0) };
       }
     } catch (error) {
       throw trapped(error);

@@ -152,6 +152,7 @@ describe("single-point calls in any order (a repeated call reuses its layout)", 
   it("across memory growth and a reset of the core", () => {
     const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
     expectClose(f.grad(points[0]) as Float64Array, gradient(points[0]), 1e-14, "before");
+    expectClose(f.grad(points[2]) as Float64Array, gradient(points[2]), 1e-14, "repeated before");
     const big = buffer(3 << 20); // 24 MB: memory grows (old views detach; addresses stay)
     expectClose(f.grad(points[1]) as Float64Array, gradient(points[1]), 1e-14, "after growth");
     big.dispose();
