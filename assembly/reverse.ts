@@ -29,7 +29,7 @@ import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_B
 import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
-  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, term, term1, spell,
+  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1, spell,
   scatterTangent,
 } from "./rows";
 
@@ -53,7 +53,7 @@ export function reverseSweep(sw: Sweep): void {
   if (sw.tangents) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
-    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
     // Forward: values, and where each instruction's partials are.
     let next = partials;
@@ -72,7 +72,7 @@ export function reverseSweep(sw: Sweep): void {
         }
         continue;
       }
-      if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
+      if (op == Op.Input) copyRow(row(vals, dst, B), row(inputs, a, B), span);
       else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       else {
         const da = next, db = row(next, L, B);

@@ -102,6 +102,17 @@ export function fillConstants(tape: Tape, vals: usize, B: i32): void {
 }
 
 /**
+ * The rows of the flat input vector for points [start, start+cnt): gathered into
+ * `rows`, or, for one point of one segment, that segment's own entries, laid out
+ * as those rows already (read in place: the sweeps never write their inputs).
+ */
+export function inputRows(segments: usize, nSegments: i32, start: i32, cnt: i32, n: i32, rows: usize, B: i32): usize {
+  if (B == 1 && nSegments == 1) return <usize>load<i32>(segments, 4) + ((<usize>start * load<i32>(segments, 8)) << 3);
+  gather(segments, nSegments, start, cnt, n, rows, B);
+  return rows;
+}
+
+/**
  * Points [start, start+cnt) of a segment table (see Sweep) into rows: entry i of
  * the flat vector goes to row i. Padding gets zeros.
  */

@@ -15,7 +15,7 @@ import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_B
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
-  Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, combineLane, spell,
+  Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, spell,
   scatterValues, scatterTangent,
 } from "./rows";
 
@@ -31,8 +31,7 @@ export function valueSweep(sw: Sweep): void {
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
-    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
-    valueBlock(tape, vals, inRows, B, n, blockScratch);
+    valueBlock(tape, vals, inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B), B, n, blockScratch);
     scatterValues(tape, sw, vals, start, cnt);
   }
 }
@@ -51,13 +50,13 @@ export function forwardSweep(sw: Sweep): void {
   for (let c = 0; c < nConst; c++) setMask(masks, c, 0);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
-    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
     if (!identity) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let k = 0; k < tape.nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
       const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
       if (op == Op.Input) {
-        copyRow(row(vals, dst, B), row(inRows, a, B), n);
+        copyRow(row(vals, dst, B), row(inputs, a, B), n);
         const own = (sw.colors ? load<i32>(sw.colors + (<usize>a << 2)) : a) - lane0, tan = row(tans, dst * K, B);
         if (!identity) { // one dense lane
           setMask(masks, dst, allLanes);
@@ -116,11 +115,11 @@ export function finiteDiffSweep(sw: Sweep): void {
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
-    gather(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
     if (sw.seeds) gather(sw.seeds, sw.nSegments, start, cnt, n, seedRows, B);
     for (let l = 0; l < K; l++) {
       for (let sign = 1; sign >= -1; sign -= 2) {
-        perturb(sw, nIn, l, n, inRows, seedRows, pert, step, <f64>sign, B);
+        perturb(sw, nIn, l, n, inputs, seedRows, pert, step, <f64>sign, B);
         valueBlock(tape, vals, pert, B, n, blockScratch);
         for (let o = 0; o < nOut; o++) {
           const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), B);
