@@ -50,6 +50,7 @@ interface Arith {
 
 /** A place in memory a loop body adds to: `address` pushes it (and may be called more than once), of step 1 or 0. */
 interface Target {
+  slot: number;
   address: () => void;
   step: number;
   local: number;
@@ -89,14 +90,29 @@ function pointPairs(f: FunctionBody): Arith {
  * a time, every target of element j before those of j + 1, as the scalar loop
  * does: the same sums in the same order (windows of one row shifted by one
  * share elements), and no wide load of a row another window has half written.
+ *
+ * `carried` (window slot s → a local): two windows s and s + 1 of one row that
+ * no other target touches (x[i] and x[i+1] of a stencil) are added together:
+ * element e takes s + 1's term of element e − 1, then s's of e, as the scalar
+ * loop adds them, so [e, e + 1] += [carry, t₁(j)], then += t₀; the term of
+ * j + 1 is carried into the next pair (the loop starts it at −0, which adds
+ * nothing, and Loop.emit's `after` adds the last one).
  */
-function elementPairs(f: FunctionBody): Arith {
+function elementPairs(f: FunctionBody, carried: ReadonlyMap<number, number>): Arith {
   return {
     local: () => f.v128(), load: (step) => (step ? f.loadV128() : f.loadSplat()), store: () => f.storeV128(),
     constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
     addTo: (targets) => {
+      const rest = targets.filter((t) => !(t.step && (carried.has(t.slot) || carried.has(t.slot - 1))));
+      for (const [slot, carry] of carried) {
+        const low = targets.find((t) => t.slot === slot && t.step)!, high = targets.find((t) => t.slot === slot + 1 && t.step)!;
+        low.address();
+        low.address();
+        f.loadV128().get(carry).get(high.local).highLow().simd(F64X2[I.f64_add]).get(low.local).simd(F64X2[I.f64_add]).storeV128();
+        f.get(high.local).set(carry);
+      }
       for (const lane of [0, 1]) {
-        for (const { address, step, local } of targets) {
+        for (const { address, step, local } of rest) {
           address();
           address();
           f.load(8 * lane * step).get(local).extractLane(lane).op(I.f64_add).store(8 * lane * step);
@@ -119,6 +135,8 @@ class Loop {
   readonly f = new FunctionBody(4);
   /** The arithmetic of the copy being emitted. */
   x: Arith = scalar(this.f);
+  /** Windows added in pairs at one point, with their carries (see elementPairs); set before `emit`. */
+  readonly carried = new Map<number, number>();
   private readonly off: number;
   private readonly poff: number;
   private readonly rowBytes: number;
@@ -157,11 +175,18 @@ class Loop {
     f.get(BLOCK).i32Const(1).op(I.i32_eq).if();
     f.i32Const(0).set(this.off).i32Const(0).set(this.poff);
     if (even > 0) {
+      for (const carry of this.carried.values()) f.f64Const(-0).splat().set(carry);
       f.loop();
-      this.x = elementPairs(f);
+      this.x = elementPairs(f, this.carried);
       body();
       f.get(this.off).i32Const(16).op(I.i32_add).tee(this.off).i32Const(8 * even).op(I.i32_lt_s).brIf(0);
       f.end();
+      // the carried terms of element even − 1, into element even of the window's row (off = 8·even now)
+      for (const [slot, carry] of this.carried) {
+        this.address(ADJ, slot, 1);
+        this.address(ADJ, slot, 1);
+        f.load().get(carry).extractLane(1).op(I.f64_add).store();
+      }
     }
     if (L & 1) { // the last element (off = 8·(L − 1) now)
       this.x = scalar(f);
@@ -209,6 +234,28 @@ function rowsOf(runs: readonly Run[], adjoints: boolean, nConst: number): [numbe
 const OPCODE: Record<number, number> = {
   [Op.Add]: I.f64_add, [Op.Sub]: I.f64_sub, [Op.Mul]: I.f64_mul, [Op.Div]: I.f64_div, [Op.Neg]: I.f64_neg, [Op.Sqrt]: I.f64_sqrt,
 };
+
+/**
+ * The lower slots s of the pairs of memory targets s, s + 1 (windows of one row
+ * shifted by one, as x[i] and x[i+1]) that no other target of the group touches:
+ * their adjoints can be added two elements at a time (see elementPairs).
+ */
+function shiftedWindows(runs: readonly Run[], nConst: number): number[] {
+  const targets: [number, number][] = []; // (slot, step) of every operand read from memory
+  runs.forEach((r, i) => {
+    const operands: [number, number][] = r.binary ? [[r.a, r.aStep], [r.b, r.bStep]] : [[r.a, r.aStep]];
+    for (const [slot, step] of operands) {
+      if (slot >= nConst && producerIn(runs, i, slot, step) < 0 && !targets.some(([s, t]) => s === slot && t === step)) targets.push([slot, step]);
+    }
+  });
+  const L = runs[0].L;
+  const meets = ([s, step]: [number, number], lo: number, hi: number) => s <= hi && (step ? s + L - 1 : s) >= lo;
+  return targets.flatMap(([s, step]) => {
+    if (!step || !targets.some(([u, v]) => u === s + 1 && v === 1)) return [];
+    const alone = targets.every(([u, v]) => (v === 1 && (u === s || u === s + 1)) || !meets([u, v], s, s + L));
+    return alone ? [s] : [];
+  });
+}
 
 /** Index of the group run whose results an operand reads (aligned), or −1 (memory). */
 function producerIn(runs: readonly Run[], before: number, slot: number, step: number): number {
@@ -284,6 +331,7 @@ export function forward(runs: readonly Run[], escapes: readonly boolean[], const
  */
 export function backward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
   const loop = new Loop(rowsOf(runs, true, consts.length)), g = loop.f, nConst = consts.length;
+  for (const slot of shiftedWindows(runs, nConst)) loop.carried.set(slot, g.v128());
   return loop.emit(runs[0].L, () => {
     const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
     const valueOf = operandReader(loop, runs, value, consts);
@@ -361,6 +409,6 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], cons
           break;
       }
     }
-    x.addTo([...gathered.values()].map(({ slot, step, local }) => ({ address: () => loop.address(ADJ, slot, step), step, local })));
+    x.addTo([...gathered.values()].map(({ slot, step, local }) => ({ slot, address: () => loop.address(ADJ, slot, step), step, local })));
   });
 }

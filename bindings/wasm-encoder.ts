@@ -16,7 +16,7 @@ export const I = {
 export const F64X2: Readonly<Record<number, number>> = {
   [I.f64_add]: 240, [I.f64_sub]: 241, [I.f64_mul]: 242, [I.f64_div]: 243, [I.f64_neg]: 237, [I.f64_sqrt]: 239,
 };
-const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
+const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, I8X16_SHUFFLE = 13, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
 
 const VOID_BLOCK = 0x40, I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 
@@ -86,6 +86,12 @@ export class FunctionBody {
   splat(): this { return this.simd(F64X2_SPLAT); }
   /** v128.load64_splat: the f64 at the address on the stack, in both lanes. */
   loadSplat(): this { return this.simd(V128_LOAD64_SPLAT).memarg8(); }
+  /** The f64x2 (lane 1 of the first, lane 0 of the second) of two on the stack (i8x16.shuffle). */
+  highLow(): this {
+    this.simd(I8X16_SHUFFLE);
+    for (let i = 8; i < 24; i++) this.code.push(i);
+    return this;
+  }
   /** f64x2.extract_lane: lane 0 or 1 of the f64x2 on the stack. */
   extractLane(lane: number): this { this.simd(F64X2_EXTRACT_LANE); this.code.push(lane); return this; }
   private memarg8(): this { this.code.push(3, 0); return this; }

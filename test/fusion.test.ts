@@ -60,6 +60,11 @@ const cases: Case[] = [
     body: (x) => x.mul(x).add(x).div(n).sum().exp(),
     value: (x) => Math.exp(sum(x, (v) => (v * v + v) / n)),
     grad: (x) => { const e = Math.exp(sum(x, (v) => (v * v + v) / n)); return Array.from(x, (v) => (e * (2 * v + 1)) / n); } },
+  { name: "three windows shifted by one (no pair of them is added alone): Σ (u + 2v)·(v − w), u, v, w = x[0:n−2], x[1:n−1], x[2:n]",
+    body: (x) => { const u = x.slice([0], [n - 2]), v = x.slice([1], [n - 1]), w = x.slice([2]); return u.add(v.mul(2)).mul(v.sub(w)).sum(); },
+    value: (x) => sum(x.subarray(0, n - 2), (u, j) => (u + 2 * x[j + 1]) * (x[j + 1] - x[j + 2])),
+    grad: (x) => Array.from(x, (_, i) => (i <= n - 3 ? x[i + 1] - x[i + 2] : 0) +
+      (i >= 1 && i <= n - 2 ? 2 * (x[i] - x[i + 1]) + x[i - 1] + 2 * x[i] : 0) - (i >= 2 ? x[i - 2] + 2 * x[i - 1] : 0)) },
   { name: "a sum read by a later group's broadcast operand: Σ (x − m)², m = Σx / n",
     body: (x) => { const d = x.sub(x.sum().div(n)); return d.mul(d).sum(); },
     value: (x) => { const m = sum(x, (v) => v) / n; return sum(x, (v) => (v - m) ** 2); },
