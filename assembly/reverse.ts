@@ -25,7 +25,7 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD } from "./tape";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, SUM_PULLED } from "./tape";
 import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
@@ -127,6 +127,7 @@ export function reverseSweep(sw: Sweep): void {
         continue;
       }
       if (op >= Op.Det) {
+        if (fused && op == Op.Sum && b == SUM_PULLED) continue; // the group before it reads the sum's adjoint
         const m = resultMask(tape, dst, masks);
         if (!m) continue;
         if (!allLive) { // (all live: zeroed at the start)

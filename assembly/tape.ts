@@ -31,7 +31,8 @@
 //             do not use them step over the markers and run the instructions.
 //   fusedZero: aux offset of [2·count, lo, hi, …]: the slot ranges whose
 //             adjoints a fused sweep reads from memory, and so zeroes first
-//             (the others stay in the fused loops' locals).
+//             (the others stay in the fused loops' locals, or are a pulled
+//             sum's: see SUM_PULLED).
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
@@ -67,6 +68,12 @@ export const FUSE_END: i32 = 0xf1;
 export const CONTIGUOUS: i32 = 1 << 10;
 /** Instruction word flag of a sum or a fused group: a fused reverse sweep need not compute it. */
 export const VALUES_UNREAD: i32 = 1 << 11;
+/**
+ * The b field of a contiguous sum (otherwise 0) when the fused group before it
+ * reads the sum's adjoint for each of its operands directly (their only
+ * reader is the sum): a fused reverse sweep skips the sum's rule.
+ */
+export const SUM_PULLED: i32 = 1;
 
 // @ts-ignore: decorator
 @inline export function opOf(word: i32): i32 { return word & 0xff; }

@@ -17,7 +17,7 @@
 // (or one broadcast) operand slots merge into a run: one instruction word
 // carrying the op, broadcast flags and the run length (assembly/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
-import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
+import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "./ops.js";
 import { operandsOf, type Graph } from "./graph.js";
 import { fuse } from "./fuse.js";
 
@@ -147,7 +147,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   };
 }
 
-const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, CONTIGUOUS = 1 << 10, RUN_SHIFT = 12, MAX_RUN = (1 << 19) - 1;
+const MAX_RUN = (1 << 19) - 1;
 
 /**
  * Merges consecutive scalar instructions (and Input loads) of one op into runs:

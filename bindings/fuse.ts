@@ -20,17 +20,14 @@
 // values are bit-identical to the interpreted runs; adjoints add the same terms,
 // though a slot fed by several runs of a group may receive them in another order
 // (element by element rather than run by run), so they agree to rounding.
-import { Op } from "./ops.js";
+import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "./ops.js";
 import { encodeModule, type FunctionBody } from "./wasm-encoder.js";
 import { backward, forward, type Run } from "./fused-loops.js";
 
 /** Tape markers around a fused group (assembly/tape.ts): word, group index, instruction count. */
 export const FUSE_BEGIN = 0xf0, FUSE_END = 0xf1;
-/** Word flag on a sum or FUSE_BEGIN whose values a fused reverse sweep never reads (assembly/tape.ts). */
-export const VALUES_UNREAD = 1 << 11;
 
 const FUSIBLE: ReadonlySet<number> = new Set([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Neg, Op.Sqrt]);
-const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, RUN_SHIFT = 12;
 /** Runs shorter than this are not worth a call through the function table. */
 const MIN_RUN = 8;
 /** Runs per group at most: a function's locals grow with its runs (engines cap them near 50,000). */
@@ -84,16 +81,18 @@ export function fuse(instr: readonly number[], consts: readonly number[], nSlots
   const nConst = consts.length;
   const { groups, groupOf } = findGroups(instr, nConst, nSlots);
   if (groups.length === 0) return { instr: [...instr], groups: 0, module: null, zeroRanges: [] };
-  const outside = readOutside(instr, groups, groupOf, nSlots, outSlots, aux);
+  const readers = readersOutside(instr, groups, groupOf, nSlots, outSlots, aux);
+  const source = [...instr]; // pulled sums get their b field set
   const bodies: FunctionBody[] = [];
-  const inside = new Uint8Array(nSlots); // results whose adjoints live in locals only
+  const inside = new Uint8Array(nSlots); // results whose adjoints live in locals only (or are never made)
   for (const members of groups) {
     const runs = members.map((k) => decode(instr, 4 * k));
-    const escapes = runs.map((r) => outside.subarray(r.dst, r.dst + r.L).some((x) => x === 1));
-    runs.forEach((r, i) => { if (!escapes[i]) inside.fill(1, r.dst, r.dst + r.L); });
-    bodies.push(forward(runs, escapes, consts), backward(runs, escapes, consts));
+    const escapes = runs.map((r) => readers.subarray(r.dst, r.dst + r.L).some((k) => k !== NO_READER));
+    const pulled = runs.map((r) => pulledSum(source, aux, readers, r));
+    runs.forEach((r, i) => { if (!escapes[i] || pulled[i] >= 0) inside.fill(1, r.dst, r.dst + r.L); });
+    bodies.push(forward(runs, escapes, consts), backward(runs, escapes, pulled, consts));
   }
-  const out = marked(instr, groups, groupOf);
+  const out = marked(source, groups, groupOf);
   markUnread(out, aux, nSlots);
   return { instr: out, groups: groups.length, module: encodeModule(4, bodies), zeroRanges: rangesOutside(inside, nConst) };
 }
@@ -176,9 +175,16 @@ function findGroups(instr: readonly number[], nConst: number, nSlots: number): {
   return { groups, groupOf };
 }
 
-/** Per slot, 1 if a group's result there is read outside that group (or is an output): it keeps value and adjoint in memory. */
-function readOutside(instr: readonly number[], groups: readonly number[][], groupOf: Int32Array, nSlots: number,
-                     outSlots: readonly number[], aux: readonly number[]): Uint8Array {
+/** readersOutside's marks: nothing outside the group reads the slot; several instructions do, or it is an output. */
+const NO_READER = -1, READERS = -2;
+
+/**
+ * Per slot of a group's results, who outside that group reads it: NO_READER,
+ * the one instruction that does, or READERS. Anything read keeps its value and
+ * adjoint in memory.
+ */
+function readersOutside(instr: readonly number[], groups: readonly number[][], groupOf: Int32Array, nSlots: number,
+                        outSlots: readonly number[], aux: readonly number[]): Int32Array {
   const slotGroup = new Int32Array(nSlots).fill(-1);
   for (const [g, members] of groups.entries()) {
     for (const k of members) {
@@ -186,14 +192,31 @@ function readOutside(instr: readonly number[], groups: readonly number[][], grou
       slotGroup.fill(g, r.dst, r.dst + r.L);
     }
   }
-  const outside = new Uint8Array(nSlots);
-  for (const s of outSlots) outside[s] = 1;
+  const readers = new Int32Array(nSlots).fill(NO_READER);
+  for (const s of outSlots) readers[s] = READERS;
   for (let k = 0; k < instr.length / 4; k++) {
     readSlots(instr, 4 * k, aux, (s) => {
-      if (slotGroup[s] >= 0 && slotGroup[s] !== groupOf[k]) outside[s] = 1;
+      if (slotGroup[s] < 0 || slotGroup[s] === groupOf[k]) return;
+      readers[s] = readers[s] === NO_READER || readers[s] === k ? k : READERS;
     });
   }
-  return outside;
+  return readers;
+}
+
+/**
+ * A run whose results nothing outside its group reads but one contiguous sum of
+ * exactly them (Σ of an elementwise expression, as a loss is) needs no adjoint
+ * rows: every result's adjoint is the sum's. Marks that sum SUM_PULLED (the fused
+ * reverse sweep skips its rule) and returns the slot of its result, whose
+ * adjoint the group's backward function reads; −1 for any other run.
+ */
+function pulledSum(instr: number[], aux: readonly number[], readers: Int32Array, r: Run): number {
+  const k = readers[r.dst];
+  if (k < 0 || (instr[4 * k] & 0xff) !== Op.Sum || !(instr[4 * k] & CONTIGUOUS)) return -1;
+  const operands = instr[4 * k + 2];
+  if (aux[operands] !== r.L || aux[operands + 1] !== r.dst || readers.subarray(r.dst, r.dst + r.L).some((x) => x !== k)) return -1;
+  instr[4 * k + 3] = SUM_PULLED;
+  return aux[instr[4 * k + 1] + 1];
 }
 
 /** The computed slots not marked `inside`, as ranges [lo, hi, lo, hi, …]. */

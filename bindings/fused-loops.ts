@@ -327,17 +327,25 @@ export function forward(runs: readonly Run[], escapes: readonly boolean[], const
  * Backward: the values recomputed (the same operations: the same numbers), then
  * the adjoint w̄ of each run's results, from the last run to the first, adds ∂·w̄
  * to its operands' adjoints: an earlier run's local, or memory. A result read
- * outside the group starts from its adjoint in memory, others from 0.
+ * outside the group starts from its adjoint in memory, others from 0; a run
+ * whose results only a sum reads starts each from that sum's adjoint,
+ * `pulled[i]` the sum's slot (−1: none; see fuse.ts).
  */
-export function backward(runs: readonly Run[], escapes: readonly boolean[], consts: readonly number[]): FunctionBody {
-  const loop = new Loop(rowsOf(runs, true, consts.length)), g = loop.f, nConst = consts.length;
+export function backward(runs: readonly Run[], escapes: readonly boolean[], pulled: readonly number[],
+                         consts: readonly number[]): FunctionBody {
+  const nConst = consts.length;
+  const sums = pulled.filter((s) => s >= 0).map((s): [number, number] => [ADJ, s]);
+  const loop = new Loop([...rowsOf(runs, true, nConst), ...sums]), g = loop.f;
   for (const slot of shiftedWindows(runs, nConst)) loop.carried.set(slot, g.v128());
   return loop.emit(runs[0].L, () => {
     const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
     const valueOf = operandReader(loop, runs, value, consts);
     values(loop, runs, value, valueOf, () => false);
     runs.forEach((r, i) => {
-      if (escapes[i]) {
+      if (pulled[i] >= 0) {
+        loop.address(ADJ, pulled[i], 0);
+        x.load(0);
+      } else if (escapes[i]) {
         loop.address(ADJ, r.dst, 1);
         x.load(1);
       } else x.constant(0);

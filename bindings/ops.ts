@@ -12,6 +12,16 @@ export const Op = {
   Det: 33, Inv: 34, Solve: 35, Sum: 36,
 } as const;
 
+/**
+ * The instruction word (assembly/tape.ts): op in bits 0–7, flags, and a run
+ * length from bit RUN_SHIFT. BROADCAST_A/B: operand a (b) is one slot for the
+ * whole run; CONTIGUOUS: a sum's operands are consecutive computed slots;
+ * VALUES_UNREAD: a sum or fused group a fused reverse sweep need not compute.
+ */
+export const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, CONTIGUOUS = 1 << 10, VALUES_UNREAD = 1 << 11, RUN_SHIFT = 12;
+/** The b field of a contiguous sum whose reverse rule the fused group before it carries out (assembly/tape.ts). */
+export const SUM_PULLED = 1;
+
 /** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */
 export const CONST = -1;
 /** Graph-only node kind: entry `b` of the results of block node `a` (no instruction of its own). */

@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { div, fn, InternalError, stack, sub, Tensor, type Func, type Node } from "../bindings/index.js";
 import { compileTape } from "../bindings/compile.js";
-import { fuse, FUSE_BEGIN, VALUES_UNREAD } from "../bindings/fuse.js";
-import { Op } from "../bindings/ops.js";
+import { fuse, FUSE_BEGIN } from "../bindings/fuse.js";
+import { Op, SUM_PULLED, VALUES_UNREAD } from "../bindings/ops.js";
 import { core, functionTableSize, trapped } from "../bindings/loader.js";
 import { expectClose, expectIdentical, random } from "./helpers.js";
 
@@ -65,6 +65,9 @@ const cases: Case[] = [
     value: (x) => sum(x.subarray(0, n - 2), (u, j) => (u + 2 * x[j + 1]) * (x[j + 1] - x[j + 2])),
     grad: (x) => Array.from(x, (_, i) => (i <= n - 3 ? x[i + 1] - x[i + 2] : 0) +
       (i >= 1 && i <= n - 2 ? 2 * (x[i] - x[i + 1]) + x[i - 1] + 2 * x[i] : 0) - (i >= 2 ? x[i - 2] + 2 * x[i - 1] : 0)) },
+  { name: "sums of an inner run's results and of the last run's: Σ y + Σ y·x, y = x·x",
+    body: (x) => { const y = x.mul(x), z = y.mul(x); return y.sum().add(z.sum()); },
+    value: (x) => sum(x, (v) => v * v + v * v * v), grad: (x) => Array.from(x, (v) => 2 * v + 3 * v * v) },
   { name: "a sum read by a later group's broadcast operand: Σ (x − m)², m = Σx / n",
     body: (x) => { const d = x.sub(x.sum().div(n)); return d.mul(d).sum(); },
     value: (x) => { const m = sum(x, (v) => v) / n; return sum(x, (v) => (v - m) ** 2); },
@@ -231,6 +234,27 @@ describe("fusion: what a gradient may leave uncomputed", () => {
     const out = fuse([input, ...group, ...later].flat(), [2], 65, Array.from({ length: 8 }, (_, i) => 57 + i), aux).instr;
     const begins = out.flatMap((w, k) => (k % 4 === 0 && (w & 0xff) === FUSE_BEGIN ? [w & VALUES_UNREAD] : []));
     expect(begins).toEqual([0, VALUES_UNREAD]);
+  });
+
+  // A sum is pulled (its b field SUM_PULLED, its rule done by the group) only when it reads exactly one run's
+  // results and nothing else outside the group reads them. aux [1, 49]: result; [16, 33…48]: the last run's
+  // results; [8, 33…40]: half of them; [16, 17…32]: the first run's.
+  const pulledSums = (instr: number[][], nSlots: number, outSlots: number[], lists = aux) => {
+    const out = fuse(instr.flat(), [2], nSlots, outSlots, lists).instr;
+    return out.flatMap((w, k) => (k % 4 === 0 && (w & 0xff) === Op.Sum ? [out[k + 3] === SUM_PULLED] : []));
+  };
+  it("a sum of exactly one run's results, their only reader, is pulled into the group", () => {
+    expect(pulledSums([input, ...group, sumOf()], 50, [49])).toEqual([true]);
+  });
+  it("a sum of an earlier run's results is pulled too (the later run adds to those adjoints in the group)", () => {
+    const first = [1, 49, 16, ...Array.from({ length: 16 }, (_, i) => 17 + i)];
+    expect(pulledSums([input, ...group, sumOf()], 50, [49, ...Array.from({ length: 16 }, (_, i) => 33 + i)], first)).toEqual([true]);
+  });
+  it("not when something else reads those results too, nor when it sums part of them", () => {
+    expect(pulledSums([input, ...group, sumOf(), run(Op.Exp, 16, 50, 33)], 66, [49, ...Array.from({ length: 16 }, (_, i) => 50 + i)])).toEqual([false]);
+    expect(pulledSums([input, ...group, sumOf()], 50, [49, 40])).toEqual([false]); // one of them is an output
+    const half = [1, 49, 8, ...Array.from({ length: 8 }, (_, i) => 33 + i)];
+    expect(pulledSums([input, ...group, sumOf()], 50, [49], half)).toEqual([false]);
   });
 });
 
