@@ -267,19 +267,7 @@ export class Kernel {
     const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
     if (repeatable && this.repeats(kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
-      const r = this.repeat!;
-      try {
-        for (let i = 0; i < nSeg; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
-        this.sweep(kind);
-        const mem = f64();
-        if (r.resultsOf !== mem) {
-          r.results = mem.subarray(r.resultAt >> 3, (r.resultAt >> 3) + r.resultLength);
-          r.resultsOf = mem;
-        }
-        result.set(r.results);
-      } catch (error) {
-        throw trapped(error);
-      }
+      this.runAgain(kind, inputs, result as Float64Array);
       return;
     }
     this.repeat = undefined;
@@ -337,6 +325,23 @@ export class Kernel {
           sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
           results: new Float64Array(0), resultsOf: new Float64Array(0) };
       }
+    } catch (error) {
+      throw trapped(error);
+    }
+  }
+
+  /** The last one-point call again (see Repeat): the point's segments in, the sweep, the results out. */
+  private runAgain(kind: Kind, inputs: readonly Segment[], result: Float64Array): void {
+    const r = this.repeat!;
+    try {
+      for (let i = 0; i < inputs.length; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
+      this.sweep(kind);
+      const mem = f64();
+      if (r.resultsOf !== mem) { // memory grew since the view was made
+        r.results = mem.subarray(r.resultAt >> 3, (r.resultAt >> 3) + r.resultLength);
+        r.resultsOf = mem;
+      }
+      result.set(r.results);
     } catch (error) {
       throw trapped(error);
     }

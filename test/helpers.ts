@@ -1,7 +1,8 @@
 // Shared test helpers: fixture loading, tolerance checks and error expectations.
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
-import { GradientsError } from "../bindings/index.js";
+import { GradientsError, InternalError } from "../bindings/index.js";
+import { core, trapped } from "../bindings/loader.js";
 
 export interface ScalarCase {
   name: string;
@@ -182,6 +183,21 @@ export function inverse(A: number[][]): number[][] {
     }
   }
   return M.map((row) => row.slice(n));
+}
+
+/**
+ * Makes the core fail (an allocation of 4 GB minus 64 bytes: the allocator
+ * aborts) as a trap would, and asserts the InternalError the call gets: the
+ * instance is dropped and the next call creates a fresh one.
+ */
+export function resetCore(): void {
+  expect(() => {
+    try {
+      core().alloc(-64);
+    } catch (error) {
+      throw trapped(error);
+    }
+  }).toThrow(InternalError);
 }
 
 /**
