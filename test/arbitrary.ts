@@ -530,14 +530,16 @@ export function evaluate(t: Tree, x: readonly number[]): Dual {
     const g = new Float64Array(n), ga = new Float64Array(n);
     let e = rounding * EPS * Math.abs(v), pmax = 0;
     parts.forEach((p, k) => {
-      if (!p.dep) return; // structurally independent: no term (as the library skips such lanes)
       const d = ps[k];
+      // A constant part's rounding error carries into v as any part's does (the
+      // library folds constants correctly rounded; Math.hypot, for one, is not).
+      if (p.e !== 0) e += Math.abs(d) * p.e;
+      if (!p.dep) return; // structurally independent: no term (as the library skips such lanes)
       pmax = Math.max(pmax, p.pmax, Math.abs(d));
       for (let i = 0; i < n; i++) {
         g[i] += d * p.g[i];
         ga[i] += Math.abs(absPs[k]) * p.ga[i];
       }
-      e += Math.abs(d) * p.e;
     });
     return { v, g, ga, e, dep: parts.some((p) => p.dep), pmax };
   };
