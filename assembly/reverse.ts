@@ -318,7 +318,10 @@ function liveMasks(tape: Tape, masks: usize): void {
   }
 }
 
-/** Whether the tape's Input instructions load all nIn inputs (each loads a run of distinct ones). */
+/**
+ * Whether the tape's Input instructions load all nIn inputs: each loads a run of
+ * distinct ones, and no input is loaded twice (the graph has one node an input).
+ */
 function loadsEveryInput(tape: Tape): bool {
   let loaded = 0;
   for (let k = 0; k < tape.nInstr; k++) {

@@ -89,7 +89,8 @@ function pointPairs(f: FunctionBody): Arith {
  * operand's one value is loaded into both lanes. Memory is added to one lane at
  * a time, every target of element j before those of j + 1, as the scalar loop
  * does: the same sums in the same order (windows of one row shifted by one
- * share elements), and no wide load of a row another window has half written.
+ * share elements), and no wide load of a row another window has half written
+ * (carried pairs load wide, but only cells no other target writes).
  *
  * `carried` (window slot s → a local): two windows s and s + 1 of one row that
  * no other target touches (x[i] and x[i+1] of a stencil) are added together:

@@ -148,6 +148,19 @@ describe("single-point calls in any order (a repeated call reuses its layout)", 
     }
   });
 
+  it("a repeated gradient writes every entry of `out` (whatever it held) without zeroing it first", () => {
+    // every input is loaded, so the reverse sweep skips zeroing its results: each must still be written
+    const n = 20;
+    const f = fn(n, (x) => { const a = x.slice([0], [n - 1]), b = x.slice([1]); return b.sub(a.mul(a)).mul(b).sum(); });
+    const out = new Float64Array(n);
+    for (let round = 0; round < 3; round++) {
+      const x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.1 * i + 0.01 * round);
+      out.fill(NaN);
+      f.grad(x, { out });
+      expectClose(out, f.grad(x, { mode: "forward" }) as Float64Array, 1e-13, `round ${round}`);
+    }
+  });
+
   it("a point held in a WasmBuffer is read in place, never written: the same results as from an array", () => {
     const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
     for (const p of points) {

@@ -115,6 +115,24 @@ describe("fused chains of elementwise runs: closed-form gradients", () => {
     many.forEach((x, p) => expectIdentical(f.grad(x, { mode: "reverse" }) as Float64Array, G.data.subarray(p * n, (p + 1) * n), `point ${p}`));
   });
 
+  it("two stencils in one group, over an input and over a computed row, at even and odd run lengths", () => {
+    // (b − a²)·(d + c²) with a, b = x[0:L], x[1:L+1] and c, d the same windows of z = sin x: two carried pairs
+    for (let L = 8; L <= 13; L++) {
+      const f = fn(L + 1, (x) => {
+        const z = x.sin(), a = x.slice([0], [L]), b = x.slice([1]), c = z.slice([0], [L]), d = z.slice([1]);
+        return b.sub(a.mul(a)).mul(d.add(c.mul(c))).sum();
+      });
+      expect(fusedGroups(f)).toBeGreaterThan(0);
+      const many = Array.from({ length: 5 }, () => Float64Array.from({ length: L + 1 }, () => 0.5 + 1.5 * (r() + r() / 2 ** 32)));
+      const G = f.grad(new Tensor([many.length, L + 1], Float64Array.from(many.flatMap((p) => [...p]))), { mode: "reverse" }) as Tensor;
+      many.forEach((x, p) => {
+        const g = f.grad(x, { mode: "reverse" }) as Float64Array;
+        expectIdentical(g, G.data.subarray(p * (L + 1), (p + 1) * (L + 1)), `L = ${L}, point ${p}: one point against the batch`);
+        expectClose(g, f.grad(x, { mode: "forward" }) as Float64Array, 1e-12, `L = ${L}, point ${p}: against forward mode`);
+      });
+    }
+  });
+
   it("a chain of 200 runs is cut into groups of at most 64 (an engine caps a function's locals)", () => {
     const c = 0.99;
     const f = fn(n, (x) => {
