@@ -52,7 +52,7 @@ export function reverseSweep(sw: Sweep): void {
   if (allLive) liveMasks(tape, masks);
   // With every adjoint live, each input the tape loads gets its result written;
   // only inputs it never loads (nothing depends on them) need their zeros.
-  if (sw.tangents && !(allLive && loadsEveryInput(tape))) zeroResults(sw, K);
+  if (sw.tangents && !(allLive && tape.allInputs)) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
@@ -316,19 +316,6 @@ function liveMasks(tape: Tape, masks: usize): void {
     const results = resultList(tape, load<i32>(ins, 4));
     for (let i = 0, c = load<i32>(results); i < c; i++) setMask(masks, load<i32>(results + (<usize>(i + 1) << 2)), 1);
   }
-}
-
-/**
- * Whether the tape's Input instructions load all nIn inputs: each loads a run of
- * distinct ones, and no input is loaded twice (the graph has one node an input).
- */
-function loadsEveryInput(tape: Tape): bool {
-  let loaded = 0;
-  for (let k = 0; k < tape.nInstr; k++) {
-    const word = load<i32>(tape.instr + (<usize>k << 4));
-    if (opOf(word) == Op.Input) loaded += runOf(word);
-  }
-  return loaded == tape.nIn;
 }
 
 /** Makes lanes of slot s live: those not live yet get a zeroed row. */

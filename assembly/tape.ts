@@ -1,12 +1,13 @@
 // The tape: the contract between the TypeScript compiler and the WASM sweeps.
 //
 // A compiled function is a flat instruction stream plus a constant pool, written
-// into linear memory by TypeScript (bindings/tape.ts mirrors the layout below):
+// into linear memory by TypeScript (bindings/compile.ts makes it, bindings/kernel.ts
+// writes it):
 //
-//   Tape header (13 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┘
+//   Tape header (14 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┬───────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │ allInputs │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┘
 //   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
 //             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
 //             length L (bits 12–31; 0 means 1): a run applies the op to L
@@ -33,6 +34,7 @@
 //             adjoints a fused sweep reads from memory, and so zeroes first
 //             (the others stay in the fused loops' locals, or are a pulled
 //             sum's: see SUM_PULLED).
+//   allInputs: 1 if every input has an Input instruction (none is unused).
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
@@ -106,6 +108,7 @@ export class Tape {
   maxRun: i32;
   fusedBase: i32;
   fusedZero: i32;
+  allInputs: i32;
 }
 
 /**

@@ -40,6 +40,8 @@ export interface TapeData {
   readonly fusedGroups: number;
   /** Aux offset of the slot ranges a fused reverse sweep zeroes ([2·count, lo, hi, …]); −1: none. */
   readonly fusedZero: number;
+  /** Whether every input has an Input instruction (reaches an output). */
+  readonly allInputs: boolean;
   readonly nSlots: number;
   readonly nIn: number;
 }
@@ -90,12 +92,13 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     aux.push(slots.length, ...slots);
     return aux.length - slots.length - 1;
   };
-  let maxBlock = 0;
+  let maxBlock = 0, loaded = 0; // inputs with an Input instruction (one node an input)
   for (let id = 0; id < n; id++) {
     const op = graph.op[id];
     if (!reached[id] || op === CONST || op === PROJ) continue;
     if (op === Op.Input) {
       instr.push(op, (slot[id] = take()), graph.a[id], 0);
+      loaded++;
       continue;
     }
     const operands = operandsOf(graph, id);
@@ -137,6 +140,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     fused: fused?.module ?? null,
     fusedGroups: fused?.groups ?? 0,
     fusedZero: fused?.module ? list(fused.zeroRanges) : -1,
+    allInputs: loaded === nIn,
     consts: Float64Array.from(consts),
     outSlots: Int32Array.from(outSlots),
     aux: Int32Array.from(aux),

@@ -31,7 +31,7 @@ const WORK_BUDGET = 1 << 20;
 const CHUNK_BUDGET = 4 << 20;
 /** Bytes of the Sweep descriptor (18 × i32), padded to keep what follows 16-byte aligned. */
 const DESCRIPTOR_BYTES = 80;
-/** Bytes of the tape header (13 × i32), padded to 16. */
+/** Bytes of the tape header (14 × i32), padded to 16. */
 const TAPE_HEADER_BYTES = 64;
 
 function align16(bytes: number): number {
@@ -462,7 +462,7 @@ export class Kernel {
     const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
     const fusedBase = this.attachFused();
     i32().set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn,
-      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun, fusedBase, t.fusedZero], base >> 2);
+      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun, fusedBase, t.fusedZero, t.allInputs ? 1 : 0], base >> 2);
     f64().set(t.consts, (base + constAt) >> 3);
     i32().set(t.instr, (base + instrAt) >> 2);
     i32().set(t.outSlots, (base + outAt) >> 2);
