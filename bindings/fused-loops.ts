@@ -96,8 +96,8 @@ function pointPairs(f: FunctionBody): Arith {
  * no other target touches (x[i] and x[i+1] of a stencil) are added together:
  * element e takes s + 1's term of element e − 1, then s's of e, as the scalar
  * loop adds them, so [e, e + 1] += [carry, t₁(j)], then += t₀; the term of
- * j + 1 is carried into the next pair (the loop starts it at −0, which adds
- * nothing, and Loop.emit's `after` adds the last one).
+ * j + 1 is carried into the next pair (Loop.emit starts it at −0, which adds
+ * nothing, and adds the last one after the loop).
  */
 function elementPairs(f: FunctionBody, carried: ReadonlyMap<number, number>): Arith {
   return {
@@ -217,13 +217,16 @@ class Loop {
   }
 }
 
+/** A run's operands as (slot, step). */
+function operandsOf(r: Run): [number, number][] {
+  return r.binary ? [[r.a, r.aStep], [r.b, r.bStep]] : [[r.a, r.aStep]];
+}
+
 /** The rows the body addresses: every slot the runs name in VALS (broadcast constants are immediates instead), and computed ones in ADJ when `adjoints`. */
 function rowsOf(runs: readonly Run[], adjoints: boolean, nConst: number): [number, number][] {
   const rows: [number, number][] = [];
   for (const r of runs) {
-    const slots: [number, number][] = [[r.dst, 1], [r.a, r.aStep]];
-    if (r.binary) slots.push([r.b, r.bStep]);
-    for (const [slot, step] of slots) {
+    for (const [slot, step] of [[r.dst, 1], ...operandsOf(r)]) {
       if (slot < nConst && step === 0) continue; // a broadcast constant is an immediate; constants take no adjoint
       rows.push([VALS, slot]);
       if (adjoints && slot >= nConst) rows.push([ADJ, slot]);
@@ -244,8 +247,7 @@ const OPCODE: Record<number, number> = {
 function shiftedWindows(runs: readonly Run[], nConst: number): number[] {
   const targets: [number, number][] = []; // (slot, step) of every operand read from memory
   runs.forEach((r, i) => {
-    const operands: [number, number][] = r.binary ? [[r.a, r.aStep], [r.b, r.bStep]] : [[r.a, r.aStep]];
-    for (const [slot, step] of operands) {
+    for (const [slot, step] of operandsOf(r)) {
       if (slot >= nConst && producerIn(runs, i, slot, step) < 0 && !targets.some(([s, t]) => s === slot && t === step)) targets.push([slot, step]);
     }
   });
