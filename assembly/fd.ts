@@ -98,11 +98,28 @@ export function fdPlan(n: i32, x: usize, scale: usize, step: usize, lo: usize, h
       const room = scheme == Scheme.Forward ? b - xl : xl - a;
       if (h > room) h = room; // a domain narrower than the step: use what there is
     }
-    const t = xl + h;
-    if (Number.isFinite(t) && t - xl != 0) h = t - xl; // the step actually representable at x
+    // The step actually representable at x, on the side the stencil reaches.
+    const t = scheme == Scheme.Backward ? xl - h : xl + h;
+    if (Number.isFinite(t) && t != xl) h = Math.abs(t - xl);
+    h = inside(xl, h, scheme, a, b);
     store<i32>(schemeOut + (<usize>l << 2), scheme);
     setF(hOut, l, h);
   }
+}
+
+/**
+ * h, or the largest step below it whose farthest samples x + c·h (c = ±1, ±2: exact
+ * multiples of h, rounded as JavaScript rounds them) stay within [a, b]: rounding can
+ * carry a sample one ulp past a bound the step was fitted to. Every sample of every
+ * Richardson level (steps h/2^r) lies between x and those, so within the bounds too.
+ */
+function inside(x: f64, h: f64, scheme: i32, a: f64, b: f64): f64 {
+  const reach: f64 = scheme == Scheme.FivePoint ? 2 : 1;
+  const below = scheme == Scheme.Forward ? 0 : reach, above = scheme == Scheme.Backward ? 0 : reach;
+  for (let k = 0; k < 64 && ((below > 0 && x - below * h < a) || (above > 0 && x + above * h > b)); k++) {
+    h = h * (1 - EPS); // the next double below h, or close to it
+  }
+  return h;
 }
 
 /**
@@ -132,14 +149,15 @@ export function fdCombine(n: i32, m: i32, values: usize, S: i32, schemes: usize,
       }
       const hLast = h / <f64>(1 << (levels - 1));
       const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s);
-      const rounding = ROUNDING * EPS * U * wsum / hLast;
+      const rounding = ROUNDING * EPS * wsum * (U / hLast);
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1)
+        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1), as C·(h·g)^q·(g·U)
+        // (h^q and g^(q+1) apart overflow and underflow at |x| = 1e100)
         const q = order(scheme), g = GROWTH / Math.max(s, 1e-300);
         const c: f64 = scheme == Scheme.Central ? 1.0 / 6 : scheme == Scheme.FivePoint ? 1.0 / 30 : 0.5;
-        error = c * intPow(h, q) * intPow(g, q + 1) * U + rounding;
+        error = c * intPow(h * g, q) * (g * U) + rounding;
       } else {
         richardson(table, levels, order(scheme), orderStep(scheme));
         value = f(table, levels - 1);
@@ -232,12 +250,12 @@ export function fdHessianCombine(n: i32, values: usize, hs: usize, scale: usize,
         let d: f64;
         if (i == j) {
           const f0 = f(base, 0), fp = f(base, 1 + 2 * i), fm = f(base, 2 + 2 * i);
-          d = (fp - 2 * f0 + fm) / (hi * hi);
+          d = (fp - 2 * f0 + fm) / hi / hi; // (not h², which overflows at |x| = 1e160)
           fmax = max(fmax, max(Math.abs(f0), max(Math.abs(fp), Math.abs(fm))));
         } else {
           const pair = pairIndex(n, i, j), at = 1 + 2 * n + 4 * pair;
           const pp = f(base, at), pm = f(base, at + 1), mp = f(base, at + 2), mm = f(base, at + 3);
-          d = ((pp - pm) - (mp - mm)) / (4 * hi * hj);
+          d = ((pp - pm) - (mp - mm)) / (4 * hi) / hj;
           fmax = max(max(fmax, Math.abs(pp)), max(Math.abs(pm), max(Math.abs(mp), Math.abs(mm))));
         }
         setF(table, r, d);
@@ -245,13 +263,13 @@ export function fdHessianCombine(n: i32, values: usize, hs: usize, scale: usize,
       const hLast = Math.min(f(hs, i), f(hs, j)) / <f64>(1 << (levels - 1));
       const s = Math.max(Math.max(f(scale, i), f(scale, j)), 1e-300);
       const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s * s);
-      const rounding = ROUNDING * 4 * EPS * U / (hLast * hLast);
+      const rounding = ROUNDING * 4 * EPS * (U / hLast / hLast);
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = h²/12 · |f|, |f| ≤ GROWTH⁴·U/s⁴
+        // truncation = h²/12 · |f⁗|, |f⁗| ≤ GROWTH⁴·U/s⁴, as (h·g)²/12·(g²·U): no factor alone leaves the range
         const hh = Math.max(f(hs, i), f(hs, j)), g = GROWTH / s;
-        error = hh * hh / 12 * intPow(g, 4) * U + rounding;
+        error = intPow(hh * g, 2) / 12 * (g * g * U) + rounding;
       } else {
         richardson(table, levels, 2, 2);
         value = f(table, levels - 1);

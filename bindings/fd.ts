@@ -200,6 +200,18 @@ function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Caller, X: 
   }
 }
 
+/** Refuses a base point outside the bounds (the function may be undefined there). */
+function checkInside(X: Float64Array, N: number, n: number, bounds: readonly (readonly [number, number])[]): void {
+  for (let p = 0; p < N; p++) {
+    for (let i = 0; i < n; i++) {
+      const x = X[p * n + i], [lo, hi] = bounds[i];
+      if (!(x >= lo && x <= hi)) {
+        throw new InputError(`${N > 1 ? `point ${p}: ` : ""}x[${i}] = ${x} is outside its bounds [${lo}, ${hi}]`);
+      }
+    }
+  }
+}
+
 /** Per axis line k = p·L + l (axis i = axes[l]): its coordinate, scale max(|x_i|, 1), given step and bounds. */
 function axisGeometry(X: Float64Array, N: number, n: number, axes: readonly number[], plan: Plan,
                       xs: Float64Array, scale: Float64Array, step: Float64Array, lo: Float64Array, hi: Float64Array): void {
@@ -262,6 +274,7 @@ function withScratch<T>(bytes: number, body: (at: number) => T): T {
 function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof readBase>, lines: Lines, plan: Plan,
                        jacobianOrder = false) {
   const { N, n, data: X } = base;
+  if (plan.bounds) checkInside(X, N, n, plan.bounds);
   const caller = new Caller(f);
   const axisLines = "axes" in lines;
   const L = axisLines ? lines.axes.length : 1, NL = N * L, levels = plan.levels;
@@ -310,9 +323,16 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
   const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);
   const slotOf = (k: number, r: number, s: number) => (k * levels + r) * S + s;
   const point = new Float64Array(n);
+  // Along a direction, t's bounds come from the variables' (above), and rounding of x + t·v
+  // may carry a coordinate one ulp past its bound: those are clamped (axis lines' steps are
+  // fitted by the core's plan so that no sample crosses).
+  const bounds = plan.bounds;
+  const along = (x: Float64Array, v: Float64Array, t: number) => {
+    for (let i = 0; i < n; i++) point[i] = bounds ? Math.min(Math.max(x[i] + t * v[i], bounds[i][0]), bounds[i][1]) : x[i] + t * v[i];
+  };
   const move = (x: Float64Array, l: number, p: number, t: number) => {
     if (axisLines) point[lines.axes[l]] = x[lines.axes[l]] + t;
-    else { const v = directionAt(p); for (let i = 0; i < n; i++) point[i] = x[i] + t * v[i]; }
+    else along(x, directionAt(p), t);
   };
   if (!plan.vectorized) {
     // The hot loop: one call of the user's function per sample. The first call
@@ -343,7 +363,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
               }
               const t = offs[s] * hr;
               if (axis >= 0) point[axis] = xi + t;
-              else for (let i = 0; i < n; i++) point[i] = x[i] + t * v![i];
+              else along(x, v!, t);
               if (caller.scalar && caller.m === 1) {
                 caller.calls++;
                 const y = direct(point);

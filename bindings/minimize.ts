@@ -55,7 +55,7 @@ export interface MinimizeResult {
   value: number;
   grad: Float64Array;
   iterations: number;
-  /** True when a gradient or step criterion was met. */
+  /** True when the gradient test was met (max |∂f/∂x_i| ≤ gradTol); a stop for a small step is not convergence. */
   converged: boolean;
   reason: StopReason;
 }
@@ -124,9 +124,8 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   const stepper = makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
   let iterations = 0;
-  const done = (reason: StopReason): MinimizeResult => ({
-    x, value, grad, iterations, converged: reason === "gradient" || reason === "step", reason,
-  });
+  // Only the gradient test is convergence: a step below stepTol means the search stalled.
+  const done = (reason: StopReason): MinimizeResult => ({ x, value, grad, iterations, converged: reason === "gradient", reason });
   for (;;) {
     if (!Number.isFinite(value) || grad.some((g) => !Number.isFinite(g))) return done("non-finite");
     if (maxAbs(grad) <= gradTol) return done("gradient");
@@ -252,36 +251,45 @@ function lbfgs(n: number, memory: number, evaluate: Evaluate): Stepper {
 function wolfe(x: Float64Array, f0: number, d0: number, p: Float64Array,
                evaluate: (x: Float64Array) => { value: number; grad: Float64Array }) {
   const c1 = 1e-4, c2 = 0.9;
+  // Values within rounding of each other are not an increase: where a step changes f by
+  // less than its last digits (y² along a direction 1e-20 long, at f = 1), the slopes decide.
+  const tol = 8 * Number.EPSILON * Math.abs(f0);
+  const above = (v: number, ref: number) => v > ref + tol;
   const phi = (a: number) => {
     const xa = x.map((v, i) => v + a * p[i]);
     const r = evaluate(xa);
     return { a, x: xa, value: r.value, grad: r.grad, slope: dot(r.grad, p) };
   };
   type Sample = ReturnType<typeof phi>;
+  /** A step that went somewhere downhill (or, within rounding of f, along a falling slope), else none. */
+  const usable = (s: Sample) => (s.a > 0 && (s.value < f0 || (s.value <= f0 + tol && s.slope < 0)) ? s : undefined);
   const zoom = (lo: Sample, hi: Sample): Sample | undefined => {
     for (let j = 0; j < 40; j++) {
       const a = cubicMinimum(lo, hi);
       const s = phi(a);
       if (!Number.isFinite(s.value)) { hi = s; continue; }
-      if (s.value > f0 + c1 * a * d0 || s.value >= lo.value) hi = s;
+      if (above(s.value, f0 + c1 * a * d0) || (s.value >= lo.value && !(s.value <= lo.value + tol && s.slope < 0))) hi = s;
       else {
         if (Math.abs(s.slope) <= -c2 * d0) return s;
         if (s.slope * (hi.a - lo.a) >= 0) hi = lo;
         lo = s;
       }
-      if (Math.abs(hi.a - lo.a) < 1e-16 * Math.max(1, Math.abs(lo.a))) return lo.a > 0 && lo.value < f0 ? lo : undefined;
+      if (Math.abs(hi.a - lo.a) < 1e-16 * Math.max(1, Math.abs(lo.a))) return usable(lo);
     }
-    return lo.a > 0 && lo.value < f0 ? lo : undefined;
+    return usable(lo);
   };
   let prev: Sample = { a: 0, x: x as Sample["x"], value: f0, grad: new Float64Array(0), slope: d0 };
-  let a = 1;
-  for (let i = 0; i < 40; i++) {
+  // Expanding: the factor doubles each time (2, 4, 8, …), so a step 1e20 times the first
+  // guess (a badly scaled first direction: 1e20·x² + y²) takes a dozen trials, not 67.
+  let a = 1, growth = 2;
+  for (let i = 0; i < 60 && a < 1e300; i++) {
     const s = phi(a);
-    if (!Number.isFinite(s.value) || s.value > f0 + c1 * a * d0 || (i > 0 && s.value >= prev.value)) return zoom(prev, s);
+    if (!Number.isFinite(s.value) || above(s.value, f0 + c1 * a * d0) || (i > 0 && above(s.value, prev.value))) return zoom(prev, s);
     if (Math.abs(s.slope) <= -c2 * d0) return s;
     if (s.slope >= 0) return zoom(s, prev);
     prev = s;
-    a *= 2;
+    a *= growth;
+    growth = Math.min(2 * growth, 1e10);
   }
   return undefined;
 }

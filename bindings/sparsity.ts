@@ -38,6 +38,10 @@ const SET_BUDGET = 1 << 22;
 export function colorColumns(graph: Graph, outputs: readonly number[], nIn: number, lanes: number): Coloring | undefined {
   const pattern = dependencies(graph, outputs);
   if (!pattern) return undefined;
+  // The columns of one row all conflict: a row of r entries needs r colors. A dense
+  // row rules out any gain before the coloring, which is O(n³) for a dense pattern.
+  const widest = pattern.reduce((w, deps) => Math.max(w, deps.length), 0);
+  if (Math.ceil(widest / lanes) >= Math.ceil(nIn / lanes)) return undefined;
   // Columns sharing an output conflict; greedy coloring in input order.
   const rowsOf: number[][] = Array.from({ length: nIn }, () => []);
   let work = 0;

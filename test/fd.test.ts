@@ -20,11 +20,12 @@
 // function of that magnitude varying over a distance s (the scale the automatic
 // steps assume, see DESIGN.md "Finite-difference error estimates").
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import {
   buffer, CallbackError, compile, fd, GradientsError, grid, InputError, ShapeError, Tensor,
 } from "../bindings/index.js";
 import {
-  asArray, expectClose, expectIdentical, fixtures, secondOrderFixtures, type ScalarCase,
+  asArray, expectClose, expectIdentical, expectThrows, fixtures, secondOrderFixtures, type ScalarCase,
 } from "./helpers.js";
 
 type Scheme = "central" | "forward" | "backward" | "five-point";
@@ -455,6 +456,47 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     expectClose([s.value as number], [-1.25], 1e-6, "directional, backwards");
   });
 
+  it("at a bound closer than the step: √(x + 0.001) at x = 0.02 ∈ [−0.001, 0.02], Richardson 8", () => {
+    // The room below (0.021) is smaller than Richardson 8's step: x − h once rounded one ulp past −0.001.
+    const seen: number[] = [];
+    const r = fd.grad((x) => { seen.push(x[0]); return Math.sqrt(x[0] + 0.001); }, [0.02], { bounds: [[-0.001, 0.02]], richardson: 8 });
+    expect(Math.min(...seen)).toBeGreaterThanOrEqual(-0.001);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(0.02);
+    expectClose(r.value as Float64Array, [1 / (2 * Math.sqrt(0.021))], 1e-8, "d/dx √(x + 0.001) at 0.02");
+  });
+
+  it("a point outside its bounds is an InputError (the function may be undefined there)", () => {
+    const f = (x: Float64Array) => Math.sqrt(x[0]);
+    expectThrows(() => fd.grad(f, [2], { bounds: [[0, 1]] }), InputError, /x\[0\] = 2 is outside its bounds \[0, 1\]/);
+    expectThrows(() => fd.grad(f, new Tensor([2, 1], Float64Array.of(0.5, -1)), { bounds: [[0, 1]] }), InputError, /point 1: x\[0\] = -1/);
+    expectThrows(() => fd.directional(f, [NaN], [1], { bounds: [[0, 1]] }), InputError, /outside its bounds/);
+    stillWorks();
+  });
+
+  it("the callback never sees a coordinate outside the bounds (random domains, points, schemes, Richardson levels, steps)", () => {
+    const scheme = fc.constantFrom<Scheme>("central", "forward", "backward", "five-point");
+    const domain = fc.tuple(fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.double({ min: 1e-12, max: 1e3, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([lo, width, at]) => ({ lo, hi: lo + width, x: lo + at * width }))
+      .filter(({ lo, hi, x }) => lo < hi && x >= lo && x <= hi);
+    const arb = fc.record({
+      domains: fc.array(domain, { minLength: 1, maxLength: 3 }), scheme, richardson: fc.integer({ min: 0, max: 8 }),
+      step: fc.option(fc.double({ min: 1e-9, max: 10, noNaN: true }), { nil: undefined }), v: fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }),
+    });
+    fc.assert(fc.property(arb, ({ domains, scheme, richardson, step, v }) => {
+      const bounds = domains.map(({ lo, hi }) => [lo, hi] as [number, number]), x = domains.map((d) => d.x);
+      let outside = "";
+      const f = (p: Float64Array) => {
+        p.forEach((c, i) => { if (!(c >= bounds[i][0] && c <= bounds[i][1])) outside ||= `x[${i}] = ${c} outside [${bounds[i]}]`; });
+        return Math.sin(p[0]) + p.reduce((s, c) => s + c * c, 0);
+      };
+      const options = { bounds, scheme, richardson, step };
+      fd.grad(f, x, options);
+      fd.jacobian((p) => [f(p), 2 * f(p)], x, options);
+      fd.directional(f, x, v.slice(0, x.length), { bounds, scheme, richardson, step });
+      expect(outside).toBe("");
+    }), { numRuns: 300 });
+  });
+
   it("invalid bounds are refused", () => {
     const f = (x: Float64Array) => x[0] * x[1];
     expect(() => fd.grad(f, [1, 2], { bounds: [[0, 1]] })).toThrow(ShapeError);
@@ -463,6 +505,43 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     expect(() => fd.grad(f, [1, 2], { bounds: [[0, "1"], [0, 1]] as never })).toThrow(InputError);
     expect(() => fd.hessian(f, [1, 2], { bounds: [[0, 3], [0, 3]] })).toThrow(InputError);
     stillWorks();
+  });
+});
+
+describe("error estimates at the ends of the double range are finite and bound the error", () => {
+  // h^q and (10/s)^(q+1) apart once overflowed and underflowed (NaN at |x| = 1e100 for
+  // five-point, 1e200 central, 1e160 for Hessians): the bound is now formed scaled.
+  const cases: [name: string, f: (x: number) => number, d: (x: number) => number, xs: number[]][] = [
+    ["x", (x) => x, () => 1, [1e-300, -1e-200, 1e-100, 1, 1e100, -1e200, 1e300]],
+    ["ln x", Math.log, (x) => 1 / x, [1e100, 1e160, 1e200, 1e300]],
+    ["sin x", Math.sin, Math.cos, [1e-300, -1e-150, 1e-10]],
+    ["x³", (x) => x * x * x, (x) => 3 * x * x, [1e-300, 1e-100, 1e50, -1e100]],
+  ];
+  for (const [name, f, d, xs] of cases) {
+    for (const scheme of ["central", "forward", "backward", "five-point"] as const) {
+      for (const richardson of [0, 2]) {
+        it(`d/dx ${name}, ${scheme}${richardson ? ` + Richardson ${richardson}` : ""}, at ${xs.join(", ")}`, () => {
+          for (const x of xs) {
+            const r = fd.grad((p) => f(p[0]), [x], { scheme, richardson });
+            const value = (r.value as Float64Array)[0], error = (r.error as Float64Array)[0], want = d(x);
+            expect(Number.isFinite(error), `error at ${x}: ${error}`).toBe(true);
+            expect(Math.abs(value - want), `at ${x}: ${value} vs ${want}, error bound ${error}`).toBeLessThanOrEqual(error);
+          }
+        });
+      }
+    }
+  }
+
+  it("second differences: ln x at 1e100 and 1e160, x³ at 1e-300 and 1e50", () => {
+    for (const [f, d2, x] of [[Math.log, (t: number) => -1 / (t * t), 1e100], [Math.log, (t: number) => -1 / t / t, 1e160],
+      [(t: number) => t * t * t, (t: number) => 6 * t, 1e-300], [(t: number) => t * t * t, (t: number) => 6 * t, 1e50]] as const) {
+      for (const richardson of [0, 2]) {
+        const r = fd.hessian((p) => f(p[0]), [x], { richardson });
+        const value = (r.value as Tensor).data[0], error = (r.error as Tensor).data[0];
+        expect(Number.isFinite(error), `error at ${x}: ${error}`).toBe(true);
+        expect(Math.abs(value - d2(x)), `at ${x}: ${value} vs ${d2(x)}, bound ${error}`).toBeLessThanOrEqual(error);
+      }
+    }
   });
 });
 

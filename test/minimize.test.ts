@@ -63,7 +63,7 @@ function expectShape(r: MinimizeResult, n: number): void {
   expect(r.grad.length).toBe(n);
   expect(typeof r.value).toBe("number");
   expect(Number.isInteger(r.iterations)).toBe(true);
-  expect(r.converged).toBe(r.reason === "gradient" || r.reason === "step");
+  expect(r.converged).toBe(r.reason === "gradient"); // a stop for a small step is not convergence
 }
 
 /** The result is a true local description of the quadratic at r.x: value and gradient, analytically. */
@@ -197,6 +197,25 @@ describe("first-order methods on a convex quadratic", () => {
 });
 
 describe("stop reasons and onStep", () => {
+  it("a stop for a small step where the gradient is not small is not convergence: max(x, −x) + y² from (2, 1)", () => {
+    const f = compile("max(x, -x) + y^2", { vars: ["x", "y"] });
+    const r = minimize(f, [2, 1]);
+    expect(r.reason).not.toBe("gradient");
+    expect(r.converged).toBe(false);
+    expect(maxAbs(r.grad)).toBeGreaterThan(1e-8); // |∂f/∂x| = 1 wherever x ≠ 0
+  });
+
+  it("L-BFGS on a badly scaled quadratic, 1e20·x² + y² from (1, 1): the minimum in a few iterations", () => {
+    // The first pair scales the direction by sᵀy/yᵀy = 5e-21, so the next step must be 1e20 times the first
+    // guess, and along it f changes by less than its last digit at first: the line search expands by
+    // doubling factors and decides by the slope where f's values tie.
+    const f = compile("1e20*x^2 + y^2", { vars: ["x", "y"] });
+    const r = minimize(f, [1, 1]);
+    expect(r).toMatchObject({ reason: "gradient", converged: true, value: 0 });
+    expect(Array.from(r.x)).toEqual([0, 0]);
+    expect(r.iterations).toBeLessThanOrEqual(5);
+  });
+
   it("\"iterations\": at most maxIterations, not converged", () => {
     const r = minimize(quad, x0, { method: "gd", learningRate: 0.01, maxIterations: 7 });
     expectQuadResult(r, "iterations");
@@ -217,7 +236,7 @@ describe("stop reasons and onStep", () => {
     const r = minimize(quad, x0, { method: "gd", learningRate: 0.05, stepTol: 1e-4, gradTol: 0, maxIterations: 10000,
       onStep: (s) => { steps.push(s); } });
     expectQuadResult(r, "step");
-    expect(r).toMatchObject({ reason: "step", converged: true });
+    expect(r).toMatchObject({ reason: "step", converged: false }); // the gradient is not below gradTol (0)
     const last = steps[steps.length - 1];
     expect(maxAbs(last.step)).toBeLessThanOrEqual(1e-4 * (1 + maxAbs(r.x)));
     for (const s of steps.slice(0, -1)) expect(maxAbs(s.step)).toBeGreaterThan(1e-4 * (1 + maxAbs(s.x)));

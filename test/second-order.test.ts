@@ -16,6 +16,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buffer, compile, fn, InputError, ShapeError, Tensor, type Func, type Node } from "../bindings/index.js";
 import { expectClose, expectIdentical, fixtures, inverse, secondOrderFixtures, expectThrows } from "./helpers.js";
+import { Graph } from "../bindings/graph.js";
+import { Op } from "../bindings/ops.js";
+import { colorColumns } from "../bindings/sparsity.js";
+import { gradientNodes } from "../bindings/symbolic.js";
 
 /** A case of test/fixtures/tensors.json (sympy Jacobians of tensor functions). */
 interface TensorCase {
@@ -521,6 +525,18 @@ describe("sparse Hessians by column coloring (bindings/sparsity.ts)", () => {
     const s = x.reduce((t, v) => t + v * v, 0);
     const want = Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 4 * s : 0) + 8 * x[Math.floor(k / n)] * x[k % n]);
     expectClose(H.data, want, 1e-13, "H");
+  });
+
+  it("one dense row (an arrowhead, x₀·Σx + Σx², n = 30) rules out coloring before it is tried: every column meets row 0", () => {
+    const n = 30;
+    const graph = new Graph();
+    const x = Array.from({ length: n }, (_, i) => graph.input(i));
+    const sum = x.reduce((s, v) => graph.apply(Op.Add, s, v));
+    const squares = x.map((v) => graph.apply(Op.Mul, v, v)).reduce((s, v) => graph.apply(Op.Add, s, v));
+    const f = graph.apply(Op.Add, graph.apply(Op.Mul, x[0], sum), squares);
+    expect(colorColumns(graph, gradientNodes(graph, f, n), n, 16)).toBeUndefined();
+    // without row 0's x₀·Σx the Hessian is diagonal: one color
+    expect(colorColumns(graph, gradientNodes(graph, squares, n), n, 16)?.count).toBe(1);
   });
 });
 
