@@ -25,12 +25,12 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, SUM_PULLED } from "./tape";
-import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, ONE, MINUS_ONE } from "./rules";
+import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "./tape";
+import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, scale, scaleBroadcast, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
-  Kind, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1, spell,
-  scatterTangent,
+  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1,
+  spell, divideRow, keepRow, scatterTangent,
 } from "./rows";
 
 /** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds` (a reverse sweep returns no values). */
@@ -38,8 +38,8 @@ export function reverseSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, K = sw.lanes, nConst = tape.nConst, nIn = tape.nIn, nOut = tape.nOut, nInstr = tape.nInstr;
   const vals = sw.work, adj = row(vals, tape.nSlots, B);
-  const inRows = row(adj, tape.nSlots * K + 2, B), seedRows = row(inRows, nIn, B), partials = row(seedRows, nOut, B);
-  const masks = row(partials, 2 * tape.nSlots, B), addresses = masks + maskBytes(tape);
+  const inRows = row(adj, tape.nSlots * K + PARTIAL_ROWS, B), seedRows = row(inRows, nIn, B), partials = row(seedRows, nOut, B);
+  const masks = row(partials, PARTIAL_ROWS * tape.nSlots, B), addresses = masks + maskBytes(tape);
   const blockScratch = blockScratchAt(tape, Kind.Reverse, vals, B, K);
   const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
   fillConstants(tape, vals, B);
@@ -57,7 +57,7 @@ export function reverseSweep(sw: Sweep): void {
     const cnt = min(B, sw.count - start), n = cnt;
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
-    // Forward: values, and where each instruction's partials are.
+    // Forward: values, and where each instruction's partials and scale are (at addresses + 16k).
     let next = partials;
     for (let k = 0; k < nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
@@ -76,22 +76,29 @@ export function reverseSweep(sw: Sweep): void {
       }
       if (op == Op.Input) copyRow(row(vals, dst, B), row(inputs, a, B), span);
       else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
-      else {
-        const da = next, db = row(next, L, B);
-        next = row(next, 2 * L, B);
+      else if (word & NO_ADJOINT) { // a guard's value: no partials (the backward pass skips it)
+        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
+        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
+        applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, 0, L == 1 ? n : span);
+      } else {
+        const da = next, db = row(next, L, B), ds = row(next, 2 * L, B), at = addresses + (<usize>k << 4);
+        next = row(next, PARTIAL_ROWS * L, B);
         if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
           applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), da, db, L, B, n);
-          store<u32>(addresses + (<usize>k << 3), <u32>partialA);
-          store<u32>(addresses + (<usize>k << 3), <u32>partialB, 4);
+          store<u32>(at, <u32>partialA);
+          store<u32>(at, <u32>partialB, 4);
+          store<u32>(at, <u32>scale, 8);
+          store<u32>(at, scaleBroadcast ? 0 : 1, 12);
           continue;
         }
         const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
         const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
-        applyRule(op, aRow, bRow, row(vals, dst, B), da, db, L == 1 ? n : span);
-        // A partial that is a spelled-out operand must outlive the scratch.
-        const pa = keep(partialA, spellA, spellB, da, span), pb = keep(partialB, spellA, spellB, db, span);
-        store<u32>(addresses + (<usize>k << 3), <u32>pa);
-        store<u32>(addresses + (<usize>k << 3), <u32>pb, 4);
+        applyRule(op, aRow, bRow, row(vals, dst, B), da, db, ds, L == 1 ? n : span);
+        // A partial or scale that is a spelled-out operand must outlive the scratch.
+        store<u32>(at, <u32>keep(partialA, spellA, spellB, da, span));
+        store<u32>(at, <u32>keep(partialB, spellA, spellB, db, span), 4);
+        store<u32>(at, <u32>(scale ? keep(scale, spellA, spellB, ds, span) : 0), 8);
+        store<u32>(at, 1, 12);
       }
     }
 
@@ -126,6 +133,7 @@ export function reverseSweep(sw: Sweep): void {
         }
         continue;
       }
+      if (word & NO_ADJOINT) continue;
       if (op >= Op.Det) {
         if (fused && op == Op.Sum && b == SUM_PULLED) continue; // the group before it reads the sum's adjoint
         const m = resultMask(tape, dst, masks);
@@ -155,16 +163,23 @@ export function reverseSweep(sw: Sweep): void {
         }
         continue;
       }
-      const pa = <usize>load<u32>(addresses + (<usize>k << 3)), pb = <usize>load<u32>(addresses + (<usize>k << 3), 4);
+      const at = addresses + (<usize>k << 4);
+      const pa = <usize>load<u32>(at), pb = <usize>load<u32>(at, 4), s = <usize>load<u32>(at, 8), sStep = load<i32>(at, 12);
       const bcA = (word & BROADCAST_A) != 0, bcB = (word & BROADCAST_B) != 0;
       const aStep = bcA ? 0 : 1, bStep = bcB ? 0 : 1;
       const paStep = partialIsBroadcast(op, bcA, bcB, 0) ? 0 : 1, pbStep = partialIsBroadcast(op, bcA, bcB, 1) ? 0 : 1;
+      // The result's adjoint, read by nothing after this, is divided by a scaled partial's
+      // scale (rules.ts) or, for Keep, zeroed where its guard is 0, before it flows on.
+      if (s) eachAdjoint(adj, masks, dst, L, s, sStep, K, B, n, allLive, false);
+      const keepOp = op == Op.Keep;
+      if (keepOp) eachAdjoint(adj, masks, dst, L, row(vals, b, B), bStep, K, B, n, allLive, true);
+      const pullsB = opArity(op) == 2 && !keepOp;
       if (allLive) {
         pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, B, n);
-        if (opArity(op) == 2) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, B, n);
+        if (pullsB) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, B, n);
       } else {
         pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, K, B, n);
-        if (opArity(op) == 2) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, K, B, n);
+        if (pullsB) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, K, B, n);
       }
     }
   }
@@ -292,6 +307,27 @@ function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, s
     let to = sw.tangents + ((<usize>(start + p) * sw.tPoint + first * sw.tOut + sw.tOffset) << 3);
     let from = row(adj, slot, B) + (<usize>p << 3);
     for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(from));
+  }
+}
+
+/**
+ * Divides (or, with `guard`, keeps where the row is nonzero: Keep) each live
+ * adjoint lane of results dst … dst+L−1 by row j of `by` (one row for the run when
+ * `step` is 0).
+ */
+function eachAdjoint(adj: usize, masks: usize, dst: i32, L: i32, by: usize, step: i32, K: i32, B: i32, n: i32,
+                     allLive: bool, guard: bool): void {
+  const rowBytes = <usize>B << 3;
+  for (let j = 0; j < L; j++) {
+    const r = step ? by + <usize>j * rowBytes : by;
+    let m: u32 = allLive ? 1 : mask(masks, dst + j);
+    while (m) {
+      const l = <i32>ctz(m);
+      m &= m - 1;
+      const t = row(adj, (dst + j) * K + l, B);
+      if (guard) keepRow(t, r, n);
+      else divideRow(t, r, n);
+    }
   }
 }
 

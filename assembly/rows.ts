@@ -2,18 +2,19 @@
 // rows of B points (SIMD where the op allows).
 //
 //   workspace (from `Sweep.work`, sized by `workSize`), every row B f64:
-//   ┌──────────────┬─────────────────────┬────┬────┬─────────┬─────────────┬──────────────┬───────┬─────────┐
-//   │ vals[nSlots] │ lanes[nSlots × K]   │ da │ db │ in[nIn] │ seed rows   │ kind's own   │ masks │ block   │
-//   │              │ forward: tangents   │    │    │         │ (nIn fwd/fd │ rows (below) │ (u32) │ scratch │
-//   │              │ reverse: adjoints   │    │    │         │ nOut rev)   │              │       │         │
-//   └──────────────┴─────────────────────┴────┴────┴─────────┴─────────────┴──────────────┴───────┴─────────┘
+//   ┌──────────────┬─────────────────────┬────┬────┬────┬─────────┬─────────────┬──────────────┬───────┬─────────┐
+//   │ vals[nSlots] │ lanes[nSlots × K]   │ da │ db │ ds │ in[nIn] │ seed rows   │ kind's own   │ masks │ block   │
+//   │              │ forward: tangents   │    │    │    │         │ (nIn fwd/fd │ rows (below) │ (u32) │ scratch │
+//   │              │ reverse: adjoints   │    │    │    │         │ nOut rev)   │              │       │         │
+//   └──────────────┴─────────────────────┴────┴────┴────┴─────────┴─────────────┴──────────────┴───────┴─────────┘
 //   value of slot s at point p:         vals + (s·B + p)·8
 //   lane l of slot s at p:              lanes + ((s·K + l)·B + p)·8
 //   finite differences' own rows:       pert[nIn] fPlus[nOut] diff[nOut × K] step
-//   reverse's own rows:                 partials[2 × nSlots] (two per op result), then
-//                                       2 × nInstr u32 partial addresses and, after the
-//                                       block scratch, 2 × maxRun rows to spell out
-//                                       broadcast operands of runs
+//   reverse's own rows:                 partials[3 × nSlots] (two partials and a scale
+//                                       per op result), then 4 × nInstr u32 (the partials'
+//                                       and the scale's addresses, the scale's step) and,
+//                                       after the block scratch, 2 × maxRun rows to spell
+//                                       out broadcast operands of runs
 //
 // Blocks hold B points (even, so rows are 16-byte aligned for f64x2, or 1 for a
 // single point); the SIMD loops take pairs and one scalar step for an odd count.
@@ -24,6 +25,9 @@ import { ONE, MINUS_ONE } from "./rules";
 /** Sweep kinds, for `workSize`. */
 export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2, Reverse = 3 }
 
+/** Scratch rows for one instruction's partials and scale (da, db, ds: see applyRule). */
+export const PARTIAL_ROWS: i32 = 3;
+
 // @ts-ignore: decorator
 @inline export function row(base: usize, index: i32, B: i32): usize {
   return base + ((<usize>index * <usize>B) << 3);
@@ -31,10 +35,10 @@ export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2, Reverse = 3 }
 
 /** Rows of B f64 a sweep of `kind` lays out in its workspace (see the diagram). */
 export function workRows(tape: Tape, kind: i32, K: i32): i32 {
-  let rows = tape.nSlots + 2 + tape.nIn;
+  let rows = tape.nSlots + PARTIAL_ROWS + tape.nIn;
   if (kind == Kind.Forward) rows += tape.nSlots * K + tape.nIn;
   if (kind == Kind.FiniteDiff) rows += 2 * tape.nIn + tape.nOut + tape.nOut * K + 1;
-  if (kind == Kind.Reverse) rows += tape.nSlots * K + tape.nOut + 2 * tape.nSlots;
+  if (kind == Kind.Reverse) rows += tape.nSlots * K + tape.nOut + PARTIAL_ROWS * tape.nSlots;
   return rows;
 }
 
@@ -44,10 +48,10 @@ export function workRows(tape: Tape, kind: i32, K: i32): i32 {
   return ((<usize>tape.nSlots << 2) + 15) & ~15;
 }
 
-/** Bytes of the reverse sweep's partial addresses (two u32 per instruction), 16-byte aligned. */
+/** Bytes of the reverse sweep's partial and scale addresses (four u32 per instruction). */
 // @ts-ignore: decorator
 @inline export function addressBytes(tape: Tape, kind: i32): usize {
-  return kind == Kind.Reverse ? ((<usize>tape.nInstr << 3) + 15) & ~15 : 0;
+  return kind == Kind.Reverse ? <usize>tape.nInstr << 4 : 0;
 }
 
 /** Where the block ops' per-point scratch starts: after the rows, the masks and the addresses. */
@@ -179,6 +183,22 @@ export function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize
   } else {
     fillRow(t, n, 0);
   }
+}
+
+/** t[p] /= s[p]: a scaled partial's tangent or adjoint divided by its scale (rules.ts). */
+export function divideRow(t: usize, s: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let o: usize = 0;
+  for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.div(v128.load(t + o), v128.load(s + o)));
+  if (o < end) store<f64>(t + o, load<f64>(t + o) / load<f64>(s + o));
+}
+
+/** t[p] = c[p] ≠ 0 ? t[p] : 0 (a NaN c keeps t): Keep's guard, which stops even a NaN tangent. */
+export function keepRow(t: usize, c: usize, n: i32): void {
+  const end = <usize>n << 3, zero = f64x2.splat(0);
+  let o: usize = 0;
+  for (; o + 8 < end; o += 16) v128.store(t + o, v128.and(v128.load(t + o), f64x2.ne(v128.load(c + o), zero)));
+  if (o < end && load<f64>(c + o) == 0) store<f64>(t + o, 0);
 }
 
 /** Values of every output for the block's points into `sw.values` (row-major, point-major). */

@@ -1,12 +1,12 @@
 // The op table: for every op, its value rule and its local partial derivatives,
-// side by side. Forward mode combines the partials with operand tangents
-// (ṫ = ∂a·ȧ + ∂b·ḃ) and reverse mode will combine them with adjoints
-// (ā += ∂a·w̄, b̄ += ∂b·w̄), so the two cannot disagree.
+// side by side. The forward sweep combines the partials with operand tangents
+// (ṫ = ∂a·ȧ + ∂b·ḃ) and the reverse sweep with adjoints (ā += ∂a·w̄, b̄ += ∂b·w̄),
+// so the two cannot disagree.
 //
 // `applyRule` works on one block of points at a time, structure-of-arrays:
 //
 //   a, b  operand rows   (n f64 each)      v   result row
-//   da, db scratch rows for partials (n f64 each; da == 0 means "values only")
+//   da, db, ds scratch rows for partials and a scale (n f64 each; da == 0: values only)
 //
 // The arithmetic ops run as f64x2 SIMD over pairs of values, with one scalar
 // step when n is odd. `v` never aliases `a` or `b` (the compiler guarantees it).
@@ -15,6 +15,20 @@
 // address (the scratch row, or an operand's own value row: ∂(a·b)/∂a is b), or
 // the sentinel ONE / MINUS_ONE for a partial that is ±1 everywhere, so the
 // sweeps add or subtract tangents instead of multiplying by a row of ones.
+//
+// Scaled partials. A partial that is itself out of the double range while its
+// product with a tangent is not (∂(a/b)/∂b = −q/b underflows for large b, and
+// ȧ·q/b with ȧ as large as b is an ordinary number) is kept as a partial d and
+// a scale s, with ∂ = d/s: the sweeps then form (Σ dₖ·ṫₖ)/s, dividing the
+// combined tangent (forward) or the result's adjoint before it flows to the
+// operands (reverse), so no intermediate leaves the range when the result does
+// not. `scale` names the s row (0: none), shared by both operands: a quotient is
+// (ȧ − q·ḃ)/b. Where a scale is needed only at some points, it is 1 at the
+// others, and a division by 1 changes no bit.
+//
+// Keep (c ≠ 0 ? a : 0, the guard the symbolic rules of pow need) passes a's
+// tangent where c ≠ 0 and 0 elsewhere, even a NaN or infinite one, and none to
+// c: the sweeps mask the tangent by c (see `Op.Keep` in sweeps.ts and reverse.ts).
 //
 // The fused loops (bindings/fuse.ts) emit +, −, ·, /, negation and √ with
 // these same formulas, operation for operation; test/fusion.test.ts holds them
@@ -26,6 +40,14 @@ import { Op } from "./tape";
 @inline const LN2: f64 = 0.6931471805599453;
 // @ts-ignore: decorator
 @inline const LN10: f64 = 2.302585092994046;
+// Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
+// @ts-ignore: decorator
+@inline const HUGE_ARGUMENT: f64 = 1e100;
+// @ts-ignore: decorator
+@inline const TANH_SCALED: f64 = 300;
+// The smallest normal double: a partial below it has lost precision.
+// @ts-ignore: decorator
+@inline const MIN_NORMAL: f64 = 2.2250738585072014e-308;
 
 // @ts-ignore: decorator
 @inline function ld(row: usize, p: i32): f64 { return load<f64>(row + (<usize>p << 3)); }
@@ -45,12 +67,22 @@ export const MINUS_ONE: usize = 2;
 export let partialA: usize = 0;
 /** Where ∂v/∂b of the last `applyRule` call is (binary ops). */
 export let partialB: usize = 0;
+/** The scale s of the last call's partials (∂ = partial/s), a row address, or 0 for none. */
+export let scale: usize = 0;
+/** Whether `scale` is one row for a whole run (a broadcast divisor, x/c); see applyBroadcast. */
+export let scaleBroadcast: bool = false;
 
-/** Applies `op` to a block: v = op(a, b); if da != 0, also the partials ∂v/∂a, ∂v/∂b. */
-export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: usize, n: i32): void {
+/** pow as C defines it: 1^y = 1 (and x^0 = 1) for every y, NaN included; JavaScript's says NaN. */
+// @ts-ignore: decorator
+@inline export function cpow(x: f64, y: f64): f64 { return x == 1 ? 1 : Math.pow(x, y); }
+
+/** Applies `op` to a block: v = op(a, b); if da != 0, also the partials ∂v/∂a, ∂v/∂b (and their scale). */
+export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: usize, ds: usize, n: i32): void {
   const d = da != 0;
   partialA = da;
   partialB = db;
+  scale = 0;
+  scaleBroadcast = false;
   switch (op) {
     case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
       let p = 0;
@@ -73,19 +105,20 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       partialA = b; partialB = a;
       break;
     }
-    case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b
-      const one = f64x2.splat(1);
+    case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b, kept as 1 and −v scaled by b: (ȧ − v·ḃ)/b
       let p = 0;
       for (; p + 1 < n; p += 2) {
-        const bv = ldv(b, p), q = f64x2.div(ldv(a, p), bv);
+        const q = f64x2.div(ldv(a, p), ldv(b, p));
         stv(v, p, q);
-        if (d) { stv(da, p, f64x2.div(one, bv)); stv(db, p, f64x2.neg(f64x2.div(q, bv))); }
+        if (d) stv(db, p, f64x2.neg(q));
       }
       if (p < n) {
-        const bs = ld(b, p), q = ld(a, p) / bs;
+        const q = ld(a, p) / ld(b, p);
         st(v, p, q);
-        if (d) { st(da, p, 1 / bs); st(db, p, -(q / bs)); }
+        if (d) st(db, p, -q);
       }
+      partialA = ONE;
+      if (d) scale = b;
       break;
     }
     case Op.Neg: { // v = −a;  ∂a = −1
@@ -95,15 +128,27 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       partialA = MINUS_ONE;
       break;
     }
-    case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1), ∂b = v·ln a (0 where a = 0 < b)
+    case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1) (0 where b = 0), ∂b = v·ln a (0 where v = 0)
+      // ∂a is b·(v/a) where v is a normal number (b − 1 would round, and a^(b−1)
+      // magnifies that by |ln v|: 2e-14 for e^-440^0.3), else b·a^(b−1). Where that
+      // leaves the range but v does not (a tiny or huge base), ∂a is b·v scaled by a,
+      // and ∂b then v·ln a·a (the scale divides both terms).
+      let scaled = false;
       for (let p = 0; p < n; p++) {
-        const x = ld(a, p), y = ld(b, p), r = Math.pow(x, y);
+        const x = ld(a, p), y = ld(b, p), r = cpow(x, y);
         st(v, p, r);
-        if (d) {
-          st(da, p, y == 0 ? 0 : y * Math.pow(x, y - 1));
-          st(db, p, x == 0 && y > 0 ? 0 : r * Math.log(x));
+        if (!d) continue;
+        const quotient = x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Math.abs(r) <= f64.MAX_VALUE;
+        const pa = y == 0 ? 0 : quotient ? y * (r / x) : y * cpow(x, y - 1), pb = r == 0 ? 0 : r * Math.log(x), m = Math.abs(pa);
+        if (!(m >= MIN_NORMAL && m <= f64.MAX_VALUE) && y != 0 && x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Number.isFinite(r)) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, y * r); st(db, p, pb * x); st(ds, p, x);
+        } else {
+          st(da, p, pa); st(db, p, pb);
+          if (scaled) st(ds, p, 1);
         }
       }
+      if (scaled) scale = ds;
       break;
     }
     case Op.Sin: { // ∂ sin a = cos a
@@ -126,16 +171,29 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const t = Math.tan(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 + t * t); }
       break;
     }
-    case Op.Asin: { // ∂ asin a = 1/√(1 − a²)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asin(x)); if (d) st(da, p, 1 / Math.sqrt(1 - x * x)); }
+    case Op.Asin: { // ∂ asin a = 1/√((1 − a)(1 + a))  (factored: no cancellation next to ±1)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asin(x)); if (d) st(da, p, 1 / Math.sqrt((1 - x) * (1 + x))); }
       break;
     }
-    case Op.Acos: { // ∂ acos a = −1/√(1 − a²)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.acos(x)); if (d) st(da, p, -1 / Math.sqrt(1 - x * x)); }
+    case Op.Acos: { // ∂ acos a = −1/√((1 − a)(1 + a))
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.acos(x)); if (d) st(da, p, -1 / Math.sqrt((1 - x) * (1 + x))); }
       break;
     }
-    case Op.Atan: { // ∂ atan a = 1/(1 + a²)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atan(x)); if (d) st(da, p, 1 / (1 + x * x)); }
+    case Op.Atan: { // ∂ atan a = 1/(1 + a²); for huge |a|, 1/a scaled by a (1/a² would underflow)
+      let scaled = false;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.atan(x));
+        if (!d) continue;
+        if (Math.abs(x) > HUGE_ARGUMENT) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, 1 / x); st(ds, p, x);
+        } else {
+          st(da, p, 1 / (1 + x * x));
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scale = ds;
       break;
     }
     case Op.Sinh: { // ∂ sinh a = cosh a
@@ -146,12 +204,30 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cosh(x)); if (d) st(da, p, Math.sinh(x)); }
       break;
     }
-    case Op.Tanh: { // ∂ tanh a = 1 − tanh² a
-      for (let p = 0; p < n; p++) { const t = Math.tanh(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 - t * t); }
+    case Op.Tanh: { // ∂ tanh a = 1/cosh² a (1 − tanh² a cancels for |a| ≳ 1); beyond |a| = 300, 1/cosh a scaled by cosh a
+      let scaled = false;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.tanh(x));
+        if (!d) continue;
+        const c = Math.cosh(x);
+        if (Math.abs(x) > TANH_SCALED) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, 1 / c); st(ds, p, c);
+        } else {
+          st(da, p, 1 / (c * c));
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scale = ds;
       break;
     }
-    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asinh(x)); if (d) st(da, p, 1 / Math.sqrt(x * x + 1)); }
+    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1), or 1/|a| where a² would overflow
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.asinh(x));
+        if (d) st(da, p, Math.abs(x) > HUGE_ARGUMENT ? 1 / Math.abs(x) : 1 / Math.sqrt(x * x + 1));
+      }
       break;
     }
     case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))  (factored: no cancellation near 1)
@@ -162,8 +238,8 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       }
       break;
     }
-    case Op.Atanh: { // ∂ atanh a = 1/(1 − a²)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / (1 - x * x)); }
+    case Op.Atanh: { // ∂ atanh a = 1/((1 − a)(1 + a))
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / ((1 - x) * (1 + x))); }
       break;
     }
     case Op.Exp: { // ∂ exp a = exp a
@@ -220,11 +296,11 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sign(x)); if (d) st(da, p, x * 0); }
       break;
     }
-    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/(a² + b²), ∂b = −a/(a² + b²)
+    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², as (b/r)/r with r = hypot(a, b)
       for (let p = 0; p < n; p++) {
         const y = ld(a, p), x = ld(b, p);
         st(v, p, Math.atan2(y, x));
-        if (d) { const r2 = x * x + y * y; st(da, p, x / r2); st(db, p, -y / r2); }
+        if (d) { const r = Math.hypot(x, y); st(da, p, x / r / r); st(db, p, -(y / r / r)); }
       }
       break;
     }
@@ -251,6 +327,11 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       }
       break;
     }
+    case Op.Keep: { // v = b ≠ 0 ? a : 0;  the tangent of a where b ≠ 0, else 0; none to b (see the header)
+      for (let p = 0; p < n; p++) { const c = ld(b, p); st(v, p, c != 0 ? ld(a, p) : 0); }
+      partialA = ONE;
+      break;
+    }
     default: unreachable();
   }
 }
@@ -272,10 +353,14 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
  * applyRule over a run of L rows (B points each, n filled) of an op `broadcasts`
  * serves, where exactly one operand is a single row for the whole run (its step
  * 0): no spelled-out copy of it. Partials are left as applyRule leaves them, at
- * the start of their L rows, except those `partialIsBroadcast` names (one row).
+ * the start of their L rows, except those `partialIsBroadcast` names (one row);
+ * a quotient's scale is its divisor: L rows of x for c/x, the one row of c for
+ * x/c (`scaleBroadcast`).
  */
 export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v: usize, da: usize, db: usize,
                                L: i32, B: i32, n: i32): void {
+  scale = 0;
+  scaleBroadcast = false;
   if (B == 1) { // one point: the broadcast operand is one number c
     const x = broadcastA ? b : a, c = load<f64>(broadcastA ? a : b), cv = f64x2.splat(c);
     let p = 0;
@@ -292,21 +377,11 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
         for (; p + 1 < L; p += 2) stv(v, p, f64x2.mul(ldv(x, p), cv));
         if (p < L) st(v, p, ld(x, p) * c);
         break;
-      case Op.Div: // partials as applyRule writes them: L rows each
-        if (broadcastA) { // c/x: ∂a = 1/x, ∂b = −v/x
-          for (; p < L; p++) {
-            const y = ld(x, p), q = c / y;
-            st(v, p, q);
-            if (da) { st(da, p, 1 / y); st(db, p, -(q / y)); }
-          }
-        } else { // x/c: ∂a = 1/c, ∂b = −v/c
-          for (; p < L; p++) {
-            const q = ld(x, p) / c;
-            st(v, p, q);
-            if (da) { st(da, p, 1 / c); st(db, p, -(q / c)); }
-          }
-        }
-        partialA = da; partialB = db;
+      case Op.Div: // ∂a = 1, ∂b = −v (L rows), scaled by the divisor
+        if (broadcastA) for (; p < L; p++) { const q = c / ld(x, p); st(v, p, q); if (da) st(db, p, -q); }
+        else for (; p < L; p++) { const q = ld(x, p) / c; st(v, p, q); if (da) st(db, p, -q); }
+        partialA = ONE; partialB = db;
+        if (da) { scale = b; scaleBroadcast = !broadcastA; }
         return;
       default: unreachable();
     }
@@ -317,11 +392,14 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
   const rowBytes = <usize>B << 3;
   for (let j = 0; j < L; j++) {
     const o = <usize>j * rowBytes;
-    applyRule(op, broadcastA ? a : a + o, broadcastA ? b + o : b, v + o, da ? da + o : 0, da ? db + o : 0, n);
+    applyRule(op, broadcastA ? a : a + o, broadcastA ? b + o : b, v + o, da ? da + o : 0, da ? db + o : 0, 0, n);
   }
   // applyRule named the last row's partials; the run's start at the first row.
   if (op == Op.Mul) { partialA = b; partialB = a; }
-  else if (op == Op.Div) { partialA = da; partialB = db; }
+  else if (op == Op.Div) {
+    partialB = db;
+    if (da) { scale = b; scaleBroadcast = !broadcastA; }
+  }
 }
 
 /** The value of `op` at one pair of numbers: the compiler folds constants with it. */
@@ -329,7 +407,7 @@ export function foldConstant(op: i32, a: f64, b: f64): f64 {
   // Three rows of two points; only the first point is meaningful.
   store<f64>(FOLD_ROWS, a); store<f64>(FOLD_ROWS, 0, 8);
   store<f64>(FOLD_ROWS + 16, b); store<f64>(FOLD_ROWS + 16, 0, 8);
-  applyRule(op, FOLD_ROWS, FOLD_ROWS + 16, FOLD_ROWS + 32, 0, 0, 2);
+  applyRule(op, FOLD_ROWS, FOLD_ROWS + 16, FOLD_ROWS + 32, 0, 0, 0, 2);
   return load<f64>(FOLD_ROWS + 32);
 }
 

@@ -12,11 +12,11 @@
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
 import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "./tape";
-import { applyRule, applyBroadcast, broadcasts, partialA, partialB } from "./rules";
+import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scale } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
-  Kind, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, spell,
-  scatterValues, scatterTangent,
+  Kind, PARTIAL_ROWS, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, spell,
+  divideRow, keepRow, scatterValues, scatterTangent,
 } from "./rows";
 
 // ∛ε: the central-difference step for a variable of unit scale.
@@ -27,7 +27,7 @@ import {
 export function valueSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, vals = sw.work;
-  const inRows = row(vals, tape.nSlots + 2, B), blockScratch = blockScratchAt(tape, Kind.Value, vals, B, 1);
+  const inRows = row(vals, tape.nSlots + PARTIAL_ROWS, B), blockScratch = blockScratchAt(tape, Kind.Value, vals, B, 1);
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
@@ -42,7 +42,7 @@ export function forwardSweep(sw: Sweep): void {
   const B = sw.block, K = sw.lanes, nConst = tape.nConst, lane0 = sw.lane0;
   const identity = sw.seeds == 0;
   const vals = sw.work, tans = row(vals, tape.nSlots, B);
-  const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), inRows = row(db, 1, B);
+  const da = row(tans, tape.nSlots * K, B), db = row(da, 1, B), ds = row(db, 1, B), inRows = row(ds, 1, B);
   const seedRows = row(inRows, tape.nIn, B), masks = row(seedRows, tape.nIn, B);
   const blockScratch = blockScratchAt(tape, Kind.Forward, vals, B, K);
   const allLanes: u32 = K == 32 ? <u32>-1 : (<u32>1 << K) - 1;
@@ -75,16 +75,20 @@ export function forwardSweep(sw: Sweep): void {
         setBlockMasks(tape, dst, masks, m);
         continue;
       }
-      applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, n);
-      const aMask = mask(masks, a), bMask = opArity(op) == 2 ? mask(masks, b) : 0;
+      applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, ds, n);
+      // Keep's second operand takes no derivative; a scaled partial's tangent is divided by its scale.
+      const keep = op == Op.Keep, s = scale;
+      const aMask = mask(masks, a), bMask = opArity(op) == 2 && !keep ? mask(masks, b) : 0;
       let lanes = aMask | bMask;
       setMask(masks, dst, lanes);
       while (lanes) {
-        const l = <i32>ctz(lanes);
+        const l = <i32>ctz(lanes), t = row(tans, dst * K + l, B);
         lanes &= lanes - 1;
-        combineLane(row(tans, dst * K + l, B),
+        combineLane(t,
           aMask & (<u32>1 << l) ? row(tans, a * K + l, B) : 0, partialA,
           bMask & (<u32>1 << l) ? row(tans, b * K + l, B) : 0, partialB, n);
+        if (s) divideRow(t, s, n);
+        if (keep) keepRow(t, row(vals, b, B), n);
       }
     }
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
@@ -108,7 +112,7 @@ export function forwardSweep(sw: Sweep): void {
 export function finiteDiffSweep(sw: Sweep): void {
   const tape = changetype<Tape>(sw.tape);
   const B = sw.block, K = sw.lanes, nIn = tape.nIn, nOut = tape.nOut;
-  const vals = sw.work, inRows = row(vals, tape.nSlots + 2, B), seedRows = row(inRows, nIn, B);
+  const vals = sw.work, inRows = row(vals, tape.nSlots + PARTIAL_ROWS, B), seedRows = row(inRows, nIn, B);
   const pert = row(seedRows, nIn, B), fPlus = row(pert, nIn, B);
   const diff = row(fPlus, nOut, B), step = row(diff, nOut * K, B);
   const blockScratch = blockScratchAt(tape, Kind.FiniteDiff, vals, B, K);
@@ -139,7 +143,6 @@ export function finiteDiffSweep(sw: Sweep): void {
   }
 }
 
-/** Runs the tape for values only, inputs taken from the rows at `inRows`. */
 /**
  * Runs the tape for values only, inputs taken from the rows at `inRows`. Runs
  * (reverse-schedule tapes, see tape.ts) are evaluated whole; a broadcast operand
@@ -166,7 +169,7 @@ function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, bloc
     } else {
       const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
       const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
-      applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, span);
+      applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, 0, span);
     }
   }
 }

@@ -10,7 +10,7 @@
 //   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┘
 //   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
 //             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
-//             length L (bits 12–31; 0 means 1): a run applies the op to L
+//             length L (bits 13–31; 0 means 1): a run applies the op to L
 //             consecutive slots dst+j from a+j and b+j (or from a / b itself when
 //             broadcast). Only reverse tapes (no slot reuse) hold runs.
 //             Flag CONTIGUOUS (bit 10) on a sum: its operand list is the
@@ -18,6 +18,10 @@
 //             Flag VALUES_UNREAD (bit 11) on a sum or a FUSE_BEGIN: nothing a
 //             fused reverse sweep runs reads these results' values (it returns
 //             none), so its forward pass skips them.
+//             Flag NO_ADJOINT (bit 12): no derivative of the outputs flows
+//             through the instruction (it feeds only Keep's guard operand): a
+//             reverse sweep skips its rule, whose adjoint is 0, and whose
+//             partials may be ∞ where the guard is set (0·∞ would be NaN).
 //   const:    nConst × f64                            — constant i lives in slot i
 //   outSlots: nOut × i32                              — slot holding output o
 //   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
@@ -52,12 +56,14 @@ export const enum Op {
   Sqrt = 25, Cbrt = 26, Abs = 27, Sign = 28,
   // binary functions
   Atan2 = 29, Hypot = 30, Min = 31, Max = 32,
+  // a ≠ 0 guard of the symbolic rules (not in the grammar): Keep(a, c) = c ≠ 0 ? a : 0
+  Keep = 33,
   // block ops: operands and results are slot lists (blocks.ts)
-  Det = 33, Inv = 34, Solve = 35, Sum = 36,
+  Det = 34, Inv = 35, Solve = 36, Sum = 37,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 37;
+export const OP_COUNT: i32 = 38;
 
 /** Instruction word flags: operand a (b) is one slot for the whole run. */
 export const BROADCAST_A: i32 = 1 << 8;
@@ -70,6 +76,8 @@ export const FUSE_END: i32 = 0xf1;
 export const CONTIGUOUS: i32 = 1 << 10;
 /** Instruction word flag of a sum or a fused group: a fused reverse sweep need not compute it. */
 export const VALUES_UNREAD: i32 = 1 << 11;
+/** Instruction word flag: no derivative flows through this instruction (see the header). */
+export const NO_ADJOINT: i32 = 1 << 12;
 /**
  * The b field of a contiguous sum (otherwise 0) when the fused group before it
  * reads the sum's adjoint for each of its operands directly (their only
@@ -80,7 +88,7 @@ export const SUM_PULLED: i32 = 1;
 // @ts-ignore: decorator
 @inline export function opOf(word: i32): i32 { return word & 0xff; }
 // @ts-ignore: decorator
-@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> 12); return n ? n : 1; }
+@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> 13); return n ? n : 1; }
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),

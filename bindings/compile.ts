@@ -17,7 +17,7 @@
 // (or one broadcast) operand slots merge into a run: one instruction word
 // carrying the op, broadcast flags and the run length (assembly/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
-import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "./ops.js";
+import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "./ops.js";
 import { operandsOf, type Graph } from "./graph.js";
 import { fuse } from "./fuse.js";
 
@@ -72,6 +72,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     }
   }
   for (const o of outputs) lastUse[o] = n; // live to the end
+  const differentiated = adjointsReached(graph, outputs, reached);
 
   const slot = new Int32Array(n).fill(-1);
   const consts: number[] = [];
@@ -117,13 +118,14 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
       const args = operands.map((a) => slot[a]);
       // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
       const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
-      instr.push(op | (contiguous ? CONTIGUOUS : 0), list(results), list(args.slice(0, k * k)), op === Op.Solve ? list(args.slice(k * k)) : 0);
+      instr.push(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), list(results), list(args.slice(0, k * k)),
+        op === Op.Solve ? list(args.slice(k * k)) : 0);
       // Results nobody reads are free at once, but not on a reverse schedule: the
       // reverse rules read every result's value and adjoint.
       if (reuseSlots) free.push(...unused);
     } else {
       const dst = (slot[id] = take());
-      instr.push(op, dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
+      instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
     }
     // Operands whose last reader this is give their slots back, after dst was taken.
     if (!reuseSlots) continue;
@@ -149,6 +151,22 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     nSlots,
     nIn,
   };
+}
+
+/**
+ * The nodes a derivative of the outputs flows through: those the outputs reach by
+ * operands other than Keep's guard (its second operand takes no derivative). The
+ * others compute guards only.
+ */
+function adjointsReached(graph: Graph, outputs: readonly number[], reached: Uint8Array): Uint8Array {
+  const flows = new Uint8Array(graph.size);
+  for (const o of outputs) flows[o] = 1;
+  for (let id = graph.size - 1; id >= 0; id--) {
+    if (!flows[id] || !reached[id]) continue;
+    const operands = operandsOf(graph, id);
+    for (const operand of graph.op[id] === Op.Keep ? operands.slice(0, 1) : operands) flows[operand] = 1;
+  }
+  return flows;
 }
 
 const MAX_RUN = (1 << 19) - 1;

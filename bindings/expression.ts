@@ -1,5 +1,5 @@
 // compile(): expression strings → Func.
-import { checkInputCount } from "./validate.js";
+import { checkInputCount, variableName } from "./validate.js";
 import { GradientsError, InputError, ParseError, show } from "./errors.js";
 import { Graph } from "./graph.js";
 import { Func, type InputDecl } from "./func.js";
@@ -72,22 +72,11 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
   };
 }
 
-function checkName(v: unknown): string {
-  if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) {
-    throw new InputError(`vars must be identifiers (a letter or _ then letters, digits, _), got ${show(v)}`);
-  }
-  if (Object.hasOwn(CONSTANTS, v)) throw new InputError(`'${v}' is a constant of the grammar and cannot be a variable name`);
-  if (Object.hasOwn(UNARY_FUNCTIONS, v) || Object.hasOwn(BINARY_FUNCTIONS, v) || Object.hasOwn(TENSOR_FUNCTIONS, v)) {
-    throw new InputError(`'${v}' is a function of the grammar and cannot be a variable name`);
-  }
-  return v;
-}
-
 /** The declared inputs and their nodes, from `vars`. */
 function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDecl[]; named: Map<string, Node>; names?: string[] } {
   const named = new Map<string, Node>();
   if (Array.isArray(vars)) {
-    const names = vars.map(checkName);
+    const names = vars.map(variableName);
     names.forEach((v, i) => {
       if (named.has(v)) throw new InputError(`variable '${v}' is listed twice in vars`);
       named.set(v, Node.of(graph, [], [graph.input(i)]));
@@ -97,7 +86,7 @@ function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDec
   if (typeof vars !== "object" || vars === null) throw new InputError(`vars must be an array of names or a record of shapes, got ${typeof vars}`);
   let offset = 0;
   const inputs = Object.entries(vars).map(([name, s]) => {
-    checkName(name);
+    variableName(name);
     const shape = typeof s === "number" ? [s] : Array.isArray(s) ? [...s] : [NaN];
     if (shape.some((e) => !Number.isInteger(e) || e < 1)) {
       throw new InputError(`vars.${name} must be a size or a shape of whole numbers ≥ 1, got ${show(s)}`);

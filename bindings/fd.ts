@@ -305,7 +305,8 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
           hi[k] = Math.min(hi[k], Math.max(t1, t2));
         }
       }
-      scale[k] = vmax > 0 ? reach / vmax : 1;
+      // (a subnormal direction would make the scale ∞, and t·0 NaN for the coordinates it leaves)
+      scale[k] = vmax > 0 ? Math.min(reach / vmax, Number.MAX_VALUE) : 1;
       if (typeof plan.step === "number") step[k] = plan.step;
       else if (plan.step !== undefined) throw new InputError("a directional derivative takes one step (a number), not one per variable");
     }

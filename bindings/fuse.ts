@@ -20,7 +20,7 @@
 // values are bit-identical to the interpreted runs; adjoints add the same terms,
 // though a slot fed by several runs of a group may receive them in another order
 // (element by element rather than run by run), so they agree to rounding.
-import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "./ops.js";
+import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "./ops.js";
 import { encodeModule, type FunctionBody } from "./wasm-encoder.js";
 import { backward, forward, type Run } from "./fused-loops.js";
 
@@ -162,7 +162,8 @@ function findGroups(instr: readonly number[], nConst: number, nSlots: number): {
   for (let k = 0; k < nInstr; k++) {
     const op = instr[4 * k] & 0xff;
     const r = op < Op.Det && op !== Op.Input ? decode(instr, 4 * k) : undefined;
-    const fusible = r !== undefined && FUSIBLE.has(r.op) && r.L >= MIN_RUN;
+    // (a guard's run takes no adjoint: the interpreted sweep skips it, and so must a group)
+    const fusible = r !== undefined && FUSIBLE.has(r.op) && r.L >= MIN_RUN && !(instr[4 * k] & NO_ADJOINT);
     const joins = fusible && open.length > 0 && open.length < MAX_GROUP && decode(instr, 4 * open[0]).L === r.L &&
       fits(r.a, r.aStep, r.L) && (!r.binary || fits(r.b, r.bStep, r.L));
     if (!joins) close();

@@ -72,7 +72,7 @@ export class Graph {
 
   /**
    * Rewrites that hold for every IEEE value, NaN, ±0 and ±Infinity included:
-   * x·1 = x, x/1 = x, x − 0 = x, x + (−0) = x, x^1 = x, −(−x) = x; and x^2 becomes
+   * x·1 = x, x/1 = x, x − 0 = x, x + (−0) = x, x^0 = 1, x^1 = x, −(−x) = x; and x^2 becomes
    * x·x (the correctly rounded square, on the SIMD path).
    * Not x·0 = 0 (NaN·0 is NaN) nor x + 0 = x (−0 + 0 is +0).
    */
@@ -94,6 +94,7 @@ export class Graph {
         if (isConst(a, -0)) return b;
         break;
       case Op.Pow:
+        if (isConst(b, 0)) return this.constant(1); // x^0 = 1 for every x, NaN included (C's pow)
         if (isConst(b, 1)) return a;
         if (isConst(b, 2)) return this.apply(Op.Mul, a, a);
         break;

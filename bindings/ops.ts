@@ -9,16 +9,21 @@ export const Op = {
   Exp: 19, Expm1: 20, Log: 21, Log1p: 22, Log2: 23, Log10: 24,
   Sqrt: 25, Cbrt: 26, Abs: 27, Sign: 28,
   Atan2: 29, Hypot: 30, Min: 31, Max: 32,
-  Det: 33, Inv: 34, Solve: 35, Sum: 36,
+  /** Keep(a, c) = c ≠ 0 ? a : 0, passing a's derivative only where c ≠ 0: a guard the symbolic rules use (not in the grammar). */
+  Keep: 33,
+  Det: 34, Inv: 35, Solve: 36, Sum: 37,
 } as const;
 
 /**
  * The instruction word (assembly/tape.ts): op in bits 0–7, flags, and a run
  * length from bit RUN_SHIFT. BROADCAST_A/B: operand a (b) is one slot for the
  * whole run; CONTIGUOUS: a sum's operands are consecutive computed slots;
- * VALUES_UNREAD: a sum or fused group a fused reverse sweep need not compute.
+ * VALUES_UNREAD: a sum or fused group a fused reverse sweep need not compute;
+ * NO_ADJOINT: no derivative of the outputs flows through the instruction (it
+ * feeds only guards: Keep's second operand), so a reverse sweep skips its rule.
  */
-export const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, CONTIGUOUS = 1 << 10, VALUES_UNREAD = 1 << 11, RUN_SHIFT = 12;
+export const BROADCAST_A = 1 << 8, BROADCAST_B = 1 << 9, CONTIGUOUS = 1 << 10, VALUES_UNREAD = 1 << 11, NO_ADJOINT = 1 << 12,
+  RUN_SHIFT = 13;
 /** The b field of a contiguous sum whose reverse rule the fused group before it carries out (assembly/tape.ts). */
 export const SUM_PULLED = 1;
 

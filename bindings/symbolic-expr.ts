@@ -2,10 +2,11 @@
 // rules of differentiation, simplify as the tree is built, print in the library's
 // own grammar. For teaching and for showing work; numbers are computed by the
 // compiled engine, not here.
-import { checkOptions } from "./validate.js";
+import { checkOptions, variableName } from "./validate.js";
 import { InputError, ParseError, show } from "./errors.js";
 import { CONSTANTS, TENSOR_FUNCTIONS } from "./ops.js";
 import { parseExpression, type ExprSink } from "./parse.js";
+import { exactDifference, exactPower, exactProduct, exactQuotient, exactSum } from "./exact.js";
 
 /** An expression tree: numbers, names (variables, pi, e), operators and calls. */
 export type Expr =
@@ -44,7 +45,9 @@ function same(a: Expr, b: Expr): boolean {
 }
 
 // Smart constructors: each simplifies what it builds, enough to read (no 1*, +0,
-// x^1, --x; numbers folded and moved to the front of products).
+// x^1, --x; numbers moved to the front of products). Numbers are folded, and like
+// terms collected, only where the double result is the exact one: the printed
+// string means the same real function as the rules built.
 function neg(a: Expr): Expr {
   if (isNum(a)) return num(-a.value);
   if (a.kind === "neg") return a.a;
@@ -72,9 +75,11 @@ function scaled(k: number, rest: Expr): Expr {
 function add(a: Expr, b: Expr): Expr {
   if (is(a, 0)) return b;
   if (is(b, 0)) return a;
-  if (isNum(a) && isNum(b)) return num(a.value + b.value);
+  const folded = isNum(a) && isNum(b) ? exactSum(a.value, b.value) : undefined;
+  if (folded !== undefined) return num(folded);
   const [ka, ra] = split(a), [kb, rb] = split(b);
-  if (!isNum(ra) && same(ra, rb)) return scaled(ka + kb, ra); // like terms
+  const k = !isNum(ra) && same(ra, rb) ? exactSum(ka, kb) : undefined;
+  if (k !== undefined) return scaled(k, ra); // like terms
   if (kb < 0) return sub(a, scaled(-kb, rb)); // a + (−k)·u = a − k·u
   if (isNum(b) && b.value < 0) return sub(a, num(-b.value));
   return { kind: "add", a, b };
@@ -83,9 +88,11 @@ function add(a: Expr, b: Expr): Expr {
 function sub(a: Expr, b: Expr): Expr {
   if (is(b, 0)) return a;
   if (is(a, 0)) return neg(b);
-  if (isNum(a) && isNum(b)) return num(a.value - b.value);
+  const folded = isNum(a) && isNum(b) ? exactDifference(a.value, b.value) : undefined;
+  if (folded !== undefined) return num(folded);
   const [ka, ra] = split(a), [kb, rb] = split(b);
-  if (!isNum(ra) && same(ra, rb)) return scaled(ka - kb, ra); // like terms
+  const k = !isNum(ra) && same(ra, rb) ? exactDifference(ka, kb) : undefined;
+  if (k !== undefined) return scaled(k, ra); // like terms
   if (kb < 0) return add(a, scaled(-kb, rb)); // a − (−k)·u = a + k·u
   return { kind: "sub", a, b };
 }
@@ -105,7 +112,8 @@ function mul(a: Expr, b: Expr): Expr {
   if (is(a, 0) || is(b, 0)) return num(0);
   if (is(a, 1)) return b;
   if (is(b, 1)) return a;
-  if (isNum(a) && isNum(b)) return num(a.value * b.value);
+  const folded = isNum(a) && isNum(b) ? exactProduct(a.value, b.value) : undefined;
+  if (folded !== undefined) return num(folded);
   if (is(a, -1)) return neg(b);
   if (a.kind === "neg") return neg(mul(a.a, b));
   if (b.kind === "neg") return neg(mul(a, b.a));
@@ -116,7 +124,11 @@ function mul(a: Expr, b: Expr): Expr {
   if (a.kind === "pow" && same(a.a, b)) return pow(b, add(a.b, num(1)));
   if (a.kind === "mul") { // k·u·v: keep numbers first, collect u·u, and order the factors
     if (same(a.b, b) || (a.b.kind === "pow" && same(a.b.a, b))) return mul(a.a, mul(a.b, b));
-    if (isNum(b)) return mul(mul(b, a.a), a.b);
+    if (isNum(b)) { // a number joins the product's leading number, if their product is exact
+      if (!isNum(a.a)) return mul(mul(b, a.a), a.b);
+      const k = exactProduct(b.value, a.a.value);
+      return k === undefined ? { kind: "mul", a, b } : mul(num(k), a.b);
+    }
     if (before(b, a.b)) return mul(mul(a.a, b), a.b);
     return { kind: "mul", a, b };
   }
@@ -129,7 +141,8 @@ function div(a: Expr, b: Expr): Expr {
   if (is(b, 1)) return a;
   if (a.kind === "div") return div(a.a, mul(a.b, b)); // (u/v)/w = u/(v·w)
   if (b.kind === "div") return div(mul(a, b.b), b.a);
-  if (isNum(a) && isNum(b) && Number.isInteger(a.value / b.value)) return num(a.value / b.value);
+  const folded = isNum(a) && isNum(b) ? exactQuotient(a.value, b.value) : undefined;
+  if (folded !== undefined && Number.isInteger(folded)) return num(folded);
   if (a.kind === "neg") return neg(div(a.a, b));
   if (same(a, b)) return num(1);
   return { kind: "div", a, b };
@@ -138,11 +151,12 @@ function div(a: Expr, b: Expr): Expr {
 function pow(a: Expr, b: Expr): Expr {
   if (is(b, 0)) return num(1);
   if (is(b, 1)) return a;
-  if (isNum(a) && isNum(b) && Number.isInteger(a.value) && Number.isInteger(b.value) && b.value >= 0) return num(a.value ** b.value);
+  const folded = isNum(a) && isNum(b) && Number.isInteger(a.value) ? exactPower(a.value, b.value) : undefined;
+  if (folded !== undefined) return num(folded);
   // (u^p)^q = u^(pq) for every real u only when p and q are whole: (u^2)^0.5 is |u|.
-  if (a.kind === "pow" && isNum(a.b) && isNum(b) && Number.isInteger(a.b.value) && Number.isInteger(b.value)) {
-    return pow(a.a, num(a.b.value * b.value));
-  }
+  const pq = a.kind === "pow" && isNum(a.b) && isNum(b) && Number.isInteger(a.b.value) && Number.isInteger(b.value)
+    ? exactProduct(a.b.value, b.value) : undefined;
+  if (pq !== undefined) return pow((a as { a: Expr }).a, num(pq));
   return { kind: "pow", a, b };
 }
 
@@ -261,7 +275,7 @@ function chain(fn: string, args: Expr[], x: string, d: (u: Expr) => Expr): [stri
     case "atan": return outer(fn, div(num(1), add(num(1), pow(u, num(2)))));
     case "sinh": return outer(fn, call("cosh", u));
     case "cosh": return outer(fn, call("sinh", u));
-    case "tanh": return outer(fn, sub(num(1), pow(call("tanh", u), num(2))));
+    case "tanh": return outer(fn, div(num(1), pow(call("cosh", u), num(2)))); // sech²: 1 − tanh² would cancel for |u| ≳ 1
     case "asinh": return outer(fn, div(num(1), call("sqrt", add(pow(u, num(2)), num(1)))));
     case "acosh": return outer(fn, div(num(1), call("sqrt", sub(pow(u, num(2)), num(1)))));
     case "atanh": return outer(fn, div(num(1), sub(num(1), pow(u, num(2)))));
@@ -292,12 +306,24 @@ function chain(fn: string, args: Expr[], x: string, d: (u: Expr) => Expr): [stri
   }
 }
 
-// Printing with the fewest parentheses the grammar needs.
-const PREC: Record<string, number> = { add: 1, sub: 1, mul: 2, div: 2, neg: 3, pow: 4, num: 5, name: 5, call: 5 };
+// Printing, correct by construction: each printed form has the grammar's level
+// (parse.ts: 1 + −, 2 * /, 3 unary −, 4 ^, 5 atoms), and an operand is wrapped in
+// parentheses exactly when its level is below what its position requires: the
+// left operand of a left-associative operator at the operator's level, the right
+// one above it, the base of ^ an atom, its exponent at least unary minus (x^-y is
+// x^(−y)), the operand of unary minus at least unary minus.
 
-function precOf(e: Expr): number {
-  if (e.kind === "num" && (e.value < 0 || Object.is(e.value, -0))) return 3; // prints with a minus
-  return PREC[e.kind];
+/** The grammar level of e as `print` writes it. */
+function level(e: Expr): number {
+  switch (e.kind) {
+    case "num": return e.value < 0 || Object.is(e.value, -0) ? 3 : 5; // a negative number prints with a minus
+    case "name": case "call": return 5;
+    case "pow": return 4;
+    // −(a·b) prints as (−a)·b, the same number in IEEE arithmetic: a product.
+    case "neg": return e.a.kind === "mul" || e.a.kind === "div" ? 2 : 3;
+    case "mul": case "div": return 2;
+    case "add": case "sub": return 1;
+  }
 }
 
 function formatNumber(v: number): string {
@@ -310,20 +336,20 @@ function formatNumber(v: number): string {
 
 /** An expression in the library's grammar: `*` and `^` tight, `+` and `-` spaced. */
 export function print(e: Expr): string {
-  const wrap = (c: Expr, minPrec: number) => (precOf(c) < minPrec ? `(${print(c)})` : print(c));
+  const wrap = (c: Expr, min: number) => (level(c) < min ? `(${print(c)})` : print(c));
   switch (e.kind) {
     case "num": return formatNumber(e.value);
     case "name": return e.name;
-    // −a·b prints as is: unary minus binds tighter, and (−a)·b equals −(a·b).
-    case "neg": return `-${e.a.kind === "mul" || e.a.kind === "div" ? print(e.a) : wrap(e.a, 3)}`;
+    case "neg":
+      // The minus moves onto the leftmost factor: −(a·b) is written −a*b, read (−a)·b.
+      if (e.a.kind === "mul" || e.a.kind === "div") return print({ kind: e.a.kind, a: { kind: "neg", a: e.a.a }, b: e.a.b });
+      return `-${wrap(e.a, 3)}`;
     case "call": return `${e.fn}(${e.args.map(print).join(", ")})`;
-    case "add": return `${wrap(e.a, 1)} + ${wrap(e.b, 1)}`;
+    case "add": return `${wrap(e.a, 1)} + ${wrap(e.b, 2)}`;
     case "sub": return `${wrap(e.a, 1)} - ${wrap(e.b, 2)}`;
     case "mul": return `${wrap(e.a, 2)}*${wrap(e.b, 3)}`;
     case "div": return `${wrap(e.a, 2)}/${wrap(e.b, 3)}`;
-    case "pow": // right-associative: the base needs parentheses at its own level, the exponent does not
-      // A negative number may follow ^ bare; a negation gets parentheses, since −a·b prints bare.
-      return `${wrap(e.a, 5)}^${e.b.kind === "num" && precOf(e.b) === 3 ? print(e.b) : wrap(e.b, 4)}`;
+    case "pow": return `${wrap(e.a, 5)}^${wrap(e.b, 3)}`; // right-associative: the exponent may be a^b or −u
   }
 }
 
@@ -377,13 +403,6 @@ export interface DerivativeExprOptions {
   explain?: boolean;
 }
 
-function checkVariable(variable: unknown): string {
-  if (typeof variable !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-    throw new InputError(`the variable must be a name, got ${show(variable)}`);
-  }
-  return variable;
-}
-
 /**
  * The derivative of `expr` with respect to `variable`, as an expression in the
  * library's grammar, built by the rules of differentiation and simplified to read
@@ -394,7 +413,7 @@ export function derivative(expr: string, variable: string): string;
 export function derivative(expr: string, variable: string, options: { explain: true }): { result: string; steps: Step[] };
 export function derivative(expr: string, variable: string, options?: DerivativeExprOptions): string | { result: string; steps: Step[] };
 export function derivative(expr: string, variable: string, options: DerivativeExprOptions = {}): string | { result: string; steps: Step[] } {
-  const x = checkVariable(variable);
+  const x = variableName(variable);
   checkOptions(options);
   const tree = parseTree(expr);
   if (!options.explain) return print(differentiate(tree, x));
@@ -407,7 +426,7 @@ export function derivative(expr: string, variable: string, options: DerivativeEx
 export function gradientExpr(expr: string, vars?: readonly string[]): string[] {
   checkNames(vars);
   const tree = parseTree(expr);
-  return (vars ?? variablesOf(tree)).map((v) => print(differentiate(tree, checkVariable(v))));
+  return (vars ?? variablesOf(tree)).map((v) => print(differentiate(tree, variableName(v))));
 }
 
 function checkNames(vars: unknown): void {
@@ -420,5 +439,5 @@ export function jacobianExpr(exprs: readonly string[], vars?: readonly string[])
   checkNames(vars);
   const trees = exprs.map(parseTree);
   const names = vars ?? [...new Set(trees.flatMap(variablesOf))];
-  return trees.map((t) => names.map((v) => print(differentiate(t, checkVariable(v)))));
+  return trees.map((t) => names.map((v) => print(differentiate(t, variableName(v)))));
 }

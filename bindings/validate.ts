@@ -4,6 +4,7 @@ import { InputError, ShapeError, show } from "./errors.js";
 import type { Segment } from "./kernel.js";
 import { WasmBuffer } from "./buffer.js";
 import { Tensor, type TensorLike } from "./tensor.js";
+import { BINARY_FUNCTIONS, CONSTANTS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "./ops.js";
 
 /** One declared input of a function: its name, shape, and place in the flat input vector. */
 export interface InputDecl {
@@ -20,6 +21,18 @@ export interface Args {
   count: number;
   /** Whether any input came batched, so results carry a leading axis. */
   batched: boolean;
+}
+
+/** A variable's name, checked: an identifier that is not a constant (pi, e) or function of the grammar. */
+export function variableName(v: unknown): string {
+  if (typeof v !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) {
+    throw new InputError(`a variable name must be an identifier (a letter or _ then letters, digits, _), got ${show(v)}`);
+  }
+  if (Object.hasOwn(CONSTANTS, v)) throw new InputError(`'${v}' is a constant of the grammar and cannot be a variable name`);
+  if (Object.hasOwn(UNARY_FUNCTIONS, v) || Object.hasOwn(BINARY_FUNCTIONS, v) || Object.hasOwn(TENSOR_FUNCTIONS, v)) {
+    throw new InputError(`'${v}' is a function of the grammar and cannot be a variable name`);
+  }
+  return v;
 }
 
 /** Most scalar inputs a function may declare: each is a node of the traced graph. */

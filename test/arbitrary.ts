@@ -462,15 +462,15 @@ function partials(fn: string, [u, w]: number[], v: number): number[] {
     case "sin": return [Math.cos(u)];
     case "cos": return [-Math.sin(u)];
     case "tan": return [1 + v * v];
-    case "asin": return [1 / Math.sqrt(1 - u * u)];
-    case "acos": return [-1 / Math.sqrt(1 - u * u)];
+    case "asin": return [1 / Math.sqrt((1 - u) * (1 + u))]; // (factored: 1 − u² cancels next to ±1)
+    case "acos": return [-1 / Math.sqrt((1 - u) * (1 + u))];
     case "atan": return [1 / (1 + u * u)];
     case "sinh": return [Math.cosh(u)];
     case "cosh": return [Math.sinh(u)];
-    case "tanh": return [1 - v * v];
-    case "asinh": return [1 / Math.sqrt(u * u + 1)];
+    case "tanh": return [1 / Math.cosh(u) ** 2]; // (1 − tanh² u cancels for |u| ≳ 1)
+    case "asinh": return [1 / Math.hypot(u, 1)];
     case "acosh": return [1 / Math.sqrt(u * u - 1)];
-    case "atanh": return [1 / (1 - u * u)];
+    case "atanh": return [1 / ((1 - u) * (1 + u))];
     case "exp": return [v];
     case "expm1": return [Math.exp(u)];
     case "log": return [1 / u];
@@ -481,8 +481,8 @@ function partials(fn: string, [u, w]: number[], v: number): number[] {
     case "cbrt": return [1 / (3 * v * v)];
     case "abs": return [Math.sign(u)];
     case "sign": return [0];
-    case "atan2": { const d = u * u + w * w; return [w / d, -u / d]; }
-    case "pow": return [w === 0 ? 0 : w * cpow(u, w - 1), v * Math.log(u)];
+    case "atan2": { const h = Math.hypot(u, w); return [w / h / h, -(u / h / h)]; }
+    case "pow": return [w === 0 ? 0 : w * cpow(u, w - 1), v === 0 ? 0 : v * Math.log(u)];
     case "hypot": return [u / v, w / v];
     case "min": return u < w ? [1, 0] : u > w ? [0, 1] : [0.5, 0.5];
     case "max": return u > w ? [1, 0] : u < w ? [0, 1] : [0.5, 0.5];

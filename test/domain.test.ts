@@ -18,6 +18,8 @@ const cases: Case[] = [
   ["x^y", [-8, 1 / 3], NaN, [NaN, NaN], "a negative base with a fractional exponent is NaN (IEEE pow), not the real cube root: use cbrt"],
   ["x^y", [0, 2], 0, [0, 0], "0^2 = 0; ∂/∂y is taken as 0 where x = 0 < y"],
   ["x^y", [0, 0], 1, [0, -Infinity], "0^0 = 1 (IEEE pow); ∂/∂y = 1·ln 0 = −∞"],
+  ["x^y", [1, NaN], 1, [NaN, 0], "1^NaN = 1 (C's pow; JavaScript's Math.pow says NaN); ∂/∂x = NaN·1^(NaN−1), ∂/∂y = 1·ln 1 = 0"],
+  ["pow(x, y)", [1, NaN], 1, [NaN, 0], "pow(a, b) is a^b"],
   ["atan2(y, x)", [0, 0], 0, [NaN, NaN], "atan2(0, 0) = 0 (IEEE); its partials are 0/0"],
   ["1/x", [0, 0], Infinity, [-Infinity, 0], "1/0 = +∞, −1/0² = −∞"],
   ["acos(x)", [1, 0], 0, [-Infinity, 0], "acos 1 = 0 with derivative −1/√(1 − 1) = −∞"],
@@ -35,6 +37,12 @@ describe("domain policy", () => {
       }
     });
   }
+
+  it("1^y is 1 for every y, NaN included, also where it is folded as a constant", () => {
+    expect(compile("1^y", { vars: ["y"] }).eval([NaN])).toBe(1);
+    expect(compile("1^(0/0) + x", { vars: ["x"] }).eval([2])).toBe(3);
+    expect(compile("pow(1, 0/0)*x", { vars: ["x"] }).eval([2])).toBe(2);
+  });
 
   it("a directional derivative adds every term, so a NaN partial times a zero direction is NaN", () => {
     const f = compile("x^y", { vars: ["x", "y"] });

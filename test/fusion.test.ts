@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { div, fn, stack, sub, Tensor, type Func, type Node } from "../bindings/index.js";
 import { compileTape } from "../bindings/compile.js";
 import { fuse, FUSE_BEGIN } from "../bindings/fuse.js";
-import { Op, SUM_PULLED, VALUES_UNREAD } from "../bindings/ops.js";
+import { Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "../bindings/ops.js";
 import { functionTableSize } from "../bindings/loader.js";
 import { expectClose, expectIdentical, random, resetCore } from "./helpers.js";
 
@@ -205,7 +205,7 @@ describe("the fused rules are the op table's (assembly/rules.ts), to the bit", (
 });
 
 describe("fusion: which runs form a group", () => {
-  const run = (op: number, L: number, dst: number, a: number, b = 0, flags = 0) => [op | flags | (L << 12), dst, a, b];
+  const run = (op: number, L: number, dst: number, a: number, b = 0, flags = 0) => [op | flags | (L << RUN_SHIFT), dst, a, b];
   const groupsOf = (instr: number[][], nSlots: number, outSlots: number[]) => {
     const fused = fuse(instr.flat(), [2], nSlots, outSlots, []);
     return fused.instr.filter((_, k) => k % 4 === 0 && (fused.instr[k] & 0xff) === FUSE_BEGIN).length;
@@ -213,7 +213,7 @@ describe("fusion: which runs form a group", () => {
 
   it("consecutive runs of one length fuse; a different length, an unknown op or a shifted read ends the group", () => {
     // slot 0 constant; inputs at 1…16
-    const input = [0 | (16 << 12), 1, 0, 0];
+    const input = [0 | (16 << RUN_SHIFT), 1, 0, 0];
     expect(groupsOf([input, run(Op.Mul, 16, 17, 1, 1), run(Op.Add, 16, 33, 17, 1)], 49, [33])).toBe(1);
     expect(groupsOf([input, run(Op.Mul, 16, 17, 1, 1), run(Op.Sin, 16, 33, 17)], 49, [33])).toBe(0);
     expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Add, 16, 33, 1, 1)], 49, [33])).toBe(0);
@@ -222,14 +222,14 @@ describe("fusion: which runs form a group", () => {
     // the same read aligned: one group
     expect(groupsOf([input, run(Op.Mul, 15, 17, 1, 1), run(Op.Sub, 15, 33, 17, 2)], 49, [33])).toBe(1);
     // runs too short to be worth a call
-    expect(groupsOf([[0 | (4 << 12), 1, 0, 0], run(Op.Mul, 4, 5, 1, 1), run(Op.Add, 4, 9, 5, 1)], 13, [9])).toBe(0);
+    expect(groupsOf([[0 | (4 << RUN_SHIFT), 1, 0, 0], run(Op.Mul, 4, 5, 1, 1), run(Op.Add, 4, 9, 5, 1)], 13, [9])).toBe(0);
   });
 });
 
 describe("fusion: what a gradient may leave uncomputed", () => {
-  const run = (op: number, L: number, dst: number, a: number, b = 0) => [op | (L << 12), dst, a, b];
+  const run = (op: number, L: number, dst: number, a: number, b = 0) => [op | (L << RUN_SHIFT), dst, a, b];
   // slot 0 constant; inputs at 1…16; a group writes 17…48; aux [1, 49] is a sum's result, [16, 33…48] its operands
-  const input = [0 | (16 << 12), 1, 0, 0];
+  const input = [0 | (16 << RUN_SHIFT), 1, 0, 0];
   const group = [run(Op.Mul, 16, 17, 1, 1), run(Op.Add, 16, 33, 17, 1)];
   const aux = [1, 49, 16, ...Array.from({ length: 16 }, (_, i) => 33 + i)];
   const sumOf = (flags = 1 << 10) => [Op.Sum | flags, 0, 2, 0];

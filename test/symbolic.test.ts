@@ -3,7 +3,8 @@
 // simplifier produces readable forms; explain lists the rules.
 import { describe, expect, it } from "vitest";
 import { compile, derivative, gradientExpr, InputError, jacobianExpr, ParseError } from "../bindings/index.js";
-import { expectClose, fixtures } from "./helpers.js";
+import { expectClose, expectThrows, fixtures } from "./helpers.js";
+import { evaluateParsed, exactly, parse } from "./precise.js";
 
 describe("derivative strings evaluate to the exact derivatives", () => {
   for (const c of fixtures.scalar) {
@@ -69,6 +70,41 @@ describe("readable forms", () => {
       expect(got).not.toMatch(/(^|[^0-9.])1\*|\+ 0\b|\^1(?![0-9.])|--/); // no 1*, +0, x^1 or --
     });
   }
+});
+
+describe("printed strings mean what the rules built (read by the library's parser, evaluated exactly)", () => {
+  // A negated product or quotient in a denominator once lost its parentheses: "-y/-x*y" reads
+  // (−y/(−x))·y. Each string here is read by the library's own parser (compile) and by the
+  // reference parser of test/precise.ts, whose 80-digit evaluation is exact to rounding.
+  const cases: [expr: string, v: string, at: Record<string, number>, want: number][] = [
+    ["log(-x*y)", "x", { x: -1, y: 2 }, -1], // 1/x
+    ["x/(-(y*z))", "x", { x: 1, y: 2, z: 3 }, -1 / 6], // −1/(y·z)
+    ["log2(-y)", "y", { y: -3 }, 1 / (-3 * Math.LN2)], // 1/(y·ln 2)
+    ["x^-(y*z)", "x", { x: 2, y: 1, z: 2 }, -0.25], // −y·z·x^(−y·z − 1)
+    ["(-x*y)^3", "x", { x: 1, y: 2 }, -24], // −3y·(−x·y)²
+  ];
+  for (const [expr, v, at, want] of cases) {
+    it(`d/d${v} ${expr} at ${JSON.stringify(at)} = ${want}`, () => {
+      const d = derivative(expr, v);
+      const vars = Object.keys(at);
+      expect(Math.abs(compile(d, { vars }).eval(vars.map((k) => at[k])) as number - want), d).toBeLessThanOrEqual(1e-15);
+      expect(evaluateParsed(parse(d), at).value.minus(exactly(want)).abs().toNumber(), d).toBeLessThanOrEqual(1e-15);
+    });
+  }
+
+  it("numbers are folded only where the double result is exact: min(1e20*x, x+5) has derivative 1 at x = 1", () => {
+    const d = derivative("min(1e20*x, x+5)", "x");
+    expect(evaluateParsed(parse(d), { x: 1 }).value.toNumber(), d).toBe(1);
+    expect(d).not.toContain("50000000000000000000"); // (1e20 + 1)/2, folded in doubles
+  });
+
+  it("the constants e and pi are not variables: derivative(\"e*x\", \"e\") is an InputError, as compile's vars", () => {
+    for (const name of ["e", "pi"]) {
+      expectThrows(() => derivative(`${name}*x`, name), InputError, /constant/);
+      expectThrows(() => compile(`${name}*x`, { vars: [name, "x"] }), InputError, /constant/);
+    }
+    expect(derivative("e*x", "x")).toBe("e");
+  });
 });
 
 describe("explain", () => {
