@@ -1,11 +1,9 @@
 // WASM-resident arrays: the zero-copy path for large data.
 import { InputError, ShapeError, show } from "./errors.js";
-import { core, f64, generation, trapped } from "./loader.js";
+import { allocate, describeBytes, f64, generation, MAX_ALLOCATION, release } from "./loader.js";
 import { sizeOf, type TensorLike } from "./tensor.js";
 
-const registry = new FinalizationRegistry<{ address: number; generation: number }>(({ address, generation: g }) => {
-  if (g === generation) core().free(address);
-});
+const registry = new FinalizationRegistry<{ address: number; generation: number }>(({ address, generation: g }) => release(address, g));
 
 /**
  * A Float64Array that lives in WebAssembly memory (row-major, of `shape`), so
@@ -28,14 +26,10 @@ export class WasmBuffer implements TensorLike {
   constructor(shape: readonly number[]) {
     this.shape = shape.slice();
     this.size = sizeOf(shape);
-    // WebAssembly memory is 32-bit: the byte count must fit, or the allocation would wrap.
-    if (!(8 * this.size < 2 ** 32 - 2 ** 16)) throw new ShapeError(`a buffer of shape [${shape.join(", ")}] (${this.size} numbers) does not fit in WebAssembly memory (4 GB)`);
-    let address: number;
-    try {
-      address = core().alloc(Math.max(16, 8 * this.size));
-    } catch (error) {
-      throw trapped(error);
+    if (!(8 * this.size <= MAX_ALLOCATION)) {
+      throw new ShapeError(`a buffer of shape [${shape.join(", ")}] (${this.size} numbers, ${describeBytes(8 * this.size)}) is larger than WebAssembly memory holds in one piece (${describeBytes(MAX_ALLOCATION)})`);
     }
+    const address = allocate(Math.max(16, 8 * this.size), `a buffer of shape [${shape.join(", ")}]`);
     this.owned = { address, generation };
     registry.register(this, this.owned, this);
   }
@@ -60,7 +54,7 @@ export class WasmBuffer implements TensorLike {
     if (this.disposed) return;
     this.disposed = true;
     registry.unregister(this);
-    if (this.owned.generation === generation) core().free(this.owned.address);
+    release(this.owned.address, this.owned.generation);
   }
 }
 

@@ -3,7 +3,7 @@
 // error estimates; here we only call the user's function at the planned points.
 import { checkOptions } from "./validate.js";
 import { CallbackError, InputError, ShapeError, show } from "./errors.js";
-import { core, f64, i32, trapped } from "./loader.js";
+import { core, f64, i32, withMemory } from "./loader.js";
 import { Tensor, type TensorLike } from "./tensor.js";
 
 /** A function of a point; `x` is reused between calls (copy it to keep it). */
@@ -252,19 +252,6 @@ class Samples {
   }
 }
 
-/** Bytes in WebAssembly memory for one call's work, allocated for that call alone and freed after. */
-function withScratch<T>(bytes: number, body: (at: number) => T): T {
-  let region = 0;
-  try {
-    region = core().alloc(bytes);
-    return body(region);
-  } catch (error) {
-    throw trapped(error);
-  } finally {
-    if (region) core().free(region);
-  }
-}
-
 /**
  * Derivatives along `lines` at N base points: value/error[(p·L + ℓ)·m + o]. The
  * core plans the steps, the user's function is sampled, the core combines. The
@@ -313,7 +300,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
   }
 
   // The core's plan: scheme and step of every line.
-  const planned = withScratch(8 * (rows + 2) * NL + 16, (at) => {
+  const planned = withMemory(8 * (rows + 2) * NL + 16, "the finite-difference plan", (at) => {
     f64().set(geometry, at >> 3);
     const rowAt = (r: number) => (r < 0 ? 0 : at + 8 * r * NL), hAt = rowAt(rows), schemeAt = rowAt(rows + 1);
     core().fdPlan(NL, at, rowAt(1), rowAt(stepRow), rowAt(boundRow), boundRow < 0 ? 0 : rowAt(boundRow + 1), plan.scheme, levels, schemeAt, hAt);
@@ -415,7 +402,7 @@ function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof read
 
   // The core combines the samples into derivatives and error estimates.
   const m = caller.m, values = samples.values;
-  return withScratch(8 * (values.length + 2 * NL * m + 2 * NL + 3 * levels + 8) + 4 * NL + 16, (at) => {
+  return withMemory(8 * (values.length + 2 * NL * m + 2 * NL + 3 * levels + 8) + 4 * NL + 16, "the finite differences", (at) => {
     const valuesAt = at, outAt = valuesAt + 8 * values.length, errAt = outAt + 8 * NL * m;
     const hAt = errAt + 8 * NL * m, scaleAt = hAt + 8 * NL, tableAt = scaleAt + 8 * NL;
     const schemeAt = tableAt + 8 * (3 * levels + 8);
@@ -563,7 +550,7 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
     const scale = x.map((v) => Math.max(Math.abs(v), 1));
     const steps = new Float64Array(n).fill(NaN);
     if (plan.step !== undefined) for (let i = 0; i < n; i++) steps[i] = typeof plan.step === "number" ? plan.step : plan.step[i];
-    const hs = withScratch(32 * n + 16, (at) => {
+    const hs = withMemory(32 * n + 16, "the finite-difference plan", (at) => {
       f64().set(x, at >> 3);
       f64().set(scale, (at >> 3) + n);
       f64().set(steps, (at >> 3) + 2 * n);
@@ -595,7 +582,7 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
       samples[r * perLevel] = results[0];
       samples.set(results.subarray(1 + r * (perLevel - 1), 1 + (r + 1) * (perLevel - 1)), r * perLevel + 1);
     }
-    withScratch(8 * (samples.length + 2 * n * n + 2 * n + 3 * levels + 8), (at) => {
+    withMemory(8 * (samples.length + 2 * n * n + 2 * n + 3 * levels + 8), "the second differences", (at) => {
       const hAt = at + 8 * samples.length, scaleAt = hAt + 8 * n, outAt = scaleAt + 8 * n, errAt = outAt + 8 * n * n;
       const tableAt = errAt + 8 * n * n;
       f64().set(samples, at >> 3);

@@ -3,7 +3,7 @@
 import { checkOptions } from "./validate.js";
 import { InputError, ShapeError, show } from "./errors.js";
 import { WasmBuffer } from "./buffer.js";
-import { core, f64, trapped } from "./loader.js";
+import { allocate, core, f64, generation, release, withMemory } from "./loader.js";
 import { sizeOf } from "./tensor.js";
 
 /** Sampled values, row-major: a Float64Array, a Float32Array (image data) or a WasmBuffer. */
@@ -102,62 +102,107 @@ function axes(shape: readonly number[], options: GridOptions): Axis[] {
   });
 }
 
+/** What a grid function computes on fields in WebAssembly memory: into `outs`, on a grid of that geometry. */
+type Stencils = (fields: number[], outs: number[], geometry: readonly Axis[], coords: (k: number) => number, scratch: number) => void;
+
 /**
- * Runs `body` with the fields in WebAssembly memory and `count` output fields
- * there too, then hands the outputs back in the input's type. Scratch memory is
- * allocated for this call alone and freed after.
+ * Runs `body` on the fields with `count` output fields, and hands the outputs
+ * back in the input's type. WebAssembly-resident fields are read in place and
+ * written to new buffers (or `out`); JavaScript arrays are copied in and out in
+ * slabs of rows along axis 0 (see `inSlabs`), so a field larger than what
+ * WebAssembly memory holds in one piece still works.
  */
 function withFields(inputs: readonly Field[], count: number, shape: readonly number[], geometry: readonly Axis[], given: GridOptions["out"],
-                    body: (fields: number[], outs: number[], coords: (k: number) => number, scratch: number) => void): Field[] {
+                    body: Stencils): Field[] {
+  const targets = readOut(given, count, sizeOf(shape), inputs[0]);
+  if (inputs[0] instanceof WasmBuffer) return inPlace(inputs as WasmBuffer[], count, shape, geometry, targets as WasmBuffer[] | undefined, body);
+  const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
+  const results = (targets ?? Array.from({ length: count }, () => new Type(sizeOf(shape)))) as (Float64Array | Float32Array)[];
+  inSlabs(inputs as (Float64Array | Float32Array)[], results, shape, geometry, body);
+  return results;
+}
+
+/** The coordinates of the axes that have them, in WebAssembly memory at `at`; their addresses by axis (0: uniform). */
+function placeCoords(geometry: readonly Axis[], at: number): number[] {
+  let next = at;
+  return geometry.map((a) => {
+    if (!a.coords) return 0;
+    const here = next;
+    f64().set(a.coords, here >> 3);
+    next += 8 * a.coords.length;
+    return here;
+  });
+}
+
+const coordBytes = (geometry: readonly Axis[]) => 8 * geometry.reduce((s, a) => s + (a.coords ? a.coords.length : 0), 0);
+/** Bytes of the stencils' own scratch (assembly/grid.ts's second differences). */
+const STENCIL_SCRATCH = 8 * 32;
+
+/** WasmBuffer fields: read in place, results into new buffers or `out` (through scratch where `out` is also an input). */
+function inPlace(inputs: readonly WasmBuffer[], count: number, shape: readonly number[], geometry: readonly Axis[],
+                 targets: WasmBuffer[] | undefined, body: Stencils): WasmBuffer[] {
   const size = sizeOf(shape);
-  const wasm = inputs[0] instanceof WasmBuffer;
-  const targets = readOut(given, count, size, inputs[0]);
-  // An out buffer that is also an input would be overwritten while the stencils
-  // still read it: such results go through scratch first.
-  const aliased = wasm && targets !== undefined && targets.some((t) => inputs.includes(t));
-  const copies = inputs.filter((f) => !(f instanceof WasmBuffer)).length;
-  const coordTotal = geometry.reduce((s, a) => s + (a.coords ? a.coords.length : 0), 0);
-  const outBuffers = wasm ? targets as WasmBuffer[] ?? [] : [];
-  const made = wasm && !targets ? Array.from({ length: count }, () => new WasmBuffer(shape)) : [];
-  outBuffers.push(...made);
-  const bytes = 8 * (copies * size + (wasm && !aliased ? 0 : count * size) + coordTotal + 32);
-  let region = 0;
+  const made = targets ? [] : Array.from({ length: count }, () => new WasmBuffer(shape));
+  const outBuffers = targets ?? made;
+  // An out buffer that is also an input would be overwritten while the stencils still read it.
+  const aliased = outBuffers.some((t) => inputs.includes(t));
+  const held: { at: number; from: number }[] = [];
   try {
-    region = core().alloc(bytes);
-    let next = region;
-    const take = (n: number) => {
-      const at = next;
-      next += 8 * n;
+    const outs = aliased ? outBuffers.map(() => {
+      const at = allocate(8 * size, "a grid result");
+      held.push({ at, from: generation });
       return at;
-    };
-    const fields = inputs.map((f) => {
-      if (f instanceof WasmBuffer) return f.address;
-      const at = take(size);
-      f64().set(f, at >> 3);
-      return at;
+    }) : outBuffers.map((b) => b.address);
+    withMemory(coordBytes(geometry) + STENCIL_SCRATCH, "a grid's coordinates", (at) => {
+      const coordAt = placeCoords(geometry, at + STENCIL_SCRATCH);
+      body(inputs.map((f) => f.address), outs, geometry, (k) => coordAt[k], at);
     });
-    const outs = wasm && !aliased ? outBuffers.map((b) => b.address) : Array.from({ length: count }, () => take(size));
-    const coordAt = geometry.map((a) => {
-      if (!a.coords) return 0;
-      const at = take(a.coords.length);
-      f64().set(a.coords, at >> 3);
-      return at;
-    });
-    body(fields, outs, (k) => coordAt[k], take(32));
     if (aliased) outBuffers.forEach((b, i) => f64().copyWithin(b.address >> 3, outs[i] >> 3, (outs[i] >> 3) + size));
-    if (wasm) return outBuffers;
-    const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
-    return outs.map((at, i) => {
-      const result = f64().subarray(at >> 3, (at >> 3) + size);
-      if (!targets) return Type.from(result);
-      (targets[i] as Float64Array | Float32Array).set(result);
-      return targets[i];
-    });
+    return outBuffers;
   } catch (error) {
     for (const b of made) b.dispose();
-    throw trapped(error);
+    throw error;
   } finally {
-    if (region) core().free(region);
+    for (const { at, from } of held) release(at, from);
+  }
+}
+
+/** Bytes of WebAssembly memory one slab of fields and results may take. */
+const SLAB_BYTES = 32 * 2 ** 20;
+
+/**
+ * JavaScript fields: copied into WebAssembly memory a slab of rows along axis 0 at
+ * a time, with one more row on each side where there is one, and the results of
+ * the slab's own rows copied out. Every stencil reads at most one neighbour inside
+ * the grid, and the one-sided ones run only at the grid's ends (a slab's extra rows,
+ * computed one-sidedly, are not kept), so the results are the same numbers as from
+ * one pass over the whole grid.
+ */
+function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: readonly (Float64Array | Float32Array)[], shape: readonly number[],
+                 geometry: readonly Axis[], body: Stencils): void {
+  const rows = shape[0], rowSize = sizeOf(shape) / rows, perRow = 8 * rowSize * (inputs.length + results.length);
+  // Rows spread evenly over the slabs, at least 3 of a slab's own, so that with its neighbour's
+  // row it has the 4 an end stencil may need (the Laplacian's with edgeOrder 2).
+  const most = Math.min(rows, Math.max(4, Math.floor(SLAB_BYTES / perRow) - 2));
+  const own = Math.ceil(rows / Math.ceil(rows / most));
+  for (let first = 0; first < rows; first += own) {
+    const last = Math.min(rows, first + own), lo = Math.max(0, first - 1), hi = Math.min(rows, last + 1), len = hi - lo;
+    const slab: Axis[] = geometry.map((a, k) => k === 0
+      ? { ...a, len, outer: 1, coords: a.coords?.subarray(lo, hi) }
+      : { ...a, outer: (a.outer / rows) * len });
+    const values = len * rowSize;
+    withMemory(8 * values * (inputs.length + results.length) + coordBytes(slab) + STENCIL_SCRATCH, "a slab of a grid", (at) => {
+      const fields = inputs.map((f, i) => {
+        const here = at + 8 * values * i;
+        f64().set(f.subarray(lo * rowSize, hi * rowSize), here >> 3);
+        return here;
+      });
+      const outs = results.map((_, i) => at + 8 * values * (inputs.length + i));
+      const coordAt = placeCoords(slab, at + 8 * values * (inputs.length + results.length) + STENCIL_SCRATCH);
+      body(fields, outs, slab, (k) => coordAt[k], at + 8 * values * (inputs.length + results.length));
+      const keep = (first - lo) * rowSize;
+      outs.forEach((o, i) => results[i].set(f64().subarray((o >> 3) + keep, (o >> 3) + keep + (last - first) * rowSize), first * rowSize));
+    });
   }
 }
 
@@ -202,8 +247,8 @@ export function gradient(field: Field, shape: readonly number[], options: Gradie
   const geometry = axes(s, options);
   const list = readAxes(options.axis, s.length);
   const edgeOrder = options.edgeOrder ?? 1;
-  const outs = withFields([field], list.length, s, geometry, options.out, ([f], outs, coords) => {
-    list.forEach((k, i) => gradientInto(f, outs[i], geometry[k], coords(k), edgeOrder, 0));
+  const outs = withFields([field], list.length, s, geometry, options.out, ([f], outs, grid, coords) => {
+    list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));
   });
   return typeof options.axis === "number" ? outs[0] : outs;
 }
@@ -222,8 +267,8 @@ export function divergence(components: readonly Field[], shape: readonly number[
   const s = checkShape(shape);
   checkComponents(components, s, s.length, "divergence");
   const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
-  return withFields(components, 1, s, geometry, options.out, (fields, [out], coords) => {
-    fields.forEach((f, k) => gradientInto(f, out, geometry[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
+  return withFields(components, 1, s, geometry, options.out, (fields, [out], grid, coords) => {
+    fields.forEach((f, k) => gradientInto(f, out, grid[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
   })[0];
 }
 
@@ -240,10 +285,10 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
   const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
   // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
   const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
-  const outs = withFields(components, terms.length, s, geometry, options.out, (fields, outs, coords) => {
+  const outs = withFields(components, terms.length, s, geometry, options.out, (fields, outs, grid, coords) => {
     terms.forEach(([p, q, r, t], i) => {
-      gradientInto(fields[p], outs[i], geometry[q], coords(q), edgeOrder, 0);
-      gradientInto(fields[r], outs[i], geometry[t], coords(t), edgeOrder, -1);
+      gradientInto(fields[p], outs[i], grid[q], coords(q), edgeOrder, 0);
+      gradientInto(fields[r], outs[i], grid[t], coords(t), edgeOrder, -1);
     });
   });
   return s.length === 2 ? outs[0] : outs;
@@ -263,7 +308,7 @@ export function laplacian(field: Field, shape: readonly number[], options: GridO
   geometry.forEach((a, k) => {
     if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
   });
-  return withFields([field], 1, s, geometry, options.out, ([f], [out], coords, scratch) => {
-    geometry.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
+  return withFields([field], 1, s, geometry, options.out, ([f], [out], grid, coords, scratch) => {
+    grid.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
   })[0];
 }

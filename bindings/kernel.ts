@@ -5,7 +5,7 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { addFunctions, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
+import { addFunctions, allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
 import type { TapeData } from "./compile.js";
 import type { Coloring } from "./sparsity.js";
 
@@ -457,7 +457,7 @@ export class Kernel {
     const nInstr = t.instr.length / 4;
     const constAt = TAPE_HEADER_BYTES, instrAt = constAt + 8 * t.consts.length;
     const outAt = instrAt + 16 * nInstr, auxAt = outAt + 4 * t.outSlots.length;
-    const base = core().alloc(auxAt + 4 * t.aux.length);
+    const base = allocate(auxAt + 4 * t.aux.length, "a compiled function's tape");
     this.tape = base;
     const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
     const fusedBase = this.attachFused();
@@ -498,20 +498,25 @@ export class Kernel {
   private ensureWork(kind: Kind, K: number, B: number): void {
     if (B <= this.workBlock[kind * (MAX_LANES + 1) + K]) return;
     const bytes = core().workSize(this.tape, kind, B, K);
+    if (bytes > this.workBytes) {
+      if (this.work) core().free(this.work);
+      this.work = this.workBytes = 0; // (so a refused allocation leaves nothing that looks usable)
+      this.workBlock = [];
+      this.track();
+      this.work = allocate(bytes, "a compiled function's workspace");
+      this.workBytes = bytes;
+      this.track();
+    }
     this.workBlock[kind * (MAX_LANES + 1) + K] = B;
-    if (bytes <= this.workBytes) return;
-    if (this.work) core().free(this.work);
-    this.work = 0;
-    this.work = core().alloc(bytes);
-    this.workBytes = bytes;
-    this.track();
   }
 
   private ensureScratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
       if (this.scratch) core().free(this.scratch);
-      this.scratch = 0;
-      this.scratch = core().alloc(bytes);
+      this.scratch = this.scratchBytes = 0;
+      this.repeat = undefined; // its layout lived in that scratch
+      this.track();
+      this.scratch = allocate(bytes, "a call's points and results");
       this.scratchBytes = bytes;
       this.track();
     }

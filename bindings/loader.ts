@@ -7,7 +7,7 @@
 // objects holding WASM addresses know to re-upload what they own.
 import { instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64 } from "./wasm-bytes.js";
-import { InternalError } from "./errors.js";
+import { InternalError, ShapeError } from "./errors.js";
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
 export interface CoreExports {
@@ -138,4 +138,58 @@ export function trapped(error: unknown): unknown {
     return new InternalError(`the WebAssembly core failed (${error.message}); it has been reset, retry the call`, error);
   }
   return error;
+}
+
+/** The most bytes one allocation may have: the core's allocator (TLSF) hands out blocks below 1 GiB. */
+export const MAX_ALLOCATION = 2 ** 30 - 64;
+/**
+ * The most WebAssembly memory may grow to (asconfig.json's maximumMemory): 2 GiB,
+ * so that every address is a positive 32-bit integer in JavaScript.
+ */
+export const MAX_MEMORY = 2 ** 31;
+
+/** A byte count as people read it: 512 MiB, 1.5 GiB. */
+export function describeBytes(bytes: number): string {
+  const [unit, scale] = bytes >= 2 ** 30 ? ["GiB", 2 ** 30] : bytes >= 2 ** 20 ? ["MiB", 2 ** 20] : ["KiB", 2 ** 10];
+  return `${Number((bytes / scale).toPrecision(3))} ${unit}`;
+}
+
+/**
+ * `bytes` of WebAssembly memory (16-byte aligned) for `what`. A request beyond one
+ * block, or beyond what memory can grow to (MAX_MEMORY), is a ShapeError, not a
+ * trap: the allocator fails before it changes anything, so the core, and all it
+ * holds, stays as it was.
+ */
+export function allocate(bytes: number, what: string): number {
+  if (!(bytes <= MAX_ALLOCATION)) {
+    throw new ShapeError(`${what} needs ${describeBytes(bytes)} of WebAssembly memory in one piece; at most ${describeBytes(MAX_ALLOCATION)} can be allocated at once`);
+  }
+  try {
+    return core().alloc(bytes);
+  } catch (error) {
+    if (error instanceof WebAssembly.RuntimeError) { // memory could not grow enough
+      throw new ShapeError(`${what} needs ${describeBytes(bytes)} more WebAssembly memory than it can grow to (${describeBytes(MAX_MEMORY)} in all): dispose of buffers and functions no longer needed`);
+    }
+    throw trapped(error);
+  }
+}
+
+/** Frees a block from `allocate`, if the instance it came from is still the live one. */
+export function release(address: number, from: number): void {
+  if (address && from === generation) core().free(address);
+}
+
+/**
+ * Runs `body` with `bytes` of WebAssembly memory of its own (a callback in it may
+ * call the library), freed after; a trap in it resets the core (see `trapped`).
+ */
+export function withMemory<T>(bytes: number, what: string, body: (at: number) => T): T {
+  const at = allocate(bytes, what), from = generation;
+  try {
+    return body(at);
+  } catch (error) {
+    throw trapped(error);
+  } finally {
+    release(at, from);
+  }
 }

@@ -5,7 +5,7 @@
 import { InputError, ShapeError, show } from "./errors.js";
 import { fn } from "./builder.js";
 import { Func } from "./func.js";
-import { core, f64, trapped } from "./loader.js";
+import { core, f64, withMemory } from "./loader.js";
 import { Node } from "./node.js";
 import type { Segment } from "./kernel.js";
 import { Tensor, type TensorLike } from "./tensor.js";
@@ -92,20 +92,14 @@ function gaussianParams(f: Func, params: GaussianParams): { mu: Float64Array; si
 
 /** Memory for one estimate, allocated for this call and freed after; `body` gets an allocator over it. */
 function withRegion<T>(bytes: number, body: (take: (f64s: number) => number) => T): T {
-  let region = 0;
-  try {
-    region = core().alloc(bytes + 64);
+  return withMemory(bytes + 64, "the estimate's samples", (region) => {
     let next = (region + 15) & ~15;
     return body((count) => {
       const at = next;
       next += (8 * count + 15) & ~15;
       return at;
     });
-  } catch (error) {
-    throw trapped(error);
-  } finally {
-    if (region) core().free(region);
-  }
+  });
 }
 
 /** Mean and standard error of the mean, per column, from running statistics [n, means…, M2s…]. */

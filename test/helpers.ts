@@ -105,6 +105,8 @@ export interface GridCase {
   field: number[];
   /** numpy's results, flat, one per requested axis in the order requested. */
   results: number[][];
+  /** float32 data, with numpy's float64 results on it (see test/fixtures/generate_grid.py). */
+  float32?: boolean;
 }
 
 export const gridFixtures = (JSON.parse(

@@ -3,9 +3,9 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { compile, fn, InternalError, Tensor } from "../bindings/index.js";
-import { core, i32 } from "../bindings/loader.js";
-import { resetCore } from "./helpers.js";
+import { buffer, compile, fn, grid, InternalError, ShapeError, Tensor } from "../bindings/index.js";
+import { core, generation, i32 } from "../bindings/loader.js";
+import { expectThrows, resetCore } from "./helpers.js";
 
 const memoryBytes = () => core().memory.buffer.byteLength;
 /** `npm run fuzz` (the full run) takes the memory tests to 10⁶ cycles; CI runs 10⁴. */
@@ -93,6 +93,35 @@ describe("memory", () => {
     expect(g.eval([2, 3])).toBe(5); // another function reloads into the new instance
     expect(f.eval([2, 3])).toBe(6); // and so does the one that trapped
   });
+
+  it("a buffer larger than one allocation (1 GiB) is a ShapeError up front: the core is not reset, buffers keep their contents", () => {
+    const kept = buffer([4]);
+    kept.data.set([1, 2, 3, 4]);
+    const f = compile("x*y", { vars: ["x", "y"] });
+    const before = generation;
+    expectThrows(() => buffer([2 ** 27]), ShapeError, /1 GiB/);
+    expect(generation).toBe(before);
+    expect(Array.from(kept.data)).toEqual([1, 2, 3, 4]);
+    expect(f.eval([2, 3])).toBe(6);
+    f.dispose();
+    kept.dispose();
+  });
+
+  it("a 512 MB field (8192 × 8192) is differentiated in slabs: every entry of f = 3i + 2j² exact", () => {
+    const n = 8192, field = new Float64Array(n * n);
+    for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < n; j++, k++) field[k] = 3 * i + 2 * j * j;
+    const [di, dj] = grid.gradient(field, [n, n]) as Float64Array[];
+    let wrong = 0;
+    for (let i = 0, k = 0; i < n; i++) {
+      for (let j = 0; j < n; j++, k++) {
+        // numpy: central differences inside, first-order one-sided at the ends
+        const want = j === 0 ? 2 : j === n - 1 ? 2 * (2 * n - 3) : 4 * j;
+        if (di[k] !== 3 || dj[k] !== want) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(memoryBytes()).toBeLessThan(2 ** 30); // the slabs, not the field, went through WebAssembly memory
+  }, 120_000);
 
   it("after a failed allocation resets the core, the very next call of a live function is right", () => {
     const f = compile("sin(x*y)", { vars: ["x", "y"] });
