@@ -26,11 +26,11 @@
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
 import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "./tape";
-import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, scale, scaleBroadcast, ONE, MINUS_ONE } from "./rules";
+import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, scaleA, scaleB, scaleBroadcast, ONE, MINUS_ONE } from "./rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "./blocks";
 import {
   Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1,
-  spell, divideRow, keepRow, scatterTangent,
+  scaledTerm, scaledTerm1, spell, keepRow, scatterTangent,
 } from "./rows";
 
 /** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds` (a reverse sweep returns no values). */
@@ -57,7 +57,8 @@ export function reverseSweep(sw: Sweep): void {
     const cnt = min(B, sw.count - start), n = cnt;
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
-    // Forward: values, and where each instruction's partials and scale are (at addresses + 16k).
+    // Forward: values, and where each instruction's partials are: at addresses + 32k, as u32,
+    // ∂a, ∂b, the scale of ∂a, of ∂b (0: none), and the scales' step (0: one row for a run).
     let next = partials;
     for (let k = 0; k < nInstr; k++) {
       const ins = tape.instr + (<usize>k << 4);
@@ -81,14 +82,15 @@ export function reverseSweep(sw: Sweep): void {
         const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
         applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, 0, L == 1 ? n : span);
       } else {
-        const da = next, db = row(next, L, B), ds = row(next, 2 * L, B), at = addresses + (<usize>k << 4);
+        const da = next, db = row(next, L, B), ds = row(next, 2 * L, B), at = addresses + (<usize>k << 5);
         next = row(next, PARTIAL_ROWS * L, B);
         if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
           applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), da, db, L, B, n);
           store<u32>(at, <u32>partialA);
           store<u32>(at, <u32>partialB, 4);
-          store<u32>(at, <u32>scale, 8);
-          store<u32>(at, scaleBroadcast ? 0 : 1, 12);
+          store<u32>(at, <u32>scaleA, 8);
+          store<u32>(at, <u32>scaleB, 12);
+          store<u32>(at, scaleBroadcast ? 0 : 1, 16);
           continue;
         }
         const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
@@ -97,8 +99,9 @@ export function reverseSweep(sw: Sweep): void {
         // A partial or scale that is a spelled-out operand must outlive the scratch.
         store<u32>(at, <u32>keep(partialA, spellA, spellB, da, span));
         store<u32>(at, <u32>keep(partialB, spellA, spellB, db, span), 4);
-        store<u32>(at, <u32>(scale ? keep(scale, spellA, spellB, ds, span) : 0), 8);
-        store<u32>(at, 1, 12);
+        store<u32>(at, <u32>(scaleA ? keep(scaleA, spellA, spellB, ds, span) : 0), 8);
+        store<u32>(at, <u32>scaleB, 12); // (a quotient's b, never spelled: Div runs broadcast in place)
+        store<u32>(at, 1, 16);
       }
     }
 
@@ -163,23 +166,23 @@ export function reverseSweep(sw: Sweep): void {
         }
         continue;
       }
-      const at = addresses + (<usize>k << 4);
-      const pa = <usize>load<u32>(at), pb = <usize>load<u32>(at, 4), s = <usize>load<u32>(at, 8), sStep = load<i32>(at, 12);
+      const at = addresses + (<usize>k << 5);
+      const pa = <usize>load<u32>(at), pb = <usize>load<u32>(at, 4), sa = <usize>load<u32>(at, 8), sb = <usize>load<u32>(at, 12);
+      const sStep = load<i32>(at, 16);
       const bcA = (word & BROADCAST_A) != 0, bcB = (word & BROADCAST_B) != 0;
       const aStep = bcA ? 0 : 1, bStep = bcB ? 0 : 1;
       const paStep = partialIsBroadcast(op, bcA, bcB, 0) ? 0 : 1, pbStep = partialIsBroadcast(op, bcA, bcB, 1) ? 0 : 1;
-      // The result's adjoint, read by nothing after this, is divided by a scaled partial's
-      // scale (rules.ts) or, for Keep, zeroed where its guard is 0, before it flows on.
-      if (s) eachAdjoint(adj, masks, dst, L, s, sStep, K, B, n, allLive, false);
+      // Keep: the result's adjoint, read by nothing after this, is zeroed where the guard is 0
+      // (even a NaN one), then flows to a alone.
       const keepOp = op == Op.Keep;
-      if (keepOp) eachAdjoint(adj, masks, dst, L, row(vals, b, B), bStep, K, B, n, allLive, true);
+      if (keepOp) keepAdjoints(adj, masks, dst, L, row(vals, b, B), bStep, K, B, n, allLive);
       const pullsB = opArity(op) == 2 && !keepOp;
       if (allLive) {
-        pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, B, n);
-        if (pullsB) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, B, n);
+        pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, B, n);
+        if (pullsB) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, sb, sStep, B, n);
       } else {
-        pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, K, B, n);
-        if (pullsB) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, K, B, n);
+        pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, K, B, n);
+        if (pullsB) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, sb, sStep, K, B, n);
       }
     }
   }
@@ -188,13 +191,15 @@ export function reverseSweep(sw: Sweep): void {
 /**
  * The adjoint flow into one operand of a run: for each result j (slot dst+j) and
  * each live lane, adj[s_j] += ∂_j · adj[dst+j], where s_j = a + j·step and ∂_j is
- * row j of the partials at `d` (or the sentinel ±1). A lane that was not live in
- * s_j is written instead of added to, so adjoint rows need no clearing.
+ * row j of the partials at `d` (or the sentinel ±1), divided by row j of the scale
+ * `sc` if there is one (rows.ts scaledTerm; one row for the run if `sStep` is 0).
+ * A lane that was not live in s_j is written instead of added to, so adjoint rows
+ * need no clearing.
  */
 function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
-                 K: i32, B: i32, n: i32): void {
+                 sc: usize, sStep: i32, K: i32, B: i32, n: i32): void {
   const sentinel = d <= MINUS_ONE, oneRow = sentinel || dStep == 0;
-  if (K == 1 && L > 1 && step == 1 && a >= nConst && (dStep == 1 || sentinel) && pullRunBulk(adj, masks, dst, L, a, d, B, n)) return;
+  if (K == 1 && L > 1 && step == 1 && a >= nConst && (dStep == 1 || sentinel) && !sc && pullRunBulk(adj, masks, dst, L, a, d, B, n)) return;
   const end = <usize>n << 3, rowBytes = <usize>B << 3;
   for (let j = 0; j < L; j++) {
     let m = mask(masks, dst + j);
@@ -202,18 +207,18 @@ function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32
     if (!m || s < nConst) continue;
     const live = mask(masks, s);
     setMask(masks, s, live | m);
-    const dj = oneRow ? d : d + <usize>j * rowBytes;
+    const dj = oneRow ? d : d + <usize>j * rowBytes, sj = sc && sStep ? sc + <usize>j * rowBytes : sc;
     while (m) {
       const l = <i32>ctz(m);
       m &= m - 1;
       const t = row(adj, s * K + l, B), w = row(adj, (dst + j) * K + l, B);
       let o: usize = 0;
       if (live & (<u32>1 << l)) {
-        for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), term(dj, w, o)));
-        if (o < end) store<f64>(t + o, load<f64>(t + o) + term1(dj, w, o));
+        for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), scaledTerm(dj, sj, w, o)));
+        if (o < end) store<f64>(t + o, load<f64>(t + o) + scaledTerm1(dj, sj, w, o));
       } else {
-        for (; o + 8 < end; o += 16) v128.store(t + o, term(dj, w, o));
-        if (o < end) store<f64>(t + o, term1(dj, w, o));
+        for (; o + 8 < end; o += 16) v128.store(t + o, scaledTerm(dj, sj, w, o));
+        if (o < end) store<f64>(t + o, scaledTerm1(dj, sj, w, o));
       }
     }
   }
@@ -223,12 +228,14 @@ function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32
  * pullRun when every adjoint is live (one lane, zeroed at the start): adj[s_j] +=
  * ∂_j · adj[dst+j] as one SIMD pass over the run's L·B values, or, for a
  * broadcast operand, summed into its one row. A partial with dStep 0 is one row
- * for every j (at one point: one number).
+ * for every j (at one point: one number). A scaled partial (`sc`) takes the
+ * row-by-row path.
  */
-function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32, B: i32, n: i32): void {
+function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
+                  sc: usize, sStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
   const w = row(adj, dst, B), t = row(adj, a, B), sentinel = d <= MINUS_ONE;
-  if (step == 1 && (L == 1 || n == B) && (dStep == 1 || sentinel || B == 1)) {
+  if (!sc && step == 1 && (L == 1 || n == B) && (dStep == 1 || sentinel || B == 1)) {
     const end = <usize>(L == 1 ? n : L * B) << 3;
     let o: usize = 0;
     if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), v128.load(w + o)));
@@ -246,7 +253,8 @@ function pullLive(adj: usize, nConst: i32, dst: i32, L: i32, a: i32, step: i32, 
   const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
   for (let j = 0; j < L; j++) {
     const tj = step ? t + <usize>j * rowBytes : t, wj = w + <usize>j * rowBytes, dj = oneRow ? d : d + <usize>j * rowBytes;
-    for (let o: usize = 0; o < end; o += 8) store<f64>(tj + o, load<f64>(tj + o) + term1(dj, wj, o));
+    const sj = sc && sStep ? sc + <usize>j * rowBytes : sc;
+    for (let o: usize = 0; o < end; o += 8) store<f64>(tj + o, load<f64>(tj + o) + scaledTerm1(dj, sj, wj, o));
   }
 }
 
@@ -310,23 +318,16 @@ function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, s
   }
 }
 
-/**
- * Divides (or, with `guard`, keeps where the row is nonzero: Keep) each live
- * adjoint lane of results dst … dst+L−1 by row j of `by` (one row for the run when
- * `step` is 0).
- */
-function eachAdjoint(adj: usize, masks: usize, dst: i32, L: i32, by: usize, step: i32, K: i32, B: i32, n: i32,
-                     allLive: bool, guard: bool): void {
+/** Keep's rule on its adjoint: each live lane of results dst … dst+L−1 zeroed where row j of `guard` (one row when `step` is 0) is 0. */
+function keepAdjoints(adj: usize, masks: usize, dst: i32, L: i32, guard: usize, step: i32, K: i32, B: i32, n: i32, allLive: bool): void {
   const rowBytes = <usize>B << 3;
   for (let j = 0; j < L; j++) {
-    const r = step ? by + <usize>j * rowBytes : by;
+    const r = step ? guard + <usize>j * rowBytes : guard;
     let m: u32 = allLive ? 1 : mask(masks, dst + j);
     while (m) {
       const l = <i32>ctz(m);
       m &= m - 1;
-      const t = row(adj, (dst + j) * K + l, B);
-      if (guard) keepRow(t, r, n);
-      else divideRow(t, r, n);
+      keepRow(row(adj, (dst + j) * K + l, B), r, n);
     }
   }
 }

@@ -11,8 +11,8 @@
 //   lane l of slot s at p:              lanes + ((s·K + l)·B + p)·8
 //   finite differences' own rows:       pert[nIn] fPlus[nOut] diff[nOut × K] step
 //   reverse's own rows:                 partials[3 × nSlots] (two partials and a scale
-//                                       per op result), then 4 × nInstr u32 (the partials'
-//                                       and the scale's addresses, the scale's step) and,
+//                                       per op result), then 8 × nInstr u32 (the partials'
+//                                       and scales' addresses, the scales' step) and,
 //                                       after the block scratch, 2 × maxRun rows to spell
 //                                       out broadcast operands of runs
 //
@@ -48,10 +48,10 @@ export function workRows(tape: Tape, kind: i32, K: i32): i32 {
   return ((<usize>tape.nSlots << 2) + 15) & ~15;
 }
 
-/** Bytes of the reverse sweep's partial and scale addresses (four u32 per instruction). */
+/** Bytes of the reverse sweep's partial and scale addresses (eight u32 per instruction, see reverse.ts). */
 // @ts-ignore: decorator
 @inline export function addressBytes(tape: Tape, kind: i32): usize {
-  return kind == Kind.Reverse ? <usize>tape.nInstr << 4 : 0;
+  return kind == Kind.Reverse ? <usize>tape.nInstr << 5 : 0;
 }
 
 /** Where the block ops' per-point scratch starts: after the rows, the masks and the addresses. */
@@ -156,14 +156,41 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
   return load<f64>(d + o) * load<f64>(t + o);
 }
 
+/** (d·t)/s for one pair of points, or d·t without a scale (s 0): a scaled partial's term (rules.ts). */
+// @ts-ignore: decorator
+@inline export function scaledTerm(d: usize, s: usize, t: usize, o: usize): v128 {
+  const x = term(d, t, o);
+  return s ? f64x2.div(x, v128.load(s + o)) : x;
+}
+
+/** (d·t)/s for one point. */
+// @ts-ignore: decorator
+@inline export function scaledTerm1(d: usize, s: usize, t: usize, o: usize): f64 {
+  const x = term1(d, t, o);
+  return s ? x / load<f64>(s + o) : x;
+}
+
 /**
- * One tangent lane of an instruction: t = da·ta + db·tb, where ta / tb is 0 for a
- * term that is structurally zero (a constant operand, or a lane the operand does
- * not depend on).
+ * One tangent lane of an instruction: t = da·ta/sa + db·tb/sb, where ta / tb is 0
+ * for a term that is structurally zero (a constant operand, or a lane the operand
+ * does not depend on) and sa / sb is 0 for a partial without a scale.
  */
-export function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize, n: i32): void {
+export function combineLane(t: usize, ta: usize, da: usize, sa: usize, tb: usize, db: usize, sb: usize, n: i32): void {
   const end = <usize>n << 3;
   let o: usize = 0;
+  if (sa || sb) {
+    if (ta && tb) {
+      for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(scaledTerm(da, sa, ta, o), scaledTerm(db, sb, tb, o)));
+      if (o < end) store<f64>(t + o, scaledTerm1(da, sa, ta, o) + scaledTerm1(db, sb, tb, o));
+    } else if (ta || tb) {
+      const d = ta ? da : db, sc = ta ? sa : sb, src = ta ? ta : tb;
+      for (; o + 8 < end; o += 16) v128.store(t + o, scaledTerm(d, sc, src, o));
+      if (o < end) store<f64>(t + o, scaledTerm1(d, sc, src, o));
+    } else {
+      fillRow(t, n, 0);
+    }
+    return;
+  }
   if (ta && tb) {
     if (da == ONE && db == ONE) {
       for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(ta + o), v128.load(tb + o)));
@@ -174,23 +201,15 @@ export function combineLane(t: usize, ta: usize, da: usize, tb: usize, db: usize
     }
     if (o < end) store<f64>(t + o, term1(da, ta, o) + term1(db, tb, o));
   } else if (ta || tb) {
-    const d = ta ? da : db, s = ta ? ta : tb;
-    if (d == ONE) copyRow(t, s, n);
+    const d = ta ? da : db, src = ta ? ta : tb;
+    if (d == ONE) copyRow(t, src, n);
     else {
-      for (; o + 8 < end; o += 16) v128.store(t + o, term(d, s, o));
-      if (o < end) store<f64>(t + o, term1(d, s, o));
+      for (; o + 8 < end; o += 16) v128.store(t + o, term(d, src, o));
+      if (o < end) store<f64>(t + o, term1(d, src, o));
     }
   } else {
     fillRow(t, n, 0);
   }
-}
-
-/** t[p] /= s[p]: a scaled partial's tangent or adjoint divided by its scale (rules.ts). */
-export function divideRow(t: usize, s: usize, n: i32): void {
-  const end = <usize>n << 3;
-  let o: usize = 0;
-  for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.div(v128.load(t + o), v128.load(s + o)));
-  if (o < end) store<f64>(t + o, load<f64>(t + o) / load<f64>(s + o));
 }
 
 /** t[p] = c[p] ≠ 0 ? t[p] : 0 (a NaN c keeps t): Keep's guard, which stops even a NaN tangent. */

@@ -6,7 +6,7 @@
 // `applyRule` works on one block of points at a time, structure-of-arrays:
 //
 //   a, b  operand rows   (n f64 each)      v   result row
-//   da, db, ds scratch rows for partials and a scale (n f64 each; da == 0: values only)
+//   da, db, ds scratch rows for partials and a scale of ∂a (n f64 each; da == 0: values only)
 //
 // The arithmetic ops run as f64x2 SIMD over pairs of values, with one scalar
 // step when n is odd. `v` never aliases `a` or `b` (the compiler guarantees it).
@@ -18,12 +18,12 @@
 //
 // Scaled partials. A partial that is itself out of the double range while its
 // product with a tangent is not (∂(a/b)/∂b = −q/b underflows for large b, and
-// ȧ·q/b with ȧ as large as b is an ordinary number) is kept as a partial d and
-// a scale s, with ∂ = d/s: the sweeps then form (Σ dₖ·ṫₖ)/s, dividing the
-// combined tangent (forward) or the result's adjoint before it flows to the
-// operands (reverse), so no intermediate leaves the range when the result does
-// not. `scale` names the s row (0: none), shared by both operands: a quotient is
-// (ȧ − q·ḃ)/b. Where a scale is needed only at some points, it is 1 at the
+// ḃ·q/b with ḃ as large as b is an ordinary number) is kept as a partial d and
+// a scale s, with ∂ = d/s: the sweeps then form (d·ṫ)/s from the tangent
+// (forward) or (d·w̄)/s from the adjoint (reverse), multiplying before they
+// divide, so no intermediate leaves the range when the result does not: a
+// quotient's tangent is ȧ/b + (−q·ḃ)/b. `scaleA` / `scaleB` name each operand's
+// s row (0: none). Where a scale is needed only at some points, it is 1 at the
 // others, and a division by 1 changes no bit.
 //
 // Keep (c ≠ 0 ? a : 0, the guard the symbolic rules of pow need) passes a's
@@ -67,9 +67,11 @@ export const MINUS_ONE: usize = 2;
 export let partialA: usize = 0;
 /** Where ∂v/∂b of the last `applyRule` call is (binary ops). */
 export let partialB: usize = 0;
-/** The scale s of the last call's partials (∂ = partial/s), a row address, or 0 for none. */
-export let scale: usize = 0;
-/** Whether `scale` is one row for a whole run (a broadcast divisor, x/c); see applyBroadcast. */
+/** The scale s of the last call's ∂v/∂a (∂ = partial/s): a row address, or 0 for none. */
+export let scaleA: usize = 0;
+/** The scale of ∂v/∂b. */
+export let scaleB: usize = 0;
+/** Whether the scales are one row for a whole run (a broadcast divisor, x/c); see applyBroadcast. */
 export let scaleBroadcast: bool = false;
 
 /** pow as C defines it: 1^y = 1 (and x^0 = 1) for every y, NaN included; JavaScript's says NaN. */
@@ -81,7 +83,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
   const d = da != 0;
   partialA = da;
   partialB = db;
-  scale = 0;
+  scaleA = scaleB = 0;
   scaleBroadcast = false;
   switch (op) {
     case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
@@ -118,7 +120,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
         if (d) st(db, p, -q);
       }
       partialA = ONE;
-      if (d) scale = b;
+      if (d) scaleA = scaleB = b;
       break;
     }
     case Op.Neg: { // v = −a;  ∂a = −1
@@ -131,8 +133,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
     case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1) (0 where b = 0), ∂b = v·ln a (0 where v = 0)
       // ∂a is b·(v/a) where v is a normal number (b − 1 would round, and a^(b−1)
       // magnifies that by |ln v|: 2e-14 for e^-440^0.3), else b·a^(b−1). Where that
-      // leaves the range but v does not (a tiny or huge base), ∂a is b·v scaled by a,
-      // and ∂b then v·ln a·a (the scale divides both terms).
+      // leaves the range but v does not (a tiny or huge base), ∂a is b·v scaled by a.
       let scaled = false;
       for (let p = 0; p < n; p++) {
         const x = ld(a, p), y = ld(b, p), r = cpow(x, y);
@@ -142,13 +143,13 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
         const pa = y == 0 ? 0 : quotient ? y * (r / x) : y * cpow(x, y - 1), pb = r == 0 ? 0 : r * Math.log(x), m = Math.abs(pa);
         if (!(m >= MIN_NORMAL && m <= f64.MAX_VALUE) && y != 0 && x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Number.isFinite(r)) {
           if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
-          st(da, p, y * r); st(db, p, pb * x); st(ds, p, x);
+          st(da, p, y * r); st(db, p, pb); st(ds, p, x);
         } else {
           st(da, p, pa); st(db, p, pb);
           if (scaled) st(ds, p, 1);
         }
       }
-      if (scaled) scale = ds;
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Sin: { // ∂ sin a = cos a
@@ -193,7 +194,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
           if (scaled) st(ds, p, 1);
         }
       }
-      if (scaled) scale = ds;
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Sinh: { // ∂ sinh a = cosh a
@@ -219,7 +220,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
           if (scaled) st(ds, p, 1);
         }
       }
-      if (scaled) scale = ds;
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1), or 1/|a| where a² would overflow
@@ -242,12 +243,24 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / ((1 - x) * (1 + x))); }
       break;
     }
-    case Op.Exp: { // ∂ exp a = exp a
-      for (let p = 0; p < n; p++) { const r = Math.exp(ld(a, p)); st(v, p, r); if (d) st(da, p, r); }
-      break;
-    }
-    case Op.Expm1: { // ∂ expm1 a = exp a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.expm1(x)); if (d) st(da, p, Math.exp(x)); }
+    case Op.Exp: // ∂ exp a = exp a
+    case Op.Expm1: { // ∂ expm1 a = exp a; below the normal range (a < −708), e^(a + 700) scaled by e^700
+      // (a + 700 is exact, a being further from 0; a tangent as large as 1e300 makes e^−996·ȧ an ordinary number)
+      let scaled = false;
+      const e700 = Math.exp(700);
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), r = Math.exp(x);
+        st(v, p, op == Op.Exp ? r : Math.expm1(x));
+        if (!d) continue;
+        if (r < MIN_NORMAL && x > -1500) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, Math.exp(x + 700)); st(ds, p, e700);
+        } else {
+          st(da, p, r);
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Log: { // ∂ ln a = 1/a
@@ -296,12 +309,14 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sign(x)); if (d) st(da, p, x * 0); }
       break;
     }
-    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², as (b/r)/r with r = hypot(a, b)
+    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², r = hypot(a, b): b/r and −a/r scaled by r
+      // (b/r and a/r are within ±1; a/r² alone underflows where a ≪ r and r is large, as in atan2(1, sinh 401))
       for (let p = 0; p < n; p++) {
         const y = ld(a, p), x = ld(b, p);
         st(v, p, Math.atan2(y, x));
-        if (d) { const r = Math.hypot(x, y); st(da, p, x / r / r); st(db, p, -(y / r / r)); }
+        if (d) { const r = Math.hypot(x, y); st(da, p, x / r); st(db, p, -(y / r)); st(ds, p, r); }
       }
+      if (d) scaleA = scaleB = ds;
       break;
     }
     case Op.Hypot: { // v = √(a² + b²);  ∂a = a/v, ∂b = b/v
@@ -359,7 +374,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
  */
 export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v: usize, da: usize, db: usize,
                                L: i32, B: i32, n: i32): void {
-  scale = 0;
+  scaleA = scaleB = 0;
   scaleBroadcast = false;
   if (B == 1) { // one point: the broadcast operand is one number c
     const x = broadcastA ? b : a, c = load<f64>(broadcastA ? a : b), cv = f64x2.splat(c);
@@ -381,7 +396,7 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
         if (broadcastA) for (; p < L; p++) { const q = c / ld(x, p); st(v, p, q); if (da) st(db, p, -q); }
         else for (; p < L; p++) { const q = ld(x, p) / c; st(v, p, q); if (da) st(db, p, -q); }
         partialA = ONE; partialB = db;
-        if (da) { scale = b; scaleBroadcast = !broadcastA; }
+        if (da) { scaleA = scaleB = b; scaleBroadcast = !broadcastA; }
         return;
       default: unreachable();
     }
@@ -398,7 +413,7 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
   if (op == Op.Mul) { partialA = b; partialB = a; }
   else if (op == Op.Div) {
     partialB = db;
-    if (da) { scale = b; scaleBroadcast = !broadcastA; }
+    if (da) { scaleA = scaleB = b; scaleBroadcast = !broadcastA; }
   }
 }
 

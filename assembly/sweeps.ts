@@ -12,11 +12,11 @@
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
 import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "./tape";
-import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scale } from "./rules";
+import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB } from "./rules";
 import { applyBlock, blockMask, setBlockMasks } from "./blocks";
 import {
   Kind, PARTIAL_ROWS, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, spell,
-  divideRow, keepRow, scatterValues, scatterTangent,
+  keepRow, scatterValues, scatterTangent,
 } from "./rows";
 
 // ∛ε: the central-difference step for a variable of unit scale.
@@ -76,8 +76,8 @@ export function forwardSweep(sw: Sweep): void {
         continue;
       }
       applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, ds, n);
-      // Keep's second operand takes no derivative; a scaled partial's tangent is divided by its scale.
-      const keep = op == Op.Keep, s = scale;
+      // Keep's second operand takes no derivative (its tangent is masked instead).
+      const keep = op == Op.Keep;
       const aMask = mask(masks, a), bMask = opArity(op) == 2 && !keep ? mask(masks, b) : 0;
       let lanes = aMask | bMask;
       setMask(masks, dst, lanes);
@@ -85,9 +85,8 @@ export function forwardSweep(sw: Sweep): void {
         const l = <i32>ctz(lanes), t = row(tans, dst * K + l, B);
         lanes &= lanes - 1;
         combineLane(t,
-          aMask & (<u32>1 << l) ? row(tans, a * K + l, B) : 0, partialA,
-          bMask & (<u32>1 << l) ? row(tans, b * K + l, B) : 0, partialB, n);
-        if (s) divideRow(t, s, n);
+          aMask & (<u32>1 << l) ? row(tans, a * K + l, B) : 0, partialA, scaleA,
+          bMask & (<u32>1 << l) ? row(tans, b * K + l, B) : 0, partialB, scaleB, n);
         if (keep) keepRow(t, row(vals, b, B), n);
       }
     }

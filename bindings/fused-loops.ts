@@ -404,16 +404,17 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], pull
           accumulate(i, r.a, r.aStep, false, () => { valueOf(i, r.b, r.bStep); w(); x.op(I.f64_mul); });
           accumulate(i, r.b, r.bStep, false, () => { valueOf(i, r.a, r.aStep); w(); x.op(I.f64_mul); });
           break;
-        case Op.Div: { // ∂a = 1, ∂b = −v, scaled by b (assembly/rules.ts): t = w̄/b, then ā += t, b̄ += (−v)·t
-          const t = x.local();
-          w();
-          valueOf(i, r.b, r.bStep);
-          x.op(I.f64_div);
-          g.set(t);
-          accumulate(i, r.a, r.aStep, false, () => g.get(t));
-          accumulate(i, r.b, r.bStep, false, () => { g.get(value[i]); x.op(I.f64_neg); g.get(t); x.op(I.f64_mul); });
+        case Op.Div: // ∂a = 1, ∂b = −v, each scaled by b (assembly/rules.ts): ā += w̄/b, b̄ += ((−v)·w̄)/b
+          accumulate(i, r.a, r.aStep, false, () => { w(); valueOf(i, r.b, r.bStep); x.op(I.f64_div); });
+          accumulate(i, r.b, r.bStep, false, () => {
+            g.get(value[i]);
+            x.op(I.f64_neg);
+            w();
+            x.op(I.f64_mul);
+            valueOf(i, r.b, r.bStep);
+            x.op(I.f64_div);
+          });
           break;
-        }
         case Op.Sqrt: // ∂a = ½/v
           accumulate(i, r.a, r.aStep, false, () => { x.constant(0.5); g.get(value[i]); x.op(I.f64_div); w(); x.op(I.f64_mul); });
           break;

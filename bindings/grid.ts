@@ -117,9 +117,15 @@ function withFields(inputs: readonly Field[], count: number, shape: readonly num
   const targets = readOut(given, count, sizeOf(shape), inputs[0]);
   if (inputs[0] instanceof WasmBuffer) return inPlace(inputs as WasmBuffer[], count, shape, geometry, targets as WasmBuffer[] | undefined, body);
   const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
-  const results = (targets ?? Array.from({ length: count }, () => new Type(sizeOf(shape)))) as (Float64Array | Float32Array)[];
+  const fresh = () => Array.from({ length: count }, () => new Type(sizeOf(shape)));
+  // A slab's results are written before the next slab reads its neighbouring row: an `out`
+  // sharing memory with an input gets the results through new arrays.
+  const overlaps = (t: Field) => inputs.some((f) => (f as Float64Array).buffer === (t as Float64Array).buffer);
+  const aliased = targets?.some(overlaps) ?? false;
+  const results = (targets && !aliased ? targets : fresh()) as (Float64Array | Float32Array)[];
   inSlabs(inputs as (Float64Array | Float32Array)[], results, shape, geometry, body);
-  return results;
+  if (aliased) targets!.forEach((t, i) => (t as Float64Array | Float32Array).set(results[i]));
+  return targets ?? results;
 }
 
 /** The coordinates of the axes that have them, in WebAssembly memory at `at`; their addresses by axis (0: uniform). */
@@ -183,10 +189,10 @@ function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: read
   const rows = shape[0], rowSize = sizeOf(shape) / rows, perRow = 8 * rowSize * (inputs.length + results.length);
   // Rows spread evenly over the slabs, at least 3 of a slab's own, so that with its neighbour's
   // row it has the 4 an end stencil may need (the Laplacian's with edgeOrder 2).
-  const most = Math.min(rows, Math.max(4, Math.floor(SLAB_BYTES / perRow) - 2));
-  const own = Math.ceil(rows / Math.ceil(rows / most));
-  for (let first = 0; first < rows; first += own) {
-    const last = Math.min(rows, first + own), lo = Math.max(0, first - 1), hi = Math.min(rows, last + 1), len = hi - lo;
+  const slabs = Math.max(1, Math.min(Math.ceil(rows / Math.max(1, Math.floor(SLAB_BYTES / perRow) - 2)), Math.floor(rows / 3)));
+  for (let k = 0; k < slabs; k++) {
+    const first = Math.floor((k * rows) / slabs), last = Math.floor(((k + 1) * rows) / slabs);
+    const lo = Math.max(0, first - 1), hi = Math.min(rows, last + 1), len = hi - lo;
     const slab: Axis[] = geometry.map((a, k) => k === 0
       ? { ...a, len, outer: 1, coords: a.coords?.subarray(lo, hi) }
       : { ...a, outer: (a.outer / rows) * len });

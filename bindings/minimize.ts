@@ -123,12 +123,14 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
 
   const stepper = makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
-  let iterations = 0;
+  let iterations = 0, last: Float64Array | undefined; // the last step taken
   // Only the gradient test is convergence: a step below stepTol means the search stalled.
   const done = (reason: StopReason): MinimizeResult => ({ x, value, grad, iterations, converged: reason === "gradient", reason });
   for (;;) {
     if (!Number.isFinite(value) || grad.some((g) => !Number.isFinite(g))) return done("non-finite");
     if (maxAbs(grad) <= gradTol) return done("gradient");
+    // (after the gradient test: a last step that was small but found the minimum has converged)
+    if (last && stepTol > 0 && maxAbs(last) <= stepTol * (1 + maxAbs(x))) return done("step");
     if (iterations >= maxIterations) return done("iterations");
     iterations++;
     const r = stepper(x, value, grad, iterations);
@@ -137,10 +139,10 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
     x.set(r.x);
     value = r.value;
     grad = r.grad;
+    last = step;
     if (options.onStep && options.onStep({ iteration: iterations, x: x.slice(), value, grad: grad.slice(), step }) === false) {
       return done("callback");
     }
-    if (stepTol > 0 && maxAbs(step) <= stepTol * (1 + maxAbs(x))) return done("step");
   }
 }
 

@@ -6,10 +6,10 @@
 //
 // SYMBOLIC_PARTIALS mirrors the numeric partials of assembly/rules.ts and
 // assembly/blocks.ts; test/second-order.test.ts checks that they agree for every
-// op. As there, a partial may come with a scale s (∂ = partial/s): the adjoint is
-// divided by s before it is multiplied, w̄·∂ = partial·(w̄/s), so that neither the
-// gradient's nodes nor their derivatives leave the double range where the result
-// does not (∂ log a is w̄/a, not (1/a)·w̄; ∂ atan a is (1/h)·(w̄/h), h = hypot(a, 1)).
+// op. As there, a partial may come with a scale s (∂ = partial/s), and an adjoint
+// term is (partial·w̄)/s, so that neither the gradient's nodes nor their
+// derivatives leave the double range where the result does not (∂ log a is
+// w̄/a, not (1/a)·w̄; ∂ atan a is ((1/h)·w̄)/h, h = hypot(a, 1)).
 import { CONST, Op, PROJ, isBlock, opArity } from "./ops.js";
 import type { Graph } from "./graph.js";
 
@@ -63,10 +63,13 @@ function powBase(g: Graph, a: number, b: number, v: number): number {
     keep(g, mul(g, b, g.apply(Op.Pow, taken(g, direct, a), sub(g, b, one))), add(g, fn1(g, Op.Abs, a), fn1(g, Op.Abs, b))));
 }
 
-/** ∂(a^b)/∂b = v·ln a, 0 where v = 0 (a = 0 < b, as the core's rule). */
+/**
+ * ∂(a^b)/∂b = v·ln a, 0 where a = v = 0 (a = 0 < b, as the core's rule, not 0·∞);
+ * where only v is 0 (it underflowed) its derivatives still flow.
+ */
 function powExponent(g: Graph, a: number, v: number): number {
-  const nonzero = keep(g, c(g, 1), v);
-  return keep(g, mul(g, v, fn1(g, Op.Log, taken(g, nonzero, a))), v);
+  const either = add(g, fn1(g, Op.Abs, a), fn1(g, Op.Abs, v)), defined = keep(g, c(g, 1), either); // 1 unless a = v = 0
+  return keep(g, mul(g, v, fn1(g, Op.Log, taken(g, defined, a))), either);
 }
 
 /**
@@ -80,12 +83,13 @@ function hypotPartial(g: Graph, a: number, b: number, h: number): number {
 }
 
 /**
- * tanh′ a = 1/cosh² a where |a| ≤ 300 (its derivative −2 sinh/cosh³ a single term,
+ * tanh′ a = 1/cosh² a where |a| ≤ 20 (its derivative −2 sinh/cosh³ a single term,
  * exact next to 0), and sech² a with sech = 2e/(1 + e²), e = e^−|a|, beyond, where
- * cosh would overflow and its derivative with it.
+ * cosh would overflow (|a| > 710) and its derivative with it, and a reverse sweep
+ * over 1/cosh² would carry sech⁴, which underflows for |a| > 186.
  */
 function tanhPartial(g: Graph, a: number): number {
-  const near = notLarger(g, a, c(g, 300)), far = sub(g, c(g, 1), near);
+  const near = notLarger(g, a, c(g, 20)), far = sub(g, c(g, 1), near);
   const ch = fn1(g, Op.Cosh, taken(g, near, a));
   const e = fn1(g, Op.Exp, neg(g, fn1(g, Op.Abs, taken(g, far, a)))), sech = div(g, mul(g, c(g, 2), e), add(g, c(g, 1), mul(g, e, e)));
   return select(g, near, div(g, c(g, 1), mul(g, ch, ch)), mul(g, sech, sech));
@@ -126,9 +130,9 @@ export const SYMBOLIC_PARTIALS: Readonly<Record<number, PartialRule>> = {
   [Op.Cbrt]: (g, _a, _b, v) => scaled(c(g, 1), mul(g, mul(g, c(g, 3), v), v)),
   [Op.Abs]: (g, a) => plain(fn1(g, Op.Sign, a)),
   [Op.Sign]: (g, a) => plain(mul(g, a, c(g, 0))),
-  [Op.Atan2]: (g, a, b) => { // (b/h)/h and −(a/h)/h, h = hypot(a, b): no a² + b² to under- or overflow
+  [Op.Atan2]: (g, a, b) => { // b/h and −a/h scaled by h = hypot(a, b): no a² + b², nor a/h², to under- or overflow
     const h = g.apply(Op.Hypot, a, b);
-    return plain(div(g, div(g, b, h), h), neg(g, div(g, div(g, a, h), h)));
+    return scaled(div(g, b, h), h, neg(g, div(g, a, h)));
   },
   // a/v and b/v, not a·(w̄/v): the quotients are bounded by 1, and so are their derivatives by 1/v,
   // where w̄/v alone would have derivatives of 1/v² (out of range for v below 1e-154).
@@ -173,9 +177,9 @@ export function gradientNodes(g: Graph, output: number, nIn: number): number[] {
       continue;
     }
     const p = SYMBOLIC_PARTIALS[op](g, a, b, id);
-    const ws = p.scale < 0 ? w : div(g, w, p.scale);
-    accumulate(a, mul(g, p.a, ws));
-    if (opArity(op) === 2) accumulate(b, mul(g, p.b, ws));
+    const term = (partial: number) => (p.scale < 0 ? mul(g, partial, w) : div(g, mul(g, partial, w), p.scale));
+    accumulate(a, term(p.a));
+    if (opArity(op) === 2) accumulate(b, term(p.b));
   }
   return Array.from({ length: nIn }, (_, i) => adjoint.get(g.input(i)) ?? c(g, 0));
 }

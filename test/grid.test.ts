@@ -262,12 +262,31 @@ describe("JavaScript arrays are differentiated a slab of rows at a time: the num
   const field = (seed: number) => Float64Array.from({ length: size }, (_, k) => Math.sin(seed + k * 1e-3) * (1 + (k % 7)));
   const rows = Float64Array.from({ length: shape[0] }, (_, i) => i + 0.25 * Math.sin(i)); // non-uniform axis 0
   const inBuffer = (f: Float64Array) => { const b = buffer(shape); b.data.set(f); return b; };
+  const inBuffer13 = (f: Float64Array) => { const b = buffer([13, 200_000]); b.data.set(f); return b; };
   const data = (r: Field | Field[]) => (Array.isArray(r) ? r : [r]).map((f) => Float64Array.from(f instanceof WasmBuffer ? f.data : f));
   const same = (js: Field | Field[], wasm: Field | Field[], label: string) => {
     const a = data(js), b = data(wasm);
     expect(a.length).toBe(b.length);
     a.forEach((x, i) => expectIdentical(x, b[i], `${label} [${i}]`));
   };
+  it("slabs keep at least three rows of their own: a Laplacian with edgeOrder 2 on 10 rows of 300,000, and a gradient on 13", () => {
+    const cols = 300_000, cubic = new Float64Array(10 * cols);
+    for (let i = 0; i < 10; i++) cubic.fill(i ** 3, i * cols, (i + 1) * cols);
+    const L = grid.laplacian(cubic, [10, cols], { edgeOrder: 2 }) as Float64Array;
+    for (let i = 0; i < 10; i++) expect(L[i * cols + 7], `row ${i}`).toBe(6 * i); // exact for a cubic, ends included
+    const g = Float64Array.from({ length: 13 * 200_000 }, (_, k) => Math.sin(k));
+    const b = inBuffer13(g);
+    same(grid.gradient(g, [13, 200_000], { edgeOrder: 2 }), grid.gradient(b, [13, 200_000], { edgeOrder: 2 }), "13 rows");
+    b.dispose();
+  });
+
+  it("an out that is the input itself (JavaScript arrays): the results of one pass", () => {
+    const n = 5_000_000, h = Float64Array.from({ length: n }, (_, k) => Math.sin(k * 1e-3));
+    const want = grid.gradient(h.slice(), [n], { axis: 0 }) as Float64Array;
+    expect(grid.gradient(h, [n], { axis: 0, out: h })).toBe(h);
+    expectIdentical(h, want, "in place");
+  });
+
   for (const options of [{}, { edgeOrder: 2 as const, spacing: [rows, 0.5] }]) {
     it(`gradient, divergence, curl and laplacian, ${JSON.stringify(options).slice(0, 40)}`, () => {
       const f = field(1), g = field(2), bf = inBuffer(f), bg = inBuffer(g);

@@ -205,6 +205,12 @@ describe("stop reasons and onStep", () => {
     expect(maxAbs(r.grad)).toBeGreaterThan(1e-8); // |∂f/∂x| = 1 wherever x ≠ 0
   });
 
+  it("a last step that is small but lands on the minimum has converged: (x − 1e8)² + (y + 3)² from (0, 0)", () => {
+    const r = minimize(compile("(x-1e8)^2 + (y+3)^2", { vars: ["x", "y"] }), [0, 0]);
+    expect(r).toMatchObject({ reason: "gradient", converged: true });
+    expect(Array.from(r.grad)).toEqual([0, 0]);
+  });
+
   it("L-BFGS on a badly scaled quadratic, 1e20·x² + y² from (1, 1): the minimum in a few iterations", () => {
     // The first pair scales the direction by sᵀy/yᵀy = 5e-21, so the next step must be 1e20 times the first
     // guess, and along it f changes by less than its last digit at first: the line search expands by

@@ -54,14 +54,17 @@ describe("derivative() strings mean the exact derivative (high precision)", () =
         expect(libraryParse(d), `the library parses ${JSON.stringify(d)} as the grammar says`).toEqual(parsed);
         const want = ref.g[i];
         if (!want.isFinite()) return; // the derivative does not exist there
-        // With the reference's digits; where the printed form cancels more than half of them
-        // (the min/max rule, 1 − tanh² u), again with as many digits more as it cancels.
-        let digits = digitsFor(tree, x);
-        let { value: got, peak, lost } = evaluateParsed(parsed, at, digits);
-        if (lost > digits - 40) {
-          digits = Math.min(MAX_DIGITS, digits + (Number.isFinite(lost) ? Math.ceil(lost) : MAX_DIGITS));
-          ({ value: got, peak, lost } = evaluateParsed(parsed, at, digits));
-          if (lost > digits - 40) return; // beyond what decimal.js can carry
+        // With the reference's digits, and again with 60 more: where the printed form cancels
+        // (the min/max rule, 1 − tanh² u) the two differ, and the digits grow by what it lost
+        // until two evaluations agree (or decimal.js can carry no more: the case is skipped).
+        let digits = digitsFor(tree, x), got: Dec, peak: Dec;
+        for (;;) {
+          const first = evaluateParsed(parsed, at, digits), again = evaluateParsed(parsed, at, digits + 60);
+          ({ value: got, peak } = again);
+          if (first.value.eq(again.value) || first.value.minus(again.value).abs().lte(again.value.abs().times(1e-40))) break;
+          const lost = Number.isFinite(first.lost) ? Math.ceil(first.lost) : digits;
+          digits += Math.max(lost, 60);
+          if (digits + 60 > MAX_DIGITS) return; // beyond what decimal.js can carry
         }
         // A printed rule may be undefined at a point where the derivative has a limit (the
         // general power rule u^v·(v'·ln u + v·u'/u) at u = 0): NaN there is no other meaning.

@@ -62,6 +62,41 @@ describe("derivatives at the ends of the double range agree with mpmath", () => 
     });
   }
 
+  it("reverse mode multiplies before it divides by a scale: (∂·w̄)/s, not ∂·(w̄/s), which overflows", () => {
+    // ∂/∂b of 1e200·a/b = −1e200·a/b² = −1e300 at (1e-200, 1e-150); w̄/b alone is 1e350
+    const q = compile("1e200*(a/b)", { vars: ["a", "b"] });
+    for (const mode of ["forward", "reverse"] as const) expect((q.grad([1e-200, 1e-150], { mode }) as Float64Array)[1], mode).toBeCloseTo(-1e300, -286);
+    // ∂/∂y of x^y at a huge base is x^y·ln x (its ∂x is scaled, its ∂y is not: ln x·x would overflow)
+    const p = compile("x^y", { vars: ["x", "y"] });
+    for (const mode of ["forward", "reverse"] as const) {
+      const g = p.grad([1e308, 1e-10], { mode }) as Float64Array;
+      expect(g[1], mode).toBeCloseTo(1e308 ** 1e-10 * Math.log(1e308), 10);
+    }
+  });
+
+  it("the Hessian of x^y where x^y underflows keeps its ∂²/∂x∂y (the guard is on x = 0, not on x^y = 0)", () => {
+    const H = (compile("x^y", { vars: ["x", "y"] }).hessian([1e-200, 2.5]) as Tensor).data;
+    const want = 1e-300 * (1 + 2.5 * Math.log(1e-200)); // x^(y−1)·(1 + y·ln x)
+    expect(Math.abs(H[1] - want)).toBeLessThanOrEqual(1e-12 * Math.abs(want));
+    // ∂/∂x of x^y·ln x loses x^y/x (x^y = 1e-500 underflows): 1e-3 of the result
+    expect(Math.abs(H[2] - want)).toBeLessThanOrEqual(2e-3 * Math.abs(want));
+  });
+
+  it("tanh's Hessian in reverse mode at 150 < |x| < 300 (its 1/cosh² form would carry sech⁴, which underflows)", () => {
+    const t = compile("tanh(x)", { vars: ["x"] });
+    for (const x of [150, 190, 250, -299, 300.5]) {
+      const sech = 2 * Math.exp(-Math.abs(x)) / (1 + Math.exp(-2 * Math.abs(x))), want = -2 * Math.tanh(x) * sech * sech;
+      for (const mode of ["forward", "reverse"] as const) near((t.hessian([x], { mode }) as Tensor).data[0], want, 1e-14, 0, `tanh″(${x}) (${mode})`);
+    }
+  });
+
+  it("atan2's partials stay in range where a ≪ hypot(a, b) and b is large: d/dy atan2(1, sinh y) = −1/cosh y at y = 401", () => {
+    // a/r² = 1/cosh² 401 underflows; (−a/r)·ḃ/r does not. (Reverse mode would carry the adjoint of
+    // sinh y, 1e-348: out of range, as the README says.)
+    const f = compile("atan2(1, sinh(y))", { vars: ["y"] });
+    for (const y of [401, 300, -350]) near((f.grad([y], { mode: "forward" }) as Float64Array)[0], -1 / Math.cosh(y), 1e-14, 0, `at ${y}`);
+  });
+
   it("x^0 has a zero gradient and Hessian everywhere, 0 included (x^0 = 1 for every x)", () => {
     const f = compile("x^0", { vars: ["x"] });
     for (const x of [0, -0, 2, -3, 1e-300]) {
