@@ -201,6 +201,11 @@ export interface Jet {
   H: Dec[][];
   hTerms: number[][];
   hErr: number[][];
+  /**
+   * Whether the double evaluation of this value or one it is made from is off by
+   * more than 1e-3 of it: the error model is first order, and says nothing there.
+   */
+  wild: boolean;
   /** Whether v depends on a variable (a constant operand contributes no terms, not 0·NaN). */
   dep: boolean;
   /**
@@ -275,9 +280,12 @@ function combine(n: number, v: Dec, err: number, parts: readonly Part[]): Jet {
   const largest = (ds: Dec[], own: number) => ds.reduce((m, d) => Math.max(m, mag(d)), own);
   const largestG = largest(g, Math.max(0, ...parts.map((p) => p.jet.largestG)));
   const largestH = largest(H.flat(), Math.max(0, ...parts.map((p) => p.jet.largestH)));
-  const largestD1 = live.reduce((m, p) => Math.max(m, p.jet.largestD1, mag(p.d1)), 0);
+  // with d1Err: a partial evaluated at rounded values may leave the range where the exact one does not
+  // (asin′ at y − z = 1 − 1e-300, which rounds to 1: ∞, and ∞·0 through sign′ is NaN)
+  const largestD1 = live.reduce((m, p) => Math.max(m, p.jet.largestD1, mag(p.d1) + p.d1Err), 0);
   const largestD2 = live.reduce((m, p) => Math.max(m, p.jet.largestD2, ...live.map((q) => mag(p.d2[q.k]))), 0);
-  return { v, err, g, gTerms, gErr, H, hTerms, hErr, dep: live.length > 0, largestG, largestH, largestD1, largestD2,
+  const wild = parts.some((p) => p.jet.wild) || err > 1e-3 * mag(v);
+  return { v, err, g, gTerms, gErr, H, hTerms, hErr, wild, dep: live.length > 0, largestG, largestH, largestD1, largestD2,
     operands: parts.map((p) => ({ jet: p.jet, d1: p.d1 })) };
 }
 

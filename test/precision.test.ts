@@ -17,7 +17,8 @@ const RUNS = Number(process.env.GRADIENTS_FUZZ_RUNS ?? 200);
 const SEED = process.env.GRADIENTS_FUZZ_SEED === undefined ? undefined : Number(process.env.GRADIENTS_FUZZ_SEED);
 /** A case costs milliseconds of decimal arithmetic: the full fuzz run takes a tenth of its count here (10,000). */
 const SHARE = RUNS >= 100_000 ? 0.1 : 1;
-const runs = (weight = 1): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(RUNS * SHARE * weight)), seed: SEED });
+const PATH = process.env.GRADIENTS_FUZZ_PATH; // with the seed, replays the one case fast-check reported
+const runs = (weight = 1): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(RUNS * SHARE * weight)), seed: SEED, path: PATH });
 const timeout = (weight = 1) => Math.max(60_000, RUNS * SHARE * weight * 40);
 
 /** The library's own parser, reducing to the same shape as the reference's. */
@@ -61,7 +62,10 @@ describe("derivative() strings mean the exact derivative (high precision)", () =
         for (;;) {
           const first = evaluateParsed(parsed, at, digits), again = evaluateParsed(parsed, at, digits + 60);
           ({ value: got, peak } = again);
-          if (first.value.eq(again.value) || first.value.minus(again.value).abs().lte(again.value.abs().times(1e-40))) break;
+          // (a non-finite value where the derivative is finite is a cancellation the digits have not
+          // resolved yet — 1 − cos(x)² at x = 1e-250 — not an agreement)
+          const resolved = got.isFinite() || !want.isFinite();
+          if (resolved && (first.value.eq(again.value) || first.value.minus(again.value).abs().lte(again.value.abs().times(1e-40)))) break;
           const lost = Number.isFinite(first.lost) ? Math.ceil(first.lost) : digits;
           digits += Math.max(lost, 60);
           if (digits + 60 > MAX_DIGITS) return; // beyond what decimal.js can carry
@@ -96,6 +100,9 @@ describe("exact derivatives at the ends of the double range (against the high-pr
       const ref = withinDecimal(() => jet(tree, x));
       fc.pre(ref !== undefined);
       // Derivatives beyond the double range cannot be returned; terms beyond it cannot be summed.
+      // A double evaluation that is not a small perturbation of the exact one (cos(acos(−1e-300)) is
+      // 6e-17 in doubles) has no first-order error bound to hold it to.
+      fc.pre(!ref.wild);
       fc.pre(ref.g.every(inRange) && ref.largestG <= 1e300 && ref.largestD1 <= 1e300 && ref.gTerms.every(usable) && ref.gErr.every(usable));
       // Reverse accumulation, and second order built on it, carry every node's adjoint.
       const adjointsInRange = ref.adjoints!.largest <= 1e300 && ref.adjoints!.smallest >= 1e-300;
