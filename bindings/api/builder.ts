@@ -1,0 +1,201 @@
+// fn(): tracing TypeScript code into the same graph that expressions compile to,
+// and the free-function forms of every builder operation.
+import { checkInputCount } from "./validate.js";
+import { InputError, show } from "../base/errors.js";
+import { Graph } from "../ir/graph.js";
+import { Func, type InputDecl, type Shaped } from "./func.js";
+import { core } from "../runtime/loader.js";
+import { Node, type Operand } from "../front/node.js";
+import { Op } from "../ops/grammar.js";
+import { Tensor, type NestedArray, sizeOf } from "../base/tensor.js";
+import * as T from "../front/tensor-ops.js";
+
+export { Node, type Operand } from "../front/node.js";
+
+/** A number if every operand is a number, else a Node. */
+export type Lifted<A, B = number> = A extends number ? (B extends number ? number : Node) : Node;
+
+/** Scalar numbers fold at once (with the core's own rules); anything else traces. */
+function unary(op: number) {
+  return <A extends Operand>(a: A): Lifted<A> =>
+    (typeof a === "number" ? core().foldConstant(op, a, 0) : T.map(op, Node.constant(graphFor([a]), a))) as Lifted<A>;
+}
+
+function binary(op: number) {
+  return <A extends Operand, B extends Operand>(a: A, b: B): Lifted<A, B> =>
+    (typeof a === "number" && typeof b === "number" ? core().foldConstant(op, a, b) : T.elementwise(op, a, b)) as Lifted<A, B>;
+}
+
+function graphFor(operands: readonly Operand[]): Graph {
+  const g = T.graphOf(operands);
+  if (!g) throw new InputError("this operation needs at least one traced value (or plain numbers)");
+  return g;
+}
+
+// The free functions: elementwise over nodes (a scalar broadcasts against any
+// shape; otherwise shapes must be equal), or plain numbers in, a number out.
+/** a + b, elementwise. */
+export const add = binary(Op.Add);
+/** a − b, elementwise. */
+export const sub = binary(Op.Sub);
+/** a · b, elementwise (the matrix product is `matmul`). */
+export const mul = binary(Op.Mul);
+/** a / b, elementwise. */
+export const div = binary(Op.Div);
+/** a^b, elementwise. */
+export const pow = binary(Op.Pow);
+/** −a, elementwise. */
+export const neg = unary(Op.Neg);
+/** sin a, elementwise. */
+export const sin = unary(Op.Sin);
+/** cos a, elementwise. */
+export const cos = unary(Op.Cos);
+/** tan a, elementwise. */
+export const tan = unary(Op.Tan);
+/** arcsine, elementwise. */
+export const asin = unary(Op.Asin);
+/** arccosine, elementwise. */
+export const acos = unary(Op.Acos);
+/** arctangent, elementwise. */
+export const atan = unary(Op.Atan);
+/** sinh a, elementwise. */
+export const sinh = unary(Op.Sinh);
+/** cosh a, elementwise. */
+export const cosh = unary(Op.Cosh);
+/** tanh a, elementwise. */
+export const tanh = unary(Op.Tanh);
+/** asinh a, elementwise. */
+export const asinh = unary(Op.Asinh);
+/** acosh a, elementwise. */
+export const acosh = unary(Op.Acosh);
+/** atanh a, elementwise. */
+export const atanh = unary(Op.Atanh);
+/** eᵃ, elementwise. */
+export const exp = unary(Op.Exp);
+/** eᵃ − 1, elementwise (accurate near 0). */
+export const expm1 = unary(Op.Expm1);
+/** ln a, elementwise. */
+export const log = unary(Op.Log);
+/** ln(1 + a), elementwise (accurate near 0). */
+export const log1p = unary(Op.Log1p);
+/** log₂ a, elementwise. */
+export const log2 = unary(Op.Log2);
+/** log₁₀ a, elementwise. */
+export const log10 = unary(Op.Log10);
+/** √a, elementwise. */
+export const sqrt = unary(Op.Sqrt);
+/** ∛a, elementwise. */
+export const cbrt = unary(Op.Cbrt);
+/** |a|, elementwise. */
+export const abs = unary(Op.Abs);
+/** sign a (−1, 0 or 1), elementwise. */
+export const sign = unary(Op.Sign);
+/** atan2(y, x), elementwise: the angle of the point (x, y). */
+export const atan2 = binary(Op.Atan2);
+/** √(a² + b²), elementwise. */
+export const hypot = binary(Op.Hypot);
+/** The smaller of a and b, elementwise. */
+export const min = binary(Op.Min);
+/** The larger of a and b, elementwise. */
+export const max = binary(Op.Max);
+
+export { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat } from "../front/tensor-ops.js";
+
+/** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */
+export function eye(n: number): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new InputError(`eye needs a whole number ≥ 0, got ${show(n)}`);
+  const t = new Tensor([n, n]);
+  for (let i = 0; i < n; i++) t.data[i * n + i] = 1;
+  return t;
+}
+
+/** The input declaration of `fn`: n (one vector input), or named inputs { A: [3, 3], x: 3, t: [] }. */
+export type InputSpec = number | Readonly<Record<string, number | readonly number[]>>;
+
+/** What the body receives: one Node for `fn(n, …)`, else a record of Nodes by input name. */
+export type Traced<S extends InputSpec> = S extends number ? Node : { readonly [K in keyof S]: Node };
+
+/** What a body may return: a Node of any shape, a number, or nested arrays of scalar Nodes and numbers. */
+export type BodyResult = Operand | readonly BodyResult[];
+
+/**
+ * Traces `body` into a compiled function. `fn(3, (x) => x[0].mul(x[1]).sin())` has one
+ * vector input of 3; `fn({ A: [3, 3], x: 3, t: [] }, ({ A, x, t }) => …)` has named
+ * inputs of those shapes (`x: 3` is shorthand for `x: [3]`, `[]` a scalar). The body
+ * returns the output: a scalar node, a tensor node, or nested arrays of scalar nodes,
+ * which fix the output shape.
+ */
+export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Shaped, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;
+export function fn<const S extends InputSpec>(spec: S, body: (x: Traced<S>) => BodyResult): Func;
+// The overloads above carry the precise types.
+export function fn(spec: InputSpec, body: (x: any) => BodyResult): Func<any, any, any> {
+  if (typeof body !== "function") throw new InputError("fn needs a body function as its second argument");
+  const inputs = readSpec(spec);
+  const graph = new Graph();
+  const nodes = inputs.map((d) => Node.of(graph, d.shape, Array.from({ length: d.size }, (_, j) => graph.input(d.offset + j))));
+  const arg = typeof spec === "number" ? nodes[0] : Object.fromEntries(inputs.map((d, i) => [d.name, nodes[i]]));
+  const { shape, ids } = outputOf(graph, body(arg));
+  return new Func(graph, ids, inputs, shape);
+}
+
+/** The output's shape and graph ids, from a node, a number or nested arrays of scalars. */
+export function outputOf(graph: Graph, result: BodyResult): { shape: number[]; ids: number[] } {
+  const check = (node: Node) => {
+    if (node.graph !== graph) throw new InputError("the result was traced by another fn() call");
+    return node;
+  };
+  if (result instanceof Node) return { shape: [...check(result).shape], ids: [...result.ids] };
+  if (typeof result === "number") return { shape: [], ids: [graph.constant(result)] };
+  if (!Array.isArray(result)) throw new InputError(`fn body must return nodes or numbers, got ${result === null ? "null" : typeof result}`);
+  if (result.length === 0) throw new InputError("fn body returned an empty array; return a node, a number or a non-empty array");
+  // Nested arrays of scalar nodes and numbers: rectangular, like Tensor.from.
+  const shape: number[] = [];
+  for (let level: BodyResult = result; Array.isArray(level); level = (level as BodyResult[])[0]) shape.push((level as BodyResult[]).length);
+  const ids: number[] = [];
+  const walk = (x: BodyResult, depth: number): void => {
+    if (depth === shape.length) {
+      if (typeof x === "number") ids.push(graph.constant(x));
+      else if (x instanceof Node && x.rank === 0) ids.push(check(x).ids[0]);
+      else throw new InputError(`fn body's nested result must hold scalar nodes or numbers at depth ${depth}`);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      throw new InputError(`fn body's nested result is not rectangular: expected ${shape[depth]} entries at depth ${depth}`);
+    }
+    for (const item of x) walk(item, depth + 1);
+  };
+  walk(result, 0);
+  return { shape, ids };
+}
+
+function readSpec(spec: InputSpec): InputDecl[] {
+  const extent = (n: unknown, what: string): number => {
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a whole number ≥ 1, got ${show(n)}`);
+    return n;
+  };
+  if (typeof spec === "number") {
+    const n = extent(spec, "the input size");
+    checkInputCount(n);
+    return [{ name: "x", shape: [n], size: n, offset: 0 }];
+  }
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    throw new InputError("fn's first argument is an input size n or a record of input shapes { name: shape }");
+  }
+  const names = Object.keys(spec);
+  if (names.length === 0) throw new InputError("fn needs at least one input");
+  let offset = 0;
+  return names.map((name) => {
+    const s = spec[name];
+    const shape = typeof s === "number" ? [extent(s, `the size of input '${name}'`)]
+      : Array.isArray(s) ? s.map((e, i) => extent(e, `extent ${i} of input '${name}'`))
+      : (() => { throw new InputError(`input '${name}' needs a size or a shape array, got ${typeof s}`); })();
+    const size = sizeOf(shape);
+    checkInputCount(offset + size);
+    const decl = { name, shape, size, offset };
+    offset += size;
+    return decl;
+  });
+}
+
+export type { NestedArray };
