@@ -6,10 +6,10 @@
 export { compile, type CompileOptions, type Expressions } from "./api/expression.js";
 export {
   fn, Node, type Operand, type InputSpec, type Traced, type BodyResult,
-  add, sub, mul, div, pow, neg, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh,
-  exp, expm1, log, log1p, log2, log10, sqrt, cbrt, abs, sign, atan2, hypot, min, max,
   matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat, eye,
 } from "./api/builder.js";
+// The elementwise functions, one per primitive of ops/spec.ts: add, sub, mul, div, pow, neg, sin, … max.
+export * from "./ops/functions.js";
 export {
   Func, type Point, type PlainPoint, type InputValue, type PlainValue, type Shaped, type InputDecl,
   type DerivativeOptions, type JacobianOptions, type EvalOptions,

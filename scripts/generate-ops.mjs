@@ -86,7 +86,8 @@ function functions({ PRIMITIVES }) {
   const lines = [HEADER];
   lines.push("// The builder's free functions, one per primitive: elementwise over nodes (a scalar",
     "// broadcasts against any shape), or plain numbers in, a number out.");
-  lines.push('import { lifted } from "../front/lift.js";', 'import type { Lifted3, Lifted, Node, Operand } from "../front/lift.js";', "");
+  const types = ["Lifted", ...(rows.some(([, r]) => r.arity === 3) ? ["Lifted3"] : []), "Node", "Operand"];
+  lines.push('import { lifted } from "../front/lift.js";', `import type { ${types.join(", ")} } from "../front/lift.js";`, "");
   for (const [name, row] of rows) {
     lines.push(`/** ${row.doc} */`);
     if (row.arity === 1) lines.push(`export const ${name}: <A extends Operand>(a: A) => Lifted<A> = lifted("${name}");`);

@@ -19,11 +19,10 @@
 // Blocks hold B points (even, so rows are 16-byte aligned for f64x2, or 1 for a
 // single point); the SIMD loops take pairs and one scalar step for an odd count.
 
-import { Sweep, Tape } from "./tape";
+import { Kind, Sweep, Tape } from "./tape";
 import { ONE, MINUS_ONE } from "./rules";
 
-/** Sweep kinds, for `workSize`. */
-export const enum Kind { Value = 0, Forward = 1, FiniteDiff = 2, Reverse = 3 }
+export { Kind };
 
 /** Scratch rows for one instruction's partials and scale (da, db, ds: see applyRule). */
 export const PARTIAL_ROWS: i32 = 3;

@@ -44,82 +44,19 @@
 // an operand with a slot index below nConst is therefore known to have a zero
 // tangent, and the sweeps skip its lanes. `Op.Input` loads input `a` into `dst`.
 
-/** Op codes. Keep in step with bindings/ops/grammar.ts (a test checks the arity of each). */
-export const enum Op {
-  Input = 0,
-  // arithmetic
-  Add = 1, Sub = 2, Mul = 3, Div = 4, Neg = 5, Pow = 6,
-  // unary functions
-  Sin = 7, Cos = 8, Tan = 9, Asin = 10, Acos = 11, Atan = 12,
-  Sinh = 13, Cosh = 14, Tanh = 15, Asinh = 16, Acosh = 17, Atanh = 18,
-  Exp = 19, Expm1 = 20, Log = 21, Log1p = 22, Log2 = 23, Log10 = 24,
-  Sqrt = 25, Cbrt = 26, Abs = 27, Sign = 28,
-  // binary functions
-  Atan2 = 29, Hypot = 30, Min = 31, Max = 32,
-  // a ≠ 0 guard of the symbolic rules (not in the grammar): Keep(a, c) = c ≠ 0 ? a : 0
-  Keep = 33,
-  // block ops: operands and results are slot lists (blocks.ts)
-  Det = 34, Inv = 35, Solve = 36, Sum = 37,
-}
-
-/** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 38;
-
-/** Instruction word flags: operand a (b) is one slot for the whole run. */
-export const BROADCAST_A: i32 = 1 << 8;
-export const BROADCAST_B: i32 = 1 << 9;
-/** Markers around a fused group (bindings/compiler/fuse.ts). */
-export const FUSE_BEGIN: i32 = 0xf0;
-export const FUSE_END: i32 = 0xf1;
-
-/** Instruction word flag of a sum: its operands are consecutive computed slots. */
-export const CONTIGUOUS: i32 = 1 << 10;
-/** Instruction word flag of a sum or a fused group: a fused reverse sweep need not compute it. */
-export const VALUES_UNREAD: i32 = 1 << 11;
-/** Instruction word flag: no derivative flows through this instruction (see the header). */
-export const NO_ADJOINT: i32 = 1 << 12;
-/**
- * The b field of a contiguous sum (otherwise 0) when the fused group before it
- * reads the sum's adjoint for each of its operands directly (their only
- * reader is the sum): a fused reverse sweep skips the sum's rule.
- */
-export const SUM_PULLED: i32 = 1;
+// The numbers both languages share — op codes, flags, sweep kinds and the
+// Tape and Sweep records below — are generated from bindings/ops/spec.ts.
+export * from "../abi";
+import { RUN_SHIFT } from "../abi";
 
 // @ts-ignore: decorator
 @inline export function opOf(word: i32): i32 { return word & 0xff; }
 // @ts-ignore: decorator
-@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> 13); return n ? n : 1; }
+@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> RUN_SHIFT); return n ? n : 1; }
 
-/**
- * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),
- * 1 or 2 for scalar ops, −1 for block ops (operands are slot lists).
- */
-export function opArity(op: i32): i32 {
-  if (op == Op.Input) return 0;
-  if (op >= Op.Det) return -1;
-  if (op <= Op.Div || op == Op.Pow || op >= Op.Atan2) return 2;
-  return 1;
-}
-
-@unmanaged
-export class Tape {
-  nInstr: i32;
-  instr: usize;
-  nConst: i32;
-  consts: usize;
-  nSlots: i32;
-  nIn: i32;
-  nOut: i32;
-  outSlots: usize;
-  aux: usize;
-  blockScratch: i32;
-  maxRun: i32;
-  fusedBase: i32;
-  fusedZero: i32;
-  allInputs: i32;
-}
-
-/**
+// The sweep descriptor (the generated Sweep record):
+//
+/*
  * One sweep request, written by TypeScript (bindings/runtime/kernel.ts) into a
  * per-function descriptor block. All strides and offsets count f64 elements.
  *
@@ -139,24 +76,3 @@ export class Tape {
  *            colors[i] − lane0 instead of i − lane0, so inputs of one color
  *            share a lane (a column-colored sparse Jacobian, bindings/ir/sparsity.ts)
  */
-@unmanaged
-export class Sweep {
-  tape: usize;
-  count: i32;
-  inputs: usize;
-  nSegments: i32;
-  work: usize;
-  block: i32;
-  lanes: i32;
-  seeds: usize;
-  lane0: i32;
-  values: usize;
-  tangents: usize;
-  tPoint: i32;
-  tOut: i32;
-  tLane: i32;
-  tOffset: i32;
-  rangeLo: i32;
-  rangeHi: i32;
-  colors: usize;
-}

@@ -25,7 +25,7 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "../core/tape";
 import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, scaleA, scaleB, scaleBroadcast, ONE, MINUS_ONE } from "../core/rules";
 import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import {
@@ -76,7 +76,7 @@ export function reverseSweep(sw: Sweep): void {
         continue;
       }
       if (op == Op.Input) copyRow(row(vals, dst, B), row(inputs, a, B), span);
-      else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
+      else if (op >= FIRST_BLOCK) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       else if (word & NO_ADJOINT) { // a guard's value: no partials (the backward pass skips it)
         const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
         const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
@@ -137,7 +137,7 @@ export function reverseSweep(sw: Sweep): void {
         continue;
       }
       if (word & NO_ADJOINT) continue;
-      if (op >= Op.Det) {
+      if (op >= FIRST_BLOCK) {
         if (fused && op == Op.Sum && b == SUM_PULLED) continue; // the group before it reads the sum's adjoint
         const m = resultMask(tape, dst, masks);
         if (!m) continue;
@@ -349,7 +349,7 @@ function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): us
 function liveMasks(tape: Tape, masks: usize): void {
   for (let k = 0; k < tape.nInstr; k++) {
     const ins = tape.instr + (<usize>k << 4), op = opOf(load<i32>(ins));
-    if (op < Op.Det || op >= FUSE_BEGIN) continue;
+    if (op < FIRST_BLOCK || op >= FUSE_BEGIN) continue;
     const results = resultList(tape, load<i32>(ins, 4));
     for (let i = 0, c = load<i32>(results); i < c; i++) setMask(masks, load<i32>(results + (<usize>(i + 1) << 2)), 1);
   }

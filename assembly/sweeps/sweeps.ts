@@ -11,7 +11,7 @@
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
-import { Op, Sweep, Tape, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "../core/tape";
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB } from "../core/rules";
 import { applyBlock, blockMask, setBlockMasks } from "../core/blocks";
 import {
@@ -69,7 +69,7 @@ export function forwardSweep(sw: Sweep): void {
         }
         continue;
       }
-      if (op >= Op.Det) {
+      if (op >= FIRST_BLOCK) {
         const m = blockMask(tape, a, b, op, masks);
         applyBlock(tape, word, dst, a, b, vals, tans, masks, B, K, n, m, blockScratch);
         setBlockMasks(tape, dst, masks, m);
@@ -162,7 +162,7 @@ function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, bloc
       continue;
     }
     if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
-    else if (op >= Op.Det) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
+    else if (op >= FIRST_BLOCK) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
     else if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
       applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), 0, 0, L, B, n);
     } else {

@@ -1,104 +1,16 @@
 // fn(): tracing TypeScript code into the same graph that expressions compile to,
-// and the free-function forms of every builder operation.
+// re-exporting the free functions of every builder operation.
 import { checkInputCount } from "./validate.js";
 import { InputError, show } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl, type Shaped } from "./func.js";
-import { core } from "../runtime/loader.js";
 import { Node, type Operand } from "../front/node.js";
-import { Op } from "../ops/grammar.js";
 import { Tensor, type NestedArray, sizeOf } from "../base/tensor.js";
-import * as T from "../front/tensor-ops.js";
 
 export { Node, type Operand } from "../front/node.js";
 
-/** A number if every operand is a number, else a Node. */
-export type Lifted<A, B = number> = A extends number ? (B extends number ? number : Node) : Node;
-
-/** Scalar numbers fold at once (with the core's own rules); anything else traces. */
-function unary(op: number) {
-  return <A extends Operand>(a: A): Lifted<A> =>
-    (typeof a === "number" ? core().foldConstant(op, a, 0) : T.map(op, Node.constant(graphFor([a]), a))) as Lifted<A>;
-}
-
-function binary(op: number) {
-  return <A extends Operand, B extends Operand>(a: A, b: B): Lifted<A, B> =>
-    (typeof a === "number" && typeof b === "number" ? core().foldConstant(op, a, b) : T.elementwise(op, a, b)) as Lifted<A, B>;
-}
-
-function graphFor(operands: readonly Operand[]): Graph {
-  const g = T.graphOf(operands);
-  if (!g) throw new InputError("this operation needs at least one traced value (or plain numbers)");
-  return g;
-}
-
-// The free functions: elementwise over nodes (a scalar broadcasts against any
-// shape; otherwise shapes must be equal), or plain numbers in, a number out.
-/** a + b, elementwise. */
-export const add = binary(Op.Add);
-/** a − b, elementwise. */
-export const sub = binary(Op.Sub);
-/** a · b, elementwise (the matrix product is `matmul`). */
-export const mul = binary(Op.Mul);
-/** a / b, elementwise. */
-export const div = binary(Op.Div);
-/** a^b, elementwise. */
-export const pow = binary(Op.Pow);
-/** −a, elementwise. */
-export const neg = unary(Op.Neg);
-/** sin a, elementwise. */
-export const sin = unary(Op.Sin);
-/** cos a, elementwise. */
-export const cos = unary(Op.Cos);
-/** tan a, elementwise. */
-export const tan = unary(Op.Tan);
-/** arcsine, elementwise. */
-export const asin = unary(Op.Asin);
-/** arccosine, elementwise. */
-export const acos = unary(Op.Acos);
-/** arctangent, elementwise. */
-export const atan = unary(Op.Atan);
-/** sinh a, elementwise. */
-export const sinh = unary(Op.Sinh);
-/** cosh a, elementwise. */
-export const cosh = unary(Op.Cosh);
-/** tanh a, elementwise. */
-export const tanh = unary(Op.Tanh);
-/** asinh a, elementwise. */
-export const asinh = unary(Op.Asinh);
-/** acosh a, elementwise. */
-export const acosh = unary(Op.Acosh);
-/** atanh a, elementwise. */
-export const atanh = unary(Op.Atanh);
-/** eᵃ, elementwise. */
-export const exp = unary(Op.Exp);
-/** eᵃ − 1, elementwise (accurate near 0). */
-export const expm1 = unary(Op.Expm1);
-/** ln a, elementwise. */
-export const log = unary(Op.Log);
-/** ln(1 + a), elementwise (accurate near 0). */
-export const log1p = unary(Op.Log1p);
-/** log₂ a, elementwise. */
-export const log2 = unary(Op.Log2);
-/** log₁₀ a, elementwise. */
-export const log10 = unary(Op.Log10);
-/** √a, elementwise. */
-export const sqrt = unary(Op.Sqrt);
-/** ∛a, elementwise. */
-export const cbrt = unary(Op.Cbrt);
-/** |a|, elementwise. */
-export const abs = unary(Op.Abs);
-/** sign a (−1, 0 or 1), elementwise. */
-export const sign = unary(Op.Sign);
-/** atan2(y, x), elementwise: the angle of the point (x, y). */
-export const atan2 = binary(Op.Atan2);
-/** √(a² + b²), elementwise. */
-export const hypot = binary(Op.Hypot);
-/** The smaller of a and b, elementwise. */
-export const min = binary(Op.Min);
-/** The larger of a and b, elementwise. */
-export const max = binary(Op.Max);
-
+export * from "../ops/functions.js";
+export type { Lifted } from "../front/lift.js";
 export { matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat } from "../front/tensor-ops.js";
 
 /** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */

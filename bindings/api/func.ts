@@ -8,8 +8,8 @@ import type { Graph } from "../ir/graph.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Node } from "../front/node.js";
 import { inlineGraph } from "../ir/inline.js";
-import { Tensor, type NestedArray, type TensorLike, sizeOf } from "../base/tensor.js";
-import { checkOut, describeShape, readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
+import { Tensor, type NestedArray, type TensorLike, describeShape, sizeOf } from "../base/tensor.js";
+import { checkOut, readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
 
 export type { InputDecl } from "./validate.js";
 

@@ -3,7 +3,7 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import type { Segment } from "../runtime/kernel.js";
 import { WasmBuffer } from "../runtime/buffer.js";
-import { Tensor, type TensorLike } from "../base/tensor.js";
+import { Tensor, type TensorLike, describeShape, sameShape } from "../base/tensor.js";
 import { BINARY_FUNCTIONS, CONSTANTS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../ops/grammar.js";
 
 /** One declared input of a function: its name, shape, and place in the flat input vector. */
@@ -48,10 +48,6 @@ export function checkOptions(options: unknown): void {
   if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${show(options)}`);
 }
 
-export function describeShape(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
-
 function describeValue(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";
@@ -81,10 +77,6 @@ function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
     out[i] = v;
   }
   return out;
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
 }
 
 /** "shape [a, b] (n numbers)", for error messages. */

@@ -97,6 +97,16 @@ export class Tensor implements TensorLike {
   }
 }
 
+/** A shape as it reads in messages: "[2, 3]". */
+export function describeShape(shape: readonly number[]): string {
+  return `[${shape.join(", ")}]`;
+}
+
+/** Whether two shapes are equal, axis by axis. */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
+}
+
 /** Product of the extents (1 for a scalar shape). */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

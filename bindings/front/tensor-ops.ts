@@ -6,11 +6,7 @@ import { InputError, ShapeError } from "../base/errors.js";
 import type { Graph } from "../ir/graph.js";
 import { Node, type Operand } from "./node.js";
 import { Op } from "../ops/grammar.js";
-import { sizeOf } from "../base/tensor.js";
-
-function describe(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
+import { describeShape, sameShape, sizeOf } from "../base/tensor.js";
 
 /** The graph shared by the operands' nodes; at least one operand must be a Node. */
 export function graphOf(operands: readonly Operand[]): Graph | undefined {
@@ -48,15 +44,12 @@ export function elementwise(op: number, a: Operand, b: Operand): Node {
   if (x.size === 1 && x.rank === 0) return Node.of(g, y.shape, y.ids.map((id) => g.apply(op, x.ids[0], id)));
   if (y.size === 1 && y.rank === 0) return Node.of(g, x.shape, x.ids.map((id) => g.apply(op, id, y.ids[0])));
   if (!sameShape(x.shape, y.shape)) {
-    throw new ShapeError(`elementwise operation on shapes ${describe(x.shape)} and ${describe(y.shape)}: ` +
+    throw new ShapeError(`elementwise operation on shapes ${describeShape(x.shape)} and ${describeShape(y.shape)}: ` +
       "the shapes must be equal, or one a scalar");
   }
   return Node.of(g, x.shape, x.ids.map((id, i) => g.apply(op, id, y.ids[i])));
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
-}
 
 /** Sums of at least this many terms become one sum instruction instead of a tree of additions. */
 const SUM_BLOCK = 8;
@@ -82,7 +75,7 @@ function inner(g: Graph, a: readonly number[], b: readonly number[]): number {
 
 function requireRank(x: Node, ranks: readonly number[], what: string): void {
   if (!ranks.includes(x.rank)) {
-    throw new ShapeError(`${what} needs a ${ranks.map((r) => ["scalar", "vector", "matrix"][r] ?? `rank-${r} tensor`).join(" or ")}, got shape ${describe(x.shape)}`);
+    throw new ShapeError(`${what} needs a ${ranks.map((r) => ["scalar", "vector", "matrix"][r] ?? `rank-${r} tensor`).join(" or ")}, got shape ${describeShape(x.shape)}`);
   }
 }
 
@@ -94,7 +87,7 @@ export function matmul(a: Operand, b: Operand): Node {
   const g = x.graph;
   const [m, k] = x.rank === 2 ? x.shape : [1, x.shape[0]];
   const [k2, n] = y.rank === 2 ? y.shape : [y.shape[0], 1];
-  if (k !== k2) throw new ShapeError(`matmul of ${describe(x.shape)} and ${describe(y.shape)}: inner dimensions ${k} and ${k2} differ`);
+  if (k !== k2) throw new ShapeError(`matmul of ${describeShape(x.shape)} and ${describeShape(y.shape)}: inner dimensions ${k} and ${k2} differ`);
   const ids: number[] = [];
   for (let i = 0; i < m; i++) {
     const row = x.ids.slice(i * k, (i + 1) * k);
@@ -119,7 +112,7 @@ export function matvec(A: Operand, v: Operand): Node {
 /** Σ aᵢ·bᵢ over two tensors of one shape → a scalar (the dot product of vectors). */
 export function dot(a: Operand, b: Operand): Node {
   const [x, y] = lift([a, b], "dot");
-  if (!sameShape(x.shape, y.shape)) throw new ShapeError(`dot of shapes ${describe(x.shape)} and ${describe(y.shape)}: the shapes must be equal`);
+  if (!sameShape(x.shape, y.shape)) throw new ShapeError(`dot of shapes ${describeShape(x.shape)} and ${describeShape(y.shape)}: the shapes must be equal`);
   return Node.of(x.graph, [], [inner(x.graph, x.ids, y.ids)]);
 }
 
@@ -138,7 +131,7 @@ export function transpose(a: Operand, axes?: readonly number[]): Node {
   const r = x.rank;
   const perm = axes ?? Array.from({ length: r }, (_, i) => r - 1 - i);
   if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
-    throw new ShapeError(`transpose axes [${perm.join(", ")}] are not a permutation of the ${r} axes of shape ${describe(x.shape)}`);
+    throw new ShapeError(`transpose axes [${perm.join(", ")}] are not a permutation of the ${r} axes of shape ${describeShape(x.shape)}`);
   }
   const shape = perm.map((p) => x.shape[p]);
   const strides = stridesOf(x.shape);
@@ -154,7 +147,7 @@ export function transpose(a: Operand, axes?: readonly number[]): Node {
 /** Σ Aᵢᵢ of a square matrix → a scalar. */
 export function trace(a: Operand): Node {
   const [x] = lift([a], "trace");
-  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`trace needs a square matrix, got shape ${describe(x.shape)}`);
+  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`trace needs a square matrix, got shape ${describeShape(x.shape)}`);
   const n = x.shape[0];
   return Node.of(x.graph, [], [total(x.graph, Array.from({ length: n }, (_, i) => x.ids[i * n + i]))]);
 }
@@ -164,7 +157,7 @@ export function sum(a: Operand, axis?: number): Node {
   const [x] = lift([a], "sum");
   if (axis === undefined) return Node.of(x.graph, [], [total(x.graph, x.ids)]);
   if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank) {
-    throw new ShapeError(`sum axis ${axis} is out of range for shape ${describe(x.shape)}`);
+    throw new ShapeError(`sum axis ${axis} is out of range for shape ${describeShape(x.shape)}`);
   }
   const shape = x.shape.filter((_, i) => i !== axis);
   const strides = stridesOf(x.shape);
@@ -188,7 +181,7 @@ export function norm(a: Operand): Node {
 }
 
 function square(x: Node, what: string): number {
-  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`${what} needs a square matrix, got shape ${describe(x.shape)}`);
+  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`${what} needs a square matrix, got shape ${describeShape(x.shape)}`);
   return x.shape[0];
 }
 
@@ -211,7 +204,7 @@ export function solve(A: Operand, b: Operand): Node {
   const [M, y] = lift([A, b], "solve");
   const k = square(M, "solve");
   requireRank(y, [1, 2], "solve's right-hand side");
-  if (y.shape[0] !== k) throw new ShapeError(`solve: a ${k}×${k} matrix needs a right-hand side with ${k} rows, got shape ${describe(y.shape)}`);
+  if (y.shape[0] !== k) throw new ShapeError(`solve: a ${k}×${k} matrix needs a right-hand side with ${k} rows, got shape ${describeShape(y.shape)}`);
   if (y.rank === 1) return Node.of(M.graph, [k], M.graph.block(Op.Solve, [...M.ids, ...y.ids], k));
   const r = y.shape[1];
   const columns = Array.from({ length: r }, (_, j) =>
@@ -226,12 +219,12 @@ export function reshape(a: Operand, shape: readonly number[]): Node {
   const [x] = lift([a], "reshape");
   const free = shape.filter((s) => s === -1).length;
   if (free > 1 || shape.some((s) => !Number.isInteger(s) || s < -1)) {
-    throw new ShapeError(`reshape to ${describe(shape)}: extents must be whole numbers ≥ 0, with at most one −1`);
+    throw new ShapeError(`reshape to ${describeShape(shape)}: extents must be whole numbers ≥ 0, with at most one −1`);
   }
   const known = shape.reduce((p, s) => (s === -1 ? p : p * s), 1);
   const resolved = shape.map((s) => (s === -1 ? (known === 0 ? 0 : x.size / known) : s));
   if (sizeOf(resolved) !== x.size || !resolved.every(Number.isInteger)) {
-    throw new ShapeError(`cannot reshape shape ${describe(x.shape)} (${x.size} entries) to ${describe(shape)}`);
+    throw new ShapeError(`cannot reshape shape ${describeShape(x.shape)} (${x.size} entries) to ${describeShape(shape)}`);
   }
   return Node.of(x.graph, resolved, x.ids);
 }
@@ -240,7 +233,7 @@ export function reshape(a: Operand, shape: readonly number[]): Node {
 export function slice(a: Operand, begin: readonly number[], end?: readonly number[]): Node {
   const [x] = lift([a], "slice");
   if (begin.length > x.rank || (end && end.length > x.rank)) {
-    throw new ShapeError(`slice of shape ${describe(x.shape)} takes at most ${x.rank} bounds per side`);
+    throw new ShapeError(`slice of shape ${describeShape(x.shape)} takes at most ${x.rank} bounds per side`);
   }
   const lo = x.shape.map((_, i) => begin[i] ?? 0);
   const hi = x.shape.map((s, i) => end?.[i] ?? s);
@@ -274,7 +267,7 @@ export function diag(a: Operand): Node {
     const n = Math.min(x.shape[0], x.shape[1]);
     return Node.of(g, [n], Array.from({ length: n }, (_, i) => x.ids[i * x.shape[1] + i]));
   }
-  throw new ShapeError(`diag needs a vector or a matrix, got shape ${describe(x.shape)}`);
+  throw new ShapeError(`diag needs a vector or a matrix, got shape ${describeShape(x.shape)}`);
 }
 
 /** Tensors of one shape stacked along a new axis. */
@@ -282,7 +275,7 @@ export function stack(parts: readonly Operand[], axis = 0): Node {
   const xs = lift(parts, "stack");
   const shape = xs[0].shape;
   if (xs.some((x) => !sameShape(x.shape, shape))) {
-    throw new ShapeError(`stack needs equal shapes, got ${xs.map((x) => describe(x.shape)).join(", ")}`);
+    throw new ShapeError(`stack needs equal shapes, got ${xs.map((x) => describeShape(x.shape)).join(", ")}`);
   }
   if (!Number.isInteger(axis) || axis < 0 || axis > shape.length) throw new ShapeError(`stack axis ${axis} is out of range`);
   const expanded = xs.map((x) => Node.of(x.graph, [...shape.slice(0, axis), 1, ...shape.slice(axis)], x.ids));
@@ -297,7 +290,7 @@ export function concat(parts: readonly Operand[], axis = 0): Node {
   if (!Number.isInteger(axis) || axis < 0 || axis >= r) throw new ShapeError(`concat axis ${axis} is out of range for rank ${r}`);
   for (const x of xs) {
     if (x.rank !== r || x.shape.some((s, i) => i !== axis && s !== xs[0].shape[i])) {
-      throw new ShapeError(`concat along axis ${axis} needs matching other extents, got ${xs.map((y) => describe(y.shape)).join(", ")}`);
+      throw new ShapeError(`concat along axis ${axis} needs matching other extents, got ${xs.map((y) => describeShape(y.shape)).join(", ")}`);
     }
   }
   const shape = [...xs[0].shape];
@@ -334,4 +327,57 @@ function forEachIndex(shape: readonly number[], body: (index: number[]) => void)
       index[i] = 0;
     }
   }
+}
+
+/** Node's tensor methods: `A.matmul(B)` is `matmul(A, B)`. */
+export interface TensorMethods {
+  /** Matrix product ([m, k]·[k, n] → [m, n]; a vector on either side is a row or column: numpy's matmul). */
+  matmul(b: Operand): Node;
+  /** Matrix-vector product [m, k]·[k] → [m]. */
+  matvec(x: Operand): Node;
+  /** Σ aᵢ·bᵢ over two tensors of the same shape (the dot product of vectors). */
+  dot(b: Operand): Node;
+  /** Outer product: shape [...this.shape, ...b.shape]. */
+  outer(b: Operand): Node;
+  /** Axes reversed (a matrix's transpose), or permuted by `axes`. */
+  transpose(axes?: readonly number[]): Node;
+  /** Σ Aᵢᵢ of a square matrix. */
+  trace(): Node;
+  /** Sum of all entries (a scalar), or along one axis (that axis removed). */
+  sum(axis?: number): Node;
+  /** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix. */
+  norm(): Node;
+  /** Determinant of a square matrix (LU with partial pivoting). */
+  det(): Node;
+  /** Inverse of a square matrix (LU with partial pivoting). */
+  inv(): Node;
+  /** x with this·x = b, for b a vector [k] or a matrix [k, r]. */
+  solve(b: Operand): Node;
+  /** The same entries in a new shape (one extent may be −1: inferred). */
+  reshape(shape: readonly number[]): Node;
+  /** Entries begin[i] ≤ index < end[i] along each axis i given (missing axes: all). */
+  slice(begin: readonly number[], end?: readonly number[]): Node;
+  /** A vector's diagonal matrix, or a matrix's diagonal vector. */
+  diag(): Node;
+}
+
+// The methods, installed here so that node.ts needs nothing from this file.
+const methods: { [K in keyof TensorMethods]: (this: Node, ...args: Parameters<TensorMethods[K]>) => Node } = {
+  matmul(b) { return matmul(this, b); },
+  matvec(x) { return matvec(this, x); },
+  dot(b) { return dot(this, b); },
+  outer(b) { return outer(this, b); },
+  transpose(axes) { return transpose(this, axes); },
+  trace() { return trace(this); },
+  sum(axis) { return sum(this, axis); },
+  norm() { return norm(this); },
+  det() { return det(this); },
+  inv() { return inv(this); },
+  solve(b) { return solve(this, b); },
+  reshape(shape) { return reshape(this, shape); },
+  slice(begin, end) { return slice(this, begin, end); },
+  diag() { return diag(this); },
+};
+for (const [name, method] of Object.entries(methods)) {
+  Object.defineProperty(Node.prototype, name, { value: method, writable: true, configurable: true });
 }

@@ -8,7 +8,7 @@
 // Block ops (det, inv, solve) are tuple nodes whose operands are a list
 // (`args`) and whose results are read through PROJ nodes: PROJ(a = block, b = i).
 import { CONST, Op, PROJ, isBlock, opArity, isCommutative } from "../ops/grammar.js";
-import { core } from "../runtime/loader.js";
+import { foldConstant } from "../ops/fold.js";
 
 export class Graph {
   /** Op code per node (CONST for constants). */
@@ -46,7 +46,7 @@ export class Graph {
   apply(op: number, a: number, b = -1): number {
     const binary = opArity(op) === 2;
     if (this.isConstant(a) && (!binary || this.isConstant(b))) {
-      return this.constant(core().foldConstant(op, this.value[a], binary ? this.value[b] : 0));
+      return this.constant(foldConstant(op, this.value[a], binary ? this.value[b] : 0));
     }
     const simplified = this.identity(op, a, b);
     if (simplified !== undefined) return simplified;

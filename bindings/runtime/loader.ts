@@ -8,6 +8,7 @@
 import { instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64 } from "./wasm-bytes.js";
 import { InternalError, ShapeError } from "../base/errors.js";
+import { installFold } from "../ops/fold.js";
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
 export interface CoreExports {
@@ -85,6 +86,9 @@ function instantiate(): CoreExports {
 export function core(): CoreExports {
   return exports ?? instantiate();
 }
+
+// Constants fold by the core's own rules from now on (see ops/fold.ts).
+installFold((op, a, b) => core().foldConstant(op, a, b));
 
 /** Puts functions into consecutive entries of the core's function table; returns the first entry. */
 export function addFunctions(functions: readonly unknown[]): number {

@@ -4,7 +4,7 @@ import { checkOptions } from "../api/validate.js";
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { allocate, core, f64, generation, release, withMemory } from "../runtime/loader.js";
-import { sizeOf } from "../base/tensor.js";
+import { describeShape, sizeOf } from "../base/tensor.js";
 
 /** Sampled values, row-major: a Float64Array, a Float32Array (image data) or a WasmBuffer. */
 export type Field = Float64Array | Float32Array | WasmBuffer;
@@ -42,10 +42,6 @@ interface Axis {
   coords?: Float64Array;
 }
 
-function describe(shape: readonly number[]): string {
-  return `[${shape.join(", ")}]`;
-}
-
 function checkShape(shape: unknown): number[] {
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s < 1)) {
     throw new ShapeError(`the grid shape must be an array of whole numbers ≥ 1, got ${show(shape)}`);
@@ -58,7 +54,7 @@ function checkField(field: unknown, shape: readonly number[], what: string): Fie
     throw new InputError(`${what} must be a Float64Array, Float32Array or WasmBuffer, got ${field === null ? "null" : typeof field}`);
   }
   const size = sizeOf(shape), got = field instanceof WasmBuffer ? field.size : field.length;
-  if (got !== size) throw new ShapeError(`${what} has ${got} samples, but the grid shape ${describe(shape)} needs ${size}`);
+  if (got !== size) throw new ShapeError(`${what} has ${got} samples, but the grid shape ${describeShape(shape)} needs ${size}`);
   return field;
 }
 
@@ -286,7 +282,7 @@ export function divergence(components: readonly Field[], shape: readonly number[
  */
 export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
   const s = checkShape(shape);
-  if (s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describe(s)}`);
+  if (s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describeShape(s)}`);
   checkComponents(components, s, s.length, "curl");
   const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
   // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
