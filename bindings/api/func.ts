@@ -1,6 +1,7 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "../base/errors.js";
-import { Kernel, Kind, MAX_LANES, columns, type Seeds, type Segment, type Target, type TangentLayout } from "../runtime/kernel.js";
+import { Kind } from "../ops/abi.js";
+import { Kernel, MAX_LANES, columns, type Seeds, type Segment, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";

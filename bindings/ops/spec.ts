@@ -170,8 +170,6 @@ function tanhPartial<T>(A: Algebra<T>, a: T): T {
   return A.select(near, A.div(A.num(1), A.mul(ch, ch)), A.mul(sech, sech));
 }
 
-const LN2 = 0.6931471805599453;
-const LN10 = 2.302585092994046;
 
 const ANY: Domain = [[-3, 3]];
 const ANY2: Domain = [[-3, 3], [-3, 3]];
@@ -252,11 +250,11 @@ export const PRIMITIVES = {
   },
   log2: {
     kind: "scalar", arity: 1, callable: true, domain: [[0.1, 5]], doc: "Elementwise base-2 logarithm.",
-    value: Math.log2, partials: (A, a) => ({ a: A.num(1), scale: A.mul(a, A.num(LN2)) }),
+    value: Math.log2, partials: (A, a) => ({ a: A.num(1), scale: A.mul(a, A.call("log", A.num(2))) }),
   },
   log10: {
     kind: "scalar", arity: 1, callable: true, domain: [[0.1, 5]], doc: "Elementwise base-10 logarithm.",
-    value: Math.log10, partials: (A, a) => ({ a: A.num(1), scale: A.mul(a, A.num(LN10)) }),
+    value: Math.log10, partials: (A, a) => ({ a: A.num(1), scale: A.mul(a, A.call("log", A.num(10))) }),
   },
   sqrt: {
     kind: "scalar", arity: 1, wasm: "f64_sqrt", callable: true, domain: [[0.1, 5]], doc: "Elementwise square root.",

@@ -8,14 +8,7 @@
 import { addFunctions, allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
 import type { TapeData } from "../compiler/tape.js";
 import type { Coloring } from "../ir/sparsity.js";
-
-/** Sweep kinds, as assembly/sweeps/sweeps.ts numbers them. */
-export const enum Kind {
-  Value = 0,
-  Forward = 1,
-  FiniteDiff = 2,
-  Reverse = 3,
-}
+import { Kind, SWEEP, SWEEP_FIELDS, TAPE, TAPE_FIELDS } from "../ops/abi.js";
 
 /**
  * Widest tangent chunk: n inputs take ceil(n / MAX_LANES) forward sweeps. Measured on
@@ -29,14 +22,14 @@ const MAX_BLOCK = 128;
 const WORK_BUDGET = 1 << 20;
 /** Bytes of points and results one chunk of a batch may take in scratch. */
 const CHUNK_BUDGET = 4 << 20;
-/** Bytes of the Sweep descriptor (18 × i32), padded to keep what follows 16-byte aligned. */
-const DESCRIPTOR_BYTES = 80;
-/** Bytes of the tape header (14 × i32), padded to 16. */
-const TAPE_HEADER_BYTES = 64;
-
 function align16(bytes: number): number {
   return (bytes + 15) & ~15;
 }
+
+/** Bytes of the Sweep descriptor, padded to keep what follows 16-byte aligned. */
+const DESCRIPTOR_BYTES = align16(4 * SWEEP_FIELDS);
+/** Bytes of the tape header, padded to 16. */
+const TAPE_HEADER_BYTES = align16(4 * TAPE_FIELDS);
 
 /** Where a sweep writes tangent lane l of output o at point p: p*point + o*out + l*lane + offset. */
 export interface TangentLayout {
@@ -409,24 +402,24 @@ export class Kernel {
                    lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
                    rangeLo: number, rangeHi: number, colors: number): void {
     const d = i32(), at = this.scratch >> 2;
-    d[at] = this.tape;
-    d[at + 1] = count;
-    d[at + 2] = inputs;
-    d[at + 3] = nSegments;
-    d[at + 4] = this.work;
-    d[at + 5] = B;
-    d[at + 6] = K;
-    d[at + 7] = seeds;
-    d[at + 8] = lane0;
-    d[at + 9] = values;
-    d[at + 10] = tangents;
-    d[at + 11] = layout ? layout.point : 0;
-    d[at + 12] = layout ? layout.out : 0;
-    d[at + 13] = layout ? layout.lane : 0;
-    d[at + 14] = layout ? layout.offset + laneOffset * layout.lane : 0;
-    d[at + 15] = rangeLo;
-    d[at + 16] = rangeHi;
-    d[at + 17] = colors;
+    d[at + SWEEP.tape] = this.tape;
+    d[at + SWEEP.count] = count;
+    d[at + SWEEP.inputs] = inputs;
+    d[at + SWEEP.nSegments] = nSegments;
+    d[at + SWEEP.work] = this.work;
+    d[at + SWEEP.block] = B;
+    d[at + SWEEP.lanes] = K;
+    d[at + SWEEP.seeds] = seeds;
+    d[at + SWEEP.lane0] = lane0;
+    d[at + SWEEP.values] = values;
+    d[at + SWEEP.tangents] = tangents;
+    d[at + SWEEP.tPoint] = layout ? layout.point : 0;
+    d[at + SWEEP.tOut] = layout ? layout.out : 0;
+    d[at + SWEEP.tLane] = layout ? layout.lane : 0;
+    d[at + SWEEP.tOffset] = layout ? layout.offset + laneOffset * layout.lane : 0;
+    d[at + SWEEP.rangeLo] = rangeLo;
+    d[at + SWEEP.rangeHi] = rangeHi;
+    d[at + SWEEP.colors] = colors;
   }
 
   /**
@@ -461,8 +454,21 @@ export class Kernel {
     this.tape = base;
     const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
     const fusedBase = this.attachFused();
-    i32().set([nInstr, base + instrAt, t.consts.length, base + constAt, t.nSlots, t.nIn,
-      t.outSlots.length, base + outAt, base + auxAt, blockScratch, t.maxRun, fusedBase, t.fusedZero, t.allInputs ? 1 : 0], base >> 2);
+    const header = i32(), h = base >> 2;
+    header[h + TAPE.nInstr] = nInstr;
+    header[h + TAPE.instr] = base + instrAt;
+    header[h + TAPE.nConst] = t.consts.length;
+    header[h + TAPE.consts] = base + constAt;
+    header[h + TAPE.nSlots] = t.nSlots;
+    header[h + TAPE.nIn] = t.nIn;
+    header[h + TAPE.nOut] = t.outSlots.length;
+    header[h + TAPE.outSlots] = base + outAt;
+    header[h + TAPE.aux] = base + auxAt;
+    header[h + TAPE.blockScratch] = blockScratch;
+    header[h + TAPE.maxRun] = t.maxRun;
+    header[h + TAPE.fusedBase] = fusedBase;
+    header[h + TAPE.fusedZero] = t.fusedZero;
+    header[h + TAPE.allInputs] = t.allInputs ? 1 : 0;
     f64().set(t.consts, (base + constAt) >> 3);
     i32().set(t.instr, (base + instrAt) >> 2);
     i32().set(t.outSlots, (base + outAt) >> 2);

@@ -5,6 +5,7 @@
 import { checkOptions, variableName } from "../api/validate.js";
 import { InputError, ParseError, show } from "../base/errors.js";
 import { CONSTANTS, TENSOR_FUNCTIONS } from "../ops/grammar.js";
+import { PRIMITIVES, type Algebra, type PrimitiveName, type Row, type ScalarRow } from "../ops/spec.js";
 import { parseExpression, type ExprSink } from "../front/parse.js";
 import { exactDifference, exactPower, exactProduct, exactQuotient, exactSum } from "./exact.js";
 
@@ -174,6 +175,26 @@ export interface Step {
   is: string;
 }
 
+/**
+ * The spec's algebra over trees, for printing: each operation a smart
+ * constructor, `keep` and `select` the textbook branch (the rules' other
+ * branches are the same real function in a form that stays in range).
+ */
+const TREES: Algebra<Expr> = {
+  num: (x) => (x === Math.PI ? { kind: "name", name: "pi" } : x === Math.E ? { kind: "name", name: "e" } : num(x)),
+  add, sub, mul, div, neg,
+  call: (fn, a, b) => {
+    if (fn === "pow") return pow(a, b!);
+    if (fn === "log" && a.kind === "name" && a.name === "e") return num(1);
+    return b === undefined ? call(fn, a) : call(fn, a, b);
+  },
+  keep: (x) => x,
+  select: (_where, x) => x,
+};
+
+/** The operator a tree node applies, as a spec name. */
+const OPERATORS = { neg: "neg", add: "add", sub: "sub", mul: "mul", div: "div", pow: "pow" } as const;
+
 /** d e/d x as a tree, recording each rule applied in `steps` (if given). */
 function differentiate(e: Expr, x: string, steps?: Step[], depth = 0): Expr {
   if (depth > MAX_DEPTH) throw new InputError(`the expression is nested more than ${MAX_DEPTH} levels deep for symbolic differentiation`);
@@ -183,51 +204,53 @@ function differentiate(e: Expr, x: string, steps?: Step[], depth = 0): Expr {
   const d = (u: Expr) => differentiate(u, x, steps, depth + 1);
   let rule: string;
   let r: Expr;
-  switch (e.kind) {
-    case "num":
-      rule = "constant rule";
-      r = num(0);
-      break;
-    case "name":
-      rule = e.name === x ? "d x/d x = 1" : Object.hasOwn(CONSTANTS, e.name) ? "constant rule" : "another variable is a constant";
-      r = num(e.name === x ? 1 : 0);
-      break;
-    case "neg":
-      rule = "constant multiple rule";
-      r = neg(d(e.a));
-      break;
-    case "add":
-    case "sub":
-      rule = e.kind === "add" ? "sum rule" : "difference rule";
-      r = e.kind === "add" ? add(d(e.a), d(e.b)) : sub(d(e.a), d(e.b));
-      break;
-    case "mul":
-      if (!depends(e.a, x) || !depends(e.b, x)) {
-        rule = "constant multiple rule";
-        r = depends(e.a, x) ? mul(d(e.a), e.b) : mul(e.a, d(e.b));
-      } else {
-        rule = "product rule: (u·v)' = u'·v + u·v'";
-        r = add(mul(d(e.a), e.b), mul(e.a, d(e.b)));
-      }
-      break;
-    case "div":
-      if (!depends(e.b, x)) {
-        rule = "constant multiple rule";
-        r = div(d(e.a), e.b);
-      } else {
-        rule = "quotient rule: (u/v)' = (u'·v − u·v')/v²";
-        r = div(sub(mul(d(e.a), e.b), mul(e.a, d(e.b))), pow(e.b, num(2)));
-      }
-      break;
-    case "pow":
-      [rule, r] = power(e.a, e.b, x, d);
-      break;
-    case "call":
-      [rule, r] = chain(e.fn, e.args, x, d);
-      break;
+  if (e.kind === "num") {
+    rule = "constant rule";
+    r = num(0);
+  } else if (e.kind === "name") {
+    rule = e.name === x ? "d x/d x = 1" : Object.hasOwn(CONSTANTS, e.name) ? "constant rule" : "another variable is a constant";
+    r = num(e.name === x ? 1 : 0);
+  } else if (e.kind === "call" && !Object.hasOwn(PRIMITIVES, e.fn)) {
+    throw new InputError(`symbolic differentiation does not handle ${e.fn}() (tensor functions are for compile)`);
+  } else {
+    const name = e.kind === "call" ? e.fn as PrimitiveName : OPERATORS[e.kind];
+    const args = e.kind === "call" ? e.args : e.kind === "neg" ? [e.a] : [e.a, e.b];
+    const row = PRIMITIVES[name] as Row;
+    rule = ruleName(name, args, x);
+    if (row.kind === "composite") r = d(row.expand(TREES, ...args));
+    else if (row.kind === "scalar") r = chainRule(row, args, e, d);
+    else throw new InputError(`symbolic differentiation does not handle ${name}() (tensor functions are for compile)`);
   }
   steps?.push({ rule, of: print(e), is: print(r) });
   return r;
+}
+
+/** Σ (∂ᵢ·argᵢ′)/s over the operands, by the row's partials at these operands and the value e. */
+function chainRule(row: ScalarRow, args: readonly Expr[], e: Expr, d: (u: Expr) => Expr): Expr {
+  const [u, v] = args;
+  const p = row.partials(TREES, u, v ?? num(0), e);
+  const term = (partial: Expr, du: Expr) => (p.scale === undefined ? mul(partial, du) : div(mul(partial, du), p.scale));
+  const r = term(p.a, d(u));
+  return args.length === 2 ? add(r, term(p.b!, d(v))) : r;
+}
+
+/** The name of the rule that differentiates name(args) with respect to x, for `explain`. */
+function ruleName(name: PrimitiveName, args: readonly Expr[], x: string): string {
+  const [u, v] = args;
+  switch (name) {
+    case "neg": return "constant multiple rule";
+    case "add": return "sum rule";
+    case "sub": return "difference rule";
+    case "mul": return depends(u, x) && depends(v, x) ? "product rule: (u·v)' = u'·v + u·v'" : "constant multiple rule";
+    case "div": return depends(v, x) ? "quotient rule: (u/v)' = u'/v − (u/v)·v'/v" : "constant multiple rule";
+    case "pow":
+      if (!depends(v, x)) return isChain(u, x) ? "power rule and chain rule: (u^c)' = c·u^(c−1)·u'" : "power rule: (x^c)' = c·x^(c−1)";
+      if (!depends(u, x)) return "exponential rule: (c^u)' = c^u·ln(c)·u'";
+      return "general power rule: (u^v)' = v·u^(v−1)·u' + u^v·ln(u)·v'";
+    default:
+      if (args.length === 1) return isChain(u, x) ? `chain rule: ${name}(u)' = ${name}'(u)·u'` : `derivative of ${name}`;
+      return `chain rule: ${name}(u, v)' = ∂₁${name}·u' + ∂₂${name}·v'`;
+  }
 }
 
 /** Whether e contains the variable x. */
@@ -241,69 +264,9 @@ function depends(e: Expr, x: string): boolean {
   }
 }
 
-function power(a: Expr, b: Expr, x: string, d: (u: Expr) => Expr): [string, Expr] {
-  const da = depends(a, x), db = depends(b, x);
-  if (!db) { // u^c
-    const r = mul(mul(b, pow(a, sub(b, num(1)))), d(a));
-    return [isChain(a, x) ? "power rule and chain rule: (u^c)' = c·u^(c−1)·u'" : "power rule: (x^c)' = c·x^(c−1)", r];
-  }
-  if (!da) { // c^u
-    const lnc = a.kind === "name" && a.name === "e" ? num(1) : call("log", a);
-    return ["exponential rule: (c^u)' = c^u·ln(c)·u'", mul(mul(pow(a, b), lnc), d(b))];
-  }
-  // u^v = e^(v·ln u): (u^v)' = u^v·(v'·ln u + v·u'/u)
-  return ["general power rule: (u^v)' = u^v·(v'·ln u + v·u'/u)", mul(pow(a, b), add(mul(d(b), call("log", a)), div(mul(b, d(a)), a)))];
-}
-
 /** Whether u is more than the variable itself (so a rule needs the chain rule too). */
 function isChain(u: Expr, x: string): boolean {
   return !(u.kind === "name" && u.name === x);
-}
-
-/** f(u)' = f'(u)·u', with f' by name. */
-function chain(fn: string, args: Expr[], x: string, d: (u: Expr) => Expr): [string, Expr] {
-  const [u, v] = args;
-  const outer = (name: string, inner: Expr): [string, Expr] => [
-    isChain(u, x) ? `chain rule: ${name}(u)' = ${name}'(u)·u'` : `derivative of ${name}`, mul(inner, d(u)),
-  ];
-  switch (fn) {
-    case "sin": return outer(fn, call("cos", u));
-    case "cos": return outer(fn, neg(call("sin", u)));
-    case "tan": return outer(fn, add(num(1), pow(call("tan", u), num(2))));
-    case "asin": return outer(fn, div(num(1), call("sqrt", sub(num(1), pow(u, num(2))))));
-    case "acos": return outer(fn, neg(div(num(1), call("sqrt", sub(num(1), pow(u, num(2)))))));
-    case "atan": return outer(fn, div(num(1), add(num(1), pow(u, num(2)))));
-    case "sinh": return outer(fn, call("cosh", u));
-    case "cosh": return outer(fn, call("sinh", u));
-    case "tanh": return outer(fn, div(num(1), pow(call("cosh", u), num(2)))); // sech²: 1 − tanh² would cancel for |u| ≳ 1
-    case "asinh": return outer(fn, div(num(1), call("sqrt", add(pow(u, num(2)), num(1)))));
-    case "acosh": return outer(fn, div(num(1), call("sqrt", sub(pow(u, num(2)), num(1)))));
-    case "atanh": return outer(fn, div(num(1), sub(num(1), pow(u, num(2)))));
-    case "exp": return outer(fn, call("exp", u));
-    case "expm1": return outer(fn, call("exp", u));
-    case "log": return outer(fn, div(num(1), u));
-    case "log1p": return outer(fn, div(num(1), add(num(1), u)));
-    case "log2": return outer(fn, div(num(1), mul(u, call("log", num(2)))));
-    case "log10": return outer(fn, div(num(1), mul(u, call("log", num(10)))));
-    case "sqrt": return outer(fn, div(num(1), mul(num(2), call("sqrt", u))));
-    case "cbrt": return outer(fn, div(num(1), mul(num(3), pow(call("cbrt", u), num(2)))));
-    case "abs": return outer(fn, call("sign", u));
-    case "sign": return ["sign is constant where defined", num(0)];
-    case "pow": return power(u, v, x, d);
-    case "atan2": // atan2(y, x)' = (x·y' − y·x')/(x² + y²)
-      return ["derivative of atan2(y, x) = (x·y' − y·x')/(x² + y²)",
-        div(sub(mul(v, d(u)), mul(u, d(v))), add(pow(v, num(2)), pow(u, num(2))))];
-    case "hypot": // (a·a' + b·b')/hypot(a, b)
-      return ["derivative of hypot(a, b) = (a·a' + b·b')/hypot(a, b)", div(add(mul(u, d(u)), mul(v, d(v))), call("hypot", u, v))];
-    case "min":
-    case "max": { // min/max(a, b) = (a + b)/2 ∓ |a − b|/2
-      const mean = div(add(d(u), d(v)), num(2)), half = div(mul(call("sign", sub(u, v)), sub(d(u), d(v))), num(2));
-      return [`derivative of ${fn}(a, b) = (a' + b')/2 ${fn === "min" ? "−" : "+"} sign(a − b)·(a' − b')/2`,
-        fn === "min" ? sub(mean, half) : add(mean, half)];
-    }
-    default:
-      throw new InputError(`symbolic differentiation does not handle ${fn}() (tensor functions are for compile)`);
-  }
 }
 
 // Printing, correct by construction: each printed form has the grammar's level
