@@ -20,14 +20,10 @@
 // values are bit-identical to the interpreted runs; adjoints add the same terms,
 // though a slot fed by several runs of a group may receive them in another order
 // (element by element rather than run by run), so they agree to rounding.
-import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "../ops/grammar.js";
+import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD, opArity } from "../ops/grammar.js";
 import { encodeModule, type FunctionBody } from "./wasm-encoder.js";
-import { backward, forward, type Run } from "./fused-loops.js";
+import { backward, forward, isFusible, type Run } from "./fused-loops.js";
 
-/** Tape markers around a fused group (assembly/core/tape.ts): word, group index, instruction count. */
-export const FUSE_BEGIN = 0xf0, FUSE_END = 0xf1;
-
-const FUSIBLE: ReadonlySet<number> = new Set([Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Neg, Op.Sqrt]);
 /** Runs shorter than this are not worth a call through the function table. */
 const MIN_RUN = 8;
 /** Runs per group at most: a function's locals grow with its runs (engines cap them near 50,000). */
@@ -48,7 +44,7 @@ export interface Fused {
 
 function decode(instr: readonly number[], k: number): Run {
   const word = instr[k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
-  const binary = op !== Op.Neg && op !== Op.Sqrt;
+  const binary = opArity(op) === 2;
   return {
     op, L, dst: instr[k + 1],
     a: instr[k + 2], aStep: word & BROADCAST_A ? 0 : 1,
@@ -163,7 +159,7 @@ function findGroups(instr: readonly number[], nConst: number, nSlots: number): {
     const op = instr[4 * k] & 0xff;
     const r = op < Op.Det && op !== Op.Input ? decode(instr, 4 * k) : undefined;
     // (a guard's run takes no adjoint: the interpreted sweep skips it, and so must a group)
-    const fusible = r !== undefined && FUSIBLE.has(r.op) && r.L >= MIN_RUN && !(instr[4 * k] & NO_ADJOINT);
+    const fusible = r !== undefined && isFusible(r.op) && r.L >= MIN_RUN && !(instr[4 * k] & NO_ADJOINT);
     const joins = fusible && open.length > 0 && open.length < MAX_GROUP && decode(instr, 4 * open[0]).L === r.L &&
       fits(r.a, r.aStep, r.L) && (!r.binary || fits(r.b, r.bStep, r.L));
     if (!joins) close();

@@ -9,9 +9,13 @@
 // lane), the block size and the points filled. Element (j, p) of the run at slot
 // s is at row(s) + (j·B + p)·8; a broadcast operand's at row(s) + p·8.
 //
-// The arithmetic is the op table's (assembly/core/rules.ts), operation for operation;
-// test/api/fusion.test.ts holds the two to each other bit for bit.
-import { Op } from "../ops/grammar.js";
+// Values are each op's `wasm` instruction and adjoints its spec rule
+// (ops/spec.ts), emitted operation for operation: the same arithmetic as the
+// core's rules (assembly/core/rules.ts), which test/api/fusion.test.ts holds to
+// the fused loops bit for bit.
+import { OP_NAMES } from "../ops/grammar.js";
+import { PRIMITIVES, type Algebra, type Row, type ScalarRow } from "../ops/spec.js";
+import { InternalError } from "../base/errors.js";
 import { F64X2, FunctionBody, I } from "./wasm-encoder.js";
 
 /** One run instruction, decoded. */
@@ -235,9 +239,67 @@ function rowsOf(runs: readonly Run[], adjoints: boolean, nConst: number): [numbe
   return rows;
 }
 
-const OPCODE: Record<number, number> = {
-  [Op.Add]: I.f64_add, [Op.Sub]: I.f64_sub, [Op.Mul]: I.f64_mul, [Op.Div]: I.f64_div, [Op.Neg]: I.f64_neg, [Op.Sqrt]: I.f64_sqrt,
+/** The spec row of a fusible op code (one with a `wasm` instruction). */
+function fusibleRow(op: number): ScalarRow & { wasm: keyof typeof I } {
+  const row = PRIMITIVES[OP_NAMES[op]] as Row;
+  if (row.kind !== "scalar" || !row.wasm) throw new InternalError(`op ${OP_NAMES[op]} is not fusible`);
+  return row as ScalarRow & { wasm: keyof typeof I };
+}
+
+/** Whether an op code can run in a fused loop. */
+export function isFusible(op: number): boolean {
+  const row = PRIMITIVES[OP_NAMES[op]] as Row | undefined;
+  return row !== undefined && row.kind === "scalar" && row.wasm !== undefined;
+}
+
+/**
+ * A term of a fused rule, as code to emit: the operands a, b, the value v and
+ * the adjoint w of the run at the element, numbers, and f64 arithmetic.
+ */
+type Code =
+  | { k: "a" | "b" | "v" | "w" }
+  | { k: "num"; x: number }
+  | { k: "neg"; a: Code }
+  | { k: "op"; code: number; a: Code; b: Code };
+
+const isNum = (c: Code, x: number) => c.k === "num" && Object.is(c.x, x);
+const binaryOp = (code: number) => (a: Code, b: Code): Code => ({ k: "op", code, a, b });
+
+/**
+ * The spec's algebra over code: products with ±1 and quotients by 1 vanish (a
+ * partial of 1 adds the adjoint itself, as the core's ONE partial does); a
+ * fusible rule uses arithmetic only.
+ */
+const CODE: Algebra<Code> = {
+  num: (x) => ({ k: "num", x }),
+  add: binaryOp(I.f64_add),
+  sub: binaryOp(I.f64_sub),
+  mul: (a, b) => (isNum(a, 1) ? b : isNum(b, 1) ? a : isNum(a, -1) ? { k: "neg", a: b } : binaryOp(I.f64_mul)(a, b)),
+  div: (a, b) => (isNum(b, 1) ? a : binaryOp(I.f64_div)(a, b)),
+  neg: (a) => ({ k: "neg", a }),
+  call: (name) => { throw new InternalError(`a fusible rule calls ${name}`); },
+  keep: () => { throw new InternalError("a fusible rule uses keep"); },
+  select: () => { throw new InternalError("a fusible rule uses select"); },
 };
+
+const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" }, W: Code = { k: "w" };
+
+/** The adjoint terms (∂·w̄)/s an op adds to its operands, as code. */
+function adjointTerms(op: number): Code[] {
+  const p = fusibleRow(op).partials(CODE, A, B, V);
+  const term = (partial: Code) => (p.scale === undefined ? CODE.mul(partial, W) : CODE.div(CODE.mul(partial, W), p.scale));
+  return p.b === undefined ? [term(p.a)] : [term(p.a), term(p.b)];
+}
+
+/** Whether two terms are the same code, b read as a (a run that squares its operand). */
+function sameCode(x: Code, y: Code): boolean {
+  const kind = (c: Code) => (c.k === "b" ? "a" : c.k);
+  if (kind(x) !== kind(y)) return false;
+  if (x.k === "num") return Object.is(x.x, (y as typeof x).x);
+  if (x.k === "neg") return sameCode(x.a, (y as typeof x).a);
+  if (x.k === "op") return x.code === (y as typeof x).code && sameCode(x.a, (y as typeof x).a) && sameCode(x.b, (y as typeof x).b);
+  return true;
+}
 
 /**
  * The lower slots s of the pairs of memory targets s, s + 1 (windows of one row
@@ -304,7 +366,7 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], oper
   runs.forEach((r, i) => {
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
-    x.op(OPCODE[r.op]);
+    x.op(I[fusibleRow(r.op).wasm]);
     g.set(value[i]);
     if (stored(i)) {
       loop.address(VALS, r.dst, 1);
@@ -376,48 +438,34 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], pull
       g.set(local);
     };
     for (let i = runs.length - 1; i >= 0; i--) {
-      const r = runs[i], w = () => g.get(adjoint[i]);
-      switch (r.op) {
-        case Op.Add:
-          accumulate(i, r.a, r.aStep, false, w);
-          accumulate(i, r.b, r.bStep, false, w);
-          break;
-        case Op.Sub:
-          accumulate(i, r.a, r.aStep, false, w);
-          accumulate(i, r.b, r.bStep, true, w);
-          break;
-        case Op.Neg:
-          accumulate(i, r.a, r.aStep, true, w);
-          break;
-        case Op.Mul: // ∂a = b, ∂b = a
-          if (r.a < nConst && r.b < nConst) break; // constants take no adjoint
-          if (r.a === r.b && r.aStep === r.bStep) { // a square: the one term a·w̄, added twice
-            const term = x.local();
-            valueOf(i, r.a, r.aStep);
-            w();
-            x.op(I.f64_mul);
-            g.set(term);
-            accumulate(i, r.a, r.aStep, false, () => g.get(term));
-            accumulate(i, r.a, r.aStep, false, () => g.get(term));
-            break;
-          }
-          accumulate(i, r.a, r.aStep, false, () => { valueOf(i, r.b, r.bStep); w(); x.op(I.f64_mul); });
-          accumulate(i, r.b, r.bStep, false, () => { valueOf(i, r.a, r.aStep); w(); x.op(I.f64_mul); });
-          break;
-        case Op.Div: // ∂a = 1, ∂b = −v, each scaled by b (assembly/core/rules.ts): ā += w̄/b, b̄ += ((−v)·w̄)/b
-          accumulate(i, r.a, r.aStep, false, () => { w(); valueOf(i, r.b, r.bStep); x.op(I.f64_div); });
-          accumulate(i, r.b, r.bStep, false, () => {
-            g.get(value[i]);
-            x.op(I.f64_neg);
-            w();
-            x.op(I.f64_mul);
-            valueOf(i, r.b, r.bStep);
-            x.op(I.f64_div);
-          });
-          break;
-        case Op.Sqrt: // ∂a = ½/v
-          accumulate(i, r.a, r.aStep, false, () => { x.constant(0.5); g.get(value[i]); x.op(I.f64_div); w(); x.op(I.f64_mul); });
-          break;
+      const r = runs[i];
+      const emit = (c: Code): void => {
+        switch (c.k) {
+          case "a": valueOf(i, r.a, r.aStep); break;
+          case "b": valueOf(i, r.b, r.bStep); break;
+          case "v": g.get(value[i]); break;
+          case "w": g.get(adjoint[i]); break;
+          case "num": x.constant(c.x); break;
+          case "neg": emit(c.a); x.op(I.f64_neg); break;
+          case "op": emit(c.a); emit(c.b); x.op(c.code); break;
+        }
+      };
+      // target += term, or target −= t where the term is −t
+      const add = (slot: number, step: number, c: Code) =>
+        accumulate(i, slot, step, c.k === "neg", () => emit(c.k === "neg" ? c.a : c));
+      const terms = adjointTerms(r.op);
+      if (terms.length === 1) {
+        add(r.a, r.aStep, terms[0]);
+      } else if (r.a === r.b && r.aStep === r.bStep && sameCode(terms[0], terms[1])) { // a square: one term, added twice
+        if (r.a < nConst) continue; // constants take no adjoint
+        const t = terms[0], negative = t.k === "neg", term = x.local();
+        emit(negative ? t.a : t);
+        g.set(term);
+        accumulate(i, r.a, r.aStep, negative, () => g.get(term));
+        accumulate(i, r.a, r.aStep, negative, () => g.get(term));
+      } else {
+        add(r.a, r.aStep, terms[0]);
+        add(r.b, r.bStep, terms[1]);
       }
     }
     x.addTo([...gathered.values()].map(({ slot, step, local }) => ({ slot, address: () => loop.address(ADJ, slot, step), step, local })));

@@ -7,8 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { div, fn, stack, sub, Tensor, type Func, type Node } from "../../bindings/index.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
-import { fuse, FUSE_BEGIN } from "../../bindings/compiler/fuse.js";
-import { Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "../../bindings/ops/grammar.js";
+import { fuse } from "../../bindings/compiler/fuse.js";
+import { FUSE_BEGIN, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD } from "../../bindings/ops/grammar.js";
 import { functionTableSize } from "../../bindings/runtime/loader.js";
 import { expectClose, expectIdentical, random, resetCore } from "../support/helpers.js";
 
