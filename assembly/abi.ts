@@ -31,21 +31,25 @@ export const enum Op {
   Cbrt = 26,
   Abs = 27,
   Sign = 28,
-  Atan2 = 29,
-  Hypot = 30,
-  Min = 31,
-  Max = 32,
-  Keep = 33,
-  Det = 34,
-  Inv = 35,
-  Solve = 36,
-  Sum = 37,
+  Erf = 29,
+  Erfc = 30,
+  Sigmoid = 31,
+  Softplus = 32,
+  Atan2 = 33,
+  Hypot = 34,
+  Min = 35,
+  Max = 36,
+  Keep = 37,
+  Det = 38,
+  Inv = 39,
+  Solve = 40,
+  Sum = 41,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 38;
+export const OP_COUNT: i32 = 42;
 /** Ops from here on are block ops: operands and results are slot lists (blocks.ts). */
-export const FIRST_BLOCK: i32 = 34;
+export const FIRST_BLOCK: i32 = 38;
 
 // Instruction word flags and markers (see tape.ts).
 export const BROADCAST_A: i32 = 256;
@@ -66,7 +70,7 @@ export const enum Kind {
   Reverse = 3,
 }
 
-const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1]);
+const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1]);
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),

@@ -35,11 +35,14 @@
 // to this table bit for bit.
 
 import { Op } from "./tape";
+import { erf, erfc, sigmoid, softplus } from "./special";
 
 // @ts-ignore: decorator
 @inline const LN2: f64 = 0.6931471805599453;
 // @ts-ignore: decorator
 @inline const LN10: f64 = 2.302585092994046;
+// @ts-ignore: decorator
+@inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
 // Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
 // @ts-ignore: decorator
 @inline const HUGE_ARGUMENT: f64 = 1e100;
@@ -305,8 +308,26 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       if (d) for (let q = 0; q < n; q++) { const x = ld(a, q); st(da, q, x > 0 ? 1 : x < 0 ? -1 : x); }
       break;
     }
-    case Op.Sign: { // ∂ sign a = 0 (NaN stays NaN)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sign(x)); if (d) st(da, p, x * 0); }
+    case Op.Sign: { // ∂ sign a = 0 (NaN stays NaN; ±0 at ±∞, where a·0 would be NaN)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); const s = Math.sign(x); st(v, p, s); if (d) st(da, p, s * 0); }
+      break;
+    }
+    case Op.Erf: // ∂ erf a = (2/√π)·e^(−a²)
+    case Op.Erfc: { // ∂ erfc a = −(2/√π)·e^(−a²)
+      const c = op == Op.Erf ? TWO_OVER_SQRT_PI : -TWO_OVER_SQRT_PI;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, op == Op.Erf ? erf(x) : erfc(x));
+        if (d) st(da, p, c * Math.exp(-(x * x)));
+      }
+      break;
+    }
+    case Op.Sigmoid: { // ∂ σ(a) = σ(a)·σ(−a)  (σ(1 − σ) would cancel for large a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p), s = sigmoid(x); st(v, p, s); if (d) st(da, p, s * sigmoid(-x)); }
+      break;
+    }
+    case Op.Softplus: { // ∂ softplus a = σ(a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, softplus(x)); if (d) st(da, p, sigmoid(x)); }
       break;
     }
     case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², r = hypot(a, b): b/r and −a/r scaled by r

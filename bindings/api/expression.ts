@@ -5,7 +5,8 @@ import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
 import { Node } from "../front/node.js";
-import { BINARY_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, type BinaryName, type UnaryName } from "../ops/grammar.js";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
+import { lifted } from "../front/lift.js";
 import { parseExpression, type BinaryOperator, type ExprSink } from "../front/parse.js";
 import * as T from "../front/tensor-ops.js";
 import { sizeOf, type Tensor } from "../base/tensor.js";
@@ -30,7 +31,7 @@ const BINARY_OPS: Record<BinaryOperator, number> = { "+": Op.Add, "-": Op.Sub, "
 type TensorFn = (a: Node, b: Node) => Node;
 const TENSOR_CALLS: Record<keyof typeof TENSOR_FUNCTIONS, TensorFn> = {
   det: (a) => T.det(a), inv: (a) => T.inv(a), trace: (a) => T.trace(a), transpose: (a) => T.transpose(a),
-  sum: (a) => T.sum(a), norm: (a) => T.norm(a), diag: (a) => T.diag(a),
+  sum: (a) => T.sum(a), logsumexp: (a) => T.logsumexp(a), norm: (a) => T.norm(a), diag: (a) => T.diag(a),
   dot: (a, b) => T.dot(a, b), matmul: (a, b) => T.matmul(a, b), outer: (a, b) => T.outer(a, b),
   solve: (a, b) => T.solve(a, b),
 };
@@ -66,6 +67,7 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
     call: (name, args, column) => at(column, () => {
       if (Object.hasOwn(UNARY_FUNCTIONS, name)) return T.map(UNARY_FUNCTIONS[name as UnaryName], args[0]);
       if (Object.hasOwn(BINARY_FUNCTIONS, name)) return T.elementwise(BINARY_FUNCTIONS[name as BinaryName], args[0], args[1]);
+      if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return lifted(name as CompositeName)(...args);
       return TENSOR_CALLS[name as keyof typeof TENSOR_FUNCTIONS](args[0], args[1]);
     }),
     index: (a, i, column) => at(column, () => a.at(i)),

@@ -4,7 +4,7 @@ import { InputError, ShapeError, show } from "../base/errors.js";
 import type { Segment } from "../runtime/kernel.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Tensor, type TensorLike, describeShape, sameShape } from "../base/tensor.js";
-import { BINARY_FUNCTIONS, CONSTANTS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../ops/grammar.js";
+import { CONSTANTS, functionArity } from "../ops/grammar.js";
 
 /** One declared input of a function: its name, shape, and place in the flat input vector. */
 export interface InputDecl {
@@ -29,7 +29,7 @@ export function variableName(v: unknown): string {
     throw new InputError(`a variable name must be an identifier (a letter or _ then letters, digits, _), got ${show(v)}`);
   }
   if (Object.hasOwn(CONSTANTS, v)) throw new InputError(`'${v}' is a constant of the grammar and cannot be a variable name`);
-  if (Object.hasOwn(UNARY_FUNCTIONS, v) || Object.hasOwn(BINARY_FUNCTIONS, v) || Object.hasOwn(TENSOR_FUNCTIONS, v)) {
+  if (functionArity(v) !== undefined) {
     throw new InputError(`'${v}' is a function of the grammar and cannot be a variable name`);
   }
   return v;

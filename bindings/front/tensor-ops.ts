@@ -152,12 +152,11 @@ export function trace(a: Operand): Node {
   return Node.of(x.graph, [], [total(x.graph, Array.from({ length: n }, (_, i) => x.ids[i * n + i]))]);
 }
 
-/** The sum of all entries (a scalar), or along `axis` (that axis removed). */
-export function sum(a: Operand, axis?: number): Node {
-  const [x] = lift([a], "sum");
-  if (axis === undefined) return Node.of(x.graph, [], [total(x.graph, x.ids)]);
+/** All entries combined into a scalar, or each line along `axis` (that axis removed). */
+function reduce(x: Node, axis: number | undefined, what: string, combine: (g: Graph, ids: readonly number[]) => number): Node {
+  if (axis === undefined) return Node.of(x.graph, [], [combine(x.graph, x.ids)]);
   if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank) {
-    throw new ShapeError(`sum axis ${axis} is out of range for shape ${describeShape(x.shape)}`);
+    throw new ShapeError(`${what} axis ${axis} is out of range for shape ${describeShape(x.shape)}`);
   }
   const shape = x.shape.filter((_, i) => i !== axis);
   const strides = stridesOf(x.shape);
@@ -169,9 +168,39 @@ export function sum(a: Operand, axis?: number): Node {
       for (let i = 0, j = 0; i < x.rank; i++) if (i !== axis) offset += index[j++] * strides[i];
       terms.push(x.ids[offset]);
     }
-    ids.push(total(x.graph, terms));
+    ids.push(combine(x.graph, terms));
   });
   return Node.of(x.graph, shape, ids);
+}
+
+/** The sum of all entries (a scalar), or along `axis` (that axis removed). */
+export function sum(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "sum");
+  return reduce(x, axis, "sum", total);
+}
+
+/**
+ * ln Σ e^(aᵢ) of ids, as m + ln Σ e^(aᵢ − m) with m the largest entry: no term
+ * overflows, and the largest is 1. m is clamped to the finite range, so that
+ * entries of −∞ give −∞ (not ∞ − ∞) and an entry of +∞ gives +∞.
+ */
+function logSumExp(g: Graph, ids: readonly number[]): number {
+  if (ids.length === 0) return g.constant(-Infinity);
+  let level = [...ids];
+  while (level.length > 1) { // the largest entry, by a balanced tree
+    const next: number[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(Op.Max, level[i], level[i + 1]));
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  const m = g.apply(Op.Min, g.apply(Op.Max, level[0], g.constant(-Number.MAX_VALUE)), g.constant(Number.MAX_VALUE));
+  return g.apply(Op.Add, m, g.apply(Op.Log, total(g, ids.map((id) => g.apply(Op.Exp, g.apply(Op.Sub, id, m))))));
+}
+
+/** ln Σ e^(aᵢ) over all entries (a scalar), or along `axis` (that axis removed), without overflow: its gradient is the softmax. */
+export function logsumexp(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "logsumexp");
+  return reduce(x, axis, "logsumexp", logSumExp);
 }
 
 /** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix → a scalar. */
@@ -345,6 +374,8 @@ export interface TensorMethods {
   trace(): Node;
   /** Sum of all entries (a scalar), or along one axis (that axis removed). */
   sum(axis?: number): Node;
+  /** ln Σ e^(aᵢ) over all entries (a scalar), or along one axis, without overflow. */
+  logsumexp(axis?: number): Node;
   /** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix. */
   norm(): Node;
   /** Determinant of a square matrix (LU with partial pivoting). */
@@ -370,6 +401,7 @@ const methods: { [K in keyof TensorMethods]: (this: Node, ...args: Parameters<Te
   transpose(axes) { return transpose(this, axes); },
   trace() { return trace(this); },
   sum(axis) { return sum(this, axis); },
+  logsumexp(axis) { return logsumexp(this, axis); },
   norm() { return norm(this); },
   det() { return det(this); },
   inv() { return inv(this); },

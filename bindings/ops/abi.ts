@@ -31,26 +31,30 @@ export const Op = {
   Cbrt: 26,
   Abs: 27,
   Sign: 28,
-  Atan2: 29,
-  Hypot: 30,
-  Min: 31,
-  Max: 32,
-  Keep: 33,
-  Det: 34,
-  Inv: 35,
-  Solve: 36,
-  Sum: 37,
+  Erf: 29,
+  Erfc: 30,
+  Sigmoid: 31,
+  Softplus: 32,
+  Atan2: 33,
+  Hypot: 34,
+  Min: 35,
+  Max: 36,
+  Keep: 37,
+  Det: 38,
+  Inv: 39,
+  Solve: 40,
+  Sum: 41,
 } as const;
 
 /** The spec's name of each op code. */
-export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "atan2", "hypot", "min", "max", "keep", "det", "inv", "solve", "sum"] as const;
+export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "keep", "det", "inv", "solve", "sum"] as const;
 
 /** Number of op codes. */
-export const OP_COUNT = 38;
+export const OP_COUNT = 42;
 /** Ops from here on are block ops (operands and results are lists). */
-export const FIRST_BLOCK = 34;
+export const FIRST_BLOCK = 38;
 /** Operand count per op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1];
 
 // Instruction word flags and markers (assembly/core/tape.ts).
 export const BROADCAST_A = 256;

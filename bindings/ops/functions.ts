@@ -3,7 +3,7 @@
 // The builder's free functions, one per primitive: elementwise over nodes (a scalar
 // broadcasts against any shape), or plain numbers in, a number out.
 import { lifted } from "../front/lift.js";
-import type { Lifted, Node, Operand } from "../front/lift.js";
+import type { Lifted, Lifted3, Node, Operand } from "../front/lift.js";
 
 /** a + b, elementwise. */
 export const add: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("add");
@@ -61,6 +61,14 @@ export const cbrt: <A extends Operand>(a: A) => Lifted<A> = lifted("cbrt");
 export const abs: <A extends Operand>(a: A) => Lifted<A> = lifted("abs");
 /** Elementwise sign (−1, 0 or 1; derivative 0). */
 export const sign: <A extends Operand>(a: A) => Lifted<A> = lifted("sign");
+/** Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt. */
+export const erf: <A extends Operand>(a: A) => Lifted<A> = lifted("erf");
+/** Elementwise complementary error function 1 − erf a, without its cancellation for large a. */
+export const erfc: <A extends Operand>(a: A) => Lifted<A> = lifted("erfc");
+/** Elementwise logistic function 1/(1 + e⁻ᵃ). */
+export const sigmoid: <A extends Operand>(a: A) => Lifted<A> = lifted("sigmoid");
+/** Elementwise ln(1 + eᵃ), exact for large |a|. */
+export const softplus: <A extends Operand>(a: A) => Lifted<A> = lifted("softplus");
 /** Elementwise atan2(a, b): the angle of the point (b, a). */
 export const atan2: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("atan2");
 /** Elementwise √(a² + b²), without overflow. */
@@ -69,6 +77,8 @@ export const hypot: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted
 export const min: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("min");
 /** Elementwise maximum (½ to each operand on a tie). */
 export const max: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("max");
+/** Elementwise clamp(x, lo, hi) = min(max(x, lo), hi). */
+export const clamp: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("clamp");
 
 /** Node's elementwise methods, one per primitive: `x.sin()` is `sin(x)`, `x.atan2(y)` is `atan2(x, y)`. */
 export interface ElementwiseMethods {
@@ -128,6 +138,14 @@ export interface ElementwiseMethods {
   abs(): Node;
   /** Elementwise sign (−1, 0 or 1; derivative 0). */
   sign(): Node;
+  /** Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt. */
+  erf(): Node;
+  /** Elementwise complementary error function 1 − erf a, without its cancellation for large a. */
+  erfc(): Node;
+  /** Elementwise logistic function 1/(1 + e⁻ᵃ). */
+  sigmoid(): Node;
+  /** Elementwise ln(1 + eᵃ), exact for large |a|. */
+  softplus(): Node;
   /** Elementwise atan2(a, b): the angle of the point (b, a). */
   atan2(b: Operand): Node;
   /** Elementwise √(a² + b²), without overflow. */
@@ -136,4 +154,6 @@ export interface ElementwiseMethods {
   min(b: Operand): Node;
   /** Elementwise maximum (½ to each operand on a tie). */
   max(b: Operand): Node;
+  /** Elementwise clamp(x, lo, hi) = min(max(x, lo), hi). */
+  clamp(b: Operand, c: Operand): Node;
 }

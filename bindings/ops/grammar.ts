@@ -2,13 +2,13 @@
 // (spec.ts) and the generated ABI (abi.ts): the grammar's function tables,
 // arities, and the traits the graph relies on.
 import { ARITY, FIRST_BLOCK, OP_NAMES, Op } from "./abi.js";
-import { PRIMITIVES, type BinaryName, type Row, type ScalarName, type UnaryName } from "./spec.js";
+import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
 
 export {
   Op, OP_NAMES, OP_COUNT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED,
   FUSE_BEGIN, FUSE_END,
 } from "./abi.js";
-export type { UnaryName, BinaryName, ScalarName } from "./spec.js";
+export type { UnaryName, BinaryName, ScalarName, CompositeName } from "./spec.js";
 
 /** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */
 export const CONST = -1;
@@ -34,9 +34,14 @@ export const UNARY_FUNCTIONS: Readonly<Record<UnaryName, number>> = callable<Una
 /** Binary functions of the grammar, by name: their op codes. */
 export const BINARY_FUNCTIONS: Readonly<Record<BinaryName, number>> = callable<BinaryName>(2);
 
+/** Composite functions of the grammar (defined by other primitives), by name, with their argument counts. */
+export const COMPOSITE_FUNCTIONS: Readonly<Record<CompositeName, number>> = Object.fromEntries(
+  Object.entries(PRIMITIVES).flatMap(([name, row]) => (row.kind === "composite" ? [[name, row.arity]] : [])),
+) as Record<CompositeName, number>;
+
 /** Functions of tensor arguments (matrices, vectors), by name, with their argument counts. */
 export const TENSOR_FUNCTIONS = {
-  det: 1, inv: 1, trace: 1, transpose: 1, sum: 1, norm: 1, diag: 1,
+  det: 1, inv: 1, trace: 1, transpose: 1, sum: 1, logsumexp: 1, norm: 1, diag: 1,
   dot: 2, matmul: 2, outer: 2, solve: 2,
 } as const;
 
@@ -44,6 +49,7 @@ export const TENSOR_FUNCTIONS = {
 export function functionArity(name: string): number | undefined {
   if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
   if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
+  if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return COMPOSITE_FUNCTIONS[name as CompositeName];
   if (Object.hasOwn(TENSOR_FUNCTIONS, name)) return TENSOR_FUNCTIONS[name as keyof typeof TENSOR_FUNCTIONS];
   return undefined;
 }

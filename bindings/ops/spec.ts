@@ -106,9 +106,10 @@ export type ScalarName =
   | "add" | "sub" | "mul" | "div" | "neg" | "pow"
   | "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh" | "asinh" | "acosh" | "atanh"
   | "exp" | "expm1" | "log" | "log1p" | "log2" | "log10" | "sqrt" | "cbrt" | "abs" | "sign"
+  | "erf" | "erfc" | "sigmoid" | "softplus"
   | "atan2" | "hypot" | "min" | "max" | "keep";
 /** Primitives defined by others (no op code). */
-export type CompositeName = never;
+export type CompositeName = "clamp";
 /** Ops on lists of values. */
 export type BlockName = "det" | "inv" | "solve" | "sum";
 export type PrimitiveName = "input" | ScalarName | CompositeName | BlockName;
@@ -265,7 +266,23 @@ export const PRIMITIVES = {
     value: Math.cbrt, partials: (A, _a, _b, v) => ({ a: A.num(1), scale: A.mul(A.mul(A.num(3), v), v) }),
   },
   abs: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise |a| (derivative sign a, 0 at 0).", value: Math.abs, partials: (A, a) => ({ a: A.call("sign", a) }) },
-  sign: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise sign (−1, 0 or 1; derivative 0).", value: Math.sign, partials: (A, a) => ({ a: A.mul(a, A.num(0)) }) },
+  sign: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise sign (−1, 0 or 1; derivative 0).", value: Math.sign, partials: (A, a) => ({ a: A.mul(A.call("sign", a), A.num(0)) }) },
+  erf: {
+    kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt.",
+    partials: (A, a) => ({ a: A.mul(A.div(A.num(2), A.call("sqrt", A.num(Math.PI))), A.call("exp", A.neg(A.mul(a, a)))) }),
+  },
+  erfc: {
+    kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise complementary error function 1 − erf a, without its cancellation for large a.",
+    partials: (A, a) => ({ a: A.mul(A.div(A.num(-2), A.call("sqrt", A.num(Math.PI))), A.call("exp", A.neg(A.mul(a, a)))) }),
+  },
+  sigmoid: { // σ′ = σ(a)·σ(−a): σ(1 − σ) would cancel for large a
+    kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise logistic function 1/(1 + e⁻ᵃ).",
+    partials: (A, a, _b, v) => ({ a: A.mul(v, A.call("sigmoid", A.neg(a))) }),
+  },
+  softplus: {
+    kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise ln(1 + eᵃ), exact for large |a|.",
+    partials: (A, a) => ({ a: A.call("sigmoid", a) }),
+  },
   atan2: { // b/h and −a/h scaled by h = hypot(a, b): no a² + b², nor a/h², to under- or overflow
     kind: "scalar", arity: 2, callable: true, domain: [[-3, 3], [0.2, 3]], doc: "Elementwise atan2(a, b): the angle of the point (b, a).",
     value: Math.atan2,
@@ -282,6 +299,11 @@ export const PRIMITIVES = {
   max: {
     kind: "scalar", arity: 2, commutative: true, callable: true, domain: ANY2, doc: "Elementwise maximum (½ to each operand on a tie).",
     value: Math.max, partials: (A, a, b) => ({ a: step(A, A.sub(a, b)), b: step(A, A.sub(b, a)) }),
+  },
+  clamp: { // ½ at either bound, as min and max on a tie
+    kind: "composite", arity: 3, callable: true, domain: [[-3, 3], [-2, -0.5], [0.5, 2]],
+    doc: "Elementwise clamp(x, lo, hi) = min(max(x, lo), hi).",
+    expand: (A, x, lo, hi) => A.call("min", A.call("max", x, lo), hi),
   },
   keep: { // the guard of `select` and `keep` above: not in the grammar
     kind: "scalar", arity: 2, internal: true, domain: ANY2, doc: "Keep(a, c) = c ≠ 0 ? a : 0, passing a's derivative only where c ≠ 0.",

@@ -95,6 +95,7 @@ function sub(a: Expr, b: Expr): Expr {
   const k = !isNum(ra) && same(ra, rb) ? exactDifference(ka, kb) : undefined;
   if (k !== undefined) return scaled(k, ra); // like terms
   if (kb < 0) return add(a, scaled(-kb, rb)); // a − (−k)·u = a + k·u
+  if (isNum(b) && b.value < 0) return add(a, num(-b.value));
   return { kind: "sub", a, b };
 }
 

@@ -16,6 +16,7 @@
 // abs(u), sign(u), min(u, v), max(u, v), hypot(u, v) and cbrt(u) appear too: each
 // records its kink's argument, and `kinkMargin` says how far a point is from them.
 import fc from "fast-check";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../../bindings/ops/grammar.js";
 
 // ---------------------------------------------------------------------------
 // Trees
@@ -33,13 +34,15 @@ export type Tree =
 /** A node with a kink: `kink.at(values of kink.args)` is the signed distance to it (0 at the kink). */
 type Kinked = Tree & { kink?: { args: readonly Tree[]; at: (values: number[]) => number } };
 
-/** Every scalar function of the grammar, with its argument count. */
+/** The scalar functions the generator draws (each has a reference interpreter below and in precise.ts). */
 export const UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
   "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign"] as const;
 export const BINARY = ["atan2", "pow", "hypot", "min", "max"] as const;
-export const TENSOR_FUNCTIONS = ["det", "inv", "trace", "transpose", "sum", "norm", "diag", "dot", "matmul", "outer", "solve"] as const;
+/** Every function name of the grammar, from its tables (the spec's primitives, composites and tensor functions). */
+const GRAMMAR_FUNCTIONS = [...Object.keys(UNARY_FUNCTIONS), ...Object.keys(BINARY_FUNCTIONS), ...Object.keys(COMPOSITE_FUNCTIONS),
+  ...Object.keys(TENSOR_FUNCTIONS)];
 /** Names that cannot be variables: constants and function names. */
-export const RESERVED = new Set<string>(["pi", "e", ...UNARY, ...BINARY, ...TENSOR_FUNCTIONS]);
+export const RESERVED = new Set<string>(["pi", "e", ...GRAMMAR_FUNCTIONS]);
 
 const num = (v: number): Tree => ({ k: "num", v });
 const neg = (a: Tree): Tree => ({ k: "neg", a });
@@ -678,7 +681,7 @@ export const TOKENS = [
   "x", "y", "z", "A", "b", "_t", "x1", "pi", "e", "E", "(", ")", "(", ")", "[", "]", ",", "+", "-", "*", "/", "^",
   "+", "-", "*", "^", "0", "1", "2", "2.5", ".5", "5.", "1e-3", "2E+2", "1e309", "1e-400", "0.0", "00", "1e", "1.2.3",
   "..", "[0]", "[1]", "[2]", "[9]", "[-1]", "[1.5]", "[1e0]", "[]", " ", "  ", "\t", "\n", "**", "//", "^-", "--",
-  ...UNARY, ...BINARY, ...TENSOR_FUNCTIONS, "foo", "Infinity", "NaN", "undefined", "null", "constructor", "__proto__",
+  ...GRAMMAR_FUNCTIONS, "foo", "Infinity", "NaN", "undefined", "null", "constructor", "__proto__",
   "toString", "hasOwnProperty", "#", "$", "@", "!", "=", "<", ">", ";", ":", "'", "\"", "\\", "{", "}", "é", "π", "∞",
   "😀", "\u0000", "\u200b", "\ufeff", "\ud800", "0x1F", "1_000", "∗", "−",
 ];
