@@ -9,7 +9,7 @@ export {
   matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, det, inv, solve, reshape, slice, diag, stack, concat, eye,
 } from "./api/builder.js";
 // The elementwise functions, one per primitive of ops/spec.ts: add, sub, mul, div, pow, neg, sin, … max.
-export * from "./ops/functions.js";
+export * from "./front/functions.js";
 export {
   Func, type Point, type PlainPoint, type InputValue, type PlainValue, type Shaped, type InputDecl,
   type DerivativeOptions, type JacobianOptions, type EvalOptions,

@@ -2,7 +2,7 @@
 // (bindings/ops/spec.ts): op codes, arities, flags, sweep kinds and the field
 // layout of the tape header and the sweep descriptor, as assembly/abi.ts and
 // bindings/ops/abi.ts; and the builder's free functions and Node methods as
-// bindings/ops/functions.ts. Run by `npm run build`; with --check it writes
+// bindings/front/functions.ts. Run by `npm run build`; with --check it writes
 // nothing and fails if a generated file is out of date (test/unit/generated.test.ts).
 import { readFileSync, writeFileSync } from "node:fs";
 import ts from "typescript";
@@ -87,7 +87,7 @@ function functions({ PRIMITIVES }) {
   lines.push("// The builder's free functions, one per primitive: elementwise over nodes (a scalar",
     "// broadcasts against any shape), or plain numbers in, a number out.");
   const types = ["Lifted", ...(rows.some(([, r]) => r.arity === 3) ? ["Lifted3"] : []), "Node", "Operand"];
-  lines.push('import { lifted } from "../front/lift.js";', `import type { ${types.join(", ")} } from "../front/lift.js";`, "");
+  lines.push('import { lifted } from "./lift.js";', `import type { ${types.join(", ")} } from "./lift.js";`, "");
   for (const [name, row] of rows) {
     lines.push(`/** ${row.doc} */`);
     if (row.arity === 1) lines.push(`export const ${name}: <A extends Operand>(a: A) => Lifted<A> = lifted("${name}");`);
@@ -108,7 +108,7 @@ const spec = await loadSpec();
 const outputs = {
   "assembly/abi.ts": assemblyAbi(spec),
   "bindings/ops/abi.ts": typescriptAbi(spec),
-  "bindings/ops/functions.ts": functions(spec),
+  "bindings/front/functions.ts": functions(spec),
 };
 const check = process.argv.includes("--check");
 const stale = [];

@@ -9,7 +9,7 @@ import { Tensor, type NestedArray, sizeOf } from "../base/tensor.js";
 
 export { Node, type Operand } from "../front/node.js";
 
-export * from "../ops/functions.js";
+export * from "../front/functions.js";
 export type { Lifted } from "../front/lift.js";
 export { matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, det, inv, solve, reshape, slice, diag, stack, concat } from "../front/tensor-ops.js";
 

@@ -18,7 +18,7 @@
 // carrying the op, broadcast flags and the run length (assembly/core/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
 import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
-import { operandsOf, type Graph } from "../ir/graph.js";
+import { blockOrder, operandsOf, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
@@ -44,13 +44,6 @@ export interface TapeData {
   readonly allInputs: boolean;
   readonly nSlots: number;
   readonly nIn: number;
-}
-
-/** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
-function blockOrder(graph: Graph, id: number): number {
-  const len = graph.args.get(id)!.length;
-  if (graph.op[id] === Op.Sum) return len;
-  return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
 }
 
 export function compileTape(graph: Graph, outputs: readonly number[], nIn: number, reuseSlots = true): TapeData {

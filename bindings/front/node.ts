@@ -7,7 +7,7 @@
 import { InputError, ShapeError } from "../base/errors.js";
 import type { Graph } from "../ir/graph.js";
 import { Tensor, type NestedArray, describeShape, sizeOf } from "../base/tensor.js";
-import type { ElementwiseMethods } from "../ops/functions.js";
+import type { ElementwiseMethods } from "./functions.js";
 import type { TensorMethods } from "./tensor-ops.js";
 
 /** What builder operations accept: a traced node, or a constant (number, nested array, Tensor). */

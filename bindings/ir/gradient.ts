@@ -13,7 +13,7 @@
 import { CONST, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../ops/grammar.js";
 import { PRIMITIVES, type Algebra, type PartialRule, type Row } from "../ops/spec.js";
 import { InternalError } from "../base/errors.js";
-import type { Graph } from "./graph.js";
+import { blockOrder, type Graph } from "./graph.js";
 
 /** The spec's algebra over graph nodes: each operation a node of `g`. */
 function nodes(g: Graph): Algebra<number> {
@@ -92,7 +92,7 @@ function blockAdjoints(g: Graph, nodes: Algebra<number>, id: number, ws: readonl
     if (w !== undefined) for (const a of args) accumulate(a, w);
     return;
   }
-  const k = op === Op.Solve ? Math.round((Math.sqrt(1 + 4 * args.length) - 1) / 2) : Math.round(Math.sqrt(args.length));
+  const k = blockOrder(g, id);
   const A = args.slice(0, k * k);
   const zero = nodes.num(0);
   const w = (i: number) => ws[i] ?? zero;

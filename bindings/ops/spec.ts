@@ -12,7 +12,7 @@
 // scripts/generate-ops.mjs reads this file (it imports nothing at run time) and
 // writes the numbers both languages must agree on — op codes, arities, flags,
 // the tape header and the sweep descriptor — into assembly/abi.ts and
-// bindings/ops/abi.ts, and the builder's functions into bindings/ops/functions.ts.
+// bindings/ops/abi.ts, and the builder's functions into bindings/front/functions.ts.
 // Adding a primitive is a row here, a case in the core's applyRule, and its
 // math routine if the core has none.
 

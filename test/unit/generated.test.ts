@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 const script = fileURLToPath(new URL("../../scripts/generate-ops.mjs", import.meta.url));
 
 describe("generated from bindings/ops/spec.ts", () => {
-  it("assembly/abi.ts, bindings/ops/abi.ts and bindings/ops/functions.ts are up to date", () => {
+  it("assembly/abi.ts, bindings/ops/abi.ts and bindings/front/functions.ts are up to date", () => {
     expect(() => execFileSync(process.execPath, [script, "--check"], { encoding: "utf8", stdio: "pipe" })).not.toThrow();
   });
 });

@@ -2,8 +2,8 @@
 
 // The builder's free functions, one per primitive: elementwise over nodes (a scalar
 // broadcasts against any shape), or plain numbers in, a number out.
-import { lifted } from "../front/lift.js";
-import type { Lifted, Lifted3, Node, Operand } from "../front/lift.js";
+import { lifted } from "./lift.js";
+import type { Lifted, Lifted3, Node, Operand } from "./lift.js";
 
 /** a + b, elementwise. */
 export const add: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("add");
