@@ -1,7 +1,7 @@
 // The expression parser: shunting-yard with explicit stacks, so nesting depth is
 // limited by memory, never by the JavaScript call stack.
 //
-// Grammar (DESIGN.md): numbers, identifiers, + - * / ^, parentheses, function
+// Grammar (README, "Expressions"): numbers, identifiers, + - * / ^, parentheses, function
 // calls f(a) / f(a, b), indexing x[0][1]. Precedence, loosest first:
 //   + −  (binary, left)  <  * /  (left)  <  unary − +  <  ^  (right)
 // so −x^2 is −(x^2), 2^3^2 is 2^9, and unary minus may follow any operator:

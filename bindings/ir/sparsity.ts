@@ -7,7 +7,7 @@
 // every input of color c, and output o's tangent in lane c is ∂f_o/∂x_j for the
 // one input j of color c that o depends on. A tridiagonal Hessian of any size
 // needs 3 lanes instead of n; a dense one gets n colors and gains nothing, and
-// is then computed column by column as before.
+// is then computed column by column, one input per lane.
 //
 // The lane arithmetic is the same as with one input per lane (the other inputs of
 // a color never meet an output's dependencies), so the entries are the same

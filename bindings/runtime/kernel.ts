@@ -9,6 +9,7 @@ import { addFunctions, allocate, core, f64, generation, i32, removeFunctions, tr
 import type { TapeData } from "../compiler/tape.js";
 import type { Coloring } from "../ir/sparsity.js";
 import { Kind, SWEEP, SWEEP_FIELDS, TAPE, TAPE_FIELDS } from "../ops/abi.js";
+import { InputError } from "../base/errors.js";
 
 /**
  * Widest tangent chunk: n inputs take ceil(n / MAX_LANES) forward sweeps. Measured on
@@ -245,7 +246,7 @@ export class Kernel {
   private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
               values: Target | null, tangents: Target | null, layout: TangentLayout | null,
               reduce?: Reduction, range?: readonly [number, number]): void {
-    if (this.disposed) throw new Error("internal: kernel used after dispose");
+    if (this.disposed) throw new InputError("this function has been disposed");
     if (N === 0) return;
     const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
     const sweeps = lanes > MAX_LANES ? Math.ceil(lanes / MAX_LANES) : 1;

@@ -18,7 +18,7 @@
 //
 // k = 1 for first derivatives, 2 for second: the size of a k-th derivative of a
 // function of that magnitude varying over a distance s (the scale the automatic
-// steps assume, see DESIGN.md "Finite-difference error estimates").
+// steps assume, README "Finite differences of black boxes").
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
@@ -225,7 +225,7 @@ describe("the returned error bounds the true error (|value − ref| ≤ error, e
 // ---------------------------------------------------------------------------
 
 describe("the automatic steps work at x = 0, 1e-8 and 1e8", () => {
-  // Functions whose scale of variation grows with |x| there (DESIGN.md): x², x³,
+  // Functions whose scale of variation grows with |x| there (the automatic steps scale with it): x², x³,
   // sqrt and log for large x; sin and exp near 0. Closed-form derivatives.
   const cases: { name: string; f: (x: number) => number; d: (x: number) => number; at: number[] }[] = [
     { name: "x²", f: (x) => x * x, d: (x) => 2 * x, at: [0, 1e-8, 1e8] },
