@@ -1,11 +1,11 @@
 // fn(): tracing TypeScript code into the same graph that expressions compile to,
 // re-exporting the free functions of every builder operation.
-import { checkInputCount } from "./validate.js";
+import { readShapes } from "./validate.js";
 import { InputError, show } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl, type Shaped } from "./func.js";
 import { Node, type Operand } from "../front/node.js";
-import { Tensor, type NestedArray, sizeOf } from "../base/tensor.js";
+import { Tensor, type NestedArray } from "../base/tensor.js";
 
 export { Node, type Operand } from "../front/node.js";
 
@@ -82,32 +82,12 @@ export function outputOf(graph: Graph, result: BodyResult): { shape: number[]; i
 }
 
 function readSpec(spec: InputSpec): InputDecl[] {
-  const extent = (n: unknown, what: string): number => {
-    if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new InputError(`${what} must be a whole number ≥ 1, got ${show(n)}`);
-    return n;
-  };
-  if (typeof spec === "number") {
-    const n = extent(spec, "the input size");
-    checkInputCount(n);
-    return [{ name: "x", shape: [n], size: n, offset: 0 }];
-  }
+  if (typeof spec === "number") return readShapes({ x: spec }, () => "fn's input size");
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
     throw new InputError("fn's first argument is an input size n or a record of input shapes { name: shape }");
   }
-  const names = Object.keys(spec);
-  if (names.length === 0) throw new InputError("fn needs at least one input");
-  let offset = 0;
-  return names.map((name) => {
-    const s = spec[name];
-    const shape = typeof s === "number" ? [extent(s, `the size of input '${name}'`)]
-      : Array.isArray(s) ? s.map((e, i) => extent(e, `extent ${i} of input '${name}'`))
-      : (() => { throw new InputError(`input '${name}' needs a size or a shape array, got ${typeof s}`); })();
-    const size = sizeOf(shape);
-    checkInputCount(offset + size);
-    const decl = { name, shape, size, offset };
-    offset += size;
-    return decl;
-  });
+  if (Object.keys(spec).length === 0) throw new InputError("fn needs at least one input");
+  return readShapes(spec, (name) => `input '${name}'`);
 }
 
 export type { NestedArray };

@@ -1,6 +1,6 @@
 // compile(): expression strings → Func.
-import { checkInputCount, variableName } from "./validate.js";
-import { GradientsError, InputError, ParseError, show } from "../base/errors.js";
+import { readShapes, variableName } from "./validate.js";
+import { GradientsError, InputError, ParseError } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
@@ -9,7 +9,7 @@ import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS,
 import { lifted } from "../front/lift.js";
 import { parseExpression, type BinaryOperator, type ExprSink } from "../front/parse.js";
 import * as T from "../front/tensor-ops.js";
-import { sizeOf, type Tensor } from "../base/tensor.js";
+import type { Tensor } from "../base/tensor.js";
 
 /** Options of `compile`. */
 export interface CompileOptions {
@@ -86,20 +86,11 @@ function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDec
     return { inputs: [{ name: "x", shape: [names.length], size: names.length, offset: 0 }], named, names };
   }
   if (typeof vars !== "object" || vars === null) throw new InputError(`vars must be an array of names or a record of shapes, got ${typeof vars}`);
-  let offset = 0;
-  const inputs = Object.entries(vars).map(([name, s]) => {
-    variableName(name);
-    const shape = typeof s === "number" ? [s] : Array.isArray(s) ? [...s] : [NaN];
-    if (shape.some((e) => !Number.isInteger(e) || e < 1)) {
-      throw new InputError(`vars.${name} must be a size or a shape of whole numbers ≥ 1, got ${show(s)}`);
-    }
-    const size = sizeOf(shape);
-    checkInputCount(offset + size);
-    const decl = { name, shape, size, offset };
+  Object.keys(vars).forEach(variableName);
+  const inputs = readShapes(vars as Readonly<Record<string, unknown>>, (name) => `vars.${name}`);
+  for (const { name, shape, size, offset } of inputs) {
     named.set(name, Node.of(graph, shape, Array.from({ length: size }, (_, j) => graph.input(offset + j))));
-    offset += size;
-    return decl;
-  });
+  }
   if (inputs.length === 0) throw new InputError("vars declares no inputs");
   return { inputs, named };
 }

@@ -3,7 +3,7 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import type { Segment } from "../runtime/kernel.js";
 import { WasmBuffer } from "../runtime/buffer.js";
-import { Tensor, type TensorLike, describeShape, sameShape } from "../base/tensor.js";
+import { Tensor, type TensorLike, describeShape, sameShape, sizeOf } from "../base/tensor.js";
 import { CONSTANTS, functionArity } from "../ops/grammar.js";
 
 /** One declared input of a function: its name, shape, and place in the flat input vector. */
@@ -33,6 +33,27 @@ export function variableName(v: unknown): string {
     throw new InputError(`'${v}' is a function of the grammar and cannot be a variable name`);
   }
   return v;
+}
+
+/**
+ * Input declarations from a record of shapes { name: size | shape }, in the
+ * record's order, every extent a whole number ≥ 1; `label(name)` names an
+ * input in messages ("input 'x'", "vars.x"). Shared by fn() and compile().
+ */
+export function readShapes(record: Readonly<Record<string, unknown>>, label: (name: string) => string): InputDecl[] {
+  let offset = 0;
+  return Object.keys(record).map((name) => {
+    const s = record[name];
+    const shape = typeof s === "number" ? [s] : Array.isArray(s) ? [...(s as unknown[])] : undefined;
+    if (!shape || shape.some((e) => typeof e !== "number" || !Number.isInteger(e) || e < 1)) {
+      throw new InputError(`${label(name)}: expected a size or a shape of whole numbers ≥ 1, got ${show(s)}`);
+    }
+    const size = sizeOf(shape as number[]);
+    checkInputCount(offset + size);
+    const decl = { name, shape: shape as number[], size, offset };
+    offset += size;
+    return decl;
+  });
 }
 
 /** Most scalar inputs a function may declare: each is a node of the traced graph. */
