@@ -9,8 +9,11 @@ import type { Graph } from "../ir/graph.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Node } from "../front/node.js";
 import { inlineGraph } from "../ir/inline.js";
-import { Tensor, type NestedArray, type TensorLike, describeShape, sizeOf } from "../base/tensor.js";
-import { checkOut, readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
+import { Tensor, type NestedArray, type TensorLike, describeShape } from "../base/tensor.js";
+import { readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
+import { forwardSweepFor, sweepFor } from "./modes.js";
+import { entryNames, flatten, resultArray, resultFor, shaped, tensor } from "./results.js";
+import { linearization, type Linearization } from "./linearize.js";
 
 export type { InputDecl } from "./validate.js";
 
@@ -128,9 +131,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   eval(x: Point, options: EvalOptions = {}): S | Tensor {
     checkOptions(options);
     const args = this.args(x);
-    const out = this.output(args, this.outputShape, options.out);
+    const out = resultFor(args, this.outputShape, options.out);
     this.valueKernel().values(args.segments, args.count, out);
-    return this.shaped(args, this.outputShape, out) as S | Tensor;
+    return shaped(args, this.outputShape, out) as S | Tensor;
   }
 
   /**
@@ -147,7 +150,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     }
     // The same choice as jacobian's (reverse as soon as there are more inputs than
     // the one output), so a scalar function's grad and jacobian agree to the bit.
-    return this.derivative(x, options, this.m < this.n, (args, d, out) => this.shaped(args, d.shape, out)) as G;
+    return this.derivative(x, options, this.m < this.n, (args, d, out) => shaped(args, d.shape, out)) as G;
   }
 
   /**
@@ -244,10 +247,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const seeds: Seeds = { identity: false, tangent: cotangent.segments };
     this.singleOut(options, "vjp");
     const results = this.inputs.map((d) => {
-      const out = this.output(args, d.shape, options.out);
+      const out = resultFor(args, d.shape, options.out);
       this.reverse().tangents(Kind.Reverse, args.segments, args.count, seeds, out,
         { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
-      return this.shaped(args, d.shape, out);
+      return shaped(args, d.shape, out);
     });
     return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
   }
@@ -266,33 +269,18 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const x0 = flatten(args);
     const value = this.eval(x as PlainPoint);
     const flat = new Float64Array(m * n);
-    this.jacobianBlock(args, this.kind(options, m < n), 0, m, 0, n, flat);
+    this.jacobianBlock(args, sweepFor(options, m < n), 0, m, 0, n, flat);
     const jacobian = this.byInput(this.inputs, this.inputs.map((d) => {
       const block = new Float64Array(m * d.size);
       for (let o = 0; o < m; o++) block.set(flat.subarray(o * n + d.offset, o * n + d.offset + d.size), o * d.size);
       return new Tensor([...this.outputShape, ...d.shape], block);
     }), undefined) as J;
-    const base: Float64Array = typeof value === "number" ? Float64Array.of(value) : value instanceof Tensor ? value.data : value as Float64Array;
-    const product = (v: Float64Array, add: boolean) => {
-      const out = new Float64Array(m);
-      for (let o = 0; o < m; o++) {
-        let s = add ? base[o] : 0;
-        for (let i = 0; i < n; i++) s += flat[o * n + i] * v[i];
-        out[o] = s;
-      }
-      return this.shaped(args, this.outputShape, out) as S;
-    };
     const read = (y: unknown, what: string) => {
       const a = readArgs(this.inputs, y, what);
       if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
       return flatten(a);
     };
-    return {
-      value: value as S,
-      jacobian,
-      apply: (y) => product(read(y, "point").map((yi, i) => yi - x0[i]), true),
-      tangent: (v) => product(read(v, "tangent"), false),
-    };
+    return linearization(value as S, jacobian, flat, x0, read, (out) => shaped(args, this.outputShape, out) as S);
   }
 
   /**
@@ -308,17 +296,17 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options);
     const g = this.gradient("hessian");
     const args = this.args(x);
-    const kind = g.kind(options);
+    const kind = sweepFor(options);
     const lead = args.batched ? [args.count] : [];
     const coloring = this.inputs.length === 1 && kind === Kind.Forward ? this.hessianColoring(g) : undefined;
     if (coloring) {
       const shape = this.inputs[0].shape;
-      const data = this.output(args, [this.n, this.n], options.out);
+      const data = resultFor(args, [this.n, this.n], options.out);
       g.kernel.coloredJacobian(args.segments, args.count, coloring, data);
       return tensor([...lead, ...shape, ...shape], data);
     }
     const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
-      const data = this.output(args, [a.size, b.size], out);
+      const data = resultFor(args, [a.size, b.size], out);
       g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
       return tensor([...lead, ...a.shape, ...b.shape], data);
     };
@@ -348,13 +336,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
       throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
-    const kind = g.forwardKind(options, "hvp");
+    const kind = forwardSweepFor(options, "hvp");
     this.singleOut(options, "hvp");
     const results = this.inputs.map((d) => {
-      const out = this.output(args, d.shape, options.out);
+      const out = resultFor(args, d.shape, options.out);
       g.kernel.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
         { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
-      return this.shaped(args, d.shape, out);
+      return shaped(args, d.shape, out);
     });
     return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
   }
@@ -369,9 +357,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options);
     const g = this.gradient("laplacian");
     const args = this.args(x);
-    const out = this.output(args, [], options.out);
-    g.kernel.field("divergence", g.forwardKind(options, "laplacian"), args.segments, args.count, out);
-    return this.shaped(args, [], out) as number | Tensor;
+    const out = resultFor(args, [], options.out);
+    g.kernel.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out);
+    return shaped(args, [], out) as number | Tensor;
   }
 
   /**
@@ -430,14 +418,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
                         present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R): R | Record<string, R> {
     const args = this.args(x);
-    const kind = this.kind(options, preferReverse);
+    const kind = sweepFor(options, preferReverse);
     const wanted = this.wanted(options.wrt);
     if (options.out !== undefined && wanted.length > 1) {
       throw new InputError(`out holds one array; with ${wanted.length} inputs pass { wrt } to choose one`);
     }
     const m = this.m;
     const block = (d: InputDecl) => {
-      const out = this.outputOf(args, m * d.size, options.out);
+      const out = resultArray(args, m * d.size, options.out);
       this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out);
       return present(args, d, out);
     };
@@ -519,19 +507,19 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private alongSeeds(args: Args, seeds: Seeds, options: DerivativeOptions): S | Tensor {
-    const out = this.output(args, this.outputShape, options.out);
+    const out = resultFor(args, this.outputShape, options.out);
     const layout: TangentLayout = { point: this.m, out: 1, lane: 0, offset: 0 };
-    this.kernel.tangents(this.forwardKind(options, "a directional derivative"), args.segments, args.count, seeds, out, layout);
-    return this.shaped(args, this.outputShape, out) as S | Tensor;
+    this.kernel.tangents(forwardSweepFor(options, "a directional derivative"), args.segments, args.count, seeds, out, layout);
+    return shaped(args, this.outputShape, out) as S | Tensor;
   }
 
   private field(op: "divergence" | "curl" | "determinant", x: Point, options: DerivativeOptions,
                 shape: readonly number[]): number | Float64Array | Tensor {
     checkOptions(options);
     const args = this.args(x);
-    const out = this.output(args, shape, options.out);
-    this.kernel.field(op, this.forwardKind(options, op), args.segments, args.count, out);
-    return this.shaped(args, shape, out);
+    const out = resultFor(args, shape, options.out);
+    this.kernel.field(op, forwardSweepFor(options, op), args.segments, args.count, out);
+    return shaped(args, shape, out);
   }
 
   private requireField(what: string, sizes: readonly number[]): void {
@@ -553,42 +541,6 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return readArgs(this.inputs, x, "point");
   }
 
-  /** The sweep for `options.mode`; "auto" picks reverse when `preferReverse`. */
-  private kind(options: DerivativeOptions, preferReverse = false): Kind.Forward | Kind.FiniteDiff | Kind.Reverse {
-    const mode = readMode(options.mode);
-    if (mode === "fd") return Kind.FiniteDiff;
-    if (mode === "reverse" || (mode === "auto" && preferReverse)) return Kind.Reverse;
-    return Kind.Forward;
-  }
-
-  /** The sweep for products J·v and fields, which forward mode computes directly. */
-  private forwardKind(options: DerivativeOptions, what: string): Kind.Forward | Kind.FiniteDiff {
-    const mode = readMode(options.mode);
-    if (mode === "reverse") throw new InputError(`${what} is computed in forward mode (or "fd"); mode "reverse" applies to jacobian, grad, vjp and hessian`);
-    return mode === "fd" ? Kind.FiniteDiff : Kind.Forward;
-  }
-
-  private output(args: Args, shape: readonly number[], out: unknown): Float64Array | WasmBuffer {
-    return this.outputOf(args, sizeOf(shape), out);
-  }
-
-  /** `out` checked to hold `perPoint` numbers per point, or a new array of that size. */
-  private outputOf(args: Args, perPoint: number, out: unknown): Float64Array | WasmBuffer {
-    const size = args.count * perPoint;
-    return checkOut(out, size) ?? new Float64Array(size);
-  }
-
-  /**
-   * One point: a number, Float64Array or Tensor by rank; a batch: a Tensor with
-   * leading N. Results written into a WasmBuffer `out` are that buffer.
-   */
-  private shaped(args: Args, shape: readonly number[], out: Float64Array | WasmBuffer): Shaped {
-    if (out instanceof WasmBuffer) return out as unknown as Shaped;
-    if (args.batched) return new Tensor([args.count, ...shape], out);
-    if (shape.length === 0) return out[0];
-    return shape.length === 1 ? out : new Tensor(shape, out);
-  }
-
   private variableIndex(variable: string | number): number {
     if (typeof variable === "number") {
       if (!Number.isInteger(variable) || variable < 0 || variable >= this.n) {
@@ -601,45 +553,4 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
     return i;
   }
-}
-
-/** A Tensor over `data`, or the WasmBuffer the results were written into. */
-function tensor(shape: readonly number[], data: Float64Array | WasmBuffer): Tensor {
-  return data instanceof WasmBuffer ? data as unknown as Tensor : new Tensor(shape, data);
-}
-
-/** The result of `linearize`: f(x), J(x), and the affine and linear maps they define. */
-export interface Linearization<S, J> {
-  readonly value: S;
-  readonly jacobian: J;
-  /** y ↦ f(x) + J(x)(y − x), shaped like the output. */
-  apply(y: PlainPoint): S;
-  /** v ↦ J(x)·v, shaped like the output. */
-  tangent(v: PlainPoint): S;
-}
-
-/** The flat input vector of one point. */
-function flatten(args: Args): Float64Array {
-  const flat = new Float64Array(args.segments.reduce((s, seg) => s + seg.size, 0));
-  let at = 0;
-  for (const seg of args.segments) {
-    flat.set(seg.data.subarray(0, seg.size), at);
-    at += seg.size;
-  }
-  return flat;
-}
-
-/** Names of an input's scalar entries: `t` for a scalar, `x[0]`, `A[1][2]`, … */
-function entryNames(d: InputDecl): string[] {
-  if (d.shape.length === 0) return [d.name];
-  const names: string[] = [];
-  const index = new Array<number>(d.shape.length).fill(0);
-  for (let k = 0; k < d.size; k++) {
-    names.push(d.name + index.map((i) => `[${i}]`).join(""));
-    for (let a = d.shape.length - 1; a >= 0; a--) {
-      if (++index[a] < d.shape[a]) break;
-      index[a] = 0;
-    }
-  }
-  return names;
 }
