@@ -5,10 +5,13 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { addFunctions, allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
+import { allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
 import type { TapeData } from "../compiler/tape.js";
 import type { Coloring } from "../ir/sparsity.js";
-import { Kind, SWEEP, SWEEP_FIELDS, TAPE, TAPE_FIELDS } from "../ops/abi.js";
+import { Kind } from "../ops/abi.js";
+import { DESCRIPTOR_BYTES, writeSweep } from "./descriptor.js";
+import { instantiateFused, type FusedEntries } from "./fused.js";
+import { writeTape } from "./tape-memory.js";
 import { InputError } from "../base/errors.js";
 
 /**
@@ -27,10 +30,6 @@ function align16(bytes: number): number {
   return (bytes + 15) & ~15;
 }
 
-/** Bytes of the Sweep descriptor, padded to keep what follows 16-byte aligned. */
-const DESCRIPTOR_BYTES = align16(4 * SWEEP_FIELDS);
-/** Bytes of the tape header, padded to 16. */
-const TAPE_HEADER_BYTES = align16(4 * TAPE_FIELDS);
 
 /** Where a sweep writes tangent lane l of output o at point p: p*point + o*out + l*lane + offset. */
 export interface TangentLayout {
@@ -398,29 +397,15 @@ export class Kernel {
     return addresses;
   }
 
-  /** Writes the Sweep descriptor (assembly/core/tape.ts) at the head of scratch. */
+  /** Writes the Sweep descriptor at the head of scratch. */
   private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
                    lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
                    rangeLo: number, rangeHi: number, colors: number): void {
-    const d = i32(), at = this.scratch >> 2;
-    d[at + SWEEP.tape] = this.tape;
-    d[at + SWEEP.count] = count;
-    d[at + SWEEP.inputs] = inputs;
-    d[at + SWEEP.nSegments] = nSegments;
-    d[at + SWEEP.work] = this.work;
-    d[at + SWEEP.block] = B;
-    d[at + SWEEP.lanes] = K;
-    d[at + SWEEP.seeds] = seeds;
-    d[at + SWEEP.lane0] = lane0;
-    d[at + SWEEP.values] = values;
-    d[at + SWEEP.tangents] = tangents;
-    d[at + SWEEP.tPoint] = layout ? layout.point : 0;
-    d[at + SWEEP.tOut] = layout ? layout.out : 0;
-    d[at + SWEEP.tLane] = layout ? layout.lane : 0;
-    d[at + SWEEP.tOffset] = layout ? layout.offset + laneOffset * layout.lane : 0;
-    d[at + SWEEP.rangeLo] = rangeLo;
-    d[at + SWEEP.rangeHi] = rangeHi;
-    d[at + SWEEP.colors] = colors;
+    writeSweep(this.scratch, {
+      tape: this.tape, count, inputs, nSegments, work: this.work, block: B, lanes: K, seeds, lane0, values, tangents,
+      tPoint: layout ? layout.point : 0, tOut: layout ? layout.out : 0, tLane: layout ? layout.lane : 0,
+      tOffset: layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors,
+    });
   }
 
   /**
@@ -447,33 +432,7 @@ export class Kernel {
     this.tape = this.work = this.scratch = 0;
     this.workBytes = this.scratchBytes = 0;
     this.workBlock = [];
-    const t = this.tapeData;
-    const nInstr = t.instr.length / 4;
-    const constAt = TAPE_HEADER_BYTES, instrAt = constAt + 8 * t.consts.length;
-    const outAt = instrAt + 16 * nInstr, auxAt = outAt + 4 * t.outSlots.length;
-    const base = allocate(auxAt + 4 * t.aux.length, "a compiled function's tape");
-    this.tape = base;
-    const blockScratch = t.maxBlock > 0 ? core().blockScratchBytes(t.maxBlock) : 0;
-    const fusedBase = this.attachFused();
-    const header = i32(), h = base >> 2;
-    header[h + TAPE.nInstr] = nInstr;
-    header[h + TAPE.instr] = base + instrAt;
-    header[h + TAPE.nConst] = t.consts.length;
-    header[h + TAPE.consts] = base + constAt;
-    header[h + TAPE.nSlots] = t.nSlots;
-    header[h + TAPE.nIn] = t.nIn;
-    header[h + TAPE.nOut] = t.outSlots.length;
-    header[h + TAPE.outSlots] = base + outAt;
-    header[h + TAPE.aux] = base + auxAt;
-    header[h + TAPE.blockScratch] = blockScratch;
-    header[h + TAPE.maxRun] = t.maxRun;
-    header[h + TAPE.fusedBase] = fusedBase;
-    header[h + TAPE.fusedZero] = t.fusedZero;
-    header[h + TAPE.allInputs] = t.allInputs ? 1 : 0;
-    f64().set(t.consts, (base + constAt) >> 3);
-    i32().set(t.instr, (base + instrAt) >> 2);
-    i32().set(t.outSlots, (base + outAt) >> 2);
-    i32().set(t.aux, (base + auxAt) >> 2);
+    this.tape = writeTape(this.tapeData, this.attachFused());
     this.loadedIn = generation;
     this.track();
   }
@@ -487,19 +446,17 @@ export class Kernel {
     this.owned.functions = [0, 0];
     const t = this.tapeData;
     if (!t.fused || this.fusedModule === null) return 0;
+    let entries: FusedEntries | null = null;
     try {
       this.fusedModule ??= new WebAssembly.Module(t.fused as BufferSource);
-      const loops = new WebAssembly.Instance(this.fusedModule, { env: { memory: core().memory } }).exports;
-      const functions = Array.from({ length: 2 * t.fusedGroups }, (_, i) => loops[String(i)]);
-      const first = addFunctions(functions);
-      this.owned.functions = [first, functions.length];
-      return first;
-    } catch {
-      // The engine would not compile or run the module (a browser's limit on compiling
-      // on the main thread, a table that cannot grow): interpret the runs, for good.
-      this.fusedModule = null;
+      entries = instantiateFused(this.fusedModule, t.fusedGroups);
+    } catch { /* the engine would not compile it */ }
+    if (!entries) {
+      this.fusedModule = null; // interpret the runs, for good
       return 0;
     }
+    this.owned.functions = entries;
+    return entries[0];
   }
 
   private ensureWork(kind: Kind, K: number, B: number): void {
