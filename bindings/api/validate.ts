@@ -89,7 +89,8 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 }
 
 /** Copies numbers into a Float64Array, rejecting anything that is not a number. */
-function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
+/** The numbers of an array, as a Float64Array (itself if it is one); `what` names it in the error for a non-number. */
+export function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
   if (values instanceof Float64Array) return values;
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
