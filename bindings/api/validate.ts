@@ -57,10 +57,10 @@ export function readShapes(record: Readonly<Record<string, unknown>>, label: (na
 }
 
 /** Most scalar inputs a function may declare: each is a node of the traced graph. */
-export const MAX_INPUTS = 2 ** 24;
+const MAX_INPUTS = 2 ** 24;
 
 /** Refuses a declaration that would take the inputs past MAX_INPUTS. */
-export function checkInputCount(total: number): void {
+function checkInputCount(total: number): void {
   if (!(total <= MAX_INPUTS)) throw new ShapeError(`the inputs have ${total} entries in all; at most ${MAX_INPUTS} are supported`);
 }
 

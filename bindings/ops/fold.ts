@@ -11,7 +11,7 @@ import { InputError } from "../base/errors.js";
 export type Fold = (op: number, a: number, b: number) => number;
 
 /** The spec's JavaScript value of an op. */
-export const specFold: Fold = (op, a, b) => {
+const specFold: Fold = (op, a, b) => {
   const row: Row = PRIMITIVES[OP_NAMES[op]];
   if (row.kind !== "scalar" || !row.value) throw new InputError(`${OP_NAMES[op]} has no JavaScript value: folding it needs the WebAssembly core (import the package, not the front end alone)`);
   return row.value(a, b);

@@ -150,7 +150,7 @@ export const MAX_ALLOCATION = 2 ** 30 - 64;
  * The most WebAssembly memory may grow to (asconfig.json's maximumMemory): 2 GiB,
  * so that every address is a positive 32-bit integer in JavaScript.
  */
-export const MAX_MEMORY = 2 ** 31;
+const MAX_MEMORY = 2 ** 31;
 
 /** A byte count as people read it: 512 MiB, 1.5 GiB. */
 export function describeBytes(bytes: number): string {

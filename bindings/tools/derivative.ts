@@ -340,7 +340,7 @@ export function print(e: Expr): string {
 }
 
 /** Parses an expression of scalars into a tree; tensor variables and functions are for `compile`. */
-export function parseTree(src: string): Expr {
+function parseTree(src: string): Expr {
   if (typeof src !== "string") throw new InputError(`the expression must be a string, got ${typeof src}`);
   const depths = new WeakMap<Expr, number>();
   const node = (e: Expr, ...children: Expr[]) => {
@@ -367,7 +367,7 @@ export function parseTree(src: string): Expr {
 }
 
 /** Names of the variables of a tree, in order of first appearance (without pi and e). */
-export function variablesOf(e: Expr): string[] {
+function variablesOf(e: Expr): string[] {
   const seen: string[] = [];
   const walk = (u: Expr): void => {
     if (u.kind === "name") {

@@ -8,7 +8,7 @@ import type { TensorLike } from "../base/tensor.js";
 import { core } from "../runtime/loader.js";
 import type { FdOptions } from "./fd.js";
 
-export const SCHEMES = { central: 0, forward: 1, backward: 2, "five-point": 3 } as const;
+const SCHEMES = { central: 0, forward: 1, backward: 2, "five-point": 3 } as const;
 
 /** Stencil offsets per scheme, read once from the core (its table is the only one). */
 let offsetTable: number[][] | undefined;
