@@ -1,15 +1,15 @@
 // The module's exports: the only list of what TypeScript may call.
 // Hot entry points take a single descriptor address (see `Sweep` in tape.ts).
 
-export { alloc, free } from "./memory";
-export { opArity, OP_COUNT } from "./tape";
-export { foldConstant } from "./rules";
-export { workSize } from "./rows";
-export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps";
-export { reverseSweep } from "./reverse";
-export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, spreadColored } from "./fields";
-export { blockScratchBytes } from "./blocks";
-export { gradientAxis, secondAxis } from "./grid";
-export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./fd";
-export { seedGenerator, fillUniform, fillNormal } from "./random";
-export { accumulateMoments, multiplyRows, affineSamples, scoreRows } from "./moments";
+export { alloc, free } from "./core/memory";
+export { opArity, OP_COUNT } from "./core/tape";
+export { foldConstant } from "./core/rules";
+export { workSize } from "./core/rows";
+export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps/sweeps";
+export { reverseSweep } from "./sweeps/reverse";
+export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, spreadColored } from "./sweeps/fields";
+export { blockScratchBytes } from "./core/blocks";
+export { gradientAxis, secondAxis } from "./extras/grid";
+export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./extras/fd";
+export { seedGenerator, fillUniform, fillNormal } from "./extras/random";
+export { accumulateMoments, multiplyRows, affineSamples, scoreRows } from "./extras/moments";

@@ -4,6 +4,21 @@
 // Run `gradients --help` for the commands.
 import { readFileSync } from "node:fs";
 import { compile, derivative, GradientsError, ParseError } from "../dist/index.js";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../dist/ops/grammar.js";
+
+/** Words joined by spaces into lines of at most 80 columns. */
+function wrap(words) {
+  const lines = [""];
+  for (const w of words) {
+    const line = lines.at(-1);
+    if (line && line.length + 1 + w.length > 80) lines.push(w);
+    else lines[lines.length - 1] = line ? `${line} ${w}` : w;
+  }
+  return lines.join("\n");
+}
+
+// The grammar's functions, from the primitives' spec.
+const FUNCTIONS = [...Object.keys(UNARY_FUNCTIONS), ...Object.keys(BINARY_FUNCTIONS), ...Object.keys(COMPOSITE_FUNCTIONS)];
 
 const COMMANDS = {
   grad: {
@@ -52,9 +67,8 @@ options:
   --explain       derive: list the rule applied at each step
   --help          this text, or a command's usage (gradients grad --help)
 
-Expressions: + - * / ^, parentheses, pi, e, sin cos tan asin acos atan atan2
-sinh cosh tanh asinh acosh atanh exp expm1 log log1p log2 log10 sqrt cbrt abs
-sign pow hypot min max. Quote each expression for the shell.`;
+${wrap(`Expressions: + - * / ^, parentheses, pi, e and the functions ${FUNCTIONS.join(" ")}. Tensor variables
+(compile) also take ${Object.keys(TENSOR_FUNCTIONS).join(" ")}. Quote each expression for the shell.`.split(/\s+/))}`;
 
 class UsageError extends Error {}
 

@@ -3,26 +3,26 @@
  *
  * @packageDocumentation
  */
-export { compile, type CompileOptions, type Expressions } from "./expression.js";
+export { compile, type CompileOptions, type Expressions } from "./api/expression.js";
 export {
   fn, Node, type Operand, type InputSpec, type Traced, type BodyResult,
-  add, sub, mul, div, pow, neg, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh,
-  exp, expm1, log, log1p, log2, log10, sqrt, cbrt, abs, sign, atan2, hypot, min, max,
-  matmul, matvec, dot, outer, transpose, trace, sum, norm, det, inv, solve, reshape, slice, diag, stack, concat, eye,
-} from "./builder.js";
+  matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, det, inv, solve, reshape, slice, diag, stack, concat, eye,
+} from "./api/builder.js";
+// The elementwise functions, one per primitive of ops/spec.ts: add, sub, mul, div, pow, neg, sin, … max.
+export * from "./front/functions.js";
 export {
   Func, type Point, type PlainPoint, type InputValue, type PlainValue, type Shaped, type InputDecl,
   type DerivativeOptions, type JacobianOptions, type EvalOptions,
-} from "./func.js";
-export { Tensor, type TensorLike, type NestedArray } from "./tensor.js";
-export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./errors.js";
-export type { Mode } from "./validate.js";
-export * as grid from "./grid.js";
-export type { Field, GridOptions, GradientOptions } from "./grid.js";
-export { buffer, WasmBuffer } from "./buffer.js";
-export * as fd from "./fd.js";
-export type { FdOptions, Estimate, Callback, BatchCallback } from "./fd.js";
-export * as reparam from "./reparam.js";
-export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./reparam.js";
-export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./minimize.js";
-export { derivative, gradientExpr, jacobianExpr, type Step, type DerivativeExprOptions } from "./symbolic-expr.js";
+} from "./api/func.js";
+export { Tensor, type TensorLike, type NestedArray } from "./base/tensor.js";
+export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./base/errors.js";
+export type { Mode } from "./api/validate.js";
+export * as grid from "./tools/grid.js";
+export type { Field, GridOptions, GradientOptions } from "./tools/grid.js";
+export { buffer, WasmBuffer } from "./runtime/buffer.js";
+export * as fd from "./tools/fd.js";
+export type { FdOptions, Estimate, Callback, BatchCallback } from "./tools/fd.js";
+export * as reparam from "./tools/reparam.js";
+export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./tools/reparam.js";
+export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./tools/minimize.js";
+export { derivative, gradientExpr, jacobianExpr, type Step, type DerivativeExprOptions } from "./tools/derivative.js";

@@ -1,0 +1,450 @@
+// The op table: for every op, its value rule and its local partial derivatives,
+// side by side. The forward sweep combines the partials with operand tangents
+// (ṫ = ∂a·ȧ + ∂b·ḃ) and the reverse sweep with adjoints (ā += ∂a·w̄, b̄ += ∂b·w̄),
+// so the two cannot disagree.
+//
+// `applyRule` works on one block of points at a time, structure-of-arrays:
+//
+//   a, b  operand rows   (n f64 each)      v   result row
+//   da, db, ds scratch rows for partials and a scale of ∂a (n f64 each; da == 0: values only)
+//
+// The arithmetic ops run as f64x2 SIMD over pairs of values, with one scalar
+// step when n is odd. `v` never aliases `a` or `b` (the compiler guarantees it).
+//
+// Where the partials are, after the call: `partialA` / `partialB` hold a row
+// address (the scratch row, or an operand's own value row: ∂(a·b)/∂a is b), or
+// the sentinel ONE / MINUS_ONE for a partial that is ±1 everywhere, so the
+// sweeps add or subtract tangents instead of multiplying by a row of ones.
+//
+// Scaled partials. A partial that is itself out of the double range while its
+// product with a tangent is not (∂(a/b)/∂b = −q/b underflows for large b, and
+// ḃ·q/b with ḃ as large as b is an ordinary number) is kept as a partial d and
+// a scale s, with ∂ = d/s: the sweeps then form (d·ṫ)/s from the tangent
+// (forward) or (d·w̄)/s from the adjoint (reverse), multiplying before they
+// divide, so no intermediate leaves the range when the result does not: a
+// quotient's tangent is ȧ/b + (−q·ḃ)/b. `scaleA` / `scaleB` name each operand's
+// s row (0: none). Where a scale is needed only at some points, it is 1 at the
+// others, and a division by 1 changes no bit.
+//
+// Keep (c ≠ 0 ? a : 0, the guard the symbolic rules of pow need) passes a's
+// tangent where c ≠ 0 and 0 elsewhere, even a NaN or infinite one, and none to
+// c: the sweeps mask the tangent by c (see `Op.Keep` in sweeps.ts and reverse.ts).
+//
+// The fused loops (bindings/compiler/fuse.ts) emit +, −, ·, /, negation and √ with
+// these same formulas, operation for operation; test/api/fusion.test.ts holds them
+// to this table bit for bit.
+
+import { Op } from "./tape";
+import { erf, erfc, sigmoid, softplus } from "./special";
+
+// @ts-ignore: decorator
+@inline const LN2: f64 = 0.6931471805599453;
+// @ts-ignore: decorator
+@inline const LN10: f64 = 2.302585092994046;
+// @ts-ignore: decorator
+@inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+// Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
+// @ts-ignore: decorator
+@inline const HUGE_ARGUMENT: f64 = 1e100;
+// @ts-ignore: decorator
+@inline const TANH_SCALED: f64 = 300;
+// The smallest normal double: a partial below it has lost precision.
+// @ts-ignore: decorator
+@inline const MIN_NORMAL: f64 = 2.2250738585072014e-308;
+
+// @ts-ignore: decorator
+@inline function ld(row: usize, p: i32): f64 { return load<f64>(row + (<usize>p << 3)); }
+// @ts-ignore: decorator
+@inline function st(row: usize, p: i32, x: f64): void { store<f64>(row + (<usize>p << 3), x); }
+// @ts-ignore: decorator
+@inline function ldv(row: usize, p: i32): v128 { return v128.load(row + (<usize>p << 3)); }
+// @ts-ignore: decorator
+@inline function stv(row: usize, p: i32, x: v128): void { v128.store(row + (<usize>p << 3), x); }
+
+/** Partial that is +1 at every point. */
+export const ONE: usize = 1;
+/** Partial that is −1 at every point. */
+export const MINUS_ONE: usize = 2;
+
+/** Where ∂v/∂a of the last `applyRule` call is: a row address, ONE or MINUS_ONE. */
+export let partialA: usize = 0;
+/** Where ∂v/∂b of the last `applyRule` call is (binary ops). */
+export let partialB: usize = 0;
+/** The scale s of the last call's ∂v/∂a (∂ = partial/s): a row address, or 0 for none. */
+export let scaleA: usize = 0;
+/** The scale of ∂v/∂b. */
+export let scaleB: usize = 0;
+/** Whether the scales are one row for a whole run (a broadcast divisor, x/c); see applyBroadcast. */
+export let scaleBroadcast: bool = false;
+
+/** pow as C defines it: 1^y = 1 (and x^0 = 1) for every y, NaN included; JavaScript's says NaN. */
+// @ts-ignore: decorator
+@inline export function cpow(x: f64, y: f64): f64 { return x == 1 ? 1 : Math.pow(x, y); }
+
+/** Applies `op` to a block: v = op(a, b); if da != 0, also the partials ∂v/∂a, ∂v/∂b (and their scale). */
+export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: usize, ds: usize, n: i32): void {
+  const d = da != 0;
+  partialA = da;
+  partialB = db;
+  scaleA = scaleB = 0;
+  scaleBroadcast = false;
+  switch (op) {
+    case Op.Add: { // v = a + b;  ∂a = 1, ∂b = 1
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.add(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) + ld(b, p));
+      partialA = ONE; partialB = ONE;
+      break;
+    }
+    case Op.Sub: { // v = a − b;  ∂a = 1, ∂b = −1
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.sub(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) - ld(b, p));
+      partialA = ONE; partialB = MINUS_ONE;
+      break;
+    }
+    case Op.Mul: { // v = a·b;  ∂a = b, ∂b = a
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.mul(ldv(a, p), ldv(b, p)));
+      if (p < n) st(v, p, ld(a, p) * ld(b, p));
+      partialA = b; partialB = a;
+      break;
+    }
+    case Op.Div: { // v = a/b;  ∂a = 1/b, ∂b = −v/b, kept as 1 and −v scaled by b: (ȧ − v·ḃ)/b
+      let p = 0;
+      for (; p + 1 < n; p += 2) {
+        const q = f64x2.div(ldv(a, p), ldv(b, p));
+        stv(v, p, q);
+        if (d) stv(db, p, f64x2.neg(q));
+      }
+      if (p < n) {
+        const q = ld(a, p) / ld(b, p);
+        st(v, p, q);
+        if (d) st(db, p, -q);
+      }
+      partialA = ONE;
+      if (d) scaleA = scaleB = b;
+      break;
+    }
+    case Op.Neg: { // v = −a;  ∂a = −1
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.neg(ldv(a, p)));
+      if (p < n) st(v, p, -ld(a, p));
+      partialA = MINUS_ONE;
+      break;
+    }
+    case Op.Pow: { // v = a^b;  ∂a = b·a^(b−1) (0 where b = 0), ∂b = v·ln a (0 where v = 0)
+      // ∂a is b·(v/a) where v is a normal number (b − 1 would round, and a^(b−1)
+      // magnifies that by |ln v|: 2e-14 for e^-440^0.3), else b·a^(b−1). Where that
+      // leaves the range but v does not (a tiny or huge base), ∂a is b·v scaled by a.
+      let scaled = false;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p), r = cpow(x, y);
+        st(v, p, r);
+        if (!d) continue;
+        const quotient = x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Math.abs(r) <= f64.MAX_VALUE;
+        const pa = y == 0 ? 0 : quotient ? y * (r / x) : y * cpow(x, y - 1), pb = r == 0 ? 0 : r * Math.log(x), m = Math.abs(pa);
+        if (!(m >= MIN_NORMAL && m <= f64.MAX_VALUE) && y != 0 && x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Number.isFinite(r)) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, y * r); st(db, p, pb); st(ds, p, x);
+        } else {
+          st(da, p, pa); st(db, p, pb);
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scaleA = ds;
+      break;
+    }
+    case Op.Sin: { // ∂ sin a = cos a
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.sin(ld(a, p))); break; }
+      for (let p = 0; p < n; p++) { // one argument reduction for both
+        NativeMath.sincos(ld(a, p));
+        st(v, p, NativeMath.sincos_sin); st(da, p, NativeMath.sincos_cos);
+      }
+      break;
+    }
+    case Op.Cos: { // ∂ cos a = −sin a
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.cos(ld(a, p))); break; }
+      for (let p = 0; p < n; p++) {
+        NativeMath.sincos(ld(a, p));
+        st(v, p, NativeMath.sincos_cos); st(da, p, -NativeMath.sincos_sin);
+      }
+      break;
+    }
+    case Op.Tan: { // ∂ tan a = 1 + tan² a
+      for (let p = 0; p < n; p++) { const t = Math.tan(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 + t * t); }
+      break;
+    }
+    case Op.Asin: { // ∂ asin a = 1/√((1 − a)(1 + a))  (factored: no cancellation next to ±1)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asin(x)); if (d) st(da, p, 1 / Math.sqrt((1 - x) * (1 + x))); }
+      break;
+    }
+    case Op.Acos: { // ∂ acos a = −1/√((1 − a)(1 + a))
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.acos(x)); if (d) st(da, p, -1 / Math.sqrt((1 - x) * (1 + x))); }
+      break;
+    }
+    case Op.Atan: { // ∂ atan a = 1/(1 + a²); for huge |a|, 1/a scaled by a (1/a² would underflow)
+      let scaled = false;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.atan(x));
+        if (!d) continue;
+        if (Math.abs(x) > HUGE_ARGUMENT) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, 1 / x); st(ds, p, x);
+        } else {
+          st(da, p, 1 / (1 + x * x));
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scaleA = ds;
+      break;
+    }
+    case Op.Sinh: { // ∂ sinh a = cosh a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sinh(x)); if (d) st(da, p, Math.cosh(x)); }
+      break;
+    }
+    case Op.Cosh: { // ∂ cosh a = sinh a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cosh(x)); if (d) st(da, p, Math.sinh(x)); }
+      break;
+    }
+    case Op.Tanh: { // ∂ tanh a = 1/cosh² a (1 − tanh² a cancels for |a| ≳ 1); beyond |a| = 300, 1/cosh a scaled by cosh a
+      let scaled = false;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.tanh(x));
+        if (!d) continue;
+        const c = Math.cosh(x);
+        if (Math.abs(x) > TANH_SCALED) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, 1 / c); st(ds, p, c);
+        } else {
+          st(da, p, 1 / (c * c));
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scaleA = ds;
+      break;
+    }
+    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1), or 1/|a| where a² would overflow
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.asinh(x));
+        if (d) st(da, p, Math.abs(x) > HUGE_ARGUMENT ? 1 / Math.abs(x) : 1 / Math.sqrt(x * x + 1));
+      }
+      break;
+    }
+    case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))  (factored: no cancellation near 1)
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, Math.acosh(x));
+        if (d) st(da, p, 1 / (Math.sqrt(x - 1) * Math.sqrt(x + 1)));
+      }
+      break;
+    }
+    case Op.Atanh: { // ∂ atanh a = 1/((1 − a)(1 + a))
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / ((1 - x) * (1 + x))); }
+      break;
+    }
+    case Op.Exp: // ∂ exp a = exp a
+    case Op.Expm1: { // ∂ expm1 a = exp a; below the normal range (a < −708), e^(a + 700) scaled by e^700
+      // (a + 700 is exact, a being further from 0; a tangent as large as 1e300 makes e^−996·ȧ an ordinary number)
+      let scaled = false;
+      const e700 = Math.exp(700);
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), r = Math.exp(x);
+        st(v, p, op == Op.Exp ? r : Math.expm1(x));
+        if (!d) continue;
+        if (r < MIN_NORMAL && x > -1500) {
+          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
+          st(da, p, Math.exp(x + 700)); st(ds, p, e700);
+        } else {
+          st(da, p, r);
+          if (scaled) st(ds, p, 1);
+        }
+      }
+      if (scaled) scaleA = ds;
+      break;
+    }
+    case Op.Log: { // ∂ ln a = 1/a
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log(x)); if (d) st(da, p, 1 / x); }
+      break;
+    }
+    case Op.Log1p: { // ∂ ln(1 + a) = 1/(1 + a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log1p(x)); if (d) st(da, p, 1 / (1 + x)); }
+      break;
+    }
+    case Op.Log2: { // ∂ log2 a = 1/(a·ln 2)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log2(x)); if (d) st(da, p, 1 / (x * LN2)); }
+      break;
+    }
+    case Op.Log10: { // ∂ log10 a = 1/(a·ln 10)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log10(x)); if (d) st(da, p, 1 / (x * LN10)); }
+      break;
+    }
+    case Op.Sqrt: { // ∂ √a = 1/(2√a)
+      const half = f64x2.splat(0.5);
+      let p = 0;
+      for (; p + 1 < n; p += 2) {
+        const r = f64x2.sqrt(ldv(a, p));
+        stv(v, p, r);
+        if (d) stv(da, p, f64x2.div(half, r));
+      }
+      if (p < n) {
+        const r = Math.sqrt(ld(a, p));
+        st(v, p, r);
+        if (d) st(da, p, 0.5 / r);
+      }
+      break;
+    }
+    case Op.Cbrt: { // ∂ ∛a = 1/(3·∛a²)
+      for (let p = 0; p < n; p++) { const r = Math.cbrt(ld(a, p)); st(v, p, r); if (d) st(da, p, 1 / (3 * r * r)); }
+      break;
+    }
+    case Op.Abs: { // ∂ |a| = sign a (0 at a = 0)
+      let p = 0;
+      for (; p + 1 < n; p += 2) stv(v, p, f64x2.abs(ldv(a, p)));
+      if (p < n) st(v, p, Math.abs(ld(a, p)));
+      if (d) for (let q = 0; q < n; q++) { const x = ld(a, q); st(da, q, x > 0 ? 1 : x < 0 ? -1 : x); }
+      break;
+    }
+    case Op.Sign: { // ∂ sign a = 0 (NaN stays NaN; ±0 at ±∞, where a·0 would be NaN)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); const s = Math.sign(x); st(v, p, s); if (d) st(da, p, s * 0); }
+      break;
+    }
+    case Op.Erf: // ∂ erf a = (2/√π)·e^(−a²)
+    case Op.Erfc: { // ∂ erfc a = −(2/√π)·e^(−a²)
+      const c = op == Op.Erf ? TWO_OVER_SQRT_PI : -TWO_OVER_SQRT_PI;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p);
+        st(v, p, op == Op.Erf ? erf(x) : erfc(x));
+        if (d) st(da, p, c * Math.exp(-(x * x)));
+      }
+      break;
+    }
+    case Op.Sigmoid: { // ∂ σ(a) = σ(a)·σ(−a)  (σ(1 − σ) would cancel for large a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p), s = sigmoid(x); st(v, p, s); if (d) st(da, p, s * sigmoid(-x)); }
+      break;
+    }
+    case Op.Softplus: { // ∂ softplus a = σ(a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, softplus(x)); if (d) st(da, p, sigmoid(x)); }
+      break;
+    }
+    case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², r = hypot(a, b): b/r and −a/r scaled by r
+      // (b/r and a/r are within ±1; a/r² alone underflows where a ≪ r and r is large, as in atan2(1, sinh 401))
+      for (let p = 0; p < n; p++) {
+        const y = ld(a, p), x = ld(b, p);
+        st(v, p, Math.atan2(y, x));
+        if (d) { const r = Math.hypot(x, y); st(da, p, x / r); st(db, p, -(y / r)); st(ds, p, r); }
+      }
+      if (d) scaleA = scaleB = ds;
+      break;
+    }
+    case Op.Hypot: { // v = √(a² + b²);  ∂a = a/v, ∂b = b/v
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p), r = Math.hypot(x, y);
+        st(v, p, r);
+        if (d) { st(da, p, x / r); st(db, p, y / r); }
+      }
+      break;
+    }
+    case Op.Min: // ∂ min(a, b): 1 for the smaller operand, ½ each on a tie (as JAX)
+    case Op.Max: { // ∂ max(a, b): 1 for the larger operand, ½ each on a tie
+      const isMin = op == Op.Min;
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p);
+        st(v, p, isMin ? Math.min(x, y) : Math.max(x, y));
+        if (d) {
+          const first: f64 = x == y ? 0.5 : (x < y) == isMin ? 1 : 0;
+          const nan = x != x || y != y;
+          st(da, p, nan ? NaN : first);
+          st(db, p, nan ? NaN : x == y ? 0.5 : 1 - first);
+        }
+      }
+      break;
+    }
+    case Op.Keep: { // v = b ≠ 0 ? a : 0;  the tangent of a where b ≠ 0, else 0; none to b (see the header)
+      for (let p = 0; p < n; p++) { const c = ld(b, p); st(v, p, c != 0 ? ld(a, p) : 0); }
+      partialA = ONE;
+      break;
+    }
+    default: unreachable();
+  }
+}
+
+/** Whether `applyBroadcast` serves `op` (the arithmetic ops a scalar often meets: x·c, x + c, c/x …). */
+// @ts-ignore: decorator
+@inline export function broadcasts(op: i32): bool { return op >= Op.Add && op <= Op.Div; }
+
+/**
+ * Whether a partial of a run is one row for the whole run rather than L rows:
+ * ∂(a·c)/∂a is the broadcast operand c itself (`which` 0: ∂a, 1: ∂b).
+ */
+// @ts-ignore: decorator
+@inline export function partialIsBroadcast(op: i32, broadcastA: bool, broadcastB: bool, which: i32): bool {
+  return op == Op.Mul && (which == 0 ? broadcastB : broadcastA);
+}
+
+/**
+ * applyRule over a run of L rows (B points each, n filled) of an op `broadcasts`
+ * serves, where exactly one operand is a single row for the whole run (its step
+ * 0): no spelled-out copy of it. Partials are left as applyRule leaves them, at
+ * the start of their L rows, except those `partialIsBroadcast` names (one row);
+ * a quotient's scale is its divisor: L rows of x for c/x, the one row of c for
+ * x/c (`scaleBroadcast`).
+ */
+export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v: usize, da: usize, db: usize,
+                               L: i32, B: i32, n: i32): void {
+  scaleA = scaleB = 0;
+  scaleBroadcast = false;
+  if (B == 1) { // one point: the broadcast operand is one number c
+    const x = broadcastA ? b : a, c = load<f64>(broadcastA ? a : b), cv = f64x2.splat(c);
+    let p = 0;
+    switch (op) {
+      case Op.Add:
+        for (; p + 1 < L; p += 2) stv(v, p, f64x2.add(ldv(x, p), cv));
+        if (p < L) st(v, p, ld(x, p) + c);
+        break;
+      case Op.Sub:
+        if (broadcastA) { for (; p + 1 < L; p += 2) stv(v, p, f64x2.sub(cv, ldv(x, p))); if (p < L) st(v, p, c - ld(x, p)); }
+        else { for (; p + 1 < L; p += 2) stv(v, p, f64x2.sub(ldv(x, p), cv)); if (p < L) st(v, p, ld(x, p) - c); }
+        break;
+      case Op.Mul:
+        for (; p + 1 < L; p += 2) stv(v, p, f64x2.mul(ldv(x, p), cv));
+        if (p < L) st(v, p, ld(x, p) * c);
+        break;
+      case Op.Div: // ∂a = 1, ∂b = −v (L rows), scaled by the divisor
+        if (broadcastA) for (; p < L; p++) { const q = c / ld(x, p); st(v, p, q); if (da) st(db, p, -q); }
+        else for (; p < L; p++) { const q = ld(x, p) / c; st(v, p, q); if (da) st(db, p, -q); }
+        partialA = ONE; partialB = db;
+        if (da) { scaleA = scaleB = b; scaleBroadcast = !broadcastA; }
+        return;
+      default: unreachable();
+    }
+    partialA = op == Op.Mul ? b : ONE;
+    partialB = op == Op.Mul ? a : op == Op.Sub ? MINUS_ONE : ONE;
+    return;
+  }
+  const rowBytes = <usize>B << 3;
+  for (let j = 0; j < L; j++) {
+    const o = <usize>j * rowBytes;
+    applyRule(op, broadcastA ? a : a + o, broadcastA ? b + o : b, v + o, da ? da + o : 0, da ? db + o : 0, 0, n);
+  }
+  // applyRule named the last row's partials; the run's start at the first row.
+  if (op == Op.Mul) { partialA = b; partialB = a; }
+  else if (op == Op.Div) {
+    partialB = db;
+    if (da) { scaleA = scaleB = b; scaleBroadcast = !broadcastA; }
+  }
+}
+
+/** The value of `op` at one pair of numbers: the compiler folds constants with it. */
+export function foldConstant(op: i32, a: f64, b: f64): f64 {
+  // Three rows of two points; only the first point is meaningful.
+  store<f64>(FOLD_ROWS, a); store<f64>(FOLD_ROWS, 0, 8);
+  store<f64>(FOLD_ROWS + 16, b); store<f64>(FOLD_ROWS + 16, 0, 8);
+  applyRule(op, FOLD_ROWS, FOLD_ROWS + 16, FOLD_ROWS + 32, 0, 0, 0, 2);
+  return load<f64>(FOLD_ROWS + 32);
+}
+
+const FOLD_ROWS = memory.data(48, 16);

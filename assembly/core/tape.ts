@@ -1,0 +1,78 @@
+// The tape: the contract between the TypeScript compiler and the WASM sweeps.
+//
+// A compiled function is a flat instruction stream plus a constant pool, written
+// into linear memory by TypeScript (bindings/compiler/tape.ts makes it, bindings/runtime/kernel.ts
+// writes it):
+//
+//   Tape header (14 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┬───────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │ allInputs │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┘
+//   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
+//             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
+//             length L (bits 13–31; 0 means 1): a run applies the op to L
+//             consecutive slots dst+j from a+j and b+j (or from a / b itself when
+//             broadcast). Only reverse tapes (no slot reuse) hold runs.
+//             Flag CONTIGUOUS (bit 10) on a sum: its operand list is the
+//             consecutive computed slots list[0] … list[0]+len−1.
+//             Flag VALUES_UNREAD (bit 11) on a sum or a FUSE_BEGIN: nothing a
+//             fused reverse sweep runs reads these results' values (it returns
+//             none), so its forward pass skips them.
+//             Flag NO_ADJOINT (bit 12): no derivative of the outputs flows
+//             through the instruction (it feeds only Keep's guard operand): a
+//             reverse sweep skips its rule, whose adjoint is 0, and whose
+//             partials may be ∞ where the guard is set (0·∞ would be NaN).
+//   const:    nConst × f64                            — constant i lives in slot i
+//   outSlots: nOut × i32                              — slot holding output o
+//   aux:      i32 lists [length, slot, …] that block ops (det, inv, solve, sum)
+//             name by offset; blockScratch: bytes of per-point scratch they need
+//   maxRun:   the longest run (rows of scratch the reverse sweep needs to spell
+//             out a broadcast operand)
+//   fusedBase: where the fused groups' functions start in the function table
+//             (0: none). A group g of run instructions is bracketed by
+//             (FUSE_BEGIN, g, count, 0) … (FUSE_END, g, count, 0); table entry
+//             fusedBase + 2g computes the group's values, fusedBase + 2g + 1 its
+//             adjoints (one lane), each called as (vals, adj, B, n). Sweeps that
+//             do not use them step over the markers and run the instructions.
+//   fusedZero: aux offset of [2·count, lo, hi, …]: the slot ranges whose
+//             adjoints a fused sweep reads from memory, and so zeroes first
+//             (the others stay in the fused loops' locals, or are a pulled
+//             sum's: see SUM_PULLED).
+//   allInputs: 1 if every input has an Input instruction (none is unused).
+//
+// Slots [0, nConst) hold constants and are never written by an instruction;
+// an operand with a slot index below nConst is therefore known to have a zero
+// tangent, and the sweeps skip its lanes. `Op.Input` loads input `a` into `dst`.
+
+// The numbers both languages share — op codes, flags, sweep kinds and the
+// Tape and Sweep records below — are generated from bindings/ops/spec.ts.
+export * from "../abi";
+import { RUN_SHIFT } from "../abi";
+
+// @ts-ignore: decorator
+@inline export function opOf(word: i32): i32 { return word & 0xff; }
+// @ts-ignore: decorator
+@inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> RUN_SHIFT); return n ? n : 1; }
+
+// The sweep descriptor (the generated Sweep record):
+//
+/*
+ * One sweep request, written by TypeScript (bindings/runtime/kernel.ts) into a
+ * per-function descriptor block. All strides and offsets count f64 elements.
+ *
+ *   inputs   a segment table: nSegments × (size, address, stride) as i32. The
+ *            flat input vector is the segments' entries in order; entry j of a
+ *            segment at point p is at address + (p·stride + j)·8 (stride 0: the
+ *            same values for every point — a shared input).
+ *   seeds    0: identity seeding, lane l carries ∂/∂x_(lane0 + l), the Jacobian
+ *            columns lane0 … lane0+K−1 (structural zeros skipped); otherwise a
+ *            segment table like `inputs` giving one tangent lane (K = 1)
+ *   values   count × nOut f64 (0: not wanted; the reverse sweep ignores it)
+ *   tangents lane l of output o at point p:
+ *            tangents[p*tPoint + (o − rangeLo)*tOut + l*tLane + tOffset] (0: not
+ *            wanted), for rangeLo ≤ o < rangeHi only. The reverse sweep writes
+ *            adjoints of inputs there instead: "o" is an input index.
+ *   colors   0, or (forward identity seeding) an i32 per input: its lane is
+ *            colors[i] − lane0 instead of i − lane0, so inputs of one color
+ *            share a lane (a column-colored sparse Jacobian, bindings/ir/sparsity.ts)
+ */

@@ -1,0 +1,147 @@
+// compile(): expression strings → Func.
+import { readShapes, variableName } from "./validate.js";
+import { GradientsError, InputError, ParseError } from "../base/errors.js";
+import { Graph } from "../ir/graph.js";
+import { Func, type InputDecl } from "./func.js";
+import { outputOf, type BodyResult } from "./builder.js";
+import { Node } from "../front/node.js";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
+import { lifted } from "../front/lift.js";
+import { parseExpression, type BinaryOperator, type ExprSink } from "../front/parse.js";
+import * as T from "../front/tensor-ops.js";
+import type { Tensor } from "../base/tensor.js";
+
+/** Options of `compile`. */
+export interface CompileOptions {
+  /**
+   * The inputs. An array of names: one vector input whose entries are those scalar
+   * variables, in that order. A record { x: [2], A: [2, 2], t: [] }: named inputs of
+   * those shapes, indexed in expressions as x[0], A[1][0]. Without it, the variables
+   * are the names the expressions use (other than `pi` and `e`), in order of first
+   * appearance (reading an array of expressions in order).
+   */
+  vars?: readonly string[] | Readonly<Record<string, number | readonly number[]>>;
+}
+
+/** Expressions: one string, or nested arrays of strings (one output entry each). */
+export type Expressions = string | readonly Expressions[];
+
+const BINARY_OPS: Record<BinaryOperator, number> = { "+": Op.Add, "-": Op.Sub, "*": Op.Mul, "/": Op.Div, "^": Op.Pow };
+
+type TensorFn = (a: Node, b: Node) => Node;
+const TENSOR_CALLS: Record<keyof typeof TENSOR_FUNCTIONS, TensorFn> = {
+  det: (a) => T.det(a), inv: (a) => T.inv(a), trace: (a) => T.trace(a), transpose: (a) => T.transpose(a),
+  sum: (a) => T.sum(a), logsumexp: (a) => T.logsumexp(a), norm: (a) => T.norm(a), diag: (a) => T.diag(a),
+  dot: (a, b) => T.dot(a, b), matmul: (a, b) => T.matmul(a, b), outer: (a, b) => T.outer(a, b),
+  solve: (a, b) => T.solve(a, b),
+};
+
+/** A sink building Nodes; names resolve against `inputs` (or, if `open`, become new scalar variables). */
+function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null, src: () => string): ExprSink<Node> {
+  // Tensor operations report shape errors as ShapeError; inside an expression they
+  // become ParseErrors at the call's column, so the user sees where.
+  const at = <R>(column: number, body: () => R): R => {
+    try {
+      return body();
+    } catch (error) {
+      if (error instanceof GradientsError && !(error instanceof ParseError)) throw new ParseError(error.message, column, src());
+      throw error;
+    }
+  };
+  return {
+    number: (v) => Node.constant(graph, v),
+    name(name, column) {
+      if (Object.hasOwn(CONSTANTS, name)) return Node.constant(graph, CONSTANTS[name]);
+      const node = named.get(name);
+      if (node) return node;
+      if (!open) {
+        throw new ParseError(`unknown variable '${name}' (the variables are ${[...named.keys()].join(", ") || "none"})`, column, src());
+      }
+      const v = Node.of(graph, [], [graph.input(open.length)]);
+      open.push(name);
+      named.set(name, v);
+      return v;
+    },
+    negate: (a) => T.map(Op.Neg, a),
+    binary: (op, a, b, column) => at(column, () => T.elementwise(BINARY_OPS[op], a, b)),
+    call: (name, args, column) => at(column, () => {
+      if (Object.hasOwn(UNARY_FUNCTIONS, name)) return T.map(UNARY_FUNCTIONS[name as UnaryName], args[0]);
+      if (Object.hasOwn(BINARY_FUNCTIONS, name)) return T.elementwise(BINARY_FUNCTIONS[name as BinaryName], args[0], args[1]);
+      if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return lifted(name as CompositeName)(...args);
+      return TENSOR_CALLS[name as keyof typeof TENSOR_FUNCTIONS](args[0], args[1]);
+    }),
+    index: (a, i, column) => at(column, () => a.at(i)),
+  };
+}
+
+/** The declared inputs and their nodes, from `vars`. */
+function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDecl[]; named: Map<string, Node>; names?: string[] } {
+  const named = new Map<string, Node>();
+  if (Array.isArray(vars)) {
+    const names = vars.map(variableName);
+    names.forEach((v, i) => {
+      if (named.has(v)) throw new InputError(`variable '${v}' is listed twice in vars`);
+      named.set(v, Node.of(graph, [], [graph.input(i)]));
+    });
+    return { inputs: [{ name: "x", shape: [names.length], size: names.length, offset: 0 }], named, names };
+  }
+  if (typeof vars !== "object" || vars === null) throw new InputError(`vars must be an array of names or a record of shapes, got ${typeof vars}`);
+  Object.keys(vars).forEach(variableName);
+  const inputs = readShapes(vars as Readonly<Record<string, unknown>>, (name) => `vars.${name}`);
+  for (const { name, shape, size, offset } of inputs) {
+    named.set(name, Node.of(graph, shape, Array.from({ length: size }, (_, j) => graph.input(offset + j))));
+  }
+  if (inputs.length === 0) throw new InputError("vars declares no inputs");
+  return { inputs, named };
+}
+
+/**
+ * Compiles an expression, or nested arrays of expressions (one output entry each:
+ * an array gives a vector function, an array of arrays a matrix function). A single
+ * expression may itself be tensor-valued (`inv(A)`). Throws ParseError (with the
+ * column) for malformed input.
+ *
+ *   compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] }).grad([1, 2, 3])
+ *   compile("x[0]*A[1][0] + det(A)", { vars: { x: [2], A: [2, 2] } })
+ */
+export function compile(expr: string, options?: { vars?: readonly string[] }): Func<number, Float64Array, Tensor>;
+export function compile(expr: readonly string[], options?: { vars?: readonly string[] }): Func<Float64Array, never, Tensor>;
+export function compile(expr: Expressions, options?: CompileOptions): Func;
+// The overloads above carry the precise types.
+export function compile(expr: Expressions, options: CompileOptions = {}): Func<any, any, any> {
+  if (typeof options !== "object" || options === null) throw new InputError("compile's options must be an object");
+  const graph = new Graph();
+  const open = options.vars === undefined ? ([] as string[]) : null;
+  const declared = open ? { inputs: [], named: new Map<string, Node>(), names: undefined } : declare(graph, options.vars);
+  let current = "";
+  const sink = nodeSink(graph, declared.named, open, () => current);
+  const parse = (e: unknown): Node => {
+    if (typeof e !== "string") throw new InputError(`compile takes expression strings (or nested arrays of them), got ${e === null ? "null" : typeof e}`);
+    current = e;
+    return parseExpression(e, sink);
+  };
+  let result: BodyResult;
+  if (typeof expr === "string") result = parse(expr);
+  else if (Array.isArray(expr)) {
+    if (expr.length === 0) throw new InputError("compile needs at least one expression");
+    const walk = (e: Expressions): BodyResult => (Array.isArray(e) ? e.map(walk) : scalarOf(parse(e), e as string));
+    result = walk(expr);
+  } else {
+    throw new InputError("compile takes an expression string or (nested) arrays of expression strings");
+  }
+  const { shape, ids } = outputOf(graph, result);
+  if (open) {
+    const n = open.length;
+    return new Func(graph, ids, [{ name: "x", shape: [n], size: n, offset: 0 }], shape, open);
+  }
+  return new Func(graph, ids, declared.inputs, shape, declared.names);
+}
+
+/** An entry of an array of expressions must be scalar-valued. */
+function scalarOf(node: Node, src: string): Node {
+  if (node.rank !== 0) {
+    throw new ParseError(`an entry of an array of expressions must be a scalar; this one has shape [${node.shape.join(", ")}]`, 1, src);
+  }
+  return node;
+}
+

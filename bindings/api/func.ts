@@ -1,0 +1,556 @@
+// Func: a compiled function and its derivatives, at one point or a batch.
+import { InputError, ShapeError, show } from "../base/errors.js";
+import { Kind } from "../ops/abi.js";
+import { Kernel, MAX_LANES, columns, type Seeds, type Segment, type Target, type TangentLayout } from "../runtime/kernel.js";
+import { colorColumns, type Coloring } from "../ir/sparsity.js";
+import { compileTape } from "../compiler/tape.js";
+import { gradientNodes } from "../ir/gradient.js";
+import type { Graph } from "../ir/graph.js";
+import { WasmBuffer } from "../runtime/buffer.js";
+import { Node } from "../front/node.js";
+import { inlineGraph } from "../ir/inline.js";
+import { Tensor, type NestedArray, type TensorLike, describeShape } from "../base/tensor.js";
+import { readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
+import { forwardSweepFor, sweepFor } from "./modes.js";
+import { entryNames, flatten, resultArray, resultFor, shaped, tensor } from "./results.js";
+import { linearization, type Linearization } from "./linearize.js";
+
+export type { InputDecl } from "./validate.js";
+
+/** One input's value: a number (scalar input), an array or typed array, nested arrays, or a Tensor. */
+export type InputValue = number | ArrayLike<number> | NestedArray | TensorLike;
+
+/** A value that is always one point: no Tensor anywhere, so nothing can be batched. */
+export type PlainValue = number | ArrayLike<number> | NestedArray;
+/** One point given without Tensors: results are unbatched. */
+export type PlainPoint = PlainValue | Readonly<Record<string, PlainValue>>;
+
+/**
+ * A point: for a function of one input, that input's value; with several named
+ * inputs, a record of values by name. A Tensor-like with one more (leading) axis
+ * than an input is a batch of N values; unbatched inputs are shared by every point.
+ */
+export type Point = InputValue | Readonly<Record<string, InputValue>>;
+
+/** Options of every derivative method. */
+export interface DerivativeOptions {
+  /**
+   * How derivatives are computed: "forward" (dual numbers) and "reverse" (an
+   * adjoint sweep) are exact; "fd" is central finite differences over the same
+   * function. "auto" (default) picks by shape, as JAX's jacfwd/jacrev: reverse
+   * when there are fewer outputs than inputs (so every gradient of two or more
+   * inputs), else forward.
+   */
+  mode?: Mode;
+  /**
+   * Receives the result's entries (row-major) and is returned (a Float64Array, or
+   * wrapped in the returned Tensor); a WasmBuffer receives them in place, without
+   * a copy, and is itself the result.
+   */
+  out?: Float64Array | WasmBuffer;
+}
+
+/** Options of `jacobian`, `grad` and `hessian`. */
+export interface JacobianOptions extends DerivativeOptions {
+  /** With several inputs: differentiate with respect to this one only (the result is then a single array). */
+  wrt?: string;
+}
+
+/** Options of `eval`. */
+export interface EvalOptions {
+  /** As in DerivativeOptions. */
+  out?: Float64Array | WasmBuffer;
+}
+
+/** A result shaped like `shape` at one point: a number ([]), a Float64Array (a vector) or a Tensor. */
+export type Shaped = number | Float64Array | Tensor;
+
+/**
+ * A compiled function of one or more named inputs (scalars, vectors, matrices,
+ * tensors) with an output of any shape. `S` is the type of `eval`'s result at one
+ * point: number for a scalar output, Float64Array for a vector, Tensor otherwise.
+ *
+ * Every method takes one point or a batch (see `Point`); a batch adds a leading
+ * axis N to every result, which is then always a Tensor. The derivative of the
+ * output (shape O) with respect to an input (shape I) has shape [...O, ...I],
+ * row-major: for a vector function, J[i*n + j] = ∂f_i/∂x_j.
+ */
+export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>, J = Tensor | Record<string, Tensor>> {
+  /** The declared inputs, in order: name, shape, and offset in the flat input vector. */
+  readonly inputs: readonly InputDecl[];
+  /** Names of the scalar input entries in flat order (`x`, `y` or `A[0][1]`, …). */
+  readonly vars: readonly string[];
+  /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
+  readonly outputShape: readonly number[];
+  private readonly graph: Graph;
+  private readonly outputIds: readonly number[];
+  /** The forward schedule (slots reused by liveness): values, forward mode, finite differences. */
+  private readonly kernel: Kernel;
+  /** The reverse schedule (every value kept), compiled on first use. */
+  private reverseKernel?: Kernel;
+  /** ∇f as a function of the same inputs (scalar f), built on first second-order use. */
+  private gradientFunc?: Func;
+  /** The Hessian's column coloring (null: none worth it), once computed. */
+  private coloring?: Coloring | null;
+
+  /** @internal Use `compile` or `fn`. */
+  constructor(graph: Graph, outputIds: readonly number[], inputs: readonly InputDecl[], outputShape: readonly number[],
+              vars?: readonly string[]) {
+    const n = inputs.reduce((total, d) => total + d.size, 0);
+    this.graph = graph;
+    this.outputIds = outputIds;
+    this.kernel = new Kernel(compileTape(graph, outputIds, n));
+    this.inputs = inputs;
+    this.outputShape = outputShape;
+    this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
+  }
+
+  /** Shape of the input when there is one; with several inputs, [n] over the flat input vector. */
+  get inputShape(): readonly number[] {
+    return this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
+  }
+
+  /** Number of scalar inputs n (all inputs' entries). */
+  get n(): number {
+    return this.kernel.nIn;
+  }
+
+  /** Number of scalar outputs m (1 for a scalar function). */
+  get m(): number {
+    return this.kernel.nOut;
+  }
+
+  /** Instructions, slots and constants of the compiled tape (shared subexpressions appear once). */
+  get tapeSize(): { instructions: number; slots: number; constants: number } {
+    return this.kernel.size;
+  }
+
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. */
+  eval(x: PlainPoint, options?: EvalOptions): S;
+  eval(x: Point, options?: EvalOptions): S | Tensor;
+  eval(x: Point, options: EvalOptions = {}): S | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const out = resultFor(args, this.outputShape, options.out);
+    this.valueKernel().values(args.segments, args.count, out);
+    return shaped(args, this.outputShape, out) as S | Tensor;
+  }
+
+  /**
+   * ∇f of a scalar f, shaped like the input (a number for a scalar input, a
+   * Float64Array for a vector, a Tensor otherwise); with several inputs, a record of
+   * those by input name (or one, with `wrt`). A batch adds a leading axis N.
+   */
+  grad(x: PlainPoint, options?: JacobianOptions): G;
+  grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
+  grad(x: Point, options: JacobianOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    if (this.outputShape.length !== 0) {
+      throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
+    }
+    // The same choice as jacobian's (reverse as soon as there are more inputs than
+    // the one output), so a scalar function's grad and jacobian agree to the bit.
+    return this.derivative(x, options, this.m < this.n, (args, d, out) => shaped(args, d.shape, out)) as G;
+  }
+
+  /**
+   * The derivative with respect to each input, shaped [...output, ...input] (a
+   * Tensor; a record of Tensors by input name with several inputs, or one with
+   * `wrt`). For a batch, [N, ...output, ...input].
+   */
+  jacobian(x: Point, options: JacobianOptions = {}): J {
+    checkOptions(options);
+    return this.derivative(x, options, this.m < this.n, (args, d, out) =>
+      tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
+  }
+
+  /**
+   * ∂f/∂v for one scalar input entry `v` (a name from `vars`, a scalar input's name,
+   * or a flat index): shaped like the output; for a batch, [N, ...output].
+   */
+  partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
+  partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
+  partial(variable: string | number, x: Point, options: DerivativeOptions = {}): S | Tensor {
+    checkOptions(options);
+    const i = this.variableIndex(variable);
+    return this.alongSeeds(this.args(x), columns(i, 1), options);
+  }
+
+  /**
+   * The Jacobian-vector product J(x)·v, with v shaped like the inputs (a record for
+   * several inputs; batched or shared like the point): the directional derivative
+   * along v, not normalized. Shaped like the output; for a batch, [N, ...output].
+   */
+  jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
+  jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
+  jvp(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+    return this.along(x, v, options, "tangent");
+  }
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. */
+  directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
+  directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
+  directional(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+    return this.along(x, v, options, "direction");
+  }
+
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. */
+  divergence(x: PlainPoint, options?: DerivativeOptions): number;
+  divergence(x: Point, options?: DerivativeOptions): number | Tensor;
+  divergence(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    this.requireField("divergence", [this.n]);
+    return this.field("divergence", x, options, []) as number | Tensor;
+  }
+
+  /**
+   * The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1, a number) or of a 3-D field (a
+   * Float64Array(3)); for a batch, a Tensor [N] or [N, 3].
+   */
+  curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
+  curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
+  curl(x: Point, options: DerivativeOptions = {}): number | Float64Array | Tensor {
+    this.requireField("curl", [2, 3]);
+    return this.field("curl", x, options, this.n === 3 ? [3] : []);
+  }
+
+  /**
+   * det J(x) for a map between spaces of equal dimension (all inputs' entries → the
+   * output's entries): how much a small patch of volume is stretched (> 1) or
+   * squeezed (< 1) near x, negative where the map flips orientation. A number; for
+   * a batch, a Tensor [N].
+   */
+  jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
+  jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
+  jacobianDeterminant(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    if (this.m !== this.n) {
+      throw new ShapeError(`jacobianDeterminant needs as many outputs as inputs; this function has ${this.n} inputs and ${this.m} outputs`);
+    }
+    return this.field("determinant", x, options, []) as number | Tensor;
+  }
+
+  /**
+   * The vector-Jacobian product wᵀJ(x), with w shaped like the output (batched or
+   * shared like the point): one reverse sweep. Shaped like the inputs (a record
+   * with several inputs); for a batch, [N, ...input].
+   */
+  vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
+  vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
+  vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    const mode = readMode(options.mode);
+    if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
+    const args = this.args(x);
+    const output: InputDecl = { name: "output", shape: this.outputShape, size: this.m, offset: 0 };
+    const cotangent = readArgs([output], w, "cotangent");
+    if (cotangent.batched && (!args.batched || cotangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${cotangent.count} cotangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    const seeds: Seeds = { identity: false, tangent: cotangent.segments };
+    this.singleOut(options, "vjp");
+    const results = this.inputs.map((d) => {
+      const out = resultFor(args, d.shape, options.out);
+      this.reverse().tangents(Kind.Reverse, args.segments, args.count, seeds, out,
+        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
+      return shaped(args, d.shape, out);
+    });
+    return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
+  }
+
+  /**
+   * The best linear approximation of f at one point x: `value` f(x), `jacobian` J(x)
+   * (as `jacobian` returns it), `apply(y)` = f(x) + J(x)(y − x) and `tangent(v)` =
+   * J(x)·v, both shaped like the output, computed from the stored value and
+   * Jacobian without evaluating f again.
+   */
+  linearize(x: PlainPoint, options: DerivativeOptions = {}): Linearization<S, J> {
+    checkOptions(options);
+    const args = this.args(x);
+    if (args.batched) throw new ShapeError("linearize takes one point, not a batch");
+    const n = this.n, m = this.m;
+    const x0 = flatten(args);
+    const value = this.eval(x as PlainPoint);
+    const flat = new Float64Array(m * n);
+    this.jacobianBlock(args, sweepFor(options, m < n), 0, m, 0, n, flat);
+    const jacobian = this.byInput(this.inputs, this.inputs.map((d) => {
+      const block = new Float64Array(m * d.size);
+      for (let o = 0; o < m; o++) block.set(flat.subarray(o * n + d.offset, o * n + d.offset + d.size), o * d.size);
+      return new Tensor([...this.outputShape, ...d.shape], block);
+    }), undefined) as J;
+    const read = (y: unknown, what: string) => {
+      const a = readArgs(this.inputs, y, what);
+      if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
+      return flatten(a);
+    };
+    return linearization(value as S, jacobian, flat, x0, read, (out) => shaped(args, this.outputShape, out) as S);
+  }
+
+  /**
+   * The Hessian of a scalar f, exact: shaped [...input, ...input] (a Tensor); with
+   * several inputs, a nested record H[a][b] shaped [...a, ...b]. For a batch, a
+   * leading N. Computed as the Jacobian of the exact gradient (forward mode over a
+   * symbolic reverse sweep; mode "reverse" pulls rows instead; "fd" differences the
+   * exact gradient, as a cross-check).
+   */
+  hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
+  hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
+  hessian(x: Point, options: DerivativeOptions = {}): Tensor | Record<string, Record<string, Tensor>> {
+    checkOptions(options);
+    const g = this.gradient("hessian");
+    const args = this.args(x);
+    const kind = sweepFor(options);
+    const lead = args.batched ? [args.count] : [];
+    const coloring = this.inputs.length === 1 && kind === Kind.Forward ? this.hessianColoring(g) : undefined;
+    if (coloring) {
+      const shape = this.inputs[0].shape;
+      const data = resultFor(args, [this.n, this.n], options.out);
+      g.kernel.coloredJacobian(args.segments, args.count, coloring, data);
+      return tensor([...lead, ...shape, ...shape], data);
+    }
+    const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
+      const data = resultFor(args, [a.size, b.size], out);
+      g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
+      return tensor([...lead, ...a.shape, ...b.shape], data);
+    };
+    if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
+    this.singleOut(options, "hessian");
+    return Object.fromEntries(this.inputs.map((a) => [a.name, Object.fromEntries(this.inputs.map((b) => [b.name, block(a, b)]))]));
+  }
+
+  /** The column coloring of the Hessian (the gradient's Jacobian), once; undefined when it saves no sweep. */
+  private hessianColoring(g: Func): Coloring | undefined {
+    if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
+    return this.coloring ?? undefined;
+  }
+
+  /**
+   * The Hessian-vector product H(x)·v of a scalar f in one forward pass over the
+   * gradient, v shaped like the inputs; shaped like the inputs (a record with
+   * several). For a batch, a leading N.
+   */
+  hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
+  hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
+  hvp(x: Point, v: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    const g = this.gradient("hvp");
+    const args = this.args(x);
+    const tangent = readArgs(this.inputs, v, "tangent");
+    if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    const kind = forwardSweepFor(options, "hvp");
+    this.singleOut(options, "hvp");
+    const results = this.inputs.map((d) => {
+      const out = resultFor(args, d.shape, options.out);
+      g.kernel.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
+        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
+      return shaped(args, d.shape, out);
+    });
+    return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
+  }
+
+  /**
+   * The Laplacian Σᵢ ∂²f/∂xᵢ² of a scalar f (over every input entry): the trace of
+   * the Hessian, the divergence of the gradient. A number; for a batch, a Tensor [N].
+   */
+  laplacian(x: PlainPoint, options?: DerivativeOptions): number;
+  laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
+  laplacian(x: Point, options: DerivativeOptions = {}): number | Tensor {
+    checkOptions(options);
+    const g = this.gradient("laplacian");
+    const args = this.args(x);
+    const out = resultFor(args, [], options.out);
+    g.kernel.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out);
+    return shaped(args, [], out) as number | Tensor;
+  }
+
+  /**
+   * This function applied to traced values inside another trace (`fn` body): its
+   * graph is inlined there, so the composition is differentiated as one function.
+   * `x` is the input's node (a record of nodes with several inputs); the result
+   * is a node of the output's shape.
+   */
+  of(x: Node | Readonly<Record<string, Node>>): Node {
+    if (typeof x !== "object" || x === null) throw new InputError(`of() needs a traced node or a record of them, got ${show(x)}`);
+    const nodes = this.inputs.length === 1 && x instanceof Node ? [x] : this.inputs.map((d) => {
+      const v = (x as Record<string, Node>)[d.name];
+      if (!(v instanceof Node)) throw new InputError(`of() needs a traced node for input '${d.name}'`);
+      return v;
+    });
+    const target = nodes[0].graph;
+    const inputIds: number[] = [];
+    this.inputs.forEach((d, k) => {
+      const v = nodes[k];
+      if (v.graph !== target) throw new InputError("of() needs nodes of one trace");
+      if (v.size !== d.size || (v.rank !== d.shape.length && v.rank !== 1)) {
+        throw new ShapeError(`input '${d.name}' has shape ${describeShape(d.shape)}, got a node of shape ${describeShape(v.shape)}`);
+      }
+      inputIds.push(...v.ids);
+    });
+    return Node.of(target, this.outputShape, inlineGraph(this.graph, this.outputIds, inputIds, target));
+  }
+
+  /**
+   * @internal Values and gradients of a scalar function at C points whose inputs
+   * are the given segments (batched ones already in WebAssembly memory): values[c]
+   * and, with respect to input `wrt` (default: all), grads[c·size + i], written in
+   * place — the inner loop of Monte Carlo estimators. Gradients only if `grads`.
+   */
+  sampleAt(segments: readonly Segment[], C: number, values: number, grads = 0, wrt?: string): void {
+    const args: Args = { segments: [...segments], count: C, batched: true };
+    this.valueKernel().values(segments, C, { address: values });
+    if (!grads) return;
+    const d = wrt === undefined ? { offset: 0, size: this.n } : this.wanted(wrt)[0];
+    this.jacobianBlock(args, d.size > 1 ? Kind.Reverse : Kind.Forward, 0, 1, d.offset, d.size, { address: grads });
+  }
+
+  /** Whether `dispose()` has been called: every call then throws an `InputError`. */
+  get disposed(): boolean {
+    return this.kernel.isDisposed;
+  }
+
+  /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
+  dispose(): void {
+    this.kernel.dispose();
+    this.reverseKernel?.dispose();
+    this.gradientFunc?.dispose();
+  }
+
+  /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
+  private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
+                        present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R): R | Record<string, R> {
+    const args = this.args(x);
+    const kind = sweepFor(options, preferReverse);
+    const wanted = this.wanted(options.wrt);
+    if (options.out !== undefined && wanted.length > 1) {
+      throw new InputError(`out holds one array; with ${wanted.length} inputs pass { wrt } to choose one`);
+    }
+    const m = this.m;
+    const block = (d: InputDecl) => {
+      const out = resultArray(args, m * d.size, options.out);
+      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out);
+      return present(args, d, out);
+    };
+    // One block (one input, or `wrt`) is the result itself: the common call, kept lean.
+    if (wanted.length === 1) return block(wanted[0]);
+    return this.byInput(wanted, wanted.map(block), options.wrt);
+  }
+
+  /** `out` holds one array: refused when the result is a record (several inputs). */
+  private singleOut(options: DerivativeOptions, what: string): void {
+    if (options.out !== undefined && this.inputs.length > 1) {
+      throw new InputError(`out holds one array, but ${what} of a function of ${this.inputs.length} inputs is a record by input name`);
+    }
+  }
+
+  /** One result, or a record by input name when there are several inputs and no `wrt`. */
+  private byInput<R>(wanted: readonly InputDecl[], results: R[], wrt: unknown): R | Record<string, R> {
+    if (this.inputs.length === 1 || wrt !== undefined) return results[0];
+    return Object.fromEntries(wanted.map((d, i) => [d.name, results[i]]));
+  }
+
+  /**
+   * The block ∂(outputs oLo … oLo+mo−1)/∂(inputs iLo … iLo+ni−1), [N?, mo, ni]
+   * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
+   */
+  private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
+                        oLo: number, mo: number, iLo: number, ni: number, out: Target): void {
+    if (kind === Kind.Reverse) {
+      this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
+        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni]);
+    } else {
+      this.kernel.tangents(kind, args.segments, args.count, columns(iLo, ni), out,
+        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo]);
+    }
+  }
+
+  /**
+   * The kernel for values: a large function built from whole-tensor operations
+   * evaluates faster on the reverse schedule, whose runs apply an op to a whole
+   * vector per instruction (see compile.ts), than one scalar instruction at a time.
+   */
+  private valueKernel(): Kernel {
+    if (this.kernel.size.instructions < 128) return this.kernel;
+    const runs = this.reverse();
+    return 2 * runs.size.instructions <= this.kernel.size.instructions ? runs : this.kernel;
+  }
+
+  /** The reverse schedule's kernel: the same graph compiled with every value kept. */
+  private reverse(): Kernel {
+    this.reverseKernel ??= new Kernel(compileTape(this.graph, this.outputIds, this.n, false));
+    return this.reverseKernel;
+  }
+
+  /** ∇f as a Func of the same inputs with output [n] (scalar f only). */
+  private gradient(what: string): Func {
+    if (this.outputShape.length !== 0) {
+      throw new ShapeError(`${what} needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
+    }
+    this.gradientFunc ??= new Func(this.graph, gradientNodes(this.graph, this.outputIds[0], this.n), this.inputs, [this.n], this.vars);
+    return this.gradientFunc;
+  }
+
+  private wanted(wrt: unknown): readonly InputDecl[] {
+    if (wrt === undefined) return this.inputs;
+    const d = this.inputs.find((i) => i.name === wrt);
+    if (!d) throw new InputError(`wrt names an input; ${typeof wrt === "string" ? `'${wrt}'` : show(wrt)} is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
+    return [d];
+  }
+
+  /** J(x)·v for a tangent `v` shaped like the inputs; `what` names v in errors. */
+  private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const tangent = readArgs(this.inputs, v, what);
+    if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
+      throw new ShapeError(`a batch of ${tangent.count} ${what}s needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+    }
+    return this.alongSeeds(args, { identity: false, tangent: tangent.segments }, options);
+  }
+
+  private alongSeeds(args: Args, seeds: Seeds, options: DerivativeOptions): S | Tensor {
+    const out = resultFor(args, this.outputShape, options.out);
+    const layout: TangentLayout = { point: this.m, out: 1, lane: 0, offset: 0 };
+    this.kernel.tangents(forwardSweepFor(options, "a directional derivative"), args.segments, args.count, seeds, out, layout);
+    return shaped(args, this.outputShape, out) as S | Tensor;
+  }
+
+  private field(op: "divergence" | "curl" | "determinant", x: Point, options: DerivativeOptions,
+                shape: readonly number[]): number | Float64Array | Tensor {
+    checkOptions(options);
+    const args = this.args(x);
+    const out = resultFor(args, shape, options.out);
+    this.kernel.field(op, forwardSweepFor(options, op), args.segments, args.count, out);
+    return shaped(args, shape, out);
+  }
+
+  private requireField(what: string, sizes: readonly number[]): void {
+    const n = this.n;
+    if (this.inputs.length !== 1 || this.inputs[0].shape.length !== 1 || this.outputShape.length !== 1 ||
+        this.m !== n || !sizes.includes(n)) {
+      const dims = what === "curl" ? "a 2-D or 3-D vector field (2 → 2 or 3 → 3)" : "a vector field ℝⁿ → ℝⁿ";
+      throw new ShapeError(`${what} is defined for ${dims}; this function maps ${this.describeInputs()} to ${describeShape(this.outputShape)}`);
+    }
+  }
+
+  private describeInputs(): string {
+    return this.inputs.length === 1 ? describeShape(this.inputs[0].shape)
+      : `{ ${this.inputs.map((d) => `${d.name}: ${describeShape(d.shape)}`).join(", ")} }`;
+  }
+
+  private args(x: unknown): Args {
+    if (this.disposed) throw new InputError("this function has been disposed");
+    return readArgs(this.inputs, x, "point");
+  }
+
+  private variableIndex(variable: string | number): number {
+    if (typeof variable === "number") {
+      if (!Number.isInteger(variable) || variable < 0 || variable >= this.n) {
+        throw new InputError(`variable index must be a whole number from 0 to ${this.n - 1}, got ${show(variable)}`);
+      }
+      return variable;
+    }
+    if (typeof variable !== "string") throw new InputError(`the variable must be a name or an index, got ${show(variable)}`);
+    const i = this.vars.indexOf(variable);
+    if (i < 0) throw new InputError(`unknown variable '${variable}'; the variables are ${this.vars.join(", ")}`);
+    return i;
+  }
+}

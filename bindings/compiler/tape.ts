@@ -1,0 +1,209 @@
+// The compiler: graph → tape (the format assembly/core/tape.ts documents).
+//
+// Only nodes the outputs reach are emitted, in id order (a topological order).
+// Constants get the first slots; every other value gets a slot when it is
+// computed and gives it back after its last use, so the slot count is the peak
+// number of live values, not the node count. Outputs stay live to the end. A
+// destination never shares a slot with its own operands (the rules may read
+// operands while writing the result).
+//
+// Block ops (det, inv, solve) become one instruction whose dst, a and b name
+// slot lists in the tape's aux pool; their results' PROJ nodes are just slots.
+//
+// Reverse mode needs the value of every slot its adjoint rules read, so it gets
+// its own schedule from the same graph (`reuseSlots: false`). There slots are
+// handed out in node order, so an elementwise tensor operation's nodes land in
+// consecutive slots, and consecutive instructions of one op over consecutive
+// (or one broadcast) operand slots merge into a run: one instruction word
+// carrying the op, broadcast flags and the run length (assembly/core/tape.ts); chains
+// of runs are then fused into single loops (fuse.ts).
+import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
+import { blockOrder, operandsOf, type Graph } from "../ir/graph.js";
+import { fuse } from "./fuse.js";
+
+/** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
+export interface TapeData {
+  /** nInstr × (op, dst, a, b). */
+  readonly instr: Int32Array;
+  /** Constant pool; constant i lives in slot i. */
+  readonly consts: Float64Array;
+  /** Slot holding each output. */
+  readonly outSlots: Int32Array;
+  /** Slot lists of block instructions, each [length, slot, …]. */
+  readonly aux: Int32Array;
+  /** Largest k of the k×k matrices block instructions work on (0: none). */
+  readonly maxBlock: number;
+  /** Longest run of one op over consecutive slots (1 without runs). */
+  readonly maxRun: number;
+  /** The fused groups' functions as a WebAssembly module (bindings/compiler/fuse.ts), and their number; null, 0: none. */
+  readonly fused: Uint8Array | null;
+  readonly fusedGroups: number;
+  /** Aux offset of the slot ranges a fused reverse sweep zeroes ([2·count, lo, hi, …]); −1: none. */
+  readonly fusedZero: number;
+  /** Whether every input has an Input instruction (reaches an output). */
+  readonly allInputs: boolean;
+  readonly nSlots: number;
+  readonly nIn: number;
+}
+
+export function compileTape(graph: Graph, outputs: readonly number[], nIn: number, reuseSlots = true): TapeData {
+  const n = graph.size;
+  const reached = new Uint8Array(n);
+  for (const o of outputs) reached[o] = 1;
+  // ids are topological, so one backward pass marks everything the outputs reach.
+  const lastUse = new Int32Array(n).fill(-1);
+  const projections = new Map<number, number[]>(); // block id → reached PROJ ids by result index
+  for (let id = n - 1; id >= 0; id--) {
+    if (!reached[id]) continue;
+    if (graph.op[id] === PROJ) {
+      const block = graph.a[id];
+      (projections.get(block) ?? projections.set(block, []).get(block)!)[graph.b[id]] = id;
+    }
+    for (const operand of operandsOf(graph, id)) {
+      reached[operand] = 1;
+      if (lastUse[operand] < id) lastUse[operand] = id;
+    }
+  }
+  for (const o of outputs) lastUse[o] = n; // live to the end
+  const differentiated = adjointsReached(graph, outputs, reached);
+
+  const slot = new Int32Array(n).fill(-1);
+  const consts: number[] = [];
+  for (let id = 0; id < n; id++) {
+    if (reached[id] && graph.op[id] === CONST) {
+      slot[id] = consts.length;
+      consts.push(graph.value[id]);
+    }
+  }
+
+  // Free slots kept as a stack; the most recently freed is reused first (warm in cache).
+  const free: number[] = [];
+  let nSlots = consts.length;
+  const take = () => (free.length > 0 ? free.pop()! : nSlots++);
+  const instr: number[] = [];
+  const aux: number[] = [];
+  const list = (slots: number[]) => {
+    aux.push(slots.length, ...slots);
+    return aux.length - slots.length - 1;
+  };
+  let maxBlock = 0, loaded = 0; // inputs with an Input instruction (one node an input)
+  for (let id = 0; id < n; id++) {
+    const op = graph.op[id];
+    if (!reached[id] || op === CONST || op === PROJ) continue;
+    if (op === Op.Input) {
+      instr.push(op, (slot[id] = take()), graph.a[id], 0);
+      loaded++;
+      continue;
+    }
+    const operands = operandsOf(graph, id);
+    if (isBlock(op)) {
+      const k = blockOrder(graph, id);
+      if (op !== Op.Sum) maxBlock = Math.max(maxBlock, k);
+      const count = graph.b[id], projs = projections.get(id) ?? [];
+      const results: number[] = [];
+      const unused: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const s = take();
+        results.push(s);
+        if (projs[i] !== undefined) slot[projs[i]] = s;
+        else unused.push(s); // written by the instruction, read by nobody
+      }
+      const args = operands.map((a) => slot[a]);
+      // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
+      const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
+      instr.push(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), list(results), list(args.slice(0, k * k)),
+        op === Op.Solve ? list(args.slice(k * k)) : 0);
+      // Results nobody reads are free at once, but not on a reverse schedule: the
+      // reverse rules read every result's value and adjoint.
+      if (reuseSlots) free.push(...unused);
+    } else {
+      const dst = (slot[id] = take());
+      instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
+    }
+    // Operands whose last reader this is give their slots back, after dst was taken.
+    if (!reuseSlots) continue;
+    for (const operand of new Set(operands)) {
+      if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
+    }
+  }
+
+  const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length);
+  const outSlots = outputs.map((o) => slot[o]);
+  const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
+  return {
+    instr: Int32Array.from(fused?.instr ?? runs.instr),
+    fused: fused?.module ?? null,
+    fusedGroups: fused?.groups ?? 0,
+    fusedZero: fused?.module ? list(fused.zeroRanges) : -1,
+    allInputs: loaded === nIn,
+    consts: Float64Array.from(consts),
+    outSlots: Int32Array.from(outSlots),
+    aux: Int32Array.from(aux),
+    maxBlock,
+    maxRun: runs.maxRun,
+    nSlots,
+    nIn,
+  };
+}
+
+/**
+ * The nodes a derivative of the outputs flows through: those the outputs reach by
+ * operands other than Keep's guard (its second operand takes no derivative). The
+ * others compute guards only.
+ */
+function adjointsReached(graph: Graph, outputs: readonly number[], reached: Uint8Array): Uint8Array {
+  const flows = new Uint8Array(graph.size);
+  for (const o of outputs) flows[o] = 1;
+  for (let id = graph.size - 1; id >= 0; id--) {
+    if (!flows[id] || !reached[id]) continue;
+    const operands = operandsOf(graph, id);
+    for (const operand of graph.op[id] === Op.Keep ? operands.slice(0, 1) : operands) flows[operand] = 1;
+  }
+  return flows;
+}
+
+const MAX_RUN = (1 << 19) - 1;
+
+/**
+ * Merges consecutive scalar instructions (and Input loads) of one op into runs:
+ * each next instruction writes the next slot and reads the next slot of each
+ * operand (or the same slot throughout: a broadcast). An operand range may not
+ * overlap the results, so evaluating the run all at once equals one at a time,
+ * nor mix constant slots (the first nConst) with computed ones.
+ */
+function mergeRuns(instr: readonly number[], nConst: number): { instr: number[]; maxRun: number } {
+  const out: number[] = [];
+  let maxRun = 1;
+  for (let k = 0; k < instr.length; ) {
+    const op = instr[k], dst = instr[k + 1], a = instr[k + 2], b = instr[k + 3];
+    const arity = opArity(op & 0xff);
+    let L = 1, flags = 0;
+    if (arity >= 0) {
+      // Modes are fixed by the second instruction: 1 = next slot, 0 = same slot.
+      let stepA = -1, stepB = -1;
+      for (let j = k + 4; j < instr.length && L < MAX_RUN; j += 4, L++) {
+        if (instr[j] !== op || instr[j + 1] !== dst + L) break;
+        const da = instr[j + 2] - a, db = instr[j + 3] - b;
+        const sa = stepA === -1 ? da : stepA, sb = arity === 2 ? (stepB === -1 ? db : stepB) : 0;
+        if ((sa !== 0 && sa !== 1) || da !== sa * L || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
+        if (op === Op.Input ? sa !== 1 : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
+        // The reverse sweep treats an operand range as all constants or none (slots below nConst).
+        if (op !== Op.Input && (a < nConst) !== (instr[j + 2] < nConst) || (arity === 2 && (b < nConst) !== (instr[j + 3] < nConst))) break;
+        stepA = sa;
+        stepB = sb;
+      }
+      if (L > 1 && stepA === 0) flags |= BROADCAST_A;
+      if (L > 1 && arity === 2 && stepB === 0) flags |= BROADCAST_B;
+    }
+    out.push(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, b);
+    maxRun = Math.max(maxRun, L);
+    k += 4 * L;
+  }
+  return { instr: out, maxRun };
+}
+
+/** Whether operand slots (start, step 0 or 1, for len entries) meet the results dst … dst+len−1. */
+function overlaps(start: number, step: number, len: number, dst: number): boolean {
+  const last = start + step * (len - 1);
+  return start < dst + len && last >= dst;
+}

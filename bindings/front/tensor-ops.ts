@@ -1,0 +1,415 @@
+// Tensor operations on traced nodes. Each builds scalar graph nodes (so every
+// operation is differentiable in every mode), except det, inv and solve, which
+// become block ops with their own rules in the core (assembly/core/blocks.ts).
+// Shapes are checked here, at trace time, with errors naming both shapes.
+import { InputError, ShapeError } from "../base/errors.js";
+import type { Graph } from "../ir/graph.js";
+import { Node, type Operand } from "./node.js";
+import { Op } from "../ops/grammar.js";
+import { describeShape, sameShape, sizeOf } from "../base/tensor.js";
+
+/** The graph shared by the operands' nodes; at least one operand must be a Node. */
+export function graphOf(operands: readonly Operand[]): Graph | undefined {
+  let graph: Graph | undefined;
+  for (const o of operands) {
+    if (o instanceof Node) {
+      if (graph && o.graph !== graph) throw new InputError("nodes from two different traces cannot be combined");
+      graph = o.graph;
+    }
+  }
+  return graph;
+}
+
+/** The operands as Nodes of one graph (constants lifted into it). */
+function lift(operands: readonly Operand[], what: string): Node[] {
+  const graph = graphOf(operands);
+  if (!graph) throw new InputError(`${what} needs at least one traced value`);
+  return operands.map((o) => {
+    if (o instanceof Node || typeof o === "number" || Array.isArray(o) || (typeof o === "object" && o !== null && "shape" in o)) {
+      return Node.constant(graph, o);
+    }
+    throw new InputError(`${what} takes traced nodes, numbers, nested arrays or Tensors, got ${o === null ? "null" : typeof o}`);
+  });
+}
+
+/** op applied to every entry. */
+export function map(op: number, a: Node): Node {
+  return Node.of(a.graph, a.shape, a.ids.map((id) => a.graph.apply(op, id)));
+}
+
+/** op applied entry by entry to two tensors of one shape, or a tensor and a scalar (broadcast). */
+export function elementwise(op: number, a: Operand, b: Operand): Node {
+  const [x, y] = lift([a, b], "this operation");
+  const g = x.graph;
+  if (x.size === 1 && x.rank === 0) return Node.of(g, y.shape, y.ids.map((id) => g.apply(op, x.ids[0], id)));
+  if (y.size === 1 && y.rank === 0) return Node.of(g, x.shape, x.ids.map((id) => g.apply(op, id, y.ids[0])));
+  if (!sameShape(x.shape, y.shape)) {
+    throw new ShapeError(`elementwise operation on shapes ${describeShape(x.shape)} and ${describeShape(y.shape)}: ` +
+      "the shapes must be equal, or one a scalar");
+  }
+  return Node.of(g, x.shape, x.ids.map((id, i) => g.apply(op, id, y.ids[i])));
+}
+
+
+/** Sums of at least this many terms become one sum instruction instead of a tree of additions. */
+const SUM_BLOCK = 8;
+
+/** Σ of ids: one sum instruction for long sums, else a balanced tree (low rounding and depth). */
+function total(g: Graph, ids: readonly number[]): number {
+  if (ids.length === 0) return g.constant(0);
+  if (ids.length >= SUM_BLOCK) return g.block(Op.Sum, ids, 1)[0];
+  let level = [...ids];
+  while (level.length > 1) {
+    const next: number[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(Op.Add, level[i], level[i + 1]));
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** Σ_k a[k]·b[k] over index lists. */
+function inner(g: Graph, a: readonly number[], b: readonly number[]): number {
+  return total(g, a.map((id, k) => g.apply(Op.Mul, id, b[k])));
+}
+
+function requireRank(x: Node, ranks: readonly number[], what: string): void {
+  if (!ranks.includes(x.rank)) {
+    throw new ShapeError(`${what} needs a ${ranks.map((r) => ["scalar", "vector", "matrix"][r] ?? `rank-${r} tensor`).join(" or ")}, got shape ${describeShape(x.shape)}`);
+  }
+}
+
+/** Matrix product with numpy's matmul rules for vectors. */
+export function matmul(a: Operand, b: Operand): Node {
+  const [x, y] = lift([a, b], "matmul");
+  requireRank(x, [1, 2], "matmul's left operand");
+  requireRank(y, [1, 2], "matmul's right operand");
+  const g = x.graph;
+  const [m, k] = x.rank === 2 ? x.shape : [1, x.shape[0]];
+  const [k2, n] = y.rank === 2 ? y.shape : [y.shape[0], 1];
+  if (k !== k2) throw new ShapeError(`matmul of ${describeShape(x.shape)} and ${describeShape(y.shape)}: inner dimensions ${k} and ${k2} differ`);
+  const ids: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const row = x.ids.slice(i * k, (i + 1) * k);
+    for (let j = 0; j < n; j++) {
+      const col: number[] = [];
+      for (let t = 0; t < k; t++) col.push(y.ids[t * n + j]);
+      ids.push(inner(g, row, col));
+    }
+  }
+  const shape = [...(x.rank === 2 ? [m] : []), ...(y.rank === 2 ? [n] : [])];
+  return Node.of(g, shape, ids);
+}
+
+/** The matrix-vector product [m, k]·[k] → [m]. */
+export function matvec(A: Operand, v: Operand): Node {
+  const [M, x] = lift([A, v], "matvec");
+  requireRank(M, [2], "matvec's matrix");
+  requireRank(x, [1], "matvec's vector");
+  return matmul(M, x);
+}
+
+/** Σ aᵢ·bᵢ over two tensors of one shape → a scalar (the dot product of vectors). */
+export function dot(a: Operand, b: Operand): Node {
+  const [x, y] = lift([a, b], "dot");
+  if (!sameShape(x.shape, y.shape)) throw new ShapeError(`dot of shapes ${describeShape(x.shape)} and ${describeShape(y.shape)}: the shapes must be equal`);
+  return Node.of(x.graph, [], [inner(x.graph, x.ids, y.ids)]);
+}
+
+/** The outer product: shape [...a.shape, ...b.shape], entries aᵢ·bⱼ. */
+export function outer(a: Operand, b: Operand): Node {
+  const [x, y] = lift([a, b], "outer");
+  const g = x.graph;
+  const ids: number[] = [];
+  for (const i of x.ids) for (const j of y.ids) ids.push(g.apply(Op.Mul, i, j));
+  return Node.of(g, [...x.shape, ...y.shape], ids);
+}
+
+/** The axes reversed (a matrix's transpose), or permuted by `axes`. */
+export function transpose(a: Operand, axes?: readonly number[]): Node {
+  const [x] = lift([a], "transpose");
+  const r = x.rank;
+  const perm = axes ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+  if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
+    throw new ShapeError(`transpose axes [${perm.join(", ")}] are not a permutation of the ${r} axes of shape ${describeShape(x.shape)}`);
+  }
+  const shape = perm.map((p) => x.shape[p]);
+  const strides = stridesOf(x.shape);
+  const ids: number[] = [];
+  forEachIndex(shape, (index) => {
+    let offset = 0;
+    for (let i = 0; i < r; i++) offset += index[i] * strides[perm[i]];
+    ids.push(x.ids[offset]);
+  });
+  return Node.of(x.graph, shape, ids);
+}
+
+/** Σ Aᵢᵢ of a square matrix → a scalar. */
+export function trace(a: Operand): Node {
+  const [x] = lift([a], "trace");
+  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`trace needs a square matrix, got shape ${describeShape(x.shape)}`);
+  const n = x.shape[0];
+  return Node.of(x.graph, [], [total(x.graph, Array.from({ length: n }, (_, i) => x.ids[i * n + i]))]);
+}
+
+/** All entries combined into a scalar, or each line along `axis` (that axis removed). */
+function reduce(x: Node, axis: number | undefined, what: string, combine: (g: Graph, ids: readonly number[]) => number): Node {
+  if (axis === undefined) return Node.of(x.graph, [], [combine(x.graph, x.ids)]);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank) {
+    throw new ShapeError(`${what} axis ${axis} is out of range for shape ${describeShape(x.shape)}`);
+  }
+  const shape = x.shape.filter((_, i) => i !== axis);
+  const strides = stridesOf(x.shape);
+  const ids: number[] = [];
+  forEachIndex(shape, (index) => {
+    const terms: number[] = [];
+    for (let t = 0; t < x.shape[axis]; t++) {
+      let offset = t * strides[axis];
+      for (let i = 0, j = 0; i < x.rank; i++) if (i !== axis) offset += index[j++] * strides[i];
+      terms.push(x.ids[offset]);
+    }
+    ids.push(combine(x.graph, terms));
+  });
+  return Node.of(x.graph, shape, ids);
+}
+
+/** The sum of all entries (a scalar), or along `axis` (that axis removed). */
+export function sum(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "sum");
+  return reduce(x, axis, "sum", total);
+}
+
+/**
+ * ln Σ e^(aᵢ) of ids, as m + ln Σ e^(aᵢ − m) with m the largest entry: no term
+ * overflows, and the largest is 1. m is clamped to the finite range, so that
+ * entries of −∞ give −∞ (not ∞ − ∞) and an entry of +∞ gives +∞.
+ */
+function logSumExp(g: Graph, ids: readonly number[]): number {
+  if (ids.length === 0) return g.constant(-Infinity);
+  let level = [...ids];
+  while (level.length > 1) { // the largest entry, by a balanced tree
+    const next: number[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(Op.Max, level[i], level[i + 1]));
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  const m = g.apply(Op.Min, g.apply(Op.Max, level[0], g.constant(-Number.MAX_VALUE)), g.constant(Number.MAX_VALUE));
+  return g.apply(Op.Add, m, g.apply(Op.Log, total(g, ids.map((id) => g.apply(Op.Exp, g.apply(Op.Sub, id, m))))));
+}
+
+/** ln Σ e^(aᵢ) over all entries (a scalar), or along `axis` (that axis removed), without overflow: its gradient is the softmax. */
+export function logsumexp(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "logsumexp");
+  return reduce(x, axis, "logsumexp", logSumExp);
+}
+
+/** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix → a scalar. */
+export function norm(a: Operand): Node {
+  const [x] = lift([a], "norm");
+  return Node.of(x.graph, [], [x.graph.apply(Op.Sqrt, inner(x.graph, x.ids, x.ids))]);
+}
+
+function square(x: Node, what: string): number {
+  if (x.rank !== 2 || x.shape[0] !== x.shape[1]) throw new ShapeError(`${what} needs a square matrix, got shape ${describeShape(x.shape)}`);
+  return x.shape[0];
+}
+
+/** The determinant of a square matrix [k, k] → a scalar (LU with partial pivoting, in the core). */
+export function det(a: Operand): Node {
+  const [x] = lift([a], "det");
+  square(x, "det");
+  return Node.of(x.graph, [], x.graph.block(Op.Det, x.ids, 1));
+}
+
+/** The inverse of a square matrix [k, k] → [k, k] (LU with partial pivoting, in the core). */
+export function inv(a: Operand): Node {
+  const [x] = lift([a], "inv");
+  const k = square(x, "inv");
+  return Node.of(x.graph, [k, k], x.graph.block(Op.Inv, x.ids, k * k));
+}
+
+/** x with A·x = b, for A [k, k] and b [k] (→ [k]) or [k, r] (→ [k, r]). */
+export function solve(A: Operand, b: Operand): Node {
+  const [M, y] = lift([A, b], "solve");
+  const k = square(M, "solve");
+  requireRank(y, [1, 2], "solve's right-hand side");
+  if (y.shape[0] !== k) throw new ShapeError(`solve: a ${k}×${k} matrix needs a right-hand side with ${k} rows, got shape ${describeShape(y.shape)}`);
+  if (y.rank === 1) return Node.of(M.graph, [k], M.graph.block(Op.Solve, [...M.ids, ...y.ids], k));
+  const r = y.shape[1];
+  const columns = Array.from({ length: r }, (_, j) =>
+    M.graph.block(Op.Solve, [...M.ids, ...Array.from({ length: k }, (_, i) => y.ids[i * r + j])], k));
+  const ids: number[] = [];
+  for (let i = 0; i < k; i++) for (let j = 0; j < r; j++) ids.push(columns[j][i]);
+  return Node.of(M.graph, [k, r], ids);
+}
+
+/** The same entries (row-major) in a new shape; one extent may be −1 (inferred). */
+export function reshape(a: Operand, shape: readonly number[]): Node {
+  const [x] = lift([a], "reshape");
+  const free = shape.filter((s) => s === -1).length;
+  if (free > 1 || shape.some((s) => !Number.isInteger(s) || s < -1)) {
+    throw new ShapeError(`reshape to ${describeShape(shape)}: extents must be whole numbers ≥ 0, with at most one −1`);
+  }
+  const known = shape.reduce((p, s) => (s === -1 ? p : p * s), 1);
+  const resolved = shape.map((s) => (s === -1 ? (known === 0 ? 0 : x.size / known) : s));
+  if (sizeOf(resolved) !== x.size || !resolved.every(Number.isInteger)) {
+    throw new ShapeError(`cannot reshape shape ${describeShape(x.shape)} (${x.size} entries) to ${describeShape(shape)}`);
+  }
+  return Node.of(x.graph, resolved, x.ids);
+}
+
+/** Entries begin[i] ≤ index < end[i] along each axis i given (missing bounds: the whole axis). */
+export function slice(a: Operand, begin: readonly number[], end?: readonly number[]): Node {
+  const [x] = lift([a], "slice");
+  if (begin.length > x.rank || (end && end.length > x.rank)) {
+    throw new ShapeError(`slice of shape ${describeShape(x.shape)} takes at most ${x.rank} bounds per side`);
+  }
+  const lo = x.shape.map((_, i) => begin[i] ?? 0);
+  const hi = x.shape.map((s, i) => end?.[i] ?? s);
+  x.shape.forEach((s, i) => {
+    if (!Number.isInteger(lo[i]) || !Number.isInteger(hi[i]) || lo[i] < 0 || hi[i] > s || lo[i] > hi[i]) {
+      throw new ShapeError(`slice [${lo[i]}, ${hi[i]}) is out of range for axis ${i} of length ${s}`);
+    }
+  });
+  const shape = lo.map((l, i) => hi[i] - l);
+  const strides = stridesOf(x.shape);
+  const ids: number[] = [];
+  forEachIndex(shape, (index) => {
+    let offset = 0;
+    for (let i = 0; i < x.rank; i++) offset += (index[i] + lo[i]) * strides[i];
+    ids.push(x.ids[offset]);
+  });
+  return Node.of(x.graph, shape, ids);
+}
+
+/** A vector's diagonal matrix [n] → [n, n], or a matrix's diagonal [m, n] → [min(m, n)]. */
+export function diag(a: Operand): Node {
+  const [x] = lift([a], "diag");
+  const g = x.graph;
+  if (x.rank === 1) {
+    const n = x.shape[0], zero = g.constant(0);
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) ids.push(i === j ? x.ids[i] : zero);
+    return Node.of(g, [n, n], ids);
+  }
+  if (x.rank === 2) {
+    const n = Math.min(x.shape[0], x.shape[1]);
+    return Node.of(g, [n], Array.from({ length: n }, (_, i) => x.ids[i * x.shape[1] + i]));
+  }
+  throw new ShapeError(`diag needs a vector or a matrix, got shape ${describeShape(x.shape)}`);
+}
+
+/** Tensors of one shape stacked along a new axis. */
+export function stack(parts: readonly Operand[], axis = 0): Node {
+  const xs = lift(parts, "stack");
+  const shape = xs[0].shape;
+  if (xs.some((x) => !sameShape(x.shape, shape))) {
+    throw new ShapeError(`stack needs equal shapes, got ${xs.map((x) => describeShape(x.shape)).join(", ")}`);
+  }
+  if (!Number.isInteger(axis) || axis < 0 || axis > shape.length) throw new ShapeError(`stack axis ${axis} is out of range`);
+  const expanded = xs.map((x) => Node.of(x.graph, [...shape.slice(0, axis), 1, ...shape.slice(axis)], x.ids));
+  return concat(expanded, axis);
+}
+
+/** Tensors joined along an existing axis (the other extents must agree). */
+export function concat(parts: readonly Operand[], axis = 0): Node {
+  const xs = lift(parts, "concat");
+  const r = xs[0].rank;
+  if (r === 0) throw new ShapeError("concat needs tensors of rank ≥ 1 (use stack for scalars)");
+  if (!Number.isInteger(axis) || axis < 0 || axis >= r) throw new ShapeError(`concat axis ${axis} is out of range for rank ${r}`);
+  for (const x of xs) {
+    if (x.rank !== r || x.shape.some((s, i) => i !== axis && s !== xs[0].shape[i])) {
+      throw new ShapeError(`concat along axis ${axis} needs matching other extents, got ${xs.map((y) => describeShape(y.shape)).join(", ")}`);
+    }
+  }
+  const shape = [...xs[0].shape];
+  shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
+  const outer = sizeOf(shape.slice(0, axis));
+  const ids: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const x of xs) {
+      const chunk = sizeOf(x.shape.slice(axis));
+      ids.push(...x.ids.slice(o * chunk, (o + 1) * chunk));
+    }
+  }
+  return Node.of(xs[0].graph, shape, ids);
+}
+
+function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+/** Calls `body` with every index of `shape`, row-major order. */
+function forEachIndex(shape: readonly number[], body: (index: number[]) => void): void {
+  const n = sizeOf(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  for (let k = 0; k < n; k++) {
+    body(index);
+    for (let i = shape.length - 1; i >= 0; i--) {
+      if (++index[i] < shape[i]) break;
+      index[i] = 0;
+    }
+  }
+}
+
+/** Node's tensor methods: `A.matmul(B)` is `matmul(A, B)`. */
+export interface TensorMethods {
+  /** Matrix product ([m, k]·[k, n] → [m, n]; a vector on either side is a row or column: numpy's matmul). */
+  matmul(b: Operand): Node;
+  /** Matrix-vector product [m, k]·[k] → [m]. */
+  matvec(x: Operand): Node;
+  /** Σ aᵢ·bᵢ over two tensors of the same shape (the dot product of vectors). */
+  dot(b: Operand): Node;
+  /** Outer product: shape [...this.shape, ...b.shape]. */
+  outer(b: Operand): Node;
+  /** Axes reversed (a matrix's transpose), or permuted by `axes`. */
+  transpose(axes?: readonly number[]): Node;
+  /** Σ Aᵢᵢ of a square matrix. */
+  trace(): Node;
+  /** Sum of all entries (a scalar), or along one axis (that axis removed). */
+  sum(axis?: number): Node;
+  /** ln Σ e^(aᵢ) over all entries (a scalar), or along one axis, without overflow. */
+  logsumexp(axis?: number): Node;
+  /** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix. */
+  norm(): Node;
+  /** Determinant of a square matrix (LU with partial pivoting). */
+  det(): Node;
+  /** Inverse of a square matrix (LU with partial pivoting). */
+  inv(): Node;
+  /** x with this·x = b, for b a vector [k] or a matrix [k, r]. */
+  solve(b: Operand): Node;
+  /** The same entries in a new shape (one extent may be −1: inferred). */
+  reshape(shape: readonly number[]): Node;
+  /** Entries begin[i] ≤ index < end[i] along each axis i given (missing axes: all). */
+  slice(begin: readonly number[], end?: readonly number[]): Node;
+  /** A vector's diagonal matrix, or a matrix's diagonal vector. */
+  diag(): Node;
+}
+
+// The methods, installed here so that node.ts needs nothing from this file.
+const methods: { [K in keyof TensorMethods]: (this: Node, ...args: Parameters<TensorMethods[K]>) => Node } = {
+  matmul(b) { return matmul(this, b); },
+  matvec(x) { return matvec(this, x); },
+  dot(b) { return dot(this, b); },
+  outer(b) { return outer(this, b); },
+  transpose(axes) { return transpose(this, axes); },
+  trace() { return trace(this); },
+  sum(axis) { return sum(this, axis); },
+  logsumexp(axis) { return logsumexp(this, axis); },
+  norm() { return norm(this); },
+  det() { return det(this); },
+  inv() { return inv(this); },
+  solve(b) { return solve(this, b); },
+  reshape(shape) { return reshape(this, shape); },
+  slice(begin, end) { return slice(this, begin, end); },
+  diag() { return diag(this); },
+};
+for (const [name, method] of Object.entries(methods)) {
+  Object.defineProperty(Node.prototype, name, { value: method, writable: true, configurable: true });
+}

@@ -1,0 +1,135 @@
+// The expression graph: a DAG of scalar nodes, hash-consed, with IEEE-safe folding.
+//
+// Nodes are stored structure-of-arrays (op, a, b, value) and numbered in creation
+// order, which is a topological order: a node's operands always have smaller ids.
+// Creating a node that already exists returns the existing id, so a repeated
+// subexpression is computed once.
+//
+// Block ops (det, inv, solve) are tuple nodes whose operands are a list
+// (`args`) and whose results are read through PROJ nodes: PROJ(a = block, b = i).
+import { CONST, Op, PROJ, isBlock, opArity, isCommutative } from "../ops/grammar.js";
+import { foldConstant } from "../ops/fold.js";
+
+export class Graph {
+  /** Op code per node (CONST for constants). */
+  readonly op: number[] = [];
+  /** First operand id, or the input index for Op.Input. */
+  readonly a: number[] = [];
+  /** Second operand id (binary ops), else -1. */
+  readonly b: number[] = [];
+  /** Constant value (CONST nodes), else NaN. */
+  readonly value: number[] = [];
+  /** Block nodes: operand ids (matrix entries row-major, then the right-hand side); `b` holds the result count. */
+  readonly args = new Map<number, number[]>();
+  private readonly index = new Map<string, number>();
+
+  get size(): number {
+    return this.op.length;
+  }
+
+  isConstant(id: number): boolean {
+    return this.op[id] === CONST;
+  }
+
+  /** The node of a numeric constant (−0 and NaN are kept distinct from 0). */
+  constant(v: number): number {
+    const key = Object.is(v, -0) ? "c-0" : `c${v}`;
+    return this.intern(key, CONST, -1, -1, v);
+  }
+
+  /** The node of input `i` of the flat input vector. */
+  input(i: number): number {
+    return this.intern(`i${i}`, Op.Input, i, -1, NaN);
+  }
+
+  /** The node for `op` applied to operand ids (`b` only for binary ops). */
+  apply(op: number, a: number, b = -1): number {
+    const binary = opArity(op) === 2;
+    if (this.isConstant(a) && (!binary || this.isConstant(b))) {
+      return this.constant(foldConstant(op, this.value[a], binary ? this.value[b] : 0));
+    }
+    const simplified = this.identity(op, a, b);
+    if (simplified !== undefined) return simplified;
+    if (binary && isCommutative(op) && b < a) [a, b] = [b, a];
+    return this.intern(`${op},${a},${b}`, op, a, binary ? b : -1, NaN);
+  }
+
+  /**
+   * The results of a block op: `count` node ids. `args` are the k×k matrix entries
+   * (row-major), followed for solve by the k right-hand-side entries.
+   */
+  block(op: number, args: readonly number[], count: number): number[] {
+    const key = `${op}:${args.join(",")}`;
+    let id = this.index.get(key);
+    if (id === undefined) {
+      id = this.intern(key, op, -1, count, NaN);
+      this.args.set(id, [...args]);
+    }
+    const results: number[] = [];
+    for (let i = 0; i < count; i++) results.push(this.intern(`p${id},${i}`, PROJ, id, i, NaN));
+    return results;
+  }
+
+  /**
+   * Rewrites that hold for every IEEE value, NaN, ±0 and ±Infinity included:
+   * x·1 = x, x/1 = x, x − 0 = x, x + (−0) = x, x^0 = 1, x^1 = x, −(−x) = x; and x^2 becomes
+   * x·x (the correctly rounded square, on the SIMD path).
+   * Not x·0 = 0 (NaN·0 is NaN) nor x + 0 = x (−0 + 0 is +0).
+   */
+  private identity(op: number, a: number, b: number): number | undefined {
+    const isConst = (id: number, v: number) => this.isConstant(id) && Object.is(this.value[id], v);
+    switch (op) {
+      case Op.Mul:
+        if (isConst(b, 1)) return a;
+        if (isConst(a, 1)) return b;
+        break;
+      case Op.Div:
+        if (isConst(b, 1)) return a;
+        break;
+      case Op.Sub:
+        if (isConst(b, 0)) return a;
+        break;
+      case Op.Add:
+        if (isConst(b, -0)) return a;
+        if (isConst(a, -0)) return b;
+        break;
+      case Op.Pow:
+        if (isConst(b, 0)) return this.constant(1); // x^0 = 1 for every x, NaN included (C's pow)
+        if (isConst(b, 1)) return a;
+        if (isConst(b, 2)) return this.apply(Op.Mul, a, a);
+        break;
+      case Op.Neg:
+        if (this.op[a] === Op.Neg) return this.a[a];
+        break;
+    }
+    return undefined;
+  }
+
+  private intern(key: string, op: number, a: number, b: number, v: number): number {
+    const found = this.index.get(key);
+    if (found !== undefined) return found;
+    const id = this.op.length;
+    this.op.push(op);
+    this.a.push(a);
+    this.b.push(b);
+    this.value.push(v);
+    this.index.set(key, id);
+    return id;
+  }
+}
+
+/** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
+export function blockOrder(graph: Graph, id: number): number {
+  const len = graph.args.get(id)!.length;
+  if (graph.op[id] === Op.Sum) return len;
+  return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
+}
+
+/** Operand ids of a node (block nodes: their argument list; PROJ: its block). */
+export function operandsOf(graph: Graph, id: number): readonly number[] {
+  const op = graph.op[id];
+  if (op === CONST || op === Op.Input) return [];
+  if (op === PROJ) return [graph.a[id]];
+  if (isBlock(op)) return graph.args.get(id)!;
+  return opArity(op) === 2 ? [graph.a[id], graph.b[id]] : [graph.a[id]];
+}

@@ -1,0 +1,116 @@
+// Sparse Jacobians by column coloring (Curtis, Powell and Reid, 1974), used for
+// the Hessian: the Jacobian of the gradient.
+//
+// Which inputs each output can depend on is read off the graph (a structural
+// pattern: an entry outside it is exactly zero). Two columns that no output
+// shares can be pushed through forward mode in one tangent lane: lane c seeds
+// every input of color c, and output o's tangent in lane c is ∂f_o/∂x_j for the
+// one input j of color c that o depends on. A tridiagonal Hessian of any size
+// needs 3 lanes instead of n; a dense one gets n colors and gains nothing, and
+// is then computed column by column, one input per lane.
+//
+// The lane arithmetic is the same as with one input per lane (the other inputs of
+// a color never meet an output's dependencies), so the entries are the same
+// numbers, bit for bit.
+import { CONST, Op } from "../ops/grammar.js";
+import { operandsOf, type Graph } from "./graph.js";
+
+/** A coloring of the columns of a Jacobian, with its sparsity pattern. */
+export interface Coloring {
+  /** Number of colors (tangent lanes). */
+  readonly count: number;
+  /** Color of each input. */
+  readonly colors: Int32Array;
+  /** The pattern, row by row: output o can depend on inputs cols[rowStart[o]] … cols[rowStart[o + 1] − 1]. */
+  readonly rowStart: Int32Array;
+  readonly cols: Int32Array;
+  /** rowStart, cols and colors end to end (the three above are views of it), as the core reads them. */
+  readonly tables: Int32Array;
+}
+
+/** Entries of the dependency sets the analysis may hold before it gives up (the function is too dense to gain). */
+const SET_BUDGET = 1 << 22;
+
+/**
+ * A coloring of ∂outputs/∂inputs (inputs 0 … nIn−1) that needs fewer forward
+ * sweeps of `lanes` lanes than one lane per input; undefined when it would not.
+ */
+export function colorColumns(graph: Graph, outputs: readonly number[], nIn: number, lanes: number): Coloring | undefined {
+  const pattern = dependencies(graph, outputs);
+  if (!pattern) return undefined;
+  // The columns of one row all conflict: a row of r entries needs r colors. A dense
+  // row rules out any gain before the coloring, which is O(n³) for a dense pattern.
+  const widest = pattern.reduce((w, deps) => Math.max(w, deps.length), 0);
+  if (Math.ceil(widest / lanes) >= Math.ceil(nIn / lanes)) return undefined;
+  // Columns sharing an output conflict; greedy coloring in input order.
+  const rowsOf: number[][] = Array.from({ length: nIn }, () => []);
+  let work = 0;
+  pattern.forEach((deps, o) => {
+    for (const j of deps) rowsOf[j].push(o);
+    work += deps.length * deps.length;
+  });
+  if (work > 16 * SET_BUDGET) return undefined;
+  const colors = new Int32Array(nIn).fill(-1);
+  const seen = new Int32Array(nIn + 1).fill(-1); // seen[color] = the column that last ruled it out
+  let count = 0;
+  for (let j = 0; j < nIn; j++) {
+    for (const o of rowsOf[j]) for (const k of pattern[o]) if (colors[k] >= 0) seen[colors[k]] = j;
+    let c = 0;
+    while (seen[c] === j) c++;
+    colors[j] = c;
+    count = Math.max(count, c + 1);
+  }
+  if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
+  const m = pattern.length, nnz = pattern.reduce((t, deps) => t + deps.length, 0);
+  const tables = new Int32Array(m + 1 + nnz + nIn);
+  const rowStart = tables.subarray(0, m + 1), cols = tables.subarray(m + 1, m + 1 + nnz);
+  pattern.forEach((deps, o) => {
+    cols.set(deps, rowStart[o]);
+    rowStart[o + 1] = rowStart[o] + deps.length;
+  });
+  tables.set(colors, m + 1 + nnz);
+  return { count, colors: tables.subarray(m + 1 + nnz), rowStart, cols, tables };
+}
+
+/** Per output, the sorted inputs it depends on; undefined past SET_BUDGET entries. */
+function dependencies(g: Graph, outputs: readonly number[]): Int32Array[] | undefined {
+  const top = Math.max(...outputs);
+  const reached = new Uint8Array(top + 1);
+  for (const o of outputs) reached[o] = 1;
+  for (let id = top; id >= 0; id--) {
+    if (!reached[id]) continue;
+    for (const operand of operandsOf(g, id)) reached[operand] = 1;
+  }
+  const deps: (Int32Array | undefined)[] = new Array(top + 1);
+  const none: Int32Array = new Int32Array(0);
+  let held = 0;
+  for (let id = 0; id <= top; id++) {
+    if (!reached[id]) continue;
+    const op = g.op[id];
+    let set: Int32Array;
+    if (op === CONST) set = none;
+    else if (op === Op.Input) set = Int32Array.of(g.a[id]);
+    else set = operandsOf(g, id).reduce<Int32Array>((acc, operand) => union(acc, deps[operand]!), none);
+    deps[id] = set;
+    held += set.length;
+    if (held > SET_BUDGET) return undefined;
+  }
+  return outputs.map((o) => deps[o]!);
+}
+
+/** The union of two ascending sets. */
+function union(a: Int32Array, b: Int32Array): Int32Array {
+  if (a.length === 0) return b;
+  if (b.length === 0 || a === b) return a;
+  const out = new Int32Array(a.length + b.length);
+  let i = 0, j = 0, k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i], y = b[j];
+    out[k++] = x <= y ? x : y;
+    if (x <= y) i++;
+    if (y <= x) j++;
+  }
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return k === out.length ? out : out.slice(0, k);
+}

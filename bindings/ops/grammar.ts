@@ -1,0 +1,75 @@
+// What the front end asks of an op code or a name, read from the spec
+// (spec.ts) and the generated ABI (abi.ts): the grammar's function tables,
+// arities, and the traits the graph relies on.
+import { ARITY, FIRST_BLOCK, OP_NAMES, Op } from "./abi.js";
+import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
+
+export {
+  Op, OP_NAMES, OP_COUNT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED,
+  FUSE_BEGIN, FUSE_END,
+} from "./abi.js";
+export type { UnaryName, BinaryName, ScalarName, CompositeName } from "./spec.js";
+
+/** Graph-only node kind: a constant (lives in the tape's constant pool, not an instruction). */
+export const CONST = -1;
+/** Graph-only node kind: entry `b` of the results of block node `a` (no instruction of its own). */
+export const PROJ = -2;
+
+/** The op code of a scalar primitive, by its spec name. */
+export function opCode(name: ScalarName): number {
+  return Op[(name[0].toUpperCase() + name.slice(1)) as keyof typeof Op];
+}
+
+function callable<N extends ScalarName>(arity: 1 | 2): Record<N, number> {
+  const table: Record<string, number> = {};
+  for (const [name, row] of Object.entries(PRIMITIVES)) {
+    if (row.kind === "scalar" && row.arity === arity && "callable" in row) table[name] = opCode(name as ScalarName);
+  }
+  return table as Record<N, number>;
+}
+
+/** Unary functions of the grammar, by name: their op codes. */
+export const UNARY_FUNCTIONS: Readonly<Record<UnaryName, number>> = callable<UnaryName>(1);
+
+/** Binary functions of the grammar, by name: their op codes. */
+export const BINARY_FUNCTIONS: Readonly<Record<BinaryName, number>> = callable<BinaryName>(2);
+
+/** Composite functions of the grammar (defined by other primitives), by name, with their argument counts. */
+export const COMPOSITE_FUNCTIONS: Readonly<Record<CompositeName, number>> = Object.fromEntries(
+  Object.entries(PRIMITIVES).flatMap(([name, row]) => (row.kind === "composite" ? [[name, row.arity]] : [])),
+) as Record<CompositeName, number>;
+
+/** Functions of tensor arguments (matrices, vectors), by name, with their argument counts. */
+export const TENSOR_FUNCTIONS = {
+  det: 1, inv: 1, trace: 1, transpose: 1, sum: 1, logsumexp: 1, norm: 1, diag: 1,
+  dot: 2, matmul: 2, outer: 2, solve: 2,
+} as const;
+
+/** Number of arguments a grammar function takes, or undefined for an unknown name. */
+export function functionArity(name: string): number | undefined {
+  if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
+  if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
+  if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return COMPOSITE_FUNCTIONS[name as CompositeName];
+  if (Object.hasOwn(TENSOR_FUNCTIONS, name)) return TENSOR_FUNCTIONS[name as keyof typeof TENSOR_FUNCTIONS];
+  return undefined;
+}
+
+/** Operand count of an op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops (operand lists). */
+export function opArity(op: number): number {
+  return ARITY[op];
+}
+
+/** Block ops (det, inv, solve, sum) read and write lists of values. */
+export function isBlock(op: number): boolean {
+  return op >= FIRST_BLOCK;
+}
+
+const COMMUTATIVE = OP_NAMES.map((name) => { const row: Row = PRIMITIVES[name]; return row.kind === "scalar" && row.commutative === true; });
+
+/** Ops whose operands may be swapped without changing any result, NaN and −0 included. */
+export function isCommutative(op: number): boolean {
+  return COMMUTATIVE[op] === true;
+}
+
+/** Named constants of the grammar. */
+export const CONSTANTS: Readonly<Record<string, number>> = { pi: Math.PI, e: Math.E };

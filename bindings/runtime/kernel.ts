@@ -1,0 +1,496 @@
+// A compiled tape's home in WASM memory, and the one place that runs sweeps on it.
+//
+// A Kernel owns three regions: the tape, a workspace for the sweeps' blocks, and a
+// scratch region for one call's descriptor, seeds, points and results. The sweeps
+// never call back into JavaScript, so reusing the kernel's own regions across
+// calls is safe. Batches are cut into chunks so the scratch region stays bounded
+// however many points a call brings.
+import { allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
+import type { TapeData } from "../compiler/tape.js";
+import type { Coloring } from "../ir/sparsity.js";
+import { Kind } from "../ops/abi.js";
+import { DESCRIPTOR_BYTES, writeSweep } from "./descriptor.js";
+import { instantiateFused, type FusedEntries } from "./fused.js";
+import { writeTape } from "./tape-memory.js";
+import { InputError } from "../base/errors.js";
+
+/**
+ * Widest tangent chunk: n inputs take ceil(n / MAX_LANES) forward sweeps. Measured on
+ * 24-input Jacobians: 4 → 8 lanes saves 15–35%; beyond 8, dense functions gain nothing
+ * and sparse ones (whose structural zeros are skipped) up to 20% more at 16.
+ */
+export const MAX_LANES = 16;
+/** Points per block, measured (see README, "Benchmarks"); smaller when a tape is large. */
+const MAX_BLOCK = 128;
+/** Bytes a sweep's block rows may take, so the working set stays in cache. */
+const WORK_BUDGET = 1 << 20;
+/** Bytes of points and results one chunk of a batch may take in scratch. */
+const CHUNK_BUDGET = 4 << 20;
+function align16(bytes: number): number {
+  return (bytes + 15) & ~15;
+}
+
+
+/** Where a sweep writes tangent lane l of output o at point p: p*point + o*out + l*lane + offset. */
+export interface TangentLayout {
+  point: number;
+  out: number;
+  lane: number;
+  offset: number;
+}
+
+/**
+ * One input (or one input's tangent) as the kernel receives it: `size` entries
+ * per point, given for every point (`batched`: data is N × size) or shared by all
+ * points (data is size). The flat input vector is the segments in order.
+ */
+export interface Segment {
+  data: Float64Array;
+  size: number;
+  batched: boolean;
+  /** Where the data already lives in WebAssembly memory (a WasmBuffer): read in place, never copied. */
+  address?: number;
+}
+
+/** Where results go: a Float64Array (copied out), or WebAssembly memory (a WasmBuffer's address). */
+export type Target = Float64Array | { readonly address: number };
+
+/**
+ * The tangent lanes to push through the sweeps. Identity seeding: lane l is
+ * ∂/∂x_(first + l), so `lanes` lanes give those Jacobian columns (the core skips
+ * lanes a value structurally cannot depend on). Otherwise one lane whose tangent
+ * is given per input, shaped like the inputs. In reverse mode the same words
+ * apply to outputs: identity lanes are Jacobian rows, a dense lane a cotangent
+ * shaped like the output (one segment). With `colors` (forward mode), lane l
+ * seeds every input i with colors[i] = first + l (a column coloring,
+ * bindings/ir/sparsity.ts), and `lanes` counts colors.
+ */
+export type Seeds =
+  | { identity: true; first: number; lanes: number; colors?: Int32Array }
+  | { identity: false; tangent: readonly Segment[] };
+
+/** Seeds for Jacobian columns first … first + lanes − 1. */
+export function columns(first: number, lanes: number): Seeds {
+  return { identity: true, first, lanes };
+}
+
+/** A WASM pass over each chunk's Jacobians (divergence, curl, determinant, spreading a coloring), `perPoint` numbers out. */
+interface Reduction {
+  perPoint: number;
+  scratchBytes: number;
+  apply(jacobiansAt: number, count: number, resultAt: number, scratchAt: number): void;
+}
+
+/** Copies src[from, from+len) into WASM memory at byte address `at` (small copies by hand: no subarray). */
+function copyIn(src: Float64Array, from: number, len: number, at: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) mem[base + i] = src[from + i];
+  else mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), base);
+}
+
+/** Copies len f64 at byte address `at` into dst[to, to+len). */
+function copyOut(at: number, len: number, dst: Float64Array, to: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) dst[to + i] = mem[base + i];
+  else dst.set(mem.subarray(base, base + len), to);
+}
+
+const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => {
+  if (g !== generation) return; // that instance is gone, and its memory with it
+  for (const a of addresses) if (a) core().free(a);
+  if (functions[1]) removeFunctions(functions[0], functions[1]);
+});
+
+/** What a kernel holds in the live instance: memory regions, and function-table entries [first, count]. */
+interface Owned {
+  addresses: number[];
+  functions: [number, number];
+  generation: number;
+}
+
+/**
+ * What a one-point call left in scratch, for the same call again: its
+ * descriptor and segment tables are still there (only this kernel's calls write
+ * its scratch, and any other call forgets this), so a repeat copies the point's
+ * segments in, runs the sweep and copies the results out, and nothing else.
+ */
+interface Repeat {
+  kind: Kind;
+  values: boolean;
+  lanes: number;
+  first: number;
+  layout: TangentLayout | null;
+  rangeLo: number;
+  rangeHi: number;
+  /** Each segment's size and where its data goes. */
+  sizes: number[];
+  dataAt: number[];
+  resultAt: number;
+  resultLength: number;
+  /** A view of the results, made once per view of memory (making one costs more than copying 100 numbers). */
+  results: Float64Array;
+  resultsOf: Float64Array;
+}
+
+export class Kernel {
+  readonly nIn: number;
+  readonly nOut: number;
+  private readonly tapeData: TapeData;
+  private tape = 0;
+  private work = 0;
+  private workBytes = 0;
+  private scratch = 0;
+  private scratchBytes = 0;
+  private loadedIn = -1;
+  /** Best block size per (kind, K), and the largest block the workspace is known to hold. */
+  private blocks: number[] = [];
+  private workBlock: number[] = [];
+  private disposed = false;
+  private repeat: Repeat | undefined;
+  /** The fused loops, compiled once (null: none, or the engine would not compile them). */
+  private fusedModule: WebAssembly.Module | null | undefined;
+  /** Shared with the finalization registry, so a forgotten kernel's memory is freed. */
+  private readonly owned: Owned = { addresses: [0, 0, 0], functions: [0, 0], generation: -1 };
+
+  constructor(tape: TapeData) {
+    this.tapeData = tape;
+    this.nIn = tape.nIn;
+    this.nOut = tape.outSlots.length;
+    registry.register(this, this.owned, this);
+  }
+
+  /** Number of instructions and slots: the tape's size, for tests and reports. */
+  get size(): { instructions: number; slots: number; constants: number } {
+    const t = this.tapeData;
+    return { instructions: t.instr.length / 4, slots: t.nSlots, constants: t.consts.length };
+  }
+
+  /** Frees the WASM memory now; the kernel must not be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    registry.unregister(this);
+    if (this.loadedIn === generation) {
+      for (const a of [this.tape, this.work, this.scratch]) if (a) core().free(a);
+      const [first, count] = this.owned.functions;
+      if (count) removeFunctions(first, count);
+    }
+    this.tape = this.work = this.scratch = 0;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** values[p*nOut + o] = f_o(x_p) for the N points the inputs describe. */
+  values(inputs: readonly Segment[], N: number, out: Target): void {
+    this.run(Kind.Value, inputs, N, null, out, null, null);
+  }
+
+  /**
+   * Tangents (forward mode, or central differences when `kind` is FiniteDiff) of
+   * every output along the seeded lanes, written per `layout` into `out` (entries
+   * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
+   */
+  tangents(kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, inputs: readonly Segment[], N: number, seeds: Seeds,
+           out: Target, layout: TangentLayout, range?: readonly [number, number]): void {
+    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range);
+  }
+
+  /**
+   * For a map with nIn = nOut: the divergence (out: N), the curl (N for n = 2,
+   * N × 3 for n = 3) or the Jacobian determinant (N), from Jacobians that never
+   * leave WASM memory.
+   */
+  field(op: "divergence" | "curl" | "determinant", kind: Kind.Forward | Kind.FiniteDiff,
+        inputs: readonly Segment[], N: number, out: Target): void {
+    const n = this.nIn;
+    const reduce: Reduction = {
+      perPoint: op === "curl" && n === 3 ? 3 : 1,
+      scratchBytes: op === "determinant" ? 12 * n * n + 16 : 0,
+      apply: (jacobians, count, at, scratch) => {
+        if (op === "divergence") core().divergenceFromJacobians(jacobians, count, n, at);
+        else if (op === "curl") core().curlFromJacobians(jacobians, count, n, at);
+        else core().determinantsOfJacobians(jacobians, count, n, at, scratch);
+      },
+    };
+    this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
+  }
+
+  /**
+   * The Jacobian [N, nOut, nIn] from a column coloring (bindings/ir/sparsity.ts): a
+   * forward sweep per MAX_LANES colors carries each color's columns summed, and
+   * the core spreads every entry of the pattern back from its column's lane,
+   * writing the structural zeros too.
+   */
+  coloredJacobian(inputs: readonly Segment[], N: number, c: Coloring, out: Target): void {
+    const m = this.nOut, n = this.nIn, C = c.count, nnz = c.cols.length;
+    const reduce: Reduction = {
+      perPoint: m * n,
+      scratchBytes: 4 * c.tables.length,
+      apply: (compressed, count, at, scratch) => {
+        i32().set(c.tables, scratch >> 2);
+        const cols = scratch + 4 * (m + 1), colors = cols + 4 * nnz;
+        core().spreadColored(compressed, count, m, n, C, scratch, cols, colors, at);
+      },
+    };
+    this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors: c.colors }, null, out,
+      { point: m * C, out: C, lane: 1, offset: 0 }, reduce);
+  }
+
+  /**
+   * `range`: the outputs (forward, fd) or inputs (reverse) whose tangents are
+   * written, [lo, hi), at index − lo; all by default.
+   */
+  private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
+              values: Target | null, tangents: Target | null, layout: TangentLayout | null,
+              reduce?: Reduction, range?: readonly [number, number]): void {
+    if (this.disposed) throw new InputError("this function has been disposed");
+    if (N === 0) return;
+    const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
+    const sweeps = lanes > MAX_LANES ? Math.ceil(lanes / MAX_LANES) : 1;
+    const K = lanes > 0 ? Math.ceil(lanes / sweeps) : 1; // balanced chunks, as ForwardDiff picks them
+    const first = seeds?.identity ? seeds.first : 0;
+    const dense = seeds !== null && !seeds.identity;
+    const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
+    const nSeg = inputs.length;
+    const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
+    const result = (values ?? tangents)!;
+    // One point, one sweep, results copied out: the case a repeat can take.
+    const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
+      result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
+    if (repeatable && this.repeats(kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
+      this.runAgain(kind, inputs, result as Float64Array);
+      return;
+    }
+    this.repeat = undefined;
+
+    // Scratch: descriptor, the two segment tables (inputs, tangents), shared data,
+    // then per chunk the batched data, the sweep's output and a reduction's result.
+    let shared = 0, batchedPerPoint = 0;
+    for (const s of segments) {
+      if (s.address !== undefined) continue; // read in place
+      if (s.batched) batchedPerPoint += s.size;
+      else shared += s.size;
+    }
+    const perPointOut = values ? this.nOut : layout!.point;
+    const perPointResult = reduce ? reduce.perPoint : perPointOut;
+    const perPoint = batchedPerPoint + perPointOut + (reduce ? perPointResult : 0);
+    const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
+    const tableBytes = align16(12 * Math.max(nSeg, segments.length - nSeg));
+    const sharedAt = DESCRIPTOR_BYTES + 2 * tableBytes;
+    const chunkAt = sharedAt + align16(8 * shared);
+    const outAt = chunkAt + 8 * chunk * batchedPerPoint;
+    const resultAt = outAt + 8 * chunk * perPointOut;
+    const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
+    const colors = seeds?.identity ? seeds.colors : undefined;
+    const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
+    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place
+
+    try {
+      this.load();
+      const B = this.blockSize(kind, K, chunk);
+      const base = this.ensureScratch(colorsAt + (colors ? 4 * colors.length : 0));
+      if (colors) i32().set(colors, (base + colorsAt) >> 2);
+      const addresses = this.layOut(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
+      for (let start = 0; start < N; start += chunk) {
+        const count = Math.min(chunk, N - start);
+        for (let i = 0; i < segments.length; i++) {
+          const s = segments[i];
+          if (!s.batched) continue;
+          if (s.address === undefined) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
+          else i32()[addresses[i] >> 2] = s.address + 8 * start * s.size; // this chunk's rows, in place
+        }
+        const sweepOut = direct && !reduce ? direct + 8 * start * perPointOut : base + outAt;
+        const reduceOut = direct ? direct + 8 * start * perPointResult : base + resultAt;
+        for (let s = 0; s < sweeps; s++) {
+          const lane0 = s * K;
+          this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
+            dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
+            values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi, colors ? base + colorsAt : 0);
+          this.sweep(kind);
+        }
+        if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
+        if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
+      }
+      if (repeatable) {
+        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
+          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
+          results: new Float64Array(0), resultsOf: new Float64Array(0) };
+      }
+    } catch (error) {
+      throw trapped(error);
+    }
+  }
+
+  /** The last one-point call again (see Repeat): the point's segments in, the sweep, the results out. */
+  private runAgain(kind: Kind, inputs: readonly Segment[], result: Float64Array): void {
+    const r = this.repeat!;
+    try {
+      for (let i = 0; i < inputs.length; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
+      this.sweep(kind);
+      const mem = f64();
+      if (r.resultsOf !== mem) { // memory grew since the view was made
+        r.results = mem.subarray(r.resultAt >> 3, (r.resultAt >> 3) + r.resultLength);
+        r.resultsOf = mem;
+      }
+      result.set(r.results);
+    } catch (error) {
+      throw trapped(error);
+    }
+  }
+
+  /** Runs the sweep the descriptor in scratch describes. */
+  private sweep(kind: Kind): void {
+    const c = core();
+    if (kind === Kind.Value) c.valueSweep(this.scratch);
+    else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
+    else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
+    else c.finiteDiffSweep(this.scratch);
+  }
+
+  /** Whether this call is the last one again (see Repeat), in the instance it was laid out in. */
+  private repeats(kind: Kind, values: boolean, lanes: number, first: number, layout: TangentLayout | null,
+                  rangeLo: number, rangeHi: number, inputs: readonly Segment[]): boolean {
+    const r = this.repeat;
+    if (!r || this.loadedIn !== generation || r.kind !== kind || r.values !== values || r.lanes !== lanes || r.first !== first ||
+        r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.sizes.length !== inputs.length) return false;
+    const l = r.layout;
+    if (l === null ? layout !== null : layout === null || l.point !== layout.point || l.out !== layout.out ||
+        l.lane !== layout.lane || l.offset !== layout.offset) return false;
+    for (let i = 0; i < inputs.length; i++) if (r.sizes[i] !== inputs[i].size) return false;
+    return true;
+  }
+
+  /**
+   * Writes the segment tables (inputs at `tables`, tangents one table further) and
+   * copies the shared segments; returns, per segment, where its data goes (batched
+   * ones receive each chunk's copy there) — or, for a segment already in
+   * WebAssembly memory, the address of its table entry's address field, which each
+   * chunk points at its own rows.
+   */
+  private layOut(segments: readonly Segment[], nSeg: number, base: number, tables: number, tableBytes: number,
+                 sharedAt: number, chunkAt: number, chunk: number): number[] {
+    const table = i32();
+    let sharedNext = base + sharedAt, batchedNext = base + chunkAt;
+    const addresses: number[] = [];
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i];
+      const entry = tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg));
+      let at: number;
+      if (s.address !== undefined) {
+        at = s.address;
+        addresses.push(entry + 4);
+      } else {
+        at = s.batched ? batchedNext : sharedNext;
+        if (s.batched) batchedNext += 8 * chunk * s.size;
+        else {
+          copyIn(s.data, 0, s.size, at);
+          sharedNext += 8 * s.size;
+        }
+        addresses.push(at);
+      }
+      table[entry >> 2] = s.size;
+      table[(entry >> 2) + 1] = at;
+      table[(entry >> 2) + 2] = s.batched ? s.size : 0;
+    }
+    return addresses;
+  }
+
+  /** Writes the Sweep descriptor at the head of scratch. */
+  private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
+                   lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
+                   rangeLo: number, rangeHi: number, colors: number): void {
+    writeSweep(this.scratch, {
+      tape: this.tape, count, inputs, nSegments, work: this.work, block: B, lanes: K, seeds, lane0, values, tangents,
+      tPoint: layout ? layout.point : 0, tOut: layout ? layout.out : 0, tLane: layout ? layout.lane : 0,
+      tOffset: layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors,
+    });
+  }
+
+  /**
+   * Largest even block ≤ MAX_BLOCK whose rows fit WORK_BUDGET, and no larger than
+   * the points; makes sure the workspace holds it. Sizes are cached per (kind, K).
+   */
+  private blockSize(kind: Kind, K: number, count: number): number {
+    const key = kind * (MAX_LANES + 1) + K;
+    let best = this.blocks[key];
+    if (best === undefined) {
+      const perPoint = core().workSize(this.tape, kind, 4, K) - core().workSize(this.tape, kind, 2, K);
+      // Even, so rows stay 16-byte aligned for the SIMD loops.
+      best = this.blocks[key] = Math.max(2, Math.min(MAX_BLOCK, Math.floor(WORK_BUDGET / (perPoint / 2)) & ~1));
+    }
+    const B = Math.min(best, count); // one point: blocks of one, no padding
+    this.ensureWork(kind, K, B);
+    return B;
+  }
+
+  /** Uploads the tape into the current instance, if it is not there yet. */
+  private load(): void {
+    if (this.loadedIn === generation) return;
+    // A new instance: addresses from an older one are void.
+    this.tape = this.work = this.scratch = 0;
+    this.workBytes = this.scratchBytes = 0;
+    this.workBlock = [];
+    this.tape = writeTape(this.tapeData, this.attachFused());
+    this.loadedIn = generation;
+    this.track();
+  }
+
+  /**
+   * Instantiates the tape's fused loops over the live memory and puts them in the
+   * core's function table; their first entry, or 0 (the sweeps then interpret
+   * every instruction) if there are none or the engine refuses to compile them.
+   */
+  private attachFused(): number {
+    this.owned.functions = [0, 0];
+    const t = this.tapeData;
+    if (!t.fused || this.fusedModule === null) return 0;
+    let entries: FusedEntries | null = null;
+    try {
+      this.fusedModule ??= new WebAssembly.Module(t.fused as BufferSource);
+      entries = instantiateFused(this.fusedModule, t.fusedGroups);
+    } catch { /* the engine would not compile it */ }
+    if (!entries) {
+      this.fusedModule = null; // interpret the runs, for good
+      return 0;
+    }
+    this.owned.functions = entries;
+    return entries[0];
+  }
+
+  private ensureWork(kind: Kind, K: number, B: number): void {
+    if (B <= this.workBlock[kind * (MAX_LANES + 1) + K]) return;
+    const bytes = core().workSize(this.tape, kind, B, K);
+    if (bytes > this.workBytes) {
+      if (this.work) core().free(this.work);
+      this.work = this.workBytes = 0; // (so a refused allocation leaves nothing that looks usable)
+      this.workBlock = [];
+      this.track();
+      this.work = allocate(bytes, "a compiled function's workspace");
+      this.workBytes = bytes;
+      this.track();
+    }
+    this.workBlock[kind * (MAX_LANES + 1) + K] = B;
+  }
+
+  private ensureScratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      if (this.scratch) core().free(this.scratch);
+      this.scratch = this.scratchBytes = 0;
+      this.repeat = undefined; // its layout lived in that scratch
+      this.track();
+      this.scratch = allocate(bytes, "a call's points and results");
+      this.scratchBytes = bytes;
+      this.track();
+    }
+    return this.scratch;
+  }
+
+  private track(): void {
+    this.owned.addresses[0] = this.tape;
+    this.owned.addresses[1] = this.work;
+    this.owned.addresses[2] = this.scratch;
+    this.owned.generation = this.loadedIn;
+  }
+}

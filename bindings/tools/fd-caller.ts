@@ -1,0 +1,95 @@
+// The user's function, called: each result checked (a number, or m numbers
+// the same every call), its exceptions wrapped in a CallbackError, and the
+// common case's sampling loop kept small enough for the engine to inline it.
+import { CallbackError, InputError } from "../base/errors.js";
+import { Tensor, type TensorLike } from "../base/tensor.js";
+import type { BatchCallback, Callback } from "./fd.js";
+import { offsets } from "./fd-plan.js";
+
+/** Calls the user's function and checks what comes back; the first call fixes the output size m. */
+export class Caller {
+  m = -1;
+  /** Whether the function returns a number (not an array). */
+  scalar = true;
+  calls = 0;
+  private result = new Float64Array(0);
+
+  constructor(private readonly f: Callback | BatchCallback) {
+    if (typeof f !== "function") throw new InputError("the first argument must be the function to differentiate");
+  }
+
+  /** f(x): its m values (a view reused by the next call). */
+  one(x: Float64Array): Float64Array {
+    return this.accept(this.invoke(x), 1);
+  }
+
+  /** f over P points at once (vectorized): P·m values, point-major. */
+  many(points: Float64Array, P: number, n: number): Float64Array {
+    const r = this.invoke(new Tensor([P, n], points));
+    const data = r !== null && typeof r === "object" && "shape" in r && "data" in r ? (r as TensorLike).data : r;
+    return this.accept(data, P);
+  }
+
+  private invoke(arg: Float64Array | Tensor): unknown {
+    const call = ++this.calls;
+    try {
+      return (this.f as (a: unknown) => unknown)(arg);
+    } catch (error) {
+      throw new CallbackError(`the function threw at call ${call}: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+  }
+
+  /** Checks one call's result (P points' worth) against what came before; its values. */
+  accept(r: unknown, P = 1): Float64Array {
+    const call = this.calls;
+    const isNumber = typeof r === "number";
+    if (!isNumber && (r === null || typeof r !== "object" || typeof (r as ArrayLike<number>).length !== "number")) {
+      throw new CallbackError(`the function returned ${r === null ? "null" : typeof r} at call ${call}; expected ${P === 1 ? "a number or an array of numbers" : `${P} values (or ${P}·m)`}`);
+    }
+    const a: ArrayLike<unknown> = isNumber ? [r] : (r as ArrayLike<unknown>);
+    if (a.length === 0 || a.length % P !== 0) throw new CallbackError(`the function returned ${a.length} values at call ${call} for ${P} point${P > 1 ? "s" : ""}`);
+    const m = a.length / P, scalar = P === 1 ? isNumber : this.m === -1 ? m === 1 : this.scalar;
+    if (this.m === -1) {
+      this.m = m;
+      this.scalar = scalar;
+    } else if (m !== this.m || scalar !== this.scalar) {
+      throw new CallbackError(`the function returned ${scalar ? "a number" : `${m} values`} at call ${call}, but ${this.scalar ? "a number" : `${this.m} values`} before`);
+    }
+    if (this.result.length !== a.length) this.result = new Float64Array(a.length);
+    for (let k = 0; k < a.length; k++) {
+      const v = a[k];
+      if (typeof v !== "number") throw new CallbackError(`the function returned a non-number (${typeof v}) at entry ${k}, call ${call}`);
+      this.result[k] = v;
+    }
+    return this.result;
+  }
+}
+
+/**
+ * The common case's hot loop (f returns a number; every line a coordinate axis
+ * with a two-point stencil that skips the center; no Richardson levels): for
+ * points [from, N), f at x ± along each axis into the samples. Kept small and
+ * free of bookkeeping so that the engine inlines the user's function here, as
+ * into a hand-written loop.
+ */
+export function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Caller, X: Float64Array, n: number, from: number, N: number,
+                            axes: readonly number[], schemes: Int32Array, hs: Float64Array, values: Float64Array, S: number): void {
+  const point = new Float64Array(n), L = axes.length;
+  for (let p = from; p < N; p++) {
+    point.set(X.subarray(p * n, (p + 1) * n));
+    for (let l = 0; l < L; l++) {
+      const k = p * L + l, i = axes[l], xi = point[i], offs = offsets(schemes[k]), h = hs[k];
+      point[i] = xi + offs[0] * h;
+      caller.calls++;
+      const ya = f(point);
+      if (typeof ya !== "number") caller.accept(ya); // throws the CallbackError saying what came back
+      point[i] = xi + offs[1] * h;
+      caller.calls++;
+      const yb = f(point);
+      if (typeof yb !== "number") caller.accept(yb);
+      point[i] = xi;
+      values[k * S] = ya as number;
+      values[k * S + 1] = yb as number;
+    }
+  }
+}

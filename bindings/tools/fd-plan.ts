@@ -1,0 +1,111 @@
+// The finite-difference plan from a caller's options and points: the scheme,
+// Richardson levels, steps and bounds, the base points, and per line of
+// differentiation its coordinate, scale, step and bounds. The core
+// (assembly/extras/fd.ts) turns these into steps and stencils.
+import { checkOptions, toF64 } from "../api/validate.js";
+import { InputError, ShapeError, show } from "../base/errors.js";
+import type { TensorLike } from "../base/tensor.js";
+import { core } from "../runtime/loader.js";
+import type { FdOptions } from "./fd.js";
+
+const SCHEMES = { central: 0, forward: 1, backward: 2, "five-point": 3 } as const;
+
+/** Stencil offsets per scheme, read once from the core (its table is the only one). */
+let offsetTable: number[][] | undefined;
+export function offsets(scheme: number): number[] {
+  offsetTable ??= [0, 1, 2, 3].map((s) => Array.from({ length: core().stencilSize(s) }, (_, k) => core().stencilOffset(s, k)));
+  return offsetTable[scheme];
+}
+
+export interface Plan {
+  scheme: number;
+  levels: number;
+  step?: number | ArrayLike<number>;
+  bounds?: readonly (readonly [number, number])[];
+  vectorized: boolean;
+}
+
+export function readOptions(options: FdOptions, n: number): Plan {
+  checkOptions(options);
+  const scheme = options.scheme ?? "central";
+  if (typeof scheme !== "string" || !Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
+  const richardson = options.richardson ?? 0;
+  if (!Number.isInteger(richardson) || richardson < 0 || richardson > 8) throw new InputError(`richardson must be a whole number from 0 to 8, got ${show(richardson)}`);
+  const step = options.step;
+  if (step !== undefined && typeof step !== "number" && !Array.isArray(step) && !ArrayBuffer.isView(step)) {
+    throw new InputError(`step must be a number or one number per variable, got ${show(step)}`);
+  }
+  if (step !== undefined) {
+    const steps = typeof step === "number" ? [step] : Array.from(step);
+    if (typeof step !== "number" && steps.length !== n) throw new ShapeError(`step needs one entry per variable (${n}), got ${steps.length}`);
+    for (const h of steps) if (typeof h !== "number" || !Number.isFinite(h) || h <= 0) throw new InputError(`steps must be finite numbers > 0, got ${show(h)}`);
+  }
+  const bounds = options.bounds;
+  if (bounds !== undefined) {
+    if (!Array.isArray(bounds) || bounds.length !== n) throw new ShapeError(`bounds needs one [lower, upper] pair per variable (${n})`);
+    bounds.forEach((b, i) => {
+      if (!Array.isArray(b) || b.length !== 2 || typeof b[0] !== "number" || typeof b[1] !== "number" || !(b[0] < b[1])) {
+        throw new InputError(`bounds[${i}] must be [lower, upper] with lower < upper, got ${show(b)}`);
+      }
+    });
+  }
+  return { scheme: SCHEMES[scheme], levels: richardson + 1, step, bounds, vectorized: options.vectorized === true };
+}
+
+/** Base points: one point (an array of n numbers) or a batch (a Tensor [N, n]). */
+export function readBase(x: unknown): { data: Float64Array; N: number; n: number; batched: boolean } {
+  if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && Array.isArray((x as TensorLike).shape)) {
+    const t = x as TensorLike;
+    if (t.shape.length !== 2 || !t.shape.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      throw new ShapeError(`a batch of points must have shape [N, n] of whole numbers, got ${show(t.shape)}`);
+    }
+    const [N, n] = t.shape;
+    if (n === 0) throw new ShapeError("the points have no variables");
+    if (t.data?.length !== N * n) throw new ShapeError(`a batch of shape [${N}, ${n}] needs ${N * n} numbers, got ${show(t.data)}`);
+    return { data: toF64(t.data, "point"), N, n, batched: true };
+  }
+  if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
+    const data = toF64(x as ArrayLike<unknown>, "point");
+    if (data.length === 0) throw new ShapeError("the point has no variables");
+    return { data, N: 1, n: data.length, batched: false };
+  }
+  throw new InputError(`the point must be an array of numbers or a batch Tensor [N, n], got ${show(x)}`);
+}
+
+/** Refuses a base point outside the bounds (the function may be undefined there). */
+export function checkInside(X: Float64Array, N: number, n: number, bounds: readonly (readonly [number, number])[]): void {
+  for (let p = 0; p < N; p++) {
+    for (let i = 0; i < n; i++) {
+      const x = X[p * n + i], [lo, hi] = bounds[i];
+      if (!(x >= lo && x <= hi)) {
+        throw new InputError(`${N > 1 ? `point ${p}: ` : ""}x[${i}] = ${x} is outside its bounds [${lo}, ${hi}]`);
+      }
+    }
+  }
+}
+
+/** Per axis line k = p·L + l (axis i = axes[l]): its coordinate, scale max(|x_i|, 1), given step and bounds. */
+export function axisGeometry(X: Float64Array, N: number, n: number, axes: readonly number[], plan: Plan,
+                      xs: Float64Array, scale: Float64Array, step: Float64Array, lo: Float64Array, hi: Float64Array): void {
+  const L = axes.length;
+  for (let p = 0, k = 0; p < N; p++) {
+    for (let l = 0; l < L; l++, k++) {
+      const xi = X[p * n + axes[l]];
+      xs[k] = xi;
+      scale[k] = Math.max(Math.abs(xi), 1);
+    }
+  }
+  // Per-axis settings, the same at every point.
+  const given = plan.step, bounds = plan.bounds;
+  if (given === undefined && !bounds) return;
+  for (let l = 0; l < L; l++) {
+    const i = axes[l], h = given === undefined ? NaN : typeof given === "number" ? given : given[i];
+    for (let k = l; k < N * L; k += L) {
+      if (given !== undefined) step[k] = h;
+      if (bounds) [lo[k], hi[k]] = bounds[i];
+    }
+  }
+}
+
+/** A line of differentiation: a coordinate axis, or a direction vector (shared, or one per point). */
+export type Lines = { axes: readonly number[] } | { direction: Float64Array; perPoint: boolean };

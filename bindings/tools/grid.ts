@@ -1,0 +1,316 @@
+// Derivatives of sampled data on grids, with numpy.gradient's semantics; the
+// stencil loops run in WebAssembly (assembly/extras/grid.ts).
+import { checkOptions } from "../api/validate.js";
+import { InputError, ShapeError, show } from "../base/errors.js";
+import { WasmBuffer } from "../runtime/buffer.js";
+import { allocate, core, f64, generation, release, withMemory } from "../runtime/loader.js";
+import { describeShape, sizeOf } from "../base/tensor.js";
+
+/** Sampled values, row-major: a Float64Array, a Float32Array (image data) or a WasmBuffer. */
+export type Field = Float64Array | Float32Array | WasmBuffer;
+
+/** Options shared by every grid function. */
+export interface GridOptions {
+  /**
+   * Sample spacing: one number for every axis (default 1), or one entry per axis,
+   * each a number (uniform) or the coordinates of that axis's samples (length
+   * shape[axis], strictly monotonic: a non-uniform grid).
+   */
+  spacing?: number | readonly (number | ArrayLike<number>)[];
+  /** Accuracy at the boundaries: 1 (first-order one-sided, default, as numpy) or 2. */
+  edgeOrder?: 1 | 2;
+  /**
+   * Where to write the results: a field of the result's type, or an array of them
+   * where the result is an array; returned instead of new ones (no allocation; with
+   * WasmBuffers, no copy either).
+   */
+  out?: Field | readonly Field[];
+}
+
+/** Options of `gradient`. */
+export interface GradientOptions extends GridOptions {
+  /** The axis (a number: one result) or axes (an array: one result each); default all axes. */
+  axis?: number | readonly number[];
+}
+
+interface Axis {
+  len: number;
+  outer: number;
+  inner: number;
+  /** Uniform spacing, or NaN with coordinates. */
+  dx: number;
+  coords?: Float64Array;
+}
+
+function checkShape(shape: unknown): number[] {
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new ShapeError(`the grid shape must be an array of whole numbers ≥ 1, got ${show(shape)}`);
+  }
+  return [...shape];
+}
+
+function checkField(field: unknown, shape: readonly number[], what: string): Field {
+  if (!(field instanceof Float64Array || field instanceof Float32Array || field instanceof WasmBuffer)) {
+    throw new InputError(`${what} must be a Float64Array, Float32Array or WasmBuffer, got ${field === null ? "null" : typeof field}`);
+  }
+  const size = sizeOf(shape), got = field instanceof WasmBuffer ? field.size : field.length;
+  if (got !== size) throw new ShapeError(`${what} has ${got} samples, but the grid shape ${describeShape(shape)} needs ${size}`);
+  return field;
+}
+
+/** Per-axis geometry, with numpy's rule that evenly spaced coordinates count as uniform. */
+function axes(shape: readonly number[], options: GridOptions): Axis[] {
+  checkOptions(options);
+  const edgeOrder = options.edgeOrder ?? 1;
+  if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${show(options.edgeOrder)}`);
+  const spacing = options.spacing ?? 1;
+  const perAxis = typeof spacing === "number" ? shape.map(() => spacing) : spacing;
+  if (!Array.isArray(perAxis) || perAxis.length !== shape.length) {
+    throw new ShapeError(`spacing needs one entry per axis (${shape.length}), got ${Array.isArray(perAxis) ? perAxis.length : typeof perAxis}`);
+  }
+  return shape.map((len, k) => {
+    if (len < edgeOrder + 1) {
+      throw new ShapeError(`axis ${k} has ${len} samples; a gradient with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 1}`);
+    }
+    const geometry = { len, outer: sizeOf(shape.slice(0, k)), inner: sizeOf(shape.slice(k + 1)) };
+    const s = perAxis[k];
+    if (typeof s === "number") {
+      if (!Number.isFinite(s) || s === 0) throw new InputError(`spacing of axis ${k} must be a finite non-zero number, got ${show(s)}`);
+      return { ...geometry, dx: s };
+    }
+    if (s === null || typeof s !== "object" || typeof (s as ArrayLike<number>).length !== "number") {
+      throw new InputError(`spacing of axis ${k} must be a number or an array of coordinates, got ${s === null ? "null" : typeof s}`);
+    }
+    if (!Array.prototype.every.call(s, (c: unknown) => typeof c === "number")) throw new InputError(`coordinates of axis ${k} must be numbers`);
+    const coords = Float64Array.from(s as ArrayLike<number>);
+    if (coords.length !== len) throw new ShapeError(`axis ${k} has ${len} samples but ${coords.length} coordinates`);
+    const d0 = coords[1] - coords[0];
+    let uniform = true;
+    for (let i = 0; i < len; i++) {
+      if (!Number.isFinite(coords[i])) throw new InputError(`coordinate ${i} of axis ${k} is ${coords[i]}; coordinates must be finite`);
+      if (i > 0) {
+        const d = coords[i] - coords[i - 1];
+        if (d === 0 || Math.sign(d) !== Math.sign(d0)) throw new InputError(`coordinates of axis ${k} must be strictly increasing or decreasing (at ${i})`);
+        if (d !== d0) uniform = false;
+      }
+    }
+    return uniform ? { ...geometry, dx: d0 } : { ...geometry, dx: NaN, coords };
+  });
+}
+
+/** What a grid function computes on fields in WebAssembly memory: into `outs`, on a grid of that geometry. */
+type Stencils = (fields: number[], outs: number[], geometry: readonly Axis[], coords: (k: number) => number, scratch: number) => void;
+
+/**
+ * Runs `body` on the fields with `count` output fields, and hands the outputs
+ * back in the input's type. WebAssembly-resident fields are read in place and
+ * written to new buffers (or `out`); JavaScript arrays are copied in and out in
+ * slabs of rows along axis 0 (see `inSlabs`), so a field larger than what
+ * WebAssembly memory holds in one piece still works.
+ */
+function withFields(inputs: readonly Field[], count: number, shape: readonly number[], geometry: readonly Axis[], given: GridOptions["out"],
+                    body: Stencils): Field[] {
+  const targets = readOut(given, count, sizeOf(shape), inputs[0]);
+  if (inputs[0] instanceof WasmBuffer) return inPlace(inputs as WasmBuffer[], count, shape, geometry, targets as WasmBuffer[] | undefined, body);
+  const Type = inputs[0] instanceof Float32Array ? Float32Array : Float64Array;
+  const fresh = () => Array.from({ length: count }, () => new Type(sizeOf(shape)));
+  // A slab's results are written before the next slab reads its neighbouring row: an `out`
+  // sharing memory with an input gets the results through new arrays.
+  const overlaps = (t: Field) => inputs.some((f) => (f as Float64Array).buffer === (t as Float64Array).buffer);
+  const aliased = targets?.some(overlaps) ?? false;
+  const results = (targets && !aliased ? targets : fresh()) as (Float64Array | Float32Array)[];
+  inSlabs(inputs as (Float64Array | Float32Array)[], results, shape, geometry, body);
+  if (aliased) targets!.forEach((t, i) => (t as Float64Array | Float32Array).set(results[i]));
+  return targets ?? results;
+}
+
+/** The coordinates of the axes that have them, in WebAssembly memory at `at`; their addresses by axis (0: uniform). */
+function placeCoords(geometry: readonly Axis[], at: number): number[] {
+  let next = at;
+  return geometry.map((a) => {
+    if (!a.coords) return 0;
+    const here = next;
+    f64().set(a.coords, here >> 3);
+    next += 8 * a.coords.length;
+    return here;
+  });
+}
+
+const coordBytes = (geometry: readonly Axis[]) => 8 * geometry.reduce((s, a) => s + (a.coords ? a.coords.length : 0), 0);
+/** Bytes of the stencils' own scratch (assembly/extras/grid.ts's second differences). */
+const STENCIL_SCRATCH = 8 * 32;
+
+/** WasmBuffer fields: read in place, results into new buffers or `out` (through scratch where `out` is also an input). */
+function inPlace(inputs: readonly WasmBuffer[], count: number, shape: readonly number[], geometry: readonly Axis[],
+                 targets: WasmBuffer[] | undefined, body: Stencils): WasmBuffer[] {
+  const size = sizeOf(shape);
+  const made = targets ? [] : Array.from({ length: count }, () => new WasmBuffer(shape));
+  const outBuffers = targets ?? made;
+  // An out buffer that is also an input would be overwritten while the stencils still read it.
+  const aliased = outBuffers.some((t) => inputs.includes(t));
+  const held: { at: number; from: number }[] = [];
+  try {
+    const outs = aliased ? outBuffers.map(() => {
+      const at = allocate(8 * size, "a grid result");
+      held.push({ at, from: generation });
+      return at;
+    }) : outBuffers.map((b) => b.address);
+    withMemory(coordBytes(geometry) + STENCIL_SCRATCH, "a grid's coordinates", (at) => {
+      const coordAt = placeCoords(geometry, at + STENCIL_SCRATCH);
+      body(inputs.map((f) => f.address), outs, geometry, (k) => coordAt[k], at);
+    });
+    if (aliased) outBuffers.forEach((b, i) => f64().copyWithin(b.address >> 3, outs[i] >> 3, (outs[i] >> 3) + size));
+    return outBuffers;
+  } catch (error) {
+    for (const b of made) b.dispose();
+    throw error;
+  } finally {
+    for (const { at, from } of held) release(at, from);
+  }
+}
+
+/** Bytes of WebAssembly memory one slab of fields and results may take. */
+const SLAB_BYTES = 32 * 2 ** 20;
+
+/**
+ * JavaScript fields: copied into WebAssembly memory a slab of rows along axis 0 at
+ * a time, with one more row on each side where there is one, and the results of
+ * the slab's own rows copied out. Every stencil reads at most one neighbour inside
+ * the grid, and the one-sided ones run only at the grid's ends (a slab's extra rows,
+ * computed one-sidedly, are not kept), so the results are the same numbers as from
+ * one pass over the whole grid.
+ */
+function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: readonly (Float64Array | Float32Array)[], shape: readonly number[],
+                 geometry: readonly Axis[], body: Stencils): void {
+  const rows = shape[0], rowSize = sizeOf(shape) / rows, perRow = 8 * rowSize * (inputs.length + results.length);
+  // Rows spread evenly over the slabs, at least 3 of a slab's own, so that with its neighbour's
+  // row it has the 4 an end stencil may need (the Laplacian's with edgeOrder 2).
+  const slabs = Math.max(1, Math.min(Math.ceil(rows / Math.max(1, Math.floor(SLAB_BYTES / perRow) - 2)), Math.floor(rows / 3)));
+  for (let k = 0; k < slabs; k++) {
+    const first = Math.floor((k * rows) / slabs), last = Math.floor(((k + 1) * rows) / slabs);
+    const lo = Math.max(0, first - 1), hi = Math.min(rows, last + 1), len = hi - lo;
+    const slab: Axis[] = geometry.map((a, k) => k === 0
+      ? { ...a, len, outer: 1, coords: a.coords?.subarray(lo, hi) }
+      : { ...a, outer: (a.outer / rows) * len });
+    const values = len * rowSize;
+    withMemory(8 * values * (inputs.length + results.length) + coordBytes(slab) + STENCIL_SCRATCH, "a slab of a grid", (at) => {
+      const fields = inputs.map((f, i) => {
+        const here = at + 8 * values * i;
+        f64().set(f.subarray(lo * rowSize, hi * rowSize), here >> 3);
+        return here;
+      });
+      const outs = results.map((_, i) => at + 8 * values * (inputs.length + i));
+      const coordAt = placeCoords(slab, at + 8 * values * (inputs.length + results.length) + STENCIL_SCRATCH);
+      body(fields, outs, slab, (k) => coordAt[k], at + 8 * values * (inputs.length + results.length));
+      const keep = (first - lo) * rowSize;
+      outs.forEach((o, i) => results[i].set(f64().subarray((o >> 3) + keep, (o >> 3) + keep + (last - first) * rowSize), first * rowSize));
+    });
+  }
+}
+
+/** The `out` option as a list of `count` fields of the input's kind and `size`, or undefined. */
+function readOut(out: GridOptions["out"], count: number, size: number, like: Field): Field[] | undefined {
+  if (out === undefined) return undefined;
+  const list = Array.isArray(out) ? out : [out];
+  if (list.length !== count) throw new ShapeError(`out must hold ${count} field${count > 1 ? "s" : ""} for this result, got ${list.length}`);
+  const kind = like instanceof WasmBuffer ? WasmBuffer : like instanceof Float32Array ? Float32Array : Float64Array;
+  return list.map((f, i) => {
+    if (!(f instanceof kind)) throw new InputError(`out[${i}] must be a ${kind.name} like the input`);
+    const got = f instanceof WasmBuffer ? f.size : (f as Float64Array | Float32Array).length;
+    if (got !== size) throw new ShapeError(`out[${i}] has ${got} entries, the grid ${size}`);
+    return f as Field;
+  });
+}
+
+function readAxes(axis: GradientOptions["axis"], rank: number): number[] {
+  const list = axis === undefined ? Array.from({ length: rank }, (_, k) => k) : typeof axis === "number" ? [axis] : axis;
+  if (!Array.isArray(list) || list.length === 0) throw new InputError(`axis must be an axis number or a non-empty array of them`);
+  for (const k of list) {
+    if (!Number.isInteger(k) || k < -rank || k >= rank) throw new ShapeError(`axis ${k} is out of range for a grid of ${rank} axes`);
+  }
+  return list.map((k) => (k < 0 ? k + rank : k));
+}
+
+function gradientInto(field: number, out: number, a: Axis, coords: number, edgeOrder: number, mode: number): void {
+  core().gradientAxis(field, out, a.outer, a.len, a.inner, coords, a.coords ? 0 : a.dx, edgeOrder, mode);
+}
+
+/**
+ * ∂f/∂x_k of sampled data along each requested axis, as numpy.gradient computes it:
+ * second-order central differences inside, one-sided differences of `edgeOrder`
+ * at the ends. `shape` is the grid's shape (row-major; axis k is coordinate x_k).
+ * With `axis` a number, one field; otherwise an array of fields, one per axis.
+ * Results have the input's type (Float32Array in, Float32Array out; a WasmBuffer
+ * in, new WasmBuffers out).
+ */
+export function gradient(field: Field, shape: readonly number[], options: GradientOptions = {}): Field | Field[] {
+  const s = checkShape(shape);
+  checkField(field, s, "field");
+  const geometry = axes(s, options);
+  const list = readAxes(options.axis, s.length);
+  const edgeOrder = options.edgeOrder ?? 1;
+  const outs = withFields([field], list.length, s, geometry, options.out, ([f], outs, grid, coords) => {
+    list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));
+  });
+  return typeof options.axis === "number" ? outs[0] : outs;
+}
+
+function checkComponents(components: readonly Field[], shape: readonly number[], count: number, what: string): void {
+  if (!Array.isArray(components) || components.length !== count) {
+    throw new ShapeError(`${what} of a field on a ${shape.length}-D grid needs ${count} components, got ${Array.isArray(components) ? components.length : typeof components}`);
+  }
+  components.forEach((c, i) => checkField(c, shape, `component ${i}`));
+  const kinds = new Set(components.map((c) => c.constructor));
+  if (kinds.size > 1) throw new InputError(`${what}: the components must all be of one type (Float64Array, Float32Array or WasmBuffer)`);
+}
+
+/** ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k). */
+export function divergence(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field {
+  const s = checkShape(shape);
+  checkComponents(components, s, s.length, "divergence");
+  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
+  return withFields(components, 1, s, geometry, options.out, (fields, [out], grid, coords) => {
+    fields.forEach((f, k) => gradientInto(f, out, grid[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
+  })[0];
+}
+
+/**
+ * The curl of a sampled vector field: on a 2-D grid the scalar ∂c1/∂x0 − ∂c0/∂x1;
+ * on a 3-D grid the three fields (∂c2/∂x1 − ∂c1/∂x2, ∂c0/∂x2 − ∂c2/∂x0,
+ * ∂c1/∂x0 − ∂c0/∂x1). Axis i is coordinate x_i; an image stored [row, col] = [y, x]
+ * gets the opposite sign from the (x, y) convention (see the README).
+ */
+export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
+  const s = checkShape(shape);
+  if (s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describeShape(s)}`);
+  checkComponents(components, s, s.length, "curl");
+  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
+  // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
+  const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
+  const outs = withFields(components, terms.length, s, geometry, options.out, (fields, outs, grid, coords) => {
+    terms.forEach(([p, q, r, t], i) => {
+      gradientInto(fields[p], outs[i], grid[q], coords(q), edgeOrder, 0);
+      gradientInto(fields[r], outs[i], grid[t], coords(t), edgeOrder, -1);
+    });
+  });
+  return s.length === 2 ? outs[0] : outs;
+}
+
+/**
+ * ∇²f = Σ_k ∂²f/∂x_k²: three-point second differences inside (second order on
+ * uniform grids); at the ends the second derivative of the polynomial through the
+ * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
+ */
+export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
+  checkOptions(options);
+  const s = checkShape(shape);
+  checkField(field, s, "field");
+  const edgeOrder = options.edgeOrder ?? 1;
+  const geometry = axes(s, options);
+  geometry.forEach((a, k) => {
+    if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
+  });
+  return withFields([field], 1, s, geometry, options.out, ([f], [out], grid, coords, scratch) => {
+    grid.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
+  })[0];
+}

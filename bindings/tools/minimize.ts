@@ -1,0 +1,310 @@
+// Gradient-based minimization with exact gradients: gradient descent (fixed step
+// or backtracking), momentum, Adam and L-BFGS. The loop is per iteration, in
+// JavaScript; every value and gradient comes from the core (or from the caller's
+// objective, for stochastic ones).
+import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
+import { Func } from "../api/func.js";
+
+/** An objective given directly: value and gradient at x (the iteration number helps a stochastic one reseed). */
+export type Objective = (x: Float64Array, iteration: number) => { value: number; grad: ArrayLike<number> };
+
+/** What `onStep` sees after each iteration. */
+export interface StepInfo {
+  iteration: number;
+  x: Float64Array;
+  value: number;
+  grad: Float64Array;
+  /** The step taken, x_new − x_old. */
+  step: Float64Array;
+}
+
+/** Options of `minimize`. */
+export interface MinimizeOptions {
+  /**
+   * "lbfgs" (default; with a strong-Wolfe line search), "gd" (fixed step),
+   * "backtracking" (gradient descent with an Armijo line search), "momentum"
+   * (heavy ball), "adam".
+   */
+  method?: "lbfgs" | "gd" | "backtracking" | "momentum" | "adam";
+  /** Step size of gd, momentum and adam (default 0.01; adam 0.001), initial step of backtracking (1). */
+  learningRate?: number;
+  /** Momentum coefficient (default 0.9). */
+  momentum?: number;
+  /** Adam's decay rates and ε (defaults 0.9, 0.999, 1e-8). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Pairs L-BFGS remembers (default 10). */
+  memory?: number;
+  /** At most this many iterations (default 1000). */
+  maxIterations?: number;
+  /** Converged when max |∂f/∂x_i| ≤ gradTol (default 1e-8). */
+  gradTol?: number;
+  /** Converged when max |Δx_i| ≤ stepTol·(1 + max |x_i|) (default 1e-15 for lbfgs and backtracking, off otherwise). */
+  stepTol?: number;
+  /** Called after each iteration; returning false stops the run. */
+  onStep?: (info: StepInfo) => void | boolean;
+}
+
+/** Why a run stopped. */
+export type StopReason = "gradient" | "step" | "iterations" | "callback" | "line search" | "non-finite";
+
+/** The result of `minimize`. */
+export interface MinimizeResult {
+  x: Float64Array;
+  value: number;
+  grad: Float64Array;
+  iterations: number;
+  /** True when the gradient test was met (max |∂f/∂x_i| ≤ gradTol); a stop for a small step is not convergence. */
+  converged: boolean;
+  reason: StopReason;
+}
+
+type Evaluate = (x: Float64Array, iteration: number) => { value: number; grad: Float64Array };
+
+function objectiveOf(f: Func | Objective, n: number): Evaluate {
+  if (f instanceof Func) {
+    if (f.outputShape.length !== 0) throw new ShapeError(`minimize needs a scalar function; this one has output shape [${f.outputShape.join(", ")}]`);
+    if (f.n !== n) throw new ShapeError(`x0 has ${n} entries; the function has ${f.n} inputs`);
+    const point = f.inputs.length === 1 ? (x: Float64Array) => x : undefined;
+    if (!point) throw new ShapeError("minimize takes a function of one input (a vector); wrap several inputs in one");
+    return (x) => {
+      const grad = new Float64Array(n);
+      f.grad(x, { out: grad });
+      return { value: f.eval(x) as number, grad };
+    };
+  }
+  if (typeof f !== "function") throw new InputError("minimize needs a compiled function or an objective (x, iteration) => { value, grad }");
+  return (x, iteration) => {
+    let r: { value: number; grad: ArrayLike<number> };
+    try {
+      r = f(x.slice(), iteration);
+    } catch (error) {
+      throw new CallbackError(`the objective threw at iteration ${iteration}: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
+    if (r === null || typeof r !== "object" || typeof r.value !== "number" || !r.grad || r.grad.length !== n) {
+      throw new CallbackError(`the objective must return { value: number, grad: ${n} numbers } (iteration ${iteration})`);
+    }
+    return { value: r.value, grad: Float64Array.from(r.grad) };
+  };
+}
+
+const maxAbs = (v: Float64Array) => v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+function positive(x: unknown, name: string, fallback: number): number {
+  if (x === undefined) return fallback;
+  if (typeof x !== "number" || !(x > 0) || !Number.isFinite(x)) throw new InputError(`${name} must be a finite number > 0, got ${show(x)}`);
+  return x;
+}
+
+/**
+ * Minimizes f from x0. f is a compiled scalar function of one vector input (its
+ * exact gradient is used), or an objective `(x, iteration) => { value, grad }`
+ * (for example a reparameterized estimate with a fresh seed per iteration, with
+ * method "adam"). Returns { x, value, grad, iterations, converged, reason }.
+ */
+export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: MinimizeOptions = {}): MinimizeResult {
+  if (typeof options !== "object" || options === null) throw new InputError("options must be an object");
+  if (!(Array.isArray(x0) || ArrayBuffer.isView(x0)) || x0.length === 0) throw new InputError("x0 must be a non-empty array of numbers");
+  const n = x0.length;
+  if (!Array.prototype.every.call(x0, (v: unknown) => typeof v === "number" && Number.isFinite(v))) throw new InputError("x0 must hold finite numbers");
+  const x = Float64Array.from(x0);
+  if (options.onStep !== undefined && typeof options.onStep !== "function") throw new InputError(`onStep must be a function, got ${show(options.onStep)}`);
+  const evaluate = objectiveOf(f, n);
+  const method = options.method ?? "lbfgs";
+  if (!["lbfgs", "gd", "backtracking", "momentum", "adam"].includes(method)) throw new InputError(`unknown method ${show(method)}`);
+  const maxIterations = options.maxIterations ?? 1000;
+  if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new InputError(`maxIterations must be a whole number ≥ 0, got ${show(maxIterations)}`);
+  const gradTol = options.gradTol ?? 1e-8;
+  if (typeof gradTol !== "number" || !(gradTol >= 0)) throw new InputError(`gradTol must be a number ≥ 0, got ${show(gradTol)}`);
+  const stepTol = options.stepTol ?? (method === "lbfgs" || method === "backtracking" ? 1e-15 : 0);
+  if (typeof stepTol !== "number" || !(stepTol >= 0)) throw new InputError(`stepTol must be a number ≥ 0, got ${show(stepTol)}`);
+
+  const stepper = makeStepper(method, n, options, evaluate);
+  let { value, grad } = evaluate(x, 0);
+  let iterations = 0, last: Float64Array | undefined; // the last step taken
+  // Only the gradient test is convergence: a step below stepTol means the search stalled.
+  const done = (reason: StopReason): MinimizeResult => ({ x, value, grad, iterations, converged: reason === "gradient", reason });
+  for (;;) {
+    if (!Number.isFinite(value) || grad.some((g) => !Number.isFinite(g))) return done("non-finite");
+    if (maxAbs(grad) <= gradTol) return done("gradient");
+    // (after the gradient test: a last step that was small but found the minimum has converged)
+    if (last && stepTol > 0 && maxAbs(last) <= stepTol * (1 + maxAbs(x))) return done("step");
+    if (iterations >= maxIterations) return done("iterations");
+    iterations++;
+    const r = stepper(x, value, grad, iterations);
+    if (!r) return done("line search");
+    const step = r.x.map((v, i) => v - x[i]);
+    x.set(r.x);
+    value = r.value;
+    grad = r.grad;
+    last = step;
+    if (options.onStep && options.onStep({ iteration: iterations, x: x.slice(), value, grad: grad.slice(), step }) === false) {
+      return done("callback");
+    }
+  }
+}
+
+type Stepper = (x: Float64Array, value: number, grad: Float64Array, iteration: number) =>
+  { x: Float64Array; value: number; grad: Float64Array } | undefined;
+
+function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Evaluate): Stepper {
+  const at = (x: Float64Array, it: number) => ({ x, ...evaluate(x, it) });
+  switch (method) {
+    case "gd": {
+      const lr = positive(o.learningRate, "learningRate", 0.01);
+      return (x, _v, g, it) => at(x.map((xi, i) => xi - lr * g[i]), it);
+    }
+    case "momentum": {
+      const lr = positive(o.learningRate, "learningRate", 0.01), mu = o.momentum ?? 0.9;
+      if (typeof mu !== "number" || !(mu >= 0 && mu < 1)) throw new InputError(`momentum must be a number in [0, 1), got ${show(mu)}`);
+      const velocity = new Float64Array(n);
+      return (x, _v, g, it) => {
+        for (let i = 0; i < n; i++) velocity[i] = mu * velocity[i] - lr * g[i];
+        return at(x.map((xi, i) => xi + velocity[i]), it);
+      };
+    }
+    case "adam": {
+      const lr = positive(o.learningRate, "learningRate", 0.001);
+      const b1 = o.beta1 ?? 0.9, b2 = o.beta2 ?? 0.999, eps = positive(o.epsilon, "epsilon", 1e-8);
+      for (const [name, b] of [["beta1", b1], ["beta2", b2]] as const) {
+        if (typeof b !== "number" || !(b >= 0 && b < 1)) throw new InputError(`${name} must be a number in [0, 1), got ${show(b)}`);
+      }
+      const m = new Float64Array(n), v = new Float64Array(n);
+      return (x, _v, g, it) => {
+        const c1 = 1 - b1 ** it, c2 = 1 - b2 ** it;
+        return at(x.map((xi, i) => {
+          m[i] = b1 * m[i] + (1 - b1) * g[i];
+          v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+          return xi - lr * (m[i] / c1) / (Math.sqrt(v[i] / c2) + eps);
+        }), it);
+      };
+    }
+    case "backtracking": {
+      // Armijo: halve t until f(x − t·g) ≤ f(x) − ½·t·|g|²; start from twice the last accepted t.
+      let t = positive(o.learningRate, "learningRate", 1);
+      return (x, value, g, it) => {
+        const gg = dot(g, g);
+        for (let tries = 0; tries < 60; tries++, t /= 2) {
+          const trial = at(x.map((xi, i) => xi - t * g[i]), it);
+          // A step too small to move x, or that does not strictly decrease f, is no step.
+          if (trial.x.every((v, i) => v === x[i])) break;
+          if (trial.value < value && trial.value <= value - 0.5 * t * gg) {
+            t *= 2;
+            return trial;
+          }
+        }
+        return undefined;
+      };
+    }
+    default:
+      return lbfgs(n, Math.round(positive(o.memory, "memory", 10)), evaluate);
+  }
+}
+
+/**
+ * L-BFGS (Nocedal & Wright, Numerical Optimization, Algorithm 7.4: the two-loop
+ * recursion, initial Hessian scaled by sᵀy/yᵀy) with a strong-Wolfe line search
+ * (Algorithms 3.5 and 3.6, cubic interpolation; c1 = 1e-4, c2 = 0.9).
+ */
+function lbfgs(n: number, memory: number, evaluate: Evaluate): Stepper {
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  return (x, value, g, it) => {
+    // Direction p = −H·g by the two-loop recursion.
+    const q = g.slice(), alpha: number[] = [];
+    for (let k = S.length - 1; k >= 0; k--) {
+      alpha[k] = rho[k] * dot(S[k], q);
+      for (let i = 0; i < n; i++) q[i] -= alpha[k] * Y[k][i];
+    }
+    const last = S.length - 1;
+    const gamma = last >= 0 ? dot(S[last], Y[last]) / dot(Y[last], Y[last]) : 1 / Math.max(Math.sqrt(dot(g, g)), 1);
+    for (let i = 0; i < n; i++) q[i] *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      const beta = rho[k] * dot(Y[k], q);
+      for (let i = 0; i < n; i++) q[i] += S[k][i] * (alpha[k] - beta);
+    }
+    let p = q.map((v) => -v);
+    let slope = dot(g, p);
+    if (!(slope < 0)) { // not a descent direction: restart from steepest descent
+      S.length = Y.length = rho.length = 0;
+      p = g.map((v) => -v / Math.max(Math.sqrt(dot(g, g)), 1));
+      slope = dot(g, p);
+    }
+    const trial = wolfe(x, value, slope, p, (xa) => evaluate(xa, it));
+    if (!trial) return undefined;
+    const s = trial.x.map((v, i) => v - x[i]), y = trial.grad.map((v, i) => v - g[i]);
+    const sy = dot(s, y);
+    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) { // keep only pairs that keep H positive definite
+      S.push(s);
+      Y.push(y);
+      rho.push(1 / sy);
+      if (S.length > memory) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
+    }
+    return trial;
+  };
+}
+
+/** A step length along p satisfying the strong Wolfe conditions, and the point there. */
+function wolfe(x: Float64Array, f0: number, d0: number, p: Float64Array,
+               evaluate: (x: Float64Array) => { value: number; grad: Float64Array }) {
+  const c1 = 1e-4, c2 = 0.9;
+  // Values within rounding of each other are not an increase: where a step changes f by
+  // less than its last digits (y² along a direction 1e-20 long, at f = 1), the slopes decide.
+  const tol = 8 * Number.EPSILON * Math.abs(f0);
+  const above = (v: number, ref: number) => v > ref + tol;
+  const phi = (a: number) => {
+    const xa = x.map((v, i) => v + a * p[i]);
+    const r = evaluate(xa);
+    return { a, x: xa, value: r.value, grad: r.grad, slope: dot(r.grad, p) };
+  };
+  type Sample = ReturnType<typeof phi>;
+  /** A step that went somewhere downhill (or, within rounding of f, along a falling slope), else none. */
+  const usable = (s: Sample) => (s.a > 0 && (s.value < f0 || (s.value <= f0 + tol && s.slope < 0)) ? s : undefined);
+  const zoom = (lo: Sample, hi: Sample): Sample | undefined => {
+    for (let j = 0; j < 40; j++) {
+      const a = cubicMinimum(lo, hi);
+      const s = phi(a);
+      if (!Number.isFinite(s.value)) { hi = s; continue; }
+      if (above(s.value, f0 + c1 * a * d0) || (s.value >= lo.value && !(s.value <= lo.value + tol && s.slope < 0))) hi = s;
+      else {
+        if (Math.abs(s.slope) <= -c2 * d0) return s;
+        if (s.slope * (hi.a - lo.a) >= 0) hi = lo;
+        lo = s;
+      }
+      if (Math.abs(hi.a - lo.a) < 1e-16 * Math.max(1, Math.abs(lo.a))) return usable(lo);
+    }
+    return usable(lo);
+  };
+  let prev: Sample = { a: 0, x: x as Sample["x"], value: f0, grad: new Float64Array(0), slope: d0 };
+  // Expanding: the factor doubles each time (2, 4, 8, …), so a step 1e20 times the first
+  // guess (a badly scaled first direction: 1e20·x² + y²) takes a dozen trials, not 67.
+  let a = 1, growth = 2;
+  for (let i = 0; i < 60 && a < 1e300; i++) {
+    const s = phi(a);
+    if (!Number.isFinite(s.value) || above(s.value, f0 + c1 * a * d0) || (i > 0 && above(s.value, prev.value))) return zoom(prev, s);
+    if (Math.abs(s.slope) <= -c2 * d0) return s;
+    if (s.slope >= 0) return zoom(s, prev);
+    prev = s;
+    a *= growth;
+    growth = Math.min(2 * growth, 1e10);
+  }
+  return undefined;
+}
+
+/** The minimizer of the cubic through two samples (value and slope), kept inside the interval's middle 80%. */
+function cubicMinimum(lo: { a: number; value: number; slope: number }, hi: { a: number; value: number; slope: number }): number {
+  const d1 = lo.slope + hi.slope - 3 * (lo.value - hi.value) / (lo.a - hi.a);
+  const disc = d1 * d1 - lo.slope * hi.slope;
+  const left = Math.min(lo.a, hi.a), width = Math.abs(hi.a - lo.a);
+  if (disc >= 0 && Number.isFinite(hi.value)) {
+    const d2 = Math.sign(hi.a - lo.a) * Math.sqrt(disc);
+    const a = hi.a - (hi.a - lo.a) * (hi.slope + d2 - d1) / (hi.slope - lo.slope + 2 * d2);
+    if (Number.isFinite(a) && a > left + 0.1 * width && a < left + 0.9 * width) return a;
+  }
+  return (lo.a + hi.a) / 2;
+}

@@ -1,0 +1,96 @@
+// The demo in a real browser: serve it on localhost, open it in headless Chromium
+// (Debian's package, driven by playwright-core), type expressions, and check the
+// numbers the page computed against closed forms.
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type Browser, type Page } from "playwright-core";
+// @ts-expect-error: a plain ESM script without types
+import { serve } from "../../demo/serve.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+// CI installs Chromium (.ci/run); elsewhere the test runs when it is there.
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
+
+describe.skipIf(!available)("the browser demo", () => {
+  let browser: Browser, page: Page, server: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    server = await serve(0);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"],
+    });
+    page = await browser.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { __demo?: { ready?: boolean } }).__demo?.ready === true, null, { timeout: 30_000 });
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** Types into an input and waits for the page to recompute. */
+  async function type(selector: string, text: string) {
+    const before = await page.evaluate(() => (window as unknown as { __demo: { version: number } }).__demo.version);
+    await page.fill(selector, text);
+    await page.waitForFunction((v) => (window as unknown as { __demo: { version: number } }).__demo.version > v, before);
+  }
+
+  type Demo = { grid: { n: number; lo: number; hi: number }; scalar: { values: number[]; grads: number[] };
+    field: { divergence: number[]; curl: number[]; values: number[] }; errors: Record<string, string> };
+  const demo = () => page.evaluate(() => (window as unknown as { __demo: unknown }).__demo) as Promise<Demo>;
+  /** The grid point (x, y) of index p: rows from y = hi down, columns from x = lo. */
+  const at = (d: Demo, p: number) => {
+    const { n, lo, hi } = d.grid, i = Math.floor(p / n), j = p % n;
+    return [lo + ((hi - lo) * j) / (n - 1), hi - ((hi - lo) * i) / (n - 1)];
+  };
+
+  it("computes f and ∇f over the grid as the user types: x^2*y + sin(x)", async () => {
+    await type("#scalar", "x^2*y + sin(x)");
+    const d = await demo();
+    expect(d.errors.scalar).toBe("");
+    expect(d.scalar.values.length).toBe(d.grid.n * d.grid.n);
+    for (const p of [0, 123, 840, d.grid.n * d.grid.n - 1]) {
+      const [x, y] = at(d, p);
+      expect(d.scalar.values[p]).toBeCloseTo(x * x * y + Math.sin(x), 12);
+      expect(d.scalar.grads[2 * p]).toBeCloseTo(2 * x * y + Math.cos(x), 12);
+      expect(d.scalar.grads[2 * p + 1]).toBeCloseTo(x * x, 12);
+    }
+  });
+
+  it("computes divergence and curl of a vector field: [x*y, -y^2 + x]", async () => {
+    await type("#field-u", "x*y");
+    await type("#field-v", "-y^2 + x");
+    const d = await demo();
+    expect(d.errors.field).toBe("");
+    for (const p of [5, 600, 1000]) {
+      const [x, y] = at(d, p);
+      expect(d.field.divergence[p]).toBeCloseTo(y - 2 * y, 12); // ∂u/∂x + ∂v/∂y
+      expect(d.field.curl[p]).toBeCloseTo(1 - x, 12); // ∂v/∂x − ∂u/∂y
+    }
+  });
+
+  it("a rotation has zero divergence and curl 2 everywhere", async () => {
+    await type("#field-u", "-y");
+    await type("#field-v", "x");
+    const d = await demo();
+    expect(new Set(d.field.divergence)).toEqual(new Set([0]));
+    expect(new Set(d.field.curl)).toEqual(new Set([2]));
+  });
+
+  it("shows a parse error inline, with its column, and recovers", async () => {
+    await type("#scalar", "x^^2");
+    const shown = await page.textContent("#scalar-error");
+    expect(shown).toContain("at column 3");
+    expect(shown).toContain("x^^2\n  ^");
+    await type("#scalar", "x + y");
+    expect((await demo()).errors.scalar).toBe("");
+    expect(await page.textContent("#scalar-error")).toBe("");
+  });
+});

@@ -1,0 +1,135 @@
+// Limits and memory: huge expressions, huge batches, many compile/dispose
+// cycles, forgotten functions, and a trap inside the core.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { buffer, compile, fn, grid, InternalError, ShapeError, Tensor } from "../../bindings/index.js";
+import { core, generation, i32 } from "../../bindings/runtime/loader.js";
+import { expectThrows, resetCore } from "../support/helpers.js";
+
+const memoryBytes = () => core().memory.buffer.byteLength;
+/** `npm run fuzz` (the full run) takes the memory tests to 10⁶ cycles; CI runs 10⁴. */
+const CYCLES = Number(process.env.GRADIENTS_FUZZ_RUNS ?? 0) >= 100_000 ? 1_000_000 : 10_000;
+const CYCLE_TIMEOUT = CYCLES * 12 + 60_000;
+
+describe("limits", () => {
+  it("a 100,000-term expression compiles and differentiates (no recursion on its size)", () => {
+    const terms = Array.from({ length: 100_000 }, (_, i) => `${(i % 7) + 1}*x^${(i % 3) + 1}`).join(" + ");
+    const f = compile(terms, { vars: ["x"] });
+    // Σ c_i x^{p_i} at x = 1 is Σ c_i; the derivative Σ c_i p_i.
+    let value = 0, slope = 0;
+    for (let i = 0; i < 100_000; i++) {
+      value += (i % 7) + 1;
+      slope += ((i % 7) + 1) * ((i % 3) + 1);
+    }
+    expect(f.eval([1])).toBe(value);
+    expect(f.grad([1])[0]).toBe(slope);
+    f.dispose();
+  }, 60_000);
+
+  it("5,000-deep nesting of functions evaluates and differentiates", () => {
+    const expr = "sin(".repeat(5000) + "x" + ")".repeat(5000);
+    const f = compile(expr, { vars: ["x"] });
+    let v = 0.3, d = 1;
+    for (let i = 0; i < 5000; i++) {
+      d *= Math.cos(v);
+      v = Math.sin(v);
+    }
+    expect(Math.abs(f.eval([0.3]) - v)).toBeLessThanOrEqual(1e-15);
+    expect(Math.abs(f.grad([0.3])[0] - d)).toBeLessThanOrEqual(1e-12 * Math.abs(d));
+  });
+
+  it("a batch of 10⁷ points is processed in chunks: WebAssembly memory stays bounded", () => {
+    const f = compile("x*x + 1", { vars: ["x"] });
+    const N = 10_000_000;
+    const points = new Float64Array(N);
+    for (let i = 0; i < N; i++) points[i] = i * 1e-3;
+    const before = memoryBytes();
+    const out = f.eval(new Tensor([N, 1], points)) as Tensor;
+    expect(out.shape).toEqual([N]);
+    for (const i of [0, 1, 12345, N - 1]) expect(out.data[i]).toBe(points[i] * points[i] + 1);
+    const grads = f.grad(new Tensor([N, 1], points)) as Tensor;
+    expect(grads.data[N - 1]).toBe(2 * points[N - 1]);
+    // The input alone is 80 MB: memory may grow by the chunks' scratch (a few MB), not by the batch.
+    expect(memoryBytes() - before).toBeLessThan(32 << 20);
+    f.dispose();
+  }, 60_000);
+});
+
+describe("memory", () => {
+  it(`${CYCLES.toLocaleString("en")} compile/evaluate/dispose cycles leave WebAssembly memory where it was`, () => {
+    const cycle = (i: number) => {
+      const f = compile(`sin(x*y) + ${i % 13}*z^2`, { vars: ["x", "y", "z"] });
+      f.grad([1, 2, 3]);
+      f.hessian([1, 2, 3]);
+      f.dispose();
+      const g = fn({ A: [2, 2] }, ({ A }) => A.inv().sum());
+      g.grad([[2, 1], [1, 1]]);
+      g.dispose();
+    };
+    for (let i = 0; i < 200; i++) cycle(i); // warm up: memory reaches its working size
+    const high = memoryBytes();
+    for (let i = 0; i < CYCLES; i++) cycle(i);
+    expect(memoryBytes()).toBe(high);
+  }, CYCLE_TIMEOUT);
+
+  it(`${CYCLES.toLocaleString("en")} forgotten (never disposed) functions are freed by the garbage collector`, () => {
+    // A fresh process with --expose-gc: create functions without disposing them.
+    const script = fileURLToPath(new URL("../fixtures/forget.mjs", import.meta.url));
+    const r = spawnSync(process.execPath, ["--expose-gc", script, String(CYCLES)], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const { first, last } = JSON.parse(r.stdout);
+    expect(last).toBeLessThanOrEqual(first * 2); // bounded, not growing with the count
+  }, CYCLE_TIMEOUT);
+
+  it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
+    const f = compile("x*y", { vars: ["x", "y"] }), g = compile("x + y", { vars: ["x", "y"] });
+    expect(f.eval([2, 3])).toBe(6);
+    // Corrupt f's tape header in WebAssembly memory (its instructions' address) so
+    // the core reads outside memory: a real trap.
+    i32()[((f as unknown as { kernel: { tape: number } }).kernel.tape >> 2) + 1] = 0x7ffffff0;
+    expect(() => f.eval([2, 3])).toThrow(InternalError);
+    expect(Array.from(g.grad([2, 3]) as Float64Array)).toEqual([1, 1]); // the first call after reads the new memory
+    expect(g.eval([2, 3])).toBe(5); // another function reloads into the new instance
+    expect(f.eval([2, 3])).toBe(6); // and so does the one that trapped
+  });
+
+  it("a buffer larger than one allocation (1 GiB) is a ShapeError up front: the core is not reset, buffers keep their contents", () => {
+    const kept = buffer([4]);
+    kept.data.set([1, 2, 3, 4]);
+    const f = compile("x*y", { vars: ["x", "y"] });
+    const before = generation;
+    expectThrows(() => buffer([2 ** 27]), ShapeError, /1 GiB/);
+    expect(generation).toBe(before);
+    expect(Array.from(kept.data)).toEqual([1, 2, 3, 4]);
+    expect(f.eval([2, 3])).toBe(6);
+    f.dispose();
+    kept.dispose();
+  });
+
+  it("a 512 MB field (8192 × 8192) is differentiated in slabs: every entry of f = 3i + 2j² exact", () => {
+    const n = 8192, field = new Float64Array(n * n);
+    for (let i = 0, k = 0; i < n; i++) for (let j = 0; j < n; j++, k++) field[k] = 3 * i + 2 * j * j;
+    const [di, dj] = grid.gradient(field, [n, n]) as Float64Array[];
+    let wrong = 0;
+    for (let i = 0, k = 0; i < n; i++) {
+      for (let j = 0; j < n; j++, k++) {
+        // numpy: central differences inside, first-order one-sided at the ends
+        const want = j === 0 ? 2 : j === n - 1 ? 2 * (2 * n - 3) : 4 * j;
+        if (di[k] !== 3 || dj[k] !== want) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
+    expect(memoryBytes()).toBeLessThan(2 ** 30); // the slabs, not the field, went through WebAssembly memory
+  }, 120_000);
+
+  it("after a failed allocation resets the core, the very next call of a live function is right", () => {
+    const f = compile("sin(x*y)", { vars: ["x", "y"] });
+    const want = [2 * Math.cos(2), Math.cos(2)];
+    f.grad([1, 2]); // its tape is now in the instance about to be reset
+    resetCore(); // a failed allocation: the core is re-created
+    const got = f.grad([1, 2]) as Float64Array;
+    want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 14));
+    f.dispose();
+  });
+});

@@ -1,0 +1,92 @@
+// The command line, run as a user runs it: a child process, its output and exit code.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../../bin/gradients.mjs", import.meta.url));
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
+  return { out: r.stdout, err: r.stderr, code: r.status };
+}
+
+// f = sin(xy) + z²eˣ at (1, 2, 3): ∇f = (y cos xy + z²eˣ, x cos xy, 2z eˣ)
+const grad = [2 * Math.cos(2) + 9 * Math.E, Math.cos(2), 6 * Math.E];
+
+describe("gradients CLI", () => {
+  it("grad prints the gradient, aligned, one variable a line", () => {
+    const r = run("grad", "sin(x*y) + z^2*exp(x)", "--at", "x=1,y=2,z=3");
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split("\n");
+    expect(lines[0]).toBe("at (x, y, z) = (1, 2, 3)");
+    const values = lines.slice(2).map((l) => Number(l.trim().split(/\s+/).at(-1)));
+    values.forEach((v, i) => expect(Math.abs(v - grad[i])).toBeLessThanOrEqual(1e-12 * Math.abs(grad[i])));
+    const columns = new Set(lines.slice(1).map((l) => l.length)); // right-aligned: one width
+    expect(columns.size).toBe(1);
+  });
+
+  it("--json gives machine output; positional --at follows the variables' order", () => {
+    const r = run("grad", "sin(x*y) + z^2*exp(x)", "--at", "1,2,3", "--json");
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.out);
+    expect(data.command).toBe("grad");
+    expect(data.vars).toEqual(["x", "y", "z"]);
+    data.gradient.forEach((v: number, i: number) => expect(Math.abs(v - grad[i])).toBeLessThanOrEqual(1e-12 * Math.abs(grad[i])));
+  });
+
+  it("--method fd agrees to finite-difference accuracy", () => {
+    const data = JSON.parse(run("grad", "sin(x*y) + z^2*exp(x)", "--at", "x=1,y=2,z=3", "--method", "fd", "--json").out);
+    data.gradient.forEach((v: number, i: number) => expect(Math.abs(v - grad[i])).toBeLessThanOrEqual(1e-7 * Math.abs(grad[i])));
+  });
+
+  it("jacobian, div and curl of a vector field given as several expressions", () => {
+    const J = JSON.parse(run("jacobian", "x*y", "y*z", "sin(x) + z", "--at", "x=1,y=2,z=3", "--json").out).jacobian;
+    expect(J).toEqual([[2, 1, 0], [0, 3, 2], [Math.cos(1), 0, 1]]);
+    expect(JSON.parse(run("div", "x*y", "y*z", "sin(x) + z", "--at", "x=1,y=2,z=3", "--json").out).divergence).toBe(6);
+    expect(JSON.parse(run("curl", "x*y", "y*z", "sin(x) + z", "--at", "x=1,y=2,z=3", "--json").out).curl).toEqual([-2, -Math.cos(1), -1]);
+    const r = run("curl", "-y", "x", "--at", "x=1,y=2");
+    expect(r.out.trim().split("\n").at(-1)).toBe("curl = 2");
+  });
+
+  it("hessian and partial", () => {
+    const H = JSON.parse(run("hessian", "x^2*y + y^3", "--at", "x=1,y=2", "--json").out).hessian;
+    expect(H).toEqual([[4, 2], [2, 12]]); // [[2y, 2x], [2x, 6y]]
+    const p = JSON.parse(run("partial", "x*y", "x + y", "--var", "y", "--at", "x=3,y=2", "--json").out).partial;
+    expect(p).toEqual([3, 1]);
+  });
+
+  it("derive prints the derivative, and with --explain the rules", () => {
+    expect(run("derive", "x^3*sin(x)").out.trim()).toBe("d/dx x^3*sin(x) = 3*x^2*sin(x) + x^3*cos(x)");
+    const r = run("derive", "sin(x^2)", "--explain");
+    expect(r.out).toMatch(/chain rule/);
+    expect(JSON.parse(run("derive", "x*y", "--var", "y", "--json").out).derivative).toBe("x");
+  });
+
+  it("a parse error marks the column under the expression and exits 1", () => {
+    const r = run("grad", "sin(x*y))", "--at", "x=1,y=2");
+    expect(r.code).toBe(1);
+    const lines = r.err.split("\n");
+    expect(lines[0]).toBe("gradients: unexpected ')' at column 9");
+    expect(lines[1]).toBe("  sin(x*y))");
+    expect(lines[2]).toBe("          ^"); // under column 9
+  });
+
+  it("usage errors exit 2 with a hint; --help for each command exits 0", () => {
+    for (const args of [["grad", "x*y"], ["frobnicate"], ["grad", "x", "--at", "x=abc"], ["grad", "x", "--at", "x=1", "--method", "magic"], ["grad", "x", "--bogus"]]) {
+      const r = run(...args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.err).toMatch(/^gradients: /);
+    }
+    for (const c of ["grad", "partial", "jacobian", "hessian", "div", "curl", "derive"]) {
+      const r = run(c, "--help");
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^usage: gradients ${c} `));
+    }
+    expect(run("--help").out).toMatch(/^gradients — exact derivatives/);
+  });
+
+  it("a shape error (curl of a 4-D field) is reported, exit 1", () => {
+    const r = run("curl", "a", "b", "c", "d", "--at", "a=1,b=2,c=3,d=4");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/curl is defined for/);
+  });
+});

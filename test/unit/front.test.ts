@@ -1,0 +1,91 @@
+// The front end, the IR and the compiler on their own: parse to a graph, fold
+// constants, build the symbolic gradient, schedule a tape, plan fusion and
+// color a sparse Jacobian — with nothing that loads the WebAssembly core
+// (test/unit/layers.test.ts proves the imports; this file imports no
+// runtime/ module, so the core is never instantiated here). Constants fold by
+// the spec's JavaScript values (ops/fold.ts) until a runtime installs the core's.
+import { describe, expect, it } from "vitest";
+import { parseExpression, type ExprSink } from "../../bindings/front/parse.js";
+import { Graph } from "../../bindings/ir/graph.js";
+import { gradientNodes } from "../../bindings/ir/gradient.js";
+import { colorColumns } from "../../bindings/ir/sparsity.js";
+import { compileTape } from "../../bindings/compiler/tape.js";
+import { Op, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { partialsAt } from "../../bindings/ops/numbers.js";
+
+/** A graph of scalar expressions over variables in order of appearance. */
+function graphOf(src: string, vars: string[], g = new Graph()): number {
+  const ops = { "+": Op.Add, "-": Op.Sub, "*": Op.Mul, "/": Op.Div, "^": Op.Pow } as const;
+  const sink: ExprSink<number> = {
+    number: (v) => g.constant(v),
+    name: (name) => g.input(vars.includes(name) ? vars.indexOf(name) : vars.push(name) - 1),
+    negate: (a) => g.apply(Op.Neg, a),
+    binary: (op, a, b) => g.apply(ops[op], a, b),
+    call: (fn, args) => (fn in UNARY_FUNCTIONS ? g.apply(UNARY_FUNCTIONS[fn as UnaryName], args[0]) : g.apply(BINARY_FUNCTIONS[fn as BinaryName], args[0], args[1])),
+    index: () => { throw new Error("scalars only"); },
+  };
+  return parseExpression(src, sink);
+}
+
+/** Evaluates a graph node at numbers by the spec's rules (the oracle, no core). */
+function evaluate(g: Graph, id: number, x: readonly number[]): number {
+  const op = g.op[id];
+  if (g.isConstant(id)) return g.value[id];
+  if (op === Op.Input) return x[g.a[id]];
+  const a = evaluate(g, g.a[id], x), b = g.b[id] >= 0 ? evaluate(g, g.b[id], x) : 0;
+  if (op <= Op.Neg) return [NaN, a + b, a - b, a * b, a / b, -a][op];
+  throw new Error(`op ${op} not needed here`);
+}
+
+describe("the front end without the core", () => {
+  it("folds constants by the spec's JavaScript values, and hash-conses repeated subexpressions", () => {
+    const g = new Graph();
+    expect(g.value[graphOf("2*3 + 1", [], g)]).toBe(7);
+    const vars: string[] = [];
+    const f = graphOf("x*y + x*y", vars, g);
+    expect(g.a[f]).toBe(g.b[f]); // x*y built once
+  });
+
+  it("the symbolic gradient of x·y/(x − y), evaluated by the spec's rules, is the quotient rule's", () => {
+    const g = new Graph(), vars: string[] = [];
+    const f = graphOf("x*y/(x - y)", vars, g);
+    const [dx, dy] = gradientNodes(g, f, 2);
+    const x = [3, 1.25];
+    const d = (x[0] - x[1]) ** 2;
+    expect(evaluate(g, dx, x)).toBeCloseTo(-(x[1] ** 2) / d, 14);
+    expect(evaluate(g, dy, x)).toBeCloseTo(x[0] ** 2 / d, 14);
+  });
+
+  it("schedules a tape: one instruction per computed node, constants in the pool, outputs named", () => {
+    const g = new Graph(), vars: string[] = [];
+    const f = graphOf("sin(x)*y + 2", vars, g);
+    const t = compileTape(g, [f], 2);
+    expect(t.instr.length / 4).toBe(5); // two inputs, sin, ·, +
+    expect(Array.from(t.consts)).toEqual([2]);
+    expect(t.outSlots.length).toBe(1);
+  });
+
+  it("plans fusion of a long elementwise chain into a WebAssembly module", () => {
+    const g = new Graph(), n = 32;
+    const x = Array.from({ length: n }, (_, i) => g.input(i));
+    const up = x.map((xi) => g.apply(Op.Add, xi, g.constant(1))); // runs: each op over consecutive slots
+    const terms = up.map((u, i) => g.apply(Op.Mul, u, x[i]));
+    const total = g.block(Op.Sum, terms, 1)[0];
+    const t = compileTape(g, [total], n, false);
+    expect(t.fusedGroups).toBeGreaterThan(0);
+    expect(WebAssembly.validate(t.fused!)).toBe(true);
+  });
+
+  it("colors a banded Jacobian's columns: three colors for a tridiagonal one", () => {
+    const g = new Graph(), n = 12;
+    const x = Array.from({ length: n }, (_, i) => g.input(i));
+    const rows = x.map((xi, i) => g.apply(Op.Add, g.apply(Op.Mul, xi, x[Math.max(0, i - 1)]), x[Math.min(n - 1, i + 1)]));
+    expect(colorColumns(g, rows, n, 8)?.count).toBe(3);
+  });
+
+  it("the spec's oracle gives partials with no core: ∂(a/b) = (1/b, −a/b²)", () => {
+    const { value, partials } = partialsAt("div", 3, 4);
+    expect(value).toBe(0.75);
+    expect(partials).toEqual([0.25, -0.1875]);
+  });
+});
