@@ -401,11 +401,9 @@ export class Kernel {
   private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
                    lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
                    rangeLo: number, rangeHi: number, colors: number): void {
-    writeSweep(this.scratch, {
-      tape: this.tape, count, inputs, nSegments, work: this.work, block: B, lanes: K, seeds, lane0, values, tangents,
-      tPoint: layout ? layout.point : 0, tOut: layout ? layout.out : 0, tLane: layout ? layout.lane : 0,
-      tOffset: layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors,
-    });
+    writeSweep(this.scratch, this.tape, count, inputs, nSegments, this.work, B, K, seeds, lane0, values, tangents,
+      layout ? layout.point : 0, layout ? layout.out : 0, layout ? layout.lane : 0,
+      layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors);
   }
 
   /**
