@@ -8,12 +8,14 @@ import { gradientNodes } from "../ir/gradient.js";
 import type { Graph } from "../ir/graph.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Node } from "../front/node.js";
-import { inlineGraph } from "../ir/inline.js";
 import { Tensor, type NestedArray, type TensorLike, describeShape } from "../base/tensor.js";
 import { readArgs, readMode, type Args, type InputDecl, type Mode, checkOptions } from "./validate.js";
 import { forwardSweepFor, sweepFor } from "./modes.js";
 import { entryNames, flatten, resultArray, resultFor, shaped, tensor } from "./results.js";
 import { linearization, type Linearization } from "./linearize.js";
+import * as secondOrder from "./second-order.js";
+import { composeInto } from "./compose.js";
+import type { SecondOrderView } from "./second-order.js";
 
 export type { InputDecl } from "./validate.js";
 
@@ -294,31 +296,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options: DerivativeOptions = {}): Tensor | Record<string, Record<string, Tensor>> {
     checkOptions(options);
-    const g = this.gradient("hessian");
-    const args = this.args(x);
-    const kind = sweepFor(options);
-    const lead = args.batched ? [args.count] : [];
-    const coloring = this.inputs.length === 1 && kind === Kind.Forward ? this.hessianColoring(g) : undefined;
-    if (coloring) {
-      const shape = this.inputs[0].shape;
-      const data = resultFor(args, [this.n, this.n], options.out);
-      g.kernel.coloredJacobian(args.segments, args.count, coloring, data);
-      return tensor([...lead, ...shape, ...shape], data);
-    }
-    const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
-      const data = resultFor(args, [a.size, b.size], out);
-      g.jacobianBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
-      return tensor([...lead, ...a.shape, ...b.shape], data);
-    };
-    if (this.inputs.length === 1) return block(this.inputs[0], this.inputs[0], options.out);
-    this.singleOut(options, "hessian");
-    return Object.fromEntries(this.inputs.map((a) => [a.name, Object.fromEntries(this.inputs.map((b) => [b.name, block(a, b)]))]));
-  }
-
-  /** The column coloring of the Hessian (the gradient's Jacobian), once; undefined when it saves no sweep. */
-  private hessianColoring(g: Func): Coloring | undefined {
-    if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
-    return this.coloring ?? undefined;
+    return secondOrder.hessian(this.secondOrderView("hessian"), x, options);
   }
 
   /**
@@ -330,21 +308,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hvp(x: Point, v: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
     checkOptions(options);
-    const g = this.gradient("hvp");
-    const args = this.args(x);
-    const tangent = readArgs(this.inputs, v, "tangent");
-    if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
-      throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
-    }
-    const kind = forwardSweepFor(options, "hvp");
-    this.singleOut(options, "hvp");
-    const results = this.inputs.map((d) => {
-      const out = resultFor(args, d.shape, options.out);
-      g.kernel.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
-        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
-      return shaped(args, d.shape, out);
-    });
-    return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
+    return secondOrder.hvp(this.secondOrderView("hvp"), x, v, options) as G | Tensor | Record<string, Shaped>;
   }
 
   /**
@@ -355,11 +319,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
   laplacian(x: Point, options: DerivativeOptions = {}): number | Tensor {
     checkOptions(options);
-    const g = this.gradient("laplacian");
-    const args = this.args(x);
-    const out = resultFor(args, [], options.out);
-    g.kernel.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out);
-    return shaped(args, [], out) as number | Tensor;
+    return secondOrder.laplacian(this.secondOrderView("laplacian"), x, options);
   }
 
   /**
@@ -369,23 +329,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * is a node of the output's shape.
    */
   of(x: Node | Readonly<Record<string, Node>>): Node {
-    if (typeof x !== "object" || x === null) throw new InputError(`of() needs a traced node or a record of them, got ${show(x)}`);
-    const nodes = this.inputs.length === 1 && x instanceof Node ? [x] : this.inputs.map((d) => {
-      const v = (x as Record<string, Node>)[d.name];
-      if (!(v instanceof Node)) throw new InputError(`of() needs a traced node for input '${d.name}'`);
-      return v;
-    });
-    const target = nodes[0].graph;
-    const inputIds: number[] = [];
-    this.inputs.forEach((d, k) => {
-      const v = nodes[k];
-      if (v.graph !== target) throw new InputError("of() needs nodes of one trace");
-      if (v.size !== d.size || (v.rank !== d.shape.length && v.rank !== 1)) {
-        throw new ShapeError(`input '${d.name}' has shape ${describeShape(d.shape)}, got a node of shape ${describeShape(v.shape)}`);
-      }
-      inputIds.push(...v.ids);
-    });
-    return Node.of(target, this.outputShape, inlineGraph(this.graph, this.outputIds, inputIds, target));
+    return composeInto(this.graph, this.outputIds, this.inputs, this.outputShape, x);
   }
 
   /**
@@ -486,6 +430,24 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     }
     this.gradientFunc ??= new Func(this.graph, gradientNodes(this.graph, this.outputIds[0], this.n), this.inputs, [this.n], this.vars);
     return this.gradientFunc;
+  }
+
+  /** This scalar function and its gradient as api/second-order.ts needs them. */
+  private secondOrderView(what: string): SecondOrderView {
+    const g = this.gradient(what);
+    return {
+      inputs: this.inputs,
+      n: this.n,
+      args: (x) => this.args(x),
+      gradient: g.kernel,
+      gradientBlock: (args, kind, oLo, mo, iLo, ni, out) => g.jacobianBlock(args, kind, oLo, mo, iLo, ni, out),
+      coloring: () => {
+        if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
+        return this.coloring ?? undefined;
+      },
+      singleOut: (options, name) => this.singleOut(options, name),
+      byInput: (results) => this.byInput(this.inputs, results, undefined),
+    };
   }
 
   private wanted(wrt: unknown): readonly InputDecl[] {

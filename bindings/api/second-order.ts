@@ -1,0 +1,79 @@
+// Second derivatives of a scalar function, each a forward sweep over its exact
+// gradient's own compiled function (the symbolic gradient of ir/gradient.ts):
+// the Hessian (dense, or by colored columns where it is sparse), Hessian-vector
+// products and the Laplacian. Func's methods call these with a view of itself.
+import { ShapeError } from "../base/errors.js";
+import { Kind } from "../ops/abi.js";
+import type { Coloring } from "../ir/sparsity.js";
+import type { Kernel } from "../runtime/kernel.js";
+import type { Tensor } from "../base/tensor.js";
+import { readArgs, type Args, type InputDecl } from "./validate.js";
+import { forwardSweepFor, sweepFor } from "./modes.js";
+import { resultFor, shaped, tensor } from "./results.js";
+import type { DerivativeOptions, Shaped } from "./func.js";
+
+/** What these need of a scalar function and of its gradient's compiled function. */
+export interface SecondOrderView {
+  readonly inputs: readonly InputDecl[];
+  /** Scalar inputs in all. */
+  readonly n: number;
+  /** The point(s), read and checked. */
+  args(x: unknown): Args;
+  /** The gradient's kernel. */
+  readonly gradient: Kernel;
+  /** Block ∂(gradient entries oLo…)/∂(inputs iLo…) of the gradient, into `out` (see Func's jacobian). */
+  gradientBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, oLo: number, mo: number, iLo: number, ni: number, out: Float64Array | { readonly address: number }): void;
+  /** The Hessian's column coloring, or undefined when it saves no sweep. */
+  coloring(): Coloring | undefined;
+  /** Refuses `out` where the result is a record by input name. */
+  singleOut(options: DerivativeOptions, what: string): void;
+  /** One result, or a record by input name with several inputs. */
+  byInput<R>(results: R[]): R | Record<string, R>;
+}
+
+/** The Hessian: [...input, ...input] (a record H[a][b] with several inputs), with a leading N for a batch. */
+export function hessian(f: SecondOrderView, x: unknown, options: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>> {
+  const args = f.args(x);
+  const kind = sweepFor(options);
+  const lead = args.batched ? [args.count] : [];
+  const coloring = f.inputs.length === 1 && kind === Kind.Forward ? f.coloring() : undefined;
+  if (coloring) {
+    const shape = f.inputs[0].shape;
+    const data = resultFor(args, [f.n, f.n], options.out);
+    f.gradient.coloredJacobian(args.segments, args.count, coloring, data);
+    return tensor([...lead, ...shape, ...shape], data);
+  }
+  const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
+    const data = resultFor(args, [a.size, b.size], out);
+    f.gradientBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
+    return tensor([...lead, ...a.shape, ...b.shape], data);
+  };
+  if (f.inputs.length === 1) return block(f.inputs[0], f.inputs[0], options.out);
+  f.singleOut(options, "hessian");
+  return Object.fromEntries(f.inputs.map((a) => [a.name, Object.fromEntries(f.inputs.map((b) => [b.name, block(a, b)]))]));
+}
+
+/** H(x)·v in one forward pass over the gradient, shaped like the inputs. */
+export function hvp(f: SecondOrderView, x: unknown, v: unknown, options: DerivativeOptions): Shaped | Record<string, Shaped> {
+  const args = f.args(x);
+  const tangent = readArgs(f.inputs, v, "tangent");
+  if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
+    throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
+  }
+  const kind = forwardSweepFor(options, "hvp");
+  f.singleOut(options, "hvp");
+  return f.byInput(f.inputs.map((d) => {
+    const out = resultFor(args, d.shape, options.out);
+    f.gradient.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
+      { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
+    return shaped(args, d.shape, out);
+  }));
+}
+
+/** Σᵢ ∂²f/∂xᵢ²: the divergence of the gradient. */
+export function laplacian(f: SecondOrderView, x: unknown, options: DerivativeOptions): number | Tensor {
+  const args = f.args(x);
+  const out = resultFor(args, [], options.out);
+  f.gradient.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out);
+  return shaped(args, [], out) as number | Tensor;
+}
