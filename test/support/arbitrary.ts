@@ -36,7 +36,7 @@ type Kinked = Tree & { kink?: { args: readonly Tree[]; at: (values: number[]) =>
 
 /** The scalar functions the generator draws (each has a reference interpreter below and in precise.ts). */
 export const UNARY = ["sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
-  "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign"] as const;
+  "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "sigmoid", "softplus"] as const;
 export const BINARY = ["atan2", "pow", "hypot", "min", "max"] as const;
 /** Every function name of the grammar, from its tables (the spec's primitives, composites and tensor functions). */
 const GRAMMAR_FUNCTIONS = [...Object.keys(UNARY_FUNCTIONS), ...Object.keys(BINARY_FUNCTIONS), ...Object.keys(COMPOSITE_FUNCTIONS),
@@ -147,6 +147,8 @@ const SAFE: Record<string, Template> = {
   sinh: (a, _b, c) => { const u = tame(a, EXP_ARG, c); return { tree: call("sinh", u.tree), bound: Math.sinh(u.bound) }; },
   cosh: (a, _b, c) => { const u = tame(a, EXP_ARG, c); return { tree: call("cosh", u.tree), bound: Math.cosh(u.bound) }; },
   tanh: (a) => ({ tree: call("tanh", a.tree), bound: 1 }),
+  sigmoid: (a) => ({ tree: call("sigmoid", a.tree), bound: 1 }),
+  softplus: (a) => ({ tree: call("softplus", a.tree), bound: a.bound + Math.LN2 }),
   asinh: (a) => ({ tree: call("asinh", a.tree), bound: Math.asinh(a.bound) }),
   acosh: (a, _b, c) => {
     const k = pick([1.5, 2, 3], c);
@@ -451,11 +453,15 @@ export function cpow(a: number, b: number): number {
   return Math.pow(a, b);
 }
 
+/** 1/(1 + e^−u), each side written so that e^∓u cannot overflow. */
+const logistic = (u: number) => (u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u)));
+
 const FNS: Record<string, (...a: number[]) => number> = {
   sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
   sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
   exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, log2: Math.log2, log10: Math.log10,
-  sqrt: Math.sqrt, cbrt: Math.cbrt, abs: Math.abs, sign: Math.sign,
+  sqrt: Math.sqrt, cbrt: Math.cbrt, abs: Math.abs, sign: Math.sign, sigmoid: logistic,
+  softplus: (u) => (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u))),
   atan2: Math.atan2, pow: cpow, hypot: (a, b) => Math.hypot(a, b), min: (a, b) => Math.min(a, b), max: (a, b) => Math.max(a, b),
 };
 
@@ -484,6 +490,8 @@ function partials(fn: string, [u, w]: number[], v: number): number[] {
     case "cbrt": return [1 / (3 * v * v)];
     case "abs": return [Math.sign(u)];
     case "sign": return [0];
+    case "sigmoid": return [v * logistic(-u)];
+    case "softplus": return [logistic(u)];
     case "atan2": { const h = Math.hypot(u, w); return [w / h / h, -(u / h / h)]; }
     case "pow": return [w === 0 ? 0 : w * cpow(u, w - 1), v === 0 ? 0 : v * Math.log(u)];
     case "hypot": return [u / v, w / v];

@@ -48,6 +48,9 @@ const log1p = (x: Dec) => (x.abs().lt(SERIES) ? x.minus(x.pow(2).div(2)).plus(x.
 /** pow as C defines it (the library's policy): 1^y = 1 and x^0 = 1, even for NaN. */
 const pow = (a: Dec, b: Dec) => (a.eq(1) || b.isZero() ? ONE : Dec.pow(a, b));
 
+/** 1/(1 + e^−x) over decimals, from the side where e^∓x cannot overflow. */
+const logistic = (x: Dec) => (x.isPositive() ? ONE.div(exp(x.neg()).plus(1)) : exp(x).div(exp(x).plus(1)));
+
 /** The grammar's scalar functions over decimals. */
 export const FUNCTIONS: Readonly<Record<string, (...args: Dec[]) => Dec>> = {
   sin: (x) => Dec.sin(x), cos: (x) => Dec.cos(x), tan: (x) => Dec.tan(x),
@@ -59,6 +62,8 @@ export const FUNCTIONS: Readonly<Record<string, (...args: Dec[]) => Dec>> = {
   asinh: (x) => Dec.asinh(x), acosh: (x) => Dec.acosh(x), atanh: (x) => Dec.atanh(x),
   exp, expm1, log: (x) => Dec.ln(x), log1p, log2: (x) => Dec.log2(x), log10: (x) => Dec.log10(x),
   sqrt: (x) => Dec.sqrt(x), cbrt: (x) => Dec.cbrt(x), abs: (x) => Dec.abs(x), sign: (x) => new Dec(Dec.sign(x)),
+  sigmoid: (x) => logistic(x),
+  softplus: (x) => (x.isPositive() ? x.plus(log1p(exp(x.neg()))) : log1p(exp(x))),
   atan2: (y, x) => Dec.atan2(y, x), pow, hypot: (a, b) => Dec.hypot(a, b),
   min: (a, b) => (a.isNaN() || b.isNaN() ? new Dec(NaN) : a.lte(b) ? a : b),
   max: (a, b) => (a.isNaN() || b.isNaN() ? new Dec(NaN) : a.gte(b) ? a : b),
@@ -348,6 +353,8 @@ function unaryPartials(fn: string, x: Dec, v: Dec): [Dec, Dec] {
     case "cbrt": return [one(v.pow(2).times(3)), new Dec(-2).div(v.pow(5).times(9))];
     case "abs": return [new Dec(Dec.sign(x)), ZERO];
     case "sign": return [ZERO, ZERO];
+    case "sigmoid": { const w = logistic(x.neg()), d = v.times(w); return [d, d.times(w.minus(v))]; } // σ′ = σσ̄, σ″ = σσ̄(σ̄ − σ)
+    case "softplus": { const s = logistic(x), w = logistic(x.neg()); return [s, s.times(w)]; }
   }
   throw new Error(`no partials for ${fn}`);
 }

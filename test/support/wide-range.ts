@@ -23,6 +23,8 @@ const UNARY: Readonly<Record<string, (u: number) => number>> = {
   sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
   exp: Math.exp, expm1: Math.expm1, log: Math.log, log1p: Math.log1p, log2: Math.log2, log10: Math.log10,
   sqrt: Math.sqrt, cbrt: Math.cbrt, abs: Math.abs, sign: Math.sign,
+  sigmoid: (u) => (u >= 0 ? 1 / (1 + Math.exp(-u)) : Math.exp(u) / (1 + Math.exp(u))),
+  softplus: (u) => (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u))),
 };
 const BINARY_CALLS: Readonly<Record<string, (a: number, b: number) => number>> = {
   atan2: Math.atan2, pow: cpow, hypot: Math.hypot, min: Math.min, max: Math.max,
