@@ -97,6 +97,16 @@ describe("derivatives at the ends of the double range agree with mpmath", () => 
     for (const y of [401, 300, -350]) near((f.grad([y], { mode: "forward" }) as Float64Array)[0], -1 / Math.cosh(y), 1e-14, 0, `at ${y}`);
   });
 
+  it("a scaled term whose product falls below the normal range keeps its digits: ∂/∂z x/atan2(x, z) at x = 1.8e-264, z = −1.8e-214", () => {
+    // atan2's ∂z is −x/h scaled by h = |z|: (−x/h)·w̄ with w̄ = −x/atan2² is 1e-315, a subnormal with 9 digits,
+    // before the division by h brings it back to 1e-101; the term is then formed as d·(w̄/h). mpmath, 60 digits:
+    const want = 1.034017306645115e-101;
+    const f = compile("x/atan2(x, z)", { vars: ["x", "z"] });
+    for (const mode of ["forward", "reverse"] as const) {
+      near((f.grad([1.7904258067402344e-264, -1.7723216899577518e-214], { mode }) as Float64Array)[1], want, 4e-16, 0, mode);
+    }
+  });
+
   it("x^0 has a zero gradient and Hessian everywhere, 0 included (x^0 = 1 for every x)", () => {
     const f = compile("x^0", { vars: ["x"] });
     for (const x of [0, -0, 2, -3, 1e-300]) {
