@@ -12,6 +12,8 @@ import { Kind } from "../ops/abi.js";
 import { DESCRIPTOR_BYTES, writeSweep } from "./descriptor.js";
 import { instantiateFused, type FusedEntries } from "./fused.js";
 import { writeTape } from "./tape-memory.js";
+import { copyIn, copyOut, writeSegmentTables } from "./segments.js";
+import { isRepeat, type Repeat } from "./repeat.js";
 import { InputError } from "../base/errors.js";
 
 /**
@@ -81,20 +83,6 @@ interface Reduction {
   apply(jacobiansAt: number, count: number, resultAt: number, scratchAt: number): void;
 }
 
-/** Copies src[from, from+len) into WASM memory at byte address `at` (small copies by hand: no subarray). */
-function copyIn(src: Float64Array, from: number, len: number, at: number): void {
-  const mem = f64(), base = at >> 3;
-  if (len <= 32) for (let i = 0; i < len; i++) mem[base + i] = src[from + i];
-  else mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), base);
-}
-
-/** Copies len f64 at byte address `at` into dst[to, to+len). */
-function copyOut(at: number, len: number, dst: Float64Array, to: number): void {
-  const mem = f64(), base = at >> 3;
-  if (len <= 32) for (let i = 0; i < len; i++) dst[to + i] = mem[base + i];
-  else dst.set(mem.subarray(base, base + len), to);
-}
-
 const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => {
   if (g !== generation) return; // that instance is gone, and its memory with it
   for (const a of addresses) if (a) core().free(a);
@@ -106,30 +94,6 @@ interface Owned {
   addresses: number[];
   functions: [number, number];
   generation: number;
-}
-
-/**
- * What a one-point call left in scratch, for the same call again: its
- * descriptor and segment tables are still there (only this kernel's calls write
- * its scratch, and any other call forgets this), so a repeat copies the point's
- * segments in, runs the sweep and copies the results out, and nothing else.
- */
-interface Repeat {
-  kind: Kind;
-  values: boolean;
-  lanes: number;
-  first: number;
-  layout: TangentLayout | null;
-  rangeLo: number;
-  rangeHi: number;
-  /** Each segment's size and where its data goes. */
-  sizes: number[];
-  dataAt: number[];
-  resultAt: number;
-  resultLength: number;
-  /** A view of the results, made once per view of memory (making one costs more than copying 100 numbers). */
-  results: Float64Array;
-  resultsOf: Float64Array;
 }
 
 export class Kernel {
@@ -259,7 +223,7 @@ export class Kernel {
     // One point, one sweep, results copied out: the case a repeat can take.
     const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
-    if (repeatable && this.repeats(kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
+    if (repeatable && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
       return;
     }
@@ -292,7 +256,7 @@ export class Kernel {
       const B = this.blockSize(kind, K, chunk);
       const base = this.ensureScratch(colorsAt + (colors ? 4 * colors.length : 0));
       if (colors) i32().set(colors, (base + colorsAt) >> 2);
-      const addresses = this.layOut(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
+      const addresses = writeSegmentTables(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
         for (let i = 0; i < segments.length; i++) {
@@ -347,54 +311,6 @@ export class Kernel {
     else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
     else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
     else c.finiteDiffSweep(this.scratch);
-  }
-
-  /** Whether this call is the last one again (see Repeat), in the instance it was laid out in. */
-  private repeats(kind: Kind, values: boolean, lanes: number, first: number, layout: TangentLayout | null,
-                  rangeLo: number, rangeHi: number, inputs: readonly Segment[]): boolean {
-    const r = this.repeat;
-    if (!r || this.loadedIn !== generation || r.kind !== kind || r.values !== values || r.lanes !== lanes || r.first !== first ||
-        r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.sizes.length !== inputs.length) return false;
-    const l = r.layout;
-    if (l === null ? layout !== null : layout === null || l.point !== layout.point || l.out !== layout.out ||
-        l.lane !== layout.lane || l.offset !== layout.offset) return false;
-    for (let i = 0; i < inputs.length; i++) if (r.sizes[i] !== inputs[i].size) return false;
-    return true;
-  }
-
-  /**
-   * Writes the segment tables (inputs at `tables`, tangents one table further) and
-   * copies the shared segments; returns, per segment, where its data goes (batched
-   * ones receive each chunk's copy there) — or, for a segment already in
-   * WebAssembly memory, the address of its table entry's address field, which each
-   * chunk points at its own rows.
-   */
-  private layOut(segments: readonly Segment[], nSeg: number, base: number, tables: number, tableBytes: number,
-                 sharedAt: number, chunkAt: number, chunk: number): number[] {
-    const table = i32();
-    let sharedNext = base + sharedAt, batchedNext = base + chunkAt;
-    const addresses: number[] = [];
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i];
-      const entry = tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg));
-      let at: number;
-      if (s.address !== undefined) {
-        at = s.address;
-        addresses.push(entry + 4);
-      } else {
-        at = s.batched ? batchedNext : sharedNext;
-        if (s.batched) batchedNext += 8 * chunk * s.size;
-        else {
-          copyIn(s.data, 0, s.size, at);
-          sharedNext += 8 * s.size;
-        }
-        addresses.push(at);
-      }
-      table[entry >> 2] = s.size;
-      table[(entry >> 2) + 1] = at;
-      table[(entry >> 2) + 2] = s.batched ? s.size : 0;
-    }
-    return addresses;
   }
 
   /** Writes the Sweep descriptor at the head of scratch. */

@@ -1,0 +1,40 @@
+// The repeat cache of one-point calls: what a kernel's last one-point call
+// left in scratch, and whether the next call is the same again.
+import type { Kind } from "../ops/abi.js";
+import type { Segment, TangentLayout } from "./kernel.js";
+
+/**
+ * What a one-point call left in scratch, for the same call again: its
+ * descriptor and segment tables are still there (only this kernel's calls write
+ * its scratch, and any other call forgets this), so a repeat copies the point's
+ * segments in, runs the sweep and copies the results out, and nothing else.
+ */
+export interface Repeat {
+  kind: Kind;
+  values: boolean;
+  lanes: number;
+  first: number;
+  layout: TangentLayout | null;
+  rangeLo: number;
+  rangeHi: number;
+  /** Each segment's size and where its data goes. */
+  sizes: number[];
+  dataAt: number[];
+  resultAt: number;
+  resultLength: number;
+  /** A view of the results, made once per view of memory (making one costs more than copying 100 numbers). */
+  results: Float64Array;
+  resultsOf: Float64Array;
+}
+
+/** Whether this call is the last one, `r` (laid out in the live instance), again. */
+export function isRepeat(r: Repeat | undefined, kind: Kind, values: boolean, lanes: number, first: number,
+                         layout: TangentLayout | null, rangeLo: number, rangeHi: number, inputs: readonly Segment[]): boolean {
+  if (!r || r.kind !== kind || r.values !== values || r.lanes !== lanes || r.first !== first ||
+      r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.sizes.length !== inputs.length) return false;
+  const l = r.layout;
+  if (l === null ? layout !== null : layout === null || l.point !== layout.point || l.out !== layout.out ||
+      l.lane !== layout.lane || l.offset !== layout.offset) return false;
+  for (let i = 0; i < inputs.length; i++) if (r.sizes[i] !== inputs[i].size) return false;
+  return true;
+}

@@ -1,0 +1,54 @@
+// The points of a call in WebAssembly memory: copies in and out, and the
+// segment tables the sweeps read (assembly/core/tape.ts, the Sweep record's
+// `inputs` and `seeds`).
+import { f64, i32 } from "./loader.js";
+import type { Segment } from "./kernel.js";
+
+/** Copies src[from, from+len) into WASM memory at byte address `at` (small copies by hand: no subarray). */
+export function copyIn(src: Float64Array, from: number, len: number, at: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) mem[base + i] = src[from + i];
+  else mem.set(from === 0 && len === src.length ? src : src.subarray(from, from + len), base);
+}
+
+/** Copies len f64 at byte address `at` into dst[to, to+len). */
+export function copyOut(at: number, len: number, dst: Float64Array, to: number): void {
+  const mem = f64(), base = at >> 3;
+  if (len <= 32) for (let i = 0; i < len; i++) dst[to + i] = mem[base + i];
+  else dst.set(mem.subarray(base, base + len), to);
+}
+
+/**
+ * Writes the segment tables (inputs at `tables`, tangents one table further) and
+ * copies the shared segments; returns, per segment, where its data goes (batched
+ * ones receive each chunk's copy there) — or, for a segment already in
+ * WebAssembly memory, the address of its table entry's address field, which each
+ * chunk points at its own rows.
+ */
+export function writeSegmentTables(segments: readonly Segment[], nSeg: number, base: number, tables: number, tableBytes: number,
+               sharedAt: number, chunkAt: number, chunk: number): number[] {
+  const table = i32();
+  let sharedNext = base + sharedAt, batchedNext = base + chunkAt;
+  const addresses: number[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i];
+    const entry = tables + (i < nSeg ? 12 * i : tableBytes + 12 * (i - nSeg));
+    let at: number;
+    if (s.address !== undefined) {
+      at = s.address;
+      addresses.push(entry + 4);
+    } else {
+      at = s.batched ? batchedNext : sharedNext;
+      if (s.batched) batchedNext += 8 * chunk * s.size;
+      else {
+        copyIn(s.data, 0, s.size, at);
+        sharedNext += 8 * s.size;
+      }
+      addresses.push(at);
+    }
+    table[entry >> 2] = s.size;
+    table[(entry >> 2) + 1] = at;
+    table[(entry >> 2) + 2] = s.batched ? s.size : 0;
+  }
+  return addresses;
+}
