@@ -1,7 +1,7 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
-import { Kernel, MAX_LANES, columns, type Seeds, type Segment, type Target, type TangentLayout } from "../runtime/kernel.js";
+import { Kernel, MAX_LANES, columns, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
@@ -15,6 +15,7 @@ import { entryNames, flatten, resultArray, resultFor, shaped, tensor } from "./r
 import { linearization, type Linearization } from "./linearize.js";
 import * as secondOrder from "./second-order.js";
 import { composeInto } from "./compose.js";
+import { registerSampler } from "./sampling.js";
 import type { SecondOrderView } from "./second-order.js";
 
 export type { InputDecl } from "./validate.js";
@@ -105,6 +106,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.inputs = inputs;
     this.outputShape = outputShape;
     this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
+    registerSampler(this, (segments, C, values, grads, wrt) => {
+      const args: Args = { segments: [...segments], count: C, batched: true };
+      this.valueKernel().values(segments, C, { address: values });
+      if (!grads) return;
+      const d = wrt === undefined ? { offset: 0, size: this.n } : this.wanted(wrt)[0];
+      this.jacobianBlock(args, d.size > 1 ? Kind.Reverse : Kind.Forward, 0, 1, d.offset, d.size, { address: grads });
+    });
   }
 
   /** Shape of the input when there is one; with several inputs, [n] over the flat input vector. */
@@ -330,20 +338,6 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   of(x: Node | Readonly<Record<string, Node>>): Node {
     return composeInto(this.graph, this.outputIds, this.inputs, this.outputShape, x);
-  }
-
-  /**
-   * @internal Values and gradients of a scalar function at C points whose inputs
-   * are the given segments (batched ones already in WebAssembly memory): values[c]
-   * and, with respect to input `wrt` (default: all), grads[c·size + i], written in
-   * place — the inner loop of Monte Carlo estimators. Gradients only if `grads`.
-   */
-  sampleAt(segments: readonly Segment[], C: number, values: number, grads = 0, wrt?: string): void {
-    const args: Args = { segments: [...segments], count: C, batched: true };
-    this.valueKernel().values(segments, C, { address: values });
-    if (!grads) return;
-    const d = wrt === undefined ? { offset: 0, size: this.n } : this.wanted(wrt)[0];
-    this.jacobianBlock(args, d.size > 1 ? Kind.Reverse : Kind.Forward, 0, 1, d.offset, d.size, { address: grads });
   }
 
   /** Whether `dispose()` has been called: every call then throws an `InputError`. */

@@ -5,6 +5,7 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { fn } from "../api/builder.js";
 import { Func } from "../api/func.js";
+import { sampleAt } from "../api/sampling.js";
 import { core, f64, withMemory } from "../runtime/loader.js";
 import { Node } from "../front/node.js";
 import type { Segment } from "../runtime/kernel.js";
@@ -140,7 +141,7 @@ export function gaussian(f: Func, params: GaussianParams, options: SampleOptions
       const count = Math.min(C, samples - done);
       c.fillNormal(state, eps, count * d);
       c.affineSamples(muAt, sigmaAt, eps, count, d, z);
-      f.sampleAt(inPlace(z, d), count, values, grads);
+      sampleAt(f, inPlace(z, d), count, values, grads);
       c.accumulateMoments(values, count, 1, fStats);
       c.accumulateMoments(grads, count, d, gStats);
       c.multiplyRows(grads, eps, count * d, prod);
@@ -182,7 +183,7 @@ export function score(f: Func, params: GaussianParams, options: SampleOptions): 
       const count = Math.min(C, samples - done);
       c.fillNormal(state, eps, count * d);
       c.affineSamples(muAt, sigmaAt, eps, count, d, z);
-      f.sampleAt(inPlace(z, d), count, values);
+      sampleAt(f, inPlace(z, d), count, values);
       c.accumulateMoments(values, count, 1, fStats);
       c.scoreRows(values, eps, sigmaAt, count, d, rows);
       c.accumulateMoments(rows, count, 2 * d, sStats);
@@ -255,7 +256,7 @@ export function expectationGrad(f: Func, g: (eps: Node, theta: Node) => Node, th
         const count = Math.min(C, samples - done);
         if (noise === "normal") c.fillNormal(state, eps, count * k);
         else c.fillUniform(state, eps, count * k);
-        h.sampleAt(segments, count, values, grads, "theta");
+        sampleAt(h, segments, count, values, grads, "theta");
         c.accumulateMoments(values, count, 1, fStats);
         c.accumulateMoments(grads, count, p, gStats);
       }
