@@ -1,6 +1,6 @@
 // The reverse (adjoint) sweep over blocks of B points, K cotangent lanes at once.
 //
-// A forward pass evaluates the slots and keeps each instruction's partials (the
+// A forward pass (values.ts) evaluates the slots and keeps each instruction's partials (the
 // op table's rows, copied per instruction, or its ±1 sentinels) — all but fused
 // groups and sums whose values nothing in the sweep reads (fuse.ts flags them
 // VALUES_UNREAD; a fused group's backward function recomputes its own); the backward
@@ -26,11 +26,12 @@
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
 import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "../core/tape";
-import { applyRule, applyBroadcast, broadcasts, partialIsBroadcast, partialA, partialB, scaleA, scaleB, scaleBroadcast, ONE, MINUS_ONE } from "../core/rules";
-import { applyBlock, applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
+import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rules";
+import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
+import { valuePass } from "./values";
 import {
-  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1,
-  scaledTerm, scaledTerm1, spell, keepRow, scatterTangent,
+  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term1,
+  scaledTerm, scaledTerm1, keepRow, scatterTangent,
 } from "../core/rows";
 
 /** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds` (a reverse sweep returns no values). */
@@ -57,53 +58,8 @@ export function reverseSweep(sw: Sweep): void {
     const cnt = min(B, sw.count - start), n = cnt;
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
-    // Forward: values, and where each instruction's partials are: at addresses + 32k, as u32,
-    // ∂a, ∂b, the scale of ∂a, of ∂b (0: none), and the scales' step (0: one row for a run).
-    let next = partials;
-    for (let k = 0; k < nInstr; k++) {
-      const ins = tape.instr + (<usize>k << 4);
-      const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-      const L = runOf(word), span = L * B;
-      if (fused && (word & VALUES_UNREAD)) { // nothing this sweep runs reads these values
-        if (op == FUSE_BEGIN) k += a + 1;
-        continue;
-      }
-      if (op >= FUSE_BEGIN) { // a fused group: its values in one loop (its partials never leave it)
-        if (fused && op == FUSE_BEGIN) {
-          call_indirect<void>(<u32>(tape.fusedBase + 2 * dst), vals, adj, B, n);
-          k += a + 1;
-        }
-        continue;
-      }
-      if (op == Op.Input) copyRow(row(vals, dst, B), row(inputs, a, B), span);
-      else if (op >= FIRST_BLOCK) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
-      else if (word & NO_ADJOINT) { // a guard's value: no partials (the backward pass skips it)
-        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
-        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
-        applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, 0, L == 1 ? n : span);
-      } else {
-        const da = next, db = row(next, L, B), ds = row(next, 2 * L, B), at = addresses + (<usize>k << 5);
-        next = row(next, PARTIAL_ROWS * L, B);
-        if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
-          applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), da, db, L, B, n);
-          store<u32>(at, <u32>partialA);
-          store<u32>(at, <u32>partialB, 4);
-          store<u32>(at, <u32>scaleA, 8);
-          store<u32>(at, <u32>scaleB, 12);
-          store<u32>(at, scaleBroadcast ? 0 : 1, 16);
-          continue;
-        }
-        const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
-        const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
-        applyRule(op, aRow, bRow, row(vals, dst, B), da, db, ds, L == 1 ? n : span);
-        // A partial or scale that is a spelled-out operand must outlive the scratch.
-        store<u32>(at, <u32>keep(partialA, spellA, spellB, da, span));
-        store<u32>(at, <u32>keep(partialB, spellA, spellB, db, span), 4);
-        store<u32>(at, <u32>(scaleA ? keep(scaleA, spellA, spellB, ds, span) : 0), 8);
-        store<u32>(at, <u32>scaleB, 12); // (a quotient's b, never spelled: Div runs broadcast in place)
-        store<u32>(at, 1, 16);
-      }
-    }
+    // Forward: values, and each instruction's partials (where they are: at addresses + 32k).
+    valuePass(tape, vals, inputs, B, n, blockScratch, partials, addresses, fused, fused);
 
     if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
     if (fused) {
@@ -330,15 +286,6 @@ function keepAdjoints(adj: usize, masks: usize, dst: i32, L: i32, guard: usize, 
       keepRow(row(adj, (dst + j) * K + l, B), r, n);
     }
   }
-}
-
-/** A partial's address that stays valid: one pointing into the spelling scratch is copied to `own`. */
-function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): usize {
-  if (p == spellA || p == spellB) {
-    copyRow(own, p, span);
-    return own;
-  }
-  return p;
 }
 
 /**

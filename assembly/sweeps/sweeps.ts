@@ -11,12 +11,12 @@
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
-import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN } from "../core/tape";
-import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB } from "../core/rules";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf } from "../core/tape";
+import { applyRule, partialA, partialB, scaleA, scaleB } from "../core/rules";
 import { applyBlock, blockMask, setBlockMasks } from "../core/blocks";
+import { valuePass } from "./values";
 import {
-  Kind, PARTIAL_ROWS, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, spell,
-  keepRow, scatterValues, scatterTangent,
+  Kind, PARTIAL_ROWS, row, blockScratchAt, copyRow, fillRow, mask, setMask, fillConstants, gather, inputRows, combineLane, keepRow, scatterValues, scatterTangent,
 } from "../core/rows";
 
 // ∛ε: the central-difference step for a variable of unit scale.
@@ -142,35 +142,9 @@ export function finiteDiffSweep(sw: Sweep): void {
   }
 }
 
-/**
- * Runs the tape for values only, inputs taken from the rows at `inRows`. Runs
- * (reverse-schedule tapes, see tape.ts) are evaluated whole; a broadcast operand
- * is spelled out in the scratch after `blockScratch` (2 × maxRun rows, value sweeps
- * only: other kinds never see runs).
- */
+/** Runs the tape for values only (see values.ts), inputs taken from the rows at `inRows`. */
 function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize): void {
-  const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
-  for (let k = 0; k < tape.nInstr; k++) {
-    const ins = tape.instr + (<usize>k << 4);
-    const word = load<i32>(ins), op = opOf(word), dst = load<i32>(ins, 4), a = load<i32>(ins, 8), b = load<i32>(ins, 12);
-    const L = runOf(word), span = L == 1 ? n : L * B;
-    if (op >= FUSE_BEGIN) { // a fused group (tape.ts): its values in one loop, if it was compiled
-      if (tape.fusedBase != 0 && op == FUSE_BEGIN) {
-        call_indirect<void>(<u32>(tape.fusedBase + 2 * dst), vals, 0, B, n);
-        k += a + 1;
-      }
-      continue;
-    }
-    if (op == Op.Input) copyRow(row(vals, dst, B), row(inRows, a, B), span);
-    else if (op >= FIRST_BLOCK) applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
-    else if (word & (BROADCAST_A | BROADCAST_B) && broadcasts(op)) {
-      applyBroadcast(op, row(vals, a, B), row(vals, b, B), (word & BROADCAST_A) != 0, row(vals, dst, B), 0, 0, L, B, n);
-    } else {
-      const aRow = word & BROADCAST_A ? spell(spellA, row(vals, a, B), L, B) : row(vals, a, B);
-      const bRow = word & BROADCAST_B ? spell(spellB, row(vals, b, B), L, B) : row(vals, b, B);
-      applyRule(op, aRow, bRow, row(vals, dst, B), 0, 0, 0, span);
-    }
-  }
+  valuePass(tape, vals, inRows, B, n, blockScratch, 0, 0, tape.fusedBase != 0, false);
 }
 
 /** Seed entry: the tangent of input i in lane l at block point p (identity, or the seed rows' only lane). */
