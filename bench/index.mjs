@@ -8,3 +8,4 @@ await import("./gradient.mjs");
 await import("./grid.mjs");
 await import("./fd.mjs");
 await import("./reparam.mjs");
+await import("./textbook.mjs");
