@@ -374,7 +374,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
 
 /** Whether `applyBroadcast` serves `op` (the arithmetic ops a scalar often meets: x·c, x + c, c/x …). */
 // @ts-ignore: decorator
-@inline export function broadcasts(op: i32): bool { return op >= Op.Add && op <= Op.Div; }
+@inline export function broadcasts(op: i32): bool { return op == Op.Add || op == Op.Sub || op == Op.Mul || op == Op.Div; }
 
 /**
  * Whether a partial of a run is one row for the whole run rather than L rows:

@@ -20,7 +20,7 @@
 // values are bit-identical to the interpreted runs; adjoints add the same terms,
 // though a slot fed by several runs of a group may receive them in another order
 // (element by element rather than run by run), so they agree to rounding.
-import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD, opArity } from "../ops/grammar.js";
+import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, VALUES_UNREAD, isBlock, opArity } from "../ops/grammar.js";
 import { encodeModule, type FunctionBody } from "./wasm-encoder.js";
 import { backward, forward, isFusible, type Run } from "./fused-loops.js";
 
@@ -56,7 +56,7 @@ function decode(instr: readonly number[], k: number): Run {
 function readSlots(instr: readonly number[], k: number, aux: readonly number[], visit: (slot: number) => void): void {
   const op = instr[k] & 0xff;
   if (op === Op.Input) return;
-  if (op >= Op.Det) {
+  if (isBlock(op)) {
     for (const offset of [instr[k + 2], op === Op.Solve ? instr[k + 3] : -1]) {
       if (offset < 0) continue;
       for (let i = 0; i < aux[offset]; i++) visit(aux[offset + 1 + i]);
@@ -157,7 +157,7 @@ function findGroups(instr: readonly number[], nConst: number, nSlots: number): {
   };
   for (let k = 0; k < nInstr; k++) {
     const op = instr[4 * k] & 0xff;
-    const r = op < Op.Det && op !== Op.Input ? decode(instr, 4 * k) : undefined;
+    const r = !isBlock(op) && op !== Op.Input ? decode(instr, 4 * k) : undefined;
     // (a guard's run takes no adjoint: the interpreted sweep skips it, and so must a group)
     const fusible = r !== undefined && isFusible(r.op) && r.L >= MIN_RUN && !(instr[4 * k] & NO_ADJOINT);
     const joins = fusible && open.length > 0 && open.length < MAX_GROUP && decode(instr, 4 * open[0]).L === r.L &&
