@@ -438,6 +438,37 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
   }
 }
 
+/**
+ * applyRule at one point, for the compiled tier (bindings/compiler/sweep-code.ts),
+ * which calls it for every op it does not emit inline: returns the value and,
+ * with `partials`, leaves ∂a, ∂b and their scales at `ruleCell()` as four f64,
+ * a sentinel as ±1 and a missing scale as 1 (d·t/1 and the ±1 products are the
+ * same bits as the sweeps' forms, so the tiers agree bit for bit).
+ */
+export function scalarRule(op: i32, a: f64, b: f64, partials: i32): f64 {
+  store<f64>(RULE_ROWS, a);
+  store<f64>(RULE_ROWS, b, 8);
+  const d = partials != 0;
+  applyRule(op, RULE_ROWS, RULE_ROWS + 8, RULE_ROWS + 16, d ? RULE_ROWS + 24 : 0, RULE_ROWS + 32, RULE_ROWS + 40, 1);
+  if (d) {
+    store<f64>(RULE_CELL, resolved(partialA));
+    store<f64>(RULE_CELL, resolved(partialB), 8);
+    store<f64>(RULE_CELL, scaleA ? load<f64>(scaleA) : 1, 16);
+    store<f64>(RULE_CELL, scaleB ? load<f64>(scaleB) : 1, 24);
+  }
+  return load<f64>(RULE_ROWS + 16);
+}
+
+/** Where `scalarRule` leaves its partials. */
+export function ruleCell(): usize { return RULE_CELL; }
+
+/** A partial's value at the one point of a scalarRule call. */
+function resolved(p: usize): f64 { return p == ONE ? 1 : p == MINUS_ONE ? -1 : load<f64>(p); }
+
+// One point's a, b, v, da, db, ds, and scalarRule's result cell.
+const RULE_ROWS = memory.data(48, 16);
+const RULE_CELL = memory.data(32, 16);
+
 /** The value of `op` at one pair of numbers: the compiler folds constants with it. */
 export function foldConstant(op: i32, a: f64, b: f64): f64 {
   // Three rows of two points; only the first point is meaningful.

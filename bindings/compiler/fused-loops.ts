@@ -14,7 +14,8 @@
 // core's rules (assembly/core/rules.ts), which test/api/fusion.test.ts holds to
 // the fused loops bit for bit.
 import { OP_NAMES } from "../ops/grammar.js";
-import { PRIMITIVES, type Algebra, type Row, type ScalarRow } from "../ops/spec.js";
+import { PRIMITIVES, type Row, type ScalarRow } from "../ops/spec.js";
+import { CODE, type Code } from "./code-algebra.js";
 import { InternalError } from "../base/errors.js";
 import { F64X2, FunctionBody, I } from "./wasm-encoder.js";
 
@@ -251,36 +252,6 @@ export function isFusible(op: number): boolean {
   const row = PRIMITIVES[OP_NAMES[op]] as Row | undefined;
   return row !== undefined && row.kind === "scalar" && row.wasm !== undefined;
 }
-
-/**
- * A term of a fused rule, as code to emit: the operands a, b, the value v and
- * the adjoint w of the run at the element, numbers, and f64 arithmetic.
- */
-type Code =
-  | { k: "a" | "b" | "v" | "w" }
-  | { k: "num"; x: number }
-  | { k: "neg"; a: Code }
-  | { k: "op"; code: number; a: Code; b: Code };
-
-const isNum = (c: Code, x: number) => c.k === "num" && Object.is(c.x, x);
-const binaryOp = (code: number) => (a: Code, b: Code): Code => ({ k: "op", code, a, b });
-
-/**
- * The spec's algebra over code: products with ±1 and quotients by 1 vanish (a
- * partial of 1 adds the adjoint itself, as the core's ONE partial does); a
- * fusible rule uses arithmetic only.
- */
-const CODE: Algebra<Code> = {
-  num: (x) => ({ k: "num", x }),
-  add: binaryOp(I.f64_add),
-  sub: binaryOp(I.f64_sub),
-  mul: (a, b) => (isNum(a, 1) ? b : isNum(b, 1) ? a : isNum(a, -1) ? { k: "neg", a: b } : binaryOp(I.f64_mul)(a, b)),
-  div: (a, b) => (isNum(b, 1) ? a : binaryOp(I.f64_div)(a, b)),
-  neg: (a) => ({ k: "neg", a }),
-  call: (name) => { throw new InternalError(`a fusible rule calls ${name}`); },
-  keep: () => { throw new InternalError("a fusible rule uses keep"); },
-  select: () => { throw new InternalError("a fusible rule uses select"); },
-};
 
 const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" }, W: Code = { k: "w" };
 

@@ -1,16 +1,22 @@
 // A minimal WebAssembly binary writer: enough to emit the fused loops of
-// bindings/compiler/fuse.ts as a module of functions over the core's imported memory.
+// bindings/compiler/fuse.ts and the compiled sweeps of bindings/compiler/sweep-code.ts
+// as modules of functions over the core's imported memory.
 // (Binary format: https://webassembly.github.io/spec/core/binary/.)
 
-/** The opcodes the fused loops use. */
+/** The opcodes the generated code uses. */
 export const I = {
-  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, br_if: 0x0d, end: 0x0b,
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, br_if: 0x0d, end: 0x0b, call: 0x10, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
-  f64_load: 0x2b, f64_store: 0x39,
+  i32_load: 0x28, f64_load: 0x2b, f64_store: 0x39,
   i32_const: 0x41, f64_const: 0x44,
-  i32_eq: 0x46, i32_lt_s: 0x48, i32_ge_s: 0x4e, i32_add: 0x6a, i32_mul: 0x6c, i32_shl: 0x74,
-  f64_neg: 0x9a, f64_sqrt: 0x9f, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3,
+  i32_eqz: 0x45, i32_eq: 0x46, i32_ne: 0x47, i32_lt_s: 0x48, i32_le_s: 0x4c, i32_ge_s: 0x4e,
+  f64_eq: 0x61, f64_ne: 0x62, f64_lt: 0x63,
+  i32_add: 0x6a, i32_sub: 0x6b, i32_mul: 0x6c, i32_and: 0x71, i32_shl: 0x74,
+  f64_abs: 0x99, f64_neg: 0x9a, f64_sqrt: 0x9f, f64_add: 0xa0, f64_sub: 0xa1, f64_mul: 0xa2, f64_div: 0xa3,
 } as const;
+
+/** Value types. */
+export const T = { i32: 0x7f, f64: 0x7c, v128: 0x7b } as const;
 
 /** f64x2 opcodes (after the 0xfd prefix) of the f64 arithmetic the fused loops use. */
 export const F64X2: Readonly<Record<number, number>> = {
@@ -18,7 +24,8 @@ export const F64X2: Readonly<Record<number, number>> = {
 };
 const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, I8X16_SHUFFLE = 13, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
 
-const VOID_BLOCK = 0x40, I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
+const VOID_BLOCK = 0x40, I32 = T.i32, F64 = T.f64, V128 = T.v128;
+const BULK = 0xfc, MEMORY_FILL = 11;
 
 /** Unsigned LEB128. */
 function uleb(out: number[], value: number): void {
@@ -100,8 +107,14 @@ export class FunctionBody {
   br(depth: number): this { this.code.push(I.br); uleb(this.code, depth); return this; }
   /** `loop` (label 0 inside it branches back to its start), with a void block type. */
   loop(): this { this.code.push(I.loop, VOID_BLOCK); return this; }
-  /** `if` (void) on the i32 on the stack; `else` and `end` close it. */
-  if(): this { this.code.push(I.if, VOID_BLOCK); return this; }
+  /** `if` on the i32 on the stack (void, or leaving one f64); `else` and `end` close it. */
+  if(result?: typeof T.f64): this { this.code.push(I.if, result ?? VOID_BLOCK); return this; }
+  /** Calls function `index` (imports first). */
+  call(index: number): this { this.code.push(I.call); uleb(this.code, index); return this; }
+  /** i32.load at the address on the stack plus `offset` (alignment 4). */
+  loadI32(offset = 0): this { this.code.push(I.i32_load, 2); uleb(this.code, offset); return this; }
+  /** memory.fill(address, byte, count) of the three i32 on the stack. */
+  fill(): this { this.code.push(BULK, MEMORY_FILL, 0); return this; }
   else(): this { this.code.push(I.else); return this; }
   brIf(depth: number): this { this.code.push(I.br_if); uleb(this.code, depth); return this; }
   end(): this { this.code.push(I.end); return this; }
@@ -136,37 +149,67 @@ function name(out: number[], text: string): void {
   for (let i = 0; i < text.length; i++) out.push(text.charCodeAt(i));
 }
 
+/** A function of a module: its type (an index into `types`), its body, and an export name if it has one. */
+export interface ModuleFunction {
+  type: number;
+  body: FunctionBody;
+  export?: string;
+}
+
+/**
+ * A module importing `env.memory` and the functions `imports` name (env.<name>,
+ * of type index `type`; they come first in the function index space), with
+ * `functions` after them. `types`: [parameter types, result types] each.
+ */
+export function encode(types: readonly (readonly [number[], number[]])[], imports: readonly { name: string; type: number }[],
+                       functions: readonly ModuleFunction[]): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const typeSection: number[] = [];
+  uleb(typeSection, types.length);
+  for (const [params, results] of types) {
+    typeSection.push(0x60);
+    uleb(typeSection, params.length);
+    append(typeSection, params);
+    uleb(typeSection, results.length);
+    append(typeSection, results);
+  }
+  section(out, 1, typeSection);
+  const importSection: number[] = [];
+  uleb(importSection, 1 + imports.length);
+  name(importSection, "env");
+  name(importSection, "memory");
+  importSection.push(0x02, 0x00, 0x00); // memory, limits: min 0, no max
+  for (const f of imports) {
+    name(importSection, "env");
+    name(importSection, f.name);
+    importSection.push(0x00);
+    uleb(importSection, f.type);
+  }
+  section(out, 2, importSection);
+  const functionSection: number[] = [];
+  uleb(functionSection, functions.length);
+  for (const f of functions) uleb(functionSection, f.type);
+  section(out, 3, functionSection);
+  const exported = functions.map((f, i) => [f, i + imports.length] as const).filter(([f]) => f.export !== undefined);
+  const exportSection: number[] = [];
+  uleb(exportSection, exported.length);
+  for (const [f, index] of exported) {
+    name(exportSection, f.export!);
+    exportSection.push(0x00);
+    uleb(exportSection, index);
+  }
+  section(out, 7, exportSection);
+  const code: number[] = [];
+  uleb(code, functions.length);
+  for (const f of functions) append(code, f.body.encode());
+  section(out, 10, code);
+  return Uint8Array.from(out);
+}
+
 /**
  * A module importing `env.memory` whose functions all take `params` i32
  * parameters and return nothing, exported as "0", "1", … in order.
  */
 export function encodeModule(params: number, bodies: readonly FunctionBody[]): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const type = [1, 0x60];
-  uleb(type, params);
-  for (let i = 0; i < params; i++) type.push(I32);
-  type.push(0);
-  section(out, 1, type);
-  const imports = [1];
-  name(imports, "env");
-  name(imports, "memory");
-  imports.push(0x02, 0x00, 0x00); // memory, limits: min 0, no max
-  section(out, 2, imports);
-  const functions: number[] = [];
-  uleb(functions, bodies.length);
-  for (let i = 0; i < bodies.length; i++) functions.push(0);
-  section(out, 3, functions);
-  const exports: number[] = [];
-  uleb(exports, bodies.length);
-  bodies.forEach((_, i) => {
-    name(exports, String(i));
-    exports.push(0x00);
-    uleb(exports, i);
-  });
-  section(out, 7, exports);
-  const code: number[] = [];
-  uleb(code, bodies.length);
-  for (const body of bodies) append(code, body.encode());
-  section(out, 10, code);
-  return Uint8Array.from(out);
+  return encode([[Array<number>(params).fill(I32), []]], [], bodies.map((body, i) => ({ type: 0, body, export: String(i) })));
 }

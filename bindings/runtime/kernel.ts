@@ -14,6 +14,8 @@ import { instantiateFused, type FusedEntries } from "./fused.js";
 import { writeTape } from "./tape-memory.js";
 import { copyIn, copyOut, writeSegmentTables } from "./segments.js";
 import { isRepeat, type Repeat } from "./repeat.js";
+import { CompiledSweeps, forwardPlan } from "./compiled.js";
+import type { SweepPlan } from "../compiler/sweep-code.js";
 import { InputError } from "../base/errors.js";
 
 /**
@@ -114,12 +116,21 @@ export class Kernel {
   /** The fused loops, compiled once (null: none, or the engine would not compile them). */
   private fusedModule: WebAssembly.Module | null | undefined;
   /** Shared with the finalization registry, so a forgotten kernel's memory is freed. */
-  private readonly owned: Owned = { addresses: [0, 0, 0], functions: [0, 0], generation: -1 };
+  private readonly owned: Owned = { addresses: [0, 0, 0, 0], functions: [0, 0], generation: -1 };
+  /** The compiled tier's modules for this tape, and the memory the large ones work in. */
+  private readonly compiled: CompiledSweeps;
+  private compiledWork = 0;
+  private compiledWorkBytes = 0;
+  /** The compiled run function the last sweep used (null: the interpreter's), which a repeat reuses. */
+  private lastRun: ((descriptor: number, work: number) => void) | null = null;
+  /** The last sweep interpreted only because its plan is not compiled yet (a repeat must then ask again). */
+  private tierPending = false;
 
   constructor(tape: TapeData) {
     this.tapeData = tape;
     this.nIn = tape.nIn;
     this.nOut = tape.outSlots.length;
+    this.compiled = new CompiledSweeps(tape);
     registry.register(this, this.owned, this);
   }
 
@@ -135,11 +146,11 @@ export class Kernel {
     this.disposed = true;
     registry.unregister(this);
     if (this.loadedIn === generation) {
-      for (const a of [this.tape, this.work, this.scratch]) if (a) core().free(a);
+      for (const a of [this.tape, this.work, this.scratch, this.compiledWork]) if (a) core().free(a);
       const [first, count] = this.owned.functions;
       if (count) removeFunctions(first, count);
     }
-    this.tape = this.work = this.scratch = 0;
+    this.tape = this.work = this.scratch = this.compiledWork = 0;
   }
 
   get isDisposed(): boolean {
@@ -223,7 +234,7 @@ export class Kernel {
     // One point, one sweep, results copied out: the case a repeat can take.
     const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
-    if (repeatable && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
+    if (repeatable && !this.tierPending && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
       return;
     }
@@ -269,9 +280,11 @@ export class Kernel {
         const reduceOut = direct ? direct + 8 * start * perPointResult : base + resultAt;
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
-          this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, Math.min(K, lanes - lane0),
+          const lanesNow = Math.min(K, lanes - lane0);
+          this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, lanesNow,
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
             values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi, colors ? base + colorsAt : 0);
+          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N);
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
@@ -304,8 +317,45 @@ export class Kernel {
     }
   }
 
-  /** Runs the sweep the descriptor in scratch describes. */
+  /**
+   * The compiled tier's run function for this sweep, or null for the
+   * interpreter: values; reverse sweeps with one lane that every adjoint takes
+   * (a gradient, a cotangent); forward sweeps. (Finite differences, and reverse
+   * sweeps of several lanes, interpret.)
+   */
+  private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
+                      inputs: readonly Segment[], N: number): ((descriptor: number, work: number) => void) | null {
+    let key: string, plan: () => SweepPlan;
+    if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
+    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0))) {
+      [key, plan] = [dense ? "r:seeded" : "r", () => ({ kind: Kind.Reverse, seeded: dense })];
+    } else if (kind === Kind.Forward) [key, plan] = forwardPlan(lanes, lane0, this.nIn, dense, colors);
+    else {
+      this.tierPending = false;
+      return null;
+    }
+    let sizes = "";
+    for (const s of inputs) sizes += `,${s.size}`;
+    const entry = this.compiled.runner(key + sizes, plan, inputs.map((s) => s.size), N);
+    this.tierPending = entry === undefined;
+    if (!entry) return null;
+    if (entry.work > this.compiledWorkBytes) {
+      if (this.compiledWork) core().free(this.compiledWork);
+      this.compiledWork = this.compiledWorkBytes = 0;
+      this.track();
+      this.compiledWork = allocate(entry.work, "a compiled function's workspace");
+      this.compiledWorkBytes = entry.work;
+      this.track();
+    }
+    return entry.run;
+  }
+
+  /** Runs the sweep the descriptor in scratch describes: compiled when `lastRun` is set, else by the core. */
   private sweep(kind: Kind): void {
+    if (this.lastRun) {
+      this.lastRun(this.scratch, this.compiledWork);
+      return;
+    }
     const c = core();
     if (kind === Kind.Value) c.valueSweep(this.scratch);
     else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
@@ -343,8 +393,8 @@ export class Kernel {
   private load(): void {
     if (this.loadedIn === generation) return;
     // A new instance: addresses from an older one are void.
-    this.tape = this.work = this.scratch = 0;
-    this.workBytes = this.scratchBytes = 0;
+    this.tape = this.work = this.scratch = this.compiledWork = 0;
+    this.workBytes = this.scratchBytes = this.compiledWorkBytes = 0;
     this.workBlock = [];
     this.tape = writeTape(this.tapeData, this.attachFused());
     this.loadedIn = generation;
@@ -405,6 +455,7 @@ export class Kernel {
     this.owned.addresses[0] = this.tape;
     this.owned.addresses[1] = this.work;
     this.owned.addresses[2] = this.scratch;
+    this.owned.addresses[3] = this.compiledWork;
     this.owned.generation = this.loadedIn;
   }
 }

@@ -18,6 +18,9 @@ export interface CoreExports {
   opArity(op: number): number;
   OP_COUNT: WebAssembly.Global;
   foldConstant(op: number, a: number, b: number): number;
+  /** One op at one point (the compiled tier's call for ops it does not emit): the value; partials at ruleCell(). */
+  scalarRule(op: number, a: number, b: number, partials: number): number;
+  ruleCell(): number;
   workSize(tape: number, kind: number, block: number, lanes: number): number;
   valueSweep(sweep: number): void;
   forwardSweep(sweep: number): void;

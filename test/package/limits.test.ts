@@ -2,9 +2,10 @@
 // cycles, forgotten functions, and a trap inside the core.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { buffer, compile, fn, grid, InternalError, ShapeError, Tensor } from "../../bindings/index.js";
 import { core, generation, i32 } from "../../bindings/runtime/loader.js";
+import { setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { expectThrows, resetCore } from "../support/helpers.js";
 
 const memoryBytes = () => core().memory.buffer.byteLength;
@@ -83,6 +84,8 @@ describe("memory", () => {
   }, CYCLE_TIMEOUT);
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
+    setCompiledTier("never"); // the interpreter is what reads the corrupted tape
+    onTestFinished(() => setCompiledTier("auto"));
     const f = compile("x*y", { vars: ["x", "y"] }), g = compile("x + y", { vars: ["x", "y"] });
     expect(f.eval([2, 3])).toBe(6);
     // Corrupt f's tape header in WebAssembly memory (its instructions' address) so

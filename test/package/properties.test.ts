@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { compile, derivative, fd, fn, gradientExpr, Tensor, type Func, type Node } from "../../bindings/index.js";
 import * as A from "../support/arbitrary.js";
+import { onBothTiers } from "../support/tiers.js";
 
 const RUNS = Number(process.env.GRADIENTS_FUZZ_RUNS ?? 200);
 const SEED = process.env.GRADIENTS_FUZZ_SEED === undefined ? undefined : Number(process.env.GRADIENTS_FUZZ_SEED);
@@ -44,13 +45,9 @@ function identical(got: number | ArrayLike<number>, want: number | ArrayLike<num
 }
 
 /** Compiles an expression (printed canonically or in a style), runs `body`, frees it. */
+/** `body` on the compiled function, once per tier (the interpreter, generated code): the same bits from both. */
 function withCompiled<R>(src: string | string[], vars: string[], body: (f: Func) => R): R {
-  const f = compile(src as string, { vars });
-  try {
-    return body(f);
-  } finally {
-    f.dispose();
-  }
+  return onBothTiers(() => compile(src as string, { vars }), body);
 }
 
 /** Values this large (or gradients) make relative comparisons meaningless at 1e-10: skip. */

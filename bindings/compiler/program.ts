@@ -1,0 +1,79 @@
+// A tape as the compiled tier sees it (sweep-code.ts): straight-line steps over
+// value ids in single-assignment form, whatever slots the tape reused. Ids:
+// constant c is c, input i is nConst + i, step k's result is nConst + nIn + k.
+// A run instruction (L consecutive slots) becomes L steps of one group, so the
+// reverse pass can take them in the order the core's sweeps do (see `group`).
+//
+// Tapes with block ops (det, inv, solve, sum) have no program: their sweeps stay
+// with the core, which the compiled tier would have to call per point anyway.
+import { ARITY, BROADCAST_A, BROADCAST_B, FIRST_BLOCK, FUSE_BEGIN, NO_ADJOINT, Op, RUN_SHIFT } from "../ops/abi.js";
+import type { TapeData } from "./tape.js";
+
+export interface Program {
+  readonly nConst: number;
+  readonly consts: Float64Array;
+  readonly nIn: number;
+  /** Per step: op code, operand ids (b is −1 for unary ops), whether no derivative flows through it (NO_ADJOINT). */
+  readonly op: Int32Array;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly noAdjoint: Uint8Array;
+  /** Per step: the first step of its instruction (a run's steps share it; a scalar instruction's is itself). */
+  readonly group: Int32Array;
+  /** The id of each output. */
+  readonly outputs: Int32Array;
+}
+
+/** Number of steps. */
+export function stepCount(p: Program): number {
+  return p.op.length;
+}
+
+/** The id of step k's result. */
+export function resultId(p: Program, k: number): number {
+  return p.nConst + p.nIn + k;
+}
+
+/** The program of a tape, or null when it holds block ops or loads an input twice. */
+export function programOf(t: TapeData): Program | null {
+  const nConst = t.consts.length, nIn = t.nIn, words = t.instr;
+  let steps = 0;
+  for (let i = 0; i < words.length; i += 4) {
+    const op = words[i] & 0xff;
+    if (op >= FUSE_BEGIN) continue; // a fused group's markers: its instructions follow them
+    if (op >= FIRST_BLOCK) return null;
+    if (op !== Op.Input) steps += (words[i] >>> RUN_SHIFT) || 1;
+  }
+  const op = new Int32Array(steps), a = new Int32Array(steps), b = new Int32Array(steps);
+  const noAdjoint = new Uint8Array(steps), group = new Int32Array(steps);
+  const idOf = new Int32Array(t.nSlots).fill(-1), loaded = new Uint8Array(nIn);
+  for (let c = 0; c < nConst; c++) idOf[c] = c;
+  let k = 0;
+  for (let i = 0; i < words.length; i += 4) {
+    const word = words[i], code = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
+    const dst = words[i + 1], sa = words[i + 2], sb = words[i + 3];
+    if (code >= FUSE_BEGIN) continue;
+    if (code === Op.Input) {
+      for (let j = 0; j < L; j++) {
+        if (loaded[sa + j]) return null;
+        loaded[sa + j] = 1;
+        idOf[dst + j] = nConst + sa + j;
+      }
+      continue;
+    }
+    const aStep = word & BROADCAST_A ? 0 : 1, bStep = word & BROADCAST_B ? 0 : 1, binary = ARITY[code] === 2;
+    const first = k;
+    // Read every operand before writing any result (a run never overlaps its operands, but a reused slot may be both).
+    for (let j = 0; j < L; j++) {
+      op[k + j] = code;
+      a[k + j] = idOf[sa + j * aStep];
+      b[k + j] = binary ? idOf[sb + j * bStep] : -1;
+      noAdjoint[k + j] = word & NO_ADJOINT ? 1 : 0;
+      group[k + j] = first;
+    }
+    for (let j = 0; j < L; j++) idOf[dst + j] = nConst + nIn + k + j;
+    k += L;
+  }
+  const outputs = Int32Array.from(t.outSlots, (s) => idOf[s]);
+  return { nConst, consts: t.consts, nIn, op, a, b, noAdjoint, group, outputs };
+}

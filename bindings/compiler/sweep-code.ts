@@ -1,0 +1,641 @@
+// The compiled tier: a tape's sweeps as generated WebAssembly, one module per
+// (function, sweep plan). The module's `run(descriptor, work)` does what the
+// core's sweep does for the same Sweep descriptor (assembly/core/tape.ts), point
+// by point: inputs in, the steps of the program (program.ts) as straight code,
+// results out. The arithmetic is the core's, operation for operation, so the
+// two tiers agree bit for bit:
+//
+// - +, −, ·, /, negation and √ are emitted inline, their partials from the one
+//   primitive spec (ops/spec.ts, through code-algebra.ts); every other op calls
+//   the core's own rule (`scalarRule`, assembly/core/rules.ts) and reads its
+//   partials and scales from `ruleCell`;
+// - a term is ∂·t, or (∂·t)/s with the core's guard for a subnormal ∂·t
+//   (rows.ts scaledTerm); a missing scale is 1, which changes no bit;
+// - forward lanes skip what the core's lane masks skip (structural zeros), and
+//   an adjoint starts at 0 and is added to in the core's order.
+//
+// Placement: a small program keeps every value, partial, tangent and adjoint
+// in locals (the engine keeps them in registers). A large one keeps them in
+// `work` (memory, an id's cell at id·8), where repeated patterns run as loops
+// (reroll.ts) and the code is cut into functions of bounded size, so no engine
+// limit on locals or body size is met.
+import { FunctionBody, I, T, encode, type ModuleFunction } from "./wasm-encoder.js";
+import { CODE, isNum, type Code } from "./code-algebra.js";
+import { PRIMITIVES, type Row } from "../ops/spec.js";
+import { OP_NAMES } from "../ops/grammar.js";
+import { Kind, Op, SWEEP } from "../ops/abi.js";
+import { resultId, stepCount, type Program } from "./program.js";
+import { findLoops, type Piece } from "./reroll.js";
+
+/** What a module computes: values; a gradient or a cotangent's pullback (one lane); or K forward lanes. */
+export type SweepPlan =
+  | { kind: Kind.Value }
+  | { kind: Kind.Reverse; seeded: boolean }
+  /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
+  | { kind: Kind.Forward; lanes: number; own: Int32Array | null };
+
+/** Programs up to this many steps (times lanes) keep everything in locals. */
+const LOCAL_STEPS = 3_000;
+/** Steps of straight code per function in memory placement (bounded body size and compile time). */
+const CHUNK_STEPS = 4_000;
+/** Beyond this many steps the interpreter runs (documented in the README). */
+export const MAX_COMPILED_STEPS = 2_000_000;
+const MIN_NORMAL = 2.2250738585072014e-308;
+
+// Regions of `work` in memory placement, and bytes per index in each.
+const VAL = 0, ADJ = 1, PART = 2, TAN = 3;
+
+/** A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large. */
+export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number): Uint8Array | null {
+  const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
+  if (stepCount(p) > MAX_COMPILED_STEPS) return null;
+  const inLocals = stepCount(p) * lanes <= LOCAL_STEPS;
+  return new SweepWriter(p, plan, sizes, ruleCell, inLocals).module();
+}
+
+/** Bytes of `work` the module for `plan` needs (0 when it keeps everything in locals). */
+export function workBytes(p: Program, plan: SweepPlan): number {
+  const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
+  if (stepCount(p) * lanes <= LOCAL_STEPS) return 0;
+  const ids = p.nConst + p.nIn + stepCount(p);
+  return 8 * ids * (2 + lanes) + 32 * stepCount(p);
+}
+
+type Partial = { k: "one" } | { k: "minus" } | { k: "code"; code: Code } | { k: "cell"; at: number };
+
+/** Where a value lives: a local, or memory at a local's address plus an offset. */
+type Place = { local: number } | { base: number; offset: number };
+
+const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2;
+const SCALAR_RULE = 0; // the imported function's index
+
+class SweepWriter {
+  private readonly nIds: number;
+  private readonly steps: number;
+  private readonly K: number;
+  private readonly masks: Uint32Array;
+  /** Per step: whether its first-operand (a) or second-operand (b) contribution starts the adjoint, whether w̄ is nonzero. */
+  private readonly firstA: Uint8Array;
+  private readonly firstB: Uint8Array;
+  private readonly liveW: Uint8Array;
+  /** Adjoints that have a contribution at all (after the backward pass). */
+  private readonly seen: Uint8Array;
+  private zeroAll = false;
+  private readonly pieces: Piece[];
+  private readonly functions: ModuleFunction[] = [];
+  // The function being written, its region bases, and, inside a loop, the stride locals.
+  private f!: FunctionBody;
+  private bases: number[] = [];
+  private strideLocals = new Map<string, number>();
+  private scratchX = -1;
+  private scratchAlt = -1;
+  // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
+  private valLocal!: Int32Array;
+  private adjLocal!: Int32Array;
+  private partLocal!: Int32Array;
+  private tanLocal!: Int32Array;
+
+  constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
+              private readonly ruleCell: number, private readonly inLocals: boolean) {
+    this.steps = stepCount(p);
+    this.nIds = p.nConst + p.nIn + this.steps;
+    this.K = plan.kind === Kind.Forward ? plan.lanes : 1;
+    this.masks = this.laneMasks();
+    const signature = plan.kind === Kind.Forward ? (id: number) => this.masks[id] : undefined;
+    this.pieces = inLocals ? [{ from: 0, period: this.steps, count: 1 }] : findLoops(p, (id) => (id < 0 ? 0 : (signature?.(id) ?? 0)))
+      .filter((piece) => piece.count > 0);
+    this.firstA = new Uint8Array(this.steps);
+    this.firstB = new Uint8Array(this.steps);
+    this.liveW = new Uint8Array(this.steps);
+    this.seen = new Uint8Array(this.nIds);
+    if (plan.kind === Kind.Reverse) this.planAdjoints();
+  }
+
+  module(): Uint8Array {
+    const f64 = T.f64, i32 = T.i32;
+    const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [[i32, i32, i32, i32], []]];
+    const run = new FunctionBody(2);
+    this.functions.push({ type: RUN_TYPE, body: run, export: "run" });
+    this.writeRun(run);
+    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }], this.functions);
+  }
+
+  // ── Lane masks and the adjoints' first contributions ───────────────────────
+
+  /** The core's lane masks (sweeps.ts): constants none, inputs their own lane, a step the union of its operands'. */
+  private laneMasks(): Uint32Array {
+    const p = this.p, plan = this.plan, masks = new Uint32Array(this.nIds);
+    if (plan.kind !== Kind.Forward) return masks;
+    for (let i = 0; i < p.nIn; i++) {
+      const own = plan.own ? plan.own[i] : 0;
+      masks[p.nConst + i] = own >= 0 && own < plan.lanes ? 1 << own : 0;
+    }
+    for (let k = 0; k < this.steps; k++) {
+      masks[resultId(p, k)] = masks[p.a[k]] | (this.pullsB(k) ? masks[p.b[k]] : 0);
+    }
+    return masks;
+  }
+
+  /** Whether a step's second operand takes a derivative (Keep's guard does not). */
+  private pullsB(k: number): boolean {
+    return this.p.b[k] >= 0 && this.p.op[k] !== Op.Keep;
+  }
+
+  /**
+   * Which contribution to each adjoint comes first (it is 0 + term, with no
+   * read), whether w̄ has any contribution by the time a step pulls, in the
+   * order the backward pass runs. A loop needs these the same in every
+   * iteration; if they are not, every adjoint is zeroed first and added to, as
+   * the core does.
+   */
+  private planAdjoints(): void {
+    const p = this.p, seen = this.seen;
+    const contribute = (k: number, which: 0 | 1) => {
+      const id = which ? p.b[k] : p.a[k];
+      if (id < p.nConst || p.noAdjoint[k] || (which === 1 && !this.pullsB(k))) return;
+      (which ? this.firstB : this.firstA)[k] = seen[id] ? 0 : 1;
+      seen[id] = 1;
+    };
+    for (const o of p.outputs) if (o >= p.nConst) seen[o] = 1;
+    this.backwardOrder((k) => { this.liveW[k] = seen[resultId(p, k)]; }, contribute);
+    for (const piece of this.pieces) {
+      if (piece.count === 1) continue;
+      for (let j = 0; j < piece.period; j++) {
+        const k0 = piece.from + j;
+        for (let c = 1; c < piece.count; c++) {
+          const k = k0 + c * piece.period;
+          if (this.firstA[k] !== this.firstA[k0] || this.firstB[k] !== this.firstB[k0] || this.liveW[k] !== this.liveW[k0]) this.zeroAll = true;
+        }
+      }
+    }
+    if (this.zeroAll) {
+      this.firstA.fill(0);
+      this.firstB.fill(0);
+      this.liveW.fill(1);
+    }
+  }
+
+  /** Visits the backward pass's order: per step `pull(k)` (its w̄ is read), then its contributions. */
+  private backwardOrder(pull: (k: number) => void, contribute: (k: number, which: 0 | 1) => void): void {
+    for (let i = this.pieces.length - 1; i >= 0; i--) {
+      const piece = this.pieces[i];
+      if (piece.count > 1) {
+        for (let k = piece.from + piece.period * piece.count - 1; k >= piece.from; k--) {
+          pull(k);
+          contribute(k, 0);
+          contribute(k, 1);
+        }
+        continue;
+      }
+      this.groupsBackward(piece.from, piece.from + piece.period, (first, end) => {
+        for (let k = first; k < end; k++) pull(k);
+        for (let k = first; k < end; k++) contribute(k, 0);
+        for (let k = first; k < end; k++) contribute(k, 1);
+      });
+    }
+  }
+
+  /** The groups (run instructions) of steps [from, to), last first, as [first, end) each. */
+  private groupsBackward(from: number, to: number, visit: (first: number, end: number) => void): void {
+    for (let end = to; end > from;) {
+      const first = Math.max(from, this.p.group[end - 1]);
+      visit(first, end);
+      end = first;
+    }
+  }
+
+  // ── The run function: descriptor, points, pieces ──────────────────────────
+
+  private writeRun(f: FunctionBody): void {
+    const p = this.p, plan = this.plan, DESC = 0, WORK = 1;
+    this.f = f;
+    const field = (name: keyof typeof SWEEP) => f.get(DESC).loadI32(4 * SWEEP[name]);
+    const local = (emit: () => void) => { const l = f.i32(); emit(); f.set(l); return l; };
+    const segmentsOf = (table: number, count: number) => Array.from({ length: count }, (_, s) => ({
+      at: local(() => f.get(table).loadI32(12 * s + 4)),
+      step: local(() => f.get(table).loadI32(12 * s + 8).i32Const(3).op(I.i32_shl)),
+    }));
+    const count = local(() => field("count"));
+    // Per segment: the address of this point's entries, and bytes to the next point's.
+    const segments = segmentsOf(local(() => field("inputs")), this.sizes.length);
+    const seeded = plan.kind === Kind.Forward ? plan.own === null : plan.kind === Kind.Reverse && plan.seeded;
+    const seeds = seeded ? segmentsOf(local(() => field("seeds")), plan.kind === Kind.Reverse ? 1 : this.sizes.length) : [];
+    const values = local(() => field("values"));
+    const nOut = p.outputs.length;
+    // Tangents (forward) or input adjoints (reverse) of index o, lane l at this point:
+    // tangents + (o·tOut + l·tLane)·8, where `tangents` already holds (point·tPoint + tOffset − rangeLo·tOut)·8.
+    const rangeLo = local(() => field("rangeLo")), rangeHi = local(() => field("rangeHi"));
+    const tOut = local(() => field("tOut").i32Const(3).op(I.i32_shl)), tLane = local(() => field("tLane").i32Const(3).op(I.i32_shl));
+    const tPoint = local(() => field("tPoint").i32Const(3).op(I.i32_shl));
+    const tangents = local(() => field("tangents").get(DESC).loadI32(4 * SWEEP.tOffset).i32Const(3).op(I.i32_shl).op(I.i32_add)
+      .get(rangeLo).get(tOut).op(I.i32_mul).op(I.i32_sub));
+    if (this.inLocals) {
+      this.valLocal = new Int32Array(this.nIds).fill(-1);
+      this.adjLocal = new Int32Array(this.nIds).fill(-1);
+      this.partLocal = new Int32Array(4 * this.steps).fill(-1);
+      this.tanLocal = new Int32Array(this.nIds * this.K).fill(-1);
+    } else {
+      const bytes = 8 * this.nIds;
+      this.bases = [WORK, local(() => f.get(WORK).i32Const(bytes).op(I.i32_add)),
+        local(() => f.get(WORK).i32Const(2 * bytes + 32 * this.steps).op(I.i32_add)),
+        local(() => f.get(WORK).i32Const(2 * bytes).op(I.i32_add))];
+      // (regions in `work`: values, adjoints, tangents, partials; bases indexed VAL, ADJ, PART, TAN)
+      for (let c = 0; c < p.nConst; c++) this.put(this.place(VAL, c), () => f.f64Const(p.consts[c]));
+    }
+    this.newScratch();
+
+    const point = f.i32();
+    f.i32Const(0).set(point);
+    f.block().loop();
+    f.get(point).get(count).op(I.i32_ge_s).brIf(1);
+
+    // This point's inputs, and their tangents.
+    let i = 0;
+    this.sizes.forEach((size, s) => {
+      for (let j = 0; j < size; j++, i++) {
+        const id = p.nConst + i;
+        this.put(this.place(VAL, id), () => f.get(segments[s].at).load(8 * j));
+        if (plan.kind !== Kind.Forward || !this.masks[id]) continue;
+        const lane = 31 - Math.clz32(this.masks[id]);
+        this.put(this.place(TAN, id, lane), () => (seeded ? f.get(seeds[s].at).load(8 * j) : f.f64Const(1)));
+      }
+    });
+
+    this.chunked((from, to) => this.forwardPieces(from, to), false);
+
+    if (plan.kind !== Kind.Reverse) { // values[point·nOut + o], when asked for
+      f.get(values).if();
+      p.outputs.forEach((id, o) => { f.get(values); this.readValue(id, 0); f.store(8 * o); });
+      f.get(values).i32Const(8 * nOut).op(I.i32_add).set(values);
+      f.end();
+    }
+    if (plan.kind === Kind.Forward) {
+      p.outputs.forEach((id, o) => this.inRange(o, rangeLo, rangeHi, () => {
+        for (let l = 0; l < this.K; l++) {
+          f.get(tangents).get(tOut).i32Const(o).op(I.i32_mul).op(I.i32_add).get(tLane).i32Const(l).op(I.i32_mul).op(I.i32_add);
+          if (this.masks[id] & (1 << l)) this.read(this.place(TAN, id, l));
+          else f.f64Const(0);
+          f.store();
+        }
+      }));
+    }
+    if (plan.kind === Kind.Reverse) {
+      if (!this.inLocals && this.zeroAll) f.get(this.bases[ADJ]).i32Const(0).i32Const(8 * this.nIds).fill();
+      // Each output's adjoint starts at 0 + its cotangent (1 for a gradient).
+      const started = new Uint8Array(this.nIds);
+      p.outputs.forEach((id, o) => {
+        if (id < p.nConst) return;
+        const first = !started[id] && !this.zeroAll;
+        started[id] = 1;
+        this.put(this.place(ADJ, id), () => {
+          if (first) f.f64Const(0);
+          else this.read(this.place(ADJ, id));
+          if (seeded) f.get(seeds[0].at).load(8 * o);
+          else f.f64Const(1);
+          f.op(I.f64_add);
+        });
+      });
+      this.chunked((from, to) => this.backwardPieces(from, to), true);
+      for (let input = 0; input < p.nIn; input++) this.inRange(input, rangeLo, rangeHi, () => {
+        f.get(tangents).get(tOut).i32Const(input).op(I.i32_mul).op(I.i32_add);
+        this.readAdjoint(p.nConst + input);
+        f.store();
+      });
+    }
+
+    for (const s of [...segments, ...seeds]) f.get(s.at).get(s.step).op(I.i32_add).set(s.at);
+    f.get(tangents).get(tPoint).op(I.i32_add).set(tangents);
+    f.get(point).i32Const(1).op(I.i32_add).set(point);
+    f.br(0);
+    f.end().end();
+  }
+
+  /** `body` where lo ≤ index < hi. */
+  private inRange(index: number, lo: number, hi: number, body: () => void): void {
+    const f = this.f;
+    f.get(lo).i32Const(index).op(I.i32_le_s).i32Const(index).get(hi).op(I.i32_lt_s).op(I.i32_and).if();
+    body();
+    f.end();
+  }
+
+  private newScratch(): void {
+    this.scratchX = this.f.f64();
+    this.scratchAlt = this.f.f64();
+  }
+
+  /**
+   * Emits pieces [0, n) through `emit(from, to)`: in place with locals, else in
+   * functions of at most CHUNK_STEPS steps each, called here (last first when
+   * `backward`), all state in memory.
+   */
+  private chunked(emit: (from: number, to: number) => void, backward: boolean): void {
+    const n = this.pieces.length;
+    if (this.inLocals) {
+      emit(0, n);
+      return;
+    }
+    const chunks: [number, number][] = [];
+    for (let from = 0; from < n;) {
+      let to = from, steps = 0;
+      while (to < n && (to === from || steps + this.pieces[to].period <= CHUNK_STEPS)) steps += this.pieces[to++].period;
+      chunks.push([from, to]);
+      from = to;
+    }
+    if (backward) chunks.reverse();
+    const caller = this.f, callerBases = this.bases, callerX = this.scratchX, callerAlt = this.scratchAlt;
+    for (const [from, to] of chunks) {
+      const body = new FunctionBody(4);
+      this.functions.push({ type: CHUNK_TYPE, body });
+      const index = this.functions.length; // (after the one import)
+      for (const b of callerBases) caller.get(b);
+      caller.call(index);
+      this.f = body;
+      this.bases = [0, 1, 2, 3];
+      this.newScratch();
+      emit(from, to);
+    }
+    this.f = caller;
+    this.bases = callerBases;
+    this.scratchX = callerX;
+    this.scratchAlt = callerAlt;
+  }
+
+  // ── Places ──────────────────────────────────────────────────────────────
+
+  /**
+   * Where value, adjoint or tangent (lane) of `id`, or partial `lane` of step
+   * `id`, lives; `stride`: how far the id moves per iteration of the loop being
+   * written (0 outside loops).
+   */
+  private place(region: number, id: number, lane = 0, stride = 0): Place {
+    if (this.inLocals) {
+      const table = region === VAL ? this.valLocal : region === ADJ ? this.adjLocal : region === PART ? this.partLocal : this.tanLocal;
+      const index = region === PART ? 4 * id + lane : region === TAN ? id * this.K + lane : id;
+      if (table[index] < 0) table[index] = this.f.f64();
+      return { local: table[index] };
+    }
+    const unit = region === PART ? 4 : region === TAN ? this.K : 1;
+    return { base: this.strideBase(region, stride * unit), offset: 8 * (id * unit + lane) };
+  }
+
+  /** The local holding a region's base, moved on by `stride` cells per iteration of the loop being written. */
+  private strideBase(region: number, stride: number): number {
+    if (stride === 0) return this.bases[region];
+    const local = this.strideLocals.get(`${region}:${stride}`);
+    if (local === undefined) throw new Error(`internal: no stride local ${region}:${stride}`);
+    return local;
+  }
+
+  private read(place: Place): void {
+    if ("local" in place) this.f.get(place.local);
+    else this.f.get(place.base).load(place.offset);
+  }
+
+  private put(place: Place, value: () => void): void {
+    if ("local" in place) {
+      value();
+      this.f.set(place.local);
+    } else {
+      this.f.get(place.base);
+      value();
+      this.f.store(place.offset);
+    }
+  }
+
+  /** A value: a constant as an immediate (outside loops that step through constants), else its place. */
+  private readValue(id: number, stride: number): void {
+    if (id < this.p.nConst && stride === 0) this.f.f64Const(this.p.consts[id]);
+    else this.read(this.place(VAL, id, 0, stride));
+  }
+
+  /** An input's adjoint after the backward pass (0 if nothing reached it). */
+  private readAdjoint(id: number): void {
+    if (this.seen[id] || this.zeroAll) this.read(this.place(ADJ, id));
+    else this.f.f64Const(0);
+  }
+
+  // ── Steps ───────────────────────────────────────────────────────────────
+
+  /** Step k as a loop body sees it (ids of its first iteration, and their strides), or as straight code. */
+  private ref(k: number, stride: number): StepRef {
+    const p = this.p, k1 = k + stride;
+    const step = (x: number, x1: number) => (stride ? x1 - x : 0);
+    return {
+      k, op: p.op[k], a: p.a[k], b: p.b[k], dst: resultId(p, k),
+      sa: stride ? step(p.a[k], p.a[k1]) : 0, sb: stride && p.b[k] >= 0 ? step(p.b[k], p.b[k1]) : 0, sk: stride,
+    };
+  }
+
+  private forwardPieces(from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const piece = this.pieces[i];
+      if (piece.count === 1) {
+        for (let k = piece.from; k < piece.from + piece.period; k++) this.forwardStep(this.ref(k, 0));
+        continue;
+      }
+      this.loop(piece, false, () => {
+        for (let k = piece.from; k < piece.from + piece.period; k++) this.forwardStep(this.ref(k, piece.period));
+      });
+    }
+  }
+
+  private backwardPieces(from: number, to: number): void {
+    for (let i = to - 1; i >= from; i--) {
+      const piece = this.pieces[i];
+      if (piece.count > 1) {
+        this.loop(piece, true, () => {
+          for (let k = piece.from + piece.period - 1; k >= piece.from; k--) {
+            const r = this.ref(k, piece.period);
+            this.pull(r, 0);
+            this.pull(r, 1);
+          }
+        });
+        continue;
+      }
+      this.groupsBackward(piece.from, piece.from + piece.period, (first, end) => {
+        for (let k = first; k < end; k++) this.pull(this.ref(k, 0), 0);
+        for (let k = first; k < end; k++) this.pull(this.ref(k, 0), 1);
+      });
+    }
+  }
+
+  /**
+   * A loop over a piece's iterations (last first when `backward`): a local per
+   * region and stride walks the cells, and `body` reads places through them.
+   */
+  private loop(piece: Piece, backward: boolean, body: () => void): void {
+    const f = this.f, p = this.p, P = piece.period, C = piece.count;
+    const strides = new Set<number>([P]);
+    for (let k = piece.from; k < piece.from + P; k++) {
+      strides.add(p.a[k + P] - p.a[k]);
+      if (p.b[k] >= 0) strides.add(p.b[k + P] - p.b[k]);
+    }
+    const saved = this.strideLocals;
+    this.strideLocals = new Map();
+    const moves: [number, number][] = [];
+    for (const region of [VAL, ADJ, PART, TAN]) {
+      for (const s of strides) {
+        const cells = s * (region === PART ? 4 : region === TAN ? this.K : 1);
+        if (cells === 0 || this.strideLocals.has(`${region}:${cells}`)) continue;
+        const local = f.i32();
+        this.strideLocals.set(`${region}:${cells}`, local);
+        f.get(this.bases[region]).i32Const(backward ? 8 * cells * (C - 1) : 0).op(I.i32_add).set(local);
+        moves.push([local, backward ? -8 * cells : 8 * cells]);
+      }
+    }
+    const c = f.i32();
+    f.i32Const(C).set(c);
+    f.loop();
+    body();
+    for (const [local, by] of moves) f.get(local).i32Const(by).op(I.i32_add).set(local);
+    f.get(c).i32Const(1).op(I.i32_sub).tee(c).brIf(0);
+    f.end();
+    this.strideLocals = saved;
+  }
+
+  /** A step's value (and partials, where a derivative sweep needs them), and in forward sweeps its lanes. */
+  private forwardStep(r: StepRef): void {
+    const f = this.f, plan = this.plan, row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+    const binary = r.b >= 0;
+    if (row.kind === "scalar" && row.wasm) {
+      this.put(this.place(VAL, r.dst, 0, r.sk), () => {
+        this.readValue(r.a, r.sa);
+        if (binary) this.readValue(r.b, r.sb);
+        f.op(I[row.wasm!]);
+      });
+    } else {
+      const partials = plan.kind === Kind.Forward || (plan.kind === Kind.Reverse && !this.p.noAdjoint[r.k]);
+      this.put(this.place(VAL, r.dst, 0, r.sk), () => {
+        f.i32Const(r.op);
+        this.readValue(r.a, r.sa);
+        if (binary) this.readValue(r.b, r.sb);
+        else f.f64Const(0);
+        f.i32Const(partials ? 1 : 0).call(SCALAR_RULE);
+      });
+      if (partials) {
+        for (const which of binary ? [0, 1, 2, 3] : [0, 2]) {
+          this.put(this.place(PART, r.k, which, r.sk), () => f.i32Const(this.ruleCell).load(8 * which));
+        }
+      }
+    }
+    if (plan.kind !== Kind.Forward) return;
+    const m = this.masks[r.dst];
+    const mA = this.masks[r.a], mB = this.pullsB(r.k) ? this.masks[r.b] : 0;
+    for (let l = 0; l < this.K; l++) {
+      const bit = 1 << l;
+      if (!(m & bit)) continue;
+      this.put(this.place(TAN, r.dst, l, r.sk), () => {
+        if (mA & bit) this.term(r, 0, () => this.read(this.place(TAN, r.a, l, r.sa)));
+        if (mB & bit) this.term(r, 1, () => this.read(this.place(TAN, r.b, l, r.sb)));
+        if (mA & mB & bit) f.op(I.f64_add);
+        if (r.op === Op.Keep) this.keepMask(r);
+      });
+    }
+  }
+
+  /** The guard of Keep on the value on the stack: kept where b ≠ 0 (NaN too), else +0. */
+  private keepMask(r: StepRef): void {
+    const f = this.f;
+    f.f64Const(0);
+    this.readValue(r.b, r.sb);
+    f.f64Const(0).op(I.f64_ne).op(I.select);
+  }
+
+  /** adj[operand] (+)= term(w̄): operand a (0) or b (1) of a step. */
+  private pull(r: StepRef, which: 0 | 1): void {
+    const p = this.p, f = this.f;
+    const id = which ? r.b : r.a, stride = which ? r.sb : r.sa;
+    if (id < p.nConst || p.noAdjoint[r.k] || (which === 1 && !this.pullsB(r.k))) return;
+    const first = (which ? this.firstB : this.firstA)[r.k];
+    this.put(this.place(ADJ, id, 0, stride), () => {
+      if (first) f.f64Const(0);
+      else this.read(this.place(ADJ, id, 0, stride));
+      this.term(r, which, () => {
+        if (this.liveW[r.k]) this.read(this.place(ADJ, r.dst, 0, r.sk));
+        else f.f64Const(0);
+        if (r.op === Op.Keep) this.keepMask(r);
+      });
+      f.op(I.f64_add);
+    });
+  }
+
+  /** A step's partial by operand a or b, and its scale (null: none). */
+  private partial(r: StepRef, which: 0 | 1): { d: Partial; s: Partial | null } {
+    const row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+    if (row.kind !== "scalar" || !row.wasm) return { d: { k: "cell", at: which }, s: { k: "cell", at: 2 + which } };
+    const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" };
+    const rule = row.partials(CODE, A, B, V);
+    const code = which ? rule.b! : rule.a;
+    const d: Partial = isNum(code, 1) ? { k: "one" } : isNum(code, -1) ? { k: "minus" } : { k: "code", code };
+    return { d, s: rule.scale ? { k: "code", code: rule.scale } : null };
+  }
+
+  private emitPartial(r: StepRef, x: Partial): void {
+    const f = this.f;
+    if (x.k === "cell") this.read(this.place(PART, r.k, x.at, r.sk));
+    else if (x.k === "one") f.f64Const(1);
+    else if (x.k === "minus") f.f64Const(-1);
+    else this.emitCode(r, x.code);
+  }
+
+  private emitCode(r: StepRef, c: Code): void {
+    const f = this.f;
+    switch (c.k) {
+      case "a": this.readValue(r.a, r.sa); break;
+      case "b": this.readValue(r.b, r.sb); break;
+      case "v": this.readValue(r.dst, r.sk); break;
+      case "w": throw new Error("internal: a partial reads w");
+      case "num": f.f64Const(c.x); break;
+      case "neg": this.emitCode(r, c.a); f.op(I.f64_neg); break;
+      case "op": this.emitCode(r, c.a); this.emitCode(r, c.b); f.op(c.code); break;
+    }
+  }
+
+  /**
+   * ∂·t, or with a scale s the core's scaledTerm1 (rows.ts): x = ∂·t; where x is
+   * subnormal and nonzero, ∂·(t/s) if that is finite, else x/s.
+   */
+  private term(r: StepRef, which: 0 | 1, t: () => void): void {
+    const f = this.f, { d, s } = this.partial(r, which);
+    const product = () => {
+      if (d.k === "one") t();
+      else if (d.k === "minus") { t(); f.op(I.f64_neg); }
+      else { this.emitPartial(r, d); t(); f.op(I.f64_mul); }
+    };
+    if (!s) {
+      product();
+      return;
+    }
+    const X = this.scratchX, ALT = this.scratchAlt;
+    const quotient = () => { f.get(X); this.emitPartial(r, s); f.op(I.f64_div); };
+    product();
+    f.tee(X).op(I.f64_abs).f64Const(MIN_NORMAL).op(I.f64_lt).get(X).f64Const(0).op(I.f64_ne).op(I.i32_and);
+    f.if(T.f64);
+    // ∂·(t/s)
+    if (d.k === "code" || d.k === "cell") this.emitPartial(r, d);
+    t();
+    this.emitPartial(r, s);
+    f.op(I.f64_div);
+    if (d.k === "minus") f.op(I.f64_neg);
+    else if (d.k !== "one") f.op(I.f64_mul);
+    f.tee(ALT);
+    quotient();
+    f.get(ALT).get(ALT).op(I.f64_sub).f64Const(0).op(I.f64_eq).op(I.select);
+    f.else();
+    quotient();
+    f.end();
+  }
+}
+
+/** A step as the code for it reads it: ids (of a loop's first iteration) and their strides per iteration. */
+interface StepRef {
+  k: number;
+  op: number;
+  a: number;
+  b: number;
+  dst: number;
+  sa: number;
+  sb: number;
+  /** The stride of the step's own result id and index (the loop's period; 0 outside loops). */
+  sk: number;
+}

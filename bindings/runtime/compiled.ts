@@ -1,0 +1,123 @@
+// The compiled tier at run time: a kernel's sweeps as generated WebAssembly
+// (compiler/sweep-code.ts), compiled per sweep plan on demand and run in place
+// of the core's interpreter on the same descriptor, with the same results to the
+// bit. When the engine refuses to compile generated code (a page whose CSP lacks
+// 'wasm-unsafe-eval'), or the tape has block ops or is too large, the
+// interpreter runs: a tier may be skipped, never give other numbers.
+import { core, generation } from "./loader.js";
+import { Kind } from "../ops/abi.js";
+import { programOf, type Program } from "../compiler/program.js";
+import { sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import type { TapeData } from "../compiler/tape.js";
+
+/** "auto": compile a plan the second time it is used (or for a batch); "always": on first use; "never": interpret. */
+export type TierPolicy = "auto" | "always" | "never";
+
+function initialPolicy(): TierPolicy {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.GRADIENTS_TIER;
+  return env === "interpreter" ? "never" : env === "compiled" ? "always" : "auto";
+}
+
+let policy: TierPolicy = initialPolicy();
+/** Set once an engine has refused generated code: no further attempts. */
+let refused = false;
+
+/**
+ * Chooses when functions run as generated WebAssembly: "auto" (the default:
+ * from a plan's second call on, or at once for a batch), "always" (from the
+ * first call) or "never" (the core's interpreter only; results are the same
+ * to the bit either way). The environment variable GRADIENTS_TIER=interpreter
+ * or =compiled sets it at load.
+ */
+export function setCompiledTier(p: TierPolicy): void {
+  policy = p;
+  refused = false; // (and an engine that refused may be asked again)
+}
+
+/** The policy in force. */
+export function compiledTier(): TierPolicy {
+  return refused ? "never" : policy;
+}
+
+/** A compiled plan: its run function in the live instance, and the work it needs. */
+interface Entry {
+  run: (descriptor: number, work: number) => void;
+  work: number;
+  generation: number;
+  module: WebAssembly.Module;
+}
+
+/** Points at which a batch is compiled at once under "auto". */
+const BATCH_POINTS = 16;
+
+/** One kernel's compiled sweeps, by plan. */
+export class CompiledSweeps {
+  private program: Program | null | undefined;
+  private readonly entries = new Map<string, Entry | null>();
+  private readonly uses = new Map<string, number>();
+  /** The largest `work` any plan asked for (the kernel allocates it). */
+  workNeeded = 0;
+
+  constructor(private readonly tape: TapeData) {}
+
+  /**
+   * The run function for a plan; null when the interpreter runs it (not
+   * compilable, refused by the engine, or the policy is "never"); undefined
+   * when it is not compiled yet ("auto" waits for the second call).
+   */
+  runner(key: string, plan: () => SweepPlan, sizes: readonly number[], count: number): Entry | null | undefined {
+    const mode = compiledTier();
+    if (mode === "never") return null;
+    let entry = this.entries.get(key);
+    if (entry === null) return null;
+    if (entry && entry.generation === generation) return entry;
+    if (!entry && mode === "auto" && count < BATCH_POINTS) {
+      const n = (this.uses.get(key) ?? 0) + 1;
+      this.uses.set(key, n);
+      if (n < 2) return undefined;
+    }
+    entry = this.compile(plan(), sizes, entry);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  private compile(plan: SweepPlan, sizes: readonly number[], old: Entry | undefined | null): Entry | null {
+    if (this.program === undefined) this.program = programOf(this.tape);
+    const p = this.program;
+    if (!p) return null;
+    let module = old?.module;
+    if (!module) {
+      const bytes = sweepModule(p, plan, sizes, core().ruleCell());
+      if (!bytes) return null;
+      try {
+        module = new WebAssembly.Module(bytes as BufferSource);
+      } catch {
+        refused = true; // the engine will not compile generated code (CSP): interpret from now on
+        return null;
+      }
+    }
+    const c = core();
+    const exports = new WebAssembly.Instance(module, { env: { memory: c.memory, scalarRule: c.scalarRule } }).exports;
+    const work = workBytes(p, plan);
+    this.workNeeded = Math.max(this.workNeeded, work);
+    return { run: exports.run as Entry["run"], work, generation, module };
+  }
+}
+
+/** The plan key and plan of a forward sweep with identity seeds (Jacobian columns), one dense lane, or colors. */
+export function forwardPlan(lanes: number, lane0: number, nIn: number, dense: boolean, colors: Int32Array | undefined): [string, () => SweepPlan] {
+  if (dense) return ["f:dense", () => ({ kind: Kind.Forward, lanes: 1, own: null })];
+  const key = `f:${lanes}:${lane0}${colors ? `:c${colorsId(colors)}` : ""}`;
+  return [key, () => ({
+    kind: Kind.Forward, lanes,
+    own: Int32Array.from({ length: nIn }, (_, i) => (colors ? colors[i] : i) - lane0),
+  })];
+}
+
+const colorIds = new WeakMap<Int32Array, number>();
+let nextColorId = 0;
+function colorsId(colors: Int32Array): number {
+  let id = colorIds.get(colors);
+  if (id === undefined) colorIds.set(colors, (id = nextColorId++));
+  return id;
+}

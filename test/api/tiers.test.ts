@@ -1,0 +1,110 @@
+// The compiled tier (generated WebAssembly per tape) against the core's
+// interpreter: the same bits for every primitive, in every sweep, at one point
+// and in batches, in both placements (locals; memory with rerolled loops), at
+// the edges where the core scales a partial or guards a subnormal term; and the
+// fallbacks (an engine that refuses generated code, tapes with block ops).
+import { describe, expect, it, onTestFinished } from "vitest";
+import { compile, fn, Tensor } from "../../bindings/index.js";
+import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
+import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
+import { onBothTiers } from "../support/tiers.js";
+
+const scalarRows = Object.entries(PRIMITIVES as Record<string, Row>)
+  .filter(([name, row]) => row.kind === "scalar" && !row.internal && name !== "neg") as [string, Row & { kind: "scalar" }][];
+
+/** Every derivative method on one function at point x (n inputs, scalar output). */
+function exercise(f: ReturnType<typeof compile>, x: number[], v: number[]): void {
+  f.eval(x);
+  f.grad(x);
+  f.grad(x, { mode: "forward" });
+  f.jacobian(x);
+  f.hessian(x);
+  f.hvp(x, v);
+  f.vjp(x, 0.75);
+  f.jvp(x, v);
+  const n = x.length, batch = new Tensor([3, n], Float64Array.from({ length: 3 * n }, (_, k) => x[k % n] * (1 + 0.1 * Math.floor(k / n))));
+  f.eval(batch);
+  f.grad(batch);
+  f.jacobian(batch);
+  f.hessian(batch);
+}
+
+describe("the compiled tier gives the interpreter's bits", () => {
+  it.each(scalarRows)("%s: values, gradients, Jacobians, Hessians, hvp, vjp, jvp, batches", (name, row) => {
+    const text = row.operator && row.arity === 2 ? `a ${row.operator} b` : row.arity === 2 ? `${name}(a, b)` : `${name}(a)`;
+    const wrapped = `${text} * (a + 2*b) + sin(${text})`; // a product and a chain, so partials meet tangents and adjoints
+    const [lo0, hi0] = row.domain[0], [lo1, hi1] = row.domain[1] ?? [0.5, 1.5];
+    for (const [a, b] of [[lo0 + 0.3 * (hi0 - lo0), lo1 + 0.6 * (hi1 - lo1)], [hi0 - 0.1 * (hi0 - lo0), lo1 + 0.2 * (hi1 - lo1)]]) {
+      onBothTiers(() => compile(wrapped, { vars: ["a", "b"] }), (f) => exercise(f, [a, b], [0.3, -1.1]));
+    }
+  });
+
+  it("where the core scales a partial or guards a subnormal term, and at NaN, ±∞ and ±0", () => {
+    const cases: [string, number[]][] = [
+      ["exp(a) * b", [-800, 1e300]], ["expm1(a) * b", [-745.5, 3]], ["atan(a) * b", [1e200, 2]], ["tanh(a) * b", [400, -1]],
+      ["a^b", [1e-300, 0.5]], ["a^b", [1e300, 1.2]], ["a^b", [0, 2]], ["a^b", [-2, 3]], ["atan2(a, b)", [1, Math.sinh(401)]],
+      ["a / atan2(a, b)", [1.8e-264, -1.8e-214]], ["a / b", [1e-300, 1e300]], ["1e200 * (a / b)", [3, 1e-200]],
+      ["sqrt(a) * b", [0, 1]], ["abs(a) * b", [-0, 2]], ["min(a, b)", [1, 1]], ["max(a, b) * a", [NaN, 1]],
+      ["log(a) + b", [Infinity, 1]], ["sign(a) * b", [-Infinity, 2]], ["cbrt(a) * b", [1e-310, 2]], ["hypot(a, b)", [0, 0]],
+    ];
+    for (const [text, x] of cases) onBothTiers(() => compile(text, { vars: ["a", "b"] }), (f) => exercise(f, x, [1, -1]));
+  });
+
+  it("vector functions: Jacobians forward and reverse, colored Hessians, outputs that are inputs or constants", () => {
+    const F = () => compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2", "x/(1+y^2) + sqrt(z)", "y", "3"], { vars: ["x", "y", "z"] });
+    onBothTiers(F, (f) => {
+      f.eval([1, 2, 3]);
+      f.jacobian([1, 2, 3]);
+      f.jacobian([1, 2, 3], { mode: "reverse" });
+      f.vjp([1, 2, 3], [1, -2, 0.5, 4, 7]);
+      f.jacobian(new Tensor([2, 3], Float64Array.of(1, 2, 3, -1, 0.5, 2)));
+    });
+    // 20 inputs: Jacobians in two chunks of lanes, and a banded Hessian taken by colored columns.
+    const chain = Array.from({ length: 19 }, (_, i) => `(x${i + 1} - x${i}^2)^2`).join(" + ");
+    const vars = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    const x = Array.from({ length: 20 }, (_, i) => Math.cos(i));
+    onBothTiers(() => compile(chain, { vars }), (f) => exercise(f, x, x.map((xi) => xi / 2)));
+  });
+
+  it("large programs in memory: rerolled loops (uniform and chained terms) and straight code in several functions", () => {
+    const n = 1600, vars = Array.from({ length: n }, (_, i) => `x${i}`);
+    const x = Array.from({ length: n }, (_, i) => 0.5 + 0.3 * Math.sin(i)), v = x.map((_, i) => Math.cos(i));
+    const pairs = Array.from({ length: n / 2 }, (_, i) => `100*(x${2 * i + 1} - x${2 * i}^2)^2 + (1 - x${2 * i})^2`).join(" + ");
+    const chained = Array.from({ length: n - 1 }, (_, i) => `(x${i + 1} - x${i}^2)^2`).join(" + ");
+    // no repeated pattern: every term a different op
+    const names = ["sin", "cos", "exp", "atan", "tanh", "sqrt", "log1p", "cbrt"];
+    const mixed = Array.from({ length: n }, (_, i) => `${names[i % 7 === 3 ? 0 : (i * i) % 8]}(x${i}^2 + 1)*x${(i * 7) % n}`).join(" + ");
+    for (const text of [pairs, chained, mixed]) {
+      onBothTiers(() => compile(text, { vars }), (f) => {
+        f.eval(x);
+        f.grad(x);
+        f.hvp(x, v);
+        f.vjp(x, 2);
+        f.grad(new Tensor([2, n], Float64Array.from([...x, ...v])));
+      });
+    }
+  });
+
+  it("an engine that refuses generated WebAssembly (a CSP without 'wasm-unsafe-eval') gets the interpreter, and the same numbers", () => {
+    const want = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] }).grad([1, 2, 3]);
+    const Module = WebAssembly.Module;
+    setCompiledTier("always");
+    onTestFinished(() => {
+      (WebAssembly as { Module: unknown }).Module = Module;
+      setCompiledTier("auto");
+    });
+    (WebAssembly as { Module: unknown }).Module = function refuse() {
+      throw new WebAssembly.CompileError("WebAssembly.Module(): Refused to compile or instantiate WebAssembly module because 'wasm-unsafe-eval' is not an allowed source of script");
+    };
+    const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+    expect(Array.from(f.grad([1, 2, 3]) as Float64Array)).toEqual(Array.from(want as Float64Array));
+    expect(compiledTier()).toBe("never");
+  });
+
+  it("tapes with block ops (det, inv, solve, sum) run on the interpreter; results are unchanged", () => {
+    onBothTiers(() => fn({ A: [2, 2], x: 2 }, ({ A, x }) => A.matvec(x).dot(x).add(A.det())) as never, (f) => {
+      f.grad({ A: [1, 2, 3, 4], x: [0.5, -1] });
+      f.hessian({ A: [1, 2, 3, 4], x: [0.5, -1] });
+    });
+  });
+});
