@@ -20,6 +20,7 @@ export type { Mode } from "./api/validate.js";
 export * as grid from "./tools/grid.js";
 export type { Field, GridOptions, GradientOptions } from "./tools/grid.js";
 export { buffer, WasmBuffer } from "./runtime/buffer.js";
+export { setCompiledTier, compiledTier, type TierPolicy } from "./runtime/compiled.js";
 export * as fd from "./tools/fd.js";
 export type { FdOptions, Estimate, Callback, BatchCallback } from "./tools/fd.js";
 export * as reparam from "./tools/reparam.js";

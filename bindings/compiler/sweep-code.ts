@@ -53,6 +53,15 @@ export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[
   return new SweepWriter(p, plan, sizes, ruleCell, inLocals).module();
 }
 
+/** Whether a program has ops the compiled code calls the core for (all but +, −, ·, /, negation, √). */
+export function callsCore(p: Program): boolean {
+  for (let k = 0; k < p.op.length; k++) {
+    const row = PRIMITIVES[OP_NAMES[p.op[k]]] as Row;
+    if (row.kind !== "scalar" || !row.wasm) return true;
+  }
+  return false;
+}
+
 /** Bytes of `work` the module for `plan` needs (0 when it keeps everything in locals). */
 export function workBytes(p: Program, plan: SweepPlan): number {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
