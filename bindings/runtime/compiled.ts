@@ -68,7 +68,7 @@ export class CompiledSweeps {
    * compilable, refused by the engine, or the policy is "never"); undefined
    * when it is not compiled yet ("auto" waits for the second call).
    */
-  runner(key: string, plan: () => SweepPlan, sizes: readonly number[], count: number): Entry | null | undefined {
+  runner(key: string, plan: () => SweepPlan, sizes: () => readonly number[], count: number): Entry | null | undefined {
     const mode = compiledTier();
     if (mode === "never") return null;
     if (this.program === undefined) this.program = programOf(this.tape);
@@ -84,7 +84,7 @@ export class CompiledSweeps {
       this.uses.set(key, n);
       if (n < 2) return undefined;
     }
-    entry = this.compile(plan(), sizes, entry);
+    entry = this.compile(plan(), sizes(), entry);
     this.entries.set(key, entry);
     return entry;
   }

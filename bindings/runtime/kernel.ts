@@ -336,7 +336,7 @@ export class Kernel {
     }
     let sizes = "";
     for (const s of inputs) sizes += `,${s.size}`;
-    const entry = this.compiled.runner(key + sizes, plan, inputs.map((s) => s.size), N);
+    const entry = this.compiled.runner(key + sizes, plan, () => inputs.map((s) => s.size), N);
     this.tierPending = entry === undefined;
     if (!entry) return null;
     if (entry.work > this.compiledWorkBytes) {
