@@ -42,7 +42,10 @@
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
-// tangent, and the sweeps skip its lanes. `Op.Input` loads input `a` into `dst`.
+// tangent, and the sweeps skip its lanes. `Op.Input` loads input `a` into `dst`;
+// as a run of L it loads inputs a, a+b, …, a+(L−1)b into dst … dst+L−1 (b: the
+// input stride, 0 or 1 for consecutive inputs), so a strided view of an input
+// vector (every other entry, a matrix column) lands in consecutive slots.
 
 // The numbers both languages share — op codes, flags, sweep kinds and the
 // Tape and Sweep records below — are generated from bindings/ops/spec.ts.

@@ -106,18 +106,20 @@ export function reverseSweep(sw: Sweep): void {
       }
       const L = runOf(word);
       if (op == Op.Input) {
-        // Inputs a … a+L−1 (those in range): their adjoints are the results.
-        const lo = max(a, sw.rangeLo), hi = min(a + L, sw.rangeHi);
+        // Inputs a, a+step, … (those in range): their adjoints are the results.
+        const step = b > 1 ? b : 1;
+        const jLo = a >= sw.rangeLo ? 0 : (sw.rangeLo - a + step - 1) / step;
+        const jHi = sw.rangeHi <= a ? 0 : min(L, (sw.rangeHi - a + step - 1) / step);
         if (allLive) {
-          scatterLive(sw, adj, dst + lo - a, lo - sw.rangeLo, hi - lo, start, cnt, B);
+          scatterLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
           continue;
         }
-        for (let i = lo; i < hi; i++) {
-          let m = mask(masks, dst + i - a);
+        for (let j = jLo; j < jHi; j++) {
+          let m = mask(masks, dst + j);
           while (m) {
             const l = <i32>ctz(m);
             m &= m - 1;
-            scatterTangent(sw, i - sw.rangeLo, l, start, cnt, row(adj, (dst + i - a) * K + l, B));
+            scatterTangent(sw, a + j * step - sw.rangeLo, l, start, cnt, row(adj, (dst + j) * K + l, B));
           }
         }
         continue;
@@ -260,10 +262,13 @@ function zeroResults(sw: Sweep, K: i32): void {
   }
 }
 
-/** Adjoint rows of `count` consecutive input slots (one live lane; none if count ≤ 0) to inputs `first` … of `sw.tangents`. */
-function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, start: i32, cnt: i32, B: i32): void {
-  const inStride = <usize>sw.tOut << 3, rowBytes = <usize>B << 3;
-  if (B == 1 && sw.tOut == 1) { // one point's gradient: consecutive rows to consecutive places
+/**
+ * Adjoint rows of `count` consecutive input slots (one live lane; none if count ≤ 0)
+ * to inputs `first`, `first` + `step`, … of `sw.tangents`.
+ */
+function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, step: i32, start: i32, cnt: i32, B: i32): void {
+  const inStride = <usize>(sw.tOut * step) << 3, rowBytes = <usize>B << 3;
+  if (B == 1 && sw.tOut == 1 && step == 1) { // one point's gradient: consecutive rows to consecutive places
     if (count > 0) memory.copy(sw.tangents + ((<usize>start * sw.tPoint + first + sw.tOffset) << 3), row(adj, slot, 1), <usize>count << 3);
     return;
   }

@@ -42,7 +42,8 @@ export function valuePass(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32
       continue;
     }
     if (op == Op.Input) {
-      copyRow(row(vals, dst, B), row(inRows, a, B), span);
+      if (b > 1) gatherRows(row(vals, dst, B), row(inRows, a, B), L, b, B, n);
+      else copyRow(row(vals, dst, B), row(inRows, a, B), span);
       continue;
     }
     if (op >= FIRST_BLOCK) {
@@ -85,4 +86,16 @@ function keep(p: usize, spellA: usize, spellB: usize, own: usize, span: i32): us
     return own;
   }
   return p;
+}
+
+/** Rows 0, stride, 2·stride, … (L of them, n entries each) of `from` to consecutive rows of `to`. */
+function gatherRows(to: usize, from: usize, L: i32, stride: i32, B: i32, n: i32): void {
+  const rowBytes = <usize>B << 3, step = <usize>stride * rowBytes;
+  if (n == 1) { // one point: a plain strided copy
+    for (let j = 0; j < L; j++, to += rowBytes, from += step) store<f64>(to, load<f64>(from));
+    return;
+  }
+  for (let j = 0; j < L; j++, to += rowBytes, from += step) {
+    for (let p = 0; p < n; p++) store<f64>(to + (<usize>p << 3), load<f64>(from + (<usize>p << 3)));
+  }
 }

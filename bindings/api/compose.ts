@@ -7,6 +7,7 @@ import { Node } from "../front/node.js";
 import type { Graph } from "../ir/graph.js";
 import { inlineGraph } from "../ir/inline.js";
 import type { InputDecl } from "./validate.js";
+import { append } from "../base/arrays.js";
 
 /**
  * The node of `graph`'s outputs (shaped `outputShape`) with its inputs replaced by
@@ -28,7 +29,7 @@ export function composeInto(graph: Graph, outputIds: readonly number[], inputs: 
     if (v.size !== d.size || (v.rank !== d.shape.length && v.rank !== 1)) {
       throw new ShapeError(`input '${d.name}' has shape ${describeShape(d.shape)}, got a node of shape ${describeShape(v.shape)}`);
     }
-    inputIds.push(...v.ids);
+    append(inputIds, v.ids);
   });
   return Node.of(target, outputShape, inlineGraph(graph, outputIds, inputIds, target));
 }

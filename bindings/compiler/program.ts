@@ -54,10 +54,12 @@ export function programOf(t: TapeData): Program | null {
     const dst = words[i + 1], sa = words[i + 2], sb = words[i + 3];
     if (code >= FUSE_BEGIN) continue;
     if (code === Op.Input) {
+      const stride = L > 1 ? sb : 1; // (a run's b is its input stride)
       for (let j = 0; j < L; j++) {
-        if (loaded[sa + j]) return null;
-        loaded[sa + j] = 1;
-        idOf[dst + j] = nConst + sa + j;
+        const input = sa + j * stride;
+        if (loaded[input]) return null;
+        loaded[input] = 1;
+        idOf[dst + j] = nConst + input;
       }
       continue;
     }

@@ -20,6 +20,7 @@
 import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
 import { blockOrder, operandsOf, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
+import { append } from "../base/arrays.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
 export interface TapeData {
@@ -47,6 +48,45 @@ export interface TapeData {
 }
 
 export function compileTape(graph: Graph, outputs: readonly number[], nIn: number, reuseSlots = true): TapeData {
+  const reach = reachability(graph, outputs);
+  let best = schedule(graph, outputs, reach, reuseSlots, inputsInOrder(graph, reach.reached, reuseSlots ? "id" : "index"));
+  if (!reuseSlots) {
+    // Inputs in index order suit contiguous windows (x[0:n−1], x[1:n]); strided
+    // views (every other entry, a column) want them in the order they are first
+    // read. Both are scheduled when they differ, and the one with fewer runs kept.
+    const byUse = inputsInOrder(graph, reach.reached, "first use");
+    if (byUse.some((id, i) => id !== best.inputs[i])) {
+      const other = schedule(graph, outputs, reach, false, byUse);
+      if (other.runs.instr.length < best.runs.instr.length) best = other;
+    }
+  }
+  const { runs, consts, nSlots, outSlots, aux } = best;
+  const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
+  return {
+    instr: Int32Array.from(fused?.instr ?? runs.instr),
+    fused: fused?.module ?? null,
+    fusedGroups: fused?.groups ?? 0,
+    fusedZero: fused?.module ? appendList(aux, fused.zeroRanges) : -1,
+    allInputs: best.inputs.length === nIn,
+    consts: Float64Array.from(consts),
+    outSlots: Int32Array.from(outSlots),
+    aux: Int32Array.from(aux),
+    maxBlock: best.maxBlock,
+    maxRun: runs.maxRun,
+    nSlots,
+    nIn,
+  };
+}
+
+/** What the outputs reach, each node's last reader, block results by index, and where derivatives flow. */
+interface Reach {
+  reached: Uint8Array;
+  lastUse: Int32Array;
+  projections: Map<number, number[]>;
+  differentiated: Uint8Array;
+}
+
+function reachability(graph: Graph, outputs: readonly number[]): Reach {
   const n = graph.size;
   const reached = new Uint8Array(n);
   for (const o of outputs) reached[o] = 1;
@@ -65,8 +105,37 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     }
   }
   for (const o of outputs) lastUse[o] = n; // live to the end
-  const differentiated = adjointsReached(graph, outputs, reached);
+  return { reached, lastUse, projections, differentiated: adjointsReached(graph, outputs, reached) };
+}
 
+/** Appends a slot list [length, slot, …] to `aux` and returns its offset (no spread: lists may be huge). */
+function appendList(aux: number[], slots: readonly number[]): number {
+  const at = aux.length;
+  aux.push(slots.length);
+  append(aux, slots);
+  return at;
+}
+
+/** One schedule of the graph: slots, instructions (merged into runs on a reverse schedule) and aux lists. */
+interface Schedule {
+  runs: { instr: number[]; maxRun: number };
+  consts: number[];
+  aux: number[];
+  outSlots: number[];
+  nSlots: number;
+  maxBlock: number;
+  /** The Input nodes loaded, in load order. */
+  inputs: readonly number[];
+}
+
+/**
+ * Assigns slots and emits instructions. With `reuseSlots`, Input nodes load where
+ * they stand in id order and slots are reused after a value's last reader;
+ * otherwise the inputs load first, in the order given, and every value keeps its slot.
+ */
+function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseSlots: boolean, inputs: readonly number[]): Schedule {
+  const { reached, lastUse, projections, differentiated } = reach;
+  const n = graph.size;
   const slot = new Int32Array(n).fill(-1);
   const consts: number[] = [];
   for (let id = 0; id < n; id++) {
@@ -82,17 +151,14 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   const take = () => (free.length > 0 ? free.pop()! : nSlots++);
   const instr: number[] = [];
   const aux: number[] = [];
-  const list = (slots: number[]) => {
-    aux.push(slots.length, ...slots);
-    return aux.length - slots.length - 1;
-  };
-  let maxBlock = 0, loaded = 0; // inputs with an Input instruction (one node an input)
+  let maxBlock = 0;
+  const load = (id: number) => instr.push(Op.Input, (slot[id] = take()), graph.a[id], 0);
+  if (!reuseSlots) for (const id of inputs) load(id);
   for (let id = 0; id < n; id++) {
     const op = graph.op[id];
     if (!reached[id] || op === CONST || op === PROJ) continue;
     if (op === Op.Input) {
-      instr.push(op, (slot[id] = take()), graph.a[id], 0);
-      loaded++;
+      if (reuseSlots) load(id);
       continue;
     }
     const operands = operandsOf(graph, id);
@@ -111,11 +177,11 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
       const args = operands.map((a) => slot[a]);
       // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
       const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
-      instr.push(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), list(results), list(args.slice(0, k * k)),
-        op === Op.Solve ? list(args.slice(k * k)) : 0);
+      instr.push(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), appendList(aux, results),
+        appendList(aux, args.slice(0, k * k)), op === Op.Solve ? appendList(aux, args.slice(k * k)) : 0);
       // Results nobody reads are free at once, but not on a reverse schedule: the
       // reverse rules read every result's value and adjoint.
-      if (reuseSlots) free.push(...unused);
+      if (reuseSlots) append(free, unused);
     } else {
       const dst = (slot[id] = take());
       instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
@@ -126,24 +192,39 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
       if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
     }
   }
-
-  const runs = reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length);
-  const outSlots = outputs.map((o) => slot[o]);
-  const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
+  const loaded = reuseSlots ? inputs.filter((id) => reached[id]) : inputs;
   return {
-    instr: Int32Array.from(fused?.instr ?? runs.instr),
-    fused: fused?.module ?? null,
-    fusedGroups: fused?.groups ?? 0,
-    fusedZero: fused?.module ? list(fused.zeroRanges) : -1,
-    allInputs: loaded === nIn,
-    consts: Float64Array.from(consts),
-    outSlots: Int32Array.from(outSlots),
-    aux: Int32Array.from(aux),
-    maxBlock,
-    maxRun: runs.maxRun,
-    nSlots,
-    nIn,
+    runs: reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length),
+    consts, aux, nSlots, maxBlock, inputs: loaded,
+    outSlots: outputs.map((o) => slot[o]),
   };
+}
+
+/**
+ * The reached Input nodes: in id order, by input index, or by first use — sorted
+ * by the operand position they are first read at, then by that reader (so the
+ * a's and the b's of an elementwise op over two strided views each come out in
+ * order), with inputs nobody reads (an output that is an input) last.
+ */
+function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" | "first use"): number[] {
+  const inputs: number[] = [];
+  for (let id = 0; id < graph.size; id++) if (reached[id] && graph.op[id] === Op.Input) inputs.push(id);
+  if (order === "id") return inputs;
+  if (order === "index") return inputs.sort((p, q) => graph.a[p] - graph.a[q]);
+  const reader = new Map<number, number>(), position = new Map<number, number>();
+  for (let id = 0; id < graph.size; id++) {
+    if (!reached[id]) continue;
+    operandsOf(graph, id).forEach((operand, pos) => {
+      if (graph.op[operand] !== Op.Input || reader.has(operand)) return;
+      reader.set(operand, id);
+      position.set(operand, pos);
+    });
+  }
+  const key = (id: number) => [position.get(id) ?? Infinity, reader.get(id) ?? id];
+  return inputs.sort((p, q) => {
+    const [pp, pr] = key(p), [qp, qr] = key(q);
+    return pp !== qp ? pp - qp : pr - qr;
+  });
 }
 
 /**
@@ -167,7 +248,8 @@ const MAX_RUN = (1 << 19) - 1;
 /**
  * Merges consecutive scalar instructions (and Input loads) of one op into runs:
  * each next instruction writes the next slot and reads the next slot of each
- * operand (or the same slot throughout: a broadcast). An operand range may not
+ * operand (or the same slot throughout: a broadcast); an Input run loads every
+ * k-th input (k ≥ 1, kept in its b field). An operand range may not
  * overlap the results, so evaluating the run all at once equals one at a time,
  * nor mix constant slots (the first nConst) with computed ones.
  */
@@ -177,7 +259,7 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
   for (let k = 0; k < instr.length; ) {
     const op = instr[k], dst = instr[k + 1], a = instr[k + 2], b = instr[k + 3];
     const arity = opArity(op & 0xff);
-    let L = 1, flags = 0;
+    let L = 1, flags = 0, inputStride = 0;
     if (arity >= 0) {
       // Modes are fixed by the second instruction: 1 = next slot, 0 = same slot.
       let stepA = -1, stepB = -1;
@@ -185,8 +267,8 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
         if (instr[j] !== op || instr[j + 1] !== dst + L) break;
         const da = instr[j + 2] - a, db = instr[j + 3] - b;
         const sa = stepA === -1 ? da : stepA, sb = arity === 2 ? (stepB === -1 ? db : stepB) : 0;
-        if ((sa !== 0 && sa !== 1) || da !== sa * L || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
-        if (op === Op.Input ? sa !== 1 : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
+        if (op !== Op.Input && ((sa !== 0 && sa !== 1) || da !== sa * L) || (arity === 2 && ((sb !== 0 && sb !== 1) || db !== sb * L))) break;
+        if (op === Op.Input ? sa < 1 || da !== sa * L : overlaps(a, sa, L + 1, dst) || (arity === 2 && overlaps(b, sb, L + 1, dst))) break;
         // The reverse sweep treats an operand range as all constants or none (slots below nConst).
         if (op !== Op.Input && (a < nConst) !== (instr[j + 2] < nConst) || (arity === 2 && (b < nConst) !== (instr[j + 3] < nConst))) break;
         stepA = sa;
@@ -194,8 +276,10 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
       }
       if (L > 1 && stepA === 0) flags |= BROADCAST_A;
       if (L > 1 && arity === 2 && stepB === 0) flags |= BROADCAST_B;
+      if (L > 1 && op === Op.Input) inputStride = stepA;
     }
-    out.push(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, b);
+    // (an Input run's b is its input stride)
+    out.push(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, op === Op.Input ? inputStride : b);
     maxRun = Math.max(maxRun, L);
     k += 4 * L;
   }

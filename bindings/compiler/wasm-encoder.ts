@@ -4,6 +4,7 @@
 // (Binary format: https://webassembly.github.io/spec/core/binary/.)
 
 /** The opcodes the generated code uses. */
+import { append } from "../base/arrays.js";
 export const I = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, br_if: 0x0d, end: 0x0b, call: 0x10, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
@@ -131,11 +132,6 @@ export class FunctionBody {
     append(sized, out);
     return sized;
   }
-}
-
-/** out.push(...items) without the argument-count limit of a spread. */
-function append(out: number[], items: ArrayLike<number>): void {
-  for (let i = 0; i < items.length; i++) out.push(items[i]);
 }
 
 function section(out: number[], id: number, body: number[]): void {

@@ -7,6 +7,7 @@ import type { Graph } from "../ir/graph.js";
 import { Node, type Operand } from "./node.js";
 import { Op } from "../ops/grammar.js";
 import { describeShape, sameShape, sizeOf } from "../base/tensor.js";
+import { append } from "../base/arrays.js";
 
 /** The graph shared by the operands' nodes; at least one operand must be a Node. */
 export function graphOf(operands: readonly Operand[]): Graph | undefined {
@@ -258,25 +259,34 @@ export function reshape(a: Operand, shape: readonly number[]): Node {
   return Node.of(x.graph, resolved, x.ids);
 }
 
-/** Entries begin[i] ≤ index < end[i] along each axis i given (missing bounds: the whole axis). */
-export function slice(a: Operand, begin: readonly number[], end?: readonly number[]): Node {
+/**
+ * Entries begin[i], begin[i] + step[i], … (below end[i]) along each axis i given
+ * (missing bounds: the whole axis; missing steps: 1), as numpy's
+ * `x[begin:end:step]`: `x.slice([0], [n], [2])` is every other entry, shape
+ * [⌈(end − begin)/step⌉ per axis]. Steps are whole numbers ≥ 1.
+ */
+export function slice(a: Operand, begin: readonly number[], end?: readonly number[], step?: readonly number[]): Node {
   const [x] = lift([a], "slice");
-  if (begin.length > x.rank || (end && end.length > x.rank)) {
-    throw new ShapeError(`slice of shape ${describeShape(x.shape)} takes at most ${x.rank} bounds per side`);
+  if (begin.length > x.rank || (end && end.length > x.rank) || (step && step.length > x.rank)) {
+    throw new ShapeError(`slice of shape ${describeShape(x.shape)} takes at most ${x.rank} bounds and steps per axis`);
   }
   const lo = x.shape.map((_, i) => begin[i] ?? 0);
   const hi = x.shape.map((s, i) => end?.[i] ?? s);
+  const by = x.shape.map((_, i) => step?.[i] ?? 1);
   x.shape.forEach((s, i) => {
     if (!Number.isInteger(lo[i]) || !Number.isInteger(hi[i]) || lo[i] < 0 || hi[i] > s || lo[i] > hi[i]) {
       throw new ShapeError(`slice [${lo[i]}, ${hi[i]}) is out of range for axis ${i} of length ${s}`);
     }
+    if (!Number.isInteger(by[i]) || by[i] < 1) {
+      throw new ShapeError(`slice step ${by[i]} on axis ${i}: expected a whole number ≥ 1`);
+    }
   });
-  const shape = lo.map((l, i) => hi[i] - l);
+  const shape = lo.map((l, i) => Math.ceil((hi[i] - l) / by[i]));
   const strides = stridesOf(x.shape);
   const ids: number[] = [];
   forEachIndex(shape, (index) => {
     let offset = 0;
-    for (let i = 0; i < x.rank; i++) offset += (index[i] + lo[i]) * strides[i];
+    for (let i = 0; i < x.rank; i++) offset += (lo[i] + index[i] * by[i]) * strides[i];
     ids.push(x.ids[offset]);
   });
   return Node.of(x.graph, shape, ids);
@@ -329,7 +339,7 @@ export function concat(parts: readonly Operand[], axis = 0): Node {
   for (let o = 0; o < outer; o++) {
     for (const x of xs) {
       const chunk = sizeOf(x.shape.slice(axis));
-      ids.push(...x.ids.slice(o * chunk, (o + 1) * chunk));
+      append(ids, x.ids.slice(o * chunk, (o + 1) * chunk));
     }
   }
   return Node.of(xs[0].graph, shape, ids);
@@ -386,8 +396,8 @@ export interface TensorMethods {
   solve(b: Operand): Node;
   /** The same entries in a new shape (one extent may be −1: inferred). */
   reshape(shape: readonly number[]): Node;
-  /** Entries begin[i] ≤ index < end[i] along each axis i given (missing axes: all). */
-  slice(begin: readonly number[], end?: readonly number[]): Node;
+  /** Entries begin[i], begin[i] + step[i], … below end[i] along each axis i given (missing axes: all; missing steps: 1). */
+  slice(begin: readonly number[], end?: readonly number[], step?: readonly number[]): Node;
   /** A vector's diagonal matrix, or a matrix's diagonal vector. */
   diag(): Node;
 }
@@ -407,7 +417,7 @@ const methods: { [K in keyof TensorMethods]: (this: Node, ...args: Parameters<Te
   inv() { return inv(this); },
   solve(b) { return solve(this, b); },
   reshape(shape) { return reshape(this, shape); },
-  slice(begin, end) { return slice(this, begin, end); },
+  slice(begin, end, step) { return slice(this, begin, end, step); },
   diag() { return diag(this); },
 };
 for (const [name, method] of Object.entries(methods)) {

@@ -14,6 +14,7 @@
 // numbers, bit for bit.
 import { CONST, Op } from "../ops/grammar.js";
 import { operandsOf, type Graph } from "./graph.js";
+import { largest } from "../base/arrays.js";
 
 /** A coloring of the columns of a Jacobian, with its sparsity pattern. */
 export interface Coloring {
@@ -74,7 +75,7 @@ export function colorColumns(graph: Graph, outputs: readonly number[], nIn: numb
 
 /** Per output, the sorted inputs it depends on; undefined past SET_BUDGET entries. */
 function dependencies(g: Graph, outputs: readonly number[]): Int32Array[] | undefined {
-  const top = Math.max(...outputs);
+  const top = largest(outputs);
   const reached = new Uint8Array(top + 1);
   for (const o of outputs) reached[o] = 1;
   for (let id = top; id >= 0; id--) {

@@ -170,6 +170,91 @@ describe("fused chains of elementwise runs: closed-form gradients", () => {
   });
 });
 
+describe("strided views of an input vector fuse (its strided entries load into consecutive slots)", () => {
+  /** The reverse tape's Input runs with an input stride above 1 (white box). */
+  function stridedLoads(f: Func): number {
+    const inner = f as unknown as { graph: Parameters<typeof compileTape>[0]; outputIds: number[]; n: number };
+    const t = compileTape(inner.graph, inner.outputIds, inner.n, false);
+    let count = 0;
+    for (let k = 0; k < t.instr.length; k += 4) if ((t.instr[k] & 0xff) === Op.Input && t.instr[k] >>> RUN_SHIFT > 1 && t.instr[k + 3] > 1) count++;
+    return count;
+  }
+  const m = 40; // even: pairs
+  const x = Float64Array.from({ length: m }, (_, i) => 0.5 + 0.3 * Math.sin(i));
+  // Moré–Garbow–Hillstrom extended Rosenbrock: Σ over pairs 100(x₂ᵢ₊₁ − x₂ᵢ²)² + (1 − x₂ᵢ)²
+  const rosenbrock = (even: Node, odd: Node) => odd.sub(even.pow(2)).pow(2).mul(100).add(even.neg().add(1).pow(2)).sum();
+  const value = (x: Float64Array) => { let s = 0; for (let i = 0; i < m; i += 2) s += 100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2; return s; };
+  const gradient = (x: Float64Array) => {
+    const g = new Array<number>(m);
+    for (let i = 0; i < m; i += 2) {
+      const d = x[i + 1] - x[i] * x[i];
+      g[i] = -400 * x[i] * d - 2 * (1 - x[i]);
+      g[i + 1] = 200 * d;
+    }
+    return g;
+  };
+  const forms: [string, (x: Node) => Node][] = [
+    ["pairs by reshape([m/2, 2]) and slice", (x) => {
+      const pairs = x.reshape([m / 2, 2]);
+      return rosenbrock(pairs.slice([0, 0], [m / 2, 1]), pairs.slice([0, 1], [m / 2, 2]));
+    }],
+    ["pairs by slice with a step (numpy's x[0::2], x[1::2])", (x) => rosenbrock(x.slice([0], [m], [2]), x.slice([1], [m], [2]))],
+  ];
+  for (const [label, body] of forms) {
+    it(`extended Rosenbrock, ${label}: closed-form value and gradient, forward mode, batch bit for bit`, () => {
+      const f = fn(m, body);
+      expect(stridedLoads(f), "two stride-2 loads").toBe(2);
+      expect(fusedGroups(f), "the reverse tape has a fused group").toBeGreaterThan(0);
+      expectClose([f.eval(x) as number], [value(x)], 1e-13, "value");
+      const g = f.grad(x, { mode: "reverse" }) as Float64Array;
+      expectClose(g, gradient(x), 1e-12, "reverse (fused)");
+      expectClose(g, f.grad(x, { mode: "forward" }) as Float64Array, 1e-12, "forward mode");
+      const points = [x, x.map((v) => v - 0.25), x.map((v) => 1.5 * v)];
+      const G = f.grad(new Tensor([3, m], Float64Array.from(points.flatMap((p) => [...p]))), { mode: "reverse" }) as Tensor;
+      points.forEach((p, k) => expectIdentical(G.data.subarray(k * m, (k + 1) * m), f.grad(p, { mode: "reverse" }) as Float64Array, `batch point ${k}`));
+      f.dispose();
+    });
+  }
+
+  it("a column of a matrix (stride 3) and a step-3 slice give the same closed-form gradient", () => {
+    const rows = 11, cols = 3, y = Float64Array.from({ length: rows * cols }, (_, i) => Math.cos(i));
+    const column = fn(rows * cols, (v) => v.reshape([rows, cols]).slice([0, 1], [rows, 2]).reshape([rows]).sin().mul(3).sum());
+    const stepped = fn(rows * cols, (v) => v.slice([1], [rows * cols], [3]).sin().mul(3).sum());
+    const want = Array.from(y, (v, i) => (i % cols === 1 ? 3 * Math.cos(v) : 0));
+    for (const f of [column, stepped]) {
+      expect(stridedLoads(f)).toBe(1);
+      expectClose(f.grad(y) as Float64Array, want, 1e-14, "∂/∂v");
+    }
+  });
+
+  it("a strided load that spans two named inputs: each input's Jacobian block takes its own entries", () => {
+    // a₁, a₃, b₁, b₃ are inputs 1, 3, 5, 7: one stride-2 load across the boundary between a and b
+    const f = fn({ a: [4], b: [4] }, ({ a, b }) => stack([a.at(1), a.at(3), b.at(1), b.at(3)]).mul(Tensor.from([1, 2, 3, 4])).sin());
+    expect(stridedLoads(f)).toBe(1);
+    const at = { a: [0.1, 0.2, 0.3, 0.4], b: [0.5, 0.6, 0.7, 0.8] };
+    const J = f.jacobian(at, { mode: "reverse" }) as Record<string, Tensor>;
+    const picked = [at.a[1], at.a[3], at.b[1], at.b[3]];
+    for (const input of ["a", "b"] as const) {
+      const want = new Array<number>(16).fill(0);
+      for (let i = 0; i < 4; i++) {
+        const column = input === "a" ? [1, 3][i] : [1, 3][i - 2]; // output i reads a[1], a[3], b[1], b[3]
+        if ((input === "a") === (i < 2)) want[i * 4 + column] = (i + 1) * Math.cos((i + 1) * picked[i]);
+      }
+      expectClose(J[input].data, want, 1e-14, `∂f/∂${input}`);
+      expectClose(J[input].data, (f.jacobian(at, { mode: "forward" }) as Record<string, Tensor>)[input].data, 1e-14, `${input}: forward mode`);
+    }
+  });
+
+  it("slice steps are checked", () => {
+    const bad: [number[], string][] = [[[0], "step 0"], [[-1], "step -1"], [[1.5], "step 1.5"]];
+    for (const [step, what] of bad) {
+      expect(() => fn(6, (v) => v.slice([0], [6], step).sum()), what).toThrow(/slice step .* expected a whole number ≥ 1/);
+    }
+    const f = fn(7, (v) => v.slice([1], [7], [4]).sum()); // entries 1 and 5
+    expect(f.grad(new Float64Array(7))).toEqual(Float64Array.of(0, 1, 0, 0, 0, 1, 0));
+  });
+});
+
 describe("the fused rules are the op table's (assembly/core/rules.ts), to the bit", () => {
   // z = op(…) feeds z·v (v a constant vector: a second run, so the two fuse).
   // grad of Σ z·v runs the fused loops; row 0 of the Jacobian of [Σ z·v, Σ x]

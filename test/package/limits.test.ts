@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { buffer, compile, fn, grid, InternalError, ShapeError, Tensor } from "../../bindings/index.js";
+import { buffer, compile, concat, fn, grid, InternalError, ShapeError, Tensor } from "../../bindings/index.js";
 import { core, generation, i32 } from "../../bindings/runtime/loader.js";
 import { setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { expectThrows, resetCore } from "../support/helpers.js";
@@ -39,6 +39,21 @@ describe("limits", () => {
     expect(Math.abs(f.eval([0.3]) - v)).toBeLessThanOrEqual(1e-15);
     expect(Math.abs(f.grad([0.3])[0] - d)).toBeLessThanOrEqual(1e-12 * Math.abs(d));
   });
+
+  it("tensors of 300,000 entries trace, compile and differentiate (no user-sized array is spread into a call)", () => {
+    const m = 300_000, x = Float64Array.from({ length: m }, (_, i) => (i % 11) - 5);
+    // Σ x, Σ over concat(x, 2x) of its squares, and a composed function of x: exact integers here
+    const total = fn({ x: [m] }, ({ x }) => x.sum());
+    expect(total.eval({ x })).toBe(x.reduce((s, v) => s + v, 0));
+    expect((total.grad({ x }) as Float64Array).every((g) => g === 1)).toBe(true);
+    const squares = fn(m, (v) => concat([v, v.mul(2)]).pow(2).sum());
+    const g = squares.grad(x) as Float64Array;
+    expect(g[12345]).toBe(10 * x[12345]);
+    expect(g[m - 1]).toBe(10 * x[m - 1]);
+    const composed = fn(m, (v) => total.of(v).mul(3));
+    expect(composed.eval(x)).toBe(3 * x.reduce((s, v) => s + v, 0));
+    for (const f of [total, squares, composed]) f.dispose();
+  }, 60_000);
 
   it("a batch of 10⁷ points is processed in chunks: WebAssembly memory stays bounded", () => {
     const f = compile("x*x + 1", { vars: ["x"] });
