@@ -34,6 +34,8 @@ export type SweepPlan =
   /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
   | { kind: Kind.Forward; lanes: number; own: Int32Array | null };
 
+/** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code. */
+const MIN_LOOP = 8;
 /** Programs up to this many steps (times lanes) keep everything in locals. */
 const LOCAL_STEPS = 3_000;
 /** Steps of straight code per function in memory placement (bounded body size and compile time). */
@@ -96,6 +98,15 @@ class SweepWriter {
   private f!: FunctionBody;
   private bases: number[] = [];
   private strideLocals = new Map<string, number>();
+  /**
+   * Inside a loop: the first-iteration ids whose every reader is in their own
+   * iteration (loopLocalIds), and the locals holding their cells there.
+   */
+  private iterationIds = new Set<number>();
+  private iterationLocals = new Map<string, number>();
+  /** Per id: the last step reading it (−1: none), and whether it is an output. */
+  private readonly lastRead: Int32Array;
+  private readonly isOutput: Uint8Array;
   private scratchX = -1;
   private scratchAlt = -1;
   // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
@@ -117,6 +128,13 @@ class SweepWriter {
     this.firstB = new Uint8Array(this.steps);
     this.liveW = new Uint8Array(this.steps);
     this.seen = new Uint8Array(this.nIds);
+    this.lastRead = new Int32Array(this.nIds).fill(-1);
+    for (let k = 0; k < this.steps; k++) {
+      this.lastRead[p.a[k]] = k;
+      if (p.b[k] >= 0) this.lastRead[p.b[k]] = k;
+    }
+    this.isOutput = new Uint8Array(this.nIds);
+    for (const o of p.outputs) this.isOutput[o] = 1;
     if (plan.kind === Kind.Reverse) this.planAdjoints();
   }
 
@@ -246,7 +264,7 @@ class SweepWriter {
     } else {
       const bytes = 8 * this.nIds;
       this.bases = [WORK, local(() => f.get(WORK).i32Const(bytes).op(I.i32_add)),
-        local(() => f.get(WORK).i32Const(2 * bytes + 32 * this.steps).op(I.i32_add)),
+        local(() => f.get(WORK).i32Const((2 + this.K) * bytes).op(I.i32_add)),
         local(() => f.get(WORK).i32Const(2 * bytes).op(I.i32_add))];
       // (regions in `work`: values, adjoints, tangents, partials; bases indexed VAL, ADJ, PART, TAN)
       for (let c = 0; c < p.nConst; c++) this.put(this.place(VAL, c), () => f.f64Const(p.consts[c]));
@@ -258,13 +276,18 @@ class SweepWriter {
     f.block().loop();
     f.get(point).get(count).op(I.i32_ge_s).brIf(1);
 
-    // This point's inputs, and their tangents.
+    // This point's inputs, and their tangents (in memory, a segment's values and
+    // one dense lane's seeds are copied whole).
     let i = 0;
     this.sizes.forEach((size, s) => {
+      const first = p.nConst + i;
+      const copied = !this.inLocals, seedsCopied = !this.inLocals && plan.kind === Kind.Forward && seeded && this.K === 1;
+      if (copied) f.get(this.bases[VAL]).i32Const(8 * first).op(I.i32_add).get(segments[s].at).i32Const(8 * size).copy();
+      if (seedsCopied) f.get(this.bases[TAN]).i32Const(8 * first).op(I.i32_add).get(seeds[s].at).i32Const(8 * size).copy();
       for (let j = 0; j < size; j++, i++) {
         const id = p.nConst + i;
-        this.put(this.place(VAL, id), () => f.get(segments[s].at).load(8 * j));
-        if (plan.kind !== Kind.Forward || !this.masks[id]) continue;
+        if (!copied) this.put(this.place(VAL, id), () => f.get(segments[s].at).load(8 * j));
+        if (plan.kind !== Kind.Forward || !this.masks[id] || seedsCopied) continue;
         const lane = 31 - Math.clz32(this.masks[id]);
         this.put(this.place(TAN, id, lane), () => (seeded ? f.get(seeds[s].at).load(8 * j) : f.f64Const(1)));
       }
@@ -274,15 +297,19 @@ class SweepWriter {
 
     if (plan.kind !== Kind.Reverse) { // values[point·nOut + o], when asked for
       f.get(values).if();
-      p.outputs.forEach((id, o) => { f.get(values); this.readValue(id, 0); f.store(8 * o); });
+      this.eachOutput(p.outputs, () => 0, (o, id, stride) => {
+        f.get(values).get(o).i32Const(3).op(I.i32_shl).op(I.i32_add);
+        this.readValue(id, stride);
+        f.store();
+      });
       f.get(values).i32Const(8 * nOut).op(I.i32_add).set(values);
       f.end();
     }
     if (plan.kind === Kind.Forward) {
-      p.outputs.forEach((id, o) => this.inRange(o, rangeLo, rangeHi, () => {
+      this.eachOutput(p.outputs, (id) => this.masks[id], (o, id, stride) => this.inRange(o, rangeLo, rangeHi, () => {
         for (let l = 0; l < this.K; l++) {
-          f.get(tangents).get(tOut).i32Const(o).op(I.i32_mul).op(I.i32_add).get(tLane).i32Const(l).op(I.i32_mul).op(I.i32_add);
-          if (this.masks[id] & (1 << l)) this.read(this.place(TAN, id, l));
+          f.get(tangents).get(tOut).get(o).op(I.i32_mul).op(I.i32_add).get(tLane).i32Const(l).op(I.i32_mul).op(I.i32_add);
+          if (this.masks[id] & (1 << l)) this.read(this.place(TAN, id, l, stride));
           else f.f64Const(0);
           f.store();
         }
@@ -305,11 +332,13 @@ class SweepWriter {
         });
       });
       this.chunked((from, to) => this.backwardPieces(from, to), true);
-      for (let input = 0; input < p.nIn; input++) this.inRange(input, rangeLo, rangeHi, () => {
-        f.get(tangents).get(tOut).i32Const(input).op(I.i32_mul).op(I.i32_add);
-        this.readAdjoint(p.nConst + input);
+      const inputs = Int32Array.from({ length: p.nIn }, (_, input) => p.nConst + input);
+      this.eachOutput(inputs, (id) => (this.seen[id] || this.zeroAll ? 1 : 0), (input, id, stride) => this.inRange(input, rangeLo, rangeHi, () => {
+        f.get(tangents).get(tOut).get(input).op(I.i32_mul).op(I.i32_add);
+        if (this.seen[id] || this.zeroAll) this.read(this.place(ADJ, id, 0, stride));
+        else f.f64Const(0);
         f.store();
-      });
+      }));
     }
 
     for (const s of [...segments, ...seeds]) f.get(s.at).get(s.step).op(I.i32_add).set(s.at);
@@ -319,12 +348,36 @@ class SweepWriter {
     f.end().end();
   }
 
-  /** `body` where lo ≤ index < hi. */
+  /** `body` where lo ≤ index < hi (index: an i32 local). */
   private inRange(index: number, lo: number, hi: number, body: () => void): void {
     const f = this.f;
-    f.get(lo).i32Const(index).op(I.i32_le_s).i32Const(index).get(hi).op(I.i32_lt_s).op(I.i32_and).if();
+    f.get(lo).get(index).op(I.i32_le_s).get(index).get(hi).op(I.i32_lt_s).op(I.i32_and).if();
     body();
     f.end();
+  }
+
+  /**
+   * `body(o, id, stride)` for each index o of `ids` (o an i32 local holding it).
+   * In memory placement, stretches of at least MIN_LOOP ids in arithmetic
+   * progression with one `kind` are a loop (`id`, `stride`: the first id and its
+   * step, as in a loop body); everything else is straight code.
+   */
+  private eachOutput(ids: ArrayLike<number>, kind: (id: number) => number, body: (o: number, id: number, stride: number) => void): void {
+    const f = this.f, o = f.i32();
+    for (let start = 0; start < ids.length;) {
+      const step = start + 1 < ids.length ? ids[start + 1] - ids[start] : 0;
+      let end = start + 1;
+      while (end < ids.length && ids[end] - ids[end - 1] === step && kind(ids[end]) === kind(ids[start])) end++;
+      if (this.inLocals || end - start < MIN_LOOP || step === 0 || Math.min(ids[start], ids[end - 1]) < this.p.nConst) {
+        f.i32Const(start).set(o);
+        body(o, ids[start], 0);
+        start++;
+        continue;
+      }
+      f.i32Const(start).set(o);
+      this.loop({ from: -1, period: step, count: end - start }, false, () => body(o, ids[start], step), [[o, 1]]);
+      start = end;
+    }
   }
 
   private newScratch(): void {
@@ -383,6 +436,12 @@ class SweepWriter {
       if (table[index] < 0) table[index] = this.f.f64();
       return { local: table[index] };
     }
+    if (stride !== 0 && this.iterationIds.has(id)) {
+      const key = `${region}:${id}:${lane}`;
+      let local = this.iterationLocals.get(key);
+      if (local === undefined) this.iterationLocals.set(key, (local = this.f.f64()));
+      return { local };
+    }
     const unit = region === PART ? 4 : region === TAN ? this.K : 1;
     return { base: this.strideBase(region, stride * unit), offset: 8 * (id * unit + lane) };
   }
@@ -417,12 +476,6 @@ class SweepWriter {
     else this.read(this.place(VAL, id, 0, stride));
   }
 
-  /** An input's adjoint after the backward pass (0 if nothing reached it). */
-  private readAdjoint(id: number): void {
-    if (this.seen[id] || this.zeroAll) this.read(this.place(ADJ, id));
-    else this.f.f64Const(0);
-  }
-
   // ── Steps ───────────────────────────────────────────────────────────────
 
   /** Step k as a loop body sees it (ids of its first iteration, and their strides), or as straight code. */
@@ -453,6 +506,7 @@ class SweepWriter {
       const piece = this.pieces[i];
       if (piece.count > 1) {
         this.loop(piece, true, () => {
+          this.recomputeIteration(piece);
           for (let k = piece.from + piece.period - 1; k >= piece.from; k--) {
             const r = this.ref(k, piece.period);
             this.pull(r, 0);
@@ -472,16 +526,18 @@ class SweepWriter {
    * A loop over a piece's iterations (last first when `backward`): a local per
    * region and stride walks the cells, and `body` reads places through them.
    */
-  private loop(piece: Piece, backward: boolean, body: () => void): void {
+  private loop(piece: Piece, backward: boolean, body: () => void, counters: [number, number][] = []): void {
     const f = this.f, p = this.p, P = piece.period, C = piece.count;
     const strides = new Set<number>([P]);
-    for (let k = piece.from; k < piece.from + P; k++) {
+    for (let k = piece.from; k >= 0 && k < piece.from + P; k++) {
       strides.add(p.a[k + P] - p.a[k]);
       if (p.b[k] >= 0) strides.add(p.b[k + P] - p.b[k]);
     }
     const saved = this.strideLocals;
     this.strideLocals = new Map();
-    const moves: [number, number][] = [];
+    this.iterationIds = piece.from >= 0 ? this.loopLocalIds(piece) : new Set();
+    this.iterationLocals = new Map();
+    const moves: [number, number][] = [...counters];
     for (const region of [VAL, ADJ, PART, TAN]) {
       for (const s of strides) {
         const cells = s * (region === PART ? 4 : region === TAN ? this.K : 1);
@@ -500,6 +556,45 @@ class SweepWriter {
     f.get(c).i32Const(1).op(I.i32_sub).tee(c).brIf(0);
     f.end();
     this.strideLocals = saved;
+    this.iterationIds = new Set();
+  }
+
+  /**
+   * The results of a loop's body (first-iteration ids) that can live in locals:
+   * in every iteration, no output and read only by steps of the same iteration.
+   * In a reverse sweep only inline steps qualify (the backward loop recomputes
+   * their values, whose partials are code; a call's partials stay in memory),
+   * and it is their values and adjoints that stay in locals; in the other
+   * sweeps their values, partials and tangents do.
+   */
+  private loopLocalIds(piece: Piece): Set<number> {
+    const p = this.p, ids = new Set<number>();
+    for (let j = 0; j < piece.period; j++) {
+      const k0 = piece.from + j, row = PRIMITIVES[OP_NAMES[p.op[k0]]] as Row;
+      if (this.plan.kind === Kind.Reverse && !(row.kind === "scalar" && row.wasm)) continue;
+      let local = true;
+      for (let c = 0; c < piece.count && local; c++) {
+        const id = resultId(p, k0 + c * piece.period);
+        local = !this.isOutput[id] && this.lastRead[id] < piece.from + (c + 1) * piece.period;
+      }
+      if (local) ids.add(resultId(p, k0));
+    }
+    return ids;
+  }
+
+  /**
+   * At the top of a reverse loop's body: the values of this iteration's loop-local
+   * steps again (the forward loop kept them in locals of its own), and their
+   * adjoints set to 0 where every contribution adds to what is there.
+   */
+  private recomputeIteration(piece: Piece): void {
+    const f = this.f;
+    for (let k = piece.from; k < piece.from + piece.period; k++) {
+      const r = this.ref(k, piece.period);
+      if (!this.iterationIds.has(r.dst)) continue;
+      this.forwardStep(r);
+      if (this.zeroAll) this.put(this.place(ADJ, r.dst, 0, r.sk), () => f.f64Const(0));
+    }
   }
 
   /** A step's value (and partials, where a derivative sweep needs them), and in forward sweeps its lanes. */

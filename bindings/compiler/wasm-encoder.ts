@@ -26,7 +26,7 @@ export const F64X2: Readonly<Record<number, number>> = {
 const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, I8X16_SHUFFLE = 13, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
 
 const VOID_BLOCK = 0x40, I32 = T.i32, F64 = T.f64, V128 = T.v128;
-const BULK = 0xfc, MEMORY_FILL = 11;
+const BULK = 0xfc, MEMORY_COPY = 10, MEMORY_FILL = 11;
 
 /** Unsigned LEB128. */
 function uleb(out: number[], value: number): void {
@@ -116,6 +116,8 @@ export class FunctionBody {
   loadI32(offset = 0): this { this.code.push(I.i32_load, 2); uleb(this.code, offset); return this; }
   /** memory.fill(address, byte, count) of the three i32 on the stack. */
   fill(): this { this.code.push(BULK, MEMORY_FILL, 0); return this; }
+  /** memory.copy(destination, source, count) of the three i32 on the stack. */
+  copy(): this { this.code.push(BULK, MEMORY_COPY, 0, 0); return this; }
   else(): this { this.code.push(I.else); return this; }
   brIf(depth: number): this { this.code.push(I.br_if); uleb(this.code, depth); return this; }
   end(): this { this.code.push(I.end); return this; }

@@ -320,14 +320,16 @@ export class Kernel {
   /**
    * The compiled tier's run function for this sweep, or null for the
    * interpreter: values; reverse sweeps with one lane that every adjoint takes
-   * (a gradient, a cotangent); forward sweeps. (Finite differences, and reverse
-   * sweeps of several lanes, interpret.)
+   * (a gradient, a cotangent); forward sweeps. (Finite differences, reverse
+   * sweeps of several lanes, and reverse sweeps of a tape with fused groups
+   * interpret: the groups' own loops add an entry's adjoint terms in their order,
+   * which straight code of the same instructions would not match to the bit.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
                       inputs: readonly Segment[], N: number): ((descriptor: number, work: number) => void) | null {
     let key: string, plan: () => SweepPlan;
     if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
-    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0))) {
+    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups) {
       [key, plan] = [dense ? "r:seeded" : "r", () => ({ kind: Kind.Reverse, seeded: dense })];
     } else if (kind === Kind.Forward) [key, plan] = forwardPlan(lanes, lane0, this.nIn, dense, colors);
     else {

@@ -4,7 +4,7 @@
 // the edges where the core scales a partial or guards a subnormal term; and the
 // fallbacks (an engine that refuses generated code, tapes with block ops).
 import { describe, expect, it, onTestFinished } from "vitest";
-import { compile, fn, Tensor } from "../../bindings/index.js";
+import { compile, concat, fn, Tensor } from "../../bindings/index.js";
 import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
@@ -83,6 +83,23 @@ describe("the compiled tier gives the interpreter's bits", () => {
         f.grad(new Tensor([2, n], Float64Array.from([...x, ...v])));
       });
     }
+  });
+
+  it("large vector functions in memory: outputs and input adjoints by loops, clipped to each named input's range", () => {
+    const m = 200, at = { a: Array.from({ length: m }, (_, i) => Math.sin(i)), b: Array.from({ length: m }, (_, i) => Math.cos(i)) };
+    const w = Array.from({ length: 3.5 * m + 2 }, (_, i) => 1 / (i + 1)), v = { a: at.b, b: at.a };
+    // Outputs: contiguous progressions, a strided one, a constant and an input (straight code). A Jacobian
+    // takes 16 lanes by colors here, with values, tangents and the core's partials (sin, exp) all in memory.
+    const make = () => fn({ a: [m], b: [m] }, ({ a, b }) =>
+      concat([a.mul(a).sub(b).mul(10), a.sin().add(b), a.mul(b), a.slice([0], [m], [2]).exp(), Tensor.from([3]), b.slice([5], [6])]));
+    onBothTiers(make, (f) => {
+      f.eval(at);
+      f.jacobian(at);
+      f.jacobian(at, { mode: "reverse" });
+      f.vjp(at, w);
+      f.jvp(at, v);
+      f.jacobian({ a: new Tensor([2, m], Float64Array.from([...at.a, ...at.b])), b: new Tensor([2, m], Float64Array.from([...at.b, ...at.a])) });
+    });
   });
 
   it("an engine that refuses generated WebAssembly (a CSP without 'wasm-unsafe-eval') gets the interpreter, and the same numbers", () => {
