@@ -5,11 +5,26 @@
 // the loop runs from the instruction cache.
 import { resultId, stepCount, type Program } from "./program.js";
 
-/** A stretch of steps [from, from + period·count): straight code (count 1), or a loop of `count` iterations. */
+/**
+ * A stretch of steps [from, from + period·count): straight code (count 1), or a
+ * loop of `count` iterations, run last iteration first when `reversed` (a loop
+ * joined to others whose iteration c meets this one's count − 1 − c).
+ */
 export interface Piece {
   from: number;
   period: number;
   count: number;
+  reversed?: boolean;
+}
+
+/** The first step of the iteration a piece's loop runs first. */
+export function firstStep(piece: Piece): number {
+  return piece.reversed ? piece.from + (piece.count - 1) * piece.period : piece.from;
+}
+
+/** How far a piece's steps move from one iteration the loop runs to the next (−period when reversed). */
+export function iterationStride(piece: Piece): number {
+  return piece.reversed ? -piece.period : piece.period;
 }
 
 /** Longest pattern looked for, and fewest repetitions worth a loop. */
@@ -57,4 +72,56 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
   }
   if (straight < n) pieces.push({ from: straight, period: n - straight, count: 1 });
   return pieces;
+}
+
+/**
+ * Consecutive loops of one count joined into one loop whose body runs each
+ * loop's body in turn (loop fusion), where that changes no value: no step reads
+ * what the joined loops compute in a later iteration than its own. Then a value one body computes and the
+ * next reads lives in a register. Returns the pieces in groups (a group of one
+ * is a piece as it was). Only for sweeps whose results do not depend on the
+ * order steps run in across iterations (values, forward lanes): a reverse
+ * sweep's adjoint sums would take their terms in another order.
+ */
+export function fuseLoops(p: Program, pieces: readonly Piece[]): Piece[][] {
+  const base = p.nConst + p.nIn;
+  const pieceOf = new Int32Array(stepCount(p)).fill(-1);
+  pieces.forEach((piece, i) => { if (piece.count > 1) pieceOf.fill(i, piece.from, piece.from + piece.period * piece.count); });
+  /** The loop iteration (of the joined loop) in which step k runs. */
+  const turn = (piece: Piece, k: number) => {
+    const c = Math.floor((k - piece.from) / piece.period);
+    return piece.reversed ? piece.count - 1 - c : c;
+  };
+  /**
+   * Whether every step of `piece` (number `index`, run in the direction it says) reads the
+   * results of the group's loops (from piece `first` on) only from the joined
+   * loop's current iteration or earlier ones: those have run by then.
+   */
+  const fits = (piece: Piece, index: number, first: number) => {
+    for (let k = piece.from; k < piece.from + piece.period * piece.count; k++) {
+      for (const x of [p.a[k], p.b[k]]) {
+        if (x < base || pieceOf[x - base] < first) continue; // a constant, an input, or computed before the group
+        const producer = pieceOf[x - base] === index ? piece : joined[pieceOf[x - base]];
+        if (turn(producer, x - base) > turn(piece, k)) return false;
+      }
+    }
+    return true;
+  };
+  const joined: Piece[] = []; // the pieces as joined (with their directions), by index
+  const groups: Piece[][] = [];
+  let first = -1; // index of the open group's first piece
+  pieces.forEach((piece, i) => {
+    const open = groups[groups.length - 1];
+    let member: Piece | undefined;
+    if (first >= 0 && piece.count > 1 && open[0].count === piece.count) {
+      member = [piece, { ...piece, reversed: true }].find((candidate) => fits(candidate, i, first));
+    }
+    if (member) {
+      open.push((joined[i] = member));
+      return;
+    }
+    groups.push([(joined[i] = piece)]);
+    first = piece.count > 1 ? i : -1;
+  });
+  return groups;
 }

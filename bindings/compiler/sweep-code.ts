@@ -25,7 +25,7 @@ import { PRIMITIVES, type Row } from "../ops/spec.js";
 import { OP_NAMES } from "../ops/grammar.js";
 import { Kind, Op, SWEEP } from "../ops/abi.js";
 import { resultId, stepCount, type Program } from "./program.js";
-import { findLoops, type Piece } from "./reroll.js";
+import { findLoops, firstStep, fuseLoops, iterationStride, type Piece } from "./reroll.js";
 
 /** What a module computes: values; a gradient or a cotangent's pullback (one lane); or K forward lanes. */
 export type SweepPlan =
@@ -34,8 +34,8 @@ export type SweepPlan =
   /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
   | { kind: Kind.Forward; lanes: number; own: Int32Array | null };
 
-/** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code. */
-const MIN_LOOP = 8;
+/** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code, and their widest spacing. */
+const MIN_LOOP = 8, MAX_INTERLEAVE = 8;
 /** Programs up to this many steps (times lanes) keep everything in locals. */
 const LOCAL_STEPS = 3_000;
 /** Steps of straight code per function in memory placement (bounded body size and compile time). */
@@ -93,6 +93,8 @@ class SweepWriter {
   private readonly seen: Uint8Array;
   private zeroAll = false;
   private readonly pieces: Piece[];
+  /** The pieces as the code runs them: a group of loops of one count is one joined loop (reroll.ts fuseLoops). */
+  private readonly loops: Piece[][];
   private readonly functions: ModuleFunction[] = [];
   // The function being written, its region bases, and, inside a loop, the stride locals.
   private f!: FunctionBody;
@@ -104,9 +106,8 @@ class SweepWriter {
    */
   private iterationIds = new Set<number>();
   private iterationLocals = new Map<string, number>();
-  /** Per id: the last step reading it (−1: none), and whether it is an output. */
-  private readonly lastRead: Int32Array;
-  private readonly isOutput: Uint8Array;
+  /** Per id: whether a step outside its own loop iteration reads it, or it is an output (then it lives in memory). */
+  private readonly escapes: Uint8Array;
   private scratchX = -1;
   private scratchAlt = -1;
   // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
@@ -128,13 +129,8 @@ class SweepWriter {
     this.firstB = new Uint8Array(this.steps);
     this.liveW = new Uint8Array(this.steps);
     this.seen = new Uint8Array(this.nIds);
-    this.lastRead = new Int32Array(this.nIds).fill(-1);
-    for (let k = 0; k < this.steps; k++) {
-      this.lastRead[p.a[k]] = k;
-      if (p.b[k] >= 0) this.lastRead[p.b[k]] = k;
-    }
-    this.isOutput = new Uint8Array(this.nIds);
-    for (const o of p.outputs) this.isOutput[o] = 1;
+    this.loops = plan.kind === Kind.Reverse ? this.pieces.map((piece) => [piece]) : fuseLoops(p, this.pieces);
+    this.escapes = this.escaping();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
   }
 
@@ -358,25 +354,33 @@ class SweepWriter {
 
   /**
    * `body(o, id, stride)` for each index o of `ids` (o an i32 local holding it).
-   * In memory placement, stretches of at least MIN_LOOP ids in arithmetic
-   * progression with one `kind` are a loop (`id`, `stride`: the first id and its
-   * step, as in a loop body); everything else is straight code.
+   * In memory placement, at least MIN_LOOP indices o₀, o₀ + t, o₀ + 2t, … (t ≤
+   * MAX_INTERLEAVE: outputs of interleaved vectors, such as a gradient's even
+   * and odd entries) whose ids form an arithmetic progression of one `kind` are
+   * a loop (`id`, `stride`: the first id and its step, as in a loop body);
+   * everything else is straight code.
    */
   private eachOutput(ids: ArrayLike<number>, kind: (id: number) => number, body: (o: number, id: number, stride: number) => void): void {
-    const f = this.f, o = f.i32();
-    for (let start = 0; start < ids.length;) {
-      const step = start + 1 < ids.length ? ids[start + 1] - ids[start] : 0;
-      let end = start + 1;
-      while (end < ids.length && ids[end] - ids[end - 1] === step && kind(ids[end]) === kind(ids[start])) end++;
-      if (this.inLocals || end - start < MIN_LOOP || step === 0 || Math.min(ids[start], ids[end - 1]) < this.p.nConst) {
-        f.i32Const(start).set(o);
-        body(o, ids[start], 0);
-        start++;
+    const f = this.f, o = f.i32(), n = ids.length, done = new Uint8Array(n);
+    const inMemory = (id: number) => id >= this.p.nConst;
+    for (let o0 = 0; o0 < n; o0++) {
+      if (done[o0]) continue;
+      let best = { by: 1, step: 0, count: 1 };
+      for (let by = 1; by <= MAX_INTERLEAVE && !this.inLocals && o0 + by < n; by++) {
+        const step = ids[o0 + by] - ids[o0];
+        let count = 1;
+        for (let q = o0 + by; q < n && !done[q] && ids[q] === ids[o0] + count * step && kind(ids[q]) === kind(ids[o0]); q += by) count++;
+        if (count > best.count) best = { by, step, count };
+      }
+      const { by, step, count } = best;
+      f.i32Const(o0).set(o);
+      if (count < MIN_LOOP || step === 0 || !inMemory(ids[o0]) || !inMemory(ids[o0] + (count - 1) * step)) {
+        body(o, ids[o0], 0);
+        done[o0] = 1;
         continue;
       }
-      f.i32Const(start).set(o);
-      this.loop({ from: -1, period: step, count: end - start }, false, () => body(o, ids[start], step), [[o, 1]]);
-      start = end;
+      this.loop([{ from: -1, period: step, count }], false, () => body(o, ids[o0], step), [[o, by]]);
+      for (let c = 0; c < count; c++) done[o0 + c * by] = 1;
     }
   }
 
@@ -391,15 +395,15 @@ class SweepWriter {
    * `backward`), all state in memory.
    */
   private chunked(emit: (from: number, to: number) => void, backward: boolean): void {
-    const n = this.pieces.length;
+    const n = this.loops.length, steps = (group: readonly Piece[]) => group.reduce((sum, piece) => sum + piece.period, 0);
     if (this.inLocals) {
       emit(0, n);
       return;
     }
     const chunks: [number, number][] = [];
     for (let from = 0; from < n;) {
-      let to = from, steps = 0;
-      while (to < n && (to === from || steps + this.pieces[to].period <= CHUNK_STEPS)) steps += this.pieces[to++].period;
+      let to = from, size = 0;
+      while (to < n && (to === from || size + steps(this.loops[to]) <= CHUNK_STEPS)) size += steps(this.loops[to++]);
       chunks.push([from, to]);
       from = to;
     }
@@ -490,22 +494,26 @@ class SweepWriter {
 
   private forwardPieces(from: number, to: number): void {
     for (let i = from; i < to; i++) {
-      const piece = this.pieces[i];
-      if (piece.count === 1) {
-        for (let k = piece.from; k < piece.from + piece.period; k++) this.forwardStep(this.ref(k, 0));
+      const group = this.loops[i];
+      if (group[0].count === 1) {
+        for (let k = group[0].from; k < group[0].from + group[0].period; k++) this.forwardStep(this.ref(k, 0));
         continue;
       }
-      this.loop(piece, false, () => {
-        for (let k = piece.from; k < piece.from + piece.period; k++) this.forwardStep(this.ref(k, piece.period));
+      this.loop(group, false, () => {
+        for (const piece of group) {
+          const first = firstStep(piece), stride = iterationStride(piece);
+          for (let k = first; k < first + piece.period; k++) this.forwardStep(this.ref(k, stride));
+        }
       });
     }
   }
 
+  /** (Reverse sweeps do not join loops: each group is one piece.) */
   private backwardPieces(from: number, to: number): void {
     for (let i = to - 1; i >= from; i--) {
-      const piece = this.pieces[i];
+      const piece = this.loops[i][0];
       if (piece.count > 1) {
-        this.loop(piece, true, () => {
+        this.loop([piece], true, () => {
           this.recomputeIteration(piece);
           for (let k = piece.from + piece.period - 1; k >= piece.from; k--) {
             const r = this.ref(k, piece.period);
@@ -523,19 +531,24 @@ class SweepWriter {
   }
 
   /**
-   * A loop over a piece's iterations (last first when `backward`): a local per
-   * region and stride walks the cells, and `body` reads places through them.
+   * A loop over the iterations of a group of pieces of one count (last first
+   * when `backward`): a local per region and stride walks the cells, and `body`
+   * reads places through them. A piece from −1 has no steps (a loop over outputs).
    */
-  private loop(piece: Piece, backward: boolean, body: () => void, counters: [number, number][] = []): void {
-    const f = this.f, p = this.p, P = piece.period, C = piece.count;
-    const strides = new Set<number>([P]);
-    for (let k = piece.from; k >= 0 && k < piece.from + P; k++) {
-      strides.add(p.a[k + P] - p.a[k]);
-      if (p.b[k] >= 0) strides.add(p.b[k + P] - p.b[k]);
+  private loop(group: readonly Piece[], backward: boolean, body: () => void, counters: [number, number][] = []): void {
+    const f = this.f, p = this.p, C = group[0].count;
+    const strides = new Set<number>();
+    for (const piece of group) {
+      const first = firstStep(piece), P = iterationStride(piece);
+      strides.add(P);
+      for (let k = first; piece.from >= 0 && k < first + piece.period; k++) {
+        strides.add(p.a[k + P] - p.a[k]);
+        if (p.b[k] >= 0) strides.add(p.b[k + P] - p.b[k]);
+      }
     }
     const saved = this.strideLocals;
     this.strideLocals = new Map();
-    this.iterationIds = piece.from >= 0 ? this.loopLocalIds(piece) : new Set();
+    this.iterationIds = group[0].from >= 0 ? this.loopLocalIds(group) : new Set();
     this.iterationLocals = new Map();
     const moves: [number, number][] = [...counters];
     for (const region of [VAL, ADJ, PART, TAN]) {
@@ -560,24 +573,49 @@ class SweepWriter {
   }
 
   /**
-   * The results of a loop's body (first-iteration ids) that can live in locals:
-   * in every iteration, no output and read only by steps of the same iteration.
-   * In a reverse sweep only inline steps qualify (the backward loop recomputes
-   * their values, whose partials are code; a call's partials stay in memory),
-   * and it is their values and adjoints that stay in locals; in the other
-   * sweeps their values, partials and tangents do.
+   * Per id, whether it must live in memory: an output, or read by a step of
+   * another iteration or outside its loop (home: one number per iteration of
+   * each loop, a distinct one per straight step).
    */
-  private loopLocalIds(piece: Piece): Set<number> {
-    const p = this.p, ids = new Set<number>();
-    for (let j = 0; j < piece.period; j++) {
-      const k0 = piece.from + j, row = PRIMITIVES[OP_NAMES[p.op[k0]]] as Row;
-      if (this.plan.kind === Kind.Reverse && !(row.kind === "scalar" && row.wasm)) continue;
-      let local = true;
-      for (let c = 0; c < piece.count && local; c++) {
-        const id = resultId(p, k0 + c * piece.period);
-        local = !this.isOutput[id] && this.lastRead[id] < piece.from + (c + 1) * piece.period;
+  private escaping(): Uint8Array {
+    const p = this.p, base = p.nConst + p.nIn, home = new Float64Array(this.steps);
+    let next = 0;
+    for (const group of this.loops) {
+      const straight = group[0].count === 1, start = next;
+      for (const piece of group) {
+        for (let k = piece.from; k < piece.from + piece.period * piece.count; k++) {
+          const c = Math.floor((k - piece.from) / piece.period);
+          home[k] = straight ? next++ : start + (piece.reversed ? piece.count - 1 - c : c);
+        }
       }
-      if (local) ids.add(resultId(p, k0));
+      if (!straight) next = start + group[0].count;
+    }
+    const escapes = new Uint8Array(this.nIds);
+    for (const o of p.outputs) escapes[o] = 1;
+    for (let k = 0; k < this.steps; k++) {
+      for (const x of [p.a[k], p.b[k]]) if (x >= base && home[x - base] !== home[k]) escapes[x] = 1;
+    }
+    return escapes;
+  }
+
+  /**
+   * The results of a loop's bodies (first-iteration ids) that can live in locals:
+   * in every iteration, read only by steps of the same iteration. In a reverse
+   * sweep only inline steps qualify (the backward loop recomputes their values,
+   * whose partials are code; a call's partials stay in memory), and it is their
+   * values and adjoints that stay in locals; in the other sweeps their values,
+   * partials and tangents do.
+   */
+  private loopLocalIds(group: readonly Piece[]): Set<number> {
+    const p = this.p, ids = new Set<number>();
+    for (const piece of group) {
+      for (let j = 0; j < piece.period; j++) {
+        const k0 = piece.from + j, row = PRIMITIVES[OP_NAMES[p.op[k0]]] as Row;
+        if (this.plan.kind === Kind.Reverse && !(row.kind === "scalar" && row.wasm)) continue;
+        let local = true;
+        for (let c = 0; c < piece.count && local; c++) local = !this.escapes[resultId(p, k0 + c * piece.period)];
+        if (local) ids.add(resultId(p, firstStep(piece) + j)); // (the id the body's code names)
+      }
     }
     return ids;
   }

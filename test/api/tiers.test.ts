@@ -85,6 +85,29 @@ describe("the compiled tier gives the interpreter's bits", () => {
     }
   });
 
+  it("large tensor-form functions in memory: a gradient's vector steps joined into one loop, some run backwards", () => {
+    // The gradient graph of a tensor-form function is a sequence of whole-vector steps, some built in reverse
+    // element order; forward sweeps over it (hvp, jvp) join them into one loop where no step reads a later iteration.
+    const n = 1600, x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.3 * Math.sin(i)), v = x.map((_, i) => Math.cos(i));
+    const strided = () => fn(n, (y) => {
+      const even = y.slice([0], [n], [2]), odd = y.slice([1], [n], [2]);
+      return odd.sub(even.pow(2)).pow(2).mul(100).add(even.neg().add(1).pow(2)).sum();
+    });
+    // shifted windows: step i reads entries i and i + 1 of earlier steps (a later iteration: those must not join)
+    const shifted = () => fn(n, (y) => {
+      const a = y.slice([0], [n - 1]), b = y.slice([1]), d = b.sub(a.mul(a)), e = d.slice([1]).mul(d.slice([0], [n - 2]));
+      return d.mul(d).sum().add(e.sin().sum());
+    });
+    for (const make of [strided, shifted]) {
+      onBothTiers(make, (f) => {
+        f.hvp(x, v);
+        f.jvp(x, v);
+        f.eval(x);
+        f.hvp(new Tensor([2, n], Float64Array.from([...x, ...v])), new Tensor([2, n], Float64Array.from([...v, ...x])));
+      });
+    }
+  });
+
   it("large vector functions in memory: outputs and input adjoints by loops, clipped to each named input's range", () => {
     const m = 200, at = { a: Array.from({ length: m }, (_, i) => Math.sin(i)), b: Array.from({ length: m }, (_, i) => Math.cos(i)) };
     const w = Array.from({ length: 3.5 * m + 2 }, (_, i) => 1 / (i + 1)), v = { a: at.b, b: at.a };
