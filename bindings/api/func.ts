@@ -16,6 +16,7 @@ import { linearization, type Linearization } from "./linearize.js";
 import * as secondOrder from "./second-order.js";
 import { composeInto } from "./compose.js";
 import { registerSampler } from "./sampling.js";
+import { preparedCall, readPreparedMethod, type PreparedMethod } from "./prepare.js";
 import type { SecondOrderView } from "./second-order.js";
 
 export type { InputDecl } from "./validate.js";
@@ -172,6 +173,36 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options);
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
+  }
+
+  /**
+   * One method as a plain function of the point, for a loop of one-point calls:
+   * `const g = f.prepare("grad"); g(x)` is ∇f(x). It takes a Float64Array of
+   * the one input's n entries and returns the same Float64Array every call
+   * (`out`, or one made here; copy it to keep a result): "eval" the outputs
+   * [m], "grad" the gradient [n] (scalar f), "jacobian" the Jacobian [m·n]
+   * row-major. After its first call a call checks the point's length and does
+   * nothing else in JavaScript: no parsing, no allocation, one WebAssembly
+   * call. `mode` as in the methods. For functions of one input.
+   */
+  prepare(method: PreparedMethod, options: { mode?: Mode; out?: Float64Array } = {}): (x: Float64Array) => Float64Array {
+    checkOptions(options);
+    const which = readPreparedMethod(method);
+    if (this.inputs.length !== 1) {
+      throw new InputError(`prepare needs a function of one input; this one has ${this.inputs.length} (${this.describeInputs()})`);
+    }
+    if (which === "grad" && this.outputShape.length !== 0) {
+      throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (prepare "jacobian")`);
+    }
+    const n = this.n, m = this.m, scalarInput = this.inputs[0].shape.length === 0;
+    const point = (x: Float64Array) => (scalarInput ? x[0] : x);
+    if (which === "eval") {
+      return preparedCall({ n, resultLength: m, kernel: () => this.valueKernel(), kind: Kind.Value,
+        call: (x, out) => { this.eval(point(x), { out }); } }, which, options.out);
+    }
+    const kind = sweepFor(options, m < n);
+    return preparedCall({ n, resultLength: m * n, kernel: () => (kind === Kind.Reverse ? this.reverse() : this.kernel), kind,
+      call: (x, out) => { this.jacobian(point(x), { mode: options.mode, out }); } }, which, options.out);
   }
 
   /**

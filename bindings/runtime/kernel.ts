@@ -300,6 +300,34 @@ export class Kernel {
     }
   }
 
+  /**
+   * The last one-point call (see Repeat) as a plain function of one segment's
+   * point: entries in, the sweep, `out` filled, and true; false (nothing done)
+   * once any other call has used this kernel's scratch, or the instance was
+   * re-created, or the compiled tier is about to take over: then the caller
+   * makes the ordinary call, which sets up a new repeat. Null when the last
+   * call cannot repeat (or took several segments). Func.prepare's fast path.
+   */
+  preparedRepeat(kind: Kind): ((point: Float64Array, out: Float64Array) => boolean) | null {
+    const r = this.repeat;
+    if (!r || r.kind !== kind || r.sizes.length !== 1) return null;
+    const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
+    let mem = f64();
+    return (point, out) => {
+      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending) return false;
+      try {
+        if (mem.length === 0) mem = f64(); // (memory grew: old views are detached, of length 0)
+        for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
+        this.sweep(kind);
+        if (mem.length === 0) mem = f64();
+        for (let i = 0; i < length; i++) out[i] = mem[resultAt + i];
+        return true;
+      } catch (error) {
+        throw trapped(error);
+      }
+    };
+  }
+
   /** The last one-point call again (see Repeat): the point's segments in, the sweep, the results out. */
   private runAgain(kind: Kind, inputs: readonly Segment[], result: Float64Array): void {
     const r = this.repeat!;

@@ -1,0 +1,50 @@
+// Prepared calls: one method of a compiled function as a plain function of a
+// point, for a hot loop of one-point calls. The first call (and any call after
+// something else used the function) takes the ordinary path, which leaves the
+// sweep's descriptor in place; the calls after it copy the point in, run the
+// sweep and copy the results out, with a length check and nothing else: no
+// argument parsing, no allocation.
+import { InputError, ShapeError, show } from "../base/errors.js";
+import type { Kind } from "../ops/abi.js";
+import type { Kernel } from "../runtime/kernel.js";
+
+/** The methods `prepare` takes. */
+export type PreparedMethod = "eval" | "grad" | "jacobian";
+
+/** What `prepare` needs of a function. */
+export interface PreparedView {
+  /** Entries of the one input (the point's length). */
+  n: number;
+  /** Entries of the result (m, n or m·n). */
+  resultLength: number;
+  /** The kernel and sweep the ordinary one-point call runs. */
+  kernel: () => Kernel;
+  kind: Kind;
+  /** The ordinary call, writing into `out`. */
+  call: (x: Float64Array, out: Float64Array) => void;
+}
+
+/** The plain function `prepare` returns: the point in, the results in `out` (the same array every call). */
+export function preparedCall(view: PreparedView, method: PreparedMethod, out?: Float64Array): (x: Float64Array) => Float64Array {
+  const { n, resultLength } = view;
+  if (out !== undefined && (!(out instanceof Float64Array) || out.length !== resultLength)) {
+    throw new ShapeError(`prepare("${method}"): out must be a Float64Array of length ${resultLength}, got ${show(out)}`);
+  }
+  const result = out ?? new Float64Array(resultLength);
+  let repeat: ((point: Float64Array, out: Float64Array) => boolean) | null = null;
+  return (x: Float64Array) => {
+    if (!(x instanceof Float64Array) || x.length !== n) {
+      throw new ShapeError(`a prepared ${method} takes a Float64Array of ${n} entries, got ${show(x)}`);
+    }
+    if (repeat?.(x, result)) return result;
+    view.call(x, result);
+    repeat = view.kernel().preparedRepeat(view.kind);
+    return result;
+  };
+}
+
+/** The method name, checked. */
+export function readPreparedMethod(method: unknown): PreparedMethod {
+  if (method === "eval" || method === "grad" || method === "jacobian") return method;
+  throw new InputError(`prepare takes "eval", "grad" or "jacobian", got ${show(method)}`);
+}

@@ -1,0 +1,91 @@
+// Prepared calls (Func.prepare): one method as a plain function of a point.
+// Their results are the closed forms, and the ordinary methods' to the bit, on
+// both tiers; they stay right when other calls, a grown memory or a re-created
+// core intervene; bad input is refused with a message.
+import { describe, expect, it } from "vitest";
+import { buffer, compile, fn, InputError, ShapeError } from "../../bindings/index.js";
+import { core } from "../../bindings/runtime/loader.js";
+import { expectClose, expectIdentical, expectThrows, random, resetCore } from "../support/helpers.js";
+import { onBothTiers } from "../support/tiers.js";
+
+const r = random(11);
+const points = Array.from({ length: 20 }, () => Float64Array.from({ length: 3 }, () => 2 * r() - 1));
+/** ∇(sin(xy) + z²eˣ), by hand. */
+const gradient = ([x, y, z]: Float64Array) => [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x)];
+/** The Jacobian of F = [xy·sin z, eˣ·cos y + z², x/(1 + y²) + √z], row-major, by hand. */
+const jacobian = ([x, y, z]: Float64Array) => [
+  y * Math.sin(z), x * Math.sin(z), x * y * Math.cos(z),
+  Math.exp(x) * Math.cos(y), -Math.exp(x) * Math.sin(y), 2 * z,
+  1 / (1 + y * y), (-2 * x * y) / (1 + y * y) ** 2, 0.5 / Math.sqrt(z),
+];
+const scalar = () => compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+const vector = () => compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2", "x/(1+y^2) + sqrt(z)"], { vars: ["x", "y", "z"] });
+
+describe("prepare", () => {
+  it("grad, jacobian and eval: the closed forms, and the methods' bits, at one point after another, on both tiers", () => {
+    onBothTiers(scalar, (f) => {
+      const grad = f.prepare("grad"), value = f.prepare("eval");
+      for (const x of points) {
+        const g = grad(x);
+        expectClose(g, gradient(x), 1e-14, "∇f");
+        expectIdentical(g, f.grad(x) as Float64Array, "prepared against f.grad");
+        expectIdentical(value(x)[0], f.eval(x) as number, "prepared eval");
+      }
+      for (const mode of ["forward", "reverse", "fd"] as const) {
+        const g = f.prepare("grad", { mode })(points[3]);
+        expectIdentical(g, f.grad(points[3], { mode }) as Float64Array, `mode ${mode}`);
+      }
+    });
+    onBothTiers(vector, (F) => {
+      const jac = F.prepare("jacobian"), value = F.prepare("eval");
+      for (const x0 of points) {
+        const x = x0.map(Math.abs); // √z needs z ≥ 0
+        expectClose(jac(x), jacobian(x), 1e-14, "J");
+        expectIdentical(jac(x), F.jacobian(x).data, "prepared against F.jacobian");
+        expectIdentical(value(x), F.eval(x) as Float64Array, "prepared eval");
+      }
+    });
+  });
+
+  it("returns the same array every call (out, or its own); a function of one scalar input takes a point of length 1", () => {
+    const f = scalar(), out = new Float64Array(3);
+    const grad = f.prepare("grad", { out });
+    expect(grad(points[0])).toBe(out);
+    expect(grad(points[1])).toBe(out);
+    const own = f.prepare("grad");
+    expect(own(points[0])).toBe(own(points[1]));
+    const cube = fn({ t: [] }, ({ t }) => t.pow(3));
+    expect(cube.prepare("grad")(Float64Array.of(2))[0]).toBe(12);
+    expect(cube.prepare("eval")(Float64Array.of(2))[0]).toBe(8);
+  });
+
+  it("stays right when other calls, a grown memory or a re-created core come between its calls", () => {
+    const f = scalar(), g = vector(), grad = f.prepare("grad");
+    grad(points[0]);
+    grad(points[1]);
+    f.eval(points[2]); // another call on the same function's kernels
+    g.jacobian(points[2].map(Math.abs));
+    expectClose(grad(points[3]), gradient(points[3]), 1e-14, "after other calls");
+    f.grad(points[4], { mode: "forward" });
+    expectClose(grad(points[5]), gradient(points[5]), 1e-14, "after another mode");
+    const before = core().memory.buffer.byteLength;
+    const big = buffer([1 << 22]); // 32 MB: memory grows, old views detach
+    expect(core().memory.buffer.byteLength).toBeGreaterThan(before);
+    expectClose(grad(points[6]), gradient(points[6]), 1e-14, "after memory grew");
+    big.dispose();
+    resetCore();
+    expectClose(grad(points[7]), gradient(points[7]), 1e-14, "after the core was re-created");
+  });
+
+  it("refuses bad input with a message, and stays usable", () => {
+    const f = scalar(), grad = f.prepare("grad");
+    expectThrows(() => grad(new Float64Array(2)), ShapeError, /Float64Array of 3 entries/);
+    expectThrows(() => grad([1, 2, 3] as unknown as Float64Array), ShapeError, /Float64Array of 3 entries/);
+    expectClose(grad(points[0]), gradient(points[0]), 1e-14, "after a refused call");
+    expectThrows(() => f.prepare("hessian" as "grad"), InputError, /"eval", "grad" or "jacobian"/);
+    expectThrows(() => f.prepare("grad", { out: new Float64Array(2) }), ShapeError, /out must be a Float64Array of length 3/);
+    expectThrows(() => vector().prepare("grad"), ShapeError, /scalar function/);
+    const two = fn({ a: [2], b: [] }, ({ a, b }) => a.sum().mul(b));
+    expectThrows(() => two.prepare("grad"), InputError, /one input; this one has 2/);
+  });
+});
