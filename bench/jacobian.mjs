@@ -39,6 +39,7 @@ export const batchRatios = await compare(`Jacobian of a 3→3 field at ${N.toLoc
 
 const LOOP = 1000;
 const one = new Float64Array(3), outOne = new Float64Array(9);
+const preparedJacobian = F.prepare("jacobian", { out: outOne });
 export const pointRatios = await compare(`Jacobian at one point, called ${LOOP} times`, {
   "analytic JavaScript": () => {
     for (let p = 0; p < LOOP; p++) analyticJacobian(points[3 * p], points[3 * p + 1], points[3 * p + 2], outOne, 0);
@@ -47,6 +48,12 @@ export const pointRatios = await compare(`Jacobian at one point, called ${LOOP} 
     for (let p = 0; p < LOOP; p++) {
       one[0] = points[3 * p]; one[1] = points[3 * p + 1]; one[2] = points[3 * p + 2];
       F.jacobian(one, { out: outOne });
+    }
+  },
+  "gradients F.prepare(\"jacobian\", { out })(point)": () => {
+    for (let p = 0; p < LOOP; p++) {
+      one[0] = points[3 * p]; one[1] = points[3 * p + 1]; one[2] = points[3 * p + 2];
+      preparedJacobian(one);
     }
   },
 });

@@ -106,9 +106,12 @@ const grad3 = (x, y, z, g, o) => {
 const point = Float64Array.of(0.3, -1.2, 0.7), g = new Float64Array(3), gLib = new Float64Array(3);
 grad3(point[0], point[1], point[2], g, 0);
 check(f.grad(point, { out: gLib }), g, "one-point gradient");
+const preparedGrad = f.prepare("grad", { out: gLib });
+check(preparedGrad(point), g, "prepared one-point gradient");
 await compare("gradient of sin(xy) + z²eˣ at one point, called 1000 times", {
   "analytic gradient (JavaScript)": () => { for (let k = 0; k < 1000; k++) grad3(point[0], point[1], point[2], g, 0); },
   "gradients f.grad(point, { out })": () => { for (let k = 0; k < 1000; k++) f.grad(point, { out: gLib }); },
+  "gradients f.prepare(\"grad\", { out })(point)": () => { for (let k = 0; k < 1000; k++) preparedGrad(point); },
 });
 const N = 100_000, X = new Float64Array(3 * N);
 for (let p = 0; p < N; p++) { X[3 * p] = Math.sin(p); X[3 * p + 1] = Math.cos(p); X[3 * p + 2] = 0.001 * p; }
