@@ -12,4 +12,4 @@ export { blockScratchBytes } from "./core/blocks";
 export { gradientAxis, secondAxis } from "./extras/grid";
 export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./extras/fd";
 export { seedGenerator, fillUniform, fillNormal } from "./extras/random";
-export { accumulateMoments, multiplyRows, affineSamples, scoreRows } from "./extras/moments";
+export { accumulateMoments, addRows, multiplyRows, affineSamples, scoreRows } from "./extras/moments";

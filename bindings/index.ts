@@ -14,6 +14,8 @@ export {
   Func, type Point, type PlainPoint, type InputValue, type PlainValue, type Shaped, type InputDecl,
   type DerivativeOptions, type JacobianOptions, type EvalOptions,
 } from "./api/func.js";
+export type { ReduceOptions } from "./api/batch-sum.js";
+export type { PreparedMethod } from "./api/prepare.js";
 export { Tensor, type TensorLike, type NestedArray } from "./base/tensor.js";
 export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./base/errors.js";
 export type { Mode } from "./api/validate.js";

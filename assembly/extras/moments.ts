@@ -62,3 +62,26 @@ export function scoreRows(f: usize, eps: usize, sigma: usize, C: i32, d: i32, ou
     }
   }
 }
+
+/**
+ * acc[k] += Σ_c w_c·rows[c·width + k] for c = 0 … C−1, added one row at a time
+ * in row order (so a batch's sum does not depend on how it is cut into
+ * chunks); w_c = 1 when `weights` is 0.
+ */
+export function addRows(rows: usize, C: i32, width: i32, weights: usize, acc: usize): void {
+  for (let c = 0; c < C; c++) {
+    const row = rows + (<usize>(c * width) << 3);
+    if (weights) {
+      const w = load<f64>(weights + (<usize>c << 3));
+      for (let k = 0; k < width; k++) {
+        const at = acc + (<usize>k << 3);
+        store<f64>(at, load<f64>(at) + w * load<f64>(row + (<usize>k << 3)));
+      }
+    } else {
+      for (let k = 0; k < width; k++) {
+        const at = acc + (<usize>k << 3);
+        store<f64>(at, load<f64>(at) + load<f64>(row + (<usize>k << 3)));
+      }
+    }
+  }
+}

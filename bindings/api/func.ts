@@ -1,7 +1,7 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
-import { Kernel, MAX_LANES, columns, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
+import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
@@ -17,6 +17,7 @@ import * as secondOrder from "./second-order.js";
 import { composeInto } from "./compose.js";
 import { registerSampler } from "./sampling.js";
 import { preparedCall, readPreparedMethod, type PreparedMethod } from "./prepare.js";
+import { ONE_POINT, readReduce, scalePoints, sharedInput, type ReduceOptions } from "./batch-sum.js";
 import type { SecondOrderView } from "./second-order.js";
 
 export type { InputDecl } from "./validate.js";
@@ -37,7 +38,7 @@ export type PlainPoint = PlainValue | Readonly<Record<string, PlainValue>>;
 export type Point = InputValue | Readonly<Record<string, InputValue>>;
 
 /** Options of every derivative method. */
-export interface DerivativeOptions {
+export interface DerivativeOptions extends ReduceOptions {
   /**
    * How derivatives are computed: "forward" (dual numbers) and "reverse" (an
    * adjoint sweep) are exact; "fd" is central finite differences over the same
@@ -61,7 +62,7 @@ export interface JacobianOptions extends DerivativeOptions {
 }
 
 /** Options of `eval`. */
-export interface EvalOptions {
+export interface EvalOptions extends ReduceOptions {
   /** As in DerivativeOptions. */
   out?: Float64Array | WasmBuffer;
 }
@@ -141,10 +142,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   eval(x: Point, options?: EvalOptions): S | Tensor;
   eval(x: Point, options: EvalOptions = {}): S | Tensor {
     checkOptions(options);
-    const args = this.args(x);
-    const out = resultFor(args, this.outputShape, options.out);
-    this.valueKernel().values(args.segments, args.count, out);
-    return shaped(args, this.outputShape, out) as S | Tensor;
+    const args = this.args(x), sum = readReduce(options, args, "eval"), shape = sum ? ONE_POINT : args;
+    const out = resultFor(shape, this.outputShape, options.out);
+    this.valueKernel().values(args.segments, args.count, out, sum);
+    return shaped(shape, this.outputShape, out) as S | Tensor;
   }
 
   /**
@@ -287,11 +288,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     }
     const seeds: Seeds = { identity: false, tangent: cotangent.segments };
     this.singleOut(options, "vjp");
-    const results = this.inputs.map((d) => {
-      const out = resultFor(args, d.shape, options.out);
+    const sum = readReduce(options, args, "vjp");
+    const results = this.inputs.map((d, i) => {
+      const summed = sum && sharedInput(args, i), shape = summed ? ONE_POINT : args;
+      const out = resultFor(shape, d.shape, options.out);
       this.reverse().tangents(Kind.Reverse, args.segments, args.count, seeds, out,
-        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
-      return shaped(args, d.shape, out);
+        { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size], summed ? sum : undefined);
+      if (sum && !summed) scalePoints(out, d.size, sum);
+      return shaped(shape, d.shape, out);
     });
     return this.byInput(this.inputs, results, undefined) as G | Tensor | Record<string, Shaped>;
   }
@@ -386,7 +390,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
   private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
                         present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R): R | Record<string, R> {
-    const args = this.args(x);
+    const args = this.args(x), sum = readReduce(options, args, "a derivative");
     const kind = sweepFor(options, preferReverse);
     const wanted = this.wanted(options.wrt);
     if (options.out !== undefined && wanted.length > 1) {
@@ -394,9 +398,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     }
     const m = this.m;
     const block = (d: InputDecl) => {
-      const out = resultArray(args, m * d.size, options.out);
-      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out);
-      return present(args, d, out);
+      const summed = sum && sharedInput(args, this.inputs.indexOf(d)), shape = summed ? ONE_POINT : args;
+      const out = resultArray(shape, m * d.size, options.out);
+      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out, summed ? sum : undefined);
+      if (sum && !summed) scalePoints(out, m * d.size, sum);
+      return present(shape, d, out);
     };
     // One block (one input, or `wrt`) is the result itself: the common call, kept lean.
     if (wanted.length === 1) return block(wanted[0]);
@@ -421,13 +427,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
    */
   private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
-                        oLo: number, mo: number, iLo: number, ni: number, out: Target): void {
+                        oLo: number, mo: number, iLo: number, ni: number, out: Target, sum?: BatchSum): void {
     if (kind === Kind.Reverse) {
       this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
-        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni]);
+        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni], sum);
     } else {
       this.kernel.tangents(kind, args.segments, args.count, columns(iLo, ni), out,
-        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo]);
+        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo], sum);
     }
   }
 
@@ -465,7 +471,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       n: this.n,
       args: (x) => this.args(x),
       gradient: g.kernel,
-      gradientBlock: (args, kind, oLo, mo, iLo, ni, out) => g.jacobianBlock(args, kind, oLo, mo, iLo, ni, out),
+      gradientBlock: (args, kind, oLo, mo, iLo, ni, out, sum) => g.jacobianBlock(args, kind, oLo, mo, iLo, ni, out, sum),
       coloring: () => {
         if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
         return this.coloring ?? undefined;
@@ -494,19 +500,20 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private alongSeeds(args: Args, seeds: Seeds, options: DerivativeOptions): S | Tensor {
-    const out = resultFor(args, this.outputShape, options.out);
+    const sum = readReduce(options, args, "a directional derivative"), shape = sum ? ONE_POINT : args;
+    const out = resultFor(shape, this.outputShape, options.out);
     const layout: TangentLayout = { point: this.m, out: 1, lane: 0, offset: 0 };
-    this.kernel.tangents(forwardSweepFor(options, "a directional derivative"), args.segments, args.count, seeds, out, layout);
-    return shaped(args, this.outputShape, out) as S | Tensor;
+    this.kernel.tangents(forwardSweepFor(options, "a directional derivative"), args.segments, args.count, seeds, out, layout, undefined, sum);
+    return shaped(shape, this.outputShape, out) as S | Tensor;
   }
 
   private field(op: "divergence" | "curl" | "determinant", x: Point, options: DerivativeOptions,
                 shape: readonly number[]): number | Float64Array | Tensor {
     checkOptions(options);
-    const args = this.args(x);
-    const out = resultFor(args, shape, options.out);
-    this.kernel.field(op, forwardSweepFor(options, op), args.segments, args.count, out);
-    return shaped(args, shape, out);
+    const args = this.args(x), sum = readReduce(options, args, op), lead = sum ? ONE_POINT : args;
+    const out = resultFor(lead, shape, options.out);
+    this.kernel.field(op, forwardSweepFor(options, op), args.segments, args.count, out, sum);
+    return shaped(lead, shape, out);
   }
 
   private requireField(what: string, sizes: readonly number[]): void {

@@ -5,7 +5,8 @@
 import { ShapeError } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
 import type { Coloring } from "../ir/sparsity.js";
-import type { Kernel } from "../runtime/kernel.js";
+import type { BatchSum, Kernel } from "../runtime/kernel.js";
+import { ONE_POINT, readReduce, scalePoints, sharedInput } from "./batch-sum.js";
 import type { Tensor } from "../base/tensor.js";
 import { readArgs, type Args, type InputDecl } from "./validate.js";
 import { forwardSweepFor, sweepFor } from "./modes.js";
@@ -22,7 +23,8 @@ export interface SecondOrderView {
   /** The gradient's kernel. */
   readonly gradient: Kernel;
   /** Block ∂(gradient entries oLo…)/∂(inputs iLo…) of the gradient, into `out` (see Func's jacobian). */
-  gradientBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, oLo: number, mo: number, iLo: number, ni: number, out: Float64Array | { readonly address: number }): void;
+  gradientBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, oLo: number, mo: number, iLo: number, ni: number,
+                out: Float64Array | { readonly address: number }, sum?: BatchSum): void;
   /** The Hessian's column coloring, or undefined when it saves no sweep. */
   coloring(): Coloring | undefined;
   /** Refuses `out` where the result is a record by input name. */
@@ -33,20 +35,25 @@ export interface SecondOrderView {
 
 /** The Hessian: [...input, ...input] (a record H[a][b] with several inputs), with a leading N for a batch. */
 export function hessian(f: SecondOrderView, x: unknown, options: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>> {
-  const args = f.args(x);
+  const args = f.args(x), sum = readReduce(options, args, "hessian");
   const kind = sweepFor(options);
-  const lead = args.batched ? [args.count] : [];
+  // A block is summed over a reduced batch when both its inputs are shared (∂²R/∂θ²); else it keeps the axis.
+  const summed = (a: InputDecl, b: InputDecl) => sum !== undefined && sharedInput(args, f.inputs.indexOf(a)) && sharedInput(args, f.inputs.indexOf(b));
+  const shapeOf = (a: InputDecl, b: InputDecl) => (summed(a, b) ? ONE_POINT : args);
+  const lead = (a: InputDecl, b: InputDecl) => (shapeOf(a, b).batched ? [args.count] : []);
   const coloring = f.inputs.length === 1 && kind === Kind.Forward ? f.coloring() : undefined;
   if (coloring) {
-    const shape = f.inputs[0].shape;
-    const data = resultFor(args, [f.n, f.n], options.out);
-    f.gradient.coloredJacobian(args.segments, args.count, coloring, data);
-    return tensor([...lead, ...shape, ...shape], data);
+    const d = f.inputs[0], shape = d.shape;
+    const data = resultFor(shapeOf(d, d), [f.n, f.n], options.out);
+    f.gradient.coloredJacobian(args.segments, args.count, coloring, data, summed(d, d) ? sum : undefined);
+    if (sum && !summed(d, d)) scalePoints(data, f.n * f.n, sum);
+    return tensor([...lead(d, d), ...shape, ...shape], data);
   }
   const block = (a: InputDecl, b: InputDecl, out?: unknown) => {
-    const data = resultFor(args, [a.size, b.size], out);
-    f.gradientBlock(args, kind, a.offset, a.size, b.offset, b.size, data);
-    return tensor([...lead, ...a.shape, ...b.shape], data);
+    const data = resultFor(shapeOf(a, b), [a.size, b.size], out);
+    f.gradientBlock(args, kind, a.offset, a.size, b.offset, b.size, data, summed(a, b) ? sum : undefined);
+    if (sum && !summed(a, b)) scalePoints(data, a.size * b.size, sum);
+    return tensor([...lead(a, b), ...a.shape, ...b.shape], data);
   };
   if (f.inputs.length === 1) return block(f.inputs[0], f.inputs[0], options.out);
   f.singleOut(options, "hessian");
@@ -62,18 +69,21 @@ export function hvp(f: SecondOrderView, x: unknown, v: unknown, options: Derivat
   }
   const kind = forwardSweepFor(options, "hvp");
   f.singleOut(options, "hvp");
-  return f.byInput(f.inputs.map((d) => {
-    const out = resultFor(args, d.shape, options.out);
+  const sum = readReduce(options, args, "hvp");
+  return f.byInput(f.inputs.map((d, i) => {
+    const summed = sum && sharedInput(args, i), shape = summed ? ONE_POINT : args;
+    const out = resultFor(shape, d.shape, options.out);
     f.gradient.tangents(kind, args.segments, args.count, { identity: false, tangent: tangent.segments }, out,
-      { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size]);
-    return shaped(args, d.shape, out);
+      { point: d.size, out: 1, lane: 0, offset: 0 }, [d.offset, d.offset + d.size], summed ? sum : undefined);
+    if (sum && !summed) scalePoints(out, d.size, sum);
+    return shaped(shape, d.shape, out);
   }));
 }
 
 /** Σᵢ ∂²f/∂xᵢ²: the divergence of the gradient. */
 export function laplacian(f: SecondOrderView, x: unknown, options: DerivativeOptions): number | Tensor {
-  const args = f.args(x);
-  const out = resultFor(args, [], options.out);
-  f.gradient.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out);
-  return shaped(args, [], out) as number | Tensor;
+  const args = f.args(x), sum = readReduce(options, args, "laplacian"), shape = sum ? ONE_POINT : args;
+  const out = resultFor(shape, [], options.out);
+  f.gradient.field("divergence", forwardSweepFor(options, "laplacian"), args.segments, args.count, out, sum);
+  return shaped(shape, [], out) as number | Tensor;
 }

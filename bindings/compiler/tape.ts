@@ -211,20 +211,19 @@ function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" 
   for (let id = 0; id < graph.size; id++) if (reached[id] && graph.op[id] === Op.Input) inputs.push(id);
   if (order === "id") return inputs;
   if (order === "index") return inputs.sort((p, q) => graph.a[p] - graph.a[q]);
-  const reader = new Map<number, number>(), position = new Map<number, number>();
+  // first reader and operand position per input node (−1: none yet; unread inputs sort last)
+  const reader = new Int32Array(graph.size).fill(-1), position = new Float64Array(graph.size).fill(Infinity);
   for (let id = 0; id < graph.size; id++) {
     if (!reached[id]) continue;
-    operandsOf(graph, id).forEach((operand, pos) => {
-      if (graph.op[operand] !== Op.Input || reader.has(operand)) return;
-      reader.set(operand, id);
-      position.set(operand, pos);
-    });
+    const operands = operandsOf(graph, id);
+    for (let pos = 0; pos < operands.length; pos++) {
+      const operand = operands[pos];
+      if (graph.op[operand] !== Op.Input || reader[operand] >= 0) continue;
+      reader[operand] = id;
+      position[operand] = pos;
+    }
   }
-  const key = (id: number) => [position.get(id) ?? Infinity, reader.get(id) ?? id];
-  return inputs.sort((p, q) => {
-    const [pp, pr] = key(p), [qp, qr] = key(q);
-    return pp !== qp ? pp - qp : pr - qr;
-  });
+  return inputs.sort((p, q) => position[p] - position[q] || (reader[p] < 0 ? p : reader[p]) - (reader[q] < 0 ? q : reader[q]));
 }
 
 /**

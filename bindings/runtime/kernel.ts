@@ -85,6 +85,17 @@ interface Reduction {
   apply(jacobiansAt: number, count: number, resultAt: number, scratchAt: number): void;
 }
 
+/**
+ * A sum over the batch: the result is Σ_p w_p·r_p / divisor over the points'
+ * results r_p (w_p = 1 without weights), added in point order chunk by chunk in
+ * the core, so only a chunk's results exist at once and the sum does not
+ * depend on the chunk size.
+ */
+export interface BatchSum {
+  weights: Float64Array | null;
+  divisor: number;
+}
+
 const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => {
   if (g !== generation) return; // that instance is gone, and its memory with it
   for (const a of addresses) if (a) core().free(a);
@@ -158,8 +169,8 @@ export class Kernel {
   }
 
   /** values[p*nOut + o] = f_o(x_p) for the N points the inputs describe. */
-  values(inputs: readonly Segment[], N: number, out: Target): void {
-    this.run(Kind.Value, inputs, N, null, out, null, null);
+  values(inputs: readonly Segment[], N: number, out: Target, sum?: BatchSum): void {
+    this.run(Kind.Value, inputs, N, null, out, null, null, undefined, undefined, sum);
   }
 
   /**
@@ -168,8 +179,8 @@ export class Kernel {
    * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
    */
   tangents(kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, inputs: readonly Segment[], N: number, seeds: Seeds,
-           out: Target, layout: TangentLayout, range?: readonly [number, number]): void {
-    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range);
+           out: Target, layout: TangentLayout, range?: readonly [number, number], sum?: BatchSum): void {
+    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range, sum);
   }
 
   /**
@@ -178,7 +189,7 @@ export class Kernel {
    * leave WASM memory.
    */
   field(op: "divergence" | "curl" | "determinant", kind: Kind.Forward | Kind.FiniteDiff,
-        inputs: readonly Segment[], N: number, out: Target): void {
+        inputs: readonly Segment[], N: number, out: Target, sum?: BatchSum): void {
     const n = this.nIn;
     const reduce: Reduction = {
       perPoint: op === "curl" && n === 3 ? 3 : 1,
@@ -189,7 +200,7 @@ export class Kernel {
         else core().determinantsOfJacobians(jacobians, count, n, at, scratch);
       },
     };
-    this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce);
+    this.run(kind, inputs, N, columns(0, n), null, out, { point: n * n, out: n, lane: 1, offset: 0 }, reduce, undefined, sum);
   }
 
   /**
@@ -198,7 +209,7 @@ export class Kernel {
    * the core spreads every entry of the pattern back from its column's lane,
    * writing the structural zeros too.
    */
-  coloredJacobian(inputs: readonly Segment[], N: number, c: Coloring, out: Target): void {
+  coloredJacobian(inputs: readonly Segment[], N: number, c: Coloring, out: Target, sum?: BatchSum): void {
     const m = this.nOut, n = this.nIn, C = c.count, nnz = c.cols.length;
     const reduce: Reduction = {
       perPoint: m * n,
@@ -210,16 +221,17 @@ export class Kernel {
       },
     };
     this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors: c.colors }, null, out,
-      { point: m * C, out: C, lane: 1, offset: 0 }, reduce);
+      { point: m * C, out: C, lane: 1, offset: 0 }, reduce, undefined, sum);
   }
 
   /**
    * `range`: the outputs (forward, fd) or inputs (reverse) whose tangents are
-   * written, [lo, hi), at index − lo; all by default.
+   * written, [lo, hi), at index − lo; all by default. `sum`: one result, the
+   * batch's sum (see BatchSum), rather than one per point.
    */
   private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
               values: Target | null, tangents: Target | null, layout: TangentLayout | null,
-              reduce?: Reduction, range?: readonly [number, number]): void {
+              reduce?: Reduction, range?: readonly [number, number], sum?: BatchSum): void {
     if (this.disposed) throw new InputError("this function has been disposed");
     if (N === 0) return;
     const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
@@ -232,7 +244,7 @@ export class Kernel {
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
     const result = (values ?? tangents)!;
     // One point, one sweep, results copied out: the case a repeat can take.
-    const repeatable = N === 1 && !reduce && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
+    const repeatable = N === 1 && !reduce && !sum && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
     if (repeatable && !this.tierPending && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
@@ -260,13 +272,16 @@ export class Kernel {
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
     const colors = seeds?.identity ? seeds.colors : undefined;
     const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
-    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place
+    const sumAt = align16(colorsAt + (colors ? 4 * colors.length : 0)), weightsAt = align16(sumAt + 8 * perPointResult);
+    const end = sum ? weightsAt + (sum.weights ? 8 * chunk : 0) : sumAt;
+    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place (or the sum, at the end)
 
     try {
       this.load();
       const B = this.blockSize(kind, K, chunk);
-      const base = this.ensureScratch(colorsAt + (colors ? 4 * colors.length : 0));
+      const base = this.ensureScratch(end);
       if (colors) i32().set(colors, (base + colorsAt) >> 2);
+      if (sum) f64().fill(0, (base + sumAt) >> 3, ((base + sumAt) >> 3) + perPointResult);
       const addresses = writeSegmentTables(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
@@ -276,8 +291,8 @@ export class Kernel {
           if (s.address === undefined) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
           else i32()[addresses[i] >> 2] = s.address + 8 * start * s.size; // this chunk's rows, in place
         }
-        const sweepOut = direct && !reduce ? direct + 8 * start * perPointOut : base + outAt;
-        const reduceOut = direct ? direct + 8 * start * perPointResult : base + resultAt;
+        const sweepOut = direct && !reduce && !sum ? direct + 8 * start * perPointOut : base + outAt;
+        const reduceOut = direct && !sum ? direct + 8 * start * perPointResult : base + resultAt;
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
           const lanesNow = Math.min(K, lanes - lane0);
@@ -288,8 +303,12 @@ export class Kernel {
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
-        if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
+        if (sum) {
+          if (sum.weights) copyIn(sum.weights, start, count, base + weightsAt);
+          core().addRows(reduce ? reduceOut : sweepOut, count, perPointResult, sum.weights ? base + weightsAt : 0, base + sumAt);
+        } else if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
       }
+      if (sum) writeSum(base + sumAt, perPointResult, sum.divisor, result);
       if (repeatable) {
         this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
           sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
@@ -488,4 +507,12 @@ export class Kernel {
     this.owned.addresses[3] = this.compiledWork;
     this.owned.generation = this.loadedIn;
   }
+}
+
+/** The sum accumulated at `at` (divided by `divisor`) into the result: an array, or a buffer in memory. */
+function writeSum(at: number, length: number, divisor: number, result: Target): void {
+  const mem = f64(), from = at >> 3;
+  if (divisor !== 1) for (let k = 0; k < length; k++) mem[from + k] /= divisor;
+  if (result instanceof Float64Array) result.set(mem.subarray(from, from + length));
+  else mem.copyWithin(result.address >> 3, from, from + length);
 }

@@ -46,6 +46,7 @@ export interface CoreExports {
   fillNormal(state: number, out: number, count: number): void;
   accumulateMoments(data: number, count: number, width: number, stats: number): void;
   multiplyRows(a: number, b: number, count: number, out: number): void;
+  addRows(rows: number, count: number, width: number, weights: number, acc: number): void;
   affineSamples(mu: number, sigma: number, eps: number, count: number, d: number, z: number): void;
   scoreRows(f: number, eps: number, sigma: number, count: number, d: number, out: number): void;
   gradientAxis(f: number, out: number, outer: number, len: number, inner: number,

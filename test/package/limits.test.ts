@@ -40,19 +40,38 @@ describe("limits", () => {
     expect(Math.abs(f.grad([0.3])[0] - d)).toBeLessThanOrEqual(1e-12 * Math.abs(d));
   });
 
-  it("tensors of 300,000 entries trace, compile and differentiate (no user-sized array is spread into a call)", () => {
-    const m = 300_000, x = Float64Array.from({ length: m }, (_, i) => (i % 11) - 5);
-    // Σ x, Σ over concat(x, 2x) of its squares, and a composed function of x: exact integers here
+  it("a sum of 10⁶ entries traces, compiles and differentiates (no user-sized array is spread into a call)", () => {
+    const m = 1_000_000, x = Float64Array.from({ length: m }, (_, i) => (i % 11) - 5);
     const total = fn({ x: [m] }, ({ x }) => x.sum());
     expect(total.eval({ x })).toBe(x.reduce((s, v) => s + v, 0));
     expect((total.grad({ x }) as Float64Array).every((g) => g === 1)).toBe(true);
+    total.dispose();
+  }, 60_000);
+
+  it("concat and composition of 150,000-entry tensors (past the 120,000 arguments a spread takes)", () => {
+    const m = 150_000, x = Float64Array.from({ length: m }, (_, i) => (i % 11) - 5);
     const squares = fn(m, (v) => concat([v, v.mul(2)]).pow(2).sum());
     const g = squares.grad(x) as Float64Array;
     expect(g[12345]).toBe(10 * x[12345]);
     expect(g[m - 1]).toBe(10 * x[m - 1]);
-    const composed = fn(m, (v) => total.of(v).mul(3));
+    const total = fn(m, (v) => v.sum()), composed = fn(m, (v) => total.of(v).mul(3));
     expect(composed.eval(x)).toBe(3 * x.reduce((s, v) => s + v, 0));
     for (const f of [total, squares, composed]) f.dispose();
+  }, 60_000);
+
+  it("a gradient summed over 10⁷ points (reduce) in bounded memory: Σ 2(p·x − 1)x by hand", () => {
+    const f = fn({ x: [], p: [] }, ({ x, p }) => p.mul(x).sub(1).pow(2));
+    const N = 10_000_000, xs = new Float64Array(N);
+    for (let i = 0; i < N; i++) xs[i] = (i % 1000) / 1000; // exact in binary only with care: compare to 1e-9 relative
+    const before = memoryBytes();
+    const g = f.grad({ x: new Tensor([N], xs), p: 0.5 }, { reduce: "mean", wrt: "p" }) as number;
+    // mean over the repeating block of 1000: (1/1000) Σ_k 2(0.5·k/1000 − 1)(k/1000)
+    let want = 0;
+    for (let k = 0; k < 1000; k++) want += 2 * (0.5 * (k / 1000) - 1) * (k / 1000);
+    want /= 1000;
+    expect(Math.abs(g - want)).toBeLessThanOrEqual(1e-9 * Math.abs(want));
+    expect(memoryBytes() - before).toBeLessThan(32 << 20);
+    f.dispose();
   }, 60_000);
 
   it("a batch of 10⁷ points is processed in chunks: WebAssembly memory stays bounded", () => {
