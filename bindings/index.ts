@@ -6,7 +6,8 @@
 export { compile, type CompileOptions, type Expressions } from "./api/expression.js";
 export {
   fn, Node, type Operand, type InputSpec, type Traced, type BodyResult,
-  matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, det, inv, solve, reshape, slice, diag, stack, concat, eye,
+  matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, amax, amin, argmax, argmin, prod, mean,
+  det, inv, solve, reshape, slice, diag, stack, concat, eye,
 } from "./api/builder.js";
 // The elementwise functions, one per primitive of ops/spec.ts: add, sub, mul, div, pow, neg, sin, … max.
 export * from "./front/functions.js";

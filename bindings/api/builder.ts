@@ -11,7 +11,10 @@ export { Node, type Operand } from "../front/node.js";
 
 export * from "../front/functions.js";
 export type { Lifted } from "../front/lift.js";
-export { matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, det, inv, solve, reshape, slice, diag, stack, concat } from "../front/tensor-ops.js";
+export {
+  matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, amax, amin, argmax, argmin, prod, mean,
+  det, inv, solve, reshape, slice, diag, stack, concat,
+} from "../front/tensor-ops.js";
 
 /** The n×n identity matrix, a constant Tensor usable as an operand: `A.add(eye(3))`. */
 export function eye(n: number): Tensor {

@@ -38,17 +38,51 @@ export function map(op: number, a: Node): Node {
   return Node.of(a.graph, a.shape, a.ids.map((id) => a.graph.apply(op, id)));
 }
 
-/** op applied entry by entry to two tensors of one shape, or a tensor and a scalar (broadcast). */
+/**
+ * op applied entry by entry to two tensors, broadcast by numpy's rules: shapes
+ * are aligned at their last axes, and along each axis the extents must be equal
+ * or one of them 1 (or missing), which is repeated: centroids C [k, d] minus a
+ * point x [d] is [k, d], a column [m, 1] times a row [n] is [m, n].
+ */
 export function elementwise(op: number, a: Operand, b: Operand): Node {
   const [x, y] = lift([a, b], "this operation");
   const g = x.graph;
   if (x.size === 1 && x.rank === 0) return Node.of(g, y.shape, y.ids.map((id) => g.apply(op, x.ids[0], id)));
   if (y.size === 1 && y.rank === 0) return Node.of(g, x.shape, x.ids.map((id) => g.apply(op, id, y.ids[0])));
-  if (!sameShape(x.shape, y.shape)) {
-    throw new ShapeError(`elementwise operation on shapes ${describeShape(x.shape)} and ${describeShape(y.shape)}: ` +
-      "the shapes must be equal, or one a scalar");
+  if (sameShape(x.shape, y.shape)) return Node.of(g, x.shape, x.ids.map((id, i) => g.apply(op, id, y.ids[i])));
+  const shape = broadcastShape(x.shape, y.shape);
+  const xs = broadcastStrides(x.shape, shape.length), ys = broadcastStrides(y.shape, shape.length);
+  const ids: number[] = [];
+  forEachIndex(shape, (index) => {
+    let i = 0, j = 0;
+    for (let k = 0; k < shape.length; k++) {
+      i += index[k] * xs[k];
+      j += index[k] * ys[k];
+    }
+    ids.push(g.apply(op, x.ids[i], y.ids[j]));
+  });
+  return Node.of(g, shape, ids);
+}
+
+/** The shape two shapes broadcast to (numpy's rules), or a ShapeError naming the axis that does not fit. */
+function broadcastShape(p: readonly number[], q: readonly number[]): number[] {
+  const rank = Math.max(p.length, q.length), shape: number[] = [];
+  for (let k = 0; k < rank; k++) {
+    const a = p[p.length - rank + k] ?? 1, b = q[q.length - rank + k] ?? 1;
+    if (a !== b && a !== 1 && b !== 1) {
+      throw new ShapeError(`elementwise operation on shapes ${describeShape(p)} and ${describeShape(q)}: ` +
+        `axis ${k} of the result has extents ${a} and ${b}; they must be equal or one of them 1 (numpy's broadcasting)`);
+    }
+    shape.push(a === 1 ? b : a);
   }
-  return Node.of(g, x.shape, x.ids.map((id, i) => g.apply(op, id, y.ids[i])));
+  return shape;
+}
+
+/** Strides of `shape` as an operand of a `rank`-axis result: 0 along axes it is repeated on. */
+function broadcastStrides(shape: readonly number[], rank: number): number[] {
+  const own = stridesOf(shape), strides = new Array<number>(rank).fill(0);
+  for (let k = 0; k < shape.length; k++) strides[rank - shape.length + k] = shape[k] === 1 ? 0 : own[k];
+  return strides;
 }
 
 
@@ -187,14 +221,7 @@ export function sum(a: Operand, axis?: number): Node {
  */
 function logSumExp(g: Graph, ids: readonly number[]): number {
   if (ids.length === 0) return g.constant(-Infinity);
-  let level = [...ids];
-  while (level.length > 1) { // the largest entry, by a balanced tree
-    const next: number[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(Op.Max, level[i], level[i + 1]));
-    if (level.length % 2) next.push(level[level.length - 1]);
-    level = next;
-  }
-  const m = g.apply(Op.Min, g.apply(Op.Max, level[0], g.constant(-Number.MAX_VALUE)), g.constant(Number.MAX_VALUE));
+  const m = g.apply(Op.Min, g.apply(Op.Max, tree(g, Op.Max, ids, -Infinity), g.constant(-Number.MAX_VALUE)), g.constant(Number.MAX_VALUE));
   return g.apply(Op.Add, m, g.apply(Op.Log, total(g, ids.map((id) => g.apply(Op.Exp, g.apply(Op.Sub, id, m))))));
 }
 
@@ -204,10 +231,100 @@ export function logsumexp(a: Operand, axis?: number): Node {
   return reduce(x, axis, "logsumexp", logSumExp);
 }
 
-/** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix → a scalar. */
-export function norm(a: Operand): Node {
+/**
+ * The p-norm of all entries (a scalar: with p = 2 a vector's length, a matrix's
+ * Frobenius norm), or of each line along `axis`: (Σ |aᵢ|^p)^(1/p) for p ≥ 1;
+ * p = 2 is √(Σ aᵢ²), p = 1 is Σ |aᵢ|, p = Infinity is the largest |aᵢ|.
+ */
+export function norm(a: Operand, p = 2, axis?: number): Node {
   const [x] = lift([a], "norm");
-  return Node.of(x.graph, [], [x.graph.apply(Op.Sqrt, inner(x.graph, x.ids, x.ids))]);
+  if (!(typeof p === "number" && p >= 1)) throw new ShapeError(`norm's p must be a number ≥ 1 (or Infinity), got ${String(p)}`);
+  return reduce(x, axis, "norm", (g, ids) => {
+    if (p === 2) return g.apply(Op.Sqrt, inner(g, ids, ids));
+    const magnitudes = ids.map((id) => g.apply(Op.Abs, id));
+    if (p === 1) return total(g, magnitudes);
+    if (p === Infinity) return tree(g, Op.Max, magnitudes, -Infinity);
+    return g.apply(Op.Pow, total(g, magnitudes.map((m) => g.apply(Op.Pow, m, g.constant(p)))), g.constant(1 / p));
+  });
+}
+
+/** ids combined pairwise by `op` in a balanced tree (`empty` for none). */
+function tree(g: Graph, op: number, ids: readonly number[], empty: number): number {
+  if (ids.length === 0) return g.constant(empty);
+  let level = [...ids];
+  while (level.length > 1) {
+    const next: number[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(op, level[i], level[i + 1]));
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/**
+ * The largest entry (a scalar), or the largest of each line along `axis`: a
+ * balanced tree of `max`, so the derivative goes to the largest entry, and a
+ * tie splits it as `max` does (½ to each side of each tie). numpy's `amax`.
+ */
+export function amax(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "amax");
+  return reduce(x, axis, "amax", (g, ids) => tree(g, Op.Max, ids, -Infinity));
+}
+
+/** The smallest entry, or of each line along `axis` (see amax; numpy's `amin`). */
+export function amin(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "amin");
+  return reduce(x, axis, "amin", (g, ids) => tree(g, Op.Min, ids, Infinity));
+}
+
+/** The product of all entries, or along `axis` (a balanced tree of products). */
+export function prod(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "prod");
+  return reduce(x, axis, "prod", (g, ids) => tree(g, Op.Mul, ids, 1));
+}
+
+/** The mean of all entries, or along `axis`: the sum over the count. */
+export function mean(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "mean");
+  return reduce(x, axis, "mean", (g, ids) => g.apply(Op.Div, total(g, ids), g.constant(ids.length)));
+}
+
+/**
+ * The index (flat over all entries, or along `axis`) of the largest entry, the
+ * first of ties: a value with derivative 0, as numpy's `argmax`. NaN where an
+ * entry is NaN.
+ */
+export function argmax(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "argmax");
+  return reduce(x, axis, "argmax", (g, ids) => argBest(g, ids, 1));
+}
+
+/** The index of the smallest entry, the first of ties (see argmax). */
+export function argmin(a: Operand, axis?: number): Node {
+  const [x] = lift([a], "argmin");
+  return reduce(x, axis, "argmin", (g, ids) => argBest(g, ids, -1));
+}
+
+/**
+ * A tournament over (value, index) pairs: the right one wins where
+ * sign·(right − left) > 0, so the left (the earlier index) wins ties. The winner
+ * test max(sign(d), 0) has derivative 0 everywhere, so the index does too.
+ */
+function argBest(g: Graph, ids: readonly number[], sign: 1 | -1): number {
+  if (ids.length === 0) return g.constant(NaN);
+  let level = ids.map((id, i) => [id, g.constant(i)]);
+  while (level.length > 1) {
+    const next: number[][] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) {
+      const [v, k] = level[i], [w, l] = level[i + 1];
+      const d = sign > 0 ? g.apply(Op.Sub, w, v) : g.apply(Op.Sub, v, w);
+      const right = g.apply(Op.Max, g.apply(Op.Sign, d), g.constant(0)); // 1 where the right one wins, else 0
+      next.push([g.apply(sign > 0 ? Op.Max : Op.Min, v, w), g.apply(Op.Add, k, g.apply(Op.Mul, right, g.apply(Op.Sub, l, k)))]);
+    }
+    if (level.length % 2) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0][1];
 }
 
 function square(x: Node, what: string): number {
@@ -386,8 +503,20 @@ export interface TensorMethods {
   sum(axis?: number): Node;
   /** ln Σ e^(aᵢ) over all entries (a scalar), or along one axis, without overflow. */
   logsumexp(axis?: number): Node;
-  /** √(Σ aᵢ²): the 2-norm of a vector, the Frobenius norm of a matrix. */
-  norm(): Node;
+  /** The p-norm (default 2) of all entries, or of each line along `axis`: (Σ |aᵢ|^p)^(1/p); p = Infinity: max |aᵢ|. */
+  norm(p?: number, axis?: number): Node;
+  /** The largest entry, or of each line along `axis` (numpy's amax; ties split as `max` splits them). */
+  amax(axis?: number): Node;
+  /** The smallest entry, or of each line along `axis` (numpy's amin). */
+  amin(axis?: number): Node;
+  /** The index of the largest entry (flat, or along `axis`; the first of ties): a value, derivative 0. */
+  argmax(axis?: number): Node;
+  /** The index of the smallest entry (flat, or along `axis`; the first of ties): a value, derivative 0. */
+  argmin(axis?: number): Node;
+  /** The product of all entries, or along `axis`. */
+  prod(axis?: number): Node;
+  /** The mean of all entries, or along `axis`. */
+  mean(axis?: number): Node;
   /** Determinant of a square matrix (LU with partial pivoting). */
   det(): Node;
   /** Inverse of a square matrix (LU with partial pivoting). */
@@ -412,7 +541,13 @@ const methods: { [K in keyof TensorMethods]: (this: Node, ...args: Parameters<Te
   trace() { return trace(this); },
   sum(axis) { return sum(this, axis); },
   logsumexp(axis) { return logsumexp(this, axis); },
-  norm() { return norm(this); },
+  norm(p, axis) { return norm(this, p, axis); },
+  amax(axis) { return amax(this, axis); },
+  amin(axis) { return amin(this, axis); },
+  argmax(axis) { return argmax(this, axis); },
+  argmin(axis) { return argmin(this, axis); },
+  prod(axis) { return prod(this, axis); },
+  mean(axis) { return mean(this, axis); },
   det() { return det(this); },
   inv() { return inv(this); },
   solve(b) { return solve(this, b); },
