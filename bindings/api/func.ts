@@ -57,8 +57,12 @@ export interface DerivativeOptions extends ReduceOptions {
 
 /** Options of `jacobian`, `grad` and `hessian`. */
 export interface JacobianOptions extends DerivativeOptions {
-  /** With several inputs: differentiate with respect to this one only (the result is then a single array). */
-  wrt?: string;
+  /**
+   * With several inputs: differentiate with respect to this one only (the
+   * result is then a single array), or to these (a record of them; in reverse
+   * mode one sweep serves them all).
+   */
+  wrt?: string | readonly string[];
 }
 
 /** Options of `eval`. */
@@ -355,6 +359,19 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   /**
+   * The diagonal of the Hessian, ∂²f/∂xᵢ² for every input entry, of a scalar f,
+   * shaped like the inputs (a record with several); for a batch, a leading N.
+   * Exact (forward mode over the exact gradient), without forming the Hessian:
+   * a sweep per 16 colors of a sparse Hessian's columns, else per 16 entries.
+   */
+  hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
+  hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
+  hessianDiagonal(x: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+    checkOptions(options);
+    return secondOrder.hessianDiagonal(this.secondOrderView("hessianDiagonal"), x, options) as G | Tensor | Record<string, Shaped>;
+  }
+
+  /**
    * The Laplacian Σᵢ ∂²f/∂xᵢ² of a scalar f (over every input entry): the trace of
    * the Hessian, the divergence of the gradient. A number; for a batch, a Tensor [N].
    */
@@ -406,6 +423,20 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     };
     // One block (one input, or `wrt`) is the result itself: the common call, kept lean.
     if (wanted.length === 1) return block(wanted[0]);
+    const summedAll = wanted.every((d) => sharedInput(args, this.inputs.indexOf(d)));
+    if (kind === Kind.Reverse && (!sum || summedAll || wanted.every((d) => !sharedInput(args, this.inputs.indexOf(d))))) {
+      // One reverse sweep gives every input's adjoint: run it once over the inputs' span, then split it.
+      const lo = Math.min(...wanted.map((d) => d.offset)), hi = Math.max(...wanted.map((d) => d.offset + d.size));
+      const shape = sum && summedAll ? ONE_POINT : args, span = hi - lo, rows = shape.count * m;
+      const all = new Float64Array(rows * span);
+      this.jacobianBlock(args, kind, 0, m, lo, span, all, sum && summedAll ? sum : undefined);
+      if (sum && !summedAll) scalePoints(all, m * span, sum);
+      return this.byInput(wanted, wanted.map((d) => {
+        const out = new Float64Array(rows * d.size);
+        for (let r = 0; r < rows; r++) out.set(all.subarray(r * span + d.offset - lo, r * span + d.offset - lo + d.size), r * d.size);
+        return present(shape, d, out);
+      }), options.wrt);
+    }
     return this.byInput(wanted, wanted.map(block), options.wrt);
   }
 
@@ -418,7 +449,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** One result, or a record by input name when there are several inputs and no `wrt`. */
   private byInput<R>(wanted: readonly InputDecl[], results: R[], wrt: unknown): R | Record<string, R> {
-    if (this.inputs.length === 1 || wrt !== undefined) return results[0];
+    if (this.inputs.length === 1 || typeof wrt === "string") return results[0];
     return Object.fromEntries(wanted.map((d, i) => [d.name, results[i]]));
   }
 
@@ -483,9 +514,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private wanted(wrt: unknown): readonly InputDecl[] {
     if (wrt === undefined) return this.inputs;
-    const d = this.inputs.find((i) => i.name === wrt);
-    if (!d) throw new InputError(`wrt names an input; ${typeof wrt === "string" ? `'${wrt}'` : show(wrt)} is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
-    return [d];
+    const names = Array.isArray(wrt) ? wrt : [wrt];
+    if (names.length === 0 || new Set(names).size !== names.length) {
+      throw new InputError(`wrt names an input or several different ones, got ${show(wrt)}`);
+    }
+    return names.map((name) => {
+      const d = this.inputs.find((i) => i.name === name);
+      if (!d) throw new InputError(`wrt names an input; ${typeof name === "string" ? `'${name}'` : show(name)} is not one of ${this.inputs.map((i) => i.name).join(", ")}`);
+      return d;
+    });
   }
 
   /** J(x)·v for a tangent `v` shaped like the inputs; `what` names v in errors. */

@@ -60,6 +60,41 @@ export function hessian(f: SecondOrderView, x: unknown, options: DerivativeOptio
   return Object.fromEntries(f.inputs.map((a) => [a.name, Object.fromEntries(f.inputs.map((b) => [b.name, block(a, b)]))]));
 }
 
+/**
+ * The Hessian's diagonal ∂²f/∂xᵢ², shaped like the inputs (a record with several).
+ * With a column coloring of a sparse Hessian (a function of one input), one
+ * forward sweep over the gradient per 16 colors, taking entry (i, color of i) of
+ * each compressed row; otherwise a sweep per 16 entries, each computing a
+ * 16 × 16 diagonal block of the Hessian. Never the whole Hessian: memory per
+ * point is O(n·colors) or O(n).
+ */
+export function hessianDiagonal(f: SecondOrderView, x: unknown, options: DerivativeOptions): Shaped | Record<string, Shaped> {
+  const args = f.args(x), sum = readReduce(options, args, "hessianDiagonal");
+  const kind = forwardSweepFor(options, "hessianDiagonal");
+  f.singleOut(options, "hessianDiagonal");
+  const coloring = f.inputs.length === 1 && kind === Kind.Forward ? f.coloring() : undefined;
+  return f.byInput(f.inputs.map((d, index) => {
+    const summed = sum && sharedInput(args, index), shape = summed ? ONE_POINT : args;
+    const out = resultFor(shape, d.shape, options.out);
+    if (coloring) {
+      f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined);
+    } else {
+      const perPoint = summed ? 1 : args.count;
+      for (let c0 = 0; c0 < d.size; c0 += LANES) {
+        const K = Math.min(LANES, d.size - c0), lo = d.offset + c0, block = new Float64Array(perPoint * K * K);
+        f.gradientBlock(args, kind, lo, K, lo, K, block, summed ? sum : undefined);
+        const data = out instanceof Float64Array ? out : out.data; // (a buffer's view after the call: memory may have grown)
+        for (let p = 0; p < perPoint; p++) for (let l = 0; l < K; l++) data[p * d.size + c0 + l] = block[(p * K + l) * K + l];
+      }
+    }
+    if (sum && !summed) scalePoints(out, d.size, sum);
+    return shaped(shape, d.shape, out);
+  }));
+}
+
+/** Entries of the Hessian's diagonal per sweep without a coloring (the sweeps' lane count). */
+const LANES = 16;
+
 /** H(x)·v in one forward pass over the gradient, shaped like the inputs. */
 export function hvp(f: SecondOrderView, x: unknown, v: unknown, options: DerivativeOptions): Shaped | Record<string, Shaped> {
   const args = f.args(x);

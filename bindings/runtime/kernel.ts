@@ -225,6 +225,26 @@ export class Kernel {
   }
 
   /**
+   * The diagonal [N, n] of the Jacobian of a map ℝⁿ → ℝⁿ (the Hessian, for a
+   * gradient's kernel) from a column coloring: the colored sweeps' compressed
+   * rows [n, colors] per point, of which entry (i, color of i) is J_ii — no
+   * other column of that color meets row i.
+   */
+  coloredDiagonal(inputs: readonly Segment[], N: number, c: Coloring, out: Target, sum?: BatchSum): void {
+    const n = this.nIn, C = c.count, colors = c.colors;
+    const reduce: Reduction = {
+      perPoint: n,
+      scratchBytes: 0,
+      apply: (compressed, count, at) => {
+        const mem = f64(), from = compressed >> 3, to = at >> 3;
+        for (let p = 0; p < count; p++) for (let i = 0; i < n; i++) mem[to + p * n + i] = mem[from + (p * n + i) * C + colors[i]];
+      },
+    };
+    this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors }, null, out,
+      { point: n * C, out: C, lane: 1, offset: 0 }, reduce, undefined, sum);
+  }
+
+  /**
    * `range`: the outputs (forward, fd) or inputs (reverse) whose tangents are
    * written, [lo, hi), at index − lo; all by default. `sum`: one result, the
    * batch's sum (see BatchSum), rather than one per point.

@@ -1,0 +1,69 @@
+// Several inputs at once (wrt: [...]) and the Hessian's diagonal.
+import { describe, expect, it } from "vitest";
+import { compile, fn, InputError, Tensor } from "../../bindings/index.js";
+import { expectClose, expectIdentical, expectThrows } from "../support/helpers.js";
+
+describe("wrt: several inputs", () => {
+  const f = fn({ A: [2, 2], b: [2], c: [] }, ({ A, b, c }) => A.matvec(b).sin().sum().mul(c).add(c.pow(2)));
+  const at = { A: [[1, 2], [0.5, -1]], b: [0.3, 0.7], c: 1.5 };
+
+  it("a record of just those inputs, the same bits as one wrt at a time, forward and reverse, batched too", () => {
+    for (const mode of ["reverse", "forward"] as const) {
+      const g = f.grad(at, { wrt: ["b", "A"], mode }) as Record<string, Tensor | Float64Array>;
+      expect(Object.keys(g)).toEqual(["b", "A"]);
+      expectIdentical(g.b as Float64Array, f.grad(at, { wrt: "b", mode }) as Float64Array, `b (${mode})`);
+      expectIdentical((g.A as Tensor).data, (f.grad(at, { wrt: "A", mode }) as Tensor).data, `A (${mode})`);
+    }
+    // ∂/∂b_j = c Σ_i cos((Ab)_i) A_ij, by hand
+    const Ab = [1 * 0.3 + 2 * 0.7, 0.5 * 0.3 - 1 * 0.7];
+    const want = [0, 1].map((j) => 1.5 * (Math.cos(Ab[0]) * at.A[0][j] + Math.cos(Ab[1]) * at.A[1][j]));
+    expectClose((f.grad(at, { wrt: ["b", "c"] }) as Record<string, Float64Array>).b, want, 1e-14, "∂/∂b");
+    const batch = { A: at.A, b: new Tensor([2, 2], Float64Array.of(0.3, 0.7, -0.2, 0.1)), c: 1.5 };
+    const gb = f.jacobian(batch, { wrt: ["c", "b"] }) as Record<string, Tensor>;
+    expectIdentical(gb.b.data, (f.jacobian(batch, { wrt: "b" }) as Tensor).data, "batched b");
+    expectIdentical(gb.c.data, (f.jacobian(batch, { wrt: "c" }) as Tensor).data, "shared c, per point");
+    const summed = f.grad(batch, { wrt: ["A", "c"], reduce: "sum" }) as Record<string, Tensor | number>;
+    expectIdentical((summed.A as Tensor).data, (f.grad(batch, { wrt: "A", reduce: "sum" }) as Tensor).data, "Σ ∂/∂A");
+  });
+
+  it("refuses an empty list, a repeated name and an unknown one", () => {
+    expectThrows(() => f.grad(at, { wrt: [] }), InputError, /wrt names an input or several different ones/);
+    expectThrows(() => f.grad(at, { wrt: ["b", "b"] }), InputError, /several different ones/);
+    expectThrows(() => f.grad(at, { wrt: ["b", "z"] }), InputError, /'z' is not one of A, b, c/);
+  });
+});
+
+describe("hessianDiagonal", () => {
+  it("the closed form of sin(xy) + z²eˣ + x³, and the Hessian's diagonal to the bit", () => {
+    const f = compile("sin(x*y) + z^2*exp(x) + x^3", { vars: ["x", "y", "z"] });
+    const [x, y, z] = [0.3, -1.2, 0.7];
+    const want = [-y * y * Math.sin(x * y) + z * z * Math.exp(x) + 6 * x, -x * x * Math.sin(x * y), 2 * Math.exp(x)];
+    const d = f.hessianDiagonal([x, y, z]) as Float64Array;
+    expectClose(d, want, 1e-14, "∂²f/∂xᵢ²");
+    const H = (f.hessian([x, y, z]) as Tensor).data;
+    expectIdentical(d, [H[0], H[4], H[8]], "diag H");
+  });
+
+  it("a sparse Hessian by its coloring, a dense one by 16-entry blocks, several inputs, batches and reduce", () => {
+    const n = 40, p = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+    const chain = fn(n, (v) => v.slice([1]).sub(v.slice([0], [n - 1]).pow(2)).pow(2).mul(100).add(v.slice([0], [n - 1]).neg().add(1).pow(2)).sum());
+    const dense = fn(n, (v) => v.sum().pow(3).add(v.mul(v).sum().sin()));
+    for (const f of [chain, dense]) {
+      const H = (f.hessian(p) as Tensor).data;
+      expectIdentical(f.hessianDiagonal(p) as Float64Array, Array.from({ length: n }, (_, i) => H[i * n + i]), "diag H");
+      const batch = new Tensor([2, n], Float64Array.from([...p, ...p.map((v) => v / 2)]));
+      const D = f.hessianDiagonal(batch) as Tensor, HB = (f.hessian(batch) as Tensor).data;
+      expect(D.shape).toEqual([2, n]);
+      expectIdentical(D.data, Array.from({ length: 2 * n }, (_, k) => HB[Math.floor(k / n) * n * n + (k % n) * (n + 1)]), "batch");
+    }
+    const two = fn({ a: [20], b: [] }, ({ a, b }) => a.mul(b).sin().sum().add(b.pow(3)));
+    const a = Array.from({ length: 20 }, (_, i) => i / 10), b = 0.7;
+    const hd = two.hessianDiagonal({ a, b }) as Record<string, Float64Array | number>;
+    expectClose(hd.a as Float64Array, a.map((ai) => -b * b * Math.sin(ai * b)), 1e-14, "∂²/∂aᵢ²");
+    expectClose([hd.b as number], [a.reduce((s, ai) => s - ai * ai * Math.sin(ai * b), 0) + 6 * b], 1e-14, "∂²/∂b²");
+    const shared = fn({ x: [], w: [2] }, ({ x, w }) => w.at(0).mul(x).exp().add(w.at(1).pow(2).mul(x)));
+    const xs = new Tensor([3], Float64Array.of(0.1, 0.2, 0.3)), w = [0.5, 2];
+    const summed = shared.hessianDiagonal({ x: xs, w }, { reduce: "sum" }) as Record<string, Float64Array | Tensor>;
+    expectClose(summed.w as Float64Array, [[0.1, 0.2, 0.3].reduce((s, x) => s + x * x * Math.exp(0.5 * x), 0), 2 * 0.6], 1e-14, "Σ ∂²/∂w²");
+  });
+});
