@@ -18,7 +18,7 @@
 // carrying the op, broadcast flags and the run length (assembly/core/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
 import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
-import { blockOrder, operandsOf, type Graph } from "../ir/graph.js";
+import { blockOrder, eachOperand, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
 import { append } from "../base/arrays.js";
 
@@ -99,10 +99,10 @@ function reachability(graph: Graph, outputs: readonly number[]): Reach {
       const block = graph.a[id];
       (projections.get(block) ?? projections.set(block, []).get(block)!)[graph.b[id]] = id;
     }
-    for (const operand of operandsOf(graph, id)) {
+    eachOperand(graph, id, (operand) => {
       reached[operand] = 1;
       if (lastUse[operand] < id) lastUse[operand] = id;
-    }
+    });
   }
   for (const o of outputs) lastUse[o] = n; // live to the end
   return { reached, lastUse, projections, differentiated: adjointsReached(graph, outputs, reached) };
@@ -161,8 +161,8 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
       if (reuseSlots) load(id);
       continue;
     }
-    const operands = operandsOf(graph, id);
     if (isBlock(op)) {
+      const operands = graph.args.get(id)!;
       const k = blockOrder(graph, id);
       if (op !== Op.Sum) maxBlock = Math.max(maxBlock, k);
       const count = graph.b[id], projs = projections.get(id) ?? [];
@@ -181,16 +181,21 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
         appendList(aux, args.slice(0, k * k)), op === Op.Solve ? appendList(aux, args.slice(k * k)) : 0);
       // Results nobody reads are free at once, but not on a reverse schedule: the
       // reverse rules read every result's value and adjoint.
-      if (reuseSlots) append(free, unused);
-    } else {
-      const dst = (slot[id] = take());
-      instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[operands[0]], operands.length === 2 ? slot[operands[1]] : 0);
+      if (!reuseSlots) continue;
+      append(free, unused);
+      // Operands whose last reader this is give their slots back, after the results were taken.
+      for (const operand of new Set(operands)) {
+        if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
+      }
+      continue;
     }
-    // Operands whose last reader this is give their slots back, after dst was taken.
+    const a = graph.a[id], b = opArity(op) === 2 ? graph.b[id] : -1;
+    const dst = (slot[id] = take());
+    instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[a], b >= 0 ? slot[b] : 0);
     if (!reuseSlots) continue;
-    for (const operand of new Set(operands)) {
-      if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
-    }
+    // Operands whose last reader this is give their slots back, after dst was taken.
+    if (lastUse[a] === id && graph.op[a] !== CONST) free.push(slot[a]);
+    if (b >= 0 && b !== a && lastUse[b] === id && graph.op[b] !== CONST) free.push(slot[b]);
   }
   const loaded = reuseSlots ? inputs.filter((id) => reached[id]) : inputs;
   return {
@@ -215,13 +220,11 @@ function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" 
   const reader = new Int32Array(graph.size).fill(-1), position = new Float64Array(graph.size).fill(Infinity);
   for (let id = 0; id < graph.size; id++) {
     if (!reached[id]) continue;
-    const operands = operandsOf(graph, id);
-    for (let pos = 0; pos < operands.length; pos++) {
-      const operand = operands[pos];
-      if (graph.op[operand] !== Op.Input || reader[operand] >= 0) continue;
+    eachOperand(graph, id, (operand, pos) => {
+      if (graph.op[operand] !== Op.Input || reader[operand] >= 0) return;
       reader[operand] = id;
       position[operand] = pos;
-    }
+    });
   }
   return inputs.sort((p, q) => position[p] - position[q] || (reader[p] < 0 ? p : reader[p]) - (reader[q] < 0 ? q : reader[q]));
 }
@@ -236,8 +239,8 @@ function adjointsReached(graph: Graph, outputs: readonly number[], reached: Uint
   for (const o of outputs) flows[o] = 1;
   for (let id = graph.size - 1; id >= 0; id--) {
     if (!flows[id] || !reached[id]) continue;
-    const operands = operandsOf(graph, id);
-    for (const operand of graph.op[id] === Op.Keep ? operands.slice(0, 1) : operands) flows[operand] = 1;
+    const keep = graph.op[id] === Op.Keep;
+    eachOperand(graph, id, (operand, pos) => { if (!keep || pos === 0) flows[operand] = 1; });
   }
   return flows;
 }

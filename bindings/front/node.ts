@@ -15,8 +15,20 @@ export type Operand = Node | number | Tensor | NestedArray;
 
 /** Prototypes with index getters 0 … length−1, one per leading-axis length, so `x[i]` works. */
 const indexedPrototypes = new Map<number, object>();
+/** Longer first axes share one prototype that answers `x[i]` through a Proxy (a getter per index would cost more than the trace). */
+const INDEXED_LENGTH = 1024;
+let longPrototype: object | undefined;
 
 function prototypeFor(length: number): object {
+  if (length > INDEXED_LENGTH) {
+    longPrototype ??= new Proxy(Object.create(Node.prototype) as object, {
+      get(target, key, receiver: Node) {
+        if (typeof key === "string" && /^(0|[1-9]\d*)$/.test(key) && Number(key) < receiver.shape[0]) return receiver.at(Number(key));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    return longPrototype;
+  }
   let proto = indexedPrototypes.get(length);
   if (!proto) {
     proto = Object.create(Node.prototype) as object;

@@ -9,6 +9,7 @@
 // (`args`) and whose results are read through PROJ nodes: PROJ(a = block, b = i).
 import { CONST, Op, PROJ, isBlock, opArity, isCommutative } from "../ops/grammar.js";
 import { foldConstant } from "../ops/fold.js";
+import { TripleTable } from "./intern-table.js";
 
 export class Graph {
   /** Op code per node (CONST for constants). */
@@ -21,7 +22,12 @@ export class Graph {
   readonly value: number[] = [];
   /** Block nodes: operand ids (matrix entries row-major, then the right-hand side); `b` holds the result count. */
   readonly args = new Map<number, number[]>();
-  private readonly index = new Map<string, number>();
+  /** Hash-consing: applications and projections by (op, a, b), constants by value, inputs by index, blocks by key. */
+  private readonly applied = new TripleTable();
+  private readonly constants = new Map<number, number>();
+  private negativeZero = -1;
+  private readonly inputs: number[] = [];
+  private readonly blocks = new Map<string, number>();
 
   get size(): number {
     return this.op.length;
@@ -33,13 +39,17 @@ export class Graph {
 
   /** The node of a numeric constant (−0 and NaN are kept distinct from 0). */
   constant(v: number): number {
-    const key = Object.is(v, -0) ? "c-0" : `c${v}`;
-    return this.intern(key, CONST, -1, -1, v);
+    if (Object.is(v, -0)) return this.negativeZero >= 0 ? this.negativeZero : (this.negativeZero = this.add(CONST, -1, -1, v));
+    const found = this.constants.get(v); // (a Map's keys: NaN is one key, +0 and −0 are one, hence −0 above)
+    if (found !== undefined) return found;
+    const id = this.add(CONST, -1, -1, v);
+    this.constants.set(v, id);
+    return id;
   }
 
   /** The node of input `i` of the flat input vector. */
   input(i: number): number {
-    return this.intern(`i${i}`, Op.Input, i, -1, NaN);
+    return this.inputs[i] ?? (this.inputs[i] = this.add(Op.Input, i, -1, NaN));
   }
 
   /** The node for `op` applied to operand ids (`b` only for binary ops). */
@@ -51,7 +61,7 @@ export class Graph {
     const simplified = this.identity(op, a, b);
     if (simplified !== undefined) return simplified;
     if (binary && isCommutative(op) && b < a) [a, b] = [b, a];
-    return this.intern(`${op},${a},${b}`, op, a, binary ? b : -1, NaN);
+    return this.intern(op, a, binary ? b : -1);
   }
 
   /**
@@ -60,13 +70,14 @@ export class Graph {
    */
   block(op: number, args: readonly number[], count: number): number[] {
     const key = `${op}:${args.join(",")}`;
-    let id = this.index.get(key);
+    let id = this.blocks.get(key);
     if (id === undefined) {
-      id = this.intern(key, op, -1, count, NaN);
-      this.args.set(id, [...args]);
+      id = this.add(op, -1, count, NaN);
+      this.blocks.set(key, id);
+      this.args.set(id, args.slice());
     }
     const results: number[] = [];
-    for (let i = 0; i < count; i++) results.push(this.intern(`p${id},${i}`, PROJ, id, i, NaN));
+    for (let i = 0; i < count; i++) results.push(this.intern(PROJ, id, i));
     return results;
   }
 
@@ -105,15 +116,21 @@ export class Graph {
     return undefined;
   }
 
-  private intern(key: string, op: number, a: number, b: number, v: number): number {
-    const found = this.index.get(key);
-    if (found !== undefined) return found;
+  /** The node (op, a, b), made if new. */
+  private intern(op: number, a: number, b: number): number {
+    const found = this.applied.get(op, a, b);
+    if (found >= 0) return found;
+    const id = this.add(op, a, b, NaN);
+    this.applied.set(op, a, b, id);
+    return id;
+  }
+
+  private add(op: number, a: number, b: number, v: number): number {
     const id = this.op.length;
     this.op.push(op);
     this.a.push(a);
     this.b.push(b);
     this.value.push(v);
-    this.index.set(key, id);
     return id;
   }
 }
@@ -123,6 +140,21 @@ export function blockOrder(graph: Graph, id: number): number {
   const len = graph.args.get(id)!.length;
   if (graph.op[id] === Op.Sum) return len;
   return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
+}
+
+/** `visit(operand, position)` for each operand of a node, as operandsOf lists them, without making the list. */
+export function eachOperand(graph: Graph, id: number, visit: (operand: number, position: number) => void): void {
+  const op = graph.op[id];
+  if (op === CONST || op === Op.Input) return;
+  if (op === PROJ) {
+    visit(graph.a[id], 0);
+  } else if (isBlock(op)) {
+    const args = graph.args.get(id)!;
+    for (let i = 0; i < args.length; i++) visit(args[i], i);
+  } else {
+    visit(graph.a[id], 0);
+    if (opArity(op) === 2) visit(graph.b[id], 1);
+  }
 }
 
 /** Operand ids of a node (block nodes: their argument list; PROJ: its block). */

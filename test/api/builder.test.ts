@@ -28,6 +28,18 @@ describe("input specs", () => {
     }
   });
 
+  it("x[i] indexes long vectors too (past the per-length index getters): a proxy answers, methods still work", () => {
+    const n = 5000, x = Float64Array.from({ length: n }, (_, i) => i);
+    let outside: unknown = "unset";
+    const f = fn(n, (v) => {
+      outside = (v as unknown as Record<number, unknown>)[n];
+      return v[n - 1].mul(v[10]).add(v.slice([0], [3]).sum());
+    });
+    expect(outside).toBeUndefined();
+    expect(f.eval(x)).toBe((n - 1) * 10 + 0 + 1 + 2);
+    expect((f.grad(x) as Float64Array)[n - 1]).toBe(10);
+  });
+
   it("fn({ x: 3 }, body) is the same as fn(3, body); other names name the variables", () => {
     const f = fn({ x: 3 }, ({ x }) => x[0].mul(x[1]).sin().add(x[2]));
     expect(f.vars).toEqual(["x[0]", "x[1]", "x[2]"]);
