@@ -190,7 +190,20 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * nothing else in JavaScript: no parsing, no allocation, one WebAssembly
    * call. `mode` as in the methods. For functions of one input.
    */
-  prepare(method: PreparedMethod, options: { mode?: Mode; out?: Float64Array } = {}): (x: Float64Array) => Float64Array {
+  prepare(method: PreparedMethod, options?: { mode?: Mode; out?: Float64Array }): (x: Float64Array) => Float64Array;
+  /**
+   * Compiles ahead: builds now every tape, gradient function and generated
+   * module that one-point calls of these modes will need (by default all), so
+   * that no later call compiles anything. "forward": `eval`, and `grad`,
+   * `jacobian`, `jvp` in forward mode; "reverse": `grad`, `jacobian`, `vjp` in
+   * reverse mode; "second": `hvp`, `hessian`, `hessianDiagonal`, `laplacian`
+   * (the exact gradient's function and its sparsity coloring; scalar f).
+   * Returns the function. Without it, each is built at its first use.
+   */
+  prepare(options?: { modes?: readonly ("forward" | "reverse" | "second")[] }): this;
+  prepare(method?: PreparedMethod | { modes?: readonly ("forward" | "reverse" | "second")[] },
+          options: { mode?: Mode; out?: Float64Array } = {}): ((x: Float64Array) => Float64Array) | this {
+    if (typeof method !== "string") return this.compileAhead(method ?? {});
     checkOptions(options);
     const which = readPreparedMethod(method);
     if (this.inputs.length !== 1) {
@@ -208,6 +221,33 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const kind = sweepFor(options, m < n);
     return preparedCall({ n, resultLength: m * n, kernel: () => (kind === Kind.Reverse ? this.reverse() : this.kernel), kind,
       call: (x, out) => { this.jacobian(point(x), { mode: options.mode, out }); } }, which, options.out);
+  }
+
+  private compileAhead(options: { modes?: unknown }): this {
+    checkOptions(options);
+    const modes = options.modes ?? ["forward", "reverse", "second"];
+    if (!Array.isArray(modes) || modes.some((m) => m !== "forward" && m !== "reverse" && m !== "second")) {
+      throw new InputError(`prepare's modes are a list of "forward", "reverse" and "second", got ${show(modes)}`);
+    }
+    if (this.disposed) throw new InputError("this function has been disposed");
+    const sizes = this.inputs.map((d) => d.size);
+    this.valueKernel().prepareAhead(sizes, ["value"]);
+    if (modes.includes("forward")) this.kernel.prepareAhead(sizes, ["value", "forward", "dense"]);
+    if (modes.includes("reverse")) this.reverse().prepareAhead(sizes, ["gradient"]);
+    if (modes.includes("second") && this.outputShape.length === 0) {
+      const view = this.secondOrderView("prepare");
+      view.gradient.prepareAhead(sizes, ["forward", "dense"]);
+      view.coloring();
+    }
+    // One call of each at a point of zeros: the engine compiles a module's functions
+    // at their first call, and the scratch each call lays out is allocated now.
+    const zeros = this.inputs.length === 1 && this.inputs[0].shape.length === 0 ? 0
+      : Object.fromEntries(this.inputs.map((d) => [d.name, new Float64Array(d.size)]));
+    this.eval(zeros);
+    if (modes.includes("forward") && this.n <= 64) this.jacobian(zeros, { mode: "forward" }); // (wider: see Kernel.prepareAhead)
+    if (modes.includes("reverse") && this.outputShape.length === 0) this.grad(zeros, { mode: "reverse" });
+    if (modes.includes("second") && this.outputShape.length === 0) this.hvp(zeros, zeros);
+    return this;
   }
 
   /**

@@ -89,6 +89,15 @@ export class CompiledSweeps {
     return entry;
   }
 
+  /** Compiles a plan now, whatever the policy's wait (not under "never"): for compiling ahead (Func.prepare). */
+  compileAhead(key: string, plan: () => SweepPlan, sizes: readonly number[]): void {
+    if (compiledTier() === "never") return;
+    if (this.program === undefined) this.program = programOf(this.tape);
+    const entry = this.entries.get(key);
+    if (entry === null || (entry && entry.generation === generation)) return;
+    this.entries.set(key, this.compile(plan(), sizes, entry));
+  }
+
   private compile(plan: SweepPlan, sizes: readonly number[], old: Entry | undefined | null): Entry | null {
     const p = this.program!;
     if (!p) return null;

@@ -24,6 +24,8 @@ import { InputError } from "../base/errors.js";
  * and sparse ones (whose structural zeros are skipped) up to 20% more at 16.
  */
 export const MAX_LANES = 16;
+/** Forward Jacobians of at most this many lane chunks (a module each) are compiled ahead; wider ones at their second use. */
+const AHEAD_CHUNKS = 4;
 /** Points per block, measured (see README, "Benchmarks"); smaller when a tape is large. */
 const MAX_BLOCK = 128;
 /** Bytes a sweep's block rows may take, so the working set stays in cache. */
@@ -340,6 +342,34 @@ export class Kernel {
   }
 
   /**
+   * Everything a later one-point call of these kinds needs, done now: the tape
+   * in the live instance (with its fused loops) and the compiled tier's modules
+   * for values, a gradient (one reverse lane) and the first forward lanes
+   * (identity columns, or one dense lane when `dense`). `sizes`: the inputs'
+   * sizes, as calls pass them.
+   */
+  prepareAhead(sizes: readonly number[], kinds: readonly ("value" | "gradient" | "forward" | "dense")[]): void {
+    this.load();
+    const key = sizes.map((s) => `,${s}`).join("");
+    for (const kind of kinds) {
+      if (kind === "value") this.compiled.compileAhead("v" + key, () => ({ kind: Kind.Value }), sizes);
+      else if (kind === "gradient" && this.nOut === 1 && !this.tapeData.fusedGroups) {
+        this.compiled.compileAhead("r" + key, () => ({ kind: Kind.Reverse, seeded: false }), sizes);
+      } else if (kind === "dense") {
+        const [k, plan] = forwardPlan(1, 0, this.nIn, true, undefined);
+        this.compiled.compileAhead(k + key, plan, sizes);
+      } else if (kind === "forward" && this.nIn <= AHEAD_CHUNKS * MAX_LANES) { // the lane chunks run() cuts the n columns into
+        const sweeps = Math.ceil(this.nIn / MAX_LANES), K = Math.ceil(this.nIn / sweeps);
+        for (let lane0 = 0; lane0 < this.nIn; lane0 += K) {
+          const [k, plan] = forwardPlan(Math.min(K, this.nIn - lane0), lane0, this.nIn, false, undefined);
+          this.compiled.compileAhead(k + key, plan, sizes);
+        }
+      }
+    }
+    this.ensureCompiledWork(this.compiled.workNeeded);
+  }
+
+  /**
    * The last one-point call (see Repeat) as a plain function of one segment's
    * point: entries in, the sweep, `out` filled, and true; false (nothing done)
    * once any other call has used this kernel's scratch, or the instance was
@@ -408,15 +438,19 @@ export class Kernel {
     const entry = this.compiled.runner(key + sizes, plan, () => inputs.map((s) => s.size), N);
     this.tierPending = entry === undefined;
     if (!entry) return null;
-    if (entry.work > this.compiledWorkBytes) {
-      if (this.compiledWork) core().free(this.compiledWork);
-      this.compiledWork = this.compiledWorkBytes = 0;
-      this.track();
-      this.compiledWork = allocate(entry.work, "a compiled function's workspace");
-      this.compiledWorkBytes = entry.work;
-      this.track();
-    }
+    this.ensureCompiledWork(entry.work);
     return entry.run;
+  }
+
+  /** The compiled tier's workspace, at least `bytes` long. */
+  private ensureCompiledWork(bytes: number): void {
+    if (bytes <= this.compiledWorkBytes) return;
+    if (this.compiledWork) core().free(this.compiledWork);
+    this.compiledWork = this.compiledWorkBytes = 0;
+    this.track();
+    this.compiledWork = allocate(bytes, "a compiled function's workspace");
+    this.compiledWorkBytes = bytes;
+    this.track();
   }
 
   /** Runs the sweep the descriptor in scratch describes: compiled when `lastRun` is set, else by the core. */

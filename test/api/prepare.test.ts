@@ -2,8 +2,8 @@
 // Their results are the closed forms, and the ordinary methods' to the bit, on
 // both tiers; they stay right when other calls, a grown memory or a re-created
 // core intervene; bad input is refused with a message.
-import { describe, expect, it } from "vitest";
-import { buffer, compile, fn, InputError, ShapeError } from "../../bindings/index.js";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { buffer, compile, fn, InputError, setCompiledTier, ShapeError, Tensor } from "../../bindings/index.js";
 import { core } from "../../bindings/runtime/loader.js";
 import { expectClose, expectIdentical, expectThrows, random, resetCore } from "../support/helpers.js";
 import { onBothTiers } from "../support/tiers.js";
@@ -87,5 +87,49 @@ describe("prepare", () => {
     expectThrows(() => vector().prepare("grad"), ShapeError, /scalar function/);
     const two = fn({ a: [2], b: [] }, ({ a, b }) => a.sum().mul(b));
     expectThrows(() => two.prepare("grad"), InputError, /one input; this one has 2/);
+  });
+});
+
+describe("prepare({ modes }): compiling ahead", () => {
+  /** Counts WebAssembly modules compiled while `body` runs. */
+  function modulesCompiled(body: () => void): number {
+    const Module = WebAssembly.Module;
+    let count = 0;
+    onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
+    (WebAssembly as { Module: unknown }).Module = function counting(bytes: BufferSource) {
+      count++;
+      return new Module(bytes);
+    };
+    try {
+      body();
+    } finally {
+      (WebAssembly as { Module: unknown }).Module = Module;
+    }
+    return count;
+  }
+
+  it("after prepare(), one-point calls of every mode compile nothing, and give what an unprepared function gives", () => {
+    setCompiledTier("auto");
+    const text = "sin(x*y) + z^2*exp(x) + x*y*z", vars = ["x", "y", "z"];
+    const plain = compile(text, { vars }), ahead = compile(text, { vars });
+    expect(ahead.prepare()).toBe(ahead);
+    const x = Float64Array.of(0.3, -1.2, 0.7), v = Float64Array.of(1, 2, -1);
+    const calls = (f: typeof plain) => [
+      f.eval(x), f.grad(x), f.grad(x, { mode: "forward" }), f.jacobian(x), f.hvp(x, v), f.hessian(x), f.hessianDiagonal(x), f.laplacian(x),
+    ];
+    const compiled = modulesCompiled(() => {
+      for (let k = 0; k < 3; k++) calls(ahead);
+    });
+    expect(compiled).toBe(0);
+    const [a, b] = [calls(plain), calls(ahead)];
+    a.forEach((r, k) => expect(b[k]).toEqual(r));
+  });
+
+  it("modes choose what is built; a bad mode is an InputError", () => {
+    const f = compile("x^2 + y", { vars: ["x", "y"] }).prepare({ modes: ["reverse"] });
+    expect(Array.from(f.grad([3, 1]) as Float64Array)).toEqual([6, 1]);
+    expect(() => f.prepare({ modes: ["sideways" as "forward"] })).toThrow(InputError);
+    const vector = fn({ A: [2, 2] }, ({ A }) => A.matmul(A)).prepare();
+    expect((vector.jacobian({ A: [[1, 2], [3, 4]] }) as Tensor).shape).toEqual([2, 2, 2, 2]);
   });
 });
