@@ -9,3 +9,4 @@ await import("./grid.mjs");
 await import("./fd.mjs");
 await import("./reparam.mjs");
 await import("./textbook.mjs");
+await import("./workloads.mjs");
