@@ -62,8 +62,11 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
       named.set(name, v);
       return v;
     },
-    negate: (a) => T.map(Op.Neg, a),
-    binary: (op, a, b, column) => at(column, () => T.elementwise(BINARY_OPS[op], a, b)),
+    // (scalar operands, most of an expression, skip the tensor operations' checks)
+    negate: (a) => (a.rank === 0 ? Node.of(graph, [], [graph.apply(Op.Neg, a.ids[0])]) : T.map(Op.Neg, a)),
+    binary: (op, a, b, column) => (a.rank === 0 && b.rank === 0
+      ? Node.of(graph, [], [graph.apply(BINARY_OPS[op], a.ids[0], b.ids[0])])
+      : at(column, () => T.elementwise(BINARY_OPS[op], a, b))),
     call: (name, args, column) => at(column, () => {
       if (Object.hasOwn(UNARY_FUNCTIONS, name)) return T.map(UNARY_FUNCTIONS[name as UnaryName], args[0]);
       if (Object.hasOwn(BINARY_FUNCTIONS, name)) return T.elementwise(BINARY_FUNCTIONS[name as BinaryName], args[0], args[1]);
