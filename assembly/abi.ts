@@ -44,10 +44,11 @@ export const enum Op {
   Inv = 39,
   Solve = 40,
   Sum = 41,
+  Scan = 42,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 42;
+export const OP_COUNT: i32 = 43;
 /** Ops from here on are block ops: operands and results are slot lists (blocks.ts). */
 export const FIRST_BLOCK: i32 = 38;
 
@@ -70,7 +71,7 @@ export const enum Kind {
   Reverse = 3,
 }
 
-const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1]);
+const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1]);
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),

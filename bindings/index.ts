@@ -16,6 +16,7 @@ export {
   type DerivativeOptions, type JacobianOptions, type EvalOptions,
 } from "./api/func.js";
 export type { ReduceOptions } from "./api/batch-sum.js";
+export { scan, type ScanOptions } from "./api/scan.js";
 export type { PreparedMethod } from "./api/prepare.js";
 export { Tensor, type TensorLike, type NestedArray } from "./base/tensor.js";
 export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./base/errors.js";

@@ -9,6 +9,9 @@
 //   inv(A)       X              Ẋ = −X Ȧ X              Ā += −Xᵀ W̄ Xᵀ
 //   solve(A, b)  x = X b        ẋ = X (ḃ − Ȧ x)         b̄ += A⁻ᵀ x̄,  Ā += −(A⁻ᵀ x̄) xᵀ
 //   sum(a…)      s = Σ aᵢ       ṡ = Σ ȧᵢ                āᵢ += w̄   (a of any length, no matrix)
+//   scan(id, …)  a step function applied `length` times to a carry: run by the
+//                host (bindings/api/scan.ts) through the imported scanBlock, which
+//                reads and writes the rows below directly
 //
 // A block instruction is (op, dst, a, b) with dst, a and b offsets into the
 // tape's aux pool, each a list [length, slot, slot, …]: dst the result entries,
@@ -18,6 +21,12 @@
 
 import { Op, Tape, CONTIGUOUS, opOf } from "./tape";
 import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
+
+/** scan's three rules, by the host: kind 0 values, 1 values and tangent lanes, 2 adjoints (see bindings/api/scan.ts). */
+// @ts-ignore: decorator
+@external("env", "scanBlock")
+declare function scanBlock(kind: i32, dst: usize, a: usize, vals: usize, rows: usize, masks: usize,
+                           B: i32, K: i32, n: i32, laneMask: u32, nConst: i32): void;
 
 /** Bytes of per-point scratch a block op on k×k matrices needs. */
 export function blockScratchBytes(k: i32): i32 {
@@ -51,6 +60,10 @@ export function applyBlock(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: 
   const op = opOf(word);
   if (op == Op.Sum) {
     sumForward(tape, dstOff, aOff, word & CONTIGUOUS, vals, tans, masks, B, K, n, laneMask);
+    return;
+  }
+  if (op == Op.Scan) {
+    scanBlock(tans ? 1 : 0, list(tape, dstOff), list(tape, aOff), vals, tans, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);
@@ -161,6 +174,10 @@ export function applyBlockReverse(tape: Tape, word: i32, dstOff: i32, aOff: i32,
   const op = opOf(word);
   if (op == Op.Sum) {
     sumReverse(tape, dstOff, aOff, word & CONTIGUOUS, adj, masks, B, K, n, laneMask);
+    return;
+  }
+  if (op == Op.Scan) {
+    scanBlock(2, list(tape, dstOff), list(tape, aOff), vals, adj, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);

@@ -164,7 +164,7 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
     if (isBlock(op)) {
       const operands = graph.args.get(id)!;
       const k = blockOrder(graph, id);
-      if (op !== Op.Sum) maxBlock = Math.max(maxBlock, k);
+      if (op !== Op.Sum && op !== Op.Scan) maxBlock = Math.max(maxBlock, k);
       const count = graph.b[id], projs = projections.get(id) ?? [];
       const results: number[] = [];
       const unused: number[] = [];

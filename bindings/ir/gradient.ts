@@ -12,7 +12,7 @@
 // w̄/a, not (1/a)·w̄; ∂ atan a is ((1/h)·w̄)/h, h = hypot(a, 1)).
 import { CONST, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../ops/grammar.js";
 import { PRIMITIVES, type Algebra, type PartialRule, type Row } from "../ops/spec.js";
-import { InternalError } from "../base/errors.js";
+import { InputError, InternalError } from "../base/errors.js";
 import { blockOrder, type Graph } from "./graph.js";
 
 /** The spec's algebra over graph nodes: each operation a node of `g`. */
@@ -91,6 +91,9 @@ function blockAdjoints(g: Graph, nodes: Algebra<number>, id: number, ws: readonl
     const w = ws[0];
     if (w !== undefined) for (const a of args) accumulate(a, w);
     return;
+  }
+  if (op === Op.Scan) {
+    throw new InputError("second derivatives (hessian, hvp, hessianDiagonal, laplacian) through scan are not supported yet; first derivatives are");
   }
   const k = blockOrder(g, id);
   const A = args.slice(0, k * k);

@@ -138,7 +138,7 @@ export class Graph {
 /** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
 export function blockOrder(graph: Graph, id: number): number {
   const len = graph.args.get(id)!.length;
-  if (graph.op[id] === Op.Sum) return len;
+  if (graph.op[id] === Op.Sum || graph.op[id] === Op.Scan) return len;
   return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
 }
 

@@ -44,17 +44,18 @@ export const Op = {
   Inv: 39,
   Solve: 40,
   Sum: 41,
+  Scan: 42,
 } as const;
 
 /** The spec's name of each op code. */
-export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "keep", "det", "inv", "solve", "sum"] as const;
+export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "keep", "det", "inv", "solve", "sum", "scan"] as const;
 
 /** Number of op codes. */
-export const OP_COUNT = 42;
+export const OP_COUNT = 43;
 /** Ops from here on are block ops (operands and results are lists). */
 export const FIRST_BLOCK = 38;
 /** Operand count per op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1];
 
 // Instruction word flags and markers (assembly/core/tape.ts).
 export const BROADCAST_A = 256;

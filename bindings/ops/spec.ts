@@ -111,7 +111,7 @@ export type ScalarName =
 /** Primitives defined by others (no op code). */
 export type CompositeName = "clamp";
 /** Ops on lists of values. */
-export type BlockName = "det" | "inv" | "solve" | "sum";
+export type BlockName = "det" | "inv" | "solve" | "sum" | "scan";
 export type PrimitiveName = "input" | ScalarName | CompositeName | BlockName;
 /** The row type a primitive's kind asks for. */
 export type RowOf<N extends PrimitiveName> = N extends ScalarName ? ScalarRow : N extends CompositeName ? CompositeRow : N extends BlockName ? BlockRow : InputRow;
@@ -314,6 +314,7 @@ export const PRIMITIVES = {
   inv: { kind: "block", doc: "Inverse of a k×k matrix." },
   solve: { kind: "block", doc: "x with A·x = b for a k×k matrix A." },
   sum: { kind: "block", doc: "Sum of a list of values." },
+  scan: { kind: "block", doc: "A compiled step function applied to a carry a fixed number of times (bindings/api/scan.ts runs it)." },
 } as const satisfies { readonly [N in PrimitiveName]: RowOf<N> };
 
 type Callable<Arity> = { [N in ScalarName]: (typeof PRIMITIVES)[N] extends { arity: Arity; callable: true } ? N : never }[ScalarName];

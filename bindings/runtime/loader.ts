@@ -83,11 +83,27 @@ function instantiate(): CoreExports {
   // function in a rest-argument shim for optional parameters, which the core's
   // exports do not have: the instance's own exports are called directly (a call
   // costs a third as much, and generated modules import scalarRule without a JS hop).
-  exports = instantiateSync(compiled, { env: { table } }).instance.exports as unknown as CoreExports;
+  const scanBlock = (...args: Parameters<ScanHandler>) => scanHandler(...args);
+  const imports = { env: { table, scanBlock } } as unknown as Parameters<typeof instantiateSync>[1];
+  exports = instantiateSync(compiled, imports).instance.exports as unknown as CoreExports;
   f64View = new Float64Array(0);
   i32View = new Int32Array(0);
   generation++;
   return exports;
+}
+
+/**
+ * The host's side of the core's scan instruction (assembly/core/blocks.ts):
+ * kind 0 values, 1 values and tangents, 2 adjoints, over the rows at the
+ * addresses given. bindings/api/scan.ts installs it.
+ */
+export type ScanHandler = (kind: number, dst: number, a: number, vals: number, rows: number, masks: number,
+                           B: number, K: number, n: number, laneMask: number, nConst: number) => void;
+let scanHandler: ScanHandler = () => { throw new InternalError("a scan instruction ran before bindings/api/scan.ts was loaded"); };
+
+/** Installs the host's side of the scan instruction. */
+export function setScanHandler(handler: ScanHandler): void {
+  scanHandler = handler;
 }
 
 /** The live WebAssembly instance's exports. */
