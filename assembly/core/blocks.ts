@@ -22,7 +22,10 @@
 import { Op, Tape, CONTIGUOUS, opOf } from "./tape";
 import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
 
-/** scan's three rules, by the host: kind 0 values, 1 values and tangent lanes, 2 adjoints (see bindings/api/scan.ts). */
+/**
+ * scan's rules, by the host (bindings/api/scan.ts): kind 0 values, 1 values and
+ * tangent lanes, 2 adjoints, 3 values whose carries the adjoints will use.
+ */
 // @ts-ignore: decorator
 @external("env", "scanBlock")
 declare function scanBlock(kind: i32, dst: usize, a: usize, vals: usize, rows: usize, masks: usize,
@@ -47,6 +50,14 @@ export function blockScratchBytes(k: i32): i32 {
 @inline function f(m: usize, i: i32): f64 { return load<f64>(m + (<usize>i << 3)); }
 // @ts-ignore: decorator
 @inline function setF(m: usize, i: i32, v: f64): void { store<f64>(m + (<usize>i << 3), v); }
+
+/**
+ * A scan's values in the forward pass of a reverse sweep: the host keeps the
+ * carries it computes for the adjoints that follow (scanBlock kind 3).
+ */
+export function scanValuesForReverse(tape: Tape, dstOff: i32, aOff: i32, vals: usize, B: i32, n: i32): void {
+  scanBlock(3, list(tape, dstOff), list(tape, aOff), vals, 0, 0, B, 0, n, 0, tape.nConst);
+}
 
 /**
  * Values, and with `tans` != 0 the tangent lanes in `laneMask`, of one block

@@ -9,10 +9,13 @@
 // (assembly/core/blocks.ts scanBlock) with the rows of the block of points in
 // hand, and this runs the step's own compiled function over those points:
 // - values: `length` batch evaluations;
-// - forward lanes: the carries, then per lane `length` Jacobian-vector products;
-// - adjoints: the carries again (kept: memory ∝ length × carry × points), then
-//   per lane `length` vector-Jacobian products backwards, adding into the
-//   operands' adjoints (xs[t] at its step, params summed over the steps).
+// - forward lanes: per step a Jacobian-vector product per lane, then the next
+//   carry (nothing kept);
+// - adjoints: the carries the sweep's forward pass kept (every one: memory ∝
+//   length × carry × points; or every k-th with `checkpoint: k`, the rest
+//   recomputed), then per lane `length` vector-Jacobian products backwards,
+//   adding into the operands' adjoints (xs[t] at its step, params summed over
+//   the steps).
 // Second derivatives through a scan are refused (ir/gradient.ts).
 import { InputError, ShapeError } from "../base/errors.js";
 import { Tensor, describeShape, sameShape } from "../base/tensor.js";
@@ -30,6 +33,12 @@ export interface ScanOptions {
   xs?: Operand;
   /** Inputs every step reads (weights, a time step): the step's last input. */
   params?: Operand;
+  /**
+   * Reverse mode keeps every carry (memory ∝ length × carry); with `checkpoint: k`
+   * it keeps every k-th and recomputes each stretch of k steps from it (memory ∝
+   * (length/k + k) × carry, least at k ≈ √length, for one more evaluation per step).
+   */
+  checkpoint?: number;
 }
 
 /** What the core's scan instruction names: the step and the operand layout. */
@@ -41,6 +50,8 @@ interface ScanEntry {
   shapes: (readonly number[])[];
   sizes: number[];
   hasXs: boolean;
+  /** Adjoints keep every `checkpoint`-th carry and recompute the rest (1: keep them all). */
+  checkpoint: number;
 }
 
 const entries: ScanEntry[] = [];
@@ -84,18 +95,20 @@ export function scan(step: Func, init: Operand, options: ScanOptions = {}): Node
   if (!sameShape(step.outputShape, carry.shape)) {
     throw new ShapeError(`scan's step returns shape ${describeShape(step.outputShape)}; the carry has ${describeShape(carry.shape)}`);
   }
-  const id = entryFor(step, length, xs !== undefined);
+  const checkpoint = options.checkpoint ?? 1;
+  if (!Number.isInteger(checkpoint) || checkpoint < 1) throw new InputError(`scan's checkpoint must be a whole number ≥ 1, got ${String(options.checkpoint)}`);
+  const id = entryFor(step, length, xs !== undefined, checkpoint);
   const args = [graph.constant(id), ...carry.ids, ...(xs?.ids ?? []), ...(params?.ids ?? [])];
   return Node.of(graph, carry.shape, graph.block(Op.Scan, args, carry.size));
 }
 
-function entryFor(step: Func, length: number, hasXs: boolean): number {
+function entryFor(step: Func, length: number, hasXs: boolean, checkpoint: number): number {
   const byLayout = known.get(step) ?? known.set(step, new Map()).get(step)!;
-  const key = `${length}:${hasXs}`;
+  const key = `${length}:${hasXs}:${checkpoint}`;
   let id = byLayout.get(key);
   if (id === undefined) {
     id = entries.length;
-    entries.push({ step, length, hasXs, names: step.inputs.map((d) => d.name), shapes: step.inputs.map((d) => d.shape), sizes: step.inputs.map((d) => d.size) });
+    entries.push({ step, length, hasXs, checkpoint, names: step.inputs.map((d) => d.name), shapes: step.inputs.map((d) => d.shape), sizes: step.inputs.map((d) => d.size) });
     byLayout.set(key, id);
   }
   return id;
@@ -147,50 +160,91 @@ function stepPoint(e: ScanEntry, n: number, carry: Float64Array, xs: Float64Arra
 /** A method's result for a batch: its data (a Tensor), or per input name with several inputs. */
 const dataOf = (r: unknown): Float64Array => (r instanceof Tensor ? r.data : (r as Float64Array));
 
+/**
+ * The carries a reverse sweep's forward pass computed (kind 3), by the scan's
+ * result list and value rows, for its adjoints (kind 2) to take: the same block
+ * of points in between, so they are still right. Where no adjoint reaches the
+ * scan they are never taken: the next reverse sweep replaces them, and more
+ * than MAX_KEPT sets (instructions × nesting) are dropped.
+ */
+const kept = new Map<string, Float64Array[]>();
+const MAX_KEPT = 64;
+
 setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
   const A = slotList(a), D = slotList(dst);
   const e = entries[f64()[(vals >> 3) + A[0] * B]];
-  const c = e.sizes[0], T = e.length, hasXs = e.hasXs;
+  const c = e.sizes[0], T = e.length, hasXs = e.hasXs, every = e.checkpoint;
   const xSize = hasXs ? e.sizes[1] : 0, pSize = A.length - 1 - c - T * xSize;
   const carrySlots = A.slice(1, 1 + c), xSlots = A.slice(1 + c, 1 + c + T * xSize), pSlots = A.slice(1 + c + T * xSize);
   const xs = hasXs ? gather(vals, xSlots, B, n) : undefined, params = pSize ? gather(vals, pSlots, B, n) : undefined;
-  // The carries c_0 … c_T (only the last is kept for values).
-  const carries = [gather(vals, carrySlots, B, n)];
-  for (let t = 0; t < T; t++) {
-    const next = dataOf(e.step.eval(stepPoint(e, n, carries[carries.length - 1], xs, t, params)));
-    if (kind === 0) carries[0] = next;
-    else carries.push(next);
-  }
-  if (kind !== 2) scatter(vals, D, carries[carries.length - 1], B, n, 0, 0, false);
-  if (kind === 0) return;
+  const point = (carry: Float64Array, t: number) => stepPoint(e, n, carry, xs, t, params);
+  /** c_{t+1} from c_t, into `out` (which may be c_t: a point is copied in before results are written). */
+  const advance = (carry: Float64Array, t: number, out: Float64Array = new Float64Array(n * c)) => {
+    e.step.eval(point(carry, t), { out });
+    return out;
+  };
   const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
-  for (let lanes = laneMask, l = 0; lanes; lanes >>>= 1, l++) {
-    if (!(lanes & 1)) continue;
-    if (kind === 1) { // tangents forward through the steps
-      let dot = gather(rows, carrySlots, B, n, K, l, live(l));
-      const xdot = hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined;
-      const pdot = pSize ? gather(rows, pSlots, B, n, K, l, live(l)) : undefined;
-      for (let t = 0; t < T; t++) {
-        dot = dataOf(e.step.jvp(stepPoint(e, n, carries[t], xs, t, params), stepPoint(e, n, dot, xdot, t, pdot)));
-      }
-      scatter(rows, D, dot, B, n, K, l, false);
-      continue;
-    }
-    // adjoints backward through the steps
-    let bar = gather(rows, D, B, n, K, l, live(l));
-    const pbar = new Float64Array(n * pSize);
-    for (let t = T - 1; t >= 0; t--) {
-      const cotangent = new Tensor([n, ...e.shapes[0]], bar);
-      const pulled = e.step.vjp(stepPoint(e, n, carries[t], xs, t, params), cotangent);
-      const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
-      bar = dataOf(byInput[e.names[0]]);
-      if (hasXs) scatter(rows, xSlots.filter((_, i) => Math.floor(i / xSize) === t), dataOf(byInput[e.names[1]]), B, n, K, l, true, nConst);
-      if (pSize) {
-        const step = dataOf(byInput[e.names[e.names.length - 1]]);
-        for (let k = 0; k < pbar.length; k++) pbar[k] += step[k];
-      }
-    }
-    scatter(rows, carrySlots, bar, B, n, K, l, true, nConst);
-    if (pSize) scatter(rows, pSlots, pbar, B, n, K, l, true, nConst);
+  const lanes: number[] = [];
+  for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
+
+  if (kind === 0) { // values: one carry, updated in place
+    const carry = gather(vals, carrySlots, B, n);
+    for (let t = 0; t < T; t++) advance(carry, t, carry);
+    scatter(vals, D, carry, B, n, 0, 0, false);
+    return;
   }
+  if (kind === 1) { // values and tangent lanes, step by step together: nothing kept
+    const carry = gather(vals, carrySlots, B, n);
+    const dots = lanes.map((l) => gather(rows, carrySlots, B, n, K, l, live(l)));
+    const xdots = lanes.map((l) => (hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined));
+    const pdots = lanes.map((l) => (pSize ? gather(rows, pSlots, B, n, K, l, live(l)) : undefined));
+    for (let t = 0; t < T; t++) {
+      lanes.forEach((_, i) => { dots[i] = dataOf(e.step.jvp(point(carry, t), stepPoint(e, n, dots[i], xdots[i], t, pdots[i]))); });
+      advance(carry, t, carry);
+    }
+    scatter(vals, D, carry, B, n, 0, 0, false);
+    lanes.forEach((l, i) => scatter(rows, D, dots[i], B, n, K, l, false));
+    return;
+  }
+  // Adjoints need c_t at every step, backwards: the forward pass keeps c_0, c_k, c_2k, …
+  // (every step without checkpointing), and each stretch of k steps is recomputed from its first.
+  const key = `${dst}:${vals}:${n}`;
+  let checkpoints = kind === 2 ? kept.get(key) : undefined;
+  kept.delete(key);
+  if (!checkpoints) {
+    checkpoints = [gather(vals, carrySlots, B, n)];
+    let carry = checkpoints[0];
+    for (let t = 0; t < T; t++) {
+      carry = advance(carry, t);
+      if ((t + 1) % every === 0 && t + 1 < T) checkpoints.push(carry);
+    }
+    if (kind === 3) scatter(vals, D, carry, B, n, 0, 0, false);
+  }
+  if (kind === 3) {
+    if (kept.size >= MAX_KEPT) kept.clear();
+    kept.set(key, checkpoints);
+    return;
+  }
+  const bars = lanes.map((l) => gather(rows, D, B, n, K, l, live(l)));
+  const pbars = lanes.map(() => new Float64Array(n * pSize));
+  for (let start = Math.floor((T - 1) / every) * every; start >= 0; start -= every) {
+    const stretch = [checkpoints[start / every]];
+    for (let t = start; t < Math.min(start + every, T) - 1; t++) stretch.push(advance(stretch[stretch.length - 1], t));
+    for (let t = Math.min(start + every, T) - 1; t >= start; t--) {
+      lanes.forEach((l, i) => {
+        const pulled = e.step.vjp(point(stretch[t - start], t), new Tensor([n, ...e.shapes[0]], bars[i]));
+        const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
+        bars[i] = dataOf(byInput[e.names[0]]);
+        if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), dataOf(byInput[e.names[1]]), B, n, K, l, true, nConst);
+        if (pSize) {
+          const step = dataOf(byInput[e.names[e.names.length - 1]]), pbar = pbars[i];
+          for (let k = 0; k < pbar.length; k++) pbar[k] += step[k];
+        }
+      });
+    }
+  }
+  lanes.forEach((l, i) => {
+    scatter(rows, carrySlots, bars[i], B, n, K, l, true, nConst);
+    if (pSize) scatter(rows, pSlots, pbars[i], B, n, K, l, true, nConst);
+  });
 });

@@ -64,6 +64,22 @@ export function callsCore(p: Program): boolean {
   return false;
 }
 
+/**
+ * Whether some run (an elementwise op over a vector, at least `minRun` steps)
+ * is an op the compiled code calls the core for: the interpreter applies such a
+ * rule to the whole run in one call, which beats a call per element.
+ */
+export function callsCoreInRuns(p: Program, minRun = 8): boolean {
+  for (let k = 0; k < p.op.length;) {
+    let end = k + 1;
+    while (end < p.op.length && p.group[end] === p.group[k]) end++;
+    const row = PRIMITIVES[OP_NAMES[p.op[k]]] as Row;
+    if (end - k >= minRun && (row.kind !== "scalar" || !row.wasm)) return true;
+    k = end;
+  }
+  return false;
+}
+
 /** Bytes of `work` the module for `plan` needs (0 when it keeps everything in locals). */
 export function workBytes(p: Program, plan: SweepPlan): number {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;

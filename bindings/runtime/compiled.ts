@@ -7,7 +7,7 @@
 import { core, generation } from "./loader.js";
 import { Kind } from "../ops/abi.js";
 import { programOf, type Program } from "../compiler/program.js";
-import { callsCore, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import { callsCore, callsCoreInRuns, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
 /**
@@ -58,6 +58,8 @@ export class CompiledSweeps {
   private program: Program | null | undefined;
   private readonly entries = new Map<string, Entry | null>();
   private readonly uses = new Map<string, number>();
+  /** Whether the program has runs of an op the core computes (then "auto" interprets it). */
+  private coreRuns?: boolean;
   /** The largest `work` any plan asked for (the kernel allocates it). */
   workNeeded = 0;
 
@@ -76,6 +78,8 @@ export class CompiledSweeps {
     // slower than the interpreter's blocks, which apply each rule to a block of points per call
     // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points).
     if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program)) return null;
+    // Likewise a vector op the core computes (tanh over a whole run) at one point.
+    if (mode === "auto" && this.program && (this.coreRuns ??= callsCoreInRuns(this.program))) return null;
     let entry = this.entries.get(key);
     if (entry === null) return null;
     if (entry && entry.generation === generation) return entry;

@@ -41,6 +41,28 @@ describe("scan", () => {
     expect(none.eval(at)).toBe(at.reduce((s, v) => s + v, 0)); // zero steps: the initial carry
   });
 
+  it("checkpoints (every k-th carry kept, the rest recomputed) give the same bits; a vector result's Jacobian takes several lanes each way", () => {
+    const n = 4, dt = 0.1;
+    const step = fn({ s: [n] }, ({ s }) => s.add(s.sin().mul(concat([s.slice([1]), s.slice([0], [1])])).mul(dt)));
+    const at = Float64Array.from({ length: n }, () => r() - 0.5);
+    const plain = fn(n, (s0) => scan(step, s0, { length: 40 }));
+    for (const checkpoint of [3, 7, 40, 100]) {
+      const saved = fn(n, (s0) => scan(step, s0, { length: 40, checkpoint }));
+      for (const mode of ["reverse", "forward"] as const) {
+        expect(Array.from((saved.jacobian(at, { mode }) as Tensor).data)).toEqual(Array.from((plain.jacobian(at, { mode }) as Tensor).data));
+      }
+    }
+    const unrolled = fn(n, (s0) => {
+      let s = s0;
+      for (let t = 0; t < 40; t++) s = s.add(s.sin().mul(concat([s.slice([1]), s.slice([0], [1])])).mul(dt));
+      return s;
+    });
+    for (const mode of ["reverse", "forward"] as const) {
+      expectClose((plain.jacobian(at, { mode }) as Tensor).data, (unrolled.jacobian(at, { mode }) as Tensor).data, 1e-12, `J (${mode})`);
+    }
+    expectThrows(() => fn(n, (s0) => scan(step, s0, { length: 4, checkpoint: 0 })), InputError, /checkpoint must be a whole number ≥ 1/);
+  });
+
   it("a recurrent cell h ← tanh(W·h + U·x_t + b) over a sequence xs, with the weights as params: ∂/∂(h0, xs, weights)", () => {
     const H = 3, X = 2, T = 5, P = H * H + H * X + H;
     const cell = (h: Node, x: Node, p: Node) => {
