@@ -222,7 +222,9 @@ export function sum(a: Operand, axis?: number): Node {
 function logSumExp(g: Graph, ids: readonly number[]): number {
   if (ids.length === 0) return g.constant(-Infinity);
   const m = g.apply(Op.Min, g.apply(Op.Max, tree(g, Op.Max, ids, -Infinity), g.constant(-Number.MAX_VALUE)), g.constant(Number.MAX_VALUE));
-  return g.apply(Op.Add, m, g.apply(Op.Log, total(g, ids.map((id) => g.apply(Op.Exp, g.apply(Op.Sub, id, m))))));
+  // (all the differences, then all the exponentials: each one elementwise op, a run, not alternating scalars)
+  const shifted = ids.map((id) => g.apply(Op.Sub, id, m));
+  return g.apply(Op.Add, m, g.apply(Op.Log, total(g, shifted.map((id) => g.apply(Op.Exp, id)))));
 }
 
 /** ln Σ e^(aᵢ) over all entries (a scalar), or along `axis` (that axis removed), without overflow: its gradient is the softmax. */
@@ -248,13 +250,18 @@ export function norm(a: Operand, p = 2, axis?: number): Node {
   });
 }
 
-/** ids combined pairwise by `op` in a balanced tree (`empty` for none). */
+/**
+ * ids combined pairwise by `op` in a balanced tree (`empty` for none). Each level
+ * pairs entry i with entry i + h of the level below (h its half, an odd one
+ * out carried last), so a level is one elementwise op over two consecutive
+ * ranges: a run on the reverse schedule, not a scalar instruction per pair.
+ */
 function tree(g: Graph, op: number, ids: readonly number[], empty: number): number {
   if (ids.length === 0) return g.constant(empty);
   let level = [...ids];
   while (level.length > 1) {
-    const next: number[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(g.apply(op, level[i], level[i + 1]));
+    const h = level.length >> 1, next: number[] = [];
+    for (let i = 0; i < h; i++) next.push(g.apply(op, level[i], level[i + h]));
     if (level.length % 2) next.push(level[level.length - 1]);
     level = next;
   }
