@@ -222,6 +222,13 @@ export interface Jet {
   largestG: number;
   largestH: number;
   /**
+   * The smallest nonzero |∂u/∂xᵢ| of any node u on the way (0 where one is below
+   * the double range): forward mode carries these tangents, so one that underflows
+   * (∂/∂y of z^cos y at y = −1e-300, z = 1e-300 is −7e-598) is 0 there, even where
+   * a later partial (log′ = 1/(z^cos y) = 1e300) brings the exact result back into range.
+   */
+  smallestG: number;
+  /**
    * The largest first (second) partial of any operation on the way: a double
    * evaluation multiplies by these, so one beyond the range (atan2's second partials
    * 1/r² at r = 1e-300) is ∞ there, and ∞·0 is NaN even where a min or a factor of 0
@@ -284,13 +291,14 @@ function combine(n: number, v: Dec, err: number, parts: readonly Part[]): Jet {
   }
   const largest = (ds: Dec[], own: number) => ds.reduce((m, d) => Math.max(m, mag(d)), own);
   const largestG = largest(g, Math.max(0, ...parts.map((p) => p.jet.largestG)));
+  const smallestG = g.reduce((m, d) => (d.isZero() ? m : Math.min(m, mag(d))), Math.min(Infinity, ...parts.map((p) => p.jet.smallestG)));
   const largestH = largest(H.flat(), Math.max(0, ...parts.map((p) => p.jet.largestH)));
   // with d1Err: a partial evaluated at rounded values may leave the range where the exact one does not
   // (asin′ at y − z = 1 − 1e-300, which rounds to 1: ∞, and ∞·0 through sign′ is NaN)
   const largestD1 = live.reduce((m, p) => Math.max(m, p.jet.largestD1, mag(p.d1) + p.d1Err), 0);
   const largestD2 = live.reduce((m, p) => Math.max(m, p.jet.largestD2, ...live.map((q) => mag(p.d2[q.k]))), 0);
   const wild = parts.some((p) => p.jet.wild) || err > 1e-3 * mag(v);
-  return { v, err, g, gTerms, gErr, H, hTerms, hErr, wild, dep: live.length > 0, largestG, largestH, largestD1, largestD2,
+  return { v, err, g, gTerms, gErr, H, hTerms, hErr, wild, dep: live.length > 0, largestG, largestH, smallestG, largestD1, largestD2,
     operands: parts.map((p) => ({ jet: p.jet, d1: p.d1 })) };
 }
 
@@ -491,6 +499,7 @@ function jetAt(t: Tree, x: readonly number[]): Jet {
         r.gTerms[u.i] = 1;
         r.dep = true;
         r.largestG = 1;
+        r.smallestG = 1;
         break;
       }
       default: {
