@@ -66,6 +66,25 @@ function check(got, want, what) {
   }
 }
 
+// With prepare() the first call compiles nothing: its time against a later call's.
+{
+  const n = 10_000, vars = Array.from({ length: n }, (_, i) => `x${i}`);
+  const x = new Float64Array(n).fill(0.5), g = new Float64Array(n);
+  for (const ahead of [false, true]) {
+    const f = compile(rosenbrockText(n), { vars });
+    const t0 = performance.now();
+    if (ahead) f.prepare();
+    const t1 = performance.now();
+    f.grad(x, { out: g });
+    const t2 = performance.now();
+    for (let k = 0; k < 50; k++) f.grad(x, { out: g });
+    const later = (performance.now() - t2) / 50;
+    console.log(`\nstring Rosenbrock n = 10,000, ${ahead ? `after prepare() (${(t1 - t0).toFixed(0)} ms)` : "without prepare"}: ` +
+      `first grad ${(t2 - t1).toFixed(2)} ms, later ${later.toFixed(3)} ms (×${((t2 - t1) / later).toFixed(1)})`);
+    f.dispose();
+  }
+}
+
 for (const n of [100, 1_000, 10_000]) {
   const vars = Array.from({ length: n }, (_, i) => `x${i}`);
   const t0 = performance.now();
