@@ -132,7 +132,9 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
     for (let j = 0; j < size; j++, i++) {
       const r = row(rows, i, B);
       let src = <usize>address + ((<usize>start * stride + j) << 3);
-      if (stride == 0) fillRow(r, n, load<f64>(src));
+      // A shared entry's row is filled at the sweep's first block and still holds it after
+      // (only this writes these rows): a shared matrix of 16,000 entries is not spread again per block.
+      if (stride == 0) { if (start == 0) fillRow(r, n, load<f64>(src)); }
       else for (let p = 0; p < cnt; p++, src += <usize>stride << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
       if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
     }

@@ -478,3 +478,24 @@ describe("accepted forms of points and batches", () => {
     expect(Array.from(p)).toEqual([1, 2, 3]);
   });
 });
+
+describe("shared inputs across many blocks of points", () => {
+  it("a shared matrix and batched points over 1,000 points (8 blocks): every point as a single call gives, in every sweep", () => {
+    // The shared matrix's rows are spread once per sweep, at its first block: later blocks must still read them.
+    const k = 5, d = 3, N = 1000;
+    const f = fn({ x: [d], C: [k, d] }, ({ x, C }) => C.sub(x).pow(2).sum(1).amin());
+    const C = Array.from({ length: k }, (_, i) => Array.from({ length: d }, (_, j) => Math.cos(i + 2 * j)));
+    const X = Float64Array.from({ length: N * d }, (_, i) => Math.sin(0.37 * i));
+    const batch = { x: new Tensor([N, d], X), C };
+    const values = (f.eval(batch) as Tensor).data;
+    const grads = f.grad(batch, { wrt: "C", mode: "reverse" }) as Tensor, fwd = f.grad(batch, { wrt: "C", mode: "forward" }) as Tensor;
+    const fdGrads = f.grad(batch, { wrt: "C", mode: "fd" }) as Tensor;
+    for (const p of [0, 127, 128, 500, 999]) {
+      const one = { x: X.subarray(p * d, (p + 1) * d), C };
+      expectIdentical(values[p], f.eval(one) as number, `value at point ${p}`);
+      expectIdentical(grads.data.subarray(p * k * d, (p + 1) * k * d), (f.grad(one, { wrt: "C", mode: "reverse" }) as Tensor).data, `reverse at ${p}`);
+      expectIdentical(fwd.data.subarray(p * k * d, (p + 1) * k * d), (f.grad(one, { wrt: "C", mode: "forward" }) as Tensor).data, `forward at ${p}`);
+      expectIdentical(fdGrads.data.subarray(p * k * d, (p + 1) * k * d), (f.grad(one, { wrt: "C", mode: "fd" }) as Tensor).data, `fd at ${p}`);
+    }
+  });
+});
