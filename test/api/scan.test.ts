@@ -4,7 +4,8 @@
 // against a closed form; the tape does not grow with the step count.
 import { describe, expect, it } from "vitest";
 import { concat, fn, InputError, scan, ShapeError, Tensor, type Node } from "../../bindings/index.js";
-import { expectClose, expectThrows, random } from "../support/helpers.js";
+import { expectClose, expectIdentical, expectThrows, random } from "../support/helpers.js";
+import { onBothTiers } from "../support/tiers.js";
 
 const r = random(21);
 
@@ -106,6 +107,28 @@ describe("scan", () => {
     expect(f.eval({ s0: 2 })).toBe(2 * factor);
     for (const mode of ["forward", "reverse"] as const) expect(f.grad({ s0: 2 }, { mode })).toBe(factor);
   }, 60_000);
+
+  it("works inside reduced batches and on both tiers; a step that fails leaves the library usable", () => {
+    const step = fn({ h: [2], w: [2] }, ({ h, w }) => h.mul(w).add(h.sin()));
+    const model = fn({ x: [2], w: [2] }, ({ x, w }) => scan(step, x, { length: 5, params: w }).pow(2).sum());
+    const xs = new Tensor([4, 2], Float64Array.from({ length: 8 }, () => r() - 0.5)), w = [0.9, -0.4];
+    const summed = model.grad({ x: xs, w }, { reduce: "sum", wrt: "w" }) as Float64Array;
+    const per = (model.grad({ x: xs, w }, { wrt: "w" }) as Tensor).data;
+    expectIdentical(summed, [per[0] + per[2] + per[4] + per[6], per[1] + per[3] + per[5] + per[7]], "Σ over the batch");
+    onBothTiers(() => fn({ x: [2], w: [2] }, ({ x, w }) => scan(step, x, { length: 5, params: w }).pow(2).sum()), (f) => {
+      f.eval({ x: [0.3, -0.2], w });
+      f.grad({ x: [0.3, -0.2], w });
+      f.grad({ x: [0.3, -0.2], w }, { mode: "forward" });
+      f.grad({ x: xs, w });
+    });
+    const before = model.grad({ x: [0.3, -0.2], w }, { wrt: "w" }) as Float64Array;
+    const doomed = fn({ s: [2] }, ({ s }) => s.mul(2));
+    const g = fn(2, (v) => scan(doomed, v, { length: 3 }).sum());
+    expect(g.eval([1, 2])).toBe(24);
+    doomed.dispose();
+    expectThrows(() => g.eval([1, 2]), InputError, /disposed/); // from inside the core's sweep
+    expectIdentical(model.grad({ x: [0.3, -0.2], w }, { wrt: "w" }) as Float64Array, before, "the library still answers");
+  });
 
   it("refuses what does not fit, and second derivatives, with a message", () => {
     const step = fn({ s: [2] }, ({ s }) => s.mul(2));
