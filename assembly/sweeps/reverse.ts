@@ -30,7 +30,7 @@ import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rule
 import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import { valuePass } from "./values";
 import {
-  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term1,
+  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term1, scatterValues,
   scaledTerm, scaledTerm1, keepRow, scatterTangent,
 } from "../core/rows";
 
@@ -59,7 +59,9 @@ export function reverseSweep(sw: Sweep): void {
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
 
     // Forward: values, and each instruction's partials (where they are: at addresses + 32k).
-    valuePass(tape, vals, inputs, B, n, blockScratch, partials, addresses, fused, fused);
+    // (with the values asked for too, what a gradient alone would skip is computed: valueAndGrad)
+    valuePass(tape, vals, inputs, B, n, blockScratch, partials, addresses, fused, fused && !sw.values);
+    if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
     if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
     if (fused) {

@@ -170,6 +170,37 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   /**
+   * f(x) and ∇f(x) of a scalar f from one sweep (JAX's value_and_grad): `{ value,
+   * grad }`, the value as `eval` shapes it (a number, or a Tensor [N] for a batch)
+   * and the gradient as `grad` does; the same options (`mode`, `wrt`, `reduce`,
+   * `weights`; with reduce both are the reduced function's). With mode "fd" the
+   * value is a separate evaluation.
+   */
+  valueAndGrad(x: PlainPoint, options?: JacobianOptions): { value: number; grad: G };
+  valueAndGrad(x: Point, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
+  valueAndGrad(x: Point, options: JacobianOptions = {}): { value: number | Tensor; grad: G | Tensor | Record<string, Shaped> } {
+    checkOptions(options);
+    if (this.outputShape.length !== 0) {
+      throw new ShapeError(`valueAndGrad needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
+    }
+    if (sweepFor(options, this.m < this.n) === Kind.FiniteDiff) {
+      return { value: this.eval(x, { reduce: options.reduce, weights: options.weights }) as number | Tensor, grad: this.grad(x, options) };
+    }
+    const got: { values?: Float64Array; summed?: boolean } = {};
+    const grad = this.derivative(x, options, this.m < this.n, (args, d, out) => shaped(args, d.shape, out), got) as G;
+    const args = this.args(x), values = got.values!;
+    let value: number | Tensor;
+    if (got.summed || !args.batched) value = values[0];
+    else if (options.reduce) { // the gradient's block was per point (a batched input): the values' sum, in point order
+      const sum = readReduce(options, args, "valueAndGrad")!;
+      let total = 0;
+      for (let p = 0; p < values.length; p++) total += (sum.weights ? sum.weights[p] : 1) * values[p];
+      value = sum.divisor === 1 ? total : total / sum.divisor;
+    } else value = new Tensor([args.count], values);
+    return { value, grad };
+  }
+
+  /**
    * The derivative with respect to each input, shaped [...output, ...input] (a
    * Tensor; a record of Tensors by input name with several inputs, or one with
    * `wrt`). For a batch, [N, ...output, ...input].
@@ -446,8 +477,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** Jacobian blocks, one per input (or the `wrt` one), each presented by `present`. */
   private derivative<R>(x: Point, options: JacobianOptions, preferReverse: boolean,
-                        present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R): R | Record<string, R> {
+                        present: (args: Args, d: InputDecl, out: Float64Array | WasmBuffer) => R,
+                        valuesToo?: { values?: Float64Array; summed?: boolean }): R | Record<string, R> {
     const args = this.args(x), sum = readReduce(options, args, "a derivative");
+    /** The values array for the first sweep (valueAndGrad), sized for a summed or a per-point result. */
+    const valuesFor = (summed: boolean) => {
+      if (!valuesToo || valuesToo.values) return undefined;
+      valuesToo.summed = summed;
+      return (valuesToo.values = new Float64Array(summed ? this.m : args.count * this.m));
+    };
     const kind = sweepFor(options, preferReverse);
     const wanted = this.wanted(options.wrt);
     if (options.out !== undefined && wanted.length > 1) {
@@ -457,7 +495,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const block = (d: InputDecl) => {
       const summed = sum && sharedInput(args, this.inputs.indexOf(d)), shape = summed ? ONE_POINT : args;
       const out = resultArray(shape, m * d.size, options.out);
-      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out, summed ? sum : undefined);
+      this.jacobianBlock(args, kind, 0, m, d.offset, d.size, out, summed ? sum : undefined, valuesFor(!!summed));
       if (sum && !summed) scalePoints(out, m * d.size, sum);
       return present(shape, d, out);
     };
@@ -469,7 +507,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       const lo = Math.min(...wanted.map((d) => d.offset)), hi = Math.max(...wanted.map((d) => d.offset + d.size));
       const shape = sum && summedAll ? ONE_POINT : args, span = hi - lo, rows = shape.count * m;
       const all = new Float64Array(rows * span);
-      this.jacobianBlock(args, kind, 0, m, lo, span, all, sum && summedAll ? sum : undefined);
+      this.jacobianBlock(args, kind, 0, m, lo, span, all, sum && summedAll ? sum : undefined, valuesFor(!!sum && summedAll));
       if (sum && !summedAll) scalePoints(all, m * span, sum);
       return this.byInput(wanted, wanted.map((d) => {
         const out = new Float64Array(rows * d.size);
@@ -498,13 +536,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * row-major, into `out`: forward (or fd) pushes ni columns, reverse pulls mo rows.
    */
   private jacobianBlock(args: Args, kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse,
-                        oLo: number, mo: number, iLo: number, ni: number, out: Target, sum?: BatchSum): void {
+                        oLo: number, mo: number, iLo: number, ni: number, out: Target, sum?: BatchSum, values?: Float64Array): void {
     if (kind === Kind.Reverse) {
       this.reverse().tangents(kind, args.segments, args.count, columns(oLo, mo), out,
-        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni], sum);
+        { point: mo * ni, out: 1, lane: ni, offset: 0 }, [iLo, iLo + ni], sum, values);
     } else {
       this.kernel.tangents(kind, args.segments, args.count, columns(iLo, ni), out,
-        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo], sum);
+        { point: mo * ni, out: ni, lane: 1, offset: 0 }, [oLo, oLo + mo], sum, values);
     }
   }
 

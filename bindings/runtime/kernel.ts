@@ -181,8 +181,8 @@ export class Kernel {
    * per point: `layout.point`). More than MAX_LANES lanes run as several sweeps.
    */
   tangents(kind: Kind.Forward | Kind.FiniteDiff | Kind.Reverse, inputs: readonly Segment[], N: number, seeds: Seeds,
-           out: Target, layout: TangentLayout, range?: readonly [number, number], sum?: BatchSum): void {
-    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range, sum);
+           out: Target, layout: TangentLayout, range?: readonly [number, number], sum?: BatchSum, valuesToo?: Float64Array): void {
+    this.run(kind, inputs, N, seeds, null, out, layout, undefined, range, sum, valuesToo);
   }
 
   /**
@@ -253,7 +253,7 @@ export class Kernel {
    */
   private run(kind: Kind, inputs: readonly Segment[], N: number, seeds: Seeds | null,
               values: Target | null, tangents: Target | null, layout: TangentLayout | null,
-              reduce?: Reduction, range?: readonly [number, number], sum?: BatchSum): void {
+              reduce?: Reduction, range?: readonly [number, number], sum?: BatchSum, valuesToo?: Float64Array): void {
     if (this.disposed) throw new InputError("this function has been disposed");
     if (N === 0) return;
     const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
@@ -266,7 +266,7 @@ export class Kernel {
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
     const result = (values ?? tangents)!;
     // One point, one sweep, results copied out: the case a repeat can take.
-    const repeatable = N === 1 && !reduce && !sum && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
+    const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
     if (repeatable && !this.tierPending && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
@@ -295,7 +295,10 @@ export class Kernel {
     const colors = seeds?.identity ? seeds.colors : undefined;
     const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
     const sumAt = align16(colorsAt + (colors ? 4 * colors.length : 0)), weightsAt = align16(sumAt + 8 * perPointResult);
-    const end = sum ? weightsAt + (sum.weights ? 8 * chunk : 0) : sumAt;
+    const sumEnd = sum ? weightsAt + (sum.weights ? 8 * chunk : 0) : sumAt;
+    // valuesToo: the outputs' values as well (per chunk, and their own sum)
+    const valuesAt = align16(sumEnd), valuesSumAt = align16(valuesAt + 8 * chunk * this.nOut);
+    const end = valuesToo ? valuesSumAt + (sum ? 8 * this.nOut : 0) : sumEnd;
     const direct = result instanceof Float64Array ? 0 : result.address; // results written in place (or the sum, at the end)
 
     try {
@@ -304,6 +307,7 @@ export class Kernel {
       const base = this.ensureScratch(end);
       if (colors) i32().set(colors, (base + colorsAt) >> 2);
       if (sum) f64().fill(0, (base + sumAt) >> 3, ((base + sumAt) >> 3) + perPointResult);
+      if (sum && valuesToo) f64().fill(0, (base + valuesSumAt) >> 3, ((base + valuesSumAt) >> 3) + this.nOut);
       const addresses = writeSegmentTables(segments, nSeg, base, base + DESCRIPTOR_BYTES, tableBytes, sharedAt, chunkAt, chunk);
       for (let start = 0; start < N; start += chunk) {
         const count = Math.min(chunk, N - start);
@@ -320,8 +324,9 @@ export class Kernel {
           const lanesNow = Math.min(K, lanes - lane0);
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, lanesNow,
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
-            values ? sweepOut : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi, colors ? base + colorsAt : 0);
-          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N);
+            values ? sweepOut : valuesToo && s === 0 ? base + valuesAt : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi,
+            colors ? base + colorsAt : 0);
+          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, valuesToo !== undefined);
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
@@ -329,8 +334,11 @@ export class Kernel {
           if (sum.weights) copyIn(sum.weights, start, count, base + weightsAt);
           core().addRows(reduce ? reduceOut : sweepOut, count, perPointResult, sum.weights ? base + weightsAt : 0, base + sumAt);
         } else if (!direct) copyOut(reduce ? reduceOut : sweepOut, count * perPointResult, result as Float64Array, start * perPointResult);
+        if (valuesToo && sum) core().addRows(base + valuesAt, count, this.nOut, sum.weights ? base + weightsAt : 0, base + valuesSumAt);
+        else if (valuesToo) copyOut(base + valuesAt, count * this.nOut, valuesToo, start * this.nOut);
       }
       if (sum) writeSum(base + sumAt, perPointResult, sum.divisor, result);
+      if (sum && valuesToo) writeSum(base + valuesSumAt, this.nOut, sum.divisor, valuesToo);
       if (repeatable) {
         this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
           sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
@@ -418,15 +426,15 @@ export class Kernel {
    * The compiled tier's run function for this sweep, or null for the
    * interpreter: values; reverse sweeps with one lane that every adjoint takes
    * (a gradient, a cotangent); forward sweeps. (Finite differences, reverse
-   * sweeps of several lanes, and reverse sweeps of a tape with fused groups
+   * sweeps of several lanes, reverse sweeps that return values too, and reverse sweeps of a tape with fused groups
    * interpret: the groups' own loops add an entry's adjoint terms in their order,
    * which straight code of the same instructions would not match to the bit.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
-                      inputs: readonly Segment[], N: number): ((descriptor: number, work: number) => void) | null {
+                      inputs: readonly Segment[], N: number, withValues = false): ((descriptor: number, work: number) => void) | null {
     let key: string, plan: () => SweepPlan;
     if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
-    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups) {
+    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups && !withValues) {
       [key, plan] = [dense ? "r:seeded" : "r", () => ({ kind: Kind.Reverse, seeded: dense })];
     } else if (kind === Kind.Forward) [key, plan] = forwardPlan(lanes, lane0, this.nIn, dense, colors);
     else {

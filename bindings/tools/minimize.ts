@@ -68,10 +68,10 @@ function objectiveOf(f: Func | Objective, n: number): Evaluate {
     if (f.n !== n) throw new ShapeError(`x0 has ${n} entries; the function has ${f.n} inputs`);
     const point = f.inputs.length === 1 ? (x: Float64Array) => x : undefined;
     if (!point) throw new ShapeError("minimize takes a function of one input (a vector); wrap several inputs in one");
-    return (x) => {
+    return (x) => { // one sweep for both
       const grad = new Float64Array(n);
-      f.grad(x, { out: grad });
-      return { value: f.eval(x) as number, grad };
+      const { value } = f.valueAndGrad(x, { out: grad });
+      return { value: value as number, grad };
     };
   }
   if (typeof f !== "function") throw new InputError("minimize needs a compiled function or an objective (x, iteration) => { value, grad }");
