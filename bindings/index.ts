@@ -31,3 +31,4 @@ export * as reparam from "./tools/reparam.js";
 export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./tools/reparam.js";
 export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./tools/minimize.js";
 export { derivative, gradientExpr, jacobianExpr, type Step, type DerivativeExprOptions } from "./tools/derivative.js";
+export { checkGrad, type CheckOptions, type Comparison, type GradientCheck } from "./tools/check.js";

@@ -1,0 +1,89 @@
+// checkGrad: every exact derivative a compiled function offers, held against
+// Richardson-extrapolated central differences over the same function.
+import { InputError, ShapeError } from "../base/errors.js";
+import { Func } from "../api/func.js";
+import { checkOptions } from "../api/validate.js";
+import type { Tensor } from "../base/tensor.js";
+import * as fd from "./fd.js";
+
+/** Options of `checkGrad`. */
+export interface CheckOptions {
+  /** Relative slack beyond the differences' own error bound (default 1e-6 of the derivative's scale). */
+  tolerance?: number;
+  /** Richardson levels of the differences (default 2). */
+  richardson?: number;
+  /** Also check the Hessian (against differences of the exact gradient); default true. */
+  hessian?: boolean;
+}
+
+/** One exact derivative against its differences. */
+export interface Comparison {
+  /** The largest |exact − differences| over the derivative's scale (its largest entry). */
+  disagreement: number;
+  /** The largest error estimate of the differences, over the same scale. */
+  error: number;
+  /** Whether the differences can judge: their error estimate within 1e-4 of the scale (not at a jump or a kink). */
+  reliable: boolean;
+  /** Reliable, and every entry agrees within 8 error estimates plus the tolerance. */
+  ok: boolean;
+}
+
+/** What `checkGrad` found: each check, the worst disagreement, and a verdict. */
+export interface GradientCheck {
+  forward: Comparison;
+  reverse: Comparison;
+  /** The Hessian (forward over reverse) against differences of the exact gradient; absent when not asked for. */
+  hessian?: Comparison;
+  worst: number;
+  ok: boolean;
+}
+
+/**
+ * Checks the exact gradients (forward and reverse mode) of a scalar compiled
+ * function of one input at the point x against central differences with
+ * Richardson extrapolation over the same function, and its Hessian against
+ * differences of the exact gradient. A derivative that disagrees beyond the
+ * differences' error estimate (8×, plus `tolerance` of its scale) fails, and so
+ * does one the differences cannot judge (their own error estimate above 1e-4 of
+ * the scale: at a jump or a kink of f), marked `reliable: false`.
+ */
+export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions = {}): GradientCheck {
+  if (!(f instanceof Func)) throw new InputError("checkGrad takes a compiled function (compile or fn)");
+  checkOptions(options);
+  if (f.outputShape.length !== 0) throw new ShapeError(`checkGrad needs a scalar function; this one has output shape [${f.outputShape.join(", ")}]`);
+  if (f.inputs.length !== 1) throw new InputError(`checkGrad takes a function of one input; this one has ${f.inputs.length}`);
+  const tolerance = options.tolerance ?? 1e-6, richardson = options.richardson ?? 2;
+  if (!(tolerance >= 0)) throw new InputError(`checkGrad's tolerance must be a number ≥ 0, got ${String(options.tolerance)}`);
+  const point = Float64Array.from(x);
+  if (point.length !== f.n) throw new ShapeError(`checkGrad: the point needs ${f.n} entries, got ${point.length}`);
+  const value = (p: Float64Array) => f.eval(p) as number;
+  const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
+  const forward = compare(f.grad(point, { mode: "forward" }) as Float64Array, differences, tolerance);
+  const reverse = compare(f.grad(point, { mode: "reverse" }) as Float64Array, differences, tolerance);
+  let hessian: Comparison | undefined;
+  if (options.hessian ?? true) {
+    const gradient = (p: Float64Array) => Float64Array.from(f.grad(p, { mode: "reverse" }) as Float64Array);
+    const H = fd.jacobian(gradient, point, { richardson }) as { value: Tensor; error: Tensor };
+    hessian = compare((f.hessian(point) as Tensor).data, { value: H.value.data, error: H.error.data }, tolerance);
+  }
+  const all = [forward, reverse, ...(hessian ? [hessian] : [])];
+  return { forward, reverse, ...(hessian ? { hessian } : {}), worst: Math.max(...all.map((c) => c.disagreement)), ok: all.every((c) => c.ok) };
+}
+
+/** The largest relative error estimate at which differences can vouch for a derivative. */
+const RELIABLE = 1e-4;
+
+function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<number>; error: ArrayLike<number> }, tolerance: number): Comparison {
+  let scale = 0;
+  for (let i = 0; i < exact.length; i++) scale = Math.max(scale, Math.abs(differences.value[i]), Math.abs(exact[i]));
+  const unit = scale > 0 ? scale : 1;
+  let disagreement = 0, error = 0, agree = true;
+  for (let i = 0; i < exact.length; i++) {
+    const gap = Math.abs(exact[i] - differences.value[i]);
+    disagreement = Math.max(disagreement, gap / unit);
+    error = Math.max(error, differences.error[i] / unit);
+    if (!(gap <= 8 * differences.error[i] + tolerance * unit)) agree = false; // (NaN fails)
+  }
+  const reliable = error <= RELIABLE;
+  return { disagreement, error, reliable, ok: agree && reliable };
+}
