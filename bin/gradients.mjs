@@ -3,7 +3,7 @@
 //   gradients grad "sin(x*y) + z^2*exp(x)" --at x=1,y=2,z=3
 // Run `gradients --help` for the commands.
 import { readFileSync } from "node:fs";
-import { compile, derivative, GradientsError, ParseError } from "../dist/index.js";
+import { checkGrad, compile, derivative, GradientsError, ParseError } from "../dist/index.js";
 import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../dist/ops/grammar.js";
 
 /** Words joined by spaces into lines of at most 80 columns. */
@@ -44,6 +44,10 @@ const COMMANDS = {
   curl: {
     usage: 'curl <expr> <expr> [<expr>] --at x=1,y=2 [--method …] [--json]',
     about: "the curl of a 2-D field (a number) or a 3-D field (a vector)",
+  },
+  check: {
+    usage: 'check <expr> --at x=1,y=2 [--vars x,y] [--json]',
+    about: "the exact gradient (forward, reverse) and Hessian against extrapolated differences",
   },
   derive: {
     usage: 'derive <expr> [--var <name>] [--explain] [--json]',
@@ -157,7 +161,7 @@ function run(argv, out) {
     return 0;
   }
 
-  const scalar = command === "grad" || command === "hessian";
+  const scalar = command === "grad" || command === "hessian" || command === "check";
   if (scalar && exprs.length !== 1) throw new UsageError(`${command} takes one expression (use jacobian for several)`);
   const { vars, x } = readPoint(flags, exprs);
   const f = compile(exprs.length === 1 && command !== "div" && command !== "curl" && command !== "jacobian" ? exprs[0] : exprs, { vars });
@@ -188,6 +192,16 @@ function run(argv, out) {
       const H = f.hessian(x, { mode: mode === "forward" ? "auto" : mode }), n = vars.length;
       const rows = vars.map((v, i) => [`∂/∂${v}`, ...vars.map((_, j) => fmt(H.data[i * n + j]))]);
       print({ ...data, hessian: H.toArray() }, `${at}\n${table(["", ...vars.map((v) => `∂/∂${v}`)], rows)}`);
+      break;
+    }
+    case "check": {
+      const r = checkGrad(f, x);
+      const row = (name, c) => [name, fmt(c.disagreement), fmt(c.error), c.ok ? "ok" : c.reliable ? "DISAGREES" : "cannot judge"];
+      const rows = [row("gradient, forward", r.forward), row("gradient, reverse", r.reverse), ...(r.hessian ? [row("Hessian", r.hessian)] : [])];
+      print({ ...data, ...r }, `${at}
+${table(["", "disagreement", "differences' error", ""], rows)}
+${r.ok ? "ok" : "not ok"}`);
+      if (!r.ok) return 1;
       break;
     }
     case "div": {

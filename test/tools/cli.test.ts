@@ -54,6 +54,21 @@ describe("gradients CLI", () => {
     expect(p).toEqual([3, 1]);
   });
 
+  it("check compares the exact derivatives with extrapolated differences: exit 0 when they agree, 1 where they cannot judge", () => {
+    const good = run("check", "sin(x*y) + z^2*exp(x)", "--at", "x=1,y=2,z=3", "--json");
+    expect(good.code).toBe(0);
+    const data = JSON.parse(good.out);
+    expect(data.command).toBe("check");
+    expect(data.ok).toBe(true);
+    expect(data.worst).toBeLessThan(1e-9);
+    const text = run("check", "sin(x*y) + z^2*exp(x)", "--at", "x=1,y=2,z=3");
+    expect(text.out.trim().split("\n").at(-1)).toBe("ok");
+    const jump = run("check", "sign(x) + y", "--at", "x=0,y=1");
+    expect(jump.code).toBe(1);
+    expect(jump.out).toMatch(/cannot judge/);
+    expect(jump.out.trim().split("\n").at(-1)).toBe("not ok");
+  });
+
   it("derive prints the derivative, and with --explain the rules", () => {
     expect(run("derive", "x^3*sin(x)").out.trim()).toBe("d/dx x^3*sin(x) = 3*x^2*sin(x) + x^3*cos(x)");
     const r = run("derive", "sin(x^2)", "--explain");
