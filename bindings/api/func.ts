@@ -563,6 +563,20 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.reverseKernel;
   }
 
+  /**
+   * ∇f as a compiled function of its own (scalar f): the same inputs, output
+   * shaped like the one input (or [n], the inputs' entries end to end, with
+   * several). Built symbolically on the graph, so it can be differentiated again
+   * without perturbation confusion: its Jacobian is f's Hessian, its Hessian f's
+   * third derivatives along each output, and inside another trace (`.of`) it is
+   * an ordinary function of its arguments. Disposing it leaves f untouched.
+   */
+  gradFunction(): Func {
+    const g = this.gradient("gradFunction");
+    const shape = this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
+    return new Func(this.graph, g.outputIds, this.inputs, shape, this.vars);
+  }
+
   /** ∇f as a Func of the same inputs with output [n] (scalar f only). */
   private gradient(what: string): Func {
     if (this.outputShape.length !== 0) {
