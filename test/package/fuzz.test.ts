@@ -19,7 +19,8 @@ import * as A from "../support/arbitrary.js";
 const RUNS = Number(process.env.GRADIENTS_FUZZ_RUNS ?? 200);
 const SEED = process.env.GRADIENTS_FUZZ_SEED === undefined ? undefined : Number(process.env.GRADIENTS_FUZZ_SEED);
 const runs = (weight = 1): fc.Parameters<unknown> => ({ numRuns: Math.max(1, Math.round(RUNS * weight)), seed: SEED });
-const timeout = (weight = 1) => Math.max(60_000, RUNS * weight * 20);
+// (generous: a guard against hangs, not a speed check; the shared machine is slow at times)
+const timeout = (weight = 1) => Math.max(180_000, RUNS * weight * 20);
 /**
  * Longest a single call may take: a generous bound (the inputs are small, but a
  * 1,000-deep nesting differentiated symbolically has a derivative of millions of
