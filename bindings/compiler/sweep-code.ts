@@ -124,6 +124,10 @@ class SweepWriter {
   private iterationLocals = new Map<string, number>();
   /** Per id: whether a step outside its own loop iteration reads it, or it is an output (then it lives in memory). */
   private readonly escapes: Uint8Array;
+  /** A reverse sweep in memory: per id, whether its forward pass must compute it (undefined: everything). */
+  private valuesNeeded?: Uint8Array;
+  /** …and the loop-local values its backward loops must recompute (undefined: all of them). */
+  private recomputed?: Uint8Array;
   private scratchX = -1;
   private scratchAlt = -1;
   // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
@@ -147,6 +151,7 @@ class SweepWriter {
     this.seen = new Uint8Array(this.nIds);
     this.loops = plan.kind === Kind.Reverse ? this.pieces.map((piece) => [piece]) : fuseLoops(p, this.pieces);
     this.escapes = this.escaping();
+    if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
   }
 
@@ -509,12 +514,16 @@ class SweepWriter {
   }
 
   private forwardPieces(from: number, to: number): void {
+    const needed = this.valuesNeeded;
     for (let i = from; i < to; i++) {
       const group = this.loops[i];
       if (group[0].count === 1) {
-        for (let k = group[0].from; k < group[0].from + group[0].period; k++) this.forwardStep(this.ref(k, 0));
+        for (let k = group[0].from; k < group[0].from + group[0].period; k++) {
+          if (!needed || needed[resultId(this.p, k)]) this.forwardStep(this.ref(k, 0));
+        }
         continue;
       }
+      if (needed && group.every((piece) => !needed.subarray(resultId(this.p, piece.from), resultId(this.p, piece.from + piece.period * piece.count)).includes(1))) continue;
       this.loop(group, false, () => {
         for (const piece of group) {
           const first = firstStep(piece), stride = iterationStride(piece);
@@ -615,6 +624,61 @@ class SweepWriter {
   }
 
   /**
+   * The values a gradient's forward pass must leave in memory: those the
+   * backward pass reads (a partial's a, b or v; Keep's guard; a call's value and
+   * partials), other than loop-local ones it recomputes, and the operands of
+   * what it recomputes; then everything these are computed from. A step or loop
+   * that computes none of them is skipped (the chain of partial sums of a Σ
+   * written out term by term is read by nothing: its adds' partials are 1).
+   */
+  private neededInMemory(): Uint8Array {
+    const p = this.p, base = p.nConst + p.nIn, need = new Uint8Array(this.nIds), local = new Uint8Array(this.nIds);
+    for (const group of this.loops) {
+      if (group[0].count === 1) continue;
+      for (const piece of group) {
+        const locals = this.loopLocalIds([piece]);
+        for (let j = 0; j < piece.period; j++) {
+          if (!locals.has(resultId(p, firstStep(piece) + j))) continue;
+          for (let c = 0; c < piece.count; c++) local[resultId(p, piece.from + j + c * piece.period)] = 1;
+        }
+      }
+    }
+    // need: computed by the forward pass (memory); recompute: loop-local values the backward loop needs
+    const recompute = new Uint8Array(this.nIds);
+    const read = (id: number) => { if (id >= base) (local[id] ? recompute : need)[id] = 1; };
+    const reads = (c: Code, r: StepRef) => {
+      if (c.k === "a") read(r.a);
+      else if (c.k === "b") read(r.b);
+      else if (c.k === "v") read(r.dst);
+      else if (c.k === "neg") reads(c.a, r);
+      else if (c.k === "op") { reads(c.a, r); reads(c.b, r); }
+    };
+    for (let k = 0; k < this.steps; k++) {
+      const r = this.ref(k, 0), row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+      if (p.noAdjoint[k]) continue;
+      if (row.kind !== "scalar" || !row.wasm) { need[r.dst] = 1; continue; } // its value and partials, from the call
+      if (r.op === Op.Keep) read(r.b);
+      for (const which of [0, 1] as const) {
+        if (which === 1 && !this.pullsB(k)) continue;
+        const { d, s } = this.partial(r, which);
+        if (d.k === "code") reads(d.code, r);
+        if (s && s.k === "code") reads(s.code, r);
+      }
+    }
+    for (let k = this.steps - 1; k >= 0; k--) { // what the needed values are computed from
+      const id = resultId(p, k);
+      if (!need[id] && !recompute[id]) continue;
+      for (const operand of [p.a[k], p.b[k]]) {
+        if (operand < base) continue;
+        if (need[id] || !local[operand]) need[operand] = 1; // (a value the forward pass computes needs its operands there)
+        else recompute[operand] = 1;
+      }
+    }
+    this.recomputed = recompute;
+    return need;
+  }
+
+  /**
    * The results of a loop's bodies (first-iteration ids) that can live in locals:
    * in every iteration, read only by steps of the same iteration. In a reverse
    * sweep only inline steps qualify (the backward loop recomputes their values,
@@ -638,15 +702,18 @@ class SweepWriter {
 
   /**
    * At the top of a reverse loop's body: the values of this iteration's loop-local
-   * steps again (the forward loop kept them in locals of its own), and their
-   * adjoints set to 0 where every contribution adds to what is there.
+   * steps that the backward pass reads, again (the forward loop kept them in
+   * locals of its own), and their adjoints set to 0 where every contribution
+   * adds to what is there.
    */
   private recomputeIteration(piece: Piece): void {
-    const f = this.f;
+    const f = this.f, p = this.p, wanted = this.recomputed;
     for (let k = piece.from; k < piece.from + piece.period; k++) {
       const r = this.ref(k, piece.period);
       if (!this.iterationIds.has(r.dst)) continue;
-      this.forwardStep(r);
+      let read = !wanted;
+      for (let c = 0; c < piece.count && !read; c++) read = wanted![resultId(p, k + c * piece.period)] === 1;
+      if (read) this.forwardStep(r);
       if (this.zeroAll) this.put(this.place(ADJ, r.dst, 0, r.sk), () => f.f64Const(0));
     }
   }

@@ -74,7 +74,9 @@ describe("the compiled tier gives the interpreter's bits", () => {
     // no repeated pattern: every term a different op
     const names = ["sin", "cos", "exp", "atan", "tanh", "sqrt", "log1p", "cbrt"];
     const mixed = Array.from({ length: n }, (_, i) => `${names[i % 7 === 3 ? 0 : (i * i) % 8]}(x${i}^2 + 1)*x${(i * 7) % n}`).join(" + ");
-    for (const text of [pairs, chained, mixed]) {
+    // core calls in a loop whose values the adjoints read, and a value read across iterations: sin xᵢ·e^(xᵢ₊₁)·xᵢ₊₁
+    const calls = Array.from({ length: n - 1 }, (_, i) => `sin(x${i})*exp(x${i + 1})*x${i + 1}`).join(" + ");
+    for (const text of [pairs, chained, mixed, calls]) {
       onBothTiers(() => compile(text, { vars }), (f) => {
         f.eval(x);
         f.grad(x);
