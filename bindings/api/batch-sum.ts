@@ -36,6 +36,7 @@ export function readReduce(options: ReduceOptions, args: Args, what: string): Ba
     }
     if (weights.length !== args.count) throw new ShapeError(`weights: expected one per point (${args.count}), got ${weights.length}`);
     w = weights instanceof Float64Array ? weights : Float64Array.from(weights);
+    if (!w.every(Number.isFinite)) throw new InputError("weights must be finite numbers");
   }
   let divisor = 1;
   if (reduce === "mean") {
@@ -43,6 +44,7 @@ export function readReduce(options: ReduceOptions, args: Args, what: string): Ba
     if (w) {
       divisor = 0;
       for (let p = 0; p < w.length; p++) divisor += w[p];
+      if (divisor === 0 && w.length > 0) throw new InputError(`reduce: "mean" divides by the weights' sum, which is 0`);
     }
   }
   return { weights: w, divisor };

@@ -1,6 +1,6 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "../base/errors.js";
-import { Kind } from "../ops/abi.js";
+import { Kind, Op } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
@@ -265,7 +265,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.valueKernel().prepareAhead(sizes, ["value"]);
     if (modes.includes("forward")) this.kernel.prepareAhead(sizes, ["value", "forward", "dense"]);
     if (modes.includes("reverse")) this.reverse().prepareAhead(sizes, ["gradient"]);
-    if (modes.includes("second") && this.outputShape.length === 0) {
+    // "second" by default only where second derivatives exist (not through scan)
+    const second = modes.includes("second") && this.outputShape.length === 0 && (options.modes !== undefined || !this.hasScan());
+    if (second) {
       const view = this.secondOrderView("prepare");
       view.gradient.prepareAhead(sizes, ["forward", "dense"]);
       view.coloring();
@@ -277,7 +279,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.eval(zeros);
     if (modes.includes("forward") && this.n <= 64) this.jacobian(zeros, { mode: "forward" }); // (wider: see Kernel.prepareAhead)
     if (modes.includes("reverse") && this.outputShape.length === 0) this.grad(zeros, { mode: "reverse" });
-    if (modes.includes("second") && this.outputShape.length === 0) this.hvp(zeros, zeros);
+    if (second) this.hvp(zeros, zeros);
     return this;
   }
 
@@ -499,8 +501,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       if (sum && !summed) scalePoints(out, m * d.size, sum);
       return present(shape, d, out);
     };
-    // One block (one input, or `wrt`) is the result itself: the common call, kept lean.
-    if (wanted.length === 1) return block(wanted[0]);
+    // One block (one input, or `wrt` naming one) is the result itself: the common call, kept lean.
+    if (wanted.length === 1) return Array.isArray(options.wrt) ? this.byInput(wanted, [block(wanted[0])], options.wrt) : block(wanted[0]);
     const summedAll = wanted.every((d) => sharedInput(args, this.inputs.indexOf(d)));
     if (kind === Kind.Reverse && (!sum || summedAll || wanted.every((d) => !sharedInput(args, this.inputs.indexOf(d))))) {
       // One reverse sweep gives every input's adjoint: run it once over the inputs' span, then split it.
@@ -575,6 +577,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const g = this.gradient("gradFunction");
     const shape = this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
     return new Func(this.graph, g.outputIds, this.inputs, shape, this.vars);
+  }
+
+  /** Whether the function contains a scan (which has no second derivatives yet). @internal */
+  hasScan(): boolean {
+    return this.graph.op.includes(Op.Scan);
   }
 
   /** ∇f as a Func of the same inputs with output [n] (scalar f only). */

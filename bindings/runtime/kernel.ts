@@ -157,6 +157,7 @@ export class Kernel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.repeat = undefined; // (a prepared call must not run in freed memory)
     registry.unregister(this);
     if (this.loadedIn === generation) {
       for (const a of [this.tape, this.work, this.scratch, this.compiledWork]) if (a) core().free(a);
@@ -255,7 +256,10 @@ export class Kernel {
               values: Target | null, tangents: Target | null, layout: TangentLayout | null,
               reduce?: Reduction, range?: readonly [number, number], sum?: BatchSum, valuesToo?: Float64Array): void {
     if (this.disposed) throw new InputError("this function has been disposed");
-    if (N === 0) return;
+    if (N === 0) { // an empty batch: nothing per point; a sum of nothing is 0, a mean NaN
+      if (sum) writeEmptySum(values ?? tangents!, reduce ? reduce.perPoint : values ? this.nOut : layout!.point, sum, valuesToo, this.nOut);
+      return;
+    }
     const lanes = !seeds ? 0 : seeds.identity ? seeds.lanes : 1;
     const sweeps = lanes > MAX_LANES ? Math.ceil(lanes / MAX_LANES) : 1;
     const K = lanes > 0 ? Math.ceil(lanes / sweeps) : 1; // balanced chunks, as ForwardDiff picks them
@@ -391,7 +395,7 @@ export class Kernel {
     const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
     let mem = f64();
     return (point, out) => {
-      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending) return false;
+      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed) return false;
       try {
         if (mem.length === 0) mem = f64(); // (memory grew: old views are detached, of length 0)
         for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
@@ -577,4 +581,12 @@ function writeSum(at: number, length: number, divisor: number, result: Target): 
   if (divisor !== 1) for (let k = 0; k < length; k++) mem[from + k] /= divisor;
   if (result instanceof Float64Array) result.set(mem.subarray(from, from + length));
   else mem.copyWithin(result.address >> 3, from, from + length);
+}
+
+/** The result of a sum over an empty batch: 0 (NaN for a mean, whose divisor is then 0), values too. */
+function writeEmptySum(result: Target, length: number, sum: BatchSum, valuesToo: Float64Array | undefined, nOut: number): void {
+  const v = sum.divisor === 0 ? NaN : 0;
+  if (result instanceof Float64Array) result.fill(v, 0, length);
+  else f64().fill(v, result.address >> 3, (result.address >> 3) + length);
+  valuesToo?.fill(v, 0, nOut);
 }

@@ -3,7 +3,7 @@
 // both tiers; they stay right when other calls, a grown memory or a re-created
 // core intervene; bad input is refused with a message.
 import { describe, expect, it, onTestFinished } from "vitest";
-import { buffer, compile, fn, InputError, setCompiledTier, ShapeError, Tensor } from "../../bindings/index.js";
+import { buffer, compile, fn, InputError, scan, setCompiledTier, ShapeError, Tensor } from "../../bindings/index.js";
 import { core } from "../../bindings/runtime/loader.js";
 import { expectClose, expectIdentical, expectThrows, random, resetCore } from "../support/helpers.js";
 import { onBothTiers } from "../support/tiers.js";
@@ -77,6 +77,17 @@ describe("prepare", () => {
     expectClose(grad(points[7]), gradient(points[7]), 1e-14, "after the core was re-created");
   });
 
+  it("after dispose() a prepared call throws, never running in freed memory", () => {
+    const f = scalar(), grad = f.prepare("grad");
+    grad(points[0]);
+    grad(points[1]);
+    f.dispose();
+    expectThrows(() => grad(points[2]), InputError, /disposed/);
+    const other = compile("x + y + z", { vars: ["x", "y", "z"] }); // may take the freed memory
+    expectThrows(() => grad(points[2]), InputError, /disposed/);
+    expect(Array.from(other.grad([1, 2, 3]) as Float64Array)).toEqual([1, 1, 1]);
+  });
+
   it("refuses bad input with a message, and stays usable", () => {
     const f = scalar(), grad = f.prepare("grad");
     expectThrows(() => grad(new Float64Array(2)), ShapeError, /Float64Array of 3 entries/);
@@ -127,6 +138,11 @@ describe("prepare({ modes }): compiling ahead", () => {
 
   it("modes choose what is built; a bad mode is an InputError", () => {
     const f = compile("x^2 + y", { vars: ["x", "y"] }).prepare({ modes: ["reverse"] });
+    // with a scan (no second derivatives yet) the default modes leave "second" out
+    const step = fn({ s: [2] }, ({ s }) => s.mul(0.5));
+    const looped = fn(2, (v) => scan(step, v, { length: 3 }).sum()).prepare();
+    expect(Array.from(looped.grad([1, 1]) as Float64Array)).toEqual([0.125, 0.125]);
+    expect(() => fn(2, (v) => scan(step, v, { length: 3 }).sum()).prepare({ modes: ["second"] })).toThrow(InputError);
     expect(Array.from(f.grad([3, 1]) as Float64Array)).toEqual([6, 1]);
     expect(() => f.prepare({ modes: ["sideways" as "forward"] })).toThrow(InputError);
     const vector = fn({ A: [2, 2] }, ({ A }) => A.matmul(A)).prepare();

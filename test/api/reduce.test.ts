@@ -89,6 +89,16 @@ describe("reduce over a batch", () => {
     expectThrows(() => model.grad(at, { reduce: "max" as "sum" }), InputError, /reduce must be "sum" or "mean", got "max"/);
     expectThrows(() => model.grad(at, { reduce: "sum", weights: new Float64Array(3) }), ShapeError, /one per point \(37\), got 3/);
     expectThrows(() => model.grad(at, { reduce: "sum", weights: "heavy" as unknown as Float64Array }), InputError, /weights must be/);
+    expectThrows(() => model.grad(at, { reduce: "mean", weights: new Float64Array(N) }), InputError, /weights' sum, which is 0/);
+    expectThrows(() => model.grad(at, { reduce: "sum", weights: new Float64Array(N).fill(NaN) }), InputError, /finite/);
     expect(model.grad(at, { reduce: "sum", wrt: "p" })).toBeInstanceOf(Float64Array); // still usable
+  });
+
+  it("an empty batch: a sum is 0, a mean NaN", () => {
+    const empty = { d: new Tensor([0, 2], new Float64Array(0)), p };
+    expect(model.eval(empty, { reduce: "sum" })).toBe(0);
+    expect(model.eval(empty, { reduce: "mean" })).toBeNaN();
+    expect(Array.from(model.grad(empty, { reduce: "sum", wrt: "p" }) as Float64Array)).toEqual([0, 0]);
+    expect(Array.from(model.grad(empty, { reduce: "mean", wrt: "p", out: Float64Array.of(7, 7) }) as Float64Array).every(Number.isNaN)).toBe(true);
   });
 });

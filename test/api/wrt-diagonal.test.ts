@@ -26,6 +26,12 @@ describe("wrt: several inputs", () => {
     expectIdentical((summed.A as Tensor).data, (f.grad(batch, { wrt: "A", reduce: "sum" }) as Tensor).data, "Σ ∂/∂A");
   });
 
+  it("a list of one name is still a record", () => {
+    const g = f.grad(at, { wrt: ["b"] }) as Record<string, Float64Array>;
+    expect(Object.keys(g)).toEqual(["b"]);
+    expectIdentical(g.b, f.grad(at, { wrt: "b" }) as Float64Array, "b");
+  });
+
   it("refuses an empty list, a repeated name and an unknown one", () => {
     expectThrows(() => f.grad(at, { wrt: [] }), InputError, /wrt names an input or several different ones/);
     expectThrows(() => f.grad(at, { wrt: ["b", "b"] }), InputError, /several different ones/);

@@ -1,6 +1,6 @@
 // checkGrad: exact derivatives against Richardson-extrapolated differences.
 import { describe, expect, it } from "vitest";
-import { checkGrad, compile, fn, InputError, ShapeError } from "../../bindings/index.js";
+import { checkGrad, compile, fn, InputError, scan, ShapeError } from "../../bindings/index.js";
 import { expectThrows } from "../support/helpers.js";
 
 describe("checkGrad", () => {
@@ -24,6 +24,16 @@ describe("checkGrad", () => {
     expect(r.forward.reliable).toBe(false);
     expect(r.ok).toBe(false);
     expect(r.worst).toBeGreaterThan(0.5);
+  });
+
+  it("a function of one scalar input, and one with a scan (whose Hessian is left out by default)", () => {
+    const r = checkGrad(fn({ t: [] }, ({ t }) => t.sin().mul(t)), [0.7]);
+    expect(r.ok).toBe(true);
+    expect(r.hessian!.ok).toBe(true);
+    const step = fn({ s: [2] }, ({ s }) => s.mul(s.sin()));
+    const looped = checkGrad(fn(2, (v) => scan(step, v, { length: 4 }).sum()), [0.4, -0.9]);
+    expect(looped.hessian).toBeUndefined();
+    expect(looped.ok).toBe(true);
   });
 
   it("refuses what it cannot check", () => {
