@@ -71,6 +71,14 @@ export const enum Kind {
   Reverse = 3,
 }
 
+/** What the core asks of the host at a scan instruction. */
+export const enum ScanKind {
+  Values = 0,
+  Tangents = 1,
+  Adjoints = 2,
+  KeptValues = 3,
+}
+
 const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1]);
 
 /**

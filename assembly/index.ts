@@ -7,7 +7,7 @@ export { foldConstant, scalarRule, ruleCell } from "./core/rules";
 export { workSize } from "./core/rows";
 export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps/sweeps";
 export { reverseSweep } from "./sweeps/reverse";
-export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, spreadColored } from "./sweeps/fields";
+export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, spreadColored, diagonalFromColored } from "./sweeps/fields";
 export { blockScratchBytes } from "./core/blocks";
 export { gradientAxis, secondAxis } from "./extras/grid";
 export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./extras/fd";

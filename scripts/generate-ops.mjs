@@ -28,7 +28,7 @@ function numbered(PRIMITIVES) {
   return coded.map(([name, row], code) => ({ name, Name: pascal(name), code, row, arity: row.kind === "input" ? 0 : row.kind === "block" ? -1 : row.arity }));
 }
 
-function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, FLAGS }) {
+function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
   const ops = numbered(PRIMITIVES);
   const firstBlock = ops.find((o) => o.row.kind === "block");
   const lines = [HEADER];
@@ -43,6 +43,9 @@ function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, FLAGS }) {
   lines.push("", "/** The sweeps over a tape. */", "export const enum Kind {");
   KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
+  lines.push("/** What the core asks of the host at a scan instruction. */", "export const enum ScanKind {");
+  SCAN_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
+  lines.push("}", "");
   lines.push(`const ARITY = memory.data<i8>([${ops.map((o) => o.arity).join(", ")}]);`, "");
   lines.push("/**", " * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),",
     " * 1 or 2 for scalar ops, −1 for block ops (operands are slot lists).", " */");
@@ -55,7 +58,7 @@ function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, FLAGS }) {
   return lines.join("\n");
 }
 
-function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, FLAGS }) {
+function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
   const ops = numbered(PRIMITIVES);
   const firstBlock = ops.find((o) => o.row.kind === "block");
   const lines = [HEADER];
@@ -71,6 +74,9 @@ function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, FLAGS }) {
   for (const [name, value] of Object.entries(FLAGS)) lines.push(`export const ${name} = ${value};`);
   lines.push("", "/** The sweeps over a tape. */", "export const enum Kind {");
   KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
+  lines.push("}", "");
+  lines.push("/** What the core asks of the host at a scan instruction. */", "export const enum ScanKind {");
+  SCAN_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
   for (const [name, fields] of Object.entries(LAYOUT)) {
     const upper = name.toUpperCase();

@@ -19,13 +19,10 @@
 // A singular A gives det 0 and IEEE ±Infinity/NaN for inverse, solve and
 // derivatives that divide by a zero pivot.
 
-import { Op, Tape, CONTIGUOUS, opOf } from "./tape";
+import { Op, ScanKind, Tape, CONTIGUOUS, opOf } from "./tape";
 import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
 
-/**
- * scan's rules, by the host (bindings/api/scan.ts): kind 0 values, 1 values and
- * tangent lanes, 2 adjoints, 3 values whose carries the adjoints will use.
- */
+/** scan's rules, by the host (bindings/api/scan.ts), the kind of work a ScanKind. */
 // @ts-ignore: decorator
 @external("env", "scanBlock")
 declare function scanBlock(kind: i32, dst: usize, a: usize, vals: usize, rows: usize, masks: usize,
@@ -56,7 +53,7 @@ export function blockScratchBytes(k: i32): i32 {
  * carries it computes for the adjoints that follow (scanBlock kind 3).
  */
 export function scanValuesForReverse(tape: Tape, dstOff: i32, aOff: i32, vals: usize, B: i32, n: i32): void {
-  scanBlock(3, list(tape, dstOff), list(tape, aOff), vals, 0, 0, B, 0, n, 0, tape.nConst);
+  scanBlock(ScanKind.KeptValues, list(tape, dstOff), list(tape, aOff), vals, 0, 0, B, 0, n, 0, tape.nConst);
 }
 
 /**
@@ -74,7 +71,7 @@ export function applyBlock(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: 
     return;
   }
   if (op == Op.Scan) {
-    scanBlock(tans ? 1 : 0, list(tape, dstOff), list(tape, aOff), vals, tans, masks, B, K, n, laneMask, tape.nConst);
+    scanBlock(tans ? ScanKind.Tangents : ScanKind.Values, list(tape, dstOff), list(tape, aOff), vals, tans, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);
@@ -188,7 +185,7 @@ export function applyBlockReverse(tape: Tape, word: i32, dstOff: i32, aOff: i32,
     return;
   }
   if (op == Op.Scan) {
-    scanBlock(2, list(tape, dstOff), list(tape, aOff), vals, adj, masks, B, K, n, laneMask, tape.nConst);
+    scanBlock(ScanKind.Adjoints, list(tape, dstOff), list(tape, aOff), vals, adj, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);

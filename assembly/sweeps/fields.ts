@@ -51,6 +51,20 @@ export function determinantsOfJacobians(J: usize, count: i32, n: i32, out: usize
 }
 
 /**
+ * Diagonals [count, n] of square Jacobians from column-colored tangents T
+ * [count, n, C]: entry i is T[p][i][colorOf[i]] (no other column of that color
+ * meets row i).
+ */
+export function diagonalFromColored(T: usize, count: i32, n: i32, C: i32, colorOf: usize, out: usize): void {
+  for (let p = 0; p < count; p++) {
+    for (let i = 0; i < n; i++) {
+      const lane = load<i32>(colorOf + (<usize>i << 2));
+      store<f64>(out + (<usize>(p * n + i) << 3), load<f64>(T + (<usize>((p * n + i) * C + lane) << 3)));
+    }
+  }
+}
+
+/**
  * Jacobians [count, m, n] from column-colored tangents T [count, m, C]
  * (bindings/ir/sparsity.ts): entry (o, j) of the pattern (j = cols[k] for k from
  * rowStart[o] to rowStart[o + 1] − 1) is T[p][o][colorOf[j]]; every other entry

@@ -22,6 +22,7 @@ import { Tensor, describeShape, sameShape } from "../base/tensor.js";
 import { Node, type Operand } from "../front/node.js";
 import { graphOf } from "../front/tensor-ops.js";
 import { Op } from "../ops/grammar.js";
+import { ScanKind } from "../ops/abi.js";
 import { f64, i32, setScanHandler } from "../runtime/loader.js";
 import { Func } from "./func.js";
 
@@ -161,8 +162,8 @@ function stepPoint(e: ScanEntry, n: number, carry: Float64Array, xs: Float64Arra
 const dataOf = (r: unknown): Float64Array => (r instanceof Tensor ? r.data : (r as Float64Array));
 
 /**
- * The carries a reverse sweep's forward pass computed (kind 3), by the scan's
- * result list and value rows, for its adjoints (kind 2) to take: the same block
+ * The carries a reverse sweep's forward pass computed (ScanKind.KeptValues), by the scan's
+ * result list and value rows, for its adjoints (ScanKind.Adjoints) to take: the same block
  * of points in between, so they are still right. Where no adjoint reaches the
  * scan they are never taken: the next reverse sweep replaces them, and more
  * than MAX_KEPT sets (instructions × nesting) are dropped.
@@ -187,13 +188,13 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 
-  if (kind === 0) { // values: one carry, updated in place
+  if (kind === ScanKind.Values) { // one carry, updated in place
     const carry = gather(vals, carrySlots, B, n);
     for (let t = 0; t < T; t++) advance(carry, t, carry);
     scatter(vals, D, carry, B, n, 0, 0, false);
     return;
   }
-  if (kind === 1) { // values and tangent lanes, step by step together: nothing kept
+  if (kind === ScanKind.Tangents) { // values and tangent lanes, step by step together: nothing kept
     const carry = gather(vals, carrySlots, B, n);
     const dots = lanes.map((l) => gather(rows, carrySlots, B, n, K, l, live(l)));
     const xdots = lanes.map((l) => (hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined));
@@ -209,7 +210,7 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
   // Adjoints need c_t at every step, backwards: the forward pass keeps c_0, c_k, c_2k, …
   // (every step without checkpointing), and each stretch of k steps is recomputed from its first.
   const key = `${dst}:${vals}:${n}`;
-  let checkpoints = kind === 2 ? kept.get(key) : undefined;
+  let checkpoints = kind === ScanKind.Adjoints ? kept.get(key) : undefined;
   kept.delete(key);
   if (!checkpoints) {
     checkpoints = [gather(vals, carrySlots, B, n)];
@@ -218,9 +219,9 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
       carry = advance(carry, t);
       if ((t + 1) % every === 0 && t + 1 < T) checkpoints.push(carry);
     }
-    if (kind === 3) scatter(vals, D, carry, B, n, 0, 0, false);
+    if (kind === ScanKind.KeptValues) scatter(vals, D, carry, B, n, 0, 0, false);
   }
-  if (kind === 3) {
+  if (kind === ScanKind.KeptValues) {
     if (kept.size >= MAX_KEPT) kept.clear();
     kept.set(key, checkpoints);
     return;

@@ -76,6 +76,14 @@ export const enum Kind {
   Reverse = 3,
 }
 
+/** What the core asks of the host at a scan instruction. */
+export const enum ScanKind {
+  Values = 0,
+  Tangents = 1,
+  Adjoints = 2,
+  KeptValues = 3,
+}
+
 /** i32 index of each field of the tape record from its address. */
 export const TAPE = {
   nInstr: 0,

@@ -349,6 +349,13 @@ export const LAYOUT = {
 export const KINDS = ["Value", "Forward", "FiniteDiff", "Reverse"] as const;
 
 /**
+ * What the core asks of the host at a scan instruction (assembly/core/blocks.ts
+ * scanBlock, bindings/api/scan.ts): values; values and tangent lanes; adjoints;
+ * values whose carries the adjoints that follow will use.
+ */
+export const SCAN_KINDS = ["Values", "Tangents", "Adjoints", "KeptValues"] as const;
+
+/**
  * Instruction word flags (bits above the op code, below the run length at
  * RUN_SHIFT); see assembly/core/tape.ts for what each means.
  */

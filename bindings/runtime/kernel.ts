@@ -237,10 +237,10 @@ export class Kernel {
     const n = this.nIn, C = c.count, colors = c.colors;
     const reduce: Reduction = {
       perPoint: n,
-      scratchBytes: 0,
-      apply: (compressed, count, at) => {
-        const mem = f64(), from = compressed >> 3, to = at >> 3;
-        for (let p = 0; p < count; p++) for (let i = 0; i < n; i++) mem[to + p * n + i] = mem[from + (p * n + i) * C + colors[i]];
+      scratchBytes: 4 * n,
+      apply: (compressed, count, at, scratch) => {
+        i32().set(colors, scratch >> 2);
+        core().diagonalFromColored(compressed, count, n, C, scratch, at);
       },
     };
     this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors }, null, out,

@@ -31,6 +31,7 @@ export interface CoreExports {
   determinantsOfJacobians(jacobians: number, count: number, n: number, out: number, scratch: number): void;
   spreadColored(compressed: number, count: number, m: number, n: number, colors: number,
                 rowStart: number, cols: number, colorOf: number, out: number): void;
+  diagonalFromColored(compressed: number, count: number, n: number, colors: number, colorOf: number, out: number): void;
   blockScratchBytes(k: number): number;
   fdPlan(n: number, x: number, scale: number, step: number, lo: number, hi: number,
          scheme: number, levels: number, schemeOut: number, hOut: number): void;
@@ -94,8 +95,7 @@ function instantiate(): CoreExports {
 
 /**
  * The host's side of the core's scan instruction (assembly/core/blocks.ts):
- * kind 0 values, 1 values and tangents, 2 adjoints, over the rows at the
- * addresses given. bindings/api/scan.ts installs it.
+ * the work a ScanKind names (ops/abi.ts), over the rows at the addresses given. bindings/api/scan.ts installs it.
  */
 export type ScanHandler = (kind: number, dst: number, a: number, vals: number, rows: number, masks: number,
                            B: number, K: number, n: number, laneMask: number, nConst: number) => void;
