@@ -39,18 +39,27 @@ export const enum Op {
   Hypot = 34,
   Min = 35,
   Max = 36,
-  Keep = 37,
-  Det = 38,
-  Inv = 39,
-  Solve = 40,
-  Sum = 41,
-  Scan = 42,
+  Lt = 37,
+  Le = 38,
+  Gt = 39,
+  Ge = 40,
+  Eq = 41,
+  Ne = 42,
+  And = 43,
+  Or = 44,
+  Not = 45,
+  Keep = 46,
+  Det = 47,
+  Inv = 48,
+  Solve = 49,
+  Sum = 50,
+  Host = 51,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 43;
+export const OP_COUNT: i32 = 52;
 /** Ops from here on are block ops: operands and results are slot lists (blocks.ts). */
-export const FIRST_BLOCK: i32 = 38;
+export const FIRST_BLOCK: i32 = 47;
 
 // Instruction word flags and markers (see tape.ts).
 export const BROADCAST_A: i32 = 256;
@@ -71,21 +80,26 @@ export const enum Kind {
   Reverse = 3,
 }
 
-/** What the core asks of the host at a scan instruction. */
-export const enum ScanKind {
+/** What the core asks of the host at a host instruction. */
+export const enum HostKind {
   Values = 0,
   Tangents = 1,
   Adjoints = 2,
   KeptValues = 3,
 }
 
-const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1]);
+const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1]);
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),
  * 1 or 2 for scalar ops, −1 for block ops (operands are slot lists).
  */
 export function opArity(op: i32): i32 { return <i32>load<i8>(ARITY + <usize>op); }
+
+const FLAT = memory.data<i8>([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+
+/** Whether an op is piecewise constant (a comparison): no tangent or adjoint flows through it. */
+export function isFlat(op: i32): bool { return load<i8>(FLAT + <usize>op) != 0; }
 
 /** Field layout of the tape record (tape.ts explains each field). */
 @unmanaged

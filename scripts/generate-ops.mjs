@@ -28,7 +28,7 @@ function numbered(PRIMITIVES) {
   return coded.map(([name, row], code) => ({ name, Name: pascal(name), code, row, arity: row.kind === "input" ? 0 : row.kind === "block" ? -1 : row.arity }));
 }
 
-function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
+function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, HOST_KINDS, FLAGS }) {
   const ops = numbered(PRIMITIVES);
   const firstBlock = ops.find((o) => o.row.kind === "block");
   const lines = [HEADER];
@@ -43,13 +43,16 @@ function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
   lines.push("", "/** The sweeps over a tape. */", "export const enum Kind {");
   KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
-  lines.push("/** What the core asks of the host at a scan instruction. */", "export const enum ScanKind {");
-  SCAN_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
+  lines.push("/** What the core asks of the host at a host instruction. */", "export const enum HostKind {");
+  HOST_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
   lines.push(`const ARITY = memory.data<i8>([${ops.map((o) => o.arity).join(", ")}]);`, "");
   lines.push("/**", " * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),",
     " * 1 or 2 for scalar ops, −1 for block ops (operands are slot lists).", " */");
   lines.push("export function opArity(op: i32): i32 { return <i32>load<i8>(ARITY + <usize>op); }", "");
+  lines.push(`const FLAT = memory.data<i8>([${ops.map((o) => (o.row.flat ? 1 : 0)).join(", ")}]);`, "");
+  lines.push("/** Whether an op is piecewise constant (a comparison): no tangent or adjoint flows through it. */");
+  lines.push("export function isFlat(op: i32): bool { return load<i8>(FLAT + <usize>op) != 0; }", "");
   for (const [name, fields] of Object.entries(LAYOUT)) {
     lines.push(`/** Field layout of the ${name.toLowerCase()} record (tape.ts explains each field). */`, "@unmanaged", `export class ${name} {`);
     for (const [field, type] of fields) lines.push(`  ${field}: ${type};`);
@@ -58,7 +61,7 @@ function assemblyAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
   return lines.join("\n");
 }
 
-function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
+function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, HOST_KINDS, FLAGS }) {
   const ops = numbered(PRIMITIVES);
   const firstBlock = ops.find((o) => o.row.kind === "block");
   const lines = [HEADER];
@@ -70,13 +73,15 @@ function typescriptAbi({ PRIMITIVES, LAYOUT, KINDS, SCAN_KINDS, FLAGS }) {
   lines.push("/** Ops from here on are block ops (operands and results are lists). */", `export const FIRST_BLOCK = ${firstBlock.code};`);
   lines.push("/** Operand count per op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops. */",
     `export const ARITY: readonly number[] = [${ops.map((o) => o.arity).join(", ")}];`, "");
+  lines.push("/** Per op code: piecewise constant (a comparison), so no tangent or adjoint flows through it. */",
+    `export const FLAT: readonly boolean[] = [${ops.map((o) => String(o.row.flat === true)).join(", ")}];`, "");
   lines.push("// Instruction word flags and markers (assembly/core/tape.ts).");
   for (const [name, value] of Object.entries(FLAGS)) lines.push(`export const ${name} = ${value};`);
   lines.push("", "/** The sweeps over a tape. */", "export const enum Kind {");
   KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
-  lines.push("/** What the core asks of the host at a scan instruction. */", "export const enum ScanKind {");
-  SCAN_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
+  lines.push("/** What the core asks of the host at a host instruction. */", "export const enum HostKind {");
+  HOST_KINDS.forEach((k, i) => lines.push(`  ${k} = ${i},`));
   lines.push("}", "");
   for (const [name, fields] of Object.entries(LAYOUT)) {
     const upper = name.toUpperCase();

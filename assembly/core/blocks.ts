@@ -9,9 +9,10 @@
 //   inv(A)       X              Ẋ = −X Ȧ X              Ā += −Xᵀ W̄ Xᵀ
 //   solve(A, b)  x = X b        ẋ = X (ḃ − Ȧ x)         b̄ += A⁻ᵀ x̄,  Ā += −(A⁻ᵀ x̄) xᵀ
 //   sum(a…)      s = Σ aᵢ       ṡ = Σ ȧᵢ                āᵢ += w̄   (a of any length, no matrix)
-//   scan(id, …)  a step function applied `length` times to a carry: run by the
-//                host (bindings/api/scan.ts) through the imported scanBlock, which
-//                reads and writes the rows below directly
+//   host(id, …)  work JavaScript does (bindings/ir/host-blocks.ts: a scan's steps,
+//                a user-defined primitive's rules), named by the constant id:
+//                run through the imported hostBlock, which reads and writes the
+//                rows below directly
 //
 // A block instruction is (op, dst, a, b) with dst, a and b offsets into the
 // tape's aux pool, each a list [length, slot, slot, …]: dst the result entries,
@@ -19,13 +20,13 @@
 // A singular A gives det 0 and IEEE ±Infinity/NaN for inverse, solve and
 // derivatives that divide by a zero pivot.
 
-import { Op, ScanKind, Tape, CONTIGUOUS, opOf } from "./tape";
+import { Op, HostKind, Tape, CONTIGUOUS, opOf } from "./tape";
 import { luFactor, luDet, luInverse, luSolve, luSolveTransposed, detGradient } from "./linalg";
 
-/** scan's rules, by the host (bindings/api/scan.ts), the kind of work a ScanKind. */
+/** A host block's rules, by the host (bindings/ir/host-blocks.ts), the kind of work a HostKind. */
 // @ts-ignore: decorator
-@external("env", "scanBlock")
-declare function scanBlock(kind: i32, dst: usize, a: usize, vals: usize, rows: usize, masks: usize,
+@external("env", "hostBlock")
+declare function hostBlock(kind: i32, dst: usize, a: usize, vals: usize, rows: usize, masks: usize,
                            B: i32, K: i32, n: i32, laneMask: u32, nConst: i32): void;
 
 /** Bytes of per-point scratch a block op on k×k matrices needs. */
@@ -49,11 +50,11 @@ export function blockScratchBytes(k: i32): i32 {
 @inline function setF(m: usize, i: i32, v: f64): void { store<f64>(m + (<usize>i << 3), v); }
 
 /**
- * A scan's values in the forward pass of a reverse sweep: the host keeps the
- * carries it computes for the adjoints that follow (scanBlock kind 3).
+ * A host block's values in the forward pass of a reverse sweep: the host keeps
+ * what it computes for the adjoints that follow (a scan's carries; hostBlock kind 3).
  */
-export function scanValuesForReverse(tape: Tape, dstOff: i32, aOff: i32, vals: usize, B: i32, n: i32): void {
-  scanBlock(ScanKind.KeptValues, list(tape, dstOff), list(tape, aOff), vals, 0, 0, B, 0, n, 0, tape.nConst);
+export function hostValuesForReverse(tape: Tape, dstOff: i32, aOff: i32, vals: usize, B: i32, n: i32): void {
+  hostBlock(HostKind.KeptValues, list(tape, dstOff), list(tape, aOff), vals, 0, 0, B, 0, n, 0, tape.nConst);
 }
 
 /**
@@ -70,8 +71,8 @@ export function applyBlock(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: 
     sumForward(tape, dstOff, aOff, word & CONTIGUOUS, vals, tans, masks, B, K, n, laneMask);
     return;
   }
-  if (op == Op.Scan) {
-    scanBlock(tans ? ScanKind.Tangents : ScanKind.Values, list(tape, dstOff), list(tape, aOff), vals, tans, masks, B, K, n, laneMask, tape.nConst);
+  if (op == Op.Host) {
+    hostBlock(tans ? HostKind.Tangents : HostKind.Values, list(tape, dstOff), list(tape, aOff), vals, tans, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);
@@ -184,8 +185,8 @@ export function applyBlockReverse(tape: Tape, word: i32, dstOff: i32, aOff: i32,
     sumReverse(tape, dstOff, aOff, word & CONTIGUOUS, adj, masks, B, K, n, laneMask);
     return;
   }
-  if (op == Op.Scan) {
-    scanBlock(ScanKind.Adjoints, list(tape, dstOff), list(tape, aOff), vals, adj, masks, B, K, n, laneMask, tape.nConst);
+  if (op == Op.Host) {
+    hostBlock(HostKind.Adjoints, list(tape, dstOff), list(tape, aOff), vals, adj, masks, B, K, n, laneMask, tape.nConst);
     return;
   }
   const dst = list(tape, dstOff), A = list(tape, aOff);

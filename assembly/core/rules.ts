@@ -34,7 +34,7 @@
 // these same formulas, operation for operation; test/api/fusion.test.ts holds them
 // to this table bit for bit.
 
-import { Op } from "./tape";
+import { Op, opArity } from "./tape";
 import { erf, erfc, sigmoid, softplus } from "./special";
 
 // @ts-ignore: decorator
@@ -363,6 +363,12 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       }
       break;
     }
+    case Op.Lt: case Op.Le: case Op.Gt: case Op.Ge: case Op.Eq: case Op.Ne: case Op.And: case Op.Or: case Op.Not: {
+      // 1 or 0; derivative 0 (the sweeps pass no tangent or adjoint through them: isFlat)
+      for (let p = 0; p < n; p++) st(v, p, truth(op, ld(a, p), ld(b, p)) ? 1 : 0);
+      if (d) { fillZero(da, n); if (opArity(op) == 2) fillZero(db, n); }
+      break;
+    }
     case Op.Keep: { // v = b ≠ 0 ? a : 0;  the tangent of a where b ≠ 0, else 0; none to b (see the header)
       for (let p = 0; p < n; p++) { const c = ld(b, p); st(v, p, c != 0 ? ld(a, p) : 0); }
       partialA = ONE;
@@ -371,6 +377,24 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
     default: unreachable();
   }
 }
+
+/** A comparison or logical op at one pair of numbers (NaN compares false and is true as a condition, as in C). */
+// @ts-ignore: decorator
+@inline function truth(op: i32, x: f64, y: f64): bool {
+  switch (op) {
+    case Op.Lt: return x < y;
+    case Op.Le: return x <= y;
+    case Op.Gt: return x > y;
+    case Op.Ge: return x >= y;
+    case Op.Eq: return x == y;
+    case Op.Ne: return x != y;
+    case Op.And: return x != 0 && y != 0;
+    case Op.Or: return x != 0 || y != 0;
+    default: return x == 0; // Not
+  }
+}
+
+function fillZero(row: usize, n: i32): void { memory.fill(row, 0, <usize>n << 3); }
 
 /** Whether `applyBroadcast` serves `op` (the arithmetic ops a scalar often meets: x·c, x + c, c/x …). */
 // @ts-ignore: decorator

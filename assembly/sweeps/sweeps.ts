@@ -11,7 +11,7 @@
 // outside a mask are neither computed nor read, which skips most of the lane work
 // of functions whose parts each use a few inputs (a·b in a matrix product uses two).
 
-import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, isFlat } from "../core/tape";
 import { applyRule, partialA, partialB, scaleA, scaleB } from "../core/rules";
 import { applyBlock, blockMask, setBlockMasks } from "../core/blocks";
 import { valuePass } from "./values";
@@ -77,8 +77,9 @@ export function forwardSweep(sw: Sweep): void {
       }
       applyRule(op, row(vals, a, B), row(vals, b, B), row(vals, dst, B), da, db, ds, n);
       // Keep's second operand takes no derivative (its tangent is masked instead).
-      const keep = op == Op.Keep;
-      const aMask = mask(masks, a), bMask = opArity(op) == 2 && !keep ? mask(masks, b) : 0;
+      // A comparison (isFlat) passes none: its tangent is a structural zero.
+      const keep = op == Op.Keep, flat = isFlat(op);
+      const aMask = flat ? 0 : mask(masks, a), bMask = opArity(op) == 2 && !keep && !flat ? mask(masks, b) : 0;
       let lanes = aMask | bMask;
       setMask(masks, dst, lanes);
       while (lanes) {

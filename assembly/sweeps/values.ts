@@ -11,7 +11,7 @@
 
 import { Op, Tape, FIRST_BLOCK, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, VALUES_UNREAD, NO_ADJOINT } from "../core/tape";
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB, scaleBroadcast } from "../core/rules";
-import { applyBlock, scanValuesForReverse } from "../core/blocks";
+import { applyBlock, hostValuesForReverse } from "../core/blocks";
 import { PARTIAL_ROWS, row, copyRow, spell } from "../core/rows";
 
 /**
@@ -47,7 +47,7 @@ export function valuePass(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32
       continue;
     }
     if (op >= FIRST_BLOCK) {
-      if (op == Op.Scan && partials != 0 && !(word & NO_ADJOINT)) scanValuesForReverse(tape, dst, a, vals, B, n);
+      if (op == Op.Host && partials != 0 && !(word & NO_ADJOINT)) hostValuesForReverse(tape, dst, a, vals, B, n);
       else applyBlock(tape, word, dst, a, b, vals, 0, 0, B, 0, n, 0, blockScratch);
       continue;
     }

@@ -5,7 +5,8 @@ import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
 import { Node } from "../front/node.js";
-import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, opCode, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
+import { PRIMITIVES, type Row, type ScalarName } from "../ops/spec.js";
 import { lifted } from "../front/lift.js";
 import { parseExpression, type BinaryOperator, type ExprSink } from "../front/parse.js";
 import * as T from "../front/tensor-ops.js";
@@ -26,7 +27,9 @@ export interface CompileOptions {
 /** Expressions: one string, or nested arrays of strings (one output entry each). */
 export type Expressions = string | readonly Expressions[];
 
-const BINARY_OPS: Record<BinaryOperator, number> = { "+": Op.Add, "-": Op.Sub, "*": Op.Mul, "/": Op.Div, "^": Op.Pow };
+/** The op code of each binary operator, from the spec rows that name it. */
+const BINARY_OPS = Object.fromEntries(Object.entries(PRIMITIVES as Record<string, Row>).flatMap(([name, row]) =>
+  (row.kind === "scalar" && row.arity === 2 && row.operator ? [[row.operator, opCode(name as ScalarName)]] : []))) as Record<BinaryOperator, number>;
 
 type TensorFn = (a: Node, b: Node) => Node;
 const TENSOR_CALLS: Record<keyof typeof TENSOR_FUNCTIONS, TensorFn> = {
@@ -64,6 +67,8 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
     },
     // (scalar operands, most of an expression, skip the tensor operations' checks)
     negate: (a) => (a.rank === 0 ? Node.of(graph, [], [graph.apply(Op.Neg, a.ids[0])]) : T.map(Op.Neg, a)),
+    not: (a) => T.map(Op.Not, a),
+    conditional: (c, a, b, column) => at(column, () => lifted("where")(c, a, b)),
     binary: (op, a, b, column) => (a.rank === 0 && b.rank === 0
       ? Node.of(graph, [], [graph.apply(BINARY_OPS[op], a.ids[0], b.ids[0])])
       : at(column, () => T.elementwise(BINARY_OPS[op], a, b))),

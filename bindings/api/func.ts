@@ -1,10 +1,12 @@
 // Func: a compiled function and its derivatives, at one point or a batch.
 import { InputError, ShapeError, show } from "../base/errors.js";
-import { Kind, Op } from "../ops/abi.js";
+import { Kind } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
+import { guardBranches } from "../ir/branches.js";
+import { refusesSecondOrder } from "../ir/host-blocks.js";
 import type { Graph } from "../ir/graph.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Node } from "../front/node.js";
@@ -107,8 +109,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
               vars?: readonly string[]) {
     const n = inputs.reduce((total, d) => total + d.size, 0);
     this.graph = graph;
-    this.outputIds = outputIds;
-    this.kernel = new Kernel(compileTape(graph, outputIds, n));
+    this.outputIds = guardBranches(graph, outputIds);
+    this.kernel = new Kernel(compileTape(graph, this.outputIds, n));
     this.inputs = inputs;
     this.outputShape = outputShape;
     this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
@@ -266,7 +268,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (modes.includes("forward")) this.kernel.prepareAhead(sizes, ["value", "forward", "dense"]);
     if (modes.includes("reverse")) this.reverse().prepareAhead(sizes, ["gradient"]);
     // "second" by default only where second derivatives exist (not through scan)
-    const second = modes.includes("second") && this.outputShape.length === 0 && (options.modes !== undefined || !this.hasScan());
+    const second = modes.includes("second") && this.outputShape.length === 0 && (options.modes !== undefined || !this.refusesSecondOrder());
     if (second) {
       const view = this.secondOrderView("prepare");
       view.gradient.prepareAhead(sizes, ["forward", "dense"]);
@@ -579,9 +581,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return new Func(this.graph, g.outputIds, this.inputs, shape, this.vars);
   }
 
-  /** Whether the function contains a scan (which has no second derivatives yet). @internal */
-  hasScan(): boolean {
-    return this.graph.op.includes(Op.Scan);
+  /** Whether second derivatives are refused (through a scan, or a user function without second partials). @internal */
+  refusesSecondOrder(): boolean {
+    return refusesSecondOrder(this.graph);
   }
 
   /** ∇f as a Func of the same inputs with output [n] (scalar f only). */

@@ -6,7 +6,7 @@
 // The instruction's operands are a constant naming the scan (its entry below),
 // then the initial carry's entries, every xs entry and the params' entries; its
 // results are the final carry. The core runs it by calling back here
-// (assembly/core/blocks.ts scanBlock) with the rows of the block of points in
+// (assembly/core/blocks.ts hostBlock) with the rows of the block of points in
 // hand, and this runs the step's own compiled function over those points:
 // - values: `length` batch evaluations;
 // - forward lanes: per step a Jacobian-vector product per lane, then the next
@@ -16,14 +16,15 @@
 //   recomputed), then per lane `length` vector-Jacobian products backwards,
 //   adding into the operands' adjoints (xs[t] at its step, params summed over
 //   the steps).
-// Second derivatives through a scan are refused (ir/gradient.ts).
+// Second derivatives through a scan are refused (it gives no partials as graph
+// nodes: ir/host-blocks.ts).
 import { InputError, ShapeError } from "../base/errors.js";
 import { Tensor, describeShape, sameShape } from "../base/tensor.js";
 import { Node, type Operand } from "../front/node.js";
 import { graphOf } from "../front/tensor-ops.js";
-import { Op } from "../ops/grammar.js";
-import { ScanKind } from "../ops/abi.js";
-import { f64, i32, setScanHandler } from "../runtime/loader.js";
+import { HostKind } from "../ops/abi.js";
+import { addHostBlock, hostNodes, type HostRequest } from "../ir/host-blocks.js";
+import { f64, i32 } from "../runtime/loader.js";
 import { Func } from "./func.js";
 
 /** Options of `scan`. */
@@ -42,7 +43,7 @@ export interface ScanOptions {
   checkpoint?: number;
 }
 
-/** What the core's scan instruction names: the step and the operand layout. */
+/** What the core's host instruction names for a scan: the step and the operand layout. */
 interface ScanEntry {
   step: Func;
   length: number;
@@ -55,8 +56,7 @@ interface ScanEntry {
   checkpoint: number;
 }
 
-const entries: ScanEntry[] = [];
-/** Entries by step and layout, so tracing the same scan again reuses its entry. */
+/** Host block ids by step and layout, so tracing the same scan again reuses its entry. */
 const known = new WeakMap<Func, Map<string, number>>();
 
 /**
@@ -99,8 +99,7 @@ export function scan(step: Func, init: Operand, options: ScanOptions = {}): Node
   const checkpoint = options.checkpoint ?? 1;
   if (!Number.isInteger(checkpoint) || checkpoint < 1) throw new InputError(`scan's checkpoint must be a whole number ≥ 1, got ${String(options.checkpoint)}`);
   const id = entryFor(step, length, xs !== undefined, checkpoint);
-  const args = [graph.constant(id), ...carry.ids, ...(xs?.ids ?? []), ...(params?.ids ?? [])];
-  return Node.of(graph, carry.shape, graph.block(Op.Scan, args, carry.size));
+  return Node.of(graph, carry.shape, hostNodes(graph, id, [...carry.ids, ...(xs?.ids ?? []), ...(params?.ids ?? [])], carry.size));
 }
 
 function entryFor(step: Func, length: number, hasXs: boolean, checkpoint: number): number {
@@ -108,8 +107,11 @@ function entryFor(step: Func, length: number, hasXs: boolean, checkpoint: number
   const key = `${length}:${hasXs}:${checkpoint}`;
   let id = byLayout.get(key);
   if (id === undefined) {
-    id = entries.length;
-    entries.push({ step, length, hasXs, checkpoint, names: step.inputs.map((d) => d.name), shapes: step.inputs.map((d) => d.shape), sizes: step.inputs.map((d) => d.size) });
+    const entry: ScanEntry = { step, length, hasXs, checkpoint, names: step.inputs.map((d) => d.name), shapes: step.inputs.map((d) => d.shape), sizes: step.inputs.map((d) => d.size) };
+    id = addHostBlock({
+      name: "scan", run: (request) => runScan(entry, request),
+      refusal: "second derivatives (hessian, hvp, hessianDiagonal, laplacian) through scan are not supported yet; first derivatives are",
+    });
     byLayout.set(key, id);
   }
   return id;
@@ -162,8 +164,8 @@ function stepPoint(e: ScanEntry, n: number, carry: Float64Array, xs: Float64Arra
 const dataOf = (r: unknown): Float64Array => (r instanceof Tensor ? r.data : (r as Float64Array));
 
 /**
- * The carries a reverse sweep's forward pass computed (ScanKind.KeptValues), by the scan's
- * result list and value rows, for its adjoints (ScanKind.Adjoints) to take: the same block
+ * The carries a reverse sweep's forward pass computed (HostKind.KeptValues), by the scan's
+ * result list and value rows, for its adjoints (HostKind.Adjoints) to take: the same block
  * of points in between, so they are still right. Where no adjoint reaches the
  * scan they are never taken: the next reverse sweep replaces them, and more
  * than MAX_KEPT sets (instructions × nesting) are dropped.
@@ -171,9 +173,9 @@ const dataOf = (r: unknown): Float64Array => (r instanceof Tensor ? r.data : (r 
 const kept = new Map<string, Float64Array[]>();
 const MAX_KEPT = 64;
 
-setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
+/** The core's request at a scan's instruction (see the head of this file). */
+function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst }: HostRequest): void {
   const A = slotList(a), D = slotList(dst);
-  const e = entries[f64()[(vals >> 3) + A[0] * B]];
   const c = e.sizes[0], T = e.length, hasXs = e.hasXs, every = e.checkpoint;
   const xSize = hasXs ? e.sizes[1] : 0, pSize = A.length - 1 - c - T * xSize;
   const carrySlots = A.slice(1, 1 + c), xSlots = A.slice(1 + c, 1 + c + T * xSize), pSlots = A.slice(1 + c + T * xSize);
@@ -188,13 +190,13 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 
-  if (kind === ScanKind.Values) { // one carry, updated in place
+  if (kind === HostKind.Values) { // one carry, updated in place
     const carry = gather(vals, carrySlots, B, n);
     for (let t = 0; t < T; t++) advance(carry, t, carry);
     scatter(vals, D, carry, B, n, 0, 0, false);
     return;
   }
-  if (kind === ScanKind.Tangents) { // values and tangent lanes, step by step together: nothing kept
+  if (kind === HostKind.Tangents) { // values and tangent lanes, step by step together: nothing kept
     const carry = gather(vals, carrySlots, B, n);
     const dots = lanes.map((l) => gather(rows, carrySlots, B, n, K, l, live(l)));
     const xdots = lanes.map((l) => (hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined));
@@ -210,7 +212,7 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
   // Adjoints need c_t at every step, backwards: the forward pass keeps c_0, c_k, c_2k, …
   // (every step without checkpointing), and each stretch of k steps is recomputed from its first.
   const key = `${dst}:${vals}:${n}`;
-  let checkpoints = kind === ScanKind.Adjoints ? kept.get(key) : undefined;
+  let checkpoints = kind === HostKind.Adjoints ? kept.get(key) : undefined;
   kept.delete(key);
   if (!checkpoints) {
     checkpoints = [gather(vals, carrySlots, B, n)];
@@ -219,9 +221,9 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
       carry = advance(carry, t);
       if ((t + 1) % every === 0 && t + 1 < T) checkpoints.push(carry);
     }
-    if (kind === ScanKind.KeptValues) scatter(vals, D, carry, B, n, 0, 0, false);
+    if (kind === HostKind.KeptValues) scatter(vals, D, carry, B, n, 0, 0, false);
   }
-  if (kind === ScanKind.KeptValues) {
+  if (kind === HostKind.KeptValues) {
     if (kept.size >= MAX_KEPT) kept.clear();
     kept.set(key, checkpoints);
     return;
@@ -248,4 +250,4 @@ setScanHandler((kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst) => {
     scatter(rows, carrySlots, bars[i], B, n, K, l, true, nConst);
     if (pSize) scatter(rows, pSlots, pbars[i], B, n, K, l, true, nConst);
   });
-});
+}

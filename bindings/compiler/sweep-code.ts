@@ -23,7 +23,7 @@ import { FunctionBody, I, T, encode, type ModuleFunction } from "./wasm-encoder.
 import { CODE, isNum, type Code } from "./code-algebra.js";
 import { PRIMITIVES, type Row } from "../ops/spec.js";
 import { OP_NAMES } from "../ops/grammar.js";
-import { Kind, Op, SWEEP } from "../ops/abi.js";
+import { FLAT, Kind, Op, SWEEP } from "../ops/abi.js";
 import { resultId, stepCount, type Program } from "./program.js";
 import { findLoops, firstStep, fuseLoops, iterationStride, type Piece } from "./reroll.js";
 
@@ -175,7 +175,7 @@ class SweepWriter {
       masks[p.nConst + i] = own >= 0 && own < plan.lanes ? 1 << own : 0;
     }
     for (let k = 0; k < this.steps; k++) {
-      masks[resultId(p, k)] = masks[p.a[k]] | (this.pullsB(k) ? masks[p.b[k]] : 0);
+      if (!FLAT[p.op[k]]) masks[resultId(p, k)] = masks[p.a[k]] | (this.pullsB(k) ? masks[p.b[k]] : 0); // a comparison's: none
     }
     return masks;
   }

@@ -17,7 +17,7 @@
 // (or one broadcast) operand slots merge into a run: one instruction word
 // carrying the op, broadcast flags and the run length (assembly/core/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
-import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
+import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, FLAT, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
 import { blockOrder, eachOperand, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
 import { append } from "../base/arrays.js";
@@ -164,7 +164,7 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
     if (isBlock(op)) {
       const operands = graph.args.get(id)!;
       const k = blockOrder(graph, id);
-      if (op !== Op.Sum && op !== Op.Scan) maxBlock = Math.max(maxBlock, k);
+      if (op !== Op.Sum && op !== Op.Host) maxBlock = Math.max(maxBlock, k);
       const count = graph.b[id], projs = projections.get(id) ?? [];
       const results: number[] = [];
       const unused: number[] = [];
@@ -231,15 +231,21 @@ function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" 
 
 /**
  * The nodes a derivative of the outputs flows through: those the outputs reach by
- * operands other than Keep's guard (its second operand takes no derivative). The
- * others compute guards only.
+ * operands other than Keep's guard (its second operand takes no derivative) and
+ * a comparison's (none of its operands does; nor does it, being flat). The
+ * others compute guards and conditions only.
  */
 function adjointsReached(graph: Graph, outputs: readonly number[], reached: Uint8Array): Uint8Array {
   const flows = new Uint8Array(graph.size);
   for (const o of outputs) flows[o] = 1;
   for (let id = graph.size - 1; id >= 0; id--) {
     if (!flows[id] || !reached[id]) continue;
-    const keep = graph.op[id] === Op.Keep;
+    const op = graph.op[id];
+    if (op >= 0 && FLAT[op]) {
+      flows[id] = 0;
+      continue;
+    }
+    const keep = op === Op.Keep;
     eachOperand(graph, id, (operand, pos) => { if (!keep || pos === 0) flows[operand] = 1; });
   }
   return flows;

@@ -79,6 +79,26 @@ export const min: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A
 export const max: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("max");
 /** Elementwise clamp(x, lo, hi) = min(max(x, lo), hi). */
 export const clamp: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("clamp");
+/** 1 where a < b, else 0 (NaN compares false), elementwise; derivative 0. */
+export const lt: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("lt");
+/** 1 where a ≤ b, else 0, elementwise; derivative 0. */
+export const le: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("le");
+/** 1 where a > b, else 0, elementwise; derivative 0. */
+export const gt: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("gt");
+/** 1 where a ≥ b, else 0, elementwise; derivative 0. */
+export const ge: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("ge");
+/** 1 where a = b, else 0, elementwise; derivative 0. */
+export const eq: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("eq");
+/** 1 where a ≠ b (NaN included), else 0, elementwise; derivative 0. */
+export const ne: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("ne");
+/** 1 where a and b are both true (≠ 0; NaN is true), else 0; derivative 0. */
+export const and: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("and");
+/** 1 where a or b is true (≠ 0; NaN is true), else 0; derivative 0. */
+export const or: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("or");
+/** 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0. */
+export const not: <A extends Operand>(a: A) => Lifted<A> = lifted("not");
+/** where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken. */
+export const where: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("where");
 
 /** Node's elementwise methods, one per primitive: `x.sin()` is `sin(x)`, `x.atan2(y)` is `atan2(x, y)`. */
 export interface ElementwiseMethods {
@@ -156,4 +176,24 @@ export interface ElementwiseMethods {
   max(b: Operand): Node;
   /** Elementwise clamp(x, lo, hi) = min(max(x, lo), hi). */
   clamp(b: Operand, c: Operand): Node;
+  /** 1 where a < b, else 0 (NaN compares false), elementwise; derivative 0. */
+  lt(b: Operand): Node;
+  /** 1 where a ≤ b, else 0, elementwise; derivative 0. */
+  le(b: Operand): Node;
+  /** 1 where a > b, else 0, elementwise; derivative 0. */
+  gt(b: Operand): Node;
+  /** 1 where a ≥ b, else 0, elementwise; derivative 0. */
+  ge(b: Operand): Node;
+  /** 1 where a = b, else 0, elementwise; derivative 0. */
+  eq(b: Operand): Node;
+  /** 1 where a ≠ b (NaN included), else 0, elementwise; derivative 0. */
+  ne(b: Operand): Node;
+  /** 1 where a and b are both true (≠ 0; NaN is true), else 0; derivative 0. */
+  and(b: Operand): Node;
+  /** 1 where a or b is true (≠ 0; NaN is true), else 0; derivative 0. */
+  or(b: Operand): Node;
+  /** 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0. */
+  not(): Node;
+  /** where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken. */
+  where(b: Operand, c: Operand): Node;
 }

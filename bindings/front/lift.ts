@@ -43,6 +43,12 @@ const operands: Algebra<Operand> = {
   select: (where, x, y) => lifted("add")(scalar("keep")(x, where), scalar("keep")(y, lifted("sub")(1, where))),
 };
 
+/** Operands in one graph: constants other than numbers become nodes of the traced operands' graph, if any. */
+function tracedTogether(args: readonly Operand[]): Operand[] {
+  const g = T.graphOf(args);
+  return g ? args.map((a) => (typeof a === "number" ? a : Node.constant(g, a))) : [...args];
+}
+
 const made = new Map<string, (...operands: Operand[]) => Operand>();
 
 /** The builder function of a primitive (made once). */
@@ -50,7 +56,8 @@ export function lifted(name: BuilderName | CompositeName): (...operands: any[]) 
   let f = made.get(name);
   if (!f) {
     const row = PRIMITIVES[name] as Row;
-    f = row.kind === "composite" ? (...args) => row.expand(operands, ...args) : scalar(name as ScalarName);
+    // (a composite's constant tensor operands join the traced ones' graph: its parts may use them alone)
+    f = row.kind === "composite" ? (...args) => row.expand(operands, ...tracedTogether(args)) : scalar(name as ScalarName);
     made.set(name, f);
   }
   return f;

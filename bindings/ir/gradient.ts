@@ -10,10 +10,11 @@
 // term is (partial·w̄)/s, so that neither the gradient's nodes nor their
 // derivatives leave the double range where the result does not (∂ log a is
 // w̄/a, not (1/a)·w̄; ∂ atan a is ((1/h)·w̄)/h, h = hypot(a, 1)).
-import { CONST, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../ops/grammar.js";
+import { CONST, FLAT, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../ops/grammar.js";
 import { PRIMITIVES, type Algebra, type PartialRule, type Row } from "../ops/spec.js";
-import { InputError, InternalError } from "../base/errors.js";
+import { InternalError } from "../base/errors.js";
 import { blockOrder, type Graph } from "./graph.js";
+import { hostPartials } from "./host-blocks.js";
 
 /** The spec's algebra over graph nodes: each operation a node of `g`. */
 function nodes(g: Graph): Algebra<number> {
@@ -67,7 +68,7 @@ export function gradientNodes(g: Graph, output: number, nIn: number): number[] {
       if (ws) blockAdjoints(g, A, id, ws, accumulate);
       continue;
     }
-    if (w === undefined || op === CONST || op === Op.Input) continue;
+    if (w === undefined || op === CONST || op === Op.Input || FLAT[op]) continue; // (a comparison passes nothing on)
     const a = g.a[id], b = g.b[id];
     if (op === Op.Keep) { // w̄ where the guard b ≠ 0, even a NaN or infinite one, and 0 elsewhere
       accumulate(a, A.keep(w, b));
@@ -92,8 +93,10 @@ function blockAdjoints(g: Graph, nodes: Algebra<number>, id: number, ws: readonl
     if (w !== undefined) for (const a of args) accumulate(a, w);
     return;
   }
-  if (op === Op.Scan) {
-    throw new InputError("second derivatives (hessian, hvp, hessianDiagonal, laplacian) through scan are not supported yet; first derivatives are");
+  if (op === Op.Host) { // āᵢ += ∂ᵢ·w̄, by the host block's own partials (one result)
+    const w = ws[0], partials = hostPartials(g, id);
+    if (w !== undefined) args.slice(1).forEach((a, i) => accumulate(a, mul(partials[i], w)));
+    return;
   }
   const k = blockOrder(g, id);
   const A = args.slice(0, k * k);

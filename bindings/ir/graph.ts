@@ -28,6 +28,8 @@ export class Graph {
   private negativeZero = -1;
   private readonly inputs: number[] = [];
   private readonly blocks = new Map<string, number>();
+  /** Number of Not nodes: conditions of `where`, whose branches ir/branches.ts guards (none: nothing to do). */
+  conditions = 0;
 
   get size(): number {
     return this.op.length;
@@ -64,6 +66,11 @@ export class Graph {
     return this.intern(op, a, binary ? b : -1);
   }
 
+  /** The node (op, a, b) if the graph has it, else −1 (nothing is made; `b` −1 for unary ops). */
+  find(op: number, a: number, b = -1): number {
+    return this.applied.get(op, a, b);
+  }
+
   /**
    * The results of a block op: `count` node ids. `args` are the k×k matrix entries
    * (row-major), followed for solve by the k right-hand-side entries.
@@ -85,7 +92,8 @@ export class Graph {
    * Rewrites that hold for every IEEE value, NaN, ±0 and ±Infinity included:
    * x·1 = x, x/1 = x, x − 0 = x, x + (−0) = x, x^0 = 1, x^1 = x, −(−x) = x; and x^2 becomes
    * x·x (the correctly rounded square, on the SIMD path).
-   * Not x·0 = 0 (NaN·0 is NaN) nor x + 0 = x (−0 + 0 is +0).
+   * Not x·0 = 0 (NaN·0 is NaN) nor x + 0 = x (−0 + 0 is +0). Keep with a constant
+   * guard is x or +0, and keep(+0, c) is +0 whatever c.
    */
   private identity(op: number, a: number, b: number): number | undefined {
     const isConst = (id: number, v: number) => this.isConstant(id) && Object.is(this.value[id], v);
@@ -112,6 +120,10 @@ export class Graph {
       case Op.Neg:
         if (this.op[a] === Op.Neg) return this.a[a];
         break;
+      case Op.Keep:
+        if (this.isConstant(b)) return this.value[b] !== 0 ? a : this.constant(0);
+        if (isConst(a, 0)) return a;
+        break;
     }
     return undefined;
   }
@@ -122,6 +134,7 @@ export class Graph {
     if (found >= 0) return found;
     const id = this.add(op, a, b, NaN);
     this.applied.set(op, a, b, id);
+    if (op === Op.Not) this.conditions++;
     return id;
   }
 
@@ -138,7 +151,7 @@ export class Graph {
 /** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
 export function blockOrder(graph: Graph, id: number): number {
   const len = graph.args.get(id)!.length;
-  if (graph.op[id] === Op.Sum || graph.op[id] === Op.Scan) return len;
+  if (graph.op[id] === Op.Sum || graph.op[id] === Op.Host) return len;
   return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
 }
 

@@ -39,23 +39,35 @@ export const Op = {
   Hypot: 34,
   Min: 35,
   Max: 36,
-  Keep: 37,
-  Det: 38,
-  Inv: 39,
-  Solve: 40,
-  Sum: 41,
-  Scan: 42,
+  Lt: 37,
+  Le: 38,
+  Gt: 39,
+  Ge: 40,
+  Eq: 41,
+  Ne: 42,
+  And: 43,
+  Or: 44,
+  Not: 45,
+  Keep: 46,
+  Det: 47,
+  Inv: 48,
+  Solve: 49,
+  Sum: 50,
+  Host: 51,
 } as const;
 
 /** The spec's name of each op code. */
-export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "keep", "det", "inv", "solve", "sum", "scan"] as const;
+export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "keep", "det", "inv", "solve", "sum", "host"] as const;
 
 /** Number of op codes. */
-export const OP_COUNT = 43;
+export const OP_COUNT = 52;
 /** Ops from here on are block ops (operands and results are lists). */
-export const FIRST_BLOCK = 38;
+export const FIRST_BLOCK = 47;
 /** Operand count per op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, -1, -1, -1, -1, -1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1];
+
+/** Per op code: piecewise constant (a comparison), so no tangent or adjoint flows through it. */
+export const FLAT: readonly boolean[] = [false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false];
 
 // Instruction word flags and markers (assembly/core/tape.ts).
 export const BROADCAST_A = 256;
@@ -76,8 +88,8 @@ export const enum Kind {
   Reverse = 3,
 }
 
-/** What the core asks of the host at a scan instruction. */
-export const enum ScanKind {
+/** What the core asks of the host at a host instruction. */
+export const enum HostKind {
   Values = 0,
   Tangents = 1,
   Adjoints = 2,

@@ -5,7 +5,7 @@ import { ARITY, FIRST_BLOCK, OP_NAMES, Op } from "./abi.js";
 import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
 
 export {
-  Op, OP_NAMES, OP_COUNT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED,
+  Op, OP_NAMES, OP_COUNT, FLAT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED,
   FUSE_BEGIN, FUSE_END,
 } from "./abi.js";
 export type { UnaryName, BinaryName, ScalarName, CompositeName } from "./spec.js";

@@ -50,8 +50,8 @@ export type PartialRule = <T>(A: Algebra<T>, a: T, b: T, v: T) => Partials<T>;
 /** Where the tests sample an operand: [lo, hi] per operand. */
 export type Domain = readonly (readonly [number, number])[];
 
-/** An operator of the grammar ("neg" is the prefix minus). */
-export type Operator = "+" | "-" | "*" | "/" | "^" | "neg";
+/** An operator of the grammar ("neg" is the prefix minus, "!" the prefix not). */
+export type Operator = "+" | "-" | "*" | "/" | "^" | "neg" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||" | "!";
 
 interface RowBase {
   /** One line: what it computes (the builder's documentation). */
@@ -64,6 +64,8 @@ export interface ScalarRow extends RowBase {
   arity: 1 | 2;
   /** Operands may be swapped without changing any result, NaN and −0 included. */
   commutative?: boolean;
+  /** Piecewise constant (a comparison): its derivative is 0 wherever it has one, so no tangent or adjoint flows through it, not even a NaN one. */
+  flat?: true;
   /** The WebAssembly instruction that computes it, for the fused loops (absent: not fusible). */
   wasm?: "f64_add" | "f64_sub" | "f64_mul" | "f64_div" | "f64_neg" | "f64_sqrt";
   /** The grammar's operator for it, if any. */
@@ -107,11 +109,12 @@ export type ScalarName =
   | "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh" | "asinh" | "acosh" | "atanh"
   | "exp" | "expm1" | "log" | "log1p" | "log2" | "log10" | "sqrt" | "cbrt" | "abs" | "sign"
   | "erf" | "erfc" | "sigmoid" | "softplus"
-  | "atan2" | "hypot" | "min" | "max" | "keep";
+  | "atan2" | "hypot" | "min" | "max"
+  | "lt" | "le" | "gt" | "ge" | "eq" | "ne" | "and" | "or" | "not" | "keep";
 /** Primitives defined by others (no op code). */
-export type CompositeName = "clamp";
+export type CompositeName = "clamp" | "where";
 /** Ops on lists of values. */
-export type BlockName = "det" | "inv" | "solve" | "sum" | "scan";
+export type BlockName = "det" | "inv" | "solve" | "sum" | "host";
 export type PrimitiveName = "input" | ScalarName | CompositeName | BlockName;
 /** The row type a primitive's kind asks for. */
 export type RowOf<N extends PrimitiveName> = N extends ScalarName ? ScalarRow : N extends CompositeName ? CompositeRow : N extends BlockName ? BlockRow : InputRow;
@@ -171,6 +174,10 @@ function tanhPartial<T>(A: Algebra<T>, a: T): T {
   return A.select(near, A.div(A.num(1), A.mul(ch, ch)), A.mul(sech, sech));
 }
 
+
+/** A comparison or logical op: 1 or 0, derivative 0 (a step has none away from its switch). */
+const truth = <T>(A: Algebra<T>): Partials<T> => ({ a: A.num(0), b: A.num(0) });
+const bool = (b: boolean) => (b ? 1 : 0);
 
 const ANY: Domain = [[-3, 3]];
 const ANY2: Domain = [[-3, 3], [-3, 3]];
@@ -305,6 +312,47 @@ export const PRIMITIVES = {
     doc: "Elementwise clamp(x, lo, hi) = min(max(x, lo), hi).",
     expand: (A, x, lo, hi) => A.call("min", A.call("max", x, lo), hi),
   },
+  lt: {
+    kind: "scalar", arity: 2, flat: true, operator: "<", callable: true, domain: ANY2, doc: "1 where a < b, else 0 (NaN compares false), elementwise; derivative 0.",
+    value: (a, b) => bool(a < b), partials: truth,
+  },
+  le: {
+    kind: "scalar", arity: 2, flat: true, operator: "<=", callable: true, domain: ANY2, doc: "1 where a ≤ b, else 0, elementwise; derivative 0.",
+    value: (a, b) => bool(a <= b), partials: truth,
+  },
+  gt: {
+    kind: "scalar", arity: 2, flat: true, operator: ">", callable: true, domain: ANY2, doc: "1 where a > b, else 0, elementwise; derivative 0.",
+    value: (a, b) => bool(a > b), partials: truth,
+  },
+  ge: {
+    kind: "scalar", arity: 2, flat: true, operator: ">=", callable: true, domain: ANY2, doc: "1 where a ≥ b, else 0, elementwise; derivative 0.",
+    value: (a, b) => bool(a >= b), partials: truth,
+  },
+  eq: {
+    kind: "scalar", arity: 2, flat: true, commutative: true, operator: "==", callable: true, domain: ANY2, doc: "1 where a = b, else 0, elementwise; derivative 0.",
+    value: (a, b) => bool(a === b), partials: truth,
+  },
+  ne: {
+    kind: "scalar", arity: 2, flat: true, commutative: true, operator: "!=", callable: true, domain: ANY2, doc: "1 where a ≠ b (NaN included), else 0, elementwise; derivative 0.",
+    value: (a, b) => bool(a !== b), partials: truth,
+  },
+  and: {
+    kind: "scalar", arity: 2, flat: true, commutative: true, operator: "&&", callable: true, domain: ANY2, doc: "1 where a and b are both true (≠ 0; NaN is true), else 0; derivative 0.",
+    value: (a, b) => bool(a !== 0 && b !== 0), partials: truth,
+  },
+  or: {
+    kind: "scalar", arity: 2, flat: true, commutative: true, operator: "||", callable: true, domain: ANY2, doc: "1 where a or b is true (≠ 0; NaN is true), else 0; derivative 0.",
+    value: (a, b) => bool(a !== 0 || b !== 0), partials: truth,
+  },
+  not: {
+    kind: "scalar", arity: 1, flat: true, operator: "!", callable: true, domain: ANY, doc: "1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0.",
+    value: (a) => bool(a === 0), partials: (A) => ({ a: A.num(0) }),
+  },
+  where: { // keep on both sides: neither branch's NaN or ∞ reaches the other's points (ir/branches.ts guards their derivatives)
+    kind: "composite", arity: 3, callable: true, domain: [[-1, 1], [-3, 3], [-3, 3]],
+    doc: "where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken.",
+    expand: (A, c, a, b) => A.add(A.keep(a, c), A.keep(b, A.call("not", c))),
+  },
   keep: { // the guard of `select` and `keep` above: not in the grammar
     kind: "scalar", arity: 2, internal: true, domain: ANY2, doc: "Keep(a, c) = c ≠ 0 ? a : 0, passing a's derivative only where c ≠ 0.",
     value: (a, c) => (c !== 0 ? a : 0), partials: (A) => ({ a: A.num(1), b: A.num(0) }),
@@ -314,7 +362,7 @@ export const PRIMITIVES = {
   inv: { kind: "block", doc: "Inverse of a k×k matrix." },
   solve: { kind: "block", doc: "x with A·x = b for a k×k matrix A." },
   sum: { kind: "block", doc: "Sum of a list of values." },
-  scan: { kind: "block", doc: "A compiled step function applied to a carry a fixed number of times (bindings/api/scan.ts runs it)." },
+  host: { kind: "block", doc: "A block of work the host (JavaScript) does, named by its first operand: a scan, a user-defined primitive (ir/host-blocks.ts)." },
 } as const satisfies { readonly [N in PrimitiveName]: RowOf<N> };
 
 type Callable<Arity> = { [N in ScalarName]: (typeof PRIMITIVES)[N] extends { arity: Arity; callable: true } ? N : never }[ScalarName];
@@ -349,11 +397,11 @@ export const LAYOUT = {
 export const KINDS = ["Value", "Forward", "FiniteDiff", "Reverse"] as const;
 
 /**
- * What the core asks of the host at a scan instruction (assembly/core/blocks.ts
- * scanBlock, bindings/api/scan.ts): values; values and tangent lanes; adjoints;
- * values whose carries the adjoints that follow will use.
+ * What the core asks of the host at a host instruction (assembly/core/blocks.ts
+ * hostBlock, ir/host-blocks.ts): values; values and tangent lanes; adjoints;
+ * values whose intermediate results (a scan's carries) the adjoints that follow will use.
  */
-export const SCAN_KINDS = ["Values", "Tangents", "Adjoints", "KeptValues"] as const;
+export const HOST_KINDS = ["Values", "Tangents", "Adjoints", "KeptValues"] as const;
 
 /**
  * Instruction word flags (bits above the op code, below the run length at

@@ -5,7 +5,7 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { allocate, core, f64, generation, i32, removeFunctions, trapped } from "./loader.js";
+import { allocate, core, f64, generation, i32, removeFunctions, throwHostError, trapped } from "./loader.js";
 import type { TapeData } from "../compiler/tape.js";
 import type { Coloring } from "../ir/sparsity.js";
 import { Kind } from "../ops/abi.js";
@@ -476,6 +476,7 @@ export class Kernel {
     else if (kind === Kind.Forward) c.forwardSweep(this.scratch);
     else if (kind === Kind.Reverse) c.reverseSweep(this.scratch);
     else c.finiteDiffSweep(this.scratch);
+    throwHostError(); // (a host block's error, held while the core ran)
   }
 
   /** Writes the Sweep descriptor at the head of scratch. */

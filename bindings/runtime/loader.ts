@@ -9,6 +9,7 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { WASM_BASE64 } from "./wasm-bytes.js";
 import { InternalError, ShapeError } from "../base/errors.js";
 import { installFold } from "../ops/fold.js";
+import { hostBlock } from "../ir/host-blocks.js";
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
 export interface CoreExports {
@@ -84,8 +85,7 @@ function instantiate(): CoreExports {
   // function in a rest-argument shim for optional parameters, which the core's
   // exports do not have: the instance's own exports are called directly (a call
   // costs a third as much, and generated modules import scalarRule without a JS hop).
-  const scanBlock = (...args: Parameters<ScanHandler>) => scanHandler(...args);
-  const imports = { env: { table, scanBlock } } as unknown as Parameters<typeof instantiateSync>[1];
+  const imports = { env: { table, hostBlock: hostCall } } as unknown as Parameters<typeof instantiateSync>[1];
   exports = instantiateSync(compiled, imports).instance.exports as unknown as CoreExports;
   f64View = new Float64Array(0);
   i32View = new Int32Array(0);
@@ -94,16 +94,29 @@ function instantiate(): CoreExports {
 }
 
 /**
- * The host's side of the core's scan instruction (assembly/core/blocks.ts):
- * the work a ScanKind names (ops/abi.ts), over the rows at the addresses given. bindings/api/scan.ts installs it.
+ * The first error a host block threw during the sweep under way (a user's rule,
+ * a scan's step): caught here so that no exception unwinds through the core's
+ * frames, and thrown by `throwHostError` once the sweep has returned.
  */
-export type ScanHandler = (kind: number, dst: number, a: number, vals: number, rows: number, masks: number,
-                           B: number, K: number, n: number, laneMask: number, nConst: number) => void;
-let scanHandler: ScanHandler = () => { throw new InternalError("a scan instruction ran before bindings/api/scan.ts was loaded"); };
+let hostError: { error: unknown } | undefined;
 
-/** Installs the host's side of the scan instruction. */
-export function setScanHandler(handler: ScanHandler): void {
-  scanHandler = handler;
+/** The core's hostBlock import (assembly/core/blocks.ts): each call to the entry the instruction names. */
+function hostCall(kind: number, dst: number, a: number, vals: number, rows: number, masks: number,
+                  B: number, K: number, n: number, laneMask: number, nConst: number): void {
+  if (hostError) return; // the sweep's results are void already
+  try {
+    const idSlot = i32()[(a >> 2) + 1];
+    hostBlock(f64()[(vals >> 3) + idSlot * B]).run({ kind, dst, a, vals, rows, masks, B, K, n, laneMask, nConst });
+  } catch (error) {
+    hostError = { error };
+  }
+}
+
+/** Throws what a host block threw during the sweep that just returned, if anything. */
+export function throwHostError(): void {
+  const pending = hostError;
+  hostError = undefined;
+  if (pending) throw pending.error;
 }
 
 /** The live WebAssembly instance's exports. */

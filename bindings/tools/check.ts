@@ -67,7 +67,7 @@ export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions =
   const forward = compare(gradientAt(point, "forward"), differences, tolerance);
   const reverse = compare(gradientAt(point, "reverse"), differences, tolerance);
   let hessian: Comparison | undefined;
-  if (options.hessian ?? !f.hasScan()) { // (no second derivatives through scan yet)
+  if (options.hessian ?? !f.refusesSecondOrder()) { // (none through a scan, nor user functions without second partials)
     const H = fd.jacobian((p: Float64Array) => gradientAt(p, "reverse"), point, { richardson }) as { value: Tensor; error: Tensor };
     const exact = f.hessian(at(point)) as Tensor | number;
     hessian = compare(typeof exact === "number" ? [exact] : exact.data, { value: H.value.data, error: H.error.data }, tolerance);

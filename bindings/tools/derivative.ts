@@ -235,6 +235,11 @@ function differentiate(e: Expr, x: string, steps?: Step[], depth = 0): Expr {
     r = num(e.name === x ? 1 : 0);
   } else if (e.kind === "call" && !Object.hasOwn(PRIMITIVES, e.fn)) {
     throw new InputError(`symbolic differentiation does not handle ${e.fn}() (tensor functions are for compile)`);
+  } else if (e.kind === "call" && e.fn === "where") {
+    // the taken branch's derivative (at a switching point too: the branch the condition takes there)
+    rule = "where rule: where(c, u, v)' = where(c, u', v')";
+    const [c, u, v] = e.args, du = d(u), dv = d(v);
+    r = same(du, dv) ? du : call("where", c, du, dv);
   } else {
     const name = e.kind === "call" ? e.fn as PrimitiveName : OPERATORS[e.kind];
     const args = e.kind === "call" ? e.args : e.kind === "neg" ? [e.a] : [e.a, e.b];
@@ -293,22 +298,30 @@ function isChain(u: Expr, x: string): boolean {
 }
 
 // Printing, correct by construction: each printed form has the grammar's level
-// (parse.ts: 1 + −, 2 * /, 3 unary −, 4 ^, 5 atoms), and an operand is wrapped in
-// parentheses exactly when its level is below what its position requires: the
-// left operand of a left-associative operator at the operator's level, the right
-// one above it, the base of ^ an atom, its exponent at least unary minus (x^-y is
-// x^(−y)), the operand of unary minus at least unary minus.
+// (parse.ts: 1 ||, 2 &&, 3 == !=, 4 < <= > >=, 5 + −, 6 * /, 7 unary − and !, 8 ^,
+// 9 atoms), and an operand is wrapped in parentheses exactly when its level is
+// below what its position requires: the left operand of a left-associative
+// operator at the operator's level, the right one above it, both operands of a
+// comparison above it (they do not chain), the base of ^ an atom, its exponent
+// at least unary minus (x^-y is x^(−y)), the operand of unary minus at least unary minus.
+
+/** Comparisons and logical operators, called by their spec names in trees: their text and grammar level. */
+const INFIX: Readonly<Record<string, { text: string; level: number }>> = {
+  or: { text: "||", level: 1 }, and: { text: "&&", level: 2 }, eq: { text: "==", level: 3 }, ne: { text: "!=", level: 3 },
+  lt: { text: "<", level: 4 }, le: { text: "<=", level: 4 }, gt: { text: ">", level: 4 }, ge: { text: ">=", level: 4 },
+};
 
 /** The grammar level of e as `print` writes it. */
 function level(e: Expr): number {
   switch (e.kind) {
-    case "num": return e.value < 0 || Object.is(e.value, -0) ? 3 : 5; // a negative number prints with a minus
-    case "name": case "call": return 5;
-    case "pow": return 4;
+    case "num": return e.value < 0 || Object.is(e.value, -0) ? 7 : 9; // a negative number prints with a minus
+    case "name": return 9;
+    case "call": return Object.hasOwn(INFIX, e.fn) ? INFIX[e.fn].level : e.fn === "not" ? 7 : 9;
+    case "pow": return 8;
     // −(a·b) prints as (−a)·b, the same number in IEEE arithmetic: a product.
-    case "neg": return e.a.kind === "mul" || e.a.kind === "div" ? 2 : 3;
-    case "mul": case "div": return 2;
-    case "add": case "sub": return 1;
+    case "neg": return e.a.kind === "mul" || e.a.kind === "div" ? 6 : 7;
+    case "mul": case "div": return 6;
+    case "add": case "sub": return 5;
   }
 }
 
@@ -329,15 +342,27 @@ export function print(e: Expr): string {
     case "neg":
       // The minus moves onto the leftmost factor: −(a·b) is written −a*b, read (−a)·b.
       if (e.a.kind === "mul" || e.a.kind === "div") return print({ kind: e.a.kind, a: { kind: "neg", a: e.a.a }, b: e.a.b });
-      return `-${wrap(e.a, 3)}`;
-    case "call": return `${e.fn}(${e.args.map(print).join(", ")})`;
-    case "add": return `${wrap(e.a, 1)} + ${wrap(e.b, 2)}`;
-    case "sub": return `${wrap(e.a, 1)} - ${wrap(e.b, 2)}`;
-    case "mul": return `${wrap(e.a, 2)}*${wrap(e.b, 3)}`;
-    case "div": return `${wrap(e.a, 2)}/${wrap(e.b, 3)}`;
-    case "pow": return `${wrap(e.a, 5)}^${wrap(e.b, 3)}`; // right-associative: the exponent may be a^b or −u
+      return `-${wrap(e.a, 7)}`;
+    case "call": {
+      const infix = Object.hasOwn(INFIX, e.fn) ? INFIX[e.fn] : undefined;
+      if (infix) {
+        const chains = infix.level <= 2; // && and || associate; comparisons do not chain
+        return `${wrap(e.args[0], chains ? infix.level : infix.level + 1)} ${infix.text} ${wrap(e.args[1], infix.level + 1)}`;
+      }
+      if (e.fn === "not") return `!${wrap(e.args[0], 7)}`;
+      return `${e.fn}(${e.args.map(print).join(", ")})`;
+    }
+    case "add": return `${wrap(e.a, 5)} + ${wrap(e.b, 6)}`;
+    case "sub": return `${wrap(e.a, 5)} - ${wrap(e.b, 6)}`;
+    case "mul": return `${wrap(e.a, 6)}*${wrap(e.b, 7)}`;
+    case "div": return `${wrap(e.a, 6)}/${wrap(e.b, 7)}`;
+    case "pow": return `${wrap(e.a, 9)}^${wrap(e.b, 7)}`; // right-associative: the exponent may be a^b or −u
   }
 }
+
+const ARITHMETIC = { "+": add, "-": sub, "*": mul, "/": div, "^": pow } as const;
+/** The spec name of each comparison and logical operator. */
+const OPERATOR_NAMES = Object.fromEntries(Object.entries(INFIX).map(([name, { text }]) => [text, name])) as Record<string, string>;
 
 /** Parses an expression of scalars into a tree; tensor variables and functions are for `compile`. */
 function parseTree(src: string): Expr {
@@ -354,7 +379,9 @@ function parseTree(src: string): Expr {
     number: (value) => node(num(value)),
     name: (name) => node({ kind: "name", name }),
     negate: (a) => node(neg(a), a),
-    binary: (op, a, b) => node(({ "+": add, "-": sub, "*": mul, "/": div, "^": pow } as const)[op](a, b), a, b),
+    binary: (op, a, b) => node(Object.hasOwn(ARITHMETIC, op) ? ARITHMETIC[op as keyof typeof ARITHMETIC](a, b) : call(OPERATOR_NAMES[op], a, b), a, b),
+    not: (a) => node(call("not", a), a),
+    conditional: (c, a, b) => node(call("where", c, a, b), c, a, b),
     call: (fn, args, column) => {
       if (Object.hasOwn(TENSOR_FUNCTIONS, fn)) throw new ParseError(`${fn}() takes tensors; symbolic derivatives are for scalar expressions`, column, src);
       return node(call(fn, ...args), ...args);

@@ -30,6 +30,8 @@ function libraryParse(src: string): Parsed {
     negate: (a) => ({ k: "neg", a }),
     binary: (op, a, b) => ({ k: "bin", op, a, b }),
     call: (fn, args) => ({ k: "call", fn, args }),
+    not: () => { throw new Error("no conditions in the precision cases"); },
+    conditional: () => { throw new Error("no conditions in the precision cases"); },
     index: () => { throw new Error("no indexing in scalar expressions"); },
   };
   return parseExpression(src, sink);

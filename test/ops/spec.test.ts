@@ -40,7 +40,10 @@ function near(got: number, want: number, rel: number, label: string, floor = 0):
 
 /** How the grammar writes name(a, b). */
 function spelled(name: string, row: ScalarRow | CompositeRow, vars: readonly string[]): string {
-  if ("operator" in row && row.operator) return row.operator === "neg" ? `-${vars[0]}` : `${vars[0]} ${row.operator} ${vars[1]}`;
+  if ("operator" in row && row.operator) {
+    if (row.arity === 1) return `${row.operator === "neg" ? "-" : row.operator}${vars[0]}`;
+    return `${vars[0]} ${row.operator} ${vars[1]}`;
+  }
   return `${name}(${vars.join(", ")})`;
 }
 

@@ -270,8 +270,30 @@ describe("parse(print(tree)) is the tree", () => {
   }, timeout());
 });
 
-/** Distinct operation nodes of a tree, by structure (what hash-consing can merge). */
+/**
+ * Distinct operation nodes of a tree, by structure (what hash-consing can merge).
+ * A where is four (keep, keep, not, add), and its branches' operands may each be
+ * guarded by its condition (ir/branches.ts): at most one Keep per operand of each
+ * distinct node in a branch.
+ */
 function distinctOperations(t: A.Tree): number {
+  let guards = 0;
+  const walk = (u: A.Tree, visit: (v: A.Tree) => void): void => {
+    visit(u);
+    if (u.k === "neg") walk(u.a, visit);
+    else if (u.k === "bin") { walk(u.a, visit); walk(u.b, visit); }
+    else if (u.k === "call") u.args.forEach((v) => walk(v, visit));
+  };
+  walk(t, (u) => {
+    if (u.k !== "call" || u.fn !== "where") return;
+    const inside = new Set<A.Tree>();
+    for (const branch of u.args.slice(1)) walk(branch, (v) => inside.add(v));
+    guards += 3 + 2 * inside.size;
+  });
+  return distinctStructures(t) + guards;
+}
+
+function distinctStructures(t: A.Tree): number {
   const keys = new Map<A.Tree, string>();
   const ops = new Set<string>();
   const key = (u: A.Tree): string => {

@@ -13,8 +13,10 @@
 // c + u², powers of positive bases, atan2 away from its branch cut, abs/sign/min/max
 // away from their kinks — and a node whose magnitude bound grows too large is
 // squashed (tanh, atan, sin) before it feeds exp-like functions. With `kinks`, raw
-// abs(u), sign(u), min(u, v), max(u, v), hypot(u, v) and cbrt(u) appear too: each
-// records its kink's argument, and `kinkMargin` says how far a point is from them.
+// abs(u), sign(u), min(u, v), max(u, v), hypot(u, v) and cbrt(u) appear too, and
+// where(c, a, b) (or c ? a : b) with conditions made of comparisons, && || and !:
+// each records its kink's argument (a condition's switching points), and
+// `kinkMargin` says how far a point is from them.
 import fc from "fast-check";
 import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../../bindings/ops/grammar.js";
 
@@ -224,6 +226,19 @@ const KINKED: Record<string, Template> = {
   rawMax: (a, b) => ({ tree: kinked(call("max", a.tree, b.tree), ([u, v]) => u - v), bound: Math.max(a.bound, b.bound) }),
   rawHypot: (a, b) => ({ tree: kinked(call("hypot", a.tree, b.tree), ([u, v]) => Math.hypot(u, v)), bound: a.bound + b.bound }),
   rawCbrt: (a) => ({ tree: kinked(call("cbrt", a.tree), ([u]) => u), bound: Math.cbrt(a.bound) }),
+  // where(u OP v, u, v·u) and where(u OP v, v, u·u): the branches meet nowhere in particular, so the function jumps
+  rawWhere: (a, b, c) => {
+    const op = pick(["lt", "le", "gt", "ge"], c);
+    const [x, y] = c % 2 === 0 ? [a.tree, bin("*", b.tree, a.tree)] : [b.tree, sq(a.tree)];
+    const tree = kinked(call("where", call(op, a.tree, b.tree), x, y), ([u, v]) => u - v, [a.tree, b.tree]);
+    return { tree, bound: Math.max(a.bound, b.bound, a.bound * b.bound, a.bound ** 2) };
+  },
+  // where(u > 0 && v < 0.5 || !(u < v), sin(u), v): a condition of several comparisons, switching where any of them does
+  rawLogic: (a, b) => {
+    const cond = call("or", call("and", call("gt", a.tree, num(0)), call("lt", b.tree, num(0.5))), call("not", call("lt", a.tree, b.tree)));
+    const tree = kinked(call("where", cond, call("sin", a.tree), b.tree), ([u, v]) => Math.min(Math.abs(u), Math.abs(v - 0.5), Math.abs(u - v)), [a.tree, b.tree]);
+    return { tree, bound: Math.max(1, b.bound) };
+  },
   // (u²)^r: defined for every u (the base is ≥ 0), smooth away from u = 0 (|u|^(2r)).
   rawPowEven: (a, _b, c) => {
     const r = pick([0.5, 1.5, 0.25, 0.75, 2.5], c);
@@ -420,7 +435,13 @@ export function print(t: Tree, vars: readonly string[], style?: number): string 
         const p = prec(u.a);
         return `-${ws()}${out(u.a, p < 3 || (p === 3 && !chance(0.5)))}`;
       }
-      case "call": return `${u.fn}${ws()}(${u.args.map((a) => `${ws()}${go(a)}${ws()}`).join(",")})`;
+      case "call": {
+        // comparisons and logic parenthesized whole; a where spelled as c ? a : b at times
+        if (Object.hasOwn(INFIX, u.fn)) return `(${go(u.args[0])}${ws()}${INFIX[u.fn]}${ws()}${go(u.args[1])})`;
+        if (u.fn === "not") return `!${ws()}(${go(u.args[0])})`;
+        if (u.fn === "where" && chance(0.5)) return `(${go(u.args[0])}${ws()}?${ws()}${go(u.args[1])}${ws()}:${ws()}${go(u.args[2])})`;
+        return `${u.fn}${ws()}(${u.args.map((a) => `${ws()}${go(a)}${ws()}`).join(",")})`;
+      }
       case "bin": {
         if (u.op === "^" && chance(0.3)) return `pow(${ws()}${go(u.a)},${ws()}${go(u.b)})`;
         const p = prec(u);
@@ -463,7 +484,13 @@ const FNS: Record<string, (...a: number[]) => number> = {
   sqrt: Math.sqrt, cbrt: Math.cbrt, abs: Math.abs, sign: Math.sign, sigmoid: logistic,
   softplus: (u) => (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u))),
   atan2: Math.atan2, pow: cpow, hypot: (a, b) => Math.hypot(a, b), min: (a, b) => Math.min(a, b), max: (a, b) => Math.max(a, b),
+  lt: (a, b) => Number(a < b), le: (a, b) => Number(a <= b), gt: (a, b) => Number(a > b), ge: (a, b) => Number(a >= b),
+  and: (a, b) => Number(a !== 0 && b !== 0), or: (a, b) => Number(a !== 0 || b !== 0), not: (a) => Number(a === 0),
+  where: (c, a, b) => (c !== 0 ? a : b),
 };
+
+/** Comparisons and logical operators as the grammar writes them. */
+const INFIX: Readonly<Record<string, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", and: "&&", or: "||" };
 
 /** Partial derivatives of each function at its arguments (value v given). */
 function partials(fn: string, [u, w]: number[], v: number): number[] {
@@ -592,6 +619,14 @@ export function evaluate(t: Tree, x: readonly number[]): Dual {
       case "call": {
         const args = u.args.map((c) => memo.get(c)!);
         const vals = args.map((a) => a.v);
+        if (u.fn === "where") { // the taken branch, value and derivatives; a condition's derivative is 0
+          r = combine(vals[0] !== 0 ? vals[1] : vals[2], [args[vals[0] !== 0 ? 1 : 2]], [1], 0);
+          break;
+        }
+        if (Object.hasOwn(INFIX, u.fn) || u.fn === "not") {
+          r = leaf(FNS[u.fn](...vals));
+          break;
+        }
         const v = FNS[u.fn](...vals);
         const exact = u.fn === "abs" || u.fn === "sign" || u.fn === "min" || u.fn === "max";
         r = combine(v, args, partials(u.fn, vals, v), exact ? 0 : 4, u.fn === "min" || u.fn === "max" ? [1, 1] : undefined);
