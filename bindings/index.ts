@@ -17,6 +17,7 @@ export {
 } from "./api/func.js";
 export type { ReduceOptions } from "./api/batch-sum.js";
 export { scan, type ScanOptions } from "./api/scan.js";
+export { defineFunction, listFunctions, removeFunction, type FunctionRules, type UserFunction, type FunctionInfo } from "./api/user-functions.js";
 export type { PreparedMethod } from "./api/prepare.js";
 export { Tensor, type TensorLike, type NestedArray } from "./base/tensor.js";
 export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./base/errors.js";

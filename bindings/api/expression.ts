@@ -4,9 +4,11 @@ import { GradientsError, InputError, ParseError } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
-import { Node } from "../front/node.js";
-import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, opCode, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
+import { Node, type Operand } from "../front/node.js";
+import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, builtinArity, opCode, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
 import { PRIMITIVES, type Row, type ScalarName } from "../ops/spec.js";
+import { userFunction, type UserFunctionEntry } from "../ops/user-functions.js";
+import { hostNodes } from "../ir/host-blocks.js";
 import { lifted } from "../front/lift.js";
 import { parseExpression, type BinaryOperator, type ExprSink } from "../front/parse.js";
 import * as T from "../front/tensor-ops.js";
@@ -73,6 +75,8 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
       ? Node.of(graph, [], [graph.apply(BINARY_OPS[op], a.ids[0], b.ids[0])])
       : at(column, () => T.elementwise(BINARY_OPS[op], a, b))),
     call: (name, args, column) => at(column, () => {
+      const user = builtinArity(name) === undefined ? userFunction(name) : undefined;
+      if (user) return applyUserFunction(user, args);
       if (Object.hasOwn(UNARY_FUNCTIONS, name)) return T.map(UNARY_FUNCTIONS[name as UnaryName], args[0]);
       if (Object.hasOwn(BINARY_FUNCTIONS, name)) return T.elementwise(BINARY_FUNCTIONS[name as BinaryName], args[0], args[1]);
       if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return lifted(name as CompositeName)(...args);
@@ -80,6 +84,23 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
     }),
     index: (a, i, column) => at(column, () => a.at(i)),
   };
+}
+
+/**
+ * A user function (ops/user-functions.ts) applied to operands, at least one of
+ * them traced: its body expanded over them (defined by expression), or its host
+ * block entry by entry, broadcast (defined by code).
+ */
+export function applyUserFunction(entry: UserFunctionEntry, args: readonly Operand[]): Node {
+  if (entry.host !== undefined) return T.elementwiseOf(args, entry.name, (g, ids) => hostNodes(g, entry.host!, ids, 1)[0]);
+  const body = entry.body!, graph = T.graphOf(args)!;
+  const named = new Map(entry.params.map((p, i) => [p, Node.constant(graph, args[i])]));
+  try {
+    return parseExpression(body, nodeSink(graph, named, null, () => body));
+  } catch (error) {
+    if (error instanceof GradientsError) throw new InputError(`in the body of ${entry.name}(${entry.params.join(", ")}): ${error.message}`);
+    throw error;
+  }
 }
 
 /** The declared inputs and their nodes, from `vars`. */

@@ -64,6 +64,26 @@ export function elementwise(op: number, a: Operand, b: Operand): Node {
   return Node.of(g, shape, ids);
 }
 
+/**
+ * `make(g, ids)` entry by entry over any number of operands, broadcast together
+ * as `elementwise` broadcasts two: a user function of several arguments applied
+ * to tensors. `what` names the operation in errors.
+ */
+export function elementwiseOf(operands: readonly Operand[], what: string, make: (g: Graph, ids: number[]) => number): Node {
+  const xs = lift(operands, what), g = xs[0].graph;
+  const shape = xs.reduce<number[]>((s, x) => broadcastShape(s, x.shape), []);
+  const strides = xs.map((x) => broadcastStrides(x.shape, shape.length));
+  const ids: number[] = [];
+  forEachIndex(shape, (index) => {
+    ids.push(make(g, xs.map((x, j) => {
+      let i = 0;
+      for (let k = 0; k < shape.length; k++) i += index[k] * strides[j][k];
+      return x.ids[i];
+    })));
+  });
+  return Node.of(g, shape, ids);
+}
+
 /** The shape two shapes broadcast to (numpy's rules), or a ShapeError naming the axis that does not fit. */
 function broadcastShape(p: readonly number[], q: readonly number[]): number[] {
   const rank = Math.max(p.length, q.length), shape: number[] = [];

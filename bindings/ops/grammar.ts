@@ -2,6 +2,7 @@
 // (spec.ts) and the generated ABI (abi.ts): the grammar's function tables,
 // arities, and the traits the graph relies on.
 import { ARITY, FIRST_BLOCK, OP_NAMES, Op } from "./abi.js";
+import { userFunction } from "./user-functions.js";
 import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
 
 export {
@@ -45,13 +46,18 @@ export const TENSOR_FUNCTIONS = {
   dot: 2, matmul: 2, outer: 2, solve: 2,
 } as const;
 
-/** Number of arguments a grammar function takes, or undefined for an unknown name. */
-export function functionArity(name: string): number | undefined {
+/** Number of arguments a built-in grammar function takes, or undefined for another name. */
+export function builtinArity(name: string): number | undefined {
   if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
   if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
   if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return COMPOSITE_FUNCTIONS[name as CompositeName];
   if (Object.hasOwn(TENSOR_FUNCTIONS, name)) return TENSOR_FUNCTIONS[name as keyof typeof TENSOR_FUNCTIONS];
   return undefined;
+}
+
+/** Number of arguments a grammar function takes (built-in or user-defined), or undefined for an unknown name. */
+export function functionArity(name: string): number | undefined {
+  return builtinArity(name) ?? userFunction(name)?.params.length;
 }
 
 /** Operand count of an op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops (operand lists). */

@@ -7,6 +7,7 @@ import { InputError, ParseError, show } from "../base/errors.js";
 import { CONSTANTS, TENSOR_FUNCTIONS } from "../ops/grammar.js";
 import { PRIMITIVES, type Algebra, type PrimitiveName, type Row, type ScalarRow } from "../ops/spec.js";
 import { parseExpression, type ExprSink } from "../front/parse.js";
+import { userFunction } from "../ops/user-functions.js";
 import { exactDifference, exactPower, exactProduct, exactQuotient, exactSum } from "./exact.js";
 
 /** An expression tree: numbers, names (variables, pi, e), operators and calls. */
@@ -364,8 +365,12 @@ const ARITHMETIC = { "+": add, "-": sub, "*": mul, "/": div, "^": pow } as const
 /** The spec name of each comparison and logical operator. */
 const OPERATOR_NAMES = Object.fromEntries(Object.entries(INFIX).map(([name, { text }]) => [text, name])) as Record<string, string>;
 
-/** Parses an expression of scalars into a tree; tensor variables and functions are for `compile`. */
-function parseTree(src: string): Expr {
+/**
+ * Parses an expression of scalars into a tree; tensor variables and functions are
+ * for `compile`. Names in `bound` stand for those trees (a defined function's
+ * parameters, as its body expands inline).
+ */
+function parseTree(src: string, bound?: ReadonlyMap<string, Expr>): Expr {
   if (typeof src !== "string") throw new InputError(`the expression must be a string, got ${typeof src}`);
   const depths = new WeakMap<Expr, number>();
   const node = (e: Expr, ...children: Expr[]) => {
@@ -377,13 +382,16 @@ function parseTree(src: string): Expr {
   const sink: ExprSink<Expr> = {
     // The input is simplified as it is read, by the same constructors as the results.
     number: (value) => node(num(value)),
-    name: (name) => node({ kind: "name", name }),
+    name: (name) => bound?.get(name) ?? node({ kind: "name", name }),
     negate: (a) => node(neg(a), a),
     binary: (op, a, b) => node(Object.hasOwn(ARITHMETIC, op) ? ARITHMETIC[op as keyof typeof ARITHMETIC](a, b) : call(OPERATOR_NAMES[op], a, b), a, b),
     not: (a) => node(call("not", a), a),
     conditional: (c, a, b) => node(call("where", c, a, b), c, a, b),
     call: (fn, args, column) => {
       if (Object.hasOwn(TENSOR_FUNCTIONS, fn)) throw new ParseError(`${fn}() takes tensors; symbolic derivatives are for scalar expressions`, column, src);
+      const user = Object.hasOwn(PRIMITIVES, fn) ? undefined : userFunction(fn);
+      if (user?.body !== undefined) return parseTree(user.body, new Map(user.params.map((p, i) => [p, args[i]])));
+      if (user) throw new ParseError(`${fn} is defined by code: its derivative has no expression to print (compile it for numbers)`, column, src);
       return node(call(fn, ...args), ...args);
     },
     index: (_a, _i, column) => {
@@ -453,7 +461,7 @@ export function jacobianExpr(exprs: readonly string[], vars?: readonly string[])
   if (!Array.isArray(exprs)) throw new InputError("jacobianExpr takes an array of expressions");
   checkNames(vars);
   resetIdentities();
-  const trees = exprs.map(parseTree);
+  const trees = exprs.map((e) => parseTree(e));
   const names = vars ?? [...new Set(trees.flatMap(variablesOf))];
   return trees.map((t) => names.map((v) => print(differentiate(t, variableName(v)))));
 }
