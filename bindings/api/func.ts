@@ -7,6 +7,7 @@ import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
 import { guardBranches } from "../ir/branches.js";
 import { refusesSecondOrder } from "../ir/host-blocks.js";
+import { derivatives as derivativesOf, taylor as taylorOf } from "./taylor.js";
 import type { Graph } from "../ir/graph.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Node } from "../front/node.js";
@@ -579,6 +580,30 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const g = this.gradient("gradFunction");
     const shape = this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
     return new Func(this.graph, g.outputIds, this.inputs, shape, this.vars);
+  }
+
+  /**
+   * [f(x), f′(x), …, f⁽ᵏ⁾(x)], k = `order` (up to 100), for a scalar function of
+   * one scalar variable, by Taylor mode: truncated power series through every
+   * primitive's rule, exact to rounding at every order (no finite differences).
+   */
+  derivatives(x: PlainPoint, order: number): Float64Array {
+    return derivativesOf(this.taylorView(), x, order);
+  }
+
+  /**
+   * The Taylor coefficients c₀ … c_order of t ↦ f(x + t·v) (v shaped like the
+   * inputs, not normalized): Float64Array(order + 1) for a scalar f, else a
+   * Tensor [...O, order + 1]. k!·cₖ is the k-th derivative along v: 6·c₃ is the
+   * third-derivative tensor contracted with v, v, v.
+   */
+  taylor(x: PlainPoint, v: PlainPoint, order: number): Float64Array | Tensor {
+    return taylorOf(this.taylorView(), x, v, order);
+  }
+
+  private taylorView() {
+    if (this.disposed) throw new InputError("this function has been disposed");
+    return { graph: this.graph, outputIds: this.outputIds, inputs: this.inputs, outputShape: this.outputShape };
   }
 
   /** Whether second derivatives are refused (through a scan, or a user function without second partials). @internal */
