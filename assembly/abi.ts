@@ -35,31 +35,38 @@ export const enum Op {
   Erfc = 30,
   Sigmoid = 31,
   Softplus = 32,
-  Atan2 = 33,
-  Hypot = 34,
-  Min = 35,
-  Max = 36,
-  Lt = 37,
-  Le = 38,
-  Gt = 39,
-  Ge = 40,
-  Eq = 41,
-  Ne = 42,
-  And = 43,
-  Or = 44,
-  Not = 45,
-  Keep = 46,
-  Det = 47,
-  Inv = 48,
-  Solve = 49,
-  Sum = 50,
-  Host = 51,
+  Lgamma = 33,
+  Digamma = 34,
+  Polygamma = 35,
+  Gamma = 36,
+  Erfinv = 37,
+  Sinc = 38,
+  Xlogy = 39,
+  Atan2 = 40,
+  Hypot = 41,
+  Min = 42,
+  Max = 43,
+  Lt = 44,
+  Le = 45,
+  Gt = 46,
+  Ge = 47,
+  Eq = 48,
+  Ne = 49,
+  And = 50,
+  Or = 51,
+  Not = 52,
+  Keep = 53,
+  Det = 54,
+  Inv = 55,
+  Solve = 56,
+  Sum = 57,
+  Host = 58,
 }
 
 /** Number of op codes; ops are 0 .. OP_COUNT-1. */
-export const OP_COUNT: i32 = 52;
+export const OP_COUNT: i32 = 59;
 /** Ops from here on are block ops: operands and results are slot lists (blocks.ts). */
-export const FIRST_BLOCK: i32 = 47;
+export const FIRST_BLOCK: i32 = 54;
 
 // Instruction word flags and markers (see tape.ts).
 export const BROADCAST_A: i32 = 256;
@@ -88,7 +95,7 @@ export const enum HostKind {
   KeptValues = 3,
 }
 
-const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1]);
+const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1]);
 
 /**
  * Operand count of an op: 0 for Input (whose `a` is an input index, not a slot),
@@ -96,7 +103,7 @@ const ARITY = memory.data<i8>([0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
  */
 export function opArity(op: i32): i32 { return <i32>load<i8>(ARITY + <usize>op); }
 
-const FLAT = memory.data<i8>([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
+const FLAT = memory.data<i8>([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
 
 /** Whether an op is piecewise constant (a comparison): no tangent or adjoint flows through it. */
 export function isFlat(op: i32): bool { return load<i8>(FLAT + <usize>op) != 0; }

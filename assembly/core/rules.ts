@@ -36,6 +36,7 @@
 
 import { Op, opArity } from "./tape";
 import { erf, erfc, sigmoid, softplus } from "./special";
+import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
 
 // @ts-ignore: decorator
 @inline const LN2: f64 = 0.6931471805599453;
@@ -43,6 +44,8 @@ import { erf, erfc, sigmoid, softplus } from "./special";
 @inline const LN10: f64 = 2.302585092994046;
 // @ts-ignore: decorator
 @inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
+// @ts-ignore: decorator
+@inline const HALF_SQRT_PI: f64 = 0.8862269254527579;
 // Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
 // @ts-ignore: decorator
 @inline const HUGE_ARGUMENT: f64 = 1e100;
@@ -328,6 +331,42 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
     }
     case Op.Softplus: { // ∂ softplus a = σ(a)
       for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, softplus(x)); if (d) st(da, p, sigmoid(x)); }
+      break;
+    }
+    case Op.Lgamma: { // ∂ ln|Γ(a)| = ψ(a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, lgamma(x)); if (d) st(da, p, digamma(x)); }
+      break;
+    }
+    case Op.Digamma: { // ∂ ψ(a) = ψ′(a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, digamma(x)); if (d) st(da, p, polygamma(1, x)); }
+      break;
+    }
+    case Op.Polygamma: { // v = ψ⁽ⁿ⁾(b), n = a;  ∂a = 0 (an order), ∂b = ψ⁽ⁿ⁺¹⁾(b)
+      for (let p = 0; p < n; p++) {
+        const k = ld(a, p), x = ld(b, p);
+        st(v, p, polygamma(k, x));
+        if (d) { st(da, p, 0); st(db, p, polygamma(k + 1, x)); }
+      }
+      break;
+    }
+    case Op.Gamma: { // ∂ Γ(a) = Γ(a)·ψ(a)
+      for (let p = 0; p < n; p++) { const x = ld(a, p), g = gamma(x); st(v, p, g); if (d) st(da, p, g * digamma(x)); }
+      break;
+    }
+    case Op.Erfinv: { // ∂ erfinv a = (√π/2)·e^(v²)
+      for (let p = 0; p < n; p++) { const r = erfinv(ld(a, p)); st(v, p, r); if (d) st(da, p, HALF_SQRT_PI * Math.exp(r * r)); }
+      break;
+    }
+    case Op.Sinc: { // ∂ sinc a = (cos πa − sinc a)/a, by its series near 0 (gamma.ts)
+      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, sinc(x)); if (d) st(da, p, sincDerivative(x)); }
+      break;
+    }
+    case Op.Xlogy: { // v = a·ln b (0 where a = 0, unless b is NaN);  ∂a = ln b, ∂b = a/b (0 where a = 0)
+      for (let p = 0; p < n; p++) {
+        const x = ld(a, p), y = ld(b, p);
+        st(v, p, x == 0 && y == y ? 0 : x * Math.log(y));
+        if (d) { st(da, p, Math.log(y)); st(db, p, x == 0 ? 0 : x / y); }
+      }
       break;
     }
     case Op.Atan2: { // v = atan2(a, b) (a = y, b = x);  ∂a = b/r², ∂b = −a/r², r = hypot(a, b): b/r and −a/r scaled by r

@@ -69,6 +69,20 @@ export const erfc: <A extends Operand>(a: A) => Lifted<A> = lifted("erfc");
 export const sigmoid: <A extends Operand>(a: A) => Lifted<A> = lifted("sigmoid");
 /** Elementwise ln(1 + eᵃ), exact for large |a|. */
 export const softplus: <A extends Operand>(a: A) => Lifted<A> = lifted("softplus");
+/** Elementwise ln|Γ(a)|, the log-gamma function (+∞ at the poles 0, −1, −2, …). */
+export const lgamma: <A extends Operand>(a: A) => Lifted<A> = lifted("lgamma");
+/** Elementwise ψ(a) = Γ′(a)/Γ(a), the digamma function. */
+export const digamma: <A extends Operand>(a: A) => Lifted<A> = lifted("digamma");
+/** polygamma(n, a) = ψ⁽ⁿ⁾(a), the n-th derivative of digamma (n a whole number ≥ 0, else NaN; n takes no derivative). */
+export const polygamma: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("polygamma");
+/** Elementwise Γ(a), the gamma function (C's tgamma). */
+export const gamma: <A extends Operand>(a: A) => Lifted<A> = lifted("gamma");
+/** Elementwise inverse error function on (−1, 1) (±∞ at ±1). */
+export const erfinv: <A extends Operand>(a: A) => Lifted<A> = lifted("erfinv");
+/** Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc). */
+export const sinc: <A extends Operand>(a: A) => Lifted<A> = lifted("sinc");
+/** Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy. */
+export const xlogy: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("xlogy");
 /** Elementwise atan2(a, b): the angle of the point (b, a). */
 export const atan2: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("atan2");
 /** Elementwise √(a² + b²), without overflow. */
@@ -97,6 +111,12 @@ export const and: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A
 export const or: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("or");
 /** 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0. */
 export const not: <A extends Operand>(a: A) => Lifted<A> = lifted("not");
+/** Elementwise beta function B(a, b) = Γ(a)Γ(b)/Γ(a + b), as exp(lgamma a + lgamma b − lgamma(a + b)): for a, b > 0. */
+export const beta: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("beta");
+/** Elementwise ln(p/(1 − p)), the inverse of sigmoid, as ln p − ln(1 − p) without cancellation. */
+export const logit: <A extends Operand>(a: A) => Lifted<A> = lifted("logit");
+/** Elementwise ln(1 − eᵃ) for a < 0, accurate at both ends (Mächler's split at −ln 2). */
+export const log1mexp: <A extends Operand>(a: A) => Lifted<A> = lifted("log1mexp");
 /** where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken. */
 export const where: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("where");
 
@@ -166,6 +186,20 @@ export interface ElementwiseMethods {
   sigmoid(): Node;
   /** Elementwise ln(1 + eᵃ), exact for large |a|. */
   softplus(): Node;
+  /** Elementwise ln|Γ(a)|, the log-gamma function (+∞ at the poles 0, −1, −2, …). */
+  lgamma(): Node;
+  /** Elementwise ψ(a) = Γ′(a)/Γ(a), the digamma function. */
+  digamma(): Node;
+  /** polygamma(n, a) = ψ⁽ⁿ⁾(a), the n-th derivative of digamma (n a whole number ≥ 0, else NaN; n takes no derivative). */
+  polygamma(b: Operand): Node;
+  /** Elementwise Γ(a), the gamma function (C's tgamma). */
+  gamma(): Node;
+  /** Elementwise inverse error function on (−1, 1) (±∞ at ±1). */
+  erfinv(): Node;
+  /** Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc). */
+  sinc(): Node;
+  /** Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy. */
+  xlogy(b: Operand): Node;
   /** Elementwise atan2(a, b): the angle of the point (b, a). */
   atan2(b: Operand): Node;
   /** Elementwise √(a² + b²), without overflow. */
@@ -194,6 +228,12 @@ export interface ElementwiseMethods {
   or(b: Operand): Node;
   /** 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0. */
   not(): Node;
+  /** Elementwise beta function B(a, b) = Γ(a)Γ(b)/Γ(a + b), as exp(lgamma a + lgamma b − lgamma(a + b)): for a, b > 0. */
+  beta(b: Operand): Node;
+  /** Elementwise ln(p/(1 − p)), the inverse of sigmoid, as ln p − ln(1 − p) without cancellation. */
+  logit(): Node;
+  /** Elementwise ln(1 − eᵃ) for a < 0, accurate at both ends (Mächler's split at −ln 2). */
+  log1mexp(): Node;
   /** where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken. */
   where(b: Operand, c: Operand): Node;
 }

@@ -35,39 +35,46 @@ export const Op = {
   Erfc: 30,
   Sigmoid: 31,
   Softplus: 32,
-  Atan2: 33,
-  Hypot: 34,
-  Min: 35,
-  Max: 36,
-  Lt: 37,
-  Le: 38,
-  Gt: 39,
-  Ge: 40,
-  Eq: 41,
-  Ne: 42,
-  And: 43,
-  Or: 44,
-  Not: 45,
-  Keep: 46,
-  Det: 47,
-  Inv: 48,
-  Solve: 49,
-  Sum: 50,
-  Host: 51,
+  Lgamma: 33,
+  Digamma: 34,
+  Polygamma: 35,
+  Gamma: 36,
+  Erfinv: 37,
+  Sinc: 38,
+  Xlogy: 39,
+  Atan2: 40,
+  Hypot: 41,
+  Min: 42,
+  Max: 43,
+  Lt: 44,
+  Le: 45,
+  Gt: 46,
+  Ge: 47,
+  Eq: 48,
+  Ne: 49,
+  And: 50,
+  Or: 51,
+  Not: 52,
+  Keep: 53,
+  Det: 54,
+  Inv: 55,
+  Solve: 56,
+  Sum: 57,
+  Host: 58,
 } as const;
 
 /** The spec's name of each op code. */
-export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "atan2", "hypot", "min", "max", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "keep", "det", "inv", "solve", "sum", "host"] as const;
+export const OP_NAMES = ["input", "add", "sub", "mul", "div", "neg", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "abs", "sign", "erf", "erfc", "sigmoid", "softplus", "lgamma", "digamma", "polygamma", "gamma", "erfinv", "sinc", "xlogy", "atan2", "hypot", "min", "max", "lt", "le", "gt", "ge", "eq", "ne", "and", "or", "not", "keep", "det", "inv", "solve", "sum", "host"] as const;
 
 /** Number of op codes. */
-export const OP_COUNT = 52;
+export const OP_COUNT = 59;
 /** Ops from here on are block ops (operands and results are lists). */
-export const FIRST_BLOCK = 47;
+export const FIRST_BLOCK = 54;
 /** Operand count per op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops. */
-export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1];
+export const ARITY: readonly number[] = [0, 2, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 2, -1, -1, -1, -1, -1];
 
 /** Per op code: piecewise constant (a comparison), so no tangent or adjoint flows through it. */
-export const FLAT: readonly boolean[] = [false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false];
+export const FLAT: readonly boolean[] = [false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false];
 
 // Instruction word flags and markers (assembly/core/tape.ts).
 export const BROADCAST_A = 256;

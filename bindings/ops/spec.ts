@@ -64,6 +64,8 @@ export interface ScalarRow extends RowBase {
   arity: 1 | 2;
   /** Operands may be swapped without changing any result, NaN and −0 included. */
   commutative?: boolean;
+  /** Its first operand is a whole-number order (polygamma's n): not differentiated (partial 0), and sampled at whole numbers by the tests. */
+  order?: true;
   /** Piecewise constant (a comparison): its derivative is 0 wherever it has one, so no tangent or adjoint flows through it, not even a NaN one. */
   flat?: true;
   /** The WebAssembly instruction that computes it, for the fused loops (absent: not fusible). */
@@ -108,11 +110,11 @@ export type ScalarName =
   | "add" | "sub" | "mul" | "div" | "neg" | "pow"
   | "sin" | "cos" | "tan" | "asin" | "acos" | "atan" | "sinh" | "cosh" | "tanh" | "asinh" | "acosh" | "atanh"
   | "exp" | "expm1" | "log" | "log1p" | "log2" | "log10" | "sqrt" | "cbrt" | "abs" | "sign"
-  | "erf" | "erfc" | "sigmoid" | "softplus"
+  | "erf" | "erfc" | "sigmoid" | "softplus" | "lgamma" | "digamma" | "polygamma" | "gamma" | "erfinv" | "sinc" | "xlogy"
   | "atan2" | "hypot" | "min" | "max"
   | "lt" | "le" | "gt" | "ge" | "eq" | "ne" | "and" | "or" | "not" | "keep";
 /** Primitives defined by others (no op code). */
-export type CompositeName = "clamp" | "where";
+export type CompositeName = "clamp" | "where" | "beta" | "logit" | "log1mexp";
 /** Ops on lists of values. */
 export type BlockName = "det" | "inv" | "solve" | "sum" | "host";
 export type PrimitiveName = "input" | ScalarName | CompositeName | BlockName;
@@ -178,6 +180,21 @@ function tanhPartial<T>(A: Algebra<T>, a: T): T {
 /** A comparison or logical op: 1 or 0, derivative 0 (a step has none away from its switch). */
 const truth = <T>(A: Algebra<T>): Partials<T> => ({ a: A.num(0), b: A.num(0) });
 const bool = (b: boolean) => (b ? 1 : 0);
+
+/**
+ * sinc′(a) = (cos(πa) − sinc a)/a, and where |πa| < 1 (where that cancels, and is
+ * 0/0 at 0) its Taylor series π·Σₖ (−1)ᵏ·2k·u^(2k−1)/(2k+1)!, u = πa, to u¹⁹.
+ */
+function sincPartial<T>(A: Algebra<T>, a: T, v: T): T {
+  const u = A.mul(A.num(Math.PI), a), near = A.call("lt", A.call("abs", u), A.num(1)), far = A.call("not", near);
+  const u2 = A.mul(u, u);
+  let series = A.num(0), factorial = 1;
+  const terms: number[] = [];
+  for (let k = 1; k <= 10; k++) { factorial *= (2 * k) * (2 * k + 1); terms.push((k % 2 ? -1 : 1) * 2 * k / factorial); }
+  for (let k = terms.length - 1; k >= 0; k--) series = A.add(A.num(terms[k]), A.mul(u2, series)); // Horner in u²
+  const a1 = taken(A, far, a);
+  return A.select(far, A.div(A.sub(A.call("cos", A.mul(A.num(Math.PI), a1)), v), a1), A.mul(A.num(Math.PI), A.mul(u, series)));
+}
 
 const ANY: Domain = [[-3, 3]];
 const ANY2: Domain = [[-3, 3], [-3, 3]];
@@ -290,6 +307,36 @@ export const PRIMITIVES = {
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise ln(1 + eᵃ), exact for large |a|.",
     partials: (A, a) => ({ a: A.call("sigmoid", a) }),
   },
+  lgamma: {
+    kind: "scalar", arity: 1, callable: true, domain: [[0.5, 5]], doc: "Elementwise ln|Γ(a)|, the log-gamma function (+∞ at the poles 0, −1, −2, …).",
+    partials: (A, a) => ({ a: A.call("digamma", a) }),
+  },
+  digamma: {
+    kind: "scalar", arity: 1, callable: true, domain: [[0.5, 5]], doc: "Elementwise ψ(a) = Γ′(a)/Γ(a), the digamma function.",
+    partials: (A, a) => ({ a: A.call("polygamma", A.num(1), a) }),
+  },
+  polygamma: { // the order n is not differentiated
+    kind: "scalar", arity: 2, order: true, callable: true, domain: [[0, 3], [0.5, 5]],
+    doc: "polygamma(n, a) = ψ⁽ⁿ⁾(a), the n-th derivative of digamma (n a whole number ≥ 0, else NaN; n takes no derivative).",
+    partials: (A, n, a) => ({ a: A.num(0), b: A.call("polygamma", A.add(n, A.num(1)), a) }),
+  },
+  gamma: {
+    kind: "scalar", arity: 1, callable: true, domain: [[0.5, 4]], doc: "Elementwise Γ(a), the gamma function (C's tgamma).",
+    partials: (A, a, _b, v) => ({ a: A.mul(v, A.call("digamma", a)) }),
+  },
+  erfinv: {
+    kind: "scalar", arity: 1, callable: true, domain: [[-0.9, 0.9]], doc: "Elementwise inverse error function on (−1, 1) (±∞ at ±1).",
+    partials: (A, _a, _b, v) => ({ a: A.mul(A.num(Math.sqrt(Math.PI) / 2), A.call("exp", A.mul(v, v))) }),
+  },
+  sinc: {
+    kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc).",
+    partials: (A, a, _b, v) => ({ a: sincPartial(A, a, v) }),
+  },
+  xlogy: { // ∂a = ln b, ∂b = a/b (0 where a = 0)
+    kind: "scalar", arity: 2, callable: true, domain: [[-2, 2], [0.5, 3]], doc: "Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy.",
+    value: (a, b) => (a === 0 && !Number.isNaN(b) ? 0 : a * Math.log(b)),
+    partials: (A, a, b) => ({ a: A.call("log", b), b: A.keep(A.div(a, b), a) }),
+  },
   atan2: { // b/h and −a/h scaled by h = hypot(a, b): no a² + b², nor a/h², to under- or overflow
     kind: "scalar", arity: 2, callable: true, domain: [[-3, 3], [0.2, 3]], doc: "Elementwise atan2(a, b): the angle of the point (b, a).",
     value: Math.atan2,
@@ -347,6 +394,19 @@ export const PRIMITIVES = {
   not: {
     kind: "scalar", arity: 1, flat: true, operator: "!", callable: true, domain: ANY, doc: "1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0.",
     value: (a) => bool(a === 0), partials: (A) => ({ a: A.num(0) }),
+  },
+  beta: { // for a, b > 0 (where Γ is positive)
+    kind: "composite", arity: 2, callable: true, domain: [[0.5, 3], [0.5, 3]],
+    doc: "Elementwise beta function B(a, b) = Γ(a)Γ(b)/Γ(a + b), as exp(lgamma a + lgamma b − lgamma(a + b)): for a, b > 0.",
+    expand: (A, a, b) => A.call("exp", A.sub(A.add(A.call("lgamma", a), A.call("lgamma", b)), A.call("lgamma", A.add(a, b)))),
+  },
+  logit: {
+    kind: "composite", arity: 1, callable: true, domain: [[0.1, 0.9]], doc: "Elementwise ln(p/(1 − p)), the inverse of sigmoid, as ln p − ln(1 − p) without cancellation.",
+    expand: (A, p) => A.sub(A.call("log", p), A.call("log1p", A.neg(p))),
+  },
+  log1mexp: { // Mächler's split at −ln 2: two forms of one function, each where it is exact
+    kind: "composite", arity: 1, callable: true, domain: [[-3, -0.1]], doc: "Elementwise ln(1 − eᵃ) for a < 0, accurate at both ends (Mächler's split at −ln 2).",
+    expand: (A, a) => A.select(A.call("gt", a, A.num(-Math.LN2)), A.call("log", A.neg(A.call("expm1", a))), A.call("log1p", A.neg(A.call("exp", a)))),
   },
   where: { // keep on both sides: neither branch's NaN or ∞ reaches the other's points (ir/branches.ts guards their derivatives)
     kind: "composite", arity: 3, callable: true, domain: [[-1, 1], [-3, 3], [-3, 3]],

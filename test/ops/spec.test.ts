@@ -67,7 +67,8 @@ describe("the generated ABI matches the core", () => {
 });
 
 describe.each(scalars)("%s", (name, row) => {
-  const op = opCode(name), n = row.arity, points = pointsOf(row.domain, 12, op + 1);
+  // (an order operand, polygamma's n, is sampled at whole numbers)
+  const op = opCode(name), n = row.arity, points = pointsOf(row.domain, 12, op + 1).map((x) => (row.order ? [Math.round(x[0]), ...x.slice(1)] : x));
   const vars = ["a", "b"].slice(0, n);
   const internal = "internal" in row;
   const F: Func | undefined = internal ? undefined : fn(n, (x: Node) => builder(name)(...vars.map((_, i) => x.at(i))));
@@ -92,7 +93,7 @@ describe.each(scalars)("%s", (name, row) => {
         const label = `∂${name}/∂${vars[i]} at (${x})`;
         near(forward[i], partials[i], 8 * EPS, `${label} forward vs the spec`, 4 * EPS);
         near(reverse[i], forward[i], 4 * EPS, `${label} reverse vs forward`, 4 * EPS);
-        near(forward[i], central(value, x, i), 1e-7, `${label} vs central differences`, 1e-8);
+        if (!(row.order && i === 0)) near(forward[i], central(value, x, i), 1e-7, `${label} vs central differences`, 1e-8);
       }
     }
   });
@@ -101,6 +102,7 @@ describe.each(scalars)("%s", (name, row) => {
     for (const x of points.slice(0, 4)) {
       const H = F!.hessian(x) as G.Tensor;
       for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+        if (row.order && (i === 0 || j === 0)) continue; // (an order takes no derivative: its row and column are 0)
         const dj = (y: number[]) => (F!.grad(y) as Float64Array)[j];
         near(H.get(i, j), central(dj, x, i), 1e-6, `∂²${name}/∂${vars[i]}∂${vars[j]} at (${x})`, 1e-7);
       }
