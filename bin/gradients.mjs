@@ -3,7 +3,7 @@
 //   gradients grad "sin(x*y) + z^2*exp(x)" --at x=1,y=2,z=3
 // Run `gradients --help` for the commands.
 import { readFileSync } from "node:fs";
-import { checkGrad, compile, derivative, GradientsError, ParseError } from "../dist/index.js";
+import { checkGrad, compile, derivative, fit, GradientsError, ParseError } from "../dist/index.js";
 import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../dist/ops/grammar.js";
 
 /** Words joined by spaces into lines of at most 80 columns. */
@@ -53,6 +53,10 @@ const COMMANDS = {
     usage: 'derive <expr> [--var <name>] [--explain] [--json]',
     about: "the derivative as an expression, by the rules of differentiation",
   },
+  fit: {
+    usage: 'fit <model> --data file.csv --p0 b1=500,b2=1e-4 [--response y] [--json]',
+    about: "least-squares fit of a model to the columns of a CSV file (a header row of names): parameters with standard errors",
+  },
 };
 
 const HELP = `gradients — exact derivatives of expressions
@@ -69,24 +73,30 @@ options:
   --method m      auto (default), forward, reverse or fd (finite differences)
   --json          machine-readable output
   --explain       derive: list the rule applied at each step
+  --data file     fit: a CSV file, its first row the column names
+  --p0 b1=1,b2=2  fit: the starting parameters, by name
+  --response y    fit: the column the model predicts (default y)
   --help          this text, or a command's usage (gradients grad --help)
 
-${wrap(`Expressions: + - * / ^, parentheses, pi, e and the functions ${FUNCTIONS.join(" ")}. Tensor variables
+${wrap(`Expressions: + - * / ^, comparisons < <= > >= == !=, && || !, c ? a : b, parentheses, pi, e and the functions ${FUNCTIONS.join(" ")}. Tensor variables
 (compile) also take ${Object.keys(TENSOR_FUNCTIONS).join(" ")}. Quote each expression for the shell.`.split(/\s+/))}`;
 
 class UsageError extends Error {}
+
+/** Options that take a value. */
+const VALUE_FLAGS = ["at", "vars", "var", "method", "data", "p0", "response"];
 
 function parseArgs(argv) {
   const args = { exprs: [], flags: {} };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json" || a === "--explain" || a === "--help" || a === "-h") args.flags[a === "-h" ? "help" : a.slice(2)] = true;
-    else if (a === "--at" || a === "--vars" || a === "--var" || a === "--method") {
+    else if (VALUE_FLAGS.includes(a.slice(2))) {
       if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
       args.flags[a.slice(2)] = argv[++i];
     } else if (a.startsWith("--") && a.includes("=")) {
       const [k, v] = [a.slice(2, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
-      if (!["at", "vars", "var", "method"].includes(k)) throw new UsageError(`unknown option --${k}`);
+      if (!VALUE_FLAGS.includes(k)) throw new UsageError(`unknown option --${k}`);
       args.flags[k] = v;
     } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
     else args.exprs.push(a);
@@ -161,6 +171,8 @@ function run(argv, out) {
     return 0;
   }
 
+  if (command === "fit") return runFit(exprs, flags, print);
+
   const scalar = command === "grad" || command === "hessian" || command === "check";
   if (scalar && exprs.length !== 1) throw new UsageError(`${command} takes one expression (use jacobian for several)`);
   const { vars, x } = readPoint(flags, exprs);
@@ -217,6 +229,47 @@ ${r.ok ? "ok" : "not ok"}`);
     }
   }
   return 0;
+}
+
+/** Columns of a CSV file by the names in its first row (commas, or whitespace, between values). */
+function readCsv(path) {
+  let text;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`cannot read --data ${path}: ${error.message}`);
+  }
+  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(/\s*,\s*|\s+/));
+  if (rows.length < 2) throw new UsageError(`--data ${path} needs a header row of column names and at least one row of numbers`);
+  const names = rows[0];
+  const columns = Object.fromEntries(names.map((n) => [n, new Float64Array(rows.length - 1)]));
+  rows.slice(1).forEach((r, i) => {
+    if (r.length !== names.length) throw new UsageError(`--data ${path}, line ${i + 2}: ${r.length} values for ${names.length} columns`);
+    r.forEach((v, j) => {
+      const x = Number(v);
+      if (v === "" || Number.isNaN(x) && v !== "NaN") throw new UsageError(`--data ${path}, line ${i + 2}: '${v}' is not a number`);
+      columns[names[j]][i] = x;
+    });
+  });
+  return columns;
+}
+
+function runFit(exprs, flags, print) {
+  if (exprs.length !== 1) throw new UsageError("fit takes one model expression");
+  if (flags.data === undefined) throw new UsageError("give the data with --data file.csv");
+  if (flags.p0 === undefined) throw new UsageError("give the starting parameters with --p0, e.g. --p0 b1=500,b2=1e-4");
+  const p0 = Object.fromEntries(String(flags.p0).split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+    const [k, v] = s.split("=").map((t) => t.trim());
+    if (v === undefined || !Number.isFinite(Number(v))) throw new UsageError(`--p0 takes name=value pairs, got '${s}'`);
+    return [k, Number(v)];
+  }));
+  const r = fit(exprs[0], readCsv(flags.data), p0, { response: flags.response ?? "y" });
+  const rows = r.names.map((b) => [b, fmt(r.p[b]), fmt(r.standardErrors[b])]);
+  print({ p: r.p, standardErrors: r.standardErrors, rss: 2 * r.cost, iterations: r.iterations, converged: r.converged, reason: r.reason },
+    `${table(["", "value", "std. error"], rows)}
+residual sum of squares = ${fmt(2 * r.cost)}
+${r.converged ? "converged" : "not converged"} (${r.reason}) after ${r.iterations} iterations`);
+  return r.converged ? 0 : 1;
 }
 
 /** An error for a person: the message, and for a parse error the expression with a caret under the column. */

@@ -1,5 +1,9 @@
 // The command line, run as a user runs it: a child process, its output and exit code.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nistProblems } from "../support/nist.js";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -103,5 +107,25 @@ describe("gradients CLI", () => {
     const r = run("curl", "a", "b", "c", "d", "--at", "a=1,b=2,c=3,d=4");
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/curl is defined for/);
+  });
+
+  it("fit reads a CSV, prints the parameters with standard errors and the RSS (NIST's Misra1a, certified values)", () => {
+    const P = nistProblems().find((p) => p.name === "Misra1a")!;
+    const file = join(mkdtempSync(join(tmpdir(), "gradients-")), "misra1a.csv");
+    writeFileSync(file, `x, y\n${Array.from(P.data.x, (x, i) => `${x}, ${P.data.y[i]}`).join("\n")}\n`);
+    const r = run("fit", P.model, "--data", file, "--p0", "b1=500,b2=1e-4", "--json");
+    expect(r.code, r.err).toBe(0);
+    const data = JSON.parse(r.out);
+    P.params.forEach((b, j) => {
+      expect(Math.abs(data.p[b] - P.certified[j])).toBeLessThanOrEqual(1e-6 * Math.abs(P.certified[j]));
+      expect(Math.abs(data.standardErrors[b] - P.certifiedSd[j])).toBeLessThanOrEqual(1e-3 * P.certifiedSd[j]);
+    });
+    expect(Math.abs(data.rss - P.rss)).toBeLessThanOrEqual(1e-6 * P.rss);
+    const text = run("fit", P.model, "--data", file, "--p0", "b1=500,b2=1e-4");
+    expect(text.out).toMatch(/b1 +238\.942129\d* +2\.70700\d*/);
+    expect(text.out).toMatch(/residual sum of squares = 0\.124551388/);
+    const bad = run("fit", P.model, "--data", file, "--p0", "b1=500");
+    expect([bad.code, bad.err]).toEqual([1, expect.stringMatching(/no value for parameter 'b2'/)]);
+    expect(run("fit", P.model, "--p0", "b1=1").err).toMatch(/--data file\.csv/);
   });
 });
