@@ -31,7 +31,7 @@ export type { FdOptions, Estimate, Callback, BatchCallback } from "./tools/fd.js
 export * as reparam from "./tools/reparam.js";
 export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./tools/reparam.js";
 export {
-  leastSquares, fit, type Residual, type LeastSquaresOptions, type LeastSquaresResult, type FitOptions, type FitResult, type FitReason,
+  leastSquares, fit, findRoot, type Residual, type FindRootOptions, type FindRootResult, type LeastSquaresOptions, type LeastSquaresResult, type FitOptions, type FitResult, type FitReason,
 } from "./tools/least-squares.js";
 export { minimize, type MinimizeOptions, type MinimizeResult, type Objective, type StepInfo, type StopReason } from "./tools/minimize.js";
 export { derivative, gradientExpr, jacobianExpr, type Step, type DerivativeExprOptions } from "./tools/derivative.js";

@@ -75,7 +75,9 @@ def sinc_derivative_over(x):
 def gamma_overflow():
     """The least double x whose Gamma(x) rounds to infinity."""
     top = mp.mpf(2) ** 1024 - mp.mpf(2) ** 970  # halfway between the largest double and 2^1024
-    x = 171.62
+    x = float(mp.findroot(lambda t: mp.loggamma(t) - mp.log(top), 171.6))
+    while mp.gamma(x) >= top:
+        x = float(np.nextafter(x, 0))
     while mp.gamma(x) < top:
         x = float(np.nextafter(x, 200))
     return x

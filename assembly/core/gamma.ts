@@ -32,8 +32,8 @@
 //
 // Each fitted function is a polynomial in a variable scaled to [−1, 1], fitted by
 // scripts/gamma-coefficients.py (Chebyshev interpolation in 60-digit arithmetic,
-// interpolation error below 1e-18), which also prints these tables and the series'
-// Bernoulli coefficients.
+// interpolation error below 1e-18), which also prints these tables, the series'
+// Bernoulli coefficients and the constants below.
 
 import { erfc } from "./special";
 
@@ -46,9 +46,9 @@ import { erfc } from "./special";
 // @ts-ignore: decorator
 @inline const ROOT_LO: f64 = 9.549995429965697e-17;
 // @ts-ignore: decorator
-@inline const GAMMA_OVERFLOW: f64 = 171.62437695630274; // the least double with Γ above the largest
+@inline const GAMMA_OVERFLOW: f64 = 171.62437695630274; // the least x whose Γ rounds to +∞
 // @ts-ignore: decorator
-@inline const GAMMA_UNDERFLOW: f64 = 184; // |Γ(x)| is below the least subnormal for x < −184
+@inline const GAMMA_UNDERFLOW: f64 = 184; // |Γ(x)| rounds to 0 for x < −184
 // @ts-ignore: decorator
 @inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
 // @ts-ignore: decorator
@@ -205,8 +205,6 @@ function piecewise(bounds: usize, table: usize, count: i32, x: f64): f64 {
   return horner(table + (<usize>(k * count) << 3), count, (2 * x - lo - hi) / (hi - lo));
 }
 
-// ---- sin πx and cos πx, reduced exactly ----
-
 /** x − 2·round(x/2), in [−1, 1]: exact, since it is a multiple of x's ulp no larger than 1. */
 // @ts-ignore: decorator
 @inline function reduceModTwo(x: f64): f64 {
@@ -231,8 +229,6 @@ function cosPi(x: f64): f64 {
   return -Math.cos(Math.PI * (1 - a));
 }
 
-// ---- lgamma ----
-
 /** ln|Γ(x)|; +∞ at the poles 0, −1, −2, … and at ±∞. */
 export function lgamma(x: f64): f64 {
   if (x > 0) return lgammaPositive(x);
@@ -247,8 +243,6 @@ function lgammaPositive(x: f64): f64 {
   const u = 1 / x;
   return (x - 0.5) * (Math.log(x) - 1) + HALF_LN_2PI_MINUS_HALF + u * horner(STIRLING, STIRLING_COUNT, u * u);
 }
-
-// ---- gamma ----
 
 /** Γ(x); ±∞ at ±0 (as C's tgamma), NaN at the negative integers and −∞, +∞ beyond 171.62. */
 export function gamma(x: f64): f64 {
@@ -302,8 +296,6 @@ function productError(a: f64, b: f64, p: f64): f64 {
   const ah = upperHalf(a), al = a - ah, bh = upperHalf(b), bl = b - bh;
   return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
-
-// ---- digamma and polygamma ----
 
 /** ψ(x) = Γ′(x)/Γ(x); NaN at the poles 0, −1, −2, … and at −∞. */
 export function digamma(x: f64): f64 {
@@ -407,8 +399,6 @@ function binaryExponent(x: f64): i32 {
   return <i32>(reinterpret<u64>(x) >> 52) - 1023;
 }
 
-// ---- erfinv ----
-
 /** The inverse error function: ±∞ at ±1, NaN beyond. */
 export function erfinv(y: f64): f64 {
   const a = Math.abs(y);
@@ -428,8 +418,6 @@ function erfcinvSmall(c: f64): f64 {
   const delta = (erfc(x) - c) / (-TWO_OVER_SQRT_PI * Math.exp(-x * x));
   return x - delta / (1 + x * delta);
 }
-
-// ---- sinc ----
 
 /** The normalized sinc sin(πx)/(πx): 1 at 0, +0 at the other integers and at ±∞. */
 export function sinc(x: f64): f64 {

@@ -20,6 +20,12 @@ export interface LeastSquaresOptions {
    * given is the parameters.
    */
   data?: Readonly<Record<string, unknown>>;
+  /**
+   * Bounds [lower, upper] on the parameters (arrays of n; −Infinity and Infinity
+   * for none): a projected Levenberg–Marquardt holds a parameter at a bound the
+   * gradient pushes it against. p0 must lie within them.
+   */
+  bounds?: readonly [ArrayLike<number>, ArrayLike<number>];
   /** Per-residual weights wᵢ ≥ 0: minimizes ½Σ wᵢ·rᵢ². */
   weights?: ArrayLike<number>;
   /** Per-residual standard deviations σᵢ > 0: minimizes ½Σ (rᵢ/σᵢ)² (instead of weights). */
@@ -75,8 +81,10 @@ const CONVERGED: readonly FitReason[] = ["cost", "step", "gradient", "zero resid
 export function leastSquares(residual: Residual, p0: ArrayLike<number>, options: LeastSquaresOptions = {}): LeastSquaresResult {
   if (typeof options !== "object" || options === null) throw new InputError(`leastSquares's options must be an object, got ${show(options)}`);
   const start = readStart(p0);
+  const box = readBounds(options.bounds, start);
   const problem = weighted(problemOf(residual, start, options), options);
   const outcome = levenbergMarquardt(problem, start, {
+    ...box,
     costTol: tolerance(options.costTol, "costTol"), stepTol: tolerance(options.stepTol, "stepTol"), gradTol: tolerance(options.gradTol, "gradTol"),
     maxIterations: count(options.maxIterations, 1000, "maxIterations"),
     onStep: options.onStep && ((iteration, p, cost) => options.onStep!({ iteration, p: Float64Array.from(p), cost })),
@@ -100,6 +108,22 @@ function readStart(p0: ArrayLike<number>): Float64Array {
   const p = Float64Array.from(p0 as ArrayLike<number>);
   p.forEach((v, j) => { if (!Number.isFinite(v)) throw new InputError(`starting parameter ${j} must be a finite number, got ${show(p0[j])}`); });
   return p;
+}
+
+/** [lower, upper] as arrays of n, checked: lower ≤ p0 ≤ upper, no NaN. */
+function readBounds(bounds: LeastSquaresOptions["bounds"], p0: Float64Array): { lower?: Float64Array; upper?: Float64Array } {
+  if (bounds === undefined) return {};
+  const n = p0.length;
+  if (!Array.isArray(bounds) || bounds.length !== 2) throw new InputError(`bounds must be [lower, upper], two arrays of ${n} numbers, got ${show(bounds)}`);
+  const [lo, hi] = bounds.map((b, k) => {
+    if (b === null || typeof b !== "object" || (b as ArrayLike<number>).length !== n) throw new ShapeError(`bounds[${k}] must have ${n} entries (one per parameter), got ${show(b)}`);
+    return Float64Array.from(b as ArrayLike<number>);
+  });
+  for (let j = 0; j < n; j++) {
+    if (Number.isNaN(lo[j]) || Number.isNaN(hi[j]) || lo[j] > hi[j]) throw new InputError(`bounds on parameter ${j} must satisfy lower ≤ upper, got [${lo[j]}, ${hi[j]}]`);
+    if (!(p0[j] >= lo[j] && p0[j] <= hi[j])) throw new InputError(`starting parameter ${j} (${p0[j]}) lies outside its bounds [${lo[j]}, ${hi[j]}]`);
+  }
+  return { lower: lo, upper: hi };
 }
 
 function tolerance(t: number | undefined, name: string): number {
@@ -190,10 +214,12 @@ function weighted(problem: Problem, options: LeastSquaresOptions): Problem {
 
 // ── fit: a model string and data columns ──────────────────────────────────────
 
-/** Options of `fit`: those of leastSquares, and the response column's name. */
-export interface FitOptions extends Omit<LeastSquaresOptions, "data"> {
+/** Options of `fit`: those of leastSquares, bounds by parameter name, and the response column's name. */
+export interface FitOptions extends Omit<LeastSquaresOptions, "data" | "bounds"> {
   /** The data column the model predicts (default "y"). */
   response?: string;
+  /** Bounds by parameter name: `{ b2: [0, Infinity] }` (the others unbounded). */
+  bounds?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /** The result of `fit`: leastSquares's, with the parameters and their standard errors by name. */
@@ -239,7 +265,14 @@ export function fit(model: string, data: Readonly<Record<string, ArrayLike<numbe
   const body = substitute(model, params, pName);
   const f = compile(`(${body}) - ${response}`, { vars: { ...Object.fromEntries([...columns, response].map((c) => [c, []])), [pName]: [params.length] } });
   const batch = Object.fromEntries([...new Set([...columns, response])].map((c) => [c, new Tensor([m], Float64Array.from(data[c]))]));
-  const result = leastSquares(f, start, { ...options, data: batch });
+  let bounds: LeastSquaresOptions["bounds"];
+  if (options.bounds !== undefined) {
+    if (typeof options.bounds !== "object" || options.bounds === null) throw new InputError(`fit's bounds must be a record { name: [lower, upper] }, got ${show(options.bounds)}`);
+    for (const key of Object.keys(options.bounds)) if (!params.includes(key)) throw new InputError(`bounds name '${key}', which is not a parameter of the model (the parameters are ${params.join(", ")})`);
+    const pair = (name: string) => options.bounds![name] ?? [-Infinity, Infinity];
+    bounds = [params.map((b) => pair(b)[0]), params.map((b) => pair(b)[1])];
+  }
+  const result = leastSquares(f, start, { ...options, data: batch, bounds });
   f.dispose();
   return {
     ...result, names: params,
@@ -258,4 +291,55 @@ function freshName(base: string, taken: readonly string[]): string {
 /** The model with each parameter name replaced by p[j] (whole identifiers only). */
 function substitute(model: string, params: readonly string[], p: string): string {
   return model.replace(/(?<![0-9.])[A-Za-z_][A-Za-z0-9_]*/g, (name) => (params.includes(name) ? `${p}[${params.indexOf(name)}]` : name));
+}
+
+// ── findRoot: F(x) = 0 for F: ℝⁿ → ℝⁿ ────────────────────────────────────────
+
+/** Options of `findRoot`. */
+export interface FindRootOptions {
+  /** A root when ‖F(x)‖ ≤ this (default 1e-10). */
+  tolerance?: number;
+  /** At most this many iterations (Jacobians; default 1000). */
+  maxIterations?: number;
+}
+
+/** The result of `findRoot`. */
+export interface FindRootResult {
+  x: Float64Array;
+  /** F(x). */
+  residual: Float64Array;
+  iterations: number;
+  evaluations: number;
+  /** ‖F(x)‖ ≤ tolerance. */
+  converged: boolean;
+  /** "root", or why the iteration stopped short of one (a local minimum of ‖F‖ stops with "cost", "step" or "gradient"). */
+  reason: "root" | FitReason;
+}
+
+/**
+ * A root of F: ℝⁿ → ℝⁿ from x0 — F a compiled function with n inputs and n
+ * outputs (its Jacobian exact), or a callback (differenced). Newton's method
+ * with a trust region: the Levenberg–Marquardt iteration on ½‖F‖², whose step
+ * is Newton's where the model can be trusted and a damped one elsewhere. Where
+ * ‖F‖ has a minimum that is not a root, it stops there and says so.
+ *
+ *   findRoot(compile(["10*(y - x^2)", "1 - x"], { vars: ["x", "y"] }), [-1.2, 1])  // x = [1, 1]
+ */
+export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOptions = {}): FindRootResult {
+  if (typeof options !== "object" || options === null) throw new InputError(`findRoot's options must be an object, got ${show(options)}`);
+  const tol = options.tolerance ?? 1e-10;
+  if (typeof tol !== "number" || !(tol >= 0)) throw new InputError(`tolerance must be a number ≥ 0, got ${show(tol)}`);
+  const start = readStart(x0);
+  const problem = problemOf(F, start, {});
+  if (problem.m !== problem.n) throw new ShapeError(`findRoot needs as many equations as unknowns; F has ${problem.m} outputs and ${problem.n} unknowns (for more equations, use leastSquares)`);
+  let found = false;
+  const outcome = levenbergMarquardt(problem, start, {
+    costTol: 1e-15, stepTol: 1e-15, gradTol: 0, maxIterations: count(options.maxIterations, 1000, "maxIterations"),
+    onStep: (_iteration, _x, cost) => !(found = Math.sqrt(2 * cost) <= tol), // stop at the first point within tolerance
+  });
+  const converged = found || Math.sqrt(outcome.residuals.reduce((t, v) => t + v * v, 0)) <= tol;
+  return {
+    x: outcome.p, residual: outcome.residuals, iterations: outcome.iterations, evaluations: outcome.evaluations,
+    converged, reason: converged ? "root" : outcome.reason,
+  };
 }

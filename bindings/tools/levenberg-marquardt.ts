@@ -4,6 +4,11 @@
 // ‖D·δ‖ ≤ Δ, and the damping λ found by a safeguarded Newton iteration on
 // ‖D·δ(λ)‖ = Δ (lmpar). Each step solves the damped problem from a QR of J
 // (qr.ts), never from JᵀJ.
+//
+// Bounds: a projected variant. A parameter at a bound that the gradient pushes
+// outward is held (its column of J is left out of the step), and the trial
+// point is projected onto the box; its predicted reduction is then the model's
+// for the projected step.
 import { dampedSolve, norm2, pivotedQR, solveTransposed, type PivotedQR } from "./qr.js";
 
 /** A least-squares problem: m residuals of n parameters, and their Jacobian (m×n, row-major). */
@@ -22,6 +27,9 @@ export interface LmSettings {
   /** Stop when the cosine between r and every column of J is at most this. */
   gradTol: number;
   maxIterations: number;
+  /** Bounds on the parameters (−∞ and ∞ for none). */
+  lower?: Float64Array;
+  upper?: Float64Array;
   /** Called after each accepted step; false stops the run. */
   onStep?: (iteration: number, p: Float64Array, cost: number) => void | boolean;
 }
@@ -48,7 +56,10 @@ const INITIAL_RADIUS = 10;
 /** Minimizes ½‖r(p)‖² from p0. */
 export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSettings): LmOutcome {
   const { m, n } = problem;
-  let p = Float64Array.from(p0);
+  const lower = s.lower ?? new Float64Array(n).fill(-Infinity), upper = s.upper ?? new Float64Array(n).fill(Infinity);
+  const clip = (x: Float64Array) => x.map((v, j) => Math.min(Math.max(v, lower[j]), upper[j]));
+  const bounded = lower.some((v) => v > -Infinity) || upper.some((v) => v < Infinity);
+  let p = clip(Float64Array.from(p0));
   let delta = 0, iterations = 0, lambda = 0;
   let r = problem.residuals(p), evaluations = 1, jacobians = 0;
   let J: Float64Array = new Float64Array(m * n).fill(NaN);
@@ -68,24 +79,33 @@ export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSett
       delta = scaled > 0 ? INITIAL_RADIUS * scaled : INITIAL_RADIUS;
     }
     if (rnorm === 0) return finish("zero residual");
-    if (gradientCosine(qr, rnorm) <= s.gradTol) return finish("gradient");
+    // (with bounds, the step's QR leaves out the parameters held at a bound)
+    const stepQr = bounded ? heldOut(J, m, n, r, p, lower, upper) ?? qr : qr;
+    if (gradientCosine(stepQr, rnorm) <= s.gradTol) return finish("gradient");
     if (iterations >= s.maxIterations) return finish("iterations");
     iterations++;
     // inner loop: shrink the region until a step reduces the cost
     for (;;) {
-      const step = lmStep(qr, D, delta, lambda);
+      const step = lmStep(stepQr, D, delta, lambda);
       lambda = step.lambda;
-      const delta0 = step.delta, pnorm = scaledNorm(D, delta0);
+      const trial = clip(Float64Array.from(p, (v, j) => v + step.delta[j]));
+      const delta0 = trial.map((v, j) => v - p[j]), projected = delta0.some((v, j) => v !== step.delta[j]);
+      const pnorm = scaledNorm(D, delta0);
       if (iterations === 1) delta = Math.min(delta, pnorm);
-      const trial = Float64Array.from(p, (v, j) => v + delta0[j]);
       const rt = problem.residuals(trial);
       evaluations++;
       const tnorm = allFinite(rt) ? norm2(rt) : Infinity;
       const actual = 0.1 * tnorm < rnorm ? 1 - (tnorm / rnorm) ** 2 : -1;
-      // predicted reduction, from ‖J·δ‖ and λ·‖D·δ‖²
+      // predicted reduction, from ‖J·δ‖ and λ·‖D·δ‖² (a projected step: the model's, 1 − ‖r + J·δ‖²/‖r‖²)
       const jd = jacobianTimes(J, m, n, delta0);
       const t1 = norm2(jd) / rnorm, t2 = (Math.sqrt(lambda) * pnorm) / rnorm;
-      const predicted = t1 * t1 + 2 * t2 * t2, directional = -(t1 * t1 + t2 * t2);
+      let predicted = t1 * t1 + 2 * t2 * t2, directional = -(t1 * t1 + t2 * t2);
+      if (projected) {
+        let rj = 0;
+        for (let i = 0; i < m; i++) rj += r[i] * jd[i];
+        directional = rj / (rnorm * rnorm);
+        predicted = -2 * directional - t1 * t1;
+      }
       const ratio = predicted !== 0 ? actual / predicted : 0;
       if (ratio <= 0.25) {
         let shrink = actual >= 0 ? 0.5 : (0.5 * directional) / (directional + 0.5 * actual);
@@ -117,6 +137,24 @@ export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSett
   function finish(reason: LmReason): LmOutcome {
     return { p, residuals: r, jacobian: J, qr, iterations, evaluations, jacobians, reason };
   }
+}
+
+/**
+ * The QR of J with the columns of parameters held at a bound zeroed: those at a
+ * bound that the gradient Jᵀr pushes outward. Undefined when none is held.
+ */
+function heldOut(J: Float64Array, m: number, n: number, r: Float64Array, p: Float64Array,
+                 lower: Float64Array, upper: Float64Array): PivotedQR | undefined {
+  const held: number[] = [];
+  for (let j = 0; j < n; j++) {
+    let g = 0;
+    for (let i = 0; i < m; i++) g += J[i * n + j] * r[i];
+    if ((p[j] <= lower[j] && g > 0) || (p[j] >= upper[j] && g < 0)) held.push(j);
+  }
+  if (held.length === 0) return undefined;
+  const masked = Float64Array.from(J);
+  for (let i = 0; i < m; i++) for (const j of held) masked[i * n + j] = 0;
+  return pivotedQR(masked, m, n, r);
 }
 
 function allFinite(x: ArrayLike<number>): boolean {

@@ -44,6 +44,23 @@ describe("leastSquares: every form of residual", () => {
     expectClose([g.cost], [f.cost], 1e-12, "the same weighted cost");
   });
 
+  it("bounds: an active bound holds its parameter there and the rest is optimal given it; inactive bounds change nothing", () => {
+    const held = fit("a*x + b", { x, y }, { a: 0, b: 0 }, { bounds: { a: [-1, 1.5] } });
+    expect(held.converged, held.reason).toBe(true);
+    expect(held.p.a).toBe(1.5);
+    const b = y.reduce((t, yi, i) => t + yi - 1.5 * x[i], 0) / x.length; // the best intercept for slope 1.5
+    expectClose([held.p.b], [b], 1e-13, "intercept given the bound");
+    const loose = fit("a*x + b", { x, y }, { a: 0, b: 0 }, { bounds: { a: [-10, 10], b: [-5, 5] } });
+    const want = weightedLine(x, y, x.map(() => 1));
+    expectClose([loose.p.a, loose.p.b], [want.a, want.b], 1e-12, "inactive bounds");
+    const callback = leastSquares((p) => x.map((xi, i) => p[0] * xi + p[1] - y[i]), [0, 3], { bounds: [[-Infinity, 2], [Infinity, Infinity]] });
+    expect(callback.p[1]).toBe(2); // the intercept pushed up to its lower bound (the free optimum is 1.04)
+    expectThrows(() => leastSquares(() => [1, 2], [5], { bounds: [[0], [1]] }), InputError, /starting parameter 0 \(5\) lies outside its bounds \[0, 1\]/);
+    expectThrows(() => leastSquares(() => [1, 2], [0.5], { bounds: [[1], [0]] }), InputError, /lower ≤ upper/);
+    expectThrows(() => leastSquares(() => [1, 2], [0.5], { bounds: [[0, 1], [1]] as never }), ShapeError, /bounds\[0\] must have 1 entries/);
+    expectThrows(() => fit("a*x", { x, y }, { a: 1 }, { bounds: { c: [0, 1] } }), InputError, /bounds name 'c'/);
+  });
+
   it("rank deficiency is reported: NaN covariance where parameters are not identifiable", () => {
     const r = fit("a*b*x", { x, y }, { a: 1, b: 1 });
     expect(r.rank).toBe(1);

@@ -1,0 +1,49 @@
+// findRoot on the Moré–Garbow–Hillstrom systems it is classically tested on
+// (ACM TOMS 7, 1981): the roots they state, and an honest "no root" where the
+// iteration ends at a minimum of ‖F‖ that is not one.
+import { describe, expect, it } from "vitest";
+import { compile, findRoot, fn, ShapeError, type Node } from "../../bindings/index.js";
+import { expectClose, expectThrows } from "../support/helpers.js";
+
+const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((t, x) => t + x * x, 0));
+
+describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
+  it("Rosenbrock as a system, from (−1.2, 1): the root (1, 1)", () => {
+    const r = findRoot(compile(["10*(y - x^2)", "1 - x"], { vars: ["x", "y"] }), [-1.2, 1]);
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.x, [1, 1], 1e-10, "root");
+  });
+
+  it("helical valley, from (−1, 0, 0): the root (1, 0, 0)", () => {
+    const F = compile(["10*(z - 10*atan2(y, x)/(2*pi))", "10*(sqrt(x^2 + y^2) - 1)", "z"], { vars: ["x", "y", "z"] });
+    const r = findRoot(F, [-1, 0, 0]);
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.x, [1, 0, 0], 1e-9, "root", 1e-9);
+  });
+
+  it("Powell's singular function (its Jacobian singular at the root 0), and extended to n = 100", () => {
+    const powell = (x: Node, k: number) => {
+      const [a, b, c, d] = [x.at(k), x.at(k + 1), x.at(k + 2), x.at(k + 3)];
+      return [a.add(b.mul(10)), c.sub(d).mul(Math.sqrt(5)), b.sub(c.mul(2)).pow(2), a.sub(d).pow(2).mul(Math.sqrt(10))];
+    };
+    for (const n of [4, 100]) {
+      const F = fn(n, (x) => Array.from({ length: n / 4 }, (_, q) => powell(x, 4 * q)).flat());
+      const x0 = Array.from({ length: n }, (_, i) => [3, -1, 0, 1][i % 4]);
+      const r = findRoot(F, x0);
+      expect(r.converged, `n = ${n}: ${r.reason}`).toBe(true);
+      expect(norm(r.residual)).toBeLessThanOrEqual(1e-10);
+      expect(norm(r.x)).toBeLessThan(1e-2); // (the singular root is approached linearly: x ~ √‖F‖)
+    }
+  });
+
+  it("Freudenstein and Roth, from (0.5, −2): a minimum of ‖F‖ that is not a root, reported as such", () => {
+    const F = compile(["-13 + x + ((5 - y)*y - 2)*y", "-29 + x + ((y + 1)*y - 14)*y"], { vars: ["x", "y"] });
+    const r = findRoot(F, [0.5, -2]);
+    expect([r.converged, r.reason]).toEqual([false, "cost"]);
+    expectClose([norm(r.residual) ** 2], [48.9842536792400], 1e-9, "MGH's local minimum of ‖F‖²");
+    expectClose(r.x, [11.4127789869, -0.896805253], 1e-8, "where it lies");
+    const plain = findRoot((x) => [x[0] * x[0] - 2], [1]); // a callback: differenced Jacobian
+    expectClose(plain.x, [Math.SQRT2], 1e-9, "√2");
+    expectThrows(() => findRoot(compile(["x", "y", "x*y"], { vars: ["x", "y"] }), [1, 2]), ShapeError, /as many equations as unknowns/);
+  });
+});
