@@ -10,3 +10,4 @@ await import("./fd.mjs");
 await import("./reparam.mjs");
 await import("./textbook.mjs");
 await import("./workloads.mjs");
+await import("./fitting.mjs");

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nistProblems } from "../support/nist.js";
+import { nistProblems } from "../support/nist.mjs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 

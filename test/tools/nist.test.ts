@@ -5,7 +5,7 @@
 // certified standard deviations to 3 (2 for Lanczos1, whose s² is that noise).
 import { afterAll, describe, expect, it } from "vitest";
 import { fit } from "../../bindings/index.js";
-import { digits, nistProblems } from "../support/nist.js";
+import { digits, nistProblems } from "../support/nist.mjs";
 
 const problems = nistProblems();
 /** One row per run for the README's table (printed with GRADIENTS_NIST_TABLE=1). */
