@@ -21,11 +21,13 @@ export interface StepInfo {
 /** Options of `minimize`. */
 export interface MinimizeOptions {
   /**
-   * "lbfgs" (default; with a strong-Wolfe line search), "gd" (fixed step),
+   * "lbfgs" (default; with a strong-Wolfe line search), "newton" (a trust
+   * region on the exact Hessian through Hessian-vector products, the step by
+   * Steihaug's truncated conjugate gradients: for a compiled f), "gd" (fixed step),
    * "backtracking" (gradient descent with an Armijo line search), "momentum"
    * (heavy ball), "adam".
    */
-  method?: "lbfgs" | "gd" | "backtracking" | "momentum" | "adam";
+  method?: "lbfgs" | "gd" | "backtracking" | "momentum" | "adam" | "newton";
   /** Step size of gd, momentum and adam (default 0.01; adam 0.001), initial step of backtracking (1). */
   learningRate?: number;
   /** Momentum coefficient (default 0.9). */
@@ -34,6 +36,8 @@ export interface MinimizeOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Newton's first trust-region radius (default 1). */
+  trustRadius?: number;
   /** Pairs L-BFGS remembers (default 10). */
   memory?: number;
   /** At most this many iterations (default 1000). */
@@ -113,7 +117,8 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   if (options.onStep !== undefined && typeof options.onStep !== "function") throw new InputError(`onStep must be a function, got ${show(options.onStep)}`);
   const evaluate = objectiveOf(f, n);
   const method = options.method ?? "lbfgs";
-  if (!["lbfgs", "gd", "backtracking", "momentum", "adam"].includes(method)) throw new InputError(`unknown method ${show(method)}`);
+  if (!["lbfgs", "gd", "backtracking", "momentum", "adam", "newton"].includes(method)) throw new InputError(`unknown method ${show(method)}`);
+  if (method === "newton" && !(f instanceof Func)) throw new InputError(`method "newton" needs a compiled function: it takes Hessian-vector products of f`);
   const maxIterations = options.maxIterations ?? 1000;
   if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new InputError(`maxIterations must be a whole number ≥ 0, got ${show(maxIterations)}`);
   const gradTol = options.gradTol ?? 1e-8;
@@ -121,7 +126,7 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   const stepTol = options.stepTol ?? (method === "lbfgs" || method === "backtracking" ? 1e-15 : 0);
   if (typeof stepTol !== "number" || !(stepTol >= 0)) throw new InputError(`stepTol must be a number ≥ 0, got ${show(stepTol)}`);
 
-  const stepper = makeStepper(method, n, options, evaluate);
+  const stepper = method === "newton" ? newtonStepper(f as Func, n, options, evaluate) : makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
   let iterations = 0, last: Float64Array | undefined; // the last step taken
   // Only the gradient test is convergence: a step below stepTol means the search stalled.
@@ -148,6 +153,65 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
 
 type Stepper = (x: Float64Array, value: number, grad: Float64Array, iteration: number) =>
   { x: Float64Array; value: number; grad: Float64Array } | undefined;
+
+const norm = (v: Float64Array) => Math.sqrt(dot(v, v));
+
+/**
+ * Newton's method in a trust region (Nocedal & Wright, alg. 4.1 and 7.2): the
+ * step minimizes the quadratic model g·p + ½p·H·p within ‖p‖ ≤ Δ by Steihaug's
+ * truncated conjugate gradients, each iteration one exact Hessian-vector product
+ * (f.hvp), stopping at the boundary, at negative curvature, or at a residual of
+ * min(½, √‖g‖)·‖g‖ (superlinear convergence). Δ grows after good agreement of
+ * model and f and shrinks after poor; a step is taken where f falls by at least a
+ * tenth of the model's prediction.
+ */
+function newtonStepper(f: Func, n: number, o: MinimizeOptions, evaluate: Evaluate): Stepper {
+  let radius = positive(o.trustRadius, "trustRadius", 1);
+  const hvp = (x: Float64Array, v: Float64Array) => f.hvp(x, v) as Float64Array;
+  return (x, value, g, it) => {
+    for (let tries = 0; tries < 60; tries++) {
+      const p = steihaug(x, g, radius, n, hvp);
+      const Hp = hvp(x, p), predicted = -(dot(g, p) + 0.5 * dot(p, Hp));
+      const trial = x.map((xi, i) => xi + p[i]);
+      if (trial.every((v, i) => v === x[i])) return undefined; // the region is below x's resolution
+      const next = evaluate(trial, it), rho = predicted > 0 ? (value - next.value) / predicted : -1;
+      const length = norm(p);
+      if (!(rho >= 0.25)) radius = 0.25 * length;
+      else if (rho > 0.75 && length >= 0.99 * radius) radius *= 2;
+      if (rho > 0.1 && Number.isFinite(next.value)) return { x: trial, ...next };
+    }
+    return undefined;
+  };
+}
+
+/** The truncated-CG step for the model g·p + ½p·H·p in ‖p‖ ≤ Δ. */
+function steihaug(x: Float64Array, g: Float64Array, radius: number, n: number,
+                  hvp: (x: Float64Array, v: Float64Array) => Float64Array): Float64Array {
+  const z = new Float64Array(n), r = Float64Array.from(g), d = g.map((v) => -v);
+  const gnorm = norm(g), tolerance = Math.min(0.5, Math.sqrt(gnorm)) * gnorm;
+  let rr = dot(r, r);
+  /** z + τ·d with τ ≥ 0 on the boundary ‖z + τ·d‖ = Δ. */
+  const toBoundary = () => {
+    const dd = dot(d, d), zd = dot(z, d), zz = dot(z, z);
+    const tau = (-zd + Math.sqrt(zd * zd + dd * (radius * radius - zz))) / dd;
+    return z.map((v, i) => v + tau * d[i]);
+  };
+  for (let k = 0; k < 2 * n + 10; k++) {
+    const Hd = hvp(x, d), dHd = dot(d, Hd);
+    if (!(dHd > 0)) return toBoundary(); // negative (or no) curvature: to the edge
+    const alpha = rr / dHd;
+    const next = z.map((v, i) => v + alpha * d[i]);
+    if (norm(next) >= radius) return toBoundary();
+    z.set(next);
+    for (let i = 0; i < n; i++) r[i] += alpha * Hd[i];
+    const rr2 = dot(r, r);
+    if (Math.sqrt(rr2) <= tolerance) break;
+    const beta = rr2 / rr;
+    for (let i = 0; i < n; i++) d[i] = -r[i] + beta * d[i];
+    rr = rr2;
+  }
+  return z;
+}
 
 function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Evaluate): Stepper {
   const at = (x: Float64Array, it: number) => ({ x, ...evaluate(x, it) });

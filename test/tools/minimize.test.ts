@@ -5,7 +5,7 @@
 // objective-callback form, and bad inputs.
 import { describe, expect, it } from "vitest";
 import {
-  CallbackError, compile, InputError, minimize, reparam, ShapeError,
+  CallbackError, compile, fn, InputError, minimize, reparam, ShapeError,
   type MinimizeOptions, type MinimizeResult, type StepInfo,
 } from "../../bindings/index.js";
 import { expectClose, expectThrows } from "../support/helpers.js";
@@ -405,7 +405,7 @@ describe("bad inputs give clear errors, and the library stays usable", () => {
   });
 
   it("unknown method and invalid options", () => {
-    expectError(() => minimize(f2, [0, 0], { method: "newton" as "gd" }), InputError, /unknown method "newton"/);
+    expectError(() => minimize(f2, [0, 0], { method: "gauss" as "gd" }), InputError, /unknown method "gauss"/);
     for (const method of ["gd", "momentum", "adam", "backtracking"] as const) {
       for (const learningRate of [-0.1, 0, NaN, Infinity]) {
         expectError(() => minimize(f2, [0, 0], { method, learningRate }), InputError, /learningRate/);
@@ -448,5 +448,36 @@ describe("bad inputs give clear errors, and the library stays usable", () => {
         /must return \{ value: number, grad: 2 numbers \}/);
       expect((e as Error).message, what).toMatch(/iteration 0/);
     }
+  });
+});
+
+describe("method newton: a trust region on the exact Hessian (Hessian-vector products, truncated CG)", () => {
+  it("Rosenbrock from (−1.2, 1) in fewer iterations than L-BFGS, converging fast at the end", () => {
+    const f = compile("100*(y - x^2)^2 + (1 - x)^2", { vars: ["x", "y"] });
+    const steps: number[] = [];
+    const r = minimize(f, [-1.2, 1], { method: "newton", gradTol: 1e-12, onStep: ({ grad }) => { steps.push(Math.hypot(grad[0], grad[1])); } });
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.x, [1, 1], 1e-12, "the minimum");
+    expect(r.iterations).toBeLessThan(minimize(f, [-1.2, 1], { gradTol: 1e-12 }).iterations);
+    // quadratic convergence: the last gradients fall faster than geometrically
+    const [a, b, c] = steps.slice(-3);
+    expect(c).toBeLessThan(b * b * 10 + 1e-14);
+    expect(b).toBeLessThan(a);
+  });
+
+  it("the extended Rosenbrock function of 500 variables, by Hessian-vector products only", () => {
+    const n = 500;
+    const f = fn(n, (x) => {
+      const odd = x.slice([0], [n], [2]), even = x.slice([1], [n], [2]);
+      return even.sub(odd.mul(odd)).pow(2).mul(100).add(odd.sub(1).pow(2)).sum();
+    });
+    const x0 = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? -1.2 : 1));
+    const r = minimize(f, x0, { method: "newton", gradTol: 1e-9 });
+    expect(r.converged, r.reason).toBe(true);
+    expect(Math.max(...Array.from(r.x, (v) => Math.abs(v - 1)))).toBeLessThan(1e-9);
+  });
+
+  it("needs a compiled function", () => {
+    expect(() => minimize((x) => ({ value: x[0] ** 2, grad: [2 * x[0]] }), [1], { method: "newton" })).toThrow(/needs a compiled function/);
   });
 });
