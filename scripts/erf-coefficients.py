@@ -1,4 +1,4 @@
-"""Coefficients of the core's erf and erfc (assembly/core/erf.ts), fitted here.
+"""Coefficients of the core's erf and erfc (assembly/core/special.ts), fitted here (the fits: chebyshev.py).
 
 Run: python3 scripts/erf-coefficients.py  (needs mpmath and numpy; prints the
 AssemblyScript tables). Each piece is a polynomial in a variable s scaled to
@@ -13,6 +13,8 @@ their worst error against mpmath.
 """
 import mpmath as mp
 import numpy as np
+
+from chebyshev import fit, horner
 
 mp.mp.dps = 60
 
@@ -29,38 +31,6 @@ def R(x):
 def G(u):
     x = 1 / mp.sqrt(u)
     return x * mp.exp(x * x) * mp.erfc(x)
-
-
-def fit(f, a, b, tol=mp.mpf("1e-18")):
-    """Monomial coefficients (lowest first) in s = (2v - a - b)/(b - a) of the interpolant of f on [a, b]."""
-    a, b = mp.mpf(a), mp.mpf(b)
-    for n in range(4, 40):
-        nodes = [mp.cos(mp.pi * (k + mp.mpf(1) / 2) / (n + 1)) for k in range(n + 1)]
-        vals = [f((b - a) / 2 * s + (a + b) / 2) for s in nodes]
-        # Chebyshev coefficients of the interpolant
-        c = [2 * mp.fsum(vals[k] * mp.cos(mp.pi * j * (k + mp.mpf(1) / 2) / (n + 1)) for k in range(n + 1)) / (n + 1) for j in range(n + 1)]
-        c[0] /= 2
-        # check the interpolation error on a fine grid
-        worst = mp.mpf(0)
-        for s in mp.linspace(-1, 1, 97):
-            approx = mp.fsum(c[j] * mp.chebyt(j, s) for j in range(n + 1))
-            exact = f((b - a) / 2 * s + (a + b) / 2)
-            worst = max(worst, abs(approx / exact - 1))
-        if worst < tol:
-            # to monomials in s
-            mono = [mp.mpf(0)] * (n + 1)
-            for j in range(n + 1):
-                for i, p in enumerate(mp.taylor(lambda s: mp.chebyt(j, s), 0, j)):
-                    mono[i] += c[j] * p
-            return [float(m) for m in mono], worst
-    raise RuntimeError("no fit")
-
-
-def horner(coef, s):
-    r = 0.0
-    for k in reversed(coef):
-        r = r * s + k
-    return r
 
 
 PIECES_R = [(0.84375, 1.25), (1.25, 2.0), (2.0, 3.0), (3.0, 4.5), (4.5, 6.5), (6.5, 10.0)]

@@ -6,6 +6,7 @@
 // test/ops/spec.test.ts with every other primitive.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ulps } from "../support/helpers.js";
 import { beta, compile, digamma, erfinv, gamma, lgamma, log1mexp, logit, polygamma, sinc, Tensor, xlogy } from "../../bindings/index.js";
 
 interface Fixtures {
@@ -21,14 +22,6 @@ interface Fixtures {
 }
 const F = JSON.parse(readFileSync(new URL("../fixtures/gamma.json", import.meta.url), "utf8")) as Fixtures;
 
-const bits = new DataView(new ArrayBuffer(8));
-/** The spacing of doubles at |x| (the smallest subnormal at 0). */
-function ulp(x: number): number {
-  bits.setFloat64(0, Math.abs(x));
-  const exponent = (bits.getUint32(0) >>> 20) & 0x7ff;
-  return exponent === 0 ? 5e-324 : 2 ** (exponent - 1075);
-}
-const ulps = (got: number, want: number) => (Object.is(got, want) ? 0 : Math.abs(got - want) / ulp(want));
 
 /** The worst error in ulps over the cases, and where. */
 function worst<C>(cases: readonly C[], got: (c: C) => number, want: (c: C) => number, at: (c: C) => unknown) {

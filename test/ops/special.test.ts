@@ -7,6 +7,7 @@
 // derivative at and between its bounds.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { ulps } from "../support/helpers.js";
 import { clamp, compile, erf, erfc, fn, logsumexp, sigmoid, softplus, Tensor, type Node } from "../../bindings/index.js";
 
 interface Case { x: number; erf: number; erfc: number; derf: number; sigmoid: number; dsigmoid: number }
@@ -15,15 +16,6 @@ interface LseCase { v: number[]; logsumexp: number; softmax: number[] }
 const fixtures = JSON.parse(readFileSync(new URL("../fixtures/special.json", import.meta.url), "utf8")) as
   { cases: Case[]; softplus: SoftCase[]; logsumexp: LseCase[] };
 
-const bits = new DataView(new ArrayBuffer(8));
-/** The spacing of doubles at |x| (the smallest subnormal at 0). */
-function ulp(x: number): number {
-  bits.setFloat64(0, Math.abs(x));
-  const exponent = (bits.getUint32(0) >>> 20) & 0x7ff;
-  return exponent === 0 ? 5e-324 : 2 ** (exponent - 1075);
-}
-/** |got − want| in ulps of want (NaN if one is NaN and not the other). */
-const ulps = (got: number, want: number) => (Object.is(got, want) ? 0 : Math.abs(got - want) / ulp(want));
 
 /** The worst error of f over the cases, in ulps, with where it occurred. */
 function worst<C extends { x: number }>(cases: readonly C[], f: (x: number) => number, want: (c: C) => number) {

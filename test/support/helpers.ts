@@ -219,3 +219,16 @@ export function expectThrows(call: () => unknown, type: abstract new (...args: n
   for (const p of patterns) expect((thrown as Error).message).toMatch(p);
   return thrown as GradientsError;
 }
+
+const ulpBits = new DataView(new ArrayBuffer(8));
+/** The spacing of doubles at |x| (the smallest subnormal at 0). */
+export function ulp(x: number): number {
+  ulpBits.setFloat64(0, Math.abs(x));
+  const exponent = (ulpBits.getUint32(0) >>> 20) & 0x7ff;
+  return exponent === 0 ? 5e-324 : 2 ** (exponent - 1075);
+}
+
+/** |got − want| in ulps of want (0 when they are the same double; NaN if one is NaN and not the other). */
+export function ulps(got: number, want: number): number {
+  return Object.is(got, want) ? 0 : Math.abs(got - want) / ulp(want);
+}
