@@ -54,11 +54,12 @@ describe("values against mpmath (50 digits, rounded once)", () => {
     }
   });
 
-  it("gamma within 4 ulp for 0 < x ≤ 20, 32 ulp to 171.6, 1e-13 relative for x < 0", () => {
-    const small = F.gamma.filter((c) => c.x > 0 && c.x <= 20), large = F.gamma.filter((c) => c.x > 20);
+  it("gamma within 2 ulp on (0, 171.6] (integers exact), 1e-13 relative for x < 0", () => {
+    const positive = F.gamma.filter((c) => c.x > 0);
     const g = (c: { x: number }) => num(gamma)(c.x);
-    expect(worst(small, g, (c) => c.gamma, (c) => c.x).most).toBeLessThanOrEqual(4);
-    expect(worst(large, g, (c) => c.gamma, (c) => c.x).most).toBeLessThanOrEqual(32);
+    const { most, where } = worst(positive, g, (c) => c.gamma, (c) => c.x);
+    expect(most, `at x = ${String(where)}`).toBeLessThanOrEqual(2);
+    for (let k = 1; k <= 20; k++) expect(num(gamma)(k + 1)).toBe(Array.from({ length: k }, (_, i) => i + 1).reduce((a, b) => a * b, 1));
     for (const c of F.gamma.filter((c) => c.x < 0)) expect(Math.abs(g(c) - c.gamma), `gamma(${c.x})`).toBeLessThanOrEqual(1e-13 * Math.abs(c.gamma));
   });
 
