@@ -1,5 +1,5 @@
 // `npm start`: a short tour of the library, one example of each capability.
-import { compile, derivative, fd, fn, grid, minimize, reparam, sin, ParseError, Tensor } from "../dist/index.js";
+import { compile, defineFunction, derivative, fd, fit, fn, grid, minimize, removeFunction, reparam, sin, ParseError, Tensor } from "../dist/index.js";
 
 const show = (label, value) => {
   const text = value instanceof Tensor ? JSON.stringify(value.toArray()) + `  (shape [${value.shape}])`
@@ -73,6 +73,23 @@ console.log("\nMinimization with exact gradients (L-BFGS on Rosenbrock from (-1.
 const rosenbrock = compile("(1-x)^2 + 100*(y-x^2)^2", { vars: ["x", "y"] });
 const r = minimize(rosenbrock, [-1.2, 1], { gradTol: 1e-10 });
 show(`minimum (${r.iterations} iterations, stop: ${r.reason})`, r.x);
+
+console.log("\nPiecewise functions, derivatives of any order, a function of your own:");
+const safe = compile("where(x > 0, sqrt(x), 0)");
+show("d/dx where(x > 0, sqrt(x), 0) at 0, -1, 4", Float64Array.of(safe.grad([0])[0], safe.grad([-1])[0], safe.grad([4])[0]));
+show("sin and its derivatives to order 4 at 0", compile("sin(x)").derivatives([0], 4));
+const huber = defineFunction("huber(r, d)", "where(abs(r) <= d, r^2/2, d*(abs(r) - d/2))");
+show("grad of sum huber(x_i, 1) at (0.5, -3, 2)", fn(3, (x) => huber(x, 1).sum()).grad([0.5, -3, 2]));
+removeFunction("huber");
+
+console.log("\nFitting a model to data (NIST's Misra1a, from its first start):");
+const x = [77.6, 114.9, 141.1, 190.8, 239.9, 289.0, 332.8, 378.4, 434.8, 477.3, 536.8, 593.1, 689.1, 760.0];
+const y = [10.07, 14.73, 17.94, 23.93, 29.61, 35.18, 40.02, 44.82, 50.76, 55.05, 61.01, 66.40, 75.47, 81.78];
+const fitted = fit("b1*(1-exp(-b2*x))", { x, y }, { b1: 500, b2: 1e-4 });
+show("b1, b2", Float64Array.of(fitted.p.b1, fitted.p.b2));
+show("  certified", "[238.94212918, 0.00055015643181]");
+show("standard errors", Float64Array.of(fitted.standardErrors.b1, fitted.standardErrors.b2));
+show("  certified", "[2.7070075241, 0.0000072668688436]");
 
 console.log("\nErrors say what and where:");
 try {
