@@ -36,6 +36,11 @@ export interface MinimizeOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /**
+   * Bounds [lower, upper] on x (arrays of n; −Infinity and Infinity for none),
+   * for "lbfgs": a projected L-BFGS (see README). x0 must lie within them.
+   */
+  bounds?: readonly [ArrayLike<number>, ArrayLike<number>];
   /** Newton's first trust-region radius (default 1). */
   trustRadius?: number;
   /** Pairs L-BFGS remembers (default 10). */
@@ -126,14 +131,17 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   const stepTol = options.stepTol ?? (method === "lbfgs" || method === "backtracking" ? 1e-15 : 0);
   if (typeof stepTol !== "number" || !(stepTol >= 0)) throw new InputError(`stepTol must be a number ≥ 0, got ${show(stepTol)}`);
 
-  const stepper = method === "newton" ? newtonStepper(f as Func, n, options, evaluate) : makeStepper(method, n, options, evaluate);
+  const box = readBox(options.bounds, x);
+  if (box && method !== "lbfgs") throw new InputError(`bounds are for method "lbfgs" (a projected L-BFGS), not ${show(method)}`);
+  const stepper = box ? projectedLbfgs(n, Math.round(positive(options.memory, "memory", 10)), evaluate, box)
+    : method === "newton" ? newtonStepper(f as Func, n, options, evaluate) : makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
   let iterations = 0, last: Float64Array | undefined; // the last step taken
   // Only the gradient test is convergence: a step below stepTol means the search stalled.
   const done = (reason: StopReason): MinimizeResult => ({ x, value, grad, iterations, converged: reason === "gradient", reason });
   for (;;) {
     if (!Number.isFinite(value) || grad.some((g) => !Number.isFinite(g))) return done("non-finite");
-    if (maxAbs(grad) <= gradTol) return done("gradient");
+    if (maxAbs(box ? projected(x, grad, box) : grad) <= gradTol) return done("gradient"); // (with bounds: the gradient along the free directions)
     // (after the gradient test: a last step that was small but found the minimum has converged)
     if (last && stepTol > 0 && maxAbs(last) <= stepTol * (1 + maxAbs(x))) return done("step");
     if (iterations >= maxIterations) return done("iterations");
@@ -310,6 +318,72 @@ function lbfgs(n: number, memory: number, evaluate: Evaluate): Stepper {
       }
     }
     return trial;
+  };
+}
+
+interface Box { lower: Float64Array; upper: Float64Array }
+
+function readBox(bounds: MinimizeOptions["bounds"], x0: Float64Array): Box | undefined {
+  if (bounds === undefined) return undefined;
+  const n = x0.length;
+  if (!Array.isArray(bounds) || bounds.length !== 2) throw new InputError(`bounds must be [lower, upper], two arrays of ${n} numbers, got ${show(bounds)}`);
+  const [lower, upper] = bounds.map((b, k) => {
+    if (b === null || typeof b !== "object" || (b as ArrayLike<number>).length !== n) throw new ShapeError(`bounds[${k}] must have ${n} entries, got ${show(b)}`);
+    return Float64Array.from(b as ArrayLike<number>);
+  });
+  for (let i = 0; i < n; i++) {
+    if (Number.isNaN(lower[i]) || Number.isNaN(upper[i]) || lower[i] > upper[i]) throw new InputError(`bounds on x[${i}] must satisfy lower ≤ upper, got [${lower[i]}, ${upper[i]}]`);
+    if (!(x0[i] >= lower[i] && x0[i] <= upper[i])) throw new InputError(`x0[${i}] (${x0[i]}) lies outside its bounds [${lower[i]}, ${upper[i]}]`);
+  }
+  return { lower, upper };
+}
+
+/** The gradient with the entries of variables held at a bound (the gradient pushing them outward) zeroed. */
+function projected(x: Float64Array, g: Float64Array, { lower, upper }: Box): Float64Array {
+  return g.map((v, i) => ((x[i] <= lower[i] && v > 0) || (x[i] >= upper[i] && v < 0) ? 0 : v));
+}
+
+/**
+ * L-BFGS with bounds, projected: the two-loop direction on the free variables
+ * (those not held at a bound by the gradient), the trial points projected onto
+ * the box, and an Armijo backtracking along that projected path (the strong
+ * Wolfe search does not apply to a bent path). Not L-BFGS-B's Cauchy-point
+ * subspace method: simpler, and it converges on the problems it is tested on.
+ */
+function projectedLbfgs(n: number, memory: number, evaluate: Evaluate, box: Box): Stepper {
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  const clip = (x: Float64Array) => x.map((v, i) => Math.min(Math.max(v, box.lower[i]), box.upper[i]));
+  return (x, value, g, it) => {
+    const pg = projected(x, g, box), q = pg.slice(), alpha: number[] = [];
+    for (let k = S.length - 1; k >= 0; k--) {
+      alpha[k] = rho[k] * dot(S[k], q);
+      for (let i = 0; i < n; i++) q[i] -= alpha[k] * Y[k][i];
+    }
+    const last = S.length - 1;
+    const gamma = last >= 0 ? dot(S[last], Y[last]) / dot(Y[last], Y[last]) : 1 / Math.max(Math.sqrt(dot(pg, pg)), 1);
+    for (let i = 0; i < n; i++) q[i] *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      const beta = rho[k] * dot(Y[k], q);
+      for (let i = 0; i < n; i++) q[i] += S[k][i] * (alpha[k] - beta);
+    }
+    let p = q.map((v, i) => (pg[i] === 0 && g[i] !== 0 ? 0 : -v)); // held variables do not move
+    if (!(dot(pg, p) < 0)) { // not a descent direction: restart from the projected steepest descent
+      S.length = Y.length = rho.length = 0;
+      p = pg.map((v) => -v / Math.max(Math.sqrt(dot(pg, pg)), 1));
+    }
+    for (let t = 1, tries = 0; tries < 60; tries++, t /= 2) {
+      const trial = clip(x.map((v, i) => v + t * p[i]));
+      if (trial.every((v, i) => v === x[i])) return undefined;
+      const next = evaluate(trial, it), moved = trial.map((v, i) => v - x[i]);
+      if (!(next.value <= value + 1e-4 * dot(g, moved))) continue;
+      const y = next.grad.map((v, i) => v - g[i]), sy = dot(moved, y);
+      if (sy > 1e-12 * Math.sqrt(dot(moved, moved) * dot(y, y))) {
+        S.push(moved); Y.push(y); rho.push(1 / sy);
+        if (S.length > memory) { S.shift(); Y.shift(); rho.shift(); }
+      }
+      return { x: trial, ...next };
+    }
+    return undefined;
   };
 }
 

@@ -481,3 +481,27 @@ describe("method newton: a trust region on the exact Hessian (Hessian-vector pro
     expect(() => minimize((x) => ({ value: x[0] ** 2, grad: [2 * x[0]] }), [1], { method: "newton" })).toThrow(/needs a compiled function/);
   });
 });
+
+describe("bounds (method lbfgs, projected)", () => {
+  it("a separable quadratic: the minimum clipped to the box", () => {
+    const f = compile("(x - 2)^2 + (y + 3)^2 + (z - 0.5)^2", { vars: ["x", "y", "z"] });
+    const r = minimize(f, [0.5, 0.5, 0.5], { bounds: [[0, 0, 0], [1, 1, 1]] });
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.x, [1, 0, 0.5], 1e-12, "clip((2, −3, 0.5))", 1e-12);
+  });
+
+  it("Rosenbrock with x ≤ 0.5: the constrained minimum (0.5, 0.25) on the boundary", () => {
+    const f = compile("(1-x)^2 + 100*(y-x^2)^2", { vars: ["x", "y"] });
+    const r = minimize(f, [-1.2, 1], { bounds: [[-Infinity, -Infinity], [0.5, Infinity]], gradTol: 1e-10 });
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.x, [0.5, 0.25], 1e-9, "(0.5, 0.25)");
+    expect(r.grad[0]).toBeLessThan(0); // the gradient pushes x past its bound: held there
+  });
+
+  it("says what is wrong", () => {
+    const f = compile("x^2", { vars: ["x"] });
+    expectThrows(() => minimize(f, [2], { bounds: [[0], [1]] }), InputError, /x0\[0\] \(2\) lies outside its bounds \[0, 1\]/);
+    expectThrows(() => minimize(f, [0.5], { bounds: [[0], [1]], method: "adam" }), InputError, /bounds are for method "lbfgs"/);
+    expectThrows(() => minimize(f, [0.5], { bounds: [[0, 1], [1]] as never }), ShapeError, /bounds\[0\] must have 1 entries/);
+  });
+});
