@@ -8,6 +8,7 @@ import { compile } from "../api/expression.js";
 import * as fd from "./fd.js";
 import { inverseNormal } from "./qr.js";
 import { levenbergMarquardt, type LmReason, type Problem } from "./levenberg-marquardt.js";
+import { dogleg, type DoglegOutcome } from "./dogleg.js";
 
 /** A residual function: a compiled one, or a plain callback of the parameters (its Jacobian then by finite differences). */
 export type Residual = Func | ((p: Float64Array) => ArrayLike<number>);
@@ -312,16 +313,15 @@ export interface FindRootResult {
   evaluations: number;
   /** ‖F(x)‖ ≤ tolerance. */
   converged: boolean;
-  /** "root", or why the iteration stopped short of one (a local minimum of ‖F‖ stops with "cost", "step" or "gradient"). */
-  reason: "root" | FitReason;
+  /** "root", or why the iteration stopped short of one (at a minimum of ‖F‖ that is not a root: "step" or "no progress"). */
+  reason: DoglegOutcome["reason"];
 }
 
 /**
  * A root of F: ℝⁿ → ℝⁿ from x0 — F a compiled function with n inputs and n
- * outputs (its Jacobian exact), or a callback (differenced). Newton's method
- * with a trust region: the Levenberg–Marquardt iteration on ½‖F‖², whose step
- * is Newton's where the model can be trusted and a damped one elsewhere. Where
- * ‖F‖ has a minimum that is not a root, it stops there and says so.
+ * outputs (its Jacobian exact), or a callback (differenced): Powell's hybrid
+ * (dogleg) trust-region method as MINPACK's hybrj (tools/dogleg.ts). Where ‖F‖
+ * has a minimum that is not a root, it stops near it and says so.
  *
  *   findRoot(compile(["10*(y - x^2)", "1 - x"], { vars: ["x", "y"] }), [-1.2, 1])  // x = [1, 1]
  */
@@ -332,14 +332,9 @@ export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOp
   const start = readStart(x0);
   const problem = problemOf(F, start, {});
   if (problem.m !== problem.n) throw new ShapeError(`findRoot needs as many equations as unknowns; F has ${problem.m} outputs and ${problem.n} unknowns (for more equations, use leastSquares)`);
-  let found = false;
-  const outcome = levenbergMarquardt(problem, start, {
-    costTol: 1e-15, stepTol: 1e-15, gradTol: 0, maxIterations: count(options.maxIterations, 1000, "maxIterations"),
-    onStep: (_iteration, _x, cost) => !(found = Math.sqrt(2 * cost) <= tol), // stop at the first point within tolerance
-  });
-  const converged = found || Math.sqrt(outcome.residuals.reduce((t, v) => t + v * v, 0)) <= tol;
+  const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") });
   return {
-    x: outcome.p, residual: outcome.residuals, iterations: outcome.iterations, evaluations: outcome.evaluations,
-    converged, reason: converged ? "root" : outcome.reason,
+    x: outcome.x, residual: outcome.residual, iterations: outcome.iterations, evaluations: outcome.evaluations,
+    converged: outcome.reason === "root", reason: outcome.reason,
   };
 }

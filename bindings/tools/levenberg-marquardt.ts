@@ -9,7 +9,7 @@
 // outward is held (its column of J is left out of the step), and the trial
 // point is projected onto the box; its predicted reduction is then the model's
 // for the projected step.
-import { dampedSolve, norm2, pivotedQR, solveTransposed, type PivotedQR } from "./qr.js";
+import { allFinite, dampedSolve, norm2, pivotedQR, scaledNorm, solveTransposed, unpivot, type PivotedQR } from "./qr.js";
 
 /** A least-squares problem: m residuals of n parameters, and their Jacobian (m×n, row-major). */
 export interface Problem {
@@ -157,15 +157,6 @@ function heldOut(J: Float64Array, m: number, n: number, r: Float64Array, p: Floa
   return pivotedQR(masked, m, n, r);
 }
 
-function allFinite(x: ArrayLike<number>): boolean {
-  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
-  return true;
-}
-
-function scaledNorm(D: Float64Array, x: ArrayLike<number>): number {
-  return norm2(Float64Array.from(D, (d, j) => d * x[j]));
-}
-
 function jacobianTimes(J: Float64Array, m: number, n: number, x: Float64Array): Float64Array {
   const y = new Float64Array(m);
   for (let i = 0; i < m; i++) { let t = 0; for (let j = 0; j < n; j++) t += J[i * n + j] * x[j]; y[i] = t; }
@@ -193,12 +184,11 @@ function gradientCosine(qr: PivotedQR, rnorm: number): number {
 function lmStep(qr: PivotedQR, D: Float64Array, delta: number, previous: number): { delta: Float64Array; lambda: number } {
   const n = qr.n, perm = qr.perm, R = qr.R;
   const d = Float64Array.from(perm, (j) => D[j]); // the scaling in pivoted order
-  const unpivot = (z: Float64Array) => { const x = new Float64Array(n); for (let k = 0; k < n; k++) x[perm[k]] = z[k]; return x; };
   // Gauss–Newton step (leading rank block; the rest 0)
   const gn = dampedSolve(qr, d, 0).z;
   const dxnorm0 = norm2(Float64Array.from(gn, (z, k) => d[k] * z));
   let fp = dxnorm0 - delta;
-  if (fp <= 0.1 * delta) return { delta: unpivot(gn), lambda: 0 };
+  if (fp <= 0.1 * delta) return { delta: unpivot(gn, perm), lambda: 0 };
   // bounds on λ: a lower one from the Newton step at 0 (full rank only), an upper one from the gradient
   let lower = 0;
   if (qr.rank === n) {
@@ -229,5 +219,5 @@ function lmStep(qr: PivotedQR, D: Float64Array, delta: number, previous: number)
     if (fp < 0) upper = Math.min(upper, lambda);
     lambda = Math.max(lower, lambda + correction);
   }
-  return { delta: unpivot(z), lambda };
+  return { delta: unpivot(z, perm), lambda };
 }

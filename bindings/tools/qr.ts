@@ -29,6 +29,24 @@ export function norm2(x: ArrayLike<number>, from = 0, to = x.length): number {
   return scale === 0 ? 0 : scale * Math.sqrt(sum);
 }
 
+/** ‖D·x‖, the norm in a scaling D (one factor per entry). */
+export function scaledNorm(D: Float64Array, x: ArrayLike<number>): number {
+  return norm2(Float64Array.from(D, (d, j) => d * x[j]));
+}
+
+/** Whether every entry is a finite number. */
+export function allFinite(x: ArrayLike<number>): boolean {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return false;
+  return true;
+}
+
+/** A vector in pivoted order (entry k for column perm[k]) back in J's column order. */
+export function unpivot(z: Float64Array, perm: Int32Array): Float64Array {
+  const x = new Float64Array(z.length);
+  for (let k = 0; k < z.length; k++) x[perm[k]] = z[k];
+  return x;
+}
+
 /**
  * Householder QR with column pivoting (largest remaining column first) of J, an
  * m×n row-major matrix with m ≥ n, applied to b as well. J is not modified.
