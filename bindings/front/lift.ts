@@ -40,7 +40,8 @@ const operands: Algebra<Operand> = {
   neg: (a) => lifted("neg")(a),
   call: (name, a, b) => scalar(name)(a, b!),
   keep: (x, guard) => scalar("keep")(x, guard),
-  select: (where, x, y) => lifted("add")(scalar("keep")(x, where), scalar("keep")(y, lifted("sub")(1, where))),
+  // (as where: !c, so that ir/branches.ts guards both forms' operands)
+  select: (where, x, y) => lifted("add")(scalar("keep")(x, where), scalar("keep")(y, scalar("not")(where))),
 };
 
 /** Operands in one graph: constants other than numbers become nodes of the traced operands' graph, if any. */

@@ -33,6 +33,12 @@ function isBranch(g: Graph, k: number): boolean {
   return g.op[guard] === Op.Not || g.find(Op.Not, guard) >= 0;
 }
 
+/** The region directly inside `outer` on the way to `inner` (a descendant of it). */
+function childOf(R: Regions, outer: number, inner: number): number {
+  while (R.parent[inner] !== outer) inner = R.parent[inner];
+  return inner;
+}
+
 /** The innermost region holding both r and s. */
 function common(R: Regions, r: number, s: number): number {
   while (R.depth[r] > R.depth[s]) r = R.parent[r];
@@ -53,11 +59,19 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
   // comparison's operands) reads the original nodes, whatever region they are in.
   const region = new Int32Array(size).fill(-1);
   const R: Regions = { parent: [-1], depth: [0], guard: [-1] };
-  for (const o of outputs) region[o] = 0;
+  const reads = new Map<number, number[]>(); // the regions each node is read from
+  for (const o of outputs) reads.set(o, [0]);
+  /** Nodes read only from inside branches (of several wheres, or several elements of one): the conditions they serve. */
+  const shared = new Map<number, number[]>();
   let any = false;
   for (let id = size - 1; id >= 0; id--) {
-    const r = region[id], op = g.op[id];
-    if (r < 0 || (op >= 0 && FLAT[op])) continue;
+    const from = reads.get(id), op = g.op[id];
+    if (!from) continue;
+    reads.delete(id);
+    const r = from.reduce((l, x) => common(R, l, x));
+    region[id] = r;
+    if (op >= 0 && FLAT[op]) continue;
+    if (!from.includes(r)) shared.set(id, [...new Set(from.map((x) => childOf(R, r, x)))].map((c) => R.guard[c]));
     let inner = r;
     if (op === Op.Keep && isBranch(g, id)) {
       inner = R.parent.length;
@@ -68,8 +82,10 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
     }
     eachOperand(g, id, (operand, pos) => {
       if (op === Op.Keep && pos === 1) return;
-      const reads = g.op[operand] === Op.Input ? 0 : inner; // an input's adjoint is a result, outside every branch
-      region[operand] = region[operand] < 0 ? reads : common(R, region[operand], reads);
+      const at = g.op[operand] === Op.Input ? 0 : inner; // an input's adjoint is a result, outside every branch
+      const list = reads.get(operand);
+      if (list) list.push(at);
+      else reads.set(operand, [at]);
     });
   }
   if (!any) return outputs;
@@ -84,6 +100,13 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
     for (let r = reads; R.depth[r] > R.depth[region[operand]]; r = R.parent[r]) id = g.apply(Op.Keep, id, R.guard[r]);
     return id;
   };
+  // A node only branches read (of several wheres, or one where's elements) is not
+  // inside any one of them; its operands are guarded by the OR of their conditions.
+  const either = (id: number, operand: number): number => {
+    const conditions = shared.get(id);
+    if (!conditions || g.op[operand] === CONST) return operand;
+    return g.apply(Op.Keep, operand, conditions.reduce((c, d) => g.apply(Op.Or, c, d)));
+  };
   for (let id = 0; id < size; id++) {
     map[id] = id;
     const r = region[id], op = g.op[id];
@@ -92,11 +115,11 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
       const results = blockResults.get(g.a[id]);
       if (results) map[id] = results[g.b[id]];
     } else if (isBlock(op)) {
-      const args = g.args.get(id)!, mapped = args.map((a) => guarded(a, r));
+      const args = g.args.get(id)!, mapped = args.map((a) => either(id, guarded(a, r)));
       if (mapped.some((a, i) => a !== args[i])) blockResults.set(id, g.block(op, mapped, g.b[id]));
     } else {
-      const a = guarded(g.a[id], r); // (a branch's own Keep guards its first operand by its condition)
-      const b = opArity(op) === 2 ? (op === Op.Keep ? g.b[id] : guarded(g.b[id], r)) : -1;
+      const a = either(id, guarded(g.a[id], r)); // (a branch's own Keep guards its first operand by its condition)
+      const b = opArity(op) === 2 ? (op === Op.Keep ? g.b[id] : either(id, guarded(g.b[id], r))) : -1;
       if (a !== g.a[id] || b !== g.b[id]) map[id] = g.apply(op, a, b);
     }
   }

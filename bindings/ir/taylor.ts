@@ -65,7 +65,11 @@ function seriesAlgebra(width: number): Algebra<Series> & { apply(name: ScalarNam
       width = outer;
       for (let k = 1; k < m; k++) {
         let t = 0;
-        for (let j = 1; j <= k; j++) t += j * (a[j] * pa[k - j] + (pb ? b[j] * pb[k - j] : 0));
+        // (a zero coefficient adds nothing: not 0·NaN where a partial is undefined, ∂(a^3)/∂3 at a < 0)
+        for (let j = 1; j <= k; j++) {
+          if (a[j] !== 0) t += j * a[j] * pa[k - j];
+          if (pb && b[j] !== 0) t += j * b[j] * pb[k - j];
+        }
         v[k] = t / k;
       }
     }

@@ -84,6 +84,9 @@ export function leastSquares(residual: Residual, p0: ArrayLike<number>, options:
   const start = readStart(p0);
   const box = readBounds(options.bounds, start);
   const problem = weighted(problemOf(residual, start, options), options);
+  if (problem.m < problem.n) {
+    throw new ShapeError(`least squares needs at least as many residuals as parameters; there are ${problem.m} residuals for ${problem.n} parameters (the fit would not be determined)`);
+  }
   const outcome = levenbergMarquardt(problem, start, {
     ...box,
     costTol: tolerance(options.costTol, "costTol"), stepTol: tolerance(options.stepTol, "stepTol"), gradTol: tolerance(options.gradTol, "gradTol"),
@@ -145,9 +148,10 @@ function problemOf(residual: Residual, p0: Float64Array, options: LeastSquaresOp
   if (residual instanceof Func) {
     if (options.data === undefined) {
       if (residual.n !== n) throw new ShapeError(`the residual function takes ${residual.n} parameters; p0 has ${n}`);
-      if (residual.outputShape.length !== 1) throw new ShapeError(`a residual function of the parameters alone returns a vector [m]; this one returns shape [${residual.outputShape.join(", ")}] (pass the data as options.data for one residual per observation)`);
+      if (residual.outputShape.length > 1) throw new ShapeError(`a residual function of the parameters alone returns a vector [m] (or one number); this one returns shape [${residual.outputShape.join(", ")}]`);
       const m = residual.m;
-      return { m, n, residuals: (p) => residual.eval(p) as Float64Array, jacobian: (p) => (residual.jacobian(p) as Tensor).data };
+      const values = (r: unknown) => (typeof r === "number" ? Float64Array.of(r) : r as Float64Array);
+      return { m, n, residuals: (p) => values(residual.eval(p)), jacobian: (p) => (residual.jacobian(p) as Tensor).data };
     }
     return batchedProblem(residual, n, options.data);
   }
@@ -246,8 +250,9 @@ export function fit(model: string, data: Readonly<Record<string, ArrayLike<numbe
   if (typeof model !== "string") throw new InputError(`fit's model must be an expression string, got ${show(model)}`);
   if (typeof data !== "object" || data === null) throw new InputError(`fit's data must be a record of columns, got ${show(data)}`);
   const response = options.response ?? "y";
-  if (!(response in data)) throw new InputError(`the data has no response column '${response}' (columns: ${Object.keys(data).join(", ")}); name it with options.response`);
-  const names = compile(model).vars, columns = names.filter((v) => v in data), params = names.filter((v) => !(v in data)).sort(natural);
+  if (!Object.hasOwn(data, response)) throw new InputError(`the data has no response column '${response}' (columns: ${Object.keys(data).join(", ")}); name it with options.response`);
+  const isColumn = (name: string) => Object.hasOwn(data, name);
+  const names = compile(model).vars, columns = names.filter(isColumn), params = names.filter((v) => !isColumn(v)).sort(natural);
   if (params.length === 0) throw new InputError(`the model ${show(model)} has no parameters: every name in it is a data column`);
   const m = data[response].length;
   for (const c of [...columns, response]) {

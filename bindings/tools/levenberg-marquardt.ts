@@ -87,6 +87,7 @@ export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSett
     // inner loop: shrink the region until a step reduces the cost
     for (;;) {
       const step = lmStep(stepQr, D, delta, lambda);
+      if (!Number.isFinite(step.lambda) || !allFinite(step.delta)) return finish("no progress"); // (never loop on a NaN step)
       lambda = step.lambda;
       const trial = clip(Float64Array.from(p, (v, j) => v + step.delta[j]));
       const delta0 = trial.map((v, j) => v - p[j]), projected = delta0.some((v, j) => v !== step.delta[j]);

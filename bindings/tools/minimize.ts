@@ -4,6 +4,7 @@
 // objective, for stochastic ones).
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { Func } from "../api/func.js";
+import { Tensor } from "../base/tensor.js";
 
 /** An objective given directly: value and gradient at x (the iteration number helps a stochastic one reseed). */
 export type Objective = (x: Float64Array, iteration: number) => { value: number; grad: ArrayLike<number> };
@@ -175,7 +176,11 @@ const norm = (v: Float64Array) => Math.sqrt(dot(v, v));
  */
 function newtonStepper(f: Func, n: number, o: MinimizeOptions, evaluate: Evaluate): Stepper {
   let radius = positive(o.trustRadius, "trustRadius", 1);
-  const hvp = (x: Float64Array, v: Float64Array) => f.hvp(x, v) as Float64Array;
+  // (the one input may be a scalar or a matrix: H·v flattened)
+  const hvp = (x: Float64Array, v: Float64Array) => {
+    const hv = f.hvp(x, v);
+    return typeof hv === "number" ? Float64Array.of(hv) : hv instanceof Tensor ? hv.data : hv as Float64Array;
+  };
   return (x, value, g, it) => {
     for (let tries = 0; tries < 60; tries++) {
       const p = steihaug(x, g, radius, n, hvp);

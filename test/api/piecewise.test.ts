@@ -158,6 +158,16 @@ describe("the double where: a NaN or ∞ in the branch not taken never reaches t
     });
   });
 
+  it("a node only branches read, of two wheres or of one where's elements, is guarded by either condition", () => {
+    const two = compile("where(x > 0, sqrt(s), 0) + where(x > 1, sqrt(s), 0)", { vars: ["x", "s"] });
+    expectIdentical(two.grad([-1, -1]) as Float64Array, [0, 0], "neither branch taken");
+    expectIdentical((two.hessian([-1, -1]) as Tensor).data, [0, 0, 0, 0], "its Hessian");
+    expectIdentical(two.grad([2, 4]) as Float64Array, [0, 0.5], "both taken: 2·(1/(2√4))");
+    const broadcast = fn({ x: [2], s: [] }, ({ x, s }) => where(x.gt(0), x, s.sqrt()).sum()); // one sqrt(s), two elements
+    expectIdentical((broadcast.grad({ x: [1, 1], s: -1 }) as Record<string, Float64Array | number>).s as number, 0, "no element takes sqrt(s)");
+    expectIdentical((broadcast.grad({ x: [1, -1], s: 4 }) as Record<string, Float64Array | number>).s as number, 0.25, "one element takes it");
+  });
+
   it("a condition traced after its branch guards it as well", () => {
     const f = fn({ x: [] }, ({ x }) => { const branch = x.sqrt(); return where(x.gt(0), branch, 0); });
     expectIdentical(f.grad(0) as number, 0, "reverse at 0");

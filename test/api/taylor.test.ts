@@ -67,6 +67,13 @@ describe("derivatives(x, order): f, f′, …, f⁽ᵏ⁾ of a function of one v
     expect(Array.from(fn({ t: [] }, ({ t }) => t.sin()).derivatives(0, 4))).toEqual([0, 1, 0, -1, 0]); // a scalar input
   });
 
+  it("powers with a constant exponent, at negative bases and at 0 (no 0·NaN from the exponent's partial)", () => {
+    expect(Array.from(compile("x^3").derivatives([-2], 4))).toEqual([-8, 12, -12, 6, 0]);
+    expect(Array.from(compile("x^3").derivatives([0], 5))).toEqual([0, 0, 0, 6, 0, 0]);
+    expect(Array.from(compile("x^4").derivatives([0], 6))).toEqual([0, 0, 0, 0, 24, 0, 0]);
+    expectCoefficients(compile("x^(-1)").derivatives([-2], 4), [-0.5, -0.25, -0.25, -0.375, -0.75], 1e-15, "1/x at −2");
+  });
+
   it("refuses what it cannot do, with what was expected", () => {
     expectThrows(() => compile("x*y").derivatives([1, 2], 3), ShapeError, /one variable.*taylor\(x, v, order\)/);
     expectThrows(() => compile("sin(x)").derivatives([1], 2.5), InputError, /whole number from 0 to 100/);

@@ -110,6 +110,8 @@ describe("derivatives in every mode, against mpmath", () => {
     for (const c of F.beta) rel(compile("beta(a, b)", { vars: ["a", "b"] }).grad([c.a, c.b]) as Float64Array, c.dbeta, 1e-13 * (1 + c.a + c.b), `∇beta(${c.a}, ${c.b})`);
     for (const c of F.logit) rel(compile("logit(p)").grad([c.p]) as Float64Array, [c.dlogit], 1e-15, `logit′(${c.p})`);
     for (const c of F.log1mexp) rel(compile("log1mexp(x)").grad([c.x]) as Float64Array, [c.dlog1mexp], 1e-15, `log1mexp′(${c.x})`);
+    // its second derivative −eˣ/expm1(x)² next to 0, where the branch not taken (ln(1 − eˣ)) has NaN partials
+    rel((compile("log1mexp(x)").hessian([-1e-20]) as Tensor).data, [-1e40], 1e-14, "log1mexp″(−1e-20)");
     for (const c of F.xlogy) rel(compile("xlogy(x, y)", { vars: ["x", "y"] }).grad([c.x, c.y]) as Float64Array, [c.dx, c.dy], 1e-15, `∇xlogy(${c.x}, ${c.y})`);
   });
 });

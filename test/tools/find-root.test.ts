@@ -42,6 +42,7 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
     expect([r.converged, r.reason]).toEqual([false, "step"]); // (the region shrank to nothing: no step reduces ‖F‖)
     expectClose([norm(r.residual) ** 2], [48.9842536792400], 1e-9, "MGH's local minimum of ‖F‖²");
     expectClose(r.x, [11.4127789869, -0.896805253], 1e-8, "where it lies");
+    expectClose(findRoot(compile("x^2 - 2"), [1]).x, [Math.SQRT2], 1e-10, "a scalar equation (|F| ≤ 1e-10)");
     const plain = findRoot((x) => [x[0] * x[0] - 2], [1]); // a callback: differenced Jacobian
     expectClose(plain.x, [Math.SQRT2], 1e-9, "√2");
     expectThrows(() => findRoot(compile(["x", "y", "x*y"], { vars: ["x", "y"] }), [1, 2]), ShapeError, /as many equations as unknowns/);

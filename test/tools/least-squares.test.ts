@@ -115,5 +115,8 @@ describe("fit: a model string and data columns", () => {
     expectThrows(() => leastSquares(() => { throw new Error("bad"); }, [1]), CallbackError, /the residual callback threw: bad/);
     expectThrows(() => leastSquares(compile(["a", "b"], { vars: ["a", "b"] }), [1, 2], { weights: [1] }), ShapeError, /one entry per residual \(2\)/);
     expectThrows(() => fit("a*x", d, { a: 1 }, { weights: [1, -1, 1] }), InputError, /weights\[1\] must be a finite number ≥ 0/);
+    expectThrows(() => leastSquares(compile(["x^2+y^2+z^2+1", "exp(x)"], { vars: ["x", "y", "z"] }), [3, 2, 1]), ShapeError, /2 residuals for 3 parameters/);
+    const r = fit("toString*x", d, { toString: 1 }); // a parameter named like an Object property is not a column
+    expectClose([r.p.toString], [2], 1e-14, "toString as a parameter");
   });
 });

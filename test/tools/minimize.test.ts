@@ -477,6 +477,14 @@ describe("method newton: a trust region on the exact Hessian (Hessian-vector pro
     expect(Math.max(...Array.from(r.x, (v) => Math.abs(v - 1)))).toBeLessThan(1e-9);
   });
 
+  it("a matrix input and a scalar input (H·v of any shape)", () => {
+    const m = minimize(fn({ A: [2, 2] }, ({ A }) => A.sub(1).pow(2).sum()), [0, 0, 0, 0], { method: "newton" });
+    expect(m.converged, m.reason).toBe(true);
+    expectClose(m.x, [1, 1, 1, 1], 1e-12, "A = 1");
+    const s = minimize(fn({ t: [] }, ({ t }) => t.sub(3).pow(2)), [0], { method: "newton" });
+    expectClose(s.x, [3], 1e-12, "t = 3");
+  });
+
   it("needs a compiled function", () => {
     expect(() => minimize((x) => ({ value: x[0] ** 2, grad: [2 * x[0]] }), [1], { method: "newton" })).toThrow(/needs a compiled function/);
   });
