@@ -4,7 +4,7 @@
 // On a reverse tape (compile.ts), an elementwise tensor operation is one run
 // instruction, but the core still makes one pass over memory per run, forward
 // and backward. A *group* of consecutive runs of the same length L, each an
-// op this file knows (+, −, ·, /, negation, √), is fused: its forward function
+// op this file knows (+, −, ·, /, negation, √, and Keep, the masks of where), is fused: its forward function
 // computes every run at an element (two, in f64x2 lanes) before moving on,
 // keeping intermediate values in locals, and its backward function recomputes
 // them and carries adjoints from run to run in locals, touching memory only

@@ -13,11 +13,11 @@
 // (ops/spec.ts), emitted operation for operation: the same arithmetic as the
 // core's rules (assembly/core/rules.ts), which test/api/fusion.test.ts holds to
 // the fused loops bit for bit.
-import { OP_NAMES } from "../ops/grammar.js";
+import { OP_NAMES, Op } from "../ops/grammar.js";
 import { PRIMITIVES, type Row, type ScalarRow } from "../ops/spec.js";
 import { CODE, type Code } from "./code-algebra.js";
 import { InternalError } from "../base/errors.js";
-import { F64X2, FunctionBody, I } from "./wasm-encoder.js";
+import { F64X2, FunctionBody, I, V128_BITSELECT } from "./wasm-encoder.js";
 
 /** One run instruction, decoded. */
 export interface Run {
@@ -51,6 +51,8 @@ interface Arith {
   op(code: number): void;
   /** memory += local for each target, in order (element by element when there are two). */
   addTo(targets: readonly Target[]): void;
+  /** Keep on the stack's (x, guard): x where guard ≠ 0 (NaN too), else +0, lane by lane. */
+  keep(): void;
 }
 
 /** A place in memory a loop body adds to: `address` pushes it (and may be called more than once), of step 1 or 0. */
@@ -64,6 +66,10 @@ interface Target {
 function scalar(f: FunctionBody): Arith {
   return {
     local: () => f.f64(), load: () => f.load(), store: () => f.store(), constant: (x) => f.f64Const(x), op: (code) => f.op(code),
+    keep: () => { // select(x, 0, guard ≠ 0)
+      const guard = f.f64();
+      f.set(guard).f64Const(0).get(guard).f64Const(0).op(I.f64_ne).op(I.select);
+    },
     addTo: (targets) => {
       for (const { address, local } of targets) {
         address();
@@ -74,11 +80,17 @@ function scalar(f: FunctionBody): Arith {
   };
 }
 
+/** Keep in f64x2 lanes: bitselect(x, 0, guard ≠ 0). */
+function keepLanes(f: FunctionBody): void {
+  const guard = f.v128();
+  f.set(guard).f64Const(0).splat().get(guard).f64Const(0).splat().simd(F64X2[I.f64_ne]).simd(V128_BITSELECT);
+}
+
 /** Two points p, p + 1 of a block: every row, a broadcast operand's too, holds them side by side. */
 function pointPairs(f: FunctionBody): Arith {
   return {
     local: () => f.v128(), load: () => f.loadV128(), store: () => f.storeV128(),
-    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: () => keepLanes(f),
     addTo: (targets) => {
       for (const { address, local } of targets) {
         address();
@@ -107,7 +119,7 @@ function pointPairs(f: FunctionBody): Arith {
 function elementPairs(f: FunctionBody, carried: ReadonlyMap<number, number>): Arith {
   return {
     local: () => f.v128(), load: (step) => (step ? f.loadV128() : f.loadSplat()), store: () => f.storeV128(),
-    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: () => keepLanes(f),
     addTo: (targets) => {
       const rest = targets.filter((t) => !(t.step && (carried.has(t.slot) || carried.has(t.slot - 1))));
       for (const [slot, carry] of carried) {
@@ -240,7 +252,7 @@ function rowsOf(runs: readonly Run[], adjoints: boolean, nConst: number): [numbe
   return rows;
 }
 
-/** The spec row of a fusible op code (one with a `wasm` instruction). */
+/** The spec row of a fusible op code (one with a `wasm` instruction; Keep, the where's mask, is emitted apart). */
 function fusibleRow(op: number): ScalarRow & { wasm: keyof typeof I } {
   const row = PRIMITIVES[OP_NAMES[op]] as Row;
   if (row.kind !== "scalar" || !row.wasm) throw new InternalError(`op ${OP_NAMES[op]} is not fusible`);
@@ -250,7 +262,7 @@ function fusibleRow(op: number): ScalarRow & { wasm: keyof typeof I } {
 /** Whether an op code can run in a fused loop. */
 export function isFusible(op: number): boolean {
   const row = PRIMITIVES[OP_NAMES[op]] as Row | undefined;
-  return row !== undefined && row.kind === "scalar" && row.wasm !== undefined;
+  return op === Op.Keep || (row !== undefined && row.kind === "scalar" && row.wasm !== undefined);
 }
 
 const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" }, W: Code = { k: "w" };
@@ -280,7 +292,7 @@ function sameCode(x: Code, y: Code): boolean {
 function shiftedWindows(runs: readonly Run[], nConst: number): number[] {
   const targets: [number, number][] = []; // (slot, step) of every operand read from memory
   runs.forEach((r, i) => {
-    for (const [slot, step] of operandsOf(r)) {
+    for (const [slot, step] of r.op === Op.Keep ? [[r.a, r.aStep]] : operandsOf(r)) { // (Keep's guard takes no adjoint)
       if (slot >= nConst && producerIn(runs, i, slot, step) < 0 && !targets.some(([s, t]) => s === slot && t === step)) targets.push([slot, step]);
     }
   });
@@ -337,7 +349,8 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], oper
   runs.forEach((r, i) => {
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
-    x.op(I[fusibleRow(r.op).wasm]);
+    if (r.op === Op.Keep) x.keep();
+    else x.op(I[fusibleRow(r.op).wasm]);
     g.set(value[i]);
     if (stored(i)) {
       loop.address(VALS, r.dst, 1);
@@ -424,6 +437,10 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], pull
       // target += term, or target −= t where the term is −t
       const add = (slot: number, step: number, c: Code) =>
         accumulate(i, slot, step, c.k === "neg", () => emit(c.k === "neg" ? c.a : c));
+      if (r.op === Op.Keep) { // w̄ where the guard ≠ 0 (NaN too), else 0, to a alone; the guard takes none
+        accumulate(i, r.a, r.aStep, false, () => { g.get(adjoint[i]); valueOf(i, r.b, r.bStep); x.keep(); });
+        continue;
+      }
       const terms = adjointTerms(r.op);
       if (terms.length === 1) {
         add(r.a, r.aStep, terms[0]);

@@ -22,7 +22,10 @@ export const T = { i32: 0x7f, f64: 0x7c, v128: 0x7b } as const;
 /** f64x2 opcodes (after the 0xfd prefix) of the f64 arithmetic the fused loops use. */
 export const F64X2: Readonly<Record<number, number>> = {
   [I.f64_add]: 240, [I.f64_sub]: 241, [I.f64_mul]: 242, [I.f64_div]: 243, [I.f64_neg]: 237, [I.f64_sqrt]: 239,
+  [I.f64_ne]: 72,
 };
+/** v128.bitselect (after the 0xfd prefix): (a & mask) | (b & ~mask). */
+export const V128_BITSELECT = 82;
 const SIMD = 0xfd, V128_LOAD = 0, V128_LOAD64_SPLAT = 10, V128_STORE = 11, I8X16_SHUFFLE = 13, F64X2_SPLAT = 20, F64X2_EXTRACT_LANE = 33;
 
 const VOID_BLOCK = 0x40, I32 = T.i32, F64 = T.f64, V128 = T.v128;

@@ -7,6 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { compile, derivative, fn, gt, ParseError, Tensor, where, type Func } from "../../bindings/index.js";
 import { expectClose, expectIdentical, expectThrows } from "../support/helpers.js";
+import { compileTape } from "../../bindings/compiler/tape.js";
+import { FUSE_BEGIN, FUSE_END, Op } from "../../bindings/ops/grammar.js";
 import { onBothTiers } from "../support/tiers.js";
 
 /** grad in every first-order mode, and the Hessian's diagonal, at x: all must be finite and agree. */
@@ -122,6 +124,31 @@ describe("where: the derivative flows into the branch taken", () => {
     expectClose(forward.x as Float64Array, g.x as Float64Array, 1e-15, "forward = reverse");
     const h = fn({ x: [3] }, ({ x }) => where([1, 0, NaN], x, x.mul(2))); // a constant condition (NaN is true) folds to a branch
     expectIdentical((h.jacobian([1, 2, 3]) as Tensor).data, [1, 0, 0, 0, 2, 0, 0, 0, 1], "constant condition");
+  });
+
+  it("a where inside a chain of tensor operations runs in the fused loop (its masks fused), with the same gradient", () => {
+    const n = 101;
+    const f = fn({ x: [n] }, ({ x }) => where(x.gt(0), x.mul(x).mul(3), x.mul(-0.5).add(x.sin())).mul(x.add(2)).sum());
+    const inner = f as unknown as { graph: Parameters<typeof compileTape>[0]; outputIds: number[]; n: number };
+    const tape = compileTape(inner.graph, inner.outputIds, inner.n, false);
+    let inside = false, fusedMasks = 0;
+    for (let k = 0; k < tape.instr.length; k += 4) {
+      const op = tape.instr[k] & 0xff;
+      if (op === FUSE_BEGIN) inside = true;
+      else if (op === FUSE_END) inside = false;
+      else if (op === Op.Keep && inside) fusedMasks++;
+    }
+    expect(fusedMasks, "the where's two masks inside a fused group").toBe(2);
+    const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) * 2);
+    const want = Array.from(x, (v) => (v > 0 ? 6 * v * (v + 2) + 3 * v * v : (-0.5 + Math.cos(v)) * (v + 2) + (-0.5 * v + Math.sin(v))));
+    expectClose(f.grad(x, { mode: "reverse" }) as Float64Array, want, 1e-14, "fused reverse vs the closed form");
+    expectClose(f.grad(x, { mode: "reverse" }) as Float64Array, f.grad(x, { mode: "forward" }) as Float64Array, 4e-16 * 4, "fused reverse vs forward");
+    const sqrtChain = fn({ x: [n] }, ({ x }) => where(x.gt(0), x.sqrt().mul(x.add(1)), x.mul(0)).sum());
+    const z = Float64Array.from({ length: n }, (_, i) => i - 50);
+    const g = sqrtChain.grad(z) as Float64Array;
+    expect(g.every(Number.isFinite), "no NaN from the masked sqrt′(x ≤ 0), fused").toBe(true);
+    expectClose([g[54]], [(4 + 1) / (2 * Math.sqrt(4)) + Math.sqrt(4)], 1e-14, "d/dx √x·(x + 1) = (x + 1)/(2√x) + √x at 4");
+    expectIdentical([g[50]], [0], "at 0 the zero branch is taken: x·0");
   });
 
   it("a comparison's derivative is 0 even where its operand's is infinite or NaN", () => {
