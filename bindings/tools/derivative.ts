@@ -306,11 +306,12 @@ function isChain(u: Expr, x: string): boolean {
 // comparison above it (they do not chain), the base of ^ an atom, its exponent
 // at least unary minus (x^-y is x^(−y)), the operand of unary minus at least unary minus.
 
-/** Comparisons and logical operators, called by their spec names in trees: their text and grammar level. */
-const INFIX: Readonly<Record<string, { text: string; level: number }>> = {
-  or: { text: "||", level: 1 }, and: { text: "&&", level: 2 }, eq: { text: "==", level: 3 }, ne: { text: "!=", level: 3 },
-  lt: { text: "<", level: 4 }, le: { text: "<=", level: 4 }, gt: { text: ">", level: 4 }, ge: { text: ">=", level: 4 },
-};
+/** The grammar levels of the comparison and logical operators (parse.ts's order). */
+const INFIX_LEVELS: Readonly<Record<string, number>> = { "||": 1, "&&": 2, "==": 3, "!=": 3, "<": 4, "<=": 4, ">": 4, ">=": 4 };
+/** Comparisons and logical operators, called by their spec names in trees: their text (the spec row's operator) and level. */
+const INFIX: Readonly<Record<string, { text: string; level: number }>> = Object.fromEntries(
+  (Object.entries(PRIMITIVES) as [string, Row][]).flatMap(([name, row]) => (row.kind === "scalar" && row.operator && Object.hasOwn(INFIX_LEVELS, row.operator)
+    ? [[name, { text: row.operator, level: INFIX_LEVELS[row.operator] }]] : [])));
 
 /** The grammar level of e as `print` writes it. */
 function level(e: Expr): number {

@@ -134,7 +134,7 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
 
   const box = readBox(options.bounds, x);
   if (box && method !== "lbfgs") throw new InputError(`bounds are for method "lbfgs" (a projected L-BFGS), not ${show(method)}`);
-  const stepper = box ? projectedLbfgs(n, Math.round(positive(options.memory, "memory", 10)), evaluate, box)
+  const stepper = box ? projectedLbfgs(Math.round(positive(options.memory, "memory", 10)), evaluate, box)
     : method === "newton" ? newtonStepper(f as Func, n, options, evaluate) : makeStepper(method, n, options, evaluate);
   let { value, grad } = evaluate(x, 0);
   let iterations = 0, last: Float64Array | undefined; // the last step taken
@@ -276,8 +276,49 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
       };
     }
     default:
-      return lbfgs(n, Math.round(positive(o.memory, "memory", 10)), evaluate);
+      return lbfgs(Math.round(positive(o.memory, "memory", 10)), evaluate);
   }
+}
+
+/** L-BFGS's memory: steps s, gradient changes y, and ρ = 1/sᵀy. */
+interface Pairs { S: Float64Array[]; Y: Float64Array[]; rho: number[] }
+
+/** Adds the pair (s, y), dropping the oldest beyond `memory`; only pairs that keep H positive definite. */
+function remember(pairs: Pairs, memory: number, s: Float64Array, y: Float64Array): void {
+  const sy = dot(s, y);
+  if (!(sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)))) return;
+  pairs.S.push(s);
+  pairs.Y.push(y);
+  pairs.rho.push(1 / sy);
+  if (pairs.S.length > memory) {
+    pairs.S.shift();
+    pairs.Y.shift();
+    pairs.rho.shift();
+  }
+}
+
+function forget(pairs: Pairs): void {
+  pairs.S.length = pairs.Y.length = pairs.rho.length = 0;
+}
+
+/**
+ * H·g by L-BFGS's two-loop recursion over the pairs (S, Y), ρ = 1/sᵀy, the
+ * initial Hessian scaled by sᵀy/yᵀy of the newest pair (1/max(‖g‖, 1) with none).
+ */
+function twoLoop({ S, Y, rho }: Pairs, g: Float64Array): Float64Array {
+  const n = g.length, q = g.slice(), alpha: number[] = [];
+  for (let k = S.length - 1; k >= 0; k--) {
+    alpha[k] = rho[k] * dot(S[k], q);
+    for (let i = 0; i < n; i++) q[i] -= alpha[k] * Y[k][i];
+  }
+  const last = S.length - 1;
+  const gamma = last >= 0 ? dot(S[last], Y[last]) / dot(Y[last], Y[last]) : 1 / Math.max(Math.sqrt(dot(g, g)), 1);
+  for (let i = 0; i < n; i++) q[i] *= gamma;
+  for (let k = 0; k < S.length; k++) {
+    const beta = rho[k] * dot(Y[k], q);
+    for (let i = 0; i < n; i++) q[i] += S[k][i] * (alpha[k] - beta);
+  }
+  return q;
 }
 
 /**
@@ -285,43 +326,20 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
  * recursion, initial Hessian scaled by sᵀy/yᵀy) with a strong-Wolfe line search
  * (Algorithms 3.5 and 3.6, cubic interpolation; c1 = 1e-4, c2 = 0.9).
  */
-function lbfgs(n: number, memory: number, evaluate: Evaluate): Stepper {
-  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+function lbfgs(memory: number, evaluate: Evaluate): Stepper {
+  const pairs: Pairs = { S: [], Y: [], rho: [] };
   return (x, value, g, it) => {
     // Direction p = −H·g by the two-loop recursion.
-    const q = g.slice(), alpha: number[] = [];
-    for (let k = S.length - 1; k >= 0; k--) {
-      alpha[k] = rho[k] * dot(S[k], q);
-      for (let i = 0; i < n; i++) q[i] -= alpha[k] * Y[k][i];
-    }
-    const last = S.length - 1;
-    const gamma = last >= 0 ? dot(S[last], Y[last]) / dot(Y[last], Y[last]) : 1 / Math.max(Math.sqrt(dot(g, g)), 1);
-    for (let i = 0; i < n; i++) q[i] *= gamma;
-    for (let k = 0; k < S.length; k++) {
-      const beta = rho[k] * dot(Y[k], q);
-      for (let i = 0; i < n; i++) q[i] += S[k][i] * (alpha[k] - beta);
-    }
-    let p = q.map((v) => -v);
+    let p = twoLoop(pairs, g).map((v) => -v);
     let slope = dot(g, p);
     if (!(slope < 0)) { // not a descent direction: restart from steepest descent
-      S.length = Y.length = rho.length = 0;
+      forget(pairs);
       p = g.map((v) => -v / Math.max(Math.sqrt(dot(g, g)), 1));
       slope = dot(g, p);
     }
     const trial = wolfe(x, value, slope, p, (xa) => evaluate(xa, it));
     if (!trial) return undefined;
-    const s = trial.x.map((v, i) => v - x[i]), y = trial.grad.map((v, i) => v - g[i]);
-    const sy = dot(s, y);
-    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) { // keep only pairs that keep H positive definite
-      S.push(s);
-      Y.push(y);
-      rho.push(1 / sy);
-      if (S.length > memory) {
-        S.shift();
-        Y.shift();
-        rho.shift();
-      }
-    }
+    remember(pairs, memory, trial.x.map((v, i) => v - x[i]), trial.grad.map((v, i) => v - g[i]));
     return trial;
   };
 }
@@ -355,25 +373,14 @@ function projected(x: Float64Array, g: Float64Array, { lower, upper }: Box): Flo
  * Wolfe search does not apply to a bent path). Not L-BFGS-B's Cauchy-point
  * subspace method: simpler, and it converges on the problems it is tested on.
  */
-function projectedLbfgs(n: number, memory: number, evaluate: Evaluate, box: Box): Stepper {
-  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+function projectedLbfgs(memory: number, evaluate: Evaluate, box: Box): Stepper {
+  const pairs: Pairs = { S: [], Y: [], rho: [] };
   const clip = (x: Float64Array) => x.map((v, i) => Math.min(Math.max(v, box.lower[i]), box.upper[i]));
   return (x, value, g, it) => {
-    const pg = projected(x, g, box), q = pg.slice(), alpha: number[] = [];
-    for (let k = S.length - 1; k >= 0; k--) {
-      alpha[k] = rho[k] * dot(S[k], q);
-      for (let i = 0; i < n; i++) q[i] -= alpha[k] * Y[k][i];
-    }
-    const last = S.length - 1;
-    const gamma = last >= 0 ? dot(S[last], Y[last]) / dot(Y[last], Y[last]) : 1 / Math.max(Math.sqrt(dot(pg, pg)), 1);
-    for (let i = 0; i < n; i++) q[i] *= gamma;
-    for (let k = 0; k < S.length; k++) {
-      const beta = rho[k] * dot(Y[k], q);
-      for (let i = 0; i < n; i++) q[i] += S[k][i] * (alpha[k] - beta);
-    }
+    const pg = projected(x, g, box), q = twoLoop(pairs, pg);
     let p = q.map((v, i) => (pg[i] === 0 && g[i] !== 0 ? 0 : -v)); // held variables do not move
     if (!(dot(pg, p) < 0)) { // not a descent direction: restart from the projected steepest descent
-      S.length = Y.length = rho.length = 0;
+      forget(pairs);
       p = pg.map((v) => -v / Math.max(Math.sqrt(dot(pg, pg)), 1));
     }
     for (let t = 1, tries = 0; tries < 60; tries++, t /= 2) {
@@ -381,11 +388,7 @@ function projectedLbfgs(n: number, memory: number, evaluate: Evaluate, box: Box)
       if (trial.every((v, i) => v === x[i])) return undefined;
       const next = evaluate(trial, it), moved = trial.map((v, i) => v - x[i]);
       if (!(next.value <= value + 1e-4 * dot(g, moved))) continue;
-      const y = next.grad.map((v, i) => v - g[i]), sy = dot(moved, y);
-      if (sy > 1e-12 * Math.sqrt(dot(moved, moved) * dot(y, y))) {
-        S.push(moved); Y.push(y); rho.push(1 / sy);
-        if (S.length > memory) { S.shift(); Y.shift(); rho.shift(); }
-      }
+      remember(pairs, memory, moved, next.grad.map((v, i) => v - g[i]));
       return { x: trial, ...next };
     }
     return undefined;
