@@ -11,5 +11,5 @@ export { divergenceFromJacobians, curlFromJacobians, determinantsOfJacobians, sp
 export { blockScratchBytes } from "./core/blocks";
 export { gradientAxis, secondAxis } from "./extras/grid";
 export { fdPlan, fdCombine, fdHessianPlan, fdHessianCombine, stencilSize, stencilOffset } from "./extras/fd";
-export { seedGenerator, fillUniform, fillNormal } from "./extras/random";
+export { seedGenerator, jumpGenerator, fillUniform, fillNormal } from "./extras/random";
 export { accumulateMoments, addRows, multiplyRows, affineSamples, scoreRows } from "./extras/moments";

@@ -37,6 +37,34 @@ export function seedGenerator(state: usize, seed: f64): void {
   return result;
 }
 
+/** xoshiro256**'s published jump polynomial, as four 64-bit words (lowest bit first). */
+const JUMP = memory.data<u64>([0x180ec6d33cfd0aba, 0xd5a61266f0c9392c, 0xa9582618e03fc9aa, 0x39abdc4529b1661c]);
+
+/**
+ * Advances the state at `state` as 2^128 calls of next would (the authors' jump
+ * function): the state becomes Σ_b JUMP_b·(state after b steps) over GF(2). Jumping
+ * k times gives the start of the k-th of 2^128 non-overlapping subsequences.
+ */
+export function jumpGenerator(state: usize): void {
+  let s0: u64 = 0, s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+  for (let i = 0; i < 4; i++) {
+    const word = load<u64>(JUMP + (<usize>i << 3));
+    for (let b: u64 = 0; b < 64; b++) {
+      if ((word >> b) & 1) {
+        s0 ^= load<u64>(state);
+        s1 ^= load<u64>(state, 8);
+        s2 ^= load<u64>(state, 16);
+        s3 ^= load<u64>(state, 24);
+      }
+      next(state);
+    }
+  }
+  store<u64>(state, s0);
+  store<u64>(state, s1, 8);
+  store<u64>(state, s2, 16);
+  store<u64>(state, s3, 24);
+}
+
 /** A uniform number in [0, 1): the top 53 bits of the next output. */
 // @ts-ignore: decorator
 @inline function uniform(state: usize): f64 {

@@ -44,6 +44,7 @@ export interface CoreExports {
   stencilSize(scheme: number): number;
   stencilOffset(scheme: number, k: number): number;
   seedGenerator(state: number, seed: number): void;
+  jumpGenerator(state: number): void;
   fillUniform(state: number, out: number, count: number): void;
   fillNormal(state: number, out: number, count: number): void;
   accumulateMoments(data: number, count: number, width: number, stats: number): void;

@@ -3,7 +3,9 @@
 // the exact standard deviations of the per-sample estimators
 // (test/fixtures/reparam.json, made by test/fixtures/generate_reparam.py), and
 // textbook formulas written out here (full-covariance Gaussians, uniform noise,
-// moments of N(0, 1) and U(0, 1)).
+// moments of N(0, 1) and U(0, 1)); the generator's jump ahead against states
+// from an independent implementation (test/fixtures/random.json, made by
+// test/fixtures/generate_random.py).
 //
 // A Monte Carlo estimate is checked to within 5 standard errors of the truth,
 // using the *analytic* standard error sd/√n wherever the per-sample sd has a
@@ -12,10 +14,13 @@
 // the few checks without an analytic sd, the reported standard error is used.
 // Seeds are fixed, so every run is the same; the tolerances were also checked
 // over 60 other seed offsets (and the stderr ratios over 300 seeds).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
-  compile, fn, InputError, ShapeError, Tensor, reparam, type GaussianEstimate, type Node,
+  compile, fn, InputError, InternalError, ShapeError, Tensor, reparam, type ExpectationEstimate, type GaussianEstimate, type Node,
 } from "../../bindings/index.js";
+import { planExpectation, planGaussian, planScore, runStreams, STREAM, type StreamPlan } from "../../bindings/tools/reparam.js";
+import { core, withMemory } from "../../bindings/runtime/loader.js";
 import {
   expectClose, expectIdentical, expectRatio, expectThrows, expectWithinErrors, reparamFixtures, type ReparamCase,
 } from "../support/helpers.js";
@@ -191,11 +196,15 @@ describe("reparam.score: unbiased, with larger standard errors", () => {
   });
 });
 
+/** Every number of an estimate, for bit-for-bit comparisons. */
+const flat = (e: GaussianEstimate) => [e.value, ...e.dmu, ...(e.dsigma ?? e.dlogSigma!),
+  e.stderr.value, ...e.stderr.dmu, ...(e.stderr.dsigma ?? e.stderr.dlogSigma!)];
+const flatExpectation = (e: ExpectationEstimate) => [e.value, ...Array.from(e.grad instanceof Tensor ? e.grad.data : e.grad),
+  e.stderr.value, ...Array.from(e.stderr.grad instanceof Tensor ? e.stderr.grad.data : e.stderr.grad)];
+
 describe("seeds", () => {
   const f = compile("z1^2*z2 + sin(z3)", { vars: ["z1", "z2", "z3"] });
   const q = { mu: [0.5, -1, 0.3], sigma: [0.8, 0.6, 1.2] };
-  const flat = (e: GaussianEstimate) => [e.value, ...e.dmu, ...(e.dsigma ?? e.dlogSigma!),
-    e.stderr.value, ...e.stderr.dmu, ...(e.stderr.dsigma ?? e.stderr.dlogSigma!)];
 
   it("the same seed gives bit-identical results (gaussian, score, expectationGrad)", () => {
     // 5,000 samples: more than one chunk of the generator's stream.
@@ -271,6 +280,128 @@ describe("seeds", () => {
       expectClose([r.stderr.value, ...r.stderr.dmu, ...r.stderr.dsigma!],
         [value.stderr, ...dmu.map((x) => x.stderr), ...dsigma.map((x) => x.stderr)], 1e-10, `standard errors of ${at}`);
     }
+  });
+});
+
+/** A case of test/fixtures/random.json: the seeded generator's state after `jumps` jumps, and its first uniforms. */
+interface RandomCase { seed: number; jumps: number; state: string[]; uniforms: number[] }
+const randomFixtures: { cases: RandomCase[] } = JSON.parse(readFileSync(new URL("../fixtures/random.json", import.meta.url), "utf8"));
+
+describe("streams: a seed gives the same bits however its streams are split", () => {
+  it("jumpGenerator moves the generator 2^128 steps ahead (states from an independent implementation)", () => {
+    expect(randomFixtures.cases.length).toBe(20);
+    for (const { seed, jumps, state, uniforms } of randomFixtures.cases) {
+      const label = `seed ${seed}, ${jumps} jumps`;
+      withMemory(64, "a generator and 4 uniforms", (at) => {
+        const c = core();
+        c.seedGenerator(at, seed);
+        for (let k = 0; k < jumps; k++) c.jumpGenerator(at);
+        const words = [0, 1, 2, 3].map((i) => new DataView(c.memory.buffer).getBigUint64(at + 8 * i, true));
+        expect(words.map((w) => w.toString(16).padStart(16, "0")), label).toEqual(state);
+        c.fillUniform(at, at + 32, 4);
+        const view = new DataView(c.memory.buffer);
+        expectIdentical([0, 1, 2, 3].map((i) => view.getFloat64(at + 32 + 8 * i, true)), uniforms, `uniforms, ${label}`);
+      });
+    }
+  });
+
+  it("stream k draws from the seed's generator jumped k times, so the streams differ", () => {
+    // k full streams and 2 samples in stream k: its statistics are those of the fixture's first draws after k jumps.
+    const fz = compile("z", { vars: ["z"] });
+    const pairs: number[][] = [];
+    for (const { seed, jumps: k, uniforms: [u0, u1] } of randomFixtures.cases.filter((c) => c.seed === 42)) {
+      const samples = k * STREAM + 2;
+      // Uniforms, through expectationGrad of θ·u at θ = 1: [n, mean of u, mean of u, M2, M2], exactly as summed in the core.
+      const uniform = planExpectation(fz, (eps: Node, t: Node) => t.mul(eps), [1], { samples, seed, noise: "uniform" });
+      expect(uniform.streams).toBe(k + 1);
+      const m = (u0 + u1) / 2, m2 = (u0 - m) * (u0 - m) + (u1 - m) * (u1 - m);
+      expectIdentical(runStreams(uniform.func, uniform.args, k, 1), [2, m, m, m2, m2], `uniforms of stream ${k}`);
+      uniform.dispose();
+      // Normals, by Box–Muller from the same uniforms: the stream's mean and M2 give the unordered pair.
+      const normal = planGaussian(fz, { mu: [0], sigma: [1] }, { samples, seed });
+      const [, mean, , , m2f] = runStreams(normal.func, normal.args, k, 1);
+      const r = sqrt(-2 * log(1 - u0)), a = 2 * Math.PI * u1, n = [r * cos(a), r * sin(a)].sort((x, y) => x - y);
+      const pair = [mean - sqrt(m2f / 2), mean + sqrt(m2f / 2)];
+      expectClose(pair, n, 1e-13, `normals of stream ${k}`, 1);
+      pairs.push(pair);
+    }
+    expect(pairs.length).toBe(4);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < i; j++) expect(pairs[i], `streams ${i} and ${j}`).not.toEqual(pairs[j]);
+  });
+
+  const f = compile("z1^2*z2 + sin(z3)", { vars: ["z1", "z2", "z3"] });
+  const q = { mu: [0.5, -1, 0.3], sigma: [0.8, 0.6, 1.2] };
+  const samples = 3 * STREAM + 1234; // 4 streams, the last one partial
+  const splits = [[[0, 4]], [[0, 1], [1, 2], [3, 1]], [[0, 1], [1, 1], [2, 1], [3, 1]], [[0, 3], [3, 1]]];
+
+  /** Finishing the streams' statistics, however they were grouped into runStreams calls, gives `whole`'s bits. */
+  function expectSplitsIdentical<R>(plan: StreamPlan<R>, whole: R, flatten: (r: R) => number[], label: string) {
+    try {
+      expect(plan.streams).toBe(4);
+      const one = runStreams(plan.func, plan.args, 0, 4);
+      for (const split of splits) {
+        const parts = split.map(([first, count]) => runStreams(plan.func, plan.args, first, count));
+        expectIdentical(flatten(plan.finish(parts)), flatten(whole), `${label}, streams ${JSON.stringify(split)}`);
+        // Each part is the streams' own statistics: laid end to end, they are one call's.
+        expectIdentical(parts.flatMap((p) => Array.from(p)), one, `${label}, parts ${JSON.stringify(split)}`);
+      }
+    } finally {
+      plan.dispose();
+    }
+  }
+
+  it("gaussian, score and expectationGrad: streams [0,1), [1,3), [3,4) finish to the public function's bits", () => {
+    const o = { samples, seed: 77 };
+    const ql = { mu: q.mu, logSigma: q.sigma.map(log) };
+    expectSplitsIdentical(planGaussian(f, ql, o), reparam.gaussian(f, ql, o), flat, "gaussian");
+    expectSplitsIdentical(planScore(f, q, o), reparam.score(f, q, o), flat, "score");
+    const g = (eps: Node, t: Node) => t.at(0).add(t.at(1).mul(eps));
+    const theta = new Tensor([2, 3], Float64Array.from([...q.mu, ...q.sigma]));
+    for (const noise of ["normal", "uniform"] as const) {
+      const plan = planExpectation(f, g, theta, { ...o, noise });
+      expectSplitsIdentical(plan, reparam.expectationGrad(f, g, theta, { ...o, noise }), flatExpectation, `expectationGrad ${noise}`);
+      expect(plan.func.disposed).toBe(true);
+      plan.dispose(); // idempotent
+    }
+  });
+
+  it("the streams' statistics are pooled exactly: mean Σ nₖmₖ/n, M2 = Σ M2ₖ + Σ nₖ(mₖ − m)² (law of total variance)", () => {
+    const plan = planGaussian(f, q, { samples, seed: 78 });
+    const width = 7, per = 1 + 2 * width, stats = runStreams(plan.func, plan.args, 0, plan.streams);
+    const r = plan.finish([stats]);
+    const stream = (k: number) => stats.subarray(k * per, (k + 1) * per);
+    const counts = [0, 1, 2, 3].map((k) => stream(k)[0]);
+    expect(counts).toEqual([STREAM, STREAM, STREAM, 1234]);
+    const mean = Array.from({ length: width }, (_, i) => counts.reduce((s, n, k) => s + n * stream(k)[1 + i], 0) / samples);
+    const m2 = mean.map((m, i) => counts.reduce((s, n, k) => s + stream(k)[1 + width + i] + n * (stream(k)[1 + i] - m) ** 2, 0));
+    expectClose([r.value, ...r.dmu, ...r.dsigma!], mean, 1e-13, "means", 1e-3);
+    expectClose([r.stderr.value, ...r.stderr.dmu, ...r.stderr.dsigma!], m2.map((x) => sqrt(x / (samples - 1) / samples)), 1e-12, "standard errors");
+  });
+
+  it("an estimate over 5 streams agrees with E[z²] = μ² + σ², d/dμ = 2μ, d/dσ = 2σ", () => {
+    const c = reparamFixtures.cases.find((x) => x.name === "square")!;
+    const n = 4 * STREAM + 4321;
+    const se5 = (sd: number[]) => sd.map((s) => s / sqrt(n));
+    const want = [c.mu[0] ** 2 + c.sigma[0] ** 2, 2 * c.mu[0], 2 * c.sigma[0]];
+    const fz = compile("z^2", { vars: ["z"] });
+    const r = reparam.gaussian(fz, { mu: c.mu, sigma: c.sigma }, { samples: n, seed: 91 });
+    const sds = [c.sd.value, ...c.sd.dmu, ...c.sd.dsigma];
+    expectWithinErrors([r.value, ...r.dmu, ...r.dsigma!], want, se5(sds), K, "gaussian");
+    // Kurtosis ≤ 15 at n ≈ 2.7·10⁵: a sample sd is within 1.8% of the truth at 5 sigma.
+    expectRatio([r.stderr.value, ...r.stderr.dmu, ...r.stderr.dsigma!], se5(sds), 0.03, "gaussian standard errors");
+    const s = reparam.score(fz, { mu: c.mu, sigma: c.sigma }, { samples: n, seed: 92 });
+    expectWithinErrors([s.value, ...s.dmu, ...s.dsigma!], want, se5([c.sd.value, ...c.scoreSd.dmu, ...c.scoreSd.dsigma]), K, "score");
+    const e = reparam.expectationGrad(fz, (eps: Node, t: Node) => t.slice([0], [1]).add(t.slice([1]).mul(eps)), [c.mu[0], c.sigma[0]],
+      { samples: n, seed: 93 });
+    expectWithinErrors([e.value, ...(e.grad as Float64Array)], want, se5(sds), K, "expectationGrad");
+  });
+
+  it("runStreams refuses streams outside the estimate", () => {
+    const plan = planGaussian(f, q, { samples, seed: 1 });
+    for (const [first, count] of [[3, 2], [-1, 1], [0, 5], [0.5, 1]]) {
+      expectThrows(() => runStreams(plan.func, plan.args, first, count), InternalError, /streams/);
+    }
+    expect(() => plan.finish([runStreams(plan.func, plan.args, 0, 3)])).toThrow(InternalError);
   });
 });
 
