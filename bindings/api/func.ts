@@ -6,6 +6,10 @@ import { colorColumns, type Coloring } from "../ir/sparsity.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
 import { guardBranches } from "../ir/branches.js";
+import { encodeFunction } from "../ir/graph-bytes.js";
+import { buildId } from "../runtime/build-id.js";
+import { announceDispose } from "../runtime/dispose-hooks.js";
+import { methodAsync, type AsyncOptions, type BatchArgument } from "./async.js";
 import { refusesSecondOrder } from "../ir/host-blocks.js";
 import { derivatives as derivativesOf, taylor as taylorOf } from "./taylor.js";
 import type { Graph } from "../ir/graph.js";
@@ -39,6 +43,9 @@ export type PlainPoint = PlainValue | Readonly<Record<string, PlainValue>>;
  * than an input is a batch of N values; unbatched inputs are shared by every point.
  */
 export type Point = InputValue | Readonly<Record<string, InputValue>>;
+
+/** @internal A Func of any result types (what the pool and the async forms hold). */
+export type AnyFunc = Func<Shaped, unknown, unknown>;
 
 /** Options of every derivative method. */
 export interface DerivativeOptions extends ReduceOptions {
@@ -105,12 +112,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /** The Hessian's column coloring (null: none worth it), once computed. */
   private coloring?: Coloring | null;
 
-  /** @internal Use `compile` or `fn`. */
+  /** @internal Use `compile`, `fn` or `deserialize`; `guarded`: the outputs' branches are guarded already (ir/branches.ts). */
   constructor(graph: Graph, outputIds: readonly number[], inputs: readonly InputDecl[], outputShape: readonly number[],
-              vars?: readonly string[]) {
+              vars?: readonly string[], guarded = false) {
     const n = inputs.reduce((total, d) => total + d.size, 0);
     this.graph = graph;
-    this.outputIds = guardBranches(graph, outputIds);
+    this.outputIds = guarded ? outputIds : guardBranches(graph, outputIds);
     this.kernel = new Kernel(compileTape(graph, this.outputIds, n));
     this.inputs = inputs;
     this.outputShape = outputShape;
@@ -361,8 +368,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const mode = readMode(options.mode);
     if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
     const args = this.args(x);
-    const output: InputDecl = { name: "output", shape: this.outputShape, size: this.m, offset: 0 };
-    const cotangent = readArgs([output], w, "cotangent");
+    const cotangent = readArgs([this.outputDecl()], w, "cotangent");
     if (cotangent.batched && (!args.batched || cotangent.count !== args.count)) {
       throw new ShapeError(`a batch of ${cotangent.count} cotangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
@@ -468,6 +474,92 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return composeInto(this.graph, this.outputIds, this.inputs, this.outputShape, x);
   }
 
+  /**
+   * The function as bytes (a Uint8Array of a few bytes per graph node): its graph,
+   * input names and shapes, output shape and a format version. `deserialize`
+   * gives back a function with the same results, bit for bit, in any thread or
+   * process running this build of the library. Functions that call JavaScript
+   * from the core (a `scan`, a function defined by code) cannot be serialized.
+   */
+  serialize(): Uint8Array {
+    if (this.disposed) throw new InputError("this function has been disposed");
+    return encodeFunction(this.graph, this.outputIds, this, buildId());
+  }
+
+  // The async forms: the same results, bit for bit, as the method of the same name
+  // without "Async", computed chunk by chunk on a pool's workers (`pool`) or on
+  // this thread between turns of the event loop; `signal` cancels between chunks,
+  // `onProgress(done, total)` hears of every chunk (api/async.ts). Not `reduce`.
+  /** `eval`, asynchronously: see AsyncOptions. */
+  evalAsync(x: Point, options: EvalOptions & AsyncOptions = {}): Promise<S | Tensor> {
+    return methodAsync(this, "eval", [], [this.point(x)], options) as Promise<S | Tensor>;
+  }
+  /** `grad`, asynchronously: see AsyncOptions. */
+  gradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Tensor>> {
+    return methodAsync(this, "grad", [], [this.point(x)], options) as Promise<G | Tensor | Record<string, Tensor>>;
+  }
+  /** `valueAndGrad`, asynchronously: see AsyncOptions. */
+  valueAndGradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }> {
+    return methodAsync(this, "valueAndGrad", [], [this.point(x)], options) as Promise<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>;
+  }
+  /** `jacobian`, asynchronously: see AsyncOptions. */
+  jacobianAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<J> {
+    return methodAsync(this, "jacobian", [], [this.point(x)], options) as Promise<J>;
+  }
+  /** `partial`, asynchronously: see AsyncOptions. */
+  partialAsync(variable: string | number, x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+    return methodAsync(this, "partial", [variable], [this.point(x)], options) as Promise<S | Tensor>;
+  }
+  /** `jvp`, asynchronously: see AsyncOptions. */
+  jvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+    return methodAsync(this, "jvp", [], [this.point(x), this.point(v, "tangent")], options) as Promise<S | Tensor>;
+  }
+  /** `directional`, asynchronously: see AsyncOptions. */
+  directionalAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+    return methodAsync(this, "directional", [], [this.point(x), this.point(v, "direction")], options) as Promise<S | Tensor>;
+  }
+  /** `vjp`, asynchronously: see AsyncOptions. */
+  vjpAsync(x: Point, w: InputValue, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+    return methodAsync(this, "vjp", [], [this.point(x), { value: w, decls: [this.outputDecl()], what: "cotangent" }], options) as Promise<G | Tensor | Record<string, Shaped>>;
+  }
+  /** `divergence`, asynchronously: see AsyncOptions. */
+  divergenceAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+    return methodAsync(this, "divergence", [], [this.point(x)], options) as Promise<number | Tensor>;
+  }
+  /** `curl`, asynchronously: see AsyncOptions. */
+  curlAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Float64Array | Tensor> {
+    return methodAsync(this, "curl", [], [this.point(x)], options) as Promise<number | Float64Array | Tensor>;
+  }
+  /** `jacobianDeterminant`, asynchronously: see AsyncOptions. */
+  jacobianDeterminantAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+    return methodAsync(this, "jacobianDeterminant", [], [this.point(x)], options) as Promise<number | Tensor>;
+  }
+  /** `hessian`, asynchronously: see AsyncOptions. */
+  hessianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<Tensor | Record<string, Record<string, Tensor>>> {
+    return methodAsync(this, "hessian", [], [this.point(x)], options) as Promise<Tensor | Record<string, Record<string, Tensor>>>;
+  }
+  /** `hvp`, asynchronously: see AsyncOptions. */
+  hvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+    return methodAsync(this, "hvp", [], [this.point(x), this.point(v, "tangent")], options) as Promise<G | Tensor | Record<string, Shaped>>;
+  }
+  /** `hessianDiagonal`, asynchronously: see AsyncOptions. */
+  hessianDiagonalAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+    return methodAsync(this, "hessianDiagonal", [], [this.point(x)], options) as Promise<G | Tensor | Record<string, Shaped>>;
+  }
+  /** `laplacian`, asynchronously: see AsyncOptions. */
+  laplacianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+    return methodAsync(this, "laplacian", [], [this.point(x)], options) as Promise<number | Tensor>;
+  }
+  /** A batch argument shaped like the inputs, for the async forms. */
+  private point(value: unknown, what = "point"): BatchArgument {
+    return { value, decls: this.inputs, what };
+  }
+
+  /** The output as an input declaration (the cotangent of vjp is shaped like it). */
+  private outputDecl(): InputDecl {
+    return { name: "output", shape: this.outputShape, size: this.m, offset: 0 };
+  }
+
   /** Whether `dispose()` has been called: every call then throws an `InputError`. */
   get disposed(): boolean {
     return this.kernel.isDisposed;
@@ -475,6 +567,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** Frees the function's WebAssembly memory now (otherwise it is freed when garbage-collected). */
   dispose(): void {
+    if (!this.disposed) announceDispose(this);
     this.kernel.dispose();
     this.reverseKernel?.dispose();
     this.gradientFunc?.dispose();

@@ -128,6 +128,35 @@ export class Graph {
     return undefined;
   }
 
+  /**
+   * A graph holding exactly these nodes, in this order, as the nodes of another
+   * graph were (ir/graph-bytes.ts reads them back): operands come before their
+   * readers, and every node is already folded and simplified, so each is only
+   * registered for hash-consing, never rewritten.
+   */
+  static of(nodes: { op: ArrayLike<number>; a: ArrayLike<number>; b: ArrayLike<number>; value: ArrayLike<number>;
+                     args: ReadonlyMap<number, readonly number[]> }): Graph {
+    const g = new Graph();
+    for (let id = 0; id < nodes.op.length; id++) {
+      const op = nodes.op[id], a = nodes.a[id], b = nodes.b[id], v = nodes.value[id];
+      g.add(op, a, b, v);
+      if (op === CONST) {
+        if (Object.is(v, -0)) g.negativeZero = id;
+        else g.constants.set(v, id);
+      } else if (op === Op.Input) {
+        g.inputs[a] = id;
+      } else if (isBlock(op)) {
+        const args = nodes.args.get(id)!;
+        g.args.set(id, args.slice());
+        g.blocks.set(`${op}:${args.join(",")}`, id);
+      } else {
+        g.applied.set(op, a, b, id);
+        if (op === Op.Not) g.conditions++;
+      }
+    }
+    return g;
+  }
+
   /** The node (op, a, b), made if new. */
   private intern(op: number, a: number, b: number): number {
     const found = this.applied.get(op, a, b);

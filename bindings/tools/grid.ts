@@ -181,13 +181,14 @@ const SLAB_BYTES = 32 * 2 ** 20;
  * one pass over the whole grid.
  */
 function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: readonly (Float64Array | Float32Array)[], shape: readonly number[],
-                 geometry: readonly Axis[], body: Stencils): void {
+                 geometry: readonly Axis[], body: Stencils, span = { from: 0, first: 0, last: shape[0] }): void {
   const rows = shape[0], rowSize = sizeOf(shape) / rows, perRow = 8 * rowSize * (inputs.length + results.length);
+  const count = span.last - span.first;
   // Rows spread evenly over the slabs, at least 3 of a slab's own, so that with its neighbour's
   // row it has the 4 an end stencil may need (the Laplacian's with edgeOrder 2).
-  const slabs = Math.max(1, Math.min(Math.ceil(rows / Math.max(1, Math.floor(SLAB_BYTES / perRow) - 2)), Math.floor(rows / 3)));
+  const slabs = Math.max(1, Math.min(Math.ceil(count / Math.max(1, Math.floor(SLAB_BYTES / perRow) - 2)), Math.floor(count / 3)));
   for (let k = 0; k < slabs; k++) {
-    const first = Math.floor((k * rows) / slabs), last = Math.floor(((k + 1) * rows) / slabs);
+    const first = span.first + Math.floor((k * count) / slabs), last = span.first + Math.floor(((k + 1) * count) / slabs);
     const lo = Math.max(0, first - 1), hi = Math.min(rows, last + 1), len = hi - lo;
     const slab: Axis[] = geometry.map((a, k) => k === 0
       ? { ...a, len, outer: 1, coords: a.coords?.subarray(lo, hi) }
@@ -196,14 +197,15 @@ function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: read
     withMemory(8 * values * (inputs.length + results.length) + coordBytes(slab) + STENCIL_SCRATCH, "a slab of a grid", (at) => {
       const fields = inputs.map((f, i) => {
         const here = at + 8 * values * i;
-        f64().set(f.subarray(lo * rowSize, hi * rowSize), here >> 3);
+        f64().set(f.subarray((lo - span.from) * rowSize, (hi - span.from) * rowSize), here >> 3);
         return here;
       });
       const outs = results.map((_, i) => at + 8 * values * (inputs.length + i));
       const coordAt = placeCoords(slab, at + 8 * values * (inputs.length + results.length) + STENCIL_SCRATCH);
       body(fields, outs, slab, (k) => coordAt[k], at + 8 * values * (inputs.length + results.length));
       const keep = (first - lo) * rowSize;
-      outs.forEach((o, i) => results[i].set(f64().subarray((o >> 3) + keep, (o >> 3) + keep + (last - first) * rowSize), first * rowSize));
+      // (results hold rows from span.first on: the whole grid's, or a chunk's)
+      outs.forEach((o, i) => results[i].set(f64().subarray((o >> 3) + keep, (o >> 3) + keep + (last - first) * rowSize), (first - span.first) * rowSize));
     });
   }
 }
@@ -235,6 +237,85 @@ function gradientInto(field: number, out: number, a: Axis, coords: number, edgeO
   core().gradientAxis(field, out, a.outer, a.len, a.inner, coords, a.coords ? 0 : a.dx, edgeOrder, mode);
 }
 
+/** @internal A grid function's stencils, planned: how many results, the geometry, the work. */
+export interface GridStencils {
+  count: number;
+  shape: readonly number[];
+  geometry: readonly Axis[];
+  body: Stencils;
+  /** Whether the result is one field (else an array of them). */
+  single: boolean;
+}
+
+/** The grid functions, by name. */
+export type GridFunction = "gradient" | "divergence" | "curl" | "laplacian";
+
+/** @internal Checks a grid function's fields (`input`: the field, or the components) and plans it. */
+export function planGrid(name: GridFunction, input: unknown, shape: readonly number[], options: GradientOptions): GridStencils & { inputs: readonly Field[] } {
+  const s = checkShape(shape);
+  if (name === "gradient" || name === "laplacian") {
+    checkField(input, s, "field");
+  } else {
+    if (name === "curl" && s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describeShape(s)}`);
+    checkComponents(input as readonly Field[], s, s.length, name);
+  }
+  return { ...planStencils(name, s, options), inputs: name === "gradient" || name === "laplacian" ? [input as Field] : (input as readonly Field[]) };
+}
+
+/** @internal Plans a grid function's stencils on a grid of `shape` (checked) from its options. */
+export function planStencils(name: GridFunction, s: readonly number[], options: GradientOptions): GridStencils {
+  checkOptions(options);
+  const edgeOrder = options.edgeOrder ?? 1;
+  const geometry = axes(s, options);
+  const plan = (count: number, single: boolean, body: Stencils): GridStencils => ({ count, shape: s, geometry, body, single });
+  switch (name) {
+    case "gradient": {
+      const list = readAxes(options.axis, s.length);
+      return plan(list.length, typeof options.axis === "number", ([f], outs, grid, coords) => {
+        list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));
+      });
+    }
+    case "divergence":
+      return plan(1, true, (fields, [out], grid, coords) => {
+        fields.forEach((f, k) => gradientInto(f, out, grid[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
+      });
+    case "curl": {
+      // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
+      const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
+      return plan(terms.length, s.length === 2, (fields, outs, grid, coords) => {
+        terms.forEach(([p, q, r, t], i) => {
+          gradientInto(fields[p], outs[i], grid[q], coords(q), edgeOrder, 0);
+          gradientInto(fields[r], outs[i], grid[t], coords(t), edgeOrder, -1);
+        });
+      });
+    }
+    case "laplacian":
+      geometry.forEach((a, k) => {
+        if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
+      });
+      return plan(1, true, ([f], [out], grid, coords, scratch) => {
+        grid.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
+      });
+  }
+}
+
+/** A plan run over the whole grid: its result as the public function returns it. */
+function runPlan(plan: GridStencils & { inputs: readonly Field[] }, out: GridOptions["out"]): Field | Field[] {
+  const outs = withFields(plan.inputs, plan.count, plan.shape, plan.geometry, out, plan.body);
+  return plan.single ? outs[0] : outs;
+}
+
+/**
+ * @internal Rows [first, last) along axis 0 of the results into `results` (which
+ * hold just those rows), from JavaScript fields holding the grid's rows from
+ * `from` on: at least one row beyond each end of [first, last) where the grid
+ * has one. The same numbers as those rows of the whole grid's result.
+ */
+export function gridRows(plan: GridStencils, fields: readonly (Float64Array | Float32Array)[], results: readonly (Float64Array | Float32Array)[],
+                         from: number, first: number, last: number): void {
+  inSlabs(fields, results, plan.shape, plan.geometry, plan.body, { from, first, last });
+}
+
 /**
  * ∂f/∂x_k of sampled data along each requested axis, as numpy.gradient computes it:
  * second-order central differences inside, one-sided differences of `edgeOrder`
@@ -244,15 +325,7 @@ function gradientInto(field: number, out: number, a: Axis, coords: number, edgeO
  * in, new WasmBuffers out).
  */
 export function gradient(field: Field, shape: readonly number[], options: GradientOptions = {}): Field | Field[] {
-  const s = checkShape(shape);
-  checkField(field, s, "field");
-  const geometry = axes(s, options);
-  const list = readAxes(options.axis, s.length);
-  const edgeOrder = options.edgeOrder ?? 1;
-  const outs = withFields([field], list.length, s, geometry, options.out, ([f], outs, grid, coords) => {
-    list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));
-  });
-  return typeof options.axis === "number" ? outs[0] : outs;
+  return runPlan(planGrid("gradient", field, shape, options), options.out);
 }
 
 function checkComponents(components: readonly Field[], shape: readonly number[], count: number, what: string): void {
@@ -266,12 +339,7 @@ function checkComponents(components: readonly Field[], shape: readonly number[],
 
 /** ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k). */
 export function divergence(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field {
-  const s = checkShape(shape);
-  checkComponents(components, s, s.length, "divergence");
-  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
-  return withFields(components, 1, s, geometry, options.out, (fields, [out], grid, coords) => {
-    fields.forEach((f, k) => gradientInto(f, out, grid[k], coords(k), edgeOrder, k === 0 ? 0 : 1));
-  })[0];
+  return runPlan(planGrid("divergence", components, shape, options), options.out) as Field;
 }
 
 /**
@@ -281,19 +349,7 @@ export function divergence(components: readonly Field[], shape: readonly number[
  * gets the opposite sign from the (x, y) convention (see the README).
  */
 export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
-  const s = checkShape(shape);
-  if (s.length !== 2 && s.length !== 3) throw new ShapeError(`curl is defined on 2-D and 3-D grids, got shape ${describeShape(s)}`);
-  checkComponents(components, s, s.length, "curl");
-  const geometry = axes(s, options), edgeOrder = options.edgeOrder ?? 1;
-  // Each output: + ∂c_p/∂x_q − ∂c_r/∂x_t, as [p, q, r, t].
-  const terms = s.length === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]];
-  const outs = withFields(components, terms.length, s, geometry, options.out, (fields, outs, grid, coords) => {
-    terms.forEach(([p, q, r, t], i) => {
-      gradientInto(fields[p], outs[i], grid[q], coords(q), edgeOrder, 0);
-      gradientInto(fields[r], outs[i], grid[t], coords(t), edgeOrder, -1);
-    });
-  });
-  return s.length === 2 ? outs[0] : outs;
+  return runPlan(planGrid("curl", components, shape, options), options.out);
 }
 
 /**
@@ -302,15 +358,5 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
  * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
  */
 export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
-  checkOptions(options);
-  const s = checkShape(shape);
-  checkField(field, s, "field");
-  const edgeOrder = options.edgeOrder ?? 1;
-  const geometry = axes(s, options);
-  geometry.forEach((a, k) => {
-    if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
-  });
-  return withFields([field], 1, s, geometry, options.out, ([f], [out], grid, coords, scratch) => {
-    grid.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
-  })[0];
+  return runPlan(planGrid("laplacian", field, shape, options), options.out) as Field;
 }

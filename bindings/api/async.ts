@@ -1,0 +1,176 @@
+// The async forms of the batch methods: the batch is cut into chunks along its
+// leading axis N, the chunks run on a pool's workers (or on the calling thread,
+// yielding to the event loop between them), and the chunks' results are laid
+// side by side. Every point's result is computed as in the synchronous call, so
+// the whole is the same to the bit.
+//
+// The first chunk is a small probe: its result says what the whole result looks
+// like (a Tensor, a record of them, …), so the whole batch's arrays can be made
+// before the other chunks run, in shared memory where there is some: workers
+// then write their rows in place and nothing is copied between threads.
+import { InputError, ShapeError, show } from "../base/errors.js";
+import { Tensor } from "../base/tensor.js";
+import { WasmBuffer } from "../runtime/buffer.js";
+import { Pool } from "./pool.js";
+import { runJob, type MethodArgs, type MethodResult } from "./jobs.js";
+import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
+import { chunkRanges, copyToShared, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
+import { readArgs, type Args, type InputDecl } from "./validate.js";
+import type { AnyFunc as Func } from "./func.js";
+
+/** Options of every async method, with the synchronous method's own. */
+export interface AsyncOptions {
+  /** Workers to run the chunks on (createPool); without one, the chunks run on the calling thread. */
+  pool?: Pool;
+  /** Cancels the call between chunks: it rejects with the signal's reason (an AbortError by default). */
+  signal?: AbortSignal;
+  /** Called as chunks finish, with the points done so far and the batch's N. */
+  onProgress?: (done: number, total: number) => void;
+  /** Points per chunk (default: about four chunks per worker, at most 65,536 points; without a pool 16,384). */
+  chunkSize?: number;
+}
+
+/** One argument of a method that may carry a batch: its value, how to read it, and its name in errors. */
+export interface BatchArgument {
+  value: unknown;
+  decls: readonly InputDecl[];
+  what: string;
+}
+
+const ASYNC_KEYS = ["pool", "signal", "onProgress", "chunkSize"] as const;
+
+/** The async options, checked, and the rest (the synchronous method's options). */
+export function readAsyncOptions(options: unknown): { async: AsyncOptions; rest: Record<string, unknown> } {
+  if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${show(options)}`);
+  const rest: Record<string, unknown> = { ...options };
+  const async: AsyncOptions = {};
+  for (const key of ASYNC_KEYS) {
+    if (rest[key] !== undefined) (async as Record<string, unknown>)[key] = rest[key];
+    delete rest[key];
+  }
+  if (async.pool !== undefined && !(async.pool instanceof Pool)) throw new InputError(`pool must be a pool from createPool, got ${show(async.pool)}`);
+  if (async.signal !== undefined && !(typeof async.signal === "object" && typeof async.signal.aborted === "boolean")) {
+    throw new InputError(`signal must be an AbortSignal, got ${show(async.signal)}`);
+  }
+  if (async.onProgress !== undefined && typeof async.onProgress !== "function") throw new InputError(`onProgress must be a function (done, total), got ${show(async.onProgress)}`);
+  if (async.chunkSize !== undefined && !(Number.isInteger(async.chunkSize) && async.chunkSize >= 1)) {
+    throw new InputError(`chunkSize must be a whole number ≥ 1, got ${show(async.chunkSize)}`);
+  }
+  if (rest.out instanceof WasmBuffer) throw new InputError("an async call's out must be a Float64Array (a WasmBuffer lives in one thread's WebAssembly memory)");
+  return { async, rest };
+}
+
+/**
+ * `func[method](...lead, ...batch arguments, options)` over chunks of the batch.
+ * `batch[0]` (the point) decides N; the others are cut with it where batched.
+ */
+export async function methodAsync(func: Func, method: string, lead: readonly unknown[], batch: readonly BatchArgument[],
+                                  options: unknown): Promise<unknown> {
+  const { async, rest } = readAsyncOptions(options);
+  if (rest.reduce !== undefined) {
+    throw new InputError("reduce is not available in async calls (a sum over chunks would not give the synchronous call's bits); sum the per-point results, or call the synchronous method");
+  }
+  if (func.disposed) throw new InputError("this function has been disposed");
+  const read = batch.map((b) => readArgs(b.decls, b.value, b.what));
+  if (read.some((r) => r.segments.some((s) => s.address !== undefined))) {
+    throw new InputError("async calls take points in JavaScript arrays or Tensors, not WasmBuffers (they live in one thread's WebAssembly memory)");
+  }
+  const { pool, signal } = async;
+  signal?.throwIfAborted();
+  const sent = { ...rest };
+  delete sent.out; // each chunk writes its own rows (or returns them)
+  const N = read[0].count, shared = pool !== undefined && sharedMemory();
+  if (shared) read.forEach((r) => r.segments.forEach((s) => { if (s.batched) s.data = copyToShared(s.data); }));
+  /** The arguments for the points in `range` (all of them without one), and the buffers to transfer with them. */
+  const job = (range?: Range, outs?: Float64Array[]): { job: MethodArgs; transfer: Transferable[] } => {
+    const transfer: Transferable[] = [];
+    // A worker without shared memory gets copies of its rows, transferred; otherwise views.
+    const copies = pool !== undefined && !shared;
+    const values = batch.map((b, i) => (range ? cut(b, read[i], range, copies, transfer) : b.value));
+    return { job: { method, args: [...lead, ...values, { ...sent }], outs }, transfer };
+  };
+  if (!read[0].batched) { // one point: one job
+    if (!pool) await yieldToEventLoop();
+    const one = await run(func, pool, job(), signal);
+    async.onProgress?.(1, 1);
+    return putTogether(one!.skeleton, one!.leaves);
+  }
+  const ranges = chunkRanges(N, async.chunkSize ?? (pool ? Math.min(65536, Math.ceil(N / (4 * pool.size))) : 16384));
+  if (!pool) await yieldToEventLoop();
+  // The probe: the first chunk, alone.
+  const probe = (await run(func, pool, job(ranges[0]), signal))!;
+  const sizes = perPoint(probe.leaves, ranges[0].end);
+  const out = rest.out;
+  if (out !== undefined && probe.leaves.length === 1 && (!(out instanceof Float64Array) || out.length !== N * sizes[0])) {
+    throw new ShapeError(`out must be a Float64Array of ${N * sizes[0]} entries for this result, got ${show(out)}`);
+  }
+  const whole = sizes.map((size, i) =>
+    i === 0 && out instanceof Float64Array ? out : new Float64Array(shared ? new SharedArrayBuffer(8 * N * size) : new ArrayBuffer(8 * N * size)));
+  probe.leaves.forEach((leaf, i) => whole[i].set(leaf));
+  async.onProgress?.(ranges[0].end, N);
+  // Rows written in place where the workers can reach the whole result (or there are no workers).
+  const inPlace = !pool || whole.every((w) => w.buffer instanceof SharedArrayBuffer);
+  await eachChunk(ranges.slice(1), async, N, ranges[0].end, async (range) => {
+    const outs = inPlace ? whole.map((w, i) => w.subarray(range.start * sizes[i], range.end * sizes[i])) : undefined;
+    const result = await run(func, pool, job(range, outs), signal);
+    result?.leaves.forEach((leaf, i) => whole[i].set(leaf, range.start * sizes[i]));
+  });
+  return putTogether(forBatch(probe.skeleton, N), whole);
+}
+
+/**
+ * Runs `work` on each range: all at once with a pool (its queue spreads them over
+ * the workers), else one after another with a turn of the event loop before
+ * each. Reports progress in points out of `total` (`done` already) and stops
+ * at the signal: between chunks on this thread, at once with a pool (chunks
+ * not started are dropped; those running finish unseen).
+ */
+export async function eachChunk(ranges: readonly Range[], async: AsyncOptions, total: number, done: number,
+                                work: (range: Range) => Promise<void>): Promise<void> {
+  const chunk = async (range: Range) => {
+    await work(range);
+    done += range.end - range.start;
+    async.onProgress?.(done, total);
+  };
+  if (async.pool) {
+    await untilAborted(Promise.all(ranges.map(chunk)), async.signal);
+    return;
+  }
+  for (const range of ranges) {
+    await yieldToEventLoop();
+    async.signal?.throwIfAborted();
+    await chunk(range);
+  }
+}
+
+/** One chunk's job, on a worker or here. */
+async function run(func: Func, pool: Pool | undefined, { job, transfer }: { job: MethodArgs; transfer: Transferable[] },
+                   signal?: AbortSignal): Promise<MethodResult> {
+  if (!pool) return runJob("method", func, job).result as MethodResult;
+  return (await pool.run("method", job, transfer, func, signal)) as MethodResult;
+}
+
+/** The promise, or the signal's reason as soon as it aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
+/** A batch argument's value for the points in `range`: batched inputs cut, shared ones as given. */
+function cut(b: BatchArgument, read: Args, range: Range, copies: boolean, transfer: Transferable[]): unknown {
+  const count = range.end - range.start;
+  const part = (i: number) => {
+    const d = b.decls[i], s = read.segments[i];
+    const rows = (copies ? s.data.slice : s.data.subarray).call(s.data, range.start * d.size, range.end * d.size);
+    if (copies) transfer.push(rows.buffer as ArrayBuffer);
+    return new Tensor([count, ...d.shape], rows);
+  };
+  if (b.decls.length === 1) return read.segments[0].batched ? part(0) : b.value;
+  const record = b.value as Record<string, unknown>;
+  return Object.fromEntries(b.decls.map((d, i) => [d.name, read.segments[i].batched ? part(i) : record[d.name]]));
+}

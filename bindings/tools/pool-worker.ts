@@ -1,0 +1,48 @@
+// A pool's worker (api/pool.ts): holds the functions sent to it, by id, and
+// runs jobs on them, one message at a time. Runs in Node's worker_threads and
+// as a module Web Worker.
+import { deserialize } from "../api/serialize.js";
+import type { Func } from "../api/func.js";
+import { runJob } from "../api/jobs.js";
+import { errorData, type Reply, type Request } from "../runtime/messages.js";
+// The tools' jobs register themselves as their modules load.
+import "./grid-async.js";
+import "./reparam-async.js";
+
+interface Port {
+  post(message: Reply, transfer: Transferable[]): void;
+  listen(handler: (message: Request) => void): void;
+}
+
+const NODE_THREADS = "node:worker_threads";
+
+async function port(): Promise<Port> {
+  const scope = globalThis as unknown as { postMessage?: (m: unknown, t: Transferable[]) => void; addEventListener?: (type: string, h: (e: MessageEvent) => void) => void };
+  if (typeof scope.postMessage === "function" && typeof scope.addEventListener === "function") {
+    return { post: (m, t) => scope.postMessage!(m, t), listen: (h) => scope.addEventListener!("message", (e) => h(e.data as Request)) };
+  }
+  const { parentPort } = (await import(/* @vite-ignore */ NODE_THREADS)) as {
+    parentPort: { postMessage(m: unknown, t: readonly Transferable[]): void; on(type: "message", h: (m: unknown) => void): void };
+  };
+  return { post: (m, t) => parentPort.postMessage(m, t), listen: (h) => parentPort.on("message", (m) => h(m as Request)) };
+}
+
+const functions = new Map<number, Func>();
+const channel = await port();
+
+channel.listen((request) => {
+  if (request.kind === "load") {
+    functions.set(request.id, deserialize(request.bytes));
+  } else if (request.kind === "drop") {
+    functions.get(request.id)?.dispose();
+    functions.delete(request.id);
+  } else {
+    try {
+      const func = request.func === undefined ? undefined : functions.get(request.func);
+      const { result, transfer } = runJob(request.job, func, request.args);
+      channel.post({ kind: "done", result }, transfer);
+    } catch (error) {
+      channel.post({ kind: "failed", error: errorData(error) }, []);
+    }
+  }
+});

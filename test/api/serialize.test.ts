@@ -1,0 +1,145 @@
+// A compiled function as bytes: deserialize(f.serialize()) must give the same
+// results as f, bit for bit, for every kind of function (expressions, where,
+// matrices with det/inv/solve, sums, fused tensor chains, second derivatives),
+// and refuse bytes from another build or damaged ones with a clear error.
+import { describe, expect, it } from "vitest";
+import {
+  compile, defineFunction, deserialize, fn, removeFunction, scan, stack, InputError, Tensor, type Func,
+} from "../../bindings/index.js";
+import { expectIdentical, expectThrows, random } from "../support/helpers.js";
+
+const leaves = (x: unknown): number[] => {
+  if (typeof x === "number") return [x];
+  if (x instanceof Float64Array) return [...x];
+  if (x instanceof Tensor) return [...x.data];
+  return Object.values(x as Record<string, unknown>).flatMap(leaves);
+};
+
+/** Every method the function supports at x (and a batch of 3 points), the original against its copy. */
+function expectSameResults(f: Func, g: Func, x: unknown, batch: unknown, label: string): void {
+  const calls: [string, (h: Func, p: unknown) => unknown][] = [
+    ["eval", (h, p) => h.eval(p as never)],
+    ["jacobian forward", (h, p) => h.jacobian(p as never, { mode: "forward" })],
+    ["jacobian reverse", (h, p) => h.jacobian(p as never, { mode: "reverse" })],
+  ];
+  if (f.outputShape.length === 0) {
+    calls.push(["grad", (h, p) => h.grad(p as never)], ["hessian", (h, p) => h.hessian(p as never)],
+      ["laplacian", (h, p) => h.laplacian(p as never)]);
+  }
+  for (const [name, call] of calls) {
+    expectIdentical(leaves(call(g, x)), leaves(call(f, x)), `${label} ${name}`);
+    expectIdentical(leaves(call(g, batch)), leaves(call(f, batch)), `${label} ${name} (batch)`);
+  }
+}
+
+describe("serialize and deserialize", () => {
+  it("an expression with branches keeps its inputs, variables and every result", () => {
+    const f = compile("where(x > 0, sqrt(x) * y, log(1 + y^2)) + sin(x * y) + lgamma(2 + x^2)", { vars: ["y", "x"] });
+    const g = deserialize(f.serialize());
+    expect(g.vars).toEqual(["y", "x"]);
+    expect(g.inputShape).toEqual([2]);
+    expect(g.outputShape).toEqual([]);
+    // x = 0 is the switching point: the taken branch's derivative, finite, in both.
+    for (const x of [[3, 0], [2, 1.5], [-1, -2]]) {
+      expectSameResults(f, g, x, new Tensor([3, 2], Float64Array.of(...x, 0.5, 2, -3, 0)), `at ${x}`);
+    }
+    expect(g.grad([3, 0]).every(Number.isFinite)).toBe(true);
+  });
+
+  it("matrices (det, inv, solve), several named inputs and shared subexpressions", () => {
+    const f = fn({ A: [3, 3], b: 3 }, ({ A, b }) => A.inv().matvec(b).dot(A.solve(b)).add(A.det().log()));
+    const g = deserialize(f.serialize());
+    expect(g.inputs.map((d) => [d.name, d.shape])).toEqual([["A", [3, 3]], ["b", [3]]]);
+    const rand = random(7);
+    const A = [4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2], b = [1, -2, 0.5];
+    const batchA = new Tensor([3, 3, 3], Float64Array.from({ length: 27 }, (_, i) => A[i % 9] + 0.1 * rand()));
+    expectSameResults(f, g, { A, b }, { A: batchA, b }, "matrix");
+  });
+
+  it("a vector field, a fused tensor chain, gradFunction (which shares its graph) and a user function", () => {
+    const curl = compile(["y*z", "x*z^2", "exp(x)*y"], { vars: ["x", "y", "z"] });
+    const curlCopy = deserialize(curl.serialize());
+    expectIdentical(curlCopy.curl([1, 2, 3]) as Float64Array, curl.curl([1, 2, 3]) as Float64Array, "curl");
+    expectIdentical(curlCopy.divergence([1, 2, 3]), curl.divergence([1, 2, 3]), "divergence");
+
+    const n = 64;
+    const rosen = fn({ x: [n] }, ({ x }) => {
+      const a = x.slice([0], [n - 1]), b = x.slice([1]);
+      const d = b.sub(a.mul(a)), e = a.neg().add(1);
+      return d.mul(d).mul(100).add(e.mul(e)).sum();
+    });
+    const x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.01 * i);
+    const rosenCopy = deserialize(rosen.serialize());
+    expectIdentical(rosenCopy.grad(x) as Float64Array, rosen.grad(x) as Float64Array, "rosenbrock grad");
+    expectIdentical(rosenCopy.hvp(x, x) as Float64Array, rosen.hvp(x, x) as Float64Array, "rosenbrock hvp");
+
+    const gradient = curl.jacobian([1, 2, 3]);
+    const grad = compile("x^3*y + z*sin(x)", { vars: ["x", "y", "z"] }).gradFunction();
+    expectIdentical(deserialize(grad.serialize()).jacobian([1, 2, 3]).data, grad.jacobian([1, 2, 3]).data, "gradFunction");
+    expect(gradient.shape).toEqual([3, 3]);
+
+    const huber = defineFunction("huberSer(r, d)", "where(abs(r) <= d, r^2/2, d*(abs(r) - d/2))");
+    try {
+      const h = compile("huberSer(x - 1, 0.5)", { vars: ["x"] });
+      removeFunction("huberSer"); // the bytes hold the expansion, not the name
+      const copy = deserialize(h.serialize());
+      for (const p of [0.2, 1.1, 3]) expectIdentical(copy.grad([p]) as Float64Array, h.grad([p]) as Float64Array, `huber at ${p}`);
+    } finally {
+      if (huber) try { removeFunction("huberSer"); } catch { /* removed above */ }
+    }
+  });
+
+  it("a copy composes inside another trace and is independent of the original", () => {
+    const f = compile("x^2 + x*y", { vars: ["x", "y"] });
+    const copy = deserialize(f.serialize());
+    f.dispose();
+    expect(copy.eval([2, 3])).toBe(10);
+    const outer = fn({ t: [] }, ({ t }) => copy.of(stack([t.mul(2), t])));
+    expect(outer.grad(1)).toBe(12); // f(2t, t) = 4t² + 2t² = 6t²: 12t at t = 1
+  });
+
+  it("is compact: a few bytes per graph node, only what the outputs reach", () => {
+    const big = fn({ x: [1000] }, ({ x }) => x.sin().mul(x).sum());
+    const bytes = big.serialize();
+    expect(bytes.length).toBeLessThan(20 * big.tapeSize.instructions + 600);
+    // The gradient function shares f's graph; its bytes carry only its own nodes.
+    const small = compile("x + 1", { vars: ["x"] });
+    expect(small.serialize().length).toBeLessThan(250);
+  });
+
+  it("refuses bytes of another format or build, damaged bytes and other values, and stays usable", () => {
+    const f = compile("x*y", { vars: ["x", "y"] });
+    const bytes = f.serialize();
+    const otherFormat = bytes.slice();
+    otherFormat[4] ^= 0x40;
+    expectThrows(() => deserialize(otherFormat), InputError, /another build of gradients \(format \d+/, /serialize it again/);
+    const otherBuild = bytes.slice();
+    otherBuild[9] ^= 0x01;
+    expectThrows(() => deserialize(otherBuild), InputError, /another build/);
+    expectThrows(() => deserialize(bytes.slice(0, bytes.length - 5)), InputError, /damaged/);
+    const rand = random(3);
+    for (let trial = 0; trial < 200; trial++) {
+      const damaged = bytes.slice();
+      const at = 16 + Math.floor(rand() * (damaged.length - 16));
+      damaged[at] = Math.floor(rand() * 256);
+      try {
+        const g = deserialize(damaged);
+        g.eval([1, 2]); // a change that still reads as a valid function computes something
+      } catch (error) {
+        expect(error).toBeInstanceOf(InputError);
+      }
+    }
+    expectThrows(() => deserialize(new Uint8Array([1, 2, 3])), InputError, /not a serialized gradients function/);
+    expectThrows(() => deserialize([1, 2, 3] as never), InputError, /Uint8Array/);
+    expect(deserialize(bytes).eval([3, 4])).toBe(12);
+  });
+
+  it("refuses functions that call JavaScript (scan, functions defined by code), and disposed ones", () => {
+    const step = fn({ s: [2] }, ({ s }) => s.mul(0.5));
+    const looped = fn({ s0: [2] }, ({ s0 }) => scan(step, s0, { length: 3 }).sum());
+    expectThrows(() => looped.serialize(), InputError, /calls JavaScript from the core/, /cannot be serialized/);
+    const f = compile("x", { vars: ["x"] });
+    f.dispose();
+    expectThrows(() => f.serialize(), InputError, /disposed/);
+  });
+});
