@@ -4,29 +4,16 @@
 import { createRequire } from "node:module";
 import { grid, buffer } from "../dist/index.js";
 import { compare } from "./report.mjs";
+import { gridGradientByHand, testField } from "./field-workloads.mjs";
 
 const require = createRequire(import.meta.url);
 const ndarray = require("ndarray");
 const ndarrayGradient = require("ndarray-gradient");
 
 const ny = 1024, nx = 1024, shape = [ny, nx];
-const field = Float64Array.from({ length: ny * nx }, (_, k) => Math.sin(k % nx * 0.01) * Math.cos(Math.floor(k / nx) * 0.013));
+const field = testField(new Float64Array(ny * nx), ny, nx);
 
-/** numpy.gradient (spacing 1, edge order 1) along both axes, written by hand. */
-function plain(f, gy, gx) {
-  for (let i = 0; i < ny; i++) {
-    const row = i * nx;
-    gx[row] = f[row + 1] - f[row];
-    for (let j = 1; j < nx - 1; j++) gx[row + j] = (f[row + j + 1] - f[row + j - 1]) / 2;
-    gx[row + nx - 1] = f[row + nx - 1] - f[row + nx - 2];
-  }
-  for (let j = 0; j < nx; j++) gy[j] = f[nx + j] - f[j];
-  for (let i = 1; i < ny - 1; i++) {
-    const row = i * nx;
-    for (let j = 0; j < nx; j++) gy[row + j] = (f[row + nx + j] - f[row - nx + j]) / 2;
-  }
-  for (let j = 0; j < nx; j++) gy[(ny - 1) * nx + j] = f[(ny - 1) * nx + j] - f[(ny - 2) * nx + j];
-}
+const plain = (f, gy, gx) => gridGradientByHand(f, gy, gx, ny, nx);
 
 const gyJs = new Float64Array(ny * nx), gxJs = new Float64Array(ny * nx);
 const gyLib = new Float64Array(ny * nx), gxLib = new Float64Array(ny * nx);

@@ -11,3 +11,4 @@ await import("./reparam.mjs");
 await import("./textbook.mjs");
 await import("./workloads.mjs");
 await import("./fitting.mjs");
+await import("./pool.mjs");

@@ -7,8 +7,9 @@ import { Bench } from "tinybench";
  * process, and prints mean and median times with the ratio to the baseline.
  * Returns { name: ratio of medians }.
  */
-export async function compare(title, tasks, { time = 1000, warmupTime = 200 } = {}) {
-  const bench = new Bench({ name: title, time, warmupTime });
+export async function compare(title, tasks, { time = 1000, warmupTime = 200, iterations, warmupIterations } = {}) {
+  // (tinybench runs at least `iterations` calls, 64 by default: fewer for calls of a second)
+  const bench = new Bench({ name: title, time, warmupTime, ...(iterations ? { iterations, warmupIterations } : {}) });
   for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
   await bench.run();
   const [baseline] = bench.tasks;

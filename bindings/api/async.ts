@@ -14,7 +14,7 @@ import { WasmBuffer } from "../runtime/buffer.js";
 import { Pool } from "./pool.js";
 import { runJob, type MethodArgs, type MethodResult } from "./jobs.js";
 import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
-import { chunkRanges, copyToShared, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
+import { chunkRanges, copyToShared, isShared, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
 import { readArgs, type Args, type InputDecl } from "./validate.js";
 import type { AnyFunc as Func } from "./func.js";
 
@@ -109,7 +109,7 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
   probe.leaves.forEach((leaf, i) => whole[i].set(leaf));
   async.onProgress?.(ranges[0].end, N);
   // Rows written in place where the workers can reach the whole result (or there are no workers).
-  const inPlace = !pool || whole.every((w) => w.buffer instanceof SharedArrayBuffer);
+  const inPlace = !pool || whole.every(isShared);
   await eachChunk(ranges.slice(1), async, N, ranges[0].end, async (range) => {
     const outs = inPlace ? whole.map((w, i) => w.subarray(range.start * sizes[i], range.end * sizes[i])) : undefined;
     const result = await run(func, pool, job(range, outs), signal);

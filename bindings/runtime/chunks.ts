@@ -25,9 +25,14 @@ export function sharedMemory(): boolean {
   return typeof SharedArrayBuffer === "function" && isolated !== false;
 }
 
+/** Whether an array's memory is shared (false where SharedArrayBuffer does not exist). */
+export function isShared(array: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer === "function" && array.buffer instanceof SharedArrayBuffer;
+}
+
 /** `data` in shared memory: itself if it is there already, else a copy. */
 export function copyToShared(data: Float64Array): Float64Array {
-  if (data.buffer instanceof SharedArrayBuffer) return data;
+  if (isShared(data)) return data;
   const copy = new Float64Array(new SharedArrayBuffer(data.byteLength));
   copy.set(data);
   return copy;

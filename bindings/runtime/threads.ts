@@ -19,12 +19,6 @@ export interface ThreadEvents {
   exit(reason: string): void;
 }
 
-/**
- * The worker script, tools/pool-worker.js of the built package (dist/). It is
- * started, not imported: it loads the whole library in the worker's own thread.
- */
-const WORKER_URL = new URL("../tools/pool-worker.js", import.meta.url);
-
 const NODE_THREADS = "node:worker_threads";
 
 /** The part of node:worker_threads' Worker used here (the bindings build without Node's types). */
@@ -42,8 +36,9 @@ interface NodeWorker {
 export async function startThread(events: ThreadEvents): Promise<Thread> {
   if (typeof Worker === "function") return webThread(events);
   const threads = (await import(/* @vite-ignore */ NODE_THREADS)) as { Worker: new (url: URL, options: object) => NodeWorker };
-  // Not the process's flags: `--input-type` or `-e` would stop a worker from loading its script.
-  const worker = new threads.Worker(WORKER_URL, { execArgv: [] });
+  // The worker script is tools/pool-worker.js of the built package (dist/): started,
+  // not imported. Not the process's flags: `--input-type` or `-e` would stop it loading.
+  const worker = new threads.Worker(new URL("../tools/pool-worker.js", import.meta.url), { execArgv: [] });
   let ended = false;
   const end = (reason: string) => {
     if (!ended) { ended = true; events.exit(reason); }
@@ -59,7 +54,8 @@ export async function startThread(events: ThreadEvents): Promise<Thread> {
 }
 
 function webThread(events: ThreadEvents): Thread {
-  const worker = new Worker(WORKER_URL, { type: "module" });
+  // Written as bundlers (Vite, webpack, esbuild's plugins) recognize a worker, so they bundle it too.
+  const worker = new Worker(new URL("../tools/pool-worker.js", import.meta.url), { type: "module" });
   worker.onmessage = (event) => events.message(event.data);
   worker.onerror = (event) => { event.preventDefault(); worker.terminate(); events.exit(`it failed: ${event.message}`); };
   return {

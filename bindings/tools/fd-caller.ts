@@ -47,6 +47,10 @@ export class Caller {
       throw new CallbackError(`the function returned ${r === null ? "null" : typeof r} at call ${call}; expected ${P === 1 ? "a number or an array of numbers" : `${P} values (or ${P}·m)`}`);
     }
     const a: ArrayLike<unknown> = isNumber ? [r] : (r as ArrayLike<unknown>);
+    // (an object's `length` may be anything: 1e308, 2.5, −1)
+    if (!(Number.isSafeInteger(a.length) && a.length >= 0 && a.length <= 2 ** 29)) {
+      throw new CallbackError(`the function returned an object of length ${a.length} at call ${call}; expected ${P === 1 ? "a number or an array of numbers" : `${P} values (or ${P}·m)`}`);
+    }
     if (a.length === 0 || a.length % P !== 0) throw new CallbackError(`the function returned ${a.length} values at call ${call} for ${P} point${P > 1 ? "s" : ""}`);
     const m = a.length / P, scalar = P === 1 ? isNumber : this.m === -1 ? m === 1 : this.scalar;
     if (this.m === -1) {

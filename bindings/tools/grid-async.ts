@@ -4,7 +4,7 @@
 import { InputError } from "../base/errors.js";
 import { eachChunk, readAsyncOptions, type AsyncOptions } from "../api/async.js";
 import { WasmBuffer } from "../runtime/buffer.js";
-import { sharedMemory, type Range } from "../runtime/chunks.js";
+import { isShared, sharedMemory, type Range } from "../runtime/chunks.js";
 import { addJob } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";
@@ -67,7 +67,7 @@ async function gridAsync(name: GridFunction, input: unknown, shape: readonly num
     return Type === Float32Array ? new Float32Array(memory) : new Float64Array(memory);
   };
   const inShared = (a: Values): Values => {
-    if (!shared || a.buffer instanceof SharedArrayBuffer) return a;
+    if (!shared || isShared(a)) return a;
     const copy = fresh(a.length);
     copy.set(a);
     return copy;
@@ -77,7 +77,7 @@ async function gridAsync(name: GridFunction, input: unknown, shape: readonly num
   if (given && given.length !== plan.count) throw new InputError(`out must hold ${plan.count} field${plan.count > 1 ? "s" : ""} for this result, got ${given.length}`);
   const results = given ?? Array.from({ length: plan.count }, () => fresh(rows * rowSize));
   // An out that is also an input would be overwritten while neighbouring bands still read it.
-  const written = results.map((r) => (sources.some((f) => f.buffer === r.buffer) || (pool && shared && !(r.buffer instanceof SharedArrayBuffer))
+  const written = results.map((r) => (sources.some((f) => f.buffer === r.buffer) || (pool && shared && !isShared(r))
     ? fresh(r.length) : r));
   const sendable: GradientOptions = { spacing: rest.spacing as GridOptions["spacing"], edgeOrder: rest.edgeOrder as 1 | 2, axis: rest.axis as GradientOptions["axis"] };
   const view = (a: Values, lo: number, hi: number) => a.subarray(lo * rowSize, hi * rowSize);

@@ -94,3 +94,67 @@ describe.skipIf(!available)("the browser demo", () => {
     expect(await page.textContent("#scalar-error")).toBe("");
   });
 });
+
+// A pool of Web Workers in the page, with and without cross-origin isolation:
+// shared memory in the one, transferred chunks in the other, the same bits in both.
+describe.skipIf(!available)("pools in the browser", () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  for (const isolated of [true, false]) {
+    it(`runs batches on 2 workers ${isolated ? "with shared memory (a cross-origin-isolated page)" : "with transferred chunks (a page that is not isolated)"}`, async () => {
+      const server = await serve(0, { isolated }) as { url: string; close(): Promise<void> };
+      const page = await browser.newPage();
+      try {
+        const problems: string[] = [];
+        page.on("pageerror", (e) => problems.push(e.message));
+        await page.goto(server.url);
+        // (a string, so that vitest does not rewrite the page's import)
+        await page.evaluate("import('gradients').then((g) => { window.__gradients = g; })");
+        const r = await page.evaluate(async () => {
+          const g = (window as unknown as { __gradients: typeof import("../../dist/index.js") }).__gradients;
+          const pool = g.createPool({ size: 2 });
+          const same = (a: ArrayLike<number>, b: ArrayLike<number>) => a.length === b.length && Array.from(a).every((v, i) => Object.is(v, b[i]));
+          const F = g.compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2", "x/(1+y^2) + sqrt(z)"], { vars: ["x", "y", "z"] });
+          const N = 5000;
+          const X = new g.Tensor([N, 3], Float64Array.from({ length: 3 * N }, (_, i) => 0.5 + (i % 97) / 50));
+          let chunks = 0;
+          const J = await F.jacobianAsync(X, { pool, chunkSize: 700, onProgress: () => chunks++ }) as InstanceType<typeof g.Tensor>;
+          const field = Float64Array.from({ length: 300 * 200 }, (_, i) => Math.sin(i / 300) * (i % 200));
+          const grads = await g.grid.gradientAsync(field, [300, 200], { pool, chunkSize: 40 }) as Float64Array[];
+          const want = g.grid.gradient(field, [300, 200]) as Float64Array[];
+          const f = g.compile("z^2 + sin(w)", { vars: ["z", "w"] });
+          const q = { mu: [0.5, 1], sigma: [1, 2] }, o = { samples: 3 * 65536 + 5, seed: 3 };
+          const est = await g.reparam.gaussianAsync(f, q, { ...o, pool });
+          const sync = g.reparam.gaussian(f, q, o);
+          const controller = new AbortController();
+          let aborted = "";
+          try {
+            await F.jacobianAsync(X, { pool, chunkSize: 100, signal: controller.signal, onProgress: () => controller.abort() });
+          } catch (e) {
+            aborted = (e as Error).name;
+          }
+          await pool.terminate();
+          return {
+            isolated: crossOriginIsolated,
+            shared: typeof SharedArrayBuffer === "function" && J.data.buffer instanceof SharedArrayBuffer,
+            jacobian: same(J.data, F.jacobian(X).data), chunks,
+            grid: same(grads[0], want[0]) && same(grads[1], want[1]),
+            reparam: est.value === sync.value && same(est.dmu, sync.dmu) && same(est.stderr.dsigma!, sync.stderr.dsigma!),
+            aborted,
+          };
+        });
+        expect(problems).toEqual([]);
+        expect(r).toEqual({ isolated, shared: isolated, jacobian: true, chunks: 9, grid: true, reparam: true, aborted: "AbortError" });
+      } finally {
+        await page.close();
+        await server.close();
+      }
+    }, 60_000);
+  }
+});

@@ -655,6 +655,18 @@ describe("regressions found by fuzzing", () => {
     ]);
   });
 
+  it("fd refuses a callback result whose length is not a count (100,000 runs found { length: 1.8e308 })", () => {
+    for (const length of [Number.MAX_VALUE, 2.5, -1, 2 ** 40, NaN]) {
+      const junk = () => ({ length }) as unknown as number;
+      allDocumented([
+        [`fd.hessian, length ${length}`, () => fd.hessian(junk, [0]), { callback: true, points: [[0]] }],
+        [`fd.grad, length ${length}`, () => fd.grad(junk, [1, 2]), { callback: true, points: [[1, 2]] }],
+        [`fd.jacobian vectorized, length ${length}`, () => fd.jacobian(junk, { shape: [2, 1], data: [1, 2] }, { vectorized: true }), { callback: true, points: [{ shape: [2, 1], data: [1, 2] }] }],
+      ]);
+      expect(() => fd.hessian(junk, [0])).toThrow(/object of length/);
+    }
+  });
+
   it("junk that error messages cannot print (BigInt, BigInt64Array, Symbol, null-prototype objects) still gives documented errors", () => {
     const nullProto = Object.create(null) as object;
     allDocumented([
