@@ -14,7 +14,8 @@ import { WasmBuffer } from "../runtime/buffer.js";
 import { Pool } from "./pool.js";
 import { runJob, type MethodArgs, type MethodResult } from "./jobs.js";
 import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
-import { chunkRanges, copyToShared, isShared, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
+import { chunkRanges, isShared, sharedArray, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
+import type { Segment } from "../runtime/kernel.js";
 import { readArgs, type Args, type InputDecl } from "./validate.js";
 import type { AnyFunc as Func } from "./func.js";
 
@@ -80,13 +81,13 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
   const sent = { ...rest };
   delete sent.out; // each chunk writes its own rows (or returns them)
   const N = read[0].count, shared = pool !== undefined && sharedMemory();
-  if (shared) read.forEach((r) => r.segments.forEach((s) => { if (s.batched) s.data = copyToShared(s.data); }));
+  // How a chunk's rows reach a worker: a view of shared memory (the batch's own, or
+  // a copy made chunk by chunk as the chunks go out), or a copy transferred to it.
+  const rows: RowSource = !pool ? { kind: "view" } : shared ? { kind: "shared", copies: new Map() } : { kind: "transfer" };
   /** The arguments for the points in `range` (all of them without one), and the buffers to transfer with them. */
   const job = (range?: Range, outs?: Float64Array[]): { job: MethodArgs; transfer: Transferable[] } => {
     const transfer: Transferable[] = [];
-    // A worker without shared memory gets copies of its rows, transferred; otherwise views.
-    const copies = pool !== undefined && !shared;
-    const values = batch.map((b, i) => (range ? cut(b, read[i], range, copies, transfer) : b.value));
+    const values = batch.map((b, i) => (range ? cut(b, read[i], range, rows, transfer) : b.value));
     return { job: { method, args: [...lead, ...values, { ...sent }], outs }, transfer };
   };
   if (!read[0].batched) { // one point: one job
@@ -105,7 +106,7 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
     throw new ShapeError(`out must be a Float64Array of ${N * sizes[0]} entries for this result, got ${show(out)}`);
   }
   const whole = sizes.map((size, i) =>
-    i === 0 && out instanceof Float64Array ? out : new Float64Array(shared ? new SharedArrayBuffer(8 * N * size) : new ArrayBuffer(8 * N * size)));
+    i === 0 && out instanceof Float64Array ? out : (shared ? sharedArray(N * size) : new Float64Array(N * size)));
   probe.leaves.forEach((leaf, i) => whole[i].set(leaf));
   async.onProgress?.(ranges[0].end, N);
   // Rows written in place where the workers can reach the whole result (or there are no workers).
@@ -119,11 +120,13 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
 }
 
 /**
- * Runs `work` on each range: all at once with a pool (its queue spreads them over
- * the workers), else one after another with a turn of the event loop before
- * each. Reports progress in points out of `total` (`done` already) and stops
- * at the signal: between chunks on this thread, at once with a pool (chunks
- * not started are dropped; those running finish unseen).
+ * Runs `work` on each range, reporting progress in points out of `total`
+ * (`done` already) and stopping at the signal. With a pool, two chunks per
+ * worker are under way at a time and the next starts as one finishes, so what
+ * `work` does on this thread before handing a chunk over (copying its rows into
+ * shared memory) overlaps the workers' computing; a cancelled call rejects at
+ * once, and chunks running finish unseen. Without one, one chunk after another
+ * with a turn of the event loop before each.
  */
 export async function eachChunk(ranges: readonly Range[], async: AsyncOptions, total: number, done: number,
                                 work: (range: Range) => Promise<void>): Promise<void> {
@@ -132,8 +135,20 @@ export async function eachChunk(ranges: readonly Range[], async: AsyncOptions, t
     done += range.end - range.start;
     async.onProgress?.(done, total);
   };
-  if (async.pool) {
-    await untilAborted(Promise.all(ranges.map(chunk)), async.signal);
+  const { pool, signal } = async;
+  if (pool) {
+    const all = new Promise<void>((resolve, reject) => {
+      let next = 0, running = 0, failed = false;
+      const launch = () => {
+        if (next === ranges.length && running === 0) resolve();
+        while (!failed && !signal?.aborted && running < 2 * pool.size && next < ranges.length) {
+          running++;
+          chunk(ranges[next++]).then(() => { running--; launch(); }, (error) => { failed = true; reject(error); });
+        }
+      };
+      launch();
+    });
+    await untilAborted(all, signal);
     return;
   }
   for (const range of ranges) {
@@ -161,14 +176,27 @@ export function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Prom
   });
 }
 
+/** How chunks' rows are given: views (this thread), views of shared memory (copied there chunk by chunk when the batch is not), or transferred copies. */
+type RowSource = { kind: "view" } | { kind: "shared"; copies: Map<Segment, Float64Array> } | { kind: "transfer" };
+
 /** A batch argument's value for the points in `range`: batched inputs cut, shared ones as given. */
-function cut(b: BatchArgument, read: Args, range: Range, copies: boolean, transfer: Transferable[]): unknown {
+function cut(b: BatchArgument, read: Args, range: Range, rows: RowSource, transfer: Transferable[]): unknown {
   const count = range.end - range.start;
   const part = (i: number) => {
-    const d = b.decls[i], s = read.segments[i];
-    const rows = (copies ? s.data.slice : s.data.subarray).call(s.data, range.start * d.size, range.end * d.size);
-    if (copies) transfer.push(rows.buffer as ArrayBuffer);
-    return new Tensor([count, ...d.shape], rows);
+    const d = b.decls[i], s = read.segments[i], lo = range.start * d.size, hi = range.end * d.size;
+    let data: Float64Array;
+    if (rows.kind === "transfer") {
+      data = s.data.slice(lo, hi);
+      transfer.push(data.buffer as ArrayBuffer);
+    } else if (rows.kind === "shared" && !isShared(s.data)) {
+      let copy = rows.copies.get(s);
+      if (!copy) rows.copies.set(s, (copy = sharedArray(s.data.length)));
+      copy.set(s.data.subarray(lo, hi), lo);
+      data = copy.subarray(lo, hi);
+    } else {
+      data = s.data.subarray(lo, hi);
+    }
+    return new Tensor([count, ...d.shape], data);
   };
   if (b.decls.length === 1) return read.segments[0].batched ? part(0) : b.value;
   const record = b.value as Record<string, unknown>;

@@ -30,12 +30,9 @@ export function isShared(array: ArrayBufferView): boolean {
   return typeof SharedArrayBuffer === "function" && array.buffer instanceof SharedArrayBuffer;
 }
 
-/** `data` in shared memory: itself if it is there already, else a copy. */
-export function copyToShared(data: Float64Array): Float64Array {
-  if (isShared(data)) return data;
-  const copy = new Float64Array(new SharedArrayBuffer(data.byteLength));
-  copy.set(data);
-  return copy;
+/** A Float64Array of `length` zeros in shared memory. */
+export function sharedArray(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(8 * length));
 }
 
 /** Resolves after the event loop has run what was waiting (timers, input, rendering). */

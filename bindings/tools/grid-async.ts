@@ -66,35 +66,34 @@ async function gridAsync(name: GridFunction, input: unknown, shape: readonly num
     const memory = new SharedArrayBuffer(Type.BYTES_PER_ELEMENT * length);
     return Type === Float32Array ? new Float32Array(memory) : new Float64Array(memory);
   };
-  const inShared = (a: Values): Values => {
-    if (!shared || isShared(a)) return a;
-    const copy = fresh(a.length);
-    copy.set(a);
-    return copy;
-  };
-  const sources = fields.map(inShared);
+  const view = (a: Values, lo: number, hi: number) => a.subarray(lo * rowSize, hi * rowSize);
+  // With shared memory, a field that is not there is copied band by band as the bands go out.
+  const sources = fields.map((f) => (shared && !isShared(f) ? fresh(f.length) : f));
   const given = rest.out === undefined ? undefined : (Array.isArray(rest.out) ? rest.out : [rest.out]) as Values[];
   if (given && given.length !== plan.count) throw new InputError(`out must hold ${plan.count} field${plan.count > 1 ? "s" : ""} for this result, got ${given.length}`);
   const results = given ?? Array.from({ length: plan.count }, () => fresh(rows * rowSize));
-  // An out that is also an input would be overwritten while neighbouring bands still read it.
-  const written = results.map((r) => (sources.some((f) => f.buffer === r.buffer) || (pool && shared && !isShared(r))
-    ? fresh(r.length) : r));
+  // An out that is also an input would be overwritten while neighbouring bands still read it:
+  // such results are written aside and copied at the end; others (an out the workers cannot
+  // reach) band by band.
+  const aliased = results.some((r) => fields.some((f) => f.buffer === r.buffer));
+  const written = results.map((r) => (aliased || (pool && shared && !isShared(r)) ? fresh(r.length) : r));
   const sendable: GradientOptions = { spacing: rest.spacing as GridOptions["spacing"], edgeOrder: rest.edgeOrder as 1 | 2, axis: rest.axis as GradientOptions["axis"] };
-  const view = (a: Values, lo: number, hi: number) => a.subarray(lo * rowSize, hi * rowSize);
   await eachChunk(bands(rows, async.chunkSize ?? (pool ? Math.ceil(rows / (4 * pool.size)) : Math.ceil(2 ** 20 / rowSize))), async, rows, 0, async (range) => {
     const lo = Math.max(0, range.start - 1), hi = Math.min(rows, range.end + 1);
     if (!pool) {
       gridRows(plan, sources, written.map((r) => view(r, range.start, range.end)), 0, range.start, range.end);
-      return;
+    } else {
+      // Shared memory: views of the whole fields and results; else copies of the band's rows, transferred, and its rows sent back.
+      fields.forEach((f, i) => { if (shared && sources[i] !== f) sources[i].set(view(f, lo, hi), lo * rowSize); });
+      const band = shared ? sources : sources.map((f) => view(f, lo, hi).slice());
+      const outs = shared ? written.map((r) => view(r, range.start, range.end)) : null;
+      const args: RowsArgs = { name, shape: [...plan.shape], options: sendable, fields: band, from: shared ? 0 : lo, range, outs };
+      const back = (await pool.run("grid rows", args, shared ? [] : transferable(band), undefined, signal)) as Values[] | null;
+      back?.forEach((r, i) => written[i].set(r, range.start * rowSize));
     }
-    // Shared memory: views of the whole fields and results; else copies of the band's rows, transferred, and its rows sent back.
-    const band = shared ? sources : sources.map((f) => view(f, lo, hi).slice());
-    const outs = shared ? written.map((r) => view(r, range.start, range.end)) : null;
-    const args: RowsArgs = { name, shape: [...plan.shape], options: sendable, fields: band, from: shared ? 0 : lo, range, outs };
-    const back = (await pool.run("grid rows", args, shared ? [] : transferable(band), undefined, signal)) as Values[] | null;
-    back?.forEach((r, i) => written[i].set(r, range.start * rowSize));
+    if (!aliased) written.forEach((w, i) => { if (w !== results[i]) results[i].set(view(w, range.start, range.end), range.start * rowSize); });
   });
-  written.forEach((w, i) => { if (w !== results[i]) results[i].set(w); });
+  if (aliased) written.forEach((w, i) => results[i].set(w));
   return plan.single ? results[0] : results;
 }
 
