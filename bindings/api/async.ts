@@ -36,6 +36,8 @@ export interface BatchArgument {
   value: unknown;
   decls: readonly InputDecl[];
   what: string;
+  /** The variables' names, for a point given by name (see readArgs). */
+  names?: readonly string[];
 }
 
 const ASYNC_KEYS = ["pool", "signal", "onProgress", "chunkSize"] as const;
@@ -72,7 +74,7 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
     throw new InputError("reduce is not available in async calls (a sum over chunks would not give the synchronous call's bits); sum the per-point results, or call the synchronous method");
   }
   if (func.disposed) throw new InputError("this function has been disposed");
-  const read = batch.map((b) => readArgs(b.decls, b.value, b.what));
+  const read = batch.map((b) => readArgs(b.decls, b.value, b.what, b.names));
   if (read.some((r) => r.segments.some((s) => s.address !== undefined))) {
     throw new InputError("async calls take points in JavaScript arrays or Tensors, not WasmBuffers (they live in one thread's WebAssembly memory)");
   }

@@ -2,6 +2,7 @@
 import { readShapes, variableName } from "./validate.js";
 import { GradientsError, InputError, ParseError } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
+import { naturalOrder } from "../base/natural-order.js";
 import { Func, type InputDecl } from "./func.js";
 import { outputOf, type BodyResult } from "./builder.js";
 import { Node, type Operand } from "../front/node.js";
@@ -20,8 +21,9 @@ export interface CompileOptions {
    * The inputs. An array of names: one vector input whose entries are those scalar
    * variables, in that order. A record { x: [2], A: [2, 2], t: [] }: named inputs of
    * those shapes, indexed in expressions as x[0], A[1][0]. Without it, the variables
-   * are the names the expressions use (other than `pi` and `e`), in order of first
-   * appearance (reading an array of expressions in order).
+   * are the names the expressions use (other than `pi` and `e`) in natural order
+   * (x < y < z, x2 < x10, a < b; see `naturalOrder`), so a field's components line up
+   * with its axes.
    */
   vars?: readonly string[] | Readonly<Record<string, number | readonly number[]>>;
 }
@@ -160,8 +162,10 @@ export function compile(expr: Expressions, options: CompileOptions = {}): Func<a
   }
   const { shape, ids } = outputOf(graph, result);
   if (open) {
-    const n = open.length;
-    return new Func(graph, ids, [{ name: "x", shape: [n], size: n, offset: 0 }], shape, open);
+    // Inputs were numbered as the names were met; the variables' order is their natural order.
+    const names = naturalOrder(open), n = names.length;
+    graph.renumberInputs(open.map((name) => names.indexOf(name)));
+    return new Func(graph, ids, [{ name: "x", shape: [n], size: n, offset: 0 }], shape, names);
   }
   return new Func(graph, ids, declared.inputs, shape, declared.names);
 }

@@ -284,8 +284,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     }
     // One call of each at a point of zeros: the engine compiles a module's functions
     // at their first call, and the scratch each call lays out is allocated now.
-    const zeros = this.inputs.length === 1 && this.inputs[0].shape.length === 0 ? 0
-      : Object.fromEntries(this.inputs.map((d) => [d.name, new Float64Array(d.size)]));
+    const zeros = this.inputs.length > 1 ? Object.fromEntries(this.inputs.map((d) => [d.name, new Float64Array(d.size)]))
+      : this.inputs[0].shape.length === 0 ? 0 : new Float64Array(this.n);
     this.eval(zeros);
     if (modes.includes("forward") && this.n <= 64) this.jacobian(zeros, { mode: "forward" }); // (wider: see Kernel.prepareAhead)
     if (modes.includes("reverse") && this.outputShape.length === 0) this.grad(zeros, { mode: "reverse" });
@@ -407,7 +407,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       return new Tensor([...this.outputShape, ...d.shape], block);
     }), undefined) as J;
     const read = (y: unknown, what: string) => {
-      const a = readArgs(this.inputs, y, what);
+      const a = readArgs(this.inputs, y, what, this.vars);
       if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
       return flatten(a);
     };
@@ -552,7 +552,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
   /** A batch argument shaped like the inputs, for the async forms. */
   private point(value: unknown, what = "point"): BatchArgument {
-    return { value, decls: this.inputs, what };
+    return { value, decls: this.inputs, what, names: this.vars };
   }
 
   /** The output as an input declaration (the cotangent of vjp is shaped like it). */
@@ -696,7 +696,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private taylorView() {
     if (this.disposed) throw new InputError("this function has been disposed");
-    return { graph: this.graph, outputIds: this.outputIds, inputs: this.inputs, outputShape: this.outputShape };
+    return { graph: this.graph, outputIds: this.outputIds, inputs: this.inputs, vars: this.vars, outputShape: this.outputShape };
   }
 
   /** Whether second derivatives are refused (through a scan, or a user function without second partials). @internal */
@@ -718,6 +718,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const g = this.gradient(what);
     return {
       inputs: this.inputs,
+      vars: this.vars,
       n: this.n,
       args: (x) => this.args(x),
       gradient: g.kernel,
@@ -748,7 +749,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
     checkOptions(options);
     const args = this.args(x);
-    const tangent = readArgs(this.inputs, v, what);
+    const tangent = readArgs(this.inputs, v, what, this.vars);
     if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
       throw new ShapeError(`a batch of ${tangent.count} ${what}s needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
@@ -788,7 +789,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private args(x: unknown): Args {
     if (this.disposed) throw new InputError("this function has been disposed");
-    return readArgs(this.inputs, x, "point");
+    return readArgs(this.inputs, x, "point", this.vars);
   }
 
   private variableIndex(variable: string | number): number {

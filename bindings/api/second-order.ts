@@ -16,6 +16,8 @@ import type { DerivativeOptions, Shaped } from "./func.js";
 /** What these need of a scalar function and of its gradient's compiled function. */
 export interface SecondOrderView {
   readonly inputs: readonly InputDecl[];
+  /** The variables' names (a point or tangent may name them). */
+  readonly vars: readonly string[];
   /** Scalar inputs in all. */
   readonly n: number;
   /** The point(s), read and checked. */
@@ -98,7 +100,7 @@ const LANES = 16;
 /** H(x)·v in one forward pass over the gradient, shaped like the inputs. */
 export function hvp(f: SecondOrderView, x: unknown, v: unknown, options: DerivativeOptions): Shaped | Record<string, Shaped> {
   const args = f.args(x);
-  const tangent = readArgs(f.inputs, v, "tangent");
+  const tangent = readArgs(f.inputs, v, "tangent", f.vars);
   if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
     throw new ShapeError(`a batch of ${tangent.count} tangents needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
   }

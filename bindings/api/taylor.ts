@@ -14,6 +14,8 @@ export interface TaylorView {
   graph: Graph;
   outputIds: readonly number[];
   inputs: readonly InputDecl[];
+  /** The variables' names (a point may name them). */
+  vars: readonly string[];
   outputShape: readonly number[];
 }
 
@@ -25,8 +27,8 @@ function readOrder(order: unknown): number {
 }
 
 /** One point's entries end to end (a batch is refused: Taylor mode takes one point). */
-function flat(inputs: readonly InputDecl[], x: unknown, what: string): Float64Array {
-  const args = readArgs(inputs, x, what);
+function flat(inputs: readonly InputDecl[], vars: readonly string[], x: unknown, what: string): Float64Array {
+  const args = readArgs(inputs, x, what, vars);
   if (args.batched) throw new InputError(`taylor and derivatives take one ${what}, not a batch`);
   const out = new Float64Array(args.segments.reduce((n, s) => n + s.size, 0));
   let at = 0;
@@ -42,7 +44,7 @@ function flat(inputs: readonly InputDecl[], x: unknown, what: string): Float64Ar
  */
 export function taylor(f: TaylorView, x: unknown, v: unknown, order: unknown): Float64Array | Tensor {
   const K = readOrder(order);
-  const c = taylorCoefficients(f.graph, f.outputIds, flat(f.inputs, x, "point"), flat(f.inputs, v, "direction"), K);
+  const c = taylorCoefficients(f.graph, f.outputIds, flat(f.inputs, f.vars, x, "point"), flat(f.inputs, f.vars, v, "direction"), K);
   return f.outputShape.length === 0 ? c : new Tensor([...f.outputShape, K + 1], c);
 }
 

@@ -150,13 +150,50 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
 }
 
 /**
+ * A point given by variable name, `{ x: 3, y: 2 }`, as the one input's entries
+ * in `names`' order; a batch when some values are arrays (of one length N: a
+ * record of Float64Arrays), a number then being shared by every point.
+ */
+function byName(record: Record<string, unknown>, names: readonly string[], what: string): Float64Array | Tensor {
+  for (const key of Object.keys(record)) {
+    if (!names.includes(key)) throw new InputError(`${what} has an unknown variable '${key}'; the variables are ${names.join(", ")}`);
+  }
+  const missing = names.filter((v) => !(v in record));
+  if (missing.length > 0) throw new InputError(`${what} is missing variable${missing.length > 1 ? "s" : ""} ${missing.map((v) => `'${v}'`).join(", ")} (the variables are ${names.join(", ")})`);
+  let N = -1, from = "";
+  const columns = names.map((v) => {
+    const value = record[v];
+    if (typeof value === "number") return value;
+    if (!(Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)))) {
+      throw new InputError(`${what} '${v}' must be a number, or an array of numbers for a batch; got ${describeValue(value)}`);
+    }
+    const column = toF64(value as ArrayLike<unknown>, `${what} '${v}'`);
+    if (N >= 0 && column.length !== N) throw new ShapeError(`${what}: '${from}' has ${N} values but '${v}' has ${column.length}; a batch's variables have one length`);
+    N = column.length;
+    from = v;
+    return column;
+  });
+  const n = names.length;
+  if (N < 0) return Float64Array.from(columns as number[]);
+  const data = new Float64Array(N * n);
+  columns.forEach((c, j) => {
+    for (let p = 0; p < N; p++) data[p * n + j] = typeof c === "number" ? c : c[p];
+  });
+  return new Tensor([N, n], data);
+}
+
+/**
  * A call's point (or tangent) argument for the declared inputs: the value itself
- * for a single input, else a record by input name. Each input may be batched
+ * for a single input (or a record of its entries by variable name, `names`),
+ * else a record by input name. Each input may be batched
  * (leading axis N, the same N for all) or given once and shared by every point.
  */
-export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string): Args {
-  if (inputs.length === 1 && isRecord(x) && Object.keys(x).length === 1 && inputs[0].name in x) {
-    x = x[inputs[0].name]; // { A: value } for the one input A
+export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string, names?: readonly string[]): Args {
+  if (inputs.length === 1 && isRecord(x)) {
+    // { A: value } for the one input A, unless A also names one of its entries ({ x: 3, y: 2 }: by name)
+    const shorthand = Object.keys(x).length === 1 && inputs[0].name in x && !(names && names.length > 1 && names.includes(inputs[0].name));
+    if (shorthand) x = x[inputs[0].name];
+    else if (names) x = byName(x, names, what);
   }
   if (inputs.length === 1) {
     const r = readInput(inputs[0], x, what);

@@ -13,7 +13,8 @@
 // The parser knows the grammar, not the meaning: it reports each reduction to
 // an `ExprSink`, which builds whatever the caller wants (graph nodes, tensors).
 import { ParseError } from "../base/errors.js";
-import { functionArity } from "../ops/grammar.js";
+import { FUNCTION_ALIASES, functionArity, functionNames } from "../ops/grammar.js";
+import { didYouMean } from "../base/nearest.js";
 
 export type BinaryOperator = "+" | "-" | "*" | "/" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
 
@@ -140,7 +141,7 @@ export function parseExpression<T>(src: string, sink: ExprSink<T>): T {
       } else if (t.kind === "name") {
         const next = tokens[k + 1];
         if (next.kind === "punct" && next.text === "(") {
-          if (functionArity(t.text) === undefined) fail(`unknown function '${t.text}'`, t.column);
+          if (functionArity(t.text) === undefined) fail(`unknown function '${t.text}'${didYouMean(t.text, functionNames(), FUNCTION_ALIASES)}`, t.column);
           ops.push({ kind: "call", text: t.text, column: t.column, argc: 1 });
           k++;
         } else {

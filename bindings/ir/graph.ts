@@ -129,6 +129,16 @@ export class Graph {
   }
 
   /**
+   * Renumbers the flat inputs: the node of input i reads input `order[i]`
+   * instead (`order` a permutation). For a graph whose inputs were numbered
+   * as they were met, before anything compiled it.
+   */
+  renumberInputs(order: readonly number[]): void {
+    const nodes = this.inputs.slice();
+    nodes.forEach((id, i) => { this.a[id] = order[i]; this.inputs[order[i]] = id; });
+  }
+
+  /**
    * A graph holding exactly these nodes, in this order, as the nodes of another
    * graph were (ir/graph-bytes.ts reads them back): operands come before their
    * readers, and every node is already folded and simplified, so each is only

@@ -2,7 +2,7 @@
 // (spec.ts) and the generated ABI (abi.ts): the grammar's function tables,
 // arities, and the traits the graph relies on.
 import { ARITY, FIRST_BLOCK, OP_NAMES, Op } from "./abi.js";
-import { userFunction } from "./user-functions.js";
+import { userFunction, userFunctions } from "./user-functions.js";
 import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
 
 export {
@@ -59,6 +59,18 @@ export function builtinArity(name: string): number | undefined {
 export function functionArity(name: string): number | undefined {
   return builtinArity(name) ?? userFunction(name)?.params.length;
 }
+
+/** Every function name of the grammar: built-in and user-defined. */
+export function functionNames(): string[] {
+  return [...Object.keys(UNARY_FUNCTIONS), ...Object.keys(BINARY_FUNCTIONS), ...Object.keys(COMPOSITE_FUNCTIONS),
+    ...Object.keys(TENSOR_FUNCTIONS), ...userFunctions().map((f) => f.name)];
+}
+
+/** Names other libraries and textbooks give the grammar's functions. */
+export const FUNCTION_ALIASES: Readonly<Record<string, string>> = {
+  ln: "log", arcsin: "asin", arccos: "acos", arctan: "atan", arsinh: "asinh", arcosh: "acosh", artanh: "atanh",
+  arcsinh: "asinh", arccosh: "acosh", arctanh: "atanh", lb: "log2", lg: "log10", sgn: "sign", logistic: "sigmoid",
+};
 
 /** Operand count of an op code: 0 for Input, 1 or 2 for scalar ops, −1 for block ops (operand lists). */
 export function opArity(op: number): number {

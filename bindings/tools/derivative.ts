@@ -2,6 +2,7 @@
 // rules of differentiation, simplify as the tree is built, print in the library's
 // own grammar. For teaching and for showing work; numbers are computed by the
 // compiled engine, not here.
+import { naturalOrder } from "../base/natural-order.js";
 import { checkOptions, variableName } from "../api/validate.js";
 import { InputError, ParseError, show } from "../base/errors.js";
 import { CONSTANTS, TENSOR_FUNCTIONS } from "../ops/grammar.js";
@@ -402,7 +403,7 @@ function parseTree(src: string, bound?: ReadonlyMap<string, Expr>): Expr {
   return parseExpression(src, sink);
 }
 
-/** Names of the variables of a tree, in order of first appearance (without pi and e). */
+/** Names of the variables of a tree, in order of first appearance (without pi and e); sorted by the callers. */
 function variablesOf(e: Expr): string[] {
   const seen: string[] = [];
   const walk = (u: Expr): void => {
@@ -445,24 +446,24 @@ export function derivative(expr: string, variable: string, options: DerivativeEx
   return { result, steps };
 }
 
-/** The gradient of `expr` as expressions, one per variable (`vars`, or the names in order of appearance). */
+/** The gradient of `expr` as expressions, one per variable (`vars`, or the names in natural order, as `compile` orders them). */
 export function gradientExpr(expr: string, vars?: readonly string[]): string[] {
   checkNames(vars);
   resetIdentities();
   const tree = parseTree(expr);
-  return (vars ?? variablesOf(tree)).map((v) => print(differentiate(tree, variableName(v))));
+  return (vars ?? naturalOrder(variablesOf(tree))).map((v) => print(differentiate(tree, variableName(v))));
 }
 
 function checkNames(vars: unknown): void {
   if (vars !== undefined && !Array.isArray(vars)) throw new InputError(`vars must be an array of variable names, got ${show(vars)}`);
 }
 
-/** The Jacobian of several expressions as expressions: row i is the gradient of expression i. */
+/** The Jacobian of several expressions as expressions: row i is the gradient of expression i (columns: `vars`, or the names in natural order). */
 export function jacobianExpr(exprs: readonly string[], vars?: readonly string[]): string[][] {
   if (!Array.isArray(exprs)) throw new InputError("jacobianExpr takes an array of expressions");
   checkNames(vars);
   resetIdentities();
   const trees = exprs.map((e) => parseTree(e));
-  const names = vars ?? [...new Set(trees.flatMap(variablesOf))];
+  const names = vars ?? naturalOrder([...new Set(trees.flatMap(variablesOf))]);
   return trees.map((t) => names.map((v) => print(differentiate(t, variableName(v)))));
 }

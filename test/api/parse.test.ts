@@ -2,8 +2,8 @@
 // every grammar function against JS Math, variable order, parse errors with
 // their columns, and inputs deep or long enough to break a recursive parser.
 import { describe, expect, it } from "vitest";
-import { compile, GradientsError, ParseError } from "../../bindings/index.js";
-import { expectClose } from "../support/helpers.js";
+import { compile, GradientsError, InputError, ParseError, ShapeError, Tensor } from "../../bindings/index.js";
+import { expectClose, expectIdentical, expectThrows } from "../support/helpers.js";
 
 /** The value of a constant expression (no variables). */
 const value = (expr: string): number => compile(expr).eval([]);
@@ -108,14 +108,41 @@ describe("every grammar function against JS Math", () => {
 });
 
 describe("variables", () => {
-  it("without vars: the names in order of first appearance", () => {
+  it("without vars: the names in natural order (x < y < z, x2 < x10, a < b), whatever order they appear in", () => {
     const f = compile("b*a + c - a + b");
-    expect(f.vars).toEqual(["b", "a", "c"]);
-    expect(f.eval([1, 10, 100])).toBe(1 * 10 + 100 - 10 + 1);
-    expect(Array.from(f.grad([1, 10, 100]))).toEqual([10 + 1, 1 - 1, 1]);
-    // reading an array of expressions in order
-    expect(compile(["z + y", "x*y", "w"]).vars).toEqual(["z", "y", "x", "w"]);
-    expect(compile("x_1 + _t + X").vars).toEqual(["x_1", "_t", "X"]);
+    expect(f.vars).toEqual(["a", "b", "c"]);
+    // f(a, b, c) = ab + c − a + b at (a, b, c) = (1, 10, 100)
+    expect(f.eval([1, 10, 100])).toBe(10 + 100 - 1 + 10);
+    expect(Array.from(f.grad([1, 10, 100]))).toEqual([10 - 1, 1 + 1, 1]);
+    expect(compile(["z + y", "x*y", "w"]).vars).toEqual(["w", "x", "y", "z"]);
+    expect(compile("x10 + x2 + x1 + x").vars).toEqual(["x", "x1", "x2", "x10"]);
+    expect(compile("x_1 + _t + X + a2b10 + a2b9").vars).toEqual(["X", "_t", "a2b9", "a2b10", "x_1"]);
+    // A field's components line up with its axes: the curl of (−y, x, z) is (0, 0, 2).
+    const field = compile(["-y", "x", "z"]);
+    expect(field.vars).toEqual(["x", "y", "z"]);
+    expect(Array.from(field.curl([1, 2, 3]) as Float64Array)).toEqual([0, 0, 2]);
+    expect(field.divergence([1, 2, 3])).toBe(1);
+  });
+
+  it("points by name: { x: 3, y: 2 } wherever a point is taken, and a batch as a record of arrays", async () => {
+    const f = compile("x^2*y + z", { vars: ["z", "y", "x"] }); // the names, not their order, place the values
+    expect(f.eval({ x: 3, y: 2, z: 1 })).toBe(19);
+    expectIdentical(f.grad({ x: 3, y: 2, z: 1 }) as Float64Array, [1, 9, 12]); // ∂/∂z, ∂/∂y, ∂/∂x
+    expect(f.jvp({ x: 3, y: 2, z: 1 }, { x: 1, y: 0, z: 0 })).toBe(12);
+    const g = compile("x^2*y");
+    expectIdentical(g.hvp({ x: 3, y: 2 }, { x: 1, y: 0 }) as Float64Array, [4, 6]); // H = [[2y, 2x], [2x, 0]]
+    expectIdentical(g.taylor({ x: 1, y: 1 }, { x: 1, y: 0 }, 3), [1, 2, 1, 0]); // (1 + t)²
+    // a batch: a record of arrays (one length), numbers shared by every point
+    const batch = g.eval({ x: Float64Array.of(1, 2, 3), y: 2 }) as Tensor;
+    expect(batch.shape).toEqual([3]);
+    expectIdentical(batch.data, [2, 8, 18]);
+    expectIdentical((g.grad({ x: [1, 2], y: [5, 7] }) as Tensor).data, [10, 1, 28, 4]);
+    expectIdentical((await g.evalAsync({ x: [1, 2], y: 3 }, { chunkSize: 1 }) as Tensor).data, [3, 12]);
+    expectThrows(() => g.eval({ x: 1, w: 2 }), InputError, /unknown variable 'w'/, /x, y/);
+    expectThrows(() => g.eval({ x: 1 }), InputError, /missing variable 'y'/);
+    expectThrows(() => g.eval({ x: [1, 2], y: [1, 2, 3] }), ShapeError, /'x' has 2 values but 'y' has 3/);
+    expectThrows(() => g.eval({ x: "1", y: 2 }), InputError, /'x' must be a number/);
+    expect(g.eval({ x: 2, y: 5 })).toBe(20); // usable after the errors
   });
 
   it("with vars: their order is the input order, unused ones included", () => {
