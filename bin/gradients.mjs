@@ -67,8 +67,9 @@ commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.about}`).join("\n")}
 
 options:
-  --at x=1,y=2    the point: values by name, or in variable order (--at 1,2)
-  --vars x,y      the variables, in order (default: as the expressions use them)
+  --at x=1,y=2    the point: values by name, or in variable order (--at 1,2);
+                  a value may be an expression of constants (--at t=pi/4)
+  --vars x,y      the variables, in order (default: natural order, x < y < z)
   --var name      the variable of partial and derive
   --method m      auto (default), forward, reverse or fd (finite differences)
   --json          machine-readable output
@@ -99,34 +100,71 @@ function parseArgs(argv) {
       if (!VALUE_FLAGS.includes(k)) throw new UsageError(`unknown option --${k}`);
       args.flags[k] = v;
     } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
+    // (-y is an expression; -at an option with one dash too few)
+    else if ([...VALUE_FLAGS, "json", "explain", "help"].includes(a.slice(1))) throw new UsageError(`unknown option ${a}: options take two dashes (-${a})`);
     else args.exprs.push(a);
   }
   return args;
 }
 
-/** The variables and the point from --vars and --at. */
-function readPoint(flags, exprs) {
+/** A value of --at: a number, or an expression of constants (pi/4, 2*e, -1/3). */
+function atValue(s) {
+  if (s === "") throw new UsageError("--at has an empty value");
+  const v = Number(s);
+  if (Number.isFinite(v) || /^[-+]?(Infinity|NaN)$/.test(s)) return v;
+  let f;
+  try {
+    f = compile(s);
+  } catch (error) {
+    if (error instanceof GradientsError) throw new UsageError(`--at: '${s}' is not a number or an expression of constants (${error.message})`);
+    throw error;
+  }
+  if (f.n !== 0) throw new UsageError(`--at: '${s}' must be a number or an expression of constants such as pi/4; it uses ${f.vars.join(", ")}`);
+  return f.eval([]);
+}
+
+/** The variables' names as the expressions first use them (pi and e and function names aside). */
+function appearanceOrder(exprs) {
+  const seen = [];
+  for (const e of exprs) {
+    for (const m of e.matchAll(/[A-Za-z_][A-Za-z0-9_]*(?!\s*\()/g)) {
+      if (m[0] !== "pi" && m[0] !== "e" && !seen.includes(m[0])) seen.push(m[0]);
+    }
+  }
+  return seen;
+}
+
+/**
+ * The variables and the point from --vars and --at. Without --vars the variables
+ * are in natural order (x < y < z), as compile orders them; values by name go
+ * to their variables, values in order follow that order — refused for a vector
+ * field whose expressions meet their names in another order, where a reader
+ * could take either for the field's axes.
+ */
+function readPoint(flags, exprs, command) {
   if (flags.at === undefined) throw new UsageError("give the point with --at, e.g. --at x=1,y=2");
   const parts = String(flags.at).split(",").map((s) => s.trim()).filter((s) => s !== "");
   const named = parts.every((p) => p.includes("="));
   if (!named && parts.some((p) => p.includes("="))) throw new UsageError("--at takes all values by name (x=1,y=2) or all in order (1,2)");
-  const value = (s) => {
-    const v = Number(s);
-    if (s === "" || !Number.isFinite(v) && !/^[-+]?(Infinity|NaN)$/.test(s)) throw new UsageError(`--at: '${s}' is not a number`);
-    return v;
-  };
-  let vars = flags.vars ? String(flags.vars).split(",").map((s) => s.trim()) : undefined;
+  const given = flags.vars ? String(flags.vars).split(",").map((s) => s.trim()) : undefined;
+  const vars = given ?? compile(exprs.length === 1 ? exprs[0] : exprs).vars;
   if (named) {
-    const entries = parts.map((p) => [p.slice(0, p.indexOf("=")).trim(), value(p.slice(p.indexOf("=") + 1).trim())]);
-    const map = new Map(entries);
-    vars ??= entries.map(([k]) => k);
+    const map = new Map(parts.map((p) => [p.slice(0, p.indexOf("=")).trim(), atValue(p.slice(p.indexOf("=") + 1).trim())]));
+    const unknown = [...map.keys()].filter((k) => !vars.includes(k));
+    if (unknown.length) throw new UsageError(`--at names ${unknown.join(", ")}, which the expressions do not use (the variables are ${vars.join(", ")})`);
     const missing = vars.filter((v) => !map.has(v));
     if (missing.length) throw new UsageError(`--at has no value for ${missing.join(", ")}`);
-    return { vars, x: vars.map((v) => map.get(v)) };
+    return { vars: [...vars], x: vars.map((v) => map.get(v)) };
   }
-  vars ??= compile(exprs.length === 1 ? exprs[0] : exprs).vars;
+  if (!given && ["div", "curl", "jacobian"].includes(command)) {
+    const met = appearanceOrder(exprs);
+    if (met.some((v, i) => v !== vars[i])) {
+      throw new UsageError(`the expressions use ${met.join(", ")} in that order, but the variables (and the field's axes) are in natural order, ${vars.join(", ")}: ` +
+        `give the point by name (--at ${vars.map((v) => `${v}=…`).join(",")}) or the order with --vars`);
+    }
+  }
   if (parts.length !== vars.length) throw new UsageError(`--at has ${parts.length} values for ${vars.length} variables (${vars.join(", ")})`);
-  return { vars: [...vars], x: parts.map(value) };
+  return { vars: [...vars], x: parts.map(atValue) };
 }
 
 const fmt = (v) => (Object.is(v, -0) ? "0" : String(v));
@@ -140,7 +178,8 @@ function table(header, rows) {
 
 function run(argv, out) {
   const [command, ...rest] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help") return out(HELP), 0;
+  if (!command) throw new UsageError(`a command is needed\n\n${HELP}`);
+  if (command === "--help" || command === "-h" || command === "help") return out(HELP), 0;
   if (command === "--version") {
     out(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
     return 0;
@@ -175,7 +214,7 @@ function run(argv, out) {
 
   const scalar = command === "grad" || command === "hessian" || command === "check";
   if (scalar && exprs.length !== 1) throw new UsageError(`${command} takes one expression (use jacobian for several)`);
-  const { vars, x } = readPoint(flags, exprs);
+  const { vars, x } = readPoint(flags, exprs, command);
   const f = compile(exprs.length === 1 && command !== "div" && command !== "curl" && command !== "jacobian" ? exprs[0] : exprs, { vars });
   const at = `at (${vars.join(", ")}) = (${x.map(fmt).join(", ")})`;
   const data = { vars, at: x };

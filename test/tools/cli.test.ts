@@ -103,6 +103,42 @@ describe("gradients CLI", () => {
     expect(run("--help").out).toMatch(/^gradients — exact derivatives/);
   });
 
+  it("with no arguments prints the usage and exits 2; one dash too few is named; ln suggests log", () => {
+    const none = run();
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/a command is needed/);
+    expect(none.err).toMatch(/usage: gradients <command>/);
+    const dash = run("grad", "x*y", "-at", "1,2");
+    expect(dash.code).toBe(2);
+    expect(dash.err).toMatch(/unknown option -at: options take two dashes \(--at\)/);
+    const ln = run("grad", "ln(x)", "--at", "x=1");
+    expect(ln.code).toBe(1);
+    expect(ln.err).toMatch(/unknown function 'ln'; did you mean 'log'\?/);
+    expect(run("curl", "-y", "x", "--at", "x=1,y=2").out.trim().split("\n").at(-1)).toBe("curl = 2"); // -y is an expression
+  });
+
+  it("--at takes expressions of constants, and names only variables the expressions use", () => {
+    const data = JSON.parse(run("grad", "r*sin(theta)", "--at", "theta=pi/4,r=2", "--json").out);
+    expect(data.vars).toEqual(["r", "theta"]); // natural order, whatever order --at gives them in
+    expect(data.at).toEqual([2, Math.PI / 4]);
+    expect(data.gradient).toEqual([Math.sin(Math.PI / 4), 2 * Math.cos(Math.PI / 4)]);
+    expect(run("grad", "x*y", "--at", "x=1,y=2,w=3").err).toMatch(/--at names w, which the expressions do not use/);
+    expect(run("grad", "x*y", "--at", "x=1,y=q").err).toMatch(/'q' must be a number or an expression of constants/);
+  });
+
+  it("a field's variables are in natural order, and positional --at is refused where the expressions meet them in another", () => {
+    // (y·z, x·z, x·y) is a gradient field: its curl is 0 at every point, in the right order
+    const curl = JSON.parse(run("curl", "y*z", "x*z", "x*y", "--at", "x=1,y=2,z=3", "--json").out);
+    expect(curl.vars).toEqual(["x", "y", "z"]);
+    expect(curl.curl).toEqual([0, 0, 0]);
+    const refused = run("curl", "y*z", "x*z", "x*y", "--at", "1,2,3");
+    expect(refused.code).toBe(2);
+    expect(refused.err).toMatch(/use y, z, x in that order, but the variables .* are in natural order, x, y, z/);
+    const ordered = JSON.parse(run("curl", "y*z", "x*z", "x*y", "--at", "1,2,3", "--vars", "x,y,z", "--json").out);
+    expect(ordered.curl).toEqual([0, 0, 0]);
+    expect(JSON.parse(run("div", "x", "y^2", "--at", "1,2", "--json").out).divergence).toBe(1 + 4); // met in natural order: positional is fine
+  });
+
   it("a shape error (curl of a 4-D field) is reported, exit 1", () => {
     const r = run("curl", "a", "b", "c", "d", "--at", "a=1,b=2,c=3,d=4");
     expect(r.code).toBe(1);
