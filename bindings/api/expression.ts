@@ -1,5 +1,5 @@
 // compile(): expression strings → Func.
-import { readShapes, variableName } from "./validate.js";
+import { checkOptions, readShapes, variableName } from "./validate.js";
 import { GradientsError, InputError, ParseError } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { naturalOrder } from "../base/natural-order.js";
@@ -140,7 +140,7 @@ export function compile(expr: readonly string[], options?: { vars?: readonly str
 export function compile(expr: Expressions, options?: CompileOptions): Func;
 // The overloads above carry the precise types.
 export function compile(expr: Expressions, options: CompileOptions = {}): Func<any, any, any> {
-  if (typeof options !== "object" || options === null) throw new InputError("compile's options must be an object");
+  checkOptions(options, ["vars"], "compile");
   const graph = new Graph();
   const open = options.vars === undefined ? ([] as string[]) : null;
   const declared = open ? { inputs: [], named: new Map<string, Node>(), names: undefined } : declare(graph, options.vars);

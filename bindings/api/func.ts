@@ -81,6 +81,13 @@ export interface EvalOptions extends ReduceOptions {
   out?: Float64Array | WasmBuffer;
 }
 
+/** The options each method takes (checked: an unknown key is an InputError). */
+const EVAL_KEYS = ["out", "reduce", "weights"];
+const DERIVATIVE_KEYS = ["mode", "out", "reduce", "weights"];
+const JACOBIAN_KEYS = [...DERIVATIVE_KEYS, "wrt"];
+const PREPARED_KEYS = ["mode", "out"];
+const AHEAD_KEYS = ["modes"];
+
 /** A result shaped like `shape` at one point: a number ([]), a Float64Array (a vector) or a Tensor. */
 export type Shaped = number | Float64Array | Tensor;
 
@@ -155,7 +162,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
   eval(x: Point, options: EvalOptions = {}): S | Tensor {
-    checkOptions(options);
+    checkOptions(options, EVAL_KEYS, "eval");
     const args = this.args(x), sum = readReduce(options, args, "eval"), shape = sum ? ONE_POINT : args;
     const out = resultFor(shape, this.outputShape, options.out);
     this.valueKernel().values(args.segments, args.count, out, sum);
@@ -170,7 +177,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   grad(x: PlainPoint, options?: JacobianOptions): G;
   grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
   grad(x: Point, options: JacobianOptions = {}): G | Tensor | Record<string, Shaped> {
-    checkOptions(options);
+    checkOptions(options, JACOBIAN_KEYS, "grad");
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
     }
@@ -189,7 +196,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   valueAndGrad(x: PlainPoint, options?: JacobianOptions): { value: number; grad: G };
   valueAndGrad(x: Point, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
   valueAndGrad(x: Point, options: JacobianOptions = {}): { value: number | Tensor; grad: G | Tensor | Record<string, Shaped> } {
-    checkOptions(options);
+    checkOptions(options, JACOBIAN_KEYS, "valueAndGrad");
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`valueAndGrad needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
     }
@@ -216,7 +223,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * `wrt`). For a batch, [N, ...output, ...input].
    */
   jacobian(x: Point, options: JacobianOptions = {}): J {
-    checkOptions(options);
+    checkOptions(options, JACOBIAN_KEYS, "jacobian");
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
   }
@@ -245,7 +252,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   prepare(method?: PreparedMethod | { modes?: readonly ("forward" | "reverse" | "second")[] },
           options: { mode?: Mode; out?: Float64Array } = {}): ((x: Float64Array) => Float64Array) | this {
     if (typeof method !== "string") return this.compileAhead(method ?? {});
-    checkOptions(options);
+    checkOptions(options, PREPARED_KEYS, "prepare");
     const which = readPreparedMethod(method);
     if (this.inputs.length !== 1) {
       throw new InputError(`prepare needs a function of one input; this one has ${this.inputs.length} (${this.describeInputs()})`);
@@ -265,7 +272,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private compileAhead(options: { modes?: unknown }): this {
-    checkOptions(options);
+    checkOptions(options, AHEAD_KEYS, "prepare");
     const modes = options.modes ?? ["forward", "reverse", "second"];
     if (!Array.isArray(modes) || modes.some((m) => m !== "forward" && m !== "reverse" && m !== "second")) {
       throw new InputError(`prepare's modes are a list of "forward", "reverse" and "second", got ${show(modes)}`);
@@ -300,7 +307,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
   partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
   partial(variable: string | number, x: Point, options: DerivativeOptions = {}): S | Tensor {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "partial");
     const i = this.variableIndex(variable);
     return this.alongSeeds(this.args(x), columns(i, 1), options);
   }
@@ -364,7 +371,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
   vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "vjp");
     const mode = readMode(options.mode);
     if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
     const args = this.args(x);
@@ -393,7 +400,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * Jacobian without evaluating f again.
    */
   linearize(x: PlainPoint, options: DerivativeOptions = {}): Linearization<S, J> {
-    checkOptions(options);
+    checkOptions(options, ["mode"], "linearize");
     const args = this.args(x);
     if (args.batched) throw new ShapeError("linearize takes one point, not a batch");
     const n = this.n, m = this.m;
@@ -424,7 +431,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options: DerivativeOptions = {}): Tensor | Record<string, Record<string, Tensor>> {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "hessian");
     return secondOrder.hessian(this.secondOrderView("hessian"), x, options);
   }
 
@@ -436,7 +443,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hvp(x: Point, v: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "hvp");
     return secondOrder.hvp(this.secondOrderView("hvp"), x, v, options) as G | Tensor | Record<string, Shaped>;
   }
 
@@ -449,7 +456,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
   hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hessianDiagonal(x: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "hessianDiagonal");
     return secondOrder.hessianDiagonal(this.secondOrderView("hessianDiagonal"), x, options) as G | Tensor | Record<string, Shaped>;
   }
 
@@ -460,7 +467,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   laplacian(x: PlainPoint, options?: DerivativeOptions): number;
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
   laplacian(x: Point, options: DerivativeOptions = {}): number | Tensor {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, "laplacian");
     return secondOrder.laplacian(this.secondOrderView("laplacian"), x, options);
   }
 
@@ -747,7 +754,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** J(x)·v for a tangent `v` shaped like the inputs; `what` names v in errors. */
   private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, what === "tangent" ? "jvp" : "directional");
     const args = this.args(x);
     const tangent = readArgs(this.inputs, v, what, this.vars);
     if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
@@ -766,7 +773,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private field(op: "divergence" | "curl" | "determinant", x: Point, options: DerivativeOptions,
                 shape: readonly number[]): number | Float64Array | Tensor {
-    checkOptions(options);
+    checkOptions(options, DERIVATIVE_KEYS, op === "determinant" ? "jacobianDeterminant" : op);
     const args = this.args(x), sum = readReduce(options, args, op), lead = sum ? ONE_POINT : args;
     const out = resultFor(lead, shape, options.out);
     this.kernel.field(op, forwardSweepFor(options, op), args.segments, args.count, out, sum);

@@ -8,6 +8,7 @@ import type { AnyFunc as Func } from "./func.js";
 import { onDispose } from "../runtime/dispose-hooks.js";
 import { startThread, type Thread } from "../runtime/threads.js";
 import { reviveError, type Reply, type Request } from "../runtime/messages.js";
+import { checkOptions } from "./validate.js";
 
 /** Options of `createPool`. */
 export interface PoolOptions {
@@ -199,8 +200,7 @@ function nodeCores(): number {
  * option. Workers start at the first call that needs them.
  */
 export function createPool(options: PoolOptions = {}): Pool {
-  if (typeof options !== "object" || options === null) throw new InputError(`createPool's options are an object { size }, got ${show(options)}`);
-  for (const key of Object.keys(options)) if (key !== "size") throw new InputError(`unknown option '${key}' of createPool; the option is 'size'`);
+  checkOptions(options, ["size"], "createPool");
   const size = options.size ?? Math.max(1, cores() - 1);
   if (!Number.isInteger(size) || size < 1 || size > 256) throw new InputError(`a pool's size is a whole number from 1 to 256, got ${show(options.size)}`);
   return new Pool(size);

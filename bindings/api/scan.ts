@@ -18,6 +18,7 @@
 //   the steps).
 // Second derivatives through a scan are refused (it gives no partials as graph
 // nodes: ir/host-blocks.ts).
+import { checkOptions } from "./validate.js";
 import { InputError, ShapeError } from "../base/errors.js";
 import { Tensor, describeShape, sameShape } from "../base/tensor.js";
 import { Node, type Operand } from "../front/node.js";
@@ -72,7 +73,7 @@ const known = new WeakMap<Func, Map<string, number>>();
  */
 export function scan(step: Func, init: Operand, options: ScanOptions = {}): Node {
   if (!(step instanceof Func)) throw new InputError("scan's step must be a compiled function (fn or compile)");
-  if (typeof options !== "object" || options === null) throw new InputError("scan's options must be an object");
+  checkOptions(options, ["length", "xs", "params", "checkpoint"], "scan");
   const operands = [init, options.xs, options.params].filter((o) => o !== undefined) as Operand[];
   const graph = graphOf(operands);
   if (!graph) throw new InputError("scan needs a traced value (inside an fn body) as init, xs or params");

@@ -1,6 +1,7 @@
 // Checks that stand between user input and the WASM core. Every failure is an
 // error that says what was expected and what came instead.
 import { InputError, ShapeError, show } from "../base/errors.js";
+import { didYouMean } from "../base/nearest.js";
 import type { Segment } from "../runtime/kernel.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Tensor, type TensorLike, describeShape, sameShape, sizeOf } from "../base/tensor.js";
@@ -64,9 +65,18 @@ function checkInputCount(total: number): void {
   if (!(total <= MAX_INPUTS)) throw new ShapeError(`the inputs have ${total} entries in all; at most ${MAX_INPUTS} are supported`);
 }
 
-/** Options must be an object (or omitted, which callers default to {}). */
-export function checkOptions(options: unknown): void {
-  if (typeof options !== "object" || options === null) throw new InputError(`options must be an object, got ${show(options)}`);
+/**
+ * Options must be an object (or omitted, which callers default to {}) of known
+ * keys: an unknown one is an InputError naming it and the nearest known key
+ * (`edge_order` → `edgeOrder`), never silently ignored. `where` names the call.
+ */
+export function checkOptions(options: unknown, known: readonly string[], where: string): void {
+  if (typeof options !== "object" || options === null) throw new InputError(`the options of ${where} must be an object, got ${show(options)}`);
+  for (const [key, value] of Object.entries(options)) {
+    if (known.includes(key) || value === undefined) continue; // ({ axis: undefined } says nothing)
+    const hint = didYouMean(key, known);
+    throw new InputError(`unknown option '${key}' of ${where}${hint || (known.length ? ` (its options are ${known.join(", ")})` : " (it takes none)")}`);
+  }
 }
 
 function describeValue(x: unknown): string {

@@ -17,20 +17,30 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+/** Whether the letters of `short` appear in `long` in order (maxIter in maxIterations, vars in variables). */
+function within(short: string, long: string): boolean {
+  let k = 0;
+  for (const ch of long.toLowerCase()) if (k < short.length && ch === short[k].toLowerCase()) k++;
+  return short.length >= 3 && k === short.length;
+}
+
 /**
  * The candidate closest to `name` (an alias's target first: `ln` is `log`), if
  * it is close enough to be a likely slip: a third of the name's letters at most,
- * or a spelling with underscores (edge_order) of a camel-cased one (edgeOrder).
+ * a spelling with underscores (edge_order) of a camel-cased one (edgeOrder), or
+ * a shortening or a lengthening of it (maxIter, variables).
  */
 export function nearest(name: string, candidates: Iterable<string>, aliases: Readonly<Record<string, string>> = {}): string | undefined {
   if (Object.hasOwn(aliases, name)) return aliases[name];
   const plain = (s: string) => s.replaceAll("_", "").toLowerCase();
-  let best: string | undefined, bestDistance = Infinity;
+  let best: string | undefined, bestDistance = Infinity, shortened: string | undefined;
   for (const c of candidates) {
     const d = plain(c) === plain(name) ? 0 : distance(name, c);
     if (d < bestDistance) { best = c; bestDistance = d; }
+    const related = c.length < name.length ? within(c, name) : within(name, c);
+    if (related && (shortened === undefined || Math.abs(c.length - name.length) < Math.abs(shortened.length - name.length))) shortened = c;
   }
-  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : shortened;
 }
 
 /** "; did you mean 'x'?" for the nearest candidate, or "". */

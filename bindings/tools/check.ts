@@ -49,7 +49,7 @@ export interface GradientCheck {
  */
 export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions = {}): GradientCheck {
   if (!(f instanceof Func)) throw new InputError("checkGrad takes a compiled function (compile or fn)");
-  checkOptions(options);
+  checkOptions(options, ["tolerance", "richardson", "hessian"], "checkGrad");
   if (f.outputShape.length !== 0) throw new ShapeError(`checkGrad needs a scalar function; this one has output shape [${f.outputShape.join(", ")}]`);
   if (f.inputs.length !== 1) throw new InputError(`checkGrad takes a function of one input; this one has ${f.inputs.length}`);
   const tolerance = options.tolerance ?? 1e-6, richardson = options.richardson ?? 2;

@@ -437,7 +437,7 @@ export function derivative(expr: string, variable: string, options: { explain: t
 export function derivative(expr: string, variable: string, options?: DerivativeExprOptions): string | { result: string; steps: Step[] };
 export function derivative(expr: string, variable: string, options: DerivativeExprOptions = {}): string | { result: string; steps: Step[] } {
   const x = variableName(variable);
-  checkOptions(options);
+  checkOptions(options, ["explain"], "derivative");
   resetIdentities();
   const tree = parseTree(expr);
   if (!options.explain) return print(differentiate(tree, x));

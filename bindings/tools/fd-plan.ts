@@ -25,8 +25,11 @@ export interface Plan {
   vectorized: boolean;
 }
 
+/** The options of every fd function. */
+const FD_KEYS = ["scheme", "step", "richardson", "bounds", "vectorized"];
+
 export function readOptions(options: FdOptions, n: number): Plan {
-  checkOptions(options);
+  checkOptions(options, FD_KEYS, "fd");
   const scheme = options.scheme ?? "central";
   if (typeof scheme !== "string" || !Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
   const richardson = options.richardson ?? 0;

@@ -65,7 +65,7 @@ function outShape(r: { m: number; scalar: boolean }): number[] {
  */
 export function derivative(f: (x: number) => number, x: number | TensorLike, options: FdOptions = {}): Estimate<number | Tensor> {
   if (typeof f !== "function") throw new InputError("the first argument must be the function to differentiate");
-  checkOptions(options);
+  checkOptions(options, ["scheme", "step", "richardson", "bounds", "vectorized"], "fd.derivative");
   const batched = typeof x !== "number";
   if (batched && (x === null || typeof x !== "object" || !Array.isArray((x as TensorLike).shape) || (x as TensorLike).shape.length !== 1)) {
     throw new InputError("derivative takes a number, or a batch Tensor of shape [N]");

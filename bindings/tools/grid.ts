@@ -60,7 +60,6 @@ function checkField(field: unknown, shape: readonly number[], what: string): Fie
 
 /** Per-axis geometry, with numpy's rule that evenly spaced coordinates count as uniform. */
 function axes(shape: readonly number[], options: GridOptions): Axis[] {
-  checkOptions(options);
   const edgeOrder = options.edgeOrder ?? 1;
   if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${show(options.edgeOrder)}`);
   const spacing = options.spacing ?? 1;
@@ -247,6 +246,9 @@ export interface GridStencils {
   single: boolean;
 }
 
+/** The options of every grid function (gradient's also `axis`). */
+const GRID_KEYS = ["spacing", "edgeOrder", "out"];
+
 /** The grid functions, by name. */
 export type GridFunction = "gradient" | "divergence" | "curl" | "laplacian";
 
@@ -264,7 +266,7 @@ export function planGrid(name: GridFunction, input: unknown, shape: readonly num
 
 /** @internal Plans a grid function's stencils on a grid of `shape` (checked) from its options. */
 export function planStencils(name: GridFunction, s: readonly number[], options: GradientOptions): GridStencils {
-  checkOptions(options);
+  checkOptions(options, name === "gradient" ? [...GRID_KEYS, "axis"] : GRID_KEYS, `grid.${name}`);
   const edgeOrder = options.edgeOrder ?? 1;
   const geometry = axes(s, options);
   const plan = (count: number, single: boolean, body: Stencils): GridStencils => ({ count, shape: s, geometry, body, single });

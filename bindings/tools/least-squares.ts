@@ -1,6 +1,7 @@
 // leastSquares and fit: nonlinear least squares with exact Jacobians (of a whole
 // data set in one batch call), by Moré's Levenberg–Marquardt
 // (levenberg-marquardt.ts), with the covariance s²(JᵀJ)⁻¹ from the QR of J.
+import { checkOptions } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { Tensor } from "../base/tensor.js";
 import { Func, type Point } from "../api/func.js";
@@ -14,6 +15,9 @@ import { dogleg, type DoglegOutcome } from "./dogleg.js";
 export type Residual = Func | ((p: Float64Array) => ArrayLike<number>);
 
 /** Options of `leastSquares`. */
+/** The keys of LeastSquaresOptions (fit's are the same but data, and response). */
+const LEAST_SQUARES_KEYS = ["data", "bounds", "weights", "sigma", "costTol", "stepTol", "gradTol", "maxIterations", "onStep"];
+
 export interface LeastSquaresOptions {
   /**
    * The data, for a compiled residual of several inputs: a record of batched
@@ -80,7 +84,7 @@ const CONVERGED: readonly FitReason[] = ["cost", "step", "gradient", "zero resid
  *   leastSquares(fn({ d: [2], p: [2] }, ({ d, p }) => p.at(0).mul(d.at(0)).add(p.at(1)).sub(d.at(1))), [0, 0], { data: { d } })
  */
 export function leastSquares(residual: Residual, p0: ArrayLike<number>, options: LeastSquaresOptions = {}): LeastSquaresResult {
-  if (typeof options !== "object" || options === null) throw new InputError(`leastSquares's options must be an object, got ${show(options)}`);
+  checkOptions(options, LEAST_SQUARES_KEYS, "leastSquares");
   const start = readStart(p0);
   const box = readBounds(options.bounds, start);
   const problem = weighted(problemOf(residual, start, options), options);
@@ -248,6 +252,7 @@ const natural = (a: string, b: string) => a.localeCompare(b, "en", { numeric: tr
 export function fit(model: string, data: Readonly<Record<string, ArrayLike<number>>>, p0: Readonly<Record<string, number>> | ArrayLike<number>,
                     options: FitOptions = {}): FitResult {
   if (typeof model !== "string") throw new InputError(`fit's model must be an expression string, got ${show(model)}`);
+  checkOptions(options, [...LEAST_SQUARES_KEYS.filter((k) => k !== "data"), "response"], "fit");
   if (typeof data !== "object" || data === null) throw new InputError(`fit's data must be a record of columns, got ${show(data)}`);
   const response = options.response ?? "y";
   if (!Object.hasOwn(data, response)) throw new InputError(`the data has no response column '${response}' (columns: ${Object.keys(data).join(", ")}); name it with options.response`);
@@ -278,7 +283,8 @@ export function fit(model: string, data: Readonly<Record<string, ArrayLike<numbe
     const pair = (name: string) => options.bounds![name] ?? [-Infinity, Infinity];
     bounds = [params.map((b) => pair(b)[0]), params.map((b) => pair(b)[1])];
   }
-  const result = leastSquares(f, start, { ...options, data: batch, bounds });
+  const { response: _, ...solverOptions } = options; // (fit's own option)
+  const result = leastSquares(f, start, { ...solverOptions, data: batch, bounds });
   f.dispose();
   return {
     ...result, names: params,
@@ -331,7 +337,7 @@ export interface FindRootResult {
  *   findRoot(compile(["10*(y - x^2)", "1 - x"], { vars: ["x", "y"] }), [-1.2, 1])  // x = [1, 1]
  */
 export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOptions = {}): FindRootResult {
-  if (typeof options !== "object" || options === null) throw new InputError(`findRoot's options must be an object, got ${show(options)}`);
+  checkOptions(options, ["tolerance", "maxIterations"], "findRoot");
   const tol = options.tolerance ?? 1e-10;
   if (typeof tol !== "number" || !(tol >= 0)) throw new InputError(`tolerance must be a number ≥ 0, got ${show(tol)}`);
   const start = readStart(x0);

@@ -2,6 +2,7 @@
 // or backtracking), momentum, Adam and L-BFGS. The loop is per iteration, in
 // JavaScript; every value and gradient comes from the core (or from the caller's
 // objective, for stochastic ones).
+import { checkOptions } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { Func } from "../api/func.js";
 import { Tensor } from "../base/tensor.js";
@@ -115,7 +116,8 @@ function positive(x: unknown, name: string, fallback: number): number {
  * method "adam"). Returns { x, value, grad, iterations, converged, reason }.
  */
 export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: MinimizeOptions = {}): MinimizeResult {
-  if (typeof options !== "object" || options === null) throw new InputError("options must be an object");
+  checkOptions(options, ["method", "learningRate", "momentum", "beta1", "beta2", "epsilon", "bounds", "trustRadius", "memory",
+    "maxIterations", "gradTol", "stepTol", "onStep"], "minimize");
   if (!(Array.isArray(x0) || ArrayBuffer.isView(x0)) || x0.length === 0) throw new InputError("x0 must be a non-empty array of numbers");
   const n = x0.length;
   if (!Array.prototype.every.call(x0, (v: unknown) => typeof v === "number" && Number.isFinite(v))) throw new InputError("x0 must hold finite numbers");

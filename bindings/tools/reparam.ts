@@ -5,6 +5,7 @@
 // streams of STREAM samples, each with its own generator (the seed's, jumped k
 // times for stream k) and its own statistics, combined in stream order: so the
 // streams can run in any grouping (worker threads) and give the same bits.
+import { checkOptions } from "../api/validate.js";
 import { InputError, InternalError, ShapeError, show } from "../base/errors.js";
 import { fn } from "../api/builder.js";
 import { Func } from "../api/func.js";
@@ -87,8 +88,9 @@ function checkFunc(f: unknown, what: string): Func {
   return f;
 }
 
-function checkSampling(options: SampleOptions): { samples: number; seed: number } {
+function checkSampling(options: SampleOptions, where: string, more: readonly string[] = []): { samples: number; seed: number } {
   if (typeof options !== "object" || options === null) throw new InputError("options { samples, seed } are required");
+  checkOptions(options, ["samples", "seed", ...more], where);
   const { samples, seed } = options;
   if (!Number.isInteger(samples) || samples < 2) throw new InputError(`samples must be a whole number ≥ 2, got ${show(samples)}`);
   if (!Number.isInteger(seed) || Math.abs(seed) > Number.MAX_SAFE_INTEGER) throw new InputError(`seed must be a whole number, got ${show(seed)}`);
@@ -190,7 +192,7 @@ function estimate<R>(plan: StreamPlan<R>): R {
 function planDiagonal(kind: "gaussian" | "score", f: Func, params: GaussianParams, options: SampleOptions): StreamPlan<GaussianEstimate> {
   checkFunc(f, `reparam.${kind}`);
   const { mu, sigma, log } = gaussianParams(f, params);
-  const { samples, seed } = checkSampling(options);
+  const { samples, seed } = checkSampling(options, `reparam.${kind}`);
   const d = f.n;
   return streamPlan(f, { kind, samples, seed, mu, sigma }, 1 + 2 * d, ({ mean, stderr }) => {
     const result: GaussianEstimate = { value: mean[0], dmu: mean.slice(1, 1 + d), stderr: { value: stderr[0], dmu: stderr.slice(1, 1 + d) } };
@@ -255,7 +257,7 @@ export function planExpectation(f: Func, g: (eps: Node, theta: Node) => Node, th
                                 options: ExpectationOptions): StreamPlan<ExpectationEstimate> {
   checkFunc(f, "reparam.expectationGrad");
   if (typeof g !== "function") throw new InputError("expectationGrad needs g, a builder function (eps, theta) => z");
-  const { samples, seed } = checkSampling(options);
+  const { samples, seed } = checkSampling(options, "reparam.expectationGrad", ["noise", "noiseSize"]);
   const noise = options.noise ?? "normal";
   if (noise !== "normal" && noise !== "uniform") throw new InputError(`noise must be "normal" or "uniform", got ${show(noise)}`);
   const k = options.noiseSize ?? f.n;

@@ -173,7 +173,7 @@ describe("async methods of compiled functions", () => {
     const error = await rejection(field.evalAsync(X, { pool }));
     expect((error as Error).message).toMatch(/terminated/);
     expect(() => createPool({ size: 0 })).toThrow(InputError);
-    expect(() => createPool({ workers: 2 } as never)).toThrow(/unknown option 'workers'/);
+    expect(() => createPool({ workers: 2 } as never)).toThrow(/unknown option 'workers' of createPool/);
   });
 
   it("10,000 calls leave memory flat, functions made and disposed on the way included", () => {
