@@ -227,7 +227,7 @@ function readAxes(axis: GradientOptions["axis"], rank: number): number[] {
   const list = axis === undefined ? Array.from({ length: rank }, (_, k) => k) : typeof axis === "number" ? [axis] : axis;
   if (!Array.isArray(list) || list.length === 0) throw new InputError(`axis must be an axis number or a non-empty array of them`);
   for (const k of list) {
-    if (!Number.isInteger(k) || k < -rank || k >= rank) throw new ShapeError(`axis ${k} is out of range for a grid of ${rank} axes`);
+    if (!Number.isInteger(k) || k < -rank || k >= rank) throw new ShapeError(`axis ${show(k)} is out of range for a grid of ${rank} axes (axes are whole numbers from ${-rank} to ${rank - 1})`);
   }
   return list.map((k) => (k < 0 ? k + rank : k));
 }

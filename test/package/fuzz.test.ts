@@ -667,6 +667,15 @@ describe("regressions found by fuzzing", () => {
     }
   });
 
+  it("grid.gradient names an axis it cannot print (100,000 runs found axis: [Symbol.iterator])", () => {
+    const field = new Float64Array(27);
+    allDocumented([
+      ["grid.gradient, axis [Symbol]", () => grid.gradient(field, [3, 3, 3], { axis: [Symbol.iterator] as never }), { points: [] }],
+      ["grid.gradient, axis [1n]", () => grid.gradient(field, [3, 3, 3], { axis: [1n] as never }), { points: [] }],
+    ]);
+    expect(() => grid.gradient(field, [3, 3, 3], { axis: [Symbol.iterator] as never })).toThrow(/axis Symbol\(Symbol\.iterator\) is out of range/);
+  });
+
   it("junk that error messages cannot print (BigInt, BigInt64Array, Symbol, null-prototype objects) still gives documented errors", () => {
     const nullProto = Object.create(null) as object;
     allDocumented([
