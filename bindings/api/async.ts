@@ -12,7 +12,7 @@ import { InputError, ShapeError, show } from "../base/errors.js";
 import { Tensor } from "../base/tensor.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { Pool } from "./pool.js";
-import { runJob, type MethodArgs, type MethodResult } from "./jobs.js";
+import { methodJob, type MethodArgs, type MethodResult } from "./jobs.js";
 import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
 import { chunkRanges, isShared, sharedArray, sharedMemory, yieldToEventLoop, type Range } from "../runtime/chunks.js";
 import type { Segment } from "../runtime/kernel.js";
@@ -163,7 +163,7 @@ export async function eachChunk(ranges: readonly Range[], async: AsyncOptions, t
 /** One chunk's job, on a worker or here. */
 async function run(func: Func, pool: Pool | undefined, { job, transfer }: { job: MethodArgs; transfer: Transferable[] },
                    signal?: AbortSignal): Promise<MethodResult> {
-  if (!pool) return runJob("method", func, job).result as MethodResult;
+  if (!pool) return methodJob(func, job).result as MethodResult;
   return (await pool.run("method", job, transfer, func, signal)) as MethodResult;
 }
 

@@ -22,8 +22,11 @@ export interface JobResult {
   transfer: Transferable[];
 }
 
-/** Runs a method of `func` on one chunk. */
-function method(func: Func | undefined, { method, args, outs }: MethodArgs): JobResult {
+/** A job: what a worker runs for a task (the pool's worker keeps the table of them, tools/pool-worker.ts). */
+export type Job<A = never> = (func: Func | undefined, args: A) => JobResult;
+
+/** Runs a method of `func` on one chunk: the job "method". */
+export function methodJob(func: Func | undefined, { method, args, outs }: MethodArgs): JobResult {
   if (!func) throw new InputError(`the job '${method}' needs a function`);
   const call = (func as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
   const options = args[args.length - 1] as { out?: Float64Array };
@@ -35,16 +38,8 @@ function method(func: Func | undefined, { method, args, outs }: MethodArgs): Job
   return { result: null, transfer: [] };
 }
 
-const jobs: Record<string, (func: Func | undefined, args: never) => JobResult> = { method };
-
-/** Runs job `name`: in a worker on its copy of the function, or on the calling thread. */
-export function runJob(name: string, func: Func | undefined, args: unknown): JobResult {
-  const job = jobs[name];
-  if (!job) throw new InputError(`unknown job '${name}'`);
-  return job(func, args as never);
-}
-
-/** Adds a job (the tools' async forms register theirs). */
-export function addJob<A>(name: string, job: (func: Func | undefined, args: A) => JobResult): void {
-  jobs[name] = job as (func: Func | undefined, args: never) => JobResult;
+/** Runs job `name` of `jobs`. */
+export function runJob(jobs: Readonly<Record<string, Job>>, name: string, func: Func | undefined, args: unknown): JobResult {
+  if (!Object.hasOwn(jobs, name)) throw new InputError(`unknown job '${name}'`);
+  return jobs[name](func, args as never);
 }

@@ -5,7 +5,7 @@ import { InputError } from "../base/errors.js";
 import { eachChunk, readAsyncOptions, type AsyncOptions } from "../api/async.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 import { isShared, sharedMemory, type Range } from "../runtime/chunks.js";
-import { addJob } from "../api/jobs.js";
+import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";
 import { gridRows, planGrid, planStencils, type Field, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
@@ -23,13 +23,14 @@ interface RowsArgs {
   outs: Values[] | null;
 }
 
-addJob<RowsArgs>("grid rows", (_, { name, shape, options, fields, from, range, outs }) => {
+/** A band of rows, in a worker. */
+export const gridRowsJob: Job<RowsArgs> = (_, { name, shape, options, fields, from, range, outs }) => {
   const plan = planStencils(name, shape, options), rowSize = sizeOf(shape) / shape[0];
   const Type = fields[0] instanceof Float32Array ? Float32Array : Float64Array;
   const results = outs ?? Array.from({ length: plan.count }, () => new Type((range.end - range.start) * rowSize));
   gridRows(plan, fields, results, from, range.start, range.end);
   return outs ? { result: null, transfer: [] } : { result: results, transfer: transferable(results) };
-});
+};
 
 /** `grid.gradient`, asynchronously (see AsyncOptions; `chunkSize` counts rows along axis 0). The same results, bit for bit. */
 export function gradientAsync(field: Field, shape: readonly number[], options: GradientOptions & AsyncOptions = {}): Promise<Field | Field[]> {

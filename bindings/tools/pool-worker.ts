@@ -3,11 +3,13 @@
 // as a module Web Worker.
 import { deserialize } from "../api/serialize.js";
 import type { Func } from "../api/func.js";
-import { runJob } from "../api/jobs.js";
+import { methodJob, runJob, type Job } from "../api/jobs.js";
 import { errorData, type Reply, type Request } from "../runtime/messages.js";
-// The tools' jobs register themselves as their modules load.
-import "./grid-async.js";
-import "./reparam-async.js";
+import { gridRowsJob } from "./grid-async.js";
+import { reparamStreamsJob } from "./reparam-async.js";
+
+/** What this worker can run, by the names the pool's tasks give (api/async.ts, grid-async.ts, reparam-async.ts). */
+const JOBS: Record<string, Job> = { "method": methodJob as Job, "grid rows": gridRowsJob as Job, "reparam streams": reparamStreamsJob as Job };
 
 interface Port {
   post(message: Reply, transfer: Transferable[]): void;
@@ -39,7 +41,7 @@ channel.listen((request) => {
   } else {
     try {
       const func = request.func === undefined ? undefined : functions.get(request.func);
-      const { result, transfer } = runJob(request.job, func, request.args);
+      const { result, transfer } = runJob(JOBS, request.job, func, request.args);
       channel.post({ kind: "done", result }, transfer);
     } catch (error) {
       channel.post({ kind: "failed", error: errorData(error) }, []);

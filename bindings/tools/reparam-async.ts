@@ -7,7 +7,7 @@ import type { Func } from "../api/func.js";
 import type { Node } from "../front/node.js";
 import type { TensorLike } from "../base/tensor.js";
 import { eachChunk, readAsyncOptions, type AsyncOptions } from "../api/async.js";
-import { addJob } from "../api/jobs.js";
+import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import type { Range } from "../runtime/chunks.js";
 import {
@@ -15,10 +15,11 @@ import {
   type ExpectationEstimate, type ExpectationOptions, type GaussianEstimate, type GaussianParams, type SampleOptions, type StreamArgs, type StreamPlan,
 } from "./reparam.js";
 
-addJob<{ args: StreamArgs; range: Range }>("reparam streams", (func, { args, range }) => {
+/** Streams of an estimate, in a worker. */
+export const reparamStreamsJob: Job<{ args: StreamArgs; range: Range }> = (func, { args, range }) => {
   const stats = runStreams(func as Func, args, range.start, range.end - range.start);
   return { result: stats, transfer: transferable([stats]) };
-});
+};
 
 /** `reparam.gaussian`, asynchronously (see AsyncOptions; `chunkSize` counts streams of 65,536 samples). The same estimate, bit for bit. */
 export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {

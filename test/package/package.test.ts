@@ -18,14 +18,16 @@ describe("the packed tarball", () => {
   let tarball = "";
   let files: string[] = [];
 
-  it("holds the ESM build, types, the WASM, the CLI, README and LICENSE, and no tests or sources", () => {
+  it("holds the ESM build, types, the embedded WASM, the CLI, README and LICENSE; no tests, sources, source maps or loose .wasm", () => {
     const [info] = JSON.parse(npm(["pack", "--json", "--ignore-scripts", "--pack-destination", work], root));
     tarball = join(work, info.filename);
     files = info.files.map((f: { path: string }) => f.path);
-    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/runtime/wasm-bytes.js", "dist/gradients.wasm", "bin/gradients.mjs", "README.md", "LICENSE", "package.json"]) {
+    for (const f of ["dist/index.js", "dist/index.d.ts", "dist/runtime/wasm-bytes.js", "dist/tools/pool-worker.js", "dist/tools/fd-public.js",
+      "bin/gradients.mjs", "README.md", "LICENSE", "package.json"]) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => /^(test|assembly|bindings|bench|scripts|examples)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith(".map") || f.endsWith(".wasm"))).toEqual([]);
   });
 
   it("installs into a new project and imports from plain Node ESM", () => {
@@ -48,5 +50,22 @@ describe("the packed tarball", () => {
     expect(d).toEqual([1, 2, 4, 5]);
     const cli = execFileSync(join(project, "node_modules", ".bin", "gradients"), ["derive", "x^2*y", "--var", "x"], { encoding: "utf8" });
     expect(cli.trim()).toBe("d/dx x^2*y = 2*x*y");
+
+    // subpaths, and require() from CommonJS (Node 20 loads the ESM build: it has no top-level await)
+    writeFileSync(join(project, "subpaths.js"), [
+      'import { derivative } from "gradients/symbolic";',
+      'import { grad } from "gradients/fd";',
+      'import { gradient } from "gradients/grid";',
+      'import { gaussian } from "gradients/reparam";',
+      'console.log(JSON.stringify([derivative("x^3", "x"), typeof grad, typeof gradient, typeof gaussian]));',
+    ].join("\n"));
+    expect(JSON.parse(execFileSync(process.execPath, ["subpaths.js"], { cwd: project, encoding: "utf8" }))).toEqual(["3*x^2", "function", "function", "function"]);
+    writeFileSync(join(project, "main.cjs"), [
+      'const { compile } = require("gradients");',
+      'const { derivative } = require("gradients/symbolic");',
+      'console.log(JSON.stringify([Array.from(compile("x^2*y").grad([3, 2])), derivative("x*y", "y")]));',
+    ].join("\n"));
+    const required = execFileSync(process.execPath, ["--no-warnings", "main.cjs"], { cwd: project, encoding: "utf8" });
+    expect(JSON.parse(required)).toEqual([[12, 9], "x"]);
   }, 120_000);
 });
