@@ -15,6 +15,8 @@ export {
   Func, type Point, type PlainPoint, type InputValue, type PlainValue, type Shaped, type InputDecl,
   type DerivativeOptions, type JacobianOptions, type EvalOptions,
 } from "./api/func.js";
+export type { Linearization } from "./api/linearize.js";
+export type { GradOf, GradOfInput, JacobianOf } from "./api/builder.js";
 export type { ReduceOptions } from "./api/batch-sum.js";
 export { deserialize } from "./api/serialize.js";
 export { createPool, Pool, type PoolOptions } from "./api/pool.js";
@@ -26,13 +28,15 @@ export { Tensor, type TensorLike, type NestedArray } from "./base/tensor.js";
 export { GradientsError, ParseError, ShapeError, InputError, CallbackError, InternalError } from "./base/errors.js";
 export type { Mode } from "./api/validate.js";
 export * as grid from "./tools/grid-public.js";
-export type { Field, GridOptions, GradientOptions } from "./tools/grid.js";
+export type { Field, FieldOf, GridOptions, GradientOptions } from "./tools/grid.js";
 export { buffer, WasmBuffer } from "./runtime/buffer.js";
 export { setCompiledTier, compiledTier, type TierPolicy } from "./runtime/compiled.js";
 export * as fd from "./tools/fd-public.js";
-export type { FdOptions, Estimate, Callback, BatchCallback } from "./tools/fd.js";
+export type { FdOptions, Estimate, Callback, BatchCallback, VectorizedOptions } from "./tools/fd.js";
 export * as reparam from "./tools/reparam-public.js";
-export type { GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions } from "./tools/reparam.js";
+export type {
+  GaussianParams, SampleOptions, GaussianEstimate, ExpectationEstimate, ExpectationOptions, SigmaParams, LogSigmaParams, SigmaEstimate, LogSigmaEstimate,
+} from "./tools/reparam.js";
 export {
   leastSquares, fit, findRoot, type Residual, type FindRootOptions, type FindRootResult, type LeastSquaresOptions, type LeastSquaresResult, type FitOptions, type FitResult, type FitReason,
 } from "./tools/least-squares.js";

@@ -30,6 +30,18 @@ export type InputSpec = number | Readonly<Record<string, number | readonly numbe
 /** What the body receives: one Node for `fn(n, …)`, else a record of Nodes by input name. */
 export type Traced<S extends InputSpec> = S extends number ? Node : { readonly [K in keyof S]: Node };
 
+/** Whether T is a union of two or more types. */
+type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
+
+/** ∇f by an input of this spec entry: a number (scalar), a Float64Array (vector), else a Tensor. */
+export type GradOfInput<V> = V extends readonly [] ? number : V extends number | readonly [number] ? Float64Array : Tensor;
+
+/** `grad`'s result at one point for inputs `S`: the one input's, or a record of them by name. */
+export type GradOf<S> = true extends IsUnion<keyof S> ? { -readonly [K in keyof S]: GradOfInput<S[K]> } : GradOfInput<S[keyof S]>;
+
+/** `jacobian`'s result for inputs `S`: a Tensor, or a record of them by name. */
+export type JacobianOf<S> = true extends IsUnion<keyof S> ? { -readonly [K in keyof S]: Tensor } : Tensor;
+
 /** What a body may return: a Node of any shape, a number, or nested arrays of scalar Nodes and numbers. */
 export type BodyResult = Operand | readonly BodyResult[];
 
@@ -40,8 +52,10 @@ export type BodyResult = Operand | readonly BodyResult[];
  * returns the output: a scalar node, a tensor node, or nested arrays of scalar nodes,
  * which fix the output shape.
  */
-export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Shaped, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Float64Array, Tensor>;
 export function fn<const S extends number>(spec: S, body: (x: Node) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => BodyResult): Func<Shaped, never, Tensor>;
+export function fn<const S extends Readonly<Record<string, number | readonly number[]>>>(spec: S, body: (x: Traced<S>) => BodyResult): Func<Shaped, GradOf<S>, JacobianOf<S>>;
 export function fn<const S extends InputSpec>(spec: S, body: (x: Traced<S>) => BodyResult): Func;
 // The overloads above carry the precise types.
 export function fn(spec: InputSpec, body: (x: any) => BodyResult): Func<any, any, any> {

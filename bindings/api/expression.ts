@@ -3,8 +3,8 @@ import { checkOptions, readShapes, variableName } from "./validate.js";
 import { GradientsError, InputError, ParseError } from "../base/errors.js";
 import { Graph } from "../ir/graph.js";
 import { naturalOrder } from "../base/natural-order.js";
-import { Func, type InputDecl } from "./func.js";
-import { outputOf, type BodyResult } from "./builder.js";
+import { Func, type InputDecl, type Shaped } from "./func.js";
+import { outputOf, type BodyResult, type GradOf, type JacobianOf } from "./builder.js";
 import { Node, type Operand } from "../front/node.js";
 import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, CONSTANTS, Op, TENSOR_FUNCTIONS, UNARY_FUNCTIONS, builtinArity, opCode, type BinaryName, type CompositeName, type UnaryName } from "../ops/grammar.js";
 import { PRIMITIVES, type Row, type ScalarName } from "../ops/spec.js";
@@ -137,6 +137,7 @@ function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDec
  */
 export function compile(expr: string, options?: { vars?: readonly string[] }): Func<number, Float64Array, Tensor>;
 export function compile(expr: readonly string[], options?: { vars?: readonly string[] }): Func<Float64Array, never, Tensor>;
+export function compile<const V extends Readonly<Record<string, number | readonly number[]>>>(expr: Expressions, options: { vars: V }): Func<Shaped, GradOf<V>, JacobianOf<V>>;
 export function compile(expr: Expressions, options?: CompileOptions): Func;
 // The overloads above carry the precise types.
 export function compile(expr: Expressions, options: CompileOptions = {}): Func<any, any, any> {

@@ -44,7 +44,7 @@ export type PlainPoint = PlainValue | Readonly<Record<string, PlainValue>>;
  */
 export type Point = InputValue | Readonly<Record<string, InputValue>>;
 
-/** @internal A Func of any result types (what the pool and the async forms hold). */
+/** A Func of any result types (what a pool holds). */
 export type AnyFunc = Func<Shaped, unknown, unknown>;
 
 /** Options of every derivative method. */
@@ -159,9 +159,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. */
+  eval(x: Point, options: EvalOptions & { out: WasmBuffer }): WasmBuffer;
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
-  eval(x: Point, options: EvalOptions = {}): S | Tensor {
+  eval(x: Point, options: EvalOptions = {}): S | Tensor | WasmBuffer {
     checkOptions(options, EVAL_KEYS, "eval");
     const args = this.args(x), sum = readReduce(options, args, "eval"), shape = sum ? ONE_POINT : args;
     const out = resultFor(shape, this.outputShape, options.out);
@@ -174,9 +175,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * Float64Array for a vector, a Tensor otherwise); with several inputs, a record of
    * those by input name (or one, with `wrt`). A batch adds a leading axis N.
    */
+  grad(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
+  grad<K extends string>(x: PlainPoint, options: JacobianOptions & { wrt: K }): G extends Readonly<Record<K, infer R>> ? R : G;
   grad(x: PlainPoint, options?: JacobianOptions): G;
   grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
-  grad(x: Point, options: JacobianOptions = {}): G | Tensor | Record<string, Shaped> {
+  grad(x: Point, options: JacobianOptions = {}): unknown {
     checkOptions(options, JACOBIAN_KEYS, "grad");
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
@@ -222,7 +225,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * Tensor; a record of Tensors by input name with several inputs, or one with
    * `wrt`). For a batch, [N, ...output, ...input].
    */
-  jacobian(x: Point, options: JacobianOptions = {}): J {
+  jacobian(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
+  jacobian<K extends string>(x: Point, options: JacobianOptions & { wrt: K }): J extends Readonly<Record<K, infer R>> ? R : J;
+  jacobian(x: Point, options?: JacobianOptions): J;
+  jacobian(x: Point, options: JacobianOptions = {}): unknown {
     checkOptions(options, JACOBIAN_KEYS, "jacobian");
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;

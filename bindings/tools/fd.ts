@@ -37,6 +37,9 @@ export interface FdOptions {
   vectorized?: boolean;
 }
 
+/** Options for a vectorized callback (a function of a batch of points). */
+export type VectorizedOptions = FdOptions & { vectorized: true };
+
 /** A finite-difference result and its error estimate, of the same shape. */
 export interface Estimate<T> {
   value: T;
@@ -85,6 +88,10 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
  * ∂f/∂x_i at x (an array of n numbers, or a batch Tensor [N, n]), f returning a
  * number or an array: shaped like f's result.
  */
+export function partial(f: BatchCallback, x: TensorLike, variable: number, options: VectorizedOptions): Estimate<Tensor>;
+export function partial(f: Callback, x: ArrayLike<number>, variable: number, options?: FdOptions): Estimate<number | Float64Array>;
+export function partial(f: Callback, x: TensorLike, variable: number, options?: FdOptions): Estimate<Tensor>;
+export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, variable: number, options?: FdOptions): Estimate<number | Float64Array | Tensor>;
 export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, variable: number, options: FdOptions = {}): Estimate<number | Float64Array | Tensor> {
   const base = readBase(x);
   if (!Number.isInteger(variable) || variable < 0 || variable >= base.n) {
@@ -95,6 +102,10 @@ export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
 }
 
 /** ∇f of a function returning a number, at x (n numbers, or a batch Tensor [N, n]): Float64Array(n) or Tensor [N, n]. */
+export function grad(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function grad(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<Float64Array>;
+export function grad(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Float64Array | Tensor>;
 export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Float64Array | Tensor> {
   const base = readBase(x);
   const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n));
@@ -103,6 +114,10 @@ export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorL
 }
 
 /** J(x)·v along v (not normalized), shaped like f's result; v has n entries or is a batch [N, n] like x. */
+export function directional(f: BatchCallback, x: TensorLike, v: ArrayLike<number> | TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function directional(f: Callback, x: ArrayLike<number>, v: ArrayLike<number>, options?: FdOptions): Estimate<number | Float64Array>;
+export function directional(f: Callback, x: TensorLike, v: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, v: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<number | Float64Array | Tensor>;
 export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, v: ArrayLike<number> | TensorLike,
                             options: FdOptions = {}): Estimate<number | Float64Array | Tensor> {
   const base = readBase(x), dir = readBase(v);
@@ -113,6 +128,9 @@ export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | 
 }
 
 /** The Jacobian [m, n] (J[i·n + j] = ∂f_i/∂x_j; [n] for a function returning a number), batched [N, m, n]. */
+export function jacobian(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function jacobian(f: Callback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Tensor> {
   const base = readBase(x);
   const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n), true);
@@ -131,6 +149,10 @@ function fieldJacobian(f: Callback | BatchCallback, x: ArrayLike<number> | Tenso
 }
 
 /** ∇·f = Σ ∂f_i/∂x_i of a field ℝⁿ → ℝⁿ: a number, or a Tensor [N]; the error sums the entries' errors. */
+export function divergence(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function divergence(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<number>;
+export function divergence(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function divergence(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<number | Tensor>;
 export function divergence(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<number | Tensor> {
   const { base, J, E, n } = fieldJacobian(f, x, options, "divergence", Array.from({ length: 64 }, (_, i) => i + 1));
   const value = new Float64Array(base.N), error = new Float64Array(base.N);
@@ -142,6 +164,10 @@ export function divergence(f: Callback | BatchCallback, x: ArrayLike<number> | T
 }
 
 /** The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1) or 3-D field (a vector of 3); batched with a leading N. */
+export function curl(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function curl(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<number | Float64Array>;
+export function curl(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function curl(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<number | Float64Array | Tensor>;
 export function curl(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<number | Float64Array | Tensor> {
   const { base, J, E, n } = fieldJacobian(f, x, options, "curl", [2, 3]);
   const terms = n === 2 ? [[1, 0, 0, 1]] : [[2, 1, 1, 2], [0, 2, 2, 0], [1, 0, 0, 1]]; // ∂f_a/∂x_b − ∂f_c/∂x_d
@@ -160,6 +186,9 @@ export function curl(f: Callback | BatchCallback, x: ArrayLike<number> | TensorL
  * (step ε^(1/4)·max(|x_i|, 1)); 1 + 2n² calls per point (more with Richardson).
  * Batched: [N, n, n].
  */
+export function hessian(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
+export function hessian(f: Callback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
+export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Tensor> {
   const base = readBase(x), plan = readOptions(options, base.n);
   if (plan.bounds) throw new InputError("hessian does not take bounds: second differences need room on both sides");

@@ -8,7 +8,7 @@ import { isShared, sharedMemory, type Range } from "../runtime/chunks.js";
 import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";
-import { gridRows, planGrid, planStencils, type Field, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
+import { gridRows, planGrid, planStencils, type Field, type FieldOf, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
 
 type Values = Float64Array | Float32Array;
 
@@ -23,7 +23,7 @@ interface RowsArgs {
   outs: Values[] | null;
 }
 
-/** A band of rows, in a worker. */
+/** @internal A band of rows, in a worker. */
 export const gridRowsJob: Job<RowsArgs> = (_, { name, shape, options, fields, from, range, outs }) => {
   const plan = planStencils(name, shape, options), rowSize = sizeOf(shape) / shape[0];
   const Type = fields[0] instanceof Float32Array ? Float32Array : Float64Array;
@@ -33,21 +33,29 @@ export const gridRowsJob: Job<RowsArgs> = (_, { name, shape, options, fields, fr
 };
 
 /** `grid.gradient`, asynchronously (see AsyncOptions; `chunkSize` counts rows along axis 0). The same results, bit for bit. */
+export function gradientAsync<F extends Values>(field: F, shape: readonly number[], options: GradientOptions & AsyncOptions & { axis: number }): Promise<FieldOf<F>>;
+export function gradientAsync<F extends Values>(field: F, shape: readonly number[], options?: GradientOptions & AsyncOptions & { axis?: readonly number[] }): Promise<FieldOf<F>[]>;
+export function gradientAsync(field: Field, shape: readonly number[], options?: GradientOptions & AsyncOptions): Promise<Field | Field[]>;
 export function gradientAsync(field: Field, shape: readonly number[], options: GradientOptions & AsyncOptions = {}): Promise<Field | Field[]> {
   return gridAsync("gradient", field, shape, options);
 }
 
 /** `grid.divergence`, asynchronously (see gradientAsync). */
+export function divergenceAsync<F extends Values>(components: readonly F[], shape: readonly number[], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>>;
 export function divergenceAsync(components: readonly Field[], shape: readonly number[], options: GridOptions & AsyncOptions = {}): Promise<Field> {
   return gridAsync("divergence", components, shape, options) as Promise<Field>;
 }
 
 /** `grid.curl`, asynchronously (see gradientAsync). */
+export function curlAsync<F extends Values>(components: readonly F[], shape: readonly [number, number], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>>;
+export function curlAsync<F extends Values>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>[]>;
+export function curlAsync(components: readonly Field[], shape: readonly number[], options?: GridOptions & AsyncOptions): Promise<Field | Field[]>;
 export function curlAsync(components: readonly Field[], shape: readonly number[], options: GridOptions & AsyncOptions = {}): Promise<Field | Field[]> {
   return gridAsync("curl", components, shape, options);
 }
 
 /** `grid.laplacian`, asynchronously (see gradientAsync). */
+export function laplacianAsync<F extends Values>(field: F, shape: readonly number[], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>>;
 export function laplacianAsync(field: Field, shape: readonly number[], options: GridOptions & AsyncOptions = {}): Promise<Field> {
   return gridAsync("laplacian", field, shape, options) as Promise<Field>;
 }

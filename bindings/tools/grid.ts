@@ -9,6 +9,9 @@ import { describeShape, sizeOf } from "../base/tensor.js";
 /** Sampled values, row-major: a Float64Array, a Float32Array (image data) or a WasmBuffer. */
 export type Field = Float64Array | Float32Array | WasmBuffer;
 
+/** The kind of field a grid function returns for input fields of kind F: the same (Float32Array in, Float32Array out). */
+export type FieldOf<F extends Field> = F extends Float32Array ? Float32Array : F extends WasmBuffer ? WasmBuffer : Float64Array;
+
 /** Options shared by every grid function. */
 export interface GridOptions {
   /**
@@ -326,6 +329,9 @@ export function gridRows(plan: GridStencils, fields: readonly (Float64Array | Fl
  * Results have the input's type (Float32Array in, Float32Array out; a WasmBuffer
  * in, new WasmBuffers out).
  */
+export function gradient<F extends Field>(field: F, shape: readonly number[], options: GradientOptions & { axis: number }): FieldOf<F>;
+export function gradient<F extends Field>(field: F, shape: readonly number[], options?: GradientOptions & { axis?: readonly number[] }): FieldOf<F>[];
+export function gradient(field: Field, shape: readonly number[], options?: GradientOptions): Field | Field[];
 export function gradient(field: Field, shape: readonly number[], options: GradientOptions = {}): Field | Field[] {
   return runPlan(planGrid("gradient", field, shape, options), options.out);
 }
@@ -340,6 +346,7 @@ function checkComponents(components: readonly Field[], shape: readonly number[],
 }
 
 /** ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k). */
+export function divergence<F extends Field>(components: readonly F[], shape: readonly number[], options?: GridOptions): FieldOf<F>;
 export function divergence(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field {
   return runPlan(planGrid("divergence", components, shape, options), options.out) as Field;
 }
@@ -350,6 +357,9 @@ export function divergence(components: readonly Field[], shape: readonly number[
  * ∂c1/∂x0 − ∂c0/∂x1). Axis i is coordinate x_i; an image stored [row, col] = [y, x]
  * gets the opposite sign from the (x, y) convention (see the README).
  */
+export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number], options?: GridOptions): FieldOf<F>;
+export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions): FieldOf<F>[];
+export function curl(components: readonly Field[], shape: readonly number[], options?: GridOptions): Field | Field[];
 export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
   return runPlan(planGrid("curl", components, shape, options), options.out);
 }
@@ -359,6 +369,7 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
  * uniform grids); at the ends the second derivative of the polynomial through the
  * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
  */
+export function laplacian<F extends Field>(field: F, shape: readonly number[], options?: GridOptions): FieldOf<F>;
 export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
   return runPlan(planGrid("laplacian", field, shape, options), options.out) as Field;
 }

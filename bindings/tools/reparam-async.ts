@@ -13,21 +13,28 @@ import type { Range } from "../runtime/chunks.js";
 import {
   planExpectation, planGaussian, planScore, runStreams,
   type ExpectationEstimate, type ExpectationOptions, type GaussianEstimate, type GaussianParams, type SampleOptions, type StreamArgs, type StreamPlan,
+  type LogSigmaEstimate, type LogSigmaParams, type SigmaEstimate, type SigmaParams,
 } from "./reparam.js";
 
-/** Streams of an estimate, in a worker. */
+/** @internal Streams of an estimate, in a worker. */
 export const reparamStreamsJob: Job<{ args: StreamArgs; range: Range }> = (func, { args, range }) => {
   const stats = runStreams(func as Func, args, range.start, range.end - range.start);
   return { result: stats, transfer: transferable([stats]) };
 };
 
 /** `reparam.gaussian`, asynchronously (see AsyncOptions; `chunkSize` counts streams of 65,536 samples). The same estimate, bit for bit. */
+export function gaussianAsync(f: Func, params: SigmaParams, options: SampleOptions & AsyncOptions): Promise<SigmaEstimate>;
+export function gaussianAsync(f: Func, params: LogSigmaParams, options: SampleOptions & AsyncOptions): Promise<LogSigmaEstimate>;
+export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate>;
 export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
   const { async, rest } = readAsyncOptions(options);
   return streamsAsync(planGaussian(f, params, rest as unknown as SampleOptions), async);
 }
 
 /** `reparam.score`, asynchronously (see gaussianAsync). */
+export function scoreAsync(f: Func, params: SigmaParams, options: SampleOptions & AsyncOptions): Promise<SigmaEstimate>;
+export function scoreAsync(f: Func, params: LogSigmaParams, options: SampleOptions & AsyncOptions): Promise<LogSigmaEstimate>;
+export function scoreAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate>;
 export function scoreAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
   const { async, rest } = readAsyncOptions(options);
   return streamsAsync(planScore(f, params, rest as unknown as SampleOptions), async);

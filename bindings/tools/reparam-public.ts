@@ -5,5 +5,6 @@
 export {
   gaussian, score, expectationGrad,
   type GaussianParams, type SampleOptions, type GaussianEstimate, type ExpectationEstimate, type ExpectationOptions,
+  type SigmaParams, type LogSigmaParams, type SigmaEstimate, type LogSigmaEstimate,
 } from "./reparam.js";
 export { gaussianAsync, scoreAsync, expectationGradAsync } from "./reparam-async.js";

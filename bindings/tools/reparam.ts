@@ -41,6 +41,15 @@ export interface GaussianEstimate {
   stderr: { value: number; dmu: Float64Array; dsigma?: Float64Array; dlogSigma?: Float64Array };
 }
 
+/** The estimate for a Gaussian given by σ: `dsigma` is there. */
+export type SigmaEstimate = GaussianEstimate & { dsigma: Float64Array; stderr: { dsigma: Float64Array } };
+/** The estimate for a Gaussian given by log σ: `dlogSigma` is there. */
+export type LogSigmaEstimate = GaussianEstimate & { dlogSigma: Float64Array; stderr: { dlogSigma: Float64Array } };
+/** A Gaussian by σ. */
+export type SigmaParams = { mu: ArrayLike<number>; sigma: ArrayLike<number>; logSigma?: undefined };
+/** A Gaussian by log σ. */
+export type LogSigmaParams = { mu: ArrayLike<number>; logSigma: ArrayLike<number>; sigma?: undefined };
+
 /** An estimate of E[f(g(ε; θ))] and its gradient with respect to θ (shaped like θ), with standard errors. */
 export interface ExpectationEstimate {
   value: number;
@@ -229,6 +238,9 @@ export function planScore(f: Func, params: GaussianParams, options: SampleOption
  * and the streams' statistics are combined in order, so a seed gives the same
  * estimate, to the bit, however the streams are split (over worker threads).
  */
+export function gaussian(f: Func, params: SigmaParams, options: SampleOptions): SigmaEstimate;
+export function gaussian(f: Func, params: LogSigmaParams, options: SampleOptions): LogSigmaEstimate;
+export function gaussian(f: Func, params: GaussianParams, options: SampleOptions): GaussianEstimate;
 export function gaussian(f: Func, params: GaussianParams, options: SampleOptions): GaussianEstimate {
   return estimate(planGaussian(f, params, options));
 }
@@ -240,6 +252,9 @@ export function gaussian(f: Func, params: GaussianParams, options: SampleOptions
  * Samples are drawn as by `gaussian` (streams of 65,536, stream k from the
  * generator jumped k·2^128 steps): a seed gives the same estimate for any split.
  */
+export function score(f: Func, params: SigmaParams, options: SampleOptions): SigmaEstimate;
+export function score(f: Func, params: LogSigmaParams, options: SampleOptions): LogSigmaEstimate;
+export function score(f: Func, params: GaussianParams, options: SampleOptions): GaussianEstimate;
 export function score(f: Func, params: GaussianParams, options: SampleOptions): GaussianEstimate {
   return estimate(planScore(f, params, options));
 }
