@@ -51,6 +51,16 @@ export type BodyResult = Operand | readonly BodyResult[];
  * inputs of those shapes (`x: 3` is shorthand for `x: [3]`, `[]` a scalar). The body
  * returns the output: a scalar node, a tensor node, or nested arrays of scalar nodes,
  * which fix the output shape.
+ * @param spec the inputs: a number n (one vector of n), or a record of shapes by name (`x: 3` is `x: [3]`, `[]` a scalar)
+ * @param body builds the output from the traced inputs: a node, a number, or nested arrays of scalar nodes
+ * @example
+ * ```ts
+ * import { fn } from "gradients";
+ * const rosen = fn(2, (x) => x.at(1).sub(x.at(0).mul(x.at(0))).pow(2).mul(100).add(x.at(0).neg().add(1).pow(2)));
+ * const g: Float64Array = rosen.grad([1, 1]); // [0, 0] at the minimum
+ * const quad = fn({ A: [2, 2], x: 2 }, ({ A, x }) => x.dot(A.matvec(x)));
+ * const byA = quad.grad({ A: [1, 0, 0, 1], x: [1, 2] }, { wrt: "A" }); // Tensor [2, 2]: x·xᵀ
+ * ```
  */
 export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Float64Array, Tensor>;
 export function fn<const S extends number>(spec: S, body: (x: Node) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;

@@ -134,6 +134,16 @@ function declare(graph: Graph, vars: CompileOptions["vars"]): { inputs: InputDec
  *
  *   compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] }).grad([1, 2, 3])
  *   compile("x[0]*A[1][0] + det(A)", { vars: { x: [2], A: [2, 2] } })
+ * @param expr an expression, or (nested) arrays of them, one output entry each
+ * @param options `vars`: the variables in order (one vector input), or a record of input shapes
+ * @example
+ * ```ts
+ * import { compile } from "gradients";
+ * const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+ * const g: Float64Array = f.grad([1, 2, 3]); // [y·cos(xy) + z²eˣ, x·cos(xy), 2z·eˣ]
+ * const F = compile(["x*y", "y/x"]);          // variables x, y (natural order)
+ * const J = F.jacobian({ x: 1, y: 2 });       // Tensor [2, 2]
+ * ```
  */
 export function compile(expr: string, options?: { vars?: readonly string[] }): Func<number, Float64Array, Tensor>;
 export function compile(expr: readonly string[], options?: { vars?: readonly string[] }): Func<Float64Array, never, Tensor>;

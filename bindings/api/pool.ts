@@ -198,6 +198,15 @@ function nodeCores(): number {
  * A pool of `size` worker threads (default: the machine's cores less one, at
  * least one), each with its own WebAssembly core, for the async methods' `pool`
  * option. Workers start at the first call that needs them.
+ * @param options `size`: the number of workers
+ * @example
+ * ```ts
+ * import { compile, createPool, Tensor } from "gradients";
+ * const pool = createPool({ size: 2 });
+ * const F = compile(["x*y", "x - y"]);
+ * const J = await F.jacobianAsync(new Tensor([1000, 2], new Float64Array(2000).fill(1)), { pool });
+ * await pool.terminate();
+ * ```
  */
 export function createPool(options: PoolOptions = {}): Pool {
   checkOptions(options, ["size"], "createPool");

@@ -70,6 +70,16 @@ const known = new WeakMap<Func, Map<string, number>>();
  *
  *   const step = fn({ s: [n] }, ({ s }) => s.add(s.tanh().mul(dt)));
  *   const ode = fn({ s0: [n] }, ({ s0 }) => scan(step, s0, { length: 100 }).sum());
+ * @param step a compiled function of the carry (then xs[t], then params)
+ * @param init the first carry, a traced value
+ * @param options `length`, `xs`, `params`, `checkpoint`
+ * @example
+ * ```ts
+ * import { fn, scan } from "gradients";
+ * const decay = fn({ s: [2] }, ({ s }) => s.mul(0.5));
+ * const f = fn({ s0: [2] }, ({ s0 }) => scan(decay, s0, { length: 3 }).sum());
+ * const g = f.grad([8, 16]); // [0.125, 0.125]
+ * ```
  */
 export function scan(step: Func, init: Operand, options: ScanOptions = {}): Node {
   if (!(step instanceof Func)) throw new InputError("scan's step must be a compiled function (fn or compile)");

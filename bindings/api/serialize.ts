@@ -9,6 +9,13 @@ import { Func } from "./func.js";
  * from another build of the library, or damaged ones, are refused with an
  * InputError. `bytes` is a Uint8Array (it may come from a file, a message or
  * another machine).
+ * @param bytes what `serialize()` returned
+ * @example
+ * ```ts
+ * import { compile, deserialize } from "gradients";
+ * const bytes = compile("x^2*y").serialize();
+ * const g = deserialize(bytes).grad([3, 2]); // [12, 9]
+ * ```
  */
 export function deserialize(bytes: Uint8Array): Func {
   const { graph, outputs, parts } = decodeFunction(bytes, buildId());

@@ -29,7 +29,7 @@ import type { Graph } from "../ir/graph.js";
 export interface FunctionRules {
   /** f(a, b, …): a number. */
   value: (...args: number[]) => number;
-  /** [∂f/∂a, ∂f/∂b, …]: one number per argument. */
+  /** The partials ∂f/∂a, ∂f/∂b, …: one number per argument. */
   partials: (...args: number[]) => ArrayLike<number>;
   /** The second partials [[∂²f/∂a², ∂²f/∂a∂b, …], …] (k×k, or k² numbers row by row): needed for Hessians and hvp. */
   second?: (...args: number[]) => ArrayLike<number> | ArrayLike<ArrayLike<number>>;
@@ -86,6 +86,14 @@ function readSignature(signature: unknown): { name: string; params: string[] } {
  *   const huber = defineFunction("huber(r, d)", "where(abs(r) <= d, r^2/2, d*(abs(r) - d/2))");
  *   compile("huber(x - 1, 0.5)").grad([3]);  fn(3, (x) => huber(x, 1).sum());
  *   defineFunction("lbeta(a, b)", { value, partials, second });
+ * @param signature the name and parameters, `name(a, b)`
+ * @param body an expression of the parameters, or `{ value, partials, second? }` rules in JavaScript
+ * @example
+ * ```ts
+ * import { compile, defineFunction } from "gradients";
+ * defineFunction("huber(r, d)", "where(abs(r) <= d, r^2/2, d*(abs(r) - d/2))");
+ * const g = compile("huber(x - 1, 0.5)").grad([3]); // [0.5]
+ * ```
  */
 export function defineFunction(signature: string, body: string | FunctionRules): UserFunction {
   const { name, params } = readSignature(signature);

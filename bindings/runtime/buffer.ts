@@ -58,7 +58,19 @@ export class WasmBuffer implements TensorLike {
   }
 }
 
-/** A zero-filled WebAssembly-resident array of the given shape (see `WasmBuffer`). */
+/**
+ * A zero-filled WebAssembly-resident array of the given shape (see `WasmBuffer`).
+ * @param shape the number of entries, or a shape
+ * @example
+ * ```ts
+ * import { buffer, grid } from "gradients";
+ * const f = buffer([3, 4]);
+ * f.data.set([0, 1, 4, 9, 10, 11, 14, 19, 20, 21, 24, 29]);
+ * const dj = grid.gradient(f, [3, 4], { axis: 1 }); // a WasmBuffer, computed in place
+ * f.dispose();
+ * dj.dispose();
+ * ```
+ */
 export function buffer(shape: number | readonly number[]): WasmBuffer {
   const s = typeof shape === "number" ? [shape] : shape;
   if (!Array.isArray(s) || s.some((e) => !Number.isSafeInteger(e) || e < 0)) {

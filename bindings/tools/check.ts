@@ -46,6 +46,14 @@ export interface GradientCheck {
  * differences' error estimate (8×, plus `tolerance` of its scale) fails, and so
  * does one the differences cannot judge (their own error estimate above 1e-4 of
  * the scale: at a jump or a kink of f), marked `reliable: false`.
+ * @param f a compiled scalar function of one input
+ * @param x the point
+ * @param options `tolerance`, `richardson`, `hessian`
+ * @example
+ * ```ts
+ * import { checkGrad, compile } from "gradients";
+ * const report = checkGrad(compile("sin(x)*y^2"), [0.5, 2]); // report.ok: true
+ * ```
  */
 export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions = {}): GradientCheck {
   if (!(f instanceof Func)) throw new InputError("checkGrad takes a compiled function (compile or fn)");

@@ -431,6 +431,13 @@ export interface DerivativeExprOptions {
  * library's grammar, built by the rules of differentiation and simplified to read
  * (`derivative("x^3*sin(x)", "x")` is `"3*x^2*sin(x) + x^3*cos(x)"`). With
  * `{ explain: true }`, `{ result, steps }`: each rule applied, innermost first.
+ * @param expr an expression
+ * @param variable the variable to differentiate by
+ * @example
+ * ```ts
+ * import { derivative } from "gradients/symbolic";
+ * const d: string = derivative("x^3*sin(x)", "x"); // "3*x^2*sin(x) + x^3*cos(x)"
+ * ```
  */
 export function derivative(expr: string, variable: string): string;
 export function derivative(expr: string, variable: string, options: { explain: true }): { result: string; steps: Step[] };

@@ -101,7 +101,17 @@ export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
   return estimate(r, base.batched, base.N, outShape(r));
 }
 
-/** ∇f of a function returning a number, at x (n numbers, or a batch Tensor [N, n]): Float64Array(n) or Tensor [N, n]. */
+/**
+ * ∇f of a function returning a number, at x (n numbers, or a batch Tensor [N, n]): Float64Array(n) or Tensor [N, n].
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value, error } = fd.grad((x) => Math.sin(x[0]) * Math.exp(x[1]), [1, 0.5], { richardson: 2 });
+ * ```
+ */
 export function grad(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function grad(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<Float64Array>;
 export function grad(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;

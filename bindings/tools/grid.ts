@@ -328,6 +328,16 @@ export function gridRows(plan: GridStencils, fields: readonly (Float64Array | Fl
  * With `axis` a number, one field; otherwise an array of fields, one per axis.
  * Results have the input's type (Float32Array in, Float32Array out; a WasmBuffer
  * in, new WasmBuffers out).
+ * @param field the samples, row-major: a Float64Array, Float32Array or WasmBuffer
+ * @param shape the grid's shape; axis k is coordinate x_k
+ * @param options `spacing` (a number, or per axis a number or coordinates), `edgeOrder` (1 or 2), `axis`, `out`
+ * @example
+ * ```ts
+ * import { grid } from "gradients";
+ * const f = Float64Array.of(0, 1, 4, 9, 16);                 // x² at x = 0 … 4
+ * const df = grid.gradient(f, [5], { axis: 0 });           // [1, 2, 4, 6, 7]
+ * const [dy, dx] = grid.gradient(new Float64Array(12), [3, 4], { spacing: [0.5, 0.1], edgeOrder: 2 });
+ * ```
  */
 export function gradient<F extends Field>(field: F, shape: readonly number[], options: GradientOptions & { axis: number }): FieldOf<F>;
 export function gradient<F extends Field>(field: F, shape: readonly number[], options?: GradientOptions & { axis?: readonly number[] }): FieldOf<F>[];

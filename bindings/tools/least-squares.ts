@@ -82,6 +82,15 @@ const CONVERGED: readonly FitReason[] = ["cost", "step", "gradient", "zero resid
  * parameters, or a plain callback (Jacobians by finite differences).
  *
  *   leastSquares(fn({ d: [2], p: [2] }, ({ d, p }) => p.at(0).mul(d.at(0)).add(p.at(1)).sub(d.at(1))), [0, 0], { data: { d } })
+ * @param residual a compiled vector function of the parameters (or of data and parameters, with `data`)
+ * @param p0 the starting parameters
+ * @param options `data`, `bounds`, `weights` or `sigma`, tolerances, `maxIterations`, `onStep`
+ * @example
+ * ```ts
+ * import { compile, leastSquares } from "gradients";
+ * const r = compile(["10*(x2 - x1^2)", "1 - x1"]); // Rosenbrock as residuals
+ * const { p, standardErrors } = leastSquares(r, [-1.2, 1]); // p ≈ [1, 1]
+ * ```
  */
 export function leastSquares(residual: Residual, p0: ArrayLike<number>, options: LeastSquaresOptions = {}): LeastSquaresResult {
   checkOptions(options, LEAST_SQUARES_KEYS, "leastSquares");
@@ -248,6 +257,16 @@ const natural = (a: string, b: string) => a.localeCompare(b, "en", { numeric: tr
  * parameter name, or an array in the parameters' natural order (b1, b2, …, b10).
  *
  *   fit("b1*(1-exp(-b2*x))", { x, y }, { b1: 500, b2: 1e-4 })  // { p: { b1, b2 }, standardErrors, cost, … }
+ * @param model an expression of the data's columns and the parameters
+ * @param data columns by name, the response among them
+ * @param p0 the starting parameters, by name (or in their natural order)
+ * @param options `response` (default y), `bounds` by name, and leastSquares' options
+ * @example
+ * ```ts
+ * import { fit } from "gradients";
+ * const x = [1, 2, 3, 4, 5], y = x.map((t) => 3 * Math.exp(-0.5 * t));
+ * const { p, standardErrors } = fit("a*exp(-b*x)", { x, y }, { a: 1, b: 1 }); // p ≈ { a: 3, b: 0.5 }
+ * ```
  */
 export function fit(model: string, data: Readonly<Record<string, ArrayLike<number>>>, p0: Readonly<Record<string, number>> | ArrayLike<number>,
                     options: FitOptions = {}): FitResult {
@@ -335,6 +354,14 @@ export interface FindRootResult {
  * has a minimum that is not a root, it stops near it and says so.
  *
  *   findRoot(compile(["10*(y - x^2)", "1 - x"], { vars: ["x", "y"] }), [-1.2, 1])  // x = [1, 1]
+ * @param F a compiled function ℝⁿ → ℝⁿ
+ * @param x0 the starting point
+ * @param options `tolerance` and `maxIterations`
+ * @example
+ * ```ts
+ * import { compile, findRoot } from "gradients";
+ * const { x } = findRoot(compile(["10*(y - x^2)", "1 - x"]), [-1.2, 1]); // x = [1, 1]
+ * ```
  */
 export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOptions = {}): FindRootResult {
   checkOptions(options, ["tolerance", "maxIterations"], "findRoot");

@@ -114,6 +114,15 @@ function positive(x: unknown, name: string, fallback: number): number {
  * exact gradient is used), or an objective `(x, iteration) => { value, grad }`
  * (for example a reparameterized estimate with a fresh seed per iteration, with
  * method "adam"). Returns { x, value, grad, iterations, converged, reason }.
+ * @param f a compiled scalar function, or an objective (x, iteration) => { value, grad }
+ * @param x0 the starting point
+ * @param options `method`, its step settings, `bounds`, stopping rules and `onStep` (see MinimizeOptions)
+ * @example
+ * ```ts
+ * import { compile, minimize } from "gradients";
+ * const rosen = compile("100*(y - x^2)^2 + (1 - x)^2");
+ * const { x, converged } = minimize(rosen, [-1.2, 1], { method: "lbfgs", gradTol: 1e-10 }); // x ≈ [1, 1]
+ * ```
  */
 export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: MinimizeOptions = {}): MinimizeResult {
   checkOptions(options, ["method", "learningRate", "momentum", "beta1", "beta2", "epsilon", "bounds", "trustRadius", "memory",

@@ -237,6 +237,16 @@ export function planScore(f: Func, params: GaussianParams, options: SampleOption
  * (k + 1)·65,536) draws from the seed's generator jumped ahead k·2^128 steps,
  * and the streams' statistics are combined in order, so a seed gives the same
  * estimate, to the bit, however the streams are split (over worker threads).
+ * @param f a compiled scalar function of one vector z
+ * @param params `{ mu, sigma }` or `{ mu, logSigma }`
+ * @param options `samples` (≥ 2) and `seed` (a whole number)
+ * @example
+ * ```ts
+ * import { compile, reparam } from "gradients";
+ * const f = compile("z^2", { vars: ["z"] });
+ * const e = reparam.gaussian(f, { mu: [0.7], sigma: [1.3] }, { samples: 100000, seed: 1 });
+ * const dsigma: Float64Array = e.dsigma; // ≈ 2σ = 2.6, with e.stderr.dsigma
+ * ```
  */
 export function gaussian(f: Func, params: SigmaParams, options: SampleOptions): SigmaEstimate;
 export function gaussian(f: Func, params: LogSigmaParams, options: SampleOptions): LogSigmaEstimate;
