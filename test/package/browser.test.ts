@@ -1,13 +1,15 @@
 // The demo in a real browser: serve it on localhost, open it in headless Chromium
 // (Debian's package, driven by playwright-core), type expressions, and check the
 // numbers the page computed against closed forms.
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
 // @ts-expect-error: a plain ESM script without types
 import { serve } from "../../demo/serve.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
+/** Where the screenshots go (a CI artifact; not committed). */
+const OUTPUT = new URL("../output/", import.meta.url).pathname;
 // CI installs Chromium (.ci/run); elsewhere the test runs when it is there.
 const available = existsSync(CHROMIUM);
 if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it with apt-get`);
@@ -82,6 +84,58 @@ describe.skipIf(!available)("the browser demo", () => {
     const d = await demo();
     expect(new Set(d.field.divergence)).toEqual(new Set([0]));
     expect(new Set(d.field.curl)).toEqual(new Set([2]));
+  });
+
+  it("draws axes with ticks over the domain and a colour bar with the values' range", async () => {
+    await type("#scalar", "x^2*y + sin(x)");
+    const d = await page.evaluate(() => (window as unknown as { __demo: { drawn: { scalar: { ticks: string[]; bar: { from: number; to: number; labels: string[] } } } } }).__demo.drawn.scalar);
+    expect(d.ticks).toEqual(["-2", "-1", "0", "1", "2"]);
+    const values = (await demo()).scalar.values;
+    expect(d.bar.from).toBe(Math.min(...values));
+    expect(d.bar.to).toBe(Math.max(...values));
+    expect(d.bar.labels).toHaveLength(3);
+    expect(await page.textContent("#scalar-section .note")).toContain("from −2 to 2");
+  });
+
+  it("scales arrows robustly: one infinite gradient (log at 0) does not shrink the others to nothing", async () => {
+    await type("#scalar", "log(x + 2)"); // ∇ is infinite along x = −2, 1/(x + 2) elsewhere
+    const arrows = await page.evaluate(() => (window as unknown as { __demo: { drawn: { scalar: { arrows: number[] } } } }).__demo.drawn.scalar.arrows);
+    expect(arrows.length).toBeGreaterThan(50);
+    const sorted = [...arrows].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeGreaterThan(3); // the median arrow is still visible (pixels)
+    expect(sorted.every(Number.isFinite)).toBe(true);
+  });
+
+  it("marks the plots stale while an expression does not parse", async () => {
+    await type("#scalar", "x + y");
+    expect((await page.getAttribute("#scalar-section", "class")) ?? "").not.toContain("stale");
+    await type("#scalar", "x + (y");
+    expect((await page.getAttribute("#scalar-section", "class")) ?? "").toContain("stale");
+    expect(await page.isVisible("#scalar-section .stale-note")).toBe(true);
+    await type("#scalar", "x + y");
+    expect((await page.getAttribute("#scalar-section", "class")) ?? "").not.toContain("stale");
+  });
+
+  it("fits a 390-pixel-wide phone, has a viewport tag and a favicon, and keeps screenshots", async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: `${OUTPUT}demo.png`, fullPage: true });
+    expect(await page.getAttribute('meta[name="viewport"]', "content")).toContain("width=device-width");
+    const icon = await page.getAttribute('link[rel="icon"]', "href");
+    expect((await page.request.get(new URL(icon!, server.url).href)).status()).toBe(200);
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.goto(server.url);
+      await phone.waitForFunction(() => (window as unknown as { __demo?: { ready?: boolean } }).__demo?.ready === true);
+      const fit = await phone.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        canvases: [...document.querySelectorAll("canvas")].map((c) => c.getBoundingClientRect().right),
+      }));
+      expect(fit.page).toBeLessThanOrEqual(390);
+      for (const right of fit.canvases) expect(right).toBeLessThanOrEqual(390);
+      await phone.screenshot({ path: `${OUTPUT}demo-phone.png`, fullPage: true });
+    } finally {
+      await phone.close();
+    }
   });
 
   it("shows a parse error inline, with its column, and recovers", async () => {
