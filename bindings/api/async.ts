@@ -80,35 +80,44 @@ export async function methodAsync(func: Func, method: string, lead: readonly unk
   }
   const { pool, signal } = async;
   signal?.throwIfAborted();
+  if (rest.out !== undefined && !(rest.out instanceof Float64Array)) throw new InputError(`an async call's out must be a Float64Array, got ${show(rest.out)}`);
+  if (!read[0].batched) {
+    // One point: the synchronous method, on this thread (a worker would only add the trip).
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+    const call = (func as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
+    const result = call.apply(func, [...lead, ...batch.map((b) => b.value), rest]);
+    async.onProgress?.(1, 1);
+    return result;
+  }
+  const N = read[0].count;
+  read.forEach((r, i) => {
+    if (i > 0 && r.batched && r.count !== N) throw new ShapeError(`a batch of ${r.count} ${batch[i].what}s needs a batch of as many points, got ${N} points`);
+  });
   const sent = { ...rest };
   delete sent.out; // each chunk writes its own rows (or returns them)
-  const N = read[0].count, shared = pool !== undefined && sharedMemory();
+  const shared = pool !== undefined && sharedMemory();
   // How a chunk's rows reach a worker: a view of shared memory (the batch's own, or
   // a copy made chunk by chunk as the chunks go out), or a copy transferred to it.
   const rows: RowSource = !pool ? { kind: "view" } : shared ? { kind: "shared", copies: new Map() } : { kind: "transfer" };
-  /** The arguments for the points in `range` (all of them without one), and the buffers to transfer with them. */
-  const job = (range?: Range, outs?: Float64Array[]): { job: MethodArgs; transfer: Transferable[] } => {
+  /** The arguments for the points in `range`, and the buffers to transfer with them. */
+  const job = (range: Range, outs?: Float64Array[]): { job: MethodArgs; transfer: Transferable[] } => {
     const transfer: Transferable[] = [];
-    const values = batch.map((b, i) => (range ? cut(b, read[i], range, rows, transfer) : b.value));
+    const values = batch.map((b, i) => cut(b, read[i], range, rows, transfer));
     return { job: { method, args: [...lead, ...values, { ...sent }], outs }, transfer };
   };
-  if (!read[0].batched) { // one point: one job
-    if (!pool) await yieldToEventLoop();
-    const one = await run(func, pool, job(), signal);
-    async.onProgress?.(1, 1);
-    return putTogether(one!.skeleton, one!.leaves);
-  }
   const ranges = chunkRanges(N, async.chunkSize ?? (pool ? Math.min(65536, Math.ceil(N / (4 * pool.size))) : 16384));
   if (!pool) await yieldToEventLoop();
   // The probe: the first chunk, alone.
-  const probe = (await run(func, pool, job(ranges[0]), signal))!;
+  const probe = (await untilAborted(run(func, pool, job(ranges[0]), signal), signal))!;
   const sizes = perPoint(probe.leaves, ranges[0].end);
-  const out = rest.out;
-  if (out !== undefined && probe.leaves.length === 1 && (!(out instanceof Float64Array) || out.length !== N * sizes[0])) {
-    throw new ShapeError(`out must be a Float64Array of ${N * sizes[0]} entries for this result, got ${show(out)}`);
+  const out = rest.out as Float64Array | undefined;
+  if (out !== undefined && probe.leaves.length > 1) {
+    throw new InputError(`out holds one array, and this result has ${probe.leaves.length} (a record or { value, grad }): leave out out in this async call`);
   }
+  if (out !== undefined && out.length !== N * sizes[0]) throw new ShapeError(`out must have ${N * sizes[0]} entries for this result, got ${out.length}`);
   const whole = sizes.map((size, i) =>
-    i === 0 && out instanceof Float64Array ? out : (shared ? sharedArray(N * size) : new Float64Array(N * size)));
+    i === 0 && out ? out : (shared ? sharedArray(N * size) : new Float64Array(N * size)));
   probe.leaves.forEach((leaf, i) => whole[i].set(leaf));
   async.onProgress?.(ranges[0].end, N);
   // Rows written in place where the workers can reach the whole result (or there are no workers).

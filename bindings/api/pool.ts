@@ -49,7 +49,8 @@ onDispose((owner) => {
  * Worker threads for the async methods (`F.jacobianAsync(batch, { pool })`,
  * `grid.gradientAsync`, `reparam.gaussianAsync`): Node's worker_threads, or Web
  * Workers in a browser. Workers start at the first call; an idle pool does not
- * keep a Node process alive. `terminate()` ends them.
+ * keep a Node process alive. `terminate()` ends them: a pool dropped without it
+ * keeps its idle workers (and their memory) until the process or page ends.
  */
 export class Pool {
   /** Number of workers. */
@@ -140,6 +141,8 @@ export class Pool {
         thread.post({ kind: "run", job: task.job, args: task.args } satisfies Request, task.transfer);
       }
     } catch (error) {
+      slot.thread = undefined; // the next task starts another
+      slot.loaded.clear();
       this.finish(slot, task, undefined, error instanceof GradientsError ? error : new InternalError(`a worker could not start: ${(error as Error)?.message ?? show(error)}`, error));
     }
   }
@@ -168,7 +171,8 @@ export class Pool {
     if (error === undefined) task.resolve(result);
     else task.reject(error);
     if (this.queue.length > 0) this.dispatch();
-    else void slot.thread?.then((thread) => { if (!slot.task) thread.idle(true); }, () => {});
+    // (the queue may have held only cancelled tasks: a slot left without one lets Node exit)
+    if (!slot.task) void slot.thread?.then((thread) => { if (!slot.task) thread.idle(true); }, () => {});
   }
 }
 

@@ -112,21 +112,40 @@ export function decodeFunction(bytes: unknown, build: number): { graph: Graph; o
     };
     const n = header.nodes, op = words(n), a = words(n), b = words(n), argWords = words(header.argWords);
     const value = new Float64Array(n).fill(NaN), args = new Map<number, number[]>();
-    for (let id = 0, c = 0, w = 0; id < n; id++) {
+    let w = 0;
+    for (let id = 0, c = 0; id < n; id++) {
       if (op[id] === CONST) value[id] = constants[c++];
-      if (isBlock(op[id])) { args.set(id, [...argWords.subarray(w + 1, w + 1 + argWords[w])]); w += 1 + argWords[w]; }
+      if (isBlock(op[id])) {
+        if (!(w < argWords.length && argWords[w] >= 1 && w + 1 + argWords[w] <= argWords.length)) throw new Error(`block ${id}'s operands are cut short`);
+        const list = [...argWords.subarray(w + 1, w + 1 + argWords[w])];
+        checkBlock(op[id], list.length, b[id], id);
+        args.set(id, list);
+        w += 1 + list.length;
+      }
     }
-    const graph = Graph.of({ op, a, b, value, args }), inputCount = header.vars.length;
+    if (w !== argWords.length) throw new Error("there are operand words no block reads");
+    const graph = Graph.of({ op, a, b, value, args }), inputCount = header.vars.length, seenInputs = new Uint8Array(inputCount);
     for (let id = 0; id < n; id++) {
-      const known = op[id] === CONST || op[id] === PROJ || (op[id] >= 0 && op[id] < OP_NAMES.length);
+      const known = op[id] === CONST || op[id] === PROJ || (op[id] >= 0 && op[id] < OP_NAMES.length && op[id] !== Op.Host);
       if (!known || (op[id] === Op.Input && !(a[id] >= 0 && a[id] < inputCount))) throw new Error(`node ${id} is not valid`);
+      if (op[id] === Op.Input && (seenInputs[a[id]]++ > 0)) throw new Error(`input ${a[id]} has two nodes`);
+      // a projection reads result b of a block that has that many
+      if (op[id] === PROJ && !(a[id] >= 0 && a[id] < id && isBlock(op[a[id]]) && b[id] >= 0 && b[id] < b[a[id]])) throw new Error(`node ${id} projects no result`);
       eachOperand(graph, id, (operand) => { if (!(operand >= 0 && operand < id)) throw new Error(`node ${id} reads node ${operand}`); });
     }
-    if (header.outputs.some((o) => !(o >= 0 && o < n))) throw new Error("an output is not a node");
+    if (header.outputs.some((o) => !(o >= 0 && o < n) || isBlock(op[o]))) throw new Error("an output is not a value node");
     return { graph, outputs: header.outputs, parts: header };
   } catch (cause) {
     throw new InputError(`these bytes are a damaged serialized function (${(cause as Error).message})`);
   }
+}
+
+/** A block node's operand and result counts must be what its op makes (see front/tensor-ops.ts): else an Error. */
+function checkBlock(op: number, operands: number, results: number, id: number): void {
+  const k = op === Op.Solve ? (Math.sqrt(1 + 4 * operands) - 1) / 2 : Math.sqrt(operands);
+  const valid = op === Op.Sum ? results === 1
+    : Number.isInteger(k) && k >= 1 && results === (op === Op.Det ? 1 : op === Op.Inv ? k * k : op === Op.Solve ? k : -1);
+  if (!valid) throw new Error(`block ${id} has ${operands} operands and ${results} results, which its op does not make`);
 }
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
@@ -139,7 +158,7 @@ function checkHeader(h: Header): Header {
     h.inputs.every((d) => typeof d?.name === "string" && isShape(d.shape)) && isShape(h.outputShape) &&
     Array.isArray(h.vars) && h.vars.every((v) => typeof v === "string") && isCount(h.nodes) && isCount(h.constants) &&
     isCount(h.argWords) && Array.isArray(h.outputs) && h.outputs.every(isCount) && h.outputs.length === size(h.outputShape) &&
-    h.vars.length === h.inputs.reduce((t, d) => t + size(d.shape), 0);
+    h.vars.length === h.inputs.reduce((t, d) => t + size(d.shape), 0) && new Set(h.inputs.map((d) => d.name)).size === h.inputs.length;
   if (!valid) throw new Error("the header is not valid");
   return h;
 }

@@ -2,7 +2,7 @@
 // thread, with a turn of the event loop between chunks, so a page stays
 // responsive while a slow callback is sampled. The callback is a JavaScript
 // function and cannot be sent to a worker, so these forms take no pool.
-import { InputError } from "../base/errors.js";
+import { InputError, ShapeError } from "../base/errors.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
 import { eachChunk, readAsyncOptions, type AsyncOptions } from "../api/async.js";
 import { chunkRanges, yieldToEventLoop, type Range } from "../runtime/chunks.js";
@@ -77,12 +77,13 @@ async function fdAsync(name: string, call: (x: unknown, v: unknown, options: FdO
     return one;
   }
   const directions = v === undefined ? undefined : batchOf(v);
+  if (directions && directions.N !== points.N) throw new ShapeError(`a batch of ${directions.N} directions needs a batch of as many points, got ${points.N}`);
   const cut = (b: NonNullable<ReturnType<typeof batchOf>>, r: Range) =>
     new Tensor([r.end - r.start, ...b.shape.slice(1)], b.data.subarray(r.start * b.width, r.end * b.width));
   const N = points.N, ranges = chunkRanges(N, async.chunkSize ?? 16384);
   let skeleton: ReturnType<typeof takeApart>["skeleton"] | undefined, whole: Float64Array[] = [], sizes: number[] = [];
   await eachChunk(ranges, async, N, 0, async (r) => {
-    const parts = takeApart(call(cut(points, r), directions && directions.N === N ? cut(directions, r) : v, rest as FdOptions));
+    const parts = takeApart(call(cut(points, r), directions ? cut(directions, r) : v, rest as FdOptions));
     if (!skeleton) {
       skeleton = parts.skeleton;
       sizes = perPoint(parts.leaves, r.end - r.start);

@@ -8,7 +8,7 @@ import { isShared, sharedMemory, type Range } from "../runtime/chunks.js";
 import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";
-import { gridRows, planGrid, planStencils, type Field, type FieldOf, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
+import { gridRows, planGrid, planStencils, readOut, type Field, type FieldOf, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
 
 type Values = Float64Array | Float32Array;
 
@@ -78,8 +78,7 @@ async function gridAsync(name: GridFunction, input: unknown, shape: readonly num
   const view = (a: Values, lo: number, hi: number) => a.subarray(lo * rowSize, hi * rowSize);
   // With shared memory, a field that is not there is copied band by band as the bands go out.
   const sources = fields.map((f) => (shared && !isShared(f) ? fresh(f.length) : f));
-  const given = rest.out === undefined ? undefined : (Array.isArray(rest.out) ? rest.out : [rest.out]) as Values[];
-  if (given && given.length !== plan.count) throw new InputError(`out must hold ${plan.count} field${plan.count > 1 ? "s" : ""} for this result, got ${given.length}`);
+  const given = readOut(rest.out as GridOptions["out"], plan.count, rows * rowSize, fields[0]) as Values[] | undefined;
   const results = given ?? Array.from({ length: plan.count }, () => fresh(rows * rowSize));
   // An out that is also an input would be overwritten while neighbouring bands still read it:
   // such results are written aside and copied at the end; others (an out the workers cannot

@@ -212,8 +212,8 @@ function inSlabs(inputs: readonly (Float64Array | Float32Array)[], results: read
   }
 }
 
-/** The `out` option as a list of `count` fields of the input's kind and `size`, or undefined. */
-function readOut(out: GridOptions["out"], count: number, size: number, like: Field): Field[] | undefined {
+/** @internal The `out` option as a list of `count` fields of the input's kind and `size`, or undefined. */
+export function readOut(out: GridOptions["out"], count: number, size: number, like: Field): Field[] | undefined {
   if (out === undefined) return undefined;
   const list = Array.isArray(out) ? out : [out];
   if (list.length !== count) throw new ShapeError(`out must hold ${count} field${count > 1 ? "s" : ""} for this result, got ${list.length}`);

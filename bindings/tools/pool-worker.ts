@@ -30,16 +30,24 @@ async function port(): Promise<Port> {
 }
 
 const functions = new Map<number, Func>();
+/** Why a function could not be loaded (its runs report it). */
+const failed = new Map<number, unknown>();
 const channel = await port();
 
 channel.listen((request) => {
   if (request.kind === "load") {
-    functions.set(request.id, deserialize(request.bytes));
+    try {
+      functions.set(request.id, deserialize(request.bytes));
+    } catch (error) {
+      failed.set(request.id, error);
+    }
   } else if (request.kind === "drop") {
     functions.get(request.id)?.dispose();
     functions.delete(request.id);
+    failed.delete(request.id);
   } else {
     try {
+      if (request.func !== undefined && failed.has(request.func)) throw failed.get(request.func);
       const func = request.func === undefined ? undefined : functions.get(request.func);
       const { result, transfer } = runJob(JOBS, request.job, func, request.args);
       channel.post({ kind: "done", result }, transfer);

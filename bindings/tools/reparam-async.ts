@@ -26,7 +26,7 @@ export const reparamStreamsJob: Job<{ args: StreamArgs; range: Range }> = (func,
 export function gaussianAsync(f: Func, params: SigmaParams, options: SampleOptions & AsyncOptions): Promise<SigmaEstimate>;
 export function gaussianAsync(f: Func, params: LogSigmaParams, options: SampleOptions & AsyncOptions): Promise<LogSigmaEstimate>;
 export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate>;
-export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
+export async function gaussianAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
   const { async, rest } = readAsyncOptions(options);
   return streamsAsync(planGaussian(f, params, rest as unknown as SampleOptions), async);
 }
@@ -35,13 +35,13 @@ export function gaussianAsync(f: Func, params: GaussianParams, options: SampleOp
 export function scoreAsync(f: Func, params: SigmaParams, options: SampleOptions & AsyncOptions): Promise<SigmaEstimate>;
 export function scoreAsync(f: Func, params: LogSigmaParams, options: SampleOptions & AsyncOptions): Promise<LogSigmaEstimate>;
 export function scoreAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate>;
-export function scoreAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
+export async function scoreAsync(f: Func, params: GaussianParams, options: SampleOptions & AsyncOptions): Promise<GaussianEstimate> {
   const { async, rest } = readAsyncOptions(options);
   return streamsAsync(planScore(f, params, rest as unknown as SampleOptions), async);
 }
 
 /** `reparam.expectationGrad`, asynchronously (see gaussianAsync); `g` is traced on the calling thread. */
-export function expectationGradAsync(f: Func, g: (eps: Node, theta: Node) => Node, theta: ArrayLike<number> | TensorLike,
+export async function expectationGradAsync(f: Func, g: (eps: Node, theta: Node) => Node, theta: ArrayLike<number> | TensorLike,
                                      options: ExpectationOptions & AsyncOptions): Promise<ExpectationEstimate> {
   const { async, rest } = readAsyncOptions(options);
   return streamsAsync(planExpectation(f, g, theta, rest as unknown as ExpectationOptions), async);

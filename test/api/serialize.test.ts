@@ -7,6 +7,7 @@ import {
   compile, defineFunction, deserialize, fn, removeFunction, scan, stack, InputError, Tensor, type Func,
 } from "../../bindings/index.js";
 import { expectIdentical, expectThrows, random } from "../support/helpers.js";
+import { OP_NAMES } from "../../bindings/ops/abi.js";
 
 const leaves = (x: unknown): number[] => {
   if (typeof x === "number") return [x];
@@ -130,6 +131,24 @@ describe("serialize and deserialize", () => {
       }
     }
     expectThrows(() => deserialize(new Uint8Array([1, 2, 3])), InputError, /not a serialized gradients function/);
+    // damage that keeps the layout: block sizes, projections, outputs and ops are checked, and the core never sees them
+    const inv = fn({ A: [2, 2] }, ({ A }) => A.inv().sum()).serialize();
+    const view = new DataView(inv.buffer), length = view.getUint32(12, true);
+    const header = JSON.parse(new TextDecoder().decode(inv.subarray(16, 16 + length))) as { nodes: number; constants: number };
+    const table = (16 + length + 7) & ~7, ops = table + 8 * header.constants, words = ops + 12 * header.nodes;
+    const opAt = (i: number) => view.getInt32(ops + 4 * i, true);
+    const INV = OP_NAMES.indexOf("inv"), HOST = OP_NAMES.indexOf("host");
+    const block = Array.from({ length: header.nodes }, (_, i) => i).find((i) => opAt(i) === INV)!;
+    const damage = (change: (v: DataView) => void) => { const copy = inv.slice(); change(new DataView(copy.buffer)); return copy; };
+    for (const [what, bytes] of [
+      ["an inv of 2 operands", damage((v) => v.setInt32(words, 2, true))],
+      ["an inv of 100,000 results", damage((v) => v.setInt32(ops + 8 * header.nodes + 4 * block, 100000, true))],
+      ["a projection of result 50", damage((v) => { for (let i = 0; i < header.nodes; i++) if (v.getInt32(ops + 4 * i, true) === -2) { v.setInt32(ops + 8 * header.nodes + 4 * i, 50, true); break; } })],
+      ["a host op", damage((v) => v.setInt32(ops + 4 * block, HOST, true))],
+    ] as const) {
+      expectThrows(() => deserialize(bytes), InputError, /damaged/);
+      expect(what).toBeTruthy();
+    }
     expectThrows(() => deserialize([1, 2, 3] as never), InputError, /Uint8Array/);
     expect(deserialize(bytes).eval([3, 4])).toBe(12);
   });

@@ -186,6 +186,45 @@ describe("async methods of compiled functions", () => {
     expect(grown.rss).toBeLessThan(64 * 2 ** 20); // the workers' too (collected when they choose)
   }, 120_000);
 
+  it("refuse what the synchronous call refuses: batches of other sizes, out of the wrong kind; one point writes into out", async () => {
+    const pool = pools[2];
+    const half = new Tensor([500, 3], V.data.subarray(0, 1500));
+    for (const call of [() => field.jvpAsync(X, half, { pool }), () => scalar.hvpAsync(X, half), () => field.vjpAsync(X, half, { pool })]) {
+      const error = await rejection(call());
+      expect((error as Error).message).toMatch(/a batch of 500 .* needs a batch of as many points, got 1001 points/);
+    }
+    const out = new Float64Array(9);
+    expect(await field.jacobianAsync([1, 2, 3], { pool, out })).toBeInstanceOf(Tensor);
+    expectSame(out, field.jacobian([1, 2, 3]).data, "one point into out");
+    expect(await rejection(scalar.valueAndGradAsync(X, { pool, out: new Float64Array(N) }))).toBeInstanceOf(InputError);
+    expect(await rejection(field.evalAsync(X, { pool, out: new Float32Array(3 * N) as never }))).toBeInstanceOf(InputError);
+    const f64 = new Float64Array(64);
+    expect(await rejection(grid.gradientAsync(f64, [8, 8], { pool, out: [new Float64Array(63), new Float64Array(64)] }))).toBeInstanceOf(GradientsError);
+    expect(await rejection(grid.gradientAsync(f64, [8, 8], { pool, out: [new Float32Array(64), new Float32Array(64)] as never }))).toBeInstanceOf(InputError);
+    const pending = reparam.gaussianAsync(compile("z^2", { vars: ["z"] }), { mu: [0, 1], sigma: [1] } as never, { samples: 10, seed: 1, pool });
+    expect(await rejection(pending)).toBeInstanceOf(GradientsError); // a rejection, not a throw
+    const direction = new Tensor([10, 3], V.data.subarray(0, 30));
+    expect(await rejection(fd.directionalAsync((p) => p[0], new Tensor([20, 3], X.data.subarray(0, 60)), direction, { chunkSize: 10 })))
+      .toBeInstanceOf(GradientsError);
+  });
+
+  it("a cancelled call lets Node exit even with its pool not terminated", () => {
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+    const script = `import { compile, createPool, Tensor } from ${JSON.stringify(dist)};
+      const pool = createPool({ size: 1 });
+      const f = compile(["x*y", "sin(x)"]);
+      const X = new Tensor([400000, 2], new Float64Array(800000).fill(1));
+      const controller = new AbortController();
+      try {
+        // (aborted from a timer, while one chunk runs and the next waits in the pool's queue)
+        await f.jacobianAsync(X, { pool, chunkSize: 5000, signal: controller.signal, onProgress: (done) => { if (done > 5000) setTimeout(() => controller.abort(), 0); } });
+      } catch (e) { console.log(e.name); }`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000, encoding: "utf8" });
+    expect(run.error).toBeUndefined();
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe("AbortError");
+  });
+
   it("a forgotten pool does not keep Node running", () => {
     const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     const script = `import { compile, createPool, Tensor } from ${JSON.stringify(dist)};
