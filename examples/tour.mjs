@@ -1,5 +1,5 @@
 // `npm start`: a short tour of the library, one example of each capability.
-import { compile, defineFunction, derivative, fd, fit, fn, grid, minimize, removeFunction, reparam, sin, ParseError, Tensor } from "../dist/index.js";
+import { compile, createPool, defineFunction, derivative, deserialize, fd, fit, fn, grid, minimize, removeFunction, reparam, sin, ParseError, Tensor } from "../dist/index.js";
 
 const show = (label, value) => {
   const text = value instanceof Tensor ? JSON.stringify(value.toArray()) + `  (shape [${value.shape}])`
@@ -90,6 +90,20 @@ show("b1, b2", Float64Array.of(fitted.p.b1, fitted.p.b2));
 show("  certified", "[238.94212918, 0.00055015643181]");
 show("standard errors", Float64Array.of(fitted.standardErrors.b1, fitted.standardErrors.b2));
 show("  certified", "[2.7070075241, 0.0000072668688436]");
+
+console.log("\nEvery core: a batch on a pool of workers, and a function as bytes:");
+{
+  const F = compile(["x*y*sin(z)", "exp(x)*cos(y) + z^2"]);
+  const N = 200_000, points = new Tensor([N, 3], Float64Array.from({ length: 3 * N }, (_, i) => 1 + (i % 13) / 10));
+  const pool = createPool({ size: 2 });
+  let chunks = 0;
+  const J = await F.jacobianAsync(points, { pool, onProgress: () => chunks++ });
+  await pool.terminate();
+  const same = F.jacobian(points).data.every((v, i) => Object.is(v, J.data[i]));
+  show(`F.jacobianAsync(${N.toLocaleString("en")} points, { pool })`, `shape [${J.shape}], ${chunks} chunks, the synchronous bits: ${same}`);
+  const bytes = F.serialize();
+  show("deserialize(F.serialize()).eval([1, 2, 3])", `${bytes.length} bytes → [${Array.from(deserialize(bytes).eval([1, 2, 3]), (v) => +v.toFixed(9)).join(", ")}]`);
+}
 
 console.log("\nErrors say what and where:");
 try {
