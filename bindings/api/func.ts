@@ -158,6 +158,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.kernel.size;
   }
 
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @param x one point, or a batch (a Tensor with a leading axis N)
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @param options `out`, `reduce`, `weights`
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @example
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * ```ts
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * import { compile, Tensor } from "gradients";
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const value: number = f.eval([1, 2, 0]);         // 2
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const values = f.eval(new Tensor([2, 3], Float64Array.of(1, 2, 0, 2, 1, 0))); // Tensor [2]: 2, 4
+  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * ```
   /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. */
   eval(x: Point, options: EvalOptions & { out: WasmBuffer }): WasmBuffer;
   eval(x: PlainPoint, options?: EvalOptions): S;
@@ -174,6 +183,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ∇f of a scalar f, shaped like the input (a number for a scalar input, a
    * Float64Array for a vector, a Tensor otherwise); with several inputs, a record of
    * those by input name (or one, with `wrt`). A batch adds a leading axis N.
+   * @param x one point (by name too), or a batch
+   * @param options `mode`, `wrt`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const g: Float64Array = f.grad({ x: 1, y: 2, z: 0 }); // [2xy, x², cos z] = [4, 1, 1]
+   * ```
    */
   grad(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
   grad<K extends string>(x: PlainPoint, options: JacobianOptions & { wrt: K }): G extends Readonly<Record<K, infer R>> ? R : G;
@@ -195,6 +212,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * and the gradient as `grad` does; the same options (`mode`, `wrt`, `reduce`,
    * `weights`; with reduce both are the reduced function's). With mode "fd" the
    * value is a separate evaluation.
+   * @param x one point, or a batch
+   * @param options as `grad`'s
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const { value, grad } = f.valueAndGrad([1, 2, 0]); // 2, [4, 1, 1]
+   * ```
    */
   valueAndGrad(x: PlainPoint, options?: JacobianOptions): { value: number; grad: G };
   valueAndGrad(x: Point, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
@@ -224,6 +249,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The derivative with respect to each input, shaped [...output, ...input] (a
    * Tensor; a record of Tensors by input name with several inputs, or one with
    * `wrt`). For a batch, [N, ...output, ...input].
+   * @param x one point, or a batch
+   * @param options `mode`, `wrt`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const F = compile(["x*y", "x + y^2"]);
+   * const J = F.jacobian([1, 2]);  // Tensor [2, 2]: [[2, 1], [1, 4]]
+   * const dF_dx = J.get(1, 0);      // 1
+   * ```
    */
   jacobian(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
   jacobian<K extends string>(x: Point, options: JacobianOptions & { wrt: K }): J extends Readonly<Record<K, infer R>> ? R : J;
@@ -309,6 +343,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /**
    * ∂f/∂v for one scalar input entry `v` (a name from `vars`, a scalar input's name,
    * or a flat index): shaped like the output; for a batch, [N, ...output].
+   * @param variable a name from `vars`, or a flat index
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const dy: number = f.partial("y", [3, 2, 0]); // x² = 9
+   * ```
    */
   partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
   partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
@@ -322,12 +365,30 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The Jacobian-vector product J(x)·v, with v shaped like the inputs (a record for
    * several inputs; batched or shared like the point): the directional derivative
    * along v, not normalized. Shaped like the output; for a batch, [N, ...output].
+   * @param x one point, or a batch
+   * @param v the tangent, shaped like the inputs (shared, or batched like x)
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const along: number = f.jvp([1, 2, 0], [1, 0, 0]); // ∂f/∂x = 4
+   * ```
    */
   jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   jvp(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
     return this.along(x, v, options, "tangent");
   }
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param x one point, or a batch
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param v the direction (not normalized)
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param options `mode`, `out`, `reduce`, `weights`
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @example
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * ```ts
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * import { compile, Tensor } from "gradients";
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * const slope: number = f.directional([1, 2, 0], [0, 1, 0]); // x² = 1
+  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * ```
   /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. */
   directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
@@ -335,6 +396,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.along(x, v, options, "direction");
   }
 
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @param x one point, or a batch
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @param options `mode`, `out`, `reduce`, `weights`
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @example
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * ```ts
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * import { compile } from "gradients";
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * const div: number = compile(["x*y", "y^2"]).divergence([1, 2]); // y + 2y = 6
+  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * ```
   /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. */
   divergence(x: PlainPoint, options?: DerivativeOptions): number;
   divergence(x: Point, options?: DerivativeOptions): number | Tensor;
@@ -346,6 +414,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /**
    * The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1, a number) or of a 3-D field (a
    * Float64Array(3)); for a batch, a Tensor [N] or [N, 3].
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const spin = compile(["-y", "x"]).curl([1, 2]); // 2
+   * ```
    */
   curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
   curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
@@ -359,6 +434,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * output's entries): how much a small patch of volume is stretched (> 1) or
    * squeezed (< 1) near x, negative where the map flips orientation. A number; for
    * a batch, a Tensor [N].
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const polar = compile(["r*cos(t)", "r*sin(t)"], { vars: ["r", "t"] });
+   * const area: number = polar.jacobianDeterminant([2, 0.5]); // r = 2
+   * ```
    */
   jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
   jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
@@ -373,6 +456,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The vector-Jacobian product wᵀJ(x), with w shaped like the output (batched or
    * shared like the point): one reverse sweep. Shaped like the inputs (a record
    * with several inputs); for a batch, [N, ...input].
+   * @param x one point, or a batch
+   * @param w the cotangent, shaped like the output
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const F = compile(["x*y", "x + y^2"]);
+   * const pulled = F.vjp([1, 2], [1, 1]); // wᵀJ = [2 + 1, 1 + 4]
+   * ```
    */
   vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
   vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
@@ -404,6 +496,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * (as `jacobian` returns it), `apply(y)` = f(x) + J(x)(y − x) and `tangent(v)` =
    * J(x)·v, both shaped like the output, computed from the stored value and
    * Jacobian without evaluating f again.
+   * @param x one point
+   * @param options `mode`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const lin = compile("exp(x)*y").linearize([0, 1]);
+   * const near: number = lin.apply([0.1, 1]); // 1 + 0.1 = 1.1 (f(x) + J·(y − x))
+   * ```
    */
   linearize(x: PlainPoint, options: DerivativeOptions = {}): Linearization<S, J> {
     checkOptions(options, ["mode"], "linearize");
@@ -433,6 +533,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * leading N. Computed as the Jacobian of the exact gradient (forward mode over a
    * symbolic reverse sweep; mode "reverse" pulls rows instead; "fd" differences the
    * exact gradient, as a cross-check).
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const H = f.hessian([1, 2, 0]); // Tensor [3, 3]: [[4, 2, 0], [2, 0, 0], [0, 0, 0]]
+   * ```
    */
   hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
@@ -445,6 +553,15 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The Hessian-vector product H(x)·v of a scalar f in one forward pass over the
    * gradient, v shaped like the inputs; shaped like the inputs (a record with
    * several). For a batch, a leading N.
+   * @param x one point, or a batch
+   * @param v the vector, shaped like the inputs
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const Hv = f.hvp([1, 2, 0], [1, 0, 0]); // the first column of H: [4, 2, 0]
+   * ```
    */
   hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
@@ -458,6 +575,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * shaped like the inputs (a record with several); for a batch, a leading N.
    * Exact (forward mode over the exact gradient), without forming the Hessian:
    * a sweep per 16 colors of a sparse Hessian's columns, else per 16 entries.
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const d = f.hessianDiagonal([1, 2, 0]); // [2y, 0, −sin z] = [4, 0, −0]
+   * ```
    */
   hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
   hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
@@ -469,6 +594,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /**
    * The Laplacian Σᵢ ∂²f/∂xᵢ² of a scalar f (over every input entry): the trace of
    * the Hessian, the divergence of the gradient. A number; for a batch, a Tensor [N].
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const lap: number = f.laplacian([1, 2, 0]); // 2y − sin z = 4
+   * ```
    */
   laplacian(x: PlainPoint, options?: DerivativeOptions): number;
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
@@ -482,6 +615,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * graph is inlined there, so the composition is differentiated as one function.
    * `x` is the input's node (a record of nodes with several inputs); the result
    * is a node of the output's shape.
+   * @param x the input's traced node (a record of them with several inputs)
+   * @example
+   * ```ts
+   * import { compile, fn, stack } from "gradients";
+   * const norm2 = compile("x^2 + y^2");
+   * const g = fn(1, (t) => norm2.of(stack([t.at(0).mul(2), t.at(0)]))).grad([1]); // d/dt 5t² = 10
+   * ```
    */
   of(x: Node | Readonly<Record<string, Node>>): Node {
     return composeInto(this.graph, this.outputIds, this.inputs, this.outputShape, x);
@@ -681,6 +821,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * without perturbation confusion: its Jacobian is f's Hessian, its Hessian f's
    * third derivatives along each output, and inside another trace (`.of`) it is
    * an ordinary function of its arguments. Disposing it leaves f untouched.
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const grad = compile("x^3*y").gradFunction();  // ∇f = [3x²y, x³], a compiled function
+   * const H = grad.jacobian([1, 2]);                 // f's Hessian: [[12, 3], [3, 0]]
+   * ```
    */
   gradFunction(): Func {
     const g = this.gradient("gradFunction");
@@ -692,6 +838,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * [f(x), f′(x), …, f⁽ᵏ⁾(x)], k = `order` (up to 100), for a scalar function of
    * one scalar variable, by Taylor mode: truncated power series through every
    * primitive's rule, exact to rounding at every order (no finite differences).
+   * @param x the point (one variable)
+   * @param order the highest order k (≤ 100)
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const d = compile("sin(x)").derivatives(0, 4); // [0, 1, 0, −1, 0]
+   * ```
    */
   derivatives(x: PlainPoint, order: number): Float64Array {
     return derivativesOf(this.taylorView(), x, order);
