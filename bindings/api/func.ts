@@ -158,16 +158,18 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return this.kernel.size;
   }
 
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @param x one point, or a batch (a Tensor with a leading axis N)
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @param options `out`, `reduce`, `weights`
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * @example
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * ```ts
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * import { compile, Tensor } from "gradients";
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const f = compile("x^2*y + sin(z)");        // variables x, y, z
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const value: number = f.eval([1, 2, 0]);         // 2
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * const values = f.eval(new Tensor([2, 3], Float64Array.of(1, 2, 0, 2, 1, 0))); // Tensor [2]: 2, 4
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. * ```
-  /** f(x), shaped like the output; for a batch, a Tensor [N, ...output]. */
+  /**
+   * f(x), shaped like the output; for a batch, a Tensor [N, ...output].
+   * @param x one point, or a batch (a Tensor with a leading axis N)
+   * @param options `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const value: number = f.eval([1, 2, 0]);         // 2
+   * const values = f.eval(new Tensor([2, 3], Float64Array.of(1, 2, 0, 2, 1, 0))); // Tensor [2]: 2, 4
+   * ```
+   */
   eval(x: Point, options: EvalOptions & { out: WasmBuffer }): WasmBuffer;
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
@@ -380,30 +382,34 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   jvp(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
     return this.along(x, v, options, "tangent");
   }
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param x one point, or a batch
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param v the direction (not normalized)
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @param options `mode`, `out`, `reduce`, `weights`
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * @example
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * ```ts
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * import { compile, Tensor } from "gradients";
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * const f = compile("x^2*y + sin(z)");        // variables x, y, z
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * const slope: number = f.directional([1, 2, 0], [0, 1, 0]); // x² = 1
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. * ```
-  /** The directional derivative J(x)·v (v not normalized): the same as `jvp`. */
+  /**
+   * The directional derivative J(x)·v (v not normalized): the same as `jvp`.
+   * @param x one point, or a batch
+   * @param v the direction (not normalized)
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile, Tensor } from "gradients";
+   * const f = compile("x^2*y + sin(z)");        // variables x, y, z
+   * const slope: number = f.directional([1, 2, 0], [0, 1, 0]); // x² = 1
+   * ```
+   */
   directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   directional(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
     return this.along(x, v, options, "direction");
   }
 
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @param x one point, or a batch
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @param options `mode`, `out`, `reduce`, `weights`
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * @example
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * ```ts
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * import { compile } from "gradients";
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * const div: number = compile(["x*y", "y^2"]).divergence([1, 2]); // y + 2y = 6
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. * ```
-  /** ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N]. */
+  /**
+   * ∇·f(x) = Σ ∂f_i/∂x_i of a vector field ℝⁿ → ℝⁿ: a number; for a batch, a Tensor [N].
+   * @param x one point, or a batch
+   * @param options `mode`, `out`, `reduce`, `weights`
+   * @example
+   * ```ts
+   * import { compile } from "gradients";
+   * const div: number = compile(["x*y", "y^2"]).divergence([1, 2]); // y + 2y = 6
+   * ```
+   */
   divergence(x: PlainPoint, options?: DerivativeOptions): number;
   divergence(x: Point, options?: DerivativeOptions): number | Tensor;
   divergence(x: Point, options: DerivativeOptions = {}): number | Tensor {

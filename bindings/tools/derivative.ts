@@ -453,7 +453,16 @@ export function derivative(expr: string, variable: string, options: DerivativeEx
   return { result, steps };
 }
 
-/** The gradient of `expr` as expressions, one per variable (`vars`, or the names in natural order, as `compile` orders them). */
+/**
+ * The gradient of `expr` as expressions, one per variable (`vars`, or the names in natural order, as `compile` orders them).
+ * @param expr an expression
+ * @param vars the variables, in order (default: natural order)
+ * @example
+ * ```ts
+ * import { gradientExpr } from "gradients/symbolic";
+ * const g: string[] = gradientExpr("x^2*y"); // ["2*x*y", "x^2"]
+ * ```
+ */
 export function gradientExpr(expr: string, vars?: readonly string[]): string[] {
   checkNames(vars);
   resetIdentities();
@@ -465,7 +474,16 @@ function checkNames(vars: unknown): void {
   if (vars !== undefined && !Array.isArray(vars)) throw new InputError(`vars must be an array of variable names, got ${show(vars)}`);
 }
 
-/** The Jacobian of several expressions as expressions: row i is the gradient of expression i (columns: `vars`, or the names in natural order). */
+/**
+ * The Jacobian of several expressions as expressions: row i is the gradient of expression i (columns: `vars`, or the names in natural order).
+ * @param exprs the expressions, one row each
+ * @param vars the variables, in order (default: natural order)
+ * @example
+ * ```ts
+ * import { jacobianExpr } from "gradients/symbolic";
+ * const J: string[][] = jacobianExpr(["x*y", "y*z"]); // [["y", "x", "0"], ["0", "z", "y"]]
+ * ```
+ */
 export function jacobianExpr(exprs: readonly string[], vars?: readonly string[]): string[][] {
   if (!Array.isArray(exprs)) throw new InputError("jacobianExpr takes an array of expressions");
   checkNames(vars);

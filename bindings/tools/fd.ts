@@ -65,6 +65,14 @@ function outShape(r: { m: number; scalar: boolean }): number[] {
 /**
  * d f/dx of a function of one number, at x (or at each entry of a batch Tensor
  * [N]). `f` receives a number.
+ * @param f a function of one number
+ * @param x the point, or a batch Tensor [N]
+ * @param options as FdOptions
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value, error } = fd.derivative(Math.cos, 0.5); // −sin 0.5, and an error bound
+ * ```
  */
 export function derivative(f: (x: number) => number, x: number | TensorLike, options: FdOptions = {}): Estimate<number | Tensor> {
   if (typeof f !== "function") throw new InputError("the first argument must be the function to differentiate");
@@ -87,6 +95,15 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
 /**
  * ∂f/∂x_i at x (an array of n numbers, or a batch Tensor [N, n]), f returning a
  * number or an array: shaped like f's result.
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param variable the index of the variable
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.partial((x) => x[0] * x[1] ** 2, [3, 2], 1); // 2·3·2 = 12
+ * ```
  */
 export function partial(f: BatchCallback, x: TensorLike, variable: number, options: VectorizedOptions): Estimate<Tensor>;
 export function partial(f: Callback, x: ArrayLike<number>, variable: number, options?: FdOptions): Estimate<number | Float64Array>;
@@ -123,7 +140,18 @@ export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorL
   return estimate(r, base.batched, base.N, [base.n]);
 }
 
-/** J(x)·v along v (not normalized), shaped like f's result; v has n entries or is a batch [N, n] like x. */
+/**
+ * J(x)·v along v (not normalized), shaped like f's result; v has n entries or is a batch [N, n] like x.
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param v the direction (not normalized), or a batch of them
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.directional((x) => x[0] * x[1], [3, 2], [1, 1]); // y + x = 5
+ * ```
+ */
 export function directional(f: BatchCallback, x: TensorLike, v: ArrayLike<number> | TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function directional(f: Callback, x: ArrayLike<number>, v: ArrayLike<number>, options?: FdOptions): Estimate<number | Float64Array>;
 export function directional(f: Callback, x: TensorLike, v: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
@@ -137,7 +165,17 @@ export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | 
   return estimate(r, base.batched, base.N, outShape(r));
 }
 
-/** The Jacobian [m, n] (J[i·n + j] = ∂f_i/∂x_j; [n] for a function returning a number), batched [N, m, n]. */
+/**
+ * The Jacobian [m, n] (J[i·n + j] = ∂f_i/∂x_j; [n] for a function returning a number), batched [N, m, n].
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.jacobian((x) => [x[0] * x[1], Math.sin(x[0])], [1, 2]); // Tensor [2, 2]
+ * ```
+ */
 export function jacobian(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function jacobian(f: Callback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
@@ -158,7 +196,17 @@ function fieldJacobian(f: Callback | BatchCallback, x: ArrayLike<number> | Tenso
   return { base, J: r.value, E: r.error, n: base.n };
 }
 
-/** ∇·f = Σ ∂f_i/∂x_i of a field ℝⁿ → ℝⁿ: a number, or a Tensor [N]; the error sums the entries' errors. */
+/**
+ * ∇·f = Σ ∂f_i/∂x_i of a field ℝⁿ → ℝⁿ: a number, or a Tensor [N]; the error sums the entries' errors.
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.divergence((x) => [x[0] * x[1], x[1] ** 2], [1, 2]); // y + 2y = 6
+ * ```
+ */
 export function divergence(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function divergence(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<number>;
 export function divergence(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;
@@ -173,7 +221,17 @@ export function divergence(f: Callback | BatchCallback, x: ArrayLike<number> | T
   return estimate({ value, error }, base.batched, base.N, []);
 }
 
-/** The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1) or 3-D field (a vector of 3); batched with a leading N. */
+/**
+ * The curl of a 2-D field (∂f1/∂x0 − ∂f0/∂x1) or 3-D field (a vector of 3); batched with a leading N.
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.curl((x) => [-x[1], x[0]], [1, 2]); // 2
+ * ```
+ */
 export function curl(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function curl(f: Callback, x: ArrayLike<number>, options?: FdOptions): Estimate<number | Float64Array>;
 export function curl(f: Callback, x: TensorLike, options?: FdOptions): Estimate<Tensor>;
@@ -195,6 +253,14 @@ export function curl(f: Callback | BatchCallback, x: ArrayLike<number> | TensorL
  * The Hessian [n, n] of a function returning a number, from second differences
  * (step ε^(1/4)·max(|x_i|, 1)); 1 + 2n² calls per point (more with Richardson).
  * Batched: [N, n, n].
+ * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
+ * @param x the point (n numbers), or a batch Tensor [N, n]
+ * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @example
+ * ```ts
+ * import { fd } from "gradients";
+ * const { value } = fd.hessian((x) => x[0] ** 2 * x[1], [1, 2]); // Tensor [2, 2]: [[4, 2], [2, 0]]
+ * ```
  */
 export function hessian(f: BatchCallback, x: TensorLike, options: VectorizedOptions): Estimate<Tensor>;
 export function hessian(f: Callback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;

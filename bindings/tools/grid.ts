@@ -355,7 +355,18 @@ function checkComponents(components: readonly Field[], shape: readonly number[],
   if (kinds.size > 1) throw new InputError(`${what}: the components must all be of one type (Float64Array, Float32Array or WasmBuffer)`);
 }
 
-/** ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k). */
+/**
+ * ∇·c = Σ_k ∂c_k/∂x_k of a sampled vector field (component k along axis k).
+ * @param components component k along axis k, each sampled on the grid
+ * @param shape the grid's shape; axis k is coordinate x_k
+ * @param options `spacing`, `edgeOrder`, `out`
+ * @example
+ * ```ts
+ * import { grid } from "gradients";
+ * const u = Float64Array.from({ length: 16 }, (_, k) => k % 4), v = Float64Array.from({ length: 16 }, (_, k) => Math.floor(k / 4));
+ * const div = grid.divergence([v, u], [4, 4]); // ∂v/∂x0 + ∂u/∂x1 = 2 everywhere
+ * ```
+ */
 export function divergence<F extends Field>(components: readonly F[], shape: readonly number[], options?: GridOptions): FieldOf<F>;
 export function divergence(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field {
   return runPlan(planGrid("divergence", components, shape, options), options.out) as Field;
@@ -366,6 +377,15 @@ export function divergence(components: readonly Field[], shape: readonly number[
  * on a 3-D grid the three fields (∂c2/∂x1 − ∂c1/∂x2, ∂c0/∂x2 − ∂c2/∂x0,
  * ∂c1/∂x0 − ∂c0/∂x1). Axis i is coordinate x_i; an image stored [row, col] = [y, x]
  * gets the opposite sign from the (x, y) convention (see the README).
+ * @param components component k along axis k: two on a 2-D grid, three on a 3-D one
+ * @param shape the grid's shape; axis k is coordinate x_k
+ * @param options `spacing`, `edgeOrder`, `out`
+ * @example
+ * ```ts
+ * import { grid } from "gradients";
+ * const c0 = Float64Array.from({ length: 16 }, (_, k) => -(k % 4)), c1 = Float64Array.from({ length: 16 }, (_, k) => Math.floor(k / 4));
+ * const spin = grid.curl([c0, c1], [4, 4]); // ∂c1/∂x0 − ∂c0/∂x1 = 2
+ * ```
  */
 export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number], options?: GridOptions): FieldOf<F>;
 export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions): FieldOf<F>[];
@@ -378,6 +398,15 @@ export function curl(components: readonly Field[], shape: readonly number[], opt
  * ∇²f = Σ_k ∂²f/∂x_k²: three-point second differences inside (second order on
  * uniform grids); at the ends the second derivative of the polynomial through the
  * first or last three samples (edgeOrder 1) or four (edgeOrder 2, second order).
+ * @param field the samples, row-major
+ * @param shape the grid's shape; axis k is coordinate x_k
+ * @param options `spacing`, `edgeOrder`, `out`
+ * @example
+ * ```ts
+ * import { grid } from "gradients";
+ * const f = Float64Array.from({ length: 25 }, (_, k) => (k % 5) ** 2 + Math.floor(k / 5) ** 2);
+ * const lap = grid.laplacian(f, [5, 5]); // 4 everywhere
+ * ```
  */
 export function laplacian<F extends Field>(field: F, shape: readonly number[], options?: GridOptions): FieldOf<F>;
 export function laplacian(field: Field, shape: readonly number[], options: GridOptions = {}): Field {
