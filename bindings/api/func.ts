@@ -355,9 +355,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const dy: number = f.partial("y", [3, 2, 0]); // x² = 9
    * ```
    */
+  partial(variable: string | number, x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
   partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
-  partial(variable: string | number, x: Point, options: DerivativeOptions = {}): S | Tensor {
+  partial(variable: string | number, x: Point, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "partial");
     const i = this.variableIndex(variable);
     return this.alongSeeds(this.args(x), columns(i, 1), options);
@@ -377,9 +378,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const along: number = f.jvp([1, 2, 0], [1, 0, 0]); // ∂f/∂x = 4
    * ```
    */
+  jvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
-  jvp(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+  jvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
     return this.along(x, v, options, "tangent");
   }
   /**
@@ -394,9 +396,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const slope: number = f.directional([1, 2, 0], [0, 1, 0]); // x² = 1
    * ```
    */
+  directional(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
-  directional(x: Point, v: Point, options: DerivativeOptions = {}): S | Tensor {
+  directional(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
     return this.along(x, v, options, "direction");
   }
 
@@ -410,9 +413,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const div: number = compile(["x*y", "y^2"]).divergence([1, 2]); // y + 2y = 6
    * ```
    */
+  divergence(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   divergence(x: PlainPoint, options?: DerivativeOptions): number;
   divergence(x: Point, options?: DerivativeOptions): number | Tensor;
-  divergence(x: Point, options: DerivativeOptions = {}): number | Tensor {
+  divergence(x: Point, options: DerivativeOptions = {}): unknown {
     this.requireField("divergence", [this.n]);
     return this.field("divergence", x, options, []) as number | Tensor;
   }
@@ -428,9 +432,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const spin = compile(["-y", "x"]).curl([1, 2]); // 2
    * ```
    */
+  curl(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
   curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
-  curl(x: Point, options: DerivativeOptions = {}): number | Float64Array | Tensor {
+  curl(x: Point, options: DerivativeOptions = {}): unknown {
     this.requireField("curl", [2, 3]);
     return this.field("curl", x, options, this.n === 3 ? [3] : []);
   }
@@ -449,9 +454,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const area: number = polar.jacobianDeterminant([2, 0.5]); // r = 2
    * ```
    */
+  jacobianDeterminant(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
   jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
-  jacobianDeterminant(x: Point, options: DerivativeOptions = {}): number | Tensor {
+  jacobianDeterminant(x: Point, options: DerivativeOptions = {}): unknown {
     if (this.m !== this.n) {
       throw new ShapeError(`jacobianDeterminant needs as many outputs as inputs; this function has ${this.n} inputs and ${this.m} outputs`);
     }
@@ -472,9 +478,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const pulled = F.vjp([1, 2], [1, 1]); // wᵀJ = [2 + 1, 1 + 4]
    * ```
    */
+  vjp(x: Point, w: InputValue, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
   vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
-  vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+  vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "vjp");
     const mode = readMode(options.mode);
     if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
@@ -548,9 +555,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const H = f.hessian([1, 2, 0]); // Tensor [3, 3]: [[4, 2, 0], [2, 0, 0], [0, 0, 0]]
    * ```
    */
+  hessian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
-  hessian(x: Point, options: DerivativeOptions = {}): Tensor | Record<string, Record<string, Tensor>> {
+  hessian(x: Point, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "hessian");
     return secondOrder.hessian(this.secondOrderView("hessian"), x, options);
   }
@@ -569,9 +577,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const Hv = f.hvp([1, 2, 0], [1, 0, 0]); // the first column of H: [4, 2, 0]
    * ```
    */
+  hvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
-  hvp(x: Point, v: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+  hvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "hvp");
     return secondOrder.hvp(this.secondOrderView("hvp"), x, v, options) as G | Tensor | Record<string, Shaped>;
   }
@@ -590,9 +599,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const d = f.hessianDiagonal([1, 2, 0]); // [2y, 0, −sin z] = [4, 0, −0]
    * ```
    */
+  hessianDiagonal(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
   hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
-  hessianDiagonal(x: Point, options: DerivativeOptions = {}): G | Tensor | Record<string, Shaped> {
+  hessianDiagonal(x: Point, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "hessianDiagonal");
     return secondOrder.hessianDiagonal(this.secondOrderView("hessianDiagonal"), x, options) as G | Tensor | Record<string, Shaped>;
   }
@@ -609,9 +619,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const lap: number = f.laplacian([1, 2, 0]); // 2y − sin z = 4
    * ```
    */
+  laplacian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   laplacian(x: PlainPoint, options?: DerivativeOptions): number;
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
-  laplacian(x: Point, options: DerivativeOptions = {}): number | Tensor {
+  laplacian(x: Point, options: DerivativeOptions = {}): unknown {
     checkOptions(options, DERIVATIVE_KEYS, "laplacian");
     return secondOrder.laplacian(this.secondOrderView("laplacian"), x, options);
   }

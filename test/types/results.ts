@@ -87,3 +87,12 @@ void [d, hessian];
 const probe1: { A: Tensor; x: Float64Array; t: number } = mg;
 const probe2: { A: Tensor; x: Tensor; t: Tensor } = mj;
 void [probe1, probe2];
+
+// out: a WasmBuffer comes back as itself from every method that takes out
+const batch3 = new Tensor([2, 3], x3.subarray(0, 6));
+const hb = f.hessian(batch3, { out: buffer([2, 3, 3]) });
+same<typeof hb, WasmBuffer>();
+const lb = f.laplacian(batch3, { out: buffer([2]) });
+same<typeof lb, WasmBuffer>();
+const jb = f.jvp(batch3, [1, 0, 0], { out: buffer([2]) });
+same<typeof jb, WasmBuffer>();
