@@ -10,7 +10,7 @@
 // block node's operand list as [length, id, …] (i32), in node order.
 import { InputError } from "../base/errors.js";
 import { CONST, OP_NAMES, Op, PROJ, isBlock } from "../ops/grammar.js";
-import { eachOperand, Graph } from "./graph.js";
+import { eachOperand, Graph, operandOrder, resultCount } from "./graph.js";
 
 /** Bumped whenever the layout above changes. */
 const FORMAT = 1;
@@ -140,12 +140,12 @@ export function decodeFunction(bytes: unknown, build: number): { graph: Graph; o
   }
 }
 
-/** A block node's operand and result counts must be what its op makes (see front/tensor-ops.ts): else an Error. */
+/** A block node's operand and result counts must be what its op makes (ir/graph.ts): else an Error. */
 function checkBlock(op: number, operands: number, results: number, id: number): void {
-  const k = op === Op.Solve ? (Math.sqrt(1 + 4 * operands) - 1) / 2 : Math.sqrt(operands);
-  const valid = op === Op.Sum ? results === 1
-    : Number.isInteger(k) && k >= 1 && results === (op === Op.Det ? 1 : op === Op.Inv ? k * k : op === Op.Solve ? k : -1);
-  if (!valid) throw new Error(`block ${id} has ${operands} operands and ${results} results, which its op does not make`);
+  const k = operandOrder(op, operands);
+  if (!(Number.isInteger(k) && k >= 1 && results === resultCount(op, k))) {
+    throw new Error(`block ${id} has ${operands} operands and ${results} results, which its op does not make`);
+  }
 }
 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;

@@ -187,11 +187,23 @@ export class Graph {
   }
 }
 
+/**
+ * Matrix order k of a block op with this many operands: k² entries (+ k for
+ * solve); a sum's (or host block's) term count. Not a whole number where no k fits.
+ */
+export function operandOrder(op: number, operands: number): number {
+  if (op === Op.Sum || op === Op.Host) return operands;
+  return op === Op.Solve ? (Math.sqrt(1 + 4 * operands) - 1) / 2 : Math.sqrt(operands);
+}
+
+/** Results a block op of order k makes: det and sum one, inv k², solve k (host blocks: their own count). */
+export function resultCount(op: number, k: number): number {
+  return op === Op.Inv ? k * k : op === Op.Solve ? k : 1;
+}
+
 /** Matrix order k of a block node: args are k² entries (+ k for solve); a sum's term count. */
 export function blockOrder(graph: Graph, id: number): number {
-  const len = graph.args.get(id)!.length;
-  if (graph.op[id] === Op.Sum || graph.op[id] === Op.Host) return len;
-  return graph.op[id] === Op.Solve ? Math.round((Math.sqrt(1 + 4 * len) - 1) / 2) : Math.round(Math.sqrt(len));
+  return Math.round(operandOrder(graph.op[id], graph.args.get(id)!.length));
 }
 
 /** `visit(operand, position)` for each operand of a node, as operandsOf lists them, without making the list. */
