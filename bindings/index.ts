@@ -16,6 +16,7 @@ export {
   type DerivativeOptions, type JacobianOptions, type EvalOptions,
 } from "./api/func.js";
 export type { Linearization } from "./api/linearize.js";
+export type { SparseJacobian } from "./api/sparse-jacobian.js";
 export type { GradOf, GradOfInput, JacobianOf } from "./api/builder.js";
 export type { ReduceOptions } from "./api/batch-sum.js";
 export { deserialize } from "./api/serialize.js";

@@ -2,7 +2,8 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
-import { colorColumns, type Coloring } from "../ir/sparsity.js";
+import { colorColumns, jacobianStructure, type Coloring, type JacobianStructure } from "../ir/sparsity.js";
+import { sparseJacobian, type SparseJacobian } from "./sparse-jacobian.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
 import { guardBranches } from "../ir/branches.js";
@@ -118,6 +119,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private gradientFunc?: Func;
   /** The Hessian's column coloring (null: none worth it), once computed. */
   private coloring?: Coloring | null;
+  /** The Jacobian's pattern (and coloring), once sparseJacobian has asked. */
+  private structure?: JacobianStructure;
 
   /** @internal Use `compile`, `fn` or `deserialize`; `guarded`: the outputs' branches are guarded already (ir/branches.ts). */
   constructor(graph: Graph, outputIds: readonly number[], inputs: readonly InputDecl[], outputShape: readonly number[],
@@ -268,6 +271,37 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     checkOptions(options, JACOBIAN_KEYS, "jacobian");
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
+  }
+
+  /**
+   * The Jacobian at one point as a sparse matrix (CSR) of shape [m, n], over the
+   * flattened outputs and every input's entries: the structural pattern read off
+   * the function (an entry outside it is exactly 0), and its entries from one
+   * forward sweep per 16 colors of a column coloring (a banded or block-diagonal
+   * Jacobian of any size takes a few colors), bit for bit the dense Jacobian's.
+   * For large systems: `findRoot` uses it to factor a banded Jacobian.
+   * @param x one point
+   * @example
+   * ```ts
+   * import { fn } from "gradients";
+   * const F = fn(1000, (x) => x.mul(x).sub(1)); // xᵢ² − 1: a diagonal Jacobian
+   * const J = F.sparseJacobian(new Float64Array(1000).fill(3)); // J.values: 1000 sixes; J.cols[k] = k
+   * ```
+   */
+  sparseJacobian(x: Point): SparseJacobian {
+    const args = this.args(x);
+    if (args.batched) throw new ShapeError("sparseJacobian takes one point, not a batch");
+    const m = this.m, n = this.n;
+    const structure = (this.structure ??= jacobianStructure(this.graph, this.outputIds, n, MAX_LANES));
+    return sparseJacobian({
+      m, n, structure,
+      compressed: (out) => {
+        const C = structure.coloring!.count;
+        this.kernel.tangents(Kind.Forward, args.segments, 1, { identity: true, first: 0, lanes: C, colors: structure.coloring!.colors }, out,
+          { point: m * C, out: C, lane: 1, offset: 0 });
+      },
+      dense: (out) => this.jacobianBlock(args, sweepFor({}, m < n), 0, m, 0, n, out),
+    });
   }
 
   /**

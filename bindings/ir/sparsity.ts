@@ -38,7 +38,43 @@ const SET_BUDGET = 1 << 22;
  */
 export function colorColumns(graph: Graph, outputs: readonly number[], nIn: number, lanes: number): Coloring | undefined {
   const pattern = dependencies(graph, outputs);
-  if (!pattern) return undefined;
+  return pattern && colorPattern(pattern, nIn, lanes);
+}
+
+/** A Jacobian's structural pattern (CSR), and a coloring of it where one saves sweeps. */
+export interface JacobianStructure {
+  /** Row o's entries are at columns cols[rowStart[o]] … cols[rowStart[o + 1] − 1], ascending. */
+  readonly rowStart: Int32Array;
+  readonly cols: Int32Array;
+  readonly coloring?: Coloring;
+}
+
+/**
+ * The pattern of ∂outputs/∂inputs read off the graph, with a coloring when it
+ * saves sweeps; every entry (a dense pattern) when the analysis would hold more
+ * than its budget.
+ */
+export function jacobianStructure(graph: Graph, outputs: readonly number[], nIn: number, lanes: number): JacobianStructure {
+  const pattern = dependencies(graph, outputs);
+  if (!pattern) {
+    const m = outputs.length, rowStart = Int32Array.from({ length: m + 1 }, (_, o) => o * nIn);
+    return { rowStart, cols: Int32Array.from({ length: m * nIn }, (_, k) => k % nIn) };
+  }
+  const coloring = colorPattern(pattern, nIn, lanes);
+  return coloring ? { rowStart: coloring.rowStart, cols: coloring.cols, coloring } : packed(pattern);
+}
+
+/** The pattern as CSR. */
+function packed(pattern: readonly Int32Array[]): { rowStart: Int32Array; cols: Int32Array } {
+  const rowStart = new Int32Array(pattern.length + 1);
+  pattern.forEach((deps, o) => { rowStart[o + 1] = rowStart[o] + deps.length; });
+  const cols = new Int32Array(rowStart[pattern.length]);
+  pattern.forEach((deps, o) => cols.set(deps, rowStart[o]));
+  return { rowStart, cols };
+}
+
+/** Greedy column coloring of a pattern; undefined when it saves no sweep of `lanes` lanes. */
+function colorPattern(pattern: readonly Int32Array[], nIn: number, lanes: number): Coloring | undefined {
   // The columns of one row all conflict: a row of r entries needs r colors. A dense
   // row rules out any gain before the coloring, which is O(n³) for a dense pattern.
   const widest = pattern.reduce((w, deps) => Math.max(w, deps.length), 0);

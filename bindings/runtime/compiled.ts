@@ -6,7 +6,7 @@
 // interpreter runs: a tier may be skipped, never give other numbers.
 import { core, generation } from "./loader.js";
 import { Kind } from "../ops/abi.js";
-import { programOf, type Program } from "../compiler/program.js";
+import { programOf, stepCount, type Program } from "../compiler/program.js";
 import { callsCore, callsCoreInRuns, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
@@ -53,6 +53,15 @@ interface Entry {
 /** Points from which a call counts as a batch under "auto". */
 const BATCH_POINTS = 16;
 
+/**
+ * Steps × sweeps past which "auto" interprets a call of several sweeps (a dense
+ * Jacobian of many inputs). Each sweep's lanes are seeded in its own code (so
+ * that structural zeros stay zeros, bit for bit), so such a call would generate
+ * one module per sweep: at 63 sweeps over an 8,000-instruction tape, 0.4–7.6 s
+ * of compiling, against an interpreter whose dispatch 16 lanes share already.
+ */
+const SWEEP_CODE_BUDGET = 100_000;
+
 /** One kernel's compiled sweeps, by plan. */
 export class CompiledSweeps {
   private program: Program | null | undefined;
@@ -70,10 +79,11 @@ export class CompiledSweeps {
    * compilable, refused by the engine, or the policy is "never"); undefined
    * when it is not compiled yet ("auto" waits for the second call).
    */
-  runner(key: string, plan: () => SweepPlan, sizes: () => readonly number[], count: number): Entry | null | undefined {
+  runner(key: string, plan: () => SweepPlan, sizes: () => readonly number[], count: number, sweeps: number): Entry | null | undefined {
     const mode = compiledTier();
     if (mode === "never") return null;
     if (this.program === undefined) this.program = programOf(this.tape);
+    if (mode === "auto" && sweeps > 1 && this.program && sweeps * stepCount(this.program) > SWEEP_CODE_BUDGET) return null;
     // A batch of a program that calls the core's rules (sin, exp, pow …) point by point runs
     // slower than the interpreter's blocks, which apply each rule to a block of points per call
     // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points).

@@ -330,7 +330,7 @@ export class Kernel {
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
             values ? sweepOut : valuesToo && s === 0 ? base + valuesAt : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi,
             colors ? base + colorsAt : 0);
-          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, valuesToo !== undefined);
+          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, sweeps, valuesToo !== undefined);
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
@@ -435,7 +435,7 @@ export class Kernel {
    * which straight code of the same instructions would not match to the bit.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
-                      inputs: readonly Segment[], N: number, withValues = false): ((descriptor: number, work: number) => void) | null {
+                      inputs: readonly Segment[], N: number, sweeps: number, withValues = false): ((descriptor: number, work: number) => void) | null {
     let key: string, plan: () => SweepPlan;
     if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
     else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups && !withValues) {
@@ -447,7 +447,7 @@ export class Kernel {
     }
     let sizes = "";
     for (const s of inputs) sizes += `,${s.size}`;
-    const entry = this.compiled.runner(key + sizes, plan, () => inputs.map((s) => s.size), N);
+    const entry = this.compiled.runner(key + sizes, plan, () => inputs.map((s) => s.size), N, sweeps);
     this.tierPending = entry === undefined;
     if (!entry) return null;
     this.ensureCompiledWork(entry.work);

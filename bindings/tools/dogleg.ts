@@ -4,10 +4,13 @@
 // where it fits, else the scaled steepest-descent (Cauchy) step cut at the
 // boundary, else the point where the path from one to the other leaves the
 // region. The Newton step comes from a pivoted QR of J (qr.ts); where J is
-// singular, its rank-deficient part is left out. Unlike hybrj, the Jacobian is
-// recomputed at every accepted point (it is exact and cheap here) rather than
-// updated by Broyden's formula.
+// singular, its rank-deficient part is left out. A large system with a sparse
+// Jacobian whose columns order into a narrow band is factored in the band
+// instead (banded-qr.ts). Unlike hybrj, the Jacobian is recomputed at every
+// accepted point (it is exact and cheap here) rather than updated by Broyden's
+// formula.
 import { allFinite, dampedSolve, norm2, pivotedQR, scaledNorm as scaled, unpivot } from "./qr.js";
+import { bandOrder, bandedQR, bandedSolve, sparseColumnNorms, type BandOrder, type SparseRows } from "./banded-qr.js";
 import type { LmReason, Problem } from "./levenberg-marquardt.js";
 
 export interface DoglegSettings {
@@ -25,10 +28,41 @@ export interface DoglegOutcome {
   reason: "root" | Extract<LmReason, "step" | "iterations" | "non-finite" | "no progress">;
 }
 
+/** A sparse Jacobian: its fixed pattern, and its entries at a point. */
+export interface SparseJacobianSource {
+  pattern: SparseRows;
+  values(x: Float64Array): Float64Array;
+}
+
+/** J at a point as the dogleg uses it: its column norms, the Newton step (least squares, J's rank-deficient part left out), J·v and Jᵀ·u. */
+interface Linearized {
+  columnNorms: Float64Array;
+  newton: Float64Array;
+  /** start + J·v (start absent: 0), each row summed from its start. */
+  times(v: Float64Array, start?: Float64Array): Float64Array;
+  transposeTimes(u: Float64Array): Float64Array;
+}
+
 const EPS = 2.220446049250313e-16;
 
-export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings): DoglegOutcome {
+/** The banded factorization pays where the band is under a third of n (its cost m·w² against the dense m·n²). */
+const worthBanding = (band: BandOrder, n: number) => 3 * (band.width + 1) < n;
+
+/**
+ * A root of problem.residuals by the dogleg, from x0. With `sparse` (the
+ * Jacobian's pattern and entries), a band narrow enough is factored in the band.
+ */
+export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings, sparse?: SparseJacobianSource): DoglegOutcome {
   const n = problem.n;
+  const band = sparse && bandOrder(sparse.pattern, n);
+  const linearize = (x: Float64Array, F: Float64Array): Linearized | undefined => {
+    if (sparse && band && worthBanding(band, n)) {
+      const J = { ...sparse.pattern, values: sparse.values(x) };
+      return allFinite(J.values) ? bandedModel(J, n, band, F) : undefined;
+    }
+    const J = problem.jacobian(x);
+    return allFinite(J) ? denseModel(J, n, F) : undefined;
+  };
   let x = Float64Array.from(x0), F = problem.residuals(x), evaluations = 1, iterations = 0;
   const finish = (reason: DoglegOutcome["reason"]): DoglegOutcome => ({ x, residual: F, iterations, evaluations, reason });
   if (!allFinite(F)) return finish("non-finite");
@@ -39,22 +73,19 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings): D
     if (fnorm <= s.tolerance) return finish("root");
     if (iterations >= s.maxIterations) return finish("iterations");
     iterations++;
-    const J = problem.jacobian(x);
-    if (!allFinite(J)) return finish("non-finite");
-    const qr = pivotedQR(J, n, n, F);
-    for (let j = 0; j < n; j++) D[j] = iterations === 1 ? qr.columnNorms[j] || 1 : Math.max(D[j], qr.columnNorms[j]);
+    const J = linearize(x, F);
+    if (!J) return finish("non-finite");
+    for (let j = 0; j < n; j++) D[j] = iterations === 1 ? J.columnNorms[j] || 1 : Math.max(D[j], J.columnNorms[j]);
     if (iterations === 1) delta = Math.max(100 * scaled(D, x), 100);
-    // Newton (pivoted order → J's order), and the gradient of ½‖F‖² scaled by D: g = D⁻¹·JᵀF
-    const newton = unpivot(dampedSolve(qr, Float64Array.from(qr.perm, (j) => D[j]), 0).z, qr.perm);
-    const g = new Float64Array(n);
-    for (let j = 0; j < n; j++) { let t = 0; for (let i = 0; i < n; i++) t += J[i * n + j] * F[i]; g[j] = t / D[j]; }
+    // the gradient of ½‖F‖² scaled by D: g = D⁻¹·JᵀF
+    const g = J.transposeTimes(F).map((v, j) => v / D[j]);
     for (;;) {
-      const p = doglegStep(J, n, D, newton, g, delta);
+      const p = doglegStep(J, D, g, delta);
       const trial = Float64Array.from(x, (v, j) => v + p[j]);
       const Ft = problem.residuals(trial);
       evaluations++;
       const tnorm = allFinite(Ft) ? norm2(Ft) : Infinity;
-      const model = norm2(Float64Array.from(F, (f, i) => { let t = f; for (let j = 0; j < n; j++) t += J[i * n + j] * p[j]; return t; }));
+      const model = norm2(J.times(p, F));
       const predicted = 1 - (model / fnorm) ** 2, actual = tnorm < fnorm ? 1 - (tnorm / fnorm) ** 2 : -1;
       const ratio = predicted > 0 ? actual / predicted : 0, pnorm = scaled(D, p);
       if (ratio < 0.1) { delta = 0.5 * Math.min(delta, pnorm); failures++; }
@@ -72,13 +103,13 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings): D
 }
 
 /** The dogleg point in ‖D·p‖ ≤ Δ between the Cauchy step along −D⁻¹g and the Newton step. */
-function doglegStep(J: Float64Array, n: number, D: Float64Array, newton: Float64Array, g: Float64Array, delta: number): Float64Array {
+function doglegStep(J: Linearized, D: Float64Array, g: Float64Array, delta: number): Float64Array {
+  const n = D.length, newton = J.newton;
   const qnorm = scaled(D, newton);
   if (qnorm <= delta) return newton;
   // the Cauchy step: −α·D⁻¹·g with α = ‖g‖²/‖J·D⁻¹·g‖² (in x: −α·D⁻²·JᵀF)
   const gnorm = norm2(g), dir = Float64Array.from(g, (v, j) => v / gnorm / D[j]);
-  const Jd = new Float64Array(n);
-  for (let i = 0; i < n; i++) { let t = 0; for (let j = 0; j < n; j++) t += J[i * n + j] * dir[j]; Jd[i] = t; }
+  const Jd = J.times(dir);
   const sgnorm = gnorm / norm2(Jd) ** 2; // the Cauchy step's length, in the scaled norm
   if (gnorm === 0 || sgnorm >= delta) return Float64Array.from(dir, (v) => (gnorm === 0 ? 0 : -delta * v));
   // from c = −sgnorm·dir toward newton: c + τ(newton − c) with ‖D(c + τ(newton − c))‖ = Δ
@@ -87,4 +118,30 @@ function doglegStep(J: Float64Array, n: number, D: Float64Array, newton: Float64
   for (let j = 0; j < n; j++) { const a = D[j] * c[j], b = D[j] * w[j]; cc += a * a; cw += a * b; ww += b * b; }
   const tau = (-cw + Math.sqrt(cw * cw + ww * (delta * delta - cc))) / ww;
   return Float64Array.from(c, (v, j) => v + tau * w[j]);
+}
+
+/** A dense J through its pivoted QR. */
+function denseModel(J: Float64Array, n: number, F: Float64Array): Linearized {
+  const qr = pivotedQR(J, n, n, F);
+  return {
+    columnNorms: qr.columnNorms,
+    newton: unpivot(dampedSolve(qr, new Float64Array(n), 0).z, qr.perm), // (pivoted order → J's order)
+    times: (v, start) => Float64Array.from({ length: n }, (_, i) => { let t = start ? start[i] : 0; for (let j = 0; j < n; j++) t += J[i * n + j] * v[j]; return t; }),
+    transposeTimes: (u) => Float64Array.from({ length: n }, (_, j) => { let t = 0; for (let i = 0; i < n; i++) t += J[i * n + j] * u[i]; return t; }),
+  };
+}
+
+/** A sparse J factored in its band. */
+function bandedModel(J: SparseRows & { values: Float64Array }, n: number, band: BandOrder, F: Float64Array): Linearized {
+  const { rowStart, cols, values } = J, m = rowStart.length - 1;
+  return {
+    columnNorms: sparseColumnNorms(J, n),
+    newton: bandedSolve(bandedQR(J, n, band, F)),
+    times: (v, start) => Float64Array.from({ length: m }, (_, i) => { let t = start ? start[i] : 0; for (let k = rowStart[i]; k < rowStart[i + 1]; k++) t += values[k] * v[cols[k]]; return t; }),
+    transposeTimes: (u) => {
+      const out = new Float64Array(n);
+      for (let i = 0; i < m; i++) for (let k = rowStart[i]; k < rowStart[i + 1]; k++) out[cols[k]] += values[k] * u[i];
+      return out;
+    },
+  };
 }

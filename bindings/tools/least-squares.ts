@@ -9,7 +9,7 @@ import { compile } from "../api/expression.js";
 import * as fd from "./fd.js";
 import { inverseNormal } from "./qr.js";
 import { levenbergMarquardt, type LmReason, type Problem } from "./levenberg-marquardt.js";
-import { dogleg, type DoglegOutcome } from "./dogleg.js";
+import { dogleg, type DoglegOutcome, type SparseJacobianSource } from "./dogleg.js";
 
 /** A residual function: a compiled one, or a plain callback of the parameters (its Jacobian then by finite differences). */
 export type Residual = Func | ((p: Float64Array) => ArrayLike<number>);
@@ -334,6 +334,16 @@ export interface FindRootOptions {
   maxIterations?: number;
 }
 
+/** Unknowns from which findRoot reads a compiled F's Jacobian pattern (below, the dense QR is cheap whatever the pattern). */
+const SPARSE_FROM = 32;
+
+/** A compiled F's sparse Jacobian, for a system large enough to gain from a band. */
+function sparseSource(F: Residual, x0: Float64Array): SparseJacobianSource | undefined {
+  if (!(F instanceof Func) || F.n < SPARSE_FROM) return undefined;
+  const { rowStart, cols } = F.sparseJacobian(x0);
+  return { pattern: { rowStart, cols }, values: (x) => F.sparseJacobian(x).values };
+}
+
 /** The result of `findRoot`. */
 export interface FindRootResult {
   x: Float64Array;
@@ -370,7 +380,7 @@ export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOp
   const start = readStart(x0);
   const problem = problemOf(F, start, {});
   if (problem.m !== problem.n) throw new ShapeError(`findRoot needs as many equations as unknowns; F has ${problem.m} outputs and ${problem.n} unknowns (for more equations, use leastSquares)`);
-  const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") });
+  const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") }, sparseSource(F, start));
   return {
     x: outcome.x, residual: outcome.residual, iterations: outcome.iterations, evaluations: outcome.evaluations,
     converged: outcome.reason === "root", reason: outcome.reason,

@@ -2,10 +2,10 @@
 // Their results are the closed forms, and the ordinary methods' to the bit, on
 // both tiers; they stay right when other calls, a grown memory or a re-created
 // core intervene; bad input is refused with a message.
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it } from "vitest";
 import { buffer, compile, fn, InputError, scan, setCompiledTier, ShapeError, Tensor } from "../../bindings/index.js";
 import { core } from "../../bindings/runtime/loader.js";
-import { expectClose, expectIdentical, expectThrows, random, resetCore } from "../support/helpers.js";
+import { expectClose, expectIdentical, expectThrows, modulesCompiled, random, resetCore } from "../support/helpers.js";
 import { onBothTiers } from "../support/tiers.js";
 
 const r = random(11);
@@ -102,23 +102,6 @@ describe("prepare", () => {
 });
 
 describe("prepare({ modes }): compiling ahead", () => {
-  /** Counts WebAssembly modules compiled while `body` runs. */
-  function modulesCompiled(body: () => void): number {
-    const Module = WebAssembly.Module;
-    let count = 0;
-    onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
-    (WebAssembly as { Module: unknown }).Module = function counting(bytes: BufferSource) {
-      count++;
-      return new Module(bytes);
-    };
-    try {
-      body();
-    } finally {
-      (WebAssembly as { Module: unknown }).Module = Module;
-    }
-    return count;
-  }
-
   it("after prepare(), one-point calls of every mode compile nothing, and give what an unprepared function gives", () => {
     setCompiledTier("auto");
     const text = "sin(x*y) + z^2*exp(x) + x*y*z", vars = ["x", "y", "z"];

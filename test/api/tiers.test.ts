@@ -8,6 +8,7 @@ import { compile, concat, fn, Tensor } from "../../bindings/index.js";
 import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
+import { modulesCompiled } from "../support/helpers.js";
 
 const scalarRows = Object.entries(PRIMITIVES as Record<string, Row>)
   .filter(([name, row]) => row.kind === "scalar" && !row.internal && name !== "neg") as [string, Row & { kind: "scalar" }][];
@@ -142,6 +143,24 @@ describe("the compiled tier gives the interpreter's bits", () => {
     const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
     expect(Array.from(f.grad([1, 2, 3]) as Float64Array)).toEqual(Array.from(want as Float64Array));
     expect(compiledTier()).toBe("never");
+  });
+
+  it("\"auto\" interprets a dense Jacobian of many sweeps over a large tape (a module per sweep would take seconds to compile)", () => {
+    setCompiledTier("auto");
+    const n = 1000; // 63 sweeps of 16 lanes over some 3,000 steps: past the budget of 100,000 steps × sweeps
+    const F = fn(n, (x) => Array.from({ length: n }, (_, i) => x.at(i).mul(x.at((7 * i + 1) % n)).add(x.at((13 * i + 5) % n).sin())));
+    const x = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+    const first = (F.jacobian(x) as Tensor).data;
+    expect(modulesCompiled(() => { for (let k = 0; k < 3; k++) F.jacobian(x); })).toBe(0);
+    const small = fn(40, (x) => Array.from({ length: 40 }, (_, i) => x.at(i).mul(x.at((7 * i + 1) % 40)))); // 3 sweeps, 120 steps: compiled
+    small.jacobian(x.subarray(0, 40));
+    expect(modulesCompiled(() => small.jacobian(x.subarray(0, 40)))).toBe(3);
+    // and the entries are the forms', ∂(xᵢ·x₍₇ᵢ₊₁₎ + sin x₍₁₃ᵢ₊₅₎)/∂x
+    for (const i of [0, 17, 999]) {
+      const row = new Float64Array(n), a = (7 * i + 1) % n, c = (13 * i + 5) % n;
+      row[i] += x[a]; row[a] += x[i]; row[c] += Math.cos(x[c]);
+      expect(Array.from(first.subarray(i * n, (i + 1) * n))).toEqual(Array.from(row));
+    }
   });
 
   it("tapes with block ops (det, inv, solve, sum) run on the interpreter; results are unchanged", () => {

@@ -1,6 +1,6 @@
 // Shared test helpers: fixture loading, tolerance checks and error expectations.
 import { readFileSync } from "node:fs";
-import { expect } from "vitest";
+import { expect, onTestFinished } from "vitest";
 import { GradientsError, InternalError } from "../../bindings/index.js";
 import { core, trapped } from "../../bindings/runtime/loader.js";
 
@@ -231,4 +231,21 @@ export function ulp(x: number): number {
 /** |got − want| in ulps of want (0 when they are the same double; NaN if one is NaN and not the other). */
 export function ulps(got: number, want: number): number {
   return Object.is(got, want) ? 0 : Math.abs(got - want) / ulp(want);
+}
+
+/** Counts WebAssembly modules compiled while `body` runs (the core's, or the compiled tier's). */
+export function modulesCompiled(body: () => void): number {
+  const Module = WebAssembly.Module;
+  let count = 0;
+  onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
+  (WebAssembly as { Module: unknown }).Module = function counting(bytes: BufferSource) {
+    count++;
+    return new Module(bytes);
+  };
+  try {
+    body();
+  } finally {
+    (WebAssembly as { Module: unknown }).Module = Module;
+  }
+  return count;
 }

@@ -1,6 +1,7 @@
 // findRoot on the Moré–Garbow–Hillstrom systems it is classically tested on
 // (ACM TOMS 7, 1981): the roots they state, and an honest "no root" where the
-// iteration ends at a minimum of ‖F‖ that is not one.
+// iteration ends at a minimum of ‖F‖ that is not one. (Systems of n = 1,000
+// with sparse Jacobians: sparse-systems.test.ts.)
 import { describe, expect, it } from "vitest";
 import { compile, findRoot, fn, leastSquares, ShapeError, type Node } from "../../bindings/index.js";
 import { expectClose, expectThrows } from "../support/helpers.js";
@@ -35,18 +36,6 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
       expect(norm(r.x)).toBeLessThan(1e-2); // (the singular root is approached linearly: x ~ √‖F‖)
     }
   });
-
-  it("the extended Powell singular function at n = 1,000 (block-diagonal Jacobian, treated as dense)", () => {
-    const n = 1000;
-    const F = fn(n, (x) => Array.from({ length: n / 4 }, (_, q) => {
-      const [a, b, c, d] = [x.at(4 * q), x.at(4 * q + 1), x.at(4 * q + 2), x.at(4 * q + 3)];
-      return [a.add(b.mul(10)), c.sub(d).mul(Math.sqrt(5)), b.sub(c.mul(2)).pow(2), a.sub(d).pow(2).mul(Math.sqrt(10))];
-    }).flat());
-    const r = findRoot(F, Array.from({ length: n }, (_, i) => [3, -1, 0, 1][i % 4]));
-    expect(r.converged, r.reason).toBe(true);
-    expect(norm(r.residual)).toBeLessThanOrEqual(1e-10);
-    expect(norm(r.x)).toBeLessThan(1e-2);
-  }, 120_000);
 
   it("Wood's function (MGH 14) as least squares, from (−3, −1, −3, −1): the zero residual at (1, 1, 1, 1)", () => {
     const wood = compile(["10*(b - a^2)", "1 - a", "sqrt(90)*(d - c^2)", "1 - c", "sqrt(10)*(b + d - 2)", "(b - d)/sqrt(10)"], { vars: ["a", "b", "c", "d"] });

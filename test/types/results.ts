@@ -2,7 +2,7 @@
 // against the built declarations as a user's project sees them ("gradients" resolves
 // to dist/ through the package's exports). Each `same<A, B>()` fails to compile
 // unless A and B are the same type.
-import { compile, fn, fd, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func } from "gradients";
+import { compile, fn, fd, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func, type SparseJacobian } from "gradients";
 import { derivative } from "gradients/symbolic";
 import { gradient } from "gradients/grid";
 
@@ -39,6 +39,11 @@ same<typeof mj, { A: Tensor; x: Tensor; t: Tensor }>();
 // out: a WasmBuffer comes back as itself
 const wb = f.eval(new Tensor([2, 3], x3.subarray(0, 6)), { out: buffer([2]) });
 same<typeof wb, WasmBuffer>();
+
+// sparseJacobian: CSR arrays
+const sj = g.sparseJacobian([1, 2, 3]);
+same<typeof sj, SparseJacobian>();
+same<typeof sj.values, Float64Array>();
 
 // linearize
 const lin: Linearization<number, Tensor> = f.linearize([1, 2, 3]);

@@ -1,0 +1,156 @@
+// Sparse Jacobians and large sparse systems: `sparseJacobian` against the dense
+// Jacobian (the same numbers, bit for bit, on the graph's structural pattern),
+// the banded QR against the dense pivoted QR, and findRoot on the
+// Moré–Garbow–Hillstrom systems of n = 1,000 with banded Jacobians, each root
+// checked by evaluating F in plain JavaScript.
+import { describe, expect, it } from "vitest";
+import { compile, findRoot, fn, ShapeError, Tensor, type Node } from "../../bindings/index.js";
+import { bandOrder, bandedQR, bandedSolve } from "../../bindings/tools/banded-qr.js";
+import { dampedSolve, pivotedQR, unpivot } from "../../bindings/tools/qr.js";
+import { expectClose, expectIdentical, expectThrows, random } from "../support/helpers.js";
+
+const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((t, x) => t + x * x, 0));
+
+/** The extended Powell singular function (MGH 13) of n = 4k unknowns. */
+function extendedPowell(n: number) {
+  return fn(n, (x) => Array.from({ length: n / 4 }, (_, q) => {
+    const [a, b, c, d] = [x.at(4 * q), x.at(4 * q + 1), x.at(4 * q + 2), x.at(4 * q + 3)];
+    return [a.add(b.mul(10)), c.sub(d).mul(Math.sqrt(5)), b.sub(c.mul(2)).pow(2), a.sub(d).pow(2).mul(Math.sqrt(10))];
+  }).flat());
+}
+
+/** Broyden's tridiagonal function (MGH 30), with x_{perm[i]} in place of x_i when a permutation is given. */
+function broydenTridiagonal(n: number, perm?: Int32Array) {
+  const at = (x: Node, i: number) => (i < 0 || i >= n ? 0 : x.at(perm ? perm[i] : i));
+  return fn(n, (x) => Array.from({ length: n }, (_, i) => {
+    const xi = x.at(perm ? perm[i] : i);
+    return xi.mul(xi.mul(-2).add(3)).sub(at(x, i - 1)).sub(typeof at(x, i + 1) === "number" ? 0 : (at(x, i + 1) as Node).mul(2)).add(1);
+  }));
+}
+const broydenTridiagonalJs = (x: Float64Array, perm?: Int32Array) => {
+  const n = x.length, v = (i: number) => (i < 0 || i >= n ? 0 : x[perm ? perm[i] : i]);
+  return Float64Array.from({ length: n }, (_, i) => (3 - 2 * v(i)) * v(i) - v(i - 1) - 2 * v(i + 1) + 1);
+};
+
+/** Broyden's banded function (MGH 31): five neighbours below, one above. */
+function broydenBanded(n: number) {
+  return fn(n, (x) => Array.from({ length: n }, (_, i) => {
+    let t: Node = x.at(i).mul(x.at(i).mul(x.at(i)).mul(5).add(2)).add(1);
+    for (let j = Math.max(0, i - 5); j <= Math.min(n - 1, i + 1); j++) if (j !== i) t = t.sub(x.at(j).mul(x.at(j).add(1)));
+    return t;
+  }));
+}
+const broydenBandedJs = (x: Float64Array) => Float64Array.from(x, (xi, i) => {
+  let t = xi * (2 + 5 * xi * xi) + 1;
+  for (let j = Math.max(0, i - 5); j <= Math.min(x.length - 1, i + 1); j++) if (j !== i) t -= x[j] * (1 + x[j]);
+  return t;
+});
+
+describe("sparseJacobian", () => {
+  it("gives the dense Jacobian's entries, bit for bit, on the structural pattern, with zeros elsewhere", () => {
+    const rand = random(7);
+    for (const F of [extendedPowell(400), broydenBanded(300), compile(["x*y", "sin(x + y + z)", "z^2"], { vars: ["x", "y", "z"] })]) {
+      const x = Float64Array.from({ length: F.n }, () => rand() * 2 - 1);
+      const S = F.sparseJacobian(x), dense = (F.jacobian(x) as Tensor).data;
+      expect(S.shape).toEqual([F.m, F.n]);
+      const rebuilt = new Float64Array(F.m * F.n);
+      for (let o = 0; o < F.m; o++) {
+        for (let k = S.rowStart[o]; k < S.rowStart[o + 1]; k++) {
+          if (k > S.rowStart[o]) expect(S.cols[k]).toBeGreaterThan(S.cols[k - 1]);
+          rebuilt[o * F.n + S.cols[k]] = S.values[k];
+        }
+      }
+      expectIdentical(rebuilt, dense, `F with n = ${F.n}`);
+    }
+  });
+
+  it("reads the pattern off the function: the extended Powell function has 8 entries per block of 4", () => {
+    const S = extendedPowell(1000).sparseJacobian(new Float64Array(1000).fill(1));
+    expect(S.values.length).toBe(250 * 8); // two entries a row: a+10b, √5(c−d), (b−2c)², √10(a−d)²
+    expect(Array.from(S.cols.subarray(S.rowStart[4], S.rowStart[8]))).toEqual([4, 5, 6, 7, 5, 6, 4, 7]);
+  });
+
+  it("takes one point and several inputs (columns over every input's entries)", () => {
+    const F = fn({ a: [2], b: [] }, ({ a, b }) => [a.at(0).mul(b), a.at(1).add(b)]);
+    const S = F.sparseJacobian({ a: [3, 4], b: 5 });
+    expect(Array.from(S.rowStart)).toEqual([0, 2, 4]);
+    expect(Array.from(S.cols)).toEqual([0, 2, 1, 2]);
+    expect(Array.from(S.values)).toEqual([5, 3, 1, 1]);
+    expectThrows(() => F.sparseJacobian({ a: new Tensor([2, 2], Float64Array.of(1, 2, 3, 4)), b: 1 }), ShapeError, /one point, not a batch/);
+  });
+});
+
+describe("banded QR", () => {
+  it("solves a banded least-squares problem as the dense pivoted QR does", () => {
+    const rand = random(11), m = 260, n = 200, w = 4;
+    const rowStart = [0], cols: number[] = [], values: number[] = [];
+    const dense = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      const lo = Math.min(n - 1 - w, Math.floor((i * n) / m));
+      for (let j = lo; j <= lo + w; j++) if (rand() < 0.8 || j === lo) { cols.push(j); const v = rand() * 2 - 1; values.push(v); dense[i * n + j] = v; }
+      rowStart.push(cols.length);
+    }
+    const J = { rowStart: Int32Array.from(rowStart), cols: Int32Array.from(cols), values: Float64Array.from(values) };
+    const b = Float64Array.from({ length: m }, () => rand());
+    const band = bandOrder(J, n);
+    expect(band.width).toBeLessThanOrEqual(w);
+    const banded = bandedSolve(bandedQR(J, n, band, b));
+    const qr = pivotedQR(dense, m, n, b);
+    expect(qr.rank).toBe(n);
+    expectClose(banded, unpivot(dampedSolve(qr, new Float64Array(n), 0).z, qr.perm), 1e-10, "least-squares solution", 1e-12);
+  });
+
+  it("orders shuffled columns back into a narrow band (reverse Cuthill–McKee)", () => {
+    const n = 500, rand = random(3), perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [perm[i], perm[j]] = [perm[j], perm[i]]; }
+    // a tridiagonal pattern with its columns shuffled
+    const rowStart = [0], cols: number[] = [];
+    for (let i = 0; i < n; i++) {
+      cols.push(...[i - 1, i, i + 1].filter((j) => j >= 0 && j < n).map((j) => perm[j]).sort((a, b) => a - b));
+      rowStart.push(cols.length);
+    }
+    const pattern = { rowStart: Int32Array.from(rowStart), cols: Int32Array.from(cols) };
+    const band = bandOrder(pattern, n);
+    expect(band.width).toBeLessThanOrEqual(4);
+    expect(Array.from(band.order).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, j) => j));
+    band.order.forEach((j, k) => expect(band.position[j]).toBe(k));
+  });
+
+  it("leaves out a direction no row reaches (rank-deficient), instead of dividing by 0", () => {
+    // J = [[1, 0, 0], [0, 0, 2]]: column 1 is empty
+    const J = { rowStart: Int32Array.of(0, 1, 2), cols: Int32Array.of(0, 2), values: Float64Array.of(1, 2) };
+    const band = bandOrder(J, 3);
+    const z = bandedSolve(bandedQR(J, 3, band, Float64Array.of(3, 4)));
+    expect(Array.from(z)).toEqual([-3, 0, -2]);
+  });
+});
+
+describe("findRoot on large sparse systems (MGH, n = 1,000)", () => {
+  it("the extended Powell singular function: banded QR, the root 0 approached as MGH states", () => {
+    const n = 1000;
+    const r = findRoot(extendedPowell(n), Array.from({ length: n }, (_, i) => [3, -1, 0, 1][i % 4]));
+    expect(r.converged, r.reason).toBe(true);
+    expect(norm(r.residual)).toBeLessThanOrEqual(1e-10);
+    expect(norm(r.x)).toBeLessThan(1e-2); // (a singular root: x ~ √‖F‖)
+  });
+
+  it("Broyden's tridiagonal function from x = −1, also with its unknowns shuffled", () => {
+    const n = 1000, rand = random(5), perm = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [perm[i], perm[j]] = [perm[j], perm[i]]; }
+    const plain = findRoot(broydenTridiagonal(n), new Float64Array(n).fill(-1));
+    expect(plain.converged, plain.reason).toBe(true);
+    expect(norm(broydenTridiagonalJs(plain.x))).toBeLessThanOrEqual(1e-10);
+    const shuffled = findRoot(broydenTridiagonal(n, perm), new Float64Array(n).fill(-1));
+    expect(shuffled.converged, shuffled.reason).toBe(true);
+    expect(norm(broydenTridiagonalJs(shuffled.x, perm))).toBeLessThanOrEqual(1e-10);
+    // the same root, found through another column order
+    expectClose(Float64Array.from(perm, (p) => shuffled.x[p]), plain.x, 1e-9, "the root, unshuffled");
+  });
+
+  it("Broyden's banded function from x = −1", () => {
+    const n = 1000;
+    const r = findRoot(broydenBanded(n), new Float64Array(n).fill(-1));
+    expect(r.converged, r.reason).toBe(true);
+    expect(norm(broydenBandedJs(r.x))).toBeLessThanOrEqual(1e-10);
+  });
+});
