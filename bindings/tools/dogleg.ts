@@ -9,7 +9,7 @@
 // instead (banded-qr.ts). Unlike hybrj, the Jacobian is recomputed at every
 // accepted point (it is exact and cheap here) rather than updated by Broyden's
 // formula.
-import { allFinite, dampedSolve, norm2, pivotedQR, scaledNorm as scaled, unpivot } from "./qr.js";
+import { allFinite, dampedSolve, norm2, pivotedQR, scaledNorm as scaled, transposeTimes, unpivot } from "./qr.js";
 import { bandOrder, bandedQR, bandedSolve, sparseColumnNorms, type BandOrder, type SparseRows } from "./banded-qr.js";
 import type { LmReason, Problem } from "./levenberg-marquardt.js";
 
@@ -127,7 +127,7 @@ function denseModel(J: Float64Array, n: number, F: Float64Array): Linearized {
     columnNorms: qr.columnNorms,
     newton: unpivot(dampedSolve(qr, new Float64Array(n), 0).z, qr.perm), // (pivoted order → J's order)
     times: (v, start) => Float64Array.from({ length: n }, (_, i) => { let t = start ? start[i] : 0; for (let j = 0; j < n; j++) t += J[i * n + j] * v[j]; return t; }),
-    transposeTimes: (u) => Float64Array.from({ length: n }, (_, j) => { let t = 0; for (let i = 0; i < n; i++) t += J[i * n + j] * u[i]; return t; }),
+    transposeTimes: (u) => transposeTimes(J, n, n, u),
   };
 }
 

@@ -10,13 +10,14 @@ import * as fd from "./fd.js";
 import { inverseNormal } from "./qr.js";
 import { levenbergMarquardt, type LmReason, type Problem } from "./levenberg-marquardt.js";
 import { dogleg, type DoglegOutcome, type SparseJacobianSource } from "./dogleg.js";
+import { trustRegionReflective } from "./trust-region-reflective.js";
 
 /** A residual function: a compiled one, or a plain callback of the parameters (its Jacobian then by finite differences). */
 export type Residual = Func | ((p: Float64Array) => ArrayLike<number>);
 
 /** Options of `leastSquares`. */
 /** The keys of LeastSquaresOptions (fit's are the same but data, and response). */
-const LEAST_SQUARES_KEYS = ["data", "bounds", "weights", "sigma", "costTol", "stepTol", "gradTol", "maxIterations", "onStep"];
+const LEAST_SQUARES_KEYS = ["data", "method", "bounds", "weights", "sigma", "costTol", "stepTol", "gradTol", "maxIterations", "onStep"];
 
 export interface LeastSquaresOptions {
   /**
@@ -26,9 +27,17 @@ export interface LeastSquaresOptions {
    */
   data?: Readonly<Record<string, unknown>>;
   /**
+   * "lm" (the default): Moré's Levenberg–Marquardt; with bounds, projected (a
+   * parameter at a bound the gradient pushes it against is held there).
+   * "trf": the trust-region reflective method (Branch, Coleman and Li), for
+   * bounds: iterates strictly inside the box, the region scaled by each
+   * parameter's distance to the bound it is pushed toward, and steps reflected
+   * off the bounds they meet.
+   */
+  method?: "lm" | "trf";
+  /**
    * Bounds [lower, upper] on the parameters (arrays of n; −Infinity and Infinity
-   * for none): a projected Levenberg–Marquardt holds a parameter at a bound the
-   * gradient pushes it against. p0 must lie within them.
+   * for none), handled as `method` says. p0 must lie within them.
    */
   bounds?: readonly [ArrayLike<number>, ArrayLike<number>];
   /** Per-residual weights wᵢ ≥ 0: minimizes ½Σ wᵢ·rᵢ². */
@@ -100,7 +109,9 @@ export function leastSquares(residual: Residual, p0: ArrayLike<number>, options:
   if (problem.m < problem.n) {
     throw new ShapeError(`least squares needs at least as many residuals as parameters; there are ${problem.m} residuals for ${problem.n} parameters (the fit would not be determined)`);
   }
-  const outcome = levenbergMarquardt(problem, start, {
+  const method = options.method ?? "lm";
+  if (method !== "lm" && method !== "trf") throw new InputError(`method must be "lm" or "trf", got ${show(options.method)}`);
+  const outcome = (method === "trf" ? trustRegionReflective : levenbergMarquardt)(problem, start, {
     ...box,
     costTol: tolerance(options.costTol, "costTol"), stepTol: tolerance(options.stepTol, "stepTol"), gradTol: tolerance(options.gradTol, "gradTol"),
     maxIterations: count(options.maxIterations, 1000, "maxIterations"),

@@ -9,7 +9,7 @@
 // outward is held (its column of J is left out of the step), and the trial
 // point is projected onto the box; its predicted reduction is then the model's
 // for the projected step.
-import { allFinite, dampedSolve, norm2, pivotedQR, scaledNorm, solveTransposed, unpivot, type PivotedQR } from "./qr.js";
+import { allFinite, dampedSolve, matrixTimes, transposeTimes, norm2, pivotedQR, scaledNorm, solveTransposed, unpivot, type PivotedQR } from "./qr.js";
 
 /** A least-squares problem: m residuals of n parameters, and their Jacobian (m×n, row-major). */
 export interface Problem {
@@ -98,7 +98,7 @@ export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSett
       const tnorm = allFinite(rt) ? norm2(rt) : Infinity;
       const actual = 0.1 * tnorm < rnorm ? 1 - (tnorm / rnorm) ** 2 : -1;
       // predicted reduction, from ‖J·δ‖ and λ·‖D·δ‖² (a projected step: the model's, 1 − ‖r + J·δ‖²/‖r‖²)
-      const jd = jacobianTimes(J, m, n, delta0);
+      const jd = matrixTimes(J, m, n, delta0);
       const t1 = norm2(jd) / rnorm, t2 = (Math.sqrt(lambda) * pnorm) / rnorm;
       let predicted = t1 * t1 + 2 * t2 * t2, directional = -(t1 * t1 + t2 * t2);
       if (projected) {
@@ -146,22 +146,12 @@ export function levenbergMarquardt(problem: Problem, p0: Float64Array, s: LmSett
  */
 function heldOut(J: Float64Array, m: number, n: number, r: Float64Array, p: Float64Array,
                  lower: Float64Array, upper: Float64Array): PivotedQR | undefined {
-  const held: number[] = [];
-  for (let j = 0; j < n; j++) {
-    let g = 0;
-    for (let i = 0; i < m; i++) g += J[i * n + j] * r[i];
-    if ((p[j] <= lower[j] && g > 0) || (p[j] >= upper[j] && g < 0)) held.push(j);
-  }
+  const held: number[] = [], g = transposeTimes(J, m, n, r);
+  for (let j = 0; j < n; j++) if ((p[j] <= lower[j] && g[j] > 0) || (p[j] >= upper[j] && g[j] < 0)) held.push(j);
   if (held.length === 0) return undefined;
   const masked = Float64Array.from(J);
   for (let i = 0; i < m; i++) for (const j of held) masked[i * n + j] = 0;
   return pivotedQR(masked, m, n, r);
-}
-
-function jacobianTimes(J: Float64Array, m: number, n: number, x: Float64Array): Float64Array {
-  const y = new Float64Array(m);
-  for (let i = 0; i < m; i++) { let t = 0; for (let j = 0; j < n; j++) t += J[i * n + j] * x[j]; y[i] = t; }
-  return y;
 }
 
 /** max over columns of |Jⱼᵀr|/(‖Jⱼ‖·‖r‖): the gradient test (cosine between r and each column). */
@@ -182,7 +172,7 @@ function gradientCosine(qr: PivotedQR, rnorm: number): number {
  * The step δ with ‖D·δ‖ ≈ Δ (within 10%), or the Gauss–Newton step if it is
  * shorter, and its damping λ: Moré's lmpar. `previous` starts the search.
  */
-function lmStep(qr: PivotedQR, D: Float64Array, delta: number, previous: number): { delta: Float64Array; lambda: number } {
+export function lmStep(qr: PivotedQR, D: Float64Array, delta: number, previous: number): { delta: Float64Array; lambda: number } {
   const n = qr.n, perm = qr.perm, R = qr.R;
   const d = Float64Array.from(perm, (j) => D[j]); // the scaling in pivoted order
   // Gauss–Newton step (leading rank block; the rest 0)

@@ -40,6 +40,25 @@ export function allFinite(x: ArrayLike<number>): boolean {
   return true;
 }
 
+/** J·x for an m×n row-major J. */
+export function matrixTimes(J: Float64Array, m: number, n: number, x: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(m);
+  for (let i = 0; i < m; i++) { let t = 0; for (let j = 0; j < n; j++) t += J[i * n + j] * x[j]; y[i] = t; }
+  return y;
+}
+
+/** Jᵀ·u for an m×n row-major J. */
+export function transposeTimes(J: Float64Array, m: number, n: number, u: ArrayLike<number>): Float64Array {
+  const g = new Float64Array(n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g[j] += J[i * n + j] * u[i];
+  return g;
+}
+
+/** The Euclidean norm of each column of an m×n row-major J. */
+export function columnNorms(J: Float64Array, m: number, n: number): Float64Array {
+  return Float64Array.from({ length: n }, (_, j) => norm2(Float64Array.from({ length: m }, (_, i) => J[i * n + j])));
+}
+
 /** A vector in pivoted order (entry k for column perm[k]) back in J's column order. */
 export function unpivot(z: Float64Array, perm: Int32Array): Float64Array {
   const x = new Float64Array(z.length);
