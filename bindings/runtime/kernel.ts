@@ -80,6 +80,20 @@ export function columns(first: number, lanes: number): Seeds {
   return { identity: true, first, lanes };
 }
 
+const spreads = new WeakMap<Coloring, { to: Int32Array; from: Int32Array }>();
+/** Per entry of a coloring's pattern: its place in the dense m×n Jacobian, and its lane in the compressed [m, colors] rows. */
+function spreadIndices(c: Coloring, n: number): { to: Int32Array; from: Int32Array } {
+  let s = spreads.get(c);
+  if (!s) {
+    const { rowStart, cols, colors, count } = c, to = new Int32Array(cols.length), from = new Int32Array(cols.length);
+    for (let o = 0; o + 1 < rowStart.length; o++) {
+      for (let k = rowStart[o]; k < rowStart[o + 1]; k++) { to[k] = o * n + cols[k]; from[k] = o * count + colors[cols[k]]; }
+    }
+    spreads.set(c, (s = { to, from }));
+  }
+  return s;
+}
+
 /** A WASM pass over each chunk's Jacobians (divergence, curl, determinant, spreading a coloring), `perPoint` numbers out. */
 interface Reduction {
   perPoint: number;
@@ -147,6 +161,9 @@ export class Kernel {
     registry.register(this, this.owned, this);
   }
 
+  /** A one-point colored Jacobian's lanes [m, colors], kept between calls. */
+  private coloredLanes?: Float64Array;
+
   /** Number of instructions and slots: the tape's size, for tests and reports. */
   get size(): { instructions: number; slots: number; constants: number } {
     const t = this.tapeData;
@@ -210,10 +227,19 @@ export class Kernel {
    * The Jacobian [N, nOut, nIn] from a column coloring (bindings/ir/sparsity.ts): a
    * forward sweep per MAX_LANES colors carries each color's columns summed, and
    * the core spreads every entry of the pattern back from its column's lane,
-   * writing the structural zeros too.
+   * writing the structural zeros too. One point into a JavaScript array is
+   * spread here instead: its few lanes come out, not the m·n dense entries.
    */
   coloredJacobian(inputs: readonly Segment[], N: number, c: Coloring, out: Target, sum?: BatchSum): void {
     const m = this.nOut, n = this.nIn, C = c.count, nnz = c.cols.length;
+    if (N === 1 && out instanceof Float64Array && !sum) {
+      const lanes = (this.coloredLanes = this.coloredLanes?.length === m * C ? this.coloredLanes : new Float64Array(m * C));
+      this.tangents(Kind.Forward, inputs, 1, { identity: true, first: 0, lanes: C, colors: c.colors }, lanes, { point: m * C, out: C, lane: 1, offset: 0 });
+      const { to, from } = spreadIndices(c, n);
+      out.fill(0, 0, m * n);
+      for (let k = 0; k < nnz; k++) out[to[k]] = lanes[from[k]];
+      return;
+    }
     const reduce: Reduction = {
       perPoint: m * n,
       scratchBytes: 4 * c.tables.length,
