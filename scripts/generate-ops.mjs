@@ -100,7 +100,7 @@ function functions({ PRIMITIVES }) {
   const types = ["Lifted", ...(rows.some(([, r]) => r.arity === 3) ? ["Lifted3"] : []), "Node", "Operand"];
   lines.push('import { lifted } from "./lift.js";', `import type { ${types.join(", ")} } from "./lift.js";`, "");
   for (const [name, row] of rows) {
-    lines.push(`/** ${row.doc} */`);
+    lines.push("/**", ` * ${row.doc}`, ...example(name, row, PRIMITIVES).map((l) => ` * ${l}`), " */");
     if (row.arity === 1) lines.push(`export const ${name}: <A extends Operand>(a: A) => Lifted<A> = lifted("${name}");`);
     else if (row.arity === 2) lines.push(`export const ${name}: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("${name}");`);
     else lines.push(`export const ${name}: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("${name}");`);
@@ -113,6 +113,62 @@ function functions({ PRIMITIVES }) {
   }
   lines.push("}", "");
   return lines.join("\n");
+}
+
+/**
+ * An @example for a builder function: its gradient at a point inside the row's
+ * domain (70%, 35% and 60% of the way across each operand's range), with the numbers the spec's own JavaScript rules give there (dual
+ * numbers over the spec's partials; none where the spec has no JavaScript value).
+ */
+function example(name, row, PRIMITIVES) {
+  const at = row.domain.map(([lo, hi], k) => {
+    const x = lo + (hi - lo) * [0.7, 0.35, 0.6][k];
+    return row.order && k === 0 ? Math.round(x) : +x.toPrecision(2);
+  });
+  const vars = at.map((_, k) => `x.at(${k})`).join(", ");
+  const show = (v) => String(+v.toPrecision(12));
+  let comment = "";
+  try {
+    const { v, d } = dualAt(name, row, at, PRIMITIVES);
+    if (Number.isFinite(v) && d.every(Number.isFinite)) comment = ` // value ${show(v)}, gradient [${d.map(show).join(", ")}]`;
+  } catch { /* a primitive without a JavaScript value: no numbers */ }
+  return ["@example", "```ts", `import { fn, ${name} } from "gradients";`,
+    `const f = fn(${at.length}, (x) => ${name}(${vars}));`,
+    `const value = f.eval([${at.join(", ")}]), gradient: Float64Array = f.grad([${at.join(", ")}]);${comment}`, "```"];
+}
+
+/** The value and gradient of a row at `at` by forward mode over the spec's rules at numbers. */
+function dualAt(name, row, at, PRIMITIVES) {
+  const n = at.length;
+  const dual = (v, d = new Array(n).fill(0)) => ({ v, d });
+  const combine = (v, terms) => dual(v, new Array(n).fill(0).map((_, k) => terms.reduce((t, [p, x]) => t + (p === 0 ? 0 : p * x.d[k]), 0)));
+  const NUM = {
+    num: (x) => x, add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, neg: (a) => -a,
+    call: (f, a, b) => valueOf(PRIMITIVES[f], a, b), keep: (x, g) => (g !== 0 ? x : 0), select: (w, x, y) => (w ? x : y),
+  };
+  function valueOf(r, a, b) {
+    if (!r.value) throw new Error("no JavaScript value");
+    return r.value(a, b);
+  }
+  const call = (f, a, b) => {
+    const r = PRIMITIVES[f];
+    if (r.kind === "composite") return r.expand(DUAL, a, b);
+    const v = valueOf(r, a.v, b?.v);
+    if (r.flat) return dual(v);
+    const p = r.partials(NUM, a.v, b?.v, v), scale = p.scale ?? 1;
+    return combine(v, [[r.order ? 0 : p.a / scale, a], ...(b ? [[(p.b ?? 0) / scale, b]] : [])]);
+  };
+  const DUAL = {
+    num: (x) => dual(x),
+    add: (a, b) => combine(a.v + b.v, [[1, a], [1, b]]),
+    sub: (a, b) => combine(a.v - b.v, [[1, a], [-1, b]]),
+    mul: (a, b) => combine(a.v * b.v, [[b.v, a], [a.v, b]]),
+    div: (a, b) => combine(a.v / b.v, [[1 / b.v, a], [-a.v / (b.v * b.v), b]]),
+    neg: (a) => combine(-a.v, [[-1, a]]),
+    call, keep: (x, g) => (g.v !== 0 ? x : dual(0)), select: (w, x, y) => (w.v ? x : y),
+  };
+  const args = at.map((x, k) => dual(x, new Array(n).fill(0).map((_, j) => (j === k ? 1 : 0))));
+  return row.kind === "composite" ? row.expand(DUAL, ...args) : call(name, ...args);
 }
 
 const spec = await loadSpec();

@@ -7,7 +7,7 @@ import type { JacobianStructure } from "../ir/sparsity.js";
 
 /** A sparse Jacobian in compressed sparse row form. */
 export interface SparseJacobian {
-  /** [m, n]: the outputs (flattened) by the inputs (every input's entries, in order). */
+  /** The shape, [m, n]: the outputs (flattened) by the inputs (every input's entries, in order). */
   shape: [number, number];
   /** Row o's entries are values[rowStart[o]] … values[rowStart[o + 1] − 1] (m + 1 offsets). */
   rowStart: Int32Array;

@@ -5,119 +5,575 @@
 import { lifted } from "./lift.js";
 import type { Lifted, Lifted3, Node, Operand } from "./lift.js";
 
-/** a + b, elementwise. */
+/**
+ * a + b, elementwise.
+ * @example
+ * ```ts
+ * import { fn, add } from "gradients";
+ * const f = fn(2, (x) => add(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 0.3, gradient [1, 1]
+ * ```
+ */
 export const add: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("add");
-/** a − b, elementwise. */
+/**
+ * a − b, elementwise.
+ * @example
+ * ```ts
+ * import { fn, sub } from "gradients";
+ * const f = fn(2, (x) => sub(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 2.1, gradient [1, -1]
+ * ```
+ */
 export const sub: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("sub");
-/** a · b, elementwise. */
+/**
+ * a · b, elementwise.
+ * @example
+ * ```ts
+ * import { fn, mul } from "gradients";
+ * const f = fn(2, (x) => mul(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value -1.08, gradient [-0.9, 1.2]
+ * ```
+ */
 export const mul: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("mul");
-/** a / b, elementwise. */
+/**
+ * a / b, elementwise.
+ * @example
+ * ```ts
+ * import { fn, div } from "gradients";
+ * const f = fn(2, (x) => div(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, 1.4]), gradient: Float64Array = f.grad([1.2, 1.4]); // value 0.857142857143, gradient [0.714285714286, -0.612244897959]
+ * ```
+ */
 export const div: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("div");
-/** −a, elementwise. */
+/**
+ * −a, elementwise.
+ * @example
+ * ```ts
+ * import { fn, neg } from "gradients";
+ * const f = fn(1, (x) => neg(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value -1.2, gradient [-1]
+ * ```
+ */
 export const neg: <A extends Operand>(a: A) => Lifted<A> = lifted("neg");
-/** a^b, elementwise (C's pow: 1^y = 1 and x^0 = 1 for every x and y, NaN included). */
+/**
+ * a^b, elementwise (C's pow: 1^y = 1 and x^0 = 1 for every x and y, NaN included).
+ * @example
+ * ```ts
+ * import { fn, pow } from "gradients";
+ * const f = fn(2, (x) => pow(x.at(0), x.at(1)));
+ * const value = f.eval([2.3, -0.6]), gradient: Float64Array = f.grad([2.3, -0.6]); // value 0.606685057329, gradient [-0.158265667129, 0.505313518997]
+ * ```
+ */
 export const pow: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("pow");
-/** Elementwise sine. */
+/**
+ * Elementwise sine.
+ * @example
+ * ```ts
+ * import { fn, sin } from "gradients";
+ * const f = fn(1, (x) => sin(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 0.932039085967, gradient [0.362357754477]
+ * ```
+ */
 export const sin: <A extends Operand>(a: A) => Lifted<A> = lifted("sin");
-/** Elementwise cosine. */
+/**
+ * Elementwise cosine.
+ * @example
+ * ```ts
+ * import { fn, cos } from "gradients";
+ * const f = fn(1, (x) => cos(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 0.362357754477, gradient [-0.932039085967]
+ * ```
+ */
 export const cos: <A extends Operand>(a: A) => Lifted<A> = lifted("cos");
-/** Elementwise tangent. */
+/**
+ * Elementwise tangent.
+ * @example
+ * ```ts
+ * import { fn, tan } from "gradients";
+ * const f = fn(1, (x) => tan(x.at(0)));
+ * const value = f.eval([0.56]), gradient: Float64Array = f.grad([0.56]); // value 0.626949535053, gradient [1.3930657195]
+ * ```
+ */
 export const tan: <A extends Operand>(a: A) => Lifted<A> = lifted("tan");
-/** Elementwise arcsine. */
+/**
+ * Elementwise arcsine.
+ * @example
+ * ```ts
+ * import { fn, asin } from "gradients";
+ * const f = fn(1, (x) => asin(x.at(0)));
+ * const value = f.eval([0.38]), gradient: Float64Array = f.grad([0.38]); // value 0.389796296474, gradient [1.08109687516]
+ * ```
+ */
 export const asin: <A extends Operand>(a: A) => Lifted<A> = lifted("asin");
-/** Elementwise arccosine. */
+/**
+ * Elementwise arccosine.
+ * @example
+ * ```ts
+ * import { fn, acos } from "gradients";
+ * const f = fn(1, (x) => acos(x.at(0)));
+ * const value = f.eval([0.38]), gradient: Float64Array = f.grad([0.38]); // value 1.18100003032, gradient [-1.08109687516]
+ * ```
+ */
 export const acos: <A extends Operand>(a: A) => Lifted<A> = lifted("acos");
-/** Elementwise arctangent. */
+/**
+ * Elementwise arctangent.
+ * @example
+ * ```ts
+ * import { fn, atan } from "gradients";
+ * const f = fn(1, (x) => atan(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 0.876058050598, gradient [0.409836065574]
+ * ```
+ */
 export const atan: <A extends Operand>(a: A) => Lifted<A> = lifted("atan");
-/** Elementwise hyperbolic sine. */
+/**
+ * Elementwise hyperbolic sine.
+ * @example
+ * ```ts
+ * import { fn, sinh } from "gradients";
+ * const f = fn(1, (x) => sinh(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 1.50946135541, gradient [1.81065556732]
+ * ```
+ */
 export const sinh: <A extends Operand>(a: A) => Lifted<A> = lifted("sinh");
-/** Elementwise hyperbolic cosine. */
+/**
+ * Elementwise hyperbolic cosine.
+ * @example
+ * ```ts
+ * import { fn, cosh } from "gradients";
+ * const f = fn(1, (x) => cosh(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 1.81065556732, gradient [1.50946135541]
+ * ```
+ */
 export const cosh: <A extends Operand>(a: A) => Lifted<A> = lifted("cosh");
-/** Elementwise hyperbolic tangent. */
+/**
+ * Elementwise hyperbolic tangent.
+ * @example
+ * ```ts
+ * import { fn, tanh } from "gradients";
+ * const f = fn(1, (x) => tanh(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 0.833654607012, gradient [0.305019996207]
+ * ```
+ */
 export const tanh: <A extends Operand>(a: A) => Lifted<A> = lifted("tanh");
-/** Elementwise inverse hyperbolic sine. */
+/**
+ * Elementwise inverse hyperbolic sine.
+ * @example
+ * ```ts
+ * import { fn, asinh } from "gradients";
+ * const f = fn(1, (x) => asinh(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 1.01597313418, gradient [0.640184399664]
+ * ```
+ */
 export const asinh: <A extends Operand>(a: A) => Lifted<A> = lifted("asinh");
-/** Elementwise inverse hyperbolic cosine. */
+/**
+ * Elementwise inverse hyperbolic cosine.
+ * @example
+ * ```ts
+ * import { fn, acosh } from "gradients";
+ * const f = fn(1, (x) => acosh(x.at(0)));
+ * const value = f.eval([3.1]), gradient: Float64Array = f.grad([3.1]); // value 1.79745656827, gradient [0.340799088295]
+ * ```
+ */
 export const acosh: <A extends Operand>(a: A) => Lifted<A> = lifted("acosh");
-/** Elementwise inverse hyperbolic tangent. */
+/**
+ * Elementwise inverse hyperbolic tangent.
+ * @example
+ * ```ts
+ * import { fn, atanh } from "gradients";
+ * const f = fn(1, (x) => atanh(x.at(0)));
+ * const value = f.eval([0.38]), gradient: Float64Array = f.grad([0.38]); // value 0.400059650056, gradient [1.16877045348]
+ * ```
+ */
 export const atanh: <A extends Operand>(a: A) => Lifted<A> = lifted("atanh");
-/** Elementwise eᵃ. */
+/**
+ * Elementwise eᵃ.
+ * @example
+ * ```ts
+ * import { fn, exp } from "gradients";
+ * const f = fn(1, (x) => exp(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 3.32011692274, gradient [3.32011692274]
+ * ```
+ */
 export const exp: <A extends Operand>(a: A) => Lifted<A> = lifted("exp");
-/** Elementwise eᵃ − 1, exact near 0. */
+/**
+ * Elementwise eᵃ − 1, exact near 0.
+ * @example
+ * ```ts
+ * import { fn, expm1 } from "gradients";
+ * const f = fn(1, (x) => expm1(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 2.32011692274, gradient [3.32011692274]
+ * ```
+ */
 export const expm1: <A extends Operand>(a: A) => Lifted<A> = lifted("expm1");
-/** Elementwise natural logarithm. */
+/**
+ * Elementwise natural logarithm.
+ * @example
+ * ```ts
+ * import { fn, log } from "gradients";
+ * const f = fn(1, (x) => log(x.at(0)));
+ * const value = f.eval([3.5]), gradient: Float64Array = f.grad([3.5]); // value 1.2527629685, gradient [0.285714285714]
+ * ```
+ */
 export const log: <A extends Operand>(a: A) => Lifted<A> = lifted("log");
-/** Elementwise ln(1 + a), exact near 0. */
+/**
+ * Elementwise ln(1 + a), exact near 0.
+ * @example
+ * ```ts
+ * import { fn, log1p } from "gradients";
+ * const f = fn(1, (x) => log1p(x.at(0)));
+ * const value = f.eval([3.2]), gradient: Float64Array = f.grad([3.2]); // value 1.43508452529, gradient [0.238095238095]
+ * ```
+ */
 export const log1p: <A extends Operand>(a: A) => Lifted<A> = lifted("log1p");
-/** Elementwise base-2 logarithm. */
+/**
+ * Elementwise base-2 logarithm.
+ * @example
+ * ```ts
+ * import { fn, log2 } from "gradients";
+ * const f = fn(1, (x) => log2(x.at(0)));
+ * const value = f.eval([3.5]), gradient: Float64Array = f.grad([3.5]); // value 1.80735492206, gradient [0.412198583111]
+ * ```
+ */
 export const log2: <A extends Operand>(a: A) => Lifted<A> = lifted("log2");
-/** Elementwise base-10 logarithm. */
+/**
+ * Elementwise base-10 logarithm.
+ * @example
+ * ```ts
+ * import { fn, log10 } from "gradients";
+ * const f = fn(1, (x) => log10(x.at(0)));
+ * const value = f.eval([3.5]), gradient: Float64Array = f.grad([3.5]); // value 0.54406804435, gradient [0.124084137687]
+ * ```
+ */
 export const log10: <A extends Operand>(a: A) => Lifted<A> = lifted("log10");
-/** Elementwise square root. */
+/**
+ * Elementwise square root.
+ * @example
+ * ```ts
+ * import { fn, sqrt } from "gradients";
+ * const f = fn(1, (x) => sqrt(x.at(0)));
+ * const value = f.eval([3.5]), gradient: Float64Array = f.grad([3.5]); // value 1.87082869339, gradient [0.267261241912]
+ * ```
+ */
 export const sqrt: <A extends Operand>(a: A) => Lifted<A> = lifted("sqrt");
-/** Elementwise cube root. */
+/**
+ * Elementwise cube root.
+ * @example
+ * ```ts
+ * import { fn, cbrt } from "gradients";
+ * const f = fn(1, (x) => cbrt(x.at(0)));
+ * const value = f.eval([3.5]), gradient: Float64Array = f.grad([3.5]); // value 1.51829448594, gradient [0.144599474851]
+ * ```
+ */
 export const cbrt: <A extends Operand>(a: A) => Lifted<A> = lifted("cbrt");
-/** Elementwise |a| (derivative sign a, 0 at 0). */
+/**
+ * Elementwise |a| (derivative sign a, 0 at 0).
+ * @example
+ * ```ts
+ * import { fn, abs } from "gradients";
+ * const f = fn(1, (x) => abs(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 1.2, gradient [1]
+ * ```
+ */
 export const abs: <A extends Operand>(a: A) => Lifted<A> = lifted("abs");
-/** Elementwise sign (−1, 0 or 1; derivative 0). */
+/**
+ * Elementwise sign (−1, 0 or 1; derivative 0).
+ * @example
+ * ```ts
+ * import { fn, sign } from "gradients";
+ * const f = fn(1, (x) => sign(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 1, gradient [0]
+ * ```
+ */
 export const sign: <A extends Operand>(a: A) => Lifted<A> = lifted("sign");
-/** Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt. */
+/**
+ * Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt.
+ * @example
+ * ```ts
+ * import { fn, erf } from "gradients";
+ * const f = fn(1, (x) => erf(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]);
+ * ```
+ */
 export const erf: <A extends Operand>(a: A) => Lifted<A> = lifted("erf");
-/** Elementwise complementary error function 1 − erf a, without its cancellation for large a. */
+/**
+ * Elementwise complementary error function 1 − erf a, without its cancellation for large a.
+ * @example
+ * ```ts
+ * import { fn, erfc } from "gradients";
+ * const f = fn(1, (x) => erfc(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]);
+ * ```
+ */
 export const erfc: <A extends Operand>(a: A) => Lifted<A> = lifted("erfc");
-/** Elementwise logistic function 1/(1 + e⁻ᵃ). */
+/**
+ * Elementwise logistic function 1/(1 + e⁻ᵃ).
+ * @example
+ * ```ts
+ * import { fn, sigmoid } from "gradients";
+ * const f = fn(1, (x) => sigmoid(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]);
+ * ```
+ */
 export const sigmoid: <A extends Operand>(a: A) => Lifted<A> = lifted("sigmoid");
-/** Elementwise ln(1 + eᵃ), exact for large |a|. */
+/**
+ * Elementwise ln(1 + eᵃ), exact for large |a|.
+ * @example
+ * ```ts
+ * import { fn, softplus } from "gradients";
+ * const f = fn(1, (x) => softplus(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]);
+ * ```
+ */
 export const softplus: <A extends Operand>(a: A) => Lifted<A> = lifted("softplus");
-/** Elementwise ln|Γ(a)|, the log-gamma function (+∞ at the poles 0, −1, −2, …). */
+/**
+ * Elementwise ln|Γ(a)|, the log-gamma function (+∞ at the poles 0, −1, −2, …).
+ * @example
+ * ```ts
+ * import { fn, lgamma } from "gradients";
+ * const f = fn(1, (x) => lgamma(x.at(0)));
+ * const value = f.eval([3.6]), gradient: Float64Array = f.grad([3.6]);
+ * ```
+ */
 export const lgamma: <A extends Operand>(a: A) => Lifted<A> = lifted("lgamma");
-/** Elementwise ψ(a) = Γ′(a)/Γ(a), the digamma function. */
+/**
+ * Elementwise ψ(a) = Γ′(a)/Γ(a), the digamma function.
+ * @example
+ * ```ts
+ * import { fn, digamma } from "gradients";
+ * const f = fn(1, (x) => digamma(x.at(0)));
+ * const value = f.eval([3.6]), gradient: Float64Array = f.grad([3.6]);
+ * ```
+ */
 export const digamma: <A extends Operand>(a: A) => Lifted<A> = lifted("digamma");
-/** polygamma(n, a) = ψ⁽ⁿ⁾(a), the n-th derivative of digamma (n a whole number ≥ 0, else NaN; n takes no derivative). */
+/**
+ * polygamma(n, a) = ψ⁽ⁿ⁾(a), the n-th derivative of digamma (n a whole number ≥ 0, else NaN; n takes no derivative).
+ * @example
+ * ```ts
+ * import { fn, polygamma } from "gradients";
+ * const f = fn(2, (x) => polygamma(x.at(0), x.at(1)));
+ * const value = f.eval([2, 2.1]), gradient: Float64Array = f.grad([2, 2.1]);
+ * ```
+ */
 export const polygamma: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("polygamma");
-/** Elementwise Γ(a), the gamma function (C's tgamma). */
+/**
+ * Elementwise Γ(a), the gamma function (C's tgamma).
+ * @example
+ * ```ts
+ * import { fn, gamma } from "gradients";
+ * const f = fn(1, (x) => gamma(x.at(0)));
+ * const value = f.eval([2.9]), gradient: Float64Array = f.grad([2.9]);
+ * ```
+ */
 export const gamma: <A extends Operand>(a: A) => Lifted<A> = lifted("gamma");
-/** Elementwise inverse error function on (−1, 1) (±∞ at ±1). */
+/**
+ * Elementwise inverse error function on (−1, 1) (±∞ at ±1).
+ * @example
+ * ```ts
+ * import { fn, erfinv } from "gradients";
+ * const f = fn(1, (x) => erfinv(x.at(0)));
+ * const value = f.eval([0.36]), gradient: Float64Array = f.grad([0.36]);
+ * ```
+ */
 export const erfinv: <A extends Operand>(a: A) => Lifted<A> = lifted("erfinv");
-/** Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc). */
+/**
+ * Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc).
+ * @example
+ * ```ts
+ * import { fn, sinc } from "gradients";
+ * const f = fn(1, (x) => sinc(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]);
+ * ```
+ */
 export const sinc: <A extends Operand>(a: A) => Lifted<A> = lifted("sinc");
-/** Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy. */
+/**
+ * Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy.
+ * @example
+ * ```ts
+ * import { fn, xlogy } from "gradients";
+ * const f = fn(2, (x) => xlogy(x.at(0), x.at(1)));
+ * const value = f.eval([0.8, 1.4]), gradient: Float64Array = f.grad([0.8, 1.4]); // value 0.269177789297, gradient [0.336472236621, 0.571428571429]
+ * ```
+ */
 export const xlogy: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("xlogy");
-/** Elementwise atan2(a, b): the angle of the point (b, a). */
+/**
+ * Elementwise atan2(a, b): the angle of the point (b, a).
+ * @example
+ * ```ts
+ * import { fn, atan2 } from "gradients";
+ * const f = fn(2, (x) => atan2(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, 1.2]), gradient: Float64Array = f.grad([1.2, 1.2]); // value 0.785398163397, gradient [0.416666666667, -0.416666666667]
+ * ```
+ */
 export const atan2: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("atan2");
-/** Elementwise √(a² + b²), without overflow. */
+/**
+ * Elementwise √(a² + b²), without overflow.
+ * @example
+ * ```ts
+ * import { fn, hypot } from "gradients";
+ * const f = fn(2, (x) => hypot(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1.5, gradient [0.8, -0.6]
+ * ```
+ */
 export const hypot: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("hypot");
-/** Elementwise minimum (½ to each operand on a tie). */
+/**
+ * Elementwise minimum (½ to each operand on a tie).
+ * @example
+ * ```ts
+ * import { fn, min } from "gradients";
+ * const f = fn(2, (x) => min(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value -0.9, gradient [0, 1]
+ * ```
+ */
 export const min: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("min");
-/** Elementwise maximum (½ to each operand on a tie). */
+/**
+ * Elementwise maximum (½ to each operand on a tie).
+ * @example
+ * ```ts
+ * import { fn, max } from "gradients";
+ * const f = fn(2, (x) => max(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1.2, gradient [1, 0]
+ * ```
+ */
 export const max: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("max");
-/** Elementwise clamp(x, lo, hi) = min(max(x, lo), hi). */
+/**
+ * Elementwise clamp(x, lo, hi) = min(max(x, lo), hi).
+ * @example
+ * ```ts
+ * import { fn, clamp } from "gradients";
+ * const f = fn(3, (x) => clamp(x.at(0), x.at(1), x.at(2)));
+ * const value = f.eval([1.2, -1.5, 1.4]), gradient: Float64Array = f.grad([1.2, -1.5, 1.4]); // value 1.2, gradient [1, 0, 0]
+ * ```
+ */
 export const clamp: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("clamp");
-/** 1 where a < b, else 0 (NaN compares false), elementwise; derivative 0. */
+/**
+ * 1 where a < b, else 0 (NaN compares false), elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, lt } from "gradients";
+ * const f = fn(2, (x) => lt(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 0, gradient [0, 0]
+ * ```
+ */
 export const lt: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("lt");
-/** 1 where a ≤ b, else 0, elementwise; derivative 0. */
+/**
+ * 1 where a ≤ b, else 0, elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, le } from "gradients";
+ * const f = fn(2, (x) => le(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 0, gradient [0, 0]
+ * ```
+ */
 export const le: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("le");
-/** 1 where a > b, else 0, elementwise; derivative 0. */
+/**
+ * 1 where a > b, else 0, elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, gt } from "gradients";
+ * const f = fn(2, (x) => gt(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1, gradient [0, 0]
+ * ```
+ */
 export const gt: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("gt");
-/** 1 where a ≥ b, else 0, elementwise; derivative 0. */
+/**
+ * 1 where a ≥ b, else 0, elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, ge } from "gradients";
+ * const f = fn(2, (x) => ge(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1, gradient [0, 0]
+ * ```
+ */
 export const ge: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("ge");
-/** 1 where a = b, else 0, elementwise; derivative 0. */
+/**
+ * 1 where a = b, else 0, elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, eq } from "gradients";
+ * const f = fn(2, (x) => eq(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 0, gradient [0, 0]
+ * ```
+ */
 export const eq: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("eq");
-/** 1 where a ≠ b (NaN included), else 0, elementwise; derivative 0. */
+/**
+ * 1 where a ≠ b (NaN included), else 0, elementwise; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, ne } from "gradients";
+ * const f = fn(2, (x) => ne(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1, gradient [0, 0]
+ * ```
+ */
 export const ne: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("ne");
-/** 1 where a and b are both true (≠ 0; NaN is true), else 0; derivative 0. */
+/**
+ * 1 where a and b are both true (≠ 0; NaN is true), else 0; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, and } from "gradients";
+ * const f = fn(2, (x) => and(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1, gradient [0, 0]
+ * ```
+ */
 export const and: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("and");
-/** 1 where a or b is true (≠ 0; NaN is true), else 0; derivative 0. */
+/**
+ * 1 where a or b is true (≠ 0; NaN is true), else 0; derivative 0.
+ * @example
+ * ```ts
+ * import { fn, or } from "gradients";
+ * const f = fn(2, (x) => or(x.at(0), x.at(1)));
+ * const value = f.eval([1.2, -0.9]), gradient: Float64Array = f.grad([1.2, -0.9]); // value 1, gradient [0, 0]
+ * ```
+ */
 export const or: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("or");
-/** 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0. */
+/**
+ * 1 where a is 0, else 0 (the negation of a condition; NaN is true); derivative 0.
+ * @example
+ * ```ts
+ * import { fn, not } from "gradients";
+ * const f = fn(1, (x) => not(x.at(0)));
+ * const value = f.eval([1.2]), gradient: Float64Array = f.grad([1.2]); // value 0, gradient [0]
+ * ```
+ */
 export const not: <A extends Operand>(a: A) => Lifted<A> = lifted("not");
-/** Elementwise beta function B(a, b) = Γ(a)Γ(b)/Γ(a + b), as exp(lgamma a + lgamma b − lgamma(a + b)): for a, b > 0. */
+/**
+ * Elementwise beta function B(a, b) = Γ(a)Γ(b)/Γ(a + b), as exp(lgamma a + lgamma b − lgamma(a + b)): for a, b > 0.
+ * @example
+ * ```ts
+ * import { fn, beta } from "gradients";
+ * const f = fn(2, (x) => beta(x.at(0), x.at(1)));
+ * const value = f.eval([2.3, 1.4]), gradient: Float64Array = f.grad([2.3, 1.4]);
+ * ```
+ */
 export const beta: <A extends Operand, B extends Operand>(a: A, b: B) => Lifted<A, B> = lifted("beta");
-/** Elementwise ln(p/(1 − p)), the inverse of sigmoid, as ln p − ln(1 − p) without cancellation. */
+/**
+ * Elementwise ln(p/(1 − p)), the inverse of sigmoid, as ln p − ln(1 − p) without cancellation.
+ * @example
+ * ```ts
+ * import { fn, logit } from "gradients";
+ * const f = fn(1, (x) => logit(x.at(0)));
+ * const value = f.eval([0.66]), gradient: Float64Array = f.grad([0.66]); // value 0.66329421741, gradient [4.45632798574]
+ * ```
+ */
 export const logit: <A extends Operand>(a: A) => Lifted<A> = lifted("logit");
-/** Elementwise ln(1 − eᵃ) for a < 0, accurate at both ends (Mächler's split at −ln 2). */
+/**
+ * Elementwise ln(1 − eᵃ) for a < 0, accurate at both ends (Mächler's split at −ln 2).
+ * @example
+ * ```ts
+ * import { fn, log1mexp } from "gradients";
+ * const f = fn(1, (x) => log1mexp(x.at(0)));
+ * const value = f.eval([-0.97]), gradient: Float64Array = f.grad([-0.97]); // value -0.476557922742, gradient [-0.610521311812]
+ * ```
+ */
 export const log1mexp: <A extends Operand>(a: A) => Lifted<A> = lifted("log1mexp");
-/** where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken. */
+/**
+ * where(c, a, b): a where c is true (≠ 0; NaN is true), else b, elementwise; the derivative flows only into the branch taken.
+ * @example
+ * ```ts
+ * import { fn, where } from "gradients";
+ * const f = fn(3, (x) => where(x.at(0), x.at(1), x.at(2)));
+ * const value = f.eval([0.4, -0.9, 0.6]), gradient: Float64Array = f.grad([0.4, -0.9, 0.6]); // value -0.9, gradient [0, 1, 0]
+ * ```
+ */
 export const where: <A extends Operand, B extends Operand, C extends Operand>(a: A, b: B, c: C) => Lifted3<A, B, C> = lifted("where");
 
 /** Node's elementwise methods, one per primitive: `x.sin()` is `sin(x)`, `x.atan2(y)` is `atan2(x, y)`. */
