@@ -90,7 +90,7 @@ describe("exact derivatives: forward, reverse, the reference interpreter and fin
     }), runs());
   }, timeout());
 
-  it("central differences with Richardson extrapolation (of the interpreter, a black box) agree with the exact gradient", () => {
+  it("central differences with Richardson extrapolation (of the interpreter, a black box) agree with the exact gradient within 1e-5 or their own error estimate", () => {
     // Nodes squashed beyond 10 (not 1000): sin(1000·u) varies faster than the automatic steps assume.
     fc.assert(fc.property(A.exprAtPointArb({ kinks: false, limit: 10 }), ({ expr, x }) => {
       const ref = A.evaluate(expr.tree, x);
@@ -104,7 +104,10 @@ describe("exact derivatives: forward, reverse, the reference interpreter and fin
         // At a stationary point the gradient gives no scale: the terms' scale (ref.ga) or, failing that, the
         // function's (|f|/1000, a derivative of f over a distance of a thousand units) stands in.
         const floor = Math.max(maxAbs(exact), maxAbs(ref.ga), 1e-3 * Math.max(Math.abs(ref.v), 1));
-        within(r.value as Float64Array, exact, Array.from(exact, (g) => 1e-5 * Math.max(Math.abs(g), floor)), "fd.grad (richardson 2) vs exact");
+        // Where the function varies faster than the differences' steps resolve, fd says so in its error
+        // estimate: an entry may miss 1e-5 by up to 8 of its estimates, the margin checkGrad allows.
+        const error = r.error as Float64Array;
+        within(r.value as Float64Array, exact, Array.from(exact, (g, i) => 1e-5 * Math.max(Math.abs(g), floor) + 8 * error[i]), "fd.grad (richardson 2) vs exact");
         // mode "fd": central differences over the compiled function, h = ∛ε·max(|x|, 1).
         const own = f.grad(x, { mode: "fd" }) as Float64Array;
         within(own, exact, Array.from(exact, (g) => 1e-5 * Math.max(Math.abs(g), floor)), "grad mode fd vs exact");
