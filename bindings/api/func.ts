@@ -3,7 +3,7 @@ import { InputError, ShapeError, show } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, jacobianStructure, type Coloring, type JacobianStructure } from "../ir/sparsity.js";
-import { sparseJacobian, type SparseJacobian } from "./sparse-jacobian.js";
+import { sparseValues, type SparseJacobian } from "./sparse-jacobian.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
 import { guardBranches } from "../ir/branches.js";
@@ -289,11 +289,21 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   sparseJacobian(x: Point): SparseJacobian {
+    const values = this.sparseValues(x), { rowStart, cols } = this.jacobianStructure();
+    return { shape: [this.m, this.n], rowStart: rowStart.slice(), cols: cols.slice(), values };
+  }
+
+  /** The Jacobian's structural pattern, and its column coloring where one saves sweeps (computed once). @internal */
+  jacobianStructure(): JacobianStructure {
+    return (this.structure ??= jacobianStructure(this.graph, this.outputIds, this.n, MAX_LANES));
+  }
+
+  /** The pattern's entries at one point, in jacobianStructure's order. @internal */
+  sparseValues(x: Point): Float64Array {
     const args = this.args(x);
     if (args.batched) throw new ShapeError("sparseJacobian takes one point, not a batch");
-    const m = this.m, n = this.n;
-    const structure = (this.structure ??= jacobianStructure(this.graph, this.outputIds, n, MAX_LANES));
-    return sparseJacobian({
+    const m = this.m, n = this.n, structure = this.jacobianStructure();
+    return sparseValues({
       m, n, structure,
       compressed: (out) => {
         const C = structure.coloring!.count;
@@ -303,6 +313,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       dense: (out) => this.jacobianBlock(args, sweepFor({}, m < n), 0, m, 0, n, out),
     });
   }
+
 
   /**
    * One method as a plain function of the point, for a loop of one-point calls:

@@ -28,8 +28,8 @@ export interface SparseJacobianView {
   dense(out: Float64Array): void;
 }
 
-/** The values of the pattern's entries, from the colored sweep or the dense Jacobian. */
-export function sparseJacobian(view: SparseJacobianView): SparseJacobian {
+/** The entries of the pattern at one point, from the colored sweep or the dense Jacobian. */
+export function sparseValues(view: SparseJacobianView): Float64Array {
   const { m, n, structure: { rowStart, cols, coloring } } = view;
   const values = new Float64Array(cols.length);
   if (coloring) {
@@ -41,5 +41,5 @@ export function sparseJacobian(view: SparseJacobianView): SparseJacobian {
     view.dense(J);
     for (let o = 0; o < m; o++) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) values[k] = J[o * n + cols[k]];
   }
-  return { shape: [m, n], rowStart, cols, values };
+  return values;
 }

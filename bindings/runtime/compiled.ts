@@ -54,8 +54,8 @@ interface Entry {
 const BATCH_POINTS = 16;
 
 /**
- * Steps × sweeps past which "auto" interprets a call of several sweeps (a dense
- * Jacobian of many inputs). Each sweep's lanes are seeded in its own code (so
+ * Steps × sweeps past which "auto" interprets a one-point call of several
+ * sweeps (a dense Jacobian of many inputs) that nothing compiled ahead. Each sweep's lanes are seeded in its own code (so
  * that structural zeros stay zeros, bit for bit), so such a call would generate
  * one module per sweep: at 63 sweeps over an 8,000-instruction tape, 0.4–7.6 s
  * of compiling, against an interpreter whose dispatch 16 lanes share already.
@@ -83,7 +83,8 @@ export class CompiledSweeps {
     const mode = compiledTier();
     if (mode === "never") return null;
     if (this.program === undefined) this.program = programOf(this.tape);
-    if (mode === "auto" && sweeps > 1 && this.program && sweeps * stepCount(this.program) > SWEEP_CODE_BUDGET) return null;
+    if (mode === "auto" && sweeps > 1 && count < BATCH_POINTS && this.program && sweeps * stepCount(this.program) > SWEEP_CODE_BUDGET &&
+        !this.entries.get(key)) return null; // (what prepare compiled ahead runs; a batch pays for its compiling)
     // A batch of a program that calls the core's rules (sin, exp, pow …) point by point runs
     // slower than the interpreter's blocks, which apply each rule to a block of points per call
     // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points).

@@ -87,35 +87,33 @@ function reverseCuthillMcKee({ rowStart, cols }: SparseRows, n: number): Int32Ar
   return order.reverse();
 }
 
-/** R (upper triangular, band of width w, positions' order) and Qᵀb of an m×n sparse J. */
+/** R (upper triangular, band of width w, positions' order) and Qᵀb of an m×n sparse J with unit columns. */
 export interface BandedQR {
   n: number;
   width: number;
-  /** R[k, k + d] at R[k·(width + 1) + d], d = 0 … width. */
+  /** R[k, k + d] at R[k·(width + 1) + d], d = 0 … width; a row of zeros where a direction was left out. */
   R: Float64Array;
   /** The first n entries of Qᵀb, by position. */
   qtb: Float64Array;
   band: BandOrder;
+  /** The norm of the column at each position (1 for an empty one): J's columns are divided by it. */
+  scale: Float64Array;
 }
 
 /**
- * J = Q·R with J's columns in `band`'s order, by Givens rotations row by row,
- * applied to b as well. A row with no entry left becomes nothing; a position no
- * row reaches leaves R's diagonal 0 there (rank-deficient).
+ * J·S⁻¹ = Q·R with J's columns in `band`'s order and S their norms (so that
+ * "negligible" does not depend on the unknowns' units), by Givens rotations row
+ * by row, applied to b as well. Where a diagonal of R comes out negligible (n·ε
+ * of the largest), that direction is left out: the row's other entries and its
+ * share of Qᵀb are folded into the rows below, so no equation is lost.
  */
 export function bandedQR(J: SparseRows & { values: Float64Array }, n: number, band: BandOrder, b: Float64Array): BandedQR {
   const w = band.width, stride = w + 1, { rowStart, cols, values } = J;
+  const norms = sparseColumnNorms(J, n), scale = Float64Array.from(band.order, (j) => norms[j] || 1);
   const R = new Float64Array(n * stride), qtb = new Float64Array(n), filled = new Uint8Array(n);
   const row = new Float64Array(n); // the row being folded in, by position
-  for (let i = 0; i + 1 < rowStart.length; i++) {
-    let lo = n, hi = -1;
-    for (let k = rowStart[i]; k < rowStart[i + 1]; k++) {
-      const p = band.position[cols[k]];
-      row[p] += values[k];
-      lo = Math.min(lo, p);
-      hi = Math.max(hi, p);
-    }
-    let extra = b[i];
+  /** Folds `row` (its entries in lo … hi) and its right-hand side into R and Qᵀb. */
+  const fold = (lo: number, hi: number, extra: number): void => {
     for (let k = lo; k <= hi; k++) {
       const x = row[k];
       if (x === 0) continue;
@@ -124,8 +122,7 @@ export function bandedQR(J: SparseRows & { values: Float64Array }, n: number, ba
         filled[k] = 1;
         for (let j = k; j <= hi; j++) { R[Rk + j - k] = row[j]; row[j] = 0; }
         qtb[k] = extra;
-        extra = 0;
-        break;
+        return;
       }
       const r = R[Rk];
       let c: number, s: number;
@@ -143,32 +140,50 @@ export function bandedQR(J: SparseRows & { values: Float64Array }, n: number, ba
       extra = -s * a + c * extra;
       hi = Math.max(hi, end);
     }
+  };
+  for (let i = 0; i + 1 < rowStart.length; i++) {
+    let lo = n, hi = -1;
+    for (let k = rowStart[i]; k < rowStart[i + 1]; k++) {
+      const p = band.position[cols[k]];
+      row[p] += values[k] / scale[p];
+      lo = Math.min(lo, p);
+      hi = Math.max(hi, p);
+    }
+    fold(lo, hi, b[i]);
   }
-  return { n, width: w, R, qtb, band };
-}
-
-/**
- * z minimizing ‖R·z + qtb‖ by back substitution, in J's column order; where R's
- * diagonal is negligible (n·ε of its largest), that direction is left out
- * (its entry 0), as the dense pivoted QR leaves out a rank-deficient part.
- */
-export function bandedSolve(qr: BandedQR): Float64Array {
-  const { n, width: w, R, qtb } = qr, stride = w + 1;
   let largest = 0;
   for (let k = 0; k < n; k++) largest = Math.max(largest, Math.abs(R[k * stride]));
-  const negligible = largest * n * 2.220446049250313e-16;
+  const negligible = largest * n * EPS;
+  for (let k = 0; k < n; k++) {
+    const Rk = k * stride;
+    if (!filled[k] || Math.abs(R[Rk]) > negligible) continue;
+    const end = Math.min(k + w, n - 1);
+    for (let j = k + 1; j <= end; j++) row[j] = R[Rk + j - k];
+    R.fill(0, Rk, Rk + stride);
+    const extra = qtb[k];
+    qtb[k] = 0;
+    fold(k + 1, end, extra);
+  }
+  return { n, width: w, R, qtb, band, scale };
+}
+
+/** z minimizing ‖J·z + b‖ from its banded QR, in J's column order; a direction left out (R's diagonal 0) gets 0. */
+export function bandedSolve(qr: BandedQR): Float64Array {
+  const { n, width: w, R, qtb, scale } = qr, stride = w + 1;
   const z = new Float64Array(n);
   for (let k = n - 1; k >= 0; k--) {
     const d = R[k * stride];
-    if (!(Math.abs(d) > negligible)) continue;
+    if (d === 0) continue;
     let t = -qtb[k];
     for (let j = k + 1; j <= Math.min(k + w, n - 1); j++) t -= R[k * stride + j - k] * z[j];
     z[k] = t / d;
   }
   const x = new Float64Array(n);
-  for (let k = 0; k < n; k++) x[qr.band.order[k]] = z[k];
+  for (let k = 0; k < n; k++) x[qr.band.order[k]] = z[k] / scale[k];
   return x;
 }
+
+const EPS = 2.220446049250313e-16;
 
 /** The Euclidean norm of each column of a sparse J. */
 export function sparseColumnNorms(J: SparseRows & { values: Float64Array }, n: number): Float64Array {

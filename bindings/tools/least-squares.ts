@@ -348,11 +348,11 @@ export interface FindRootOptions {
 /** Unknowns from which findRoot reads a compiled F's Jacobian pattern (below, the dense QR is cheap whatever the pattern). */
 const SPARSE_FROM = 32;
 
-/** A compiled F's sparse Jacobian, for a system large enough to gain from a band. */
-function sparseSource(F: Residual, x0: Float64Array): SparseJacobianSource | undefined {
+/** A compiled F's sparse Jacobian, for a system large enough to gain from a band (and sparse enough to be colored). */
+function sparseSource(F: Residual): SparseJacobianSource | undefined {
   if (!(F instanceof Func) || F.n < SPARSE_FROM) return undefined;
-  const { rowStart, cols } = F.sparseJacobian(x0);
-  return { pattern: { rowStart, cols }, values: (x) => F.sparseJacobian(x).values };
+  const structure = F.jacobianStructure();
+  return structure.coloring && { pattern: structure, values: (x) => F.sparseValues(x) };
 }
 
 /** The result of `findRoot`. */
@@ -391,7 +391,7 @@ export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOp
   const start = readStart(x0);
   const problem = problemOf(F, start, {});
   if (problem.m !== problem.n) throw new ShapeError(`findRoot needs as many equations as unknowns; F has ${problem.m} outputs and ${problem.n} unknowns (for more equations, use leastSquares)`);
-  const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") }, sparseSource(F, start));
+  const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") }, sparseSource(F));
   return {
     x: outcome.x, residual: outcome.residual, iterations: outcome.iterations, evaluations: outcome.evaluations,
     converged: outcome.reason === "root", reason: outcome.reason,

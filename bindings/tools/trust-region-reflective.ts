@@ -16,7 +16,11 @@ import { lmStep, type LmOutcome, type LmSettings, type Problem } from "./levenbe
 /** Steps are pulled back by this fraction of their way to a bound (strict feasibility). */
 const THETA_MIN = 0.995;
 
-/** Minimizes ½‖r(p)‖² from p0 within [lower, upper] (p0 is moved strictly inside). */
+/**
+ * Minimizes ½‖r(p)‖² from p0 within [lower, upper] (p0 is moved strictly
+ * inside). The residuals are divided by their norm at the start, so that
+ * neither ½‖r‖² nor Jᵀr overflows or underflows for residuals far from 1.
+ */
 export function trustRegionReflective(problem: Problem, p0: Float64Array, s: LmSettings): LmOutcome {
   const { m, n } = problem;
   const lower = s.lower ?? new Float64Array(n).fill(-Infinity), upper = s.upper ?? new Float64Array(n).fill(Infinity);
@@ -27,75 +31,81 @@ export function trustRegionReflective(problem: Problem, p0: Float64Array, s: LmS
     p: x, residuals: f, jacobian: J, qr: pivotedQR(J, m, n, f), iterations, evaluations, jacobians, reason,
   });
   if (!allFinite(f)) return finish("non-finite");
+  const start = norm2(f);
+  if (start === 0) return finish("zero residual");
+  const unit = 1 / Math.max(start, 1e-300);
   J = problem.jacobian(x);
   jacobians++;
-  let cost = 0.5 * dot(f, f);
+  // fs, Js: the residuals and Jacobian in units of the starting residual norm
+  let fs = f.map((r) => r * unit), Js = J.map((a) => a * unit), cost = 0.5 * dot(fs, fs);
   // the scaling: the largest column norms of J seen (1 for a zero column)
-  const scaleInv = columnNorms(J, m, n).map((c) => c || 1);
-  let g = transposeTimes(J, m, n, f);
+  const scaleInv = columnNorms(Js, m, n).map((c) => c || 1);
+  let g = transposeTimes(Js, m, n, fs);
   let delta = 0, alpha = 0;
   for (;;) {
     if (!allFinite(J)) return finish("non-finite");
     if (cost === 0) return finish("zero residual");
     const { v, dv } = colemanLi(x, g, lower, upper);
-    if (gradientMeasure(J, m, n, f, g, v) <= s.gradTol) return finish("gradient");
+    if (gradientMeasure(Js, m, n, fs, g, v, dv) <= s.gradTol) return finish("gradient");
     if (iterations >= s.maxIterations) return finish("iterations");
+    const theta = Math.max(THETA_MIN, 1 - maxAbs(Float64Array.from(g, (gj, j) => gj * v[j])));
     for (let j = 0; j < n; j++) if (dv[j] !== 0) v[j] *= scaleInv[j];
-    if (iterations === 0) delta = norm2(Float64Array.from(x, (xj, j) => (xj * scaleInv[j]) / Math.sqrt(v[j]))) || 1;
+    // (a parameter fixed by lower = upper has v = 0: it takes no part in the first region's size)
+    if (iterations === 0) delta = norm2(Float64Array.from(x, (xj, j) => (v[j] > 0 ? (xj * scaleInv[j]) / Math.sqrt(v[j]) : 0))) || 1;
     iterations++;
     // the scaled problem: p = d·p_h, J_h = J·diag(d), curvature diag_h from the scaling's derivative
     const d = Float64Array.from(v, (vj, j) => Math.sqrt(vj) / scaleInv[j]);
     const diagH = Float64Array.from(g, (gj, j) => (gj * dv[j]) / scaleInv[j]);
     const gH = Float64Array.from(g, (gj, j) => gj * d[j]);
-    const Jh = Float64Array.from(J, (a, k) => a * d[k % n]);
+    const Jh = Float64Array.from(Js, (a, k) => a * d[k % n]);
     const augmented = new Float64Array((m + n) * n), rhs = new Float64Array(m + n);
     augmented.set(Jh);
-    rhs.set(f);
+    rhs.set(fs);
     for (let j = 0; j < n; j++) augmented[(m + j) * n + j] = Math.sqrt(diagH[j]);
     const qr = pivotedQR(augmented, m + n, n, rhs);
     const ones = new Float64Array(n).fill(1);
-    const gNorm = maxAbs(Float64Array.from(g, (gj, j) => gj * v[j]));
-    const theta = Math.max(THETA_MIN, 1 - gNorm);
-    let actual = -1;
+    const quadratic: Quadratic = { J: Jh, m, n, g: gH, diag: diagH };
     for (;;) {
+      if (evaluations > 100 * (s.maxIterations + 1)) return finish("iterations");
       const trial = lmStep(qr, ones, delta, alpha);
       alpha = trial.lambda;
       if (!allFinite(trial.delta)) return finish("no progress");
-      const quadratic: Quadratic = { J: Jh, m, n, g: gH, diag: diagH };
       const chosen = selectStep(x, quadratic, Float64Array.from(trial.delta, (ph, j) => ph * d[j]), trial.delta, d, delta, lower, upper, theta);
       const xNew = strictlyInside(Float64Array.from(x, (xj, j) => xj + chosen.step[j]), lower, upper, 0);
       const fNew = problem.residuals(xNew);
       evaluations++;
       const stepHNorm = norm2(chosen.stepH);
-      if (!allFinite(fNew)) {
+      const fsNew = fNew.map((r) => r * unit), costNew = 0.5 * dot(fsNew, fsNew);
+      if (!allFinite(fNew) || !Number.isFinite(costNew)) {
         delta = 0.25 * stepHNorm;
         if (!(delta > 0)) return finish("no progress");
         continue;
       }
-      const costNew = 0.5 * dot(fNew, fNew);
-      actual = cost - costNew;
-      const predicted = chosen.predicted;
+      const actual = cost - costNew, predicted = chosen.predicted;
       const ratio = predicted > 0 ? actual / predicted : predicted === actual ? 1 : 0;
-      if (ratio < 0.25) delta = 0.25 * stepHNorm;
+      const previous = delta;
+      if (!(ratio >= 0.25)) delta = 0.25 * stepHNorm; // (NaN shrinks too)
       else if (ratio > 0.75 && stepHNorm > 0.95 * delta) delta *= 2;
+      if (delta > 0) alpha *= previous / delta; // (the damping's start for the next region: SciPy's)
       const stepNorm = norm2(Float64Array.from(xNew, (xj, j) => xj - x[j]));
       const costConverged = Math.abs(actual) < s.costTol * cost && ratio > 0.25;
       const stepConverged = stepNorm < s.stepTol * (s.stepTol + norm2(x));
       if (actual > 0) {
         x = xNew;
         f = fNew;
+        fs = fsNew;
         cost = costNew;
         J = problem.jacobian(x);
         jacobians++;
-        for (const [j, c] of columnNorms(J, m, n).entries()) scaleInv[j] = Math.max(scaleInv[j], c);
-        g = transposeTimes(J, m, n, f);
-        if (s.onStep && s.onStep(iterations, x, cost) === false) return finish("callback");
+        Js = J.map((a) => a * unit);
+        for (const [j, c] of columnNorms(Js, m, n).entries()) scaleInv[j] = Math.max(scaleInv[j], c);
+        g = transposeTimes(Js, m, n, fs);
+        if (s.onStep && s.onStep(iterations, x, 0.5 * dot(f, f)) === false) return finish("callback");
       }
       if (costConverged) return finish("cost");
       if (stepConverged) return finish("step");
       if (actual > 0) break;
       if (!(delta > 1e-300)) return finish("no progress");
-      if (evaluations > 100 * (s.maxIterations + 1)) return finish("iterations");
     }
   }
 }
@@ -113,11 +123,19 @@ function colemanLi(x: Float64Array, g: Float64Array, lower: Float64Array, upper:
   return { v, dv };
 }
 
-/** The gradient test: max_j |g_j|·v_j/(‖J_j‖·‖r‖), the cosine of the LM test scaled by the distance to a bound pushed against. */
-function gradientMeasure(J: Float64Array, m: number, n: number, f: Float64Array, g: Float64Array, v: Float64Array): number {
+/**
+ * The gradient test, scale-free: per parameter the cosine between r and J's
+ * column (LM's test), times min(1, v·‖J_j‖/‖r‖) where a bound lies the way the
+ * gradient points (v its distance: a parameter pressed against its bound passes).
+ */
+function gradientMeasure(J: Float64Array, m: number, n: number, f: Float64Array, g: Float64Array, v: Float64Array, dv: Float64Array): number {
   const fnorm = norm2(f), norms = columnNorms(J, m, n);
   let worst = 0;
-  for (let j = 0; j < n; j++) if (norms[j] > 0) worst = Math.max(worst, (Math.abs(g[j]) * v[j]) / (norms[j] * fnorm));
+  for (let j = 0; j < n; j++) {
+    if (!(norms[j] > 0)) continue;
+    const cosine = Math.abs(g[j]) / (norms[j] * fnorm);
+    worst = Math.max(worst, dv[j] !== 0 ? cosine * Math.min(1, (v[j] * norms[j]) / fnorm) : cosine);
+  }
   return worst;
 }
 

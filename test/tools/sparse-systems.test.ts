@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { compile, findRoot, fn, ShapeError, Tensor, type Node } from "../../bindings/index.js";
 import { bandOrder, bandedQR, bandedSolve } from "../../bindings/tools/banded-qr.js";
-import { dampedSolve, pivotedQR, unpivot } from "../../bindings/tools/qr.js";
+import { dampedSolve, norm2, pivotedQR, unpivot } from "../../bindings/tools/qr.js";
+import { dogleg } from "../../bindings/tools/dogleg.js";
 import { expectClose, expectIdentical, expectThrows, random } from "../support/helpers.js";
 
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((t, x) => t + x * x, 0));
@@ -116,6 +117,26 @@ describe("banded QR", () => {
     band.order.forEach((j, k) => expect(band.position[j]).toBe(k));
   });
 
+  it("a rank-deficient J: the residual as small as the dense pivoted QR's (no equation of a dropped row lost)", () => {
+    // columns 0 and 1 are parallel: rank 2 of 3
+    const dense = Float64Array.of(0.1, 0.3, 0, 0.7, 2.1, 1, 0, 0, 1, 0.3, 0.9, 0.5), b = Float64Array.of(1, 2, 3, -1);
+    const J = { rowStart: Int32Array.of(0, 2, 5, 6, 9), cols: Int32Array.of(0, 1, 0, 1, 2, 2, 0, 1, 2), values: Float64Array.of(0.1, 0.3, 0.7, 2.1, 1, 1, 0.3, 0.9, 0.5) };
+    const z = bandedSolve(bandedQR(J, 3, bandOrder(J, 3), b));
+    const residual = (x: ArrayLike<number>) => norm2(Float64Array.from({ length: 4 }, (_, i) => b[i] + dense[3 * i] * x[0] + dense[3 * i + 1] * x[1] + dense[3 * i + 2] * x[2]));
+    const qr = pivotedQR(dense, 4, 3, b);
+    expect(qr.rank).toBe(2);
+    const best = residual(unpivot(dampedSolve(qr, new Float64Array(3), 0).z, qr.perm));
+    expect(residual(z)).toBeLessThanOrEqual(best * (1 + 1e-12));
+  });
+
+  it("does not mistake a column on a small scale for a missing one (the test is on J's columns scaled to norm 1)", () => {
+    // x₀ + 1e-15·x₁ = 1, 0.1·x₀ + 1e-15·x₁·2 = 1: nonsingular, x₁ ~ 1e15
+    const J = { rowStart: Int32Array.of(0, 2, 4), cols: Int32Array.of(0, 1, 0, 1), values: Float64Array.of(1, 1e-15, 0.1, 2e-15) };
+    const z = bandedSolve(bandedQR(J, 2, bandOrder(J, 2), Float64Array.of(-1, -1)));
+    // the exact solution of [[1, 1e-15], [0.1, 2e-15]]·x = [1, 1]: x₀ = (2 − 1)/(2 − 0.1), x₁ = (1 − 0.1)/(1.9e-15)
+    expectClose(z, [1 / 1.9, 0.9 / 1.9e-15], 1e-12, "solution");
+  });
+
   it("leaves out a direction no row reaches (rank-deficient), instead of dividing by 0", () => {
     // J = [[1, 0, 0], [0, 0, 2]]: column 1 is empty
     const J = { rowStart: Int32Array.of(0, 1, 2), cols: Int32Array.of(0, 2), values: Float64Array.of(1, 2) };
@@ -145,6 +166,30 @@ describe("findRoot on large sparse systems (MGH, n = 1,000)", () => {
     expect(norm(broydenTridiagonalJs(shuffled.x, perm))).toBeLessThanOrEqual(1e-10);
     // the same root, found through another column order
     expectClose(Float64Array.from(perm, (p) => shuffled.x[p]), plain.x, 1e-9, "the root, unshuffled");
+  });
+
+  it("takes the banded path (the dense Jacobian is never asked for), and solves a badly scaled system as the dense path does", () => {
+    const n = 40, s = 1e-15;
+    // F_i = x_i + 0.01x_i³ + 0.3x_{i+1} − 1, but x₅ enters only multiplied by s: F₄ = x₄ + 0.01x₄³ + 0.5s·x₅ − 1
+    // and F₅ = s·x₅ + 0.1x₄ − 1 (its root has x₅ ~ 1e15: a column of J on a scale of 1e-15)
+    const F = fn(n, (x) => Array.from({ length: n }, (_, i) => {
+      if (i === 5) return x.at(5).mul(s).add(x.at(4).mul(0.1)).sub(1);
+      let t: Node = x.at(i).add(x.at(i).pow(3).mul(0.01)).sub(1);
+      if (i === 4) return t.add(x.at(5).mul(s * 0.5));
+      return i + 1 < n ? t.add(x.at(i + 1).mul(0.3)) : t;
+    }));
+    const problem = {
+      m: n, n, residuals: (x: Float64Array) => F.eval(x) as Float64Array,
+      jacobian: (): Float64Array => { throw new Error("the dense Jacobian was asked for"); },
+    };
+    const structure = F.jacobianStructure();
+    const r = dogleg(problem, new Float64Array(n), { tolerance: 1e-10, maxIterations: 100 }, { pattern: structure, values: (x) => F.sparseValues(x) });
+    expect(r.reason).toBe("root");
+    // the dense path: the pivoted QR of the dense exact Jacobian
+    const dense = dogleg({ ...problem, jacobian: (x: Float64Array) => (F.jacobian(x) as Tensor).data }, new Float64Array(n), { tolerance: 1e-10, maxIterations: 100 });
+    expect(dense.reason).toBe("root");
+    expectClose(r.x, dense.x, 1e-6, "the root both paths find");
+    expect(Math.abs(r.x[5])).toBeGreaterThan(1e14);
   });
 
   it("Broyden's banded function from x = −1", () => {

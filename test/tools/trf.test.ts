@@ -1,7 +1,6 @@
 // leastSquares with method "trf" (trust-region reflective): bounded minima
-// against closed forms and an active-set enumeration in plain JavaScript, the
-// projected Levenberg–Marquardt as a second method, and the NIST problems
-// unbounded.
+// against closed forms and an active-set enumeration in plain JavaScript,
+// residuals at the ends of the double range, and the NIST problems unbounded.
 import { describe, expect, it } from "vitest";
 import { compile, fit, InputError, leastSquares } from "../../bindings/index.js";
 import { digits, nistProblems } from "../support/nist.mjs";
@@ -89,6 +88,38 @@ describe('leastSquares, method "trf"', () => {
       }
     }
   }, 60_000);
+
+  it("judges convergence without units: a parameter on a scale of 1e-6 near its bound is fitted, not stopped early", () => {
+    // r = (1e3·(x − 1e-6), 1): the minimum x = 1e-6, inside [0, 1e-5]
+    // (the constant residual makes the cost flat to 1e-13 within 3e-13 of the minimum: x is determined to about that)
+    const f = compile(["1e3*(x - 1e-6)", "1"], { vars: ["x"] });
+    const r = leastSquares(f, [9e-6], { method: "trf", bounds: [[0], [1e-5]] });
+    expect(r.converged, r.reason).toBe(true);
+    expectClose(r.p, [1e-6], 1e-6, "minimizer");
+    // a loose gradTol stops where the scaled gradient is 1e-8 (as SciPy's does, at 1.0005e-6), not at 2.7e-6
+    const loose = leastSquares(f, [9e-6], { method: "trf", bounds: [[0], [1e-5]], gradTol: 1e-8 });
+    expect(loose.converged, loose.reason).toBe(true);
+    expectClose(loose.p, [1e-6], 1e-3, "minimizer (gradTol 1e-8)");
+  });
+
+  it("residuals near the ends of the double range: 1e155 (½‖r‖² overflows) and 1e-165 (it underflows)", () => {
+    // r = (c + x, c + 2x): the minimum x = −0.6c
+    for (const c of [1e155, 1e-165]) {
+      const r = leastSquares(compile([`${c} + x`, `${c} + 2*x`], { vars: ["x"] }), [0], { method: "trf" });
+      expect(r.converged, `c = ${c}: ${r.reason}`).toBe(true);
+      expectClose(r.p, [-0.6 * c], 1e-8, `c = ${c}: minimizer`);
+      expect(r.evaluations).toBeLessThan(100);
+    }
+  });
+
+  it("a parameter fixed by lower = upper stays there, and the others are fitted given it", () => {
+    const f = compile(["a - 1", "b - 2", "a*b - 3"], { vars: ["a", "b"] });
+    const r = leastSquares(f, [0.5, 0], { method: "trf", bounds: [[0.5, -Infinity], [0.5, Infinity]] });
+    expect(r.converged, r.reason).toBe(true);
+    expect(r.p[0]).toBe(0.5);
+    // with a = 0.5: minimize (b − 2)² + (0.5b − 3)²: b = (2 + 1.5)/(1 + 0.25)
+    expectClose([r.p[1]], [3.5 / 1.25], 1e-9, "b given a");
+  });
 
   it("refuses an unknown method, and starts from a point on a bound by moving it inside", () => {
     const f = compile(["x - 2", "y + 1"], { vars: ["x", "y"] });
