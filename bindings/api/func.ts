@@ -119,6 +119,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private gradientFunc?: Func;
   /** The Hessian's column coloring (null: none worth it), once computed. */
   private coloring?: Coloring | null;
+  /** The prepared calls behind quickCall, by method. */
+  private quick?: Partial<Record<PreparedMethod, (x: Float64Array) => Float64Array>>;
+  /** The one input's shape when it is a vector [n] (quickCall's case), else undefined. */
+  private readonly quickShape?: readonly number[];
   /** The Jacobian's pattern (and coloring), once sparseJacobian has asked. */
   private structure?: JacobianStructure;
 
@@ -131,6 +135,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.kernel = new Kernel(compileTape(graph, this.outputIds, n));
     this.inputs = inputs;
     this.outputShape = outputShape;
+    if (inputs.length === 1 && inputs[0].shape.length === 1) this.quickShape = inputs[0].shape;
     this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
     registerSampler(this, (segments, C, values, grads, wrt) => {
       const args: Args = { segments: [...segments], count: C, batched: true };
@@ -177,6 +182,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
   eval(x: Point, options: EvalOptions = {}): S | Tensor | WasmBuffer {
+    const quick = this.quickCall("eval", x, options);
+    if (quick !== undefined) return quick as S | Tensor;
+    return this.evaluate(x, options);
+  }
+
+  /** eval's ordinary path (options checked, any point or batch). */
+  private evaluate(x: Point, options: EvalOptions): S | Tensor | WasmBuffer {
     checkOptions(options, EVAL_KEYS, "eval");
     const args = this.args(x), sum = readReduce(options, args, "eval"), shape = sum ? ONE_POINT : args;
     const out = resultFor(shape, this.outputShape, options.out);
@@ -202,6 +214,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   grad(x: PlainPoint, options?: JacobianOptions): G;
   grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
   grad(x: Point, options: JacobianOptions = {}): unknown {
+    const quick = this.quickCall("grad", x, options);
+    if (quick !== undefined) return quick;
     checkOptions(options, JACOBIAN_KEYS, "grad");
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (use jacobian)`);
@@ -268,6 +282,13 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   jacobian<K extends string>(x: Point, options: JacobianOptions & { wrt: K }): J extends Readonly<Record<K, infer R>> ? R : J;
   jacobian(x: Point, options?: JacobianOptions): J;
   jacobian(x: Point, options: JacobianOptions = {}): unknown {
+    const quick = this.quickCall("jacobian", x, options);
+    if (quick !== undefined) return quick;
+    return this.jacobianOf(x, options);
+  }
+
+  /** jacobian's ordinary path (options checked, any point or batch). */
+  private jacobianOf(x: Point, options: JacobianOptions): unknown {
     checkOptions(options, JACOBIAN_KEYS, "jacobian");
     return this.derivative(x, options, this.m < this.n, (args, d, out) =>
       tensor([...(args.batched ? [args.count] : []), ...this.outputShape, ...d.shape], out)) as J;
@@ -351,12 +372,40 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const point = (x: Float64Array) => (scalarInput ? x[0] : x);
     if (which === "eval") {
       return preparedCall({ n, resultLength: m, kernel: () => this.valueKernel(), kind: Kind.Value,
-        call: (x, out) => { this.eval(point(x), { out }); } }, which, options.out);
+        call: (x, out) => { this.evaluate(point(x), { out }); } }, which, options.out);
     }
     const kind = sweepFor(options, m < n);
     return preparedCall({ n, resultLength: m * n, kernel: () => (kind === Kind.Reverse ? this.reverse() : this.kernel), kind,
-      call: (x, out) => { this.jacobian(point(x), { mode: options.mode, out }); } }, which, options.out);
+      call: (x, out) => { this.jacobianOf(point(x), { mode: options.mode, out }); } }, which, options.out);
   }
+  /**
+   * The lean path of the commonest call: one point given as a Float64Array of a
+   * function of one vector input, with no option but `out` (a Float64Array of
+   * the result's size). It runs as a prepared call (prepare.ts), which repeats
+   * the last sweep with nothing re-validated; undefined: take the ordinary path.
+   */
+  private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | undefined {
+    if (!(x instanceof Float64Array) || this.quickShape === undefined || x.length !== this.n) return undefined;
+    let out: unknown;
+    for (const key in options) {
+      const value = (options as Record<string, unknown>)[key];
+      if (key === "out") out = value;
+      else if (value !== undefined) return undefined;
+    }
+    const scalarOut = this.outputShape.length === 0;
+    if (method === "grad" && !scalarOut) return undefined; // (the ordinary path says why)
+    const size = method === "eval" ? this.m : this.m * this.n;
+    if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
+    if (this.disposed) return undefined;
+    const quick = (this.quick ??= {});
+    const result = (quick[method] ??= this.prepare(method))(x);
+    const data = out === undefined ? result.slice() : (out as Float64Array);
+    if (out !== undefined) data.set(result);
+    if (method === "grad") return data;
+    if (method === "jacobian") return new Tensor([...this.outputShape, this.n], data);
+    return scalarOut ? data[0] : this.outputShape.length === 1 ? data : new Tensor(this.outputShape, data);
+  }
+
 
   private compileAhead(options: { modes?: unknown }): this {
     checkOptions(options, AHEAD_KEYS, "prepare");

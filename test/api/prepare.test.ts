@@ -101,6 +101,51 @@ describe("prepare", () => {
   });
 });
 
+describe("the lean path of f.eval, f.grad and f.jacobian (a Float64Array point, no option but out)", () => {
+  it("gives the ordinary path's bits (a plain-array point takes that path), on both tiers, calls interleaved", () => {
+    onBothTiers(scalar, (f) => {
+      for (const x of points) {
+        const plain = Array.from(x);
+        expectIdentical(f.grad(x) as Float64Array, f.grad(plain) as Float64Array, "grad");
+        expectIdentical(f.eval(x) as number, f.eval(plain) as number, "eval");
+        expectIdentical((f.jacobian(x) as Tensor).data, (f.jacobian(plain) as Tensor).data, "jacobian");
+        expectClose(f.grad(x, { out: new Float64Array(3), mode: undefined }) as Float64Array, gradient(x), 1e-14, "∇f (an option set to undefined)");
+      }
+    });
+    onBothTiers(vector, (F) => {
+      for (const x0 of points) {
+        const x = x0.map(Math.abs), plain = Array.from(x);
+        const J = F.jacobian(x) as Tensor;
+        expect(J.shape).toEqual([3, 3]);
+        expectIdentical(J.data, (F.jacobian(plain) as Tensor).data, "jacobian");
+        expectIdentical(F.eval(x) as Float64Array, F.eval(plain) as Float64Array, "eval");
+      }
+    });
+  });
+
+  it("returns a new array each call without out (the caller may keep it), and out itself with it", () => {
+    const f = scalar(), out = new Float64Array(3);
+    const a = f.grad(points[0]) as Float64Array, b = f.grad(points[1]) as Float64Array;
+    expect(a).not.toBe(b);
+    expectClose(a, gradient(points[0]), 1e-14, "the first result, after a second call");
+    expect(f.grad(points[2], { out })).toBe(out);
+    expectClose(out, gradient(points[2]), 1e-14, "out");
+    const J = f.jacobian(points[3], { out: new Float64Array(3) }) as Tensor;
+    expect(J.shape).toEqual([3]); // (∂f/∂x of a scalar f: shape [n])
+  });
+
+  it("leaves every other case, and every error, to the ordinary path", () => {
+    const f = scalar();
+    expectIdentical(f.grad(points[0], { mode: "forward" }) as Float64Array, f.grad(Array.from(points[0]), { mode: "forward" }) as Float64Array, "mode forward");
+    expectThrows(() => f.grad(points[0], { out: new Float64Array(2) }), ShapeError, /out/);
+    expectThrows(() => f.grad(new Float64Array(2)), ShapeError);
+    expectThrows(() => f.grad(points[0], { mdoe: "forward" } as never), InputError, /did you mean 'mode'/);
+    expectThrows(() => vector().grad(points[0]), ShapeError, /scalar function/);
+    f.dispose();
+    expectThrows(() => f.grad(points[0]), InputError, /disposed/);
+  });
+});
+
 describe("prepare({ modes }): compiling ahead", () => {
   it("after prepare(), one-point calls of every mode compile nothing, and give what an unprepared function gives", () => {
     setCompiledTier("auto");
