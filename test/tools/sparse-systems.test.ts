@@ -65,6 +65,19 @@ describe("sparseJacobian", () => {
     }
   });
 
+  it("with more colors than one sweep's 16 lanes (a band of 21 entries a row: two colored sweeps), the same bits", () => {
+    const n = 200, F = fn(n, (x) => Array.from({ length: n }, (_, i) => {
+      let t: Node = x.at(i).sin();
+      for (let j = Math.max(0, i - 10); j <= Math.min(n - 1, i + 10); j++) if (j !== i) t = t.add(x.at(j).mul(x.at(i)).mul(0.01 * (j - i)));
+      return t;
+    }));
+    expect(F.jacobianStructure().coloring!.count).toBeGreaterThan(16);
+    const x = Float64Array.from({ length: n }, (_, i) => Math.cos(i));
+    const S = F.sparseJacobian(x), dense = (F.jacobian(x) as Tensor).data, rebuilt = new Float64Array(n * n);
+    for (let o = 0; o < n; o++) for (let k = S.rowStart[o]; k < S.rowStart[o + 1]; k++) rebuilt[o * n + S.cols[k]] = S.values[k];
+    expectIdentical(rebuilt, dense, "two sweeps of colors");
+  });
+
   it("reads the pattern off the function: the extended Powell function has 8 entries per block of 4", () => {
     const S = extendedPowell(1000).sparseJacobian(new Float64Array(1000).fill(1));
     expect(S.values.length).toBe(250 * 8); // two entries a row: a+10b, √5(c−d), (b−2c)², √10(a−d)²
