@@ -4,6 +4,7 @@ import { Kind } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
 import { colorColumns, jacobianStructure, type Coloring, type JacobianStructure } from "../ir/sparsity.js";
 import { sparseValues, type SparseJacobian } from "./sparse-jacobian.js";
+import { inDoublePrecision, inSinglePrecision, toSinglePrecision, type Float32Of, type Float32Points } from "./float32.js";
 import { compileTape } from "../compiler/tape.js";
 import { gradientNodes } from "../ir/gradient.js";
 import { guardBranches } from "../ir/branches.js";
@@ -179,9 +180,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   eval(x: Point, options: EvalOptions & { out: WasmBuffer }): WasmBuffer;
+  eval(x: Float32Points, options?: EvalOptions & { out?: undefined }): Float32Of<S | Tensor>;
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
-  eval(x: Point, options: EvalOptions = {}): S | Tensor | WasmBuffer {
+  eval(x: Point, options: EvalOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.eval(inDoublePrecision(x), options));
     const quick = this.quickCall("eval", x, options);
     if (quick !== undefined) return quick as S | Tensor;
     return this.evaluate(x, options);
@@ -210,10 +213,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   grad(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
+  grad(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Tensor>>;
   grad<K extends string>(x: PlainPoint, options: JacobianOptions & { wrt: K }): G extends Readonly<Record<K, infer R>> ? R : G;
   grad(x: PlainPoint, options?: JacobianOptions): G;
   grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
   grad(x: Point, options: JacobianOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.grad(inDoublePrecision(x), options));
     const quick = this.quickCall("grad", x, options);
     if (quick !== undefined) return quick;
     checkOptions(options, JACOBIAN_KEYS, "grad");
@@ -240,9 +245,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const { value, grad } = f.valueAndGrad([1, 2, 0]); // 2, [4, 1, 1]
    * ```
    */
+  valueAndGrad(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>;
   valueAndGrad(x: PlainPoint, options?: JacobianOptions): { value: number; grad: G };
   valueAndGrad(x: Point, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
-  valueAndGrad(x: Point, options: JacobianOptions = {}): { value: number | Tensor; grad: G | Tensor | Record<string, Shaped> } {
+  valueAndGrad(x: Point, options: JacobianOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.valueAndGrad(inDoublePrecision(x), options));
     checkOptions(options, JACOBIAN_KEYS, "valueAndGrad");
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`valueAndGrad needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
@@ -279,9 +286,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   jacobian(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
+  jacobian(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<J>;
   jacobian<K extends string>(x: Point, options: JacobianOptions & { wrt: K }): J extends Readonly<Record<K, infer R>> ? R : J;
   jacobian(x: Point, options?: JacobianOptions): J;
   jacobian(x: Point, options: JacobianOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.jacobian(inDoublePrecision(x), options));
     const quick = this.quickCall("jacobian", x, options);
     if (quick !== undefined) return quick;
     return this.jacobianOf(x, options);
@@ -450,9 +459,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   partial(variable: string | number, x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  partial(variable: string | number, x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
   partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
   partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
   partial(variable: string | number, x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.partial(variable, inDoublePrecision(x), options));
     checkOptions(options, DERIVATIVE_KEYS, "partial");
     const i = this.variableIndex(variable);
     return this.alongSeeds(this.args(x), columns(i, 1), options);
@@ -473,9 +484,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   jvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  jvp(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
   jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   jvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.jvp(inDoublePrecision(x), v, options));
     return this.along(x, v, options, "tangent");
   }
   /**
@@ -491,9 +504,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   directional(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  directional(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
   directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   directional(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.directional(inDoublePrecision(x), v, options));
     return this.along(x, v, options, "direction");
   }
 
@@ -508,9 +523,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   divergence(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  divergence(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
   divergence(x: PlainPoint, options?: DerivativeOptions): number;
   divergence(x: Point, options?: DerivativeOptions): number | Tensor;
   divergence(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.divergence(inDoublePrecision(x), options));
     this.requireField("divergence", [this.n]);
     return this.field("divergence", x, options, []) as number | Tensor;
   }
@@ -527,9 +544,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   curl(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  curl(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Float64Array | Tensor>;
   curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
   curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
   curl(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.curl(inDoublePrecision(x), options));
     this.requireField("curl", [2, 3]);
     return this.field("curl", x, options, this.n === 3 ? [3] : []);
   }
@@ -549,9 +568,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   jacobianDeterminant(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  jacobianDeterminant(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
   jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
   jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
   jacobianDeterminant(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.jacobianDeterminant(inDoublePrecision(x), options));
     if (this.m !== this.n) {
       throw new ShapeError(`jacobianDeterminant needs as many outputs as inputs; this function has ${this.n} inputs and ${this.m} outputs`);
     }
@@ -573,9 +594,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   vjp(x: Point, w: InputValue, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  vjp(x: Float32Points, w: InputValue, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
   vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
   vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.vjp(inDoublePrecision(x), w, options));
     checkOptions(options, DERIVATIVE_KEYS, "vjp");
     const mode = readMode(options.mode);
     if (mode === "forward" || mode === "fd") throw new InputError(`vjp is computed by a reverse sweep; mode must be "auto" or "reverse", got "${mode}"`);
@@ -650,9 +673,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   hessian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  hessian(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<Tensor | Record<string, Record<string, Tensor>>>;
   hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.hessian(inDoublePrecision(x), options));
     checkOptions(options, DERIVATIVE_KEYS, "hessian");
     return secondOrder.hessian(this.secondOrderView("hessian"), x, options);
   }
@@ -672,9 +697,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   hvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  hvp(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
   hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.hvp(inDoublePrecision(x), v, options));
     checkOptions(options, DERIVATIVE_KEYS, "hvp");
     return secondOrder.hvp(this.secondOrderView("hvp"), x, v, options) as G | Tensor | Record<string, Shaped>;
   }
@@ -694,9 +721,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   hessianDiagonal(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  hessianDiagonal(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
   hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
   hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hessianDiagonal(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.hessianDiagonal(inDoublePrecision(x), options));
     checkOptions(options, DERIVATIVE_KEYS, "hessianDiagonal");
     return secondOrder.hessianDiagonal(this.secondOrderView("hessianDiagonal"), x, options) as G | Tensor | Record<string, Shaped>;
   }
@@ -714,9 +743,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   laplacian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
+  laplacian(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
   laplacian(x: PlainPoint, options?: DerivativeOptions): number;
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
   laplacian(x: Point, options: DerivativeOptions = {}): unknown {
+    if (inSinglePrecision(x, options)) return toSinglePrecision(this.laplacian(inDoublePrecision(x), options));
     checkOptions(options, DERIVATIVE_KEYS, "laplacian");
     return secondOrder.laplacian(this.secondOrderView("laplacian"), x, options);
   }
@@ -755,63 +786,108 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   // this thread between turns of the event loop; `signal` cancels between chunks,
   // `onProgress(done, total)` hears of every chunk (api/async.ts). Not `reduce`.
   /** `eval`, asynchronously: see AsyncOptions. */
-  evalAsync(x: Point, options: EvalOptions & AsyncOptions = {}): Promise<S | Tensor> {
+  evalAsync(x: Float32Points, options?: EvalOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<S | Tensor>>;
+  evalAsync(x: Point, options?: EvalOptions & AsyncOptions): Promise<S | Tensor>;
+  evalAsync(x: Point, options: EvalOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.evalAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "eval", [], [this.point(x)], options) as Promise<S | Tensor>;
   }
   /** `grad`, asynchronously: see AsyncOptions. */
-  gradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Tensor>> {
+  gradAsync(x: Float32Points, options?: JacobianOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Tensor>>>;
+  gradAsync(x: Point, options?: JacobianOptions & AsyncOptions): Promise<G | Tensor | Record<string, Tensor>>;
+  gradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.gradAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "grad", [], [this.point(x)], options) as Promise<G | Tensor | Record<string, Tensor>>;
   }
   /** `valueAndGrad`, asynchronously: see AsyncOptions. */
-  valueAndGradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }> {
+  valueAndGradAsync(x: Float32Points, options?: JacobianOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>>;
+  valueAndGradAsync(x: Point, options?: JacobianOptions & AsyncOptions): Promise<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>;
+  valueAndGradAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.valueAndGradAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "valueAndGrad", [], [this.point(x)], options) as Promise<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>;
   }
   /** `jacobian`, asynchronously: see AsyncOptions. */
-  jacobianAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<J> {
+  jacobianAsync(x: Float32Points, options?: JacobianOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<J>>;
+  jacobianAsync(x: Point, options?: JacobianOptions & AsyncOptions): Promise<J>;
+  jacobianAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.jacobianAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "jacobian", [], [this.point(x)], options) as Promise<J>;
   }
   /** `partial`, asynchronously: see AsyncOptions. */
-  partialAsync(variable: string | number, x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+  partialAsync(variable: string | number, x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<S | Tensor>>;
+  partialAsync(variable: string | number, x: Point, options?: DerivativeOptions & AsyncOptions): Promise<S | Tensor>;
+  partialAsync(variable: string | number, x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.partialAsync(variable, inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "partial", [variable], [this.point(x)], options) as Promise<S | Tensor>;
   }
   /** `jvp`, asynchronously: see AsyncOptions. */
-  jvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+  jvpAsync(x: Float32Points, v: Point, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<S | Tensor>>;
+  jvpAsync(x: Point, v: Point, options?: DerivativeOptions & AsyncOptions): Promise<S | Tensor>;
+  jvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.jvpAsync(inDoublePrecision(x), v, options).then(toSinglePrecision);
     return methodAsync(this, "jvp", [], [this.point(x), this.point(v, "tangent")], options) as Promise<S | Tensor>;
   }
   /** `directional`, asynchronously: see AsyncOptions. */
-  directionalAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<S | Tensor> {
+  directionalAsync(x: Float32Points, v: Point, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<S | Tensor>>;
+  directionalAsync(x: Point, v: Point, options?: DerivativeOptions & AsyncOptions): Promise<S | Tensor>;
+  directionalAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.directionalAsync(inDoublePrecision(x), v, options).then(toSinglePrecision);
     return methodAsync(this, "directional", [], [this.point(x), this.point(v, "direction")], options) as Promise<S | Tensor>;
   }
   /** `vjp`, asynchronously: see AsyncOptions. */
-  vjpAsync(x: Point, w: InputValue, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+  vjpAsync(x: Float32Points, w: InputValue, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Shaped>>>;
+  vjpAsync(x: Point, w: InputValue, options?: DerivativeOptions & AsyncOptions): Promise<G | Tensor | Record<string, Shaped>>;
+  vjpAsync(x: Point, w: InputValue, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.vjpAsync(inDoublePrecision(x), w, options).then(toSinglePrecision);
     return methodAsync(this, "vjp", [], [this.point(x), { value: w, decls: [this.outputDecl()], what: "cotangent" }], options) as Promise<G | Tensor | Record<string, Shaped>>;
   }
   /** `divergence`, asynchronously: see AsyncOptions. */
-  divergenceAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+  divergenceAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<number | Tensor>>;
+  divergenceAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<number | Tensor>;
+  divergenceAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.divergenceAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "divergence", [], [this.point(x)], options) as Promise<number | Tensor>;
   }
   /** `curl`, asynchronously: see AsyncOptions. */
-  curlAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Float64Array | Tensor> {
+  curlAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<number | Float64Array | Tensor>>;
+  curlAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<number | Float64Array | Tensor>;
+  curlAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.curlAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "curl", [], [this.point(x)], options) as Promise<number | Float64Array | Tensor>;
   }
   /** `jacobianDeterminant`, asynchronously: see AsyncOptions. */
-  jacobianDeterminantAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+  jacobianDeterminantAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<number | Tensor>>;
+  jacobianDeterminantAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<number | Tensor>;
+  jacobianDeterminantAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.jacobianDeterminantAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "jacobianDeterminant", [], [this.point(x)], options) as Promise<number | Tensor>;
   }
   /** `hessian`, asynchronously: see AsyncOptions. */
-  hessianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<Tensor | Record<string, Record<string, Tensor>>> {
+  hessianAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<Tensor | Record<string, Record<string, Tensor>>>>;
+  hessianAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<Tensor | Record<string, Record<string, Tensor>>>;
+  hessianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.hessianAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "hessian", [], [this.point(x)], options) as Promise<Tensor | Record<string, Record<string, Tensor>>>;
   }
   /** `hvp`, asynchronously: see AsyncOptions. */
-  hvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+  hvpAsync(x: Float32Points, v: Point, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Shaped>>>;
+  hvpAsync(x: Point, v: Point, options?: DerivativeOptions & AsyncOptions): Promise<G | Tensor | Record<string, Shaped>>;
+  hvpAsync(x: Point, v: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.hvpAsync(inDoublePrecision(x), v, options).then(toSinglePrecision);
     return methodAsync(this, "hvp", [], [this.point(x), this.point(v, "tangent")], options) as Promise<G | Tensor | Record<string, Shaped>>;
   }
   /** `hessianDiagonal`, asynchronously: see AsyncOptions. */
-  hessianDiagonalAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<G | Tensor | Record<string, Shaped>> {
+  hessianDiagonalAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Shaped>>>;
+  hessianDiagonalAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<G | Tensor | Record<string, Shaped>>;
+  hessianDiagonalAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.hessianDiagonalAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "hessianDiagonal", [], [this.point(x)], options) as Promise<G | Tensor | Record<string, Shaped>>;
   }
   /** `laplacian`, asynchronously: see AsyncOptions. */
-  laplacianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<number | Tensor> {
+  laplacianAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<number | Tensor>>;
+  laplacianAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<number | Tensor>;
+  laplacianAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+    if (inSinglePrecision(x, options)) return this.laplacianAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "laplacian", [], [this.point(x)], options) as Promise<number | Tensor>;
   }
   /** A batch argument shaped like the inputs, for the async forms. */

@@ -13,26 +13,29 @@ export type NestedArray = number | readonly NestedArray[];
 const MAX_TENSOR_SIZE = 2 ** 29;
 
 /**
- * An n-dimensional array of f64, row-major: the entry at (i0, i1, …, ik) is
+ * An n-dimensional array of f64 (or f32: `Tensor<Float32Array>`, as results of
+ * single-precision points come), row-major: the entry at (i0, i1, …, ik) is
  * data[((i0·s1 + i1)·s2 + …)·sk + ik] for shape [s0, s1, …, sk]. A scalar has shape [].
  */
-export class Tensor implements TensorLike {
+export class Tensor<D extends Float64Array | Float32Array = Float64Array> implements TensorLike {
   readonly shape: readonly number[];
-  readonly data: Float64Array;
+  readonly data: D;
 
-  /** A tensor of the given shape over `data` (zeros if omitted); `data` is used, not copied. */
-  constructor(shape: readonly number[], data?: Float64Array) {
+  /** A tensor of the given shape over `data` (f64 zeros if omitted); `data` is used, not copied. */
+  constructor(shape: readonly number[], data?: D) {
     if (!Array.isArray(shape) || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
       throw new InputError(`a tensor shape must be an array of whole numbers ≥ 0, got ${show(shape)}`);
     }
     const size = sizeOf(shape);
     if (!(size <= MAX_TENSOR_SIZE)) throw new ShapeError(`tensor shape ${show(shape)} has ${size} entries; at most ${MAX_TENSOR_SIZE} are supported`);
-    if (data !== undefined && !(data instanceof Float64Array)) throw new InputError(`tensor data must be a Float64Array, got ${show(data)}`);
+    if (data !== undefined && !(data instanceof Float64Array) && !(data instanceof Float32Array)) {
+      throw new InputError(`tensor data must be a Float64Array (or Float32Array), got ${show(data)}`);
+    }
     if (data && data.length !== size) {
       throw new ShapeError(`tensor of shape [${shape.join(", ")}] needs ${size} entries, got ${data.length}`);
     }
     this.shape = shape.slice();
-    this.data = data ?? new Float64Array(size);
+    this.data = data ?? (new Float64Array(size) as D);
   }
 
   /** A tensor from nested arrays (rectangular), e.g. `Tensor.from([[1, 2], [3, 4]])` has shape [2, 2]. */

@@ -45,6 +45,15 @@ const sj = g.sparseJacobian([1, 2, 3]);
 same<typeof sj, SparseJacobian>();
 same<typeof sj.values, Float64Array>();
 
+// Float32 batches: results in single precision
+const b32 = { shape: [2, 3], data: new Float32Array(6) };
+const hj32 = h.jacobian(b32);
+same<typeof hj32, Tensor<Float32Array>>();
+const g32 = f.grad(b32);
+same<typeof g32, Float32Array | Tensor<Float32Array> | { [name: string]: Tensor<Float32Array> }>();
+const e32 = f.eval(b32);
+same<typeof e32, number | Tensor<Float32Array>>();
+
 // linearize
 const lin: Linearization<number, Tensor> = f.linearize([1, 2, 3]);
 same<typeof lin.value, number>();
