@@ -17,6 +17,7 @@ export {
 } from "./api/func.js";
 export type { Linearization } from "./api/linearize.js";
 export type { SparseJacobian } from "./api/sparse-jacobian.js";
+export type { Float32Points, Float32Of } from "./api/float32.js";
 export type { GradOf, GradOfInput, JacobianOf } from "./api/builder.js";
 export type { ReduceOptions } from "./api/batch-sum.js";
 export { deserialize } from "./api/serialize.js";
