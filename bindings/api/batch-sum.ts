@@ -14,7 +14,7 @@ export interface ReduceOptions {
   /** Sum (or average) the method's result over a batch's points. */
   reduce?: "sum" | "mean";
   /** One weight per point for `reduce`: Σ w_p·f(x_p) (divided by Σ w_p for "mean"). */
-  weights?: Float64Array | readonly number[];
+  weights?: Float64Array | Float32Array | readonly number[];
 }
 
 /** Results of a reduced call are shaped as at one point. */
@@ -31,11 +31,12 @@ export function readReduce(options: ReduceOptions, args: Args, what: string): Ba
   if (!args.batched) throw new InputError(`reduce sums over a batch (a Tensor with a leading axis N); ${what} got one point`);
   let w: Float64Array | null = null;
   if (weights !== undefined) {
-    if (!(weights instanceof Float64Array) && !(Array.isArray(weights) && weights.every((v) => typeof v === "number"))) {
-      throw new InputError(`weights must be a Float64Array or an array of numbers, got ${show(weights)}`);
+    const typed = ArrayBuffer.isView(weights) && !(weights instanceof DataView) && !(weights instanceof BigInt64Array) && !(weights instanceof BigUint64Array);
+    if (!typed && !(Array.isArray(weights) && (weights as unknown[]).every((v) => typeof v === "number"))) {
+      throw new InputError(`weights must be a typed array (Float64Array, Float32Array, …) or an array of numbers, got ${show(weights)}`);
     }
     if (weights.length !== args.count) throw new ShapeError(`weights: expected one per point (${args.count}), got ${weights.length}`);
-    w = weights instanceof Float64Array ? weights : Float64Array.from(weights);
+    w = weights instanceof Float64Array ? weights : Float64Array.from(weights as ArrayLike<number>);
     if (!w.every(Number.isFinite)) throw new InputError("weights must be finite numbers");
   }
   let divisor = 1;

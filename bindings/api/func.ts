@@ -181,6 +181,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   eval(x: Point, options: EvalOptions & { out: WasmBuffer }): WasmBuffer;
   eval(x: Float32Points, options?: EvalOptions & { out?: undefined }): Float32Of<S | Tensor>;
+  eval(x: TensorLike, options?: EvalOptions): S | Tensor;
   eval(x: PlainPoint, options?: EvalOptions): S;
   eval(x: Point, options?: EvalOptions): S | Tensor;
   eval(x: Point, options: EvalOptions = {}): unknown {
@@ -214,6 +215,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   grad(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
   grad(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Tensor>>;
+  grad(x: TensorLike, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
   grad<K extends string>(x: PlainPoint, options: JacobianOptions & { wrt: K }): G extends Readonly<Record<K, infer R>> ? R : G;
   grad(x: PlainPoint, options?: JacobianOptions): G;
   grad(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Tensor>;
@@ -246,6 +248,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   valueAndGrad(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<{ value: number | Tensor; grad: G | Tensor | Record<string, Tensor> }>;
+  valueAndGrad(x: TensorLike, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
   valueAndGrad(x: PlainPoint, options?: JacobianOptions): { value: number; grad: G };
   valueAndGrad(x: Point, options?: JacobianOptions): { value: number | Tensor; grad: G | Tensor | Record<string, Tensor> };
   valueAndGrad(x: Point, options: JacobianOptions = {}): unknown {
@@ -287,6 +290,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   jacobian(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
   jacobian(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<J>;
+  jacobian(x: TensorLike, options?: JacobianOptions): J;
   jacobian<K extends string>(x: Point, options: JacobianOptions & { wrt: K }): J extends Readonly<Record<K, infer R>> ? R : J;
   jacobian(x: Point, options?: JacobianOptions): J;
   jacobian(x: Point, options: JacobianOptions = {}): unknown {
@@ -395,12 +399,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | undefined {
     if (!(x instanceof Float64Array) || this.quickShape === undefined || x.length !== this.n) return undefined;
-    let out: unknown;
-    for (const key in options) {
-      const value = (options as Record<string, unknown>)[key];
-      if (key === "out") out = value;
-      else if (value !== undefined) return undefined;
-    }
+    if (typeof options !== "object" || options === null) return undefined;
+    // (read as the ordinary path reads them, getters included; any other key it also sees goes that way)
+    const o = options as JacobianOptions;
+    if (o.mode !== undefined || o.reduce !== undefined || o.weights !== undefined || o.wrt !== undefined) return undefined;
+    for (const key in options) if (key !== "out" && (options as Record<string, unknown>)[key] !== undefined) return undefined;
+    const out: unknown = o.out;
     const scalarOut = this.outputShape.length === 0;
     if (method === "grad" && !scalarOut) return undefined; // (the ordinary path says why)
     const size = method === "eval" ? this.m : this.m * this.n;
@@ -460,6 +464,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   partial(variable: string | number, x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   partial(variable: string | number, x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
+  partial(variable: string | number, x: TensorLike, options?: DerivativeOptions): S | Tensor;
   partial(variable: string | number, x: PlainPoint, options?: DerivativeOptions): S;
   partial(variable: string | number, x: Point, options?: DerivativeOptions): S | Tensor;
   partial(variable: string | number, x: Point, options: DerivativeOptions = {}): unknown {
@@ -485,6 +490,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   jvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   jvp(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
+  jvp(x: TensorLike, v: Point, options?: DerivativeOptions): S | Tensor;
   jvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   jvp(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   jvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
@@ -505,6 +511,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   directional(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   directional(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<S | Tensor>;
+  directional(x: TensorLike, v: Point, options?: DerivativeOptions): S | Tensor;
   directional(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): S;
   directional(x: Point, v: Point, options?: DerivativeOptions): S | Tensor;
   directional(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
@@ -524,6 +531,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   divergence(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   divergence(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
+  divergence(x: TensorLike, options?: DerivativeOptions): number | Tensor;
   divergence(x: PlainPoint, options?: DerivativeOptions): number;
   divergence(x: Point, options?: DerivativeOptions): number | Tensor;
   divergence(x: Point, options: DerivativeOptions = {}): unknown {
@@ -545,6 +553,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   curl(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   curl(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Float64Array | Tensor>;
+  curl(x: TensorLike, options?: DerivativeOptions): number | Float64Array | Tensor;
   curl(x: PlainPoint, options?: DerivativeOptions): number | Float64Array;
   curl(x: Point, options?: DerivativeOptions): number | Float64Array | Tensor;
   curl(x: Point, options: DerivativeOptions = {}): unknown {
@@ -569,6 +578,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   jacobianDeterminant(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   jacobianDeterminant(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
+  jacobianDeterminant(x: TensorLike, options?: DerivativeOptions): number | Tensor;
   jacobianDeterminant(x: PlainPoint, options?: DerivativeOptions): number;
   jacobianDeterminant(x: Point, options?: DerivativeOptions): number | Tensor;
   jacobianDeterminant(x: Point, options: DerivativeOptions = {}): unknown {
@@ -595,6 +605,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   vjp(x: Point, w: InputValue, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   vjp(x: Float32Points, w: InputValue, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
+  vjp(x: TensorLike, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   vjp(x: PlainPoint, w: PlainValue, options?: DerivativeOptions): G;
   vjp(x: Point, w: InputValue, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   vjp(x: Point, w: InputValue, options: DerivativeOptions = {}): unknown {
@@ -641,7 +652,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (args.batched) throw new ShapeError("linearize takes one point, not a batch");
     const n = this.n, m = this.m;
     const x0 = flatten(args);
-    const value = this.eval(x as PlainPoint);
+    const value = this.evaluate(x, {}); // (float64, whatever the point's precision)
     const flat = new Float64Array(m * n);
     this.jacobianBlock(args, sweepFor(options, m < n), 0, m, 0, n, flat);
     const jacobian = this.byInput(this.inputs, this.inputs.map((d) => {
@@ -674,6 +685,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   hessian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hessian(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<Tensor | Record<string, Record<string, Tensor>>>;
+  hessian(x: TensorLike, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: PlainPoint, options?: DerivativeOptions): J extends Tensor ? Tensor : Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options?: DerivativeOptions): Tensor | Record<string, Record<string, Tensor>>;
   hessian(x: Point, options: DerivativeOptions = {}): unknown {
@@ -698,6 +710,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   hvp(x: Point, v: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hvp(x: Float32Points, v: Point, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
+  hvp(x: TensorLike, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hvp(x: PlainPoint, v: PlainPoint, options?: DerivativeOptions): G;
   hvp(x: Point, v: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hvp(x: Point, v: Point, options: DerivativeOptions = {}): unknown {
@@ -722,6 +735,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   hessianDiagonal(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   hessianDiagonal(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
+  hessianDiagonal(x: TensorLike, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
   hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
   hessianDiagonal(x: Point, options: DerivativeOptions = {}): unknown {
@@ -744,6 +758,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   laplacian(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
   laplacian(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<number | Tensor>;
+  laplacian(x: TensorLike, options?: DerivativeOptions): number | Tensor;
   laplacian(x: PlainPoint, options?: DerivativeOptions): number;
   laplacian(x: Point, options?: DerivativeOptions): number | Tensor;
   laplacian(x: Point, options: DerivativeOptions = {}): unknown {

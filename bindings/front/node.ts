@@ -10,8 +10,8 @@ import { Tensor, type NestedArray, describeShape, sizeOf } from "../base/tensor.
 import type { ElementwiseMethods } from "./functions.js";
 import type { TensorMethods } from "./tensor-ops.js";
 
-/** What builder operations accept: a traced node, or a constant (number, nested array, Tensor). */
-export type Operand = Node | number | Tensor | NestedArray;
+/** What builder operations accept: a traced node, or a constant (number, nested array, Tensor of either precision). */
+export type Operand = Node | number | Tensor<Float64Array | Float32Array> | NestedArray;
 
 /** Prototypes with index getters 0 … length−1, one per leading-axis length, so `x[i]` works. */
 const indexedPrototypes = new Map<number, object>();

@@ -534,7 +534,11 @@ export class Kernel {
   /** Uploads the tape into the current instance, if it is not there yet. */
   private load(): void {
     if (this.loadedIn === generation) return;
-    // A new instance: addresses from an older one are void.
+    // A new instance: addresses from an older one are void, and so is the last
+    // call's set-up (its descriptor lay in the old scratch).
+    this.repeat = undefined;
+    this.lastRun = null;
+    this.tierPending = false;
     this.tape = this.work = this.scratch = this.compiledWork = 0;
     this.workBytes = this.scratchBytes = this.compiledWorkBytes = 0;
     this.workBlock = [];

@@ -75,7 +75,15 @@ describe("Float32 batches", () => {
     expectIdentical(J.data, (F.jacobian(batch32) as Tensor<Float32Array>).data, "jacobianAsync");
   });
 
-  it("one point as a bare Float32Array is a point like any array (float64 results)", () => {
+  it("one point as a bare Float32Array is a point like any array (float64 results); linearize stays float64; Float32 weights", () => {
     expect(f.grad(data32.subarray(0, 3))).toBeInstanceOf(Float64Array);
+    const point32 = { shape: [3], data: data32.subarray(0, 3) };
+    const lin = F.linearize(point32), exact = F.eval(Array.from(data32.subarray(0, 3))) as Float64Array;
+    expect(lin.value).toBeInstanceOf(Float64Array);
+    expectIdentical(lin.apply(Array.from(data32.subarray(0, 3))) as Float64Array, exact, "f(x0) + J·0 is f(x0) in float64");
+    const weights = Float32Array.of(1, 2, 0.5, 0, 3);
+    const value = (p: number) => Math.sin(data32[3 * p] * data32[3 * p + 1]) + data32[3 * p + 2] ** 2 * Math.exp(data32[3 * p]);
+    const summed = f.eval(batch64, { reduce: "sum", weights }) as number;
+    expectClose([summed], [Array.from(weights).reduce((t, wp, p) => t + wp * value(p), 0)], 1e-14, "Σ w·f with Float32 weights");
   });
 });

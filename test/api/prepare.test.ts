@@ -134,6 +134,22 @@ describe("the lean path of f.eval, f.grad and f.jacobian (a Float64Array point, 
     expect(J.shape).toEqual([3]); // (∂f/∂x of a scalar f: shape [n])
   });
 
+  it("reads options as the ordinary path does (getters included), and refuses options that are not an object", () => {
+    const f = scalar();
+    class ByGetter { get mode(): "fd" { return "fd"; } }
+    expectIdentical(f.grad(points[0], new ByGetter() as never) as Float64Array, f.grad(Array.from(points[0]), { mode: "fd" }) as Float64Array, "a mode by getter");
+    expectThrows(() => f.grad(points[0], null as never), InputError, /must be an object/);
+  });
+
+  it("after the core is re-created, prepare() and the next calls start afresh (no stale set-up from the old core)", () => {
+    const f = scalar();
+    for (let k = 0; k < 4; k++) f.grad(points[0]);
+    resetCore();
+    f.prepare();
+    expectClose(f.grad(points[1]) as Float64Array, gradient(points[1]), 1e-14, "∇f at the next point");
+    expectClose(f.grad(Array.from(points[2])) as Float64Array, gradient(points[2]), 1e-14, "∇f by the ordinary path");
+  });
+
   it("leaves every other case, and every error, to the ordinary path", () => {
     const f = scalar();
     expectIdentical(f.grad(points[0], { mode: "forward" }) as Float64Array, f.grad(Array.from(points[0]), { mode: "forward" }) as Float64Array, "mode forward");
