@@ -169,10 +169,9 @@ export class Graph {
 
   /** The node (op, a, b), made if new. */
   private intern(op: number, a: number, b: number): number {
-    const found = this.applied.get(op, a, b);
-    if (found >= 0) return found;
-    const id = this.add(op, a, b, NaN);
-    this.applied.set(op, a, b, id);
+    const next = this.op.length, id = this.applied.getOrSet(op, a, b, next);
+    if (id !== next) return id;
+    this.add(op, a, b, NaN);
     if (op === Op.Not) this.conditions++;
     return id;
   }

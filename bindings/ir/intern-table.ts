@@ -21,6 +21,28 @@ export class TripleTable {
     }
   }
 
+  /**
+   * The id stored for (op, a, b); or, if none, stores `id` for it and returns
+   * `id` (one probe where get-then-set takes two: tracing calls this per node).
+   */
+  getOrSet(op: number, a: number, b: number, id: number): number {
+    if (2 * (this.count + 1) > this.ids.length) this.grow();
+    const mask = this.ids.length - 1;
+    for (let slot = hash(op, a, b) & mask; ; slot = (slot + 1) & mask) {
+      const found = this.ids[slot];
+      const k = 3 * slot;
+      if (found === EMPTY) {
+        this.ids[slot] = id;
+        this.keys[k] = op;
+        this.keys[k + 1] = a;
+        this.keys[k + 2] = b;
+        this.count++;
+        return id;
+      }
+      if (this.keys[k] === op && this.keys[k + 1] === a && this.keys[k + 2] === b) return found;
+    }
+  }
+
   /** Stores id for (op, a, b), which must not be stored yet. */
   set(op: number, a: number, b: number, id: number): void {
     if (2 * (this.count + 1) > this.ids.length) this.grow();
