@@ -33,12 +33,6 @@ function isBranch(g: Graph, k: number): boolean {
   return g.op[guard] === Op.Not || g.find(Op.Not, guard) >= 0;
 }
 
-/** The region directly inside `outer` on the way to `inner` (a descendant of it). */
-function childOf(R: Regions, outer: number, inner: number): number {
-  while (R.parent[inner] !== outer) inner = R.parent[inner];
-  return inner;
-}
-
 /** The innermost region holding both r and s. */
 function common(R: Regions, r: number, s: number): number {
   while (R.depth[r] > R.depth[s]) r = R.parent[r];
@@ -61,17 +55,28 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
   const R: Regions = { parent: [-1], depth: [0], guard: [-1] };
   const reads = new Map<number, number[]>(); // the regions each node is read from
   for (const o of outputs) reads.set(o, [0]);
-  /** Nodes read only from inside branches (of several wheres, or several elements of one): the conditions they serve. */
-  const shared = new Map<number, number[]>();
   let any = false;
   for (let id = size - 1; id >= 0; id--) {
     const from = reads.get(id), op = g.op[id];
     if (!from) continue;
     reads.delete(id);
-    const r = from.reduce((l, x) => common(R, l, x));
+    let r = from.reduce((l, x) => common(R, l, x));
+    if (!(op >= 0 && FLAT[op]) && !from.includes(r)) {
+      // Read only from inside branches (of several wheres, or several elements of one):
+      // a region of its own, inside r, guarded by the OR over its readers of the
+      // conditions on the way down to each, so that what only it reads is guarded too.
+      const paths = [...new Set(from)].map((x) => {
+        let c = R.guard[x];
+        for (let y = R.parent[x]; y !== r; y = R.parent[y]) c = g.apply(Op.And, R.guard[y], c);
+        return c;
+      });
+      R.parent.push(r);
+      R.depth.push(R.depth[r] + 1);
+      R.guard.push(paths.reduce((c, d) => g.apply(Op.Or, c, d)));
+      r = R.parent.length - 1;
+    }
     region[id] = r;
     if (op >= 0 && FLAT[op]) continue;
-    if (!from.includes(r)) shared.set(id, [...new Set(from.map((x) => childOf(R, r, x)))].map((c) => R.guard[c]));
     let inner = r;
     if (op === Op.Keep && isBranch(g, id)) {
       inner = R.parent.length;
@@ -91,21 +96,18 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
   if (!any) return outputs;
 
   // Rebuild what changes, from the inputs up: an operand read from an outer region
-  // is guarded by the conditions in between (original nodes: a guard takes no derivative).
+  // (or a sibling's) is guarded by the conditions in between (original nodes: a
+  // guard takes no derivative).
   const map = new Int32Array(size);
   const blockResults = new Map<number, number[]>();
   const guarded = (operand: number, reads: number): number => {
     let id = map[operand];
     if (g.op[operand] === CONST) return id;
-    for (let r = reads; R.depth[r] > R.depth[region[operand]]; r = R.parent[r]) id = g.apply(Op.Keep, id, R.guard[r]);
+    // (up to the innermost region holding both: the operand's own, or, for a node read by several
+    // branches, the region its own region sits in)
+    const top = common(R, reads, region[operand]);
+    for (let r = reads; r !== top; r = R.parent[r]) id = g.apply(Op.Keep, id, R.guard[r]);
     return id;
-  };
-  // A node only branches read (of several wheres, or one where's elements) is not
-  // inside any one of them; its operands are guarded by the OR of their conditions.
-  const either = (id: number, operand: number): number => {
-    const conditions = shared.get(id);
-    if (!conditions || g.op[operand] === CONST) return operand;
-    return g.apply(Op.Keep, operand, conditions.reduce((c, d) => g.apply(Op.Or, c, d)));
   };
   for (let id = 0; id < size; id++) {
     map[id] = id;
@@ -115,11 +117,11 @@ export function guardBranches(g: Graph, outputs: readonly number[]): readonly nu
       const results = blockResults.get(g.a[id]);
       if (results) map[id] = results[g.b[id]];
     } else if (isBlock(op)) {
-      const args = g.args.get(id)!, mapped = args.map((a) => either(id, guarded(a, r)));
+      const args = g.args.get(id)!, mapped = args.map((a) => guarded(a, r));
       if (mapped.some((a, i) => a !== args[i])) blockResults.set(id, g.block(op, mapped, g.b[id]));
     } else {
-      const a = either(id, guarded(g.a[id], r)); // (a branch's own Keep guards its first operand by its condition)
-      const b = opArity(op) === 2 ? (op === Op.Keep ? g.b[id] : either(id, guarded(g.b[id], r))) : -1;
+      const a = guarded(g.a[id], r); // (a branch's own Keep guards its first operand by its condition)
+      const b = opArity(op) === 2 ? (op === Op.Keep ? g.b[id] : guarded(g.b[id], r)) : -1;
       if (a !== g.a[id] || b !== g.b[id]) map[id] = g.apply(op, a, b);
     }
   }

@@ -195,6 +195,20 @@ describe("the double where: a NaN or ∞ in the branch not taken never reaches t
     expectIdentical((broadcast.grad({ x: [1, -1], s: 4 }) as Record<string, Float64Array | number>).s as number, 0.25, "one element takes it");
   });
 
+  it("a node two branches read, one nested in the other where, whose own operand a condition reads too (found by the full fuzz)", () => {
+    // s = √(A²) feeds the conditions and, squared, both else-branches; at A = 0 neither else-branch is taken,
+    // and s's own partial there is NaN: it must stay out, in reverse mode too (that took the conditions on
+    // the way down to each reader, ANDed, and a region for the shared node, so that s's copy is guarded)
+    const s = "((A^2)^0.5)", w = `where(${s} <= A, A, ${s}^2)`;
+    onBothTiers(() => compile(`where(0 <= ${w}, ${w} + ${w}, ${s}^2)`, { vars: ["A"] }), (f) => {
+      const d = gradients(f, [0]);
+      expectIdentical(d.forward, [2], "forward at 0");
+      expectIdentical(d.reverse, [2], "reverse at 0");
+      expect(d.hessian.data.every(Number.isFinite), "Hessian at 0").toBe(true);
+      expectIdentical(gradients(f, [-3]).reverse, [-12], "at −3: w = s² = 9 (its else-branch), then w + w: 4A");
+    });
+  });
+
   it("a condition traced after its branch guards it as well", () => {
     const f = fn({ x: [] }, ({ x }) => { const branch = x.sqrt(); return where(x.gt(0), branch, 0); });
     expectIdentical(f.grad(0) as number, 0, "reverse at 0");
