@@ -134,6 +134,12 @@ function before(b: Expr, a: Expr): boolean {
   return rb < ra || (rb === ra && b.kind === "name" && a.kind === "name" && b.name < a.name);
 }
 
+/** The first factor of a product (left-associated), or e itself. */
+function leadingFactor(e: Expr): Expr {
+  while (e.kind === "mul") e = e.a;
+  return e;
+}
+
 function mul(a: Expr, b: Expr): Expr {
   if (is(a, 0) || is(b, 0)) return num(0);
   if (is(a, 1)) return b;
@@ -151,7 +157,13 @@ function mul(a: Expr, b: Expr): Expr {
   if (a.kind === "mul") { // k·u·v: keep numbers first, collect u·u, and order the factors
     if (same(a.b, b) || (a.b.kind === "pow" && same(a.b.a, b))) return mul(a.a, mul(a.b, b));
     if (isNum(b)) { // a number joins the product's leading number, if their product is exact
-      if (!isNum(a.a)) return mul(mul(b, a.a), a.b);
+      if (!isNum(a.a)) {
+        // (a leading number it cannot join exactly keeps it at the end: moving it in would reshuffle
+        // numbers that never fold, without end)
+        const lead = leadingFactor(a.a);
+        if (isNum(lead) && exactProduct(b.value, lead.value) === undefined) return { kind: "mul", a, b };
+        return mul(mul(b, a.a), a.b);
+      }
       const k = exactProduct(b.value, a.a.value);
       return k === undefined ? { kind: "mul", a, b } : mul(num(k), a.b);
     }

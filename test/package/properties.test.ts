@@ -282,7 +282,7 @@ describe("parse(print(tree)) is the tree", () => {
  * distinct node in a branch.
  */
 function distinctOperations(t: A.Tree): number {
-  let guards = 0;
+  let guards = 0, wheres = 0;
   const walk = (u: A.Tree, visit: (v: A.Tree) => void): void => {
     visit(u);
     if (u.k === "neg") walk(u.a, visit);
@@ -293,9 +293,11 @@ function distinctOperations(t: A.Tree): number {
     if (u.k !== "call" || u.fn !== "where") return;
     const inside = new Set<A.Tree>();
     for (const branch of u.args.slice(1)) walk(branch, (v) => inside.add(v));
-    guards += 3 + 2 * inside.size;
+    guards += 3 + 3 * inside.size; // a guard and a guarded copy per node inside, a condition for a node two branches share
+    wheres++;
   });
-  return distinctStructures(t) + guards;
+  // (and the conditions on the way down to a shared node's readers: at most one per pair of branch regions)
+  return distinctStructures(t) + guards + (2 * wheres) ** 2;
 }
 
 function distinctStructures(t: A.Tree): number {
