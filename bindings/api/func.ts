@@ -87,6 +87,8 @@ export interface EvalOptions extends ReduceOptions {
 const EVAL_KEYS = ["out", "reduce", "weights"];
 const DERIVATIVE_KEYS = ["mode", "out", "reduce", "weights"];
 const JACOBIAN_KEYS = [...DERIVATIVE_KEYS, "wrt"];
+/** Jacobian entries (n·m) up to which one-point calls take the lean path (quickCall). */
+const QUICK_ENTRIES = 256;
 const PREPARED_KEYS = ["mode", "out"];
 const AHEAD_KEYS = ["modes"];
 
@@ -398,7 +400,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * the last sweep with nothing re-validated; undefined: take the ordinary path.
    */
   private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | undefined {
-    if (!(x instanceof Float64Array) || this.quickShape === undefined || x.length !== this.n) return undefined;
+    // (for small calls only: where copying the point and the results costs more than checking them, the ordinary path copies in bulk)
+    if (!(x instanceof Float64Array) || this.quickShape === undefined || x.length !== this.n || this.n * this.m > QUICK_ENTRIES) return undefined;
     if (typeof options !== "object" || options === null) return undefined;
     // (read as the ordinary path reads them, getters included; any other key it also sees goes that way)
     const o = options as JacobianOptions;

@@ -94,6 +94,9 @@ function spreadIndices(c: Coloring, n: number): { to: Int32Array; from: Int32Arr
   return s;
 }
 
+/** Entries from which a prepared call copies its point and results in bulk. */
+const BULK = 64;
+
 /** A WASM pass over each chunk's Jacobians (divergence, curl, determinant, spreading a coloring), `perPoint` numbers out. */
 interface Reduction {
   perPoint: number;
@@ -424,10 +427,12 @@ export class Kernel {
       if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed) return false;
       try {
         if (mem.length === 0) mem = f64(); // (memory grew: old views are detached, of length 0)
-        for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
+        if (size > BULK) mem.set(point, dataAt); // (a loop beats a view's set for a few entries, not for many)
+        else for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
         this.sweep(kind);
         if (mem.length === 0) mem = f64();
-        for (let i = 0; i < length; i++) out[i] = mem[resultAt + i];
+        if (length > BULK) out.set(mem.subarray(resultAt, resultAt + length));
+        else for (let i = 0; i < length; i++) out[i] = mem[resultAt + i];
         return true;
       } catch (error) {
         throw trapped(error);
