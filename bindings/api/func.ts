@@ -25,7 +25,7 @@ import { linearization, type Linearization } from "./linearize.js";
 import * as secondOrder from "./second-order.js";
 import { composeInto } from "./compose.js";
 import { registerSampler } from "./sampling.js";
-import { preparedCall, readPreparedMethod, type PreparedMethod } from "./prepare.js";
+import { preparedCall, preparedInto, readPreparedMethod, type PreparedMethod, type PreparedView } from "./prepare.js";
 import { ONE_POINT, readReduce, scalePoints, sharedInput, type ReduceOptions } from "./batch-sum.js";
 import type { SecondOrderView } from "./second-order.js";
 
@@ -123,7 +123,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /** The Hessian's column coloring (null: none worth it), once computed. */
   private coloring?: Coloring | null;
   /** The prepared calls behind quickCall, by method. */
-  private quick?: Partial<Record<PreparedMethod, (x: Float64Array) => Float64Array>>;
+  private quick?: Partial<Record<PreparedMethod, (x: Float64Array, out: Float64Array) => void>>;
   /** The one input's shape when it is a vector [n] (quickCall's case), else undefined. */
   private readonly quickShape?: readonly number[];
   /** The Jacobian's pattern (and coloring), once sparseJacobian has asked. */
@@ -383,16 +383,22 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (which === "grad" && this.outputShape.length !== 0) {
       throw new ShapeError(`grad needs a scalar function; this one has output shape ${describeShape(this.outputShape)} (prepare "jacobian")`);
     }
+    return preparedCall(this.preparedView(which, options.mode), which, options.out);
+  }
+
+  /** What a prepared call of `method` runs (a function of one input; see prepare.ts). */
+  private preparedView(method: PreparedMethod, mode: Mode | undefined): PreparedView {
     const n = this.n, m = this.m, scalarInput = this.inputs[0].shape.length === 0;
     const point = (x: Float64Array) => (scalarInput ? x[0] : x);
-    if (which === "eval") {
-      return preparedCall({ n, resultLength: m, kernel: () => this.valueKernel(), kind: Kind.Value,
-        call: (x, out) => { this.evaluate(point(x), { out }); } }, which, options.out);
+    if (method === "eval") {
+      return { n, resultLength: m, kernel: () => this.valueKernel(), kind: Kind.Value,
+        call: (x, out) => { this.evaluate(point(x), { out }); } };
     }
-    const kind = sweepFor(options, m < n);
-    return preparedCall({ n, resultLength: m * n, kernel: () => (kind === Kind.Reverse ? this.reverse() : this.kernel), kind,
-      call: (x, out) => { this.jacobianOf(point(x), { mode: options.mode, out }); } }, which, options.out);
+    const kind = sweepFor({ mode }, m < n);
+    return { n, resultLength: m * n, kernel: () => (kind === Kind.Reverse ? this.reverse() : this.kernel), kind,
+      call: (x, out) => { this.jacobianOf(point(x), { mode, out }); } };
   }
+
   /**
    * The lean path of the commonest call: one point given as a Float64Array of a
    * function of one vector input, with no option but `out` (a Float64Array of
@@ -414,9 +420,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
     if (this.disposed) return undefined;
     const quick = (this.quick ??= {});
-    const result = (quick[method] ??= this.prepare(method))(x);
-    const data = out === undefined ? result.slice() : (out as Float64Array);
-    if (out !== undefined) data.set(result);
+    const data = out === undefined ? new Float64Array(size) : (out as Float64Array);
+    (quick[method] ??= preparedInto(this.preparedView(method, undefined)))(x, data);
     if (method === "grad") return data;
     if (method === "jacobian") return new Tensor([...this.outputShape, this.n], data);
     return scalarOut ? data[0] : this.outputShape.length === 1 ? data : new Tensor(this.outputShape, data);

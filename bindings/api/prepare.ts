@@ -31,15 +31,27 @@ export function preparedCall(view: PreparedView, method: PreparedMethod, out?: F
     throw new ShapeError(`prepare("${method}"): out must be a Float64Array of length ${resultLength}, got ${show(out)}`);
   }
   const result = out ?? new Float64Array(resultLength);
-  let repeat: ((point: Float64Array, out: Float64Array) => boolean) | null = null;
+  const into = preparedInto(view);
   return (x: Float64Array) => {
     if (!(x instanceof Float64Array) || x.length !== n) {
       throw new ShapeError(`a prepared ${method} takes a Float64Array of ${n} entries, got ${show(x)}`);
     }
-    if (repeat?.(x, result)) return result;
-    view.call(x, result);
-    repeat = view.kernel().preparedRepeat(view.kind);
+    into(x, result);
     return result;
+  };
+}
+
+/**
+ * The prepared call unchecked: a Float64Array point of n entries in, the
+ * results into `out` (resultLength entries). The lean path of the ordinary
+ * methods (Func's quickCall), which has checked both.
+ */
+export function preparedInto(view: PreparedView): (x: Float64Array, out: Float64Array) => void {
+  let repeat: ((point: Float64Array, out: Float64Array) => boolean) | null = null;
+  return (x, out) => {
+    if (repeat?.(x, out)) return;
+    view.call(x, out);
+    repeat = view.kernel().preparedRepeat(view.kind);
   };
 }
 

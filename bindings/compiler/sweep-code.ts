@@ -128,6 +128,13 @@ class SweepWriter {
   private valuesNeeded?: Uint8Array;
   /** …and the loop-local values its backward loops must recompute (undefined: all of them). */
   private recomputed?: Uint8Array;
+  /**
+   * Locals placement of a reverse sweep: the adjoints known while writing the
+   * code (a gradient's seed 1, and what constant partials make of it), by id.
+   * Their sums and products are folded here, in the same IEEE arithmetic the
+   * code would run, so no chain of adds through a Σ's partial sums is left.
+   */
+  private knownAdjoints?: Map<number, number>;
   private scratchX = -1;
   private scratchAlt = -1;
   // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
@@ -153,6 +160,7 @@ class SweepWriter {
     this.escapes = this.escaping();
     if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
+    if (plan.kind === Kind.Reverse && inLocals) this.knownAdjoints = new Map();
   }
 
   module(): Uint8Array {
@@ -340,19 +348,13 @@ class SweepWriter {
         if (id < p.nConst) return;
         const first = !started[id] && !this.zeroAll;
         started[id] = 1;
-        this.put(this.place(ADJ, id), () => {
-          if (first) f.f64Const(0);
-          else this.read(this.place(ADJ, id));
-          if (seeded) f.get(seeds[0].at).load(8 * o);
-          else f.f64Const(1);
-          f.op(I.f64_add);
-        });
+        this.addToAdjoint(id, 0, first, seeded ? undefined : 1, () => f.get(seeds[0].at).load(8 * o));
       });
       this.chunked((from, to) => this.backwardPieces(from, to), true);
       const inputs = Int32Array.from({ length: p.nIn }, (_, input) => p.nConst + input);
       this.eachOutput(inputs, (id) => (this.seen[id] || this.zeroAll ? 1 : 0), (input, id, stride) => this.inRange(input, rangeLo, rangeHi, () => {
         f.get(tangents).get(tOut).get(input).op(I.i32_mul).op(I.i32_add);
-        if (this.seen[id] || this.zeroAll) this.read(this.place(ADJ, id, 0, stride));
+        if (this.seen[id] || this.zeroAll) this.readAdjoint(id, stride);
         else f.f64Const(0);
         f.store();
       }));
@@ -771,17 +773,76 @@ class SweepWriter {
     const p = this.p, f = this.f;
     const id = which ? r.b : r.a, stride = which ? r.sb : r.sa;
     if (id < p.nConst || p.noAdjoint[r.k] || (which === 1 && !this.pullsB(r.k))) return;
-    const first = (which ? this.firstB : this.firstA)[r.k];
+    const first = (which ? this.firstB : this.firstA)[r.k] === 1;
+    this.addToAdjoint(id, stride, first, this.knownTerm(r, which), () => this.term(r, which, () => {
+      if (this.liveW[r.k]) this.readAdjoint(r.dst, r.sk);
+      else f.f64Const(0);
+      if (r.op === Op.Keep) this.keepMask(r);
+    }));
+  }
+
+  /**
+   * adj[id] = (first ? 0 : adj[id]) + term, the term known (a number) or
+   * emitted by `emitTerm`; folded when both sides are known.
+   */
+  private addToAdjoint(id: number, stride: number, first: boolean, term: number | undefined, emitTerm: () => void): void {
+    const known = this.knownAdjoints, f = this.f;
+    const before = first ? 0 : known?.get(id);
+    if (known && term !== undefined && before !== undefined) {
+      known.set(id, before + term);
+      return;
+    }
     this.put(this.place(ADJ, id, 0, stride), () => {
       if (first) f.f64Const(0);
-      else this.read(this.place(ADJ, id, 0, stride));
-      this.term(r, which, () => {
-        if (this.liveW[r.k]) this.read(this.place(ADJ, r.dst, 0, r.sk));
-        else f.f64Const(0);
-        if (r.op === Op.Keep) this.keepMask(r);
-      });
+      else this.readAdjoint(id, stride);
+      if (term !== undefined) f.f64Const(term);
+      else emitTerm();
       f.op(I.f64_add);
     });
+    known?.delete(id);
+  }
+
+  /** An adjoint: known, or read from its place. */
+  private readAdjoint(id: number, stride: number): void {
+    const known = this.knownAdjoints?.get(id);
+    if (known !== undefined) this.f.f64Const(known);
+    else this.read(this.place(ADJ, id, 0, stride));
+  }
+
+  /** A pull's term ∂·w̄ when it is known while writing the code (a known w̄, a partial of constants, no scale), else undefined. */
+  private knownTerm(r: StepRef, which: 0 | 1): number | undefined {
+    const known = this.knownAdjoints;
+    if (!known || r.op === Op.Keep) return undefined;
+    const w = this.liveW[r.k] ? known.get(r.dst) : 0;
+    if (w === undefined) return undefined;
+    const { d, s } = this.partial(r, which);
+    if (s) return undefined;
+    if (d.k === "one") return w;
+    if (d.k === "minus") return -w;
+    if (d.k === "cell") return undefined;
+    const partial = this.knownCode(r, d.code);
+    return partial === undefined ? undefined : partial * w;
+  }
+
+  /** A partial's code evaluated while writing the code, where it reads constants only (else undefined). */
+  private knownCode(r: StepRef, c: Code): number | undefined {
+    const p = this.p;
+    switch (c.k) {
+      case "a": return r.a < p.nConst ? p.consts[r.a] : undefined;
+      case "b": return r.b >= 0 && r.b < p.nConst ? p.consts[r.b] : undefined;
+      case "num": return c.x;
+      case "neg": { const x = this.knownCode(r, c.a); return x === undefined ? undefined : -x; }
+      case "op": {
+        const x = this.knownCode(r, c.a), y = x === undefined ? undefined : this.knownCode(r, c.b);
+        if (x === undefined || y === undefined) return undefined;
+        if (c.code === I.f64_add) return x + y;
+        if (c.code === I.f64_sub) return x - y;
+        if (c.code === I.f64_mul) return x * y;
+        if (c.code === I.f64_div) return x / y;
+        return undefined;
+      }
+      default: return undefined;
+    }
   }
 
   /** A step's partial by operand a or b, and its scale (null: none). */

@@ -422,16 +422,23 @@ export class Kernel {
     const r = this.repeat;
     if (!r || r.kind !== kind || r.sizes.length !== 1) return null;
     const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
-    let mem = f64();
+    // Views of the point's and the results' cells, made again only when memory grew
+    // (old views are detached, of length 0): making one costs more than copying 100 numbers.
+    let mem = f64(), pointCells = mem.subarray(dataAt, dataAt + size), resultCells = mem.subarray(resultAt, resultAt + length);
+    const refresh = () => {
+      mem = f64();
+      pointCells = mem.subarray(dataAt, dataAt + size);
+      resultCells = mem.subarray(resultAt, resultAt + length);
+    };
     return (point, out) => {
       if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed) return false;
       try {
-        if (mem.length === 0) mem = f64(); // (memory grew: old views are detached, of length 0)
-        if (size > BULK) mem.set(point, dataAt); // (a loop beats a view's set for a few entries, not for many)
+        if (mem.length === 0) refresh();
+        if (size > BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)
         else for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
         this.sweep(kind);
-        if (mem.length === 0) mem = f64();
-        if (length > BULK) out.set(mem.subarray(resultAt, resultAt + length));
+        if (mem.length === 0) refresh();
+        if (length > BULK) out.set(resultCells);
         else for (let i = 0; i < length; i++) out[i] = mem[resultAt + i];
         return true;
       } catch (error) {
