@@ -31,7 +31,7 @@ const MAX_GROUP = 64;
 
 /** The tape with its groups marked, and the module that runs them (null: nothing to fuse). */
 export interface Fused {
-  instr: number[];
+  instr: ArrayLike<number>;
   groups: number;
   module: Uint8Array | null;
   /**
@@ -42,7 +42,7 @@ export interface Fused {
   zeroRanges: number[];
 }
 
-function decode(instr: readonly number[], k: number): Run {
+function decode(instr: ArrayLike<number>, k: number): Run {
   const word = instr[k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
   const binary = opArity(op) === 2;
   return {
@@ -53,7 +53,7 @@ function decode(instr: readonly number[], k: number): Run {
 }
 
 /** Slots an instruction reads (runs: each operand's range; block ops: their aux lists). */
-function readSlots(instr: readonly number[], k: number, aux: readonly number[], visit: (slot: number) => void): void {
+function readSlots(instr: ArrayLike<number>, k: number, aux: readonly number[], visit: (slot: number) => void): void {
   const op = instr[k] & 0xff;
   if (op === Op.Input) return;
   if (isBlock(op)) {
@@ -72,13 +72,13 @@ function readSlots(instr: readonly number[], k: number, aux: readonly number[], 
  * Finds the groups of a reverse tape's instructions (already merged into runs),
  * marks them, and emits their functions. Constant i (`consts[i]`) is in slot i.
  */
-export function fuse(instr: readonly number[], consts: readonly number[], nSlots: number, outSlots: readonly number[],
+export function fuse(instr: ArrayLike<number>, consts: readonly number[], nSlots: number, outSlots: readonly number[],
                      aux: readonly number[]): Fused {
   const nConst = consts.length;
   const { groups, groupOf } = findGroups(instr, nConst, nSlots);
-  if (groups.length === 0) return { instr: [...instr], groups: 0, module: null, zeroRanges: [] };
+  if (groups.length === 0) return { instr, groups: 0, module: null, zeroRanges: [] };
   const readers = readersOutside(instr, groups, groupOf, nSlots, outSlots, aux);
-  const source = [...instr]; // pulled sums get their b field set
+  const source = Array.from(instr); // pulled sums get their b field set
   const bodies: FunctionBody[] = [];
   const inside = new Uint8Array(nSlots); // results whose adjoints live in locals only (or are never made)
   for (const members of groups) {
@@ -131,7 +131,7 @@ function markUnread(instr: number[], aux: readonly number[], nSlots: number): vo
  * MAX_GROUP, at least 2) in which an operand reads an earlier run's results only
  * whole and aligned (then it is a local); a shifted or partial read ends the group.
  */
-function findGroups(instr: readonly number[], nConst: number, nSlots: number): { groups: number[][]; groupOf: Int32Array } {
+function findGroups(instr: ArrayLike<number>, nConst: number, nSlots: number): { groups: number[][]; groupOf: Int32Array } {
   const nInstr = instr.length / 4;
   const groupOf = new Int32Array(nInstr).fill(-1);
   const groups: number[][] = []; // instruction indices
@@ -180,7 +180,7 @@ const NO_READER = -1, READERS = -2;
  * the one instruction that does, or READERS. Anything read keeps its value and
  * adjoint in memory.
  */
-function readersOutside(instr: readonly number[], groups: readonly number[][], groupOf: Int32Array, nSlots: number,
+function readersOutside(instr: ArrayLike<number>, groups: readonly number[][], groupOf: Int32Array, nSlots: number,
                         outSlots: readonly number[], aux: readonly number[]): Int32Array {
   const slotGroup = new Int32Array(nSlots).fill(-1);
   for (const [g, members] of groups.entries()) {
@@ -229,7 +229,7 @@ function rangesOutside(inside: Uint8Array, nConst: number): number[] {
 }
 
 /** The instructions with each group bracketed by FUSE_BEGIN / FUSE_END (group index, instruction count). */
-function marked(instr: readonly number[], groups: readonly number[][], groupOf: Int32Array): number[] {
+function marked(instr: ArrayLike<number>, groups: readonly number[][], groupOf: Int32Array): number[] {
   const out: number[] = [];
   for (let k = 0; k < instr.length / 4; k++) {
     const g = groupOf[k], members = g >= 0 ? groups[g] : undefined;

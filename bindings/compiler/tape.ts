@@ -18,9 +18,9 @@
 // carrying the op, broadcast flags and the run length (assembly/core/tape.ts); chains
 // of runs are then fused into single loops (fuse.ts).
 import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, FLAT, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
-import { blockOrder, eachOperand, type Graph } from "../ir/graph.js";
+import { blockOrder, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
-import { append } from "../base/arrays.js";
+import { append, IntList } from "../base/arrays.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
 export interface TapeData {
@@ -62,8 +62,9 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   }
   const { runs, consts, nSlots, outSlots, aux } = best;
   const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
+  const words = fused?.instr ?? runs.instr;
   return {
-    instr: Int32Array.from(fused?.instr ?? runs.instr),
+    instr: words instanceof Int32Array ? words.slice() : Int32Array.from(words),
     fused: fused?.module ?? null,
     fusedGroups: fused?.groups ?? 0,
     fusedZero: fused?.module ? appendList(aux, fused.zeroRanges) : -1,
@@ -99,13 +100,24 @@ function reachability(graph: Graph, outputs: readonly number[]): Reach {
       const block = graph.a[id];
       (projections.get(block) ?? projections.set(block, []).get(block)!)[graph.b[id]] = id;
     }
-    eachOperand(graph, id, (operand) => {
-      reached[operand] = 1;
-      if (lastUse[operand] < id) lastUse[operand] = id;
-    });
+    // (operands read inline, not through eachOperand's callback: this runs per node of graphs of millions)
+    const op = graph.op[id];
+    if (op === CONST || op === Op.Input) continue;
+    if (op !== PROJ && isBlock(op)) {
+      for (const operand of graph.args.get(id)!) markRead(reached, lastUse, operand, id);
+    } else {
+      markRead(reached, lastUse, graph.a[id], id);
+      if (op !== PROJ && opArity(op) === 2) markRead(reached, lastUse, graph.b[id], id);
+    }
   }
   for (const o of outputs) lastUse[o] = n; // live to the end
   return { reached, lastUse, projections, differentiated: adjointsReached(graph, outputs, reached) };
+}
+
+/** Marks `operand` reached, read by `reader` (ids ascend, so the last reader is the largest). */
+function markRead(reached: Uint8Array, lastUse: Int32Array, operand: number, reader: number): void {
+  reached[operand] = 1;
+  if (lastUse[operand] < reader) lastUse[operand] = reader;
 }
 
 /** Appends a slot list [length, slot, …] to `aux` and returns its offset (no spread: lists may be huge). */
@@ -118,7 +130,7 @@ function appendList(aux: number[], slots: readonly number[]): number {
 
 /** One schedule of the graph: slots, instructions (merged into runs on a reverse schedule) and aux lists. */
 interface Schedule {
-  runs: { instr: number[]; maxRun: number };
+  runs: { instr: ArrayLike<number>; maxRun: number };
   consts: number[];
   aux: number[];
   outSlots: number[];
@@ -149,10 +161,11 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
   const free: number[] = [];
   let nSlots = consts.length;
   const take = () => (free.length > 0 ? free.pop()! : nSlots++);
-  const instr: number[] = [];
+  const instr = new IntList(4 * n); // (at most one instruction per node)
   const aux: number[] = [];
   let maxBlock = 0;
-  const load = (id: number) => instr.push(Op.Input, (slot[id] = take()), graph.a[id], 0);
+  let freedBy: Int32Array | undefined; // per node, the block whose operand list last freed its slot
+  const load = (id: number) => instr.push4(Op.Input, (slot[id] = take()), graph.a[id], 0);
   if (!reuseSlots) for (const id of inputs) load(id);
   for (let id = 0; id < n; id++) {
     const op = graph.op[id];
@@ -177,21 +190,25 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
       const args = operands.map((a) => slot[a]);
       // A sum over consecutive computed slots (an elementwise run's results) is summed as one range.
       const contiguous = op === Op.Sum && args[0] >= consts.length && args.every((s, i) => s === args[0] + i);
-      instr.push(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), appendList(aux, results),
+      instr.push4(op | (contiguous ? CONTIGUOUS : 0) | (differentiated[id] ? 0 : NO_ADJOINT), appendList(aux, results),
         appendList(aux, args.slice(0, k * k)), op === Op.Solve ? appendList(aux, args.slice(k * k)) : 0);
       // Results nobody reads are free at once, but not on a reverse schedule: the
       // reverse rules read every result's value and adjoint.
       if (!reuseSlots) continue;
       append(free, unused);
       // Operands whose last reader this is give their slots back, after the results were taken.
-      for (const operand of new Set(operands)) {
-        if (lastUse[operand] === id && graph.op[operand] !== CONST) free.push(slot[operand]);
+      // (once each: an operand may be listed twice; no Set, the lists can be huge)
+      freedBy ??= new Int32Array(n).fill(-1);
+      for (const operand of operands) {
+        if (lastUse[operand] !== id || graph.op[operand] === CONST || freedBy[operand] === id) continue;
+        freedBy[operand] = id;
+        free.push(slot[operand]);
       }
       continue;
     }
     const a = graph.a[id], b = opArity(op) === 2 ? graph.b[id] : -1;
     const dst = (slot[id] = take());
-    instr.push(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[a], b >= 0 ? slot[b] : 0);
+    instr.push4(op | (differentiated[id] ? 0 : NO_ADJOINT), dst, slot[a], b >= 0 ? slot[b] : 0);
     if (!reuseSlots) continue;
     // Operands whose last reader this is give their slots back, after dst was taken.
     if (lastUse[a] === id && graph.op[a] !== CONST) free.push(slot[a]);
@@ -199,7 +216,7 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
   }
   const loaded = reuseSlots ? inputs.filter((id) => reached[id]) : inputs;
   return {
-    runs: reuseSlots ? { instr, maxRun: 1 } : mergeRuns(instr, consts.length),
+    runs: reuseSlots ? { instr: instr.view(), maxRun: 1 } : mergeRuns(instr.view(), consts.length),
     consts, aux, nSlots, maxBlock, inputs: loaded,
     outSlots: outputs.map((o) => slot[o]),
   };
@@ -215,18 +232,42 @@ function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" 
   const inputs: number[] = [];
   for (let id = 0; id < graph.size; id++) if (reached[id] && graph.op[id] === Op.Input) inputs.push(id);
   if (order === "id") return inputs;
-  if (order === "index") return inputs.sort((p, q) => graph.a[p] - graph.a[q]);
-  // first reader and operand position per input node (−1: none yet; unread inputs sort last)
-  const reader = new Int32Array(graph.size).fill(-1), position = new Float64Array(graph.size).fill(Infinity);
-  for (let id = 0; id < graph.size; id++) {
-    if (!reached[id]) continue;
-    eachOperand(graph, id, (operand, pos) => {
-      if (graph.op[operand] !== Op.Input || reader[operand] >= 0) return;
-      reader[operand] = id;
-      position[operand] = pos;
-    });
+  if (order === "index") { // (each input index has one node: placed, not sorted)
+    const byIndex: number[] = [];
+    for (const id of inputs) byIndex[graph.a[id]] = id;
+    return byIndex.filter((id) => id !== undefined);
   }
-  return inputs.sort((p, q) => position[p] - position[q] || (reader[p] < 0 ? p : reader[p]) - (reader[q] < 0 ? q : reader[q]));
+  // Each input's first reader and operand position, in the order met: readers
+  // ascend, so a stable sort by position (counting, linear) orders by position,
+  // then reader. Inputs nobody reads follow, by id.
+  const reader = new Int32Array(graph.size).fill(-1), position = new Int32Array(graph.size);
+  const met: number[] = [];
+  let maxPosition = 0;
+  const meet = (operand: number, pos: number, id: number) => {
+    if (graph.op[operand] !== Op.Input || reader[operand] >= 0) return;
+    reader[operand] = id;
+    position[operand] = pos;
+    met.push(operand);
+    if (pos > maxPosition) maxPosition = pos;
+  };
+  for (let id = 0; id < graph.size; id++) {
+    const op = graph.op[id];
+    if (!reached[id] || op === CONST || op === Op.Input) continue;
+    if (op !== PROJ && isBlock(op)) {
+      const args = graph.args.get(id)!;
+      for (let i = 0; i < args.length; i++) meet(args[i], i, id);
+    } else {
+      meet(graph.a[id], 0, id);
+      if (op !== PROJ && opArity(op) === 2) meet(graph.b[id], 1, id);
+    }
+  }
+  const start = new Int32Array(maxPosition + 2);
+  for (const id of met) start[position[id] + 1]++;
+  for (let p = 1; p < start.length; p++) start[p] += start[p - 1];
+  const sorted: number[] = new Array(met.length);
+  for (const id of met) sorted[start[position[id]]++] = id;
+  for (const id of inputs) if (reader[id] < 0) sorted.push(id);
+  return sorted;
 }
 
 /**
@@ -245,8 +286,13 @@ function adjointsReached(graph: Graph, outputs: readonly number[], reached: Uint
       flows[id] = 0;
       continue;
     }
-    const keep = op === Op.Keep;
-    eachOperand(graph, id, (operand, pos) => { if (!keep || pos === 0) flows[operand] = 1; });
+    if (op === CONST || op === Op.Input) continue;
+    if (op !== PROJ && isBlock(op)) {
+      for (const operand of graph.args.get(id)!) flows[operand] = 1;
+    } else {
+      flows[graph.a[id]] = 1;
+      if (op !== PROJ && op !== Op.Keep && opArity(op) === 2) flows[graph.b[id]] = 1; // (Keep's guard takes none)
+    }
   }
   return flows;
 }
@@ -261,8 +307,8 @@ const MAX_RUN = (1 << 19) - 1;
  * overlap the results, so evaluating the run all at once equals one at a time,
  * nor mix constant slots (the first nConst) with computed ones.
  */
-function mergeRuns(instr: readonly number[], nConst: number): { instr: number[]; maxRun: number } {
-  const out: number[] = [];
+function mergeRuns(instr: Int32Array, nConst: number): { instr: Int32Array; maxRun: number } {
+  const out = new IntList(instr.length);
   let maxRun = 1;
   for (let k = 0; k < instr.length; ) {
     const op = instr[k], dst = instr[k + 1], a = instr[k + 2], b = instr[k + 3];
@@ -287,11 +333,11 @@ function mergeRuns(instr: readonly number[], nConst: number): { instr: number[];
       if (L > 1 && op === Op.Input) inputStride = stepA;
     }
     // (an Input run's b is its input stride)
-    out.push(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, op === Op.Input ? inputStride : b);
+    out.push4(op | flags | (L > 1 ? L << RUN_SHIFT : 0), dst, a, op === Op.Input ? inputStride : b);
     maxRun = Math.max(maxRun, L);
     k += 4 * L;
   }
-  return { instr: out, maxRun };
+  return { instr: out.view(), maxRun };
 }
 
 /** Whether operand slots (start, step 0 or 1, for len entries) meet the results dst … dst+len−1. */
