@@ -60,15 +60,18 @@ export class Graph {
     if (this.isConstant(a) && (!binary || this.isConstant(b))) {
       return this.constant(foldConstant(op, this.value[a], binary ? this.value[b] : 0));
     }
-    const simplified = this.identity(op, a, b);
-    if (simplified !== undefined) return simplified;
-    if (binary && isCommutative(op) && b < a) [a, b] = [b, a];
+    // (every identity but −(−x)'s reads a constant operand: skip the lookup for the common case)
+    if (op === Op.Neg || this.op[a] === CONST || (binary && this.op[b] === CONST)) {
+      const simplified = this.identity(op, a, b);
+      if (simplified !== undefined) return simplified;
+    }
+    if (binary && b < a && isCommutative(op)) return this.intern(op, b, a);
     return this.intern(op, a, binary ? b : -1);
   }
 
   /** The node (op, a, b) if the graph has it, else −1 (nothing is made; `b` −1 for unary ops). */
   find(op: number, a: number, b = -1): number {
-    return this.applied.get(op, a, b);
+    return this.applied.get(op, a, b, this.fixedOperand(op, b));
   }
 
   /**
@@ -96,7 +99,7 @@ export class Graph {
    * guard is x or +0, and keep(+0, c) is +0 whatever c.
    */
   private identity(op: number, a: number, b: number): number | undefined {
-    const isConst = (id: number, v: number) => this.isConstant(id) && Object.is(this.value[id], v);
+    const isConst = (id: number, v: number) => this.op[id] === CONST && Object.is(this.value[id], v);
     switch (op) {
       case Op.Mul:
         if (isConst(b, 1)) return a;
@@ -160,16 +163,24 @@ export class Graph {
         g.args.set(id, args.slice());
         g.blocks.set(`${op}:${args.join(",")}`, id);
       } else {
-        g.applied.set(op, a, b, id);
+        g.applied.set(op, a, b, g.fixedOperand(op, b), id);
         if (op === Op.Not) g.conditions++;
       }
     }
     return g;
   }
 
+  /**
+   * Whether the second operand of (op, a, b) is one node that many keys share (none,
+   * or a constant) rather than one that moves with a: hash-consing's locality (intern-table.ts).
+   */
+  private fixedOperand(op: number, b: number): boolean {
+    return b < 0 || (op !== PROJ && this.op[b] === CONST);
+  }
+
   /** The node (op, a, b), made if new. */
   private intern(op: number, a: number, b: number): number {
-    const next = this.op.length, id = this.applied.getOrSet(op, a, b, next);
+    const next = this.op.length, id = this.applied.getOrSet(op, a, b, this.fixedOperand(op, b), next);
     if (id !== next) return id;
     this.add(op, a, b, NaN);
     if (op === Op.Not) this.conditions++;
