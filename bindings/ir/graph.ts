@@ -12,14 +12,22 @@ import { foldConstant } from "../ops/fold.js";
 import { TripleTable } from "./intern-table.js";
 
 export class Graph {
+  // Nodes in typed arrays of room for `size` and more (doubled when full): a
+  // traced graph can have millions, which boxed arrays would make the
+  // collector walk. Entries past `size` mean nothing.
+  private count = 0;
+  private ops = new Int32Array(256);
+  private as = new Int32Array(256);
+  private bs = new Int32Array(256);
+  private values = new Float64Array(256);
   /** Op code per node (CONST for constants). */
-  readonly op: number[] = [];
+  get op(): Int32Array { return this.ops; }
   /** First operand id, or the input index for Op.Input. */
-  readonly a: number[] = [];
+  get a(): Int32Array { return this.as; }
   /** Second operand id (binary ops), else -1. */
-  readonly b: number[] = [];
+  get b(): Int32Array { return this.bs; }
   /** Constant value (CONST nodes), else NaN. */
-  readonly value: number[] = [];
+  get value(): Float64Array { return this.values; }
   /** Block nodes: operand ids (matrix entries row-major, then the right-hand side); `b` holds the result count. */
   readonly args = new Map<number, number[]>();
   /** Hash-consing: applications and projections by (op, a, b), constants by value, inputs by index, blocks by key. */
@@ -32,7 +40,7 @@ export class Graph {
   conditions = 0;
 
   get size(): number {
-    return this.op.length;
+    return this.count;
   }
 
   isConstant(id: number): boolean {
@@ -180,7 +188,7 @@ export class Graph {
 
   /** The node (op, a, b), made if new. */
   private intern(op: number, a: number, b: number): number {
-    const next = this.op.length, id = this.applied.getOrSet(op, a, b, this.fixedOperand(op, b), next);
+    const next = this.count, id = this.applied.getOrSet(op, a, b, this.fixedOperand(op, b), next);
     if (id !== next) return id;
     this.add(op, a, b, NaN);
     if (op === Op.Not) this.conditions++;
@@ -188,12 +196,23 @@ export class Graph {
   }
 
   private add(op: number, a: number, b: number, v: number): number {
-    const id = this.op.length;
-    this.op.push(op);
-    this.a.push(a);
-    this.b.push(b);
-    this.value.push(v);
+    const id = this.count;
+    if (id === this.ops.length) this.grow();
+    this.ops[id] = op;
+    this.as[id] = a;
+    this.bs[id] = b;
+    this.values[id] = v;
+    this.count = id + 1;
     return id;
+  }
+
+  private grow(): void {
+    const room = 2 * this.ops.length;
+    const widen = <T extends Int32Array | Float64Array>(old: T, made: T): T => { made.set(old); return made; };
+    this.ops = widen(this.ops, new Int32Array(room));
+    this.as = widen(this.as, new Int32Array(room));
+    this.bs = widen(this.bs, new Int32Array(room));
+    this.values = widen(this.values, new Float64Array(room));
   }
 }
 
