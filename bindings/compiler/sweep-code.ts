@@ -128,13 +128,8 @@ class SweepWriter {
   private valuesNeeded?: Uint8Array;
   /** …and the loop-local values its backward loops must recompute (undefined: all of them). */
   private recomputed?: Uint8Array;
-  /**
-   * Locals placement of a reverse sweep: the adjoints known while writing the
-   * code (a gradient's seed 1, and what constant partials make of it), by id.
-   * Their sums and products are folded here, in the same IEEE arithmetic the
-   * code would run, so no chain of adds through a Σ's partial sums is left.
-   */
-  private knownAdjoints?: Map<number, number>;
+  /** A reverse sweep's adjoints known while the code is written (planKnownAdjoints); null: nothing folded. */
+  private known: KnownAdjoints | null = null;
   private scratchX = -1;
   private scratchAlt = -1;
   // Locals placement: a local per value, partial, adjoint, tangent (−1: none yet).
@@ -160,7 +155,7 @@ class SweepWriter {
     this.escapes = this.escaping();
     if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
-    if (plan.kind === Kind.Reverse && inLocals) this.knownAdjoints = new Map();
+    if (plan.kind === Kind.Reverse && !this.zeroAll) this.known = this.planKnownAdjoints(plan.seeded);
   }
 
   module(): Uint8Array {
@@ -348,13 +343,21 @@ class SweepWriter {
         if (id < p.nConst) return;
         const first = !started[id] && !this.zeroAll;
         started[id] = 1;
-        this.addToAdjoint(id, 0, first, seeded ? undefined : 1, () => f.get(seeds[0].at).load(8 * o));
+        this.addToAdjoint(2 * this.steps + o, id, 0, first, () => (seeded ? f.get(seeds[0].at).load(8 * o) : f.f64Const(1)));
       });
       this.chunked((from, to) => this.backwardPieces(from, to), true);
       const inputs = Int32Array.from({ length: p.nIn }, (_, input) => p.nConst + input);
-      this.eachOutput(inputs, (id) => (this.seen[id] || this.zeroAll ? 1 : 0), (input, id, stride) => this.inRange(input, rangeLo, rangeHi, () => {
+      const kinds = new Map<string, number>(); // (inputs whose adjoints are one known number are one kind: a loop writes it)
+      const kind = (id: number) => {
+        if (!this.seen[id] && !this.zeroAll) return 0;
+        if (!this.known?.finalKnown[id]) return 1;
+        const key = String(Object.is(this.known.final[id], -0) ? "-0" : this.known.final[id]);
+        return kinds.get(key) ?? (kinds.set(key, kinds.size + 2), kinds.size + 1);
+      };
+      this.eachOutput(inputs, kind, (input, id, stride) => this.inRange(input, rangeLo, rangeHi, () => {
         f.get(tangents).get(tOut).get(input).op(I.i32_mul).op(I.i32_add);
-        if (this.seen[id] || this.zeroAll) this.readAdjoint(id, stride);
+        if (this.known?.finalKnown[id]) f.f64Const(this.known.final[id]);
+        else if (this.seen[id] || this.zeroAll) this.read(this.place(ADJ, id, 0, stride));
         else f.f64Const(0);
         f.store();
       }));
@@ -774,47 +777,93 @@ class SweepWriter {
     const id = which ? r.b : r.a, stride = which ? r.sb : r.sa;
     if (id < p.nConst || p.noAdjoint[r.k] || (which === 1 && !this.pullsB(r.k))) return;
     const first = (which ? this.firstB : this.firstA)[r.k] === 1;
-    this.addToAdjoint(id, stride, first, this.knownTerm(r, which), () => this.term(r, which, () => {
-      if (this.liveW[r.k]) this.readAdjoint(r.dst, r.sk);
+    this.addToAdjoint(2 * r.k + which, id, stride, first, () => this.term(r, which, () => {
+      if (this.known?.wKnown[r.k]) f.f64Const(this.known.w[r.k]);
+      else if (this.liveW[r.k]) this.read(this.place(ADJ, r.dst, 0, r.sk));
       else f.f64Const(0);
       if (r.op === Op.Keep) this.keepMask(r);
     }));
   }
 
   /**
-   * adj[id] = (first ? 0 : adj[id]) + term, the term known (a number) or
-   * emitted by `emitTerm`; folded when both sides are known.
+   * Contribution c (see KnownAdjoints) to adj[id]: (first ? 0 : adj[id]) + its
+   * term, the term emitted by `emitTerm`; nothing when both are known (the sum
+   * is then known too), and a known side as a number.
    */
-  private addToAdjoint(id: number, stride: number, first: boolean, term: number | undefined, emitTerm: () => void): void {
-    const known = this.knownAdjoints, f = this.f;
-    const before = first ? 0 : known?.get(id);
-    if (known && term !== undefined && before !== undefined) {
-      known.set(id, before + term);
-      return;
-    }
+  private addToAdjoint(c: number, id: number, stride: number, first: boolean, emitTerm: () => void): void {
+    const known = this.known, f = this.f;
+    if (known?.beforeKnown[c] && known.termKnown[c]) return;
     this.put(this.place(ADJ, id, 0, stride), () => {
-      if (first) f.f64Const(0);
-      else this.readAdjoint(id, stride);
-      if (term !== undefined) f.f64Const(term);
+      if (known?.beforeKnown[c]) f.f64Const(known.before[c]);
+      else if (first) f.f64Const(0);
+      else this.read(this.place(ADJ, id, 0, stride));
+      if (known?.termKnown[c]) f.f64Const(known.term[c]);
       else emitTerm();
       f.op(I.f64_add);
     });
-    known?.delete(id);
   }
 
-  /** An adjoint: known, or read from its place. */
-  private readAdjoint(id: number, stride: number): void {
-    const known = this.knownAdjoints?.get(id);
-    if (known !== undefined) this.f.f64Const(known);
-    else this.read(this.place(ADJ, id, 0, stride));
+  /**
+   * The adjoints known while the code is written: a gradient's seed (1), and
+   * what constant partials make of it — through a Σ written out term by term,
+   * every partial sum's adjoint is 1. The backward pass is run here in the
+   * order the code runs it, in the same IEEE arithmetic, so a known sum is the
+   * number the code would have computed, and no chain of 0 + w̄ adds is left to
+   * run. Null when a loop's iterations would know different things (its body
+   * is one piece of code for all of them): then nothing is folded.
+   */
+  private planKnownAdjoints(seeded: boolean): KnownAdjoints | null {
+    const p = this.p, S = this.steps;
+    const known: KnownAdjoints = {
+      wKnown: new Uint8Array(S), w: new Float64Array(S),
+      beforeKnown: new Uint8Array(2 * S + p.outputs.length), before: new Float64Array(2 * S + p.outputs.length),
+      termKnown: new Uint8Array(2 * S + p.outputs.length), term: new Float64Array(2 * S + p.outputs.length),
+      finalKnown: new Uint8Array(this.nIds), final: new Float64Array(this.nIds),
+    };
+    const now = known.finalKnown, value = known.final; // (as the pass goes; final at its end)
+    const contribute = (c: number, id: number, first: boolean, term: number | undefined) => {
+      const before = first ? 0 : now[id] ? value[id] : undefined;
+      known.beforeKnown[c] = before === undefined ? 0 : 1;
+      known.before[c] = before ?? 0;
+      known.termKnown[c] = term === undefined ? 0 : 1;
+      known.term[c] = term ?? 0;
+      now[id] = before !== undefined && term !== undefined ? 1 : 0;
+      if (now[id]) value[id] = before! + term!;
+    };
+    const started = new Uint8Array(this.nIds);
+    p.outputs.forEach((id, o) => {
+      if (id < p.nConst) return;
+      contribute(2 * S + o, id, !started[id], seeded ? undefined : 1);
+      started[id] = 1;
+    });
+    this.backwardOrder((k) => {
+      const dst = resultId(p, k);
+      known.wKnown[k] = !this.liveW[k] || now[dst] ? 1 : 0;
+      known.w[k] = this.liveW[k] ? value[dst] : 0;
+    }, (k, which) => {
+      const id = which ? p.b[k] : p.a[k];
+      if (id < p.nConst || p.noAdjoint[k] || (which === 1 && !this.pullsB(k))) return;
+      const term = known.wKnown[k] ? this.knownTerm(this.ref(k, 0), which, known.w[k]) : undefined;
+      contribute(2 * k + which, id, (which ? this.firstB : this.firstA)[k] === 1, term);
+    });
+    const same = (x: Float64Array | Uint8Array, i: number, j: number) => Object.is(x[i], x[j]);
+    for (const piece of this.pieces) {
+      for (let c = 1; c < piece.count; c++) {
+        for (let k0 = piece.from; k0 < piece.from + piece.period; k0++) {
+          const k = k0 + c * piece.period;
+          if (!same(known.wKnown, k0, k) || !same(known.w, k0, k)) return null;
+          for (const x of [known.beforeKnown, known.before, known.termKnown, known.term]) {
+            if (!same(x, 2 * k0, 2 * k) || !same(x, 2 * k0 + 1, 2 * k + 1)) return null;
+          }
+        }
+      }
+    }
+    return known;
   }
 
-  /** A pull's term ∂·w̄ when it is known while writing the code (a known w̄, a partial of constants, no scale), else undefined. */
-  private knownTerm(r: StepRef, which: 0 | 1): number | undefined {
-    const known = this.knownAdjoints;
-    if (!known || r.op === Op.Keep) return undefined;
-    const w = this.liveW[r.k] ? known.get(r.dst) : 0;
-    if (w === undefined) return undefined;
+  /** A pull's term ∂·w̄ for a known w̄ when the partial is known too (constants only, no scale), else undefined. */
+  private knownTerm(r: StepRef, which: 0 | 1, w: number): number | undefined {
+    if (r.op === Op.Keep) return undefined;
     const { d, s } = this.partial(r, which);
     if (s) return undefined;
     if (d.k === "one") return w;
@@ -911,6 +960,25 @@ class SweepWriter {
     quotient();
     f.end();
   }
+}
+
+/**
+ * What a reverse sweep's writer knows of the adjoints (planKnownAdjoints).
+ * Contribution c is 2k (step k's operand a), 2k + 1 (its b), or 2S + o (output
+ * o's seed, S steps): whether the adjoint before it and its term are known
+ * numbers, and which.
+ */
+interface KnownAdjoints {
+  /** Per step: the w̄ its pull reads, when known. */
+  wKnown: Uint8Array;
+  w: Float64Array;
+  beforeKnown: Uint8Array;
+  before: Float64Array;
+  termKnown: Uint8Array;
+  term: Float64Array;
+  /** Per id: its adjoint at the end of the pass, when known. */
+  finalKnown: Uint8Array;
+  final: Float64Array;
 }
 
 /** A step as the code for it reads it: ids (of a loop's first iteration) and their strides per iteration. */

@@ -78,7 +78,11 @@ describe("the compiled tier gives the interpreter's bits", () => {
     const mixed = Array.from({ length: n }, (_, i) => `${names[i % 7 === 3 ? 0 : (i * i) % 8]}(x${i}^2 + 1)*x${(i * 7) % n}`).join(" + ");
     // core calls in a loop whose values the adjoints read, and a value read across iterations: sin xᵢ·e^(xᵢ₊₁)·xᵢ₊₁
     const calls = Array.from({ length: n - 1 }, (_, i) => `sin(x${i})*exp(x${i + 1})*x${i + 1}`).join(" + ");
-    for (const text of [pairs, chained, mixed, calls]) {
+    // coefficients: repeating every 5 terms (a loop of 5 terms an iteration, each knowing its term's adjoint),
+    // and one per term (each iteration of a loop over the terms would know a different one: nothing is folded)
+    const weighted = Array.from({ length: n - 1 }, (_, i) => `${i % 5 + 1}*(x${i + 1} - x${i}^2)^2`).join(" - ");
+    const scaled = Array.from({ length: n / 2 }, (_, i) => `${i + 2}*(x${2 * i + 1} - x${2 * i}^2)^2`).join(" + ");
+    for (const text of [pairs, chained, mixed, calls, weighted, scaled]) {
       onBothTiers(() => compile(text, { vars }), (f) => {
         f.eval(x);
         f.grad(x);
