@@ -299,9 +299,11 @@ export class Kernel {
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
     const result = (values ?? tangents)!;
     // One point, one sweep, results copied out: the case a repeat can take.
-    const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense && !(seeds?.identity && seeds.colors) &&
+    const colors = seeds?.identity ? seeds.colors : undefined;
+    const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
-    if (repeatable && !this.tierPending && this.loadedIn === generation && isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, inputs)) {
+    if (repeatable && !this.tierPending && this.loadedIn === generation &&
+        isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, colors, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
       return;
     }
@@ -325,7 +327,6 @@ export class Kernel {
     const outAt = chunkAt + 8 * chunk * batchedPerPoint;
     const resultAt = outAt + 8 * chunk * perPointOut;
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
-    const colors = seeds?.identity ? seeds.colors : undefined;
     const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
     const sumAt = align16(colorsAt + (colors ? 4 * colors.length : 0)), weightsAt = align16(sumAt + 8 * perPointResult);
     const sumEnd = sum ? weightsAt + (sum.weights ? 8 * chunk : 0) : sumAt;
@@ -373,7 +374,7 @@ export class Kernel {
       if (sum) writeSum(base + sumAt, perPointResult, sum.divisor, result);
       if (sum && valuesToo) writeSum(base + valuesSumAt, this.nOut, sum.divisor, valuesToo);
       if (repeatable) {
-        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi,
+        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi, colors,
           sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
           results: new Float64Array(0), resultsOf: new Float64Array(0) };
       }

@@ -17,6 +17,8 @@ export interface Repeat {
   layout: TangentLayout | null;
   rangeLo: number;
   rangeHi: number;
+  /** A colored sweep's column colors (the same array: its table is still in scratch), else undefined. */
+  colors: Int32Array | undefined;
   /** Each segment's size and where its data goes. */
   sizes: number[];
   dataAt: number[];
@@ -29,9 +31,10 @@ export interface Repeat {
 
 /** Whether this call is the last one, `r` (laid out in the live instance), again. */
 export function isRepeat(r: Repeat | undefined, kind: Kind, values: boolean, lanes: number, first: number,
-                         layout: TangentLayout | null, rangeLo: number, rangeHi: number, inputs: readonly Segment[]): boolean {
+                         layout: TangentLayout | null, rangeLo: number, rangeHi: number, colors: Int32Array | undefined,
+                         inputs: readonly Segment[]): boolean {
   if (!r || r.kind !== kind || r.values !== values || r.lanes !== lanes || r.first !== first ||
-      r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.sizes.length !== inputs.length) return false;
+      r.rangeLo !== rangeLo || r.rangeHi !== rangeHi || r.colors !== colors || r.sizes.length !== inputs.length) return false;
   const l = r.layout;
   if (l === null ? layout !== null : layout === null || l.point !== layout.point || l.out !== layout.out ||
       l.lane !== layout.lane || l.offset !== layout.offset) return false;

@@ -487,6 +487,23 @@ describe("sparse Hessians by column coloring (bindings/ir/sparsity.ts)", () => {
     expect(H.data.filter((v, k) => want[k] === 0 && v !== 0).length).toBe(0);
   });
 
+  it("one-point colored Hessians called again and again (the repeat of the last sweep): each new point's closed form, between other calls", () => {
+    const n = 40;
+    const f = fn(n, (x) => x.reshape([n / 2, 2]).slice([0, 0], [n / 2, 1]).reshape([n / 2])
+      .mul(x.reshape([n / 2, 2]).slice([0, 1], [n / 2, 2]).reshape([n / 2])).pow(2).sum());
+    const out = new Float64Array(n * n);
+    for (let call = 0; call < 6; call++) {
+      const x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.1 * i - 0.3 * call);
+      if (call === 3) f.hvp(x, x); // (another sweep of the gradient's kernel in between: the repeat is forgotten)
+      if (call === 4) f.hessian(new Tensor([2, n], Float64Array.from([...x, ...x])));
+      f.hessian(x, { out });
+      for (let k = 0; k < n / 2; k++) {
+        const a = x[2 * k], b = x[2 * k + 1], i = 2 * k, j = 2 * k + 1;
+        expectClose([out[i * n + i], out[j * n + j], out[i * n + j], out[j * n + i]], [2 * b * b, 2 * a * a, 4 * a * b, 4 * a * b], 1e-14, `call ${call}`);
+      }
+    }
+  });
+
   it("Rosenbrock, n = 60: three colors; equal to H·eⱼ column by column and to reverse mode; batches, out and WasmBuffer alike", () => {
     const n = 60;
     const f = fn(n, (x) => {
