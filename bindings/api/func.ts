@@ -341,11 +341,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const m = this.m, n = this.n, structure = this.jacobianStructure();
     return sparseValues({
       m, n, structure,
-      compressed: (out) => {
-        const C = structure.coloring!.count;
-        this.kernel.tangents(Kind.Forward, args.segments, 1, { identity: true, first: 0, lanes: C, colors: structure.coloring!.colors }, out,
-          { point: m * C, out: C, lane: 1, offset: 0 });
-      },
+      compressed: (out) => this.kernel.coloredRows(args.segments, structure.coloring!, out),
       dense: (out) => this.jacobianBlock(args, sweepFor({}, m < n), 0, m, 0, n, out),
     });
   }

@@ -237,7 +237,7 @@ export class Kernel {
     const m = this.nOut, n = this.nIn, C = c.count, nnz = c.cols.length;
     if (N === 1 && out instanceof Float64Array && !sum) {
       const lanes = (this.coloredLanes = this.coloredLanes?.length === m * C ? this.coloredLanes : new Float64Array(m * C));
-      this.tangents(Kind.Forward, inputs, 1, { identity: true, first: 0, lanes: C, colors: c.colors }, lanes, { point: m * C, out: C, lane: 1, offset: 0 });
+      this.coloredRows(inputs, c, lanes);
       const { to, from } = spreadIndices(c, n);
       out.fill(0, 0, m * n);
       for (let k = 0; k < nnz; k++) out[to[k]] = lanes[from[k]];
@@ -254,6 +254,17 @@ export class Kernel {
     };
     this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors: c.colors }, null, out,
       { point: m * C, out: C, lane: 1, offset: 0 }, reduce, undefined, sum);
+  }
+
+  /**
+   * The Jacobian's rows compressed by a column coloring at one point, [m, colors]
+   * into `out`: entry (i, color of j) is J_ij for every structural nonzero (no
+   * other column of j's color meets row i). One forward sweep per 16 colors.
+   */
+  coloredRows(inputs: readonly Segment[], c: Coloring, out: Float64Array): void {
+    const C = c.count;
+    this.tangents(Kind.Forward, inputs, 1, { identity: true, first: 0, lanes: C, colors: c.colors }, out,
+      { point: this.nOut * C, out: C, lane: 1, offset: 0 });
   }
 
   /**
