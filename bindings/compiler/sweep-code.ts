@@ -787,12 +787,12 @@ class SweepWriter {
 
   /**
    * Contribution c (see KnownAdjoints) to adj[id]: (first ? 0 : adj[id]) + its
-   * term, the term emitted by `emitTerm`; nothing when both are known (the sum
-   * is then known too), and a known side as a number.
+   * term, the term emitted by `emitTerm`; nothing when the sum is known, and a
+   * known side as a number.
    */
   private addToAdjoint(c: number, id: number, stride: number, first: boolean, emitTerm: () => void): void {
     const known = this.known, f = this.f;
-    if (known?.beforeKnown[c] && known.termKnown[c]) return;
+    if (known?.folded[c]) return;
     this.put(this.place(ADJ, id, 0, stride), () => {
       if (known?.beforeKnown[c]) f.f64Const(known.before[c]);
       else if (first) f.f64Const(0);
@@ -818,17 +818,20 @@ class SweepWriter {
       wKnown: new Uint8Array(S), w: new Float64Array(S),
       beforeKnown: new Uint8Array(2 * S + p.outputs.length), before: new Float64Array(2 * S + p.outputs.length),
       termKnown: new Uint8Array(2 * S + p.outputs.length), term: new Float64Array(2 * S + p.outputs.length),
+      folded: new Uint8Array(2 * S + p.outputs.length),
       finalKnown: new Uint8Array(this.nIds), final: new Float64Array(this.nIds),
     };
     const now = known.finalKnown, value = known.final; // (as the pass goes; final at its end)
-    const contribute = (c: number, id: number, first: boolean, term: number | undefined) => {
-      const before = first ? 0 : now[id] ? value[id] : undefined;
+    // (a NaN is never folded: the code makes it, so its bits are the engine's, as the interpreter's are)
+    const contribute = (c: number, id: number, first: boolean, made: number | undefined) => {
+      const before = first ? 0 : now[id] ? value[id] : undefined, term = Number.isNaN(made) ? undefined : made;
       known.beforeKnown[c] = before === undefined ? 0 : 1;
       known.before[c] = before ?? 0;
       known.termKnown[c] = term === undefined ? 0 : 1;
       known.term[c] = term ?? 0;
-      now[id] = before !== undefined && term !== undefined ? 1 : 0;
-      if (now[id]) value[id] = before! + term!;
+      const sum = before !== undefined && term !== undefined ? before + term : NaN;
+      now[id] = known.folded[c] = Number.isNaN(sum) ? 0 : 1;
+      value[id] = sum;
     };
     const started = new Uint8Array(this.nIds);
     p.outputs.forEach((id, o) => {
@@ -976,6 +979,8 @@ interface KnownAdjoints {
   before: Float64Array;
   termKnown: Uint8Array;
   term: Float64Array;
+  /** Whether the sum is known (both sides are, and it is not NaN): then no code is written. */
+  folded: Uint8Array;
   /** Per id: its adjoint at the end of the pass, when known. */
   finalKnown: Uint8Array;
   final: Float64Array;

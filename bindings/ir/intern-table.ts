@@ -15,8 +15,6 @@
 // blocks, so its keys stay together there too). Each slot holds its key and id
 // side by side, one cache line per probe.
 
-import { InternalError } from "../base/errors.js";
-
 const EMPTY = -1;
 const WIDTH = 4; // (op, a, b, id)
 const BLOCK_BITS = 6, BLOCK = 1 << BLOCK_BITS;
@@ -71,16 +69,19 @@ export class TripleTable {
   /** Stores id for (op, a, b), which must not be stored yet. */
   set(op: number, a: number, b: number, fixed: boolean, id: number): void {
     if (2 * (this.count + 1) > this.capacity) this.grow();
-    this.place(fixed ? op | FIXED : op, a, b, id);
+    const key = fixed ? op | FIXED : op;
+    while (!this.place(key, a, b, id)) this.grow();
   }
 
-  private place(key: number, a: number, b: number, id: number): void {
+  /** Stores the key in the first free slot of its sequence; false if every block's slot is taken. */
+  private place(key: number, a: number, b: number, id: number): boolean {
     let k = this.start(key, a, b);
     for (let probe = 1; this.slots[k + 3] !== EMPTY; probe++) {
-      if (this.spent(probe)) throw new InternalError("the hash-consing table has no free slot for a key");
+      if (this.spent(probe)) return false;
       k = this.next(key, a, b, probe);
     }
     this.fill(k, key, a, b, id);
+    return true;
   }
 
   /** Whether `probe` blocks cover every block (the key's slot is taken in all of them). */
@@ -119,13 +120,18 @@ export class TripleTable {
     return WIDTH * (((block & (blocks - 1)) << BLOCK_BITS) | ((a + (h >>> 26)) & (BLOCK - 1)));
   }
 
+  /** Doubles the table (again, in the unlikely case a key finds no slot) and stores every key anew. */
   private grow(): void {
     const old = this.slots;
-    this.capacity *= 2;
-    this.slots = emptySlots(this.capacity);
-    this.count = 0;
-    for (let k = 0; k < old.length; k += WIDTH) {
-      if (old[k + 3] !== EMPTY) this.place(old[k], old[k + 1], old[k + 2], old[k + 3]);
+    for (let capacity = 2 * this.capacity; ; capacity *= 2) {
+      this.capacity = capacity;
+      this.slots = emptySlots(capacity);
+      this.count = 0;
+      let placed = true;
+      for (let k = 0; k < old.length && placed; k += WIDTH) {
+        if (old[k + 3] !== EMPTY) placed = this.place(old[k], old[k + 1], old[k + 2], old[k + 3]);
+      }
+      if (placed) return;
     }
   }
 }

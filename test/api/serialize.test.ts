@@ -47,6 +47,19 @@ describe("serialize and deserialize", () => {
     expect(g.grad([3, 0]).every(Number.isFinite)).toBe(true);
   });
 
+  it("sums of random products xᵢ·xⱼ (nodes whose keys crowd the hash-consing table as it is read back)", () => {
+    let s = 21;
+    const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 8;
+    const n = 300, vars = Array.from({ length: n }, (_, i) => `x${i}`);
+    for (let trial = 0; trial < 20; trial++) {
+      const terms = Array.from({ length: 200 + (next() % 500) }, () => `x${next() % n}*x${next() % n}`);
+      const f = compile(terms.join(" + "), { vars }), g = deserialize(f.serialize());
+      const x = vars.map((_, i) => 1 + i / n);
+      expectIdentical(g.eval(x), f.eval(x), `trial ${trial}: value`);
+      expectIdentical(g.grad(x), f.grad(x), `trial ${trial}: gradient`);
+    }
+  });
+
   it("matrices (det, inv, solve), several named inputs and shared subexpressions", () => {
     const f = fn({ A: [3, 3], b: 3 }, ({ A, b }) => A.inv().matvec(b).dot(A.solve(b)).add(A.det().log()));
     const g = deserialize(f.serialize());

@@ -63,10 +63,26 @@ describe("TripleTable (hash-consing keys)", () => {
     expect(reference.size).toBeGreaterThan(90_000);
   });
 
-  it("set stores a key that get finds (a graph read back registers its nodes so)", () => {
+  it("set stores a key that get finds (a graph read back registers its nodes so), random keys included", () => {
     const table = new TripleTable();
     for (const i of range(20_000)) table.set(7, i, i + 1, false, 3 * i);
     for (const i of range(20_000)) expect(table.get(7, i, i + 1, false)).toBe(3 * i);
     expect(table.getOrSet(7, 10, 11, false, -5)).toBe(30);
+    // Random keys crowd some slot positions before the table is half full: set must grow then, as getOrSet does.
+    for (let trial = 0; trial < 50; trial++) {
+      const random = new TripleTable(), reference = new Map<string, number>();
+      let s = 1 + trial;
+      const next = () => (s = (s * 48271) % 2147483647);
+      for (let id = 0; id < 3000; id++) {
+        const op = next() % 30, a = next() % 5000, b = (next() % 5001) - 1, name = `${op},${a},${b}`;
+        if (reference.has(name)) continue;
+        reference.set(name, id);
+        random.set(op, a, b, fixedOf(b), id);
+      }
+      for (const [name, id] of reference) {
+        const [op, a, b] = name.split(",").map(Number);
+        expect(random.get(op, a, b, fixedOf(b)), name).toBe(id);
+      }
+    }
   });
 });
