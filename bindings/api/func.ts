@@ -446,10 +446,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     // at their first call, and the scratch each call lays out is allocated now.
     const zeros = this.inputs.length > 1 ? Object.fromEntries(this.inputs.map((d) => [d.name, new Float64Array(d.size)]))
       : this.inputs[0].shape.length === 0 ? 0 : new Float64Array(this.n);
-    this.eval(zeros);
-    if (modes.includes("forward") && this.n <= 64) this.jacobian(zeros, { mode: "forward" }); // (wider: see Kernel.prepareAhead)
-    if (modes.includes("reverse") && this.outputShape.length === 0) this.grad(zeros, { mode: "reverse" });
+    // (the gradient last: the memory it works in is then the warmest for the commonest first call)
     if (second) this.hvp(zeros, zeros);
+    if (modes.includes("forward") && this.n <= 64) this.jacobian(zeros, { mode: "forward" }); // (wider: see Kernel.prepareAhead)
+    this.eval(zeros);
+    if (modes.includes("reverse") && this.outputShape.length === 0) this.grad(zeros, { mode: "reverse" });
     return this;
   }
 
