@@ -842,7 +842,7 @@ class SweepWriter {
     this.backwardOrder((k) => {
       const dst = resultId(p, k);
       known.wKnown[k] = !this.liveW[k] || now[dst] ? 1 : 0;
-      known.w[k] = this.liveW[k] ? value[dst] : 0;
+      known.w[k] = this.liveW[k] && now[dst] ? value[dst] : 0; // (0 where unknown: the loop check compares it)
     }, (k, which) => {
       const id = which ? p.b[k] : p.a[k];
       if (id < p.nConst || p.noAdjoint[k] || (which === 1 && !this.pullsB(k))) return;
