@@ -27,12 +27,16 @@ import { FLAT, Kind, Op, SWEEP } from "../ops/abi.js";
 import { resultId, stepCount, type Program } from "./program.js";
 import { findLoops, firstStep, fuseLoops, iterationStride, type Piece } from "./reroll.js";
 
-/** What a module computes: values; a gradient or a cotangent's pullback (one lane); or K forward lanes. */
+/**
+ * What a module computes: values; a gradient or a cotangent's pullback (one lane); or K forward lanes.
+ * `ranged`: for calls that want only some of the results (the descriptor's range, a Jacobian's block by one of
+ * several inputs), which are then checked one by one; without it every result is written, with no branch.
+ */
 export type SweepPlan =
   | { kind: Kind.Value }
-  | { kind: Kind.Reverse; seeded: boolean }
+  | { kind: Kind.Reverse; seeded: boolean; ranged?: boolean }
   /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
-  | { kind: Kind.Forward; lanes: number; own: Int32Array | null };
+  | { kind: Kind.Forward; lanes: number; own: Int32Array | null; ranged?: boolean };
 
 /** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code, and their widest spacing. */
 const MIN_LOOP = 8, MAX_INTERLEAVE = 8;
@@ -370,9 +374,17 @@ class SweepWriter {
     f.end().end();
   }
 
-  /** `body` where lo ≤ index < hi (index: an i32 local). */
+  /**
+   * `body` where lo ≤ index < hi (index: an i32 local); all of it in a module for
+   * calls that want every result (a branch per result cost a one-point gradient
+   * of 100 inputs a third of its time).
+   */
   private inRange(index: number, lo: number, hi: number, body: () => void): void {
     const f = this.f;
+    if (this.plan.kind === Kind.Value || !this.plan.ranged) {
+      body();
+      return;
+    }
     f.get(lo).get(index).op(I.i32_le_s).get(index).get(hi).op(I.i32_lt_s).op(I.i32_and).if();
     body();
     f.end();

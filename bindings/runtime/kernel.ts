@@ -307,7 +307,8 @@ export class Kernel {
     const dense = seeds !== null && !seeds.identity;
     const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
     const nSeg = inputs.length;
-    const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : kind === Kind.Reverse ? this.nIn : this.nOut;
+    const results = kind === Kind.Reverse ? this.nIn : this.nOut;
+    const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : results, ranged = rangeLo > 0 || rangeHi < results;
     const result = (values ?? tangents)!;
     // One point, one sweep, results copied out: the case a repeat can take.
     const colors = seeds?.identity ? seeds.colors : undefined;
@@ -371,7 +372,7 @@ export class Kernel {
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
             values ? sweepOut : valuesToo && s === 0 ? base + valuesAt : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi,
             colors ? base + colorsAt : 0);
-          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, sweeps, valuesToo !== undefined);
+          this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, sweeps, valuesToo !== undefined, ranged);
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
@@ -485,7 +486,7 @@ export class Kernel {
    * which straight code of the same instructions would not match to the bit.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
-                      inputs: readonly Segment[], N: number, sweeps: number, withValues = false): ((descriptor: number, work: number) => void) | null {
+                      inputs: readonly Segment[], N: number, sweeps: number, withValues: boolean, ranged: boolean): ((descriptor: number, work: number) => void) | null {
     let key: string, plan: () => SweepPlan;
     if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
     else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups && !withValues) {
@@ -494,6 +495,10 @@ export class Kernel {
     else {
       this.tierPending = false;
       return null;
+    }
+    if (ranged && kind !== Kind.Value) { // (a module of its own, which checks each result against the range)
+      const whole = plan;
+      [key, plan] = [`${key}:ranged`, () => ({ ...whole(), ranged: true })];
     }
     let sizes = "";
     for (const s of inputs) sizes += `,${s.size}`;
