@@ -35,7 +35,11 @@ let refused = false;
 export function setCompiledTier(p: TierPolicy): void {
   policy = p;
   refused = false; // (and an engine that refused may be asked again)
+  tierChanges++;
 }
+
+/** setCompiledTier calls so far: a one-point call repeated from before the last one sets its sweep up again (Kernel). */
+export let tierChanges = 0;
 
 /** The policy in force. */
 export function compiledTier(): TierPolicy {

@@ -14,7 +14,7 @@ import { instantiateFused, type FusedEntries } from "./fused.js";
 import { writeTape } from "./tape-memory.js";
 import { copyIn, copyOut, writeSegmentTables } from "./segments.js";
 import { isRepeat, type Repeat } from "./repeat.js";
-import { CompiledSweeps, forwardPlan } from "./compiled.js";
+import { CompiledSweeps, forwardPlan, tierChanges } from "./compiled.js";
 import type { SweepPlan } from "../compiler/sweep-code.js";
 import { InputError } from "../base/errors.js";
 
@@ -314,7 +314,7 @@ export class Kernel {
     const colors = seeds?.identity ? seeds.colors : undefined;
     const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense &&
       result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
-    if (repeatable && !this.tierPending && this.loadedIn === generation &&
+    if (repeatable && !this.tierPending && this.loadedIn === generation && this.repeat?.tier === tierChanges &&
         isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, colors, inputs)) {
       this.runAgain(kind, inputs, result as Float64Array);
       return;
@@ -386,7 +386,7 @@ export class Kernel {
       if (sum) writeSum(base + sumAt, perPointResult, sum.divisor, result);
       if (sum && valuesToo) writeSum(base + valuesSumAt, this.nOut, sum.divisor, valuesToo);
       if (repeatable) {
-        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi, colors,
+        this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi, colors, tier: tierChanges,
           sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
           results: new Float64Array(0), resultsOf: new Float64Array(0) };
       }
@@ -444,7 +444,7 @@ export class Kernel {
       resultCells = mem.subarray(resultAt, resultAt + length);
     };
     return (point, out) => {
-      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed) return false;
+      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed || r.tier !== tierChanges) return false;
       try {
         if (mem.length === 0) refresh();
         if (size > BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)

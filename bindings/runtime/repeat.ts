@@ -17,6 +17,8 @@ export interface Repeat {
   layout: TangentLayout | null;
   rangeLo: number;
   rangeHi: number;
+  /** tierChanges when it was laid out: a repeat runs the tier chosen then. */
+  tier: number;
   /** A colored sweep's column colors (the same array: its table is still in scratch), else undefined. */
   colors: Int32Array | undefined;
   /** Each segment's size and where its data goes. */

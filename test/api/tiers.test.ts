@@ -167,6 +167,20 @@ describe("the compiled tier gives the interpreter's bits", () => {
     }
   });
 
+  it("setCompiledTier takes effect at the next call, also for a one-point call that repeats the last sweep", () => {
+    const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] }), x = Float64Array.of(0.3, -1.2, 0.7);
+    const out = new Float64Array(3), prepared = f.prepare("grad");
+    setCompiledTier("never");
+    onTestFinished(() => setCompiledTier("auto"));
+    for (let k = 0; k < 3; k++) { f.grad(x, { out }); prepared(x); } // (interpreted, and repeating)
+    setCompiledTier("always");
+    expect(modulesCompiled(() => f.grad(x, { out }))).toBe(1); // (the repeat would have kept the interpreter)
+    const compiled = Array.from(prepared(x));
+    setCompiledTier("never");
+    expect(modulesCompiled(() => { f.grad(x, { out }); prepared(x); })).toBe(0);
+    expect(Array.from(out)).toEqual(compiled);
+  });
+
   it("tapes with block ops (det, inv, solve, sum) run on the interpreter; results are unchanged", () => {
     onBothTiers(() => fn({ A: [2, 2], x: 2 }, ({ A, x }) => A.matvec(x).dot(x).add(A.det())) as never, (f) => {
       f.grad({ A: [1, 2, 3, 4], x: [0.5, -1] });
