@@ -244,8 +244,19 @@ export interface Jet {
    * result back into range.
    */
   adjoints?: { largest: number; smallest: number };
-  /** The operands' jets and first partials (for the adjoints). */
-  operands: readonly { jet: Jet; d1: Dec }[];
+  /**
+   * What reverse accumulation (of the root jet only) carries into ∂f/∂xᵢ, beyond
+   * gTerms and gErr, which follow forward mode: `terms`, Σ over the paths from f
+   * to xᵢ of |the product of the partials on the way| (the sizes of the numbers
+   * it adds), and `err`, the same sum with each partial's error in turn (an
+   * adjoint carries its partials' errors into every operand separately, where a
+   * tangent may cancel them first: in sin(atan2(y, y·x)) at y = −5e-166,
+   * x = 2e-135, ∂atan2/∂y is exactly 0, but its two paths from y are 2.5e14
+   * each, and cos at the rounded atan2 is 6e-17 where the exact is 2e-135).
+   */
+  reverse?: { terms: number[]; err: number[] };
+  /** The operands' jets and first partials with their errors (for the adjoints). */
+  operands: readonly { jet: Jet; d1: Dec; d1Err: number }[];
 }
 
 /** An operand with its first partial d1 and, per operand, second partials d2[j], and their errors. */
@@ -299,7 +310,7 @@ function combine(n: number, v: Dec, err: number, parts: readonly Part[]): Jet {
   const largestD2 = live.reduce((m, p) => Math.max(m, p.jet.largestD2, ...live.map((q) => mag(p.d2[q.k]))), 0);
   const wild = parts.some((p) => p.jet.wild) || err > 1e-3 * mag(v);
   return { v, err, g, gTerms, gErr, H, hTerms, hErr, wild, dep: live.length > 0, largestG, largestH, smallestG, largestD1, largestD2,
-    operands: parts.map((p) => ({ jet: p.jet, d1: p.d1 })) };
+    operands: parts.map((p) => ({ jet: p.jet, d1: p.d1, d1Err: p.d1Err })) };
 }
 
 /** An exact constant (or variable, with its unit gradient set after). */
@@ -435,9 +446,16 @@ function agree(a: Jet, b: Jet): boolean {
     && a.H.every((row, i) => row.every((h, j) => close(h, b.H[i][j], b.hTerms[i][j])));
 }
 
-/** The adjoints ∂f/∂u of the nodes of `order` (operands before their results; f the last), by reverse accumulation. */
-function adjointRange(order: readonly Jet[]): { largest: number; smallest: number } {
-  const adjoint = new Map<Jet, Dec>([[order[order.length - 1], ONE]]);
+/**
+ * The adjoints ∂f/∂u of the nodes of `order` (operands before their results; f
+ * the last), by reverse accumulation: their range, and per variable (`variables`:
+ * the jets of variable i, one per leaf that names it) the terms and errors
+ * reverse mode carries (Jet.reverse).
+ */
+function adjointBounds(order: readonly Jet[], variables: ReadonlyMap<number, Jet[]>, n: number):
+    { range: { largest: number; smallest: number }; terms: number[]; err: number[] } {
+  const root = order[order.length - 1];
+  const adjoint = new Map<Jet, Dec>([[root, ONE]]), size = new Map<Jet, number>([[root, 1]]), err = new Map<Jet, number>([[root, 0]]);
   let largest = ZERO, smallest = new Dec(Infinity);
   for (let k = order.length - 1; k >= 0; k--) {
     const u = order[k], w = adjoint.get(u);
@@ -446,9 +464,17 @@ function adjointRange(order: readonly Jet[]): { largest: number; smallest: numbe
       largest = Dec.max(largest, w.abs());
       smallest = Dec.min(smallest, w.abs());
     }
-    for (const { jet, d1 } of u.operands) if (jet.dep) adjoint.set(jet, (adjoint.get(jet) ?? ZERO).plus(w.times(d1)));
+    const wSize = size.get(u)!, wErr = err.get(u)!;
+    for (const { jet, d1, d1Err } of u.operands) {
+      if (!jet.dep) continue;
+      adjoint.set(jet, (adjoint.get(jet) ?? ZERO).plus(w.times(d1)));
+      size.set(jet, (size.get(jet) ?? 0) + scaled(wSize, mag(d1)));
+      err.set(jet, (err.get(jet) ?? 0) + scaled(wErr, mag(d1)) + scaled(wSize, d1Err));
+    }
   }
-  return { largest: largest.toNumber(), smallest: smallest.toNumber() };
+  const perVariable = (m: Map<Jet, number>) =>
+    Array.from({ length: n }, (_, i) => (variables.get(i) ?? []).reduce((sum, jet) => sum + (m.get(jet) ?? 0), 0));
+  return { range: { largest: largest.toNumber(), smallest: smallest.toNumber() }, terms: perVariable(size), err: perVariable(err) };
 }
 
 /** 80 digits, and as many more as the largest number t is given (a literal, or a coordinate it uses) has over the smallest. */
@@ -530,7 +556,10 @@ function jetAt(t: Tree, x: readonly number[]): Jet {
     order.push(r);
     return r;
   };
-  const root = visit(t);
-  root.adjoints = adjointRange(order);
+  const root = visit(t), variables = new Map<number, Jet[]>();
+  for (const [u, jet] of memo) if (u.k === "var") variables.set(u.i, [...(variables.get(u.i) ?? []), jet]);
+  const bounds = adjointBounds(order, variables, n);
+  root.adjoints = bounds.range;
+  root.reverse = { terms: bounds.terms, err: bounds.err };
   return root;
 }
