@@ -48,8 +48,9 @@ const CHUNK_STEPS = 4_000;
 export const MAX_COMPILED_STEPS = 2_000_000;
 const MIN_NORMAL = 2.2250738585072014e-308;
 
-// Regions of `work` in memory placement, and bytes per index in each.
-const VAL = 0, ADJ = 1, PART = 2, TAN = 3;
+// Regions of `work` in memory placement, and bytes per index in each; and, read in
+// place where a point's inputs are one segment, the point's entries (IN) and its dense seeds (SEED).
+const VAL = 0, ADJ = 1, PART = 2, TAN = 3, IN = 4, SEED = 5;
 
 /** A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large. */
 export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number): Uint8Array | null {
@@ -96,6 +97,8 @@ type Partial = { k: "one" } | { k: "minus" } | { k: "code"; code: Code } | { k: 
 
 /** Where a value lives: a local, or memory at a local's address plus an offset. */
 type Place = { local: number } | { base: number; offset: number };
+/** Inside a loop: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
+type StrideLocals = { cells: Map<string, number>; made: [number, number, number][] };
 
 const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2;
 const SCALAR_RULE = 0; // the imported function's index
@@ -119,7 +122,7 @@ class SweepWriter {
   // The function being written, its region bases, and, inside a loop, the stride locals.
   private f!: FunctionBody;
   private bases: number[] = [];
-  private strideLocals = new Map<string, number>();
+  private strideLocals: StrideLocals = { cells: new Map(), made: [] };
   /**
    * Inside a loop: the first-iteration ids whose every reader is in their own
    * iteration (loopLocalIds), and the locals holding their cells there.
@@ -141,6 +144,9 @@ class SweepWriter {
   private adjLocal!: Int32Array;
   private partLocal!: Int32Array;
   private tanLocal!: Int32Array;
+  /** In memory placement: whether the point's inputs (one segment), and its one dense lane of seeds, are read where they are, not copied into `work`. */
+  private readonly inputsInPlace: boolean;
+  private readonly seedsInPlace: boolean;
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
               private readonly ruleCell: number, private readonly inLocals: boolean) {
@@ -151,6 +157,9 @@ class SweepWriter {
     const signature = plan.kind === Kind.Forward ? (id: number) => this.masks[id] : undefined;
     this.pieces = inLocals ? [{ from: 0, period: this.steps, count: 1 }] : findLoops(p, (id) => (id < 0 ? 0 : (signature?.(id) ?? 0)))
       .filter((piece) => piece.count > 0);
+    // (not where a loop's operand runs from the inputs into the constants or the steps: those are in `work`)
+    this.inputsInPlace = !inLocals && sizes.length === 1 && !this.pieces.some((piece) => this.loopStraddlesInputs(piece));
+    this.seedsInPlace = this.inputsInPlace && plan.kind === Kind.Forward && plan.own === null && this.K === 1;
     this.firstA = new Uint8Array(this.steps);
     this.firstB = new Uint8Array(this.steps);
     this.liveW = new Uint8Array(this.steps);
@@ -164,7 +173,9 @@ class SweepWriter {
 
   module(): Uint8Array {
     const f64 = T.f64, i32 = T.i32;
-    const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [[i32, i32, i32, i32], []]];
+    // (a chunk function takes the bases of the regions: 4 in `work`, and the point's segments read in place)
+    const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0);
+    const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []]];
     const run = new FunctionBody(2);
     this.functions.push({ type: RUN_TYPE, body: run, export: "run" });
     this.writeRun(run);
@@ -185,6 +196,24 @@ class SweepWriter {
       if (!FLAT[p.op[k]]) masks[resultId(p, k)] = masks[p.a[k]] | (this.pullsB(k) ? masks[p.b[k]] : 0); // a comparison's: none
     }
     return masks;
+  }
+
+  /** Whether ids first, first + stride, …, (count ones) hold inputs and other ids both. */
+  private straddlesInputs(first: number, stride: number, count: number): boolean {
+    const last = first + stride * (count - 1), lo = Math.min(first, last), hi = Math.max(first, last);
+    const inputsFrom = this.p.nConst, inputsTo = this.p.nConst + this.p.nIn;
+    return !(lo >= inputsFrom && hi < inputsTo) && !(hi < inputsFrom || lo >= inputsTo);
+  }
+
+  /** Whether a loop piece's steps read an operand whose ids straddle the inputs' bounds (see straddlesInputs). */
+  private loopStraddlesInputs(piece: Piece): boolean {
+    const p = this.p;
+    if (piece.count < 2) return false;
+    for (let k = piece.from; k < piece.from + piece.period; k++) {
+      if (this.straddlesInputs(p.a[k], p.a[k + piece.period] - p.a[k], piece.count)) return true;
+      if (p.b[k] >= 0 && this.straddlesInputs(p.b[k], p.b[k + piece.period] - p.b[k], piece.count)) return true;
+    }
+    return false;
   }
 
   /** Whether a step's second operand takes a derivative (Keep's guard does not). */
@@ -291,6 +320,8 @@ class SweepWriter {
         local(() => f.get(WORK).i32Const((2 + this.K) * bytes).op(I.i32_add)),
         local(() => f.get(WORK).i32Const(2 * bytes).op(I.i32_add))];
       // (regions in `work`: values, adjoints, tangents, partials; bases indexed VAL, ADJ, PART, TAN)
+      if (this.inputsInPlace) this.bases[IN] = segments[0].at;
+      if (this.seedsInPlace) this.bases[SEED] = seeds[0].at;
       for (let c = 0; c < p.nConst; c++) this.put(this.place(VAL, c), () => f.f64Const(p.consts[c]));
     }
     this.newScratch();
@@ -301,13 +332,13 @@ class SweepWriter {
     f.get(point).get(count).op(I.i32_ge_s).brIf(1);
 
     // This point's inputs, and their tangents (in memory, a segment's values and
-    // one dense lane's seeds are copied whole).
+    // one dense lane's seeds are copied whole, unless read in place).
     let i = 0;
     this.sizes.forEach((size, s) => {
       const first = p.nConst + i;
       const copied = !this.inLocals, seedsCopied = !this.inLocals && plan.kind === Kind.Forward && seeded && this.K === 1;
-      if (copied) f.get(this.bases[VAL]).i32Const(8 * first).op(I.i32_add).get(segments[s].at).i32Const(8 * size).copy();
-      if (seedsCopied) f.get(this.bases[TAN]).i32Const(8 * first).op(I.i32_add).get(seeds[s].at).i32Const(8 * size).copy();
+      if (copied && !this.inputsInPlace) f.get(this.bases[VAL]).i32Const(8 * first).op(I.i32_add).get(segments[s].at).i32Const(8 * size).copy();
+      if (seedsCopied && !this.seedsInPlace) f.get(this.bases[TAN]).i32Const(8 * first).op(I.i32_add).get(seeds[s].at).i32Const(8 * size).copy();
       for (let j = 0; j < size; j++, i++) {
         const id = p.nConst + i;
         if (!copied) this.put(this.place(VAL, id), () => f.get(segments[s].at).load(8 * j));
@@ -412,7 +443,8 @@ class SweepWriter {
       }
       const { by, step, count } = best;
       f.i32Const(o0).set(o);
-      if (count < MIN_LOOP || step === 0 || !inMemory(ids[o0]) || !inMemory(ids[o0] + (count - 1) * step)) {
+      if (count < MIN_LOOP || step === 0 || !inMemory(ids[o0]) || !inMemory(ids[o0] + (count - 1) * step) ||
+          (this.inputsInPlace && this.straddlesInputs(ids[o0], step, count))) {
         body(o, ids[o0], 0);
         done[o0] = 1;
         continue;
@@ -448,13 +480,13 @@ class SweepWriter {
     if (backward) chunks.reverse();
     const caller = this.f, callerBases = this.bases, callerX = this.scratchX, callerAlt = this.scratchAlt;
     for (const [from, to] of chunks) {
-      const body = new FunctionBody(4);
+      const body = new FunctionBody(callerBases.length);
       this.functions.push({ type: CHUNK_TYPE, body });
       const index = this.functions.length; // (after the one import)
       for (const b of callerBases) caller.get(b);
       caller.call(index);
       this.f = body;
-      this.bases = [0, 1, 2, 3];
+      this.bases = callerBases.map((_, i) => i);
       this.newScratch();
       emit(from, to);
     }
@@ -484,6 +516,10 @@ class SweepWriter {
       if (local === undefined) this.iterationLocals.set(key, (local = this.f.f64()));
       return { local };
     }
+    const input = id - this.p.nConst;
+    if (input >= 0 && input < this.p.nIn && ((region === VAL && this.inputsInPlace) || (region === TAN && this.seedsInPlace))) {
+      return { base: this.strideBase(region === VAL ? IN : SEED, stride), offset: 8 * input };
+    }
     const unit = region === PART ? 4 : region === TAN ? this.K : 1;
     return { base: this.strideBase(region, stride * unit), offset: 8 * (id * unit + lane) };
   }
@@ -491,8 +527,12 @@ class SweepWriter {
   /** The local holding a region's base, moved on by `stride` cells per iteration of the loop being written. */
   private strideBase(region: number, stride: number): number {
     if (stride === 0) return this.bases[region];
-    const local = this.strideLocals.get(`${region}:${stride}`);
-    if (local === undefined) throw new Error(`internal: no stride local ${region}:${stride}`);
+    const { cells, made } = this.strideLocals, key = `${region}:${stride}`;
+    let local = cells.get(key);
+    if (local === undefined) {
+      cells.set(key, (local = this.f.i32()));
+      made.push([local, region, stride]);
+    }
     return local;
   }
 
@@ -578,38 +618,26 @@ class SweepWriter {
    * reads places through them. A piece from −1 has no steps (a loop over outputs).
    */
   private loop(group: readonly Piece[], backward: boolean, body: () => void, counters: [number, number][] = []): void {
-    const f = this.f, p = this.p, C = group[0].count;
-    const strides = new Set<number>();
-    for (const piece of group) {
-      const first = firstStep(piece), P = iterationStride(piece);
-      strides.add(P);
-      for (let k = first; piece.from >= 0 && k < first + piece.period; k++) {
-        strides.add(p.a[k + P] - p.a[k]);
-        if (p.b[k] >= 0) strides.add(p.b[k + P] - p.b[k]);
-      }
-    }
+    const f = this.f, C = group[0].count;
     const saved = this.strideLocals;
-    this.strideLocals = new Map();
+    // Stride locals are made as the body asks for them (strideBase), and only those are
+    // set before the loop and moved on in it: an unused induction variable still costs
+    // an add and a register per iteration in the engine's code.
+    this.strideLocals = { cells: new Map(), made: [] };
     this.iterationIds = group[0].from >= 0 ? this.loopLocalIds(group) : new Set();
     this.iterationLocals = new Map();
-    const moves: [number, number][] = [...counters];
-    for (const region of [VAL, ADJ, PART, TAN]) {
-      for (const s of strides) {
-        const cells = s * (region === PART ? 4 : region === TAN ? this.K : 1);
-        if (cells === 0 || this.strideLocals.has(`${region}:${cells}`)) continue;
-        const local = f.i32();
-        this.strideLocals.set(`${region}:${cells}`, local);
-        f.get(this.bases[region]).i32Const(backward ? 8 * cells * (C - 1) : 0).op(I.i32_add).set(local);
-        moves.push([local, backward ? -8 * cells : 8 * cells]);
-      }
-    }
-    const c = f.i32();
+    const start = f.mark(), c = f.i32();
     f.i32Const(C).set(c);
     f.loop();
     body();
-    for (const [local, by] of moves) f.get(local).i32Const(by).op(I.i32_add).set(local);
+    const made = this.strideLocals.made;
+    for (const [local, , cells] of made) f.get(local).i32Const(backward ? -8 * cells : 8 * cells).op(I.i32_add).set(local);
+    for (const [local, by] of counters) f.get(local).i32Const(by).op(I.i32_add).set(local);
     f.get(c).i32Const(1).op(I.i32_sub).tee(c).brIf(0);
     f.end();
+    const loopCode = f.cut(start);
+    for (const [local, region, cells] of made) f.get(this.bases[region]).i32Const(backward ? 8 * cells * (C - 1) : 0).op(I.i32_add).set(local);
+    f.paste(loopCode);
     this.strideLocals = saved;
     this.iterationIds = new Set();
   }

@@ -125,6 +125,13 @@ export class FunctionBody {
   brIf(depth: number): this { this.code.push(I.br_if); uleb(this.code, depth); return this; }
   end(): this { this.code.push(I.end); return this; }
 
+  /** Where the code written so far ends: for `cut`. */
+  mark(): number { return this.code.length; }
+  /** Removes the code written since `mark` and returns it (to write something before it, then `paste` it back). */
+  cut(mark: number): number[] { return this.code.splice(mark); }
+  /** Appends code that `cut` returned. */
+  paste(code: readonly number[]): this { append(this.code, code); return this; }
+
   /** The encoded body: local declarations (one group per local), code, end. */
   encode(): number[] {
     const out: number[] = [];

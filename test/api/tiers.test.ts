@@ -116,6 +116,25 @@ describe("the compiled tier gives the interpreter's bits", () => {
     }
   });
 
+  it("large programs in memory whose loops run from the inputs (read where the caller put them) into the steps", () => {
+    // x + x + … + x: the chain's first term reads the input where later ones read the partial sums
+    onBothTiers(() => compile(Array(5000).fill("x").join(" + ")), (f) => {
+      expect(f.eval([0.1])).toBeCloseTo(500, 9);
+      expect(f.grad([0.1])[0]).toBe(5000);
+      f.hvp([0.1], [2]);
+      f.eval(new Tensor([3, 1], Float64Array.of(0.1, -2, 7)));
+    });
+    // outputs [y, 2y]: one progression of ids from the inputs into the steps, values and dense tangents
+    const n = 4000, y = Float64Array.from({ length: n }, (_, i) => Math.sin(i)), t = y.map((_, i) => Math.cos(i));
+    onBothTiers(() => fn(n, (v) => concat([v, v.mul(2)])), (f) => {
+      const value = f.eval(y) as Float64Array, tangent = f.jvp(y, t) as Float64Array;
+      for (const i of [0, 1, n - 1]) {
+        expect([value[i], value[n + i], tangent[i], tangent[n + i]]).toEqual([y[i], 2 * y[i], t[i], 2 * t[i]]);
+      }
+      f.vjp(y, Float64Array.from({ length: 2 * n }, (_, i) => 1 / (i + 1)));
+    });
+  });
+
   it("large vector functions in memory: outputs and input adjoints by loops, clipped to each named input's range", () => {
     const m = 200, at = { a: Array.from({ length: m }, (_, i) => Math.sin(i)), b: Array.from({ length: m }, (_, i) => Math.cos(i)) };
     const w = Array.from({ length: 3.5 * m + 2 }, (_, i) => 1 / (i + 1)), v = { a: at.b, b: at.a };
