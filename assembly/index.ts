@@ -3,7 +3,7 @@
 
 export { alloc, free } from "./core/memory";
 export { opArity, OP_COUNT } from "./core/tape";
-export { foldConstant, scalarRule, ruleCell } from "./core/rules";
+export { foldConstant, scalarRule, scalarRule1, hasPointRule, ruleCell } from "./core/rules";
 export { workSize } from "./core/rows";
 export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps/sweeps";
 export { reverseSweep } from "./sweeps/reverse";

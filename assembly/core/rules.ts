@@ -30,30 +30,23 @@
 // tangent where c ≠ 0 and 0 elsewhere, even a NaN or infinite one, and none to
 // c: the sweeps mask the tangent by c (see `Op.Keep` in sweeps.ts and reverse.ts).
 //
+// The unary elementary functions' rules at one point are in point-rules.ts; their
+// cases here apply them point by point.
+//
 // The fused loops (bindings/compiler/fuse.ts) emit +, −, ·, /, negation and √ with
 // these same formulas, operation for operation; test/api/fusion.test.ts holds them
 // to this table bit for bit.
 
 import { Op, opArity } from "./tape";
-import { erf, erfc, sigmoid, softplus } from "./special";
 import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
+import {
+  MIN_NORMAL, pointPartial, pointScale, ruleFound, unaryRule,
+  sinRule, cosRule, tanRule, asinRule, acosRule, atanRule, sinhRule, coshRule, tanhRule, asinhRule, acoshRule, atanhRule,
+  expRule, logRule, log1pRule, log2Rule, log10Rule, cbrtRule, erfRule, sigmoidRule, softplusRule,
+} from "./point-rules";
 
 // @ts-ignore: decorator
-@inline const LN2: f64 = 0.6931471805599453;
-// @ts-ignore: decorator
-@inline const LN10: f64 = 2.302585092994046;
-// @ts-ignore: decorator
-@inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
-// @ts-ignore: decorator
 @inline const HALF_SQRT_PI: f64 = 0.8862269254527579;
-// Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
-// @ts-ignore: decorator
-@inline const HUGE_ARGUMENT: f64 = 1e100;
-// @ts-ignore: decorator
-@inline const TANH_SCALED: f64 = 300;
-// The smallest normal double: a partial below it has lost precision.
-// @ts-ignore: decorator
-@inline const MIN_NORMAL: f64 = 2.2250738585072014e-308;
 
 // @ts-ignore: decorator
 @inline function ld(row: usize, p: i32): f64 { return load<f64>(row + (<usize>p << 3)); }
@@ -63,6 +56,22 @@ import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from 
 @inline function ldv(row: usize, p: i32): v128 { return v128.load(row + (<usize>p << 3)); }
 // @ts-ignore: decorator
 @inline function stv(row: usize, p: i32, x: v128): void { v128.store(row + (<usize>p << 3), x); }
+
+/**
+ * Stores a point rule's partial at point p of row `da`, and its scale at p of
+ * `ds` once any point has needed one (the points before it get 1 then, which
+ * changes no bit). Returns whether the scale row is in use.
+ */
+// @ts-ignore: decorator
+@inline function keepPartial(da: usize, ds: usize, p: i32, scaled: bool): bool {
+  if (!scaled && pointScale != 1) {
+    for (let q = 0; q < p; q++) st(ds, q, 1);
+    scaled = true;
+  }
+  st(da, p, pointPartial);
+  if (scaled) st(ds, p, pointScale);
+  return scaled;
+}
 
 /** Partial that is +1 at every point. */
 export const ONE: usize = 1;
@@ -158,131 +167,102 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       if (scaled) scaleA = ds;
       break;
     }
-    case Op.Sin: { // ∂ sin a = cos a
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.sin(ld(a, p))); break; }
-      for (let p = 0; p < n; p++) { // one argument reduction for both
-        NativeMath.sincos(ld(a, p));
-        st(v, p, NativeMath.sincos_sin); st(da, p, NativeMath.sincos_cos);
-      }
+    case Op.Sin: { // point-rules.ts, as every unary rule below
+      if (d) for (let p = 0; p < n; p++) { st(v, p, sinRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, sinRule(ld(a, p), false));
       break;
     }
     case Op.Cos: { // ∂ cos a = −sin a
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, Math.cos(ld(a, p))); break; }
-      for (let p = 0; p < n; p++) {
-        NativeMath.sincos(ld(a, p));
-        st(v, p, NativeMath.sincos_cos); st(da, p, -NativeMath.sincos_sin);
-      }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, cosRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, cosRule(ld(a, p), false));
       break;
     }
     case Op.Tan: { // ∂ tan a = 1 + tan² a
-      for (let p = 0; p < n; p++) { const t = Math.tan(ld(a, p)); st(v, p, t); if (d) st(da, p, 1 + t * t); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, tanRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, tanRule(ld(a, p), false));
       break;
     }
-    case Op.Asin: { // ∂ asin a = 1/√((1 − a)(1 + a))  (factored: no cancellation next to ±1)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.asin(x)); if (d) st(da, p, 1 / Math.sqrt((1 - x) * (1 + x))); }
+    case Op.Asin: { // ∂ asin a = 1/√((1 − a)(1 + a))
+      if (d) for (let p = 0; p < n; p++) { st(v, p, asinRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, asinRule(ld(a, p), false));
       break;
     }
     case Op.Acos: { // ∂ acos a = −1/√((1 − a)(1 + a))
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.acos(x)); if (d) st(da, p, -1 / Math.sqrt((1 - x) * (1 + x))); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, acosRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, acosRule(ld(a, p), false));
       break;
     }
-    case Op.Atan: { // ∂ atan a = 1/(1 + a²); for huge |a|, 1/a scaled by a (1/a² would underflow)
+    case Op.Atan: { // ∂ atan a = 1/(1 + a²), scaled for huge |a|
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, atanRule(ld(a, p), false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p);
-        st(v, p, Math.atan(x));
-        if (!d) continue;
-        if (Math.abs(x) > HUGE_ARGUMENT) {
-          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
-          st(da, p, 1 / x); st(ds, p, x);
-        } else {
-          st(da, p, 1 / (1 + x * x));
-          if (scaled) st(ds, p, 1);
-        }
-      }
+      for (let p = 0; p < n; p++) { st(v, p, atanRule(ld(a, p), true)); scaled = keepPartial(da, ds, p, scaled); }
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Sinh: { // ∂ sinh a = cosh a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.sinh(x)); if (d) st(da, p, Math.cosh(x)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, sinhRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, sinhRule(ld(a, p), false));
       break;
     }
     case Op.Cosh: { // ∂ cosh a = sinh a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.cosh(x)); if (d) st(da, p, Math.sinh(x)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, coshRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, coshRule(ld(a, p), false));
       break;
     }
-    case Op.Tanh: { // ∂ tanh a = 1/cosh² a (1 − tanh² a cancels for |a| ≳ 1); beyond |a| = 300, 1/cosh a scaled by cosh a
+    case Op.Tanh: { // ∂ tanh a = 1/cosh² a, scaled beyond |a| = 300
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, tanhRule(ld(a, p), false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p);
-        st(v, p, Math.tanh(x));
-        if (!d) continue;
-        const c = Math.cosh(x);
-        if (Math.abs(x) > TANH_SCALED) {
-          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
-          st(da, p, 1 / c); st(ds, p, c);
-        } else {
-          st(da, p, 1 / (c * c));
-          if (scaled) st(ds, p, 1);
-        }
-      }
+      for (let p = 0; p < n; p++) { st(v, p, tanhRule(ld(a, p), true)); scaled = keepPartial(da, ds, p, scaled); }
       if (scaled) scaleA = ds;
       break;
     }
-    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1), or 1/|a| where a² would overflow
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p);
-        st(v, p, Math.asinh(x));
-        if (d) st(da, p, Math.abs(x) > HUGE_ARGUMENT ? 1 / Math.abs(x) : 1 / Math.sqrt(x * x + 1));
-      }
+    case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1)
+      if (d) for (let p = 0; p < n; p++) { st(v, p, asinhRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, asinhRule(ld(a, p), false));
       break;
     }
-    case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))  (factored: no cancellation near 1)
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p);
-        st(v, p, Math.acosh(x));
-        if (d) st(da, p, 1 / (Math.sqrt(x - 1) * Math.sqrt(x + 1)));
-      }
+    case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))
+      if (d) for (let p = 0; p < n; p++) { st(v, p, acoshRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, acoshRule(ld(a, p), false));
       break;
     }
     case Op.Atanh: { // ∂ atanh a = 1/((1 − a)(1 + a))
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.atanh(x)); if (d) st(da, p, 1 / ((1 - x) * (1 + x))); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, atanhRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, atanhRule(ld(a, p), false));
       break;
     }
-    case Op.Exp: // ∂ exp a = exp a
-    case Op.Expm1: { // ∂ expm1 a = exp a; below the normal range (a < −708), e^(a + 700) scaled by e^700
-      // (a + 700 is exact, a being further from 0; a tangent as large as 1e300 makes e^−996·ȧ an ordinary number)
+    case Op.Exp: { // ∂ exp a = exp a, scaled below the normal range
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, expRule(ld(a, p), false, false)); break; }
       let scaled = false;
-      const e700 = Math.exp(700);
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p), r = Math.exp(x);
-        st(v, p, op == Op.Exp ? r : Math.expm1(x));
-        if (!d) continue;
-        if (r < MIN_NORMAL && x > -1500) {
-          if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
-          st(da, p, Math.exp(x + 700)); st(ds, p, e700);
-        } else {
-          st(da, p, r);
-          if (scaled) st(ds, p, 1);
-        }
-      }
+      for (let p = 0; p < n; p++) { st(v, p, expRule(ld(a, p), false, true)); scaled = keepPartial(da, ds, p, scaled); }
+      if (scaled) scaleA = ds;
+      break;
+    }
+    case Op.Expm1: { // ∂ expm1 a = exp a, likewise
+      if (!d) { for (let p = 0; p < n; p++) st(v, p, expRule(ld(a, p), true, false)); break; }
+      let scaled = false;
+      for (let p = 0; p < n; p++) { st(v, p, expRule(ld(a, p), true, true)); scaled = keepPartial(da, ds, p, scaled); }
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Log: { // ∂ ln a = 1/a
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log(x)); if (d) st(da, p, 1 / x); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, logRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, logRule(ld(a, p), false));
       break;
     }
     case Op.Log1p: { // ∂ ln(1 + a) = 1/(1 + a)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log1p(x)); if (d) st(da, p, 1 / (1 + x)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, log1pRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, log1pRule(ld(a, p), false));
       break;
     }
     case Op.Log2: { // ∂ log2 a = 1/(a·ln 2)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log2(x)); if (d) st(da, p, 1 / (x * LN2)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, log2Rule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, log2Rule(ld(a, p), false));
       break;
     }
     case Op.Log10: { // ∂ log10 a = 1/(a·ln 10)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, Math.log10(x)); if (d) st(da, p, 1 / (x * LN10)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, log10Rule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, log10Rule(ld(a, p), false));
       break;
     }
     case Op.Sqrt: { // ∂ √a = 1/(2√a)
@@ -301,7 +281,8 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Cbrt: { // ∂ ∛a = 1/(3·∛a²)
-      for (let p = 0; p < n; p++) { const r = Math.cbrt(ld(a, p)); st(v, p, r); if (d) st(da, p, 1 / (3 * r * r)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, cbrtRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, cbrtRule(ld(a, p), false));
       break;
     }
     case Op.Abs: { // ∂ |a| = sign a (0 at a = 0)
@@ -315,22 +296,24 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) { const x = ld(a, p); const s = Math.sign(x); st(v, p, s); if (d) st(da, p, s * 0); }
       break;
     }
-    case Op.Erf: // ∂ erf a = (2/√π)·e^(−a²)
-    case Op.Erfc: { // ∂ erfc a = −(2/√π)·e^(−a²)
-      const c = op == Op.Erf ? TWO_OVER_SQRT_PI : -TWO_OVER_SQRT_PI;
-      for (let p = 0; p < n; p++) {
-        const x = ld(a, p);
-        st(v, p, op == Op.Erf ? erf(x) : erfc(x));
-        if (d) st(da, p, c * Math.exp(-(x * x)));
-      }
+    case Op.Erf: { // ∂ erf a = (2/√π)·e^(−a²)
+      if (d) for (let p = 0; p < n; p++) { st(v, p, erfRule(ld(a, p), false, true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, erfRule(ld(a, p), false, false));
       break;
     }
-    case Op.Sigmoid: { // ∂ σ(a) = σ(a)·σ(−a)  (σ(1 − σ) would cancel for large a)
-      for (let p = 0; p < n; p++) { const x = ld(a, p), s = sigmoid(x); st(v, p, s); if (d) st(da, p, s * sigmoid(-x)); }
+    case Op.Erfc: { // ∂ erfc a = −(2/√π)·e^(−a²)
+      if (d) for (let p = 0; p < n; p++) { st(v, p, erfRule(ld(a, p), true, true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, erfRule(ld(a, p), true, false));
+      break;
+    }
+    case Op.Sigmoid: { // ∂ σ(a) = σ(a)·σ(−a)
+      if (d) for (let p = 0; p < n; p++) { st(v, p, sigmoidRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, sigmoidRule(ld(a, p), false));
       break;
     }
     case Op.Softplus: { // ∂ softplus a = σ(a)
-      for (let p = 0; p < n; p++) { const x = ld(a, p); st(v, p, softplus(x)); if (d) st(da, p, sigmoid(x)); }
+      if (d) for (let p = 0; p < n; p++) { st(v, p, softplusRule(ld(a, p), true)); st(da, p, pointPartial); }
+      else for (let p = 0; p < n; p++) st(v, p, softplusRule(ld(a, p), false));
       break;
     }
     case Op.Lgamma: { // ∂ ln|Γ(a)| = ψ(a)
@@ -520,6 +503,28 @@ export function scalarRule(op: i32, a: f64, b: f64, partials: i32): f64 {
     store<f64>(RULE_CELL, scaleB ? load<f64>(scaleB) : 1, 24);
   }
   return load<f64>(RULE_ROWS + 16);
+}
+
+/**
+ * A unary op at one point, for the compiled tier: as `scalarRule`, with the
+ * value returned and, with `partials`, ∂a at `ruleCell()` and its scale (1 for
+ * none) two cells on; straight from the op's point rule (point-rules.ts) where
+ * it has one, else through the op table.
+ */
+export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
+  const v = unaryRule(op, a, partials != 0);
+  if (!ruleFound) return scalarRule(op, a, 0, partials);
+  if (partials) {
+    store<f64>(RULE_CELL, pointPartial);
+    store<f64>(RULE_CELL, pointScale, 16);
+  }
+  return v;
+}
+
+/** Whether `scalarRule1` computes `op` by its point rule (1), rather than through the op table (0). */
+export function hasPointRule(op: i32): i32 {
+  unaryRule(op, 0, false);
+  return ruleFound ? 1 : 0;
 }
 
 /** Where `scalarRule` leaves its partials. */

@@ -7,8 +7,9 @@
 //
 // - +, −, ·, /, negation and √ are emitted inline, their partials from the one
 //   primitive spec (ops/spec.ts, through code-algebra.ts); every other op calls
-//   the core's own rule (`scalarRule`, assembly/core/rules.ts) and reads its
-//   partials and scales from `ruleCell`;
+//   the core's own rule (`scalarRule1` for unary ops: their rules at one point,
+//   assembly/core/point-rules.ts; `scalarRule` for the others: the op table,
+//   assembly/core/rules.ts) and reads its partials and scales from `ruleCell`;
 // - a term is ∂·t, or (∂·t)/s with the core's guard for a subnormal ∂·t
 //   (rows.ts scaledTerm); a missing scale is 1, which changes no bit;
 // - forward lanes skip what the core's lane masks skip (structural zeros), and
@@ -60,11 +61,15 @@ export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[
   return new SweepWriter(p, plan, sizes, ruleCell, inLocals).module();
 }
 
-/** Whether a program has ops the compiled code calls the core for (all but +, −, ·, /, negation, √). */
-export function callsCore(p: Program): boolean {
+/**
+ * Whether a program has ops the compiled code calls the core's op table for: all
+ * but +, −, ·, /, negation, √ and the unary ops `pointRule` says the core has a
+ * rule at one point for (scalarRule1).
+ */
+export function callsCore(p: Program, pointRule: (op: number) => boolean): boolean {
   for (let k = 0; k < p.op.length; k++) {
     const row = PRIMITIVES[OP_NAMES[p.op[k]]] as Row;
-    if (row.kind !== "scalar" || !row.wasm) return true;
+    if (row.kind !== "scalar" || (!row.wasm && !(p.b[k] < 0 && pointRule(p.op[k])))) return true;
   }
   return false;
 }
@@ -100,8 +105,9 @@ type Place = { local: number } | { base: number; offset: number };
 /** Inside a loop: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
 type StrideLocals = { cells: Map<string, number>; made: [number, number, number][] };
 
-const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2;
-const SCALAR_RULE = 0; // the imported function's index
+const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3;
+// The imported functions' indices (functions defined in the module come after them).
+const SCALAR_RULE = 0, SCALAR_RULE1 = 1, IMPORTS = 2;
 
 class SweepWriter {
   private readonly nIds: number;
@@ -175,11 +181,12 @@ class SweepWriter {
     const f64 = T.f64, i32 = T.i32;
     // (a chunk function takes the bases of the regions: 4 in `work`, and the point's segments read in place)
     const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0);
-    const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []]];
+    const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []],
+      [[i32, f64, i32], [f64]]];
     const run = new FunctionBody(2);
     this.functions.push({ type: RUN_TYPE, body: run, export: "run" });
     this.writeRun(run);
-    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }], this.functions);
+    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }, { name: "scalarRule1", type: RULE1_TYPE }], this.functions);
   }
 
   // ── Lane masks and the adjoints' first contributions ───────────────────────
@@ -482,7 +489,7 @@ class SweepWriter {
     for (const [from, to] of chunks) {
       const body = new FunctionBody(callerBases.length);
       this.functions.push({ type: CHUNK_TYPE, body });
-      const index = this.functions.length; // (after the one import)
+      const index = IMPORTS + this.functions.length - 1;
       for (const b of callerBases) caller.get(b);
       caller.call(index);
       this.f = body;
@@ -779,8 +786,7 @@ class SweepWriter {
         f.i32Const(r.op);
         this.readValue(r.a, r.sa);
         if (binary) this.readValue(r.b, r.sb);
-        else f.f64Const(0);
-        f.i32Const(partials ? 1 : 0).call(SCALAR_RULE);
+        f.i32Const(partials ? 1 : 0).call(binary ? SCALAR_RULE : SCALAR_RULE1);
       });
       if (partials) {
         for (const which of binary ? [0, 1, 2, 3] : [0, 2]) {

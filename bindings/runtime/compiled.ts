@@ -5,7 +5,7 @@
 // 'wasm-unsafe-eval'), or the tape has block ops or is too large, the
 // interpreter runs: a tier may be skipped, never give other numbers.
 import { core, generation } from "./loader.js";
-import { Kind } from "../ops/abi.js";
+import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
 import { callsCore, callsCoreInRuns, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
@@ -89,10 +89,11 @@ export class CompiledSweeps {
     if (this.program === undefined) this.program = programOf(this.tape);
     if (mode === "auto" && sweeps > 1 && count < BATCH_POINTS && this.program && sweeps * stepCount(this.program) > SWEEP_CODE_BUDGET &&
         !this.entries.get(key)) return null; // (what prepare compiled ahead runs; a batch pays for its compiling)
-    // A batch of a program that calls the core's rules (sin, exp, pow …) point by point runs
+    // A batch of a program that calls the core's op table (pow, atan2, gamma …) point by point runs
     // slower than the interpreter's blocks, which apply each rule to a block of points per call
-    // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points).
-    if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program)) return null;
+    // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points);
+    // ops with a point rule of their own (sin, exp, log …) run faster compiled.
+    if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program, pointRules())) return null;
     // Likewise a vector op the core computes (tanh over a whole run) at one point.
     if (mode === "auto" && this.program && (this.coreRuns ??= callsCoreInRuns(this.program))) return null;
     let entry = this.entries.get(key);
@@ -132,12 +133,26 @@ export class CompiledSweeps {
       }
     }
     const c = core();
-    const exports = new WebAssembly.Instance(module, { env: { memory: c.memory, scalarRule: c.scalarRule } }).exports;
+    const env = { memory: c.memory, scalarRule: c.scalarRule, scalarRule1: c.scalarRule1 };
+    const exports = new WebAssembly.Instance(module, { env }).exports;
     const work = workBytes(p, plan);
     this.workNeeded = Math.max(this.workNeeded, work);
     return { run: exports.run as Entry["run"], work, generation, module };
   }
 }
+
+/** Per op, whether the core has a point rule for it (scalarRule1 then skips the op table), for the live instance. */
+function pointRules(): (op: number) => boolean {
+  if (!pointRuleOps || pointRulesOf !== generation) {
+    const c = core();
+    pointRuleOps = Uint8Array.from({ length: OP_NAMES.length }, (_, op) => c.hasPointRule(op));
+    pointRulesOf = generation;
+  }
+  const ops = pointRuleOps;
+  return (op) => ops[op] === 1;
+}
+let pointRuleOps: Uint8Array | undefined;
+let pointRulesOf = -1;
 
 /** The plan key and plan of a forward sweep with identity seeds (Jacobian columns), one dense lane, or colors. */
 export function forwardPlan(lanes: number, lane0: number, nIn: number, dense: boolean, colors: Int32Array | undefined): [string, () => SweepPlan] {

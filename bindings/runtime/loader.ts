@@ -21,6 +21,9 @@ export interface CoreExports {
   foldConstant(op: number, a: number, b: number): number;
   /** One op at one point (the compiled tier's call for ops it does not emit): the value; partials at ruleCell(). */
   scalarRule(op: number, a: number, b: number, partials: number): number;
+  /** A unary op at one point, by its point rule where it has one (hasPointRule): the value; ∂a and its scale at ruleCell(). */
+  scalarRule1(op: number, a: number, partials: number): number;
+  hasPointRule(op: number): number;
   ruleCell(): number;
   workSize(tape: number, kind: number, block: number, lanes: number): number;
   valueSweep(sweep: number): void;
