@@ -1,12 +1,14 @@
-// The rules of the unary elementary functions at one point: the value and, when
-// `d`, the local partial ∂v/∂a, left in `pointPartial` with its scale in
-// `pointScale` (1: none; see "Scaled partials" in rules.ts). This is the one
-// definition of each: the op table's loops (rules.ts applyRule) call these per
-// point, and so does `unaryRule` for the compiled tier, which calls it once per
-// op and point instead of going through the op table's rows.
+// The rules of the unary elementary functions at one point: the value, stored
+// at `v`, and unless `da` is 0 the local partial ∂v/∂a, stored at `da`. A rule
+// that may scale its partial (see "Scaled partials" in rules.ts: atan, tanh,
+// exp, expm1) takes `ds` too, stores the scale s there where it needs one
+// (∂ = partial/s; s is never exactly 1 then) and returns whether it did. This
+// is the one definition of each: the op table's loops (rules.ts applyRule)
+// call these per point with addresses in their rows, and `unaryRule` serves
+// the compiled tier, which calls it once per op and point.
 //
-// Every function is inlined where it is called with a constant `d`, so the op
-// table's value-only loops compute the value alone.
+// Every function is inlined where it is called; with `da` a constant 0 (the op
+// table's value-only loops) the partial's code goes away.
 
 import { Op } from "./tape";
 import { erf, erfc, sigmoid, softplus } from "./special";
@@ -26,110 +28,108 @@ import { erf, erfc, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline export const MIN_NORMAL: f64 = 2.2250738585072014e-308;
 
-/** ∂v/∂a at the point of the last rule called with `d`. */
-export let pointPartial: f64 = 0;
-/** Its scale s (∂ = pointPartial/s), 1 where none is needed; never exactly 1 where one is. */
-export let pointScale: f64 = 1;
-
-// @ts-ignore: decorator
-@inline function partial(p: f64): void { pointPartial = p; pointScale = 1; }
-// @ts-ignore: decorator
-@inline function scaledPartial(p: f64, s: f64): void { pointPartial = p; pointScale = s; }
-
 /** ∂ sin a = cos a (one argument reduction for both). */
 // @ts-ignore: decorator
-@inline export function sinRule(x: f64, d: bool): f64 {
-  if (!d) return Math.sin(x);
+@inline export function sinRule(x: f64, v: usize, da: usize): void {
+  if (!da) { store<f64>(v, Math.sin(x)); return; }
   NativeMath.sincos(x);
-  partial(NativeMath.sincos_cos);
-  return NativeMath.sincos_sin;
+  store<f64>(v, NativeMath.sincos_sin);
+  store<f64>(da, NativeMath.sincos_cos);
 }
 
 /** ∂ cos a = −sin a. */
 // @ts-ignore: decorator
-@inline export function cosRule(x: f64, d: bool): f64 {
-  if (!d) return Math.cos(x);
+@inline export function cosRule(x: f64, v: usize, da: usize): void {
+  if (!da) { store<f64>(v, Math.cos(x)); return; }
   NativeMath.sincos(x);
-  partial(-NativeMath.sincos_sin);
-  return NativeMath.sincos_cos;
+  store<f64>(v, NativeMath.sincos_cos);
+  store<f64>(da, -NativeMath.sincos_sin);
 }
 
 /** ∂ tan a = 1 + tan² a. */
 // @ts-ignore: decorator
-@inline export function tanRule(x: f64, d: bool): f64 {
+@inline export function tanRule(x: f64, v: usize, da: usize): void {
   const t = Math.tan(x);
-  if (d) partial(1 + t * t);
-  return t;
+  store<f64>(v, t);
+  if (da) store<f64>(da, 1 + t * t);
 }
 
 /** ∂ asin a = 1/√((1 − a)(1 + a))  (factored: no cancellation next to ±1). */
 // @ts-ignore: decorator
-@inline export function asinRule(x: f64, d: bool): f64 {
-  if (d) partial(1 / Math.sqrt((1 - x) * (1 + x)));
-  return Math.asin(x);
+@inline export function asinRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.asin(x));
+  if (da) store<f64>(da, 1 / Math.sqrt((1 - x) * (1 + x)));
 }
 
 /** ∂ acos a = −1/√((1 − a)(1 + a)). */
 // @ts-ignore: decorator
-@inline export function acosRule(x: f64, d: bool): f64 {
-  if (d) partial(-1 / Math.sqrt((1 - x) * (1 + x)));
-  return Math.acos(x);
+@inline export function acosRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.acos(x));
+  if (da) store<f64>(da, -1 / Math.sqrt((1 - x) * (1 + x)));
 }
 
 /** ∂ atan a = 1/(1 + a²); for huge |a|, 1/a scaled by a (1/a² would underflow). */
 // @ts-ignore: decorator
-@inline export function atanRule(x: f64, d: bool): f64 {
-  if (d) {
-    if (Math.abs(x) > HUGE_ARGUMENT) scaledPartial(1 / x, x);
-    else partial(1 / (1 + x * x));
+@inline export function atanRule(x: f64, v: usize, da: usize, ds: usize): bool {
+  store<f64>(v, Math.atan(x));
+  if (!da) return false;
+  if (Math.abs(x) > HUGE_ARGUMENT) {
+    store<f64>(da, 1 / x);
+    store<f64>(ds, x);
+    return true;
   }
-  return Math.atan(x);
+  store<f64>(da, 1 / (1 + x * x));
+  return false;
 }
 
 /** ∂ sinh a = cosh a. */
 // @ts-ignore: decorator
-@inline export function sinhRule(x: f64, d: bool): f64 {
-  if (d) partial(Math.cosh(x));
-  return Math.sinh(x);
+@inline export function sinhRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.sinh(x));
+  if (da) store<f64>(da, Math.cosh(x));
 }
 
 /** ∂ cosh a = sinh a. */
 // @ts-ignore: decorator
-@inline export function coshRule(x: f64, d: bool): f64 {
-  if (d) partial(Math.sinh(x));
-  return Math.cosh(x);
+@inline export function coshRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.cosh(x));
+  if (da) store<f64>(da, Math.sinh(x));
 }
 
 /** ∂ tanh a = 1/cosh² a (1 − tanh² a cancels for |a| ≳ 1); beyond |a| = 300, 1/cosh a scaled by cosh a. */
 // @ts-ignore: decorator
-@inline export function tanhRule(x: f64, d: bool): f64 {
-  if (d) {
-    const c = Math.cosh(x);
-    if (Math.abs(x) > TANH_SCALED) scaledPartial(1 / c, c);
-    else partial(1 / (c * c));
+@inline export function tanhRule(x: f64, v: usize, da: usize, ds: usize): bool {
+  store<f64>(v, Math.tanh(x));
+  if (!da) return false;
+  const c = Math.cosh(x);
+  if (Math.abs(x) > TANH_SCALED) {
+    store<f64>(da, 1 / c);
+    store<f64>(ds, c);
+    return true;
   }
-  return Math.tanh(x);
+  store<f64>(da, 1 / (c * c));
+  return false;
 }
 
 /** ∂ asinh a = 1/√(a² + 1), or 1/|a| where a² would overflow. */
 // @ts-ignore: decorator
-@inline export function asinhRule(x: f64, d: bool): f64 {
-  if (d) partial(Math.abs(x) > HUGE_ARGUMENT ? 1 / Math.abs(x) : 1 / Math.sqrt(x * x + 1));
-  return Math.asinh(x);
+@inline export function asinhRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.asinh(x));
+  if (da) store<f64>(da, Math.abs(x) > HUGE_ARGUMENT ? 1 / Math.abs(x) : 1 / Math.sqrt(x * x + 1));
 }
 
 /** ∂ acosh a = 1/(√(a − 1)·√(a + 1))  (factored: no cancellation near 1). */
 // @ts-ignore: decorator
-@inline export function acoshRule(x: f64, d: bool): f64 {
-  if (d) partial(1 / (Math.sqrt(x - 1) * Math.sqrt(x + 1)));
-  return Math.acosh(x);
+@inline export function acoshRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.acosh(x));
+  if (da) store<f64>(da, 1 / (Math.sqrt(x - 1) * Math.sqrt(x + 1)));
 }
 
 /** ∂ atanh a = 1/((1 − a)(1 + a)). */
 // @ts-ignore: decorator
-@inline export function atanhRule(x: f64, d: bool): f64 {
-  if (d) partial(1 / ((1 - x) * (1 + x)));
-  return Math.atanh(x);
+@inline export function atanhRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.atanh(x));
+  if (da) store<f64>(da, 1 / ((1 - x) * (1 + x)));
 }
 
 /**
@@ -138,109 +138,108 @@ export let pointScale: f64 = 1;
  * tangent as large as 1e300 makes e^−996·ȧ an ordinary number).
  */
 // @ts-ignore: decorator
-@inline export function expRule(x: f64, minusOne: bool, d: bool): f64 {
+@inline export function expRule(x: f64, minusOne: bool, v: usize, da: usize, ds: usize): bool {
   const r = Math.exp(x);
-  if (d) {
-    if (r < MIN_NORMAL && x > -1500) scaledPartial(Math.exp(x + 700), Math.exp(700));
-    else partial(r);
+  store<f64>(v, minusOne ? Math.expm1(x) : r);
+  if (!da) return false;
+  if (r < MIN_NORMAL && x > -1500) {
+    store<f64>(da, Math.exp(x + 700));
+    store<f64>(ds, Math.exp(700));
+    return true;
   }
-  return minusOne ? Math.expm1(x) : r;
+  store<f64>(da, r);
+  return false;
 }
 
 /** ∂ ln a = 1/a. */
 // @ts-ignore: decorator
-@inline export function logRule(x: f64, d: bool): f64 {
-  if (d) partial(1 / x);
-  return Math.log(x);
+@inline export function logRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.log(x));
+  if (da) store<f64>(da, 1 / x);
 }
 
 /** ∂ ln(1 + a) = 1/(1 + a). */
 // @ts-ignore: decorator
-@inline export function log1pRule(x: f64, d: bool): f64 {
-  if (d) partial(1 / (1 + x));
-  return Math.log1p(x);
+@inline export function log1pRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.log1p(x));
+  if (da) store<f64>(da, 1 / (1 + x));
 }
 
 /** ∂ log2 a = 1/(a·ln 2). */
 // @ts-ignore: decorator
-@inline export function log2Rule(x: f64, d: bool): f64 {
-  if (d) partial(1 / (x * LN2));
-  return Math.log2(x);
+@inline export function log2Rule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.log2(x));
+  if (da) store<f64>(da, 1 / (x * LN2));
 }
 
 /** ∂ log10 a = 1/(a·ln 10). */
 // @ts-ignore: decorator
-@inline export function log10Rule(x: f64, d: bool): f64 {
-  if (d) partial(1 / (x * LN10));
-  return Math.log10(x);
+@inline export function log10Rule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, Math.log10(x));
+  if (da) store<f64>(da, 1 / (x * LN10));
 }
 
 /** ∂ ∛a = 1/(3·∛a²). */
 // @ts-ignore: decorator
-@inline export function cbrtRule(x: f64, d: bool): f64 {
+@inline export function cbrtRule(x: f64, v: usize, da: usize): void {
   const r = Math.cbrt(x);
-  if (d) partial(1 / (3 * r * r));
-  return r;
+  store<f64>(v, r);
+  if (da) store<f64>(da, 1 / (3 * r * r));
 }
 
 /** erf (`complement` false) and erfc: ∂ erf a = (2/√π)·e^(−a²), ∂ erfc a = −(2/√π)·e^(−a²). */
 // @ts-ignore: decorator
-@inline export function erfRule(x: f64, complement: bool, d: bool): f64 {
-  if (d) partial((complement ? -TWO_OVER_SQRT_PI : TWO_OVER_SQRT_PI) * Math.exp(-(x * x)));
-  return complement ? erfc(x) : erf(x);
+@inline export function erfRule(x: f64, complement: bool, v: usize, da: usize): void {
+  store<f64>(v, complement ? erfc(x) : erf(x));
+  if (da) store<f64>(da, (complement ? -TWO_OVER_SQRT_PI : TWO_OVER_SQRT_PI) * Math.exp(-(x * x)));
 }
 
 /** ∂ σ(a) = σ(a)·σ(−a)  (σ(1 − σ) would cancel for large a). */
 // @ts-ignore: decorator
-@inline export function sigmoidRule(x: f64, d: bool): f64 {
+@inline export function sigmoidRule(x: f64, v: usize, da: usize): void {
   const s = sigmoid(x);
-  if (d) partial(s * sigmoid(-x));
-  return s;
+  store<f64>(v, s);
+  if (da) store<f64>(da, s * sigmoid(-x));
 }
 
 /** ∂ softplus a = σ(a). */
 // @ts-ignore: decorator
-@inline export function softplusRule(x: f64, d: bool): f64 {
-  if (d) partial(sigmoid(x));
-  return softplus(x);
+@inline export function softplusRule(x: f64, v: usize, da: usize): void {
+  store<f64>(v, softplus(x));
+  if (da) store<f64>(da, sigmoid(x));
 }
 
-/** Whether `unaryRule` has a rule of its own for `op` (else the caller takes the op table's). */
+/** Whether the last `unaryRule` call found a rule here for its op (else the caller takes the op table's). */
 export let ruleFound = false;
 
 /**
- * The rule of unary `op` at one point (partials when `d`, as above); sets
- * `ruleFound` false, and returns 0, for an op without one here.
+ * The rule of unary `op` at one point, as above (`ds` is written only where the
+ * partial is scaled, which it returns); sets `ruleFound` false, and writes
+ * nothing, for an op it does not serve. It leaves out the ops whose math the
+ * optimizer inlines into the op table's loops (tanh, asinh, acosh, atanh, log10,
+ * cbrt, erf, softplus): a second call site here stops that inlining, which made
+ * the interpreter's tanh runs 7% slower.
  */
-// @ts-ignore: decorator
-@inline export function unaryRule(op: i32, x: f64, d: bool): f64 {
+export function unaryRule(op: i32, x: f64, v: usize, da: usize, ds: usize): bool {
   ruleFound = true;
   switch (op) {
-    case Op.Sin: return sinRule(x, d);
-    case Op.Cos: return cosRule(x, d);
-    case Op.Tan: return tanRule(x, d);
-    case Op.Asin: return asinRule(x, d);
-    case Op.Acos: return acosRule(x, d);
-    case Op.Atan: return atanRule(x, d);
-    case Op.Sinh: return sinhRule(x, d);
-    case Op.Cosh: return coshRule(x, d);
-    case Op.Tanh: return tanhRule(x, d);
-    case Op.Asinh: return asinhRule(x, d);
-    case Op.Acosh: return acoshRule(x, d);
-    case Op.Atanh: return atanhRule(x, d);
-    case Op.Exp: return expRule(x, false, d);
-    case Op.Expm1: return expRule(x, true, d);
-    case Op.Log: return logRule(x, d);
-    case Op.Log1p: return log1pRule(x, d);
-    case Op.Log2: return log2Rule(x, d);
-    case Op.Log10: return log10Rule(x, d);
-    case Op.Cbrt: return cbrtRule(x, d);
-    case Op.Erf: return erfRule(x, false, d);
-    case Op.Erfc: return erfRule(x, true, d);
-    case Op.Sigmoid: return sigmoidRule(x, d);
-    case Op.Softplus: return softplusRule(x, d);
+    case Op.Sin: sinRule(x, v, da); return false;
+    case Op.Cos: cosRule(x, v, da); return false;
+    case Op.Tan: tanRule(x, v, da); return false;
+    case Op.Asin: asinRule(x, v, da); return false;
+    case Op.Acos: acosRule(x, v, da); return false;
+    case Op.Atan: return atanRule(x, v, da, ds);
+    case Op.Sinh: sinhRule(x, v, da); return false;
+    case Op.Cosh: coshRule(x, v, da); return false;
+    case Op.Exp: return expRule(x, false, v, da, ds);
+    case Op.Expm1: return expRule(x, true, v, da, ds);
+    case Op.Log: logRule(x, v, da); return false;
+    case Op.Log1p: log1pRule(x, v, da); return false;
+    case Op.Log2: log2Rule(x, v, da); return false;
+    case Op.Erfc: erfRule(x, true, v, da); return false;
+    case Op.Sigmoid: sigmoidRule(x, v, da); return false;
     default:
       ruleFound = false;
-      return 0;
+      return false;
   }
 }

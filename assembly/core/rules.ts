@@ -40,7 +40,7 @@
 import { Op, opArity } from "./tape";
 import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
 import {
-  MIN_NORMAL, pointPartial, pointScale, ruleFound, unaryRule,
+  MIN_NORMAL, ruleFound, unaryRule,
   sinRule, cosRule, tanRule, asinRule, acosRule, atanRule, sinhRule, coshRule, tanhRule, asinhRule, acoshRule, atanhRule,
   expRule, logRule, log1pRule, log2Rule, log10Rule, cbrtRule, erfRule, sigmoidRule, softplusRule,
 } from "./point-rules";
@@ -57,19 +57,22 @@ import {
 // @ts-ignore: decorator
 @inline function stv(row: usize, p: i32, x: v128): void { v128.store(row + (<usize>p << 3), x); }
 
+/** The address of point p of a row. */
+// @ts-ignore: decorator
+@inline function at(row: usize, p: i32): usize { return row + (<usize>p << 3); }
+
 /**
- * Stores a point rule's partial at point p of row `da`, and its scale at p of
- * `ds` once any point has needed one (the points before it get 1 then, which
+ * After a point rule that may scale (point-rules.ts) ran at point p: once any
+ * point has needed a scale, the others get 1 in the scale row `ds` (which
  * changes no bit). Returns whether the scale row is in use.
  */
 // @ts-ignore: decorator
-@inline function keepPartial(da: usize, ds: usize, p: i32, scaled: bool): bool {
-  if (!scaled && pointScale != 1) {
+@inline function keepScale(scaledHere: bool, ds: usize, p: i32, scaled: bool): bool {
+  if (scaledHere && !scaled) {
     for (let q = 0; q < p; q++) st(ds, q, 1);
-    scaled = true;
+    return true;
   }
-  st(da, p, pointPartial);
-  if (scaled) st(ds, p, pointScale);
+  if (!scaledHere && scaled) st(ds, p, 1);
   return scaled;
 }
 
@@ -168,101 +171,83 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Sin: { // point-rules.ts, as every unary rule below
-      if (d) for (let p = 0; p < n; p++) { st(v, p, sinRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, sinRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) sinRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Cos: { // ∂ cos a = −sin a
-      if (d) for (let p = 0; p < n; p++) { st(v, p, cosRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, cosRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) cosRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Tan: { // ∂ tan a = 1 + tan² a
-      if (d) for (let p = 0; p < n; p++) { st(v, p, tanRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, tanRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) tanRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Asin: { // ∂ asin a = 1/√((1 − a)(1 + a))
-      if (d) for (let p = 0; p < n; p++) { st(v, p, asinRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, asinRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) asinRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Acos: { // ∂ acos a = −1/√((1 − a)(1 + a))
-      if (d) for (let p = 0; p < n; p++) { st(v, p, acosRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, acosRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) acosRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Atan: { // ∂ atan a = 1/(1 + a²), scaled for huge |a|
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, atanRule(ld(a, p), false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) { st(v, p, atanRule(ld(a, p), true)); scaled = keepPartial(da, ds, p, scaled); }
+      for (let p = 0; p < n; p++) scaled = keepScale(atanRule(ld(a, p), at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Sinh: { // ∂ sinh a = cosh a
-      if (d) for (let p = 0; p < n; p++) { st(v, p, sinhRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, sinhRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) sinhRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Cosh: { // ∂ cosh a = sinh a
-      if (d) for (let p = 0; p < n; p++) { st(v, p, coshRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, coshRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) coshRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Tanh: { // ∂ tanh a = 1/cosh² a, scaled beyond |a| = 300
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, tanhRule(ld(a, p), false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) { st(v, p, tanhRule(ld(a, p), true)); scaled = keepPartial(da, ds, p, scaled); }
+      for (let p = 0; p < n; p++) scaled = keepScale(tanhRule(ld(a, p), at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Asinh: { // ∂ asinh a = 1/√(a² + 1)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, asinhRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, asinhRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) asinhRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Acosh: { // ∂ acosh a = 1/(√(a − 1)·√(a + 1))
-      if (d) for (let p = 0; p < n; p++) { st(v, p, acoshRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, acoshRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) acoshRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Atanh: { // ∂ atanh a = 1/((1 − a)(1 + a))
-      if (d) for (let p = 0; p < n; p++) { st(v, p, atanhRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, atanhRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) atanhRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Exp: { // ∂ exp a = exp a, scaled below the normal range
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, expRule(ld(a, p), false, false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) { st(v, p, expRule(ld(a, p), false, true)); scaled = keepPartial(da, ds, p, scaled); }
+      for (let p = 0; p < n; p++) scaled = keepScale(expRule(ld(a, p), false, at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Expm1: { // ∂ expm1 a = exp a, likewise
-      if (!d) { for (let p = 0; p < n; p++) st(v, p, expRule(ld(a, p), true, false)); break; }
       let scaled = false;
-      for (let p = 0; p < n; p++) { st(v, p, expRule(ld(a, p), true, true)); scaled = keepPartial(da, ds, p, scaled); }
+      for (let p = 0; p < n; p++) scaled = keepScale(expRule(ld(a, p), true, at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
       if (scaled) scaleA = ds;
       break;
     }
     case Op.Log: { // ∂ ln a = 1/a
-      if (d) for (let p = 0; p < n; p++) { st(v, p, logRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, logRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) logRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Log1p: { // ∂ ln(1 + a) = 1/(1 + a)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, log1pRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, log1pRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) log1pRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Log2: { // ∂ log2 a = 1/(a·ln 2)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, log2Rule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, log2Rule(ld(a, p), false));
+      for (let p = 0; p < n; p++) log2Rule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Log10: { // ∂ log10 a = 1/(a·ln 10)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, log10Rule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, log10Rule(ld(a, p), false));
+      for (let p = 0; p < n; p++) log10Rule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Sqrt: { // ∂ √a = 1/(2√a)
@@ -281,8 +266,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Cbrt: { // ∂ ∛a = 1/(3·∛a²)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, cbrtRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, cbrtRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) cbrtRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Abs: { // ∂ |a| = sign a (0 at a = 0)
@@ -297,23 +281,19 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       break;
     }
     case Op.Erf: { // ∂ erf a = (2/√π)·e^(−a²)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, erfRule(ld(a, p), false, true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, erfRule(ld(a, p), false, false));
+      for (let p = 0; p < n; p++) erfRule(ld(a, p), false, at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Erfc: { // ∂ erfc a = −(2/√π)·e^(−a²)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, erfRule(ld(a, p), true, true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, erfRule(ld(a, p), true, false));
+      for (let p = 0; p < n; p++) erfRule(ld(a, p), true, at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Sigmoid: { // ∂ σ(a) = σ(a)·σ(−a)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, sigmoidRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, sigmoidRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) sigmoidRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Softplus: { // ∂ softplus a = σ(a)
-      if (d) for (let p = 0; p < n; p++) { st(v, p, softplusRule(ld(a, p), true)); st(da, p, pointPartial); }
-      else for (let p = 0; p < n; p++) st(v, p, softplusRule(ld(a, p), false));
+      for (let p = 0; p < n; p++) softplusRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
     case Op.Lgamma: { // ∂ ln|Γ(a)| = ψ(a)
@@ -512,18 +492,15 @@ export function scalarRule(op: i32, a: f64, b: f64, partials: i32): f64 {
  * it has one, else through the op table.
  */
 export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
-  const v = unaryRule(op, a, partials != 0);
+  store<f64>(RULE_CELL, 1, 16); // (the scale, unless the rule stores one)
+  unaryRule(op, a, RULE_ROWS + 16, partials ? RULE_CELL : 0, RULE_CELL + 16);
   if (!ruleFound) return scalarRule(op, a, 0, partials);
-  if (partials) {
-    store<f64>(RULE_CELL, pointPartial);
-    store<f64>(RULE_CELL, pointScale, 16);
-  }
-  return v;
+  return load<f64>(RULE_ROWS + 16);
 }
 
 /** Whether `scalarRule1` computes `op` by its point rule (1), rather than through the op table (0). */
 export function hasPointRule(op: i32): i32 {
-  unaryRule(op, 0, false);
+  unaryRule(op, 0, RULE_ROWS + 16, 0, 0);
   return ruleFound ? 1 : 0;
 }
 
