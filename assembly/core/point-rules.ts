@@ -243,3 +243,8 @@ export function unaryRule(op: i32, x: f64, v: usize, da: usize, ds: usize): bool
       return false;
   }
 }
+
+/** Whether `unaryRule`'s rule for `op` may scale its partial (those that take `ds` above). */
+export function pointRuleScales(op: i32): bool {
+  return op == Op.Atan || op == Op.Exp || op == Op.Expm1;
+}

@@ -40,7 +40,7 @@
 import { Op, opArity } from "./tape";
 import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
 import {
-  MIN_NORMAL, ruleFound, unaryRule,
+  MIN_NORMAL, pointRuleScales, ruleFound, unaryRule,
   sinRule, cosRule, tanRule, asinRule, acosRule, atanRule, sinhRule, coshRule, tanhRule, asinhRule, acoshRule, atanhRule,
   expRule, logRule, log1pRule, log2Rule, log10Rule, cbrtRule, erfRule, sigmoidRule, softplusRule,
 } from "./point-rules";
@@ -498,10 +498,14 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
   return load<f64>(RULE_ROWS + 16);
 }
 
-/** Whether `scalarRule1` computes `op` by its point rule (1), rather than through the op table (0). */
+/**
+ * Whether `scalarRule1` computes `op` by its point rule: 1 by one that never
+ * scales its partial (its scale is always 1), 2 by one that may, 0 not at all
+ * (through the op table).
+ */
 export function hasPointRule(op: i32): i32 {
   unaryRule(op, 0, RULE_ROWS + 16, 0, 0);
-  return ruleFound ? 1 : 0;
+  return !ruleFound ? 0 : pointRuleScales(op) ? 2 : 1;
 }
 
 /** Where `scalarRule` leaves its partials. */

@@ -53,12 +53,16 @@ const MIN_NORMAL = 2.2250738585072014e-308;
 // place where a point's inputs are one segment, the point's entries (IN) and its dense seeds (SEED).
 const VAL = 0, ADJ = 1, PART = 2, TAN = 3, IN = 4, SEED = 5;
 
-/** A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large. */
-export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number): Uint8Array | null {
+/**
+ * A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large.
+ * `pointRule(op)`: the core's point rule for a unary op (1: its partial is never scaled, so none is read).
+ */
+export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number,
+                            pointRule: (op: number) => number): Uint8Array | null {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
   if (stepCount(p) > MAX_COMPILED_STEPS) return null;
   const inLocals = stepCount(p) * lanes <= LOCAL_STEPS;
-  return new SweepWriter(p, plan, sizes, ruleCell, inLocals).module();
+  return new SweepWriter(p, plan, sizes, ruleCell, inLocals, pointRule).module();
 }
 
 /**
@@ -155,7 +159,8 @@ class SweepWriter {
   private readonly seedsInPlace: boolean;
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
-              private readonly ruleCell: number, private readonly inLocals: boolean) {
+              private readonly ruleCell: number, private readonly inLocals: boolean,
+              private readonly pointRule: (op: number) => number) {
     this.steps = stepCount(p);
     this.nIds = p.nConst + p.nIn + this.steps;
     this.K = plan.kind === Kind.Forward ? plan.lanes : 1;
@@ -789,7 +794,7 @@ class SweepWriter {
         f.i32Const(partials ? 1 : 0).call(binary ? SCALAR_RULE : SCALAR_RULE1);
       });
       if (partials) {
-        for (const which of binary ? [0, 1, 2, 3] : [0, 2]) {
+        for (const which of binary ? [0, 1, 2, 3] : this.unscaled(r.op) ? [0] : [0, 2]) {
           this.put(this.place(PART, r.k, which, r.sk), () => f.i32Const(this.ruleCell).load(8 * which));
         }
       }
@@ -946,12 +951,19 @@ class SweepWriter {
   /** A step's partial by operand a or b, and its scale (null: none). */
   private partial(r: StepRef, which: 0 | 1): { d: Partial; s: Partial | null } {
     const row = PRIMITIVES[OP_NAMES[r.op]] as Row;
-    if (row.kind !== "scalar" || !row.wasm) return { d: { k: "cell", at: which }, s: { k: "cell", at: 2 + which } };
+    if (row.kind !== "scalar" || !row.wasm) {
+      return { d: { k: "cell", at: which }, s: r.b < 0 && this.unscaled(r.op) ? null : { k: "cell", at: 2 + which } };
+    }
     const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" };
     const rule = row.partials(CODE, A, B, V);
     const code = which ? rule.b! : rule.a;
     const d: Partial = isNum(code, 1) ? { k: "one" } : isNum(code, -1) ? { k: "minus" } : { k: "code", code };
     return { d, s: rule.scale ? { k: "code", code: rule.scale } : null };
+  }
+
+  /** Whether the core's rule for unary `op` is a point rule whose partial is never scaled (no scale to read or divide by). */
+  private unscaled(op: number): boolean {
+    return this.pointRule(op) === 1;
   }
 
   private emitPartial(r: StepRef, x: Partial): void {

@@ -93,7 +93,7 @@ export class CompiledSweeps {
     // slower than the interpreter's blocks, which apply each rule to a block of points per call
     // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points);
     // ops with a point rule of their own (sin, exp, log …) run faster compiled.
-    if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program, pointRules())) return null;
+    if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program, (op) => pointRules()[op] > 0)) return null;
     // Likewise a vector op the core computes (tanh over a whole run) at one point.
     if (mode === "auto" && this.program && (this.coreRuns ??= callsCoreInRuns(this.program))) return null;
     let entry = this.entries.get(key);
@@ -123,7 +123,8 @@ export class CompiledSweeps {
     if (!p) return null;
     let module = old?.module;
     if (!module) {
-      const bytes = sweepModule(p, plan, sizes, core().ruleCell());
+      const rules = pointRules();
+      const bytes = sweepModule(p, plan, sizes, core().ruleCell(), (op) => rules[op]);
       if (!bytes) return null;
       try {
         module = new WebAssembly.Module(bytes as BufferSource);
@@ -141,15 +142,14 @@ export class CompiledSweeps {
   }
 }
 
-/** Per op, whether the core has a point rule for it (scalarRule1 then skips the op table), for the live instance. */
-function pointRules(): (op: number) => boolean {
+/** Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale), for the live instance. */
+function pointRules(): Uint8Array {
   if (!pointRuleOps || pointRulesOf !== generation) {
     const c = core();
     pointRuleOps = Uint8Array.from({ length: OP_NAMES.length }, (_, op) => c.hasPointRule(op));
     pointRulesOf = generation;
   }
-  const ops = pointRuleOps;
-  return (op) => ops[op] === 1;
+  return pointRuleOps;
 }
 let pointRuleOps: Uint8Array | undefined;
 let pointRulesOf = -1;

@@ -23,6 +23,7 @@ export interface CoreExports {
   scalarRule(op: number, a: number, b: number, partials: number): number;
   /** A unary op at one point, by its point rule where it has one (hasPointRule): the value; ∂a and its scale at ruleCell(). */
   scalarRule1(op: number, a: number, partials: number): number;
+  /** 0: scalarRule1 takes the op table for op; 1: a point rule whose scale is always 1; 2: one that may scale. */
   hasPointRule(op: number): number;
   ruleCell(): number;
   workSize(tape: number, kind: number, block: number, lanes: number): number;
