@@ -170,7 +170,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       if (scaled) scaleA = ds;
       break;
     }
-    case Op.Sin: { // point-rules.ts, as every unary rule below
+    case Op.Sin: { // ∂ sin a = cos a (this case and the elementary functions' below, to softplus: point-rules.ts)
       for (let p = 0; p < n; p++) sinRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }

@@ -133,6 +133,7 @@ class SweepWriter {
   private f!: FunctionBody;
   private bases: number[] = [];
   private strideLocals: StrideLocals = { cells: new Map(), made: [] };
+  private inLoop = false;
   /**
    * Inside a loop: the first-iteration ids whose every reader is in their own
    * iteration (loopLocalIds), and the locals holding their cells there.
@@ -522,7 +523,8 @@ class SweepWriter {
       if (table[index] < 0) table[index] = this.f.f64();
       return { local: table[index] };
     }
-    if (stride !== 0 && this.iterationIds.has(id)) {
+    // (a partial's `id` is its step's index: it stays in a local where the step's result does)
+    if (stride !== 0 && this.iterationIds.has(region === PART ? resultId(this.p, id) : id)) {
       const key = `${region}:${id}:${lane}`;
       let local = this.iterationLocals.get(key);
       if (local === undefined) this.iterationLocals.set(key, (local = this.f.f64()));
@@ -539,6 +541,7 @@ class SweepWriter {
   /** The local holding a region's base, moved on by `stride` cells per iteration of the loop being written. */
   private strideBase(region: number, stride: number): number {
     if (stride === 0) return this.bases[region];
+    if (!this.inLoop) throw new Error(`internal: a stride (${stride}) outside a loop`);
     const { cells, made } = this.strideLocals, key = `${region}:${stride}`;
     let local = cells.get(key);
     if (local === undefined) {
@@ -631,11 +634,12 @@ class SweepWriter {
    */
   private loop(group: readonly Piece[], backward: boolean, body: () => void, counters: [number, number][] = []): void {
     const f = this.f, C = group[0].count;
-    const saved = this.strideLocals;
+    const saved = this.strideLocals, savedInLoop = this.inLoop;
     // Stride locals are made as the body asks for them (strideBase), and only those are
     // set before the loop and moved on in it: an unused induction variable still costs
     // an add and a register per iteration in the engine's code.
     this.strideLocals = { cells: new Map(), made: [] };
+    this.inLoop = true;
     this.iterationIds = group[0].from >= 0 ? this.loopLocalIds(group) : new Set();
     this.iterationLocals = new Map();
     const start = f.mark(), c = f.i32();
@@ -651,6 +655,7 @@ class SweepWriter {
     for (const [local, region, cells] of made) f.get(this.bases[region]).i32Const(backward ? 8 * cells * (C - 1) : 0).op(I.i32_add).set(local);
     f.paste(loopCode);
     this.strideLocals = saved;
+    this.inLoop = savedInLoop;
     this.iterationIds = new Set();
   }
 

@@ -12,7 +12,8 @@ import type { TapeData } from "../compiler/tape.js";
 
 /**
  * "auto": compile a plan the second time it is used, or at once for a batch
- * whose ops are all emitted inline; "always": on first use; "never": interpret.
+ * whose ops are all emitted inline or have the core's point rules (sin, exp …);
+ * "always": on first use; "never": interpret.
  */
 export type TierPolicy = "auto" | "always" | "never";
 

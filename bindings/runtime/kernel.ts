@@ -12,7 +12,7 @@ import { Kind } from "../ops/abi.js";
 import { DESCRIPTOR_BYTES, writeSweep } from "./descriptor.js";
 import { instantiateFused, type FusedEntries } from "./fused.js";
 import { writeTape } from "./tape-memory.js";
-import { copyIn, copyOut, writeSegmentTables } from "./segments.js";
+import { copyIn, copyOut, unaliased, writeSegmentTables } from "./segments.js";
 import { isRepeat, type Repeat } from "./repeat.js";
 import { CompiledSweeps, forwardPlan, tierChanges } from "./compiled.js";
 import type { SweepPlan } from "../compiler/sweep-code.js";
@@ -305,11 +305,15 @@ export class Kernel {
     const K = lanes > 0 ? Math.ceil(lanes / sweeps) : 1; // balanced chunks, as ForwardDiff picks them
     const first = seeds?.identity ? seeds.first : 0;
     const dense = seeds !== null && !seeds.identity;
-    const segments = dense ? [...inputs, ...seeds.tangent] : inputs;
+    const result = (values ?? tangents)!;
+    // (results written straight into a WasmBuffer that also holds a point: that point is copied in first)
+    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place (or the sum, at the end)
+    const resultEnd = direct + 8 * N * (reduce ? reduce.perPoint : values ? this.nOut : layout!.point);
+    inputs = unaliased(inputs, N, direct, resultEnd);
+    const segments = dense ? [...inputs, ...unaliased(seeds.tangent, N, direct, resultEnd)] : inputs;
     const nSeg = inputs.length;
     const results = kind === Kind.Reverse ? this.nIn : this.nOut;
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : results, ranged = rangeLo > 0 || rangeHi < results;
-    const result = (values ?? tangents)!;
     // One point, one sweep, results copied out: the case a repeat can take.
     const colors = seeds?.identity ? seeds.colors : undefined;
     const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense &&
@@ -345,7 +349,6 @@ export class Kernel {
     // valuesToo: the outputs' values as well (per chunk, and their own sum)
     const valuesAt = align16(sumEnd), valuesSumAt = align16(valuesAt + 8 * chunk * this.nOut);
     const end = valuesToo ? valuesSumAt + (sum ? 8 * this.nOut : 0) : sumEnd;
-    const direct = result instanceof Float64Array ? 0 : result.address; // results written in place (or the sum, at the end)
 
     try {
       this.load();

@@ -19,6 +19,22 @@ export function copyOut(at: number, len: number, dst: Float64Array, to: number):
 }
 
 /**
+ * The segments, with those read in place (WasmBuffers) that share memory with
+ * the results' bytes [resultAt, resultEnd) copied out first: a sweep may write
+ * results before every read of its points is done (a later sweep of lanes, the
+ * compiled tier's in-place reads), so `out` may alias a point only through a copy.
+ */
+export function unaliased(segments: readonly Segment[], N: number, resultAt: number, resultEnd: number): readonly Segment[] {
+  if (resultAt === 0) return segments;
+  return segments.map((s) => {
+    if (s.address === undefined) return s;
+    const length = (s.batched ? N : 1) * s.size;
+    if (s.address >= resultEnd || s.address + 8 * length <= resultAt) return s;
+    return { data: f64().slice(s.address >> 3, (s.address >> 3) + length), size: s.size, batched: s.batched };
+  });
+}
+
+/**
  * Writes the segment tables (inputs at `tables`, tangents one table further) and
  * copies the shared segments; returns, per segment, where its data goes (batched
  * ones receive each chunk's copy there) — or, for a segment already in

@@ -4,7 +4,9 @@
 // the edges where the core scales a partial or guards a subnormal term; and the
 // fallbacks (an engine that refuses generated code, tapes with block ops).
 import { describe, expect, it, onTestFinished } from "vitest";
-import { compile, concat, fn, Tensor } from "../../bindings/index.js";
+import { buffer, compile, concat, fn, sin, tanh, Tensor } from "../../bindings/index.js";
+import { core, f64 } from "../../bindings/runtime/loader.js";
+import { OP_NAMES } from "../../bindings/ops/abi.js";
 import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
@@ -135,6 +137,42 @@ describe("the compiled tier gives the interpreter's bits", () => {
     });
   });
 
+  it("a point given as the WasmBuffer that receives the results: read before any result is written, on both tiers", () => {
+    // outputs [Σ, x₀ … x₍ₙ₋₂₎] into x's own buffer: the compiled tier reads points in place, so the point is copied first
+    const n = 4000, x = Float64Array.from({ length: n }, (_, i) => 0.001 * (i + 1));
+    const sum = x.reduce((s, v, i) => (i === 0 ? v : s + v * v), 0);
+    // (a gradient by forward sweeps of 16 lanes, 3 sweeps, into the point's own buffer; jvp into its direction's)
+    const m = 40, y = Float64Array.from({ length: m }, (_, i) => Math.sin(i)), t = y.map((_, i) => Math.cos(i));
+    const sums: number[] = [];
+    for (const tier of ["never", "always"] as const) {
+      setCompiledTier(tier);
+      onTestFinished(() => setCompiledTier("auto"));
+      const f = fn(n, (v) => {
+        let s = v.at(0);
+        for (let i = 1; i < n; i++) s = s.add(v.at(i).mul(v.at(i))); // (scalar steps: a program in memory, compiled)
+        return [s, ...Array.from({ length: n - 1 }, (_, i) => v.at(i))];
+      });
+      const b = buffer([n]);
+      b.data.set(x);
+      f.eval(b, { out: b });
+      expect(b.data[0]).toBeCloseTo(sum, 9);
+      expect(Array.from(b.data.subarray(1))).toEqual(Array.from(x.subarray(0, n - 1)));
+      sums.push(b.data[0]);
+      f.dispose();
+      // (Σx)²: every entry of the gradient, 2Σx, reads every entry of the point
+      const g = compile(`(${Array.from({ length: m }, (_, i) => `x${i}`).join(" + ")})^2`, { vars: Array.from({ length: m }, (_, i) => `x${i}`) });
+      const p = buffer([m]), total = y.reduce((a, v) => a + v, 0);
+      p.data.set(y);
+      g.grad(p, { mode: "forward", out: p });
+      for (const v of p.data) expect(v).toBeCloseTo(2 * total, 12);
+      const F = fn(m, (v) => v.mul(v)), u = buffer([m]);
+      u.data.set(t);
+      F.jvp(y, u, { out: u });
+      expect(Array.from(u.data)).toEqual(Array.from(y, (v, i) => 2 * v * t[i]));
+    }
+    expect(sums[1]).toBe(sums[0]);
+  });
+
   it("large vector functions in memory: outputs and input adjoints by loops, clipped to each named input's range", () => {
     const m = 200, at = { a: Array.from({ length: m }, (_, i) => Math.sin(i)), b: Array.from({ length: m }, (_, i) => Math.cos(i)) };
     const w = Array.from({ length: 3.5 * m + 2 }, (_, i) => 1 / (i + 1)), v = { a: at.b, b: at.a };
@@ -184,6 +222,38 @@ describe("the compiled tier gives the interpreter's bits", () => {
       row[i] += x[a]; row[a] += x[i]; row[c] += Math.cos(x[c]);
       expect(Array.from(first.subarray(i * n, (i + 1) * n))).toEqual(Array.from(row));
     }
+  });
+
+  it("a loop whose steps call the core keeps their partials for the backward pass (reverse mode through 900 steps)", () => {
+    for (const op of [sin, tanh]) {
+      const make = () => fn(1, (x) => {
+        let s = x.at(0);
+        for (let i = 0; i < 900; i++) s = s.mul(0.999).add(op(s.mul(s)).mul(0.25));
+        return s;
+      });
+      const reverse = onBothTiers(make, (f) => f.grad([0.3], { mode: "reverse" })[0] as number);
+      // and it is the forward-mode derivative, an independent sweep
+      setCompiledTier("never");
+      onTestFinished(() => setCompiledTier("auto"));
+      const g = make();
+      expect(reverse).toBeCloseTo(g.grad([0.3], { mode: "forward" })[0] as number, 9);
+      g.dispose();
+    }
+  });
+
+  it("a point rule the core says never scales leaves its scale 1 at every argument", () => {
+    const c = core(), cell = c.ruleCell() >> 3;
+    const args = [0, -0, 0.5, -0.5, 1, -1, 1e-300, -1e-300, 5e-324, 800, -800, -745.5, 1e200, -1e200, 1e300, Infinity, -Infinity, NaN];
+    let checked = 0;
+    for (let op = 0; op < OP_NAMES.length; op++) {
+      if (c.hasPointRule(op) !== 1) continue;
+      for (const a of args) {
+        c.scalarRule1(op, a, 1);
+        expect(f64()[cell + 2], `${OP_NAMES[op]}(${a})`).toBe(1);
+      }
+      checked++;
+    }
+    expect(checked).toBe(12); // sin, cos, tan, asin, acos, sinh, cosh, log, log1p, log2, erfc, sigmoid
   });
 
   it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp), not one that needs the op table (pow)", () => {
