@@ -218,6 +218,15 @@ class SweepWriter {
     return !(lo >= inputsFrom && hi < inputsTo) && !(hi < inputsFrom || lo >= inputsTo);
   }
 
+  /** How many of ids first, first + stride, … (count of them) lie on the side of the inputs' bounds the first does. */
+  private sameSideOfInputs(first: number, stride: number, count: number): number {
+    const inputsFrom = this.p.nConst, inputsTo = this.p.nConst + this.p.nIn;
+    const inside = (id: number) => id >= inputsFrom && id < inputsTo, side = inside(first);
+    let c = 1;
+    while (c < count && inside(first + c * stride) === side) c++;
+    return c;
+  }
+
   /** Whether a loop piece's steps read an operand whose ids straddle the inputs' bounds (see straddlesInputs). */
   private loopStraddlesInputs(piece: Piece): boolean {
     const p = this.p;
@@ -454,10 +463,11 @@ class SweepWriter {
         for (let q = o0 + by; q < n && !done[q] && ids[q] === ids[o0] + count * step && kind(ids[q]) === kind(ids[o0]); q += by) count++;
         if (count > best.count) best = { by, step, count };
       }
-      const { by, step, count } = best;
+      const { by, step } = best;
+      // (ids read in place come from the inputs' own base: a loop stops where its ids leave or enter the inputs)
+      const count = this.inputsInPlace ? this.sameSideOfInputs(ids[o0], step, best.count) : best.count;
       f.i32Const(o0).set(o);
-      if (count < MIN_LOOP || step === 0 || !inMemory(ids[o0]) || !inMemory(ids[o0] + (count - 1) * step) ||
-          (this.inputsInPlace && this.straddlesInputs(ids[o0], step, count))) {
+      if (count < MIN_LOOP || step === 0 || !inMemory(ids[o0]) || !inMemory(ids[o0] + (count - 1) * step)) {
         body(o, ids[o0], 0);
         done[o0] = 1;
         continue;
