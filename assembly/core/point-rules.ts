@@ -217,8 +217,8 @@ export let ruleFound = false;
  * partial is scaled, which it returns); sets `ruleFound` false, and writes
  * nothing, for an op it does not serve. It leaves out the ops whose math the
  * optimizer inlines into the op table's loops (tanh, asinh, acosh, atanh, log10,
- * cbrt, erf, softplus): a second call site here stops that inlining, which made
- * the interpreter's tanh runs 7% slower.
+ * cbrt, erf, softplus): a second call site here would stop that inlining, and
+ * slow the interpreter's runs of them.
  */
 export function unaryRule(op: i32, x: f64, v: usize, da: usize, ds: usize): bool {
   ruleFound = true;

@@ -211,13 +211,6 @@ class SweepWriter {
     return masks;
   }
 
-  /** Whether ids first, first + stride, …, (count ones) hold inputs and other ids both. */
-  private straddlesInputs(first: number, stride: number, count: number): boolean {
-    const last = first + stride * (count - 1), lo = Math.min(first, last), hi = Math.max(first, last);
-    const inputsFrom = this.p.nConst, inputsTo = this.p.nConst + this.p.nIn;
-    return !(lo >= inputsFrom && hi < inputsTo) && !(hi < inputsFrom || lo >= inputsTo);
-  }
-
   /** How many of ids first, first + stride, … (count of them) lie on the side of the inputs' bounds the first does. */
   private sameSideOfInputs(first: number, stride: number, count: number): number {
     const inputsFrom = this.p.nConst, inputsTo = this.p.nConst + this.p.nIn;
@@ -227,13 +220,13 @@ class SweepWriter {
     return c;
   }
 
-  /** Whether a loop piece's steps read an operand whose ids straddle the inputs' bounds (see straddlesInputs). */
+  /** Whether a loop piece's steps read an operand whose ids cross the inputs' bounds (see sameSideOfInputs). */
   private loopStraddlesInputs(piece: Piece): boolean {
-    const p = this.p;
-    if (piece.count < 2) return false;
+    const p = this.p, C = piece.count;
+    const crosses = (x: number, next: number) => this.sameSideOfInputs(x, next - x, C) < C;
+    if (C < 2) return false;
     for (let k = piece.from; k < piece.from + piece.period; k++) {
-      if (this.straddlesInputs(p.a[k], p.a[k + piece.period] - p.a[k], piece.count)) return true;
-      if (p.b[k] >= 0 && this.straddlesInputs(p.b[k], p.b[k + piece.period] - p.b[k], piece.count)) return true;
+      if (crosses(p.a[k], p.a[k + piece.period]) || (p.b[k] >= 0 && crosses(p.b[k], p.b[k + piece.period]))) return true;
     }
     return false;
   }

@@ -25,13 +25,11 @@ export function copyOut(at: number, len: number, dst: Float64Array, to: number):
  * compiled tier's in-place reads), so `out` may alias a point only through a copy.
  */
 export function unaliased(segments: readonly Segment[], N: number, resultAt: number, resultEnd: number): readonly Segment[] {
-  if (resultAt === 0) return segments;
-  return segments.map((s) => {
-    if (s.address === undefined) return s;
-    const length = (s.batched ? N : 1) * s.size;
-    if (s.address >= resultEnd || s.address + 8 * length <= resultAt) return s;
-    return { data: f64().slice(s.address >> 3, (s.address >> 3) + length), size: s.size, batched: s.batched };
-  });
+  const length = (s: Segment) => (s.batched ? N : 1) * s.size;
+  const aliases = (s: Segment) => s.address !== undefined && s.address < resultEnd && s.address + 8 * length(s) > resultAt;
+  if (resultAt === 0 || !segments.some(aliases)) return segments; // (the zero-copy path allocates nothing)
+  return segments.map((s) => (!aliases(s) ? s
+    : { data: f64().slice(s.address! >> 3, (s.address! >> 3) + length(s)), size: s.size, batched: s.batched }));
 }
 
 /**
