@@ -1,6 +1,6 @@
 // Jacobian of F(x,y,z) = [x·y·sin z, eˣ·cos y + z², x/(1+y²) + √z]: 100,000 points
 // in one batch, and one point at a time, against hand-written analytic JavaScript.
-import { Tensor } from "../dist/index.js";
+import { Tensor, setCompiledTier } from "../dist/index.js";
 import { compare } from "./report.mjs";
 import { F, analyticJacobian, analyticJacobians, fillPoints } from "./field-workloads.mjs";
 
@@ -19,6 +19,12 @@ if (worst > 1e-12) throw new Error(`library and analytic Jacobians disagree (${w
 export const batchRatios = await compare(`Jacobian of a 3→3 field at ${N.toLocaleString("en")} points (batch)`, {
   "analytic JavaScript": () => analyticJacobians(points, outJs),
   "gradients F.jacobian(batch, { out })": () => F.jacobian(batch, { out: outLib }),
+  // (the same call on the core's interpreter, which ran such batches before generated code called the point rules)
+  "gradients F.jacobian(batch, { out }), interpreter": () => {
+    setCompiledTier("never");
+    F.jacobian(batch, { out: outLib });
+    setCompiledTier("auto");
+  },
 });
 
 const LOOP = 1000;

@@ -138,5 +138,10 @@ const batch = new Tensor([N, 3], X), G = new Float64Array(3 * N), GLib = new Flo
 await compare("gradient of sin(xy) + z²eˣ at 100,000 points (batch)", {
   "analytic gradient (JavaScript)": () => { for (let p = 0; p < N; p++) grad3(X[3 * p], X[3 * p + 1], X[3 * p + 2], G, 3 * p); },
   "gradients f.grad(batch, { out })": () => f.grad(batch, { out: GLib }),
+  "gradients f.grad(batch, { out }), interpreter": () => {
+    setCompiledTier("never");
+    f.grad(batch, { out: GLib });
+    setCompiledTier("auto");
+  },
 });
 check(GLib, G, "batch gradient");
