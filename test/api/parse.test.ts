@@ -65,6 +65,18 @@ describe("numbers, constants and whitespace", () => {
     }
   });
 
+  it("long literals round as JavaScript rounds them; an exponent needs digits", () => {
+    // 2^53 + 1 and 0.1 + 2^-56 do not fit a double: JavaScript's Number() is the reference rounding
+    for (const text of ["9007199254740993", "123456789012345678901234567890", "0.10000000000000001387778780781445675529539585113525390625",
+      "1.e5", "1e400", "4.9e-324", "2.2250738585072014e-308"]) {
+      expect(value(text), text).toBe(Number(text));
+    }
+    // "2e" is the number 2 and then the name e, not an exponent
+    expect(() => compile("2e*3")).toThrow(/unexpected name 'e' after an operand.*column 2/s);
+    expect(value("2e+1")).toBe(20);
+    expect(value("2e-1")).toBe(0.2);
+  });
+
   it("pi and e are the constants, not variables", () => {
     expect(value("pi")).toBe(Math.PI);
     expect(value("e")).toBe(Math.E);
