@@ -57,6 +57,9 @@ const VAL = 0, ADJ = 1, PART = 2, TAN = 3, IN = 4, SEED = 5;
  * A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large.
  * `pointRule(op)`: the core's point rule for a unary op (1: its partial is never scaled, so none is read).
  */
+/** Each op's row of the primitive spec, by op code (a keyed lookup by name per step is slow on large tapes). */
+const ROWS: readonly Row[] = OP_NAMES.map((name) => PRIMITIVES[name as keyof typeof PRIMITIVES] as Row);
+
 export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number,
                             pointRule: (op: number) => number): Uint8Array | null {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
@@ -72,7 +75,7 @@ export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[
  */
 export function callsCore(p: Program, pointRule: (op: number) => boolean): boolean {
   for (let k = 0; k < p.op.length; k++) {
-    const row = PRIMITIVES[OP_NAMES[p.op[k]]] as Row;
+    const row = ROWS[p.op[k]];
     if (row.kind !== "scalar" || (!row.wasm && !(p.b[k] < 0 && pointRule(p.op[k])))) return true;
   }
   return false;
@@ -87,7 +90,7 @@ export function callsCoreInRuns(p: Program, minRun = 8): boolean {
   for (let k = 0; k < p.op.length;) {
     let end = k + 1;
     while (end < p.op.length && p.group[end] === p.group[k]) end++;
-    const row = PRIMITIVES[OP_NAMES[p.op[k]]] as Row;
+    const row = ROWS[p.op[k]];
     if (end - k >= minRun && (row.kind !== "scalar" || !row.wasm)) return true;
     k = end;
   }
@@ -158,6 +161,8 @@ class SweepWriter {
   /** In memory placement: whether the point's inputs (one segment), and its one dense lane of seeds, are read where they are, not copied into `work`. */
   private readonly inputsInPlace: boolean;
   private readonly seedsInPlace: boolean;
+  /** `partial`'s answers, by 2·op + operand. */
+  private readonly partials: { d: Partial; s: Partial | null }[] = [];
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
               private readonly ruleCell: number, private readonly inLocals: boolean,
@@ -683,7 +688,9 @@ class SweepWriter {
     const escapes = new Uint8Array(this.nIds);
     for (const o of p.outputs) escapes[o] = 1;
     for (let k = 0; k < this.steps; k++) {
-      for (const x of [p.a[k], p.b[k]]) if (x >= base && home[x - base] !== home[k]) escapes[x] = 1;
+      const a = p.a[k], b = p.b[k];
+      if (a >= base && home[a - base] !== home[k]) escapes[a] = 1;
+      if (b >= base && home[b - base] !== home[k]) escapes[b] = 1;
     }
     return escapes;
   }
@@ -719,21 +726,23 @@ class SweepWriter {
       else if (c.k === "op") { reads(c.a, r); reads(c.b, r); }
     };
     for (let k = 0; k < this.steps; k++) {
-      const r = this.ref(k, 0), row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+      const r = this.ref(k, 0), row = ROWS[r.op];
       if (p.noAdjoint[k]) continue;
       if (row.kind !== "scalar" || !row.wasm) { need[r.dst] = 1; continue; } // its value and partials, from the call
       if (r.op === Op.Keep) read(r.b);
-      for (const which of [0, 1] as const) {
-        if (which === 1 && !this.pullsB(k)) continue;
+      const readsPartial = (which: 0 | 1) => {
         const { d, s } = this.partial(r, which);
         if (d.k === "code") reads(d.code, r);
         if (s && s.k === "code") reads(s.code, r);
-      }
+      };
+      readsPartial(0);
+      if (this.pullsB(k)) readsPartial(1);
     }
     for (let k = this.steps - 1; k >= 0; k--) { // what the needed values are computed from
       const id = resultId(p, k);
       if (!need[id] && !recompute[id]) continue;
-      for (const operand of [p.a[k], p.b[k]]) {
+      for (let which = 0; which < 2; which++) {
+        const operand = which ? p.b[k] : p.a[k];
         if (operand < base) continue;
         if (need[id] || !local[operand]) need[operand] = 1; // (a value the forward pass computes needs its operands there)
         else recompute[operand] = 1;
@@ -755,7 +764,7 @@ class SweepWriter {
     const p = this.p, ids = new Set<number>();
     for (const piece of group) {
       for (let j = 0; j < piece.period; j++) {
-        const k0 = piece.from + j, row = PRIMITIVES[OP_NAMES[p.op[k0]]] as Row;
+        const k0 = piece.from + j, row = ROWS[p.op[k0]];
         if (this.plan.kind === Kind.Reverse && !(row.kind === "scalar" && row.wasm)) continue;
         let local = true;
         for (let c = 0; c < piece.count && local; c++) local = !this.escapes[resultId(p, k0 + c * piece.period)];
@@ -785,7 +794,7 @@ class SweepWriter {
 
   /** A step's value (and partials, where a derivative sweep needs them), and in forward sweeps its lanes. */
   private forwardStep(r: StepRef): void {
-    const f = this.f, plan = this.plan, row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+    const f = this.f, plan = this.plan, row = ROWS[r.op];
     const binary = r.b >= 0;
     if (row.kind === "scalar" && row.wasm) {
       this.put(this.place(VAL, r.dst, 0, r.sk), () => {
@@ -909,12 +918,13 @@ class SweepWriter {
       contribute(2 * k + which, id, (which ? this.firstB : this.firstA)[k] === 1, term);
     });
     const same = (x: Float64Array | Uint8Array, i: number, j: number) => Object.is(x[i], x[j]);
+    const perContribution = [known.beforeKnown, known.before, known.termKnown, known.term];
     for (const piece of this.pieces) {
       for (let c = 1; c < piece.count; c++) {
         for (let k0 = piece.from; k0 < piece.from + piece.period; k0++) {
           const k = k0 + c * piece.period;
           if (!same(known.wKnown, k0, k) || !same(known.w, k0, k)) return null;
-          for (const x of [known.beforeKnown, known.before, known.termKnown, known.term]) {
+          for (const x of perContribution) {
             if (!same(x, 2 * k0, 2 * k) || !same(x, 2 * k0 + 1, 2 * k + 1)) return null;
           }
         }
@@ -958,9 +968,15 @@ class SweepWriter {
 
   /** A step's partial by operand a or b, and its scale (null: none). */
   private partial(r: StepRef, which: 0 | 1): { d: Partial; s: Partial | null } {
-    const row = PRIMITIVES[OP_NAMES[r.op]] as Row;
+    // (it depends on the op alone: the code reads a, b and v symbolically)
+    const key = 2 * r.op + which;
+    return (this.partials[key] ??= this.partialOf(r.op, r.b >= 0, which));
+  }
+
+  private partialOf(op: number, binary: boolean, which: 0 | 1): { d: Partial; s: Partial | null } {
+    const row = ROWS[op];
     if (row.kind !== "scalar" || !row.wasm) {
-      return { d: { k: "cell", at: which }, s: r.b < 0 && this.unscaled(r.op) ? null : { k: "cell", at: 2 + which } };
+      return { d: { k: "cell", at: which }, s: !binary && this.unscaled(op) ? null : { k: "cell", at: 2 + which } };
     }
     const A: Code = { k: "a" }, B: Code = { k: "b" }, V: Code = { k: "v" };
     const rule = row.partials(CODE, A, B, V);
