@@ -104,10 +104,12 @@ for (const n of [100, 1_000, 10_000]) {
   if (n === 10_000) {
     const v = Float64Array.from({ length: n }, (_, i) => Math.cos(i)), hv = new Float64Array(n), hv1 = new Float64Array(n);
     hessianVector(x, v, hv);
-    check(strided.hvp(x, v, { out: hv1 }), hv, "hvp");
+    check(strided.hvp(x, v, { out: hv1 }), hv, "hvp of the strided form");
+    check(text.hvp(x, v, { out: hv1 }), hv, "hvp of the string");
     await compare("extended Rosenbrock n = 10,000: Hessian-vector product", {
       "analytic H·v (JavaScript)": () => hessianVector(x, v, hv),
       "gradients strided.hvp(x, v, { out })": () => strided.hvp(x, v, { out: hv1 }),
+      "gradients, the string's hvp(x, v, { out })": () => text.hvp(x, v, { out: hv1 }),
     });
   }
   text.dispose();

@@ -5,6 +5,7 @@
 
 /** The opcodes the generated code uses. */
 import { append } from "../base/arrays.js";
+import { coreMemoryShared } from "../base/shared-memory.js";
 export const I = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, br: 0x0c, br_if: 0x0d, end: 0x0b, call: 0x10, select: 0x1b,
   local_get: 0x20, local_set: 0x21, local_tee: 0x22,
@@ -186,7 +187,9 @@ export function encode(types: readonly (readonly [number[], number[]])[], import
   uleb(importSection, 1 + imports.length);
   name(importSection, "env");
   name(importSection, "memory");
-  importSection.push(0x02, 0x00, 0x00); // memory, limits: min 0, no max
+  // memory, limits: min 0 and no max; or, shared like the core's (a shared memory needs a max), at most 4 GiB
+  if (coreMemoryShared()) importSection.push(0x02, 0x03, 0x00, 0x80, 0x80, 0x04);
+  else importSection.push(0x02, 0x00, 0x00);
   for (const f of imports) {
     name(importSection, "env");
     name(importSection, f.name);

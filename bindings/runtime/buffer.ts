@@ -12,8 +12,9 @@ const registry = new FinalizationRegistry<{ address: number; generation: number 
  * new buffers.
  *
  * `data` is a view of WebAssembly memory. Memory grows when the library needs
- * more, and growing detaches every view made before: read `buf.data` again after
- * any library call rather than keeping the view. Free the memory with `dispose()`
+ * more. Where shared memory exists (Node; cross-origin-isolated pages) views
+ * made before stay valid; elsewhere growing detaches them. So read `buf.data`
+ * again after any library call rather than keeping the view. Free the memory with `dispose()`
  * (a forgotten buffer is freed when garbage-collected).
  */
 export class WasmBuffer implements TensorLike {

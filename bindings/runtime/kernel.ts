@@ -443,8 +443,9 @@ export class Kernel {
     const r = this.repeat;
     if (!r || r.kind !== kind || r.sizes.length !== 1) return null;
     const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
-    // Views of the point's and the results' cells, made again only when memory grew
-    // (old views are detached, of length 0): making one costs more than copying 100 numbers.
+    // Views of the point's and the results' cells, made again only when memory grew and
+    // detached them (unshared memory; shared memory keeps them valid): making one costs more
+    // than copying 100 numbers.
     let mem = f64(), pointCells = mem.subarray(dataAt, dataAt + size), resultCells = mem.subarray(resultAt, resultAt + length);
     const refresh = () => {
       mem = f64();

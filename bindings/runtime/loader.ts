@@ -2,7 +2,8 @@
 //
 // The module bytes are embedded (wasm-bytes.ts) and compiled synchronously on
 // first use. `core()` returns the live instance; `f64()`/`i32()` return views of
-// its memory, re-derived whenever memory has grown (growth detaches old views).
+// its memory, re-derived whenever memory has grown. The memory is shared where
+// shared memory exists, so that growing it detaches no ArrayBuffer.
 // If the core traps, `guard` re-creates the instance and bumps `generation`, so
 // objects holding WASM addresses know to re-upload what they own.
 import { instantiateSync } from "@assemblyscript/loader";
@@ -10,6 +11,7 @@ import { WASM_BASE64 } from "./wasm-bytes.js";
 import { InternalError, ShapeError } from "../base/errors.js";
 import { installFold } from "../ops/fold.js";
 import { hostBlock } from "../ir/host-blocks.js";
+import { coreMemoryShared } from "../base/shared-memory.js";
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
 export interface CoreExports {
@@ -81,8 +83,37 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The core's bytes with its memory made shared (limits flag 0x01, a maximum, to
+ * 0x03) where coreMemoryShared() says so; the generated modules import it so.
+ */
+function coreBytes(): Uint8Array {
+  const bytes = decodeBase64(WASM_BASE64);
+  if (!coreMemoryShared()) return bytes;
+  const uleb = (at: number): [number, number] => {
+    let value = 0, shift = 0, b: number;
+    do {
+      b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return [value, at];
+  };
+  for (let at = 8; at < bytes.length;) { // sections: id, size, content
+    const id = bytes[at], [size, content] = uleb(at + 1);
+    if (id === 5) { // the memory section: a count of 1, then the limits
+      const [, limits] = uleb(content);
+      if (bytes[limits] !== 0x01) break;
+      bytes[limits] = 0x03;
+      return bytes;
+    }
+    at = content + size;
+  }
+  throw new InternalError("the WebAssembly core defines no memory with a maximum, so it cannot be shared (a build problem)");
+}
+
 function instantiate(): CoreExports {
-  compiled ??= new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource);
+  compiled ??= new WebAssembly.Module(coreBytes() as BufferSource);
   // Entry 0 stays empty: a tape's fusedBase of 0 means "no fused functions".
   table = new WebAssembly.Table({ element: "anyfunc", initial: 1 });
   freeEntries = new Map();
@@ -152,8 +183,10 @@ export function functionTableSize(): number {
   return table!.length;
 }
 
-// Growing memory detaches the old buffer, and a detached view has length 0: that
-// is the cheap test for "re-derive". A new instance empties the views too.
+// Growing an unshared memory detaches the old buffer, and a detached view has
+// length 0: that is the cheap test for "re-derive". A shared memory detaches
+// nothing, so `allocate` empties the views when a block ends beyond them. A new
+// instance empties the views too.
 
 /** A Float64Array over all of WASM memory (index = byte address / 8). */
 export function f64(): Float64Array {
@@ -211,7 +244,13 @@ export function allocate(bytes: number, what: string): number {
     throw new ShapeError(`${what} needs ${describeBytes(bytes)} of WebAssembly memory in one piece; at most ${describeBytes(MAX_ALLOCATION)} can be allocated at once`);
   }
   try {
-    return core().alloc(bytes);
+    const address = core().alloc(bytes);
+    // (only allocation grows memory; in shared memory the old views stay valid, but short)
+    if (address + bytes > f64View.byteLength) {
+      f64View = new Float64Array(0);
+      i32View = new Int32Array(0);
+    }
+    return address;
   } catch (error) {
     if (error instanceof WebAssembly.RuntimeError) { // memory could not grow enough
       throw new ShapeError(`${what} needs ${describeBytes(bytes)} more WebAssembly memory than it can grow to (${describeBytes(MAX_MEMORY)} in all): dispose of buffers and functions no longer needed`);

@@ -4,7 +4,8 @@
 import { InputError } from "../base/errors.js";
 import { eachChunk, readAsyncOptions, type AsyncOptions } from "../api/async.js";
 import { WasmBuffer } from "../runtime/buffer.js";
-import { isShared, sharedMemory, type Range } from "../runtime/chunks.js";
+import type { Range } from "../runtime/chunks.js";
+import { isShared, sharedMemory } from "../base/shared-memory.js";
 import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";

@@ -117,6 +117,23 @@ describe("memory", () => {
     expect(last).toBeLessThanOrEqual(first * 2); // bounded, not growing with the count
   }, CYCLE_TIMEOUT);
 
+  it.each([["shared (the default in Node)", undefined], ["unshared (GRADIENTS_MEMORY=unshared)", "unshared"]])(
+    "memory grows by a large buffer, %s: detached views only in unshared memory, the same numbers", (_, mode) => {
+      const script = fileURLToPath(new URL("../fixtures/memory-growth.mjs", import.meta.url));
+      const env = { ...process.env, GRADIENTS_MEMORY: mode };
+      if (mode === undefined) delete env.GRADIENTS_MEMORY;
+      const r = spawnSync(process.execPath, [script], { encoding: "utf8", env });
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.shared).toBe(mode === undefined);
+      expect(out.detached).toBe(mode !== undefined);
+      expect(out.small).toEqual([1, 2, 3, 4]);
+      expect(out.last).toBe(5);
+      // ∇(sin(xy) + z²eˣ) at (1, 2, 3) = (y cos xy + z²eˣ, x cos xy, 2z eˣ)
+      const want = [2 * Math.cos(2) + 9 * Math.E, Math.cos(2), 6 * Math.E];
+      for (const g of [out.before, out.after]) g.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 13));
+    });
+
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
     setCompiledTier("never"); // the interpreter is what reads the corrupted tape
     onTestFinished(() => setCompiledTier("auto"));

@@ -9,6 +9,7 @@ import {
   buffer, compile, GradientsError, grid, InputError, ShapeError, WasmBuffer, type Field,
 } from "../../bindings/index.js";
 import { expectClose, expectIdentical, gridFixtures, expectThrows } from "../support/helpers.js";
+import { coreMemoryShared } from "../../bindings/base/shared-memory.js";
 
 const maxAbs = (xs: ArrayLike<number>) => Array.from(xs).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 const fields = (r: Field | Field[]): Field[] => (Array.isArray(r) ? r : [r]);
@@ -677,8 +678,9 @@ describe("bad input", () => {
 // WasmBuffer views across memory growth
 // ---------------------------------------------------------------------------
 
-describe("WasmBuffer: re-read `data` after memory grows", () => {
-  it("buf.data reads the right values after a large allocation detaches old views", () => {
+describe("WasmBuffer: views across memory growth", () => {
+  it("memory grows without detaching views (shared memory, the default in Node), and buf.data reads the right values after", () => {
+    const shared = coreMemoryShared(); // (false under GRADIENTS_MEMORY=unshared: then growing detaches)
     const shape = [5, 4, 6];
     const c = gridFixtures.find((k) => k.name === "3d_spacing_per_axis_edge2")!;
     const f = buffer(shape);
@@ -686,18 +688,24 @@ describe("WasmBuffer: re-read `data` after memory grows", () => {
     const results = grid.gradient(f, shape, c.options) as WasmBuffer[];
     const oldView = results[0].data;
     expect(oldView.length).toBe(120);
-    // grow memory until the old view is detached (its length drops to 0)
+    expect(oldView.buffer instanceof SharedArrayBuffer).toBe(shared);
+    // grow memory: allocate until a new view covers more memory than the old one
     const big: WasmBuffer[] = [];
-    for (let mb = 16; oldView.length !== 0 && mb <= 256; mb *= 2) big.push(buffer((mb << 20) / 8));
-    expect(oldView.length, "memory grew and detached the old view").toBe(0);
+    const before = oldView.buffer.byteLength;
+    for (let mb = 16; f.data.buffer.byteLength === before && mb <= 256; mb *= 2) big.push(buffer((mb << 20) / 8));
+    expect(f.data.buffer.byteLength, "memory grew").toBeGreaterThan(before);
+    // in shared memory the old view was not detached (so V8 keeps typed-array code free of detach checks) and still reads the result
+    expect(oldView.length, "the view made before the growth").toBe(shared ? 120 : 0);
+    if (shared) expectNumpy(oldView, c.results[0], "the old view after growth");
     // re-read: the values are still there
     expectIdentical(f.data, c.field, "field after growth");
     results.forEach((r, i) => expectNumpy(r.data, c.results[i], `result ${i} after growth`));
-    // and the buffers still work as inputs and outputs
+    // and the buffers still work as inputs and outputs, also in the memory that grew
     const again = grid.gradient(f, shape, { ...c.options, out: results }) as WasmBuffer[];
     again.forEach((r, i) => expectNumpy(r.data, c.results[i], `recomputed ${i}`));
-    big[big.length - 1].data[12345] = 7;
-    expect(big[big.length - 1].data[12345]).toBe(7);
+    const last = big[big.length - 1];
+    last.data[last.size - 1] = 7;
+    expect(last.data[last.size - 1]).toBe(7);
     for (const b of [...big, ...results, f]) b.dispose();
   });
 });
