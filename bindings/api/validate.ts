@@ -90,7 +90,8 @@ function describeValue(x: unknown): string {
 }
 
 function isTensorLike(x: unknown): x is TensorLike {
-  return typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) &&
+  // (a WasmBuffer is one; asking for its data would make a view of memory)
+  return x instanceof WasmBuffer || typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) &&
     Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).data?.length === "number";
 }
 
@@ -122,6 +123,9 @@ function describeExpected(decl: InputDecl): string {
  * `size` entries, nested arrays of its shape, or a Tensor-like of its shape (one
  * point) or of [N, ...shape] (a batch).
  */
+/** The data of a point read in place (never read: its address is). */
+const EMPTY = new Float64Array(0);
+
 function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number; address?: number } {
   if (typeof x === "number") {
     if (decl.size !== 1) throw new InputError(`${what} must be numbers of ${describeExpected(decl)}, got the single number ${x}`);
@@ -145,15 +149,15 @@ function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Ar
     return { data: toF64(arr, what), batched: false, count: 1 };
   }
   if (isTensorLike(x)) {
-    const shape = x.shape, rank = decl.shape.length;
     const resident = x instanceof WasmBuffer; // read in place: no copy
+    const shape = x.shape, rank = decl.shape.length;
     const single = sameShape(shape, decl.shape);
-    const batch = shape.length === rank + 1 && sameShape(shape.slice(1), decl.shape);
+    const batch = !single && shape.length === rank + 1 && sameShape(shape.slice(1), decl.shape);
     if (!single && !batch) {
       throw new ShapeError(`${what} must have ${describeExpected(decl)}, or [N, ${decl.shape.join(", ")}] for a batch; got ${describeShape(shape)}`.replace("[N, ]", "[N]"));
     }
     const size = single ? decl.size : shape[0] * decl.size;
-    if (resident) return { data: new Float64Array(0), batched: batch, count: batch ? shape[0] : 1, address: x.address };
+    if (resident) return { data: EMPTY, batched: batch, count: batch ? shape[0] : 1, address: x.address };
     if (x.data.length !== size) throw new ShapeError(`${what}: a tensor of shape ${describeShape(shape)} needs ${size} entries, got ${x.data.length}`);
     return { data: toF64(x.data, what), batched: batch, count: batch ? shape[0] : 1 };
   }

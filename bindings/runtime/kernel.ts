@@ -321,11 +321,10 @@ export class Kernel {
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : results, ranged = rangeLo > 0 || rangeHi < results;
     // One point, one sweep, results copied out: the case a repeat can take.
     const colors = seeds?.identity ? seeds.colors : undefined;
-    const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense &&
-      result instanceof Float64Array && inputs.every((s) => s.address === undefined && !s.batched);
+    const repeatable = N === 1 && !reduce && !sum && !valuesToo && sweeps === 1 && !dense && inputs.every((s) => !s.batched);
     if (repeatable && !this.tierPending && this.loadedIn === generation && this.repeat?.tier === tierChanges &&
-        isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, colors, inputs)) {
-      this.runAgain(kind, inputs, result as Float64Array);
+        isRepeat(this.repeat, kind, values !== null, lanes, first, layout, rangeLo, rangeHi, colors, inputs, direct)) {
+      this.runAgain(kind, inputs, result);
       return;
     }
     this.repeat = undefined;
@@ -395,7 +394,8 @@ export class Kernel {
       if (sum && valuesToo) writeSum(base + valuesSumAt, this.nOut, sum.divisor, valuesToo);
       if (repeatable) {
         this.repeat = { kind, values: values !== null, lanes, first, layout: layout && { ...layout }, rangeLo, rangeHi, colors, tier: tierChanges,
-          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), resultAt: base + outAt, resultLength: perPointResult,
+          sizes: inputs.map((s) => s.size), dataAt: addresses.slice(0, nSeg), inPlace: inputs.map((s) => s.address), direct,
+          resultAt: base + outAt, resultLength: perPointResult,
           results: new Float64Array(0), resultsOf: new Float64Array(0) };
       }
     } catch (error) {
@@ -441,7 +441,7 @@ export class Kernel {
    */
   preparedRepeat(kind: Kind): ((point: Float64Array, out: Float64Array) => boolean) | null {
     const r = this.repeat;
-    if (!r || r.kind !== kind || r.sizes.length !== 1) return null;
+    if (!r || r.kind !== kind || r.sizes.length !== 1 || r.inPlace[0] !== undefined || r.direct) return null;
     const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
     // Views of the point's and the results' cells, made again only when memory grew and
     // detached them (unshared memory; shared memory keeps them valid): making one costs more
@@ -470,11 +470,12 @@ export class Kernel {
   }
 
   /** The last one-point call again (see Repeat): the point's segments in, the sweep, the results out. */
-  private runAgain(kind: Kind, inputs: readonly Segment[], result: Float64Array): void {
+  private runAgain(kind: Kind, inputs: readonly Segment[], result: Target): void {
     const r = this.repeat!;
     try {
-      for (let i = 0; i < inputs.length; i++) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
+      for (let i = 0; i < inputs.length; i++) if (r.inPlace[i] === undefined) copyIn(inputs[i].data, 0, r.sizes[i], r.dataAt[i]);
       this.sweep(kind);
+      if (!(result instanceof Float64Array)) return; // (written in place)
       const mem = f64();
       if (r.resultsOf !== mem) { // memory grew since the view was made
         r.results = mem.subarray(r.resultAt >> 3, (r.resultAt >> 3) + r.resultLength);

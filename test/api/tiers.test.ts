@@ -173,6 +173,49 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(sums[1]).toBe(sums[0]);
   });
 
+  it("one-point calls repeated with WasmBuffer points and outs (the repeat path): new contents, other buffers, aliasing", () => {
+    // ∇(sin(xy) + z²eˣ) = (y cos xy + z²eˣ, x cos xy, 2z eˣ), and the same call on Float64Arrays to the bit
+    const grad = (p: ArrayLike<number>) => [p[1] * Math.cos(p[0] * p[1]) + p[2] ** 2 * Math.exp(p[0]), p[0] * Math.cos(p[0] * p[1]), 2 * p[2] * Math.exp(p[0])];
+    const points = [[0.3, -1.2, 0.7], [1.5, 0.25, -2], [-0.4, 2, 0.1], [0.9, 0.9, 0.9]];
+    for (const tier of ["never", "always"] as const) {
+      setCompiledTier(tier);
+      onTestFinished(() => setCompiledTier("auto"));
+      const f = compile("sin(x*y) + z^2*exp(x)", { vars: ["x", "y", "z"] });
+      const wants = points.map((p) => Array.from(f.grad(Float64Array.from(p))));
+      const a = buffer([3]), b = buffer([3]), out = buffer([3]), other = buffer([3]);
+      const check = (into: { data: Float64Array }, k: number, what: string) => {
+        expect(Array.from(into.data), `${what}, point ${k} (${tier})`).toEqual(wants[k]);
+        grad(points[k]).forEach((v, i) => expect(into.data[i]).toBeCloseTo(v, 13));
+      };
+      // the same buffers again with new contents; then other point buffers into one out, one after another
+      for (let k = 0; k < 8; k++) {
+        const from = k < 4 ? a : k % 2 ? b : a;
+        from.data.set(points[k % 4]);
+        expect(f.grad(from, { out })).toBe(out);
+        check(out, k % 4, "point buffer into out");
+      }
+      // one point buffer into other outs, one after another
+      a.data.set(points[1]);
+      for (let k = 0; k < 4; k++) {
+        const into = k % 2 ? other : out;
+        into.data.fill(0);
+        f.grad(a, { out: into });
+        check(into, 1, "into alternating outs");
+      }
+      // the point's own buffer as out (copied before the results are written), twice, then back to another out
+      for (let k = 0; k < 2; k++) {
+        a.data.set(points[2]);
+        f.grad(a, { out: a });
+        check(a, 2, "into the point's own buffer");
+      }
+      a.data.set(points[3]);
+      f.grad(a, { out });
+      check(out, 3, "after the aliased calls");
+      for (const x of [a, b, out, other]) x.dispose();
+      f.dispose();
+    }
+  });
+
   it("large vector functions in memory: outputs and input adjoints by loops, clipped to each named input's range", () => {
     const m = 200, at = { a: Array.from({ length: m }, (_, i) => Math.sin(i)), b: Array.from({ length: m }, (_, i) => Math.cos(i)) };
     const w = Array.from({ length: 3.5 * m + 2 }, (_, i) => 1 / (i + 1)), v = { a: at.b, b: at.a };
