@@ -6,7 +6,7 @@
 // Hessian-vector product at n = 10,000, the one-point gradient of
 // sin(xy) + z²eˣ, the same gradient at 100,000 points, and the time to compile
 // the 10,000-variable string.
-import { compile, fn, setCompiledTier, Tensor } from "../dist/index.js";
+import { buffer, compile, fn, setCompiledTier, Tensor } from "../dist/index.js";
 import { compare } from "./report.mjs";
 
 /** The MGH extended Rosenbrock function as one expression string over x0 … x(n−1). */
@@ -96,11 +96,18 @@ for (const n of [100, 1_000, 10_000]) {
   gradient(x, want);
   check(text.grad(x, { out: g1 }), want, `string Rosenbrock n=${n}`);
   check(strided.grad(x, { out: g2 }), want, `strided Rosenbrock n=${n}`);
+  // (and the string's gradient with its point and result in WebAssembly memory: no copies)
+  const xb = buffer([n]), gb = buffer([n]);
+  xb.data.set(x);
+  check(text.grad(xb, { out: gb }).data, want, `string Rosenbrock n=${n}, WasmBuffers`);
   await compare(`extended Rosenbrock n = ${n.toLocaleString("en")}: gradient (the string compiled in ${textMs.toFixed(0)} ms)`, {
     "analytic gradient (JavaScript)": () => gradient(x, want),
     "gradients, from the expression string": () => text.grad(x, { out: g1 }),
     "gradients, from strided tensor ops": () => strided.grad(x, { out: g2 }),
+    "gradients, the string, WasmBuffer point and out": () => text.grad(xb, { out: gb }),
   });
+  xb.dispose();
+  gb.dispose();
   if (n === 10_000) {
     const v = Float64Array.from({ length: n }, (_, i) => Math.cos(i)), hv = new Float64Array(n), hv1 = new Float64Array(n);
     hessianVector(x, v, hv);
