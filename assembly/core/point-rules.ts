@@ -209,37 +209,33 @@ import { erf, erfc, sigmoid, softplus } from "./special";
   if (da) store<f64>(da, sigmoid(x));
 }
 
-/** Whether the last `unaryRule` call found a rule here for its op (else the caller takes the op table's). */
-export let ruleFound = false;
-
 /**
  * The rule of unary `op` at one point, as above (`ds` is written only where the
- * partial is scaled, which it returns); sets `ruleFound` false, and writes
- * nothing, for an op it does not serve. It leaves out the ops whose math the
+ * partial is scaled); returns whether it has a rule for `op`, writing nothing
+ * for an op it does not serve. It leaves out the ops whose math the
  * optimizer inlines into the op table's loops (tanh, asinh, acosh, atanh, log10,
  * cbrt, erf, softplus): a second call site here would stop that inlining, and
  * slow the interpreter's runs of them.
  */
-export function unaryRule(op: i32, x: f64, v: usize, da: usize, ds: usize): bool {
-  ruleFound = true;
+// @ts-ignore: decorator
+@inline export function unaryRule(op: i32, x: f64, v: usize, da: usize, ds: usize): bool {
   switch (op) {
-    case Op.Sin: sinRule(x, v, da); return false;
-    case Op.Cos: cosRule(x, v, da); return false;
-    case Op.Tan: tanRule(x, v, da); return false;
-    case Op.Asin: asinRule(x, v, da); return false;
-    case Op.Acos: acosRule(x, v, da); return false;
-    case Op.Atan: return atanRule(x, v, da, ds);
-    case Op.Sinh: sinhRule(x, v, da); return false;
-    case Op.Cosh: coshRule(x, v, da); return false;
-    case Op.Exp: return expRule(x, false, v, da, ds);
-    case Op.Expm1: return expRule(x, true, v, da, ds);
-    case Op.Log: logRule(x, v, da); return false;
-    case Op.Log1p: log1pRule(x, v, da); return false;
-    case Op.Log2: log2Rule(x, v, da); return false;
-    case Op.Erfc: erfRule(x, true, v, da); return false;
-    case Op.Sigmoid: sigmoidRule(x, v, da); return false;
+    case Op.Sin: sinRule(x, v, da); return true;
+    case Op.Cos: cosRule(x, v, da); return true;
+    case Op.Tan: tanRule(x, v, da); return true;
+    case Op.Asin: asinRule(x, v, da); return true;
+    case Op.Acos: acosRule(x, v, da); return true;
+    case Op.Atan: atanRule(x, v, da, ds); return true;
+    case Op.Sinh: sinhRule(x, v, da); return true;
+    case Op.Cosh: coshRule(x, v, da); return true;
+    case Op.Exp: expRule(x, false, v, da, ds); return true;
+    case Op.Expm1: expRule(x, true, v, da, ds); return true;
+    case Op.Log: logRule(x, v, da); return true;
+    case Op.Log1p: log1pRule(x, v, da); return true;
+    case Op.Log2: log2Rule(x, v, da); return true;
+    case Op.Erfc: erfRule(x, true, v, da); return true;
+    case Op.Sigmoid: sigmoidRule(x, v, da); return true;
     default:
-      ruleFound = false;
       return false;
   }
 }

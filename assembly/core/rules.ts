@@ -40,7 +40,7 @@
 import { Op, opArity } from "./tape";
 import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
 import {
-  MIN_NORMAL, pointRuleScales, ruleFound, unaryRule,
+  MIN_NORMAL, pointRuleScales, unaryRule,
   sinRule, cosRule, tanRule, asinRule, acosRule, atanRule, sinhRule, coshRule, tanhRule, asinhRule, acoshRule, atanhRule,
   expRule, logRule, log1pRule, log2Rule, log10Rule, cbrtRule, erfRule, sigmoidRule, softplusRule,
 } from "./point-rules";
@@ -493,10 +493,17 @@ export function scalarRule(op: i32, a: f64, b: f64, partials: i32): f64 {
  */
 export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
   store<f64>(RULE_CELL, 1, 16); // (the scale, unless the rule stores one)
-  unaryRule(op, a, RULE_ROWS + 16, partials ? RULE_CELL : 0, RULE_CELL + 16);
-  if (!ruleFound) return scalarRule(op, a, 0, partials);
-  return load<f64>(RULE_ROWS + 16);
+  // (the point rules' one call site outside the op table's loops: inlined here, no call of its own)
+  if (unaryRule(op, a, RULE_ROWS + 16, partials > 0 ? RULE_CELL : 0, RULE_CELL + 16)) return load<f64>(RULE_ROWS + 16);
+  if (partials < 0) { // hasPointRule's question: no rule here
+    ruleMissed = true;
+    return 0;
+  }
+  return scalarRule(op, a, 0, partials);
 }
+
+/** Set by scalarRule1 asked with partials −1 for an op it has no point rule for. */
+let ruleMissed = false;
 
 /**
  * Whether `scalarRule1` computes `op` by its point rule: 1 by one that never
@@ -504,8 +511,9 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
  * (through the op table).
  */
 export function hasPointRule(op: i32): i32 {
-  unaryRule(op, 0, RULE_ROWS + 16, 0, 0);
-  return !ruleFound ? 0 : pointRuleScales(op) ? 2 : 1;
+  ruleMissed = false;
+  scalarRule1(op, 0, -1);
+  return ruleMissed ? 0 : pointRuleScales(op) ? 2 : 1;
 }
 
 /** Where `scalarRule` leaves its partials. */
