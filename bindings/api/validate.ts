@@ -118,14 +118,14 @@ function describeExpected(decl: InputDecl): string {
   return `shape ${describeShape(decl.shape)}${decl.shape.length > 1 ? ` (${decl.size} numbers)` : ""}`;
 }
 
+/** The data of a point read in place (never read: its address is). */
+const EMPTY = new Float64Array(0);
+
 /**
  * One input's value: a number (scalar input), a flat array or typed array of its
  * `size` entries, nested arrays of its shape, or a Tensor-like of its shape (one
  * point) or of [N, ...shape] (a batch).
  */
-/** The data of a point read in place (never read: its address is). */
-const EMPTY = new Float64Array(0);
-
 function readInput(decl: InputDecl, x: unknown, what: string): { data: Float64Array; batched: boolean; count: number; address?: number } {
   if (typeof x === "number") {
     if (decl.size !== 1) throw new InputError(`${what} must be numbers of ${describeExpected(decl)}, got the single number ${x}`);
