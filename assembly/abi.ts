@@ -125,6 +125,7 @@ export class Tape {
   fusedBase: i32;
   fusedZero: i32;
   allInputs: i32;
+  inputsKept: i32;
 }
 
 /** Field layout of the sweep record (tape.ts explains each field). */

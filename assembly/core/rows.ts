@@ -129,15 +129,41 @@ export function gather(segments: usize, nSegments: i32, start: i32, cnt: i32, n:
       i += size;
       continue;
     }
+    // A shared entry's row is filled at the sweep's first block and still holds it after
+    // (only this writes these rows): a shared matrix of 16,000 entries is not spread again
+    // per block, nor even visited, unless the block is short and its padding needs zeros.
+    if (stride == 0 && start != 0 && cnt == n) {
+      i += size;
+      continue;
+    }
     for (let j = 0; j < size; j++, i++) {
       const r = row(rows, i, B);
       let src = <usize>address + ((<usize>start * stride + j) << 3);
-      // A shared entry's row is filled at the sweep's first block and still holds it after
-      // (only this writes these rows): a shared matrix of 16,000 entries is not spread again per block.
       if (stride == 0) { if (start == 0) fillRow(r, n, load<f64>(src)); }
       else for (let p = 0; p < cnt; p++, src += <usize>stride << 3) store<f64>(r + (<usize>p << 3), load<f64>(src));
       if (cnt < n) store<f64>(r + (<usize>cnt << 3), 0);
     }
+  }
+}
+
+/**
+ * An Input instruction's rows at a later block of a sweep whose tape keeps its
+ * inputs (Tape.inputsKept): the rows of entries [a, a + L) copied into the slot
+ * rows from `dst`, but only those of batched segments. A shared entry's slot
+ * row still holds what the sweep's first block loaded (nothing writes it), so
+ * the 16,000 entries of a shared matrix are not copied again per block.
+ * `span`: entries per copy for one entry alone (L = 1), as the caller's copy.
+ */
+export function loadBatchedRows(dst: usize, inRows: usize, a: i32, L: i32, span: i32, B: i32,
+                                segments: usize, nSegments: i32): void {
+  let lo = 0;
+  for (let s = 0; s < nSegments && lo < a + L; s++) {
+    const seg = segments + (<usize>(s * 12)), hi = lo + load<i32>(seg);
+    const from = max(lo, a), to = min(hi, a + L);
+    if (from < to && load<i32>(seg, 8) != 0) {
+      copyRow(row(dst, from - a, B), row(inRows, from, B), L == 1 ? span : (to - from) * B);
+    }
+    lo = hi;
   }
 }
 

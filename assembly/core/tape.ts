@@ -4,10 +4,10 @@
 // into linear memory by TypeScript (bindings/compiler/tape.ts makes it, bindings/runtime/kernel.ts
 // writes it):
 //
-//   Tape header (14 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┬───────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │ allInputs │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┘
+//   Tape header (15 × i32, at the handle address)
+//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┬───────────┬────────────┐
+//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │ allInputs │ inputsKept │
+//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┴────────────┘
 //   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
 //             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
 //             length L (bits 13–31; 0 means 1): a run applies the op to L
@@ -39,6 +39,9 @@
 //             (the others stay in the fused loops' locals, or are a pulled
 //             sum's: see SUM_PULLED).
 //   allInputs: 1 if every input has an Input instruction (none is unused).
+//   inputsKept: 1 if no instruction writes a slot an Input instruction loaded
+//             (reverse tapes: no slot is reused), so within one sweep a
+//             shared input's rows still hold it at every later block.
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero

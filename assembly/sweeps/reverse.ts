@@ -60,7 +60,8 @@ export function reverseSweep(sw: Sweep): void {
 
     // Forward: values, and each instruction's partials (where they are: at addresses + 32k).
     // (with the values asked for too, what a gradient alone would skip is computed: valueAndGrad)
-    valuePass(tape, vals, inputs, B, n, blockScratch, partials, addresses, fused, fused && !sw.values);
+    valuePass(tape, vals, inputs, B, n, blockScratch, partials, addresses, fused, fused && !sw.values,
+              tape.inputsKept && start != 0 ? sw.inputs : 0, sw.nSegments);
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
     if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);

@@ -31,7 +31,8 @@ export function valueSweep(sw: Sweep): void {
   fillConstants(tape, vals, B);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
-    valueBlock(tape, vals, inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B), B, n, blockScratch);
+    const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
+    valueBlock(tape, vals, inputs, B, n, blockScratch, tape.inputsKept && start != 0 ? sw.inputs : 0, sw.nSegments);
     scatterValues(tape, sw, vals, start, cnt);
   }
 }
@@ -124,7 +125,7 @@ export function finiteDiffSweep(sw: Sweep): void {
     for (let l = 0; l < K; l++) {
       for (let sign = 1; sign >= -1; sign -= 2) {
         perturb(sw, nIn, l, n, inputs, seedRows, pert, step, <f64>sign, B);
-        valueBlock(tape, vals, pert, B, n, blockScratch);
+        valueBlock(tape, vals, pert, B, n, blockScratch, 0, 0); // (perturbed inputs: every row loaded)
         for (let o = 0; o < nOut; o++) {
           const src = row(vals, load<i32>(tape.outSlots + (<usize>o << 2)), B);
           const plus = row(fPlus, o, B), out = row(diff, o * K + l, B);
@@ -143,9 +144,9 @@ export function finiteDiffSweep(sw: Sweep): void {
   }
 }
 
-/** Runs the tape for values only (see values.ts), inputs taken from the rows at `inRows`. */
-function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize): void {
-  valuePass(tape, vals, inRows, B, n, blockScratch, 0, 0, tape.fusedBase != 0, false);
+/** Runs the tape for values only (see values.ts), inputs taken from the rows at `inRows`; `kept` as valuePass takes it. */
+function valueBlock(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize, kept: usize, nSegments: i32): void {
+  valuePass(tape, vals, inRows, B, n, blockScratch, 0, 0, tape.fusedBase != 0, false, kept, nSegments);
 }
 
 /** Seed entry: the tangent of input i in lane l at block point p (identity, or the seed rows' only lane). */

@@ -12,7 +12,7 @@
 import { Op, Tape, FIRST_BLOCK, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, VALUES_UNREAD, NO_ADJOINT } from "../core/tape";
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB, scaleBroadcast } from "../core/rules";
 import { applyBlock, hostValuesForReverse } from "../core/blocks";
-import { PARTIAL_ROWS, row, copyRow, spell } from "../core/rows";
+import { PARTIAL_ROWS, row, copyRow, spell, loadBatchedRows } from "../core/rows";
 
 /**
  * Values of every slot for one block (inputs from the rows at `inRows`). With
@@ -20,10 +20,14 @@ import { PARTIAL_ROWS, row, copyRow, spell } from "../core/rows";
  * from there on, and where they are is recorded at `addresses` + 32k as u32: ∂a,
  * ∂b, the scale of ∂a, of ∂b (0: none), and the scales' step (0: one row for a
  * run). `fused`: run the fused groups' value loops; `skipUnread`: skip what a
- * fused reverse sweep never reads (VALUES_UNREAD).
+ * fused reverse sweep never reads (VALUES_UNREAD). `kept`: the segment table
+ * (`nSegments` long) when the shared inputs' slot rows still hold this sweep's
+ * values (a later block of a tape that keeps its inputs): only batched rows
+ * are loaded; 0: every input row is.
  */
 export function valuePass(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32, blockScratch: usize,
-                          partials: usize, addresses: usize, fused: bool, skipUnread: bool): void {
+                          partials: usize, addresses: usize, fused: bool, skipUnread: bool,
+                          kept: usize, nSegments: i32): void {
   const spellA = blockScratch + <usize>tape.blockScratch, spellB = row(spellA, tape.maxRun, B);
   let next = partials;
   for (let k = 0; k < tape.nInstr; k++) {
@@ -43,6 +47,7 @@ export function valuePass(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32
     }
     if (op == Op.Input) {
       if (b > 1) gatherRows(row(vals, dst, B), row(inRows, a, B), L, b, B, n);
+      else if (kept) loadBatchedRows(row(vals, dst, B), inRows, a, L, span, B, kept, nSegments);
       else copyRow(row(vals, dst, B), row(inRows, a, B), span);
       continue;
     }

@@ -43,6 +43,8 @@ export interface TapeData {
   readonly fusedZero: number;
   /** Whether every input has an Input instruction (reaches an output). */
   readonly allInputs: boolean;
+  /** Whether no instruction writes a slot an Input loaded (no slot is reused): the sweeps load a shared input once per sweep. */
+  readonly inputsKept: boolean;
   readonly nSlots: number;
   readonly nIn: number;
 }
@@ -69,6 +71,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     fusedGroups: fused?.groups ?? 0,
     fusedZero: fused?.module ? appendList(aux, fused.zeroRanges) : -1,
     allInputs: best.inputs.length === nIn,
+    inputsKept: !reuseSlots,
     consts: Float64Array.from(consts),
     outSlots: Int32Array.from(outSlots),
     aux: Int32Array.from(aux),

@@ -119,9 +119,10 @@ export const TAPE = {
   fusedBase: 11,
   fusedZero: 12,
   allInputs: 13,
+  inputsKept: 14,
 } as const;
 /** Fields of the tape record (4 bytes each). */
-export const TAPE_FIELDS = 14;
+export const TAPE_FIELDS = 15;
 
 /** i32 index of each field of the sweep record from its address. */
 export const SWEEP = {

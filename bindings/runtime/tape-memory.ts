@@ -29,6 +29,7 @@ export function writeTape(t: TapeData, fusedBase: number): number {
   header[h + TAPE.fusedBase] = fusedBase;
   header[h + TAPE.fusedZero] = t.fusedZero;
   header[h + TAPE.allInputs] = t.allInputs ? 1 : 0;
+  header[h + TAPE.inputsKept] = t.inputsKept ? 1 : 0;
   f64().set(t.consts, (base + constAt) >> 3);
   i32().set(t.instr, (base + instrAt) >> 2);
   i32().set(t.outSlots, (base + outAt) >> 2);

@@ -83,6 +83,39 @@ describe("reduce over a batch", () => {
     expectIdentical(g, sumRows((model.grad({ d: big, p }, { wrt: "p" }) as Tensor).data, 2, weights), "against the loop");
   });
 
+  it("a shared matrix over many blocks (loaded once per sweep): each point as it is alone, to the bit, and the closed forms", () => {
+    // k-means: Σ_p min_k ‖x_p − c_k‖². The reverse schedule keeps its inputs, so a block after
+    // the first reloads only the batched x, not the 960 entries of C; 85 points make several
+    // blocks of values (about 40 points each) and of gradients, and a short last one.
+    const P = 85, d = 8, k = 120, rk = random(11);
+    const X = Float64Array.from({ length: P * d }, () => 2 * rk() - 1), C = Float64Array.from({ length: k * d }, () => 2 * rk() - 1);
+    const nearest = fn({ x: [d], C: [k, d] }, ({ x, C }) => C.sub(x).pow(2).sum(1).amin());
+    const batch = { x: new Tensor([P, d], X), C: new Tensor([k, d], C) };
+    const alone = (q: number) => ({ x: X.slice(q * d, (q + 1) * d), C: batch.C });
+    const values = nearest.eval(batch) as Tensor, grads = (nearest.grad(batch, { wrt: "C" }) as Tensor).data;
+    const fdGrads = (nearest.grad(batch, { wrt: "C", mode: "fd" }) as Tensor).data;
+    const closedSum = new Float64Array(k * d);
+    for (let q = 0; q < P; q++) {
+      let best = Infinity, at = -1;
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (X[q * d + j] - C[c * d + j]) ** 2;
+        if (s < best) [best, at] = [s, c];
+      }
+      expectClose([values.data[q]], [best], 1e-14, `value ${q}`);
+      expectIdentical([values.data[q]], [nearest.eval(alone(q)) as number], `value ${q} alone`);
+      const one = (nearest.grad(alone(q), { wrt: "C" }) as Tensor).data;
+      expectIdentical(grads.subarray(q * k * d, (q + 1) * k * d), one, `gradient ${q} alone`);
+      if (q % 7 === 6) { // (finite differences perturb every input: each block loads them all)
+        const fdOne = (nearest.grad(alone(q), { wrt: "C", mode: "fd" }) as Tensor).data;
+        expectIdentical(fdGrads.subarray(q * k * d, (q + 1) * k * d), fdOne, `fd gradient ${q} alone`);
+      }
+      for (let j = 0; j < d; j++) closedSum[at * d + j] += 2 * (C[at * d + j] - X[q * d + j]);
+    }
+    expectClose((nearest.grad(batch, { wrt: "C", reduce: "sum" }) as Tensor).data, closedSum, 1e-13, "Σ ∂/∂C");
+    nearest.dispose();
+  }, 60_000);
+
   it("refuses what it cannot mean, with a message", () => {
     expectThrows(() => model.grad({ d: [1, 2], p }, { reduce: "sum" }), InputError, /reduce sums over a batch.*one point/);
     expectThrows(() => model.grad(at, { weights: w }), InputError, /weights are for reduce/);
