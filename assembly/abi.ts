@@ -149,4 +149,6 @@ export class Sweep {
   rangeLo: i32;
   rangeHi: i32;
   colors: usize;
+  accumulate: i32;
+  weights: usize;
 }

@@ -81,4 +81,9 @@ import { RUN_SHIFT } from "../abi";
  *   colors   0, or (forward identity seeding) an i32 per input: its lane is
  *            colors[i] − lane0 instead of i − lane0, so inputs of one color
  *            share a lane (a column-colored sparse Jacobian, bindings/ir/sparsity.ts)
+ *   accumulate  1 (the reverse sweep of a gradient: one lane, one output): the
+ *            points' adjoints are added to `tangents` (tPoint unused) in point
+ *            order, each times its weight when `weights` (count f64) is not 0 —
+ *            the batch's sum, formed as the sweep goes (a reduced call's
+ *            derivatives by shared inputs); 0: written per point.
  */

@@ -53,7 +53,8 @@ export function reverseSweep(sw: Sweep): void {
   if (allLive) liveMasks(tape, masks);
   // With every adjoint live, each input the tape loads gets its result written;
   // only inputs it never loads (nothing depends on them) need their zeros.
-  if (sw.tangents && !(allLive && tape.allInputs)) zeroResults(sw, K);
+  // (a sum being formed starts from the caller's zeros: an input not loaded adds nothing)
+  if (sw.tangents && !sw.accumulate && !(allLive && tape.allInputs)) zeroResults(sw, K);
   for (let start = 0; start < sw.count; start += B) {
     const cnt = min(B, sw.count - start), n = cnt;
     const inputs = inputRows(sw.inputs, sw.nSegments, start, cnt, n, inRows, B);
@@ -114,7 +115,8 @@ export function reverseSweep(sw: Sweep): void {
         const jLo = a >= sw.rangeLo ? 0 : (sw.rangeLo - a + step - 1) / step;
         const jHi = sw.rangeHi <= a ? 0 : min(L, (sw.rangeHi - a + step - 1) / step);
         if (allLive) {
-          scatterLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
+          if (sw.accumulate) addLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
+          else scatterLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
           continue;
         }
         for (let j = jLo; j < jHi; j++) {
@@ -279,6 +281,25 @@ function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, s
     let to = sw.tangents + ((<usize>(start + p) * sw.tPoint + first * sw.tOut + sw.tOffset) << 3);
     let from = row(adj, slot, B) + (<usize>p << 3);
     for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(from));
+  }
+}
+
+/**
+ * scatterLive's rows added to one place (Sweep.accumulate): each point's, in
+ * point order, times its weight where there are weights, as moments.ts addRows
+ * adds per-point rows, so a batch's sum has the same bits either way.
+ */
+function addLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, step: i32, start: i32, cnt: i32, B: i32): void {
+  const inStride = <usize>(sw.tOut * step) << 3, rowBytes = <usize>B << 3;
+  const sum = sw.tangents + ((<usize>first * sw.tOut + sw.tOffset) << 3);
+  for (let p = 0; p < cnt; p++) {
+    let to = sum, from = row(adj, slot, B) + (<usize>p << 3);
+    if (sw.weights) {
+      const w = load<f64>(sw.weights + (<usize>(start + p) << 3));
+      for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + w * load<f64>(from));
+    } else {
+      for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + load<f64>(from));
+    }
   }
 }
 

@@ -144,6 +144,8 @@ export const SWEEP = {
   rangeLo: 15,
   rangeHi: 16,
   colors: 17,
+  accumulate: 18,
+  weights: 19,
 } as const;
 /** Fields of the sweep record (4 bytes each). */
-export const SWEEP_FIELDS = 18;
+export const SWEEP_FIELDS = 20;

@@ -457,6 +457,7 @@ export const LAYOUT = {
     ["tape", "usize"], ["count", "i32"], ["inputs", "usize"], ["nSegments", "i32"], ["work", "usize"], ["block", "i32"],
     ["lanes", "i32"], ["seeds", "usize"], ["lane0", "i32"], ["values", "usize"], ["tangents", "usize"], ["tPoint", "i32"],
     ["tOut", "i32"], ["tLane", "i32"], ["tOffset", "i32"], ["rangeLo", "i32"], ["rangeHi", "i32"], ["colors", "usize"],
+    ["accumulate", "i32"], ["weights", "usize"],
   ],
 } as const;
 

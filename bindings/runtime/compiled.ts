@@ -79,6 +79,13 @@ export class CompiledSweeps {
 
   constructor(private readonly tape: TapeData) {}
 
+  /** Whether some sweep of this tape may run compiled (false: the interpreter runs them all). */
+  mayRun(): boolean {
+    if (compiledTier() === "never") return false;
+    if (this.program === undefined) this.program = programOf(this.tape);
+    return this.program !== null;
+  }
+
   /**
    * The run function for a plan; null when the interpreter runs it (not
    * compilable, refused by the engine, or the policy is "never"); undefined

@@ -14,7 +14,7 @@ export const DESCRIPTOR_BYTES = (4 * SWEEP_FIELDS + 15) & ~15;
 export function writeSweep(address: number, tape: number, count: number, inputs: number, nSegments: number, work: number,
                            block: number, lanes: number, seeds: number, lane0: number, values: number, tangents: number,
                            tPoint: number, tOut: number, tLane: number, tOffset: number, rangeLo: number, rangeHi: number,
-                           colors: number): void {
+                           colors: number, accumulate = false, weights = 0): void {
   const d = i32(), at = address >> 2;
   d[at + SWEEP.tape] = tape;
   d[at + SWEEP.count] = count;
@@ -34,4 +34,6 @@ export function writeSweep(address: number, tape: number, count: number, inputs:
   d[at + SWEEP.rangeLo] = rangeLo;
   d[at + SWEEP.rangeHi] = rangeHi;
   d[at + SWEEP.colors] = colors;
+  d[at + SWEEP.accumulate] = accumulate ? 1 : 0;
+  d[at + SWEEP.weights] = weights;
 }

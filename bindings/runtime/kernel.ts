@@ -339,13 +339,18 @@ export class Kernel {
     }
     const perPointOut = values ? this.nOut : layout!.point;
     const perPointResult = reduce ? reduce.perPoint : perPointOut;
-    const perPoint = batchedPerPoint + perPointOut + (reduce ? perPointResult : 0);
+    // A gradient summed over the batch, on the interpreter: its reverse sweep adds each point's
+    // adjoints to the sum as it goes (Sweep.accumulate), so no point keeps its own, a chunk
+    // holds many points, and a shared input is loaded once per chunk, not once per point.
+    const summing = sum !== undefined && !reduce && !valuesToo && !values && kind === Kind.Reverse && lanes === 1 && sweeps === 1 &&
+      !dense && this.nOut === 1 && !this.compiled.mayRun();
+    const perPoint = batchedPerPoint + (summing ? 0 : perPointOut) + (reduce ? perPointResult : 0);
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
     const tableBytes = align16(12 * Math.max(nSeg, segments.length - nSeg));
     const sharedAt = DESCRIPTOR_BYTES + 2 * tableBytes;
     const chunkAt = sharedAt + align16(8 * shared);
     const outAt = chunkAt + 8 * chunk * batchedPerPoint;
-    const resultAt = outAt + 8 * chunk * perPointOut;
+    const resultAt = outAt + 8 * chunk * (summing ? 0 : perPointOut);
     const reduceAt = align16(resultAt + (reduce ? 8 * chunk * perPointResult : 0));
     const colorsAt = align16(reduceAt + (reduce ? reduce.scratchBytes : 0));
     const sumAt = align16(colorsAt + (colors ? 4 * colors.length : 0)), weightsAt = align16(sumAt + 8 * perPointResult);
@@ -370,7 +375,8 @@ export class Kernel {
           if (s.address === undefined) copyIn(s.data, start * s.size, count * s.size, addresses[i]);
           else i32()[addresses[i] >> 2] = s.address + 8 * start * s.size; // this chunk's rows, in place
         }
-        const sweepOut = direct && !reduce && !sum ? direct + 8 * start * perPointOut : base + outAt;
+        const sweepOut = summing ? base + sumAt : direct && !reduce && !sum ? direct + 8 * start * perPointOut : base + outAt;
+        if (summing && sum.weights) copyIn(sum.weights, start, count, base + weightsAt);
         const reduceOut = direct && !sum ? direct + 8 * start * perPointResult : base + resultAt;
         for (let s = 0; s < sweeps; s++) {
           const lane0 = s * K;
@@ -378,11 +384,12 @@ export class Kernel {
           this.describe(count, base + DESCRIPTOR_BYTES, nSeg, B, lanesNow,
             dense ? base + DESCRIPTOR_BYTES + tableBytes : 0, first + lane0,
             values ? sweepOut : valuesToo && s === 0 ? base + valuesAt : 0, tangents ? sweepOut : 0, layout, lane0, rangeLo, rangeHi,
-            colors ? base + colorsAt : 0);
+            colors ? base + colorsAt : 0, summing, summing && sum.weights ? base + weightsAt : 0);
           this.lastRun = this.compiledRun(kind, lanesNow, first + lane0, dense, colors, inputs, N, sweeps, valuesToo !== undefined, ranged);
           this.sweep(kind);
         }
         if (reduce) reduce.apply(base + outAt, count, reduceOut, base + reduceAt);
+        if (summing) continue; // (the sweep formed the sum)
         if (sum) {
           if (sum.weights) copyIn(sum.weights, start, count, base + weightsAt);
           core().addRows(reduce ? reduceOut : sweepOut, count, perPointResult, sum.weights ? base + weightsAt : 0, base + sumAt);
@@ -547,10 +554,10 @@ export class Kernel {
   /** Writes the Sweep descriptor at the head of scratch. */
   private describe(count: number, inputs: number, nSegments: number, B: number, K: number, seeds: number,
                    lane0: number, values: number, tangents: number, layout: TangentLayout | null, laneOffset: number,
-                   rangeLo: number, rangeHi: number, colors: number): void {
+                   rangeLo: number, rangeHi: number, colors: number, accumulate = false, weights = 0): void {
     writeSweep(this.scratch, this.tape, count, inputs, nSegments, this.work, B, K, seeds, lane0, values, tangents,
-      layout ? layout.point : 0, layout ? layout.out : 0, layout ? layout.lane : 0,
-      layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors);
+      layout && !accumulate ? layout.point : 0, layout ? layout.out : 0, layout ? layout.lane : 0,
+      layout ? layout.offset + laneOffset * layout.lane : 0, rangeLo, rangeHi, colors, accumulate, weights);
   }
 
   /**

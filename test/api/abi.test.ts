@@ -11,12 +11,14 @@ describe("the sweep descriptor", () => {
     try {
       i32().fill(0, at >> 2, (at >> 2) + SWEEP_FIELDS);
       const values = Array.from({ length: 18 }, (_, k) => 100 + k);
-      writeSweep(at, ...(values as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number]));
+      writeSweep(at, ...(values as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number]),
+        true, 118);
       const written = Array.from(i32().subarray(at >> 2, (at >> 2) + SWEEP_FIELDS));
-      expect(written.every((v) => v >= 100), "every field written").toBe(true);
-      expect(Object.keys(SWEEP).length).toBe(values.length);
+      expect(written.every((v, field) => (field === SWEEP.accumulate ? v === 1 : v >= 100)), "every field written").toBe(true);
+      expect(Object.keys(SWEEP).length).toBe(values.length + 2);
       expect(written[SWEEP.tape]).toBe(100);
       expect(written[SWEEP.colors]).toBe(117);
+      expect(written[SWEEP.weights]).toBe(118);
     } finally {
       release(at, from);
     }

@@ -112,7 +112,13 @@ describe("reduce over a batch", () => {
       }
       for (let j = 0; j < d; j++) closedSum[at * d + j] += 2 * (C[at * d + j] - X[q * d + j]);
     }
+    // (a tape of block ops runs on the interpreter, whose reverse sweep forms the sum as it goes)
     expectClose((nearest.grad(batch, { wrt: "C", reduce: "sum" }) as Tensor).data, closedSum, 1e-13, "Σ ∂/∂C");
+    expectIdentical((nearest.grad(batch, { wrt: "C", reduce: "sum" }) as Tensor).data, sumRows(grads, k * d, null), "Σ ∂/∂C, the loop");
+    const weights = Float64Array.from({ length: P }, () => rk());
+    const totalWeight = weights.reduce((s, v) => s + v, 0);
+    expectIdentical((nearest.grad(batch, { wrt: "C", reduce: "mean", weights }) as Tensor).data, sumRows(grads, k * d, weights, totalWeight),
+      "Σ w·∂/∂C ÷ Σ w, the loop");
     nearest.dispose();
   }, 60_000);
 
