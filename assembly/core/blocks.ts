@@ -323,6 +323,15 @@ function sumReverse(tape: Tape, dstOff: i32, aOff: i32, contiguous: i32, adj: us
       if (o < span) store<f64>(first + o, load<f64>(first + o) + load<f64>(w));
       continue;
     }
+    if (contiguous && K == 1) { // consecutive rows of computed slots: no slot lookups, the same adds
+      const rowBytes = <usize>B << 3;
+      for (let i = 0, c = len(A), r = cell(adj, slotAt(A, 0), B, 0); i < c; i++, r += rowBytes) {
+        let o: usize = 0;
+        for (; o + 8 < end; o += 16) v128.store(r + o, f64x2.add(v128.load(r + o), v128.load(w + o)));
+        if (o < end) store<f64>(r + o, load<f64>(r + o) + load<f64>(w + o));
+      }
+      continue;
+    }
     for (let i = 0, c = len(A); i < c; i++) {
       const s = slotAt(A, i);
       if (s < tape.nConst) continue;

@@ -292,13 +292,27 @@ function scatterLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, s
 function addLive(sw: Sweep, adj: usize, slot: i32, first: i32, count: i32, step: i32, start: i32, cnt: i32, B: i32): void {
   const inStride = <usize>(sw.tOut * step) << 3, rowBytes = <usize>B << 3;
   const sum = sw.tangents + ((<usize>first * sw.tOut + sw.tOffset) << 3);
+  let done = 0;
+  if (B == 2 && cnt == 2 && inStride == 8) { // blocks of two points (large tapes): two entries of the sum at a time
+    const w0 = f64x2.splat(sw.weights ? load<f64>(sw.weights + (<usize>start << 3)) : 1);
+    const w1 = f64x2.splat(sw.weights ? load<f64>(sw.weights + (<usize>(start + 1) << 3)) : 1);
+    let to = sum, from = row(adj, slot, 2);
+    for (; done + 1 < count; done += 2, to += 16, from += 32) {
+      const r0 = v128.load(from), r1 = v128.load(from, 16); // (entry j at points 0, 1), (entry j + 1 at 0, 1)
+      const p0 = v128.shuffle<f64>(r0, r1, 0, 2), p1 = v128.shuffle<f64>(r0, r1, 1, 3);
+      // point 0's terms, then point 1's, as the loop below adds them (w·x, or x where there are no weights)
+      const s0 = f64x2.add(v128.load(to), sw.weights ? f64x2.mul(w0, p0) : p0);
+      v128.store(to, f64x2.add(s0, sw.weights ? f64x2.mul(w1, p1) : p1));
+    }
+    if (done == count) return;
+  }
   for (let p = 0; p < cnt; p++) {
-    let to = sum, from = row(adj, slot, B) + (<usize>p << 3);
+    let to = sum + <usize>done * inStride, from = row(adj, slot + done, B) + (<usize>p << 3);
     if (sw.weights) {
       const w = load<f64>(sw.weights + (<usize>(start + p) << 3));
-      for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + w * load<f64>(from));
+      for (let j = done; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + w * load<f64>(from));
     } else {
-      for (let j = 0; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + load<f64>(from));
+      for (let j = done; j < count; j++, to += inStride, from += rowBytes) store<f64>(to, load<f64>(to) + load<f64>(from));
     }
   }
 }
