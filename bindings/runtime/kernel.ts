@@ -344,7 +344,8 @@ export class Kernel {
     // holds many points, and a shared input is loaded once per chunk, not once per point.
     const summing = sum !== undefined && !reduce && !valuesToo && !values && kind === Kind.Reverse && lanes === 1 && sweeps === 1 &&
       !dense && this.nOut === 1 && !this.compiled.mayRun();
-    const perPoint = batchedPerPoint + (summing ? 0 : perPointOut) + (reduce ? perPointResult : 0);
+    // (weights are per-point scratch too; and a batch read in place with nothing per point still gets bounded chunks)
+    const perPoint = Math.max(1, batchedPerPoint + (summing ? 0 : perPointOut) + (reduce ? perPointResult : 0) + (sum?.weights ? 1 : 0));
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
     const tableBytes = align16(12 * Math.max(nSeg, segments.length - nSeg));
     const sharedAt = DESCRIPTOR_BYTES + 2 * tableBytes;

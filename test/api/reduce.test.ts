@@ -4,7 +4,7 @@
 // results in that order to the bit, whatever the chunk size; closed forms check
 // the numbers themselves.
 import { describe, expect, it } from "vitest";
-import { fn, InputError, ShapeError, Tensor } from "../../bindings/index.js";
+import { buffer, fn, InputError, ShapeError, Tensor } from "../../bindings/index.js";
 import { expectClose, expectIdentical, expectThrows, random } from "../support/helpers.js";
 
 const r = random(5);
@@ -124,6 +124,12 @@ describe("reduce over a batch", () => {
     const totalWeight = weights.reduce((s, v) => s + v, 0);
     expectIdentical((nearest.grad(batch, { wrt: "C", reduce: "mean", weights }) as Tensor).data, sumRows(grads, k * d, weights, totalWeight),
       "Σ w·∂/∂C ÷ Σ w, the loop");
+    // the points read in place from a WasmBuffer: nothing is copied per point, and chunks stay bounded
+    const xb = buffer([P, d]);
+    xb.data.set(X);
+    expectIdentical((nearest.grad({ x: xb, C: batch.C }, { wrt: "C", reduce: "mean", weights }) as Tensor).data,
+      sumRows(grads, k * d, weights, totalWeight), "Σ w·∂/∂C ÷ Σ w, points in a WasmBuffer");
+    xb.dispose();
     nearest.dispose();
   }, 60_000);
 
