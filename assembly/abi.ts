@@ -126,6 +126,8 @@ export class Tape {
   fusedZero: i32;
   allInputs: i32;
   inputsKept: i32;
+  adjointFirsts: i32;
+  adjointZero: i32;
 }
 
 /** Field layout of the sweep record (tape.ts explains each field). */

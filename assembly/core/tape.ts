@@ -4,10 +4,9 @@
 // into linear memory by TypeScript (bindings/compiler/tape.ts makes it, bindings/runtime/kernel.ts
 // writes it):
 //
-//   Tape header (15 × i32, at the handle address)
-//   ┌────────┬───────┬────────┬───────┬────────┬─────┬──────┬──────────┬─────┬──────────────┬────────┬───────────┬───────────┬───────────┬────────────┐
-//   │ nInstr │ instr │ nConst │ const │ nSlots │ nIn │ nOut │ outSlots │ aux │ blockScratch │ maxRun │ fusedBase │ fusedZero │ allInputs │ inputsKept │
-//   └────────┴───────┴────────┴───────┴────────┴─────┴──────┴──────────┴─────┴──────────────┴────────┴───────────┴───────────┴───────────┴────────────┘
+//   Tape header (17 × i32, at the handle address): nInstr, instr, nConst, const,
+//   nSlots, nIn, nOut, outSlots, aux, blockScratch, maxRun, fusedBase, fusedZero,
+//   allInputs, inputsKept, adjointFirsts, adjointZero
 //   instr:    nInstr × (word, dst, a, b) as i32      — topological order; word is
 //             the op code (bits 0–7), flags BROADCAST_A/B (bits 8, 9) and a run
 //             length L (bits 13–31; 0 means 1): a run applies the op to L
@@ -42,6 +41,12 @@
 //   inputsKept: 1 if no instruction writes a slot an Input instruction loaded
 //             (reverse tapes: no slot is reused), so within one sweep a
 //             shared input's rows still hold it at every later block.
+//   adjointFirsts, adjointZero: aux offsets (−1: none; reverse tapes have them)
+//             of the plan a one-lane reverse sweep zeroes its adjoint rows by
+//             (bindings/compiler/adjoint-plan.ts): per instruction, bit 0 / 1
+//             when its pull into a / b (a contiguous sum's: into its terms) is
+//             the first to reach those rows, which it zeroes just before; and
+//             [2·count, lo, hi, …], the slot ranges zeroed at each block's start.
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero

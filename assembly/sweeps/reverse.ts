@@ -50,6 +50,9 @@ export function reverseSweep(sw: Sweep): void {
   // fused groups (which keep no masks) run then.
   const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
   const fused = allLive && tape.fusedBase != 0;
+  // (with every adjoint live, a tape's plan says which rows to zero at a block's start, and
+  // which pulls zero their operands' rows just before: then no row is zeroed long before use)
+  const firsts = allLive && tape.adjointFirsts >= 0 ? tape.aux + (<usize>(tape.adjointFirsts + 1) << 2) : 0;
   if (allLive) liveMasks(tape, masks);
   // With every adjoint live, each input the tape loads gets its result written;
   // only inputs it never loads (nothing depends on them) need their zeros.
@@ -66,7 +69,13 @@ export function reverseSweep(sw: Sweep): void {
     if (sw.values) scatterValues(tape, sw, vals, start, cnt);
 
     if (!allLive) for (let s = 0; s < tape.nSlots; s++) setMask(masks, s, 0);
-    if (fused) {
+    if (firsts) {
+      const ranges = tape.aux + (<usize>tape.adjointZero << 2);
+      for (let i = 0, c = load<i32>(ranges); i < c; i += 2) {
+        const lo = load<i32>(ranges + (<usize>(i + 1) << 2)), hi = load<i32>(ranges + (<usize>(i + 2) << 2));
+        fillRow(row(adj, lo, B), (hi - lo) * B, 0);
+      }
+    } else if (fused) {
       const ranges = tape.aux + (<usize>tape.fusedZero << 2);
       for (let i = 0, c = load<i32>(ranges); i < c; i += 2) {
         const lo = load<i32>(ranges + (<usize>(i + 1) << 2)), hi = load<i32>(ranges + (<usize>(i + 2) << 2));
@@ -105,6 +114,10 @@ export function reverseSweep(sw: Sweep): void {
           touchList(adj, masks, operandList(tape, op, a, b, 0), nConst, m, K, B, n);
           touchList(adj, masks, operandList(tape, op, a, b, 1), nConst, m, K, B, n);
         }
+        if (firsts && load<i32>(firsts + (<usize>k << 2))) { // a contiguous sum whose terms nothing reached yet
+          const terms = operandList(tape, op, a, b, 0);
+          fillRow(row(adj, load<i32>(terms, 4), B), load<i32>(terms) * B, 0);
+        }
         applyBlockReverse(tape, word, dst, a, b, vals, adj, masks, B, K, n, m, blockScratch);
         continue;
       }
@@ -141,7 +154,10 @@ export function reverseSweep(sw: Sweep): void {
       if (keepOp) keepAdjoints(adj, masks, dst, L, row(vals, b, B), bStep, K, B, n, allLive);
       const pullsB = opArity(op) == 2 && !keepOp;
       if (allLive) {
+        const first = firsts ? load<i32>(firsts + (<usize>k << 2)) : 0;
+        if (first & 1) fillRow(row(adj, a, B), L * B, 0); // (rows nothing reached yet: see adjoint-plan.ts)
         pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, B, n);
+        if (first & 2) fillRow(row(adj, b, B), L * B, 0);
         if (pullsB) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, sb, sStep, B, n);
       } else {
         pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, K, B, n);

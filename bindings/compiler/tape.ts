@@ -20,6 +20,7 @@
 import { BROADCAST_A, BROADCAST_B, CONST, CONTIGUOUS, FLAT, NO_ADJOINT, Op, PROJ, RUN_SHIFT, isBlock, opArity } from "../ops/grammar.js";
 import { blockOrder, type Graph } from "../ir/graph.js";
 import { fuse } from "./fuse.js";
+import { adjointPlan } from "./adjoint-plan.js";
 import { append, IntList } from "../base/arrays.js";
 
 /** A compiled tape, kept in JavaScript so it can be re-uploaded into a fresh instance. */
@@ -45,6 +46,9 @@ export interface TapeData {
   readonly allInputs: boolean;
   /** Whether no instruction writes a slot an Input loaded (no slot is reused): the sweeps load a shared input once per sweep. */
   readonly inputsKept: boolean;
+  /** Aux offsets of a reverse tape's adjoint plan (adjoint-plan.ts): per instruction FIRST_A | FIRST_B, and the ranges zeroed per block; −1: none. */
+  readonly adjointFirsts: number;
+  readonly adjointZero: number;
   readonly nSlots: number;
   readonly nIn: number;
 }
@@ -65,6 +69,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   const { runs, consts, nSlots, outSlots, aux } = best;
   const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
   const words = fused?.instr ?? runs.instr;
+  const plan = reuseSlots ? undefined : adjointPlan(words, aux, nSlots, consts.length, outSlots);
   return {
     instr: words instanceof Int32Array ? words.slice() : Int32Array.from(words),
     fused: fused?.module ?? null,
@@ -72,6 +77,8 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
     fusedZero: fused?.module ? appendList(aux, fused.zeroRanges) : -1,
     allInputs: best.inputs.length === nIn,
     inputsKept: !reuseSlots,
+    adjointFirsts: plan ? appendList(aux, plan.firsts) : -1,
+    adjointZero: plan ? appendList(aux, plan.zeroRanges) : -1,
     consts: Float64Array.from(consts),
     outSlots: Int32Array.from(outSlots),
     aux: Int32Array.from(aux),

@@ -120,9 +120,11 @@ export const TAPE = {
   fusedZero: 12,
   allInputs: 13,
   inputsKept: 14,
+  adjointFirsts: 15,
+  adjointZero: 16,
 } as const;
 /** Fields of the tape record (4 bytes each). */
-export const TAPE_FIELDS = 15;
+export const TAPE_FIELDS = 17;
 
 /** i32 index of each field of the sweep record from its address. */
 export const SWEEP = {

@@ -451,6 +451,7 @@ export const LAYOUT = {
     ["nInstr", "i32"], ["instr", "usize"], ["nConst", "i32"], ["consts", "usize"], ["nSlots", "i32"], ["nIn", "i32"],
     ["nOut", "i32"], ["outSlots", "usize"], ["aux", "usize"], ["blockScratch", "i32"], ["maxRun", "i32"],
     ["fusedBase", "i32"], ["fusedZero", "i32"], ["allInputs", "i32"], ["inputsKept", "i32"],
+    ["adjointFirsts", "i32"], ["adjointZero", "i32"],
   ],
   /** One sweep request (assembly/core/tape.ts explains each field). */
   Sweep: [

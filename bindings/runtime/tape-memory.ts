@@ -30,6 +30,8 @@ export function writeTape(t: TapeData, fusedBase: number): number {
   header[h + TAPE.fusedZero] = t.fusedZero;
   header[h + TAPE.allInputs] = t.allInputs ? 1 : 0;
   header[h + TAPE.inputsKept] = t.inputsKept ? 1 : 0;
+  header[h + TAPE.adjointFirsts] = t.adjointFirsts;
+  header[h + TAPE.adjointZero] = t.adjointZero;
   f64().set(t.consts, (base + constAt) >> 3);
   i32().set(t.instr, (base + instrAt) >> 2);
   i32().set(t.outSlots, (base + outAt) >> 2);

@@ -10,7 +10,8 @@ import { Graph } from "../../bindings/ir/graph.js";
 import { gradientNodes } from "../../bindings/ir/gradient.js";
 import { colorColumns } from "../../bindings/ir/sparsity.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
-import { Op, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { adjointPlan, FIRST_A } from "../../bindings/compiler/adjoint-plan.js";
+import { BROADCAST_B, CONTIGUOUS, Op, RUN_SHIFT, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
 import { partialsAt } from "../../bindings/ops/numbers.js";
 
 /** A graph of scalar expressions over variables in order of appearance. */
@@ -81,6 +82,26 @@ describe("the front end without the core", () => {
     const x = Array.from({ length: n }, (_, i) => g.input(i));
     const rows = x.map((xi, i) => g.apply(Op.Add, g.apply(Op.Mul, xi, x[Math.max(0, i - 1)]), x[Math.min(n - 1, i + 1)]));
     expect(colorColumns(g, rows, n, 8)?.count).toBe(3);
+  });
+
+  it("plans a reverse sweep's zeroing: the first pull into fresh rows zeroes them, later ones and reads reach zeroed rows", () => {
+    // slots: 0–3 inputs x (a run of 4), 4–7 = x·x (a run), 8 = Σ 4–7 (contiguous), 9 = 8·x₀ (x₀ broadcast), output 9
+    const L4 = 4 << RUN_SHIFT;
+    const words = [
+      Op.Input | L4, 0, 0, 1,
+      Op.Mul | L4, 4, 0, 0,
+      Op.Sum | CONTIGUOUS, 0, 2, 0,
+      Op.Mul | BROADCAST_B, 9, 8, 0,
+    ];
+    const aux = [1, 8, 4, 4, 5, 6, 7];
+    const { firsts, zeroRanges } = adjointPlan(words, aux, 10, 0, [9]);
+    // the last mul pulls first into 8 (fresh), while x₀, a broadcast operand, is added to; the sum's
+    // terms 4–7 are fresh; x·x's pull into 0–3 is not first (x₀ was reached), so 0–3 are zeroed
+    expect(firsts).toEqual([0, 0, FIRST_A, FIRST_A]);
+    expect(zeroRanges).toEqual([0, 4, 9, 10]); // and the output, whose seed is added
+    const noX0 = adjointPlan([Op.Input | L4, 0, 0, 1, Op.Mul | L4, 4, 0, 0], [], 8, 0, [4, 5, 6, 7]);
+    expect(noX0.firsts).toEqual([0, FIRST_A]);
+    expect(noX0.zeroRanges).toEqual([4, 8]);
   });
 
   it("the spec's oracle gives partials with no core: ∂(a/b) = (1/b, −a/b²)", () => {

@@ -1,0 +1,96 @@
+// Which adjoint rows a reverse sweep must zero. The core's reverse sweep with
+// every adjoint live (one lane: a gradient, a vector-Jacobian product) adds each
+// contribution into its operand's adjoint row, so it used to zero every row of
+// every block first: 50,000–230,000 rows a block on the workloads' tapes, most
+// of them long out of cache when they were next touched. Here the sweep is
+// walked in the order it runs (instructions last first, fused groups whole): a
+// run's pull into an operand range nothing has reached yet (and a contiguous
+// sum's into its terms) zeroes just those rows right before it adds, while
+// they are about to be in cache anyway; only the rows that some other
+// contribution or read reaches first are zeroed at the start of a block. The
+// sums are the same, to the bit.
+import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, isBlock, opArity } from "../ops/grammar.js";
+
+/** Per instruction: its pull into a (bit 0) or b (bit 1) is the first to reach those rows (it zeroes them first). */
+export const FIRST_A = 1, FIRST_B = 2;
+
+export interface AdjointPlan {
+  /** Per instruction (of the tape as written, fused markers included): FIRST_A | FIRST_B. */
+  firsts: number[];
+  /** [lo, hi) slot ranges whose adjoint rows are zeroed at the start of each block. */
+  zeroRanges: number[];
+}
+
+/**
+ * The plan for a reverse tape's words (fused groups, if any, run fused: a
+ * sweep that interprets them instead zeroes every row). `aux`: the block ops'
+ * slot lists, each [length, slot, …].
+ */
+export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nSlots: number, nConst: number,
+                            outSlots: readonly number[]): AdjointPlan {
+  const nInstr = words.length / 4;
+  const firsts = new Array<number>(nInstr).fill(0);
+  const written = new Uint8Array(nSlots), zero = new Uint8Array(nSlots); // (written: reached by the sweep so far)
+  /** A contribution or read that needs the row to hold its sum so far: zeroed at the start if nothing reached it yet. */
+  const reach = (s: number) => {
+    if (s < nConst) return;
+    if (!written[s]) zero[s] = 1;
+    written[s] = 1;
+  };
+  const reachRange = (first: number, count: number) => { for (let j = 0; j < count; j++) reach(first + j); };
+  const reachList = (offset: number) => { for (let i = 0; i < aux[offset]; i++) reach(aux[offset + 1 + i]); };
+  /** A pull into [first, first + count): the first to reach them when none is reached yet (then it reaches them all). */
+  const firstInto = (first: number, count: number): boolean => {
+    if (first < nConst) return false; // (the sweep pulls nothing into constants)
+    for (let j = 0; j < count; j++) if (written[first + j]) { reachRange(first, count); return false; }
+    written.fill(1, first, first + count);
+    return true;
+  };
+  for (const s of outSlots) reach(s); // (seeds are added)
+  for (let k = nInstr - 1; k >= 0; k--) {
+    const word = words[4 * k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
+    const dst = words[4 * k + 1], a = words[4 * k + 2], b = words[4 * k + 3];
+    if (op === FUSE_END) { // the group's backward function: reads its results' rows, adds into its operands'
+      const begin = k - a - 1;
+      for (let m = begin + 1; m < k; m++) {
+        const w = words[4 * m], Lm = (w >>> RUN_SHIFT) || 1, binary = opArity(w & 0xff) === 2;
+        reachRange(words[4 * m + 1], Lm);
+        reachRange(words[4 * m + 2], w & BROADCAST_A ? 1 : Lm);
+        if (binary) reachRange(words[4 * m + 3], w & BROADCAST_B ? 1 : Lm);
+      }
+      k = begin;
+      continue;
+    }
+    if (op === Op.Input) { // its results' rows are read (an input nothing reached reads zeros)
+      reachRange(dst, L);
+      continue;
+    }
+    if (op === FUSE_BEGIN || word & NO_ADJOINT) continue;
+    if (isBlock(op)) {
+      if (op === Op.Sum && b === SUM_PULLED) continue; // (its group reads its adjoint instead)
+      reachList(dst);
+      if (op === Op.Sum && word & CONTIGUOUS) {
+        const first = aux[a + 1], count = aux[a];
+        if (firstInto(first, count)) firsts[k] = FIRST_A;
+        continue;
+      }
+      reachList(a);
+      if (op === Op.Solve) reachList(b);
+      continue;
+    }
+    reachRange(dst, L); // w̄, read (and Keep's, zeroed in place)
+    if (word & BROADCAST_A) reach(a);
+    else if (firstInto(a, L)) firsts[k] |= FIRST_A;
+    if (opArity(op) !== 2 || op === Op.Keep) continue;
+    if (word & BROADCAST_B) reach(b);
+    else if (firstInto(b, L)) firsts[k] |= FIRST_B;
+  }
+  const zeroRanges: number[] = [];
+  for (let s = nConst; s < nSlots;) {
+    if (!zero[s]) { s++; continue; }
+    const lo = s;
+    while (s < nSlots && zero[s]) s++;
+    zeroRanges.push(lo, s);
+  }
+  return { firsts, zeroRanges };
+}
