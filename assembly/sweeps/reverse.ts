@@ -51,8 +51,10 @@ export function reverseSweep(sw: Sweep): void {
   const allLive = K == 1 && (nOut == 1 || sw.seeds != 0);
   const fused = allLive && tape.fusedBase != 0;
   // (with every adjoint live, a tape's plan says which rows to zero at a block's start, and
-  // which pulls zero their operands' rows just before: then no row is zeroed long before use)
-  const firsts = allLive && tape.adjointFirsts >= 0 ? tape.aux + (<usize>(tape.adjointFirsts + 1) << 2) : 0;
+  // which pulls zero their operands' rows just before: then no row is zeroed long before use.
+  // It assumes fused groups run fused: where generated code was refused, every row is zeroed.)
+  const planned = allLive && tape.adjointFirsts >= 0 && (fused || tape.fusedZero < 0);
+  const firsts = planned ? tape.aux + (<usize>(tape.adjointFirsts + 1) << 2) : 0;
   if (allLive) liveMasks(tape, masks);
   // With every adjoint live, each input the tape loads gets its result written;
   // only inputs it never loads (nothing depends on them) need their zeros.

@@ -24,16 +24,20 @@ export interface AdjointPlan {
 /**
  * The plan for a reverse tape's words (fused groups, if any, run fused: a
  * sweep that interprets them instead zeroes every row). `aux`: the block ops'
- * slot lists, each [length, slot, …].
+ * slot lists, each [length, slot, …]. `outside`: with fused groups, the slot
+ * ranges [lo, hi, …] whose adjoints live in memory (fuse.ts zeroRanges); the
+ * others stay in a group's locals, and their rows are never read.
  */
 export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nSlots: number, nConst: number,
-                            outSlots: readonly number[]): AdjointPlan {
+                            outSlots: readonly number[], outside: readonly number[] | null): AdjointPlan {
   const nInstr = words.length / 4;
   const firsts = new Array<number>(nInstr).fill(0);
   const written = new Uint8Array(nSlots), zero = new Uint8Array(nSlots); // (written: reached by the sweep so far)
+  const inMemory = new Uint8Array(nSlots).fill(outside ? 0 : 1);
+  for (let i = 0; outside && i < outside.length; i += 2) inMemory.fill(1, outside[i], outside[i + 1]);
   /** A contribution or read that needs the row to hold its sum so far: zeroed at the start if nothing reached it yet. */
   const reach = (s: number) => {
-    if (s < nConst) return;
+    if (s < nConst || !inMemory[s]) return;
     if (!written[s]) zero[s] = 1;
     written[s] = 1;
   };

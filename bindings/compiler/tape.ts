@@ -69,7 +69,7 @@ export function compileTape(graph: Graph, outputs: readonly number[], nIn: numbe
   const { runs, consts, nSlots, outSlots, aux } = best;
   const fused = reuseSlots ? undefined : fuse(runs.instr, consts, nSlots, outSlots, aux);
   const words = fused?.instr ?? runs.instr;
-  const plan = reuseSlots ? undefined : adjointPlan(words, aux, nSlots, consts.length, outSlots);
+  const plan = reuseSlots ? undefined : adjointPlan(words, aux, nSlots, consts.length, outSlots, fused?.module ? fused.zeroRanges : null);
   return {
     instr: words instanceof Int32Array ? words.slice() : Int32Array.from(words),
     fused: fused?.module ?? null,

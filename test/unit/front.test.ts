@@ -11,7 +11,7 @@ import { gradientNodes } from "../../bindings/ir/gradient.js";
 import { colorColumns } from "../../bindings/ir/sparsity.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
 import { adjointPlan, FIRST_A } from "../../bindings/compiler/adjoint-plan.js";
-import { BROADCAST_B, CONTIGUOUS, Op, RUN_SHIFT, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
 import { partialsAt } from "../../bindings/ops/numbers.js";
 
 /** A graph of scalar expressions over variables in order of appearance. */
@@ -94,14 +94,26 @@ describe("the front end without the core", () => {
       Op.Mul | BROADCAST_B, 9, 8, 0,
     ];
     const aux = [1, 8, 4, 4, 5, 6, 7];
-    const { firsts, zeroRanges } = adjointPlan(words, aux, 10, 0, [9]);
+    const { firsts, zeroRanges } = adjointPlan(words, aux, 10, 0, [9], null);
     // the last mul pulls first into 8 (fresh), while x₀, a broadcast operand, is added to; the sum's
     // terms 4–7 are fresh; x·x's pull into 0–3 is not first (x₀ was reached), so 0–3 are zeroed
     expect(firsts).toEqual([0, 0, FIRST_A, FIRST_A]);
     expect(zeroRanges).toEqual([0, 4, 9, 10]); // and the output, whose seed is added
-    const noX0 = adjointPlan([Op.Input | L4, 0, 0, 1, Op.Mul | L4, 4, 0, 0], [], 8, 0, [4, 5, 6, 7]);
+    const noX0 = adjointPlan([Op.Input | L4, 0, 0, 1, Op.Mul | L4, 4, 0, 0], [], 8, 0, [4, 5, 6, 7], null);
     expect(noX0.firsts).toEqual([0, FIRST_A]);
     expect(noX0.zeroRanges).toEqual([4, 8]);
+    // a fused group (x·x + x, its sum pulled in): the group's results stay in its locals and are
+    // never zeroed; the inputs it adds into and the sum's row are
+    const fused = adjointPlan([
+      Op.Input | L4, 0, 0, 1,
+      FUSE_BEGIN, 0, 2, 0,
+      Op.Mul | L4, 4, 0, 0,
+      Op.Add | L4, 8, 4, 0,
+      FUSE_END, 0, 2, 0,
+      Op.Sum | CONTIGUOUS, 0, 2, SUM_PULLED,
+    ], [1, 12, 4, 8, 9, 10, 11], 13, 0, [12], [0, 4, 12, 13]);
+    expect(fused.firsts).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(fused.zeroRanges).toEqual([0, 4, 12, 13]);
   });
 
   it("the spec's oracle gives partials with no core: ∂(a/b) = (1/b, −a/b²)", () => {
