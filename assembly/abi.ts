@@ -78,6 +78,8 @@ export const RUN_SHIFT: i32 = 13;
 export const FUSE_BEGIN: i32 = 240;
 export const FUSE_END: i32 = 241;
 export const SUM_PULLED: i32 = 1;
+export const FIRST_A: i32 = 1;
+export const FIRST_B: i32 = 2;
 
 /** The sweeps over a tape. */
 export const enum Kind {

@@ -25,7 +25,7 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED, FIRST_A, FIRST_B } from "../core/tape";
 import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rules";
 import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import { valuePass } from "./values";
@@ -116,7 +116,7 @@ export function reverseSweep(sw: Sweep): void {
           touchList(adj, masks, operandList(tape, op, a, b, 0), nConst, m, K, B, n);
           touchList(adj, masks, operandList(tape, op, a, b, 1), nConst, m, K, B, n);
         }
-        if (firsts && load<i32>(firsts + (<usize>k << 2))) { // a contiguous sum whose terms nothing reached yet
+        if (firsts && load<i32>(firsts + (<usize>k << 2)) & FIRST_A) { // a contiguous sum whose terms nothing reached yet
           const terms = operandList(tape, op, a, b, 0);
           fillRow(row(adj, load<i32>(terms, 4), B), load<i32>(terms) * B, 0);
         }
@@ -157,9 +157,9 @@ export function reverseSweep(sw: Sweep): void {
       const pullsB = opArity(op) == 2 && !keepOp;
       if (allLive) {
         const first = firsts ? load<i32>(firsts + (<usize>k << 2)) : 0;
-        if (first & 1) fillRow(row(adj, a, B), L * B, 0); // (rows nothing reached yet: see adjoint-plan.ts)
+        if (first & FIRST_A) fillRow(row(adj, a, B), L * B, 0); // (rows nothing reached yet: see adjoint-plan.ts)
         pullLive(adj, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, B, n);
-        if (first & 2) fillRow(row(adj, b, B), L * B, 0);
+        if (first & FIRST_B) fillRow(row(adj, b, B), L * B, 0);
         if (pullsB) pullLive(adj, nConst, dst, L, b, bStep, pb, pbStep, sb, sStep, B, n);
       } else {
         pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, K, B, n);

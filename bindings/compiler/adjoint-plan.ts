@@ -9,10 +9,9 @@
 // they are about to be in cache anyway; only the rows that some other
 // contribution or read reaches first are zeroed at the start of a block. The
 // sums are the same, to the bit.
-import { BROADCAST_A, BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, isBlock, opArity } from "../ops/grammar.js";
-
-/** Per instruction: its pull into a (bit 0) or b (bit 1) is the first to reach those rows (it zeroes them first). */
-export const FIRST_A = 1, FIRST_B = 2;
+import {
+  BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, isBlock, opArity,
+} from "../ops/grammar.js";
 
 export interface AdjointPlan {
   /** Per instruction (of the tape as written, fused markers included): FIRST_A | FIRST_B. */

@@ -86,6 +86,8 @@ export const RUN_SHIFT = 13;
 export const FUSE_BEGIN = 240;
 export const FUSE_END = 241;
 export const SUM_PULLED = 1;
+export const FIRST_A = 1;
+export const FIRST_B = 2;
 
 /** The sweeps over a tape. */
 export const enum Kind {

@@ -6,7 +6,7 @@ import { userFunction, userFunctions } from "./user-functions.js";
 import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarName, type UnaryName } from "./spec.js";
 
 export {
-  Op, OP_NAMES, OP_COUNT, FLAT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED,
+  Op, OP_NAMES, OP_COUNT, FLAT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED, FIRST_A, FIRST_B,
   FUSE_BEGIN, FUSE_END,
 } from "./abi.js";
 export type { UnaryName, BinaryName, ScalarName, CompositeName } from "./spec.js";

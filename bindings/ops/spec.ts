@@ -479,4 +479,6 @@ export const HOST_KINDS = ["Values", "Tangents", "Adjoints", "KeptValues"] as co
 export const FLAGS = {
   BROADCAST_A: 1 << 8, BROADCAST_B: 1 << 9, CONTIGUOUS: 1 << 10, VALUES_UNREAD: 1 << 11, NO_ADJOINT: 1 << 12,
   RUN_SHIFT: 13, FUSE_BEGIN: 0xf0, FUSE_END: 0xf1, SUM_PULLED: 1,
+  // (a reverse tape's adjoint plan, per instruction: its pull into a / b is the first to reach those rows)
+  FIRST_A: 1, FIRST_B: 2,
 } as const;

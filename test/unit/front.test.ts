@@ -10,8 +10,8 @@ import { Graph } from "../../bindings/ir/graph.js";
 import { gradientNodes } from "../../bindings/ir/gradient.js";
 import { colorColumns } from "../../bindings/ir/sparsity.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
-import { adjointPlan, FIRST_A } from "../../bindings/compiler/adjoint-plan.js";
-import { BROADCAST_B, CONTIGUOUS, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { adjointPlan } from "../../bindings/compiler/adjoint-plan.js";
+import { BROADCAST_B, CONTIGUOUS, FIRST_A, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
 import { partialsAt } from "../../bindings/ops/numbers.js";
 
 /** A graph of scalar expressions over variables in order of appearance. */
