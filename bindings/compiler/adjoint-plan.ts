@@ -9,12 +9,19 @@
 // they are about to be in cache anyway; only the rows that some other
 // contribution or read reaches first are zeroed at the start of a block. The
 // sums are the same, to the bit.
+//
+// A dot product (a run of products summed by the contiguous sum right after
+// it, nothing else reading them) skips its products' adjoint rows altogether:
+// each of them would be the sum's adjoint, added to a zeroed row, so the run
+// reads that one row instead (READS_SUM) and the sum adds nothing (READ_BY_RUN).
 import {
-  BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, RUN_SHIFT, SUM_PULLED, isBlock, opArity,
+  BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, READ_BY_RUN, READS_SUM, RUN_SHIFT,
+  SUM_PULLED, isBlock, opArity,
 } from "../ops/grammar.js";
+import { readSlots } from "./fuse.js";
 
 export interface AdjointPlan {
-  /** Per instruction (of the tape as written, fused markers included): FIRST_A | FIRST_B. */
+  /** Per instruction (of the tape as written, fused markers included): FIRST_A | FIRST_B | READS_SUM | READ_BY_RUN. */
   firsts: number[];
   /** [lo, hi) slot ranges whose adjoint rows are zeroed at the start of each block. */
   zeroRanges: number[];
@@ -49,6 +56,16 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
     written.fill(1, first, first + count);
     return true;
   };
+  const readers = readerCounts(words, aux, nSlots, outSlots);
+  /** Whether instruction j is a run writing exactly [first, first + count), which nothing but the sum after it reads. */
+  const feedsOnlySum = (j: number, first: number, count: number): boolean => {
+    if (j < 0) return false;
+    const word = words[4 * j], op = word & 0xff;
+    if (op >= FUSE_BEGIN || isBlock(op) || op === Op.Input || op === Op.Keep || word & NO_ADJOINT) return false;
+    if (((word >>> RUN_SHIFT) || 1) !== count || words[4 * j + 1] !== first) return false;
+    for (let s = first; s < first + count; s++) if (readers[s] !== 1) return false;
+    return true;
+  };
   for (const s of outSlots) reach(s); // (seeds are added)
   for (let k = nInstr - 1; k >= 0; k--) {
     const word = words[4 * k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
@@ -74,14 +91,17 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
       reachList(dst);
       if (op === Op.Sum && word & CONTIGUOUS) {
         const first = aux[a + 1], count = aux[a];
-        if (firstInto(first, count)) firsts[k] = FIRST_A;
+        if (feedsOnlySum(k - 1, first, count)) {
+          firsts[k] = READ_BY_RUN;
+          firsts[k - 1] = READS_SUM;
+        } else if (firstInto(first, count)) firsts[k] = FIRST_A;
         continue;
       }
       reachList(a);
       if (op === Op.Solve) reachList(b);
       continue;
     }
-    reachRange(dst, L); // w̄, read (and Keep's, zeroed in place)
+    if (!(firsts[k] & READS_SUM)) reachRange(dst, L); // w̄, read (and Keep's, zeroed in place)
     if (word & BROADCAST_A) reach(a);
     else if (firstInto(a, L)) firsts[k] |= FIRST_A;
     if (opArity(op) !== 2 || op === Op.Keep) continue;
@@ -96,4 +116,15 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
     zeroRanges.push(lo, s);
   }
   return { firsts, zeroRanges };
+}
+
+/** How many instructions read each slot (an output counts as a reader). */
+function readerCounts(words: ArrayLike<number>, aux: readonly number[], nSlots: number, outSlots: readonly number[]): Uint32Array {
+  const readers = new Uint32Array(nSlots);
+  for (const s of outSlots) readers[s]++;
+  for (let k = 0; k < words.length / 4; k++) {
+    if ((words[4 * k] & 0xff) >= FUSE_BEGIN) continue; // (a group's markers; its members are read below)
+    readSlots(words, 4 * k, aux, (s) => { readers[s]++; });
+  }
+  return readers;
 }

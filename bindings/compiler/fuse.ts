@@ -53,7 +53,7 @@ function decode(instr: ArrayLike<number>, k: number): Run {
 }
 
 /** Slots an instruction reads (runs: each operand's range; block ops: their aux lists). */
-function readSlots(instr: ArrayLike<number>, k: number, aux: readonly number[], visit: (slot: number) => void): void {
+export function readSlots(instr: ArrayLike<number>, k: number, aux: readonly number[], visit: (slot: number) => void): void {
   const op = instr[k] & 0xff;
   if (op === Op.Input) return;
   if (isBlock(op)) {

@@ -88,6 +88,8 @@ export const FUSE_END = 241;
 export const SUM_PULLED = 1;
 export const FIRST_A = 1;
 export const FIRST_B = 2;
+export const READS_SUM = 4;
+export const READ_BY_RUN = 8;
 
 /** The sweeps over a tape. */
 export const enum Kind {

@@ -479,6 +479,8 @@ export const HOST_KINDS = ["Values", "Tangents", "Adjoints", "KeptValues"] as co
 export const FLAGS = {
   BROADCAST_A: 1 << 8, BROADCAST_B: 1 << 9, CONTIGUOUS: 1 << 10, VALUES_UNREAD: 1 << 11, NO_ADJOINT: 1 << 12,
   RUN_SHIFT: 13, FUSE_BEGIN: 0xf0, FUSE_END: 0xf1, SUM_PULLED: 1,
-  // (a reverse tape's adjoint plan, per instruction: its pull into a / b is the first to reach those rows)
-  FIRST_A: 1, FIRST_B: 2,
+  // (a reverse tape's adjoint plan, per instruction: its pull into a / b is the first to reach those rows;
+  // a run whose results only the contiguous sum right after it reads takes that sum's adjoint as its
+  // results' (READS_SUM), and the sum adds nothing into their rows (READ_BY_RUN): a dot product's)
+  FIRST_A: 1, FIRST_B: 2, READS_SUM: 4, READ_BY_RUN: 8,
 } as const;

@@ -21,6 +21,7 @@ import {
 } from "../../bindings/index.js";
 import { expectClose, expectIdentical, fixtures, inverse, random } from "../support/helpers.js";
 import { FORMS } from "../support/tensor-forms.js";
+import { onBothTiers } from "../support/tiers.js";
 
 type Mode = "auto" | "forward" | "reverse" | "fd";
 const EXACT_MODES = ["forward", "reverse", "auto"] as const;
@@ -865,6 +866,59 @@ describe('mode "reverse" through det, inv and solve', () => {
           expectIdentical(B[name].data.subarray(k * size, (k + 1) * size), K[name].data, `${label}: batch point ${k} d/d${name}`);
         }
       }
+    });
+  }
+});
+
+describe("dot products in reverse mode: the products' adjoints are their sum's (adjoint-plan.ts READS_SUM)", () => {
+  // f(x, A, s) = Σ_k (A_k · x)² + (s · Σ_j x_j)²: each A_k · x is a run of products summed by the
+  // sum right after it, as is x·s (s broadcast). Closed forms:
+  //   ∂f/∂x_j = 2 Σ_k (A_k·x) A_kj + 2 (sΣx) s,  ∂f/∂A_kj = 2 (A_k·x) x_j,  ∂f/∂s = 2 (sΣx) Σx
+  const d = 12, K = 3;
+  const make = () => fn({ x: [d], A: [K, d], s: [] }, ({ x, A, s }) => {
+    const terms = [];
+    for (let k = 0; k < K; k++) terms.push(A.at(k).dot(x).pow(2));
+    return stack(terms).sum().add(x.mul(s).sum().pow(2));
+  });
+  const A = Float64Array.from({ length: K * d }, (_, i) => Math.sin(0.7 * i + 0.2));
+  const s = 0.75;
+  const pointX = (p: number) => Float64Array.from({ length: d }, (_, j) => Math.cos(0.3 * j + p) + p / 8);
+  function closedForm(x: Float64Array) {
+    const gx = new Float64Array(d), gA = new Float64Array(K * d);
+    let sx = 0;
+    for (let j = 0; j < d; j++) sx += x[j];
+    for (let k = 0; k < K; k++) {
+      let ax = 0;
+      for (let j = 0; j < d; j++) ax += A[k * d + j] * x[j];
+      for (let j = 0; j < d; j++) { gx[j] += 2 * ax * A[k * d + j]; gA[k * d + j] = 2 * ax * x[j]; }
+    }
+    for (let j = 0; j < d; j++) gx[j] += 2 * s * sx * s;
+    return { x: gx, A: gA, s: 2 * s * sx * sx };
+  }
+  for (const P of [1, 2, 5]) {
+    it(`${P} point${P > 1 ? "s" : ""}, each input's gradient against the closed form, both tiers to the bit`, () => {
+      const X = new Float64Array(P * d);
+      for (let p = 0; p < P; p++) X.set(pointX(p), p * d);
+      onBothTiers(make, (f) => {
+        const at = { x: P === 1 ? X : new Tensor([P, d], X), A: new Tensor([K, d], A), s };
+        const g = f.grad(at, { wrt: ["x", "A", "s"] }) as Record<string, Tensor | Float64Array | number>;
+        const data = (v: Tensor | Float64Array | number) => (v instanceof Tensor ? v.data : typeof v === "number" ? [v] : v);
+        const sum = { x: new Float64Array(d), A: new Float64Array(K * d), s: 0 };
+        for (let p = 0; p < P; p++) {
+          const want = closedForm(X.subarray(p * d, (p + 1) * d));
+          const gx = data(g.x), gA = data(g.A), gs = data(g.s);
+          expectClose(gx.slice(p * d, (p + 1) * d), want.x, 1e-13, `point ${p}: d/dx`);
+          expectClose(gA.slice(p * K * d, (p + 1) * K * d), want.A, 1e-13, `point ${p}: d/dA`);
+          expectClose([gs[p]], [want.s], 1e-13, `point ${p}: d/ds`);
+          want.x.forEach((v, j) => { sum.x[j] += v; });
+          want.A.forEach((v, j) => { sum.A[j] += v; });
+          sum.s += want.s;
+        }
+        // summed over the points in the sweep (shared inputs' adjoints accumulated as it goes)
+        const r = f.grad({ ...at, x: new Tensor([P, d], X) }, { wrt: ["A", "s"], reduce: "sum" }) as Record<string, Tensor | number>;
+        expectClose(data(r.A), sum.A, 1e-13, "Σ d/dA");
+        expectClose(data(r.s), [sum.s], 1e-13, "Σ d/ds");
+      });
     });
   }
 });

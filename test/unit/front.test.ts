@@ -11,7 +11,7 @@ import { gradientNodes } from "../../bindings/ir/gradient.js";
 import { colorColumns } from "../../bindings/ir/sparsity.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
 import { adjointPlan } from "../../bindings/compiler/adjoint-plan.js";
-import { BROADCAST_B, CONTIGUOUS, FIRST_A, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
 import { partialsAt } from "../../bindings/ops/numbers.js";
 
 /** A graph of scalar expressions over variables in order of appearance. */
@@ -95,10 +95,24 @@ describe("the front end without the core", () => {
     ];
     const aux = [1, 8, 4, 4, 5, 6, 7];
     const { firsts, zeroRanges } = adjointPlan(words, aux, 10, 0, [9], null);
-    // the last mul pulls first into 8 (fresh), while x₀, a broadcast operand, is added to; the sum's
-    // terms 4–7 are fresh; x·x's pull into 0–3 is not first (x₀ was reached), so 0–3 are zeroed
-    expect(firsts).toEqual([0, 0, FIRST_A, FIRST_A]);
+    // the last mul pulls first into 8 (fresh), while x₀, a broadcast operand, is added to; x·x and
+    // its sum are a dot product: the run reads the sum's adjoint, and rows 4–7 are never touched;
+    // x·x's pull into 0–3 is not first (x₀ was reached), so 0–3 are zeroed
+    expect(firsts).toEqual([0, READS_SUM, READ_BY_RUN, FIRST_A]);
     expect(zeroRanges).toEqual([0, 4, 9, 10]); // and the output, whose seed is added
+    // with another instruction (10 = −x₀) between the run and its sum, the sum adds into its terms,
+    // fresh, and −x₀'s pull is the first into x₀
+    const apart = adjointPlan([
+      Op.Input | L4, 0, 0, 1,
+      Op.Mul | L4, 4, 0, 0,
+      Op.Neg, 10, 0, 0,
+      Op.Sum | CONTIGUOUS, 0, 2, 0,
+      Op.Mul, 9, 8, 10,
+    ], aux, 11, 0, [9], null);
+    expect(apart.firsts).toEqual([0, 0, FIRST_A, FIRST_A, FIRST_A | FIRST_B]);
+    expect(apart.zeroRanges).toEqual([1, 4, 9, 10]);
+    // and with the products read elsewhere too (an output), no dot product either
+    expect(adjointPlan(words, aux, 10, 0, [9, 5], null).firsts).toEqual([0, 0, 0, FIRST_A]);
     const noX0 = adjointPlan([Op.Input | L4, 0, 0, 1, Op.Mul | L4, 4, 0, 0], [], 8, 0, [4, 5, 6, 7], null);
     expect(noX0.firsts).toEqual([0, FIRST_A]);
     expect(noX0.zeroRanges).toEqual([4, 8]);
