@@ -274,6 +274,39 @@ function adjointTerms(op: number): Code[] {
   return p.b === undefined ? [term(p.a)] : [term(p.a), term(p.b)];
 }
 
+/** Whether a term reads `k` (an operand, the value or the adjoint). */
+function reads(c: Code, k: "a" | "b" | "v"): boolean {
+  if (c.k === "neg") return reads(c.a, k);
+  if (c.k === "op") return reads(c.a, k) || reads(c.b, k);
+  return c.k === k;
+}
+
+/**
+ * The runs whose values a backward function needs: those an adjoint rule reads
+ * (its own value, or an operand an earlier run of the group computes), and the
+ * runs those are computed from. The rest (+, −, negation feeding only such
+ * runs: k-means' C − x) are not recomputed, nor are their operands loaded.
+ */
+function valuesReadBackward(runs: readonly Run[]): boolean[] {
+  const needed = runs.map(() => false);
+  const operand = (i: number, slot: number, step: number) => {
+    const from = producerIn(runs, i, slot, step);
+    if (from >= 0) needed[from] = true;
+  };
+  runs.forEach((r, i) => {
+    const terms = r.op === Op.Keep ? [B] : adjointTerms(r.op); // (Keep's rule reads its guard, b)
+    if (terms.some((t) => reads(t, "v"))) needed[i] = true;
+    if (terms.some((t) => reads(t, "a"))) operand(i, r.a, r.aStep);
+    if (r.binary && terms.some((t) => reads(t, "b"))) operand(i, r.b, r.bStep);
+  });
+  for (let i = runs.length - 1; i >= 0; i--) {
+    if (!needed[i]) continue;
+    operand(i, runs[i].a, runs[i].aStep);
+    if (runs[i].binary) operand(i, runs[i].b, runs[i].bStep);
+  }
+  return needed;
+}
+
 /** Whether two terms are the same code, b read as a (a run that squares its operand). */
 function sameCode(x: Code, y: Code): boolean {
   const kind = (c: Code) => (c.k === "b" ? "a" : c.k);
@@ -343,10 +376,15 @@ function operandReader(loop: Loop, runs: readonly Run[], value: readonly number[
   };
 }
 
-/** Emits every run's value at the element into `value` locals; `stored(i)`: whether run i's is also written to memory. */
-function values(loop: Loop, runs: readonly Run[], value: readonly number[], operand: Operand, stored: (i: number) => boolean): void {
+/**
+ * Emits the runs' values at the element into `value` locals (only those `wanted`,
+ * all if absent); `stored(i)`: whether run i's is also written to memory.
+ */
+function values(loop: Loop, runs: readonly Run[], value: readonly number[], operand: Operand, stored: (i: number) => boolean,
+                wanted?: readonly boolean[]): void {
   const g = loop.f, x = loop.x;
   runs.forEach((r, i) => {
+    if (wanted && !wanted[i]) return;
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
     if (r.op === Op.Keep) x.keep();
@@ -389,7 +427,7 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], pull
   return loop.emit(runs[0].L, () => {
     const x = loop.x, value = runs.map(() => x.local()), adjoint = runs.map(() => x.local());
     const valueOf = operandReader(loop, runs, value, consts);
-    values(loop, runs, value, valueOf, () => false);
+    values(loop, runs, value, valueOf, () => false, valuesReadBackward(runs));
     runs.forEach((r, i) => {
       if (pulled[i] >= 0) {
         loop.address(ADJ, pulled[i], 0);
