@@ -82,6 +82,7 @@ export const FIRST_A: i32 = 1;
 export const FIRST_B: i32 = 2;
 export const READS_SUM: i32 = 4;
 export const READ_BY_RUN: i32 = 8;
+export const SEGMENT_SHIFT: i32 = 4;
 
 /** The sweeps over a tape. */
 export const enum Kind {

@@ -25,7 +25,7 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, SEGMENT_SHIFT } from "../core/tape";
 import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rules";
 import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import { valuePass } from "./values";
@@ -158,14 +158,14 @@ export function reverseSweep(sw: Sweep): void {
       const pullsB = opArity(op) == 2 && !keepOp;
       if (allLive) {
         const first = firsts ? load<i32>(firsts + (<usize>k << 2)) : 0;
-        // (a dot product's products: each result's adjoint is the sum's after it, one row)
-        const fromSum = (first & READS_SUM) != 0;
-        const w = fromSum ? row(adj, load<i32>(resultList(tape, load<i32>(ins, 16 + 4)), 4), B) : row(adj, dst, B);
-        const wStep = fromSum ? 0 : 1;
+        // (dot products: each result's adjoint is that of the sum of its stretch of S, the sums
+        // right after the run, whose results are consecutive from the first one's)
+        const S = first & READS_SUM ? first >>> SEGMENT_SHIFT : 1;
+        const w = first & READS_SUM ? row(adj, load<i32>(resultList(tape, load<i32>(ins, 16 + 4)), 4), B) : row(adj, dst, B);
         if (first & FIRST_A) fillRow(row(adj, a, B), L * B, 0); // (rows nothing reached yet: see adjoint-plan.ts)
-        pullLive(adj, nConst, w, wStep, L, a, aStep, pa, paStep, sa, sStep, B, n);
+        pullLive(adj, nConst, w, S, L, a, aStep, pa, paStep, sa, sStep, B, n);
         if (first & FIRST_B) fillRow(row(adj, b, B), L * B, 0);
-        if (pullsB) pullLive(adj, nConst, w, wStep, L, b, bStep, pb, pbStep, sb, sStep, B, n);
+        if (pullsB) pullLive(adj, nConst, w, S, L, b, bStep, pb, pbStep, sb, sStep, B, n);
       } else {
         pullRun(adj, masks, nConst, dst, L, a, aStep, pa, paStep, sa, sStep, K, B, n);
         if (pullsB) pullRun(adj, masks, nConst, dst, L, b, bStep, pb, pbStep, sb, sStep, K, B, n);
@@ -214,20 +214,23 @@ function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32
  * pullRun when every adjoint is live (one lane, zeroed at the start): adj[s_j] +=
  * ∂_j · w̄_j as one SIMD pass over the run's L·B values, or, for a
  * broadcast operand, summed into its one row. The results' adjoints w̄_j are the
- * rows from `w` (with wStep 0: row `w` for every j). A partial with dStep 0 is one row
- * for every j (at one point: one number). A scaled partial (`sc`) takes the
- * row-by-row path.
+ * rows from `w`, one for each stretch of S results (S = 1: row j; dot products'
+ * sums have S > 1). A partial with dStep 0 is one row for every j (at one point:
+ * one number). A scaled partial (`sc`) takes the row-by-row path.
  */
-function pullLive(adj: usize, nConst: i32, w: usize, wStep: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
+function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
                   sc: usize, sStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
   const t = row(adj, a, B), sentinel = d <= MINUS_ONE;
-  if (wStep == 0 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel) { // a dot product's, two points
-    const wv = v128.load(w);
-    for (let o: usize = 0, end = <usize>L << 4; o < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), wv)));
+  if (S > 1 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel) { // dot products, two points
+    const stretch = <usize>S << 4;
+    for (let o: usize = 0, end = <usize>L << 4, wo = w; o < end; wo += 16) {
+      const wv = v128.load(wo);
+      for (const next = o + stretch; o < next; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), wv)));
+    }
     return;
   }
-  if (wStep == 1 && !sc && step == 1 && (L == 1 || n == B) && (dStep == 1 || sentinel || B == 1)) {
+  if (S == 1 && !sc && step == 1 && (L == 1 || n == B) && (dStep == 1 || sentinel || B == 1)) {
     const end = <usize>(L == 1 ? n : L * B) << 3;
     let o: usize = 0;
     if (d == ONE) for (; o + 8 < end; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), v128.load(w + o)));
@@ -243,10 +246,12 @@ function pullLive(adj: usize, nConst: i32, w: usize, wStep: i32, L: i32, a: i32,
     return;
   }
   const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
+  let wj = w, left = S;
   for (let j = 0; j < L; j++) {
-    const tj = step ? t + <usize>j * rowBytes : t, wj = wStep ? w + <usize>j * rowBytes : w, dj = oneRow ? d : d + <usize>j * rowBytes;
+    const tj = step ? t + <usize>j * rowBytes : t, dj = oneRow ? d : d + <usize>j * rowBytes;
     const sj = sc && sStep ? sc + <usize>j * rowBytes : sc;
     for (let o: usize = 0; o < end; o += 8) store<f64>(tj + o, load<f64>(tj + o) + scaledTerm1(dj, sj, wj, o));
+    if (--left == 0) { wj += rowBytes; left = S; }
   }
 }
 

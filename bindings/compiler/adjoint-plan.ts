@@ -10,13 +10,15 @@
 // contribution or read reaches first are zeroed at the start of a block. The
 // sums are the same, to the bit.
 //
-// A dot product (a run of products summed by the contiguous sum right after
-// it, nothing else reading them) skips its products' adjoint rows altogether:
-// each of them would be the sum's adjoint, added to a zeroed row, so the run
-// reads that one row instead (READS_SUM) and the sum adds nothing (READ_BY_RUN).
+// Dot products (a run of products summed by the contiguous sums right after
+// it, each over the next stretch of its results, nothing else reading them)
+// skip their products' adjoint rows altogether: each would be its sum's
+// adjoint, added to a zeroed row, so the run reads those sums' rows instead
+// (READS_SUM, with the stretch length above SEGMENT_SHIFT) and the sums add
+// nothing (READ_BY_RUN): a dot product's one sum, or k-means' 1,000 row sums.
 import {
   BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, FUSE_BEGIN, FUSE_END, NO_ADJOINT, Op, READ_BY_RUN, READS_SUM, RUN_SHIFT,
-  SUM_PULLED, isBlock, opArity,
+  SEGMENT_SHIFT, SUM_PULLED, isBlock, opArity,
 } from "../ops/grammar.js";
 import { readSlots } from "./fuse.js";
 
@@ -56,16 +58,7 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
     written.fill(1, first, first + count);
     return true;
   };
-  const readers = readerCounts(words, aux, nSlots, outSlots);
-  /** Whether instruction j is a run writing exactly [first, first + count), which nothing but the sum after it reads. */
-  const feedsOnlySum = (j: number, first: number, count: number): boolean => {
-    if (j < 0) return false;
-    const word = words[4 * j], op = word & 0xff;
-    if (op >= FUSE_BEGIN || isBlock(op) || op === Op.Input || op === Op.Keep || word & NO_ADJOINT) return false;
-    if (((word >>> RUN_SHIFT) || 1) !== count || words[4 * j + 1] !== first) return false;
-    for (let s = first; s < first + count; s++) if (readers[s] !== 1) return false;
-    return true;
-  };
+  markDotProducts(words, aux, readerCounts(words, aux, nSlots, outSlots), firsts);
   for (const s of outSlots) reach(s); // (seeds are added)
   for (let k = nInstr - 1; k >= 0; k--) {
     const word = words[4 * k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
@@ -91,10 +84,7 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
       reachList(dst);
       if (op === Op.Sum && word & CONTIGUOUS) {
         const first = aux[a + 1], count = aux[a];
-        if (feedsOnlySum(k - 1, first, count)) {
-          firsts[k] = READ_BY_RUN;
-          firsts[k - 1] = READS_SUM;
-        } else if (firstInto(first, count)) firsts[k] = FIRST_A;
+        if (!(firsts[k] & READ_BY_RUN) && firstInto(first, count)) firsts[k] = FIRST_A;
         continue;
       }
       reachList(a);
@@ -116,6 +106,34 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
     zeroRanges.push(lo, s);
   }
   return { firsts, zeroRanges };
+}
+
+/**
+ * Marks the dot products in `firsts`: a run followed by m contiguous sums, sum i
+ * of results dst + i·S … dst + (i+1)·S − 1 (S = L / m) into slot r + i, where
+ * nothing else reads the results.
+ */
+function markDotProducts(words: ArrayLike<number>, aux: readonly number[], readers: Uint32Array, firsts: number[]): void {
+  const nInstr = words.length / 4;
+  const isSum = (j: number) => j < nInstr && (words[4 * j] & 0xff) === Op.Sum && (words[4 * j] & CONTIGUOUS) !== 0 &&
+    !(words[4 * j] & NO_ADJOINT) && words[4 * j + 3] !== SUM_PULLED;
+  for (let k = 0; k + 1 < nInstr; k++) {
+    const word = words[4 * k], op = word & 0xff;
+    if (op >= FUSE_BEGIN || isBlock(op) || op === Op.Input || op === Op.Keep || word & NO_ADJOINT || !isSum(k + 1)) continue;
+    const L = (word >>> RUN_SHIFT) || 1, dst = words[4 * k + 1], S = aux[words[4 * (k + 1) + 2]], m = L / S;
+    if (!Number.isInteger(m) || S << SEGMENT_SHIFT >>> SEGMENT_SHIFT !== S) continue;
+    const result = aux[words[4 * (k + 1) + 1] + 1];
+    let tiled = true;
+    for (let i = 0; i < m && tiled; i++) {
+      const j = k + 1 + i, terms = words[4 * j + 2], results = words[4 * j + 1];
+      tiled = isSum(j) && aux[terms] === S && aux[terms + 1] === dst + i * S && aux[results] === 1 && aux[results + 1] === result + i;
+    }
+    for (let s = dst; s < dst + L && tiled; s++) tiled = readers[s] === 1;
+    if (!tiled) continue;
+    firsts[k] = READS_SUM | (S << SEGMENT_SHIFT);
+    for (let i = 1; i <= m; i++) firsts[k + i] = READ_BY_RUN;
+    k += m;
+  }
 }
 
 /** How many instructions read each slot (an output counts as a reader). */

@@ -90,6 +90,7 @@ export const FIRST_A = 1;
 export const FIRST_B = 2;
 export const READS_SUM = 4;
 export const READ_BY_RUN = 8;
+export const SEGMENT_SHIFT = 4;
 
 /** The sweeps over a tape. */
 export const enum Kind {

@@ -7,7 +7,7 @@ import { PRIMITIVES, type BinaryName, type CompositeName, type Row, type ScalarN
 
 export {
   Op, OP_NAMES, OP_COUNT, FLAT, BROADCAST_A, BROADCAST_B, CONTIGUOUS, VALUES_UNREAD, NO_ADJOINT, RUN_SHIFT, SUM_PULLED, FIRST_A, FIRST_B,
-  READS_SUM, READ_BY_RUN, FUSE_BEGIN, FUSE_END,
+  READS_SUM, READ_BY_RUN, SEGMENT_SHIFT, FUSE_BEGIN, FUSE_END,
 } from "./abi.js";
 export type { UnaryName, BinaryName, ScalarName, CompositeName } from "./spec.js";
 

@@ -480,7 +480,8 @@ export const FLAGS = {
   BROADCAST_A: 1 << 8, BROADCAST_B: 1 << 9, CONTIGUOUS: 1 << 10, VALUES_UNREAD: 1 << 11, NO_ADJOINT: 1 << 12,
   RUN_SHIFT: 13, FUSE_BEGIN: 0xf0, FUSE_END: 0xf1, SUM_PULLED: 1,
   // (a reverse tape's adjoint plan, per instruction: its pull into a / b is the first to reach those rows;
-  // a run whose results only the contiguous sum right after it reads takes that sum's adjoint as its
-  // results' (READS_SUM), and the sum adds nothing into their rows (READ_BY_RUN): a dot product's)
-  FIRST_A: 1, FIRST_B: 2, READS_SUM: 4, READ_BY_RUN: 8,
+  // a run whose results only the contiguous sums right after it read, each the next S of them, takes
+  // those sums' adjoints as its results' (READS_SUM, with S from SEGMENT_SHIFT up), and the sums add
+  // nothing into their rows (READ_BY_RUN): dot products)
+  FIRST_A: 1, FIRST_B: 2, READS_SUM: 4, READ_BY_RUN: 8, SEGMENT_SHIFT: 4,
 } as const;

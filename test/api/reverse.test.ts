@@ -871,14 +871,15 @@ describe('mode "reverse" through det, inv and solve', () => {
 });
 
 describe("dot products in reverse mode: the products' adjoints are their sum's (adjoint-plan.ts READS_SUM)", () => {
-  // f(x, A, s) = Σ_k (A_k · x)² + (s · Σ_j x_j)²: each A_k · x is a run of products summed by the
-  // sum right after it, as is x·s (s broadcast). Closed forms:
-  //   ∂f/∂x_j = 2 Σ_k (A_k·x) A_kj + 2 (sΣx) s,  ∂f/∂A_kj = 2 (A_k·x) x_j,  ∂f/∂s = 2 (sΣx) Σx
+  // f(x, A, s) = Σ_k (A_k · x)² + (s · Σ_j x_j)² + Σ_k r_k², r_k = Σ_j A_kj²: each A_k · x is a run
+  // of products summed by the sum right after it, as is x·s (s broadcast); A² is one run whose
+  // rows the K sums after it take (k-means' form). Closed forms:
+  //   ∂f/∂x_j = 2 Σ_k (A_k·x) A_kj + 2 (sΣx) s,  ∂f/∂A_kj = 2 (A_k·x) x_j + 4 r_k A_kj,  ∂f/∂s = 2 (sΣx) Σx
   const d = 12, K = 3;
   const make = () => fn({ x: [d], A: [K, d], s: [] }, ({ x, A, s }) => {
     const terms = [];
     for (let k = 0; k < K; k++) terms.push(A.at(k).dot(x).pow(2));
-    return stack(terms).sum().add(x.mul(s).sum().pow(2));
+    return stack(terms).sum().add(x.mul(s).sum().pow(2)).add(A.pow(2).sum(1).pow(2).sum());
   });
   const A = Float64Array.from({ length: K * d }, (_, i) => Math.sin(0.7 * i + 0.2));
   const s = 0.75;
@@ -890,7 +891,9 @@ describe("dot products in reverse mode: the products' adjoints are their sum's (
     for (let k = 0; k < K; k++) {
       let ax = 0;
       for (let j = 0; j < d; j++) ax += A[k * d + j] * x[j];
-      for (let j = 0; j < d; j++) { gx[j] += 2 * ax * A[k * d + j]; gA[k * d + j] = 2 * ax * x[j]; }
+      let r = 0;
+      for (let j = 0; j < d; j++) r += A[k * d + j] ** 2;
+      for (let j = 0; j < d; j++) { gx[j] += 2 * ax * A[k * d + j]; gA[k * d + j] = 2 * ax * x[j] + 4 * r * A[k * d + j]; }
     }
     for (let j = 0; j < d; j++) gx[j] += 2 * s * sx * s;
     return { x: gx, A: gA, s: 2 * s * sx * sx };

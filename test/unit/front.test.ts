@@ -11,7 +11,7 @@ import { gradientNodes } from "../../bindings/ir/gradient.js";
 import { colorColumns } from "../../bindings/ir/sparsity.js";
 import { compileTape } from "../../bindings/compiler/tape.js";
 import { adjointPlan } from "../../bindings/compiler/adjoint-plan.js";
-import { BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
+import { BROADCAST_B, CONTIGUOUS, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, SEGMENT_SHIFT, FUSE_BEGIN, FUSE_END, Op, RUN_SHIFT, SUM_PULLED, UNARY_FUNCTIONS, BINARY_FUNCTIONS, type UnaryName, type BinaryName } from "../../bindings/ops/grammar.js";
 import { partialsAt } from "../../bindings/ops/numbers.js";
 
 /** A graph of scalar expressions over variables in order of appearance. */
@@ -98,8 +98,20 @@ describe("the front end without the core", () => {
     // the last mul pulls first into 8 (fresh), while x₀, a broadcast operand, is added to; x·x and
     // its sum are a dot product: the run reads the sum's adjoint, and rows 4–7 are never touched;
     // x·x's pull into 0–3 is not first (x₀ was reached), so 0–3 are zeroed
-    expect(firsts).toEqual([0, READS_SUM, READ_BY_RUN, FIRST_A]);
+    expect(firsts).toEqual([0, READS_SUM | (4 << SEGMENT_SHIFT), READ_BY_RUN, FIRST_A]);
     expect(zeroRanges).toEqual([0, 4, 9, 10]); // and the output, whose seed is added
+    // two sums right after the run, over 4–5 and 6–7 into 8 and 9 (k-means' row sums): the same,
+    // stretches of 2; terms out of order, or results apart, are left to the sums
+    const rowSums = (terms2: number, result2: number) => adjointPlan([
+      Op.Input | L4, 0, 0, 1,
+      Op.Mul | L4, 4, 0, 0,
+      Op.Sum | CONTIGUOUS, 0, 2, 0,
+      Op.Sum | CONTIGUOUS, 5, 7, 0,
+      Op.Add, 10, 8, 9,
+    ], [1, 8, 2, 4, 5, 1, result2, 2, terms2, terms2 + 1], 12, 0, [10], null).firsts;
+    expect(rowSums(6, 9)).toEqual([0, READS_SUM | (2 << SEGMENT_SHIFT) | FIRST_A, READ_BY_RUN, READ_BY_RUN, FIRST_A | FIRST_B]);
+    expect(rowSums(6, 11)[1] & READS_SUM).toBe(0); // (the second sum into slot 11: not 9)
+    expect(rowSums(4, 9)[1] & READS_SUM).toBe(0); // (both sums over 4–5)
     // with another instruction (10 = −x₀) between the run and its sum, the sum adds into its terms,
     // fresh, and −x₀'s pull is the first into x₀
     const apart = adjointPlan([
