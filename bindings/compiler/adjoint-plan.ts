@@ -58,7 +58,7 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
     written.fill(1, first, first + count);
     return true;
   };
-  markDotProducts(words, aux, readerCounts(words, aux, nSlots, outSlots), firsts);
+  markDotProducts(words, aux, nSlots, outSlots, firsts);
   for (const s of outSlots) reach(s); // (seeds are added)
   for (let k = nInstr - 1; k >= 0; k--) {
     const word = words[4 * k], op = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
@@ -113,10 +113,12 @@ export function adjointPlan(words: ArrayLike<number>, aux: readonly number[], nS
  * of results dst + i·S … dst + (i+1)·S − 1 (S = L / m) into slot r + i, where
  * nothing else reads the results.
  */
-function markDotProducts(words: ArrayLike<number>, aux: readonly number[], readers: Uint32Array, firsts: number[]): void {
+function markDotProducts(words: ArrayLike<number>, aux: readonly number[], nSlots: number, outSlots: readonly number[],
+                         firsts: number[]): void {
   const nInstr = words.length / 4;
   const isSum = (j: number) => j < nInstr && (words[4 * j] & 0xff) === Op.Sum && (words[4 * j] & CONTIGUOUS) !== 0 &&
     !(words[4 * j] & NO_ADJOINT) && words[4 * j + 3] !== SUM_PULLED;
+  const tilings: [run: number, S: number, m: number][] = [];
   for (let k = 0; k + 1 < nInstr; k++) {
     const word = words[4 * k], op = word & 0xff;
     if (op >= FUSE_BEGIN || isBlock(op) || op === Op.Input || op === Op.Keep || word & NO_ADJOINT || !isSum(k + 1)) continue;
@@ -128,11 +130,17 @@ function markDotProducts(words: ArrayLike<number>, aux: readonly number[], reade
       const j = k + 1 + i, terms = words[4 * j + 2], results = words[4 * j + 1];
       tiled = isSum(j) && aux[terms] === S && aux[terms + 1] === dst + i * S && aux[results] === 1 && aux[results + 1] === result + i;
     }
-    for (let s = dst; s < dst + L && tiled; s++) tiled = readers[s] === 1;
     if (!tiled) continue;
+    tilings.push([k, S, m]);
+    k += m;
+  }
+  if (tilings.length === 0) return; // (no reader counts needed: most tapes)
+  const readers = readerCounts(words, aux, nSlots, outSlots);
+  for (const [k, S, m] of tilings) {
+    const dst = words[4 * k + 1];
+    if (readers.subarray(dst, dst + S * m).some((r) => r !== 1)) continue;
     firsts[k] = READS_SUM | (S << SEGMENT_SHIFT);
     for (let i = 1; i <= m; i++) firsts[k + i] = READ_BY_RUN;
-    k += m;
   }
 }
 
