@@ -3,7 +3,7 @@
 // give what IEEE arithmetic on each op's value and derivative rule gives.
 import { describe, expect, it } from "vitest";
 import {
-  compile, GradientsError, InputError, ParseError, ShapeError, Tensor, type Func,
+  compile, fn, GradientsError, InputError, ParseError, ShapeError, Tensor, type Func,
 } from "../../bindings/index.js";
 import { expectClose, expectThrows } from "../support/helpers.js";
 
@@ -287,5 +287,20 @@ describe("a disposed function", () => {
     const g: Func = compile("x", { vars: ["x"] });
     g.dispose();
     expectError(() => g.eval([1]), InputError, "input", /disposed/);
+  });
+
+  it("throws InputError for a mode whose tape it never compiled, and compiles nothing then", () => {
+    // A function of 2,000 nodes evaluates on its reverse schedule; its forward tape is
+    // compiled at the first forward call, and after dispose() there is none to be.
+    const f = fn(1000, (x) => x.mul(x).sum()), x = new Float64Array(1000).fill(2);
+    expect(f.eval(x)).toBe(4000);
+    f.dispose();
+    expect(f.disposed).toBe(true);
+    expectError(() => f.jacobian(x, { mode: "forward" }), InputError, "input", /disposed/);
+    expectError(() => f.tapeSize, InputError, "input", /disposed/);
+    const fresh = fn(1000, (x) => x.mul(x).sum());
+    expect(Array.from((fresh.grad(x, { mode: "forward" }) as Float64Array).subarray(0, 2))).toEqual([4, 4]);
+    expect(fresh.tapeSize.instructions).toBe(2001); // the forward tape: 1,000 loads, 1,000 squares, one sum
+    fresh.dispose();
   });
 });
