@@ -46,11 +46,12 @@
 //             (bindings/compiler/adjoint-plan.ts): per instruction, bit 0 / 1
 //             when its pull into a / b (a contiguous sum's: into its terms) is
 //             the first to reach those rows, which it zeroes just before; bit 2
-//             (READS_SUM) on a run whose results only the contiguous sum right
-//             after it reads (a dot product): its results' adjoint is that sum's,
-//             one row, and bit 3 (READ_BY_RUN) on that sum, which then adds
-//             nothing; and [2·count, lo, hi, …], the slot ranges zeroed at each
-//             block's start.
+//             (READS_SUM) on a run whose results only the contiguous sums right
+//             after it read, each the next S of them (S from bit SEGMENT_SHIFT
+//             up; dot products): result j's adjoint is the row of the sums'
+//             results (consecutive slots) j / S on from the first's, and bit 3
+//             (READ_BY_RUN) on those sums, which then add nothing; and
+//             [2·count, lo, hi, …], the slot ranges zeroed at each block's start.
 //
 // Slots [0, nConst) hold constants and are never written by an instruction;
 // an operand with a slot index below nConst is therefore known to have a zero
