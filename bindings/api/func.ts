@@ -2,7 +2,7 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import { Kind } from "../ops/abi.js";
 import { Kernel, MAX_LANES, columns, type BatchSum, type Seeds, type Target, type TangentLayout } from "../runtime/kernel.js";
-import { colorColumns, jacobianStructure, type Coloring, type JacobianStructure } from "../ir/sparsity.js";
+import { colorColumns, colorDiagonal, jacobianStructure, type Coloring, type JacobianStructure } from "../ir/sparsity.js";
 import { sparseValues, type SparseJacobian } from "./sparse-jacobian.js";
 import { inDoublePrecision, inSinglePrecision, toSinglePrecision, type Float32Of, type Float32Points } from "./float32.js";
 import { compileTape } from "../compiler/tape.js";
@@ -131,6 +131,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private gradientFunc?: Func;
   /** The Hessian's column coloring (null: none worth it), once computed. */
   private coloring?: Coloring | null;
+  /** The coloring for the Hessian's diagonal alone (null: none worth it), once computed. */
+  private diagonalColors?: Coloring | null;
   /** The prepared calls behind quickCall, by method. */
   private quick?: Partial<Record<PreparedMethod, (x: Float64Array, out: Float64Array) => void>>;
   /** The one input's shape when it is a vector [n] (quickCall's case), else undefined. */
@@ -469,6 +471,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       const view = this.secondOrderView("prepare");
       view.gradient.prepareAhead(sizes, ["forward", "dense"]);
       view.coloring();
+      view.diagonalColoring();
     }
     // One call of each at a point of zeros: the engine compiles a module's functions
     // at their first call, and the scratch each call lays out is allocated now.
@@ -1147,6 +1150,10 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       coloring: () => {
         if (this.coloring === undefined) this.coloring = colorColumns(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
         return this.coloring ?? undefined;
+      },
+      diagonalColoring: () => {
+        if (this.diagonalColors === undefined) this.diagonalColors = colorDiagonal(g.graph, g.outputIds, this.n, MAX_LANES) ?? null;
+        return this.diagonalColors ?? undefined;
       },
       singleOut: (options, name) => this.singleOut(options, name),
       byInput: (results) => this.byInput(this.inputs, results, undefined),

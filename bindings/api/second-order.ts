@@ -29,6 +29,8 @@ export interface SecondOrderView {
                 out: Float64Array | { readonly address: number }, sum?: BatchSum): void;
   /** The Hessian's column coloring, or undefined when it saves no sweep. */
   coloring(): Coloring | undefined;
+  /** A coloring for the Hessian's diagonal alone (sparsity.ts colorDiagonal), or undefined when it saves no sweep. */
+  diagonalColoring(): Coloring | undefined;
   /** Refuses `out` where the result is a record by input name. */
   singleOut(options: DerivativeOptions, what: string): void;
   /** One result, or a record by input name with several inputs. */
@@ -74,12 +76,12 @@ export function hessianDiagonal(f: SecondOrderView, x: unknown, options: Derivat
   const args = f.args(x), sum = readReduce(options, args, "hessianDiagonal");
   const kind = forwardSweepFor(options, "hessianDiagonal");
   f.singleOut(options, "hessianDiagonal");
-  const coloring = f.inputs.length === 1 && kind === Kind.Forward ? f.coloring() : undefined;
+  const coloring = kind === Kind.Forward ? f.diagonalColoring() : undefined;
   return f.byInput(f.inputs.map((d, index) => {
     const summed = sum && sharedInput(args, index), shape = summed ? ONE_POINT : args;
     const out = resultFor(shape, d.shape, options.out);
-    if (coloring) {
-      f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined);
+    if (coloring) { // (its sweeps give every input's entries; each input takes its own)
+      f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined, d.offset, d.offset + d.size);
     } else {
       const perPoint = summed ? 1 : args.count;
       for (let c0 = 0; c0 < d.size; c0 += LANES) {

@@ -12,7 +12,7 @@
 // The lane arithmetic is the same as with one input per lane (the other inputs of
 // a color never meet an output's dependencies), so the entries are the same
 // numbers, bit for bit.
-import { CONST, Op } from "../ops/grammar.js";
+import { CONST, FLAT, Op } from "../ops/grammar.js";
 import { operandsOf, type Graph } from "./graph.js";
 import { largest } from "../base/arrays.js";
 
@@ -29,8 +29,10 @@ export interface Coloring {
   readonly tables: Int32Array;
 }
 
-/** Entries of the dependency sets the analysis may hold before it gives up (the function is too dense to gain). */
+/** Entries of the dependency sets the analysis may hold at once before it gives up (the function is too dense to gain). */
 const SET_BUDGET = 1 << 22;
+/** Entries it may copy in all (its time) before it gives up. */
+const UNION_BUDGET = 1 << 26;
 
 /**
  * A coloring of ∂outputs/∂inputs (inputs 0 … nIn−1) that needs fewer forward
@@ -98,7 +100,46 @@ function colorPattern(pattern: readonly Int32Array[], nIn: number, lanes: number
     count = Math.max(count, c + 1);
   }
   if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
-  const m = pattern.length, nnz = pattern.reduce((t, deps) => t + deps.length, 0);
+  return coloringOf(pattern, colors, count);
+}
+
+/**
+ * A coloring for the diagonal of a square Jacobian (a Hessian: the gradient's),
+ * where one saves sweeps of `lanes` lanes. Only the diagonal entry of each row
+ * is wanted, so columns i and j conflict only where entry (i, j) or (j, i) is a
+ * structural nonzero (not wherever they share a row): entry (i, color of i) of
+ * the compressed rows is then J_ii. For k-means' Σ minₖ ‖x − cₖ‖², whose
+ * gradient by c_kj reads c_kj and x_j alone, two colors do for any k, where a
+ * full coloring needs k + 1.
+ */
+export function colorDiagonal(graph: Graph, outputs: readonly number[], nIn: number, lanes: number): Coloring | undefined {
+  const pattern = dependencies(graph, outputs);
+  if (!pattern) return undefined;
+  const neighbors: number[][] = Array.from({ length: nIn }, () => []);
+  pattern.forEach((deps, i) => {
+    for (const j of deps) {
+      if (j === i) continue;
+      neighbors[i].push(j);
+      neighbors[j].push(i);
+    }
+  });
+  const colors = new Int32Array(nIn).fill(-1);
+  const seen = new Int32Array(nIn + 1).fill(-1); // seen[color] = the column that last ruled it out
+  let count = 0;
+  for (let i = 0; i < nIn; i++) {
+    for (const j of neighbors[i]) if (colors[j] >= 0) seen[colors[j]] = i;
+    let c = 0;
+    while (seen[c] === i) c++;
+    colors[i] = c;
+    count = Math.max(count, c + 1);
+  }
+  if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
+  return coloringOf(pattern, colors, count);
+}
+
+/** A coloring with its pattern, the tables end to end as the core reads them. */
+function coloringOf(pattern: readonly Int32Array[], colors: Int32Array, count: number): Coloring {
+  const m = pattern.length, nIn = colors.length, nnz = pattern.reduce((t, deps) => t + deps.length, 0);
   const tables = new Int32Array(m + 1 + nnz + nIn);
   const rowStart = tables.subarray(0, m + 1), cols = tables.subarray(m + 1, m + 1 + nnz);
   pattern.forEach((deps, o) => {
@@ -109,28 +150,49 @@ function colorPattern(pattern: readonly Int32Array[], nIn: number, lanes: number
   return { count, colors: tables.subarray(m + 1 + nnz), rowStart, cols, tables };
 }
 
-/** Per output, the sorted inputs it depends on; undefined past SET_BUDGET entries. */
+/**
+ * Per output, the sorted inputs it depends on; undefined when the sets alive at
+ * once would exceed SET_BUDGET entries, or building them would copy more than
+ * UNION_BUDGET (a set is dropped after its last reader: a chain of n partial
+ * sums, as a gradient accumulates a shared input's terms, holds one at a time,
+ * though it copies n²/2 entries).
+ */
 function dependencies(g: Graph, outputs: readonly number[]): Int32Array[] | undefined {
   const top = largest(outputs);
-  const reached = new Uint8Array(top + 1);
-  for (const o of outputs) reached[o] = 1;
+  const reached = new Uint8Array(top + 1), lastUse = new Int32Array(top + 1).fill(-1);
+  for (const o of outputs) {
+    reached[o] = 1;
+    lastUse[o] = top + 1; // (kept to the end)
+  }
   for (let id = top; id >= 0; id--) {
     if (!reached[id]) continue;
-    for (const operand of operandsOf(g, id)) reached[operand] = 1;
+    for (const operand of operandsOf(g, id)) {
+      reached[operand] = 1;
+      if (lastUse[operand] < id) lastUse[operand] = id;
+    }
   }
   const deps: (Int32Array | undefined)[] = new Array(top + 1);
   const none: Int32Array = new Int32Array(0);
-  let held = 0;
+  let held = 0, copied = 0;
   for (let id = 0; id <= top; id++) {
     if (!reached[id]) continue;
-    const op = g.op[id];
+    const op = g.op[id], operands = operandsOf(g, id);
     let set: Int32Array;
-    if (op === CONST) set = none;
+    // (no derivative flows out of a flat op, a comparison, nor into Keep's guard, its b:
+    // the tangents a sweep gives them never reach the result, so they add no dependency)
+    if (op === CONST || (op >= 0 && FLAT[op])) set = none;
     else if (op === Op.Input) set = Int32Array.of(g.a[id]);
-    else set = operandsOf(g, id).reduce<Int32Array>((acc, operand) => union(acc, deps[operand]!), none);
+    else if (op === Op.Keep) set = deps[g.a[id]]!;
+    else set = operands.reduce<Int32Array>((acc, operand) => union(acc, deps[operand]!), none);
     deps[id] = set;
     held += set.length;
-    if (held > SET_BUDGET) return undefined;
+    copied += set.length;
+    for (const operand of operands) {
+      if (lastUse[operand] !== id || deps[operand] === undefined) continue;
+      held -= deps[operand]!.length;
+      deps[operand] = undefined;
+    }
+    if (held > SET_BUDGET || copied > UNION_BUDGET) return undefined;
   }
   return outputs.map((o) => deps[o]!);
 }

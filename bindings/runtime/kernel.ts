@@ -273,13 +273,15 @@ export class Kernel {
   }
 
   /**
-   * The diagonal [N, n] of the Jacobian of a map ℝⁿ → ℝⁿ (the Hessian, for a
-   * gradient's kernel) from a column coloring: the colored sweeps' compressed
-   * rows [n, colors] per point, of which entry (i, color of i) is J_ii — no
-   * other column of that color meets row i.
+   * The diagonal [N, hi − lo] of the Jacobian of a map ℝⁿ → ℝⁿ (the Hessian, for a
+   * gradient's kernel), entries lo … hi − 1 (all by default), from a coloring
+   * (sparsity.ts colorDiagonal): the colored sweeps' compressed rows [colors]
+   * per point, of which entry (i, color of i) is J_ii — no other column of that
+   * color meets row i.
    */
-  coloredDiagonal(inputs: readonly Segment[], N: number, c: Coloring, out: Target, sum?: BatchSum): void {
-    const n = this.nIn, C = c.count, colors = c.colors;
+  coloredDiagonal(inputs: readonly Segment[], N: number, c: Coloring, out: Target, sum?: BatchSum,
+                  lo = 0, hi = this.nIn): void {
+    const n = hi - lo, C = c.count, colors = c.colors.subarray(lo, hi);
     const reduce: Reduction = {
       perPoint: n,
       scratchBytes: 4 * n,
@@ -288,8 +290,8 @@ export class Kernel {
         core().diagonalFromColored(compressed, count, n, C, scratch, at);
       },
     };
-    this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors }, null, out,
-      { point: n * C, out: C, lane: 1, offset: 0 }, reduce, undefined, sum);
+    this.run(Kind.Forward, inputs, N, { identity: true, first: 0, lanes: C, colors: c.colors }, null, out,
+      { point: n * C, out: C, lane: 1, offset: 0 }, reduce, [lo, hi], sum);
   }
 
   /**

@@ -2,6 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { compile, fn, InputError, Tensor } from "../../bindings/index.js";
 import { expectClose, expectIdentical, expectThrows } from "../support/helpers.js";
+import { colorDiagonal } from "../../bindings/ir/sparsity.js";
+import type { Graph } from "../../bindings/ir/graph.js";
 
 describe("wrt: several inputs", () => {
   const f = fn({ A: [2, 2], b: [2], c: [] }, ({ A, b, c }) => A.matvec(b).sin().sum().mul(c).add(c.pow(2)));
@@ -71,5 +73,44 @@ describe("hessianDiagonal", () => {
     const xs = new Tensor([3], Float64Array.of(0.1, 0.2, 0.3)), w = [0.5, 2];
     const summed = shared.hessianDiagonal({ x: xs, w }, { reduce: "sum" }) as Record<string, Float64Array | Tensor>;
     expectClose(summed.w as Float64Array, [[0.1, 0.2, 0.3].reduce((s, x) => s + x * x * Math.exp(0.5 * x), 0), 2 * 0.6], 1e-14, "Σ ∂²/∂w²");
+  });
+
+  it("k-means' Σ minₖ ‖x − cₖ‖²: two colors for any k (min's partials pass no derivative), 2·(points nearest cₖ) on cₖ", () => {
+    const d = 3, k = 40, N = 25;
+    const nearest = fn({ x: [d], C: [k, d] }, ({ x, C }) => C.sub(x).pow(2).sum(1).amin());
+    const X = Float64Array.from({ length: N * d }, (_, i) => Math.sin(0.37 * i)), C = Float64Array.from({ length: k * d }, (_, i) => Math.cos(0.11 * i));
+    // the gradient by c_kj reads c_kj and x_j alone, so C's entries share one color and x's another
+    const g = nearest.gradFunction();
+    expect(colorDiagonal((g as unknown as { graph: Graph }).graph, (g as unknown as { outputIds: number[] }).outputIds, nearest.n, 16)?.count).toBe(2);
+    const count = new Float64Array(k);
+    for (let i = 0; i < N; i++) {
+      let best = Infinity, arg = -1;
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (X[i * d + j] - C[c * d + j]) ** 2;
+        if (s < best) { best = s; arg = c; }
+      }
+      count[arg]++;
+    }
+    const at = { x: new Tensor([N, d], X), C: new Tensor([k, d], C) };
+    const summed = nearest.hessianDiagonal(at, { reduce: "sum" }) as Record<string, Tensor>;
+    expectIdentical(summed.C.data, Array.from({ length: k * d }, (_, i) => 2 * count[Math.floor(i / d)]), "Σ ∂²/∂c²");
+    expect(summed.x.shape).toEqual([N, d]); // (batched: one diagonal per point, each 2·1 on x's entries)
+    expectIdentical(summed.x.data, new Array(N * d).fill(2), "∂²/∂x²");
+    // one point: the dense Hessian's diagonal, to the bit
+    const one = { x: X.slice(0, d), C: new Tensor([k, d], C) };
+    const H = nearest.hessian(one) as Record<string, Record<string, Tensor>>;
+    const diag = nearest.hessianDiagonal(one) as Record<string, Float64Array | Tensor>;
+    expectIdentical((diag.C as Tensor).data, Array.from({ length: k * d }, (_, i) => H.C.C.data[i * k * d + i]), "diag H_CC");
+    expectIdentical(diag.x as Float64Array, Array.from({ length: d }, (_, i) => H.x.x.data[i * d + i]), "diag H_xx");
+  });
+
+  it("k-means at the benchmark's size (d = 16, k = 1,000): still two colors", () => {
+    // x's gradient adds 1,000 terms one after another: the partial sums' sets copy 8 million
+    // entries in all, though only one is alive at a time (the analysis' budget counts those alive)
+    const nearest = fn({ x: [16], C: [1000, 16] }, ({ x, C }) => C.sub(x).pow(2).sum(1).amin());
+    const g = nearest.gradFunction() as unknown as { graph: Graph; outputIds: number[] };
+    expect(colorDiagonal(g.graph, g.outputIds, nearest.n, 16)?.count).toBe(2);
+    nearest.dispose();
   });
 });

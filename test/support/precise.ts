@@ -84,7 +84,7 @@ export type Parsed =
 
 /** Reads `src` in the grammar (scalar expressions: no indexing). Throws on anything else. */
 export function parse(src: string): Parsed {
-  const tokens = src.match(/(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/^(),]|\S/g) ?? [];
+  const tokens = src.match(/(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/^(),]|[<>=!]=|[<>]|\S/g) ?? [];
   let at = 0;
   const peek = () => tokens[at];
   const take = (t?: string) => {
@@ -92,7 +92,13 @@ export function parse(src: string): Parsed {
     if (t !== undefined && got !== t) throw new Error(`expected '${t}' at token ${at - 1} of ${JSON.stringify(src)}, got '${got}'`);
     return got;
   };
-  const expr = (): Parsed => {
+  // (comparisons bind loosest and do not chain, as in the grammar: min's and max's derivatives print them)
+  const comparison = (): Parsed => {
+    const a = sum();
+    return COMPARE[peek()] ? { k: "bin", op: take(), a, b: sum() } : a;
+  };
+  const expr = comparison;
+  const sum = (): Parsed => {
     let a = term();
     while (peek() === "+" || peek() === "-") { const op = take(); a = { k: "bin", op, a, b: term() }; }
     return a;
@@ -130,8 +136,15 @@ export function parse(src: string): Parsed {
   return result;
 }
 
+/** Comparisons: 1 where they hold, else 0. */
+const COMPARE: Readonly<Record<string, (a: Dec, b: Dec) => boolean>> = {
+  "<": (a, b) => a.lt(b), "<=": (a, b) => a.lte(b), ">": (a, b) => a.gt(b), ">=": (a, b) => a.gte(b),
+  "==": (a, b) => a.eq(b), "!=": (a, b) => !a.eq(b),
+};
+
 const BINARY: Readonly<Record<string, (a: Dec, b: Dec) => Dec>> = {
   "+": (a, b) => a.plus(b), "-": (a, b) => a.minus(b), "*": (a, b) => a.times(b), "/": (a, b) => a.div(b), "^": pow,
+  ...Object.fromEntries(Object.entries(COMPARE).map(([op, holds]) => [op, (a: Dec, b: Dec) => new Dec(holds(a, b) ? 1 : 0)])),
 };
 
 /**
