@@ -42,6 +42,22 @@ function close(got, want, what, tol = 1e-9) {
     "gradients nearest.eval(at, { reduce: \"sum\" })": objective,
     "gradients nearest.grad(at, { reduce: \"sum\", wrt: \"C\" })": gradient,
   }, slow);
+  // The Hessian's diagonal by the centroids: Σᵢ 2·[cₖ nearest xᵢ] on each of cₖ's entries.
+  // One call over the 10,000 points (it takes seconds), after one over ten that builds
+  // the gradient's function and its coloring.
+  const few = { x: new Tensor([10, d], X.subarray(0, 10 * d)), C: at.C };
+  nearest.hessianDiagonal(few, { reduce: "sum", wrt: "C" });
+  const t1 = performance.now();
+  const diagonal = nearest.hessianDiagonal(at, { reduce: "sum", wrt: "C" });
+  const hessianMs = performance.now() - t1;
+  const t2 = performance.now();
+  objective();
+  const primalMs = performance.now() - t2;
+  let total = 0;
+  for (const v of diagonal.data) total += v;
+  close(total, 2 * d * N, "k-means Hessian diagonal (2 on each entry of each point's nearest centroid)");
+  console.log(`k-means Hessian diagonal by C, nearest.hessianDiagonal(at, { reduce: "sum", wrt: "C" }): ${(hessianMs / 1000).toFixed(1)} s, ` +
+    `×${(hessianMs / primalMs).toFixed(0)} the library's primal (${primalMs.toFixed(0)} ms) timed after it`);
 }
 
 // ── log-sum-exp of 10⁶ entries and its gradient ──

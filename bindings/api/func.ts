@@ -778,7 +778,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * Exact (forward mode over the exact gradient), without forming the Hessian:
    * a sweep per 16 colors of a sparse Hessian's columns, else per 16 entries.
    * @param x one point, or a batch
-   * @param options `mode`, `out`, `reduce`, `weights`
+   * @param options `mode`, `out`, `reduce`, `weights`, and `wrt` (with several
+   *   inputs: the one input, or the inputs, whose entries are wanted; the others
+   *   cost nothing)
    * @example
    * ```ts
    * import { compile, Tensor } from "gradients";
@@ -786,14 +788,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * const d = f.hessianDiagonal([1, 2, 0]); // [2y, 0, −sin z] = [4, 0, −0]
    * ```
    */
-  hessianDiagonal(x: Point, options: DerivativeOptions & { out: WasmBuffer }): WasmBuffer;
-  hessianDiagonal(x: Float32Points, options?: DerivativeOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
-  hessianDiagonal(x: TensorLike, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
-  hessianDiagonal(x: PlainPoint, options?: DerivativeOptions): G;
-  hessianDiagonal(x: Point, options?: DerivativeOptions): G | Tensor | Record<string, Shaped>;
-  hessianDiagonal(x: Point, options: DerivativeOptions = {}): unknown {
+  hessianDiagonal(x: Point, options: JacobianOptions & { out: WasmBuffer }): WasmBuffer;
+  hessianDiagonal(x: Float32Points, options?: JacobianOptions & { out?: undefined }): Float32Of<G | Tensor | Record<string, Shaped>>;
+  hessianDiagonal(x: TensorLike, options?: JacobianOptions): G | Tensor | Record<string, Shaped>;
+  hessianDiagonal(x: PlainPoint, options?: JacobianOptions): G;
+  hessianDiagonal(x: Point, options?: JacobianOptions): G | Tensor | Record<string, Shaped>;
+  hessianDiagonal(x: Point, options: JacobianOptions = {}): unknown {
     if (inSinglePrecision(x, options)) return toSinglePrecision(this.hessianDiagonal(inDoublePrecision(x), options));
-    checkOptions(options, DERIVATIVE_KEYS, "hessianDiagonal");
+    checkOptions(options, JACOBIAN_KEYS, "hessianDiagonal");
     return secondOrder.hessianDiagonal(this.secondOrderView("hessianDiagonal"), x, options) as G | Tensor | Record<string, Shaped>;
   }
 
@@ -945,9 +947,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return methodAsync(this, "hvp", [], [this.point(x), this.point(v, "tangent")], options) as Promise<G | Tensor | Record<string, Shaped>>;
   }
   /** `hessianDiagonal`, asynchronously: see AsyncOptions. */
-  hessianDiagonalAsync(x: Float32Points, options?: DerivativeOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Shaped>>>;
-  hessianDiagonalAsync(x: Point, options?: DerivativeOptions & AsyncOptions): Promise<G | Tensor | Record<string, Shaped>>;
-  hessianDiagonalAsync(x: Point, options: DerivativeOptions & AsyncOptions = {}): Promise<unknown> {
+  hessianDiagonalAsync(x: Float32Points, options?: JacobianOptions & AsyncOptions & { out?: undefined }): Promise<Float32Of<G | Tensor | Record<string, Shaped>>>;
+  hessianDiagonalAsync(x: Point, options?: JacobianOptions & AsyncOptions): Promise<G | Tensor | Record<string, Shaped>>;
+  hessianDiagonalAsync(x: Point, options: JacobianOptions & AsyncOptions = {}): Promise<unknown> {
     if (inSinglePrecision(x, options)) return this.hessianDiagonalAsync(inDoublePrecision(x), options).then(toSinglePrecision);
     return methodAsync(this, "hessianDiagonal", [], [this.point(x)], options) as Promise<G | Tensor | Record<string, Shaped>>;
   }
@@ -1156,7 +1158,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
         return this.diagonalColors ?? undefined;
       },
       singleOut: (options, name) => this.singleOut(options, name),
-      byInput: (results) => this.byInput(this.inputs, results, undefined),
+      byInput: (results, wanted, wrt) => this.byInput(wanted ?? this.inputs, results, wrt),
+      wanted: (wrt) => this.wanted(wrt),
     };
   }
 

@@ -11,7 +11,7 @@ import type { Tensor } from "../base/tensor.js";
 import { readArgs, type Args, type InputDecl } from "./validate.js";
 import { forwardSweepFor, sweepFor } from "./modes.js";
 import { resultFor, shaped, tensor } from "./results.js";
-import type { DerivativeOptions, Shaped } from "./func.js";
+import type { DerivativeOptions, JacobianOptions, Shaped } from "./func.js";
 
 /** What these need of a scalar function and of its gradient's compiled function. */
 export interface SecondOrderView {
@@ -33,8 +33,10 @@ export interface SecondOrderView {
   diagonalColoring(): Coloring | undefined;
   /** Refuses `out` where the result is a record by input name. */
   singleOut(options: DerivativeOptions, what: string): void;
-  /** One result, or a record by input name with several inputs. */
-  byInput<R>(results: R[]): R | Record<string, R>;
+  /** One result, or a record by input name with several inputs (of `wanted`; a `wrt` string: one result). */
+  byInput<R>(results: R[], wanted?: readonly InputDecl[], wrt?: unknown): R | Record<string, R>;
+  /** The inputs a `wrt` option names (all without one), checked. */
+  wanted(wrt: unknown): readonly InputDecl[];
 }
 
 /** The Hessian: [...input, ...input] (a record H[a][b] with several inputs), with a leading N for a batch. */
@@ -72,13 +74,14 @@ export function hessian(f: SecondOrderView, x: unknown, options: DerivativeOptio
  * 16 × 16 diagonal block of the Hessian. Never the whole Hessian: memory per
  * point is O(n·colors) or O(n).
  */
-export function hessianDiagonal(f: SecondOrderView, x: unknown, options: DerivativeOptions): Shaped | Record<string, Shaped> {
+export function hessianDiagonal(f: SecondOrderView, x: unknown, options: JacobianOptions): Shaped | Record<string, Shaped> {
   const args = f.args(x), sum = readReduce(options, args, "hessianDiagonal");
   const kind = forwardSweepFor(options, "hessianDiagonal");
-  f.singleOut(options, "hessianDiagonal");
+  const wanted = f.wanted(options.wrt);
+  if (typeof options.wrt !== "string") f.singleOut(options, "hessianDiagonal");
   const coloring = kind === Kind.Forward ? f.diagonalColoring() : undefined;
-  return f.byInput(f.inputs.map((d, index) => {
-    const summed = sum && sharedInput(args, index), shape = summed ? ONE_POINT : args;
+  return f.byInput(wanted.map((d) => {
+    const summed = sum && sharedInput(args, f.inputs.indexOf(d)), shape = summed ? ONE_POINT : args;
     const out = resultFor(shape, d.shape, options.out);
     if (coloring) { // (its sweeps give every input's entries; each input takes its own)
       f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined, d.offset, d.offset + d.size);
@@ -93,7 +96,7 @@ export function hessianDiagonal(f: SecondOrderView, x: unknown, options: Derivat
     }
     if (sum && !summed) scalePoints(out, d.size, sum);
     return shaped(shape, d.shape, out);
-  }));
+  }), wanted, options.wrt);
 }
 
 /** Entries of the Hessian's diagonal per sweep without a coloring (the sweeps' lane count). */

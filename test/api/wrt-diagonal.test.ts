@@ -103,6 +103,14 @@ describe("hessianDiagonal", () => {
     const diag = nearest.hessianDiagonal(one) as Record<string, Float64Array | Tensor>;
     expectIdentical((diag.C as Tensor).data, Array.from({ length: k * d }, (_, i) => H.C.C.data[i * k * d + i]), "diag H_CC");
     expectIdentical(diag.x as Float64Array, Array.from({ length: d }, (_, i) => H.x.x.data[i * d + i]), "diag H_xx");
+    // wrt: C's alone (a single Tensor), or a record of the named ones, the same bits
+    const onlyC = nearest.hessianDiagonal(at, { reduce: "sum", wrt: "C" }) as Tensor;
+    expect(onlyC.shape).toEqual([k, d]);
+    expectIdentical(onlyC.data, summed.C.data, "wrt C");
+    const listed = nearest.hessianDiagonal(at, { reduce: "sum", wrt: ["C"] }) as Record<string, Tensor>;
+    expect(Object.keys(listed)).toEqual(["C"]);
+    expectIdentical(listed.C.data, summed.C.data, "wrt [C]");
+    expectThrows(() => nearest.hessianDiagonal(at, { wrt: "c" }), InputError, /'c' is not one of x, C/);
   });
 
   it("k-means at the benchmark's size (d = 16, k = 1,000): still two colors", () => {
