@@ -116,8 +116,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   readonly outputShape: readonly number[];
   private readonly graph: Graph;
   private readonly outputIds: readonly number[];
-  /** The forward schedule (slots reused by liveness): values, forward mode, finite differences. */
-  /** The forward schedule (slots reused), compiled on first use: see `kernel`. */
+  /** The forward schedule (slots reused by liveness: values, forward mode, finite differences), compiled on first use: see `kernel`. */
   private forwardKernel?: Kernel;
   /** Number of scalar inputs and outputs. */
   private readonly nIn: number;
@@ -776,7 +775,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The diagonal of the Hessian, ∂²f/∂xᵢ² for every input entry, of a scalar f,
    * shaped like the inputs (a record with several); for a batch, a leading N.
    * Exact (forward mode over the exact gradient), without forming the Hessian:
-   * a sweep per 16 colors of a sparse Hessian's columns, else per 16 entries.
+   * a sweep per 16 colors of a coloring for the diagonal (two columns conflict
+   * only where one's gradient entry reads the other), else per 16 entries.
    * @param x one point, or a batch
    * @param options `mode`, `out`, `reduce`, `weights`, and `wrt` (with several
    *   inputs: the one input, or the inputs, whose entries are wanted; the others
