@@ -89,18 +89,29 @@ function colorPattern(pattern: readonly Int32Array[], nIn: number, lanes: number
     work += deps.length * deps.length;
   });
   if (work > 16 * SET_BUDGET) return undefined;
+  const { colors, count } = greedy(nIn, (j, conflict) => {
+    for (const o of rowsOf[j]) for (const k of pattern[o]) conflict(k);
+  });
+  if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
+  return coloringOf(pattern, colors, count);
+}
+
+/**
+ * Greedy coloring in column order: column j takes the least color that no
+ * column `conflicts(j, conflict)` names (by calling `conflict(k)`) has yet.
+ */
+function greedy(nIn: number, conflicts: (j: number, conflict: (k: number) => void) => void): { colors: Int32Array; count: number } {
   const colors = new Int32Array(nIn).fill(-1);
   const seen = new Int32Array(nIn + 1).fill(-1); // seen[color] = the column that last ruled it out
   let count = 0;
   for (let j = 0; j < nIn; j++) {
-    for (const o of rowsOf[j]) for (const k of pattern[o]) if (colors[k] >= 0) seen[colors[k]] = j;
+    conflicts(j, (k) => { if (colors[k] >= 0) seen[colors[k]] = j; });
     let c = 0;
     while (seen[c] === j) c++;
     colors[j] = c;
     count = Math.max(count, c + 1);
   }
-  if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
-  return coloringOf(pattern, colors, count);
+  return { colors, count };
 }
 
 /**
@@ -123,16 +134,9 @@ export function colorDiagonal(graph: Graph, outputs: readonly number[], nIn: num
       neighbors[j].push(i);
     }
   });
-  const colors = new Int32Array(nIn).fill(-1);
-  const seen = new Int32Array(nIn + 1).fill(-1); // seen[color] = the column that last ruled it out
-  let count = 0;
-  for (let i = 0; i < nIn; i++) {
-    for (const j of neighbors[i]) if (colors[j] >= 0) seen[colors[j]] = i;
-    let c = 0;
-    while (seen[c] === i) c++;
-    colors[i] = c;
-    count = Math.max(count, c + 1);
-  }
+  const { colors, count } = greedy(nIn, (i, conflict) => {
+    for (const j of neighbors[i]) conflict(j);
+  });
   if (Math.ceil(count / lanes) >= Math.ceil(nIn / lanes)) return undefined;
   return coloringOf(pattern, colors, count);
 }
