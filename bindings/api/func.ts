@@ -110,8 +110,8 @@ export type Shaped = number | Float64Array | Tensor;
 export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>, J = Tensor | Record<string, Tensor>> {
   /** The declared inputs, in order: name, shape, and offset in the flat input vector. */
   readonly inputs: readonly InputDecl[];
-  /** Names of the scalar input entries in flat order (`x`, `y` or `A[0][1]`, …). */
-  readonly vars: readonly string[];
+  /** The names `vars` gives, once made (or as given). */
+  private varNames?: readonly string[];
   /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
   readonly outputShape: readonly number[];
   private readonly graph: Graph;
@@ -151,7 +151,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.inputs = inputs;
     this.outputShape = outputShape;
     if (inputs.length === 1 && inputs[0].shape.length === 1) this.quickShape = inputs[0].shape;
-    this.vars = vars ?? inputs.flatMap((d) => entryNames(d));
+    this.varNames = vars;
     registerSampler(this, (segments, C, values, grads, wrt) => {
       const args: Args = { segments: [...segments], count: C, batched: true };
       this.valueKernel().values(segments, C, { address: values });
@@ -164,6 +164,14 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /** Shape of the input when there is one; with several inputs, [n] over the flat input vector. */
   get inputShape(): readonly number[] {
     return this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
+  }
+
+  /**
+   * Names of the scalar input entries in flat order (`x`, `y` or `A[0][1]`, …);
+   * made at the first ask (a function of 10⁶ entries has 10⁶ of them).
+   */
+  get vars(): readonly string[] {
+    return (this.varNames ??= this.inputs.flatMap((d) => entryNames(d)));
   }
 
   /** Number of scalar inputs n (all inputs' entries). */
@@ -713,7 +721,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       return new Tensor([...this.outputShape, ...d.shape], block);
     }), undefined) as J;
     const read = (y: unknown, what: string) => {
-      const a = readArgs(this.inputs, y, what, this.vars);
+      const a = readArgs(this.inputs, y, what, () => this.vars);
       if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
       return flatten(a);
     };
@@ -1091,7 +1099,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   gradFunction(): Func {
     const g = this.gradient("gradFunction");
     const shape = this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
-    return new Func(this.graph, g.outputIds, this.inputs, shape, this.vars);
+    return new Func(this.graph, g.outputIds, this.inputs, shape, this.varNames);
   }
 
   /**
@@ -1135,16 +1143,16 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (this.outputShape.length !== 0) {
       throw new ShapeError(`${what} needs a scalar function; this one has output shape ${describeShape(this.outputShape)}`);
     }
-    this.gradientFunc ??= new Func(this.graph, gradientNodes(this.graph, this.outputIds[0], this.n), this.inputs, [this.n], this.vars);
+    this.gradientFunc ??= new Func(this.graph, gradientNodes(this.graph, this.outputIds[0], this.n), this.inputs, [this.n], this.varNames);
     return this.gradientFunc;
   }
 
   /** This scalar function and its gradient as api/second-order.ts needs them. */
   private secondOrderView(what: string): SecondOrderView {
-    const g = this.gradient(what);
+    const g = this.gradient(what), names = () => this.vars;
     return {
       inputs: this.inputs,
-      vars: this.vars,
+      get vars() { return names(); },
       n: this.n,
       args: (x) => this.args(x),
       gradient: g.kernel,
@@ -1180,7 +1188,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
     checkOptions(options, DERIVATIVE_KEYS, what === "tangent" ? "jvp" : "directional");
     const args = this.args(x);
-    const tangent = readArgs(this.inputs, v, what, this.vars);
+    const tangent = readArgs(this.inputs, v, what, () => this.vars);
     if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
       throw new ShapeError(`a batch of ${tangent.count} ${what}s needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
@@ -1220,7 +1228,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private args(x: unknown): Args {
     if (this.disposed) throw new InputError("this function has been disposed");
-    return readArgs(this.inputs, x, "point", this.vars);
+    return readArgs(this.inputs, x, "point", () => this.vars);
   }
 
   private variableIndex(variable: string | number): number {

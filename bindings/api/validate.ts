@@ -199,12 +199,16 @@ function byName(record: Record<string, unknown>, names: readonly string[], what:
 
 /**
  * A call's point (or tangent) argument for the declared inputs: the value itself
- * for a single input (or a record of its entries by variable name, `names`),
+ * for a single input (or a record of its entries by variable name, `variables`,
+ * or a function giving them),
  * else a record by input name. Each input may be batched
  * (leading axis N, the same N for all) or given once and shared by every point.
  */
-export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string, names?: readonly string[]): Args {
+export function readArgs(inputs: readonly InputDecl[], x: unknown, what: string,
+                         variables?: readonly string[] | (() => readonly string[])): Args {
   if (inputs.length === 1 && isRecord(x)) {
+    // (the names only here: a function of 10⁶ entries makes its 10⁶ names when a record asks for them)
+    const names = typeof variables === "function" ? variables() : variables;
     // { A: value } for the one input A, unless A also names one of its entries ({ x: 3, y: 2 }: by name)
     const shorthand = Object.keys(x).length === 1 && inputs[0].name in x && !(names && names.length > 1 && names.includes(inputs[0].name));
     if (shorthand) x = x[inputs[0].name];

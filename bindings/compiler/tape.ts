@@ -239,43 +239,48 @@ function schedule(graph: Graph, outputs: readonly number[], reach: Reach, reuseS
  * order), with inputs nobody reads (an output that is an input) last.
  */
 function inputsInOrder(graph: Graph, reached: Uint8Array, order: "id" | "index" | "first use"): number[] {
+  // (typed arrays and no closures: this runs over graphs of millions of nodes, twice per reverse tape)
+  const ops = graph.op, as = graph.a, bs = graph.b, size = graph.size;
   const inputs: number[] = [];
-  for (let id = 0; id < graph.size; id++) if (reached[id] && graph.op[id] === Op.Input) inputs.push(id);
+  let maxIndex = -1;
+  for (let id = 0; id < size; id++) {
+    if (!reached[id] || ops[id] !== Op.Input) continue;
+    inputs.push(id);
+    if (as[id] > maxIndex) maxIndex = as[id];
+  }
   if (order === "id") return inputs;
   if (order === "index") { // (each input index has one node: placed, not sorted)
-    const byIndex: number[] = [];
-    for (const id of inputs) byIndex[graph.a[id]] = id;
-    return byIndex.filter((id) => id !== undefined);
+    const byIndex = new Int32Array(maxIndex + 1).fill(-1);
+    for (const id of inputs) byIndex[as[id]] = id;
+    const placed: number[] = [];
+    for (let i = 0; i <= maxIndex; i++) if (byIndex[i] >= 0) placed.push(byIndex[i]);
+    return placed;
   }
   // Each input's first reader and operand position, in the order met: readers
   // ascend, so a stable sort by position (counting, linear) orders by position,
   // then reader. Inputs nobody reads follow, by id.
-  const reader = new Int32Array(graph.size).fill(-1), position = new Int32Array(graph.size);
-  const met: number[] = [];
-  let maxPosition = 0;
-  const meet = (operand: number, pos: number, id: number) => {
-    if (graph.op[operand] !== Op.Input || reader[operand] >= 0) return;
-    reader[operand] = id;
-    position[operand] = pos;
-    met.push(operand);
-    if (pos > maxPosition) maxPosition = pos;
-  };
-  for (let id = 0; id < graph.size; id++) {
-    const op = graph.op[id];
+  const reader = new Int32Array(size).fill(-1), position = new Int32Array(size);
+  const met = new Int32Array(inputs.length);
+  let nMet = 0, maxPosition = 0;
+  for (let id = 0; id < size; id++) {
+    const op = ops[id];
     if (!reached[id] || op === CONST || op === Op.Input) continue;
-    if (op !== PROJ && isBlock(op)) {
-      const args = graph.args.get(id)!;
-      for (let i = 0; i < args.length; i++) meet(args[i], i, id);
-    } else {
-      meet(graph.a[id], 0, id);
-      if (op !== PROJ && opArity(op) === 2) meet(graph.b[id], 1, id);
+    const args = op !== PROJ && isBlock(op) ? graph.args.get(id)! : undefined;
+    const count = args ? args.length : op !== PROJ && opArity(op) === 2 ? 2 : 1;
+    for (let pos = 0; pos < count; pos++) {
+      const operand = args ? args[pos] : pos === 0 ? as[id] : bs[id];
+      if (ops[operand] !== Op.Input || reader[operand] >= 0) continue;
+      reader[operand] = id;
+      position[operand] = pos;
+      met[nMet++] = operand;
+      if (pos > maxPosition) maxPosition = pos;
     }
   }
   const start = new Int32Array(maxPosition + 2);
-  for (const id of met) start[position[id] + 1]++;
+  for (let k = 0; k < nMet; k++) start[position[met[k]] + 1]++;
   for (let p = 1; p < start.length; p++) start[p] += start[p - 1];
-  const sorted: number[] = new Array(met.length);
-  for (const id of met) sorted[start[position[id]]++] = id;
+  const sorted: number[] = new Array(nMet);
+  for (let k = 0; k < nMet; k++) sorted[start[position[met[k]]]++] = met[k];
   for (const id of inputs) if (reader[id] < 0) sorted.push(id);
   return sorted;
 }
