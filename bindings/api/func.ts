@@ -112,6 +112,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   readonly inputs: readonly InputDecl[];
   /** The names `vars` gives, once made (or as given). */
   private varNames?: readonly string[];
+  /** `vars` as a function, made once: what readArgs asks for a point given by name. */
+  private readonly names = (): readonly string[] => this.vars;
   /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
   readonly outputShape: readonly number[];
   private readonly graph: Graph;
@@ -721,7 +723,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
       return new Tensor([...this.outputShape, ...d.shape], block);
     }), undefined) as J;
     const read = (y: unknown, what: string) => {
-      const a = readArgs(this.inputs, y, what, () => this.vars);
+      const a = readArgs(this.inputs, y, what, this.names);
       if (a.batched) throw new ShapeError(`the linearization's ${what} is one point, not a batch`);
       return flatten(a);
     };
@@ -1149,7 +1151,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** This scalar function and its gradient as api/second-order.ts needs them. */
   private secondOrderView(what: string): SecondOrderView {
-    const g = this.gradient(what), names = () => this.vars;
+    const g = this.gradient(what), names = this.names;
     return {
       inputs: this.inputs,
       get vars() { return names(); },
@@ -1188,7 +1190,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private along(x: Point, v: Point, options: DerivativeOptions, what: string): S | Tensor {
     checkOptions(options, DERIVATIVE_KEYS, what === "tangent" ? "jvp" : "directional");
     const args = this.args(x);
-    const tangent = readArgs(this.inputs, v, what, () => this.vars);
+    const tangent = readArgs(this.inputs, v, what, this.names);
     if (tangent.batched && (!args.batched || tangent.count !== args.count)) {
       throw new ShapeError(`a batch of ${tangent.count} ${what}s needs a batch of as many points, got ${args.batched ? `${args.count} points` : "one point"}`);
     }
@@ -1228,7 +1230,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private args(x: unknown): Args {
     if (this.disposed) throw new InputError("this function has been disposed");
-    return readArgs(this.inputs, x, "point", () => this.vars);
+    return readArgs(this.inputs, x, "point", this.names);
   }
 
   private variableIndex(variable: string | number): number {
