@@ -67,10 +67,11 @@ export function hessian(f: SecondOrderView, x: unknown, options: DerivativeOptio
 }
 
 /**
- * The Hessian's diagonal ∂²f/∂xᵢ², shaped like the inputs (a record with several).
- * With a column coloring of a sparse Hessian (a function of one input), one
- * forward sweep over the gradient per 16 colors, taking entry (i, color of i) of
- * each compressed row; otherwise a sweep per 16 entries, each computing a
+ * The Hessian's diagonal ∂²f/∂xᵢ², shaped like the inputs (a record with several;
+ * `wrt`: of those named). With a coloring for the diagonal (sparsity.ts
+ * colorDiagonal, over all inputs' entries), one forward sweep over the gradient
+ * per 16 colors, taking entry (i, color of i) of each compressed row for the
+ * wanted inputs' entries; otherwise a sweep per 16 entries, each computing a
  * 16 × 16 diagonal block of the Hessian. Never the whole Hessian: memory per
  * point is O(n·colors) or O(n).
  */
@@ -83,7 +84,7 @@ export function hessianDiagonal(f: SecondOrderView, x: unknown, options: Jacobia
   return f.byInput(wanted.map((d) => {
     const summed = sum && sharedInput(args, f.inputs.indexOf(d)), shape = summed ? ONE_POINT : args;
     const out = resultFor(shape, d.shape, options.out);
-    if (coloring) { // (its sweeps give every input's entries; each input takes its own)
+    if (coloring) { // (its sweeps give every input's entries; each wanted input runs them and takes its own: `wrt` saves the rest)
       f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined, d.offset, d.offset + d.size);
     } else {
       const perPoint = summed ? 1 : args.count;

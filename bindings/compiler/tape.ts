@@ -46,7 +46,7 @@ export interface TapeData {
   readonly allInputs: boolean;
   /** Whether no instruction writes a slot an Input loaded (no slot is reused): the sweeps load a shared input once per sweep. */
   readonly inputsKept: boolean;
-  /** Aux offsets of a reverse tape's adjoint plan (adjoint-plan.ts): per instruction FIRST_A | FIRST_B, and the ranges zeroed per block; −1: none. */
+  /** Aux offsets of a reverse tape's adjoint plan (adjoint-plan.ts): per instruction its flags (FIRST_A, FIRST_B, READS_SUM with a stretch length, READ_BY_RUN), and the ranges zeroed per block; −1: none. */
   readonly adjointFirsts: number;
   readonly adjointZero: number;
   readonly nSlots: number;

@@ -123,7 +123,6 @@ export type RowOf<N extends PrimitiveName> = N extends ScalarName ? ScalarRow : 
 
 // ── Forms shared by several rules, written once against the algebra ──────────
 
-/** ½(1 + sign(d)): 1 where d > 0, ½ where d = 0, 0 where d < 0 — the min/max partials. */
 /**
  * ½(1 + sign d): 1 where d > 0, ½ at ±0, 0 below, NaN at NaN (min's and max's
  * partials). Built from flat comparisons, NaN selected where d is NaN, not from
@@ -133,7 +132,6 @@ export type RowOf<N extends PrimitiveName> = N extends ScalarName ? ScalarRow : 
  */
 const step = <T>(A: Algebra<T>, d: T) =>
   A.select(A.call("eq", d, d), A.add(A.call("gt", d, A.num(0)), A.mul(A.num(0.5), A.call("eq", d, A.num(0)))), A.num(NaN));
-/** (1 − a)(1 + a): 1 − a² without its cancellation next to ±1. */
 /**
  * 1 − a²: as (1 − a)(1 + a) where |a| ≥ ½ (accurate as |a| → 1), as 1 − a·a where
  * |a| < ½. The second form keeps the derivative's digits: differentiated, it is
