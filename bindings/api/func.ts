@@ -197,8 +197,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /**
    * The forward schedule's kernel (values and tangent lanes, slots reused),
    * compiled at its first use: a function evaluated and differentiated in
-   * reverse mode alone never needs it (at 10⁶ traced elements its schedule
-   * took a fifth of `fn` and the first `eval`).
+   * reverse mode alone never needs it.
    */
   private get kernel(): Kernel {
     if (this.forwardKernel) return this.forwardKernel;
@@ -498,9 +497,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * The gradient at `zeros`, as the commonest first call makes it (with an `out`),
    * until the calls settle: the engine runs a new WebAssembly function in its
    * baseline tier until it has run enough, and the first calls also fill the
-   * caches a call goes through. For the n = 10,000 string Rosenbrock the first
-   * call after one warm-up took 3–5× a settled one, after twenty 1.8× (bounded
-   * by WARM_UP_MS, so a large function is not run twenty times).
+   * caches a call goes through (bench/textbook.mjs times the first call after
+   * prepare against later ones; bounded by WARM_UP_MS, so a large function is
+   * not run twenty times).
    */
   private warmUp(zeros: Float64Array | number | Record<string, Float64Array>): void {
     const out = zeros instanceof Float64Array ? new Float64Array(this.n) : undefined;
