@@ -28,22 +28,42 @@ import { erf, erfc, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline export const MIN_NORMAL: f64 = 2.2250738585072014e-308;
 
+// AssemblyScript's NativeMath.sincos takes every |a| ≥ 2¹⁰¹⁷ for Inf or NaN (it
+// tests the f32 bound, 0x7F800000, on the f64's high word) and gives 0 for both;
+// from there on sin and cos are taken one at a time.
+// @ts-ignore: decorator
+@inline const SINCOS_LIMIT: f64 = 1.4044477616111843e306; // 2¹⁰¹⁷
+
+/** sin a and cos a, with one argument reduction where sincos is right: into sinOut and cosOut. */
+// @ts-ignore: decorator
+@inline function sinAndCos(x: f64): void {
+  if (Math.abs(x) < SINCOS_LIMIT) {
+    NativeMath.sincos(x);
+    sinOut = NativeMath.sincos_sin;
+    cosOut = NativeMath.sincos_cos;
+  } else {
+    sinOut = Math.sin(x);
+    cosOut = Math.cos(x);
+  }
+}
+let sinOut: f64 = 0, cosOut: f64 = 0;
+
 /** ∂ sin a = cos a (one argument reduction for both). */
 // @ts-ignore: decorator
 @inline export function sinRule(x: f64, v: usize, da: usize): void {
   if (!da) { store<f64>(v, Math.sin(x)); return; }
-  NativeMath.sincos(x);
-  store<f64>(v, NativeMath.sincos_sin);
-  store<f64>(da, NativeMath.sincos_cos);
+  sinAndCos(x);
+  store<f64>(v, sinOut);
+  store<f64>(da, cosOut);
 }
 
 /** ∂ cos a = −sin a. */
 // @ts-ignore: decorator
 @inline export function cosRule(x: f64, v: usize, da: usize): void {
   if (!da) { store<f64>(v, Math.cos(x)); return; }
-  NativeMath.sincos(x);
-  store<f64>(v, NativeMath.sincos_cos);
-  store<f64>(da, -NativeMath.sincos_sin);
+  sinAndCos(x);
+  store<f64>(v, cosOut);
+  store<f64>(da, -sinOut);
 }
 
 /** ∂ tan a = 1 + tan² a. */
