@@ -65,6 +65,36 @@ export function workSize(tape: Tape, kind: i32, B: i32, K: i32): i32 {
   return workRows(tape, kind, K) * B * 8 + <i32>(maskBytes(tape) + addressBytes(tape, kind)) + tape.blockScratch + spelling;
 }
 
+/** Entries 0, 2, 4, … of `from` to `even` and 1, 3, 5, … to `odd` (L each): two pairs at a time. */
+export function deinterleave(even: usize, odd: usize, from: usize, L: i32): void {
+  let o: usize = 0;
+  const end = <usize>L << 3;
+  for (; o + 8 < end; o += 16, from += 32) {
+    const p = v128.load(from), q = v128.load(from, 16);
+    v128.store(even + o, v128.shuffle<f64>(p, q, 0, 2));
+    v128.store(odd + o, v128.shuffle<f64>(p, q, 1, 3));
+  }
+  if (o < end) {
+    store<f64>(even + o, load<f64>(from));
+    store<f64>(odd + o, load<f64>(from, 8));
+  }
+}
+
+/** deinterleave's inverse: even[j] to to[2j], odd[j] to to[2j + 1]. */
+export function interleave(to: usize, even: usize, odd: usize, L: i32): void {
+  let o: usize = 0;
+  const end = <usize>L << 3;
+  for (; o + 8 < end; o += 16, to += 32) {
+    const e = v128.load(even + o), d = v128.load(odd + o);
+    v128.store(to, v128.shuffle<f64>(e, d, 0, 2));
+    v128.store(to, v128.shuffle<f64>(e, d, 1, 3), 16);
+  }
+  if (o < end) {
+    store<f64>(to, load<f64>(even + o));
+    store<f64>(to, load<f64>(odd + o), 8);
+  }
+}
+
 // Row copies and clears: short rows as SIMD loops (a bulk-memory instruction
 // costs a call into the engine), rows of 32 entries or more with memory.copy /
 // memory.fill, which the engine runs faster from there on.

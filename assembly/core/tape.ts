@@ -70,6 +70,23 @@ import { RUN_SHIFT } from "../abi";
 // @ts-ignore: decorator
 @inline export function runOf(word: i32): i32 { const n = <i32>(<u32>word >>> RUN_SHIFT); return n ? n : 1; }
 
+/**
+ * Whether instructions k and k + 1 load the two columns of pairs
+ * (x.reshape([n/2, 2]) sliced, or x[0::2] and x[1::2]): Input runs of stride 2
+ * and one length into consecutive rows, from inputs a and a ± 1. 1 where k loads
+ * the even entries (k + 1 reads a + 1), −1 where it loads the odd ones, else 0.
+ * At one point the sweeps then move both in one pass (rows.ts deinterleave, interleave).
+ */
+export function pairedInputs(tape: Tape, k: i32): i32 {
+  if (k < 0 || k + 1 >= tape.nInstr) return 0;
+  const first = tape.instr + (<usize>k << 4), second = first + 16;
+  const w0 = load<i32>(first), w1 = load<i32>(second), L = runOf(w0);
+  if (opOf(w0) != Op.Input || opOf(w1) != Op.Input || L < 2 || runOf(w1) != L ||
+      load<i32>(first, 12) != 2 || load<i32>(second, 12) != 2 || load<i32>(second, 4) != load<i32>(first, 4) + L) return 0;
+  const step = load<i32>(second, 8) - load<i32>(first, 8);
+  return step == 1 || step == -1 ? step : 0;
+}
+
 // The sweep descriptor (the generated Sweep record):
 //
 /*

@@ -25,13 +25,13 @@
 // [rangeLo, rangeHi):
 //   tangents[p*tPoint + (i − rangeLo)*tOut + l*tLane + tOffset] = ∂(cotangent lane l)/∂x_i
 
-import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, SEGMENT_SHIFT } from "../core/tape";
+import { Op, Sweep, Tape, FIRST_BLOCK, opArity, opOf, runOf, pairedInputs, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, FUSE_END, VALUES_UNREAD, NO_ADJOINT, SUM_PULLED, FIRST_A, FIRST_B, READS_SUM, READ_BY_RUN, SEGMENT_SHIFT } from "../core/tape";
 import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rules";
 import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import { valuePass } from "./values";
 import {
   Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term1, scatterValues,
-  scaledTerm, scaledTerm1, keepRow, scatterTangent,
+  scaledTerm, scaledTerm1, keepRow, scatterTangent, interleave,
 } from "../core/rows";
 
 /** Adjoints (K lanes) of every input at every point, seeded per `sw.seeds` (a reverse sweep returns no values). */
@@ -131,6 +131,17 @@ export function reverseSweep(sw: Sweep): void {
         const jLo = a >= sw.rangeLo ? 0 : (sw.rangeLo - a + step - 1) / step;
         const jHi = sw.rangeHi <= a ? 0 : min(L, (sw.rangeHi - a + step - 1) / step);
         if (allLive) {
+          // this column of pairs and the one the instruction before loaded, both wanted whole: in one pass
+          const pair = !sw.accumulate && B == 1 && cnt == 1 && sw.tOut == 1 && step == 2 ? pairedInputs(tape, k - 1) : 0;
+          const first = pair > 0 ? a - 1 : a;
+          if (pair != 0 && first >= sw.rangeLo && first + 2 * L <= sw.rangeHi) {
+            const other = load<i32>(ins - 12); // (the rows the instruction before loaded)
+            const to = sw.tangents + ((<usize>start * sw.tPoint + (first - sw.rangeLo) + sw.tOffset) << 3);
+            if (pair > 0) interleave(to, row(adj, other, 1), row(adj, dst, 1), L);
+            else interleave(to, row(adj, dst, 1), row(adj, other, 1), L);
+            k--;
+            continue;
+          }
           if (sw.accumulate) addLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
           else scatterLive(sw, adj, dst + jLo, a + jLo * step - sw.rangeLo, jHi - jLo, step, start, cnt, B);
           continue;

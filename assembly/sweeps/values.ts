@@ -9,10 +9,10 @@
 // operand of +, −, ·, / is read in place (applyBroadcast), of other ops spelled
 // out in the scratch after `blockScratch` (2 × maxRun rows).
 
-import { Op, Tape, FIRST_BLOCK, opOf, runOf, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, VALUES_UNREAD, NO_ADJOINT } from "../core/tape";
+import { Op, Tape, FIRST_BLOCK, opOf, runOf, pairedInputs, BROADCAST_A, BROADCAST_B, FUSE_BEGIN, VALUES_UNREAD, NO_ADJOINT } from "../core/tape";
 import { applyRule, applyBroadcast, broadcasts, partialA, partialB, scaleA, scaleB, scaleBroadcast } from "../core/rules";
 import { applyBlock, hostValuesForReverse } from "../core/blocks";
-import { PARTIAL_ROWS, row, copyRow, spell, loadBatchedRows } from "../core/rows";
+import { PARTIAL_ROWS, row, copyRow, spell, loadBatchedRows, deinterleave } from "../core/rows";
 
 /**
  * Values of every slot for one block (inputs from the rows at `inRows`). With
@@ -46,7 +46,12 @@ export function valuePass(tape: Tape, vals: usize, inRows: usize, B: i32, n: i32
       continue;
     }
     if (op == Op.Input) {
-      if (b > 1) gatherRows(row(vals, dst, B), row(inRows, a, B), L, b, B, n);
+      const pair = b == 2 && B == 1 && n == 1 ? pairedInputs(tape, k) : 0;
+      if (pair != 0) { // this instruction's column of pairs and the next one's, in one pass
+        if (pair > 0) deinterleave(row(vals, dst, 1), row(vals, dst + L, 1), row(inRows, a, 1), L);
+        else deinterleave(row(vals, dst + L, 1), row(vals, dst, 1), row(inRows, a - 1, 1), L);
+        k++;
+      } else if (b > 1) gatherRows(row(vals, dst, B), row(inRows, a, B), L, b, B, n);
       else if (kept) loadBatchedRows(row(vals, dst, B), inRows, a, L, span, B, kept, nSegments);
       else copyRow(row(vals, dst, B), row(inRows, a, B), span);
       continue;
