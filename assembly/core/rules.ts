@@ -337,7 +337,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) {
         const y = ld(a, p), x = ld(b, p);
         st(v, p, Math.atan2(y, x));
-        if (d) { const r = Math.hypot(x, y); st(da, p, x / r); st(db, p, -(y / r)); st(ds, p, r); }
+        if (d) { const r = Math.hypot(x, y); st(da, p, cosineOf(x, y, r)); st(db, p, -cosineOf(y, x, r)); st(ds, p, r); }
       }
       if (d) scaleA = scaleB = ds;
       break;
@@ -346,7 +346,7 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       for (let p = 0; p < n; p++) {
         const x = ld(a, p), y = ld(b, p), r = Math.hypot(x, y);
         st(v, p, r);
-        if (d) { st(da, p, x / r); st(db, p, y / r); }
+        if (d) { st(da, p, cosineOf(x, y, r)); st(db, p, cosineOf(y, x, r)); }
       }
       break;
     }
@@ -462,6 +462,19 @@ export function applyBroadcast(op: i32, a: usize, b: usize, broadcastA: bool, v:
     partialB = db;
     if (da) { scaleA = scaleB = b; scaleBroadcast = !broadcastA; }
   }
+}
+
+/**
+ * x/r with r = hypot(x, y): the direction cosine hypot's and atan2's partials
+ * are made of. Where r is out of the normal range, x/r loses it (0 where
+ * hypot(1.5e308, 1.5e308) overflows, 1e-4 off where r is subnormal, NaN at an
+ * infinite x); there it is taken from the ratio of the smaller magnitude to the
+ * larger: (x/|y|)/hypot(1, x/y) where |x| ≤ |y|, else sign(x)/hypot(1, y/x).
+ */
+// @ts-ignore: decorator
+@inline function cosineOf(x: f64, y: f64, r: f64): f64 {
+  if (r < 1e300 && r > 1e-290) return x / r;
+  return Math.abs(x) <= Math.abs(y) ? x / Math.abs(y) / Math.hypot(1, x / y) : Math.sign(x) / Math.hypot(1, y / x);
 }
 
 /**

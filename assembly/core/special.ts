@@ -74,7 +74,7 @@ function horner(table: usize, count: i32, s: f64): f64 {
 }
 
 /** e^(−x²) for x ≥ 0: x² split as hi² (exact: hi has 26 bits) and (hi − x)(hi + x), so its rounding does not reach the exponent. */
-function expMinusSquare(x: f64): f64 {
+export function expMinusSquare(x: f64): f64 {
   const hi = reinterpret<f64>(reinterpret<u64>(x) & 0xFFFFFFFFF8000000);
   return Math.exp(-hi * hi) * Math.exp((hi - x) * (hi + x));
 }

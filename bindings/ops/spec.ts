@@ -292,7 +292,8 @@ export const PRIMITIVES = {
   },
   log10: {
     kind: "scalar", arity: 1, callable: true, domain: [[0.1, 5]], doc: "Elementwise base-10 logarithm.",
-    value: Math.log10, partials: (A, a) => ({ a: A.num(1), scale: A.mul(a, A.call("log", A.num(10))) }),
+    // ((1/ln 10)·w̄)/a: a·ln 10 would overflow from a = 7.8e307 on
+    value: Math.log10, partials: (A, a) => ({ a: A.div(A.num(1), A.call("log", A.num(10))), scale: a }),
   },
   sqrt: {
     kind: "scalar", arity: 1, wasm: "f64_sqrt", callable: true, domain: [[0.1, 5]], doc: "Elementwise square root.",

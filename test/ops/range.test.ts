@@ -137,4 +137,21 @@ describe("derivatives at the ends of the double range agree with mpmath", () => 
       c.gradients.forEach(([want], i) => near(batch.data[i], want, 1e-14, 0, `${name} batch at ${c.points[i][0]}`));
     }
   });
+
+  it("hypot's and atan2's partials where hypot overflows or an argument is infinite are their limits, not 0 or NaN", () => {
+    const hypot = compile("hypot(a, b)", { vars: ["a", "b"] }), atan2 = compile("atan2(a, b)", { vars: ["a", "b"] });
+    for (const mode of ["forward", "reverse"] as const) {
+      const [da, db] = hypot.grad([1.5e308, 1.5e308], { mode }) as Float64Array; // a/√(a² + b²) = 1/√2 though a² + b² overflows
+      near(da, Math.SQRT1_2, 4e-16, 0, `${mode}: ∂a hypot at (1.5e308, 1.5e308)`);
+      near(db, Math.SQRT1_2, 4e-16, 0, `${mode}: ∂b hypot at (1.5e308, 1.5e308)`);
+      expect(Array.from(hypot.grad([Infinity, 1], { mode }) as Float64Array), mode).toEqual([1, 0]);
+      expect(Array.from(hypot.grad([-Infinity, 2], { mode }) as Float64Array), mode).toEqual([-1, 0]);
+      expect(Array.from(hypot.grad([1, Infinity], { mode }) as Float64Array), mode).toEqual([0, 1]);
+      expect(Array.from(hypot.grad([Infinity, Infinity], { mode }) as Float64Array).every(Number.isNaN), `${mode}: no limit at (∞, ∞)`).toBe(true);
+      // ∂a atan2(a, b) = b/(a² + b²), ∂b = −a/(a² + b²): both tend to 0 as either argument does to ±∞
+      for (const at of [[1, Infinity], [Infinity, 1], [-2, -Infinity]]) {
+        expect(Array.from(atan2.grad(at, { mode }) as Float64Array, Math.abs), `${mode}: atan2 at (${at})`).toEqual([0, 0]);
+      }
+    }
+  });
 });
