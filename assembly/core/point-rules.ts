@@ -11,6 +11,7 @@
 // table's value-only loops) the partial's code goes away.
 
 import { Op } from "./tape";
+import * as trig from "./trig";
 import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 
 // @ts-ignore: decorator
@@ -28,48 +29,28 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline export const MIN_NORMAL: f64 = 2.2250738585072014e-308;
 
-// AssemblyScript's NativeMath.sincos takes every |a| ≥ 2¹⁰¹⁷ for Inf or NaN (it
-// tests the f32 bound, 0x7F800000, on the f64's high word) and gives 0 for both;
-// from there on sin and cos are taken one at a time.
-// @ts-ignore: decorator
-@inline const SINCOS_LIMIT: f64 = 1.4044477616111843e306; // 2¹⁰¹⁷
-
-/** sin a and cos a, with one argument reduction where sincos is right: into sinOut and cosOut. */
-// @ts-ignore: decorator
-@inline function sinAndCos(x: f64): void {
-  if (Math.abs(x) < SINCOS_LIMIT) {
-    NativeMath.sincos(x);
-    sinOut = NativeMath.sincos_sin;
-    cosOut = NativeMath.sincos_cos;
-  } else {
-    sinOut = Math.sin(x);
-    cosOut = Math.cos(x);
-  }
-}
-let sinOut: f64 = 0, cosOut: f64 = 0;
-
 /** ∂ sin a = cos a (one argument reduction for both). */
 // @ts-ignore: decorator
 @inline export function sinRule(x: f64, v: usize, da: usize): void {
-  if (!da) { store<f64>(v, Math.sin(x)); return; }
-  sinAndCos(x);
-  store<f64>(v, sinOut);
-  store<f64>(da, cosOut);
+  if (!da) { store<f64>(v, trig.sin(x)); return; }
+  trig.sinCos(x);
+  store<f64>(v, trig.sinOut);
+  store<f64>(da, trig.cosOut);
 }
 
 /** ∂ cos a = −sin a. */
 // @ts-ignore: decorator
 @inline export function cosRule(x: f64, v: usize, da: usize): void {
-  if (!da) { store<f64>(v, Math.cos(x)); return; }
-  sinAndCos(x);
-  store<f64>(v, cosOut);
-  store<f64>(da, -sinOut);
+  if (!da) { store<f64>(v, trig.cos(x)); return; }
+  trig.sinCos(x);
+  store<f64>(v, trig.cosOut);
+  store<f64>(da, -trig.sinOut);
 }
 
 /** ∂ tan a = 1 + tan² a. */
 // @ts-ignore: decorator
 @inline export function tanRule(x: f64, v: usize, da: usize): void {
-  const t = Math.tan(x);
+  const t = trig.tan(x);
   store<f64>(v, t);
   if (da) store<f64>(da, 1 + t * t);
 }
