@@ -565,7 +565,8 @@ export class Kernel {
 
   /**
    * Largest even block ≤ MAX_BLOCK whose rows fit WORK_BUDGET, and no larger than
-   * the points; makes sure the workspace holds it. Sizes are cached per (kind, K).
+   * the points rounded up to even (1 for one point); makes sure the workspace
+   * holds it. Sizes are cached per (kind, K).
    */
   private blockSize(kind: Kind, K: number, count: number): number {
     const key = kind * (MAX_LANES + 1) + K;
@@ -575,7 +576,9 @@ export class Kernel {
       // Even, so rows stay 16-byte aligned for the SIMD loops.
       best = this.blocks[key] = Math.max(2, Math.min(MAX_BLOCK, Math.floor(WORK_BUDGET / (perPoint / 2)) & ~1));
     }
-    const B = Math.min(best, count); // one point: blocks of one, no padding
+    // One point: a block of one, no padding. Otherwise even, as the core's SIMD loops over pairs of
+    // points take rows to be: a sum over a block of 3 stored its 4th lane into the next row's first.
+    const B = count === 1 ? 1 : Math.min(best, count + (count & 1));
     this.ensureWork(kind, K, B);
     return B;
   }

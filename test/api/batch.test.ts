@@ -110,6 +110,17 @@ describe("a long sum adds in one order, for one point and in a batch", () => {
     const X = Float64Array.from({ length: 30 }, (_, k) => x[k % 10] * (1 + Math.floor(k / 10)));
     expectIdentical((f.eval(new Tensor([3, 10], X)) as Tensor).data, [0, 1, 2].map((p) => f.eval(X.subarray(10 * p, 10 * p + 10)) as number), "eval, 3 points");
   });
+
+  it("two sums over an odd number of points: each point's closed form (a block of 3 wrote one sum's 4th lane into the other's first)", () => {
+    const f = fn(8, (x) => x.mul(x).sum().add(x.sum()));
+    for (const N of [3, 5, 7]) {
+      const X = Float64Array.from({ length: 8 * N }, (_, k) => 0.3 * (k % 8) + 0.2 + 0.1 * Math.floor(k / 8));
+      const want = Array.from({ length: N }, (_, p) => X.subarray(8 * p, 8 * p + 8).reduce((s, v) => s + v * v + v, 0));
+      expectClose((f.eval(new Tensor([N, 8], X)) as Tensor).data, want, 1e-14, `eval, ${N} points`);
+      const G = (f.grad(new Tensor([N, 8], X)) as Tensor).data;
+      expectClose(G, Array.from(X, (v) => 2 * v + 1), 1e-14, `grad, ${N} points`);
+    }
+  });
 });
 
 describe("single-point calls in any order (a repeated call reuses its layout)", () => {
