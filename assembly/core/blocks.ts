@@ -252,7 +252,55 @@ function sumForward(tape: Tape, dstOff: i32, aOff: i32, contiguous: i32, vals: u
   while (lanes) {
     const l = <i32>ctz(lanes);
     lanes &= lanes - 1;
-    addRows(cell(tans, d * K + l, B, 0), A, count, tans, K, l, B, n, masks, <u32>1 << l);
+    sumTangent(cell(tans, d * K + l, B, 0), A, count, contiguous != 0, tans, K, l, B, n, masks, <u32>1 << l);
+  }
+}
+
+// A partial sum of tangents being formed: its value, and whether a live term reached it yet.
+let partial: f64 = 0;
+let partialLive = false;
+
+/** partial (+)= t: the first live term is taken as it is, not added to 0 (so −0 stays −0). */
+// @ts-ignore: decorator
+@inline function addTerm(t: f64): void {
+  partial = partialLive ? partial + t : t;
+  partialLive = true;
+}
+
+/**
+ * Lane l of Σ aᵢ's tangent at each point: the live terms' tangents (slots whose
+ * mask has `bit`), added in the association the values take (contiguous: sumRange's
+ * four partial sums of every fourth term, (s₀ + s₂) + (s₁ + s₃), then the rest one by
+ * one; otherwise in list order), each partial sum starting from its first live term.
+ * That is what the compiled tier's chain of additions for a sum computes, bit for bit
+ * (bindings/compiler/program.ts). A lane no term has is 0.
+ */
+function sumTangent(out: usize, A: usize, count: i32, contiguous: bool, tans: usize, K: i32, l: i32, B: i32, n: i32,
+                    masks: usize, bit: u32): void {
+  const whole = contiguous ? count & ~3 : 0;
+  for (let p = 0; p < n; p++) {
+    // the four partial sums over the first `whole` terms, then (s₀ + s₂) + (s₁ + s₃)
+    let q0: f64 = 0, q1: f64 = 0;
+    let live0 = false, live1 = false;
+    for (let j = 0; j < 4 && whole > 0; j++) {
+      partial = 0;
+      partialLive = false;
+      for (let i = j; i < whole; i += 4) {
+        const slot = slotAt(A, i);
+        if (load<u32>(masks + (<usize>slot << 2)) & bit) addTerm(load<f64>(cell(tans, slot * K + l, B, p)));
+      }
+      if (!partialLive) continue;
+      if (j & 1) { q1 = live1 ? q1 + partial : partial; live1 = true; } // (s₁, then s₁ + s₃)
+      else { q0 = live0 ? q0 + partial : partial; live0 = true; } // (s₀, then s₀ + s₂)
+    }
+    partial = q0;
+    partialLive = live0;
+    if (live1) addTerm(q1);
+    for (let i = whole; i < count; i++) {
+      const slot = slotAt(A, i);
+      if (load<u32>(masks + (<usize>slot << 2)) & bit) addTerm(load<f64>(cell(tans, slot * K + l, B, p)));
+    }
+    store<f64>(out + (<usize>p << 3), partialLive ? partial : 0);
   }
 }
 

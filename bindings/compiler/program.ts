@@ -4,9 +4,16 @@
 // A run instruction (L consecutive slots) becomes L steps of one group, so the
 // reverse pass can take them in the order the core's sweeps do (see `group`).
 //
-// Tapes with block ops (det, inv, solve, sum) have no program: their sweeps stay
-// with the core, which the compiled tier would have to call per point anyway.
-import { ARITY, BROADCAST_A, BROADCAST_B, FIRST_BLOCK, FUSE_BEGIN, NO_ADJOINT, Op, RUN_SHIFT } from "../ops/abi.js";
+// A sum becomes a chain of additions in the association the core's sum takes
+// (assembly/core/blocks.ts: sumRange's four partial sums of every fourth term for
+// consecutive slots, else list order), from a constant 0 as the core's starts: the
+// same values, and tangents the core forms the same way (sumTangent), bit for bit.
+// Only for sweeps of values and tangents (`sums`): a reverse sweep of a sum stays
+// with the core, whose fused groups and dot products read its adjoint in ways of
+// their own. Tapes with other block ops (det, inv, solve, host) have no program:
+// their sweeps stay with the core, which the compiled tier would have to call per
+// point anyway.
+import { ARITY, BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_BLOCK, FUSE_BEGIN, NO_ADJOINT, Op, RUN_SHIFT } from "../ops/abi.js";
 import type { TapeData } from "./tape.js";
 
 export interface Program {
@@ -22,6 +29,8 @@ export interface Program {
   readonly group: Int32Array;
   /** The id of each output. */
   readonly outputs: Int32Array;
+  /** Whether sums were made chains of additions (then no reverse sweep may run it). */
+  readonly sums: boolean;
 }
 
 /** Number of steps. */
@@ -34,25 +43,63 @@ export function resultId(p: Program, k: number): number {
   return p.nConst + p.nIn + k;
 }
 
-/** The program of a tape, or null when it holds block ops or loads an input twice. */
-export function programOf(t: TapeData): Program | null {
-  const nConst = t.consts.length, nIn = t.nIn, words = t.instr;
-  let steps = 0;
+/**
+ * The program of a tape, or null when it holds block ops (sums too, unless `sums`)
+ * or loads an input twice.
+ */
+export function programOf(t: TapeData, sums = false): Program | null {
+  const nIn = t.nIn, words = t.instr, aux = t.aux;
+  let steps = 0, hasSums = false;
   for (let i = 0; i < words.length; i += 4) {
     const op = words[i] & 0xff;
     if (op >= FUSE_BEGIN) continue; // a fused group's markers: its instructions follow them
+    if (op === Op.Sum && sums) {
+      const count = aux[words[i + 2]];
+      steps += count + (words[i] & CONTIGUOUS && count >= 4 ? 3 : 0);
+      hasSums = true;
+      continue;
+    }
     if (op >= FIRST_BLOCK) return null;
     if (op !== Op.Input) steps += (words[i] >>> RUN_SHIFT) || 1;
   }
+  // (a sum's chain starts from a constant 0 of its own, after the tape's)
+  let consts = t.consts;
+  if (hasSums) (consts = new Float64Array(t.consts.length + 1)).set(t.consts);
+  const nConst = consts.length, zero = nConst - 1;
   const op = new Int32Array(steps), a = new Int32Array(steps), b = new Int32Array(steps);
   const noAdjoint = new Uint8Array(steps), group = new Int32Array(steps);
   const idOf = new Int32Array(t.nSlots).fill(-1), loaded = new Uint8Array(nIn);
-  for (let c = 0; c < nConst; c++) idOf[c] = c;
+  for (let c = 0; c < t.consts.length; c++) idOf[c] = c;
   let k = 0;
+  /** A step adding ids x and y; its id. */
+  const add = (x: number, y: number, flags: number): number => {
+    op[k] = Op.Add;
+    a[k] = x;
+    b[k] = y;
+    noAdjoint[k] = flags & NO_ADJOINT ? 1 : 0;
+    group[k] = k;
+    return nConst + nIn + k++;
+  };
   for (let i = 0; i < words.length; i += 4) {
     const word = words[i], code = word & 0xff, L = (word >>> RUN_SHIFT) || 1;
     const dst = words[i + 1], sa = words[i + 2], sb = words[i + 3];
     if (code >= FUSE_BEGIN) continue;
+    if (code === Op.Sum) {
+      const count = aux[sa], term = (j: number) => idOf[aux[sa + 1 + j]];
+      const whole = word & CONTIGUOUS ? count & ~3 : 0;
+      let total = zero;
+      if (whole > 0) { // sumRange: four partial sums of every fourth term, then (s₀ + s₂) + (s₁ + s₃)
+        const partials = [0, 1, 2, 3].map((j) => {
+          let s = zero;
+          for (let q = j; q < whole; q += 4) s = add(s, term(q), word);
+          return s;
+        });
+        total = add(add(partials[0], partials[2], word), add(partials[1], partials[3], word), word);
+      }
+      for (let j = whole; j < count; j++) total = add(total, term(j), word);
+      idOf[aux[dst + 1]] = total;
+      continue;
+    }
     if (code === Op.Input) {
       const stride = L > 1 ? sb : 1; // (a run's b is its input stride)
       for (let j = 0; j < L; j++) {
@@ -77,5 +124,5 @@ export function programOf(t: TapeData): Program | null {
     k += L;
   }
   const outputs = Int32Array.from(t.outSlots, (s) => idOf[s]);
-  return { nConst, consts: t.consts, nIn, op, a, b, noAdjoint, group, outputs };
+  return { nConst, consts, nIn, op, a, b, noAdjoint, group, outputs, sums: hasSums };
 }

@@ -69,16 +69,17 @@ export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[
 }
 
 /**
- * Whether a program has ops the compiled code calls the core's op table for: all
- * but +, −, ·, /, negation, √ and the unary ops `pointRule` says the core has a
+ * The share of a program's steps the compiled code calls the core's op table for:
+ * all but +, −, ·, /, negation, √ and the unary ops `pointRule` says the core has a
  * rule at one point for (scalarRule1).
  */
-export function callsCore(p: Program, pointRule: (op: number) => boolean): boolean {
+export function coreCallShare(p: Program, pointRule: (op: number) => boolean): number {
+  let calls = 0;
   for (let k = 0; k < p.op.length; k++) {
     const row = ROWS[p.op[k]];
-    if (row.kind !== "scalar" || (!row.wasm && !(p.b[k] < 0 && pointRule(p.op[k])))) return true;
+    if (row.kind !== "scalar" || (!row.wasm && !(p.b[k] < 0 && pointRule(p.op[k])))) calls++;
   }
-  return false;
+  return p.op.length ? calls / p.op.length : 0;
 }
 
 /**

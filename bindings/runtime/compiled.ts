@@ -7,7 +7,7 @@
 import { core, generation } from "./loader.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
-import { callsCore, callsCoreInRuns, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import { callsCoreInRuns, coreCallShare, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
 /**
@@ -55,6 +55,9 @@ interface Entry {
   module: WebAssembly.Module;
 }
 
+/** The share of steps calling the core's op table from which "auto" interprets a batch. */
+const CORE_SHARE = 1 / 8;
+
 /** Points from which a call counts as a batch under "auto". */
 const BATCH_POINTS = 16;
 
@@ -69,21 +72,28 @@ const SWEEP_CODE_BUDGET = 100_000;
 
 /** One kernel's compiled sweeps, by plan. */
 export class CompiledSweeps {
+  /** The tape's program, its sums made chains of additions (programOf): for every sweep but a reverse one of a tape with sums. */
   private program: Program | null | undefined;
   private readonly entries = new Map<string, Entry | null>();
   private readonly uses = new Map<string, number>();
   /** Whether the program has runs of an op the core computes (then "auto" interprets it). */
   private coreRuns?: boolean;
+  /** The share of its steps that call the core's op table (coreCallShare). */
+  private coreShare?: number;
   /** The largest `work` any plan asked for (the kernel allocates it). */
   workNeeded = 0;
 
   constructor(private readonly tape: TapeData) {}
 
-  /** Whether some sweep of this tape may run compiled (false: the interpreter runs them all). */
+  /** Whether this tape's reverse sweeps may run compiled (false: the interpreter runs them). */
   mayRun(): boolean {
-    if (compiledTier() === "never") return false;
-    if (this.program === undefined) this.program = programOf(this.tape);
-    return this.program !== null;
+    return compiledTier() !== "never" && this.programFor("r") !== null;
+  }
+
+  /** The program a plan's sweep runs (its key starts with "r" for a reverse one), or null: the interpreter runs it. */
+  private programFor(key: string): Program | null {
+    if (this.program === undefined) this.program = programOf(this.tape, true);
+    return key[0] === "r" && this.program?.sums ? null : this.program;
   }
 
   /**
@@ -94,16 +104,21 @@ export class CompiledSweeps {
   runner(key: string, plan: () => SweepPlan, sizes: () => readonly number[], count: number, sweeps: number): Entry | null | undefined {
     const mode = compiledTier();
     if (mode === "never") return null;
-    if (this.program === undefined) this.program = programOf(this.tape);
-    if (mode === "auto" && sweeps > 1 && count < BATCH_POINTS && this.program && sweeps * stepCount(this.program) > SWEEP_CODE_BUDGET &&
+    const program = this.programFor(key);
+    if (!program) return null;
+    if (mode === "auto" && sweeps > 1 && count < BATCH_POINTS && sweeps * stepCount(program) > SWEEP_CODE_BUDGET &&
         !this.entries.get(key)) return null; // (what prepare compiled ahead runs; a batch pays for its compiling)
-    // A batch of a program that calls the core's op table (pow, atan2, gamma …) point by point runs
-    // slower than the interpreter's blocks, which apply each rule to a block of points per call
-    // (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points);
-    // ops with a point rule of their own (sin, exp, log …) run faster compiled.
-    if (mode === "auto" && count >= BATCH_POINTS && this.program && callsCore(this.program, (op) => pointRules()[op] > 0)) return null;
+    // A batch of a program much of which calls the core's op table (pow, atan2, gamma …) point by
+    // point runs slower than the interpreter's blocks, which apply each rule to a block of points
+    // per call (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000
+    // points, a sixth of whose steps were pow); ops with a point rule of their own (sin, exp, log …)
+    // run faster compiled, and so does a program with a few such calls among many steps (the
+    // k-means gradient's Hessian diagonal, 8% min and comparisons: 0.45 ms a point against 2.4).
+    if (mode === "auto" && count >= BATCH_POINTS && (this.coreShare ??= coreCallShare(program, (op) => pointRules()[op] > 0)) >= CORE_SHARE) {
+      return null;
+    }
     // Likewise a vector op the core computes (tanh over a whole run) at one point.
-    if (mode === "auto" && this.program && (this.coreRuns ??= callsCoreInRuns(this.program))) return null;
+    if (mode === "auto" && (this.coreRuns ??= callsCoreInRuns(program))) return null;
     let entry = this.entries.get(key);
     if (entry === null) return null;
     if (entry && entry.generation === generation) return entry;
@@ -112,23 +127,20 @@ export class CompiledSweeps {
       this.uses.set(key, n);
       if (n < 2) return undefined;
     }
-    entry = this.compile(plan(), sizes(), entry);
+    entry = this.compile(program, plan(), sizes(), entry);
     this.entries.set(key, entry);
     return entry;
   }
 
   /** Compiles a plan now, whatever the policy's wait (not under "never"): for compiling ahead (Func.prepare). */
   compileAhead(key: string, plan: () => SweepPlan, sizes: readonly number[]): void {
-    if (compiledTier() === "never") return;
-    if (this.program === undefined) this.program = programOf(this.tape);
+    const program = compiledTier() === "never" ? null : this.programFor(key);
     const entry = this.entries.get(key);
-    if (entry === null || (entry && entry.generation === generation)) return;
-    this.entries.set(key, this.compile(plan(), sizes, entry));
+    if (!program || entry === null || (entry && entry.generation === generation)) return;
+    this.entries.set(key, this.compile(program, plan(), sizes, entry));
   }
 
-  private compile(plan: SweepPlan, sizes: readonly number[], old: Entry | undefined | null): Entry | null {
-    const p = this.program!;
-    if (!p) return null;
+  private compile(p: Program, plan: SweepPlan, sizes: readonly number[], old: Entry | undefined | null): Entry | null {
     let module = old?.module;
     if (!module) {
       const rules = pointRules();

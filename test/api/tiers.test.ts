@@ -1,10 +1,11 @@
 // The compiled tier (generated WebAssembly per tape) against the core's
 // interpreter: the same bits for every primitive, in every sweep, at one point
 // and in batches, in both placements (locals; memory with rerolled loops), at
-// the edges where the core scales a partial or guards a subnormal term; and the
-// fallbacks (an engine that refuses generated code, tapes with block ops).
+// the edges where the core scales a partial or guards a subnormal term; sums as
+// chains of additions; and the fallbacks (an engine that refuses generated code,
+// tapes with det, inv or solve, reverse sweeps of sums).
 import { describe, expect, it, onTestFinished } from "vitest";
-import { buffer, compile, concat, fn, sin, tanh, Tensor } from "../../bindings/index.js";
+import { buffer, compile, concat, fn, sin, stack, tanh, Tensor } from "../../bindings/index.js";
 import { core, f64 } from "../../bindings/runtime/loader.js";
 import { OP_NAMES } from "../../bindings/ops/abi.js";
 import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
@@ -299,11 +300,15 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(checked).toBe(12); // sin, cos, tan, asin, acos, sinh, cosh, log, log1p, log2, erfc, sigmoid
   });
 
-  it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp), not one that needs the op table (pow)", () => {
+  it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp) or are few, not one much of which needs the op table (pow)", () => {
     const batch = new Tensor([20, 2], Float64Array.from({ length: 40 }, (_, k) => 0.5 + 0.01 * k));
     const direct = compile("sin(x*y) + exp(x)*y", { vars: ["x", "y"] }), table = compile("x^y + sin(x)", { vars: ["x", "y"] });
     expect(modulesCompiled(() => direct.grad(batch))).toBe(1);
     expect(modulesCompiled(() => table.grad(batch))).toBe(0);
+    // one min among 60 steps of +, · and a sum: compiled (k-means' Hessian diagonal is such a program)
+    const few = fn(20, (t) => t.mul(t).add(t).sum().min(t.at(0).mul(3)));
+    const points = new Tensor([20, 20], Float64Array.from({ length: 400 }, (_, k) => Math.sin(k)));
+    expect(modulesCompiled(() => few.eval(points))).toBe(1);
     // and the gradient is the closed form
     const g = (direct.grad(batch) as Tensor).data;
     for (const p of [0, 19]) {
@@ -327,10 +332,49 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(Array.from(out)).toEqual(compiled);
   });
 
-  it("tapes with block ops (det, inv, solve, sum) run on the interpreter; results are unchanged", () => {
+  it("tapes with det, inv and solve run on the interpreter; results are unchanged", () => {
     onBothTiers(() => fn({ A: [2, 2], x: 2 }, ({ A, x }) => A.matvec(x).dot(x).add(A.det())) as never, (f) => {
       f.grad({ A: [1, 2, 3, 4], x: [0.5, -1] });
       f.hessian({ A: [1, 2, 3, 4], x: [0.5, -1] });
     });
+  });
+
+  it.each([1, 3, 4, 5, 8, 11])("a sum of %i terms runs compiled in sweeps of values and tangents (a chain of additions in the core's order)", (n) => {
+    const x = Array.from({ length: n }, (_, i) => 0.3 * i - 0.7), v = x.map((xi) => 1 - xi);
+    const batch = new Tensor([3, n], Float64Array.from({ length: 3 * n }, (_, k) => x[k % n] + 0.1 * Math.floor(k / n)));
+    // a contiguous sum (consecutive slots: sumRange's four partial sums), and column sums (a list of slots: in order)
+    const contiguous = () => fn(n, (t) => t.mul(t).sin().sum().add(t.sum().mul(t.at(0))));
+    const columns = () => fn({ A: [3, n] }, ({ A }) => A.mul(A).sum(0).sin().sum());
+    onBothTiers(contiguous as never, (f) => {
+      f.eval(x);
+      f.jacobian(x, { mode: "forward" });
+      f.jvp(x, v);
+      f.hessian(x);
+      f.hvp(x, v);
+      f.eval(batch);
+      f.jacobian(batch, { mode: "forward" });
+    });
+    const A = Array.from({ length: 3 * n }, (_, k) => Math.cos(k));
+    onBothTiers(columns as never, (f) => {
+      f.eval({ A });
+      f.grad({ A }, { mode: "forward" });
+      f.hessianDiagonal({ A });
+    });
+    setCompiledTier("always");
+    try {
+      const f = contiguous();
+      expect(modulesCompiled(() => f.eval(x)), "the value sweep of a tape with a sum is generated code").toBe(1);
+      expect(modulesCompiled(() => f.jacobian(x, { mode: "forward" }))).toBe(1);
+      f.dispose();
+    } finally {
+      setCompiledTier("auto");
+    }
+  });
+
+  it("a sum's tangent starts from its first live term, not from 0 + it: a sum of −0 tangents is −0 on both tiers", () => {
+    // ∂/∂x₀ of each term is −0 (x₀·(−0)), and x₁'s lane reaches only the last term
+    const made = () => fn(2, (t) => stack([t.at(0).mul(-0), t.at(0).mul(-0), t.at(1), t.at(0).mul(-0), t.at(0).mul(-0)]).sum());
+    const J = onBothTiers(made as never, (f) => f.jacobian([0.5, 2], { mode: "forward" }).data) as Float64Array;
+    expect([Object.is(J[0], -0), J[1]]).toEqual([true, 1]);
   });
 });
