@@ -64,12 +64,26 @@ export function lifted(name: BuilderName | CompositeName): (...operands: any[]) 
   return f;
 }
 
+/** What a method called without its operands is told besides (max() is not the largest entry). */
+const MISSING_HINT: Readonly<Record<string, string>> = {
+  max: "; the largest entry is a.amax()", min: "; the smallest entry is a.amin()",
+};
+
 // Node's elementwise methods: x.sin() is sin(x), x.atan2(y) is atan2(x, y).
 for (const [name, row] of Object.entries(PRIMITIVES) as [string, Row][]) {
   if ((row.kind === "scalar" && !("internal" in row)) || row.kind === "composite") {
-    const f = lifted(name as BuilderName);
+    const f = lifted(name as BuilderName), wanted = row.arity - 1;
     Object.defineProperty(Node.prototype, name, {
-      value(this: Node, ...rest: Operand[]) { return f(this, ...rest); }, writable: true, configurable: true,
+      value(this: Node, ...rest: Operand[]) {
+        for (let i = 0; i < wanted; i++) {
+          if (rest[i] === undefined) {
+            throw new InputError(`a.${name}() takes ${wanted === 1 ? "an operand" : `${wanted} operands`} (${row.doc.replace(/\.$/, "")}), ` +
+              `got ${rest.length === 0 ? "none" : `undefined as operand ${i + 1}`}${MISSING_HINT[name] ?? ""}`);
+          }
+        }
+        return f(this, ...rest);
+      },
+      writable: true, configurable: true,
     });
   }
 }

@@ -76,6 +76,16 @@ describe("points", () => {
   });
 });
 
+describe("builder methods called without their operands", () => {
+  it("a.max() says it takes an operand and points to amax; a.clamp(0) names the two it needs; the builder works after", () => {
+    expectThrows(() => fn(3, (x) => x.max()), InputError, /a\.max\(\) takes an operand \(Elementwise maximum/, /got none; the largest entry is a\.amax\(\)/);
+    expectThrows(() => fn(3, (x) => x.min()), InputError, /the smallest entry is a\.amin\(\)/);
+    expectThrows(() => fn(3, (x) => x.clamp(0)), InputError, /a\.clamp\(\) takes 2 operands .* got undefined as operand 2/);
+    expectThrows(() => fn(3, (x) => x.atan2(undefined as never)), InputError, /a\.atan2\(\) takes an operand/);
+    expect(fn(3, (x) => x.max(1).amax()).eval([0, 2, 5])).toBe(5);
+  });
+});
+
 describe("operations the function's shape does not allow: ShapeError", () => {
   it("curl of a 4-D field and of a non-square map", () => {
     const F4 = compile(["x", "y", "z", "w"], { vars: ["x", "y", "z", "w"] });
