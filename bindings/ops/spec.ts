@@ -197,16 +197,31 @@ const bool = (b: boolean) => (b ? 1 : 0);
 /**
  * sinc′(a) = (cos(πa) − sinc a)/a, and where |πa| < 1 (where that cancels, and is
  * 0/0 at 0) its Taylor series π·Σₖ (−1)ᵏ·2k·u^(2k−1)/(2k+1)!, u = πa, to u¹⁹.
+ * cos(πa) is taken as π(a + ½)·sinc(a + ½), whose sinc reduces a exactly (the core's):
+ * cos of πa rounded was off by |a|·ε, and the second derivative of the wrong sign at 1e8.
+ * From 2⁵² on a + ½ rounds, and every double is a whole number: there cos(πa) is
+ * 2cos²(πa/2) − 1, by the same form at a/2, and from 2⁵³ on (even numbers only) 1.
  */
 function sincPartial<T>(A: Algebra<T>, a: T, v: T): T {
-  const u = A.mul(A.num(Math.PI), a), near = A.call("lt", A.call("abs", u), A.num(1)), far = A.call("not", near);
-  const u2 = A.mul(u, u);
+  const near = A.call("lt", A.call("abs", A.mul(A.num(Math.PI), a)), A.num(1)), far = A.call("not", near);
+  const u = A.mul(A.num(Math.PI), taken(A, near, a)), u2 = A.mul(u, u); // (the series away from 0 takes u = π: no u² to overflow)
   let series = A.num(0), factorial = 1;
   const terms: number[] = [];
   for (let k = 1; k <= 10; k++) { factorial *= (2 * k) * (2 * k + 1); terms.push((k % 2 ? -1 : 1) * 2 * k / factorial); }
   for (let k = terms.length - 1; k >= 0; k--) series = A.add(A.num(terms[k]), A.mul(u2, series)); // Horner in u²
-  const a1 = taken(A, far, a);
-  return A.select(far, A.div(A.sub(A.call("cos", A.mul(A.num(Math.PI), a1)), v), a1), A.mul(A.num(Math.PI), A.mul(u, series)));
+  const a1 = taken(A, far, a), size = A.call("abs", a1);
+  /** cos(πx) = π(x + ½)·sinc(x + ½), for |x| < 2⁵². */
+  const cosOfPi = (x: T) => { const half = A.add(x, A.num(0.5)); return A.mul(A.mul(A.num(Math.PI), half), A.call("sinc", half)); };
+  const normal = A.call("lt", size, A.num(2 ** 52)), whole = A.call("lt", size, A.num(2 ** 53));
+  const c = cosOfPi(A.mul(taken(A, whole, a1), A.num(0.5)));
+  const cosPi = A.select(normal, cosOfPi(taken(A, normal, a1)), A.select(whole, A.sub(A.mul(A.num(2), A.mul(c, c)), A.num(1)), A.num(1)));
+  return A.select(far, A.div(A.sub(cosPi, v), a1), A.mul(A.num(Math.PI), A.mul(u, series)));
+}
+
+/** (2/√π)·e^(−a²), 0 from |a| = 28 on (where it underflows; a² would overflow a tangent from 1.3e154 on). */
+function erfPartial<T>(A: Algebra<T>, a: T, sign: number): T {
+  const small = A.call("lt", A.call("abs", a), A.num(28)), u = taken(A, small, a);
+  return A.select(small, A.mul(A.div(A.num(2 * sign), A.call("sqrt", A.num(Math.PI))), A.call("exp", A.neg(A.mul(u, u)))), A.num(0));
 }
 
 const ANY: Domain = [[-3, 3]];
@@ -307,15 +322,15 @@ export const PRIMITIVES = {
   sign: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise sign (−1, 0 or 1; derivative 0).", value: Math.sign, partials: (A, a) => ({ a: A.mul(A.call("sign", a), A.num(0)) }) },
   erf: {
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise error function (2/√π)∫₀ᵃ e^(−t²) dt.",
-    partials: (A, a) => ({ a: A.mul(A.div(A.num(2), A.call("sqrt", A.num(Math.PI))), A.call("exp", A.neg(A.mul(a, a)))) }),
+    partials: (A, a) => ({ a: erfPartial(A, a, 1) }),
   },
   erfc: {
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise complementary error function 1 − erf a, without its cancellation for large a.",
-    partials: (A, a) => ({ a: A.mul(A.div(A.num(-2), A.call("sqrt", A.num(Math.PI))), A.call("exp", A.neg(A.mul(a, a)))) }),
+    partials: (A, a) => ({ a: erfPartial(A, a, -1) }),
   },
-  sigmoid: { // σ′ = σ(a)·σ(−a): σ(1 − σ) would cancel for large a
+  sigmoid: { // σ′ = ¼·sech²(a/2): σ(1 − σ) would cancel for large a, and σ(a)·σ(−a)'s derivative near 0
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise logistic function 1/(1 + e⁻ᵃ).",
-    partials: (A, a, _b, v) => ({ a: A.mul(v, A.call("sigmoid", A.neg(a))) }),
+    partials: (A, a) => ({ a: A.mul(A.num(0.25), tanhPartial(A, A.mul(a, A.num(0.5)))) }),
   },
   softplus: {
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise ln(1 + eᵃ), exact for large |a|.",
@@ -346,10 +361,10 @@ export const PRIMITIVES = {
     kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise normalized sinc sin(πa)/(πa), 1 at 0 (numpy's sinc).",
     partials: (A, a, _b, v) => ({ a: sincPartial(A, a, v) }),
   },
-  xlogy: { // ∂a = ln b, ∂b = a/b (0 where a = 0)
+  xlogy: { // ∂a = ln b, ∂b = a/b (0 where a = b = 0: a/1 there, so that ∂²/∂a∂b is still 1/b at a = 0 < b)
     kind: "scalar", arity: 2, callable: true, domain: [[-2, 2], [0.5, 3]], doc: "Elementwise a·ln b, 0 where a = 0 (also at b = 0; NaN b stays NaN), as scipy's xlogy.",
     value: (a, b) => (a === 0 && !Number.isNaN(b) ? 0 : a * Math.log(b)),
-    partials: (A, a, b) => ({ a: A.call("log", b), b: A.keep(A.div(a, b), a) }),
+    partials: (A, a, b) => ({ a: A.call("log", b), b: A.div(a, taken(A, A.call("or", A.call("ne", a, A.num(0)), A.call("ne", b, A.num(0))), b)) }),
   },
   atan2: { // b/h and −a/h scaled by h = hypot(a, b): no a² + b², nor a/h², to under- or overflow
     kind: "scalar", arity: 2, callable: true, domain: [[-3, 3], [0.2, 3]], doc: "Elementwise atan2(a, b): the angle of the point (b, a).",
