@@ -2,8 +2,9 @@
 // (compiler/sweep-code.ts), compiled per sweep plan on demand and run in place
 // of the core's interpreter on the same descriptor, with the same results to the
 // bit. When the engine refuses to compile generated code (a page whose CSP lacks
-// 'wasm-unsafe-eval'), or the tape has block ops or is too large, the
-// interpreter runs: a tier may be skipped, never give other numbers.
+// 'wasm-unsafe-eval'), or the tape has det, inv, solve or host blocks (or sums,
+// for a reverse sweep: program.ts) or is too large, the interpreter runs: a tier
+// may be skipped, never give other numbers.
 import { core, generation } from "./loader.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
@@ -113,7 +114,7 @@ export class CompiledSweeps {
     // per call (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000
     // points, a sixth of whose steps were pow); ops with a point rule of their own (sin, exp, log …)
     // run faster compiled, and so does a program with a few such calls among many steps (the
-    // k-means gradient's Hessian diagonal, 8% min and comparisons: 0.45 ms a point against 2.4).
+    // k-means Hessian diagonal of bench/workloads.mjs, 8% min and comparisons: 3.8 s against 22.7 s).
     if (mode === "auto" && count >= BATCH_POINTS && (this.coreShare ??= coreCallShare(program, (op) => pointRules()[op] > 0)) >= CORE_SHARE) {
       return null;
     }
