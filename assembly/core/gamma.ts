@@ -36,6 +36,7 @@
 // Bernoulli coefficients and the constants below.
 
 import { erfc } from "./special";
+import { productError } from "./exact";
 
 // @ts-ignore: decorator
 @inline const ASYMPTOTIC_FROM: f64 = 12; // where lgamma and digamma switch to their series
@@ -283,18 +284,6 @@ function risingProduct(start: f64, f: f64, n: i32): f64 {
     hi = p;
   }
   return hi + lo;
-}
-
-/** The upper 26 bits of x, by masking (Veltkamp's split would overflow near the top of the range). */
-// @ts-ignore: decorator
-@inline function upperHalf(x: f64): f64 {
-  return reinterpret<f64>(reinterpret<u64>(x) & 0xFFFFFFFFF8000000);
-}
-
-/** a·b − p for p = fl(a·b), by Dekker's product of the halves (exact but for the tiny al·bl's rounding). */
-function productError(a: f64, b: f64, p: f64): f64 {
-  const ah = upperHalf(a), al = a - ah, bh = upperHalf(b), bl = b - bh;
-  return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
 
 /** ψ(x) = Γ′(x)/Γ(x); NaN at the poles 0, −1, −2, … and at −∞. */

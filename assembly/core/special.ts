@@ -13,6 +13,8 @@
 // scripts/erf-coefficients.py (Chebyshev interpolation in 60-digit arithmetic,
 // interpolation error below 1e-18), which also prints these tables.
 
+import { upperHalf } from "./exact";
+
 // @ts-ignore: decorator
 @inline const SMALL: f64 = 0.84375;
 // @ts-ignore: decorator
@@ -75,7 +77,7 @@ function horner(table: usize, count: i32, s: f64): f64 {
 
 /** e^(−x²) for x ≥ 0: x² split as hi² (exact: hi has 26 bits) and (hi − x)(hi + x), so its rounding does not reach the exponent. */
 export function expMinusSquare(x: f64): f64 {
-  const hi = reinterpret<f64>(reinterpret<u64>(x) & 0xFFFFFFFFF8000000);
+  const hi = upperHalf(x);
   return Math.exp(-hi * hi) * Math.exp((hi - x) * (hi + x));
 }
 

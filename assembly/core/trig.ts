@@ -13,6 +13,8 @@
 // is taken to 106 bits and times π/2 in double-double: r = y₀ + y₁, |r| ≤ π/4.
 // Then sin(y₀ + y₁) = sin y₀ + y₁·cos y₀ to well within an ulp (y₁ ≤ ulp(y₀)/2).
 
+import { productError } from "./exact";
+
 // @ts-ignore: decorator
 @inline const LARGE: f64 = 1048576; // 2²⁰
 // π/2 = PIO2_HI + PIO2_LO to 2⁻¹⁰⁷
@@ -75,12 +77,6 @@ let productHigh: u64 = 0;
   return s ? (w << s) | (load<u64>(TWO_OVER_PI + (<usize>(k + 1) << 3)) >> (64 - s)) : w;
 }
 
-/** 2^k as a double, for −1022 ≤ k ≤ 1023. */
-// @ts-ignore: decorator
-@inline function twoTo(k: i32): f64 {
-  return reinterpret<f64>(<u64>(k + 1023) << 52);
-}
-
 /** Reduces a finite |x| ≥ 2²⁰ (its bits `u`, sign cleared): sets quadrant, y0 and y1. */
 function reduce(u: u64): void {
   const m = (u & 0x000FFFFFFFFFFFFF) | 0x0010000000000000;
@@ -109,23 +105,14 @@ function reduce(u: u64): void {
   if (z >= 64) { top = next << <u64>(z - 64); next = 0; }
   else if (z > 0) { top = (top << <u64>z) | (next >> <u64>(64 - z)); next <<= <u64>z; }
   // the fraction = A + B, two exact doubles of 53 bits each
-  const A = <f64>(top >> 11) * twoTo(-53 - z);
-  const B = <f64>(((top & 0x7FF) << 42) | (next >> 22)) * twoTo(-106 - z);
-  // (A + B)·π/2 in double-double: A·PIO2_HI exactly (Veltkamp's split), the rest rounded
+  const A = Math.scalbn(<f64>(top >> 11), -53 - z);
+  const B = Math.scalbn(<f64>(((top & 0x7FF) << 42) | (next >> 22)), -106 - z);
+  // (A + B)·π/2 in double-double: A·PIO2_HI with its rounding error (Dekker's product), the rest rounded
   const p = A * PIO2_HI;
-  const aHi = splitHigh(A), aLo = A - aHi, cHi = splitHigh(PIO2_HI), cLo = PIO2_HI - cHi;
-  const error = ((aHi * cHi - p) + aHi * cLo + aLo * cHi) + aLo * cLo;
-  const tail = error + (A * PIO2_LO + B * PIO2_HI);
+  const tail = productError(A, PIO2_HI, p) + (A * PIO2_LO + B * PIO2_HI);
   const hi = p + tail;
   y0 = negative ? -hi : hi;
   y1 = negative ? -(tail - (hi - p)) : tail - (hi - p);
-}
-
-/** The upper 26 bits of x's significand, as a double (Veltkamp's split). */
-// @ts-ignore: decorator
-@inline function splitHigh(x: f64): f64 {
-  const t = 134217729 * x; // 2²⁷ + 1
-  return t - (t - x);
 }
 
 // sin and cos of the reduced argument y0 + y1

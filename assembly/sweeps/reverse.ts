@@ -135,7 +135,7 @@ export function reverseSweep(sw: Sweep): void {
           const pair = !sw.accumulate && B == 1 && cnt == 1 && sw.tOut == 1 && step == 2 ? pairedInputs(tape, k - 1) : 0;
           const first = pair > 0 ? a - 1 : a;
           if (pair != 0 && first >= sw.rangeLo && first + 2 * L <= sw.rangeHi) {
-            const other = load<i32>(ins - 12); // (the rows the instruction before loaded)
+            const other = load<i32>(ins - 16, 4); // (the rows the instruction before loaded)
             const to = sw.tangents + ((<usize>start * sw.tPoint + (first - sw.rangeLo) + sw.tOffset) << 3);
             if (pair > 0) interleave(to, row(adj, other, 1), row(adj, dst, 1), L);
             else interleave(to, row(adj, dst, 1), row(adj, other, 1), L);
