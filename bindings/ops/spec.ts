@@ -142,6 +142,8 @@ const oneMinusSquare = <T>(A: Algebra<T>, a: T) => A.select(A.call("lt", A.call(
   A.sub(A.num(1), A.mul(a, a)), A.mul(A.sub(A.num(1), a), A.add(A.num(1), a)));
 /** u where `where` is 1, else 1: an operand at which a branch not taken stays finite (JAX's "double where"). */
 const taken = <T>(A: Algebra<T>, where: T, u: T) => A.select(where, u, A.num(1));
+/** The smallest normal double. */
+const MIN_NORMAL = 2.2250738585072014e-308;
 /** 1 where |u| ≤ |w|, else 0. */
 const notLarger = <T>(A: Algebra<T>, u: T, w: T) =>
   A.sub(A.num(1), A.call("max", A.call("sign", A.sub(A.call("abs", u), A.call("abs", w))), A.num(0)));
@@ -160,10 +162,20 @@ function powBase<T>(A: Algebra<T>, a: T, b: T, v: T): T {
     A.div(A.mul(b, v), taken(A, quotient, a)));
 }
 
-/** ∂(a^b)/∂b = v·ln a, 0 where a = v = 0 (a = 0 < b, not 0·∞); where only v is 0 (it underflowed) its derivatives still flow. */
-function powExponent<T>(A: Algebra<T>, a: T, v: T): T {
+/**
+ * ∂(a^b)/∂b = v·ln a, 0 where a = v = 0 (a = 0 < b, not 0·∞); where only v is 0 (it underflowed) its derivatives still flow.
+ * Where 0 < a < 1 and v is below the normal range it is a^(b−1)·xlogy(a, a): v has lost digits
+ * there (or is 0), and the derivative of v·ln a by a would carry v/a (1.5e-8 off where v = 1e-320,
+ * NaN where a is subnormal and v is 0); a^(b−1) is v/a without that loss, and cannot overflow
+ * there. xlogy, not a·ln a: its partials ln a and a/a = 1 keep reverse mode from forming the
+ * subnormal adjoint a^(b−1)·a, and forward mode from forming 1/a (∞ at a subnormal a).
+ */
+function powExponent<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const either = A.add(A.call("abs", a), A.call("abs", v)), defined = A.keep(A.num(1), either); // 1 unless a = v = 0
-  return A.keep(A.mul(v, A.call("log", taken(A, defined, a))), either);
+  const tiny = A.mul(A.call("lt", A.call("abs", v), A.num(MIN_NORMAL)), A.mul(A.call("gt", a, A.num(0)), A.call("lt", a, A.num(1))));
+  const usual = A.sub(A.num(1), tiny), t = taken(A, tiny, a); // (each branch's operand stays finite where it is not taken)
+  return A.select(usual, A.keep(A.mul(v, A.call("log", taken(A, A.mul(usual, defined), a))), either),
+    A.mul(A.call("pow", t, A.sub(b, A.num(1))), A.call("xlogy", t, t)));
 }
 
 /**
@@ -258,7 +270,7 @@ export const PRIMITIVES = {
     kind: "scalar", arity: 2, operator: "^", callable: true, domain: [[0.5, 3], [-2, 2]],
     doc: "a^b, elementwise (C's pow: 1^y = 1 and x^0 = 1 for every x and y, NaN included).",
     value: (a, b) => (a === 1 ? 1 : Math.pow(a, b)),
-    partials: (A, a, b, v) => ({ a: powBase(A, a, b, v), b: powExponent(A, a, v) }),
+    partials: (A, a, b, v) => ({ a: powBase(A, a, b, v), b: powExponent(A, a, b, v) }),
   },
   sin: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise sine.", value: Math.sin, partials: (A, a) => ({ a: A.call("cos", a) }) },
   cos: { kind: "scalar", arity: 1, callable: true, domain: ANY, doc: "Elementwise cosine.", value: Math.cos, partials: (A, a) => ({ a: A.neg(A.call("sin", a)) }) },
