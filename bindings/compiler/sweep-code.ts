@@ -110,8 +110,11 @@ type Partial = { k: "one" } | { k: "minus" } | { k: "code"; code: Code } | { k: 
 
 /** Where a value lives: a local, or memory at a local's address plus an offset. */
 type Place = { local: number } | { base: number; offset: number };
-/** Inside a loop: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
-type StrideLocals = { cells: Map<string, number>; made: [number, number, number][] };
+/** Inside a loop of `count` iterations: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
+type StrideLocals = { count: number; cells: Map<string, number>; made: [number, number, number][] };
+
+/** Bytes a stride local moving `cells` per iteration goes below where it starts, over `count` iterations (either direction). */
+const lift = (cells: number, count: number) => (cells < 0 ? -8 * cells * (count - 1) : 0);
 
 const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3;
 // The imported functions' indices (functions defined in the module come after them).
@@ -136,7 +139,7 @@ class SweepWriter {
   // The function being written, its region bases, and, inside a loop, the stride locals.
   private f!: FunctionBody;
   private bases: number[] = [];
-  private strideLocals: StrideLocals = { cells: new Map(), made: [] };
+  private strideLocals: StrideLocals = { count: 0, cells: new Map(), made: [] };
   private inLoop = false;
   /**
    * Inside a loop: the first-iteration ids whose every reader is in their own
@@ -541,23 +544,33 @@ class SweepWriter {
     }
     const input = id - this.p.nConst;
     if (input >= 0 && input < this.p.nIn && ((region === VAL && this.inputsInPlace) || (region === TAN && this.seedsInPlace))) {
-      return { base: this.strideBase(region === VAL ? IN : SEED, stride), offset: 8 * input };
+      return this.strided(region === VAL ? IN : SEED, stride, 8 * input);
     }
     const unit = region === PART ? 4 : region === TAN ? this.K : 1;
-    return { base: this.strideBase(region, stride * unit), offset: 8 * (id * unit + lane) };
+    return this.strided(region, stride * unit, 8 * (id * unit + lane));
   }
 
-  /** The local holding a region's base, moved on by `stride` cells per iteration of the loop being written. */
-  private strideBase(region: number, stride: number): number {
-    if (stride === 0) return this.bases[region];
+  /**
+   * The cell `offset` bytes into a region, as seen from the loop being written, which
+   * moves it on by `stride` cells per iteration: a stride local and an offset from it.
+   * A local that moves down starts `lift` bytes up (lift: how far it moves down in
+   * all), and the offset is that much less, so that the local never holds an address
+   * below the region's base: WebAssembly adds an offset to the address as an unsigned
+   * number, so a base that went "negative" (a region low in memory, such as a
+   * WasmBuffer point read in place) would trap, not wrap back.
+   */
+  private strided(region: number, stride: number, offset: number): Place {
+    if (stride === 0) return { base: this.bases[region], offset };
     if (!this.inLoop) throw new Error(`internal: a stride (${stride}) outside a loop`);
-    const { cells, made } = this.strideLocals, key = `${region}:${stride}`;
+    const { count, cells, made } = this.strideLocals, key = `${region}:${stride}`;
     let local = cells.get(key);
     if (local === undefined) {
       cells.set(key, (local = this.f.i32()));
       made.push([local, region, stride]);
     }
-    return local;
+    const lifted = offset - lift(stride, count);
+    if (lifted < 0) throw new Error(`internal: cell ${offset / 8} leaves its region in a loop of stride ${stride}`);
+    return { base: local, offset: lifted };
   }
 
   private read(place: Place): void {
@@ -644,10 +657,10 @@ class SweepWriter {
   private loop(group: readonly Piece[], backward: boolean, body: () => void, counters: [number, number][] = []): void {
     const f = this.f, C = group[0].count;
     const saved = this.strideLocals, savedInLoop = this.inLoop;
-    // Stride locals are made as the body asks for them (strideBase), and only those are
+    // Stride locals are made as the body asks for them (strided), and only those are
     // set before the loop and moved on in it: an unused induction variable still costs
     // an add and a register per iteration in the engine's code.
-    this.strideLocals = { cells: new Map(), made: [] };
+    this.strideLocals = { count: C, cells: new Map(), made: [] };
     this.inLoop = true;
     this.iterationIds = group[0].from >= 0 ? this.loopLocalIds(group) : new Set();
     this.iterationLocals = new Map();
@@ -661,7 +674,9 @@ class SweepWriter {
     f.get(c).i32Const(1).op(I.i32_sub).tee(c).brIf(0);
     f.end();
     const loopCode = f.cut(start);
-    for (const [local, region, cells] of made) f.get(this.bases[region]).i32Const(backward ? 8 * cells * (C - 1) : 0).op(I.i32_add).set(local);
+    for (const [local, region, cells] of made) {
+      f.get(this.bases[region]).i32Const((backward ? 8 * cells * (C - 1) : 0) + lift(cells, C)).op(I.i32_add).set(local);
+    }
     f.paste(loopCode);
     this.strideLocals = saved;
     this.inLoop = savedInLoop;
