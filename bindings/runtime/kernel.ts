@@ -506,7 +506,7 @@ export class Kernel {
    * which straight code of the same instructions would not match to the bit. Value
    * sweeps of a tape with fused groups interpret too: the groups' loops are the
    * tensor chains' fast path, which the compiled tier would re-emit step by step,
-   * 7–35× slower for Rosenbrock's value at n = 10,000 written with tensor ops.)
+   * many times slower.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
                       inputs: readonly Segment[], N: number, sweeps: number, withValues: boolean, ranged: boolean): ((descriptor: number, work: number) => void) | null {
