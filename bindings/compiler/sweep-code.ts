@@ -760,8 +760,11 @@ class SweepWriter {
       for (let which = 0; which < 2; which++) {
         const operand = which ? p.b[k] : p.a[k];
         if (operand < base) continue;
-        if (need[id] || !local[operand]) need[operand] = 1; // (a value the forward pass computes needs its operands there)
-        else recompute[operand] = 1;
+        // A value the forward pass computes needs its operands there; one the backward loop
+        // recomputes needs its loop-local operands recomputed too (a value may be both: sqrt's,
+        // read by sin's call in the forward pass and by its own partial 0.5/v in the backward loop).
+        if (need[id]) need[operand] = 1;
+        if (recompute[id]) (local[operand] ? recompute : need)[operand] = 1;
       }
     }
     this.recomputed = recompute;

@@ -96,6 +96,25 @@ describe("the compiled tier gives the interpreter's bits", () => {
     }
   });
 
+  it("large programs in memory: a loop-local value both the forward pass and the backward loop compute gets its operands in both", () => {
+    // sqrt's value is read by sin's call (forward) and by sqrt's own partial 0.5/v (backward loop, recomputed):
+    // its operand xᵢ + 1.5 was recomputed only where the forward pass did not need sqrt (the gradient was ∞)
+    const n = 1000, vars = Array.from({ length: n }, (_, i) => `x${i}`), x = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.2 * Math.sin(i));
+    onBothTiers(() => compile(vars.map((v) => `sin(sqrt(${v} + 1.5))`).join(" + "), { vars }), (f) => {
+      const g = f.grad(x) as Float64Array;
+      for (const i of [0, 1, 500, n - 1]) expect(g[i]).toBeCloseTo(Math.cos(Math.sqrt(x[i] + 1.5)) / (2 * Math.sqrt(x[i] + 1.5)), 14);
+      f.vjp(x, -0.5);
+    });
+    // one term twice (the expression's graph shares it): 799 of 800 entries of the gradient were wrong
+    const m = 800, terms = Array.from({ length: m }, (_, i) => `1/(2+x${m - 1 - i}*3)`).join(" + ") + " + 1/(2+x0*3)";
+    const y = Float64Array.from({ length: m }, (_, i) => Math.sin(i + 1)), names = vars.slice(0, m);
+    onBothTiers(() => compile(terms, { vars: names }), (f) => {
+      const g = f.grad(y) as Float64Array;
+      for (const i of [0, 1, 5, m - 1]) expect(g[i]).toBeCloseTo(((i === 0 ? 2 : 1) * -3) / (2 + 3 * y[i]) ** 2, 12);
+      f.vjp(y, 1);
+    });
+  });
+
   it("large tensor-form functions in memory: a gradient's vector steps joined into one loop, some run backwards", () => {
     // The gradient graph of a tensor-form function is a sequence of whole-vector steps, some built in reverse
     // element order; forward sweeps over it (hvp, jvp) join them into one loop where no step reads a later iteration.
