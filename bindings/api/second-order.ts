@@ -87,13 +87,14 @@ export function hessianDiagonal(f: SecondOrderView, x: unknown, options: Jacobia
     if (coloring) { // (its sweeps give every input's entries; each wanted input runs them and takes its own: `wrt` saves the rest)
       f.gradient.coloredDiagonal(args.segments, args.count, coloring, out, summed ? sum : undefined, d.offset, d.offset + d.size);
     } else {
-      const perPoint = summed ? 1 : args.count;
+      // (every block's sweeps read the point, which `out` may hold: the diagonal goes there after the last)
+      const perPoint = summed ? 1 : args.count, diagonal = new Float64Array(perPoint * d.size);
       for (let c0 = 0; c0 < d.size; c0 += LANES) {
         const K = Math.min(LANES, d.size - c0), lo = d.offset + c0, block = new Float64Array(perPoint * K * K);
         f.gradientBlock(args, kind, lo, K, lo, K, block, summed ? sum : undefined);
-        const data = out instanceof Float64Array ? out : out.data; // (a buffer's view after the call: memory may have grown)
-        for (let p = 0; p < perPoint; p++) for (let l = 0; l < K; l++) data[p * d.size + c0 + l] = block[(p * K + l) * K + l];
+        for (let p = 0; p < perPoint; p++) for (let l = 0; l < K; l++) diagonal[p * d.size + c0 + l] = block[(p * K + l) * K + l];
       }
+      (out instanceof Float64Array ? out : out.data).set(diagonal); // (a buffer's view now: memory may have grown)
     }
     if (sum && !summed) scalePoints(out, d.size, sum);
     return shaped(shape, d.shape, out);

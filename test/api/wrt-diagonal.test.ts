@@ -113,6 +113,22 @@ describe("hessianDiagonal", () => {
     expectThrows(() => nearest.hessianDiagonal(at, { wrt: "c" }), InputError, /'c' is not one of x, C/);
   });
 
+  it("an out that holds the point: a dense diagonal's 16-entry blocks all read the point before it is written", () => {
+    // ∂²/∂xᵢ² of (Σx)²/2 + Σ sin(xᵢ)·xᵢ₊₁ (cyclic) is 1 − sin(xᵢ)·xᵢ₊₁; 17 entries: two blocks, the second was
+    // computed from a point the first block's results had overwritten
+    const n = 17, vars = Array.from({ length: n }, (_, i) => `x${i}`);
+    const f = compile(`(${vars.join(" + ")})^2/2 + ` + vars.map((v, i) => `sin(${v})*x${(i + 1) % n}`).join(" + "), { vars });
+    const p = Float64Array.from({ length: n }, (_, i) => 0.5 + 0.3 * Math.sin(i));
+    const want = Array.from(p, (x, i) => 1 - Math.sin(x) * p[(i + 1) % n]);
+    const a = p.slice();
+    f.hessianDiagonal(a, { out: a });
+    expectClose(a, want, 1e-14, "one point");
+    const rows = new Tensor([2, n], Float64Array.from([...p, ...p]));
+    f.hessianDiagonal(rows, { out: rows.data });
+    expectClose(rows.data, [...want, ...want], 1e-14, "a batch of two");
+    f.dispose();
+  });
+
   it("k-means at the benchmark's size (d = 16, k = 1,000): still two colors", () => {
     // x's gradient adds 1,000 terms one after another: the partial sums' sets copy 8 million
     // entries in all, though only one is alive at a time (the analysis' budget counts those alive)
