@@ -14,7 +14,7 @@ export interface ReduceOptions {
   /** Sum (or average) the method's result over a batch's points. */
   reduce?: "sum" | "mean";
   /** One weight per point for `reduce`: Σ w_p·f(x_p) (divided by Σ w_p for "mean"). */
-  weights?: Float64Array | Float32Array | readonly number[];
+  weights?: Float64Array | Float32Array | readonly number[] | WasmBuffer;
 }
 
 /** Results of a reduced call are shaped as at one point. */
@@ -31,12 +31,14 @@ export function readReduce(options: ReduceOptions, args: Args, what: string): Ba
   if (!args.batched) throw new InputError(`reduce sums over a batch (a Tensor with a leading axis N); ${what} got one point`);
   let w: Float64Array | null = null;
   if (weights !== undefined) {
-    const typed = ArrayBuffer.isView(weights) && !(weights instanceof DataView) && !(weights instanceof BigInt64Array) && !(weights instanceof BigUint64Array);
-    if (!typed && !(Array.isArray(weights) && (weights as unknown[]).every((v) => typeof v === "number"))) {
-      throw new InputError(`weights must be a typed array (Float64Array, Float32Array, …) or an array of numbers, got ${show(weights)}`);
+    // (a WasmBuffer's are copied: the core's memory may grow, and the buffer may be the same call's out)
+    const list = weights instanceof WasmBuffer ? weights.data.slice() : weights;
+    const typed = ArrayBuffer.isView(list) && !(list instanceof DataView) && !(list instanceof BigInt64Array) && !(list instanceof BigUint64Array);
+    if (!typed && !(Array.isArray(list) && (list as unknown[]).every((v) => typeof v === "number"))) {
+      throw new InputError(`weights must be a typed array (Float64Array, Float32Array, …), a WasmBuffer or an array of numbers, got ${show(weights)}`);
     }
-    if (weights.length !== args.count) throw new ShapeError(`weights: expected one per point (${args.count}), got ${weights.length}`);
-    w = weights instanceof Float64Array ? weights : Float64Array.from(weights as ArrayLike<number>);
+    if (list.length !== args.count) throw new ShapeError(`weights: expected one per point (${args.count}), got ${list.length}`);
+    w = list instanceof Float64Array ? list : Float64Array.from(list as ArrayLike<number>);
     if (!w.every(Number.isFinite)) throw new InputError("weights must be finite numbers");
   }
   let divisor = 1;

@@ -47,6 +47,12 @@ describe("reduce over a batch", () => {
     expectIdentical((mean.d as Tensor).data, per.d.data.map((v, k) => (w[Math.floor(k / 2)] * v) / wsum), "w_p ∂f/∂d_p / Σ w");
     const plain = model.grad(at, { reduce: "mean" }) as Record<string, Tensor | Float64Array>;
     expectIdentical(plain.p as Float64Array, sumRows(per.p.data, 2, null, N), "mean without weights");
+    // weights in a WasmBuffer, as every other batch argument may be
+    const wb = buffer([N]);
+    wb.data.set(w);
+    expectIdentical((model.grad(at, { reduce: "sum", weights: wb }) as Record<string, Float64Array>).p, sumRows(per.p.data, 2, w), "WasmBuffer weights");
+    expectThrows(() => model.grad(at, { reduce: "sum", weights: buffer([3]) }), ShapeError, /one per point \(37\), got 3/);
+    wb.dispose();
   });
 
   it("every method: eval, jacobian (both modes), vjp, jvp, partial, hessian (blocks), hvp, laplacian", () => {
