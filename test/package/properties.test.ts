@@ -243,6 +243,47 @@ describe("random elementwise tensor programs (fused loops): reverse = forward, b
   }, timeout(0.5));
 });
 
+describe("large programs (generated code in memory, rerolled loops): both tiers to the bit, reverse = forward", () => {
+  // A random term over 1–3 variables, summed over 300–900 indices i with each of its
+  // variables read at an index map of i (i, i + 1, n − 1 − i, 2i, 3i + 1 mod n): thousands
+  // of steps, so the compiled tier keeps values in memory and rolls the terms into loops.
+  // Terms run up or down, and one may appear twice (the graph then shares it).
+  const maps = [(i: number, n: number) => i % n, (i: number, n: number) => (i + 1) % n, (i: number, n: number) => n - 1 - (i % n),
+    (i: number, n: number) => (2 * i) % n, (i: number, n: number) => (3 * i + 1) % n];
+  const arb = fc.record({
+    expr: A.exprArb({ maxVars: 3, maxSteps: 6 }),
+    n: fc.integer({ min: 200, max: 500 }),
+    count: fc.integer({ min: 300, max: 900 }),
+    picks: fc.array(fc.nat(maps.length - 1), { minLength: 3, maxLength: 3 }),
+    down: fc.boolean(),
+    twice: fc.option(fc.nat()),
+    seed: fc.integer({ min: 1, max: 1e6 }),
+  });
+
+  it("values, gradients, jvp, vjp and hvp of sums of thousands of terms", () => {
+    fc.assert(fc.property(arb, ({ expr, n, count, picks, down, twice, seed }) => {
+      const names = Array.from({ length: n }, (_, k) => `x${k}`);
+      const term = (i: number) => A.print(expr.tree, expr.vars.map((_, j) => names[maps[picks[j]](i, n)]));
+      const order = Array.from({ length: count }, (_, i) => (down ? count - 1 - i : i));
+      const terms = order.map(term);
+      if (twice !== null) terms.push(term(twice % count));
+      let r = seed;
+      const next = () => (r = (r * 48271) % 2147483647) / 2147483647;
+      const x = Float64Array.from({ length: n }, () => 1.4 * next() - 0.7), v = Float64Array.from({ length: n }, () => next() - 0.5);
+      withCompiled(terms.join(" + "), names, (f) => {
+        f.eval(x);
+        const g = f.grad(x) as Float64Array, t = f.jvp(x, v) as number;
+        f.vjp(x, 0.5);
+        f.hvp(x, v);
+        if (!allFinite(g) || maxAbs(g) > HUGE || !Number.isFinite(t)) return;
+        let dot = 0, scale = 0;
+        for (let k = 0; k < n; k++) { dot += g[k] * v[k]; scale += Math.abs(g[k] * v[k]); }
+        within([t], [dot], 1e-10 * Math.max(1, scale), "jvp = ∇f·v");
+      });
+    }), runs(0.1));
+  }, timeout(0.1));
+});
+
 describe("parse(print(tree)) is the tree", () => {
   it("the compiled string evaluates as the interpreter does, and every spelling compiles to the same function", () => {
     const arb = A.exprAtPointArb({ kinks: true }).chain((p) => fc.tuple(A.styleArb, A.styleArb).map(([s1, s2]) => ({ ...p, s1, s2 })));
