@@ -59,6 +59,9 @@ interface Entry {
 /** The share of steps calling the core's op table from which "auto" interprets a batch. */
 const CORE_SHARE = 1 / 8;
 
+/** Terms of a sum from which the program's value sweeps stay with the interpreter (see programFor). */
+const LARGE_SUM = 1024;
+
 /** Points from which a call counts as a batch under "auto". */
 const BATCH_POINTS = 16;
 
@@ -91,10 +94,17 @@ export class CompiledSweeps {
     return compiledTier() !== "never" && this.programFor("r") !== null;
   }
 
-  /** The program a plan's sweep runs (its key starts with "r" for a reverse one), or null: the interpreter runs it. */
+  /**
+   * The program a plan's sweep runs (its key starts with "r" for a reverse one, "v" for
+   * values), or null: the interpreter runs it. Values of a program with a sum of
+   * LARGE_SUM terms or more stay with the interpreter, whose sums are SIMD passes over
+   * their terms: as a chain of additions through memory such a sum costs several
+   * times as much; tangents, which the interpreter carries lane by lane, stay compiled.
+   */
   private programFor(key: string): Program | null {
     if (this.program === undefined) this.program = programOf(this.tape, true);
-    return key[0] === "r" && this.program?.sums ? null : this.program;
+    const p = this.program;
+    return (key[0] === "r" && p?.sums) || (key[0] === "v" && p && p.largestSum >= LARGE_SUM) ? null : p;
   }
 
   /**

@@ -410,6 +410,19 @@ describe("the compiled tier gives the interpreter's bits", () => {
     f.dispose();
   });
 
+  it("values of a program with a sum of 1,024 terms or more stay with the interpreter's SIMD sums; smaller sums and tangents compile", () => {
+    setCompiledTier("always");
+    onTestFinished(() => setCompiledTier("auto"));
+    for (const [n, modules] of [[1024, 0], [1023, 1]] as const) {
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i)), f = fn(n, (t) => t.mul(t).sum());
+      let value = 0;
+      expect(modulesCompiled(() => { value = f.eval(x) as number; }), `modules for the value sweep of Σ over ${n} terms`).toBe(modules);
+      expect(value).toBeCloseTo(x.reduce((s, v) => s + v * v, 0), 10);
+      expect(modulesCompiled(() => f.jvp(x, x)), "a module for the forward sweep").toBe(1);
+      f.dispose();
+    }
+  });
+
   it("a sum's tangent starts from its first live term, not from 0 + it: a sum of −0 tangents is −0 on both tiers", () => {
     // ∂/∂x₀ of each term is −0 (x₀·(−0)), and x₁'s lane reaches only the last term
     const made = () => fn(2, (t) => stack([t.at(0).mul(-0), t.at(0).mul(-0), t.at(1), t.at(0).mul(-0), t.at(0).mul(-0)]).sum());
