@@ -1,6 +1,6 @@
 // Reverse mode and second order, each against hand-written analytic JavaScript:
 // the gradient of the extended Rosenbrock function for n = 100, 1,000, 10,000
-// (written with the builder's tensor operations), the Hessian of
+// (written with the builder's tensor operations), ‖x‖² = x·x at n = 10,000, the Hessian of
 // f(x, y, z) = sin(xy) + z²eˣ at 10,000 points, and the Hessian of Rosenbrock n = 100.
 import { compile, fn, Tensor } from "../dist/index.js";
 import { compare } from "./report.mjs";
@@ -66,6 +66,25 @@ for (const n of [100, 1_000, 10_000]) {
   });
   rows[`rosenbrock ${n}`] = { ...r, gradOverEval: r["gradients f.grad(x, { out }) (reverse)"] / r["gradients f.eval(x)"] };
   console.log(`  gradient time / function time (library): ${rows[`rosenbrock ${n}`].gradOverEval.toFixed(2)}`);
+}
+
+// The simplest reduction at one point: ‖x‖² = x·x, its value and its gradient 2x.
+{
+  const n = 10_000, f = fn(n, (x) => x.dot(x));
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i)), gJs = new Float64Array(n), gLib = new Float64Array(n);
+  const value = () => { let s = 0; for (let i = 0; i < n; i++) s += x[i] * x[i]; return s; };
+  const gradient = () => { for (let i = 0; i < n; i++) gJs[i] = 2 * x[i]; };
+  gradient();
+  check(f.grad(x, { out: gLib }), gJs, "gradient of x·x");
+  check([f.eval(x)], [value()], "x·x");
+  await compare("‖x‖² = x·x, n = 10,000, one point: value", {
+    "plain JavaScript value": value,
+    "gradients f.eval(x)": () => f.eval(x),
+  });
+  await compare("‖x‖² = x·x, n = 10,000, one point: gradient", {
+    "plain JavaScript gradient (2x)": gradient,
+    "gradients f.grad(x, { out })": () => f.grad(x, { out: gLib }),
+  });
 }
 
 {
