@@ -30,7 +30,7 @@ import { applyBroadcast, partialIsBroadcast, ONE, MINUS_ONE } from "../core/rule
 import { applyBlockReverse, resultMask, operandList, resultList } from "../core/blocks";
 import { valuePass } from "./values";
 import {
-  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term1, scatterValues,
+  Kind, PARTIAL_ROWS, row, maskBytes, blockScratchAt, fillRow, mask, setMask, fillConstants, gather, inputRows, term, term1, scatterValues,
   scaledTerm, scaledTerm1, keepRow, scatterTangent, interleave,
 } from "../core/rows";
 
@@ -233,11 +233,16 @@ function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, ste
                   sc: usize, sStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
   const t = row(adj, a, B), sentinel = d <= MINUS_ONE;
-  if (S > 1 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel) { // dot products, two points
-    const stretch = <usize>S << 4;
-    for (let o: usize = 0, end = <usize>L << 4, wo = w; o < end; wo += 16) {
-      const wv = v128.load(wo);
-      for (const next = o + stretch; o < next; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), wv)));
+  if (S > 1 && B > 1 && !sc && step == 1 && L % S == 0) { // dot products and sums, a block of points
+    // (row j's terms are d_j·w̄ of its stretch's sum, point by point: SIMD over the points)
+    const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
+    for (let j = 0, wj = w; j < L; wj += rowBytes) {
+      for (const next = j + S; j < next; j++) {
+        const tj = t + <usize>j * rowBytes, dj = oneRow ? d : d + <usize>j * rowBytes;
+        let o: usize = 0;
+        for (; o + 8 < end; o += 16) v128.store(tj + o, f64x2.add(v128.load(tj + o), term(dj, wj, o)));
+        if (o < end) store<f64>(tj + o, load<f64>(tj + o) + term1(dj, wj, o));
+      }
     }
     return;
   }
