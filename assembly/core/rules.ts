@@ -152,13 +152,17 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       // ∂a is b·(v/a) where v is a normal number (b − 1 would round, and a^(b−1)
       // magnifies that by |ln v|: 2e-14 for e^-440^0.3), else b·a^(b−1). Where that
       // leaves the range but v does not (a tiny or huge base), ∂a is b·v scaled by a.
+      // ∂b is a^(b−1)·(a·ln a) where 0 < a < 1 and v is below the normal range (v's
+      // few digits, or 0, would carry into it), as the symbolic rule's (spec.ts powExponent).
       let scaled = false;
       for (let p = 0; p < n; p++) {
         const x = ld(a, p), y = ld(b, p), r = cpow(x, y);
         st(v, p, r);
         if (!d) continue;
         const quotient = x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Math.abs(r) <= f64.MAX_VALUE;
-        const pa = y == 0 ? 0 : quotient ? y * (r / x) : y * cpow(x, y - 1), pb = r == 0 ? 0 : r * Math.log(x), m = Math.abs(pa);
+        const tiny = x > 0 && x < 1 && Math.abs(r) < MIN_NORMAL;
+        const pa = y == 0 ? 0 : quotient ? y * (r / x) : y * cpow(x, y - 1), m = Math.abs(pa);
+        const pb = tiny ? cpow(x, y - 1) * (x * Math.log(x)) : r == 0 ? 0 : r * Math.log(x);
         if (!(m >= MIN_NORMAL && m <= f64.MAX_VALUE) && y != 0 && x != 0 && Number.isFinite(x) && Math.abs(r) >= MIN_NORMAL && Number.isFinite(r)) {
           if (!scaled) { for (let q = 0; q < p; q++) st(ds, q, 1); scaled = true; }
           st(da, p, y * r); st(db, p, pb); st(ds, p, x);

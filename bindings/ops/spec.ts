@@ -142,7 +142,7 @@ const oneMinusSquare = <T>(A: Algebra<T>, a: T) => A.select(A.call("lt", A.call(
   A.sub(A.num(1), A.mul(a, a)), A.mul(A.sub(A.num(1), a), A.add(A.num(1), a)));
 /** u where `where` is 1, else 1: an operand at which a branch not taken stays finite (JAX's "double where"). */
 const taken = <T>(A: Algebra<T>, where: T, u: T) => A.select(where, u, A.num(1));
-/** The smallest normal double. */
+/** The smallest normal double (the core's is MIN_NORMAL in assembly/core/rows.ts). */
 const MIN_NORMAL = 2.2250738585072014e-308;
 /** 1 where |u| ≤ |w|, else 0. */
 const notLarger = <T>(A: Algebra<T>, u: T, w: T) =>
@@ -166,9 +166,12 @@ function powBase<T>(A: Algebra<T>, a: T, b: T, v: T): T {
  * ∂(a^b)/∂b = v·ln a, 0 where a = v = 0 (a = 0 < b, not 0·∞); where only v is 0 (it underflowed) its derivatives still flow.
  * Where 0 < a < 1 and v is below the normal range it is a^(b−1)·xlogy(a, a): v has lost digits
  * there (or is 0), and the derivative of v·ln a by a would carry v/a (1.5e-8 off where v = 1e-320,
- * NaN where a is subnormal and v is 0); a^(b−1) is v/a without that loss, and cannot overflow
- * there. xlogy, not a·ln a: its partials ln a and a/a = 1 keep reverse mode from forming the
- * subnormal adjoint a^(b−1)·a, and forward mode from forming 1/a (∞ at a subnormal a).
+ * NaN where a is subnormal and v is 0); a^(b−1) is v/a without that loss, and its value cannot
+ * overflow there. xlogy, not a·ln a: its partials ln a and a/a = 1 keep reverse mode from forming
+ * the subnormal adjoint a^(b−1)·a, and forward mode from forming 1/a. (At a subnormal a with b
+ * near 1 the tangent of a^(b−1) itself, (b − 1)·a^(b−2), leaves the range: forward mode's
+ * ∂²/∂a∂b is ±∞ there, reverse mode's is right; README, "Numerics".)
+ * The core's first-order rule (assembly/core/rules.ts, Op.Pow) takes the same two forms.
  */
 function powExponent<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const either = A.add(A.call("abs", a), A.call("abs", v)), defined = A.keep(A.num(1), either); // 1 unless a = v = 0
