@@ -248,10 +248,11 @@ function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, ste
   }
   if (S > 1 && B == 1 && n == 1 && !sc && step == 1 && L % S == 0) { // dot products and sums, one point
     // (the terms are d_j·w̄ of their stretch's sum; one factor for the run (dStep 0, or ±1) makes them one number a stretch)
-    const stretch = <usize>S << 3, each = dStep == 1 && !sentinel;
+    const stretch = <usize>S << 3, perEntry = dStep == 1 && !sentinel;
     for (let o: usize = 0, end = <usize>L << 3, wo = w; o < end; wo += 8) {
-      const next = o + stretch, wv = v128.load64_splat(wo);
-      if (each) {
+      const next = o + stretch;
+      if (perEntry) {
+        const wv = v128.load64_splat(wo);
         for (; o + 8 < next; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), wv)));
         if (o < next) {
           store<f64>(t + o, load<f64>(t + o) + load<f64>(d + o) * load<f64>(wo));

@@ -31,8 +31,8 @@ export interface Program {
   readonly outputs: Int32Array;
   /** Whether sums were made chains of additions (then no reverse sweep may run it). */
   readonly sums: boolean;
-  /** Terms of the largest sum (0 without sums). */
-  readonly largestSum: number;
+  /** Terms of all its sums together (0 without sums). */
+  readonly sumTerms: number;
 }
 
 /** Number of steps. */
@@ -51,7 +51,7 @@ export function resultId(p: Program, k: number): number {
  */
 export function programOf(t: TapeData, sums = false): Program | null {
   const nIn = t.nIn, words = t.instr, aux = t.aux;
-  let steps = 0, hasSums = false, largestSum = 0;
+  let steps = 0, hasSums = false, sumTerms = 0;
   for (let i = 0; i < words.length; i += 4) {
     const op = words[i] & 0xff;
     if (op >= FUSE_BEGIN) continue; // a fused group's markers: its instructions follow them
@@ -59,7 +59,7 @@ export function programOf(t: TapeData, sums = false): Program | null {
       const count = aux[words[i + 2]];
       steps += count + (words[i] & CONTIGUOUS && count >= 4 ? 3 : 0);
       hasSums = true;
-      largestSum = Math.max(largestSum, count);
+      sumTerms += count;
       continue;
     }
     if (op >= FIRST_BLOCK) return null;
@@ -127,5 +127,5 @@ export function programOf(t: TapeData, sums = false): Program | null {
     k += L;
   }
   const outputs = Int32Array.from(t.outSlots, (s) => idOf[s]);
-  return { nConst, consts, nIn, op, a, b, noAdjoint, group, outputs, sums: hasSums, largestSum };
+  return { nConst, consts, nIn, op, a, b, noAdjoint, group, outputs, sums: hasSums, sumTerms };
 }

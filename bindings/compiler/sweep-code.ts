@@ -113,7 +113,11 @@ type Place = { local: number } | { base: number; offset: number };
 /** Inside a loop of `count` iterations: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
 type StrideLocals = { count: number; cells: Map<string, number>; made: [number, number, number][] };
 
-/** Bytes a stride local moving `cells` per iteration goes below where it starts, over `count` iterations (either direction). */
+/**
+ * Bytes a stride local for ids that decrease by −cells an iteration (cells < 0) would reach
+ * below its region's base over `count` iterations, in whichever direction the loop runs
+ * (a forward loop moves it down from the base, a backward one up to it): it starts that much higher.
+ */
 const lift = (cells: number, count: number) => (cells < 0 ? -8 * cells * (count - 1) : 0);
 
 const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3;
@@ -553,11 +557,11 @@ class SweepWriter {
   /**
    * The cell `offset` bytes into a region, as seen from the loop being written, which
    * moves it on by `stride` cells per iteration: a stride local and an offset from it.
-   * A local that moves down starts `lift` bytes up (lift: how far it moves down in
-   * all), and the offset is that much less, so that the local never holds an address
-   * below the region's base: WebAssembly adds an offset to the address as an unsigned
-   * number, so a base that went "negative" (a region low in memory, such as a
-   * WasmBuffer point read in place) would trap, not wrap back.
+   * Where the ids decrease (stride < 0) the local is lifted by how far below the base
+   * it would otherwise reach (`lift`), and the offset is that much less, so that the
+   * local never holds an address below the region's base: WebAssembly adds an offset
+   * to the address as an unsigned number, so a base that went "negative" (a region
+   * low in memory, such as a WasmBuffer point read in place) would trap, not wrap back.
    */
   private strided(region: number, stride: number, offset: number): Place {
     if (stride === 0) return { base: this.bases[region], offset };

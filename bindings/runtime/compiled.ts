@@ -59,8 +59,8 @@ interface Entry {
 /** The share of steps calling the core's op table from which "auto" interprets a batch. */
 const CORE_SHARE = 1 / 8;
 
-/** Terms of a sum from which the program's value sweeps stay with the interpreter (see programFor). */
-const LARGE_SUM = 1024;
+/** Terms of all sums together from which a program's value sweeps stay with the interpreter (see programFor). */
+const SUM_TERMS = 1024;
 
 /** Points from which a call counts as a batch under "auto". */
 const BATCH_POINTS = 16;
@@ -96,15 +96,22 @@ export class CompiledSweeps {
 
   /**
    * The program a plan's sweep runs (its key starts with "r" for a reverse one, "v" for
-   * values), or null: the interpreter runs it. Values of a program with a sum of
-   * LARGE_SUM terms or more stay with the interpreter, whose sums are SIMD passes over
-   * their terms: as a chain of additions through memory such a sum costs several
-   * times as much; tangents, which the interpreter carries lane by lane, stay compiled.
+   * values), or null: the interpreter runs it. Sweeps the interpreter runs better or
+   * only it can match to the bit stay with it:
+   * - reverse sweeps of a tape with sums or fused groups: the groups' loops and the
+   *   dot products add an entry's adjoint terms in orders of their own;
+   * - values of a tape with fused groups (the tensor chains' fast path, which generated
+   *   code would take step by step, many times slower), or whose sums have SUM_TERMS
+   *   terms or more in all (the interpreter's sums are SIMD passes; a chain of additions
+   *   through memory costs several times as much).
+   * Their tangents, which the interpreter carries lane by lane, stay compiled.
    */
   private programFor(key: string): Program | null {
     if (this.program === undefined) this.program = programOf(this.tape, true);
-    const p = this.program;
-    return (key[0] === "r" && p?.sums) || (key[0] === "v" && p && p.largestSum >= LARGE_SUM) ? null : p;
+    const p = this.program, fused = this.tape.fusedGroups > 0;
+    if (key[0] === "r" && (p?.sums || fused)) return null;
+    if (key[0] === "v" && p && (fused || p.sumTerms >= SUM_TERMS)) return null;
+    return p;
   }
 
   /**

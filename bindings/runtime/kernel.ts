@@ -424,8 +424,8 @@ export class Kernel {
     this.load();
     const key = sizes.map((s) => `,${s}`).join("");
     for (const kind of kinds) {
-      if (kind === "value" && !this.tapeData.fusedGroups) this.compiled.compileAhead("v" + key, () => ({ kind: Kind.Value }), sizes);
-      else if (kind === "gradient" && this.nOut === 1 && !this.tapeData.fusedGroups) {
+      if (kind === "value") this.compiled.compileAhead("v" + key, () => ({ kind: Kind.Value }), sizes);
+      else if (kind === "gradient" && this.nOut === 1) {
         this.compiled.compileAhead("r" + key, () => ({ kind: Kind.Reverse, seeded: false }), sizes);
       } else if (kind === "dense") {
         const [k, plan] = forwardPlan(1, 0, this.nIn, true, undefined);
@@ -501,18 +501,14 @@ export class Kernel {
    * The compiled tier's run function for this sweep, or null for the
    * interpreter: values; reverse sweeps with one lane that every adjoint takes
    * (a gradient, a cotangent); forward sweeps. (Finite differences, reverse
-   * sweeps of several lanes, reverse sweeps that return values too, and reverse sweeps of a tape with fused groups
-   * interpret: the groups' own loops add an entry's adjoint terms in their order,
-   * which straight code of the same instructions would not match to the bit. Value
-   * sweeps of a tape with fused groups interpret too: the groups' loops are the
-   * tensor chains' fast path, which the compiled tier would re-emit step by step,
-   * many times slower.)
+   * sweeps of several lanes and reverse sweeps that return values too interpret;
+   * so do the sweeps CompiledSweeps.programFor leaves to the interpreter.)
    */
   private compiledRun(kind: Kind, lanes: number, lane0: number, dense: boolean, colors: Int32Array | undefined,
                       inputs: readonly Segment[], N: number, sweeps: number, withValues: boolean, ranged: boolean): ((descriptor: number, work: number) => void) | null {
     let key: string, plan: () => SweepPlan;
-    if (kind === Kind.Value && !this.tapeData.fusedGroups) [key, plan] = ["v", () => ({ kind: Kind.Value })];
-    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !this.tapeData.fusedGroups && !withValues) {
+    if (kind === Kind.Value) [key, plan] = ["v", () => ({ kind: Kind.Value })];
+    else if (kind === Kind.Reverse && lanes === 1 && (dense || (this.nOut === 1 && lane0 === 0)) && !withValues) {
       [key, plan] = [dense ? "r:seeded" : "r", () => ({ kind: Kind.Reverse, seeded: dense })];
     } else if (kind === Kind.Forward) [key, plan] = forwardPlan(lanes, lane0, this.nIn, dense, colors);
     else {

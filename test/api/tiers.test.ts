@@ -410,13 +410,19 @@ describe("the compiled tier gives the interpreter's bits", () => {
     f.dispose();
   });
 
-  it("values of a program with a sum of 1,024 terms or more stay with the interpreter's SIMD sums; smaller sums and tangents compile", () => {
+  it("values of a program whose sums have 1,024 terms or more in all stay with the interpreter's SIMD sums; fewer, and tangents, compile", () => {
     setCompiledTier("always");
     onTestFinished(() => setCompiledTier("auto"));
-    for (const [n, modules] of [[1024, 0], [1023, 1]] as const) {
-      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i)), f = fn(n, (t) => t.mul(t).sum());
+    // one sum of n terms; and ten row sums of n/10 terms, then their sum (n + 10 terms in all)
+    const cases = [[1024, 0, false], [1023, 1, false], [1020, 0, true], [1000, 1, true]] as const;
+    for (const [n, modules, rows] of cases) {
+      const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
+      const f = rows ? fn(n, (t) => t.mul(t).reshape([10, n / 10]).sum(1).sum()) : fn(n, (t) => t.mul(t).sum());
+      setCompiledTier("never");
+      f.eval(x); // (loads the tape, and any fused loops' module)
+      setCompiledTier("always");
       let value = 0;
-      expect(modulesCompiled(() => { value = f.eval(x) as number; }), `modules for the value sweep of Σ over ${n} terms`).toBe(modules);
+      expect(modulesCompiled(() => { value = f.eval(x) as number; }), `modules for the value sweep of Σ over ${n} terms${rows ? " by rows" : ""}`).toBe(modules);
       expect(value).toBeCloseTo(x.reduce((s, v) => s + v * v, 0), 10);
       expect(modulesCompiled(() => f.jvp(x, x)), "a module for the forward sweep").toBe(1);
       f.dispose();

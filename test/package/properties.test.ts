@@ -280,8 +280,8 @@ describe("large programs (generated code in memory, rerolled loops): both tiers 
         for (let k = 0; k < n; k++) { dot += g[k] * v[k]; scale += Math.abs(g[k] * v[k]); }
         within([t], [dot], 1e-10 * Math.max(1, scale), "jvp = ∇f·v");
       });
-    }), runs(0.1));
-  }, timeout(0.1));
+    }), runs(0.25));
+  }, timeout(0.25));
 });
 
 describe("parse(print(tree)) is the tree", () => {
