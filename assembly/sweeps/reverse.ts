@@ -233,6 +233,15 @@ function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, ste
                   sc: usize, sStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
   const t = row(adj, a, B), sentinel = d <= MINUS_ONE;
+  if (S > 1 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel && L % S == 0) { // dot products, two points
+    // (a row is one pair: the general loop below, for any block, costs more per row)
+    const stretch = <usize>S << 4;
+    for (let o: usize = 0, end = <usize>L << 4, wo = w; o < end; wo += 16) {
+      const wv = v128.load(wo);
+      for (const next = o + stretch; o < next; o += 16) v128.store(t + o, f64x2.add(v128.load(t + o), f64x2.mul(v128.load(d + o), wv)));
+    }
+    return;
+  }
   if (S > 1 && B > 1 && !sc && step == 1 && L % S == 0) { // dot products and sums, a block of points
     // (row j's terms are d_j·w̄ of its stretch's sum, point by point: SIMD over the points)
     const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
