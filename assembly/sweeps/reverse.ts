@@ -226,14 +226,14 @@ function pullRun(adj: usize, masks: usize, nConst: i32, dst: i32, L: i32, a: i32
  * ∂_j · w̄_j as one SIMD pass over the run's L·B values, or, for a
  * broadcast operand, summed into its one row. The results' adjoints w̄_j are the
  * rows from `w`, one for each stretch of S results (S = 1: row j; dot products'
- * sums have S > 1). A partial with dStep 0 is one row for every j (at one point:
+ * sums have S > 1, and L is a whole number of stretches: compiler/adjoint-plan.ts). A partial with dStep 0 is one row for every j (at one point:
  * one number). A scaled partial (`sc`) takes the row-by-row path.
  */
 function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, step: i32, d: usize, dStep: i32,
                   sc: usize, sStep: i32, B: i32, n: i32): void {
   if (a < nConst) return;
   const t = row(adj, a, B), sentinel = d <= MINUS_ONE;
-  if (S > 1 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel && L % S == 0) { // dot products, two points
+  if (S > 1 && B == 2 && n == 2 && !sc && step == 1 && dStep == 1 && !sentinel) { // dot products, two points
     // (a row is one pair: the general loop below, for any block, costs more per row)
     const stretch = <usize>S << 4;
     for (let o: usize = 0, end = <usize>L << 4, wo = w; o < end; wo += 16) {
@@ -242,7 +242,7 @@ function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, ste
     }
     return;
   }
-  if (S > 1 && B > 1 && !sc && step == 1 && L % S == 0) { // dot products and sums, a block of points
+  if (S > 1 && B > 1 && !sc && step == 1) { // dot products and sums, a block of points
     // (row j's terms are d_j·w̄ of its stretch's sum, point by point: SIMD over the points)
     const rowBytes = <usize>B << 3, end = <usize>n << 3, oneRow = sentinel || dStep == 0;
     for (let j = 0, wj = w; j < L; wj += rowBytes) {
@@ -255,7 +255,7 @@ function pullLive(adj: usize, nConst: i32, w: usize, S: i32, L: i32, a: i32, ste
     }
     return;
   }
-  if (S > 1 && B == 1 && n == 1 && !sc && step == 1 && L % S == 0) { // dot products and sums, one point
+  if (S > 1 && B == 1 && n == 1 && !sc && step == 1) { // dot products and sums, one point
     // (the terms are d_j·w̄ of their stretch's sum; one factor for the run (dStep 0, or ±1) makes them one number a stretch)
     const stretch = <usize>S << 3, perEntry = dStep == 1 && !sentinel;
     for (let o: usize = 0, end = <usize>L << 3, wo = w; o < end; wo += 8) {
