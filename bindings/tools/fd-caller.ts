@@ -70,6 +70,21 @@ export class Caller {
 }
 
 /**
+ * The error for a function that wrote entry `i` of its argument: the point is the
+ * library's, reused for every sample, so a write would move later samples (checked
+ * where it shows: the coordinate a call moved, and the whole point after its last call).
+ */
+export function wroteArgument(i: number, call: number): CallbackError {
+  return new CallbackError(`the function wrote to its argument (entry ${i}, by call ${call}); the point is reused for every sample: ` +
+    "treat it as read-only (copy it to change it)");
+}
+
+/** Throws wroteArgument unless `point` still holds the entries of `x` (after a point's last call). */
+export function checkUnwritten(point: Float64Array, x: Float64Array, call: number): void {
+  for (let i = 0; i < point.length; i++) if (!Object.is(point[i], x[i])) throw wroteArgument(i, call);
+}
+
+/**
  * The common case's hot loop (f returns a number; every line a coordinate axis
  * with a two-point stencil that skips the center; no Richardson levels): for
  * points [from, N), f at x ± along each axis into the samples. Kept small and
@@ -80,20 +95,25 @@ export function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Call
                             axes: readonly number[], schemes: Int32Array, hs: Float64Array, values: Float64Array, S: number): void {
   const point = new Float64Array(n), L = axes.length;
   for (let p = from; p < N; p++) {
-    point.set(X.subarray(p * n, (p + 1) * n));
+    const x = X.subarray(p * n, (p + 1) * n);
+    point.set(x);
     for (let l = 0; l < L; l++) {
       const k = p * L + l, i = axes[l], xi = point[i], offs = offsets(schemes[k]), h = hs[k];
-      point[i] = xi + offs[0] * h;
+      const a = xi + offs[0] * h, b = xi + offs[1] * h;
+      point[i] = a;
       caller.calls++;
       const ya = f(point);
       if (typeof ya !== "number") caller.accept(ya); // throws the CallbackError saying what came back
-      point[i] = xi + offs[1] * h;
+      if (!Object.is(point[i], a)) throw wroteArgument(i, caller.calls);
+      point[i] = b;
       caller.calls++;
       const yb = f(point);
       if (typeof yb !== "number") caller.accept(yb);
+      if (!Object.is(point[i], b)) throw wroteArgument(i, caller.calls);
       point[i] = xi;
       values[k * S] = ya as number;
       values[k * S + 1] = yb as number;
     }
+    checkUnwritten(point, x, caller.calls);
   }
 }

@@ -4,7 +4,7 @@
 import { CallbackError, InputError } from "../base/errors.js";
 import { core, f64, i32, withMemory } from "../runtime/loader.js";
 import type { BatchCallback, Callback } from "./fd.js";
-import { Caller, sampleAxesTwoPoint } from "./fd-caller.js";
+import { Caller, checkUnwritten, sampleAxesTwoPoint, wroteArgument } from "./fd-caller.js";
 import { axisGeometry, checkInside, offsets, type Lines, type Plan, type readBase } from "./fd-plan.js";
 
 /** Samples: per line, `levels` × S slots (the requested stencil's size) of m values, filled as results arrive. */
@@ -129,11 +129,14 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
               } else {
                 samples.put(slot, caller.one(point), caller.m);
               }
+              // (a direction's samples set every entry, so only an axis line's can carry a write on)
+              if (axis >= 0 && !Object.is(point[axis], xi + t)) throw wroteArgument(axis, caller.calls);
               if (axis >= 0) point[axis] = xi;
               else point.set(x);
             }
           }
         }
+        if (axisLines) checkUnwritten(point, x, caller.calls);
       }
       if (p < N) sampleAxesTwoPoint(direct, caller, X, n, p, N, (lines as { axes: readonly number[] }).axes, planned.schemes, planned.hs, samples.values, S);
     } catch (error) {

@@ -943,6 +943,22 @@ describe("a callback that throws: CallbackError naming the call, with the cause"
   });
 });
 
+describe("a callback that writes to its argument (the library's reused point): CallbackError, not wrong numbers", () => {
+  it("squaring its entries in place (the gradient came out 7e6, 2e12, 3e5 for 2, 4, 6), or setting one entry", () => {
+    const square = (x: Float64Array) => { let s = 0; for (let i = 0; i < x.length; i++) { x[i] *= x[i]; s += x[i]; } return s; };
+    const setsThird = (x: Float64Array) => { const s = x[0] + x[1]; x[2] = 7; return s; };
+    for (const call of [() => fd.grad(square, [1, 2, 3]), () => fd.jacobian((x) => [square(x)], [1, 2, 3]),
+      () => fd.grad(square, [1, 2, 3], { richardson: 2 }), () => fd.grad(setsThird, [1, 2, 3]),
+      () => fd.grad(square, new Tensor([2, 3], Float64Array.of(1, 2, 3, 4, 5, 6)))]) {
+      expectThrows(call, CallbackError, /wrote to its argument \(entry \d, by call \d+\)/);
+    }
+    // (reading it, and writing a copy, is fine)
+    const g = fd.grad((x) => { const y = Float64Array.from(x); y[0] *= 2; return y[0] * x[1]; }, [1, 2, 3]).value as Float64Array;
+    expect(g[0]).toBeCloseTo(4, 6);
+    expect(g[1]).toBeCloseTo(2, 6);
+  });
+});
+
 describe("a callback that returns the wrong thing: CallbackError", () => {
   /** A callback that returns `good(x)` except at call k, where it returns `bad`. */
   const at = (k: number, bad: unknown, good: (x: Float64Array) => unknown) => {
