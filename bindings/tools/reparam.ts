@@ -182,9 +182,18 @@ function combine(parts: readonly Float64Array[], streams: number, width: number)
   return { mean: acc.slice(1, 1 + width), stderr: acc.slice(1 + width).map((m2) => Math.sqrt(m2 / (n - 1) / n)) };
 }
 
+/** Numbers of per-stream statistics an estimate may keep (2²⁷: 1 GiB); beyond, `samples` is refused up front. */
+const MAX_STATISTICS = 2 ** 27;
+
 /** A plan over `args`, whose streams accumulate `width` quantities that `result` turns into the estimate. */
 function streamPlan<R>(func: Func, args: StreamArgs, width: number, result: (m: Moments) => R, dispose = () => {}): StreamPlan<R> {
-  const streams = streamsOf(args.samples);
+  const streams = streamsOf(args.samples), per = 1 + 2 * width;
+  if (streams * per > MAX_STATISTICS) {
+    dispose();
+    const most = Math.floor(MAX_STATISTICS / per) * STREAM;
+    throw new ShapeError(`samples: ${show(args.samples)} is more than this estimate can hold statistics for (${streams} streams of ${STREAM}); ` +
+      `at most ${most} for a function with ${width} quantities to average`);
+  }
   return { func, args, streams, finish: (parts) => result(combine(parts, streams, width)), dispose };
 }
 

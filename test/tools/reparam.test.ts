@@ -624,6 +624,12 @@ describe("bad options give clear errors, and the library stays usable", () => {
       }
     });
 
+    it(`${name}: more samples than its statistics can be kept for is a ShapeError up front, not a RangeError`, () => {
+      for (const samples of [1e14, 2 ** 53 - 1, 1e18]) {
+        expectError(() => est(f, q, { samples, seed: 1 }), ShapeError, /samples: \d+ is more than this estimate can hold statistics for .*; at most \d+/);
+      }
+    });
+
     it(`${name}: seed must be a whole number`, () => {
       for (const seed of [1.5, NaN, Infinity, 2 ** 60, "1" as unknown as number, undefined as unknown as number]) {
         expectError(() => est(f, q, { samples: 100, seed }), InputError, /seed/);
