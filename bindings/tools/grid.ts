@@ -61,7 +61,11 @@ function checkField(field: unknown, shape: readonly number[], what: string): Fie
   return field;
 }
 
-/** Per-axis geometry, with numpy's rule that evenly spaced coordinates count as uniform. */
+/**
+ * Per-axis geometry, with numpy's rule that evenly spaced coordinates count as
+ * uniform. Samples enough for a stencil are checked only on the axes a function
+ * differentiates (`needSamples`), as numpy does: a [5, 1] grid has a gradient along axis 0.
+ */
 function axes(shape: readonly number[], options: GridOptions): Axis[] {
   const edgeOrder = options.edgeOrder ?? 1;
   if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${show(options.edgeOrder)}`);
@@ -71,9 +75,6 @@ function axes(shape: readonly number[], options: GridOptions): Axis[] {
     throw new ShapeError(`spacing needs one entry per axis (${shape.length}), got ${Array.isArray(perAxis) ? perAxis.length : typeof perAxis}`);
   }
   return shape.map((len, k) => {
-    if (len < edgeOrder + 1) {
-      throw new ShapeError(`axis ${k} has ${len} samples; a gradient with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 1}`);
-    }
     const geometry = { len, outer: sizeOf(shape.slice(0, k)), inner: sizeOf(shape.slice(k + 1)) };
     const s = perAxis[k];
     if (typeof s === "number") {
@@ -273,9 +274,16 @@ export function planStencils(name: GridFunction, s: readonly number[], options: 
   const edgeOrder = options.edgeOrder ?? 1;
   const geometry = axes(s, options);
   const plan = (count: number, single: boolean, body: Stencils): GridStencils => ({ count, shape: s, geometry, body, single });
+  /** Refuses an axis the function differentiates with fewer samples than its stencils need. */
+  const needSamples = (k: number, laplacian: boolean) => {
+    const least = edgeOrder + (laplacian ? 2 : 1);
+    if (s[k] < least) throw new ShapeError(`axis ${k} has ${s[k]} samples; a ${laplacian ? "Laplacian" : "gradient"} with edgeOrder ${edgeOrder} needs at least ${least}`);
+  };
+  if (name !== "gradient") s.forEach((_, k) => needSamples(k, name === "laplacian"));
   switch (name) {
     case "gradient": {
       const list = readAxes(options.axis, s.length);
+      list.forEach((k) => needSamples(k, false));
       return plan(list.length, typeof options.axis === "number", ([f], outs, grid, coords) => {
         list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));
       });
@@ -295,9 +303,6 @@ export function planStencils(name: GridFunction, s: readonly number[], options: 
       });
     }
     case "laplacian":
-      geometry.forEach((a, k) => {
-        if (a.len < edgeOrder + 2) throw new ShapeError(`axis ${k} has ${a.len} samples; a Laplacian with edgeOrder ${edgeOrder} needs at least ${edgeOrder + 2}`);
-      });
       return plan(1, true, ([f], [out], grid, coords, scratch) => {
         grid.forEach((a, k) => core().secondAxis(f, out, a.outer, a.len, a.inner, coords(k), a.coords ? 0 : a.dx, edgeOrder, k === 0 ? 0 : 1, scratch));
       });

@@ -627,6 +627,18 @@ describe("bad input", () => {
     expectError(() => grid.laplacian(new Float64Array(10), [5, 2]), ShapeError, /axis 1/);
     expectError(() => grid.laplacian(new Float64Array(15), [5, 3], { edgeOrder: 2 }), ShapeError, /axis 1/);
     expectError(() => grid.divergence([new Float64Array(5), new Float64Array(5)], [5, 1]), ShapeError);
+    // the Laplacian says its own rule where an axis has samples enough for a gradient but not for it
+    expectError(() => grid.laplacian(Float64Array.of(0, 1, 4), [3, 1]), ShapeError, /axis 1 has 1 samples; a Laplacian with edgeOrder 1 needs at least 3/);
+  });
+
+  it("only the axes differentiated need samples, as numpy checks: a [5, 1] grid has a gradient along axis 0", () => {
+    // np.gradient(np.arange(5.).reshape(5, 1)**2, axis=0) is [1, 2, 4, 6, 7] (and np.gradient(…, axis=1) is an error)
+    const f = Float64Array.of(0, 1, 4, 9, 16), want = [1, 2, 4, 6, 7];
+    expect(Array.from(grid.gradient(f, [5, 1], { axis: 0 }) as Float64Array)).toEqual(want);
+    expect(Array.from(grid.gradient(f, [1, 5], { axis: 1 }) as Float64Array)).toEqual(want);
+    expect(Array.from((grid.gradient(f, [5, 1], { axis: [0], spacing: [[0, 1, 2, 3, 4], [7]] }) as Float64Array[])[0])).toEqual(want);
+    expectError(() => grid.gradient(f, [5, 1], { axis: 1 }), ShapeError, /axis 1 has 1 samples/);
+    expectError(() => grid.gradient(f, [5, 1]), ShapeError, /axis 1 has 1 samples/);
   });
 
   it("zero, non-finite or non-monotonic spacing and coordinates: InputError", () => {
