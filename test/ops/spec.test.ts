@@ -160,3 +160,17 @@ describe.each(composites)("%s (composite)", (name, row) => {
     }
   });
 });
+
+describe("pow's first-order rule in the core is the spec's where their forms branch (v = x^y below the normal range)", () => {
+  // The spec's ∂/∂y is x^(y−1)·xlogy(x, x) there, else v·ln x; the core's op table writes both
+  // forms again (assembly/core/rules.ts, Op.Pow): the same numbers, within rounding (as above)
+  // and a few subnormal steps, in both modes. (v·ln x from a subnormal v was 12 steps off.)
+  const F = fn(2, (x: Node) => x.at(0).pow(x.at(1)));
+  it.each([[1e-200, 1.6], [1e-310, 1.2], [0.5, 1030.3], [0.5, 1080], [1e-300, 1.0000001], [3, 2.5], [2, -1100]])("at (%d, %d)", (a, b) => {
+    const { partials } = partialsAt("pow", a, b);
+    for (const mode of ["forward", "reverse"] as const) {
+      const g = F.grad([a, b], { mode }) as Float64Array;
+      for (let i = 0; i < 2; i++) near(g[i], partials[i], 8 * EPS, `∂/∂${"xy"[i]} at (${a}, ${b}) (${mode})`, 8 * 4.9e-324);
+    }
+  });
+});
