@@ -8,8 +8,8 @@
 // (assembly/core/blocks.ts: sumRange's four partial sums of every fourth term for
 // consecutive slots, else list order), from a constant 0 as the core's starts: the
 // same values, and tangents the core forms the same way (sumTangent), bit for bit.
-// Only for sweeps of values and tangents (`sums`): a reverse sweep of a sum stays
-// with the core, whose fused groups and dot products read its adjoint in ways of
+// Only for sweeps of values and tangents: a reverse sweep of a sum stays
+// with the core (runtime/compiled.ts), whose fused groups and dot products read its adjoint in ways of
 // their own. Tapes with other block ops (det, inv, solve, host) have no program:
 // their sweeps stay with the core, which the compiled tier would have to call per
 // point anyway.
@@ -29,7 +29,7 @@ export interface Program {
   readonly group: Int32Array;
   /** The id of each output. */
   readonly outputs: Int32Array;
-  /** Whether sums were made chains of additions (then no reverse sweep may run it). */
+  /** Whether the tape had sums (made chains of additions: no reverse sweep may run it). */
   readonly sums: boolean;
   /** Terms of all its sums together (0 without sums). */
   readonly sumTerms: number;
@@ -45,17 +45,14 @@ export function resultId(p: Program, k: number): number {
   return p.nConst + p.nIn + k;
 }
 
-/**
- * The program of a tape, or null when it holds block ops (sums too, unless `sums`)
- * or loads an input twice.
- */
-export function programOf(t: TapeData, sums = false): Program | null {
+/** The program of a tape, or null when it holds block ops other than sums, or loads an input twice. */
+export function programOf(t: TapeData): Program | null {
   const nIn = t.nIn, words = t.instr, aux = t.aux;
   let steps = 0, hasSums = false, sumTerms = 0;
   for (let i = 0; i < words.length; i += 4) {
     const op = words[i] & 0xff;
     if (op >= FUSE_BEGIN) continue; // a fused group's markers: its instructions follow them
-    if (op === Op.Sum && sums) {
+    if (op === Op.Sum) {
       const count = aux[words[i + 2]];
       steps += count + (words[i] & CONTIGUOUS && count >= 4 ? 3 : 0);
       hasSums = true;

@@ -107,7 +107,7 @@ export class CompiledSweeps {
    * Their tangents, which the interpreter carries lane by lane, stay compiled.
    */
   private programFor(key: string): Program | null {
-    if (this.program === undefined) this.program = programOf(this.tape, true);
+    if (this.program === undefined) this.program = programOf(this.tape);
     const p = this.program, fused = this.tape.fusedGroups > 0;
     if (key[0] === "r" && (p?.sums || fused)) return null;
     if (key[0] === "v" && p && (fused || p.sumTerms >= SUM_TERMS)) return null;
