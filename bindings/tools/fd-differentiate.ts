@@ -5,7 +5,7 @@ import { CallbackError, InputError } from "../base/errors.js";
 import { core, f64, i32, withMemory } from "../runtime/loader.js";
 import type { BatchCallback, Callback } from "./fd.js";
 import { Caller, checkUnwritten, sampleAxesTwoPoint, wroteArgument } from "./fd-caller.js";
-import { axisGeometry, checkInside, offsets, type Lines, type Plan, type readBase } from "./fd-plan.js";
+import { axisGeometry, checkInside, offsets, refuseVanishingSteps, type Lines, type Plan, type readBase } from "./fd-plan.js";
 
 /** Samples: per line, `levels` × S slots (the requested stencil's size) of m values, filled as results arrive. */
 class Samples {
@@ -75,6 +75,7 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
     core().fdPlan(NL, at, rowAt(1), rowAt(stepRow), rowAt(boundRow), boundRow < 0 ? 0 : rowAt(boundRow + 1), plan.scheme, levels, schemeAt, hAt);
     return { schemes: Int32Array.from(i32().subarray(schemeAt >> 2, (schemeAt >> 2) + NL)), hs: Float64Array.from(f64().subarray(hAt >> 3, (hAt >> 3) + NL)) };
   });
+  if (axisLines && plan.step !== undefined) refuseVanishingSteps(xs, planned.hs, lines.axes);
 
   // Sample the function at the planned points.
   const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);

@@ -4,6 +4,7 @@
 // (assembly/extras/fd.ts) turns these into steps and stencils.
 import { checkOptions, toF64 } from "../api/validate.js";
 import { InputError, ShapeError, show } from "../base/errors.js";
+import { nextToward } from "../base/next-double.js";
 import type { TensorLike } from "../base/tensor.js";
 import { core } from "../runtime/loader.js";
 import type { FdOptions } from "./fd.js";
@@ -112,3 +113,21 @@ export function axisGeometry(X: Float64Array, N: number, n: number, axes: readon
 
 /** A line of differentiation: a coordinate axis, or a direction vector (shared, or one per point). */
 export type Lines = { axes: readonly number[] } | { direction: Float64Array; perPoint: boolean };
+
+/**
+ * A given step too small to move x (below half the spacing of doubles there, as
+ * 0.5 at x = 1e300) samples f at x alone: its differences are 0 whatever f is.
+ * That is the caller's mistake, said so, not a derivative of 0. Lines are
+ * point-major: line k is variable axes[k mod L] of point firstPoint + ⌊k / L⌋.
+ */
+export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: readonly number[], firstPoint = 0): void {
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k], h = hs[k];
+    if (x + h === x && x - h === x) {
+      const L = axes.length, point = firstPoint + Math.floor(k / L);
+      throw new InputError(`step ${h} does not move x[${axes[k % L]}] = ${x}${point > 0 ? ` (point ${point})` : ""}: `
+        + `doubles there are ${Math.abs(nextToward(x, Infinity) - x)} apart; give a step of at least that, or leave step out for the automatic one`);
+    }
+  }
+}
+

@@ -7,7 +7,7 @@ import { checkOptions, toF64 } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { core, f64, withMemory } from "../runtime/loader.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
-import { readBase, readOptions } from "./fd-plan.js";
+import { readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
 import { Caller } from "./fd-caller.js";
 import { differentiate } from "./fd-differentiate.js";
 
@@ -255,7 +255,7 @@ export function curl(f: Callback | BatchCallback, x: ArrayLike<number> | TensorL
  * Batched: [N, n, n].
  * @param f the function: of a point (a Float64Array, reused between calls), or of a batch Tensor [P, n] with `vectorized: true`
  * @param x the point (n numbers), or a batch Tensor [N, n]
- * @param options `scheme`, `step`, `richardson`, `bounds`, `vectorized` (see FdOptions)
+ * @param options `step`, `richardson`, `vectorized` (see FdOptions); `scheme` only as "central", and no `bounds`
  * @example
  * ```ts
  * import { fd } from "gradients";
@@ -268,11 +268,14 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
 export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Tensor> {
   const base = readBase(x), plan = readOptions(options, base.n);
   if (plan.bounds) throw new InputError("hessian does not take bounds: second differences need room on both sides");
+  if (options.scheme !== undefined && options.scheme !== "central") {
+    throw new InputError(`hessian takes only central second differences, got scheme ${show(options.scheme)}: leave scheme out or pass "central"`);
+  }
   const { N, n, data: X } = base, levels = plan.levels;
   const caller = new Caller(f);
   const perLevel = 1 + 2 * n + 2 * n * (n - 1);
   const value = new Float64Array(N * n * n), error = new Float64Array(N * n * n);
-  const point = new Float64Array(n);
+  const point = new Float64Array(n), axes = Array.from({ length: n }, (_, i) => i);
   for (let p = 0; p < N; p++) {
     const x = X.subarray(p * n, (p + 1) * n);
     const scale = x.map((v) => Math.max(Math.abs(v), 1));
@@ -285,6 +288,7 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
       core().fdHessianPlan(n, at, at + 8 * n, at + 16 * n, levels, at + 24 * n);
       return Float64Array.from(f64().subarray((at >> 3) + 3 * n, (at >> 3) + 4 * n));
     });
+    if (plan.step !== undefined) refuseVanishingSteps(x, hs, axes, p);
     // The points, level by level, in the order fdHessianCombine reads them; f(x) once.
     const moves: (readonly [number, number])[][] = [[]];
     for (let r = 0; r < levels; r++) {

@@ -10,6 +10,7 @@
 // steepest-descent step is taken. The trust-region subproblem is Moré's
 // (levenberg-marquardt.ts's lmStep) on the QR of J augmented by the scaling's
 // curvature rows, never JᵀJ.
+import { nextToward } from "../base/next-double.js";
 import { allFinite, columnNorms, matrixTimes as times, norm2, pivotedQR, transposeTimes } from "./qr.js";
 import { lmStep, type LmOutcome, type LmSettings, type Problem } from "./levenberg-marquardt.js";
 
@@ -270,15 +271,6 @@ function strictlyInside(x: Float64Array, lower: Float64Array, upper: Float64Arra
     else if (y === hi && lo < hi) y = gap > 0 ? Math.max(hi - gap * Math.max(1, Math.abs(hi)), 0.5 * (lo + hi)) : nextToward(hi, lo);
     return y;
   });
-}
-
-const bits = new Float64Array(1), word = new BigInt64Array(bits.buffer);
-/** The float next to x in the direction of y (x finite, x ≠ y). */
-function nextToward(x: number, y: number): number {
-  if (x === 0) return y > 0 ? Number.MIN_VALUE : -Number.MIN_VALUE;
-  bits[0] = x;
-  word[0] += (y > x) === (x > 0) ? 1n : -1n;
-  return bits[0];
 }
 
 function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -506,6 +506,32 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     expect(() => fd.hessian(f, [1, 2], { bounds: [[0, 3], [0, 3]] })).toThrow(InputError);
     stillWorks();
   });
+
+  it("a given step that does not move x is refused, naming the variable, the point and the spacing there", () => {
+    const f = (x: Float64Array) => x[0] + 2 * x[1];
+    // doubles at 1e300 are 2^(996−52) ≈ 1.487e284 apart (996 = ⌊log2 1e300⌋)
+    const spacing = 2 ** (Math.floor(Math.log2(1e300)) - 52);
+    for (const scheme of ["central", "forward", "backward", "five-point"] as const) {
+      expect(() => fd.grad(f, [1, 1e300], { scheme, step: 0.5 })).toThrow(`step 0.5 does not move x[1] = 1e+300: doubles there are ${spacing} apart`);
+    }
+    expect(() => fd.grad(f, new Tensor([2, 2], Float64Array.of(1, 2, 3, -1e300)), { step: [1e-3, 1] })).toThrow("does not move x[1] = -1e+300 (point 1)");
+    expect(() => fd.hessian(f, [1e300, 1], { step: 1e200 })).toThrow("step 1e+200 does not move x[0] = 1e+300");
+    // one spacing moves it: the difference of a linear function is then exact
+    const { value } = fd.grad(f, [1, 1e300], { step: [1e-3, spacing] });
+    expect(value[1]).toBe(2);
+    stillWorks();
+  });
+
+  it("hessian refuses a scheme it would not use, and takes \"central\"", () => {
+    const f = (x: Float64Array) => x[0] * x[0] * x[1];
+    for (const scheme of ["forward", "backward", "five-point"] as const) {
+      expect(() => fd.hessian(f, [1, 2], { scheme })).toThrow(/hessian takes only central second differences, got scheme "?/);
+    }
+    const { value } = fd.hessian(f, [1, 2], { scheme: "central" });
+    const want = [4, 2, 2, 0]; // ∂²(x²y): [[2y, 2x], [2x, 0]]
+    want.forEach((w, k) => expect(value.data[k]).toBeCloseTo(w, 6));
+    stillWorks();
+  });
 });
 
 describe("error estimates at the ends of the double range are finite and bound the error", () => {
