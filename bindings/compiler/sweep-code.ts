@@ -108,8 +108,15 @@ export function workBytes(p: Program, plan: SweepPlan): number {
 
 type Partial = { k: "one" } | { k: "minus" } | { k: "code"; code: Code } | { k: "cell"; at: number };
 
-/** Where a value lives: a local, or memory at a local's address plus an offset. */
-type Place = { local: number } | { base: number; offset: number };
+/**
+ * Where a value lives: a local, or memory at a local's address plus an offset.
+ * `once`: a cell written at most once per sweep (a value or a tangent), which a
+ * loop iteration may keep in a local after its first load or store (iterationCells).
+ */
+type Place = { local: number } | { base: number; offset: number; once?: boolean };
+
+/** Cells one loop iteration keeps in locals at most: each is a local of the function. */
+const ITERATION_CELLS = 4096;
 /** Inside a loop of `count` iterations: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
 type StrideLocals = { count: number; cells: Map<string, number>; made: [number, number, number][] };
 
@@ -151,6 +158,16 @@ class SweepWriter {
    */
   private iterationIds = new Set<number>();
   private iterationLocals = new Map<string, number>();
+  /**
+   * Inside a loop over steps: the locals holding cells of values and tangents
+   * this iteration has loaded or stored at the loop body's own depth, by
+   * "base:offset" (null elsewhere). Each such cell is written once per sweep,
+   * before anything reads it, so the local and memory agree; reading the local
+   * saves a load the engine must otherwise repeat after every store (it cannot
+   * tell that the store went elsewhere).
+   */
+  private iterationCells: Map<string, number> | null = null;
+  private iterationDepth = 0;
   /** Per id: whether a step outside its own loop iteration reads it, or it is an output (then it lives in memory). */
   private readonly escapes: Uint8Array;
   /** A reverse sweep in memory: per id, whether its forward pass must compute it (undefined: everything). */
@@ -546,12 +563,13 @@ class SweepWriter {
       if (local === undefined) this.iterationLocals.set(key, (local = this.f.f64()));
       return { local };
     }
+    const once = region === VAL || region === TAN;
     const input = id - this.p.nConst;
     if (input >= 0 && input < this.p.nIn && ((region === VAL && this.inputsInPlace) || (region === TAN && this.seedsInPlace))) {
-      return this.strided(region === VAL ? IN : SEED, stride, 8 * input);
+      return { ...this.strided(region === VAL ? IN : SEED, stride, 8 * input), once };
     }
     const unit = region === PART ? 4 : region === TAN ? this.K : 1;
-    return this.strided(region, stride * unit, 8 * (id * unit + lane));
+    return { ...this.strided(region, stride * unit, 8 * (id * unit + lane)), once };
   }
 
   /**
@@ -563,7 +581,7 @@ class SweepWriter {
    * to the address as an unsigned number, so a base that went "negative" (a region
    * low in memory, such as a WasmBuffer point read in place) would trap, not wrap back.
    */
-  private strided(region: number, stride: number, offset: number): Place {
+  private strided(region: number, stride: number, offset: number): { base: number; offset: number } {
     if (stride === 0) return { base: this.bases[region], offset };
     if (!this.inLoop) throw new Error(`internal: a stride (${stride}) outside a loop`);
     const { count, cells, made } = this.strideLocals, key = `${region}:${stride}`;
@@ -578,8 +596,17 @@ class SweepWriter {
   }
 
   private read(place: Place): void {
-    if ("local" in place) this.f.get(place.local);
-    else this.f.get(place.base).load(place.offset);
+    if ("local" in place) {
+      this.f.get(place.local);
+      return;
+    }
+    const kept = this.keptCell(place);
+    if (kept !== undefined) {
+      this.f.get(kept);
+      return;
+    }
+    this.f.get(place.base).load(place.offset);
+    this.keepCell(place);
   }
 
   private put(place: Place, value: () => void): void {
@@ -589,8 +616,30 @@ class SweepWriter {
     } else {
       this.f.get(place.base);
       value();
+      this.keepCell(place);
       this.f.store(place.offset);
     }
+  }
+
+  /** The local this loop iteration holds a cell in, if it does (iterationCells). */
+  private keptCell(place: { base: number; offset: number; once?: boolean }): number | undefined {
+    return place.once ? this.iterationCells?.get(`${place.base}:${place.offset}`) : undefined;
+  }
+
+  /**
+   * Keeps the number on the stack, the cell's content, in a local for the rest of the
+   * iteration (local.tee), where the code runs unconditionally in the loop body.
+   */
+  private keepCell(place: { base: number; offset: number; once?: boolean }): void {
+    const cells = this.iterationCells;
+    if (!place.once || !cells || this.f.depth !== this.iterationDepth) return;
+    const key = `${place.base}:${place.offset}`;
+    let local = cells.get(key);
+    if (local === undefined) {
+      if (cells.size >= ITERATION_CELLS) return;
+      cells.set(key, (local = this.f.f64()));
+    }
+    this.f.tee(local);
   }
 
   /** A value: a constant as an immediate (outside loops that step through constants), else its place. */
@@ -671,7 +720,13 @@ class SweepWriter {
     const start = f.mark(), c = f.i32();
     f.i32Const(C).set(c);
     f.loop();
+    // (not in loops over outputs, whose stores may land on a point read in place)
+    const outerCells = this.iterationCells, outerDepth = this.iterationDepth;
+    this.iterationCells = group[0].from >= 0 ? new Map() : null;
+    this.iterationDepth = f.depth;
     body();
+    this.iterationCells = outerCells;
+    this.iterationDepth = outerDepth;
     const made = this.strideLocals.made;
     for (const [local, , cells] of made) f.get(local).i32Const(backward ? -8 * cells : 8 * cells).op(I.i32_add).set(local);
     for (const [local, by] of counters) f.get(local).i32Const(by).op(I.i32_add).set(local);

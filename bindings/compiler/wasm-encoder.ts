@@ -59,6 +59,8 @@ function sleb(out: number[], value: number): void {
 export class FunctionBody {
   private readonly code: number[] = [];
   private readonly locals: number[] = []; // types of the locals after the parameters
+  /** Blocks, loops and ifs open where the code ends: code at one depth runs whenever the code before it at that depth does. */
+  depth = 0;
 
   constructor(private readonly params: number) {}
 
@@ -108,12 +110,12 @@ export class FunctionBody {
   extractLane(lane: number): this { this.simd(F64X2_EXTRACT_LANE); this.code.push(lane); return this; }
   private memarg8(): this { this.code.push(3, 0); return this; }
   /** `block` (a branch to it leaves it), with a void block type. */
-  block(): this { this.code.push(I.block, VOID_BLOCK); return this; }
+  block(): this { this.code.push(I.block, VOID_BLOCK); this.depth++; return this; }
   br(depth: number): this { this.code.push(I.br); uleb(this.code, depth); return this; }
   /** `loop` (label 0 inside it branches back to its start), with a void block type. */
-  loop(): this { this.code.push(I.loop, VOID_BLOCK); return this; }
+  loop(): this { this.code.push(I.loop, VOID_BLOCK); this.depth++; return this; }
   /** `if` on the i32 on the stack (void, or leaving one f64); `else` and `end` close it. */
-  if(result?: typeof T.f64): this { this.code.push(I.if, result ?? VOID_BLOCK); return this; }
+  if(result?: typeof T.f64): this { this.code.push(I.if, result ?? VOID_BLOCK); this.depth++; return this; }
   /** Calls function `index` (imports first). */
   call(index: number): this { this.code.push(I.call); uleb(this.code, index); return this; }
   /** i32.load at the address on the stack plus `offset` (alignment 4). */
@@ -124,7 +126,7 @@ export class FunctionBody {
   copy(): this { this.code.push(BULK, MEMORY_COPY, 0, 0); return this; }
   else(): this { this.code.push(I.else); return this; }
   brIf(depth: number): this { this.code.push(I.br_if); uleb(this.code, depth); return this; }
-  end(): this { this.code.push(I.end); return this; }
+  end(): this { this.code.push(I.end); this.depth--; return this; }
 
   /** Where the code written so far ends: for `cut`. */
   mark(): number { return this.code.length; }
