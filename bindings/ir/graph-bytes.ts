@@ -7,13 +7,15 @@
 // Layout (little-endian): "GRDF", u32 format version, u32 build id (runtime/build-id.ts),
 // u32 header length, the header as JSON (names and shapes), padding to 8, then
 // the node table: constants' values (f64), op, a, b per node (i32), and each
-// block node's operand list as [length, id, …] (i32), in node order.
+// block node's operand list as [length, id, …] (i32), in node order; last, the
+// CRC-32 of everything before it (u32), so that damaged bytes are refused.
+import { crc32 } from "../base/crc32.js";
 import { InputError } from "../base/errors.js";
 import { CONST, OP_NAMES, Op, PROJ, isBlock } from "../ops/grammar.js";
 import { eachOperand, Graph, operandOrder, resultCount } from "./graph.js";
 
 /** Bumped whenever the layout above changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 const MAGIC = 0x46445247; // "GRDF" read as a little-endian u32
 
 /** What a function is, apart from its graph: as Func's constructor takes it. */
@@ -75,7 +77,7 @@ export function encodeFunction(g: Graph, outputs: readonly number[], parts: Func
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const tableAt = (16 + json.length + 7) & ~7;
-  const bytes = new Uint8Array(tableAt + 8 * constants.length + 4 * (3 * ids.length + args.length));
+  const bytes = new Uint8Array(tableAt + 8 * constants.length + 4 * (3 * ids.length + args.length) + 4);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
   view.setUint32(4, FORMAT, true);
@@ -85,6 +87,7 @@ export function encodeFunction(g: Graph, outputs: readonly number[], parts: Func
   let at = tableAt;
   for (const v of constants) { view.setFloat64(at, v, true); at += 8; }
   for (const column of [op, a, b, args]) for (const word of column) { view.setInt32(at, word, true); at += 4; }
+  view.setUint32(at, crc32(bytes.subarray(0, at)), true);
   return bytes;
 }
 
@@ -99,10 +102,13 @@ export function decodeFunction(bytes: unknown, build: number): { graph: Graph; o
       `this one reads format ${FORMAT}, build ${hex(build)}: serialize it again with this version`);
   }
   try {
+    if (bytes.length < 20 || view.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, bytes.length - 4))) {
+      throw new Error("their checksum does not match: bytes were changed or cut after serialize() wrote them");
+    }
     const length = view.getUint32(12, true);
     const header = checkHeader(JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + length))));
     let at = (16 + length + 7) & ~7;
-    if (bytes.length !== at + 8 * header.constants + 4 * (3 * header.nodes + header.argWords)) throw new Error("the node table's length is wrong");
+    if (bytes.length !== at + 8 * header.constants + 4 * (3 * header.nodes + header.argWords) + 4) throw new Error("the node table's length is wrong");
     const constants = new Float64Array(header.constants);
     for (let i = 0; i < constants.length; i++, at += 8) constants[i] = view.getFloat64(at, true);
     const words = (count: number) => {
@@ -125,13 +131,20 @@ export function decodeFunction(bytes: unknown, build: number): { graph: Graph; o
     }
     if (w !== argWords.length) throw new Error("there are operand words no block reads");
     const graph = Graph.of({ op, a, b, value, args }), inputCount = header.vars.length, seenInputs = new Uint8Array(inputCount);
+    const projected = new Set<string>();
     for (let id = 0; id < n; id++) {
       const known = op[id] === CONST || op[id] === PROJ || (op[id] >= 0 && op[id] < OP_NAMES.length && op[id] !== Op.Host);
       if (!known || (op[id] === Op.Input && !(a[id] >= 0 && a[id] < inputCount))) throw new Error(`node ${id} is not valid`);
       if (op[id] === Op.Input && (seenInputs[a[id]]++ > 0)) throw new Error(`input ${a[id]} has two nodes`);
       // a projection reads result b of a block that has that many
       if (op[id] === PROJ && !(a[id] >= 0 && a[id] < id && isBlock(op[a[id]]) && b[id] >= 0 && b[id] < b[a[id]])) throw new Error(`node ${id} projects no result`);
-      eachOperand(graph, id, (operand) => { if (!(operand >= 0 && operand < id)) throw new Error(`node ${id} reads node ${operand}`); });
+      // …and is the only one that does (the core places each result once)
+      if (op[id] === PROJ && projected.size === projected.add(`${a[id]}:${b[id]}`).size) throw new Error(`node ${id} projects a result another node does`);
+      // only a projection reads a block; everything else reads numbers
+      eachOperand(graph, id, (operand) => {
+        if (!(operand >= 0 && operand < id)) throw new Error(`node ${id} reads node ${operand}`);
+        if (op[id] !== PROJ && isBlock(op[operand])) throw new Error(`node ${id} reads block ${operand} as a number`);
+      });
     }
     if (header.outputs.some((o) => !(o >= 0 && o < n) || isBlock(op[o]))) throw new Error("an output is not a value node");
     return { graph, outputs: header.outputs, parts: header };

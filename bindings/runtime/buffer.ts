@@ -1,9 +1,9 @@
 // WASM-resident arrays: the zero-copy path for large data.
 import { InputError, ShapeError, show } from "../base/errors.js";
-import { allocate, describeBytes, f64, generation, MAX_ALLOCATION, release } from "./loader.js";
+import { allocate, describeBytes, f64, finalizing, generation, MAX_ALLOCATION, release } from "./loader.js";
 import { sizeOf, type TensorLike } from "../base/tensor.js";
 
-const registry = new FinalizationRegistry<{ address: number; generation: number }>(({ address, generation: g }) => release(address, g));
+const registry = new FinalizationRegistry<{ address: number; generation: number }>(({ address, generation: g }) => finalizing(() => release(address, g)));
 
 /**
  * A Float64Array that lives in WebAssembly memory (row-major, of `shape`), so

@@ -5,7 +5,7 @@
 // never call back into JavaScript, so reusing the kernel's own regions across
 // calls is safe. Batches are cut into chunks so the scratch region stays bounded
 // however many points a call brings.
-import { allocate, core, f64, generation, i32, removeFunctions, throwHostError, trapped } from "./loader.js";
+import { allocate, core, f64, finalizing, generation, i32, removeFunctions, throwHostError, trapped } from "./loader.js";
 import type { TapeData } from "../compiler/tape.js";
 import type { Coloring } from "../ir/sparsity.js";
 import { Kind } from "../ops/abi.js";
@@ -120,11 +120,11 @@ export interface BatchSum {
   divisor: number;
 }
 
-const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => {
+const registry = new FinalizationRegistry<Owned>(({ addresses, functions, generation: g }) => finalizing(() => {
   if (g !== generation) return; // that instance is gone, and its memory with it
   for (const a of addresses) if (a) core().free(a);
   if (functions[1]) removeFunctions(functions[0], functions[1]);
-});
+}));
 
 /** What a kernel holds in the live instance: memory regions, and function-table entries [first, count]. */
 interface Owned {

@@ -265,6 +265,19 @@ export function release(address: number, from: number): void {
 }
 
 /**
+ * Runs a finalizer's frees. A trap there (a block the core's allocator no longer
+ * knows) resets the core, as any trap does, and is not thrown: a finalizer has
+ * no caller, and an error thrown from one ends the process.
+ */
+export function finalizing(body: () => void): void {
+  try {
+    body();
+  } catch (error) {
+    trapped(error);
+  }
+}
+
+/**
  * Runs `body` with `bytes` of WebAssembly memory of its own (a callback in it may
  * call the library), freed after; a trap in it resets the core (see `trapped`).
  */

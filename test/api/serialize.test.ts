@@ -9,6 +9,16 @@ import {
 import { expectIdentical, expectThrows, random } from "../support/helpers.js";
 import { OP_NAMES } from "../../bindings/ops/abi.js";
 
+/** CRC-32 (IEEE), bit by bit: the check the byte form ends with, computed independently of the library's table. */
+function crc32(bytes: Uint8Array): number {
+  let crc = ~0;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc >>> 0;
+}
+
 const leaves = (x: unknown): number[] => {
   if (typeof x === "number") return [x];
   if (x instanceof Float64Array) return [...x];
@@ -131,17 +141,18 @@ describe("serialize and deserialize", () => {
     otherBuild[9] ^= 0x01;
     expectThrows(() => deserialize(otherBuild), InputError, /another build/);
     expectThrows(() => deserialize(bytes.slice(0, bytes.length - 5)), InputError, /damaged/);
+    // every flip of one bit, and random bytes overwritten, are refused (the checksum): none reads as another function
+    for (let bit = 0; bit < 8 * bytes.length; bit++) {
+      const damaged = bytes.slice();
+      damaged[bit >> 3] ^= 1 << (bit & 7);
+      expectThrows(() => deserialize(damaged), InputError, /damaged|another build|not a serialized/);
+    }
     const rand = random(3);
     for (let trial = 0; trial < 200; trial++) {
       const damaged = bytes.slice();
-      const at = 16 + Math.floor(rand() * (damaged.length - 16));
-      damaged[at] = Math.floor(rand() * 256);
-      try {
-        const g = deserialize(damaged);
-        g.eval([1, 2]); // a change that still reads as a valid function computes something
-      } catch (error) {
-        expect(error).toBeInstanceOf(InputError);
-      }
+      const at = 16 + Math.floor(rand() * (damaged.length - 16)), was = damaged[at];
+      damaged[at] = (was + 1 + Math.floor(rand() * 255)) & 0xff;
+      expectThrows(() => deserialize(damaged), InputError, /damaged/);
     }
     expectThrows(() => deserialize(new Uint8Array([1, 2, 3])), InputError, /not a serialized gradients function/);
     // damage that keeps the layout: block sizes, projections, outputs and ops are checked, and the core never sees them
@@ -152,14 +163,26 @@ describe("serialize and deserialize", () => {
     const opAt = (i: number) => view.getInt32(ops + 4 * i, true);
     const INV = OP_NAMES.indexOf("inv"), HOST = OP_NAMES.indexOf("host");
     const block = Array.from({ length: header.nodes }, (_, i) => i).find((i) => opAt(i) === INV)!;
-    const damage = (change: (v: DataView) => void) => { const copy = inv.slice(); change(new DataView(copy.buffer)); return copy; };
-    for (const [what, bytes] of [
-      ["an inv of 2 operands", damage((v) => v.setInt32(words, 2, true))],
-      ["an inv of 100,000 results", damage((v) => v.setInt32(ops + 8 * header.nodes + 4 * block, 100000, true))],
-      ["a projection of result 50", damage((v) => { for (let i = 0; i < header.nodes; i++) if (v.getInt32(ops + 4 * i, true) === -2) { v.setInt32(ops + 8 * header.nodes + 4 * i, 50, true); break; } })],
-      ["a host op", damage((v) => v.setInt32(ops + 4 * block, HOST, true))],
+    // (each damaged copy with its checksum made right again, as a writer that built a wrong graph would)
+    const damage = (change: (v: DataView) => void) => {
+      const copy = inv.slice(), v = new DataView(copy.buffer);
+      change(v);
+      v.setUint32(copy.length - 4, crc32(copy.subarray(0, copy.length - 4)), true);
+      return copy;
+    };
+    const PROJ = -2, projections = Array.from({ length: header.nodes }, (_, i) => i).filter((i) => opAt(i) === PROJ);
+    const bAt = (i: number) => ops + 8 * header.nodes + 4 * i, aAt = (i: number) => ops + 4 * header.nodes + 4 * i;
+    const reader = Array.from({ length: header.nodes }, (_, i) => i).find((i) => opAt(i) >= 0 && projections.includes(view.getInt32(aAt(i), true)))!;
+    expect(deserialize(damage(() => {})).eval([[1, 2], [3, 4]])).toBe(fn({ A: [2, 2] }, ({ A }) => A.inv().sum()).eval([[1, 2], [3, 4]]));
+    for (const [what, bytes, message] of [
+      ["an inv of 2 operands", damage((v) => v.setInt32(words, 2, true)), /operands/],
+      ["an inv of 100,000 results", damage((v) => v.setInt32(bAt(block), 100000, true)), /results/],
+      ["a projection of result 50", damage((v) => v.setInt32(bAt(projections[0]), 50, true)), /projects no result/],
+      ["two projections of one result", damage((v) => v.setInt32(bAt(projections[1]), v.getInt32(bAt(projections[0]), true), true)), /projects a result another node does/],
+      ["an op reading the block as a number", damage((v) => v.setInt32(aAt(reader), block, true)), /reads block \d+ as a number/],
+      ["a host op", damage((v) => v.setInt32(ops + 4 * block, HOST, true)), /not valid|operands/],
     ] as const) {
-      expectThrows(() => deserialize(bytes), InputError, /damaged/);
+      expectThrows(() => deserialize(bytes), InputError, /damaged/, message);
       expect(what).toBeTruthy();
     }
     expectThrows(() => deserialize([1, 2, 3] as never), InputError, /Uint8Array/);
