@@ -6,6 +6,7 @@ import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { Tensor } from "../base/tensor.js";
 import { Func, type Point } from "../api/func.js";
 import { compile } from "../api/expression.js";
+import { CONSTANTS } from "../ops/grammar.js";
 import * as fd from "./fd.js";
 import { inverseNormal } from "./qr.js";
 import { levenbergMarquardt, type LmReason, type Problem } from "./levenberg-marquardt.js";
@@ -287,6 +288,11 @@ export function fit(model: string, data: Readonly<Record<string, ArrayLike<numbe
   const response = options.response ?? "y";
   if (!Object.hasOwn(data, response)) throw new InputError(`the data has no response column '${response}' (columns: ${Object.keys(data).join(", ")}); name it with options.response`);
   const isColumn = (name: string) => Object.hasOwn(data, name);
+  for (const constant of Object.keys(CONSTANTS)) {
+    if (isColumn(constant) && new RegExp(`(?<![\\w.])${constant}(?!\\w)`).test(model)) {
+      throw new InputError(`data column '${constant}' has the name of the constant ${constant} (${CONSTANTS[constant]}), which is what the model reads: rename the column`);
+    }
+  }
   const names = compile(model).vars, columns = names.filter(isColumn), params = names.filter((v) => !isColumn(v)).sort(natural);
   if (params.length === 0) throw new InputError(`the model ${show(model)} has no parameters: every name in it is a data column`);
   const m = data[response].length;

@@ -116,6 +116,11 @@ describe("fit: a model string and data columns", () => {
     expectThrows(() => leastSquares(compile(["a", "b"], { vars: ["a", "b"] }), [1, 2], { weights: [1] }), ShapeError, /one entry per residual \(2\)/);
     expectThrows(() => fit("a*x", d, { a: 1 }, { weights: [1, -1, 1] }), InputError, /weights\[1\] must be a finite number ≥ 0/);
     expectThrows(() => leastSquares(compile(["x^2+y^2+z^2+1", "exp(x)"], { vars: ["x", "y", "z"] }), [3, 2, 1]), ShapeError, /2 residuals for 3 parameters/);
+    // a column named like a constant would be silently replaced by it (b2 = −0.02/e, not −0.02)
+    expectThrows(() => fit("b1*x + b2*e", { ...d, e: [1, 1, 1] }, { b1: 0, b2: 0 }), InputError, /data column 'e' has the name of the constant e \(2\.718/, /rename the column/);
+    expectThrows(() => fit("b1*x + pi", { ...d, pi: [0, 0, 0] }, { b1: 0 }), InputError, /data column 'pi'/);
+    const unused = fit("a*x", { ...d, e: [1, 1, 1] }, { a: 1 }); // (a column the model does not name is no matter)
+    expectClose([unused.p.a], [2], 1e-14, "an unused column e");
     const r = fit("toString*x", d, { toString: 1 }); // a parameter named like an Object property is not a column
     expectClose([r.p.toString], [2], 1e-14, "toString as a parameter");
   });
