@@ -19,8 +19,9 @@ export interface Linearization<S, J> {
  */
 export function linearization<S, J>(value: S, jacobian: J, flat: Float64Array, x0: Float64Array,
                                     read: (y: unknown, what: string) => Float64Array, shape: (out: Float64Array) => S): Linearization<S, J> {
-  const n = x0.length, m = flat.length / Math.max(1, n);
+  const n = x0.length;
   const base: Float64Array = typeof value === "number" ? Float64Array.of(value) : (value as { data?: Float64Array }).data ?? value as unknown as Float64Array;
+  const m = base.length; // (not flat.length / n: with no inputs J is empty and m is still f's length)
   /** J·v, plus f(x0) when `add`. */
   const product = (v: Float64Array, add: boolean) => {
     const out = new Float64Array(m);

@@ -789,6 +789,14 @@ describe("linearize(x): value, Jacobian, apply and tangent", () => {
     expect(() => lin.tangent([1])).toThrow(ShapeError);
     expect(Array.from(lin.tangent([1, 0]) as Float64Array)).toEqual([2, 0]); // ∂/∂x = (y, 0)
   });
+
+  it("a function of no inputs: its value everywhere, and a zero tangent", () => {
+    const scalar = compile("3").linearize([]);
+    expect([scalar.apply([]), scalar.tangent([])]).toEqual([3, 0]);
+    const vector = compile(["3", "4"]).linearize([]);
+    expect(Array.from(vector.apply([]) as Float64Array)).toEqual([3, 4]);
+    expect(Array.from(vector.tangent([]) as Float64Array)).toEqual([0, 0]);
+  });
 });
 
 // ---------------------------------------------------------------------------
