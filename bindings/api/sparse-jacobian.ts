@@ -2,7 +2,8 @@
 // depend on a few inputs: the structural pattern is read off the graph
 // (ir/sparsity.ts), and the entries come from one forward sweep per 16 colors of
 // a column coloring where that saves sweeps (the same numbers, bit for bit, as
-// the dense Jacobian's), else from the dense Jacobian.
+// the dense forward-mode Jacobian's), else from the dense Jacobian in the
+// default mode (reverse when m < n, whose last bits may differ).
 import type { JacobianStructure } from "../ir/sparsity.js";
 
 /** A sparse Jacobian in compressed sparse row form. */
