@@ -67,8 +67,13 @@ export function unpivot(z: Float64Array, perm: Int32Array): Float64Array {
 }
 
 /**
- * Householder QR with column pivoting (largest remaining column first) of J, an
- * m×n row-major matrix with m ≥ n, applied to b as well. J is not modified.
+ * Householder QR with column pivoting of J, an m×n row-major matrix with m ≥ n,
+ * applied to b as well. J is not modified. The next pivot is the column with
+ * the largest part outside the span of those before, relative to its own norm
+ * (the sine of its angle to that span), and the rank counts pivots whose sine
+ * exceeds max(m, n)·ε: so rank and order are those of J with its columns
+ * equilibrated, and do not change when a variable's units do (x in metres or
+ * in 1e-17 of them; unscaled, a column 1e17 times shorter counted as dependent).
  */
 export function pivotedQR(J: Float64Array, m: number, n: number, b: Float64Array): PivotedQR {
   const cols = Array.from({ length: n }, (_, j) => { const c = new Float64Array(m); for (let i = 0; i < m; i++) c[i] = J[i * n + j]; return c; });
@@ -78,8 +83,10 @@ export function pivotedQR(J: Float64Array, m: number, n: number, b: Float64Array
   const remaining = Float64Array.from(columnNorms), reference = Float64Array.from(columnNorms);
   const R = new Float64Array(n * n);
   for (let k = 0; k < n; k++) {
+    const share = (j: number) => (columnNorms[perm[j]] > 0 ? remaining[j] / columnNorms[perm[j]] : 0);
     let best = k;
-    for (let j = k + 1; j < n; j++) if (remaining[j] > remaining[best]) best = j;
+    // (ties, as every column's at the start, go to the longest: MINPACK's order where scales agree)
+    for (let j = k + 1; j < n; j++) if (share(j) > share(best) || (share(j) === share(best) && remaining[j] > remaining[best])) best = j;
     if (best !== k) {
       [cols[k], cols[best]] = [cols[best], cols[k]];
       [perm[k], perm[best]] = [perm[best], perm[k]];
@@ -106,9 +113,9 @@ export function pivotedQR(J: Float64Array, m: number, n: number, b: Float64Array
   }
   // (off the diagonal, R is what the reflectors left above it: read after every swap)
   for (let k = 0; k < n; k++) for (let j = k + 1; j < n; j++) R[k * n + j] = cols[j][k];
-  const largest = Math.abs(R[0]);
+  const tolerance = Math.max(m, n) * 2.2e-16;
   let rank = 0;
-  while (rank < n && Math.abs(R[rank * n + rank]) > largest * n * 2.2e-16) rank++;
+  while (rank < n && Math.abs(R[rank * n + rank]) > columnNorms[perm[rank]] * tolerance) rank++;
   return { n, R, perm, qtb: y.subarray(0, n).slice(), columnNorms, rank };
 }
 

@@ -70,6 +70,20 @@ describe("leastSquares: every form of residual", () => {
     expect(r.standardErrors.a).toBeNaN();
   });
 
+  it("rank and standard errors do not depend on a variable's units (x in 1e-100 of its unit to 1e20 of it)", () => {
+    // a straight line: SE(b2) = s/√Sxx and SE(b1) = s·√(1/m + x̄²/Sxx), s² = RSS/(m − 2) (the textbook closed form)
+    const xs = [0, 1, 2, 3, 4, 5, 6, 7], ys = [1.1, 2.9, 5.2, 6.8, 9.1, 11.0, 12.8, 15.2], m = xs.length;
+    const mean = (v: number[]) => v.reduce((t, a) => t + a, 0) / v.length, xbar = mean(xs), ybar = mean(ys);
+    const Sxx = xs.reduce((t, a) => t + (a - xbar) ** 2, 0), slope = xs.reduce((t, a, i) => t + (a - xbar) * (ys[i] - ybar), 0) / Sxx;
+    const rss = xs.reduce((t, a, i) => t + (ybar + slope * (a - xbar) - ys[i]) ** 2, 0), sd = Math.sqrt(rss / (m - 2));
+    for (const scale of [1, 1e-9, 1e-17, 1e-20, 1e-100, 1e20]) {
+      const r = fit("b1 + b2*x", { x: xs.map((v) => v * scale), y: ys }, { b1: 0, b2: 1 / scale });
+      expect(r.rank, `rank at scale ${scale}`).toBe(2);
+      expectClose([r.p.b1, r.p.b2 * scale], [ybar - slope * xbar, slope], 1e-12, `p at scale ${scale}`);
+      expectClose([r.standardErrors.b1, r.standardErrors.b2 * scale], [sd * Math.sqrt(1 / m + xbar ** 2 / Sxx), sd / Math.sqrt(Sxx)], 1e-10, `SE at scale ${scale}`);
+    }
+  });
+
   it("a residual that turns NaN mid-fit: the step is refused and the fit goes on", () => {
     // √(c) is NaN for c < 0; the model stays defined near the answer c = 4
     const xs = Array.from({ length: 20 }, (_, i) => i / 4), ys = xs.map((t) => 2 * t + 1);
