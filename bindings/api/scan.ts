@@ -198,6 +198,7 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     return out;
   };
   const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
+  const { rowStart, cols } = e.step.jacobianStructure(); // (which step outputs read which of its inputs)
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 
@@ -212,8 +213,28 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     const dots = lanes.map((l) => gather(rows, carrySlots, B, n, K, l, live(l)));
     const xdots = lanes.map((l) => (hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined));
     const pdots = lanes.map((l) => (pSize ? gather(rows, pSlots, B, n, K, l, live(l)) : undefined));
+    // Per lane, which of the step's inputs carry a tangent at all, and so which carry entries do:
+    // the others are set to exactly 0 after each step, as an unrolled loop's would be (the step's
+    // own product 0·∞ would make them NaN where an entry never meets the lane's inputs).
+    const inputLive = lanes.map((l) => {
+      const flags = new Uint8Array(c + xSize + pSize);
+      carrySlots.forEach((slot, j) => { flags[j] = +live(l)(slot); });
+      pSlots.forEach((slot, j) => { flags[c + xSize + j] = +live(l)(slot); });
+      return flags;
+    });
     for (let t = 0; t < T; t++) {
-      lanes.forEach((_, i) => { dots[i] = dataOf(e.step.jvp(point(carry, t), stepPoint(e, n, dots[i], xdots[i], t, pdots[i]))); });
+      lanes.forEach((l, i) => {
+        const flags = inputLive[i];
+        for (let j = 0; j < xSize; j++) flags[c + j] = +live(l)(xSlots[t * xSize + j]);
+        const next = dataOf(e.step.jvp(point(carry, t), stepPoint(e, n, dots[i], xdots[i], t, pdots[i])));
+        const reached = new Uint8Array(c);
+        for (let o = 0; o < c; o++) for (let k = rowStart[o]; k < rowStart[o + 1] && !reached[o]; k++) reached[o] = flags[cols[k]];
+        for (let o = 0; o < c; o++) {
+          flags[o] = reached[o];
+          if (!reached[o]) for (let q = 0; q < n; q++) next[q * c + o] = 0;
+        }
+        dots[i] = next;
+      });
       advance(carry, t, carry);
     }
     scatter(vals, D, carry, B, n, 0, 0, false);
@@ -241,6 +262,19 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
   }
   const bars = lanes.map((l) => gather(rows, D, B, n, K, l, live(l)));
   const pbars = lanes.map(() => new Float64Array(n * pSize));
+  // Per lane, which carry entries' adjoints anything reaches: a live lane whose cotangent
+  // is not exactly 0 at every point (an unused result's never is; the core's masks do not
+  // say, with every lane live). Step by step back, the step's inputs whose outputs none of
+  // those read get exactly 0, as in an unrolled loop: not 0·∞ = NaN from the step's product.
+  const reached = lanes.map((l, i) => Uint8Array.from(D, (slot, o) => {
+    if (!live(l)(slot)) return 0;
+    for (let q = 0; q < n; q++) if (bars[i][q * c + o] !== 0) return 1;
+    return 0;
+  }));
+  const onlyReached = (data: Float64Array, width: number, offset: number, inputReached: Uint8Array) => {
+    for (let j = 0; j < width; j++) if (!inputReached[offset + j]) for (let q = 0; q < n; q++) data[q * width + j] = 0;
+    return data;
+  };
   for (let start = Math.floor((T - 1) / every) * every; start >= 0; start -= every) {
     const stretch = [checkpoints[start / every]];
     for (let t = start; t < Math.min(start + every, T) - 1; t++) stretch.push(advance(stretch[stretch.length - 1], t));
@@ -248,10 +282,13 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
       lanes.forEach((l, i) => {
         const pulled = e.step.vjp(point(stretch[t - start], t), new Tensor([n, ...e.shapes[0]], bars[i]));
         const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
-        bars[i] = dataOf(byInput[e.names[0]]);
-        if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), dataOf(byInput[e.names[1]]), B, n, K, l, true, nConst);
+        const inputReached = new Uint8Array(c + xSize + pSize);
+        for (let o = 0; o < c; o++) if (reached[i][o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[cols[k]] = 1;
+        reached[i] = inputReached.slice(0, c);
+        bars[i] = onlyReached(dataOf(byInput[e.names[0]]), c, 0, inputReached);
+        if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), onlyReached(dataOf(byInput[e.names[1]]), xSize, c, inputReached), B, n, K, l, true, nConst);
         if (pSize) {
-          const step = dataOf(byInput[e.names[e.names.length - 1]]), pbar = pbars[i];
+          const step = onlyReached(dataOf(byInput[e.names[e.names.length - 1]]), pSize, c + xSize, inputReached), pbar = pbars[i];
           for (let k = 0; k < pbar.length; k++) pbar[k] += step[k];
         }
       });

@@ -108,6 +108,26 @@ describe("scan", () => {
     for (const mode of ["forward", "reverse"] as const) expect(f.grad({ s0: 2 }, { mode })).toBe(factor);
   }, 60_000);
 
+  it("a carry entry a lane never reaches stays exactly 0 through the steps, as unrolled: not 0·∞ = NaN", () => {
+    // (a, b) ← (a², b·p + x_t): a overflows to ∞ at once from 1e200 and never meets b, p or xs
+    const step = fn({ s: [2], x: [], p: [] }, ({ s, x, p }) => concat([s.get(0).pow(2).reshape([1]), s.get(1).mul(p).add(x).reshape([1])]));
+    const xs = [0.5, -0.25, 2], p = 1.5, z = [1e200, 1.5];
+    const viaScan = (pick: (s: Node) => Node) => fn({ z: [2], xs: [3], p: [] }, (v) => pick(scan(step, v.z, { xs: v.xs, params: v.p })));
+    const b3 = ((z[1] * p + xs[0]) * p + xs[1]) * p + xs[2]; // b after three steps
+    // ∂b₃: by b₀ p³, by p 3p²b₀ + 2p·x₀ + x₁, by x_t p^(2−t); ∂a₃/∂a₀ = 8a₀⁷ = ∞
+    const db = { z: [0, p ** 3], xs: [p * p, p, 1], p: 3 * p * p * z[1] + 2 * p * xs[0] + xs[1] };
+    for (const mode of ["forward", "reverse"] as const) {
+      const g = viaScan((s) => s.get(1)).grad({ z, xs, p }, { mode }) as Record<string, Float64Array | number>;
+      expect(viaScan((s) => s.get(1)).eval({ z, xs, p })).toBe(b3);
+      expect(Array.from(g.z as Float64Array), mode).toEqual(db.z); // (NaN, on the code before)
+      expectClose(g.xs as Float64Array, db.xs, 1e-15, `∂/∂xs (${mode})`);
+      expectClose([g.p as number], [db.p], 1e-15, `∂/∂p (${mode})`);
+      // a₃ + b₃: ∂/∂a₀ is ∞, and ∂/∂b₀ still p³
+      const sum = viaScan((s) => s.sum()).grad({ z, xs, p }, { mode }) as Record<string, Float64Array>;
+      expect(Array.from(sum.z), mode).toEqual([Infinity, p ** 3]);
+    }
+  });
+
   it("works inside reduced batches and on both tiers; a step that fails leaves the library usable", () => {
     const step = fn({ h: [2], w: [2] }, ({ h, w }) => h.mul(w).add(h.sin()));
     const model = fn({ x: [2], w: [2] }, ({ x, w }) => scan(step, x, { length: 5, params: w }).pow(2).sum());
