@@ -89,7 +89,8 @@ function describeValue(x: unknown): string {
   return typeof x === "string" ? `the string ${show(x)}` : show(x);
 }
 
-function isTensorLike(x: unknown): x is TensorLike {
+/** Whether x has a shape and data (a Tensor, a WasmBuffer or a plain object like one). */
+export function isTensorLike(x: unknown): x is TensorLike {
   // (a WasmBuffer is one; asking for its data would make a view of memory)
   return x instanceof WasmBuffer || typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) &&
     Array.isArray((x as TensorLike).shape) && typeof (x as TensorLike).data?.length === "number";

@@ -1,9 +1,9 @@
 // checkGrad: every exact derivative a compiled function offers, held against
 // Richardson-extrapolated central differences over the same function.
-import { InputError, ShapeError } from "../base/errors.js";
+import { InputError, InternalError, ShapeError } from "../base/errors.js";
 import { Func } from "../api/func.js";
-import { checkOptions } from "../api/validate.js";
-import type { Tensor } from "../base/tensor.js";
+import { checkOptions, isTensorLike } from "../api/validate.js";
+import { Tensor, type TensorLike } from "../base/tensor.js";
 import * as fd from "./fd.js";
 
 /** Options of `checkGrad`. */
@@ -18,7 +18,11 @@ export interface CheckOptions {
 
 /** One exact derivative against its differences. */
 export interface Comparison {
-  /** The largest |exact − differences| over the derivative's scale (its largest entry). */
+  /**
+   * The largest |exact − differences| over the derivative's scale: its largest
+   * entry, or the function's own, |f(x)|/s (|f(x)|/s² for the Hessian; s the
+   * largest max(|xᵢ|, 1), f(x) = 0 counted as 1), whichever is larger.
+   */
   disagreement: number;
   /** The largest error estimate of the differences, over the same scale. */
   error: number;
@@ -46,8 +50,11 @@ export interface GradientCheck {
  * differences' error estimate (8×, plus `tolerance` of its scale) fails, and so
  * does one the differences cannot judge (their own error estimate above 1e-4 of
  * the scale: at a jump or a kink of f), marked `reliable: false`.
+ * The comparisons are made on f/|f(x)|, so that a function's size (1e-200·x² or
+ * 1e300·x) does not change the verdict, and relative to the function's own scale
+ * where the derivative is 0 (a stationary point), not to that 0.
  * @param f a compiled scalar function of one input
- * @param x the point
+ * @param x the point: a number for a scalar input, its entries in order (a Float64Array, an array, a Tensor or WasmBuffer of the input's shape)
  * @param options `tolerance`, `richardson`, `hessian`
  * @example
  * ```ts
@@ -55,30 +62,32 @@ export interface GradientCheck {
  * const report = checkGrad(compile("sin(x)*y^2"), [0.5, 2]); // report.ok: true
  * ```
  */
-export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions = {}): GradientCheck {
+export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, options: CheckOptions = {}): GradientCheck {
   if (!(f instanceof Func)) throw new InputError("checkGrad takes a compiled function (compile or fn)");
   checkOptions(options, ["tolerance", "richardson", "hessian"], "checkGrad");
   if (f.outputShape.length !== 0) throw new ShapeError(`checkGrad needs a scalar function; this one has output shape [${f.outputShape.join(", ")}]`);
   if (f.inputs.length !== 1) throw new InputError(`checkGrad takes a function of one input; this one has ${f.inputs.length}`);
   const tolerance = options.tolerance ?? 1e-6, richardson = options.richardson ?? 2;
   if (!(tolerance >= 0)) throw new InputError(`checkGrad's tolerance must be a number ≥ 0, got ${String(options.tolerance)}`);
-  const point = Float64Array.from(x);
+  const point = typeof x === "number" ? Float64Array.of(x) : isTensorLike(x) ? Float64Array.from(x.data) : Float64Array.from(x);
   if (point.length !== f.n) throw new ShapeError(`checkGrad: the point needs ${f.n} entries, got ${point.length}`);
-  // (a function of one scalar input takes a number)
-  const at = (p: Float64Array) => (f.inputs[0].shape.length === 0 ? p[0] : p);
-  const value = (p: Float64Array) => f.eval(at(p)) as number;
+  // (a function of one scalar input takes a number; a tensor input its entries as a Tensor of its shape)
+  const shape = f.inputs[0].shape;
+  const at = (p: Float64Array) => (shape.length === 0 ? p[0] : shape.length === 1 ? p : new Tensor(shape, p.slice()));
+  const dataOf = (r: number | Float64Array | Tensor) => (typeof r === "number" ? Float64Array.of(r) : r instanceof Tensor ? r.data.slice() : Float64Array.from(r));
+  // f/|f(x)|, and its derivatives: so that the differences' error model (values of size 1) fits any f
+  const f0 = Math.abs(f.eval(at(point)) as number), size = Number.isFinite(f0) && f0 > 0 ? f0 : 1;
+  const reach = point.reduce((s, v) => Math.max(s, Math.abs(v), 1), 1);
+  const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
+  const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
-  const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => {
-    const g = f.grad(at(p), { mode }) as number | Float64Array;
-    return typeof g === "number" ? Float64Array.of(g) : Float64Array.from(g);
-  };
-  const forward = compare(gradientAt(point, "forward"), differences, tolerance);
-  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance);
+  const forward = compare(gradientAt(point, "forward"), differences, tolerance, 1 / reach);
+  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, 1 / reach);
   let hessian: Comparison | undefined;
   if (options.hessian ?? !f.refusesSecondOrder()) { // (none through a scan, nor user functions without second partials)
     const H = fd.jacobian((p: Float64Array) => gradientAt(p, "reverse"), point, { richardson }) as { value: Tensor; error: Tensor };
-    const exact = f.hessian(at(point)) as Tensor | number;
-    hessian = compare(typeof exact === "number" ? [exact] : exact.data, { value: H.value.data, error: H.error.data }, tolerance);
+    const exact = dataOf(f.hessian(at(point)) as Tensor | number).map((v) => v / size);
+    hessian = compare(exact, { value: H.value.data, error: H.error.data }, tolerance, 1 / reach ** 2);
   }
   const all = [forward, reverse, ...(hessian ? [hessian] : [])];
   return { forward, reverse, ...(hessian ? { hessian } : {}), worst: Math.max(...all.map((c) => c.disagreement)), ok: all.every((c) => c.ok) };
@@ -87,10 +96,12 @@ export function checkGrad(f: Func, x: ArrayLike<number>, options: CheckOptions =
 /** The largest relative error estimate at which differences can vouch for a derivative. */
 const RELIABLE = 1e-4;
 
-function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<number>; error: ArrayLike<number> }, tolerance: number): Comparison {
-  let scale = 0;
+/** Exact against differences, relative to the larger of their largest entry and `floor` (the function's own scale). */
+function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<number>; error: ArrayLike<number> }, tolerance: number, floor: number): Comparison {
+  if (exact.length !== differences.value.length) throw new InternalError(`checkGrad compared ${exact.length} exact entries with ${differences.value.length} differences`);
+  let scale = floor;
   for (let i = 0; i < exact.length; i++) scale = Math.max(scale, Math.abs(differences.value[i]), Math.abs(exact[i]));
-  const unit = scale > 0 ? scale : 1;
+  const unit = scale;
   let disagreement = 0, error = 0, agree = true;
   for (let i = 0; i < exact.length; i++) {
     const gap = Math.abs(exact[i] - differences.value[i]);

@@ -1,6 +1,6 @@
 // checkGrad: exact derivatives against Richardson-extrapolated differences.
 import { describe, expect, it } from "vitest";
-import { checkGrad, compile, fn, InputError, scan, ShapeError } from "../../bindings/index.js";
+import { checkGrad, compile, defineFunction, fn, InputError, removeFunction, scan, ShapeError, Tensor } from "../../bindings/index.js";
 import { expectThrows } from "../support/helpers.js";
 
 describe("checkGrad", () => {
@@ -34,6 +34,42 @@ describe("checkGrad", () => {
     const looped = checkGrad(fn(2, (v) => scan(step, v, { length: 4 }).sum()), [0.4, -0.9]);
     expect(looped.hessian).toBeUndefined();
     expect(looped.ok).toBe(true);
+  });
+
+  it("a function of a matrix: every entry is compared (a wrong rule fails, det passes), the point flat or as a Tensor", () => {
+    defineFunction("wrongSquare(a)", { value: (a) => a * a, partials: (a) => [5 * a] }); // ∂a² reported as 5a, not 2a
+    try {
+      const wrong = checkGrad(compile("sum(wrongSquare(A))", { vars: { A: [2, 2] } }), [1, 2, 3, 4], { hessian: false });
+      expect(wrong.ok).toBe(false);
+      expect(wrong.worst).toBeCloseTo(0.6, 6); // |5a − 2a| over the largest entry, 5·4
+    } finally {
+      removeFunction("wrongSquare");
+    }
+    const det = compile("det(A)", { vars: { A: [2, 2] } });
+    for (const point of [[1, 2, 3, 4], new Tensor([2, 2], Float64Array.of(1, 2, 3, 4))]) {
+      const r = checkGrad(det, point);
+      expect([r.ok, r.hessian!.ok]).toEqual([true, true]);
+    }
+    expect(checkGrad(fn({ t: [] }, ({ t }) => t.exp()), 0.5).ok).toBe(true); // (a scalar input takes a number)
+  });
+
+  it("the function's size and a zero derivative do not change the verdict (stationary points, 1e-200·x², 1e300·x)", () => {
+    const rosenbrock = compile("100*(y - x^2)^2 + (1 - x)^2", { vars: ["x", "y"] });
+    for (const [f, x] of [
+      [rosenbrock, [1, 1]], // its minimum: f = 0, ∇f = 0
+      [compile("x^2 + x^3"), [0]], [compile("exp(x) - x"), [0]], [compile("x^4 - x^3"), [0]], // ∇f = 0 (and H = 0 for the last)
+      [compile("x^2*1e-200"), [1]], [compile("1e300*x"), [1]], [compile("x^2"), [1]],
+    ] as const) {
+      const r = checkGrad(f, x);
+      expect(r.ok, `${f.vars} at ${x}`).toBe(true);
+    }
+    // …while a wrong rule is still caught at that size
+    defineFunction("tinyWrong(a)", { value: (a) => 1e-200 * a * a, partials: (a) => [3e-200 * a] });
+    try {
+      expect(checkGrad(compile("tinyWrong(x)"), [1], { hessian: false }).ok).toBe(false);
+    } finally {
+      removeFunction("tinyWrong");
+    }
   });
 
   it("refuses what it cannot check", () => {
