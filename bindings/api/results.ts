@@ -2,6 +2,7 @@
 // caller's array or WasmBuffer, and the names of an input's entries.
 import { Tensor, sizeOf } from "../base/tensor.js";
 import { WasmBuffer } from "../runtime/buffer.js";
+import { f64 } from "../runtime/loader.js";
 import { checkOut, type Args, type InputDecl } from "./validate.js";
 import type { Shaped } from "./func.js";
 
@@ -37,7 +38,9 @@ export function flatten(args: Args): Float64Array {
   const flat = new Float64Array(args.segments.reduce((s, seg) => s + seg.size, 0));
   let at = 0;
   for (const seg of args.segments) {
-    flat.set(seg.data.subarray(0, seg.size), at);
+    // (a WasmBuffer's segment is read in place: its entries are at its address, not in `data`)
+    const cells = seg.address !== undefined ? f64().subarray(seg.address >> 3, (seg.address >> 3) + seg.size) : seg.data.subarray(0, seg.size);
+    flat.set(cells, at);
     at += seg.size;
   }
   return flat;

@@ -5,6 +5,7 @@ import { Tensor, describeShape } from "../base/tensor.js";
 import type { Graph } from "../ir/graph.js";
 import { taylorCoefficients } from "../ir/taylor.js";
 import { readArgs, type InputDecl } from "./validate.js";
+import { flatten } from "./results.js";
 
 /** Highest order accepted: the work grows as order³ per primitive. */
 export const MAX_ORDER = 100;
@@ -30,10 +31,7 @@ function readOrder(order: unknown): number {
 function flat(inputs: readonly InputDecl[], vars: readonly string[], x: unknown, what: string): Float64Array {
   const args = readArgs(inputs, x, what, vars);
   if (args.batched) throw new InputError(`taylor and derivatives take one ${what}, not a batch`);
-  const out = new Float64Array(args.segments.reduce((n, s) => n + s.size, 0));
-  let at = 0;
-  for (const s of args.segments) { out.set(s.data.subarray(0, s.size), at); at += s.size; }
-  return out;
+  return flatten(args);
 }
 
 /**

@@ -482,6 +482,20 @@ describe("accepted forms of points and batches", () => {
     expectIdentical(g.grad(Float64Array.from(x)), g.grad(x), "grad of a Float64Array point");
   });
 
+  it("a WasmBuffer point is read where it is by taylor, derivatives and linearize too (they read no zeros)", () => {
+    const exp = compile("exp(x)"), at = buffer([1]);
+    at.data[0] = 0.5;
+    expect(Array.from(exp.derivatives(at, 2))).toEqual([Math.exp(0.5), Math.exp(0.5), Math.exp(0.5)]); // (exp's own value, exactly)
+    const f = compile("x*y^2", { vars: ["x", "y"] }), x = buffer([2]), v = buffer([2]);
+    x.data.set([1, 2]);
+    v.data.set([1, 1]);
+    // (1 + t)(2 + t)² = 4 + 8t + 5t² + t³
+    expect(Array.from(f.taylor(x, v, 3) as Float64Array)).toEqual([4, 8, 5, 1]);
+    const h = compile("exp(x)*y", { vars: ["x", "y"] }), lin = h.linearize(x);
+    expect(lin.apply([1, 2])).toBe(Math.E * 2); // at the point itself: f(1, 2)
+    for (const b of [at, x, v]) b.dispose();
+  });
+
   it("a point given as a Float64Array is not modified", () => {
     const p = Float64Array.of(1, 2, 3);
     g.grad(p);
