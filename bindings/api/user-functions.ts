@@ -189,7 +189,7 @@ function valueOf(name: string, f: FunctionRules["value"], args: number[]): numbe
 function numbersOf(name: string, rule: string, got: unknown, k: number, args: number[]): ArrayLike<number> {
   const list = got as ArrayLike<unknown>;
   if (typeof got !== "object" || got === null || typeof list.length !== "number" || list.length !== k) {
-    throw new CallbackError(`${name}'s ${rule} rule returned ${show(got)} at (${args.join(", ")}); expected ${k} number${k === 1 ? "" : "s"}`);
+    throw new CallbackError(`${name}'s ${rule} rule returned ${show(got)} at (${args.join(", ")}); expected an array of ${k} number${k === 1 ? "" : "s"}`);
   }
   for (let i = 0; i < k; i++) {
     if (typeof list[i] !== "number") throw new CallbackError(`${name}'s ${rule} rule returned ${show(list[i])} as entry ${i} at (${args.join(", ")}); expected a number`);

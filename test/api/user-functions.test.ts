@@ -118,7 +118,10 @@ describe("defineFunction by code", () => {
     defineFunction("plain(x)", { value: (x: number) => 2 * x, partials: () => [2] });
     const short = compile("short(x)");
     expect(short.eval([3])).toBe(3);
-    expectThrows(() => short.grad([3]), CallbackError, /short's partials rule returned \[1,2\] at \(3\); expected 1 number/);
+    expectThrows(() => short.grad([3]), CallbackError, /short's partials rule returned \[1,2\] at \(3\); expected an array of 1 number/);
+    defineFunction("bare(x)", { value: (x: number) => x, partials: () => 1 as never });
+    expectThrows(() => compile("bare(x)").grad([3]), CallbackError, /bare's partials rule returned 1 at \(3\); expected an array of 1 number/);
+    removeFunction("bare");
     const e = expectThrows(() => compile("boom(x) + x").eval([1]), CallbackError, /boom's value rule threw at \(1\): no/);
     expect(e.cause).toBeInstanceOf(RangeError);
     expectThrows(() => compile("text(x)").eval([1]), CallbackError, /text's value rule returned "1"/);
