@@ -1,14 +1,18 @@
 // Derivatives of any order (Taylor mode): coefficients of f(x + t·v) against
 // sympy's high-order derivatives and mpmath's 60-digit Taylor series
-// (test/fixtures/taylor.json, from generate_taylor.py), and against the library's
-// independent first and second derivatives (gradient, Hessian).
+// (test/fixtures/taylor.json, from generate_taylor.py), sinc's to order 100
+// against mpmath's 80-digit ones (test/fixtures/sinc-taylor.json, from
+// generate_sinc_taylor.py), closed forms, and the library's independent first
+// and second derivatives (gradient, Hessian, jvp).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { compile, fn, InputError, ShapeError, Tensor } from "../../bindings/index.js";
+import { compile, defineFunction, fn, InputError, removeFunction, scan, ShapeError, Tensor } from "../../bindings/index.js";
 import { expectClose, expectThrows } from "../support/helpers.js";
 
 interface Case { expr: string; vars: string[]; x: number[]; v: number[]; order: number; reference: string; coefficients: number[] }
 const cases = JSON.parse(readFileSync(new URL("../fixtures/taylor.json", import.meta.url), "utf8")) as Case[];
+interface SincCase { expr: string; x: number[]; v: number[]; order: number; coefficients: number[] }
+const sincCases = JSON.parse(readFileSync(new URL("../fixtures/sinc-taylor.json", import.meta.url), "utf8")) as SincCase[];
 
 /** |got − want| ≤ rel·|want| + floor·max|want|, coefficient by coefficient. */
 function expectCoefficients(got: ArrayLike<number>, want: readonly number[], rel: number, label: string): void {
@@ -43,6 +47,82 @@ describe("taylor(x, v, order): the coefficients of f(x + t·v)", () => {
     expect(T.shape).toEqual([2, 5]);
     expect(Array.from(T.data)).toEqual([6, 3, 0, 0, 0, 8, 12, 6, 1, 0]);
     expect(Array.from((F.taylor([-2, 3], [1, 0], 2) as Tensor).data)).toEqual([-6, 3, 0, 2, -1, 0]);
+  });
+});
+
+describe("sinc to order 100, and ranges: what Taylor mode got wrong", () => {
+  // Was: sinc's spec rule run as a series (a degree-19 polynomial near 0, a series division that
+  // amplified rounding away from it, and two calls of sinc per order): every coefficient from 22 on
+  // 0 at x = 0, c20 at 0.5 eight times too large, and time tripling every two orders (order 100 hung).
+  it.each(sincCases.map((c) => [c.expr, c.x[0], c.v[0], c.order, c] as const))("%s at %s along %s to order %s: within 1e-13 of mpmath's", (_e, _x, _v, _k, c) => {
+    const got = compile(c.expr).taylor(c.x, c.v, c.order) as Float64Array;
+    expect(got.length).toBe(c.order + 1);
+    const w = c.coefficients;
+    w.forEach((want, k) => { // relative; a coefficient that cancels (1e-2 of its neighbours') is held to 1e-15 of theirs
+      const tol = 1e-13 * Math.abs(want) + 1e-15 * (Math.abs(w[k - 1] ?? 0) + Math.abs(w[k + 1] ?? 0));
+      if (!(Math.abs(got[k] - want) <= tol)) expect.fail(`${c.expr} at ${c.x[0]}: c${k} = ${got[k]}, want ${want}`);
+    });
+  });
+
+  it("closed forms: sinc⁽ⁿ⁾(0) = (−1)^(n/2)·πⁿ/(n + 1) for even n, 0 for odd, to n = 100; at a whole number n, sinc′ = (−1)ⁿ/n, c2 = −(−1)ⁿ/n², c3 = (−1)ⁿ(1/n³ − π²/(6n))", () => {
+    const d = compile("sinc(x)").derivatives([0], 100);
+    expectClose([d[22]], [-(Math.PI ** 22) / 23], 1e-14, "sinc^(22)(0)");
+    for (let n = 0; n <= 100; n++) {
+      if (n % 2) expect(d[n], `sinc^(${n})(0)`).toBe(0);
+      else expectClose([d[n]], [(-1) ** (n / 2) * Math.PI ** n / (n + 1)], 1e-13, `sinc^(${n})(0)`);
+    }
+    for (const n of [3, 2 ** 52 + 1, 2 ** 53, 1e300]) { // (every double from 2⁵³ on is even)
+      const s = n % 2 ? -1 : 1, c = compile("sinc(x)").taylor([n], [1], 3) as Float64Array;
+      expectCoefficients(c, [0, s / n, -s / n / n, s * (1 / n / n / n - Math.PI ** 2 / 6 / n)], 1e-15, `sinc at ${n}`);
+    }
+  });
+
+  it("sinc's own series (Taylor mode's second definition of sinc) gives the spec's first and second derivatives: c1 = jvp, 2·c2 = the Hessian", () => {
+    const f = compile("sinc(x)");
+    for (const x of [0, 1e-300, 1e-8, -0.1, 0.25, 0.5, 1, -2, 3.75, 10.3, 1e3, 123456.7, 2 ** 52 + 1, 2 ** 53, 1e300]) {
+      const c = f.taylor([x], [1], 2) as Float64Array;
+      expect(c[0], `sinc(${x})`).toBe(f.eval([x]));
+      const want = [f.jvp([x], [1]) as number, (f.hessian([x]) as Tensor).data[0]];
+      [c[1], 2 * c[2]].forEach((got, k) => {
+        if (!(got === want[k] || Math.abs(got - want[k]) <= 1e-14 * Math.abs(want[k]))) expect.fail(`sinc ${k ? "″" : "′"} at ${x}: ${got}, the spec's ${want[k]}`);
+      });
+    }
+  });
+
+  it("pow's scaled ∂a (Taylor mode's copy of the core's test) agrees with jvp on both sides of its branch", () => {
+    // (scaled where a^(b−1) leaves the range and a^b does not: the first, third, fourth and fifth)
+    for (const [x, y] of [[1e-300, -0.5], [1e-300, 0.5], [1e-200, -1.2], [1e-250, -0.9], [1e-308, -0.99], [2, 1000.5], [1e-310, 0.5], [3, 2.5], [1e150, 2.05]]) {
+      const f = compile(`x^(${y})`), c = f.taylor([x], [x], 1) as Float64Array, jvp = f.jvp([x], [x]) as number;
+      expect(Number.isFinite(jvp), `jvp at (${x}, ${y})`).toBe(true);
+      expectClose([c[1]], [jvp], 1e-15, `x^(${y})′·x at ${x}`);
+    }
+  });
+
+  it("a partial's scale divides after its product with the tangent, as in jvp: no overflow or underflow the result does not have", () => {
+    // (x^−0.5 at 1e-300: c1 was −∞, its b·a^(b−1) 5e449; atan′ at 1e300 was (1/h)/h = 0; log at 1e-310 was ∞)
+    const binomial = (r: number, k: number) => { let c = 1; for (let j = 0; j < k; j++) c *= (r - j) / (j + 1); return c; };
+    expectCoefficients(compile("x^-0.5").taylor([1e-300], [1e-300], 4) as Float64Array, [0, 1, 2, 3, 4].map((k) => binomial(-0.5, k) * 1e150), 1e-15, "x^-0.5");
+    expect((compile("x^-0.5").taylor([1e-300], [1e-300], 1) as Float64Array)[1]).toBe(compile("x^-0.5").jvp([1e-300], [1e-300]));
+    expectCoefficients(compile("atan(x)").taylor([1e300], [1e300], 3) as Float64Array, [Math.PI / 2, 1e-300, -1e-300, 1e-300], 1e-15, "atan");
+    expectCoefficients((compile("log(x)").taylor([1e-310], [1e-310], 4) as Float64Array).subarray(1), [1, -1 / 2, 1 / 3, -1 / 4], 1e-15, "log");
+    expectCoefficients((compile("log10(x)").taylor([1e-310], [1e-310], 2) as Float64Array).subarray(1), [1 / Math.LN10, -0.5 / Math.LN10], 1e-12, "log10"); // (v·(1/ln 10) is subnormal: 13 digits)
+  });
+
+  it("a constant's later coefficients are not multiplied, as jvp skips a constant's lane: x·0 at ∞ has c1 = 0", () => {
+    expect((compile("x*0").taylor([Infinity], [1], 2) as Float64Array)[1]).toBe(0);
+    expect(compile("x*0").jvp([Infinity], [1])).toBe(0);
+    expect(Array.from((compile("x + 0*y", { vars: ["x", "y"] }).taylor([1, Infinity], [1, 0], 2) as Float64Array).subarray(1))).toEqual([1, 0]);
+    expect(Array.from((compile("x/2").taylor([Infinity], [1], 2) as Float64Array))).toEqual([Infinity, 0.5, 0]);
+  });
+
+  it("refusals name a function defined by code and scan, not the core's host instruction", () => {
+    defineFunction("taylorTestExp(a)", { value: (a: number) => Math.exp(a), partials: (a: number) => [Math.exp(a)] });
+    try {
+      expectThrows(() => compile("taylorTestExp(x)").taylor([1], [1], 3), InputError, /through taylorTestExp, a function defined by code,/);
+    } finally { removeFunction("taylorTestExp"); }
+    const half = fn({ s: [2] }, ({ s }) => s.mul(0.5));
+    const f = fn({ s0: [2] }, ({ s0 }) => scan(half, s0, { length: 3 }).sum());
+    expect(expectThrows(() => f.taylor([8, 16], [1, 0], 3), InputError, /through scan yet/).message).not.toMatch(/host/);
   });
 });
 
