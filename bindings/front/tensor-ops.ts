@@ -333,20 +333,23 @@ export function argmin(a: Operand, axis?: number): Node {
 }
 
 /**
- * A tournament over (value, index) pairs: the right one wins where
- * sign·(right − left) > 0, so the left (the earlier index) wins ties. The winner
- * test max(sign(d), 0) has derivative 0 everywhere, so the index does too.
+ * A tournament over (value, index) pairs: the right one wins where it is
+ * strictly greater (less, for sign −1), so the left (the earlier index) wins
+ * ties, equal infinities too; where either is NaN the index is NaN. The tests
+ * are comparisons, whose derivative is 0, so the index's is too.
  */
 function argBest(g: Graph, ids: readonly number[], sign: 1 | -1): number {
   if (ids.length === 0) return g.constant(NaN);
   let level = ids.map((id, i) => [id, g.constant(i)]);
+  const zero = g.constant(0), one = g.constant(1);
   while (level.length > 1) {
     const next: number[][] = [];
     for (let i = 0; i + 1 < level.length; i += 2) {
       const [v, k] = level[i], [w, l] = level[i + 1];
-      const d = sign > 0 ? g.apply(Op.Sub, w, v) : g.apply(Op.Sub, v, w);
-      const right = g.apply(Op.Max, g.apply(Op.Sign, d), g.constant(0)); // 1 where the right one wins, else 0
-      next.push([g.apply(sign > 0 ? Op.Max : Op.Min, v, w), g.apply(Op.Add, k, g.apply(Op.Mul, right, g.apply(Op.Sub, l, k)))]);
+      const right = g.apply(sign > 0 ? Op.Gt : Op.Lt, w, v); // 1 where the right one wins, else 0 (not sign(w − v): ∞ − ∞ is NaN)
+      const index = g.apply(Op.Add, k, g.apply(Op.Mul, right, g.apply(Op.Sub, l, k)));
+      const unordered = g.apply(Op.Or, g.apply(Op.Ne, v, v), g.apply(Op.Ne, w, w)); // a NaN entry: 0/(1 − 1) makes the index NaN
+      next.push([g.apply(sign > 0 ? Op.Max : Op.Min, v, w), g.apply(Op.Add, index, g.apply(Op.Div, zero, g.apply(Op.Sub, one, unordered)))]);
     }
     if (level.length % 2) next.push(level[level.length - 1]);
     level = next;

@@ -54,6 +54,12 @@ describe("reductions over all entries or one axis", () => {
     expect(g.eval([3, 1, 4, 1, 5])).toBe(1);
     expect(g.eval([3, 1, NaN, 1, 5])).toBeNaN();
     expect(Array.from(g.grad([3, 1, 4, 1, 5]) as Float64Array).every((d) => d === 0)).toBe(true);
+    // equal infinities tie like any equal entries (∞ − ∞ once made the index NaN): numpy's answers
+    const h = fn({ v: [3] }, ({ v }) => v.argmax()), k = fn({ v: [3] }, ({ v }) => argmin(v));
+    const I = Infinity;
+    expect([h.eval([-I, -I, -5]), h.eval([I, I, 1]), h.eval([1, I, I]), k.eval([I, I, 9]), k.eval([-I, -I, 9])]).toEqual([2, 0, 1, 2, 0]);
+    expect(Array.from(fn({ A: [2, 2] }, ({ A }) => A.argmax(1)).eval({ A: [[-I, -I], [1, 2]] }) as Float64Array)).toEqual([0, 1]);
+    expect([h.eval([NaN, 1, 2]), h.eval([1, 2, NaN]), k.eval([I, NaN, -I])].every(Number.isNaN)).toBe(true);
   });
 
   it("prod, mean and norm(p): closed-form values and gradients", () => {
