@@ -114,9 +114,9 @@ export function applyBlock(tape: Tape, word: i32, dstOff: i32, aOff: i32, bOff: 
         const slot = slotAt(A, i);
         setF(dA, i, load<u32>(masks + (<usize>slot << 2)) & bit ? load<f64>(cell(tans, slot * K + l, B, p)) : 0);
       }
-      if (op == Op.Det) { // ḋ = Σ_ij G_ij Ȧ_ij, G = ∂det/∂A (held in `inv`)
-        let t: f64 = 0;
-        for (let i = 0; i < kk; i++) t += f(inv, i) * f(dA, i);
+      if (op == Op.Det) { // ḋ = Σ_ij G_ij Ȧ_ij, G = ∂det/∂A (held in `inv`), over the entries live in this lane
+        let t: f64 = 0;   // (a dead entry adds nothing: not 0·∞ = NaN where its cofactor is infinite)
+        for (let i = 0; i < kk; i++) if (load<u32>(masks + (<usize>slotAt(A, i) << 2)) & bit) t += f(inv, i) * f(dA, i);
         store<f64>(cell(tans, slotAt(dst, 0) * K + l, B, p), t);
       } else if (op == Op.Inv) { // Ẋ = −X Ȧ X: tmp = Ȧ X, then −X tmp
         matmul(dA, inv, prod, k);

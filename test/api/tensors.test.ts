@@ -507,6 +507,25 @@ describe("bad input", () => {
   });
 });
 
+describe("det's derivative where A⁻¹ or det leaves the normal range, or an entry is infinite", () => {
+  const det2 = fn({ A: [2, 2] }, ({ A }) => A.det());
+  const both = (A: number[][]) => (["forward", "reverse"] as const).map((mode) => Array.from((det2.jacobian(A, { mode }) as Tensor).data));
+
+  it("the cofactors [d, −c, −b, a] themselves, not det·A⁻ᵀ", () => {
+    // det 1e-307 is normal, but A⁻¹ holds −1e309: det·A⁻ᵀ made ∂/∂c −∞
+    for (const J of both([[1e-290, 100], [0, 1e-17]])) expect(J).toEqual([1e-17, 0, -100, 1e-290]);
+    // diag(a, a): det = a² is subnormal, and det·(1/a) kept its 5 digits
+    const a = 1.234567e-160;
+    for (const J of both([[a, 0], [0, a]])) expect(J).toEqual([a, 0, 0, a]);
+  });
+
+  it("forward mode adds only the entries live in each lane: one infinite or NaN cofactor stays in its own entry", () => {
+    const I = Infinity;
+    for (const J of both([[I, 1], [0, 1]])) expect(J).toEqual([1, 0, -1, I]); // (forward gave [NaN, NaN, NaN, ∞])
+    for (const J of both([[1, 1], [0, NaN]])) expect(J).toEqual([NaN, 0, -1, 1]);
+  });
+});
+
 describe("singular matrices", () => {
   // Exactly singular in floating point too: LU's elimination is exact here.
   const S3 = [[1, 2, 3], [1, 2, 3], [0, 1, 1]];
