@@ -262,11 +262,18 @@ export function norm(a: Operand, p = 2, axis?: number): Node {
   const [x] = lift([a], "norm");
   if (!(typeof p === "number" && p >= 1)) throw new ShapeError(`norm's p must be a number ≥ 1 (or Infinity), got ${String(p)}`);
   return reduce(x, axis, "norm", (g, ids) => {
-    if (p === 2) return g.apply(Op.Sqrt, inner(g, ids, ids));
     const magnitudes = ids.map((id) => g.apply(Op.Abs, id));
     if (p === 1) return total(g, magnitudes);
-    if (p === Infinity) return tree(g, Op.Max, magnitudes, -Infinity);
-    return g.apply(Op.Pow, total(g, magnitudes.map((m) => g.apply(Op.Pow, m, g.constant(p)))), g.constant(1 / p));
+    const largest = tree(g, Op.Max, magnitudes, -Infinity);
+    if (p === Infinity) return largest;
+    // Scaled by the largest |aᵢ| (1 where that is 0, ∞ or NaN), as hypot is: (3e-200, 4e-200)'s
+    // squares underflow to 0 and 1e200's overflow, where the norm itself is in range.
+    const usable = g.apply(Op.And, g.apply(Op.Gt, largest, g.constant(0)), g.apply(Op.Lt, largest, g.constant(Infinity)));
+    const scale = g.apply(Op.Add, g.apply(Op.Keep, largest, usable), g.apply(Op.Keep, g.constant(1), g.apply(Op.Not, usable)));
+    const scaled = ids.map((id) => g.apply(Op.Div, id, scale));
+    const body = p === 2 ? g.apply(Op.Sqrt, inner(g, scaled, scaled))
+      : g.apply(Op.Pow, total(g, scaled.map((v) => g.apply(Op.Pow, g.apply(Op.Abs, v), g.constant(p)))), g.constant(1 / p));
+    return g.apply(Op.Mul, scale, body);
   });
 }
 

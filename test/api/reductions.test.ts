@@ -82,6 +82,20 @@ describe("reductions over all entries or one axis", () => {
     expectThrows(() => fn({ v: [2] }, ({ v }) => v.norm(0.5)), ShapeError, /p must be a number ≥ 1/);
   });
 
+  it("norm(p) is scaled by the largest entry: in range wherever the norm is (the squares of 3e-200 underflowed to 0)", () => {
+    for (const s of [1e-200, 1e-160, 1e200, 1e-310]) {
+      const v = [3 * s, 4 * s];
+      const N = fn({ v: [2] }, ({ v }) => norm(v)), N3 = fn({ v: [2] }, ({ v }) => norm(v, 3));
+      expectClose([N.eval(v) as number], [5 * s], s === 1e-310 ? 1e-5 : 1e-15, `‖(3, 4)·${s}‖`); // (a subnormal s has few digits)
+      expectClose(N.grad(v) as Float64Array, [0.6, 0.8], s === 1e-310 ? 1e-5 : 1e-15, `∇‖(3, 4)·${s}‖`);
+      const l3 = Math.cbrt(27 + 64); // ‖(3, 4)‖₃, and its gradient (|vᵢ|/‖v‖₃)²
+      expectClose([N3.eval(v) as number], [l3 * s], s === 1e-310 ? 1e-5 : 1e-14, `‖(3, 4)·${s}‖₃`);
+      expectClose(N3.grad(v) as Float64Array, [(3 / l3) ** 2, (4 / l3) ** 2], s === 1e-310 ? 1e-5 : 1e-14, `∇‖(3, 4)·${s}‖₃`);
+    }
+    const N = fn({ v: [3] }, ({ v }) => norm(v));
+    expect([N.eval([0, 0, 0]), N.eval([1, -Infinity, 2]), N.eval([1, NaN, 2])]).toEqual([0, Infinity, NaN]);
+  });
+
   it("the k-means objective Σᵢ minₖ ‖xᵢ − cₖ‖² by broadcasting and amin: each point pulls its nearest centroid", () => {
     const k = 3, d = 2, n = 6;
     const X = Array.from({ length: n }, () => [r(), r()]), Cs = Array.from({ length: k }, () => [r(), r()]);
