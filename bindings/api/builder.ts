@@ -7,7 +7,7 @@ import { Func, type InputDecl, type Shaped } from "./func.js";
 import { Node, type Operand } from "../front/node.js";
 import { Tensor, type NestedArray } from "../base/tensor.js";
 
-export { Node, type Operand } from "../front/node.js";
+export { Node, type Operand, type NestedNodes } from "../front/node.js";
 
 export * from "../front/functions.js";
 export type { Lifted } from "../front/lift.js";

@@ -11,7 +11,10 @@ import type { ElementwiseMethods } from "./functions.js";
 import type { TensorMethods } from "./tensor-ops.js";
 
 /** What builder operations accept: a traced node, or a constant (number, nested array, Tensor of either precision). */
-export type Operand = Node | number | Tensor<Float64Array | Float32Array> | NestedArray;
+export type Operand = Node | number | Tensor<Float64Array | Float32Array> | NestedArray | NestedNodes;
+
+/** Nested arrays of traced nodes and numbers, rectangular: [[x0, 1], [0, x1]] is a 2×2 matrix of them. */
+export type NestedNodes = readonly (Node | number | NestedNodes)[];
 
 /** Prototypes with index getters 0 … length−1, one per leading-axis length, so `x[i]` works. */
 const indexedPrototypes = new Map<number, object>();
@@ -74,7 +77,8 @@ export class Node {
   static constant(graph: Graph, value: Operand): Node {
     if (value instanceof Node) return value;
     if (typeof value === "number") return Node.of(graph, [], [graph.constant(value)]);
-    const t = value instanceof Tensor ? value : Tensor.from(value);
+    // (nested arrays holding nodes were stacked by the caller: tensor-ops.ts lift)
+    const t = value instanceof Tensor ? value : Tensor.from(value as NestedArray);
     return Node.of(graph, t.shape, Array.from(t.data, (v) => graph.constant(v)));
   }
 

@@ -2,7 +2,7 @@
 // operation is differentiable in every mode), except det, inv and solve, which
 // become block ops with their own rules in the core (assembly/core/blocks.ts).
 // Shapes are checked here, at trace time, with errors naming both shapes.
-import { InputError, ShapeError } from "../base/errors.js";
+import { InputError, ShapeError, show } from "../base/errors.js";
 import type { Graph } from "../ir/graph.js";
 import { Node, type Operand } from "./node.js";
 import { Op } from "../ops/grammar.js";
@@ -13,9 +13,11 @@ import { append } from "../base/arrays.js";
 export function graphOf(operands: readonly Operand[]): Graph | undefined {
   let graph: Graph | undefined;
   for (const o of operands) {
-    if (o instanceof Node) {
-      if (graph && o.graph !== graph) throw new InputError("nodes from two different traces cannot be combined");
-      graph = o.graph;
+    // (a nested array may hold traced nodes too: [[x0, 1], [0, x1]])
+    const inner = o instanceof Node ? o.graph : Array.isArray(o) ? graphOf(o as Operand[]) : undefined;
+    if (inner) {
+      if (graph && inner !== graph) throw new InputError("nodes from two different traces cannot be combined");
+      graph = inner;
     }
   }
   return graph;
@@ -26,6 +28,7 @@ function lift(operands: readonly Operand[], what: string): Node[] {
   const graph = graphOf(operands);
   if (!graph) throw new InputError(`${what} needs at least one traced value`);
   return operands.map((o) => {
+    if (Array.isArray(o) && graphOf(o as Operand[])) return stack(o as Operand[]); // (a nested array holding nodes: its rows stacked)
     if (o instanceof Node || typeof o === "number" || Array.isArray(o) || (typeof o === "object" && o !== null && "shape" in o)) {
       return Node.constant(graph, o);
     }
@@ -211,7 +214,7 @@ export function trace(a: Operand): Node {
 function reduce(x: Node, axis: number | undefined, what: string, combine: (g: Graph, ids: readonly number[]) => number): Node {
   if (axis === undefined) return Node.of(x.graph, [], [combine(x.graph, x.ids)]);
   if (!Number.isInteger(axis) || axis < 0 || axis >= x.rank) {
-    throw new ShapeError(`${what} axis ${axis} is out of range for shape ${describeShape(x.shape)}`);
+    throw new ShapeError(`${what}'s axis must be a whole number from 0 to ${x.rank - 1} for shape ${describeShape(x.shape)}, got ${show(axis)}`);
   }
   const shape = x.shape.filter((_, i) => i !== axis);
   const strides = stridesOf(x.shape);
@@ -260,7 +263,7 @@ export function logsumexp(a: Operand, axis?: number): Node {
  */
 export function norm(a: Operand, p = 2, axis?: number): Node {
   const [x] = lift([a], "norm");
-  if (!(typeof p === "number" && p >= 1)) throw new ShapeError(`norm's p must be a number ≥ 1 (or Infinity), got ${String(p)}`);
+  if (!(typeof p === "number" && p >= 1)) throw new ShapeError(`norm's p must be a number ≥ 1 (or Infinity), got ${show(p)}`);
   return reduce(x, axis, "norm", (g, ids) => {
     const magnitudes = ids.map((id) => g.apply(Op.Abs, id));
     if (p === 1) return total(g, magnitudes);
@@ -470,7 +473,7 @@ export function stack(parts: readonly Operand[], axis = 0): Node {
   if (xs.some((x) => !sameShape(x.shape, shape))) {
     throw new ShapeError(`stack needs equal shapes, got ${xs.map((x) => describeShape(x.shape)).join(", ")}`);
   }
-  if (!Number.isInteger(axis) || axis < 0 || axis > shape.length) throw new ShapeError(`stack axis ${axis} is out of range`);
+  if (!Number.isInteger(axis) || axis < 0 || axis > shape.length) throw new ShapeError(`stack's axis must be a whole number from 0 to ${shape.length}, got ${show(axis)}`);
   const expanded = xs.map((x) => Node.of(x.graph, [...shape.slice(0, axis), 1, ...shape.slice(axis)], x.ids));
   return concat(expanded, axis);
 }
@@ -480,7 +483,7 @@ export function concat(parts: readonly Operand[], axis = 0): Node {
   const xs = lift(parts, "concat");
   const r = xs[0].rank;
   if (r === 0) throw new ShapeError("concat needs tensors of rank ≥ 1 (use stack for scalars)");
-  if (!Number.isInteger(axis) || axis < 0 || axis >= r) throw new ShapeError(`concat axis ${axis} is out of range for rank ${r}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= r) throw new ShapeError(`concat's axis must be a whole number from 0 to ${r - 1} for rank ${r}, got ${show(axis)}`);
   for (const x of xs) {
     if (x.rank !== r || x.shape.some((s, i) => i !== axis && s !== xs[0].shape[i])) {
       throw new ShapeError(`concat along axis ${axis} needs matching other extents, got ${xs.map((y) => describeShape(y.shape)).join(", ")}`);

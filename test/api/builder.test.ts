@@ -3,10 +3,10 @@
 // (visible in tapeSize), and traced nodes refusing to become numbers.
 import { describe, expect, it } from "vitest";
 import {
-  add, atan2, compile, cos, exp, fn, hypot, InputError, log1p, max, min, mul, neg, Node, pow, sin, sqrt, sub,
+  add, atan2, compile, cos, det, exp, fn, hypot, InputError, log1p, max, min, mul, neg, Node, pow, ShapeError, sin, sqrt, stack, sub, Tensor,
   type Func,
 } from "../../bindings/index.js";
-import { expectClose, expectIdentical } from "../support/helpers.js";
+import { expectClose, expectIdentical, expectThrows } from "../support/helpers.js";
 
 describe("input specs", () => {
   // f = sin(x0·x1) + x2: ∇f = (x1 cos(x0 x1), x0 cos(x0 x1), 1)
@@ -38,6 +38,21 @@ describe("input specs", () => {
     expect(outside).toBeUndefined();
     expect(f.eval(x)).toBe((n - 1) * 10 + 0 + 1 + 2);
     expect((f.grad(x) as Float64Array)[n - 1]).toBe(10);
+  });
+
+  it("nested arrays may hold traced nodes: their rows are stacked (det([[x0, 1], [0, x1]]) is x0·x1)", () => {
+    const f = fn(2, (x) => det([[x[0], 1], [0, x[1]]]));
+    expect(f.eval([3, 2])).toBe(6);
+    expect(Array.from(f.grad([3, 2]) as Float64Array)).toEqual([2, 3]);
+    const g = fn(2, (x) => x[0].add([[x[0], 1], [0, x[1]]]));
+    expect(Array.from((g.eval([3, 2]) as Tensor).data)).toEqual([6, 4, 3, 5]);
+    expectThrows(() => fn(2, (x) => det([[x[0], 1], [0]])), ShapeError, /stack needs equal shapes/);
+  });
+
+  it("an axis or p of the wrong type says so", () => {
+    expectThrows(() => fn({ A: [2, 3] }, ({ A }) => A.sum("1" as never)), ShapeError, /sum's axis must be a whole number from 0 to 1 for shape \[2, 3\], got "1"/);
+    expectThrows(() => fn(2, (x) => x.norm("2" as never)), ShapeError, /norm's p must be a number ≥ 1 \(or Infinity\), got "2"/);
+    expectThrows(() => fn(2, (x) => stack([x, x], 2.5)), ShapeError, /stack's axis must be a whole number from 0 to 1, got 2\.5/);
   });
 
   it("fn({ x: 3 }, body) is the same as fn(3, body); other names name the variables", () => {

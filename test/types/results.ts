@@ -2,7 +2,7 @@
 // against the built declarations as a user's project sees them ("gradients" resolves
 // to dist/ through the package's exports). Each `same<A, B>()` fails to compile
 // unless A and B are the same type.
-import { compile, fn, fd, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func, type SparseJacobian } from "gradients";
+import { compile, det, fn, fd, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func, type SparseJacobian } from "gradients";
 import { derivative } from "gradients/symbolic";
 import { gradient } from "gradients/grid";
 
@@ -28,6 +28,11 @@ same<typeof hg, Float64Array>();
 const hj = h.jacobian([1, 2, 3]);
 same<typeof hj, Tensor>();
 hj.get(0);
+
+// nested arrays of traced nodes are operands (no cast): a 2×2 matrix of them
+const nested = fn(2, (v) => det([[v.at(0), 1], [0, v.at(1)]]));
+const nestedGrad = nested.grad([1, 2]);
+same<typeof nestedGrad, Float64Array>();
 
 // several named inputs: records keyed by the declared names
 const m = fn({ A: [2, 2], x: 2, t: [] }, ({ A, x, t }) => A.matvec(x).dot(x).mul(t));
