@@ -270,9 +270,11 @@ export function norm(a: Operand, p = 2, axis?: number): Node {
     const largest = tree(g, Op.Max, magnitudes, -Infinity);
     if (p === Infinity) return largest;
     // Scaled by the largest |aᵢ| (1 where that is 0, ∞ or NaN), as hypot is: (3e-200, 4e-200)'s
-    // squares underflow to 0 and 1e200's overflow, where the norm itself is in range.
+    // squares underflow to 0 and 1e200's overflow, where the norm itself is in range. At least the
+    // smallest normal number, so that 1/scale, in the derivatives of aᵢ/scale, is finite.
     const usable = g.apply(Op.And, g.apply(Op.Gt, largest, g.constant(0)), g.apply(Op.Lt, largest, g.constant(Infinity)));
-    const scale = g.apply(Op.Add, g.apply(Op.Keep, largest, usable), g.apply(Op.Keep, g.constant(1), g.apply(Op.Not, usable)));
+    const normal = g.apply(Op.Max, largest, g.constant(2.2250738585072014e-308));
+    const scale = g.apply(Op.Add, g.apply(Op.Keep, normal, usable), g.apply(Op.Keep, g.constant(1), g.apply(Op.Not, usable)));
     const scaled = ids.map((id) => g.apply(Op.Div, id, scale));
     const body = p === 2 ? g.apply(Op.Sqrt, inner(g, scaled, scaled))
       : g.apply(Op.Pow, total(g, scaled.map((v) => g.apply(Op.Pow, g.apply(Op.Abs, v), g.constant(p)))), g.constant(1 / p));

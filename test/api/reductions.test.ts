@@ -94,6 +94,8 @@ describe("reductions over all entries or one axis", () => {
     }
     const N = fn({ v: [3] }, ({ v }) => norm(v));
     expect([N.eval([0, 0, 0]), N.eval([1, -Infinity, 2]), N.eval([1, NaN, 2])]).toEqual([0, Infinity, NaN]);
+    // the smallest subnormal: the scale is held at the smallest normal number, so 1/scale stays finite (forward mode gave NaN)
+    for (const mode of ["forward", "reverse"] as const) expect(Array.from(N.grad([0, 5e-324, 0], { mode }) as Float64Array)).toEqual([0, 1, 0]);
   });
 
   it("the k-means objective Σᵢ minₖ ‖xᵢ − cₖ‖² by broadcasting and amin: each point pulls its nearest centroid", () => {
