@@ -127,11 +127,26 @@ function atValue(s) {
 function appearanceOrder(exprs) {
   const seen = [];
   for (const e of exprs) {
-    for (const m of e.matchAll(/[A-Za-z_][A-Za-z0-9_]*(?!\s*\()/g)) {
+    // whole names only (not the e3 of 1e3), and not a function's (sin in sin(x))
+    for (const m of e.matchAll(/(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*/g)) {
+      if (/^\s*\(/.test(e.slice(m.index + m[0].length))) continue;
       if (m[0] !== "pi" && m[0] !== "e" && !seen.includes(m[0])) seen.push(m[0]);
     }
   }
   return seen;
+}
+
+/** `text` split at the commas outside parentheses: x=atan2(1,2),y=1 is two values. */
+function splitTopLevel(text) {
+  const parts = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "(") depth++;
+    else if (text[i] === ")") depth--;
+    else if (text[i] === "," && depth === 0) { parts.push(text.slice(start, i)); start = i + 1; }
+  }
+  parts.push(text.slice(start));
+  return parts;
 }
 
 /**
@@ -143,7 +158,7 @@ function appearanceOrder(exprs) {
  */
 function readPoint(flags, exprs, command) {
   if (flags.at === undefined) throw new UsageError("give the point with --at, e.g. --at x=1,y=2");
-  const parts = String(flags.at).split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const parts = splitTopLevel(String(flags.at)).map((s) => s.trim()).filter((s) => s !== "");
   const named = parts.every((p) => p.includes("="));
   if (!named && parts.some((p) => p.includes("="))) throw new UsageError("--at takes all values by name (x=1,y=2) or all in order (1,2)");
   const given = flags.vars ? String(flags.vars).split(",").map((s) => s.trim()) : undefined;
@@ -193,7 +208,8 @@ function run(argv, out) {
   const mode = flags.method ?? "auto";
   if (!["auto", "forward", "reverse", "fd"].includes(mode)) throw new UsageError(`--method must be auto, forward, reverse or fd, got '${mode}'`);
   const options = { mode };
-  const print = (data, text) => out(json ? JSON.stringify({ command, ...data }) : text);
+  // (JSON has no ∞ or NaN: they are written as the strings "Infinity", "-Infinity" and "NaN", not as null)
+  const print = (data, text) => out(json ? JSON.stringify({ command, ...data }, (_, v) => (typeof v === "number" && !Number.isFinite(v) ? String(v) : v)) : text);
 
   if (command === "derive") {
     if (exprs.length !== 1) throw new UsageError("derive takes one expression");

@@ -137,6 +137,17 @@ describe("gradients CLI", () => {
     const ordered = JSON.parse(run("curl", "y*z", "x*z", "x*y", "--at", "1,2,3", "--vars", "x,y,z", "--json").out);
     expect(ordered.curl).toEqual([0, 0, 0]);
     expect(JSON.parse(run("div", "x", "y^2", "--at", "1,2", "--json").out).divergence).toBe(1 + 4); // met in natural order: positional is fine
+    // function names and the exponent of 1e3 are not variables (sin was read as "si", 1e3 as "e3")
+    expect(JSON.parse(run("div", "sin(x)", "y", "--at", "1,2", "--json").out).divergence).toBe(Math.cos(1) + 1);
+    expect(JSON.parse(run("div", "1e3*x", "exp(y)", "--at", "1,2", "--json").out).divergence).toBe(1000 + Math.exp(2));
+  });
+
+  it("--at splits at commas outside parentheses; --json writes ∞ and NaN as strings, not null", () => {
+    const two = JSON.parse(run("grad", "x*y", "--at", "x=hypot(3,4),y=atan2(1,1)", "--json").out);
+    expect(two.at).toEqual([5, Math.PI / 4]);
+    expect(JSON.parse(run("grad", "sqrt(x)", "--at", "x=0", "--json").out).gradient).toEqual(["Infinity"]);
+    expect(JSON.parse(run("grad", "-sqrt(x)", "--at", "x=0", "--json").out).gradient).toEqual(["-Infinity"]);
+    expect(JSON.parse(run("grad", "sqrt(x)", "--at", "x=-1", "--json").out).gradient).toEqual(["NaN"]);
   });
 
   it("a shape error (curl of a 4-D field) is reported, exit 1", () => {
