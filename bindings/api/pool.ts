@@ -126,24 +126,36 @@ export class Pool {
 
   private async start(slot: Slot, task: Task): Promise<void> {
     slot.task = task;
+    // The function's bytes first: one that cannot be serialized (a scan) is refused with no worker started.
+    let entry: { id: number; bytes: Uint8Array } | undefined;
     try {
-      const thread = await (slot.thread ??= this.spawn(slot));
-      if (slot.task !== task) return; // terminated, or the worker died while starting
-      thread.idle(false);
-      if (task.func) {
-        const entry = functionEntry(task.func);
-        if (!slot.loaded.has(entry.id)) {
-          thread.post({ kind: "load", id: entry.id, bytes: entry.bytes } satisfies Request, []);
-          slot.loaded.add(entry.id);
-        }
-        thread.post({ kind: "run", job: task.job, args: task.args, func: entry.id } satisfies Request, task.transfer);
-      } else {
-        thread.post({ kind: "run", job: task.job, args: task.args } satisfies Request, task.transfer);
-      }
+      entry = task.func ? functionEntry(task.func) : undefined;
+    } catch (error) {
+      this.finish(slot, task, undefined, error);
+      return;
+    }
+    let thread: Thread;
+    try {
+      thread = await (slot.thread ??= this.spawn(slot));
     } catch (error) {
       slot.thread = undefined; // the next task starts another
       slot.loaded.clear();
       this.finish(slot, task, undefined, error instanceof GradientsError ? error : new InternalError(`a worker could not start: ${(error as Error)?.message ?? show(error)}`, error));
+      return;
+    }
+    if (slot.task !== task) return; // terminated, or the worker died while starting
+    thread.idle(false);
+    try {
+      if (entry && !slot.loaded.has(entry.id)) {
+        thread.post({ kind: "load", id: entry.id, bytes: entry.bytes } satisfies Request, []);
+        slot.loaded.add(entry.id);
+      }
+      thread.post({ kind: "run", job: task.job, args: task.args, ...(entry ? { func: entry.id } : {}) } satisfies Request, task.transfer);
+    } catch (error) {
+      // The worker is well; what was sent is not something a worker can receive (a function among the options).
+      // finish() leaves it idle, so that it no longer keeps the process alive.
+      this.finish(slot, task, undefined, new InputError(`an async call's arguments and options must be data a worker can receive ` +
+        `(numbers, strings, arrays, typed arrays, records of them): ${(error as Error)?.message ?? show(error)}`));
     }
   }
 

@@ -225,6 +225,23 @@ describe("async methods of compiled functions", () => {
     expect(run.stdout.trim()).toBe("AbortError");
   });
 
+  it("a call refused before it reaches a worker (a scan; a function among the options) leaves no worker running", () => {
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+    const script = `import { fn, scan, createPool, Tensor } from ${JSON.stringify(dist)};
+      const pool = createPool({ size: 2 });
+      const step = fn({ s: [2] }, ({ s }) => s.mul(0.5));
+      const looped = fn({ s0: [2] }, ({ s0 }) => scan(step, s0, { length: 3 }).sum());
+      const batch = new Tensor([2, 2], Float64Array.of(1, 2, 3, 4));
+      for (let i = 0; i < 3; i++) await looped.gradAsync(batch, { pool }).catch((e) => console.log(e.name));
+      await step.jacobianAsync(batch, { pool, mode: () => "forward" }).catch((e) => console.log(e.name, /a worker can receive/.test(e.message)));
+      console.log((await step.evalAsync(batch, { pool })).data.join(","));
+      await pool.terminate();`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 20_000, encoding: "utf8" });
+    expect(run.error).toBeUndefined(); // (a leaked worker kept the process alive past terminate(): the timeout)
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim().split("\n")).toEqual(["InputError", "InputError", "InputError", "InputError true", "0.5,1,1.5,2"]);
+  });
+
   it("a forgotten pool does not keep Node running", () => {
     const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     const script = `import { compile, createPool, Tensor } from ${JSON.stringify(dist)};
