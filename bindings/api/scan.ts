@@ -199,6 +199,16 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
   };
   const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
   const { rowStart, cols } = e.step.jacobianStructure(); // (which step outputs read which of its inputs)
+  // Where every entry is live, liveness cannot change if every output reads some input (forward)
+  // and every carry entry is read by some output (reverse): then the per-step bookkeeping is skipped.
+  let everyRowReads = true, everyCarryRead = true;
+  const read = new Uint8Array(c);
+  for (let o = 0; o < c; o++) {
+    if (rowStart[o + 1] === rowStart[o]) everyRowReads = false;
+    for (let k = rowStart[o]; k < rowStart[o + 1]; k++) if (cols[k] < c) read[cols[k]] = 1;
+  }
+  for (let j = 0; j < c; j++) if (!read[j]) everyCarryRead = false;
+  const allOnes = (flags: Uint8Array) => flags.every((v) => v === 1);
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 
@@ -222,18 +232,22 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
       pSlots.forEach((slot, j) => { flags[c + xSize + j] = +live(l)(slot); });
       return flags;
     });
+    const whole = inputLive.map((flags) => everyRowReads && allOnes(flags.subarray(0, c)) && allOnes(flags.subarray(c + xSize)));
     for (let t = 0; t < T; t++) {
       lanes.forEach((l, i) => {
         const flags = inputLive[i];
-        for (let j = 0; j < xSize; j++) flags[c + j] = +live(l)(xSlots[t * xSize + j]);
+        let xsLive = true;
+        for (let j = 0; j < xSize; j++) xsLive = (flags[c + j] = +live(l)(xSlots[t * xSize + j])) === 1 && xsLive;
         const next = dataOf(e.step.jvp(point(carry, t), stepPoint(e, n, dots[i], xdots[i], t, pdots[i])));
+        dots[i] = next;
+        if (whole[i] && xsLive) return; // (every input live, every output reads one: all stay live)
         const reached = new Uint8Array(c);
         for (let o = 0; o < c; o++) for (let k = rowStart[o]; k < rowStart[o + 1] && !reached[o]; k++) reached[o] = flags[cols[k]];
         for (let o = 0; o < c; o++) {
           flags[o] = reached[o];
           if (!reached[o]) for (let q = 0; q < n; q++) next[q * c + o] = 0;
         }
-        dots[i] = next;
+        whole[i] = everyRowReads && allOnes(flags.subarray(0, c)) && allOnes(flags.subarray(c + xSize));
       });
       advance(carry, t, carry);
     }
@@ -271,6 +285,7 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     for (let q = 0; q < n; q++) if (bars[i][q * c + o] !== 0) return 1;
     return 0;
   }));
+  const wholeBars = reached.map((flags) => everyCarryRead && allOnes(flags));
   const onlyReached = (data: Float64Array, width: number, offset: number, inputReached: Uint8Array) => {
     for (let j = 0; j < width; j++) if (!inputReached[offset + j]) for (let q = 0; q < n; q++) data[q * width + j] = 0;
     return data;
@@ -282,13 +297,19 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
       lanes.forEach((l, i) => {
         const pulled = e.step.vjp(point(stretch[t - start], t), new Tensor([n, ...e.shapes[0]], bars[i]));
         const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
-        const inputReached = new Uint8Array(c + xSize + pSize);
-        for (let o = 0; o < c; o++) if (reached[i][o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[cols[k]] = 1;
-        reached[i] = inputReached.slice(0, c);
-        bars[i] = onlyReached(dataOf(byInput[e.names[0]]), c, 0, inputReached);
-        if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), onlyReached(dataOf(byInput[e.names[1]]), xSize, c, inputReached), B, n, K, l, true, nConst);
+        // (every carry entry reached, each read by some output: every input some output reads is reached,
+        // and the vjp's adjoint of one no output reads is 0 already: nothing to set, all stay reached)
+        const inputReached = wholeBars[i] ? undefined : new Uint8Array(c + xSize + pSize);
+        if (inputReached) {
+          for (let o = 0; o < c; o++) if (reached[i][o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[cols[k]] = 1;
+          reached[i] = inputReached.slice(0, c);
+          wholeBars[i] = everyCarryRead && allOnes(reached[i]);
+        }
+        const onlyReachedOf = (data: Float64Array, width: number, offset: number) => (inputReached ? onlyReached(data, width, offset, inputReached) : data);
+        bars[i] = onlyReachedOf(dataOf(byInput[e.names[0]]), c, 0);
+        if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), onlyReachedOf(dataOf(byInput[e.names[1]]), xSize, c), B, n, K, l, true, nConst);
         if (pSize) {
-          const step = onlyReached(dataOf(byInput[e.names[e.names.length - 1]]), pSize, c + xSize, inputReached), pbar = pbars[i];
+          const step = onlyReachedOf(dataOf(byInput[e.names[e.names.length - 1]]), pSize, c + xSize), pbar = pbars[i];
           for (let k = 0; k < pbar.length; k++) pbar[k] += step[k];
         }
       });
