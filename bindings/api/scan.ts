@@ -276,18 +276,21 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
   }
   const bars = lanes.map((l) => gather(rows, D, B, n, K, l, live(l)));
   const pbars = lanes.map(() => new Float64Array(n * pSize));
-  // Per lane, which carry entries' adjoints anything reaches: a live lane whose cotangent
-  // is not exactly 0 at every point (an unused result's never is; the core's masks do not
-  // say, with every lane live). Step by step back, the step's inputs whose outputs none of
-  // those read get exactly 0, as in an unrolled loop: not 0·∞ = NaN from the step's product.
-  const reached = lanes.map((l, i) => Uint8Array.from(D, (slot, o) => {
-    if (!live(l)(slot)) return 0;
-    for (let q = 0; q < n; q++) if (bars[i][q * c + o] !== 0) return 1;
-    return 0;
-  }));
+  // Per lane and point, which carry entries' adjoints anything reaches: a live lane whose cotangent
+  // at that point is not exactly 0 (an unused result's never is; the core's masks do not say, with
+  // every lane live). Step by step back, the step's inputs that no reached output reads get exactly
+  // 0 at that point, as in an unrolled loop where the entry is unused: not 0·∞ = NaN from the step's
+  // product. Point by point, so that a point's results do not depend on the others in its block.
+  const reached = lanes.map((l, i) => {
+    const flags = new Uint8Array(n * c);
+    D.forEach((slot, o) => { if (live(l)(slot)) for (let q = 0; q < n; q++) flags[q * c + o] = +(bars[i][q * c + o] !== 0); });
+    return flags;
+  });
   const wholeBars = reached.map((flags) => everyCarryRead && allOnes(flags));
+  /** The entries of data [n, width] (the step's inputs from `offset` on) that no reached output reads, set to 0. */
   const onlyReached = (data: Float64Array, width: number, offset: number, inputReached: Uint8Array) => {
-    for (let j = 0; j < width; j++) if (!inputReached[offset + j]) for (let q = 0; q < n; q++) data[q * width + j] = 0;
+    const w = c + xSize + pSize;
+    for (let q = 0; q < n; q++) for (let j = 0; j < width; j++) if (!inputReached[q * w + offset + j]) data[q * width + j] = 0;
     return data;
   };
   for (let start = Math.floor((T - 1) / every) * every; start >= 0; start -= every) {
@@ -299,11 +302,14 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
         const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
         // (every carry entry reached, each read by some output: every input some output reads is reached,
         // and the vjp's adjoint of one no output reads is 0 already: nothing to set, all stay reached)
-        const inputReached = wholeBars[i] ? undefined : new Uint8Array(c + xSize + pSize);
+        const w = c + xSize + pSize, inputReached = wholeBars[i] ? undefined : new Uint8Array(n * w);
         if (inputReached) {
-          for (let o = 0; o < c; o++) if (reached[i][o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[cols[k]] = 1;
-          reached[i] = inputReached.slice(0, c);
-          wholeBars[i] = everyCarryRead && allOnes(reached[i]);
+          const flags = reached[i];
+          for (let q = 0; q < n; q++) {
+            for (let o = 0; o < c; o++) if (flags[q * c + o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[q * w + cols[k]] = 1;
+            for (let j = 0; j < c; j++) flags[q * c + j] = inputReached[q * w + j];
+          }
+          wholeBars[i] = everyCarryRead && allOnes(flags);
         }
         const onlyReachedOf = (data: Float64Array, width: number, offset: number) => (inputReached ? onlyReached(data, width, offset, inputReached) : data);
         bars[i] = onlyReachedOf(dataOf(byInput[e.names[0]]), c, 0);

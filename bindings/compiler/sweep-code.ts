@@ -115,7 +115,10 @@ type Partial = { k: "one" } | { k: "minus" } | { k: "code"; code: Code } | { k: 
  */
 type Place = { local: number } | { base: number; offset: number; once?: boolean };
 
-/** Cells one loop iteration keeps in locals at most: each is a local of the function. */
+/**
+ * Locals a function keeps cells in at most (iterationCells). Loops reuse them, one
+ * after another, so a function of many loops stays far below V8's 50,000 locals.
+ */
 const ITERATION_CELLS = 4096;
 /** Inside a loop of `count` iterations: its stride locals by "region:cells", and each one made, as [local, region, cells]. */
 type StrideLocals = { count: number; cells: Map<string, number>; made: [number, number, number][] };
@@ -168,6 +171,10 @@ class SweepWriter {
    */
   private iterationCells: Map<string, number> | null = null;
   private iterationDepth = 0;
+  /** Cell locals that loops around the one being written hold (none outside nested loops). */
+  private cellsBelow = 0;
+  /** Per function body, the f64 locals cells are kept in, reused by each loop from the first. */
+  private readonly cellLocals = new Map<FunctionBody, number[]>();
   /** Per id: whether a step outside its own loop iteration reads it, or it is an output (then it lives in memory). */
   private readonly escapes: Uint8Array;
   /** A reverse sweep in memory: per id, whether its forward pass must compute it (undefined: everything). */
@@ -636,8 +643,11 @@ class SweepWriter {
     const key = `${place.base}:${place.offset}`;
     let local = cells.get(key);
     if (local === undefined) {
-      if (cells.size >= ITERATION_CELLS) return;
-      cells.set(key, (local = this.f.f64()));
+      // (the next of the function's cell locals: a loop's cells start after those of a loop around it)
+      const pool = this.cellLocals.get(this.f) ?? this.cellLocals.set(this.f, []).get(this.f)!, next = this.cellsBelow + cells.size;
+      if (next >= ITERATION_CELLS) return;
+      if (next === pool.length) pool.push(this.f.f64());
+      cells.set(key, (local = pool[next]));
     }
     this.f.tee(local);
   }
@@ -721,12 +731,14 @@ class SweepWriter {
     f.i32Const(C).set(c);
     f.loop();
     // (not in loops over outputs, whose stores may land on a point read in place)
-    const outerCells = this.iterationCells, outerDepth = this.iterationDepth;
+    const outerCells = this.iterationCells, outerDepth = this.iterationDepth, outerBelow = this.cellsBelow;
+    this.cellsBelow = outerCells ? outerBelow + outerCells.size : 0;
     this.iterationCells = group[0].from >= 0 ? new Map() : null;
     this.iterationDepth = f.depth;
     body();
     this.iterationCells = outerCells;
     this.iterationDepth = outerDepth;
+    this.cellsBelow = outerBelow;
     const made = this.strideLocals.made;
     for (const [local, , cells] of made) f.get(local).i32Const(backward ? -8 * cells : 8 * cells).op(I.i32_add).set(local);
     for (const [local, by] of counters) f.get(local).i32Const(by).op(I.i32_add).set(local);

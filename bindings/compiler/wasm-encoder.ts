@@ -59,7 +59,11 @@ function sleb(out: number[], value: number): void {
 export class FunctionBody {
   private readonly code: number[] = [];
   private readonly locals: number[] = []; // types of the locals after the parameters
-  /** Blocks, loops and ifs open where the code ends: code at one depth runs whenever the code before it at that depth does. */
+  /**
+   * Blocks, loops and ifs open where the code ends: code at one depth runs whenever the
+   * code before it at that depth does (`else` stays at its `if`'s depth; code `cut` and
+   * `paste`d back is balanced, so it leaves the depth as it was).
+   */
   depth = 0;
 
   constructor(private readonly params: number) {}

@@ -166,8 +166,10 @@ export class CompiledSweeps {
       if (!bytes) return null;
       try {
         module = new WebAssembly.Module(bytes as BufferSource);
-      } catch {
-        refused = true; // the engine will not compile generated code (CSP): interpret from now on
+      } catch (error) {
+        // A page's CSP refusing generated code refuses it all: interpret from now on. Any other
+        // refusal (a module past an engine limit) concerns this plan only, which interprets.
+        if (/unsafe-eval|content security policy|\bCSP\b/i.test(String((error as Error)?.message))) refused = true;
         return null;
       }
     }

@@ -128,6 +128,17 @@ describe("scan", () => {
     }
   });
 
+  it("in reverse mode what a point's cotangents reach is decided at that point: alone or in a batch, the same bits", () => {
+    // y = c0 + w·c1 after (c0, c1) ← (c0/2, √c1) from c1 = 0: w = 0 reaches no c1 (√′ is ∞ there)
+    const step = fn({ c: [2] }, ({ c }) => concat([c.get(0).mul(0.5).reshape([1]), c.get(1).sqrt().reshape([1])]));
+    const f = fn({ x: [3] }, ({ x }) => { const s = scan(step, concat([x.get(0).reshape([1]), x.get(1).reshape([1])]), { length: 1 }); return s.get(0).add(x.get(2).mul(s.get(1))); });
+    const alone = [0, 1].map((w) => Array.from(f.grad([1, 0, w], { mode: "reverse" }) as Float64Array));
+    expect(alone[0]).toEqual([0.5, 0, 0]);
+    expect(alone[1]).toEqual([0.5, Infinity, 0]);
+    const batch = (f.grad(new Tensor([2, 3], Float64Array.of(1, 0, 0, 1, 0, 1)), { mode: "reverse" }) as Tensor).data;
+    expect(Array.from(batch)).toEqual([...alone[0], ...alone[1]]); // (the w = 0 point was NaN beside the w = 1 one)
+  });
+
   it("works inside reduced batches and on both tiers; a step that fails leaves the library usable", () => {
     const step = fn({ h: [2], w: [2] }, ({ h, w }) => h.mul(w).add(h.sin()));
     const model = fn({ x: [2], w: [2] }, ({ x, w }) => scan(step, x, { length: 5, params: w }).pow(2).sum());
