@@ -27,6 +27,7 @@ import { OP_NAMES } from "../ops/grammar.js";
 import { FLAT, Kind, Op, SWEEP } from "../ops/abi.js";
 import { resultId, stepCount, type Program } from "./program.js";
 import { findLoops, firstStep, fuseLoops, iterationStride, type Piece } from "./reroll.js";
+import { MIN_NORMAL } from "../base/doubles.js";
 
 /**
  * What a module computes: values; a gradient or a cotangent's pullback (one lane); or K forward lanes.
@@ -47,7 +48,6 @@ const LOCAL_STEPS = 3_000;
 const CHUNK_STEPS = 4_000;
 /** Beyond this many steps the interpreter runs (documented in the README). */
 export const MAX_COMPILED_STEPS = 2_000_000;
-const MIN_NORMAL = 2.2250738585072014e-308;
 
 // Regions of `work` in memory placement, and bytes per index in each; and, read in
 // place where a point's inputs are one segment, the point's entries (IN) and its dense seeds (SEED).

@@ -6,7 +6,7 @@
 // silently tracing one branch.
 import { InputError, ShapeError } from "../base/errors.js";
 import type { Graph } from "../ir/graph.js";
-import { Tensor, type NestedArray, describeShape, sizeOf } from "../base/tensor.js";
+import { Tensor, type NestedArray, describeShape, sameShape, sizeOf } from "../base/tensor.js";
 import type { ElementwiseMethods } from "./functions.js";
 import type { TensorMethods } from "./tensor-ops.js";
 
@@ -77,7 +77,12 @@ export class Node {
   static constant(graph: Graph, value: Operand): Node {
     if (value instanceof Node) return value;
     if (typeof value === "number") return Node.of(graph, [], [graph.constant(value)]);
-    // (nested arrays holding nodes were stacked by the caller: tensor-ops.ts lift)
+    if (Array.isArray(value) && holdsNode(value)) { // [[x0, 1], [0, x1]]: its entries stacked, as numpy.array does
+      const parts = (value as readonly Operand[]).map((v) => Node.constant(graph, v)), shape = parts[0].shape;
+      const other = parts.find((p) => !sameShape(p.shape, shape));
+      if (other) throw new ShapeError(`a nested array's entries must have one shape, got ${describeShape(shape)} and ${describeShape(other.shape)}`);
+      return Node.of(graph, [parts.length, ...shape], parts.flatMap((p) => p.ids));
+    }
     const t = value instanceof Tensor ? value : Tensor.from(value as NestedArray);
     return Node.of(graph, t.shape, Array.from(t.data, (v) => graph.constant(v)));
   }
@@ -139,4 +144,9 @@ export class Node {
   [Symbol.toPrimitive](): never {
     return this.valueOf();
   }
+}
+
+/** Whether a nested array holds a traced node anywhere. */
+function holdsNode(value: readonly unknown[]): boolean {
+  return value.some((v) => v instanceof Node || (Array.isArray(v) && holdsNode(v)));
 }

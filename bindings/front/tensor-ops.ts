@@ -8,6 +8,7 @@ import { Node, type Operand } from "./node.js";
 import { Op } from "../ops/grammar.js";
 import { describeShape, sameShape, sizeOf } from "../base/tensor.js";
 import { append } from "../base/arrays.js";
+import { MIN_NORMAL } from "../base/doubles.js";
 
 /** The graph shared by the operands' nodes; at least one operand must be a Node. */
 export function graphOf(operands: readonly Operand[]): Graph | undefined {
@@ -28,7 +29,6 @@ function lift(operands: readonly Operand[], what: string): Node[] {
   const graph = graphOf(operands);
   if (!graph) throw new InputError(`${what} needs at least one traced value`);
   return operands.map((o) => {
-    if (Array.isArray(o) && graphOf(o as Operand[])) return stack(o as Operand[]); // (a nested array holding nodes: its rows stacked)
     if (o instanceof Node || typeof o === "number" || Array.isArray(o) || (typeof o === "object" && o !== null && "shape" in o)) {
       return Node.constant(graph, o);
     }
@@ -269,12 +269,14 @@ export function norm(a: Operand, p = 2, axis?: number): Node {
     if (p === 1) return total(g, magnitudes);
     const largest = tree(g, Op.Max, magnitudes, -Infinity);
     if (p === Infinity) return largest;
-    // Scaled by the largest |aᵢ| (1 where that is 0, ∞ or NaN), as hypot is: (3e-200, 4e-200)'s
-    // squares underflow to 0 and 1e200's overflow, where the norm itself is in range. At least the
+    // Scaled by the largest |aᵢ| where its power would leave the range ((3e-200, 4e-200)'s squares
+    // underflow to 0, 1e200's overflow, where the norm itself is in range), as hypot is; by 1, so
+    // exactly as written, where it is between 2^−500 and 2^500 or is 0, ∞ or NaN. At least the
     // smallest normal number, so that 1/scale, in the derivatives of aᵢ/scale, is finite.
-    const usable = g.apply(Op.And, g.apply(Op.Gt, largest, g.constant(0)), g.apply(Op.Lt, largest, g.constant(Infinity)));
-    const normal = g.apply(Op.Max, largest, g.constant(2.2250738585072014e-308));
-    const scale = g.apply(Op.Add, g.apply(Op.Keep, normal, usable), g.apply(Op.Keep, g.constant(1), g.apply(Op.Not, usable)));
+    const extreme = g.apply(Op.Or, g.apply(Op.And, g.apply(Op.Gt, largest, g.constant(0)), g.apply(Op.Lt, largest, g.constant(2 ** -500))),
+      g.apply(Op.And, g.apply(Op.Gt, largest, g.constant(2 ** 500)), g.apply(Op.Lt, largest, g.constant(Infinity))));
+    const normal = g.apply(Op.Max, largest, g.constant(MIN_NORMAL));
+    const scale = g.apply(Op.Add, g.apply(Op.Keep, normal, extreme), g.apply(Op.Keep, g.constant(1), g.apply(Op.Not, extreme)));
     const scaled = ids.map((id) => g.apply(Op.Div, id, scale));
     const body = p === 2 ? g.apply(Op.Sqrt, inner(g, scaled, scaled))
       : g.apply(Op.Pow, total(g, scaled.map((v) => g.apply(Op.Pow, g.apply(Op.Abs, v), g.constant(p)))), g.constant(1 / p));

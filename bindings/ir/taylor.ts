@@ -23,11 +23,9 @@ import { CONST, FLAT, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../op
 import { PRIMITIVES, type Algebra, type Row, type ScalarName } from "../ops/spec.js";
 import { eachOperand, type Graph } from "./graph.js";
 import { hostBlockOf } from "./host-blocks.js";
+import { MIN_NORMAL } from "../base/doubles.js";
 
 type Series = Float64Array;
-
-/** The smallest normal double. */
-const MIN_NORMAL = 2.2250738585072014e-308;
 
 /**
  * Whether pow's ∂a is taken as b·v scaled by a: where the spec's b·a^(b−1) (`pa`) leaves the

@@ -142,7 +142,7 @@ const oneMinusSquare = <T>(A: Algebra<T>, a: T) => A.select(A.call("lt", A.call(
   A.sub(A.num(1), A.mul(a, a)), A.mul(A.sub(A.num(1), a), A.add(A.num(1), a)));
 /** u where `where` is 1, else 1: an operand at which a branch not taken stays finite (JAX's "double where"). */
 const taken = <T>(A: Algebra<T>, where: T, u: T) => A.select(where, u, A.num(1));
-/** The smallest normal double (the core's is MIN_NORMAL in assembly/core/rows.ts). */
+/** The smallest normal double (base/doubles.ts's: the spec imports nothing, scripts/generate-ops.mjs loads it alone; the core's is MIN_NORMAL in assembly/core/rows.ts). */
 const MIN_NORMAL = 2.2250738585072014e-308;
 /** 1 where |u| ≤ |w|, else 0. */
 const notLarger = <T>(A: Algebra<T>, u: T, w: T) =>

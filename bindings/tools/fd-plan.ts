@@ -4,7 +4,7 @@
 // (assembly/extras/fd.ts) turns these into steps and stencils.
 import { checkOptions, toF64 } from "../api/validate.js";
 import { InputError, ShapeError, show } from "../base/errors.js";
-import { nextToward } from "../base/next-double.js";
+import { nextToward } from "../base/doubles.js";
 import type { TensorLike } from "../base/tensor.js";
 import { core } from "../runtime/loader.js";
 import type { FdOptions } from "./fd.js";

@@ -10,7 +10,7 @@
 // steepest-descent step is taken. The trust-region subproblem is Moré's
 // (levenberg-marquardt.ts's lmStep) on the QR of J augmented by the scaling's
 // curvature rows, never JᵀJ.
-import { nextToward } from "../base/next-double.js";
+import { nextToward } from "../base/doubles.js";
 import { allFinite, columnNorms, matrixTimes as times, norm2, pivotedQR, transposeTimes } from "./qr.js";
 import { lmStep, type LmOutcome, type LmSettings, type Problem } from "./levenberg-marquardt.js";
 

@@ -46,7 +46,8 @@ describe("input specs", () => {
     expect(Array.from(f.grad([3, 2]) as Float64Array)).toEqual([2, 3]);
     const g = fn(2, (x) => x[0].add([[x[0], 1], [0, x[1]]]));
     expect(Array.from((g.eval([3, 2]) as Tensor).data)).toEqual([6, 4, 3, 5]);
-    expectThrows(() => fn(2, (x) => det([[x[0], 1], [0]])), ShapeError, /stack needs equal shapes/);
+    expectThrows(() => fn(2, (x) => det([[x[0], 1], [0]])), ShapeError, /a nested array's entries must have one shape, got \[2\] and \[1\]/);
+    expect(Array.from(fn(2, (x) => x.mul([[x[0], 1], [0, x[1]]]).sum()).grad([3, 2]) as Float64Array)).toEqual([2 * 3, 1 + 2 * 2]); // x0² + x1 + x1², through an elementwise method
   });
 
   it("an axis or p of the wrong type says so", () => {

@@ -3,7 +3,7 @@
 // derivatives against closed forms, forward against reverse.
 import { describe, expect, it } from "vitest";
 import { amax, argmin, fn, mean, norm, prod, ShapeError, Tensor } from "../../bindings/index.js";
-import { expectClose, expectThrows, random } from "../support/helpers.js";
+import { expectClose, expectIdentical, expectThrows, random } from "../support/helpers.js";
 
 const r = random(3);
 
@@ -94,6 +94,10 @@ describe("reductions over all entries or one axis", () => {
     }
     const N = fn({ v: [3] }, ({ v }) => norm(v));
     expect([N.eval([0, 0, 0]), N.eval([1, -Infinity, 2]), N.eval([1, NaN, 2])]).toEqual([0, Infinity, NaN]);
+    // in range it is √Σvᵢ² as written, to the bit, derivatives too (the scale is 1 there)
+    const plain = fn({ v: [3] }, ({ v }) => v.mul(v).sum().sqrt()), at = [3, -4, 1e-3];
+    expectIdentical(N.grad(at) as Float64Array, plain.grad(at) as Float64Array, "∇‖v‖ in range");
+    expectIdentical((N.hessian(at) as Tensor).data, (plain.hessian(at) as Tensor).data, "∇²‖v‖ in range");
     // the smallest subnormal: the scale is held at the smallest normal number, so 1/scale stays finite (forward mode gave NaN)
     for (const mode of ["forward", "reverse"] as const) expect(Array.from(N.grad([0, 5e-324, 0], { mode }) as Float64Array)).toEqual([0, 1, 0]);
   });

@@ -1,4 +1,7 @@
-// Neighbouring doubles, by stepping the bit pattern.
+// Facts about doubles: the smallest normal one, and neighbours by stepping the bit pattern.
+
+/** The smallest normal double, 2^−1022: below it a double has fewer than 53 bits. */
+export const MIN_NORMAL = 2.2250738585072014e-308;
 
 const bits = new Float64Array(1), word = new BigInt64Array(bits.buffer);
 
