@@ -50,9 +50,10 @@ export interface GradientCheck {
  * differences' error estimate (8×, plus `tolerance` of its scale) fails, and so
  * does one the differences cannot judge (their own error estimate above 1e-4 of
  * the scale: at a jump or a kink of f), marked `reliable: false`.
- * The comparisons are made on f/|f(x)|, so that a function's size (1e-200·x² or
- * 1e300·x) does not change the verdict, and relative to the function's own scale
- * where the derivative is 0 (a stationary point), not to that 0.
+ * The comparisons are made on f over its size near x (the largest |f| at x and a
+ * thousandth of each variable's scale to either side), so that a function's size
+ * (1e-200·x² or 1e300·x) does not change the verdict, and relative to the
+ * function's own scale where the derivative is 0 (a stationary point), not to that 0.
  * @param f a compiled scalar function of one input
  * @param x the point: a number for a scalar input, its entries in order (a Float64Array, an array, a Tensor or WasmBuffer of the input's shape)
  * @param options `tolerance`, `richardson`, `hessian`
@@ -75,9 +76,19 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   const shape = f.inputs[0].shape;
   const at = (p: Float64Array) => (shape.length === 0 ? p[0] : shape.length === 1 ? p : new Tensor(shape, p.slice()));
   const dataOf = (r: number | Float64Array | Tensor) => (typeof r === "number" ? Float64Array.of(r) : r instanceof Tensor ? r.data.slice() : Float64Array.from(r));
-  // f/|f(x)|, and its derivatives: so that the differences' error model (values of size 1) fits any f
-  const f0 = Math.abs(f.eval(at(point)) as number), size = Number.isFinite(f0) && f0 > 0 ? f0 : 1;
+  // f over its size near x, and its derivatives: so that the differences' error model (values of
+  // size 1) fits any f. The size is the largest |f| at x and a thousandth of each variable's scale
+  // to either side: not |f(x)| alone, which is 0 at a root (then 1e-8·sin x at 0 would be judged
+  // on a scale of 1, where any gradient of its size passes).
   const reach = point.reduce((s, v) => Math.max(s, Math.abs(v), 1), 1);
+  let size = 0;
+  for (let i = -1; i < 2 * point.length; i++) {
+    const p = point.slice();
+    if (i >= 0) p[i >> 1] += (i & 1 ? -1e-3 : 1e-3) * Math.max(Math.abs(p[i >> 1]), 1);
+    const v = Math.abs(f.eval(at(p)) as number);
+    if (Number.isFinite(v)) size = Math.max(size, v);
+  }
+  if (!(size > 0)) size = 1;
   const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
   const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
@@ -99,9 +110,8 @@ const RELIABLE = 1e-4;
 /** Exact against differences, relative to the larger of their largest entry and `floor` (the function's own scale). */
 function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<number>; error: ArrayLike<number> }, tolerance: number, floor: number): Comparison {
   if (exact.length !== differences.value.length) throw new InternalError(`checkGrad compared ${exact.length} exact entries with ${differences.value.length} differences`);
-  let scale = floor;
-  for (let i = 0; i < exact.length; i++) scale = Math.max(scale, Math.abs(differences.value[i]), Math.abs(exact[i]));
-  const unit = scale;
+  let unit = floor;
+  for (let i = 0; i < exact.length; i++) unit = Math.max(unit, Math.abs(differences.value[i]), Math.abs(exact[i]));
   let disagreement = 0, error = 0, agree = true;
   for (let i = 0; i < exact.length; i++) {
     const gap = Math.abs(exact[i] - differences.value[i]);

@@ -63,12 +63,17 @@ describe("checkGrad", () => {
       const r = checkGrad(f, x);
       expect(r.ok, `${f.vars} at ${x}`).toBe(true);
     }
-    // …while a wrong rule is still caught at that size
+    // …while a wrong rule is still caught at that size, at a root of f too (its size is taken near x, not at it)
     defineFunction("tinyWrong(a)", { value: (a) => 1e-200 * a * a, partials: (a) => [3e-200 * a] });
+    defineFunction("wrongSin(a)", { value: (a) => Math.sin(a), partials: (a) => [1.5 * Math.cos(a)] });
     try {
       expect(checkGrad(compile("tinyWrong(x)"), [1], { hessian: false }).ok).toBe(false);
+      for (const [text, x] of [["1e-8*wrongSin(x)", [0]], ["1e-7*wrongSin(x)*y", [0, 1]], ["wrongSin(x)", [0]]] as const) {
+        expect(checkGrad(compile(text), x, { hessian: false }).ok, `${text} at ${x}`).toBe(false); // (1e-8·… at its root passed)
+      }
     } finally {
       removeFunction("tinyWrong");
+      removeFunction("wrongSin");
     }
   });
 
