@@ -9,6 +9,9 @@
 // and inverse/solve divide by zero: ±Infinity or NaN, as IEEE says, never a trap.
 import { MIN_NORMAL } from "./point-rules";
 
+/** Largest k whose det gradient falls back to cofactors where det·A⁻ᵀ lost digits or range (O(k⁵); a singular matrix always does). */
+const COFACTORS_UP_TO: i32 = 12;
+
 // @ts-ignore: decorator
 @inline function at(m: usize, k: i32, i: i32, j: i32): usize {
   return m + ((<usize>(i * k + j)) << 3);
@@ -98,22 +101,23 @@ export function luSolveTransposed(lu: usize, perm: usize, k: i32, c: usize, tmp:
 
 /**
  * ∂det/∂A of the k×k matrix `a` (row-major), into `grad`: det·(A⁻¹)ᵀ from the
- * factors when det is a normal number and every product is finite, and
- * otherwise the cofactor matrix itself — the determinants of the (k−1)×(k−1)
+ * factors when det is a normal number and every product is finite (or k is
+ * above COFACTORS_UP_TO and det ≠ 0), and otherwise the cofactor matrix itself — the determinants of the (k−1)×(k−1)
  * minors, O(k⁵) — because det·A⁻¹ is 0·∞ at a singular matrix, 1e-307·1e309
  * where A⁻¹ leaves the range and the cofactors do not, and a subnormal det has
  * lost digits, while the derivative of a polynomial is always defined.
  * `inv` holds A⁻¹ when det ≠ 0; `minor` has room for (k−1)² f64 and k i32.
  */
 export function detGradient(a: usize, k: i32, det: f64, inv: usize, grad: usize, minor: usize): void {
-  if (Math.abs(det) >= MIN_NORMAL && Number.isFinite(det)) {
+  if (det != 0 && Number.isFinite(det)) {
     let finite = true;
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {
       const g = det * load<f64>(at(inv, k, j, i));
       store<f64>(at(grad, k, i, j), g);
       finite = finite && Number.isFinite(g);
     }
-    if (finite) return;
+    // (the cofactors' O(k⁵) only where they are cheap: a large matrix keeps det·A⁻ᵀ as it is)
+    if ((finite && Math.abs(det) >= MIN_NORMAL) || k > COFACTORS_UP_TO) return;
   }
   const m = k - 1, perm = minor + ((<usize>(m * m)) << 3);
   for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) {

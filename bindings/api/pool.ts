@@ -131,6 +131,7 @@ export class Pool {
     try {
       entry = task.func ? functionEntry(task.func) : undefined;
     } catch (error) {
+      await undefined; // (finish dispatches the next task: not from inside this call, queued task after queued task)
       this.finish(slot, task, undefined, error);
       return;
     }

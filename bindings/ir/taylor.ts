@@ -229,8 +229,7 @@ export function taylorCoefficients(g: Graph, outputs: readonly number[], x: Arra
     else if (op === PROJ) { s = series.get(g.a[id])!; constant[id] = constant[g.a[id]]; }
     else if (isBlock(op)) {
       if (op !== Op.Sum) {
-        const what = op === Op.Host ? hostBlockOf(g, id).name : OP_NAMES[op];
-        throw new InputError(`Taylor mode does not go through ${what === "scan" || op !== Op.Host ? what : `${what}, a function defined by code,`} yet (derivatives of any order take elementwise functions and sums)`);
+        throw new InputError(`Taylor mode does not go through ${blockName(g, id)} yet (derivatives of any order take elementwise functions and sums)`);
       }
       s = new Float64Array(m);
       let all = 1;
@@ -244,7 +243,7 @@ export function taylorCoefficients(g: Graph, outputs: readonly number[], x: Arra
         case Op.Add: s = S.add(a, b); break;
         case Op.Sub: s = S.sub(a, b); break;
         // (a constant factor's or divisor's later coefficients, 0, are not multiplied: not 0·∞ where the other's are infinite)
-        case Op.Mul: s = ca ? b.map((y) => a[0] * y) : binary && cb ? a.map((y) => y * b[0]) : S.mul(a, b); break;
+        case Op.Mul: s = ca ? b.map((y) => a[0] * y) : cb ? a.map((y) => y * b[0]) : S.mul(a, b); break;
         case Op.Div: s = cb ? a.map((y) => y / b[0]) : S.div(a, b); break;
         case Op.Neg: s = S.neg(a); break;
         case Op.Keep: s = S.keep(a, b); break;
@@ -256,4 +255,11 @@ export function taylorCoefficients(g: Graph, outputs: readonly number[], x: Arra
   const out = new Float64Array(outputs.length * m);
   outputs.forEach((o, i) => out.set(series.get(o)!.subarray(0, m), i * m));
   return out;
+}
+
+/** A block's name for a message: the op's (det), or a host block's ("scan", or a function defined by code). */
+function blockName(g: Graph, id: number): string {
+  if (g.op[id] !== Op.Host) return OP_NAMES[g.op[id]];
+  const name = hostBlockOf(g, id).name;
+  return name === "scan" ? name : `${name}, a function defined by code,`;
 }

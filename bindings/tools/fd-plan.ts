@@ -120,13 +120,19 @@ export type Lines = { axes: readonly number[] } | { direction: Float64Array; per
  * That is the caller's mistake, said so, not a derivative of 0. Lines are
  * point-major: line k is variable axes[k mod L] of point firstPoint + ⌊k / L⌋.
  */
+/** How far apart doubles are at x, away from 0 (toward 0 at ±MAX_VALUE, where the next one up is ∞). */
+function spacingAt(x: number): number {
+  const away = Math.abs(nextToward(x, x < 0 ? -Infinity : Infinity) - x);
+  return Number.isFinite(away) ? away : Math.abs(x - nextToward(x, 0));
+}
+
 export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: readonly number[], firstPoint = 0): void {
   for (let k = 0; k < xs.length; k++) {
     const x = xs[k], h = hs[k];
     if (x + h === x && x - h === x) {
       const L = axes.length, point = firstPoint + Math.floor(k / L);
       throw new InputError(`step ${h} does not move x[${axes[k % L]}] = ${x}${point > 0 ? ` (point ${point})` : ""}: `
-        + `doubles there are ${Math.abs(nextToward(x, Infinity) - x)} apart; give a step of at least that, or leave step out for the automatic one`);
+        + `doubles there are ${spacingAt(x)} apart; give a step of at least that, or leave step out for the automatic one`);
     }
   }
 }

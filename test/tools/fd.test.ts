@@ -516,6 +516,8 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     }
     expect(() => fd.grad(f, new Tensor([2, 2], Float64Array.of(1, 2, 3, -1e300)), { step: [1e-3, 1] })).toThrow("does not move x[1] = -1e+300 (point 1)");
     expect(() => fd.hessian(f, [1e300, 1], { step: 1e200 })).toThrow("step 1e+200 does not move x[0] = 1e+300");
+    // at the largest double the next one up is ∞: the spacing below is given, 2^971
+    expect(() => fd.grad(f, [1, Number.MAX_VALUE], { step: 1 })).toThrow(`doubles there are ${2 ** 971} apart`);
     // one spacing moves it: the difference of a linear function is then exact
     const { value } = fd.grad(f, [1, 1e300], { step: [1e-3, spacing] });
     expect(value[1]).toBe(2);
