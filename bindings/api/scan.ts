@@ -27,6 +27,7 @@ import { HostKind } from "../ops/abi.js";
 import { addHostBlock, hostNodes, type HostRequest } from "../ir/host-blocks.js";
 import { f64, i32 } from "../runtime/loader.js";
 import { Func } from "./func.js";
+import { StepLiveness } from "./scan-liveness.js";
 
 /** Options of `scan`. */
 export interface ScanOptions {
@@ -198,17 +199,7 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     return out;
   };
   const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
-  const { rowStart, cols } = e.step.jacobianStructure(); // (which step outputs read which of its inputs)
-  // Where every entry is live, liveness cannot change if every output reads some input (forward)
-  // and every carry entry is read by some output (reverse): then the per-step bookkeeping is skipped.
-  let everyRowReads = true, everyCarryRead = true;
-  const read = new Uint8Array(c);
-  for (let o = 0; o < c; o++) {
-    if (rowStart[o + 1] === rowStart[o]) everyRowReads = false;
-    for (let k = rowStart[o]; k < rowStart[o + 1]; k++) if (cols[k] < c) read[cols[k]] = 1;
-  }
-  for (let j = 0; j < c; j++) if (!read[j]) everyCarryRead = false;
-  const allOnes = (flags: Uint8Array) => flags.every((v) => v === 1);
+  const liveness = new StepLiveness(e.step.jacobianStructure(), c, xSize, pSize);
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 
@@ -223,16 +214,15 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     const dots = lanes.map((l) => gather(rows, carrySlots, B, n, K, l, live(l)));
     const xdots = lanes.map((l) => (hasXs ? gather(rows, xSlots, B, n, K, l, live(l)) : undefined));
     const pdots = lanes.map((l) => (pSize ? gather(rows, pSlots, B, n, K, l, live(l)) : undefined));
-    // Per lane, which of the step's inputs carry a tangent at all, and so which carry entries do:
-    // the others are set to exactly 0 after each step, as an unrolled loop's would be (the step's
-    // own product 0·∞ would make them NaN where an entry never meets the lane's inputs).
+    // Per lane, which of the step's inputs carry a tangent at all, and so which carry entries do
+    // (scan-liveness.ts): the others are set to exactly 0 after each step.
     const inputLive = lanes.map((l) => {
-      const flags = new Uint8Array(c + xSize + pSize);
+      const flags = new Uint8Array(liveness.width);
       carrySlots.forEach((slot, j) => { flags[j] = +live(l)(slot); });
       pSlots.forEach((slot, j) => { flags[c + xSize + j] = +live(l)(slot); });
       return flags;
     });
-    const whole = inputLive.map((flags) => everyRowReads && allOnes(flags.subarray(0, c)) && allOnes(flags.subarray(c + xSize)));
+    const whole = inputLive.map((flags) => liveness.allLive(flags));
     for (let t = 0; t < T; t++) {
       lanes.forEach((l, i) => {
         const flags = inputLive[i];
@@ -241,13 +231,8 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
         const next = dataOf(e.step.jvp(point(carry, t), stepPoint(e, n, dots[i], xdots[i], t, pdots[i])));
         dots[i] = next;
         if (whole[i] && xsLive) return; // (every input live, every output reads one: all stay live)
-        const reached = new Uint8Array(c);
-        for (let o = 0; o < c; o++) for (let k = rowStart[o]; k < rowStart[o + 1] && !reached[o]; k++) reached[o] = flags[cols[k]];
-        for (let o = 0; o < c; o++) {
-          flags[o] = reached[o];
-          if (!reached[o]) for (let q = 0; q < n; q++) next[q * c + o] = 0;
-        }
-        whole[i] = everyRowReads && allOnes(flags.subarray(0, c)) && allOnes(flags.subarray(c + xSize));
+        liveness.forwardStep(flags, next, n);
+        whole[i] = liveness.allLive(flags);
       });
       advance(carry, t, carry);
     }
@@ -278,21 +263,15 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
   const pbars = lanes.map(() => new Float64Array(n * pSize));
   // Per lane and point, which carry entries' adjoints anything reaches: a live lane whose cotangent
   // at that point is not exactly 0 (an unused result's never is; the core's masks do not say, with
-  // every lane live). Step by step back, the step's inputs that no reached output reads get exactly
-  // 0 at that point, as in an unrolled loop where the entry is unused: not 0·∞ = NaN from the step's
-  // product. Point by point, so that a point's results do not depend on the others in its block.
+  // every lane live). Step by step back, the step's inputs that no reached output reads get exactly 0
+  // at that point (scan-liveness.ts). Point by point, so that a point's results do not depend on the
+  // others in its block.
   const reached = lanes.map((l, i) => {
     const flags = new Uint8Array(n * c);
     D.forEach((slot, o) => { if (live(l)(slot)) for (let q = 0; q < n; q++) flags[q * c + o] = +(bars[i][q * c + o] !== 0); });
     return flags;
   });
-  const wholeBars = reached.map((flags) => everyCarryRead && allOnes(flags));
-  /** The entries of data [n, width] (the step's inputs from `offset` on) that no reached output reads, set to 0. */
-  const onlyReached = (data: Float64Array, width: number, offset: number, inputReached: Uint8Array) => {
-    const w = c + xSize + pSize;
-    for (let q = 0; q < n; q++) for (let j = 0; j < width; j++) if (!inputReached[q * w + offset + j]) data[q * width + j] = 0;
-    return data;
-  };
+  const wholeBars = reached.map((flags) => liveness.allReached(flags));
   for (let start = Math.floor((T - 1) / every) * every; start >= 0; start -= every) {
     const stretch = [checkpoints[start / every]];
     for (let t = start; t < Math.min(start + every, T) - 1; t++) stretch.push(advance(stretch[stretch.length - 1], t));
@@ -302,16 +281,9 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
         const byInput = e.names.length === 1 ? { [e.names[0]]: pulled } : (pulled as Record<string, unknown>);
         // (every carry entry reached, each read by some output: every input some output reads is reached,
         // and the vjp's adjoint of one no output reads is 0 already: nothing to set, all stay reached)
-        const w = c + xSize + pSize, inputReached = wholeBars[i] ? undefined : new Uint8Array(n * w);
-        if (inputReached) {
-          const flags = reached[i];
-          for (let q = 0; q < n; q++) {
-            for (let o = 0; o < c; o++) if (flags[q * c + o]) for (let k = rowStart[o]; k < rowStart[o + 1]; k++) inputReached[q * w + cols[k]] = 1;
-            for (let j = 0; j < c; j++) flags[q * c + j] = inputReached[q * w + j];
-          }
-          wholeBars[i] = everyCarryRead && allOnes(flags);
-        }
-        const onlyReachedOf = (data: Float64Array, width: number, offset: number) => (inputReached ? onlyReached(data, width, offset, inputReached) : data);
+        const inputReached = wholeBars[i] ? undefined : liveness.backwardStep(reached[i], n);
+        if (inputReached) wholeBars[i] = liveness.allReached(reached[i]);
+        const onlyReachedOf = (data: Float64Array, size: number, offset: number) => (inputReached ? liveness.onlyReached(data, size, offset, inputReached, n) : data);
         bars[i] = onlyReachedOf(dataOf(byInput[e.names[0]]), c, 0);
         if (hasXs) scatter(rows, xSlots.slice(t * xSize, (t + 1) * xSize), onlyReachedOf(dataOf(byInput[e.names[1]]), xSize, c), B, n, K, l, true, nConst);
         if (pSize) {
