@@ -56,6 +56,8 @@ interface ScanEntry {
   hasXs: boolean;
   /** Adjoints keep every `checkpoint`-th carry and recompute the rest (1: keep them all). */
   checkpoint: number;
+  /** What the step's Jacobian pattern says about structural zeros (made at the first derivative through it). */
+  liveness?: StepLiveness;
 }
 
 /** Host block ids by step and layout, so tracing the same scan again reuses its entry. */
@@ -199,7 +201,7 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     return out;
   };
   const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
-  const liveness = new StepLiveness(e.step.jacobianStructure(), c, xSize, pSize);
+  const liveness = (e.liveness ??= new StepLiveness(e.step.jacobianStructure(), c, xSize, pSize));
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);
 

@@ -130,6 +130,9 @@ type StrideLocals = { count: number; cells: Map<string, number>; made: [number, 
  */
 const lift = (cells: number, count: number) => (cells < 0 ? -8 * cells * (count - 1) : 0);
 
+/** A memory place as one number (a local's index times 2³², plus a byte offset below 2³²), for iterationCells. */
+const cellKey = (place: { base: number; offset: number }) => place.base * 2 ** 32 + place.offset;
+
 const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3;
 // The imported functions' indices (functions defined in the module come after them).
 const SCALAR_RULE = 0, SCALAR_RULE1 = 1, IMPORTS = 2;
@@ -164,12 +167,12 @@ class SweepWriter {
   /**
    * Inside a loop over steps: the locals holding cells of values and tangents
    * this iteration has loaded or stored at the loop body's own depth, by
-   * "base:offset" (null elsewhere). Each such cell is written once per sweep,
+   * cellKey (null elsewhere). Each such cell is written once per sweep,
    * before anything reads it, so the local and memory agree; reading the local
    * saves a load the engine must otherwise repeat after every store (it cannot
    * tell that the store went elsewhere).
    */
-  private iterationCells: Map<string, number> | null = null;
+  private iterationCells: Map<number, number> | null = null;
   private iterationDepth = 0;
   /** Cell locals that loops around the one being written hold (none outside nested loops). */
   private cellsBelow = 0;
@@ -630,7 +633,7 @@ class SweepWriter {
 
   /** The local this loop iteration holds a cell in, if it does (iterationCells). */
   private keptCell(place: { base: number; offset: number; once?: boolean }): number | undefined {
-    return place.once ? this.iterationCells?.get(`${place.base}:${place.offset}`) : undefined;
+    return place.once ? this.iterationCells?.get(cellKey(place)) : undefined;
   }
 
   /**
@@ -640,7 +643,7 @@ class SweepWriter {
   private keepCell(place: { base: number; offset: number; once?: boolean }): void {
     const cells = this.iterationCells;
     if (!place.once || !cells || this.f.depth !== this.iterationDepth) return;
-    const key = `${place.base}:${place.offset}`;
+    const key = cellKey(place);
     let local = cells.get(key);
     if (local === undefined) {
       // (the next of the function's cell locals: a loop's cells start after those of a loop around it)

@@ -141,15 +141,10 @@ function seriesAlgebra(width: number): Algebra<Series> & { apply(name: ScalarNam
     for (let k = 0; k < m; k++) { let t = 0; for (let j = 0; j <= k; j++) t += a[j] * b[k - j]; s[k] = t; }
     return s;
   };
+  // (b's zero coefficients take no part: not 0·∞ where q is infinite, a scale dividing last included)
   const div = (a: Series, b: Series) => { // q = a/b: qₖ = (aₖ − Σⱼ₌₁..ₖ bⱼ·qₖ₋ⱼ)/b₀
     const m = lengthOf(a, b), q = new Float64Array(m);
-    for (let k = 0; k < m; k++) { let t = a[k]; for (let j = 1; j <= k; j++) t -= b[j] * q[k - j]; q[k] = t / b[0]; }
-    return q;
-  };
-  /** w/s for a scale s: as div, but s's zero coefficients take no part (no 0·∞ where w is infinite). */
-  const divide = (w: Series, s: Series) => {
-    const m = w.length, q = new Float64Array(m);
-    for (let k = 0; k < m; k++) { let t = w[k]; for (let j = 1; j <= k; j++) if (s[j] !== 0) t -= s[j] * q[k - j]; q[k] = t / s[0]; }
+    for (let k = 0; k < m; k++) { let t = a[k]; for (let j = 1; j <= k; j++) if (b[j] !== 0) t -= b[j] * q[k - j]; q[k] = t / b[0]; }
     return q;
   };
   const neg = (a: Series) => a.map((x) => -x);
@@ -185,8 +180,8 @@ function seriesAlgebra(width: number): Algebra<Series> & { apply(name: ScalarNam
         wa[k - 1] = t;
         if (wb) wb[k - 1] = u;
       }
-      const q = scaleA ? divide(wa, scaleA) : wa;
-      if (wb && scaleB !== scaleA) { const r = scaleB ? divide(wb, scaleB) : wb; for (let k = 0; k < m - 1; k++) q[k] += r[k]; }
+      const q = scaleA ? div(wa, scaleA) : wa;
+      if (wb && scaleB !== scaleA) { const r = scaleB ? div(wb, scaleB) : wb; for (let k = 0; k < m - 1; k++) q[k] += r[k]; }
       for (let k = 1; k < m; k++) v[k] = q[k - 1] / k;
     }
     memo.set(key, v);

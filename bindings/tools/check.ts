@@ -20,8 +20,9 @@ export interface CheckOptions {
 export interface Comparison {
   /**
    * The largest |exact − differences| over the derivative's scale: its largest
-   * entry, or the function's own, |f(x)|/s (|f(x)|/s² for the Hessian; s the
-   * largest max(|xᵢ|, 1), f(x) = 0 counted as 1), whichever is larger.
+   * entry, or the function's own, 1/s (1/s² for the Hessian; s the largest
+   * max(|xᵢ|, 1)), whichever is larger. Both are of f divided by its size near x
+   * (see checkGrad).
    */
   disagreement: number;
   /** The largest error estimate of the differences, over the same scale. */
