@@ -4,6 +4,10 @@
 export { alloc, free } from "./core/memory";
 export { opArity, OP_COUNT } from "./core/tape";
 export { foldConstant, scalarRule, scalarRule1, hasPointRule, ruleCell } from "./core/rules";
+export {
+  sinPoint, cosPoint, tanPoint, asinPoint, acosPoint, atanPoint, sinhPoint, coshPoint, expPoint, expm1Point,
+  logPoint, log1pPoint, log2Point, erfcPoint, sigmoidPoint,
+} from "./core/rules";
 export { workSize } from "./core/rows";
 export { valueSweep, forwardSweep, finiteDiffSweep } from "./sweeps/sweeps";
 export { reverseSweep } from "./sweeps/reverse";

@@ -243,6 +243,7 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 }
 
 /** Whether `unaryRule`'s rule for `op` may scale its partial (those that take `ds` above). */
-export function pointRuleScales(op: i32): bool {
+// @ts-ignore: decorator
+@inline export function pointRuleScales(op: i32): bool {
   return op == Op.Atan || op == Op.Exp || op == Op.Expm1;
 }

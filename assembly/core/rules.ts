@@ -519,6 +519,34 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
   return scalarRule(op, a, 0, partials);
 }
 
+/**
+ * `scalarRule1` for one op with a point rule, its dispatch gone (the op is a
+ * constant): the compiled tier calls these, exported as `<op name>Point`
+ * (assembly/index.ts), which saves 1–2 ns a call of the switch and the scale's
+ * store for a rule that never scales.
+ */
+// @ts-ignore: decorator
+@inline function pointRuleOf(op: i32, a: f64, partials: i32): f64 {
+  if (pointRuleScales(op)) store<f64>(RULE_CELL, 1, 16);
+  unaryRule(op, a, RULE_ROWS + 16, partials > 0 ? RULE_CELL : 0, RULE_CELL + 16);
+  return load<f64>(RULE_ROWS + 16);
+}
+export function sinPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sin, a, partials); }
+export function cosPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Cos, a, partials); }
+export function tanPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Tan, a, partials); }
+export function asinPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Asin, a, partials); }
+export function acosPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Acos, a, partials); }
+export function atanPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Atan, a, partials); }
+export function sinhPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sinh, a, partials); }
+export function coshPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Cosh, a, partials); }
+export function expPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Exp, a, partials); }
+export function expm1Point(a: f64, partials: i32): f64 { return pointRuleOf(Op.Expm1, a, partials); }
+export function logPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log, a, partials); }
+export function log1pPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log1p, a, partials); }
+export function log2Point(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log2, a, partials); }
+export function erfcPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Erfc, a, partials); }
+export function sigmoidPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sigmoid, a, partials); }
+
 /** Set by scalarRule1 asked with partials −1 for an op it has no point rule for. */
 let ruleMissed = false;
 

@@ -121,9 +121,15 @@ function reduce(u: u64): void {
 // @ts-ignore: decorator
 @inline function cosReduced(): f64 { return Math.cos(y0) - y1 * Math.sin(y0); }
 
+// Each function below is inlined where it is called (point-rules.ts), its small-|x| path a
+// call of NativeMath's and the rest a call of its own: one call less per rule, 1–2 ns.
+
 /** sin x. */
-export function sin(x: f64): f64 {
-  if (Math.abs(x) < LARGE) return Math.sin(x);
+// @ts-ignore: decorator
+@inline export function sin(x: f64): f64 {
+  return Math.abs(x) < LARGE ? Math.sin(x) : sinLarge(x);
+}
+function sinLarge(x: f64): f64 {
   const u = reinterpret<u64>(x) & 0x7FFFFFFFFFFFFFFF;
   if (u >= 0x7FF0000000000000) return x - x; // ±∞, NaN
   reduce(u);
@@ -132,8 +138,11 @@ export function sin(x: f64): f64 {
 }
 
 /** cos x. */
-export function cos(x: f64): f64 {
-  if (Math.abs(x) < LARGE) return Math.cos(x);
+// @ts-ignore: decorator
+@inline export function cos(x: f64): f64 {
+  return Math.abs(x) < LARGE ? Math.cos(x) : cosLarge(x);
+}
+function cosLarge(x: f64): f64 {
   const u = reinterpret<u64>(x) & 0x7FFFFFFFFFFFFFFF;
   if (u >= 0x7FF0000000000000) return x - x;
   reduce(u);
@@ -142,8 +151,11 @@ export function cos(x: f64): f64 {
 }
 
 /** tan x. */
-export function tan(x: f64): f64 {
-  if (Math.abs(x) < LARGE) return Math.tan(x);
+// @ts-ignore: decorator
+@inline export function tan(x: f64): f64 {
+  return Math.abs(x) < LARGE ? Math.tan(x) : tanLarge(x);
+}
+function tanLarge(x: f64): f64 {
   const u = reinterpret<u64>(x) & 0x7FFFFFFFFFFFFFFF;
   if (u >= 0x7FF0000000000000) return x - x;
   reduce(u);
@@ -153,13 +165,17 @@ export function tan(x: f64): f64 {
 
 /** sin x and cos x with one reduction: into sinOut and cosOut. */
 export let sinOut: f64 = 0, cosOut: f64 = 0;
-export function sinCos(x: f64): void {
+// @ts-ignore: decorator
+@inline export function sinCos(x: f64): void {
   if (Math.abs(x) < LARGE) {
     NativeMath.sincos(x);
     sinOut = NativeMath.sincos_sin;
     cosOut = NativeMath.sincos_cos;
-    return;
+  } else {
+    sinCosLarge(x);
   }
+}
+function sinCosLarge(x: f64): void {
   const u = reinterpret<u64>(x) & 0x7FFFFFFFFFFFFFFF;
   if (u >= 0x7FF0000000000000) { sinOut = cosOut = x - x; return; }
   reduce(u);

@@ -7,9 +7,10 @@
 //
 // - +, −, ·, /, negation and √ are emitted inline, their partials from the one
 //   primitive spec (ops/spec.ts, through code-algebra.ts); every other op calls
-//   the core's own rule (`scalarRule1` for unary ops: their rules at one point,
-//   assembly/core/point-rules.ts; `scalarRule` for the others: the op table,
-//   assembly/core/rules.ts) and reads its partials and scales from `ruleCell`;
+//   the core's own rule (a unary op with a rule at one point, assembly/core/
+//   point-rules.ts, its own export `<name>Point`; other unary ops `scalarRule1`,
+//   the rest `scalarRule`: the op table, assembly/core/rules.ts) and reads its
+//   partials and scales from `ruleCell`;
 // - a term is ∂·t, or (∂·t)/s with the core's guard for a subnormal ∂·t
 //   (rows.ts scaledTerm); a missing scale is 1, which changes no bit;
 // - forward lanes skip what the core's lane masks skip (structural zeros), and
@@ -133,9 +134,13 @@ const lift = (cells: number, count: number) => (cells < 0 ? -8 * cells * (count 
 /** A memory place as one number (a local's index times 2³², plus a byte offset below 2³²), for iterationCells. */
 const cellKey = (place: { base: number; offset: number }) => place.base * 2 ** 32 + place.offset;
 
-const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3;
-// The imported functions' indices (functions defined in the module come after them).
-const SCALAR_RULE = 0, SCALAR_RULE1 = 1, IMPORTS = 2;
+const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3, POINT_TYPE = 4;
+// The imported functions' indices: these two, then the point rules the program calls (pointImports),
+// then the functions defined in the module.
+const SCALAR_RULE = 0, SCALAR_RULE1 = 1;
+
+/** The core's export of unary `op`'s point rule alone (scalarRule1 without its dispatch: assembly/core/rules.ts). */
+export const pointExport = (op: number): string => `${OP_NAMES[op]}Point`;
 
 class SweepWriter {
   private readonly nIds: number;
@@ -198,6 +203,8 @@ class SweepWriter {
   private readonly seedsInPlace: boolean;
   /** `partial`'s answers, by 2·op + operand. */
   private readonly partials: { d: Partial; s: Partial | null }[] = [];
+  /** The unary ops the program computes by the core's point rule, by op: the import index of each (pointExport). */
+  private readonly pointImports = new Map<number, number>();
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
               private readonly ruleCell: number, private readonly inLocals: boolean,
@@ -221,6 +228,13 @@ class SweepWriter {
     if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
     if (plan.kind === Kind.Reverse && !this.zeroAll) this.known = this.planKnownAdjoints(plan.seeded);
+    for (let k = 0; k < p.op.length; k++) {
+      const op = p.op[k];
+      const row = ROWS[op];
+      if (p.b[k] < 0 && row.kind === "scalar" && !row.wasm && pointRule(op) > 0 && !this.pointImports.has(op)) {
+        this.pointImports.set(op, 2 + this.pointImports.size);
+      }
+    }
   }
 
   module(): Uint8Array {
@@ -228,11 +242,12 @@ class SweepWriter {
     // (a chunk function takes the bases of the regions: 4 in `work`, and the point's segments read in place)
     const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0);
     const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []],
-      [[i32, f64, i32], [f64]]];
+      [[i32, f64, i32], [f64]], [[f64, i32], [f64]]];
     const run = new FunctionBody(2);
     this.functions.push({ type: RUN_TYPE, body: run, export: "run" });
     this.writeRun(run);
-    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }, { name: "scalarRule1", type: RULE1_TYPE }], this.functions);
+    const points = [...this.pointImports.keys()].map((op) => ({ name: pointExport(op), type: POINT_TYPE }));
+    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }, { name: "scalarRule1", type: RULE1_TYPE }, ...points], this.functions);
   }
 
   // ── Lane masks and the adjoints' first contributions ───────────────────────
@@ -538,7 +553,7 @@ class SweepWriter {
     for (const [from, to] of chunks) {
       const body = new FunctionBody(callerBases.length);
       this.functions.push({ type: CHUNK_TYPE, body });
-      const index = IMPORTS + this.functions.length - 1;
+      const index = 2 + this.pointImports.size + this.functions.length - 1;
       for (const b of callerBases) caller.get(b);
       caller.call(index);
       this.f = body;
@@ -897,11 +912,12 @@ class SweepWriter {
       });
     } else {
       const partials = plan.kind === Kind.Forward || (plan.kind === Kind.Reverse && !this.p.noAdjoint[r.k]);
+      const point = binary ? undefined : this.pointImports.get(r.op);
       this.put(this.place(VAL, r.dst, 0, r.sk), () => {
-        f.i32Const(r.op);
+        if (point === undefined) f.i32Const(r.op);
         this.readValue(r.a, r.sa);
         if (binary) this.readValue(r.b, r.sb);
-        f.i32Const(partials ? 1 : 0).call(binary ? SCALAR_RULE : SCALAR_RULE1);
+        f.i32Const(partials ? 1 : 0).call(point ?? (binary ? SCALAR_RULE : SCALAR_RULE1));
       });
       if (partials) {
         for (const which of binary ? [0, 1, 2, 3] : this.unscaled(r.op) ? [0] : [0, 2]) {

@@ -8,7 +8,7 @@
 import { core, generation } from "./loader.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
-import { callsCoreInRuns, coreCallShare, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import { callsCoreInRuns, coreCallShare, pointExport, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
 /**
@@ -173,9 +173,7 @@ export class CompiledSweeps {
         return null;
       }
     }
-    const c = core();
-    const env = { memory: c.memory, scalarRule: c.scalarRule, scalarRule1: c.scalarRule1 };
-    const exports = new WebAssembly.Instance(module, { env }).exports;
+    const exports = new WebAssembly.Instance(module, { env: moduleImports() }).exports;
     const work = workBytes(p, plan);
     this.workNeeded = Math.max(this.workNeeded, work);
     return { run: exports.run as Entry["run"], work, generation, module };
@@ -193,6 +191,19 @@ function pointRules(): Uint8Array {
 }
 let pointRuleOps: Uint8Array | undefined;
 let pointRulesOf = -1;
+
+/** What generated modules import from the live instance: its memory, the rules at one point, and each op's point rule alone. */
+function moduleImports(): WebAssembly.ModuleImports {
+  if (!imports || importsOf !== generation) {
+    const c = core() as unknown as Record<string, WebAssembly.ImportValue>, rules = pointRules();
+    imports = { memory: c.memory, scalarRule: c.scalarRule, scalarRule1: c.scalarRule1 };
+    rules.forEach((rule, op) => { if (rule) imports![pointExport(op)] = c[pointExport(op)]; });
+    importsOf = generation;
+  }
+  return imports;
+}
+let imports: WebAssembly.ModuleImports | undefined;
+let importsOf = -1;
 
 /** The plan key and plan of a forward sweep with identity seeds (Jacobian columns), one dense lane, or colors. */
 export function forwardPlan(lanes: number, lane0: number, nIn: number, dense: boolean, colors: Int32Array | undefined): [string, () => SweepPlan] {

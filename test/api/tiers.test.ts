@@ -319,6 +319,29 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(checked).toBe(12); // sin, cos, tan, asin, acos, sinh, cosh, log, log1p, log2, erfc, sigmoid
   });
 
+  it("each op's own point rule export (<name>Point, which generated code calls) gives scalarRule1's bits: value, partial and scale", () => {
+    const c = core() as unknown as Record<string, (a: number, partials: number) => number> & ReturnType<typeof core>;
+    const cell = c.ruleCell() >> 3;
+    const args = [0, -0, 0.5, -0.5, 1, -1, 1e-300, 5e-324, 800, -800, -745.5, 1e200, -1e200, 1e300, Infinity, -Infinity, NaN];
+    let checked = 0;
+    for (let op = 0; op < OP_NAMES.length; op++) {
+      const rule = c.hasPointRule(op);
+      if (!rule) continue;
+      const own = c[`${OP_NAMES[op]}Point`];
+      expect(typeof own, `${OP_NAMES[op]}Point`).toBe("function");
+      for (const a of args) {
+        const value = c.scalarRule1(op, a, 1), partial = f64()[cell], scale = f64()[cell + 2];
+        f64()[cell] = 12345;
+        expect(Object.is(own(a, 1), value), `${OP_NAMES[op]}(${a})`).toBe(true);
+        expect(Object.is(f64()[cell], partial), `∂${OP_NAMES[op]}(${a})`).toBe(true);
+        if (rule === 2) expect(Object.is(f64()[cell + 2], scale), `scale of ∂${OP_NAMES[op]}(${a})`).toBe(true);
+        expect(Object.is(own(a, 0), value), `${OP_NAMES[op]}(${a}), value only`).toBe(true);
+      }
+      checked++;
+    }
+    expect(checked).toBe(15); // the twelve above and atan, exp, expm1
+  });
+
   it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp) or are few, not one much of which needs the op table (pow)", () => {
     const batch = new Tensor([20, 2], Float64Array.from({ length: 40 }, (_, k) => 0.5 + 0.01 * k));
     const direct = compile("sin(x*y) + exp(x)*y", { vars: ["x", "y"] }), table = compile("x^y + sin(x)", { vars: ["x", "y"] });
