@@ -19,6 +19,8 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline const LOG10_E: f64 = 0.4342944819032518; // 1/ln 10
 // @ts-ignore: decorator
+@inline const LOG2_E: f64 = 1.4426950408889634; // 1/ln 2
+// @ts-ignore: decorator
 @inline const TWO_OVER_SQRT_PI: f64 = 1.1283791670955126;
 // Beyond these, 1 + a² (atan, asinh) and cosh² (tanh) would leave the double range.
 // @ts-ignore: decorator
@@ -152,11 +154,27 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
   return false;
 }
 
-/** ∂ ln a = 1/a. */
+/**
+ * The logarithms' partial c/a (c = 1, 1/ln 2, 1/ln 10): below the normal range,
+ * c scaled by a, as the spec's rule is (1/a overflows there, so ∂·ȧ would be ∞
+ * where it is an ordinary number: c at a = ȧ = 1e-310).
+ */
 // @ts-ignore: decorator
-@inline export function logRule(x: f64, v: usize, da: usize): void {
+@inline function logPartial(x: f64, c: f64, da: usize, ds: usize): bool {
+  if (x != 0 && Math.abs(x) < MIN_NORMAL) {
+    store<f64>(da, c);
+    store<f64>(ds, x);
+    return true;
+  }
+  store<f64>(da, c / x);
+  return false;
+}
+
+/** ∂ ln a = 1/a (scaled: logPartial). */
+// @ts-ignore: decorator
+@inline export function logRule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log(x));
-  if (da) store<f64>(da, 1 / x);
+  return da ? logPartial(x, 1, da, ds) : false;
 }
 
 /** ∂ ln(1 + a) = 1/(1 + a). */
@@ -166,18 +184,21 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
   if (da) store<f64>(da, 1 / (1 + x));
 }
 
-/** ∂ log2 a = 1/(a·ln 2). */
+/** ∂ log2 a = 1/(a·ln 2) (scaled: logPartial, with 1/ln 2 by a: a·ln 2 would lose digits there). */
 // @ts-ignore: decorator
-@inline export function log2Rule(x: f64, v: usize, da: usize): void {
+@inline export function log2Rule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log2(x));
-  if (da) store<f64>(da, 1 / (x * LN2));
+  if (!da) return false;
+  if (x != 0 && Math.abs(x) < MIN_NORMAL) return logPartial(x, LOG2_E, da, ds);
+  store<f64>(da, 1 / (x * LN2));
+  return false;
 }
 
-/** ∂ log10 a = (1/ln 10)/a  (a·ln 10 overflows from a = 7.8e307 on). */
+/** ∂ log10 a = (1/ln 10)/a  (a·ln 10 overflows from a = 7.8e307 on; scaled: logPartial). */
 // @ts-ignore: decorator
-@inline export function log10Rule(x: f64, v: usize, da: usize): void {
+@inline export function log10Rule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log10(x));
-  if (da) store<f64>(da, LOG10_E / x);
+  return da ? logPartial(x, LOG10_E, da, ds) : false;
 }
 
 /** ∂ ∛a = 1/(3·∛a²). */
@@ -232,9 +253,9 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
     case Op.Cosh: coshRule(x, v, da); return true;
     case Op.Exp: expRule(x, false, v, da, ds); return true;
     case Op.Expm1: expRule(x, true, v, da, ds); return true;
-    case Op.Log: logRule(x, v, da); return true;
+    case Op.Log: logRule(x, v, da, ds); return true;
     case Op.Log1p: log1pRule(x, v, da); return true;
-    case Op.Log2: log2Rule(x, v, da); return true;
+    case Op.Log2: log2Rule(x, v, da, ds); return true;
     case Op.Erfc: erfRule(x, true, v, da); return true;
     case Op.Sigmoid: sigmoidRule(x, v, da); return true;
     default:
@@ -245,5 +266,5 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 /** Whether `unaryRule`'s rule for `op` may scale its partial (those that take `ds` above). */
 // @ts-ignore: decorator
 @inline export function pointRuleScales(op: i32): bool {
-  return op == Op.Atan || op == Op.Exp || op == Op.Expm1;
+  return op == Op.Atan || op == Op.Exp || op == Op.Expm1 || op == Op.Log || op == Op.Log2;
 }

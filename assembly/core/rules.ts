@@ -238,20 +238,26 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       if (scaled) scaleA = ds;
       break;
     }
-    case Op.Log: { // ∂ ln a = 1/a
-      for (let p = 0; p < n; p++) logRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
+    case Op.Log: { // ∂ ln a = 1/a, scaled below the normal range
+      let scaled = false;
+      for (let p = 0; p < n; p++) scaled = keepScale(logRule(ld(a, p), at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Log1p: { // ∂ ln(1 + a) = 1/(1 + a)
       for (let p = 0; p < n; p++) log1pRule(ld(a, p), at(v, p), d ? at(da, p) : 0);
       break;
     }
-    case Op.Log2: { // ∂ log2 a = 1/(a·ln 2)
-      for (let p = 0; p < n; p++) log2Rule(ld(a, p), at(v, p), d ? at(da, p) : 0);
+    case Op.Log2: { // ∂ log2 a = 1/(a·ln 2), likewise
+      let scaled = false;
+      for (let p = 0; p < n; p++) scaled = keepScale(log2Rule(ld(a, p), at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
+      if (scaled) scaleA = ds;
       break;
     }
-    case Op.Log10: { // ∂ log10 a = 1/(a·ln 10)
-      for (let p = 0; p < n; p++) log10Rule(ld(a, p), at(v, p), d ? at(da, p) : 0);
+    case Op.Log10: { // ∂ log10 a = 1/(a·ln 10), likewise
+      let scaled = false;
+      for (let p = 0; p < n; p++) scaled = keepScale(log10Rule(ld(a, p), at(v, p), d ? at(da, p) : 0, at(ds, p)), ds, p, scaled);
+      if (scaled) scaleA = ds;
       break;
     }
     case Op.Sqrt: { // ∂ √a = 1/(2√a)

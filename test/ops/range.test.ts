@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile, fn, Tensor } from "../../bindings/index.js";
+import { onBothTiers } from "../support/tiers.js";
 
 interface RangeCase {
   name: string;
@@ -161,6 +162,23 @@ describe("derivatives at the ends of the double range agree with mpmath", () => 
       for (const at of [[1, Infinity], [Infinity, 1], [-2, -Infinity]]) {
         expect(Array.from(atan2.grad(at, { mode }) as Float64Array, Math.abs), `${mode}: atan2 at (${at})`).toEqual([0, 0]);
       }
+    }
+  });
+
+  it("the logarithms' first derivatives at a subnormal argument: v/x, not ∞ (1/x overflows there), on both tiers, one point and a batch", () => {
+    const x = 1e-310, factor: Record<string, number> = { log: 1, log2: 1 / Math.LN2, log10: 1 / Math.LN10 };
+    for (const [name, c] of Object.entries(factor)) {
+      // jvp at x along v = x: c·v/x = c exactly; the gradient of x·name(t) at t = x: c·x/x = c (reverse mode)
+      const f = () => compile(`${name}(t)`, { vars: ["t"] }), g = () => compile(`${x}*${name}(t)`, { vars: ["t"] });
+      onBothTiers(f, (h) => near(h.jvp([x], [x]) as number, c, 2.3e-16, 0, `${name}: jvp at ${x}`));
+      onBothTiers(f, (h) => near(h.jvp([-x], [x]) as number, -c, 2.3e-16, 0, `${name}: jvp at ${-x}`));
+      onBothTiers(g, (h) => near((h.grad([x], { mode: "reverse" }) as Float64Array)[0], c, 2.3e-16, 0, `${name}: reverse gradient`));
+      // a batch mixing subnormal and ordinary points: each point as it is alone (the row's scale is 1 at the others)
+      const points = new Tensor([3, 1], Float64Array.of(2, x, 0.5));
+      const rows = onBothTiers(f, (h) => (h.jvp(points, new Tensor([3, 1], Float64Array.of(1, x, 1))) as Tensor).data);
+      near(rows[0], c / 2, 2.3e-16, 0, `${name}: batch jvp at 2`);
+      near(rows[1], c, 2.3e-16, 0, `${name}: batch jvp at ${x}`);
+      near(rows[2], 2 * c, 2.3e-16, 0, `${name}: batch jvp at 0.5`);
     }
   });
 });
