@@ -205,6 +205,19 @@ class SweepWriter {
   private readonly partials: { d: Partial; s: Partial | null }[] = [];
   /** The unary ops the program computes by the core's point rule, by op: the import index of each (pointExport). */
   private readonly pointImports = new Map<number, number>();
+  /**
+   * Outputs a loop writes where it computes them (findDirectOutputs), by the id its body
+   * names: the first iteration's output index and how far it moves per iteration.
+   */
+  private readonly direct = new Map<number, { o0: number; by: number }>();
+  /** Per output index, and per id: written by its loop (the output stage skips it; it need not live in memory for it). */
+  private directOutput: Uint8Array;
+  private directId: Uint8Array;
+  /** With direct outputs, the function being written's locals (or parameters) holding values, tangents and tOut (writeRun). */
+  private outputLocals: { values: number; tangents: number; tOut: number } | null = null;
+  /** In a loop over steps: the output addresses its direct outputs are written at, set before it and moved on in it. */
+  private loopPointers: { tan: number; val: number; init: () => void; step: () => void }[] | null = null;
+  private pointerOf = new Map<number, { tan: number; val: number }>();
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
               private readonly ruleCell: number, private readonly inLocals: boolean,
@@ -224,6 +237,9 @@ class SweepWriter {
     this.liveW = new Uint8Array(this.steps);
     this.seen = new Uint8Array(this.nIds);
     this.loops = plan.kind === Kind.Reverse ? this.pieces.map((piece) => [piece]) : fuseLoops(p, this.pieces);
+    this.directOutput = new Uint8Array(p.outputs.length);
+    this.directId = new Uint8Array(this.nIds);
+    if (plan.kind === Kind.Forward && this.K === 1 && !plan.ranged && !inLocals) this.findDirectOutputs();
     this.escapes = this.escaping();
     if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
@@ -240,7 +256,7 @@ class SweepWriter {
   module(): Uint8Array {
     const f64 = T.f64, i32 = T.i32;
     // (a chunk function takes the bases of the regions: 4 in `work`, and the point's segments read in place)
-    const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0);
+    const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0) + (this.direct.size ? 3 : 0);
     const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []],
       [[i32, f64, i32], [f64]], [[f64, i32], [f64]]];
     const run = new FunctionBody(2);
@@ -379,6 +395,7 @@ class SweepWriter {
     const tPoint = local(() => field("tPoint").i32Const(3).op(I.i32_shl));
     const tangents = local(() => field("tangents").get(DESC).loadI32(4 * SWEEP.tOffset).i32Const(3).op(I.i32_shl).op(I.i32_add)
       .get(rangeLo).get(tOut).op(I.i32_mul).op(I.i32_sub));
+    if (this.direct.size) this.outputLocals = { values, tangents, tOut };
     if (this.inLocals) {
       this.valLocal = new Int32Array(this.nIds).fill(-1);
       this.adjLocal = new Int32Array(this.nIds).fill(-1);
@@ -426,7 +443,7 @@ class SweepWriter {
         f.get(values).get(o).i32Const(3).op(I.i32_shl).op(I.i32_add);
         this.readValue(id, stride);
         f.store();
-      });
+      }, this.directOutput);
       f.get(values).i32Const(8 * nOut).op(I.i32_add).set(values);
       f.end();
     }
@@ -438,7 +455,7 @@ class SweepWriter {
           else f.f64Const(0);
           f.store();
         }
-      }));
+      }), this.directOutput);
     }
     if (plan.kind === Kind.Reverse) {
       if (!this.inLocals && this.zeroAll) f.get(this.bases[ADJ]).i32Const(0).i32Const(8 * this.nIds).fill();
@@ -497,10 +514,11 @@ class SweepWriter {
    * MAX_INTERLEAVE: outputs of interleaved vectors, such as a gradient's even
    * and odd entries) whose ids form an arithmetic progression of one `kind` are
    * a loop (`id`, `stride`: the first id and its step, as in a loop body);
-   * everything else is straight code.
+   * everything else is straight code. Indices `skip` marks are left out.
    */
-  private eachOutput(ids: ArrayLike<number>, kind: (id: number) => number, body: (o: number, id: number, stride: number) => void): void {
-    const f = this.f, o = f.i32(), n = ids.length, done = new Uint8Array(n);
+  private eachOutput(ids: ArrayLike<number>, kind: (id: number) => number, body: (o: number, id: number, stride: number) => void,
+                     skip?: Uint8Array): void {
+    const f = this.f, o = f.i32(), n = ids.length, done = skip ? skip.slice() : new Uint8Array(n);
     const inMemory = (id: number) => id >= this.p.nConst;
     for (let o0 = 0; o0 < n; o0++) {
       if (done[o0]) continue;
@@ -550,19 +568,24 @@ class SweepWriter {
     }
     if (backward) chunks.reverse();
     const caller = this.f, callerBases = this.bases, callerX = this.scratchX, callerAlt = this.scratchAlt;
+    const callerOutputs = this.outputLocals, nBases = callerBases.length;
     for (const [from, to] of chunks) {
-      const body = new FunctionBody(callerBases.length);
+      // (its parameters: the region bases, then with direct outputs the values, tangents and tOut locals)
+      const body = new FunctionBody(nBases + (callerOutputs ? 3 : 0));
       this.functions.push({ type: CHUNK_TYPE, body });
       const index = 2 + this.pointImports.size + this.functions.length - 1;
       for (const b of callerBases) caller.get(b);
+      if (callerOutputs) caller.get(callerOutputs.values).get(callerOutputs.tangents).get(callerOutputs.tOut);
       caller.call(index);
       this.f = body;
       this.bases = callerBases.map((_, i) => i);
+      this.outputLocals = callerOutputs && { values: nBases, tangents: nBases + 1, tOut: nBases + 2 };
       this.newScratch();
       emit(from, to);
     }
     this.f = caller;
     this.bases = callerBases;
+    this.outputLocals = callerOutputs;
     this.scratchX = callerX;
     this.scratchAlt = callerAlt;
   }
@@ -745,6 +768,9 @@ class SweepWriter {
     this.inLoop = true;
     this.iterationIds = group[0].from >= 0 ? this.loopLocalIds(group) : new Set();
     this.iterationLocals = new Map();
+    const savedPointers = this.loopPointers, savedPointerOf = this.pointerOf;
+    this.loopPointers = [];
+    this.pointerOf = new Map();
     const start = f.mark(), c = f.i32();
     f.i32Const(C).set(c);
     f.loop();
@@ -760,16 +786,82 @@ class SweepWriter {
     const made = this.strideLocals.made;
     for (const [local, , cells] of made) f.get(local).i32Const(backward ? -8 * cells : 8 * cells).op(I.i32_add).set(local);
     for (const [local, by] of counters) f.get(local).i32Const(by).op(I.i32_add).set(local);
+    for (const pointer of this.loopPointers) pointer.step();
     f.get(c).i32Const(1).op(I.i32_sub).tee(c).brIf(0);
     f.end();
     const loopCode = f.cut(start);
     for (const [local, region, cells] of made) {
       f.get(this.bases[region]).i32Const((backward ? 8 * cells * (C - 1) : 0) + lift(cells, C)).op(I.i32_add).set(local);
     }
+    for (const pointer of this.loopPointers) pointer.init();
+    this.loopPointers = savedPointers;
+    this.pointerOf = savedPointerOf;
     f.paste(loopCode);
     this.strideLocals = saved;
     this.inLoop = savedInLoop;
     this.iterationIds = new Set();
+  }
+
+  /**
+   * A forward sweep of one lane over every result, in memory placement: the outputs a
+   * loop computes one per iteration, their indices in arithmetic progression, are
+   * written where they are computed, at their places in `values` (when asked for) and
+   * `tangents` (writeDirect), not read back from `work` by the output stage in a second
+   * pass (hvp over a 10,000-input gradient gathered its result so), and need not live
+   * in memory for it.
+   */
+  private findDirectOutputs(): void {
+    const p = this.p, index = new Int32Array(this.nIds).fill(-1);
+    p.outputs.forEach((id, o) => { index[id] = index[id] === -1 ? o : -2; }); // (−2: an id that is two outputs)
+    for (const group of this.loops) {
+      if (group[0].count < 2) continue;
+      for (const piece of group) {
+        const first = firstStep(piece), stride = iterationStride(piece);
+        for (let j = 0; j < piece.period; j++) {
+          const id = (c: number) => resultId(p, first + j + c * stride), o0 = index[id(0)], by = index[id(1)] - o0;
+          let regular = o0 >= 0 && index[id(1)] >= 0 && by !== 0;
+          for (let c = 2; c < piece.count && regular; c++) regular = index[id(c)] === o0 + c * by;
+          if (!regular) continue;
+          this.direct.set(id(0), { o0, by });
+          for (let c = 0; c < piece.count; c++) {
+            this.directId[id(c)] = 1;
+            this.directOutput[o0 + c * by] = 1;
+          }
+        }
+      }
+    }
+  }
+
+  /** In a loop's body: a direct output's value (when values are asked for) and tangent, stored at their addresses (findDirectOutputs). */
+  private writeDirect(r: StepRef, at: { o0: number; by: number }): void {
+    const f = this.f, out = this.outputLocals!;
+    let pointer = this.pointerOf.get(r.dst);
+    if (!pointer) {
+      const tan = f.i32(), val = f.i32(), step = f.i32();
+      pointer = { tan, val };
+      this.pointerOf.set(r.dst, pointer);
+      this.loopPointers!.push({
+        tan, val,
+        init: () => {
+          f.get(out.tOut).i32Const(at.by).op(I.i32_mul).set(step);
+          f.get(out.tangents).get(out.tOut).i32Const(at.o0).op(I.i32_mul).op(I.i32_add).set(tan);
+          f.get(out.values).i32Const(8 * at.o0).op(I.i32_add).set(val);
+        },
+        step: () => {
+          f.get(tan).get(step).op(I.i32_add).set(tan);
+          f.get(val).i32Const(8 * at.by).op(I.i32_add).set(val);
+        },
+      });
+    }
+    f.get(out.values).if();
+    f.get(pointer.val);
+    this.read(this.place(VAL, r.dst, 0, r.sk));
+    f.store();
+    f.end();
+    f.get(pointer.tan);
+    if (this.masks[r.dst] & 1) this.read(this.place(TAN, r.dst, 0, r.sk));
+    else f.f64Const(0);
+    f.store();
   }
 
   /**
@@ -791,7 +883,7 @@ class SweepWriter {
       if (!straight) next = start + group[0].count;
     }
     const escapes = new Uint8Array(this.nIds);
-    for (const o of p.outputs) escapes[o] = 1;
+    for (const o of p.outputs) if (!this.directId[o]) escapes[o] = 1;
     for (let k = 0; k < this.steps; k++) {
       const a = p.a[k], b = p.b[k];
       if (a >= base && home[a - base] !== home[k]) escapes[a] = 1;
@@ -938,6 +1030,8 @@ class SweepWriter {
         if (r.op === Op.Keep) this.keepMask(r);
       });
     }
+    const direct = r.sk !== 0 && this.loopPointers ? this.direct.get(r.dst) : undefined;
+    if (direct) this.writeDirect(r, direct);
   }
 
   /** The guard of Keep on the value on the stack: kept where b ≠ 0 (NaN too), else +0. */

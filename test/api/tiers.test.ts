@@ -458,4 +458,45 @@ describe("the compiled tier gives the interpreter's bits", () => {
     const J = onBothTiers(made as never, (f) => f.jacobian([0.5, 2], { mode: "forward" }).data) as Float64Array;
     expect([Object.is(J[0], -0), J[1]]).toEqual([true, 1]);
   });
+
+  describe("outputs a loop computes, written where the loop computes them (one forward lane, memory placement)", () => {
+    const n = 4000; // (past the steps kept in locals: the sweep lives in memory, its outputs come from loops)
+    const at = (k: number) => 0.5 + 0.3 * Math.sin(k), dir = (k: number) => Math.cos(k);
+
+    it("hvp of the strided Rosenbrock at one point and at a batch of three: the closed form, the same bits on both tiers", () => {
+      const strided = () => fn(n, (x) => {
+        const pairs = x.reshape([n / 2, 2]), even = pairs.slice([0, 0], [n / 2, 1]), odd = pairs.slice([0, 1], [n / 2, 2]);
+        return odd.sub(even.pow(2)).pow(2).mul(100).add(even.neg().add(1).pow(2)).sum();
+      });
+      const N = 3, X = Float64Array.from({ length: N * n }, (_, k) => at(k)), V = Float64Array.from({ length: N * n }, (_, k) => dir(k));
+      const want = new Float64Array(N * n);
+      for (let q = 0; q < N * n; q += 2) {
+        const a = 1200 * X[q] * X[q] - 400 * X[q + 1] + 2, b = -400 * X[q];
+        want[q] = a * V[q] + b * V[q + 1];
+        want[q + 1] = b * V[q] + 200 * V[q + 1];
+      }
+      const one = onBothTiers(strided, (f) => f.hvp(X.subarray(0, n), V.subarray(0, n)) as Float64Array);
+      const batch = onBothTiers(strided, (f) => (f.hvp(new Tensor([N, n], X), new Tensor([N, n], V)) as Tensor).data);
+      for (let k = 0; k < N * n; k++) {
+        if (k < n) expect(Math.abs(one[k] - want[k]), `one point, entry ${k}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want[k])));
+        expect(Math.abs(batch[k] - want[k]), `batch, entry ${k}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want[k])));
+      }
+    });
+
+    it("jvp of sin over a vector, of [sin x, 2 sin x] (an output another loop reads) and of [sin x, sin x] (each id twice): cos(x)·v", () => {
+      const X = Float64Array.from({ length: n }, (_, k) => at(k)), V = Float64Array.from({ length: n }, (_, k) => dir(k));
+      const cases: [string, () => ReturnType<typeof fn>, (k: number) => number][] = [
+        ["sin x", () => fn(n, (x) => x.sin()), () => 1],
+        ["[sin x, 2 sin x]", () => fn(n, (x) => { const y = x.sin(); return concat([y, y.mul(2)]); }), (k) => (k < n ? 1 : 2)],
+        ["[sin x, sin x]", () => fn(n, (x) => { const y = x.sin(); return concat([y, y]); }), () => 1],
+      ];
+      for (const [name, make, factor] of cases) {
+        const got = onBothTiers(make, (f) => f.jvp(X, V) as Float64Array);
+        got.forEach((g, k) => {
+          const want = factor(k) * Math.cos(X[k % n]) * V[k % n];
+          expect(Math.abs(g - want), `${name}, entry ${k}`).toBeLessThanOrEqual(4e-16 * Math.abs(want));
+        });
+      }
+    });
+  });
 });
