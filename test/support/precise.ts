@@ -268,8 +268,16 @@ export interface Jet {
    * each, and cos at the rounded atan2 is 6e-17 where the exact is 2e-135).
    */
   reverse?: { terms: number[]; err: number[] };
-  /** The operands' jets and first partials with their errors (for the adjoints). */
-  operands: readonly { jet: Jet; d1: Dec; d1Err: number }[];
+  /**
+   * The largest term of the adjoints' tangents ∂(∂f/∂u)/∂xⱼ over the nodes u (of the
+   * root jet only), ẇ·∂u/∂a and w·∂²u/∂a∂b·∂b/∂xⱼ for each operand a of u (w = ∂f/∂u):
+   * second order differentiates a reverse sweep, so it carries these, and one beyond
+   * the double range is ∞ there though the Hessian entry is an ordinary number
+   * (log10(1e-150·sin y / sin y) at y = −4e-150: w/b times ḃ/b, 2.7e448).
+   */
+  adjointTangents?: number;
+  /** The operands' jets, first partials with their errors, and second partials by operand (for the adjoints). */
+  operands: readonly { jet: Jet; d1: Dec; d1Err: number; d2: readonly Dec[] }[];
 }
 
 /** An operand with its first partial d1 and, per operand, second partials d2[j], and their errors. */
@@ -323,7 +331,7 @@ function combine(n: number, v: Dec, err: number, parts: readonly Part[]): Jet {
   const largestD2 = live.reduce((m, p) => Math.max(m, p.jet.largestD2, ...live.map((q) => mag(p.d2[q.k]))), 0);
   const wild = parts.some((p) => p.jet.wild) || err > 1e-3 * mag(v);
   return { v, err, g, gTerms, gErr, H, hTerms, hErr, wild, dep: live.length > 0, largestG, largestH, smallestG, largestD1, largestD2,
-    operands: parts.map((p) => ({ jet: p.jet, d1: p.d1, d1Err: p.d1Err })) };
+    operands: parts.map((p) => ({ jet: p.jet, d1: p.d1, d1Err: p.d1Err, d2: p.d2 })) };
 }
 
 /** An exact constant (or variable, with its unit gradient set after). */
@@ -466,9 +474,17 @@ function agree(a: Jet, b: Jet): boolean {
  * reverse mode carries (Jet.reverse).
  */
 function adjointBounds(order: readonly Jet[], variables: ReadonlyMap<number, Jet[]>, n: number):
-    { range: { largest: number; smallest: number }; terms: number[]; err: number[] } {
+    { range: { largest: number; smallest: number }; terms: number[]; err: number[]; tangentTerms: number } {
   const root = order[order.length - 1];
   const adjoint = new Map<Jet, Dec>([[root, ONE]]), size = new Map<Jet, number>([[root, 1]]), err = new Map<Jet, number>([[root, 0]]);
+  // (the adjoints' tangents along each variable, and the largest term they add)
+  const tangent = new Map<Jet, Dec[]>([[root, Array.from({ length: n }, () => ZERO)]]);
+  let tangentTerms = 0;
+  const term = (d: Dec) => {
+    const m = mag(d);
+    tangentTerms = Math.max(tangentTerms, Number.isNaN(m) ? Infinity : m);
+    return d;
+  };
   let largest = ZERO, smallest = new Dec(Infinity);
   for (let k = order.length - 1; k >= 0; k--) {
     const u = order[k], w = adjoint.get(u);
@@ -477,9 +493,12 @@ function adjointBounds(order: readonly Jet[], variables: ReadonlyMap<number, Jet
       largest = Dec.max(largest, w.abs());
       smallest = Dec.min(smallest, w.abs());
     }
-    const wSize = size.get(u)!, wErr = err.get(u)!;
-    for (const { jet, d1, d1Err } of u.operands) {
+    const wSize = size.get(u)!, wErr = err.get(u)!, wDot = tangent.get(u)!;
+    for (const { jet, d1, d1Err, d2 } of u.operands) {
       if (!jet.dep) continue;
+      const dot = tangent.get(jet) ?? Array.from({ length: n }, () => ZERO);
+      tangent.set(jet, dot.map((t, j) => u.operands.reduce((sum, b, q) => (b.jet.dep ? sum.plus(term(w.times(d2[q]).times(b.jet.g[j]))) : sum),
+        t.plus(term(wDot[j].times(d1))))));
       adjoint.set(jet, (adjoint.get(jet) ?? ZERO).plus(w.times(d1)));
       size.set(jet, (size.get(jet) ?? 0) + scaled(wSize, mag(d1)));
       err.set(jet, (err.get(jet) ?? 0) + scaled(wErr, mag(d1)) + scaled(wSize, d1Err));
@@ -487,7 +506,7 @@ function adjointBounds(order: readonly Jet[], variables: ReadonlyMap<number, Jet
   }
   const perVariable = (m: Map<Jet, number>) =>
     Array.from({ length: n }, (_, i) => (variables.get(i) ?? []).reduce((sum, jet) => sum + (m.get(jet) ?? 0), 0));
-  return { range: { largest: largest.toNumber(), smallest: smallest.toNumber() }, terms: perVariable(size), err: perVariable(err) };
+  return { range: { largest: largest.toNumber(), smallest: smallest.toNumber() }, terms: perVariable(size), err: perVariable(err), tangentTerms };
 }
 
 /** 80 digits, and as many more as the largest number t is given (a literal, or a coordinate it uses) has over the smallest. */
@@ -573,6 +592,7 @@ function jetAt(t: Tree, x: readonly number[]): Jet {
   for (const [u, jet] of memo) if (u.k === "var") variables.set(u.i, [...(variables.get(u.i) ?? []), jet]);
   const bounds = adjointBounds(order, variables, n);
   root.adjoints = bounds.range;
+  root.adjointTangents = bounds.tangentTerms;
   root.reverse = { terms: bounds.terms, err: bounds.err };
   return root;
 }
