@@ -48,26 +48,53 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
     if (p.b[k0] < 0 ? p.b[k] >= 0 : p.b[k] !== p.b[k0] + c * (p.b[k1] - p.b[k0])) return false;
     return sameSignature(p.a[k], p.a[k0]) && sameSignature(p.b[k], p.b[k0]) && sameSignature(resultId(p, k), resultId(p, k0));
   };
+  /** Iterations of period P from step `start` that repeat its first (0 where `start` cannot begin one). */
+  const countFrom = (start: number, P: number): number => {
+    if (start + P >= n || p.op[start] !== p.op[start + P] || p.group[start] !== start) return 0;
+    let count = 1;
+    for (; start + (count + 1) * P <= n; count++) {
+      let all = true;
+      for (let j = 0; j < P && all; j++) all = repeats(start, P, count, j);
+      if (!all) break;
+    }
+    return count;
+  };
+  const base = p.nConst + p.nIn;
+  /** Operands that a loop from `start` reads from the iteration before: such values must live in memory. */
+  const carried = (start: number, P: number): number => {
+    let reads = 0;
+    for (let k = start + P; k < start + 2 * P; k++) {
+      for (const x of [p.a[k], p.b[k]]) if (x - base >= start && x - base < start + P) reads++;
+    }
+    return reads;
+  };
   let s = 0;
   while (s < n) {
     let best: Piece | null = null;
     for (let P = 1; P <= MAX_PERIOD && s + MIN_COUNT * P <= n; P++) {
-      if (p.op[s] !== p.op[s + P] || p.group[s] !== s) continue;
-      let count = 1;
-      for (; s + (count + 1) * P <= n; count++) {
-        let all = true;
-        for (let j = 0; j < P && all; j++) all = repeats(s, P, count, j);
-        if (!all) break;
-      }
+      const count = countFrom(s, P);
       if (count >= MIN_COUNT && (!best || count * P > best.count * best.period)) best = { from: s, period: P, count };
     }
     if (!best) {
       s++;
       continue;
     }
-    if (straight < s) pieces.push({ from: straight, period: s - straight, count: 1 });
+    // The same pattern may start a few steps on, at a phase where an iteration passes fewer values to the
+    // next (the first term of a sum often differs from the rest, so the loop found first begins part-way
+    // into a term: the string Rosenbrock's gradient then carried two values from each iteration to the
+    // next, through memory). Such a start loses at most one iteration.
+    for (let r = 1, fewest = carried(best.from, best.period); r < best.period && fewest > 0; r++) {
+      const P: number = best.period, count = countFrom(s + r, P);
+      if (count < MIN_COUNT || count < best.count - 1) continue;
+      const reads = carried(s + r, P);
+      if (reads < fewest) {
+        fewest = reads;
+        best = { from: s + r, period: P, count };
+      }
+    }
+    if (straight < best.from) pieces.push({ from: straight, period: best.from - straight, count: 1 });
     pieces.push(best);
-    s += best.period * best.count;
+    s = best.from + best.period * best.count;
     straight = s;
   }
   if (straight < n) pieces.push({ from: straight, period: n - straight, count: 1 });

@@ -1,0 +1,40 @@
+// Loop rerolling (bindings/compiler/reroll.ts) on a program whose first term differs
+// from the rest, as a sum's first often does: the loop starts at a term's first
+// step, where an iteration reads nothing from the one before, not one step into
+// the first term, where each iteration would hand a value on to the next.
+import { describe, expect, it } from "vitest";
+import { findLoops } from "../../bindings/compiler/reroll.js";
+import { Op } from "../../bindings/ops/abi.js";
+import type { Program } from "../../bindings/compiler/program.js";
+
+/** T terms ((x₂ₜ·x₂ₜ − x₂ₜ₊₁)² + 1, four steps each); the first term's first step subtracts instead. */
+function terms(T: number): Program {
+  const nConst = 1, nIn = 2 * T, steps = 4 * T;
+  const op = new Int32Array(steps), a = new Int32Array(steps), b = new Int32Array(steps);
+  const input = (i: number) => nConst + i, result = (k: number) => nConst + nIn + k;
+  for (let t = 0; t < T; t++) {
+    const k = 4 * t;
+    [op[k], a[k], b[k]] = [t === 0 ? Op.Sub : Op.Mul, input(2 * t), input(2 * t)];
+    [op[k + 1], a[k + 1], b[k + 1]] = [Op.Sub, result(k), input(2 * t + 1)];
+    [op[k + 2], a[k + 2], b[k + 2]] = [Op.Mul, result(k + 1), result(k + 1)];
+    [op[k + 3], a[k + 3], b[k + 3]] = [Op.Add, result(k + 2), 0];
+  }
+  return {
+    nConst, consts: Float64Array.of(1), nIn, op, a, b, noAdjoint: new Uint8Array(steps),
+    group: Int32Array.from({ length: steps }, (_, k) => k), outputs: Int32Array.from({ length: T }, (_, t) => result(4 * t + 3)),
+    sums: false, sumTerms: 0,
+  };
+}
+
+describe("loop rerolling", () => {
+  it("a loop starts where its iterations hand no value on: the first term apart, then one loop over the rest", () => {
+    // (started at the first step that repeats, step 1, each iteration would end with the next term's x², which the next reads)
+    expect(findLoops(terms(10))).toEqual([{ from: 0, period: 4, count: 1 }, { from: 4, period: 4, count: 9 }]);
+  });
+
+  it("a program that repeats from its first step keeps its one loop", () => {
+    const p = terms(10), op = Int32Array.from(p.op);
+    op[0] = Op.Mul;
+    expect(findLoops({ ...p, op })).toEqual([{ from: 0, period: 4, count: 10 }]);
+  });
+});
