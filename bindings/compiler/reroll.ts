@@ -72,6 +72,8 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
   while (s < n) {
     let best: Piece | null = null;
     for (let P = 1; P <= MAX_PERIOD && s + MIN_COUNT * P <= n; P++) {
+      // (a multiple of a period found repeats as far, in fewer and longer iterations: not worth its scan)
+      if (best && P % best.period === 0) continue;
       const count = countFrom(s, P);
       if (count >= MIN_COUNT && (!best || count * P > best.count * best.period)) best = { from: s, period: P, count };
     }
@@ -83,14 +85,14 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
     // next (the first term of a sum often differs from the rest, so the loop found first begins part-way
     // into a term: the string Rosenbrock's gradient then carried two values from each iteration to the
     // next, through memory). Such a start loses at most one iteration.
+    // (the reads first: they cost 2·period lookups, a count thousands of comparisons)
     for (let r = 1, fewest = carried(best.from, best.period); r < best.period && fewest > 0; r++) {
-      const P: number = best.period, count = countFrom(s + r, P);
+      const P: number = best.period, reads = s + r + 2 * P <= n ? carried(s + r, P) : fewest;
+      if (reads >= fewest) continue;
+      const count = countFrom(s + r, P);
       if (count < MIN_COUNT || count < best.count - 1) continue;
-      const reads = carried(s + r, P);
-      if (reads < fewest) {
-        fewest = reads;
-        best = { from: s + r, period: P, count };
-      }
+      fewest = reads;
+      best = { from: s + r, period: P, count };
     }
     if (straight < best.from) pieces.push({ from: straight, period: best.from - straight, count: 1 });
     pieces.push(best);
