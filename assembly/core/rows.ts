@@ -221,18 +221,19 @@ export function loadBatchedRows(dst: usize, inRows: usize, a: i32, L: i32, span:
  * (d·t)/s for one pair of points, or d·t without a scale (s 0): a scaled
  * partial's term (rules.ts). Multiplying first keeps the term in range where d/s
  * would leave it; but where d·t itself falls below the normal range (and so
- * has lost digits) while s < 1 brings the term back, d·(t/s) is used instead,
- * if it is finite (∂/∂z of x/atan2(x, z) at x = 1.8e-264, z = −1.8e-214 kept 9
- * digits before).
+ * has lost digits, or all of them: 0 for a t that is not) while s < 1 brings
+ * the term back, d·(t/s) is used instead, if it is finite (∂/∂z of
+ * x/atan2(x, z) at x = 1.8e-264, z = −1.8e-214 kept 9 digits before; log10′ at
+ * a subnormal a, (1/ln 10)/a, with ȧ = 5e-324 was 0).
  */
 // @ts-ignore: decorator
 @inline export function scaledTerm(d: usize, s: usize, t: usize, o: usize): v128 {
   const x = term(d, t, o);
   if (!s) return x;
-  const sv = v128.load(s + o), q = f64x2.div(x, sv);
-  const small = v128.and(f64x2.lt(f64x2.abs(x), f64x2.splat(MIN_NORMAL)), f64x2.ne(x, f64x2.splat(0)));
+  const sv = v128.load(s + o), q = f64x2.div(x, sv), tv = v128.load(t + o);
+  const small = v128.and(f64x2.lt(f64x2.abs(x), f64x2.splat(MIN_NORMAL)), f64x2.ne(tv, f64x2.splat(0)));
   if (!v128.any_true(small)) return q;
-  const ts = f64x2.div(v128.load(t + o), sv);
+  const ts = f64x2.div(tv, sv);
   const alt = d == ONE ? ts : d == MINUS_ONE ? f64x2.neg(ts) : f64x2.mul(v128.load(d + o), ts);
   const use = v128.and(small, f64x2.eq(f64x2.sub(alt, alt), f64x2.splat(0))); // and alt finite
   return v128.bitselect(alt, q, use);
@@ -243,9 +244,9 @@ export function loadBatchedRows(dst: usize, inRows: usize, a: i32, L: i32, span:
 @inline export function scaledTerm1(d: usize, s: usize, t: usize, o: usize): f64 {
   const x = term1(d, t, o);
   if (!s) return x;
-  const sv = load<f64>(s + o);
-  if (x != 0 && Math.abs(x) < MIN_NORMAL) {
-    const ts = load<f64>(t + o) / sv;
+  const sv = load<f64>(s + o), tv = load<f64>(t + o);
+  if (tv != 0 && Math.abs(x) < MIN_NORMAL) {
+    const ts = tv / sv;
     const alt = d == ONE ? ts : d == MINUS_ONE ? -ts : load<f64>(d + o) * ts;
     if (alt - alt == 0) return alt;
   }

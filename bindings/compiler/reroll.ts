@@ -72,8 +72,8 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
   while (s < n) {
     let best: Piece | null = null;
     for (let P = 1; P <= MAX_PERIOD && s + MIN_COUNT * P <= n; P++) {
-      // (a multiple of a period found repeats as far, in fewer and longer iterations: not worth its scan)
-      if (best && P % best.period === 0) continue;
+      // (a multiple kP of a period P found in 2k iterations or more repeats no further: not worth its scan)
+      if (best && P % best.period === 0 && best.count >= 2 * (P / best.period)) continue;
       const count = countFrom(s, P);
       if (count >= MIN_COUNT && (!best || count * P > best.count * best.period)) best = { from: s, period: P, count };
     }
@@ -86,11 +86,12 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
     // into a term: the string Rosenbrock's gradient then carried two values from each iteration to the
     // next, through memory). Such a start loses at most one iteration.
     // (the reads first: they cost 2·period lookups, a count thousands of comparisons)
+    const found = best.count;
     for (let r = 1, fewest = carried(best.from, best.period); r < best.period && fewest > 0; r++) {
       const P: number = best.period, reads = s + r + 2 * P <= n ? carried(s + r, P) : fewest;
       if (reads >= fewest) continue;
       const count = countFrom(s + r, P);
-      if (count < MIN_COUNT || count < best.count - 1) continue;
+      if (count < MIN_COUNT || count < found - 1) continue;
       fewest = reads;
       best = { from: s + r, period: P, count };
     }

@@ -1232,7 +1232,10 @@ class SweepWriter {
     const X = this.scratchX, ALT = this.scratchAlt;
     const quotient = () => { f.get(X); this.emitPartial(r, s); f.op(I.f64_div); };
     product();
-    f.tee(X).op(I.f64_abs).f64Const(MIN_NORMAL).op(I.f64_lt).get(X).f64Const(0).op(I.f64_ne).op(I.i32_and);
+    // (the core's guard, rows.ts scaledTerm: |∂·t| below the normal range, 0 included, for a t that is not 0)
+    f.tee(X).op(I.f64_abs).f64Const(MIN_NORMAL).op(I.f64_lt);
+    t();
+    f.f64Const(0).op(I.f64_ne).op(I.i32_and);
     f.if(T.f64);
     // ∂·(t/s)
     if (d.k === "code" || d.k === "cell") this.emitPartial(r, d);

@@ -173,6 +173,12 @@ describe("derivatives at the ends of the double range agree with mpmath", () => 
       onBothTiers(f, (h) => near(h.jvp([x], [x]) as number, c, 2.3e-16, 0, `${name}: jvp at ${x}`));
       onBothTiers(f, (h) => near(h.jvp([-x], [x]) as number, -c, 2.3e-16, 0, `${name}: jvp at ${-x}`));
       onBothTiers(g, (h) => near((h.grad([x], { mode: "reverse" }) as Float64Array)[0], c, 2.3e-16, 0, `${name}: reverse gradient`));
+      // the smallest tangent and cotangent, 5e-324: c·5e-324 is 0 for c < ½ (log10), so the term is c·(ȧ/a)
+      const h = () => compile(`5e-324*${name}(t)`, { vars: ["t"] });
+      for (const a of [x, 5e-324]) {
+        onBothTiers(f, (k) => near(k.jvp([a], [5e-324]) as number, c * (5e-324 / a), 4.5e-16, 0, `${name}: jvp at ${a} along 5e-324`));
+        onBothTiers(h, (k) => near((k.grad([a], { mode: "reverse" }) as Float64Array)[0], c * (5e-324 / a), 4.5e-16, 0, `${name}: reverse at ${a}, cotangent 5e-324`));
+      }
       // a batch mixing subnormal and ordinary points: each point as it is alone (the row's scale is 1 at the others)
       const points = new Tensor([3, 1], Float64Array.of(2, x, 0.5));
       const rows = onBothTiers(f, (h) => (h.jvp(points, new Tensor([3, 1], Float64Array.of(1, x, 1))) as Tensor).data);

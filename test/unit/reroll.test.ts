@@ -37,4 +37,17 @@ describe("loop rerolling", () => {
     op[0] = Op.Mul;
     expect(findLoops({ ...p, op })).toEqual([{ from: 0, period: 4, count: 10 }]);
   });
+
+  it("a period found in few iterations does not hide its multiples: a period-3 pattern whose first steps also fit period 1", () => {
+    // step 3m reads input 3m, steps 3m + 1 and 3m + 2 inputs 10m + 1 and 10m + 2 (all one unary op): the first
+    // four steps read inputs 0, 1, 2, 3, a run of period 1, but only period 3 repeats over the whole program
+    const nConst = 1, nIn = 4000, T = 300, steps = 3 * T, a = new Int32Array(steps);
+    for (let m = 0; m < T; m++) [a[3 * m], a[3 * m + 1], a[3 * m + 2]] = [nConst + 3 * m, nConst + 1 + 10 * m, nConst + 2 + 10 * m];
+    const p: Program = {
+      nConst, consts: Float64Array.of(1), nIn, op: new Int32Array(steps).fill(Op.Atan), a, b: new Int32Array(steps).fill(-1),
+      noAdjoint: new Uint8Array(steps), group: Int32Array.from({ length: steps }, (_, k) => k),
+      outputs: Int32Array.from({ length: steps }, (_, k) => nConst + nIn + k), sums: false, sumTerms: 0,
+    };
+    expect(findLoops(p)).toEqual([{ from: 0, period: 3, count: T }]);
+  });
 });
