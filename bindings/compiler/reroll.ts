@@ -105,6 +105,44 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
 }
 
 /**
+ * A loop of C iterations, straight code, then a loop of C − 1 (a symbolic gradient's
+ * loop over its terms' values, the gradient of the term whose adjoint starts the sum,
+ * which differs from the rest, and the loop over the others' gradients): the first
+ * loop's first or last iteration is peeled off and run, with the straight code, above
+ * the rest of it, so that two loops of one count meet and may be joined. Only where
+ * neither the peeled iteration nor the straight code reads what the rest of the first
+ * loop computes; for sweeps whose results do not depend on the order of steps that
+ * do not read each other (values, forward lanes).
+ */
+function peeledToJoin(p: Program, pieces: readonly Piece[]): Piece[] {
+  const base = p.nConst + p.nIn, out: Piece[] = [];
+  /** Whether the steps of `piece` read none of the steps [lo, hi). */
+  const readsNone = (piece: Piece, lo: number, hi: number) => {
+    for (let k = piece.from; k < piece.from + piece.period * piece.count; k++) {
+      for (const x of [p.a[k] - base, p.b[k] - base]) if (x >= lo && x < hi) return false;
+    }
+    return true;
+  };
+  for (let i = 0; i < pieces.length; i++) {
+    const loop = pieces[i], between = pieces[i + 1], next = pieces[i + 2];
+    if (loop.count > MIN_COUNT && between?.count === 1 && next?.count === loop.count - 1) {
+      const { from, period: P, count: C } = loop, end = from + C * P;
+      const first: Piece = { from, period: P, count: 1 }, last: Piece = { from: end - P, period: P, count: 1 };
+      const peeled = readsNone(between, from + P, end) ? [first, between, { from: from + P, period: P, count: C - 1 }]
+        : readsNone(between, from, end - P) && readsNone(last, from, end - P) ? [last, between, { from, period: P, count: C - 1 }]
+        : null;
+      if (peeled) {
+        out.push(...peeled);
+        i++;
+        continue;
+      }
+    }
+    out.push(loop);
+  }
+  return out;
+}
+
+/**
  * Consecutive loops of one count joined into one loop whose body runs each
  * loop's body in turn (loop fusion), where that changes no value: no step reads
  * what the joined loops compute in a later iteration than its own. Then a value one body computes and the
@@ -113,8 +151,9 @@ export function findLoops(p: Program, signature?: (id: number) => number): Piece
  * order steps run in across iterations (values, forward lanes): a reverse
  * sweep's adjoint sums would take their terms in another order.
  */
-export function fuseLoops(p: Program, pieces: readonly Piece[]): Piece[][] {
+export function fuseLoops(p: Program, found: readonly Piece[]): Piece[][] {
   const base = p.nConst + p.nIn;
+  const pieces = peeledToJoin(p, found);
   const pieceOf = new Int32Array(stepCount(p)).fill(-1);
   pieces.forEach((piece, i) => { if (piece.count > 1) pieceOf.fill(i, piece.from, piece.from + piece.period * piece.count); });
   /** The loop iteration (of the joined loop) in which step k runs. */

@@ -3,7 +3,7 @@
 // step, where an iteration reads nothing from the one before, not one step into
 // the first term, where each iteration would hand a value on to the next.
 import { describe, expect, it } from "vitest";
-import { findLoops } from "../../bindings/compiler/reroll.js";
+import { findLoops, fuseLoops } from "../../bindings/compiler/reroll.js";
 import { Op } from "../../bindings/ops/abi.js";
 import type { Program } from "../../bindings/compiler/program.js";
 
@@ -49,5 +49,37 @@ describe("loop rerolling", () => {
       outputs: Int32Array.from({ length: steps }, (_, k) => nConst + nIn + k), sums: false, sumTerms: 0,
     };
     expect(findLoops(p)).toEqual([{ from: 0, period: 3, count: T }]);
+  });
+
+  describe("joining a loop of C iterations with one of C − 1 across straight code (a symbolic gradient's shape)", () => {
+    // Loop A: step t squares input t (C iterations). Straight code: the gradient of term C − 1 (it reads A's last
+    // iteration). Loop B, C − 1 iterations: term C − 2 − c's gradient from A's iteration C − 2 − c (B runs backwards).
+    // `straightReads`: the step of A the straight code reads.
+    function shape(C: number, straightReads: number): Program {
+      const nConst = 1, nIn = C, steps = 2 * C, op = new Int32Array(steps), a = new Int32Array(steps), b = new Int32Array(steps).fill(-1);
+      const result = (k: number) => nConst + nIn + k;
+      for (let t = 0; t < C; t++) [op[t], a[t], b[t]] = [Op.Mul, nConst + t, nConst + t];
+      [op[C], a[C], b[C]] = [Op.Neg, result(straightReads), -1];
+      for (let c = 0; c < C - 1; c++) [op[C + 1 + c], a[C + 1 + c], b[C + 1 + c]] = [Op.Add, result(C - 2 - c), result(C - 2 - c)];
+      return {
+        nConst, consts: Float64Array.of(1), nIn, op, a, b, noAdjoint: new Uint8Array(steps),
+        group: Int32Array.from({ length: steps }, (_, k) => k), outputs: Int32Array.from({ length: C }, (_, t) => result(C + t)),
+        sums: false, sumTerms: 0,
+      };
+    }
+
+    it("the first loop's last iteration runs apart, before the straight code, and the rest joins the second loop", () => {
+      const C = 10, p = shape(C, C - 1), pieces = findLoops(p);
+      expect(pieces).toEqual([{ from: 0, period: 1, count: C }, { from: C, period: 1, count: 1 }, { from: C + 1, period: 1, count: C - 1 }]);
+      expect(fuseLoops(p, pieces)).toEqual([
+        [{ from: C - 1, period: 1, count: 1 }], [{ from: C, period: 1, count: 1 }],
+        [{ from: 0, period: 1, count: C - 1 }, { from: C + 1, period: 1, count: C - 1, reversed: true }],
+      ]);
+    });
+
+    it("nothing moves where the straight code reads an iteration the rest of the loop computes", () => {
+      const C = 10, p = shape(C, 4), pieces = findLoops(p);
+      expect(fuseLoops(p, pieces)).toEqual(pieces.map((piece) => [piece]));
+    });
   });
 });
