@@ -180,11 +180,15 @@ export class CompiledSweeps {
   }
 }
 
-/** Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale), for the live instance. */
+/**
+ * Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale), for the live
+ * instance; 0 for one without its own export (`<name>Point`), which generated code then calls through
+ * scalarRule1, with the same bits (test/api/tiers.test.ts names any such op).
+ */
 function pointRules(): Uint8Array {
   if (!pointRuleOps || pointRulesOf !== generation) {
-    const c = core();
-    pointRuleOps = Uint8Array.from({ length: OP_NAMES.length }, (_, op) => c.hasPointRule(op));
+    const c = core(), exported = c as unknown as Record<string, unknown>;
+    pointRuleOps = Uint8Array.from({ length: OP_NAMES.length }, (_, op) => (typeof exported[pointExport(op)] === "function" ? c.hasPointRule(op) : 0));
     pointRulesOf = generation;
   }
   return pointRuleOps;
