@@ -3,7 +3,7 @@
 
 export { alloc, free } from "./core/memory";
 export { opArity, OP_COUNT } from "./core/tape";
-export { foldConstant, scalarRule, scalarRule1, hasPointRule, ruleCell } from "./core/rules";
+export { foldConstant, scalarRule, scalarRule1, hasPointRule, hasPartialOnly, ruleCell } from "./core/rules";
 export {
   sinPoint, cosPoint, tanPoint, asinPoint, acosPoint, atanPoint, sinhPoint, coshPoint, expPoint, expm1Point,
   logPoint, log1pPoint, log2Point, erfcPoint, sigmoidPoint,

@@ -263,6 +263,22 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
   }
 }
 
+/**
+ * The partial ∂a of unary `op` alone, into `da`, where its value is not needed (the
+ * compiled tier's reverse sweep of sin(xy) + …, whose sum reads no value of sin);
+ * false for an op without such a form. The same bits as its rule's partial: musl's
+ * cos and sin share sincos's kernels and reduction, and trig.ts's own reduction
+ * is the same for all three (test/api/tiers.test.ts holds them to the rules').
+ */
+// @ts-ignore: decorator
+@inline export function partialOnly(op: i32, x: f64, da: usize): bool {
+  switch (op) {
+    case Op.Sin: store<f64>(da, trig.cos(x)); return true;
+    case Op.Cos: store<f64>(da, -trig.sin(x)); return true;
+    default: return false;
+  }
+}
+
 /** Whether `unaryRule`'s rule for `op` may scale its partial (those that take `ds` above). */
 // @ts-ignore: decorator
 @inline export function pointRuleScales(op: i32): bool {

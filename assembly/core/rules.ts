@@ -40,7 +40,7 @@
 import { Op, opArity } from "./tape";
 import { digamma, erfinv, gamma, lgamma, polygamma, sinc, sincDerivative } from "./gamma";
 import {
-  MIN_NORMAL, pointRuleScales, unaryRule,
+  MIN_NORMAL, partialOnly, pointRuleScales, unaryRule,
   sinRule, cosRule, tanRule, asinRule, acosRule, atanRule, sinhRule, coshRule, tanhRule, asinhRule, acoshRule, atanhRule,
   expRule, logRule, log1pRule, log2Rule, log10Rule, cbrtRule, erfRule, sigmoidRule, softplusRule,
 } from "./point-rules";
@@ -533,6 +533,8 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
  */
 // @ts-ignore: decorator
 @inline function pointRuleOf(op: i32, a: f64, partials: i32): f64 {
+  // (partials 2: the value is not needed, where the op has a partial without it; its value is then 0)
+  if (partials > 1 && partialOnly(op, a, RULE_CELL)) return 0;
   if (pointRuleScales(op)) store<f64>(RULE_CELL, 1, 16);
   unaryRule(op, a, RULE_ROWS + 16, partials > 0 ? RULE_CELL : 0, RULE_CELL + 16);
   return load<f64>(RULE_ROWS + 16);
@@ -561,6 +563,11 @@ let ruleMissed = false;
  * scales its partial (its scale is always 1), 2 by one that may, 0 not at all
  * (through the op table).
  */
+/** Whether `<name>Point(a, 2)` gives op's partial without its value (partialOnly). */
+export function hasPartialOnly(op: i32): bool {
+  return partialOnly(op, 0, RULE_CELL);
+}
+
 export function hasPointRule(op: i32): i32 {
   ruleMissed = false;
   scalarRule1(op, 0, -1);

@@ -41,6 +41,9 @@ export type SweepPlan =
   /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
   | { kind: Kind.Forward; lanes: number; own: Int32Array | null; ranged?: boolean };
 
+/** In `pointRule(op)`: the core's rule gives the partial alone where asked (`<name>Point(a, 2)`), without the value. */
+export const PARTIAL_ONLY = 4;
+
 /** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code, and their widest spacing. */
 const MIN_LOOP = 8, MAX_INTERLEAVE = 8;
 /** Programs up to this many steps (times lanes) keep everything in locals. */
@@ -56,7 +59,8 @@ const VAL = 0, ADJ = 1, PART = 2, TAN = 3, IN = 4, SEED = 5;
 
 /**
  * A WebAssembly module for `plan` over `p` (segments of the sizes given), or null if the program is too large.
- * `pointRule(op)`: the core's point rule for a unary op (1: its partial is never scaled, so none is read).
+ * `pointRule(op)`: the core's point rule for a unary op (1: its partial is never scaled, so none is read; 2: it
+ * may be; with PARTIAL_ONLY, the rule gives the partial alone where the value is not needed).
  */
 /** Each op's row of the primitive spec, by op code (a keyed lookup by name per step is slow on large tapes). */
 const ROWS: readonly Row[] = OP_NAMES.map((name) => PRIMITIVES[name as keyof typeof PRIMITIVES] as Row);
@@ -203,6 +207,11 @@ class SweepWriter {
   private readonly seedsInPlace: boolean;
   /** `partial`'s answers, by 2·op + operand. */
   private readonly partials: { d: Partial; s: Partial | null }[] = [];
+  /**
+   * A reverse sweep in locals: per id, whether anything reads its value (valuesRead). A step whose rule
+   * gives its partial alone (PARTIAL_ONLY) and whose value nothing reads asks for the partial only.
+   */
+  private readonly valueRead?: Uint8Array;
   /** The unary ops the program computes by the core's point rule, by op: the import index of each (pointExport). */
   private readonly pointImports = new Map<number, number>();
   /**
@@ -244,6 +253,7 @@ class SweepWriter {
     if (plan.kind === Kind.Reverse && !inLocals) this.valuesNeeded = this.neededInMemory();
     if (plan.kind === Kind.Reverse) this.planAdjoints();
     if (plan.kind === Kind.Reverse && !this.zeroAll) this.known = this.planKnownAdjoints(plan.seeded);
+    if (plan.kind === Kind.Reverse && inLocals) this.valueRead = this.valuesRead();
     for (let k = 0; k < p.op.length; k++) {
       const op = p.op[k];
       const row = ROWS[op];
@@ -865,6 +875,43 @@ class SweepWriter {
   }
 
   /**
+   * A reverse sweep's reads of values, last step first: a step reads its operands where it
+   * runs, which it does where its value is read or it gives partials (a call gives them from
+   * its operands; an inline op's partial code reads what it names: a, b or its value v);
+   * Keep reads its guard. Outputs' values are not written by a reverse sweep.
+   */
+  private valuesRead(): Uint8Array {
+    const p = this.p, read = new Uint8Array(this.nIds);
+    for (let k = this.steps - 1; k >= 0; k--) {
+      const r = this.ref(k, 0), row = ROWS[r.op];
+      let runs = read[r.dst] === 1;
+      if (!p.noAdjoint[k]) {
+        if (row.kind !== "scalar" || !row.wasm) runs = true;
+        else {
+          const mark = (c: Code): void => {
+            if (c.k === "a") read[r.a] = 1;
+            else if (c.k === "b") read[r.b] = 1;
+            else if (c.k === "v") { read[r.dst] = 1; runs = true; }
+            else if (c.k === "neg") mark(c.a);
+            else if (c.k === "op") { mark(c.a); mark(c.b); }
+          };
+          for (const which of this.pullsB(k) ? [0, 1] as const : [0] as const) {
+            const { d, s } = this.partial(r, which);
+            if (d.k === "code") mark(d.code);
+            if (s && s.k === "code") mark(s.code);
+          }
+        }
+      }
+      if (r.op === Op.Keep) read[r.b] = 1;
+      if (runs) {
+        read[r.a] = 1;
+        if (r.b >= 0) read[r.b] = 1;
+      }
+    }
+    return read;
+  }
+
+  /**
    * Per id, whether it must live in memory: an output, or read by a step of
    * another iteration or outside its loop (home: one number per iteration of
    * each loop, a distinct one per straight step).
@@ -1005,12 +1052,17 @@ class SweepWriter {
     } else {
       const partials = plan.kind === Kind.Forward || (plan.kind === Kind.Reverse && !this.p.noAdjoint[r.k]);
       const point = binary ? undefined : this.pointImports.get(r.op);
-      this.put(this.place(VAL, r.dst, 0, r.sk), () => {
-        if (point === undefined) f.i32Const(r.op);
+      if (point !== undefined && partials && this.valueRead && !this.valueRead[r.dst] && this.pointRule(r.op) & PARTIAL_ONLY) {
         this.readValue(r.a, r.sa);
-        if (binary) this.readValue(r.b, r.sb);
-        f.i32Const(partials ? 1 : 0).call(point ?? (binary ? SCALAR_RULE : SCALAR_RULE1));
-      });
+        f.i32Const(2).call(point).op(I.drop); // (its partial alone: nothing reads its value)
+      } else {
+        this.put(this.place(VAL, r.dst, 0, r.sk), () => {
+          if (point === undefined) f.i32Const(r.op);
+          this.readValue(r.a, r.sa);
+          if (binary) this.readValue(r.b, r.sb);
+          f.i32Const(partials ? 1 : 0).call(point ?? (binary ? SCALAR_RULE : SCALAR_RULE1));
+        });
+      }
       if (partials) {
         for (const which of binary ? [0, 1, 2, 3] : this.unscaled(r.op) ? [0] : [0, 2]) {
           this.put(this.place(PART, r.k, which, r.sk), () => f.i32Const(this.ruleCell).load(8 * which));
@@ -1190,7 +1242,7 @@ class SweepWriter {
 
   /** Whether the core's rule for unary `op` is a point rule whose partial is never scaled (no scale to read or divide by). */
   private unscaled(op: number): boolean {
-    return this.pointRule(op) === 1;
+    return (this.pointRule(op) & 3) === 1;
   }
 
   private emitPartial(r: StepRef, x: Partial): void {

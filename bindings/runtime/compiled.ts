@@ -8,7 +8,7 @@
 import { core, generation } from "./loader.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
-import { callsCoreInRuns, coreCallShare, pointExport, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import { callsCoreInRuns, coreCallShare, PARTIAL_ONLY, pointExport, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
 /**
@@ -181,14 +181,16 @@ export class CompiledSweeps {
 }
 
 /**
- * Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale), for the live
- * instance; 0 for one without its own export (`<name>Point`), which generated code then calls through
- * scalarRule1, with the same bits (test/api/tiers.test.ts names any such op).
+ * Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale; plus 4 where it
+ * gives the partial alone, `hasPartialOnly`), for the live instance; 0 for one without its own export
+ * (`<name>Point`), which generated code then calls through scalarRule1, with the same bits
+ * (test/api/tiers.test.ts names any such op).
  */
 function pointRules(): Uint8Array {
   if (!pointRuleOps || pointRulesOf !== generation) {
     const c = core(), exported = c as unknown as Record<string, unknown>;
-    pointRuleOps = Uint8Array.from({ length: OP_NAMES.length }, (_, op) => (typeof exported[pointExport(op)] === "function" ? c.hasPointRule(op) : 0));
+    pointRuleOps = Uint8Array.from({ length: OP_NAMES.length },
+      (_, op) => (typeof exported[pointExport(op)] === "function" ? c.hasPointRule(op) | (c.hasPartialOnly(op) ? PARTIAL_ONLY : 0) : 0));
     pointRulesOf = generation;
   }
   return pointRuleOps;

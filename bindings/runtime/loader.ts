@@ -27,6 +27,8 @@ export interface CoreExports {
   scalarRule1(op: number, a: number, partials: number): number;
   /** 0: scalarRule1 takes the op table for op; 1: a point rule whose scale is always 1; 2: one that may scale. */
   hasPointRule(op: number): number;
+  /** 1 where `<name>Point(a, 2)` gives the partial alone, without the value (0 then). */
+  hasPartialOnly(op: number): number;
   // (and, for each op with a point rule, `<op name>Point(a, partials)`: scalarRule1 for that op alone, which
   // generated modules import by name: compiled.ts moduleImports)
   ruleCell(): number;

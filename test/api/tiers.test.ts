@@ -342,6 +342,41 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(checked).toBe(15); // the ten above and atan, exp, expm1, log, log2
   });
 
+  it("a point rule asked for its partial alone (<name>Point(a, 2): sin, cos) leaves its rule's partial to the bit", () => {
+    const c = core() as unknown as Record<string, (a: number, partials: number) => number> & ReturnType<typeof core>;
+    const cell = c.ruleCell() >> 3;
+    // every binade's edges, where musl's sin returns x itself (below 2⁻²⁶) and sincos its kernel (from 2⁻²⁷·√2),
+    // multiples of π/2 near and far (trig.ts's own reduction from 2²⁰), specials, and random arguments
+    const args = [0, -0, Infinity, -Infinity, NaN, 5e-324, 1e-300, 2 ** -27 * Math.SQRT2, 1.4e-8, 2 ** -26, 0.7853981633974483,
+      Math.PI / 2, Math.PI, 1048575.9, 1048576, 1698673.2849629424, 1e22, 1.7e308];
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let k = 0; k < 20_000; k++) args.push((random() - 0.5) * 2 ** (Math.floor(random() * 80) - 40));
+    const ops = OP_NAMES.map((_, op) => op).filter((op) => c.hasPartialOnly(op));
+    expect(ops.map((op) => OP_NAMES[op])).toEqual(["sin", "cos"]);
+    for (const op of ops) {
+      const own = c[`${OP_NAMES[op]}Point`];
+      for (const a of [...args, ...args.map((x) => -x)]) {
+        own(a, 1);
+        const partial = f64()[cell];
+        f64()[cell] = 12345;
+        own(a, 2);
+        if (!Object.is(f64()[cell], partial)) expect(f64()[cell], `∂${OP_NAMES[op]}(${a}) alone`).toBe(partial);
+      }
+    }
+  });
+
+  it("a reverse sweep whose point rule's value nothing reads (sin in sin(xy) + z²eˣ) asks for the partial alone, with the same bits", () => {
+    const made = () => compile("sin(x*y) + z^2*exp(x) + cos(z)*0", { vars: ["x", "y", "z"] });
+    const batch = new Tensor([50, 3], Float64Array.from({ length: 150 }, (_, k) => Math.sin(k) * 4 ** (k % 5)));
+    const g = onBothTiers(made, (f) => (f.grad(batch) as Tensor).data);
+    for (let q = 0; q < 50; q++) {
+      const [x, y, z] = batch.data.subarray(3 * q, 3 * q + 3);
+      const want = [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x) - Math.sin(z) * 0];
+      want.forEach((w, i) => expect(Math.abs(g[3 * q + i] - w), `point ${q}, ∂${i}`).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(w))));
+    }
+  });
+
   it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp) or are few, not one much of which needs the op table (pow)", () => {
     const batch = new Tensor([20, 2], Float64Array.from({ length: 40 }, (_, k) => 0.5 + 0.01 * k));
     const direct = compile("sin(x*y) + exp(x)*y", { vars: ["x", "y"] }), table = compile("x^y + sin(x)", { vars: ["x", "y"] });
