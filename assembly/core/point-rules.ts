@@ -155,18 +155,19 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 }
 
 /**
- * The logarithms' partial c/a (c = 1, 1/ln 2, 1/ln 10): below the normal range,
- * c scaled by a, as the spec's rule is (1/a overflows there, so ∂·ȧ would be ∞
- * where it is an ordinary number: c at a = ȧ = 1e-310).
+ * A logarithm's partial c/a (c = 1, 1/ln 2, 1/ln 10), `partial` as its rule forms
+ * it in the normal range; below it, c scaled by a, as the spec's rule is (1/a
+ * overflows there, so ∂·ȧ would be ∞ where it is an ordinary number: c at
+ * a = ȧ = 1e-310).
  */
 // @ts-ignore: decorator
-@inline function logPartial(x: f64, c: f64, da: usize, ds: usize): bool {
+@inline function logPartial(x: f64, c: f64, partial: f64, da: usize, ds: usize): bool {
   if (x != 0 && Math.abs(x) < MIN_NORMAL) {
     store<f64>(da, c);
     store<f64>(ds, x);
     return true;
   }
-  store<f64>(da, c / x);
+  store<f64>(da, partial);
   return false;
 }
 
@@ -174,7 +175,7 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline export function logRule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log(x));
-  return da ? logPartial(x, 1, da, ds) : false;
+  return da ? logPartial(x, 1, 1 / x, da, ds) : false;
 }
 
 /** ∂ ln(1 + a) = 1/(1 + a). */
@@ -188,17 +189,14 @@ import { erf, erfc, expMinusSquare, sigmoid, softplus } from "./special";
 // @ts-ignore: decorator
 @inline export function log2Rule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log2(x));
-  if (!da) return false;
-  if (x != 0 && Math.abs(x) < MIN_NORMAL) return logPartial(x, LOG2_E, da, ds);
-  store<f64>(da, 1 / (x * LN2));
-  return false;
+  return da ? logPartial(x, LOG2_E, 1 / (x * LN2), da, ds) : false;
 }
 
 /** ∂ log10 a = (1/ln 10)/a  (a·ln 10 overflows from a = 7.8e307 on; scaled: logPartial). */
 // @ts-ignore: decorator
 @inline export function log10Rule(x: f64, v: usize, da: usize, ds: usize): bool {
   store<f64>(v, Math.log10(x));
-  return da ? logPartial(x, LOG10_E, da, ds) : false;
+  return da ? logPartial(x, LOG10_E, LOG10_E / x, da, ds) : false;
 }
 
 /** ∂ ∛a = 1/(3·∛a²). */

@@ -563,15 +563,15 @@ let ruleMissed = false;
  * scales its partial (its scale is always 1), 2 by one that may, 0 not at all
  * (through the op table).
  */
-/** Whether `<name>Point(a, 2)` gives op's partial without its value (partialOnly). */
-export function hasPartialOnly(op: i32): bool {
-  return partialOnly(op, 0, RULE_CELL);
-}
-
 export function hasPointRule(op: i32): i32 {
   ruleMissed = false;
   scalarRule1(op, 0, -1);
   return ruleMissed ? 0 : pointRuleScales(op) ? 2 : 1;
+}
+
+/** Whether `<name>Point(a, 2)` gives op's partial without its value (partialOnly). */
+export function hasPartialOnly(op: i32): bool {
+  return partialOnly(op, 0, RULE_CELL);
 }
 
 /** Where `scalarRule` leaves its partials. */

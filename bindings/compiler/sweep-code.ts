@@ -141,7 +141,7 @@ const cellKey = (place: { base: number; offset: number }) => place.base * 2 ** 3
 const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3, POINT_TYPE = 4;
 // The imported functions' indices: these two, then the point rules the program calls (pointImports),
 // then the functions defined in the module.
-const SCALAR_RULE = 0, SCALAR_RULE1 = 1;
+const SCALAR_RULE = 0, SCALAR_RULE1 = 1, RULE_IMPORTS = 2;
 
 /** The core's export of unary `op`'s point rule alone (scalarRule1 without its dispatch: assembly/core/rules.ts). */
 export const pointExport = (op: number): string => `${OP_NAMES[op]}Point`;
@@ -258,7 +258,7 @@ class SweepWriter {
       const op = p.op[k];
       const row = ROWS[op];
       if (p.b[k] < 0 && row.kind === "scalar" && !row.wasm && pointRule(op) > 0 && !this.pointImports.has(op)) {
-        this.pointImports.set(op, 2 + this.pointImports.size);
+        this.pointImports.set(op, RULE_IMPORTS + this.pointImports.size);
       }
     }
   }
@@ -583,7 +583,7 @@ class SweepWriter {
       // (its parameters: the region bases, then with direct outputs the values, tangents and tOut locals)
       const body = new FunctionBody(nBases + (callerOutputs ? 3 : 0));
       this.functions.push({ type: CHUNK_TYPE, body });
-      const index = 2 + this.pointImports.size + this.functions.length - 1;
+      const index = RULE_IMPORTS + this.pointImports.size + this.functions.length - 1;
       for (const b of callerBases) caller.get(b);
       if (callerOutputs) caller.get(callerOutputs.values).get(callerOutputs.tangents).get(callerOutputs.tOut);
       caller.call(index);
