@@ -128,6 +128,9 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
  * (second order on uniform grids); at the ends the second derivative of the
  * parabola through the first (last) three samples (edgeOrder 1) or of the cubic
  * through four (edgeOrder 2, second order; needs len ≥ 4).
+ * Every stencil is weighed on nodes scaled to unit spacing, and its sum divided
+ * by the spacing twice: 1/h² and the products of node gaps leave the range at
+ * spacings of 1e-108 and 1e103 where the result does not.
  */
 export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                            coords: usize, dx: f64, edgeOrder: i32, mode: i32, weights: usize): void {
@@ -135,35 +138,36 @@ export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i3
   for (let o = 0; o < outer; o++) {
     const base = o * len * inner;
     for (let i = 1; i < last; i++) {
-      let a: f64, b: f64, c: f64;
-      if (coords == 0) {
-        const h2 = dx * dx;
-        a = 1 / h2; b = -2 / h2; c = 1 / h2;
-      } else {
-        const hm = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
-        const hp = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
-        a = 2 / (hm * (hm + hp)); b = -2 / (hm * hp); c = 2 / (hp * (hm + hp));
+      // weights a, b, c in units of h = hm (the gap below), so r = hp/hm is the only ratio
+      let a: f64 = 1, b: f64 = -2, c: f64 = 1, h = dx;
+      if (coords != 0) {
+        h = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
+        const r = (load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i))) / h;
+        a = 2 / (1 + r); b = -2 / r; c = 2 / (r * (1 + r));
       }
       const row = base + i * inner;
       for (let j = 0; j < inner; j++) {
-        put(out, row + j, a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j)), mode);
+        const sum = a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j));
+        put(out, row + j, sum / h / h, mode);
       }
     }
     // Ends: second-derivative weights of the interpolating polynomial, at x0 and at x_last.
     const points = edgeOrder == 1 ? 3 : 4;
     for (let end = 0; end < 2; end++) {
       const first = end == 0 ? 0 : len - points, target = end == 0 ? 0 : last;
-      // Node positions relative to the target sample, into weights[points … 2·points).
-      const nodes = at(weights, points);
+      // Node positions relative to the target sample, in units of h (the gap to its neighbour),
+      // into weights[points … 2·points).
+      const nodes = at(weights, points), neighbour = end == 0 ? 1 : last - 1;
+      const h = coords ? Math.abs(load<f64>(at(coords, neighbour)) - load<f64>(at(coords, target))) : Math.abs(dx);
       for (let k = 0; k < points; k++) {
-        const xk = coords ? load<f64>(at(coords, first + k)) - load<f64>(at(coords, target)) : <f64>(first + k - target) * dx;
+        const xk = coords ? (load<f64>(at(coords, first + k)) - load<f64>(at(coords, target))) / h : <f64>(first + k - target) * (dx / h);
         store<f64>(at(nodes, k), xk);
       }
       fornbergSecond(nodes, points, weights, at(weights, 2 * points));
       for (let j = 0; j < inner; j++) {
         let s: f64 = 0;
         for (let k = 0; k < points; k++) s += load<f64>(at(weights, k)) * load<f64>(at(f, base + (first + k) * inner + j));
-        put(out, base + target * inner + j, s, mode);
+        put(out, base + target * inner + j, s / h / h, mode);
       }
     }
   }

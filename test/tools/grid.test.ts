@@ -546,6 +546,26 @@ describe("grid.laplacian: exact where its stencils are", () => {
     expectClose(l3, new Float64Array(120).fill(2 + 4 - 2), 1e-12, "3-D quadratic");
   });
 
+  it("at spacings far from 1: x² → 2 from h = 1e-150 to 1e150, and A·i² → 2A/h² where 1/h² leaves the range", () => {
+    // 1/h² once overflowed or underflowed (NaN, ±∞ or wrong finite ends from h ≈ 1e-108 and 1e102 on)
+    for (const h of [1e-150, 1e-110, 1e-3, 1e103, 1e150]) {
+      const xs = Array.from({ length: 6 }, (_, i) => i * h), uneven = xs.map((x, i) => x * (1 + 0.1 * (i % 2)));
+      for (const [label, coords] of [["uniform", h], ["coordinates", uneven]] as const) {
+        const f = Float64Array.from(typeof coords === "number" ? xs : coords, (x) => x * x);
+        for (const edgeOrder of [1, 2] as const) {
+          const l = grid.laplacian(f, [6], { spacing: typeof coords === "number" ? coords : [coords], edgeOrder }) as Float64Array;
+          expectClose(l, new Float64Array(6).fill(2), 1e-12, `h = ${h}, ${label}, edgeOrder ${edgeOrder}`);
+        }
+      }
+    }
+    for (const [A, h] of [[1e-300, 1e-160], [1e300, 1e160]]) {
+      const f = Float64Array.from({ length: 6 }, (_, i) => A * i * i);
+      for (const edgeOrder of [1, 2] as const) {
+        expectClose(grid.laplacian(f, [6], { spacing: h, edgeOrder }) as Float64Array, new Float64Array(6).fill(2 * A / h / h), 1e-12, `A = ${A}, h = ${h}`);
+      }
+    }
+  });
+
   it("cubics on a uniform grid: exact inside and with edgeOrder 2; edgeOrder 1's ends are the parabola's, 6(x₀ + h)", () => {
     const ax = linspace(-1, 1, 7), ay = linspace(0, 3, 5), h = ax[1] - ax[0];
     const f = sample([ax, ay], (x, y) => x ** 3 + y ** 3 + x * y);
