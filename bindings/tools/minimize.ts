@@ -381,26 +381,46 @@ function projected(x: Float64Array, g: Float64Array, { lower, upper }: Box): Flo
  * L-BFGS with bounds, projected: the two-loop direction on the free variables
  * (those not held at a bound by the gradient), the trial points projected onto
  * the box, and an Armijo backtracking along that projected path (the strong
- * Wolfe search does not apply to a bent path). Not L-BFGS-B's Cauchy-point
+ * Wolfe search does not apply to a bent path), which doubles a first step
+ * accepted whole while no curvature pair scales the direction. Not L-BFGS-B's Cauchy-point
  * subspace method: simpler, and it converges on the problems it is tested on.
  */
 function projectedLbfgs(memory: number, evaluate: Evaluate, box: Box): Stepper {
   const pairs: Pairs = { S: [], Y: [], rho: [] };
   const clip = (x: Float64Array) => x.map((v, i) => Math.min(Math.max(v, box.lower[i]), box.upper[i]));
+  const along = (x: Float64Array, p: Float64Array, t: number) => clip(x.map((v, i) => v + t * p[i]));
+  const same = (a: Float64Array, b: Float64Array) => a.every((v, i) => v === b[i]);
+  /** f at a trial point, and whether it decreased enough from x (Armijo's condition along the path). */
+  const sample = (trial: Float64Array, x: Float64Array, value: number, g: Float64Array, it: number) => {
+    const next = evaluate(trial, it), moved = trial.map((v, i) => v - x[i]);
+    return { x: trial, moved, value: next.value, grad: next.grad, enough: next.value <= value + 1e-4 * dot(g, moved) };
+  };
   return (x, value, g, it) => {
     const pg = projected(x, g, box), q = twoLoop(pairs, pg);
+    // Without curvature pairs the direction's length says nothing of how far to go (f linear
+    // or concave along it, whose pairs are refused): a first step accepted whole is then
+    // doubled while f keeps falling, as the Wolfe search of unbounded L-BFGS extends its step.
+    let unscaled = pairs.S.length === 0;
     let p = q.map((v, i) => (pg[i] === 0 && g[i] !== 0 ? 0 : -v)); // held variables do not move
     if (!(dot(pg, p) < 0)) { // not a descent direction: restart from the projected steepest descent
       forget(pairs);
       p = pg.map((v) => -v / Math.max(Math.sqrt(dot(pg, pg)), 1));
+      unscaled = true;
     }
     for (let t = 1, tries = 0; tries < 60; tries++, t /= 2) {
-      const trial = clip(x.map((v, i) => v + t * p[i]));
-      if (trial.every((v, i) => v === x[i])) return undefined;
-      const next = evaluate(trial, it), moved = trial.map((v, i) => v - x[i]);
-      if (!(next.value <= value + 1e-4 * dot(g, moved))) continue;
-      remember(pairs, memory, moved, next.grad.map((v, i) => v - g[i]));
-      return { x: trial, ...next };
+      const trial = along(x, p, t);
+      if (same(trial, x)) return undefined;
+      let best = sample(trial, x, value, g, it);
+      if (!best.enough) continue;
+      for (let grow = 0; unscaled && tries === 0 && grow < 60; grow++) {
+        const wider = along(x, p, t *= 2);
+        if (same(wider, best.x)) break; // held at the bounds
+        const further = sample(wider, x, value, g, it);
+        if (!(further.enough && further.value < best.value)) break;
+        best = further;
+      }
+      remember(pairs, memory, best.moved, best.grad.map((v, i) => v - g[i]));
+      return { x: best.x, value: best.value, grad: best.grad };
     }
     return undefined;
   };

@@ -506,6 +506,20 @@ describe("bounds (method lbfgs, projected)", () => {
     expect(r.grad[0]).toBeLessThan(0); // the gradient pushes x past its bound: held there
   });
 
+  it("linear and concave objectives reach a far corner in a few iterations, not one unit per iteration", () => {
+    // Their curvature pairs are refused (sᵀy ≤ 0), so the direction is the unit steepest descent:
+    // once moved by at most 1 a step, x − 2y on [0, 3e4] × [0, 4e4] stopped at (0, 1000) after 1000 iterations.
+    const linear = minimize(compile("x - 2*y", { vars: ["x", "y"] }), [1, 1], { bounds: [[0, 0], [3e4, 4e4]] });
+    expect(linear.converged, linear.reason).toBe(true);
+    expect(Array.from(linear.x)).toEqual([0, 4e4]);
+    expect(linear.value).toBe(-8e4);
+    expect(linear.iterations).toBeLessThanOrEqual(5);
+    const concave = minimize(compile("-x^2", { vars: ["x"] }), [0.5], { bounds: [[-1], [1e4]] });
+    expect(concave.converged, concave.reason).toBe(true);
+    expect(Array.from(concave.x)).toEqual([1e4]);
+    expect(concave.iterations).toBeLessThanOrEqual(5);
+  });
+
   it("says what is wrong", () => {
     const f = compile("x^2", { vars: ["x"] });
     expectThrows(() => minimize(f, [2], { bounds: [[0], [1]] }), InputError, /x0\[0\] \(2\) lies outside its bounds \[0, 1\]/);
