@@ -149,15 +149,16 @@ export function fdCombine(n: i32, m: i32, values: usize, S: i32, schemes: usize,
       }
       const hLast = h / <f64>(1 << (levels - 1));
       const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s);
-      const rounding = ROUNDING * EPS * wsum * (U / hLast);
+      // (ε·U first: U/h alone overflows where |f| is near 1e303, a bound of 1e296)
+      const rounding = ROUNDING * EPS * wsum * U / hLast;
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1), as C·(h·g)^q·(g·U)
-        // (h^q and g^(q+1) apart overflow and underflow at |x| = 1e100)
+        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1), as C·(h·g)^q·g·U
+        // (h^q and g^(q+1) apart overflow and underflow at |x| = 1e100; g·U at |f| = 1e308)
         const q = order(scheme), g = GROWTH / Math.max(s, 1e-300);
         const c: f64 = scheme == Scheme.Central ? 1.0 / 6 : scheme == Scheme.FivePoint ? 1.0 / 30 : 0.5;
-        error = c * intPow(h * g, q) * (g * U) + rounding;
+        error = c * product3(intPow(h * g, q), g, U) + rounding;
       } else {
         richardson(table, levels, order(scheme), orderStep(scheme));
         value = f(table, levels - 1);
@@ -212,6 +213,16 @@ const ROUNDING: f64 = 10;
   return Math.max(Math.max(fmax, implied), 1);
 }
 
+/**
+ * a·b·c of three non-negative factors, the smallest times the largest first: that
+ * leaves the range only where the whole product does (an error bound of 1e300
+ * is 1e-9·10·1e308, whose 10·1e308 overflows).
+ */
+function product3(a: f64, b: f64, c: f64): f64 {
+  const lo = min(a, min(b, c)), hi = max(a, max(b, c)), mid = max(min(a, b), min(max(a, b), c));
+  return lo * hi * mid;
+}
+
 /** x^k for a small whole k ≥ 0 (Math.pow costs more than a few multiplications). */
 // @ts-ignore: decorator
 @inline function intPow(x: f64, k: i32): f64 {
@@ -263,13 +274,13 @@ export function fdHessianCombine(n: i32, values: usize, hs: usize, scale: usize,
       const hLast = Math.min(f(hs, i), f(hs, j)) / <f64>(1 << (levels - 1));
       const s = Math.max(Math.max(f(scale, i), f(scale, j)), 1e-300);
       const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s * s);
-      const rounding = ROUNDING * 4 * EPS * (U / hLast / hLast);
+      const rounding = ROUNDING * 4 * EPS * U / hLast / hLast;
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = h²/12 · |f⁗|, |f⁗| ≤ GROWTH⁴·U/s⁴, as (h·g)²/12·(g²·U): no factor alone leaves the range
+        // truncation = h²/12 · |f⁗|, |f⁗| ≤ GROWTH⁴·U/s⁴, as (h·g)²/12·g²·U: no factor alone leaves the range
         const hh = Math.max(f(hs, i), f(hs, j)), g = GROWTH / s;
-        error = intPow(hh * g, 2) / 12 * (g * g * U) + rounding;
+        error = product3(intPow(hh * g, 2) / 12, g * g, U) + rounding;
       } else {
         richardson(table, levels, 2, 2);
         value = f(table, levels - 1);

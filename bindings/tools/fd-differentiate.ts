@@ -5,7 +5,7 @@ import { CallbackError, InputError } from "../base/errors.js";
 import { core, f64, i32, withMemory } from "../runtime/loader.js";
 import type { BatchCallback, Callback } from "./fd.js";
 import { Caller, checkUnwritten, sampleAxesTwoPoint, wroteArgument } from "./fd-caller.js";
-import { axisGeometry, checkInside, offsets, refuseVanishingSteps, type Lines, type Plan, type readBase } from "./fd-plan.js";
+import { axisGeometry, checkInside, offsets, refuseVanishingDirection, refuseVanishingSteps, type Lines, type Plan, type readBase } from "./fd-plan.js";
 
 /** Samples: per line, `levels` × S slots (the requested stencil's size) of m values, filled as results arrive. */
 class Samples {
@@ -48,13 +48,15 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
   if (axisLines) axisGeometry(X, N, n, lines.axes, plan, xs, scale, step, lo, hi);
   else {
     for (let p = 0; p < N; p++) {
+      // The line's scale: the t at which the first coordinate moves by its own scale
+      // max(|x_i|, 1), so that no coordinate is stepped beyond the step its axis would take
+      // (a component 1e-12 along x_0 = 1e6 does not set the step of x_1 = 0.5).
       const k = p, v = directionAt(p);
-      let reach = 1, vmax = 0;
+      let lineScale = Infinity;
       for (let i = 0; i < n; i++) {
         if (v[i] === 0) continue;
         const xi = X[p * n + i];
-        reach = Math.max(reach, Math.abs(xi));
-        vmax = Math.max(vmax, Math.abs(v[i]));
+        lineScale = Math.min(lineScale, Math.max(Math.abs(xi), 1) / Math.abs(v[i]));
         if (plan.bounds) { // lower_i ≤ x_i + t·v_i ≤ upper_i
           const t1 = (plan.bounds[i][0] - xi) / v[i], t2 = (plan.bounds[i][1] - xi) / v[i];
           lo[k] = Math.max(lo[k], Math.min(t1, t2));
@@ -62,7 +64,7 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
         }
       }
       // (a subnormal direction would make the scale ∞, and t·0 NaN for the coordinates it leaves)
-      scale[k] = vmax > 0 ? Math.min(reach / vmax, Number.MAX_VALUE) : 1;
+      scale[k] = lineScale === Infinity ? 1 : Math.min(lineScale, Number.MAX_VALUE);
       if (typeof plan.step === "number") step[k] = plan.step;
       else if (plan.step !== undefined) throw new InputError("a directional derivative takes one step (a number), not one per variable");
     }
@@ -76,6 +78,7 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
     return { schemes: Int32Array.from(i32().subarray(schemeAt >> 2, (schemeAt >> 2) + NL)), hs: Float64Array.from(f64().subarray(hAt >> 3, (hAt >> 3) + NL)) };
   });
   if (axisLines && plan.step !== undefined) refuseVanishingSteps(xs, planned.hs, lines.axes);
+  else if (plan.step !== undefined) for (let p = 0; p < N; p++) refuseVanishingDirection(X.subarray(p * n, (p + 1) * n), directionAt(p), planned.hs[p], p);
 
   // Sample the function at the planned points.
   const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);

@@ -114,18 +114,18 @@ export function axisGeometry(X: Float64Array, N: number, n: number, axes: readon
 /** A line of differentiation: a coordinate axis, or a direction vector (shared, or one per point). */
 export type Lines = { axes: readonly number[] } | { direction: Float64Array; perPoint: boolean };
 
-/**
- * A given step too small to move x (below half the spacing of doubles there, as
- * 0.5 at x = 1e300) samples f at x alone: its differences are 0 whatever f is.
- * That is the caller's mistake, said so, not a derivative of 0. Lines are
- * point-major: line k is variable axes[k mod L] of point firstPoint + ⌊k / L⌋.
- */
 /** How far apart doubles are at x, away from 0 (toward 0 at ±MAX_VALUE, where the next one up is ∞). */
 function spacingAt(x: number): number {
   const away = Math.abs(nextToward(x, x < 0 ? -Infinity : Infinity) - x);
   return Number.isFinite(away) ? away : Math.abs(x - nextToward(x, 0));
 }
 
+/**
+ * A given step too small to move x (below half the spacing of doubles there, as
+ * 0.5 at x = 1e300) samples f at x alone: its differences are 0 whatever f is.
+ * That is the caller's mistake, said so, not a derivative of 0. Lines are
+ * point-major: line k is variable axes[k mod L] of point firstPoint + ⌊k / L⌋.
+ */
 export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: readonly number[], firstPoint = 0): void {
   for (let k = 0; k < xs.length; k++) {
     const x = xs[k], h = hs[k];
@@ -135,5 +135,18 @@ export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: r
         + `doubles there are ${spacingAt(x)} apart; give a step of at least that, or leave step out for the automatic one`);
     }
   }
+}
+
+/** The same along direction v: a given step t that moves no coordinate of x (x ± t·v = x) is an InputError. */
+export function refuseVanishingDirection(x: Float64Array, v: Float64Array, t: number, point: number): void {
+  let least = Infinity; // the smallest step that moves some coordinate by the spacing there
+  for (let i = 0; i < x.length; i++) {
+    if (v[i] === 0) continue;
+    if (x[i] + t * v[i] !== x[i] || x[i] - t * v[i] !== x[i]) return;
+    least = Math.min(least, spacingAt(x[i]) / Math.abs(v[i]));
+  }
+  if (least === Infinity) return; // v = 0: the derivative along it is 0, and no step is needed
+  throw new InputError(`step ${t} does not move x along the direction${point > 0 ? ` (point ${point})` : ""}: `
+    + `a step of at least ${least} moves a coordinate by the spacing of doubles there; give one, or leave step out for the automatic one`);
 }
 

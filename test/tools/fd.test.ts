@@ -274,6 +274,33 @@ describe("the automatic steps work at x = 0, 1e-8 and 1e8", () => {
     }
   });
 
+  it("log near 0 varies on the scale x, not max(|x|, 1): it takes a step well below x (the README's advice)", () => {
+    // central: truncation h²/6·|2/x³| ≈ 3e-6 at x = 1e-3, h = 1e-7; rounding ε·|log x|/h ≈ 2e-8
+    expect(Math.abs((fd.derivative(Math.log, 1e-3, { step: 1e-7 }).value as number) - 1e3)).toBeLessThan(1e-5);
+    expect(Math.abs((fd.derivative(Math.log, 1e-8, { step: 1e-12 }).value as number) / 1e8 - 1)).toBeLessThan(1e-7);
+    // the automatic central step (6e-6) reaches below 0 from 1e-8: NaN, as the README says
+    expect(fd.derivative(Math.log, 1e-8).value).toBeNaN();
+  });
+
+  it("along a direction the step follows each coordinate's own scale, not the largest coordinate's", () => {
+    // The step was once set by max |xᵢ| over the direction's nonzero entries: a component
+    // 1e-12 along x0 = 1e6 stepped x1 = 0.5 by 6, giving −0.0327 with an error bound of 2e-10.
+    const sinX1 = (x: Float64Array) => Math.sin(x[1]);
+    for (const v of [[0, 1], [1e-12, 1], [1, 1], [1e-300, 1]]) {
+      const r = fd.directional(sinX1, [1e6, 0.5], v);
+      const value = r.value as number, error = r.error as number, want = Math.cos(0.5) * v[1];
+      expect(Math.abs(value - want), `along (${v}): ${value}, bound ${error}`).toBeLessThanOrEqual(error);
+      expect(error, `along (${v})`).toBeLessThan(1e-7);
+    }
+    // exp(x1) + x0 at (1e8, 1) along (1, 1): e + 1 (the step was 600 in x1, giving 2e260)
+    const r = fd.directional((x) => Math.exp(x[1]) + x[0], [1e8, 1], [1, 1]);
+    expect(Math.abs((r.value as number) - (Math.E + 1))).toBeLessThanOrEqual(r.error as number);
+    expect(Math.abs((r.value as number) - (Math.E + 1))).toBeLessThan(1e-2);
+    // a direction scaled up: the derivative along 1e10·(0, 1) is 1e10·cos(0.5)
+    const big = fd.directional(sinX1, [1e6, 0.5], [1, 1e10]);
+    expect(Math.abs((big.value as number) / 1e10 - Math.cos(0.5))).toBeLessThan(1e-8);
+  });
+
   it("an oscillatory function at large |x| takes an explicit step (the README's advice)", () => {
     const x = 1e8;
     const r = fd.derivative(Math.sin, x, { step: 1e-4 });
@@ -492,7 +519,11 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
       const options = { bounds, scheme, richardson, step };
       fd.grad(f, x, options);
       fd.jacobian((p) => [f(p), 2 * f(p)], x, options);
-      fd.directional(f, x, v.slice(0, x.length), { bounds, scheme, richardson, step });
+      try {
+        fd.directional(f, x, v.slice(0, x.length), { bounds, scheme, richardson, step });
+      } catch (e) { // a given step that a tiny direction turns into no move at all is refused (tested below)
+        if (!(e instanceof InputError && /does not move x along the direction/.test(e.message))) throw e;
+      }
       expect(outside).toBe("");
     }), { numRuns: 300 });
   });
@@ -521,6 +552,19 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     // one spacing moves it: the difference of a linear function is then exact
     const { value } = fd.grad(f, [1, 1e300], { step: [1e-3, spacing] });
     expect(value[1]).toBe(2);
+    stillWorks();
+  });
+
+  it("a given step that does not move x along a direction is refused too, with the least step that would", () => {
+    const f = (x: Float64Array) => x[0] + 2 * x[1];
+    const spacing = 2 ** (Math.floor(Math.log2(1e300)) - 52);
+    expect(() => fd.directional(f, [1e300, 1], [1, 0], { step: 0.5 })).toThrow(`step 0.5 does not move x along the direction: a step of at least ${spacing}`);
+    // along (2, 0) half that step moves it
+    expect(() => fd.directional(f, [1e300, 1], [2, 0], { step: 0.5 })).toThrow(`a step of at least ${spacing / 2}`);
+    expect(() => fd.directional(f, new Tensor([2, 2], Float64Array.of(1, 2, 1e20, 0)), [1, 0], { step: 1000 })).toThrow("(point 1)");
+    // one coordinate that moves is enough; a zero direction needs no step (the derivative along it is 0)
+    expect(fd.directional((x) => 2 * x[1], [1e300, 1], [1, 1], { step: 0.5 }).value).toBe(2);
+    expect(fd.directional(f, [1e300, 1], [0, 0], { step: 0.5 }).value).toBe(0);
     stillWorks();
   });
 
@@ -559,6 +603,25 @@ describe("error estimates at the ends of the double range are finite and bound t
       }
     }
   }
+
+  it("functions near the top of the range: the bound is finite where the value is (it was ∞ from |f| ≈ 1e303)", () => {
+    const big = fd.derivative((x) => 1e306 * x, 3);
+    expect(Number.isFinite(big.error as number)).toBe(true);
+    expect(Math.abs((big.value as number) - 1e306)).toBeLessThanOrEqual(big.error as number);
+    for (const scheme of ["central", "forward", "five-point"] as const) {
+      const g = fd.grad((x) => 1e300 * x[0] + 1e305 * Math.sin(x[1]), [2, 1], { scheme });
+      const want = [1e300, 1e305 * Math.cos(1)];
+      want.forEach((w, i) => {
+        const value = (g.value as Float64Array)[i], error = (g.error as Float64Array)[i];
+        expect(Number.isFinite(error), `${scheme} ∂${i}: ${error}`).toBe(true);
+        expect(Math.abs(value - w), `${scheme} ∂${i}`).toBeLessThanOrEqual(error);
+      });
+    }
+    const h = fd.hessian((x) => 1e305 * x[0] * x[0], [1]);
+    const value = (h.value as Tensor).data[0], error = (h.error as Tensor).data[0];
+    expect(Number.isFinite(error)).toBe(true);
+    expect(Math.abs(value - 2e305)).toBeLessThanOrEqual(error);
+  });
 
   it("second differences: ln x at 1e100 and 1e160, x³ at 1e-300 and 1e50", () => {
     for (const [f, d2, x] of [[Math.log, (t: number) => -1 / (t * t), 1e100], [Math.log, (t: number) => -1 / t / t, 1e160],
