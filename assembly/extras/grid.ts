@@ -128,9 +128,9 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
  * (second order on uniform grids); at the ends the second derivative of the
  * parabola through the first (last) three samples (edgeOrder 1) or of the cubic
  * through four (edgeOrder 2, second order; needs len ≥ 4).
- * Every stencil is weighed on nodes scaled to unit spacing, and its sum divided
- * by the spacing twice: 1/h² and the products of node gaps leave the range at
- * spacings of 1e-108 and 1e103 where the result does not.
+ * Every stencil is weighed on nodes in units of its widest gap h, and the
+ * weights or the sum divided by h² (`beforeSum`): 1/h² and the products of node
+ * gaps leave the range at spacings of 1e-108 and 1e103 where the result does not.
  */
 export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                            coords: usize, dx: f64, edgeOrder: i32, mode: i32, weights: usize): void {
@@ -138,39 +138,70 @@ export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i3
   for (let o = 0; o < outer; o++) {
     const base = o * len * inner;
     for (let i = 1; i < last; i++) {
-      // weights a, b, c in units of h = hm (the gap below), so r = hp/hm is the only ratio
+      // weights a, b, c in units of h, the wider of the gaps below (hm) and above (hp); r = the other over h ≤ 1
       let a: f64 = 1, b: f64 = -2, c: f64 = 1, h = dx;
       if (coords != 0) {
-        h = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
-        const r = (load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i))) / h;
-        a = 2 / (1 + r); b = -2 / r; c = 2 / (r * (1 + r));
+        const hm = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1)), hp = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
+        if (Math.abs(hm) >= Math.abs(hp)) {
+          h = hm;
+          const r = hp / hm;
+          a = 2 / (1 + r); b = -2 / r; c = 2 / (r * (1 + r));
+        } else {
+          h = hp;
+          const r = hm / hp;
+          a = 2 / (r * (1 + r)); b = -2 / r; c = 2 / (1 + r);
+        }
       }
+      const share = weightShare(h);
+      a /= share; b /= share; c /= share;
       const row = base + i * inner;
       for (let j = 0; j < inner; j++) {
         const sum = a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j));
-        put(out, row + j, sum / h / h, mode);
+        put(out, row + j, sumShare(sum, h), mode);
       }
     }
     // Ends: second-derivative weights of the interpolating polynomial, at x0 and at x_last.
     const points = edgeOrder == 1 ? 3 : 4;
     for (let end = 0; end < 2; end++) {
       const first = end == 0 ? 0 : len - points, target = end == 0 ? 0 : last;
-      // Node positions relative to the target sample, in units of h (the gap to its neighbour),
+      // Node positions relative to the target sample, in units of h (the farthest node's distance),
       // into weights[points … 2·points).
-      const nodes = at(weights, points), neighbour = end == 0 ? 1 : last - 1;
-      const h = coords ? Math.abs(load<f64>(at(coords, neighbour)) - load<f64>(at(coords, target))) : Math.abs(dx);
+      const nodes = at(weights, points), farthest = end == 0 ? points - 1 : len - points;
+      const h = coords ? Math.abs(load<f64>(at(coords, farthest)) - load<f64>(at(coords, target))) : <f64>(points - 1) * Math.abs(dx);
       for (let k = 0; k < points; k++) {
         const xk = coords ? (load<f64>(at(coords, first + k)) - load<f64>(at(coords, target))) / h : <f64>(first + k - target) * (dx / h);
         store<f64>(at(nodes, k), xk);
       }
       fornbergSecond(nodes, points, weights, at(weights, 2 * points));
+      const share = weightShare(h);
+      for (let k = 0; k < points; k++) store<f64>(at(weights, k), load<f64>(at(weights, k)) / share);
       for (let j = 0; j < inner; j++) {
         let s: f64 = 0;
         for (let k = 0; k < points; k++) s += load<f64>(at(weights, k)) * load<f64>(at(f, base + (first + k) * inner + j));
-        put(out, base + target * inner + j, s / h / h, mode);
+        put(out, base + target * inner + j, sumShare(s, h), mode);
       }
     }
   }
+}
+
+/**
+ * A second-derivative stencil's weights w (in units of h) give Σ w·f / h²: the
+ * weights' share of that division by h² (1, h² or h) and the sum's (the rest).
+ * Where |h| ≤ 1 the sum is divided (w/h² would overflow from 1e-154 down); up to
+ * 1e100 the weights (a sum of values near 1e308 would overflow); beyond, one h
+ * each (w/h² would underflow).
+ */
+// @ts-ignore: decorator
+@inline function weightShare(h: f64): f64 {
+  const m = Math.abs(h);
+  return m <= 1 ? 1 : m <= 1e100 ? h * h : h;
+}
+
+/** The sum's share of the division by h² (see weightShare). */
+// @ts-ignore: decorator
+@inline function sumShare(sum: f64, h: f64): f64 {
+  const m = Math.abs(h);
+  return m <= 1 ? sum / h / h : m <= 1e100 ? sum : sum / h;
 }
 
 /**

@@ -558,6 +558,20 @@ describe("grid.laplacian: exact where its stencils are", () => {
         }
       }
     }
+    // values near the top of the range at h = 10: 1e308 − 1e303·x² → −2e303 (a sum formed before
+    // dividing by h² overflows); and gaps 1e155 apart in size, x² on [0, 1e-155, 1, 2, 3, 4] → 2
+    const xs = Array.from({ length: 6 }, (_, i) => 10 * i * (1 + 0.1 * (i % 2)));
+    for (const [label, coords] of [["uniform", 10], ["coordinates", xs]] as const) {
+      const at = typeof coords === "number" ? xs.map((_, i) => 10 * i) : coords;
+      for (const edgeOrder of [1, 2] as const) {
+        const l = grid.laplacian(Float64Array.from(at, (x) => 1e308 - 1e303 * x * x), [6], { spacing: typeof coords === "number" ? coords : [coords], edgeOrder }) as Float64Array;
+        expectClose(l, new Float64Array(6).fill(-2e303), 1e-9, `near the top, ${label}, edgeOrder ${edgeOrder}`);
+      }
+    }
+    const uneven = [0, 1e-155, 1, 2, 3, 4];
+    for (const edgeOrder of [1, 2] as const) {
+      expectClose(grid.laplacian(Float64Array.from(uneven, (x) => x * x), [6], { spacing: [uneven], edgeOrder }) as Float64Array, new Float64Array(6).fill(2), 1e-12, `gaps 1e155 apart, edgeOrder ${edgeOrder}`);
+    }
     for (const [A, h] of [[1e-300, 1e-160], [1e300, 1e160]]) {
       const f = Float64Array.from({ length: 6 }, (_, i) => A * i * i);
       for (const edgeOrder of [1, 2] as const) {
