@@ -294,10 +294,13 @@ function makeStepper(method: string, n: number, o: MinimizeOptions, evaluate: Ev
 /** L-BFGS's memory: steps s, gradient changes y, and ρ = 1/sᵀy. */
 interface Pairs { S: Float64Array[]; Y: Float64Array[]; rho: number[] }
 
-/** Adds the pair (s, y), dropping the oldest beyond `memory`; only pairs that keep H positive definite. */
-function remember(pairs: Pairs, memory: number, s: Float64Array, y: Float64Array): void {
+/**
+ * Adds the pair (s, y), dropping the oldest beyond `memory`; only pairs that keep H positive definite.
+ * Returns whether it was kept (false: f is not convex along s, or its curvature there is lost in rounding).
+ */
+function remember(pairs: Pairs, memory: number, s: Float64Array, y: Float64Array): boolean {
   const sy = dot(s, y);
-  if (!(sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)))) return;
+  if (!(sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y)))) return false;
   pairs.S.push(s);
   pairs.Y.push(y);
   pairs.rho.push(1 / sy);
@@ -306,6 +309,7 @@ function remember(pairs: Pairs, memory: number, s: Float64Array, y: Float64Array
     pairs.Y.shift();
     pairs.rho.shift();
   }
+  return true;
 }
 
 function forget(pairs: Pairs): void {
@@ -382,7 +386,7 @@ function projected(x: Float64Array, g: Float64Array, { lower, upper }: Box): Flo
  * (those not held at a bound by the gradient), the trial points projected onto
  * the box, and an Armijo backtracking along that projected path (the strong
  * Wolfe search does not apply to a bent path), which doubles a first step
- * accepted whole while no curvature pair scales the direction. Not L-BFGS-B's Cauchy-point
+ * accepted whole after a step along which f was not convex. Not L-BFGS-B's Cauchy-point
  * subspace method: simpler, and it converges on the problems it is tested on.
  */
 function projectedLbfgs(memory: number, evaluate: Evaluate, box: Box): Stepper {
@@ -395,12 +399,13 @@ function projectedLbfgs(memory: number, evaluate: Evaluate, box: Box): Stepper {
     const next = evaluate(trial, it), moved = trial.map((v, i) => v - x[i]);
     return { x: trial, moved, value: next.value, grad: next.grad, enough: next.value <= value + 1e-4 * dot(g, moved) };
   };
+  let refused = false; // the last step's pair was refused: f was linear or concave along it
   return (x, value, g, it) => {
     const pg = projected(x, g, box), q = twoLoop(pairs, pg);
-    // Without curvature pairs the direction's length says nothing of how far to go (f linear
-    // or concave along it, whose pairs are refused): a first step accepted whole is then
-    // doubled while f keeps falling, as the Wolfe search of unbounded L-BFGS extends its step.
-    let unscaled = pairs.S.length === 0;
+    // After such a step the direction's length says nothing of how far to go: a first step
+    // accepted whole is then doubled while f keeps falling, as the Wolfe search of unbounded
+    // L-BFGS extends its step (a linear f on a box 4e4 wide once moved one unit an iteration).
+    let unscaled = refused;
     let p = q.map((v, i) => (pg[i] === 0 && g[i] !== 0 ? 0 : -v)); // held variables do not move
     if (!(dot(pg, p) < 0)) { // not a descent direction: restart from the projected steepest descent
       forget(pairs);
@@ -419,7 +424,7 @@ function projectedLbfgs(memory: number, evaluate: Evaluate, box: Box): Stepper {
         if (!(further.enough && further.value < best.value)) break;
         best = further;
       }
-      remember(pairs, memory, best.moved, best.grad.map((v, i) => v - g[i]));
+      refused = !remember(pairs, memory, best.moved, best.grad.map((v, i) => v - g[i]));
       return { x: best.x, value: best.value, grad: best.grad };
     }
     return undefined;
