@@ -125,7 +125,7 @@ function inside(x: f64, h: f64, scheme: i32, a: f64, b: f64): f64 {
 /**
  * Derivatives along n lines from their samples (layout above; `levels` =
  * Richardson depth + 1): out[ℓ·m + o] (or Jacobian order, see below), with error
- * bounds in err at the same places (see `scaleOf` for the model they assume).
+ * bounds in err at the same places (see GROWTH and ROUNDING below for the model they assume).
  * With one level: the a-priori truncation + rounding bound for the step; with
  * more, the Richardson table's last correction plus the rounding bound of the
  * smallest step.
@@ -147,18 +147,19 @@ export function fdCombine(n: i32, m: i32, values: usize, S: i32, schemes: usize,
         }
         setF(table, r, d / hr);
       }
-      const hLast = h / <f64>(1 << (levels - 1));
-      const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s);
-      // (ε·U first: U/h alone overflows where |f| is near 1e303, a bound of 1e296)
-      const rounding = ROUNDING * EPS * wsum * U / hLast;
+      const hLast = h / <f64>(1 << (levels - 1)), sc = Math.max(s, 1e-300);
+      // The model's U over its scale: W = U/s = max(|f|/s, |D|, 1/s). U itself, or g·U, leaves
+      // the range where |f| or |D|·s passes 1e308 though the bound does not (D = 1e200 at x = 1e200).
+      const W = Math.max(Math.max(fmax / sc, Math.abs(f(table, levels - 1))), 1 / sc);
+      const rounding = ROUNDING * EPS * wsum * W * (sc / hLast); // ROUNDING·ε·U, over the step
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1), as C·(h·g)^q·g·U
-        // (h^q and g^(q+1) apart overflow and underflow at |x| = 1e100; g·U at |f| = 1e308)
-        const q = order(scheme), g = GROWTH / Math.max(s, 1e-300);
+        // truncation = C·h^q·|f^(q+1)|, |f^(q+1)| ≤ GROWTH^(q+1)·U/s^(q+1), as C·(h·g)^q·GROWTH·W
+        // (h^q and g^(q+1) apart overflow and underflow at |x| = 1e100)
+        const q = order(scheme), g = GROWTH / sc;
         const c: f64 = scheme == Scheme.Central ? 1.0 / 6 : scheme == Scheme.FivePoint ? 1.0 / 30 : 0.5;
-        error = c * product3(intPow(h * g, q), g, U) + rounding;
+        error = c * intPow(h * g, q) * GROWTH * W + rounding;
       } else {
         richardson(table, levels, order(scheme), orderStep(scheme));
         value = f(table, levels - 1);
@@ -203,25 +204,12 @@ function richardson(table: usize, L: i32, q0: i32, dq: i32): void {
 // taken to be off by ROUNDING·ε·U, not ε·|f|, because a value computed with
 // cancellation (a sum of large terms that is small) is off by ε times its terms.
 // Functions outside the model — steeper, or whose terms are far larger than U —
-// can have errors beyond the bound: pass a step, or use Richardson levels.
+// can have errors beyond the bound: pass a step, or use Richardson levels. The
+// bounds are formed from U/s (U/s² for second differences), which stays in range
+// where U does not.
 const GROWTH: f64 = 10;
 const ROUNDING: f64 = 10;
 
-/** U = max(|f| over the samples, |derivative|·s^order, 1). */
-// @ts-ignore: decorator
-@inline function scaleOf(fmax: f64, implied: f64): f64 {
-  return Math.max(Math.max(fmax, implied), 1);
-}
-
-/**
- * a·b·c of three non-negative factors, the smallest times the largest first: that
- * leaves the range only where the whole product does (an error bound of 1e300
- * is 1e-9·10·1e308, whose 10·1e308 overflows).
- */
-function product3(a: f64, b: f64, c: f64): f64 {
-  const lo = min(a, min(b, c)), hi = max(a, max(b, c)), mid = max(min(a, b), min(max(a, b), c));
-  return lo * hi * mid;
-}
 
 /** x^k for a small whole k ≥ 0 (Math.pow costs more than a few multiplications). */
 // @ts-ignore: decorator
@@ -271,16 +259,19 @@ export function fdHessianCombine(n: i32, values: usize, hs: usize, scale: usize,
         }
         setF(table, r, d);
       }
-      const hLast = Math.min(f(hs, i), f(hs, j)) / <f64>(1 << (levels - 1));
-      const s = Math.max(Math.max(f(scale, i), f(scale, j)), 1e-300);
-      const U = scaleOf(fmax, Math.abs(f(table, levels - 1)) * s * s);
-      const rounding = ROUNDING * 4 * EPS * U / hLast / hLast;
+      // Per variable, as the model says: scales s_i, s_j and steps h_i, h_j (the last level's for rounding).
+      const si = Math.max(f(scale, i), 1e-300), sj = Math.max(f(scale, j), 1e-300), last = <f64>(1 << (levels - 1));
+      const ri = si / f(hs, i), rj = sj / f(hs, j); // scale over step
+      // V = U/(s_i·s_j) = max(|f|/(s_i·s_j), |D|, 1/(s_i·s_j)), as W above (U leaves the range at x = 1e120 for x²·y)
+      const V = Math.max(Math.max(fmax / si / sj, Math.abs(f(table, levels - 1))), 1 / si / sj);
+      const rounding = ROUNDING * 4 * EPS * V * (ri * last) * (rj * last); // 4 samples' weight, ROUNDING·ε·U each
       let value: f64, error: f64;
       if (levels == 1) {
         value = f(table, 0);
-        // truncation = h²/12 · |f⁗|, |f⁗| ≤ GROWTH⁴·U/s⁴, as (h·g)²/12·g²·U: no factor alone leaves the range
-        const hh = Math.max(f(hs, i), f(hs, j)), g = GROWTH / s;
-        error = product3(intPow(hh * g, 2) / 12, g * g, U) + rounding;
+        // truncation: h²/12·|∂⁴f/∂x_i⁴| on the diagonal, (h_i²·|∂⁴f/∂x_i³∂x_j| + h_j²·|∂⁴f/∂x_i∂x_j³|)/6 off it,
+        // each derivative at most GROWTH⁴·U over the scales of its variables
+        const G4 = GROWTH * GROWTH * GROWTH * GROWTH;
+        error = (i == j ? 1 / (ri * ri) / 12 : (1 / (ri * ri) + 1 / (rj * rj)) / 6) * G4 * V + rounding;
       } else {
         richardson(table, levels, 2, 2);
         value = f(table, levels - 1);

@@ -50,12 +50,14 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
     for (let p = 0; p < N; p++) {
       // The line's scale: the t at which the first coordinate moves by its own scale
       // max(|x_i|, 1), so that no coordinate is stepped beyond the step its axis would take
-      // (a component 1e-12 along x_0 = 1e6 does not set the step of x_1 = 0.5).
+      // (a component 1e-12 along x_0 = 1e6 does not set the step of x_1 = 0.5; coordinates
+      // of far larger scales have lines of their own: fd-direction.ts).
       const k = p, v = directionAt(p);
-      let lineScale = Infinity;
+      let lineScale = Infinity, moves = false;
       for (let i = 0; i < n; i++) {
         if (v[i] === 0) continue;
         const xi = X[p * n + i];
+        moves = true;
         lineScale = Math.min(lineScale, Math.max(Math.abs(xi), 1) / Math.abs(v[i]));
         if (plan.bounds) { // lower_i ≤ x_i + t·v_i ≤ upper_i
           const t1 = (plan.bounds[i][0] - xi) / v[i], t2 = (plan.bounds[i][1] - xi) / v[i];
@@ -64,7 +66,7 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
         }
       }
       // (a subnormal direction would make the scale ∞, and t·0 NaN for the coordinates it leaves)
-      scale[k] = lineScale === Infinity ? 1 : Math.min(lineScale, Number.MAX_VALUE);
+      scale[k] = moves ? Math.min(lineScale, Number.MAX_VALUE) : 1;
       if (typeof plan.step === "number") step[k] = plan.step;
       else if (plan.step !== undefined) throw new InputError("a directional derivative takes one step (a number), not one per variable");
     }
@@ -78,7 +80,8 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
     return { schemes: Int32Array.from(i32().subarray(schemeAt >> 2, (schemeAt >> 2) + NL)), hs: Float64Array.from(f64().subarray(hAt >> 3, (hAt >> 3) + NL)) };
   });
   if (axisLines && plan.step !== undefined) refuseVanishingSteps(xs, planned.hs, lines.axes);
-  else if (plan.step !== undefined) for (let p = 0; p < N; p++) refuseVanishingDirection(X.subarray(p * n, (p + 1) * n), directionAt(p), planned.hs[p], p);
+  // (the step given, not the planned one: bounds may leave no room, which is NaN, not the caller's mistake)
+  else if (typeof plan.step === "number") for (let p = 0; p < N; p++) refuseVanishingDirection(X.subarray(p * n, (p + 1) * n), directionAt(p), plan.step, p);
 
   // Sample the function at the planned points.
   const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);

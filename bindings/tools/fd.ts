@@ -7,7 +7,8 @@ import { checkOptions, toF64 } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { core, f64, withMemory } from "../runtime/loader.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
-import { readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
+import { checkInside, readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
+import { splitDirections } from "./fd-direction.js";
 import { Caller } from "./fd-caller.js";
 import { differentiate } from "./fd-differentiate.js";
 
@@ -161,8 +162,25 @@ export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | 
   const base = readBase(x), dir = readBase(v);
   if (dir.n !== base.n) throw new ShapeError(`the direction needs ${base.n} entries, got ${dir.n}`);
   if (dir.batched && (!base.batched || dir.N !== base.N)) throw new ShapeError(`a batch of ${dir.N} directions needs a batch of as many points`);
-  const r = differentiate(f, base, { direction: dir.data, perPoint: dir.batched }, readOptions(options, base.n));
-  return estimate(r, base.batched, base.N, outShape(r));
+  const plan = readOptions(options, base.n);
+  // With the automatic step, coordinates of unlike scales along v get lines of their own (fd-direction.ts).
+  const split = plan.step === undefined ? splitDirections(base.data, base.N, base.n, dir.data, dir.batched) : undefined;
+  if (!split) {
+    const r = differentiate(f, base, { direction: dir.data, perPoint: dir.batched }, plan);
+    return estimate(r, base.batched, base.N, outShape(r));
+  }
+  if (plan.bounds) checkInside(base.data, base.N, base.n, plan.bounds); // (before the points are repeated, so that errors name them)
+  const lines = { data: split.points, N: split.owner.length, n: base.n, batched: true };
+  const r = differentiate(f, lines, { direction: split.directions, perPoint: true }, plan), m = r.m;
+  const value = new Float64Array(base.N * m), error = new Float64Array(base.N * m);
+  split.owner.forEach((p, line) => {
+    const first = line === 0 || split.owner[line - 1] !== p; // (assigned, not added to 0: a −0 stays −0)
+    for (let o = 0; o < m; o++) {
+      value[p * m + o] = first ? r.value[line * m + o] : value[p * m + o] + r.value[line * m + o];
+      error[p * m + o] = first ? r.error[line * m + o] : error[p * m + o] + r.error[line * m + o];
+    }
+  });
+  return estimate({ value, error }, base.batched, base.N, outShape(r));
 }
 
 /**

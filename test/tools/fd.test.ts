@@ -555,6 +555,45 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     stillWorks();
   });
 
+  it("coordinates of unlike scales along a direction get lines of their own, and J·v sums them", () => {
+    // One step cannot serve x0 = 1e12 and x1 = 1 along (1, 1): fitted to x1 it does not move x0
+    // (J·v came out 0), fitted to x0 it steps x1 by 6e6. Each now has its own line: 4 calls, central.
+    let calls = 0;
+    const x0 = (x: Float64Array) => { calls++; return x[0]; };
+    for (const X of [1e4, 1e8, 1e12, 1e20]) {
+      calls = 0;
+      const r = fd.directional(x0, [X, 1], [1, 1]);
+      expect(Math.abs((r.value as number) - 1), `x0 at (${X}, 1)`).toBeLessThan(1e-9);
+      expect(calls).toBe(4);
+    }
+    calls = 0;
+    fd.directional(x0, [3, 1], [1, 1]); // like scales: one line
+    expect(calls).toBe(2);
+    calls = 0;
+    fd.directional(x0, [1e12, 1], [1, 1], { step: 1e-3 }); // a given step is the caller's: one line
+    expect(calls).toBe(2);
+    // exp(x0/X)·sin(x1) at (X, 0.5) along (1, 1): e·(sin(0.5)/X + cos(0.5))
+    for (const X of [1e3, 1e6, 1e9]) {
+      const r = fd.directional((x) => Math.exp(x[0] / X) * Math.sin(x[1]), [X, 0.5], [1, 1]);
+      const want = Math.E * (Math.sin(0.5) / X + Math.cos(0.5));
+      expect(Math.abs((r.value as number) - want), `X = ${X}`).toBeLessThanOrEqual(r.error as number);
+      expect(Math.abs((r.value as number) - want) / want).toBeLessThan(1e-9);
+    }
+    // a subnormal component (its scale is ∞): x0² at (1e10, 1) along (1e-300, 0) is 2e-290
+    const tiny = fd.directional((x) => x[0] * x[0], [1e10, 1], [1e-300, 0]);
+    expect(Math.abs((tiny.value as number) / 2e-290 - 1)).toBeLessThan(1e-8);
+    // a batch: each point as alone, to the bit, whether or not it splits; bounds name the point given
+    const X = new Tensor([3, 2], Float64Array.of(1e12, 1, 3, 1, 0.5, 1e9)), V = new Tensor([3, 2], Float64Array.of(1, 1, 1, 1, -2, 1));
+    const f = (x: Float64Array) => [Math.sin(x[1]) + x[0], x[0] * x[1]];
+    const batch = fd.directional(f, X, V);
+    for (let p = 0; p < 3; p++) {
+      const one = fd.directional(f, X.data.subarray(2 * p, 2 * p + 2), V.data.subarray(2 * p, 2 * p + 2));
+      expectIdentical((batch.value as Tensor).data.subarray(2 * p, 2 * p + 2), one.value as Float64Array, `point ${p}`);
+      expectIdentical((batch.error as Tensor).data.subarray(2 * p, 2 * p + 2), one.error as Float64Array, `point ${p}'s bound`);
+    }
+    expect(() => fd.directional(f, X, V, { bounds: [[0, 1e13], [0, 10]] })).toThrow("point 2: x[1] = 1000000000 is outside its bounds");
+  });
+
   it("a given step that does not move x along a direction is refused too, with the least step that would", () => {
     const f = (x: Float64Array) => x[0] + 2 * x[1];
     const spacing = 2 ** (Math.floor(Math.log2(1e300)) - 52);
@@ -616,6 +655,16 @@ describe("error estimates at the ends of the double range are finite and bound t
         expect(Number.isFinite(error), `${scheme} ∂${i}: ${error}`).toBe(true);
         expect(Math.abs(value - w), `${scheme} ∂${i}`).toBeLessThanOrEqual(error);
       });
+    }
+    // x0²·x1 at (1e150, 3): ∂²/∂x0∂x1 = 2e150 where U·(its scales) passes 1e308 (its bound was ∞)
+    for (const x0 of [1e50, 1e120, 1e150]) {
+      const H = fd.hessian((x) => x[0] * x[0] * x[1], [x0, 3]);
+      const err = (H.error as Tensor).data, val = (H.value as Tensor).data, want = [6, 2 * x0, 2 * x0, 0];
+      want.forEach((w, k) => {
+        expect(Number.isFinite(err[k]), `x0 = ${x0}, entry ${k}: ${err[k]}`).toBe(true);
+        expect(Math.abs(val[k] - w), `x0 = ${x0}, entry ${k}`).toBeLessThanOrEqual(err[k]);
+      });
+      expect(err[1]).toBeLessThan(1e-3 * 2 * x0);
     }
     const h = fd.hessian((x) => 1e305 * x[0] * x[0], [1]);
     const value = (h.value as Tensor).data[0], error = (h.error as Tensor).data[0];
