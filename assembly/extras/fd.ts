@@ -205,7 +205,7 @@ function richardson(table: usize, L: i32, q0: i32, dq: i32): void {
 // cancellation (a sum of large terms that is small) is off by ε times its terms.
 // Functions outside the model — steeper, or whose terms are far larger than U —
 // can have errors beyond the bound: pass a step, or use Richardson levels. The
-// bounds are formed from U/s (U/s² for second differences), which stays in range
+// bounds are formed from U/s (U/(s_i·s_j) for second differences), which stays in range
 // where U does not.
 const GROWTH: f64 = 10;
 const ROUNDING: f64 = 10;
