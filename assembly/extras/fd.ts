@@ -188,7 +188,9 @@ function richardson(table: usize, L: i32, q0: i32, dq: i32): void {
     prevBefore = f(table, L - 2);
     prevLast = f(table, L - 1);
     for (let i = L - 1; i >= j; i--) {
-      setF(table, i, (factor * f(table, i) - f(table, i - 1)) / (factor - 1));
+      // (factor·D(h/2) − D(h))/(factor − 1), as D(h/2) plus the correction: factor·D overflows for |D| near 1e308
+      const finer = f(table, i);
+      setF(table, i, finer + (finer - f(table, i - 1)) / (factor - 1));
     }
   }
   setF(table, L, prevLast);

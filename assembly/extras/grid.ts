@@ -156,8 +156,13 @@ export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i3
       a /= share; b /= share; c /= share;
       const row = base + i * inner;
       for (let j = 0; j < inner; j++) {
-        const sum = a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j));
-        put(out, row + j, sumShare(sum, h), mode);
+        const fm = load<f64>(at(f, row - inner + j)), f0 = load<f64>(at(f, row + j)), fp = load<f64>(at(f, row + inner + j));
+        let value = sumShare(a * fm + b * f0 + c * fp, h);
+        if (!Number.isFinite(value)) { // values near 1e308 whose weighted terms overflow: again over M
+          const M = powerOfTwoAbove(Math.abs(a) + Math.abs(b) + Math.abs(c));
+          value = sumShare((a / M) * fm + (b / M) * f0 + (c / M) * fp, h) * M;
+        }
+        put(out, row + j, value, mode);
       }
     }
     // Ends: second-derivative weights of the interpolating polynomial, at x0 and at x_last.
@@ -175,10 +180,19 @@ export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i3
       fornbergSecond(nodes, points, weights, at(weights, 2 * points));
       const share = weightShare(h);
       for (let k = 0; k < points; k++) store<f64>(at(weights, k), load<f64>(at(weights, k)) / share);
+      let wsum: f64 = 0;
+      for (let k = 0; k < points; k++) wsum += Math.abs(load<f64>(at(weights, k)));
       for (let j = 0; j < inner; j++) {
         let s: f64 = 0;
         for (let k = 0; k < points; k++) s += load<f64>(at(weights, k)) * load<f64>(at(f, base + (first + k) * inner + j));
-        put(out, base + target * inner + j, sumShare(s, h), mode);
+        let value = sumShare(s, h);
+        if (!Number.isFinite(value)) { // as in the interior
+          const M = powerOfTwoAbove(wsum);
+          s = 0;
+          for (let k = 0; k < points; k++) s += (load<f64>(at(weights, k)) / M) * load<f64>(at(f, base + (first + k) * inner + j));
+          value = sumShare(s, h) * M;
+        }
+        put(out, base + target * inner + j, value, mode);
       }
     }
   }
@@ -195,6 +209,14 @@ export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i3
 @inline function weightShare(h: f64): f64 {
   const m = Math.abs(h);
   return m <= 1 ? 1 : m <= 1e100 ? h * h : h;
+}
+
+/**
+ * A power of two at least x (≥ 1): weights over it sum values of up to 1e308
+ * without overflow, and dividing by it rounds nothing.
+ */
+function powerOfTwoAbove(x: f64): f64 {
+  return Math.max(1, Math.pow(2, Math.ceil(Math.log2(x))));
 }
 
 /** The sum's share of the division by h² (see weightShare). */

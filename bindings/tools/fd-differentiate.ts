@@ -48,25 +48,28 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
   if (axisLines) axisGeometry(X, N, n, lines.axes, plan, xs, scale, step, lo, hi);
   else {
     for (let p = 0; p < N; p++) {
-      // The line's scale: the t at which the first coordinate moves by its own scale
-      // max(|x_i|, 1), so that no coordinate is stepped beyond the step its axis would take
-      // (a component 1e-12 along x_0 = 1e6 does not set the step of x_1 = 0.5; coordinates
-      // of far larger scales have lines of their own: fd-direction.ts).
+      // The line's scale: 1/Σ 1/rᵢ, rᵢ = max(|xᵢ|, 1)/|vᵢ| the t at which coordinate i moves
+      // by its own scale. Along v the model's k-th derivative is then at most 10^k·U/scale^k,
+      // and no coordinate is stepped beyond the step its axis would take (a component 1e-12
+      // along x₀ = 1e6 does not set the step of x₁ = 0.5; coordinates whose moves would round
+      // away have lines of their own: fd-direction.ts).
       const k = p, v = directionAt(p);
-      let lineScale = Infinity, moves = false;
+      let fastest = 0, moves = false; // the largest 1/rᵢ: Σ 1/rᵢ is summed over it, as it may pass 1e308
+      for (let i = 0; i < n; i++) if (v[i] !== 0) fastest = Math.max(fastest, Math.abs(v[i]) / Math.max(Math.abs(X[p * n + i]), 1));
+      let rates = 0; // Σ (1/rᵢ)/fastest
       for (let i = 0; i < n; i++) {
         if (v[i] === 0) continue;
         const xi = X[p * n + i];
         moves = true;
-        lineScale = Math.min(lineScale, Math.max(Math.abs(xi), 1) / Math.abs(v[i]));
+        rates += Math.abs(v[i]) / Math.max(Math.abs(xi), 1) / fastest;
         if (plan.bounds) { // lower_i ≤ x_i + t·v_i ≤ upper_i
           const t1 = (plan.bounds[i][0] - xi) / v[i], t2 = (plan.bounds[i][1] - xi) / v[i];
           lo[k] = Math.max(lo[k], Math.min(t1, t2));
           hi[k] = Math.min(hi[k], Math.max(t1, t2));
         }
       }
-      // (a subnormal direction would make the scale ∞, and t·0 NaN for the coordinates it leaves)
-      scale[k] = moves ? Math.min(lineScale, Number.MAX_VALUE) : 1;
+      // (a subnormal direction, whose 1/rᵢ are 0, would make the scale ∞, and t·0 NaN for the coordinates it leaves)
+      scale[k] = !moves ? 1 : fastest === 0 ? Number.MAX_VALUE : Math.min(1 / fastest / rates, Number.MAX_VALUE);
       if (typeof plan.step === "number") step[k] = plan.step;
       else if (plan.step !== undefined) throw new InputError("a directional derivative takes one step (a number), not one per variable");
     }

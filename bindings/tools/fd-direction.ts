@@ -2,16 +2,18 @@
 // one step serves.
 //
 // Along x + t·v, coordinate i moves by t·vᵢ, and its own scale max(|xᵢ|, 1) is
-// reached at t = rᵢ = max(|xᵢ|, 1)/|vᵢ|. A step fitted to the smallest rᵢ keeps
-// every coordinate within the step its axis would take, but moves a coordinate
-// whose rᵢ is far larger by so little that x + t·v rounds there (x₀ = 1e12 moved
-// by 6e-6 does not move); a step fitted to a large rᵢ oversteps the small ones
-// (sin(x₁) at x₁ = 0.5 stepped by 6). So J·v is taken as Σ_g J·v_g over groups
-// g of coordinates whose rᵢ lie within SCALE_RATIO of each other, one line each
-// (2 more calls a group, central): one line for most directions.
+// reached at t = rᵢ = max(|xᵢ|, 1)/|vᵢ|. A line's step is fitted to its smallest
+// rᵢ (fd-differentiate.ts), which keeps every coordinate within the step its
+// axis would take, but may move a coordinate of far larger |xᵢ|/|vᵢ| by so
+// little that x + t·v rounds there (x₀ = 1e12 moved by 6e-6 does not move; a
+// step fitted to it would step sin(x₁) at x₁ = 0.5 by 6e6). Moved by t·vᵢ with
+// t = ∛ε·r, xᵢ is off by up to ε·|xᵢ|, a share ε^(2/3)·(|xᵢ|/|vᵢ|)/r of the move.
+// So J·v is Σ_g J·v_g over groups g of coordinates where that share stays below
+// ε^(2/3)·ROUNDING_RATIO (1e-6), one line each (2 more calls a group, central):
+// one line for all but directions mixing coordinates some 1e4 times apart.
 
-/** How far apart two coordinates' scales along v may be and still share a line. */
-const SCALE_RATIO = 1024;
+/** How much larger than the line's r a coordinate's |xᵢ|/|vᵢ| may be and still share its line. */
+const ROUNDING_RATIO = 32768;
 
 /** Points and directions of the lines, and for each line the point it belongs to. */
 export interface SplitDirections {
@@ -41,7 +43,8 @@ export function splitDirections(X: Float64Array, N: number, n: number, V: Float6
       moving.sort((a, b) => a.r - b.r);
       let first = 0;
       for (const { i, r } of moving) {
-        if (pointGroups.length === 0 || !(r <= first * SCALE_RATIO)) {
+        const rounds = Math.abs(X[p * n + i]) / Math.abs(v[i]); // (unfloored: a small xᵢ does not round away)
+        if (pointGroups.length === 0 || rounds > first * ROUNDING_RATIO) {
           pointGroups.push([]);
           first = r;
         }

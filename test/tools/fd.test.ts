@@ -560,14 +560,25 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     // (J·v came out 0), fitted to x0 it steps x1 by 6e6. Each now has its own line: 4 calls, central.
     let calls = 0;
     const x0 = (x: Float64Array) => { calls++; return x[0]; };
-    for (const X of [1e4, 1e8, 1e12, 1e20]) {
+    for (const X of [1e8, 1e12, 1e20]) {
       calls = 0;
       const r = fd.directional(x0, [X, 1], [1, 1]);
       expect(Math.abs((r.value as number) - 1), `x0 at (${X}, 1)`).toBeLessThan(1e-9);
       expect(calls).toBe(4);
     }
+    // Below some 3e4 between |xᵢ|/|vᵢ| and the line's scale, x + t·v rounds by at most ε^(2/3)·3e4 ≈ 1e-6
+    // of a coordinate's move: one line. So do ordinary directions (a gradient's, small components).
+    for (const [x, v] of [[[1e4, 1], [1, 1]], [[3, 1, 2], [1, 1e-4, 0]], [[1, 1, 1], [2e4, 2, 1]], [[100, 1.5, 10], [0.01, 1, 3]]]) {
+      calls = 0;
+      const r = fd.directional(x0, x, v);
+      expect(Math.abs((r.value as number) - v[0]) / Math.abs(v[0]), `x0 at (${x}) along (${v})`).toBeLessThan(1e-6);
+      expect(calls, `at (${x}) along (${v})`).toBe(2);
+    }
+    // a small coordinate with a small component is not split off: it does not round away (log near
+    // 0 along (1e-6, 1) at (1e-8, 1): a line of its own would step x0 by 6e-6, past 0, giving NaN)
     calls = 0;
-    fd.directional(x0, [3, 1], [1, 1]); // like scales: one line
+    const nearZero = fd.directional((x) => { calls++; return Math.log(x[0]) + x[1]; }, [1e-8, 1], [1e-6, 1]);
+    expect(Math.abs((nearZero.value as number) - 101) / 101).toBeLessThan(1e-6);
     expect(calls).toBe(2);
     calls = 0;
     fd.directional(x0, [1e12, 1], [1, 1], { step: 1e-3 }); // a given step is the caller's: one line
@@ -592,6 +603,17 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
       expectIdentical((batch.error as Tensor).data.subarray(2 * p, 2 * p + 2), one.error as Float64Array, `point ${p}'s bound`);
     }
     expect(() => fd.directional(f, X, V, { bounds: [[0, 1e13], [0, 10]] })).toThrow("point 2: x[1] = 1000000000 is outside its bounds");
+  });
+
+  it("along a direction that moves many coordinates, the bound counts them all: exp(Σxᵢ) at 0 along (1, …, 1)", () => {
+    // every variable's k-th derivative is 1, inside the model; along v the k-th derivative is n^k,
+    // which the bound once took as 1 (errors 9× and 1000× their bounds at n = 100)
+    for (const n of [3, 30, 100]) {
+      for (const scheme of ["central", "five-point", "forward"] as const) {
+        const r = fd.directional((x) => Math.exp(x.reduce((s, c) => s + c, 0)), new Float64Array(n), new Float64Array(n).fill(1), { scheme });
+        expect(Math.abs((r.value as number) - n), `n = ${n}, ${scheme}: bound ${r.error}`).toBeLessThanOrEqual(r.error as number);
+      }
+    }
   });
 
   it("a given step that does not move x along a direction is refused too, with the least step that would", () => {
@@ -666,6 +688,10 @@ describe("error estimates at the ends of the double range are finite and bound t
       });
       expect(err[1]).toBeLessThan(1e-3 * 2 * x0);
     }
+    // Richardson levels near the top: 4·D(h/2) once overflowed for |f′| beyond 4.5e307
+    const top = fd.derivative((x) => 0.9 * Number.MAX_VALUE * Math.cos(x), 0.5, { richardson: 2 });
+    expect(Math.abs((top.value as number) + 0.9 * Number.MAX_VALUE * Math.sin(0.5))).toBeLessThanOrEqual(top.error as number);
+    expect(Number.isFinite(top.error as number)).toBe(true);
     const h = fd.hessian((x) => 1e305 * x[0] * x[0], [1]);
     const value = (h.value as Tensor).data[0], error = (h.error as Tensor).data[0];
     expect(Number.isFinite(error)).toBe(true);

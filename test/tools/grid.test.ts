@@ -568,6 +568,13 @@ describe("grid.laplacian: exact where its stencils are", () => {
         expectClose(l, new Float64Array(6).fill(-2e303), 1e-9, `near the top, ${label}, edgeOrder ${edgeOrder}`);
       }
     }
+    // and at spacings up to 1, where the weights are not divided first: 1.5e308 − 1e300·x² → −2e300
+    for (const h of [0.5, 1]) {
+      const f = Float64Array.from({ length: 6 }, (_, i) => 1.5e308 - 1e300 * (i * h) ** 2);
+      for (const edgeOrder of [1, 2] as const) {
+        expectClose(grid.laplacian(f, [6], { spacing: h, edgeOrder }) as Float64Array, new Float64Array(6).fill(-2e300), 1e-6, `1.5e308 − 1e300·x², h = ${h}, edgeOrder ${edgeOrder}`);
+      }
+    }
     const uneven = [0, 1e-155, 1, 2, 3, 4];
     for (const edgeOrder of [1, 2] as const) {
       expectClose(grid.laplacian(Float64Array.from(uneven, (x) => x * x), [6], { spacing: [uneven], edgeOrder }) as Float64Array, new Float64Array(6).fill(2), 1e-12, `gaps 1e155 apart, edgeOrder ${edgeOrder}`);
