@@ -20,9 +20,9 @@ export interface CheckOptions {
 export interface Comparison {
   /**
    * The largest |exact − differences| over the derivative's scale: its largest
-   * entry, or the function's own, 1/s (1/s² for the Hessian; s the largest
-   * max(|xᵢ|, 1)), whichever is larger. Both are of f divided by its size near x
-   * (see checkGrad).
+   * entry, or f's change over a scale s of its variables, over s (s² for the
+   * Hessian; s the largest max(|xᵢ|, 1)), whichever is larger. Both are of f
+   * divided by its size near x (see checkGrad).
    */
   disagreement: number;
   /** The largest error estimate of the differences, over the same scale. */
@@ -54,7 +54,8 @@ export interface GradientCheck {
  * The comparisons are made on f over its size near x (the largest |f| at x and a
  * thousandth of each variable's scale to either side), so that a function's size
  * (1e-200·x² or 1e300·x) does not change the verdict, and relative to the
- * function's own scale where the derivative is 0 (a stationary point), not to that 0.
+ * function's change near x where the derivative is 0 (a stationary point), not
+ * to that 0 nor to |f| (which a constant offset inflates).
  * @param f a compiled scalar function of one input
  * @param x the point: a number for a scalar input, its entries in order (a Float64Array, an array, a Tensor or WasmBuffer of the input's shape)
  * @param options `tolerance`, `richardson`, `hessian`
@@ -81,25 +82,31 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   // size 1) fits any f. The size is the largest |f| at x and a thousandth of each variable's scale
   // to either side: not |f(x)| alone, which is 0 at a root (then 1e-8·sin x at 0 would be judged
   // on a scale of 1, where any gradient of its size passes).
+  // The floor of the derivative's scale (where it is 0, at a stationary point) is f's change over
+  // a scale of its variables, measured by the same probes: not |f| itself, which an offset makes
+  // as large as it likes (1e8 + a·sin b passed a gradient with a wrong sign on a floor of 1e8).
   const reach = point.reduce((s, v) => Math.max(s, Math.abs(v), 1), 1);
-  let size = 0;
+  const center = f.eval(at(point)) as number;
+  let size = 0, change = 0;
   for (let i = -1; i < 2 * point.length; i++) {
     const p = point.slice();
     if (i >= 0) p[i >> 1] += (i & 1 ? -1e-3 : 1e-3) * Math.max(Math.abs(p[i >> 1]), 1);
-    const v = Math.abs(f.eval(at(p)) as number);
-    if (Number.isFinite(v)) size = Math.max(size, v);
+    const v = i < 0 ? center : f.eval(at(p)) as number;
+    if (Number.isFinite(v)) size = Math.max(size, Math.abs(v));
+    if (i >= 0 && Number.isFinite(v - center)) change = Math.max(change, Math.abs(v - center) / 1e-3);
   }
   if (!(size > 0)) size = 1;
   const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
   const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
-  const forward = compare(gradientAt(point, "forward"), differences, tolerance, 1 / reach);
-  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, 1 / reach);
+  const floor = change / size / reach; // f's change over the largest scale s, over its size
+  const forward = compare(gradientAt(point, "forward"), differences, tolerance, floor);
+  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, floor);
   let hessian: Comparison | undefined;
   if (options.hessian ?? !f.refusesSecondOrder()) { // (none through a scan, nor user functions without second partials)
     const H = fd.jacobian((p: Float64Array) => gradientAt(p, "reverse"), point, { richardson }) as { value: Tensor; error: Tensor };
     const exact = dataOf(f.hessian(at(point)) as Tensor | number).map((v) => v / size);
-    hessian = compare(exact, { value: H.value.data, error: H.error.data }, tolerance, 1 / reach ** 2);
+    hessian = compare(exact, { value: H.value.data, error: H.error.data }, tolerance, floor / reach);
   }
   const all = [forward, reverse, ...(hessian ? [hessian] : [])];
   return { forward, reverse, ...(hessian ? { hessian } : {}), worst: Math.max(...all.map((c) => c.disagreement)), ok: all.every((c) => c.ok) };
@@ -113,6 +120,7 @@ function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<numbe
   if (exact.length !== differences.value.length) throw new InternalError(`checkGrad compared ${exact.length} exact entries with ${differences.value.length} differences`);
   let unit = floor;
   for (let i = 0; i < exact.length; i++) unit = Math.max(unit, Math.abs(differences.value[i]), Math.abs(exact[i]));
+  if (!(unit > 0)) unit = Number.MIN_VALUE; // a constant f, whose derivatives and differences are all 0
   let disagreement = 0, error = 0, agree = true;
   for (let i = 0; i < exact.length; i++) {
     const gap = Math.abs(exact[i] - differences.value[i]);

@@ -18,6 +18,31 @@ describe("checkGrad", () => {
     expect(checkGrad(tensor, [0.5, -1, 2, 0.25, 1.5, -0.75]).ok).toBe(true);
   });
 
+  it("a constant offset does not hide a wrong gradient: its floor is f's change near x, not |f|", () => {
+    // a·sin b with ∂a's sign flipped: failed alone, but passed under 1e8 + … (checked on a floor of |f| = 1e8)
+    const second = (a: number, b: number) => [[0, Math.cos(b)], [Math.cos(b), -a * Math.sin(b)]];
+    defineFunction("checkSignFlipped(a, b)", { value: (a, b) => a * Math.sin(b), partials: (a, b) => [-Math.sin(b), a * Math.cos(b)], second });
+    defineFunction("checkRight(a, b)", { value: (a, b) => a * Math.sin(b), partials: (a, b) => [Math.sin(b), a * Math.cos(b)], second });
+    defineFunction("checkOffMin(a)", { value: (a) => a * a, partials: (a) => [2 * a + 1e-3], second: () => [[2]] });
+    try {
+      for (const offset of ["", "1e3 + ", "1e8 + "]) {
+        const wrong = checkGrad(compile(`${offset}checkSignFlipped(x, y)`, { vars: ["x", "y"] }), [0.7, 1.3]);
+        expect(wrong.ok, `${offset}checkSignFlipped`).toBe(false);
+        expect(wrong.forward.disagreement).toBeGreaterThan(1);
+      }
+      // right, under an offset the differences still resolve (1e3: within 1e-4 of the gradient)
+      expect(checkGrad(compile("1e3 + checkRight(x, y)", { vars: ["x", "y"] }), [0.7, 1.3]).ok).toBe(true);
+      // a gradient of 1e-3 at a minimum of value 1e4, where the truth is 0
+      expect(checkGrad(compile("1e4 + checkOffMin(x - 1) + (y + 2)^2", { vars: ["x", "y"] }), [1, -2]).ok).toBe(false);
+      // under 1e8 the differences resolve only some 1e-4 of the gradient: they cannot vouch for the right one
+      const blurred = checkGrad(compile("1e8 + checkRight(x, y)", { vars: ["x", "y"] }), [0.7, 1.3]);
+      expect(blurred.forward.reliable).toBe(false);
+      expect(blurred.ok).toBe(false);
+    } finally {
+      for (const name of ["checkSignFlipped", "checkRight", "checkOffMin"]) removeFunction(name);
+    }
+  });
+
   it("at a jump the differences cannot judge: not reliable, not ok (the exact derivative of sign is 0 there, the differences' is huge)", () => {
     const r = checkGrad(compile("sign(x) + y", { vars: ["x", "y"] }), [0, 1], { hessian: false });
     expect(r.hessian).toBeUndefined();
