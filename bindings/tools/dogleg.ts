@@ -24,7 +24,10 @@ export interface DoglegOutcome {
   residual: Float64Array;
   iterations: number;
   evaluations: number;
-  /** "root", or why it stopped short: the region shrank below x's resolution ("step"), no progress, iterations, non-finite. */
+  /**
+   * "root" (‖F‖ within the tolerance, or a Newton step within rounding of x), or why it stopped short:
+   * the region shrank below x's resolution away from a root ("step"), no progress, iterations, non-finite.
+   */
   reason: "root" | Extract<LmReason, "step" | "iterations" | "non-finite" | "no progress">;
 }
 
@@ -44,6 +47,8 @@ interface Linearized {
 }
 
 const EPS = 2.220446049250313e-16;
+/** How many ε of x a Newton step may be and x still count as a root to rounding. */
+const ROUNDING_STEPS = 16;
 
 /** The banded factorization pays where the band is under a third of n (its cost m·w² against the dense m·n²). */
 const worthBanding = (band: BandOrder, n: number) => 3 * (band.width + 1) < n;
@@ -96,7 +101,12 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings, sp
         fnorm = tnorm;
         break;
       }
-      if (delta <= EPS * scaled(D, x)) return finish("step");
+      if (delta <= EPS * scaled(D, x)) {
+        // The region is below x's resolution. If the Newton step is too (within ROUNDING_STEPS·ε of x),
+        // x is a root to the last bits F's rounding allows (x² = 2e6 at its nearest double leaves
+        // ‖F‖ = 2.3e-10, above the tolerance): converged. Else a minimum of ‖F‖ that is not a root.
+        return finish(scaled(D, J.newton) <= ROUNDING_STEPS * EPS * scaled(D, x) ? "root" : "step");
+      }
       if (failures >= 60) return finish("no progress");
     }
   }

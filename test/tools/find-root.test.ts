@@ -45,6 +45,17 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
     expect(r.cost).toBeLessThan(1e-20);
   });
 
+  it("a root to the last bit counts as one where ‖F‖ there is above the tolerance (mpmath's roots)", () => {
+    // at the double nearest √(2e6) F is 2.3e-10 > 1e-10: once reported as \"step\", \"a minimum that is not a root\"
+    for (const [expr, x0, root] of [["x^2 - 2e6", 1000, 1414.2135623730950488], ["exp(x) - 1e6", 10, 13.815510557964274104],
+      ["1e6*(x^2 - 2)", 1, 1.4142135623730950488]] as const) {
+      const r = findRoot(compile([expr], { vars: ["x"] }), [x0]);
+      expect([r.converged, r.reason], expr).toEqual([true, "root"]);
+      expect(Math.abs(r.x[0] - root), expr).toBeLessThanOrEqual(2 * Number.EPSILON * root);
+      expect(Math.abs(r.residual[0]), expr).toBeGreaterThan(1e-10);
+    }
+  });
+
   it("Freudenstein and Roth, from (0.5, −2): a minimum of ‖F‖ that is not a root, reported as such", () => {
     const F = compile(["-13 + x + ((5 - y)*y - 2)*y", "-29 + x + ((y + 1)*y - 14)*y"], { vars: ["x", "y"] });
     const r = findRoot(F, [0.5, -2]);
