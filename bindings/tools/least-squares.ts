@@ -121,7 +121,10 @@ export function leastSquares(residual: Residual, p0: ArrayLike<number>, options:
   const { m, n } = problem, r = outcome.residuals;
   let sum = 0;
   for (let i = 0; i < m; i++) sum += r[i] * r[i];
-  const cost = 0.5 * sum, s2 = m > n ? sum / (m - n) : NaN;
+  // s² over the degrees of freedom of the residuals observed: one of weight 0 is not in the fit
+  let observed = m;
+  if (options.weights !== undefined) for (let i = 0; i < m; i++) if (options.weights[i] === 0) observed--;
+  const cost = 0.5 * sum, s2 = observed > n ? sum / (observed - n) : NaN;
   const C = inverseNormal(outcome.qr).map((c) => c * s2);
   return {
     p: outcome.p, cost, residuals: r, jacobian: new Tensor([m, n], outcome.jacobian), covariance: new Tensor([n, n], C),
@@ -172,6 +175,10 @@ function problemOf(residual: Residual, p0: Float64Array, options: LeastSquaresOp
   const n = p0.length;
   if (residual instanceof Func) {
     if (options.data === undefined) {
+      if (residual.inputs.length !== 1) {
+        throw new InputError(`a function of the parameters alone takes them as one input (compile with vars as an array, or fn(n)); this one has inputs ${residual.inputs.map((d) => d.name).join(", ")}`
+          + " (for a residual per observation, give the other inputs as options.data)");
+      }
       if (residual.n !== n) throw new ShapeError(`the residual function takes ${residual.n} parameters; p0 has ${n}`);
       if (residual.outputShape.length > 1) throw new ShapeError(`a residual function of the parameters alone returns a vector [m] (or one number); this one returns shape [${residual.outputShape.join(", ")}]`);
       const m = residual.m;
@@ -395,6 +402,9 @@ export function findRoot(F: Residual, x0: ArrayLike<number>, options: FindRootOp
   const tol = options.tolerance ?? 1e-10;
   if (typeof tol !== "number" || !(tol >= 0)) throw new InputError(`tolerance must be a number ≥ 0, got ${show(tol)}`);
   const start = readStart(x0);
+  if (F instanceof Func && F.inputs.length !== 1) {
+    throw new InputError(`findRoot takes F as a function of one vector input (compile with vars as an array, or fn(n)); this one has inputs ${F.inputs.map((d) => d.name).join(", ")}`);
+  }
   const problem = problemOf(F, start, {});
   if (problem.m !== problem.n) throw new ShapeError(`findRoot needs as many equations as unknowns; F has ${problem.m} outputs and ${problem.n} unknowns (for more equations, use leastSquares)`);
   const outcome = dogleg(problem, start, { tolerance: tol, maxIterations: count(options.maxIterations, 1000, "maxIterations") }, sparseSource(F));

@@ -3,7 +3,7 @@
 // iteration ends at a minimum of ‖F‖ that is not one. (Systems of n = 1,000
 // with sparse Jacobians: sparse-systems.test.ts.)
 import { describe, expect, it } from "vitest";
-import { compile, findRoot, fn, leastSquares, ShapeError, type Node } from "../../bindings/index.js";
+import { compile, findRoot, fn, InputError, leastSquares, ShapeError, type Node } from "../../bindings/index.js";
 import { expectClose, expectThrows } from "../support/helpers.js";
 
 const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((t, x) => t + x * x, 0));
@@ -66,5 +66,9 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
     const plain = findRoot((x) => [x[0] * x[0] - 2], [1]); // a callback: differenced Jacobian
     expectClose(plain.x, [Math.SQRT2], 1e-9, "√2");
     expectThrows(() => findRoot(compile(["x", "y", "x*y"], { vars: ["x", "y"] }), [1, 2]), ShapeError, /as many equations as unknowns/);
+    // a function of several inputs: said so, not "the point must be a record { x, y }" for a start it cannot take
+    const twoInputs = compile(["x[0] - y[0]", "x[1] + y[1] - 2", "y[0] - 1", "y[1]"], { vars: { x: [2], y: [2] } });
+    expectThrows(() => findRoot(twoInputs, [0, 0, 0, 0]), InputError, /findRoot takes F as a function of one vector input .*this one has inputs x, y/);
+    expectThrows(() => leastSquares(twoInputs, [0, 0, 0, 0]), InputError, /takes them as one input .*this one has inputs x, y/);
   });
 });

@@ -44,6 +44,16 @@ describe("leastSquares: every form of residual", () => {
     expectClose([g.cost], [f.cost], 1e-12, "the same weighted cost");
   });
 
+  it("a residual of weight 0 is not in the fit: the points alone give the same standard errors (m counts the others)", () => {
+    // 6 points, 3 of weight 0: s² = RSS/(3 − 2), not RSS/(6 − 2) (the errors came out √(1/4) of the truth)
+    const w = [1, 1, 0, 1, 0, 0];
+    const weighted = fit("a*x + b", { x, y }, { a: 1, b: 0 }, { weights: w });
+    const kept = [0, 1, 3];
+    const alone = fit("a*x + b", { x: kept.map((i) => x[i]), y: kept.map((i) => y[i]) }, { a: 1, b: 0 });
+    expectClose([weighted.p.a, weighted.p.b], [alone.p.a, alone.p.b], 1e-12, "the same line");
+    expectClose([weighted.standardErrors.a, weighted.standardErrors.b], [alone.standardErrors.a, alone.standardErrors.b], 1e-9, "the same standard errors");
+  });
+
   it("bounds: an active bound holds its parameter there and the rest is optimal given it; inactive bounds change nothing", () => {
     const held = fit("a*x + b", { x, y }, { a: 0, b: 0 }, { bounds: { a: [-1, 1.5] } });
     expect(held.converged, held.reason).toBe(true);
