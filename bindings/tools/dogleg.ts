@@ -63,7 +63,11 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings, sp
   const linearize = (x: Float64Array, F: Float64Array): Linearized | undefined => {
     if (sparse && band && worthBanding(band, n)) {
       const J = { ...sparse.pattern, values: sparse.values(x) };
-      return allFinite(J.values) ? bandedModel(J, n, band, F) : undefined;
+      if (!allFinite(J.values)) return undefined;
+      // A singular J leaves directions out of the band's unpivoted QR, whose Newton step then grows
+      // like 1/c^n along a chain (roots near 1e13 for a system the pivoted QR solves in one step):
+      // such a J is factored dense, pivoted.
+      return bandedModel(J, n, band, F) ?? denseModel(denseOf(J, n), n, F);
     }
     const J = problem.jacobian(x);
     return allFinite(J) ? denseModel(J, n, F) : undefined;
@@ -130,6 +134,13 @@ function doglegStep(J: Linearized, D: Float64Array, g: Float64Array, delta: numb
   return Float64Array.from(c, (v, j) => v + tau * w[j]);
 }
 
+/** A sparse J's entries as a dense n × n matrix, row-major. */
+function denseOf(J: SparseRows & { values: Float64Array }, n: number): Float64Array {
+  const dense = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = J.rowStart[i]; k < J.rowStart[i + 1]; k++) dense[i * n + J.cols[k]] += J.values[k];
+  return dense;
+}
+
 /** A dense J through its pivoted QR. */
 function denseModel(J: Float64Array, n: number, F: Float64Array): Linearized {
   const qr = pivotedQR(J, n, n, F);
@@ -141,12 +152,14 @@ function denseModel(J: Float64Array, n: number, F: Float64Array): Linearized {
   };
 }
 
-/** A sparse J factored in its band. */
-function bandedModel(J: SparseRows & { values: Float64Array }, n: number, band: BandOrder, F: Float64Array): Linearized {
+/** A sparse J factored in its band; undefined where the factorization left a direction out (J singular). */
+function bandedModel(J: SparseRows & { values: Float64Array }, n: number, band: BandOrder, F: Float64Array): Linearized | undefined {
   const { rowStart, cols, values } = J, m = rowStart.length - 1;
+  const qr = bandedQR(J, n, band, F);
+  for (let k = 0; k < n; k++) if (qr.R[k * (qr.width + 1)] === 0) return undefined;
   return {
     columnNorms: sparseColumnNorms(J, n),
-    newton: bandedSolve(bandedQR(J, n, band, F)),
+    newton: bandedSolve(qr),
     times: (v, start) => Float64Array.from({ length: m }, (_, i) => { let t = start ? start[i] : 0; for (let k = rowStart[i]; k < rowStart[i + 1]; k++) t += values[k] * v[cols[k]]; return t; }),
     transposeTimes: (u) => {
       const out = new Float64Array(n);

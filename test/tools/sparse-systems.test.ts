@@ -159,6 +159,18 @@ describe("banded QR", () => {
   });
 });
 
+describe("findRoot on a banded system whose Jacobian is singular", () => {
+  it("x0 + x1 = 2 twice, xᵢ − xᵢ₋₁/2 = 1: one Newton step from the pivoted QR (the band's unpivoted one went to 4e13 in 88)", () => {
+    const n = 100, F = fn(n, (x) => Array.from({ length: n }, (_, i) => (i < 2 ? x.at(0).add(x.at(1)).sub(2) : x.at(i).sub(x.at(i - 1).mul(0.5)).sub(1))));
+    const r = findRoot(F, new Float64Array(n).fill(5));
+    expect([r.converged, r.reason, r.iterations]).toEqual([true, "root", 1]);
+    // a root, checked in plain arithmetic, of modest size
+    const residual = Float64Array.from(r.x, (xi, i) => (i < 2 ? r.x[0] + r.x[1] - 2 : xi - 0.5 * r.x[i - 1] - 1));
+    expect(Math.max(...residual.map(Math.abs))).toBeLessThan(1e-12);
+    expect(Math.max(...r.x.map(Math.abs))).toBeLessThan(1e3);
+  });
+});
+
 describe("findRoot on large sparse systems (MGH, n = 1,000)", () => {
   it("the extended Powell singular function: banded QR, the root 0 approached as MGH states", () => {
     const n = 1000;
