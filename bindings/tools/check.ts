@@ -82,24 +82,33 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   // size 1) fits any f. The size is the largest |f| at x and a thousandth of each variable's scale
   // to either side: not |f(x)| alone, which is 0 at a root (then 1e-8·sin x at 0 would be judged
   // on a scale of 1, where any gradient of its size passes).
-  // The floor of the derivative's scale (where it is 0, at a stationary point) is f's change over
-  // a scale of its variables, measured by the same probes: not |f| itself, which an offset makes
-  // as large as it likes (1e8 + a·sin b passed a gradient with a wrong sign on a floor of 1e8).
   const reach = point.reduce((s, v) => Math.max(s, Math.abs(v), 1), 1);
   const center = f.eval(at(point)) as number;
-  let size = 0, change = 0;
-  for (let i = -1; i < 2 * point.length; i++) {
-    const p = point.slice();
-    if (i >= 0) p[i >> 1] += (i & 1 ? -1e-3 : 1e-3) * Math.max(Math.abs(p[i >> 1]), 1);
-    const v = i < 0 ? center : f.eval(at(p)) as number;
+  const moved = (step: (p: Float64Array) => void) => { const p = point.slice(); step(p); return f.eval(at(p)) as number; };
+  const scaleOf = (i: number) => Math.max(Math.abs(point[i]), 1);
+  let size = Number.isFinite(center) ? Math.abs(center) : 0;
+  for (let i = 0; i < 2 * point.length; i++) {
+    const v = moved((p) => { p[i >> 1] += (i & 1 ? -1e-3 : 1e-3) * scaleOf(i >> 1); });
     if (Number.isFinite(v)) size = Math.max(size, Math.abs(v));
-    if (i >= 0 && Number.isFinite(v - center)) change = Math.max(change, Math.abs(v - center) / 1e-3);
   }
   if (!(size > 0)) size = 1;
+  // The floor of the derivative's scale (where the derivative is small, as at a stationary point):
+  // f's change over a tenth of its variables' scales, along each and along two diagonals (a saddle
+  // x·y does not change along the axes), over that tenth and f's size. Not |f|, which a constant
+  // offset makes as large as it likes (1e8 + a·sin b passed a gradient with a wrong sign on a
+  // floor of |f|); |f| only where f's change is within the differences' own error (f constant, or
+  // constant but for rounding, as det(A)·det(A⁻¹)).
+  let change = 0;
+  const probe = (v: number) => { const c = Math.abs(v - center) / size / 0.1; if (Number.isFinite(c)) change = Math.max(change, c); };
+  for (let i = 0; i < 2 * point.length; i++) probe(moved((p) => { p[i >> 1] += (i & 1 ? -0.1 : 0.1) * scaleOf(i >> 1); }));
+  for (const alternate of [false, true]) {
+    for (const sign of [1, -1]) probe(moved((p) => p.forEach((_, j) => { p[j] += sign * (alternate && j % 2 ? -0.1 : 0.1) * scaleOf(j); })));
+  }
   const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
   const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
-  const floor = change / size / reach; // f's change over the largest scale s, over its size
+  const noise = differences.error.reduce((m, e) => Math.max(m, e), 0);
+  const floor = (change / reach > noise ? change : 1) / reach; // the change over the largest scale s, per unit of x
   const forward = compare(gradientAt(point, "forward"), differences, tolerance, floor);
   const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, floor);
   let hessian: Comparison | undefined;

@@ -30,6 +30,15 @@ describe("checkGrad", () => {
         expect(wrong.ok, `${offset}checkSignFlipped`).toBe(false);
         expect(wrong.forward.disagreement).toBeGreaterThan(1);
       }
+      // the floor from f's change passes what is right where f hardly changes: a saddle (not along the axes),
+      // a constant, one constant but for rounding, a flat minimum (each once failed as 'not reliable')
+      for (const [expr, at] of [["sin(x)*y^2", [0, 0]], ["x*y", [0, 0]], ["5 + 0*x + 0*y", [0.3, 0.2]],
+        ["cos(x)^2 + sin(x)^2 + 0*y", [0.3, 0]], ["1 + x^4 + y^4", [0, 0]]] as const) {
+        expect(checkGrad(compile(expr, { vars: ["x", "y"] }), [...at]).ok, expr).toBe(true);
+      }
+      // and a wrong gradient of a function near the top of the range (its change over a tenth once overflowed)
+      defineFunction("checkOnePercentOff(a)", { value: (a) => a, partials: () => [1.01], second: () => [[0]] });
+      expect(checkGrad(compile("1e306*exp(checkOnePercentOff(x))"), [5]).ok).toBe(false);
       // right, under an offset the differences still resolve (1e3: within 1e-4 of the gradient)
       expect(checkGrad(compile("1e3 + checkRight(x, y)", { vars: ["x", "y"] }), [0.7, 1.3]).ok).toBe(true);
       // a gradient of 1e-3 at a minimum of value 1e4, where the truth is 0
@@ -39,7 +48,7 @@ describe("checkGrad", () => {
       expect(blurred.forward.reliable).toBe(false);
       expect(blurred.ok).toBe(false);
     } finally {
-      for (const name of ["checkSignFlipped", "checkRight", "checkOffMin"]) removeFunction(name);
+      for (const name of ["checkSignFlipped", "checkRight", "checkOffMin", "checkOnePercentOff"]) removeFunction(name);
     }
   });
 

@@ -54,6 +54,11 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
       expect(Math.abs(r.x[0] - root), expr).toBeLessThanOrEqual(2 * Number.EPSILON * root);
       expect(Math.abs(r.residual[0]), expr).toBeGreaterThan(1e-10);
     }
+    // not where J is singular and the step 0 because JᵀF is (minima of ‖F‖ with no root: ‖F‖ = 1/√5 and 1)
+    for (const [exprs, x0] of [[["2*x - y - 1", "4*x - 2*y - 3"], [1, 1]], [["(x - 1)^2 + 1", "y"], [1, 1]]] as const) {
+      const r = findRoot(compile([...exprs], { vars: ["x", "y"] }), [...x0]);
+      expect([r.converged, r.reason], exprs.join("; ")).toEqual([false, "step"]);
+    }
   });
 
   it("Freudenstein and Roth, from (0.5, −2): a minimum of ‖F‖ that is not a root, reported as such", () => {
