@@ -20,9 +20,8 @@ export interface CheckOptions {
 export interface Comparison {
   /**
    * The largest |exact − differences| over the derivative's scale: its largest
-   * entry, or f's change over a scale s of its variables, over s (s² for the
-   * Hessian; s the largest max(|xᵢ|, 1)), whichever is larger. Both are of f
-   * divided by its size near x (see checkGrad).
+   * entry, or f's change near x per unit of x (per unit² for the Hessian),
+   * whichever is larger. Both are of f divided by its size near x (see checkGrad).
    */
   disagreement: number;
   /** The largest error estimate of the differences, over the same scale. */
@@ -55,7 +54,8 @@ export interface GradientCheck {
  * thousandth of each variable's scale to either side), so that a function's size
  * (1e-200·x² or 1e300·x) does not change the verdict, and relative to the
  * function's change near x where the derivative is 0 (a stationary point), not
- * to that 0 nor to |f| (which a constant offset inflates).
+ * to that 0 nor to |f| (which a constant offset inflates). A function that does
+ * not change near x beyond rounding (a constant) cannot be judged: not reliable.
  * @param f a compiled scalar function of one input
  * @param x the point: a number for a scalar input, its entries in order (a Float64Array, an array, a Tensor or WasmBuffer of the input's shape)
  * @param options `tolerance`, `richardson`, `hessian`
@@ -82,40 +82,44 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   // size 1) fits any f. The size is the largest |f| at x and a thousandth of each variable's scale
   // to either side: not |f(x)| alone, which is 0 at a root (then 1e-8·sin x at 0 would be judged
   // on a scale of 1, where any gradient of its size passes).
-  const reach = point.reduce((s, v) => Math.max(s, Math.abs(v), 1), 1);
   const center = f.eval(at(point)) as number;
-  const moved = (step: (p: Float64Array) => void) => { const p = point.slice(); step(p); return f.eval(at(p)) as number; };
-  const scaleOf = (i: number) => Math.max(Math.abs(point[i]), 1);
+  const moved = (u: Float64Array, sign: number) => f.eval(at(point.map((v, j) => v + sign * u[j]))) as number;
+  const along = (i: number, step: number) => Float64Array.from(point, (_, j) => (j === i ? step * Math.max(Math.abs(point[j]), 1) : 0));
   let size = Number.isFinite(center) ? Math.abs(center) : 0;
-  for (let i = 0; i < 2 * point.length; i++) {
-    const v = moved((p) => { p[i >> 1] += (i & 1 ? -1e-3 : 1e-3) * scaleOf(i >> 1); });
-    if (Number.isFinite(v)) size = Math.max(size, Math.abs(v));
+  for (let i = 0; i < point.length; i++) {
+    for (const sign of [1, -1]) {
+      const v = moved(along(i, 1e-3), sign);
+      if (Number.isFinite(v)) size = Math.max(size, Math.abs(v));
+    }
   }
   if (!(size > 0)) size = 1;
   // The floor of the derivative's scale (where the derivative is small, as at a stationary point):
-  // f's change over a tenth of its variables' scales, along each and along two diagonals (a saddle
-  // x·y does not change along the axes), over that tenth and f's size. Not |f|, which a constant
-  // offset makes as large as it likes (1e8 + a·sin b passed a gradient with a wrong sign on a
-  // floor of |f|); |f| only where f's change is within the differences' own error (f constant, or
-  // constant but for rounding, as det(A)·det(A⁻¹)).
-  let change = 0;
-  const probe = (v: number) => { const c = Math.abs(v - center) / size / 0.1; if (Number.isFinite(c)) change = Math.max(change, c); };
-  for (let i = 0; i < 2 * point.length; i++) probe(moved((p) => { p[i >> 1] += (i & 1 ? -0.1 : 0.1) * scaleOf(i >> 1); }));
-  for (const alternate of [false, true]) {
-    for (const sign of [1, -1]) probe(moved((p) => p.forEach((_, j) => { p[j] += sign * (alternate && j % 2 ? -0.1 : 0.1) * scaleOf(j); })));
-  }
+  // f's change near x, in units of its size. Not |f|, which a constant offset makes as large as it
+  // likes (1e8 + a·sin b passed a gradient with a wrong sign on a floor of |f|). Probes move x by
+  // u = a tenth of each variable's scale, along each axis and two diagonals (a saddle x·y does not
+  // change along the axes); each gives the smaller change of x ± u (a pole or NaN on one side does
+  // not set it), over ‖u‖₁ for the gradient's floor and ‖u‖₁² for the Hessian's, which keeps them
+  // below the largest first and second derivative along u.
+  let firstOrder = 0, secondOrder = 0;
+  const probe = (u: Float64Array) => {
+    const changes = [moved(u, 1), moved(u, -1)].map((v) => Math.abs(v - center) / size).filter(Number.isFinite);
+    if (changes.length === 0) return;
+    const change = Math.min(...changes), length = u.reduce((t, v) => t + Math.abs(v), 0);
+    firstOrder = Math.max(firstOrder, change / length);
+    secondOrder = Math.max(secondOrder, change / length / length);
+  };
+  for (let i = 0; i < point.length; i++) probe(along(i, 0.1));
+  for (const alternate of [false, true]) probe(Float64Array.from(point, (v, j) => (alternate && j % 2 ? -0.1 : 0.1) * Math.max(Math.abs(v), 1)));
   const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
   const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
-  const noise = differences.error.reduce((m, e) => Math.max(m, e), 0);
-  const floor = (change / reach > noise ? change : 1) / reach; // the change over the largest scale s, per unit of x
-  const forward = compare(gradientAt(point, "forward"), differences, tolerance, floor);
-  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, floor);
+  const forward = compare(gradientAt(point, "forward"), differences, tolerance, firstOrder);
+  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, firstOrder);
   let hessian: Comparison | undefined;
   if (options.hessian ?? !f.refusesSecondOrder()) { // (none through a scan, nor user functions without second partials)
     const H = fd.jacobian((p: Float64Array) => gradientAt(p, "reverse"), point, { richardson }) as { value: Tensor; error: Tensor };
     const exact = dataOf(f.hessian(at(point)) as Tensor | number).map((v) => v / size);
-    hessian = compare(exact, { value: H.value.data, error: H.error.data }, tolerance, floor / reach);
+    hessian = compare(exact, { value: H.value.data, error: H.error.data }, tolerance, secondOrder);
   }
   const all = [forward, reverse, ...(hessian ? [hessian] : [])];
   return { forward, reverse, ...(hessian ? { hessian } : {}), worst: Math.max(...all.map((c) => c.disagreement)), ok: all.every((c) => c.ok) };
@@ -129,7 +133,7 @@ function compare(exact: ArrayLike<number>, differences: { value: ArrayLike<numbe
   if (exact.length !== differences.value.length) throw new InternalError(`checkGrad compared ${exact.length} exact entries with ${differences.value.length} differences`);
   let unit = floor;
   for (let i = 0; i < exact.length; i++) unit = Math.max(unit, Math.abs(differences.value[i]), Math.abs(exact[i]));
-  if (!(unit > 0)) unit = Number.MIN_VALUE; // a constant f, whose derivatives and differences are all 0
+  if (!(unit > 0)) unit = Number.MIN_VALUE; // (a constant f: its differences' error, if any, then says they cannot judge)
   let disagreement = 0, error = 0, agree = true;
   for (let i = 0; i < exact.length; i++) {
     const gap = Math.abs(exact[i] - differences.value[i]);

@@ -106,11 +106,12 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings, sp
         break;
       }
       if (delta <= EPS * scaled(D, x)) {
-        // The region is below x's resolution. If the Newton step is too (within ROUNDING_STEPS·ε of x)
+        // The region is below x's resolution. If the Newton step is too (within ROUNDING_STEPS·ε of each xⱼ)
         // and it would take F to 0 (so J is not singular there, as at a minimum of ‖F‖ where JᵀF = 0
         // and the step is 0), x is a root to the last bits F's rounding allows (x² = 2e6 at its nearest
         // double leaves ‖F‖ = 2.3e-10, above the tolerance). Else a minimum of ‖F‖ that is not a root.
-        const tiny = scaled(D, J.newton) <= ROUNDING_STEPS * EPS * scaled(D, x);
+        // (each component against its own xⱼ: a scaled norm lets one large unknown hide another's step)
+        const tiny = J.newton.every((step, j) => Math.abs(step) <= ROUNDING_STEPS * EPS * Math.abs(x[j]));
         return finish(tiny && norm2(J.times(J.newton, F)) <= 0.01 * fnorm ? "root" : "step");
       }
       if (failures >= 60) return finish("no progress");

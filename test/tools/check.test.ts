@@ -30,11 +30,16 @@ describe("checkGrad", () => {
         expect(wrong.ok, `${offset}checkSignFlipped`).toBe(false);
         expect(wrong.forward.disagreement).toBeGreaterThan(1);
       }
-      // the floor from f's change passes what is right where f hardly changes: a saddle (not along the axes),
-      // a constant, one constant but for rounding, a flat minimum (each once failed as 'not reliable')
-      for (const [expr, at] of [["sin(x)*y^2", [0, 0]], ["x*y", [0, 0]], ["5 + 0*x + 0*y", [0.3, 0.2]],
-        ["cos(x)^2 + sin(x)^2 + 0*y", [0.3, 0]], ["1 + x^4 + y^4", [0, 0]]] as const) {
+      // the floor from f's change passes what is right where f changes only to second order or more: saddles
+      // (not along the axes), flat minima, with an offset (each once failed as 'not reliable')
+      for (const [expr, at] of [["sin(x)*y^2", [0, 0]], ["x*y", [0, 0]], ["1 + x^4 + y^4", [0, 0]], ["1 + x^6 + y^2", [0, 0]],
+        ["cosh(x^3) + y", [0, 0.5]]] as const) {
         expect(checkGrad(compile(expr, { vars: ["x", "y"] }), [...at]).ok, expr).toBe(true);
+      }
+      // a function that does not change near x gives the differences nothing to judge by: not reliable
+      for (const expr of ["5 + 0*x + 0*y", "1e13 + sin(x)*y"]) {
+        const r = checkGrad(compile(expr, { vars: ["x", "y"] }), [0.3, 0.7]);
+        expect([r.ok, r.forward.reliable], expr).toEqual([false, false]);
       }
       // and a wrong gradient of a function near the top of the range (its change over a tenth once overflowed)
       defineFunction("checkOnePercentOff(a)", { value: (a) => a, partials: () => [1.01], second: () => [[0]] });
