@@ -20,8 +20,8 @@ export interface CheckOptions {
 export interface Comparison {
   /**
    * The largest |exact − differences| over the derivative's scale: its largest
-   * entry, or f's change near x per unit of x (per unit² for the Hessian),
-   * whichever is larger. Both are of f divided by its size near x (see checkGrad).
+   * entry, or a floor where that is smaller (1/s, 1/s² for the Hessian, but no
+   * more than f's change near x; see checkGrad), all of f over its size near x.
    */
   disagreement: number;
   /** The largest error estimate of the differences, over the same scale. */
@@ -93,25 +93,38 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
     }
   }
   if (!(size > 0)) size = 1;
-  // The floor of the derivative's scale (where the derivative is small, as at a stationary point):
-  // f's change near x, in units of its size. Not |f|, which a constant offset makes as large as it
-  // likes (1e8 + a·sin b passed a gradient with a wrong sign on a floor of |f|). Probes move x by
-  // u = a tenth of each variable's scale, along each axis and two diagonals (a saddle x·y does not
-  // change along the axes); each gives the smaller change of x ± u (a pole or NaN on one side does
-  // not set it), over ‖u‖₁ for the gradient's floor and ‖u‖₁² for the Hessian's, which keeps them
-  // below the largest first and second derivative along u.
-  let firstOrder = 0, secondOrder = 0;
-  const probe = (u: Float64Array) => {
-    const changes = [moved(u, 1), moved(u, -1)].map((v) => Math.abs(v - center) / size).filter(Number.isFinite);
-    if (changes.length === 0) return;
-    const change = Math.min(...changes), length = u.reduce((t, v) => t + Math.abs(v), 0);
-    firstOrder = Math.max(firstOrder, change / length);
-    secondOrder = Math.max(secondOrder, change / length / length);
-  };
-  for (let i = 0; i < point.length; i++) probe(along(i, 0.1));
-  for (const alternate of [false, true]) probe(Float64Array.from(point, (v, j) => (alternate && j % 2 ? -0.1 : 0.1) * Math.max(Math.abs(v), 1)));
   const value = (p: Float64Array) => (f.eval(at(p)) as number) / size;
   const gradientAt = (p: Float64Array, mode: "forward" | "reverse") => dataOf(f.grad(at(p), { mode }) as number | Float64Array | Tensor).map((v) => v / size);
+  // The floor of the derivative's scale (where the derivative is small, as at a stationary point):
+  // f's own, |f| over the largest scale s (1/s here, f being over its size), but no more than f's
+  // change near x where that is measurable, which a constant offset does not inflate (under 1e8 +
+  // a·sin b a gradient with a wrong sign passed on a floor of |f|). Probes move x by u, a tenth
+  // (and, against a period that divides a tenth, 0.0371) of each variable's scale, along each axis
+  // and two diagonals (a saddle x·y does not change along the axes). The gradient's floor takes the
+  // smaller change of x ± u (a pole on one side does not set it) over ‖u‖₁; the Hessian's the
+  // smaller change less the exact gradient's share g·u (so that a steep linear part does not set
+  // it), over ‖u‖₁². A change below the differences' own error leaves them unable to judge, as
+  // for a constant f.
+  const reach = point.reduce((t, v) => Math.max(t, Math.abs(v), 1), 1);
+  const slope = gradientAt(point, "reverse");
+  let firstOrder = 0, secondOrder = 0;
+  const probe = (u: Float64Array) => {
+    const length = u.reduce((t, v) => t + Math.abs(v), 0), linear = u.reduce((t, v, j) => t + v * slope[j], 0);
+    const up = (moved(u, 1) - center) / size, down = (moved(u, -1) - center) / size;
+    // (a remainder within rounding of the terms it is the difference of is 0: f linear along u)
+    const remainder = (change: number, part: number) => (Math.abs(change - part) <= 4 * Number.EPSILON * (Math.abs(change) + Math.abs(part)) ? 0 : Math.abs(change - part));
+    const first = [Math.abs(up), Math.abs(down)].filter(Number.isFinite), second = [remainder(up, linear), remainder(down, -linear)].filter(Number.isFinite);
+    if (first.length > 0) firstOrder = Math.max(firstOrder, Math.min(...first) / length);
+    if (second.length > 0) secondOrder = Math.max(secondOrder, Math.min(...second) / length / length);
+  };
+  for (const tenth of [0.1, 0.0371]) {
+    for (let i = 0; i < point.length; i++) probe(along(i, tenth));
+    for (const alternate of [false, true]) probe(Float64Array.from(point, (v, j) => (alternate && j % 2 ? -tenth : tenth) * Math.max(Math.abs(v), 1)));
+  }
+  // (a linear f's remainder is 0 along every probe: its Hessian's floor is |f|'s; a constant f has
+  // no gradient floor, and its differences cannot judge)
+  firstOrder = Math.min(firstOrder, 1 / reach);
+  secondOrder = secondOrder > 0 ? Math.min(secondOrder, 1 / reach ** 2) : 1 / reach ** 2;
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
   const forward = compare(gradientAt(point, "forward"), differences, tolerance, firstOrder);
   const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, firstOrder);

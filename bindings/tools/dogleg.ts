@@ -43,11 +43,13 @@ interface Linearized {
   newton: Float64Array;
   /** start + J·v (start absent: 0), each row summed from its start. */
   times(v: Float64Array, start?: Float64Array): Float64Array;
+  /** |J|·v, entry by entry in absolute value (v ≥ 0): the size of each row's terms at v. */
+  absTimes(v: Float64Array): Float64Array;
   transposeTimes(u: Float64Array): Float64Array;
 }
 
 const EPS = 2.220446049250313e-16;
-/** How many ε of x a Newton step may be and x still count as a root to rounding. */
+/** How many ε of its terms' size an equation may be off and x still count as a root to rounding. */
 const ROUNDING_STEPS = 16;
 
 /** The banded factorization pays where the band is under a third of n (its cost m·w² against the dense m·n²). */
@@ -106,13 +108,12 @@ export function dogleg(problem: Problem, x0: Float64Array, s: DoglegSettings, sp
         break;
       }
       if (delta <= EPS * scaled(D, x)) {
-        // The region is below x's resolution. If the Newton step is too (within ROUNDING_STEPS·ε of each xⱼ)
-        // and it would take F to 0 (so J is not singular there, as at a minimum of ‖F‖ where JᵀF = 0
-        // and the step is 0), x is a root to the last bits F's rounding allows (x² = 2e6 at its nearest
-        // double leaves ‖F‖ = 2.3e-10, above the tolerance). Else a minimum of ‖F‖ that is not a root.
-        // (each component against its own xⱼ: a scaled norm lets one large unknown hide another's step)
-        const tiny = J.newton.every((step, j) => Math.abs(step) <= ROUNDING_STEPS * EPS * Math.abs(x[j]));
-        return finish(tiny && norm2(J.times(J.newton, F)) <= 0.01 * fnorm ? "root" : "step");
+        // The region is below x's resolution. x is a root to rounding if each Fᵢ is within what
+        // rounding x's terms makes of it, |Fᵢ| ≤ ROUNDING_STEPS·ε·(|J|·|x|)ᵢ (x² = 2e6 at its nearest
+        // double leaves F = 2.3e-10, above the tolerance; an unknown that is exactly 0 counts too).
+        // Else it is a minimum of ‖F‖ that is not a root (an inconsistent system, where F stays large).
+        const terms = J.absTimes(x.map(Math.abs));
+        return finish(F.every((v, i) => Math.abs(v) <= ROUNDING_STEPS * EPS * terms[i]) ? "root" : "step");
       }
       if (failures >= 60) return finish("no progress");
     }
@@ -151,6 +152,7 @@ function denseModel(J: Float64Array, n: number, F: Float64Array): Linearized {
     columnNorms: qr.columnNorms,
     newton: unpivot(dampedSolve(qr, new Float64Array(n), 0).z, qr.perm), // (pivoted order → J's order)
     times: (v, start) => Float64Array.from({ length: n }, (_, i) => { let t = start ? start[i] : 0; for (let j = 0; j < n; j++) t += J[i * n + j] * v[j]; return t; }),
+    absTimes: (v) => Float64Array.from({ length: n }, (_, i) => { let t = 0; for (let j = 0; j < n; j++) t += Math.abs(J[i * n + j]) * v[j]; return t; }),
     transposeTimes: (u) => transposeTimes(J, n, n, u),
   };
 }
@@ -164,6 +166,7 @@ function bandedModel(J: SparseRows & { values: Float64Array }, n: number, band: 
     columnNorms: sparseColumnNorms(J, n),
     newton: bandedSolve(qr),
     times: (v, start) => Float64Array.from({ length: m }, (_, i) => { let t = start ? start[i] : 0; for (let k = rowStart[i]; k < rowStart[i + 1]; k++) t += values[k] * v[cols[k]]; return t; }),
+    absTimes: (v) => Float64Array.from({ length: m }, (_, i) => { let t = 0; for (let k = rowStart[i]; k < rowStart[i + 1]; k++) t += Math.abs(values[k]) * v[cols[k]]; return t; }),
     transposeTimes: (u) => {
       const out = new Float64Array(n);
       for (let i = 0; i < m; i++) for (let k = rowStart[i]; k < rowStart[i + 1]; k++) out[cols[k]] += values[k] * u[i];

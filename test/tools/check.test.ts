@@ -44,6 +44,15 @@ describe("checkGrad", () => {
       // and a wrong gradient of a function near the top of the range (its change over a tenth once overflowed)
       defineFunction("checkOnePercentOff(a)", { value: (a) => a, partials: () => [1.01], second: () => [[0]] });
       expect(checkGrad(compile("1e306*exp(checkOnePercentOff(x))"), [5]).ok).toBe(false);
+      // f's change near x is a floor, never more than |f|'s: Rosenbrock's valley bends far within a tenth, yet
+      // ∂/∂x off by 1e-5 fails there; a Hessian off by 1e-5 fails beside a steep linear part (10x + y² at
+      // (1, 1)); and a period dividing a tenth does not hide cos(2πx)'s change at its maximum x = 10
+      defineFunction("checkSlightlyOff(a)", { value: (a) => a, partials: () => [1 + 1e-5], second: () => [[0]] });
+      defineFunction("checkCurvedOff(a)", { value: (a) => a * a, partials: (a) => [2 * a], second: () => [[2 * (1 + 1e-5)]] });
+      expect(checkGrad(compile("100*(y - x^2)^2 + (1 - checkSlightlyOff(x))^2", { vars: ["x", "y"] }), [0.5, 0.25]).ok).toBe(false);
+      const curved = checkGrad(compile("10*x + checkCurvedOff(y)", { vars: ["x", "y"] }), [1, 1]);
+      expect([curved.forward.ok, curved.hessian!.ok]).toEqual([true, false]);
+      expect(checkGrad(compile("cos(2*pi*x)"), [10]).ok).toBe(true);
       // right, under an offset the differences still resolve (1e3: within 1e-4 of the gradient)
       expect(checkGrad(compile("1e3 + checkRight(x, y)", { vars: ["x", "y"] }), [0.7, 1.3]).ok).toBe(true);
       // a gradient of 1e-3 at a minimum of value 1e4, where the truth is 0
@@ -53,7 +62,7 @@ describe("checkGrad", () => {
       expect(blurred.forward.reliable).toBe(false);
       expect(blurred.ok).toBe(false);
     } finally {
-      for (const name of ["checkSignFlipped", "checkRight", "checkOffMin", "checkOnePercentOff"]) removeFunction(name);
+      for (const name of ["checkSignFlipped", "checkRight", "checkOffMin", "checkOnePercentOff", "checkSlightlyOff", "checkCurvedOff"]) removeFunction(name);
     }
   });
 

@@ -57,6 +57,9 @@ describe("findRoot: Moré–Garbow–Hillstrom systems", () => {
     // each unknown judged against itself: x at its nearest double to √(2e30) leaves F₁ = 2.8e14, y = 3 is exact;
     // where exp(y) − 20 is still 395 the large x once hid y's step of 3 in a norm of the two
     expect(findRoot(compile(["x^2 - 2e30", "y - 3"], { vars: ["x", "y"] }), [1.5e15, 10]).reason).toBe("root");
+    // an unknown that is exactly 0 at the root: (√(2e6), 0) of x² + y² = 2e6, x² − y = 2e6
+    const zero = findRoot(compile(["x^2 + y^2 - 2e6", "x^2 - y - 2e6"], { vars: ["x", "y"] }), [1400, 0]);
+    expect([zero.converged, zero.x[1]]).toEqual([true, 0]);
     expect(findRoot(compile(["x^2 - 2e30", "exp(y) - 20"], { vars: ["x", "y"] }), [1.5e15, 10]).converged).toBe(false);
     // not where J is singular and the step 0 because JᵀF is (minima of ‖F‖ with no root: ‖F‖ = 1/√5 and 1)
     for (const [exprs, x0] of [[["2*x - y - 1", "4*x - 2*y - 3"], [1, 1]], [["(x - 1)^2 + 1", "y"], [1, 1]]] as const) {
