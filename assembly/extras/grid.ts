@@ -129,8 +129,9 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
  * parabola through the first (last) three samples (edgeOrder 1) or of the cubic
  * through four (edgeOrder 2, second order; needs len ≥ 4).
  * Every stencil is weighed on nodes in units of its widest gap h, and the
- * weights or the sum divided by h² (`beforeSum`): 1/h² and the products of node
- * gaps leave the range at spacings of 1e-108 and 1e103 where the result does not.
+ * weights or the sum divided by h² (weightShare, sumShare): 1/h² and the products
+ * of node gaps leave the range at spacings of 1e-108 and 1e103 where the result
+ * does not.
  */
 export function secondAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                            coords: usize, dx: f64, edgeOrder: i32, mode: i32, weights: usize): void {

@@ -127,7 +127,7 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   secondOrder = secondOrder > 0 ? Math.min(secondOrder, 1 / reach ** 2) : 1 / reach ** 2;
   const differences = fd.grad(value, point, { richardson }) as { value: Float64Array; error: Float64Array };
   const forward = compare(gradientAt(point, "forward"), differences, tolerance, firstOrder);
-  const reverse = compare(gradientAt(point, "reverse"), differences, tolerance, firstOrder);
+  const reverse = compare(slope, differences, tolerance, firstOrder);
   let hessian: Comparison | undefined;
   if (options.hessian ?? !f.refusesSecondOrder()) { // (none through a scan, nor user functions without second partials)
     const H = fd.jacobian((p: Float64Array) => gradientAt(p, "reverse"), point, { richardson }) as { value: Tensor; error: Tensor };

@@ -25,7 +25,7 @@ export interface DoglegOutcome {
   iterations: number;
   evaluations: number;
   /**
-   * "root" (‖F‖ within the tolerance, or a Newton step within rounding of x), or why it stopped short:
+   * "root" (‖F‖ within the tolerance, or each |Fᵢ| within rounding of its terms), or why it stopped short:
    * the region shrank below x's resolution away from a root ("step"), no progress, iterations, non-finite.
    */
   reason: "root" | Extract<LmReason, "step" | "iterations" | "non-finite" | "no progress">;
