@@ -43,8 +43,15 @@ const TENSOR_CALLS: Record<keyof typeof TENSOR_FUNCTIONS, TensorFn> = {
   solve: (a, b) => T.solve(a, b),
 };
 
-/** A sink building Nodes; names resolve against `inputs` (or, if `open`, become new scalar variables). */
-function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null, src: () => string): ExprSink<Node> {
+/**
+ * What the expression sink builds: a scalar as its graph id (most of an expression: no
+ * object per node), anything else as a Node.
+ */
+type Built = Node | number;
+
+/** A sink building graph nodes; names resolve against `inputs` (or, if `open`, become new scalar variables). */
+function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null, src: () => string): ExprSink<Built> {
+  const node = (x: Built): Node => (typeof x === "number" ? Node.of(graph, [], [x]) : x);
   // Tensor operations report shape errors as ShapeError; inside an expression they
   // become ParseErrors at the call's column, so the user sees where.
   const at = <R>(column: number, body: () => R): R => {
@@ -56,27 +63,27 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
     }
   };
   return {
-    number: (v) => Node.constant(graph, v),
+    number: (v) => graph.constant(v),
     name(name, column) {
-      if (Object.hasOwn(CONSTANTS, name)) return Node.constant(graph, CONSTANTS[name]);
-      const node = named.get(name);
-      if (node) return node;
+      if (Object.hasOwn(CONSTANTS, name)) return graph.constant(CONSTANTS[name]);
+      const found = named.get(name);
+      if (found) return found.rank === 0 ? found.ids[0] : found;
       if (!open) {
         throw new ParseError(`unknown variable '${name}' (the variables are ${[...named.keys()].join(", ") || "none"})`, column, src());
       }
-      const v = Node.of(graph, [], [graph.input(open.length)]);
+      const id = graph.input(open.length);
       open.push(name);
-      named.set(name, v);
-      return v;
+      named.set(name, Node.of(graph, [], [id]));
+      return id;
     },
-    // (scalar operands, most of an expression, skip the tensor operations' checks)
-    negate: (a) => (a.rank === 0 ? Node.of(graph, [], [graph.apply(Op.Neg, a.ids[0])]) : T.map(Op.Neg, a)),
-    not: (a) => T.map(Op.Not, a),
-    conditional: (c, a, b, column) => at(column, () => lifted("where")(c, a, b)),
-    binary: (op, a, b, column) => (a.rank === 0 && b.rank === 0
-      ? Node.of(graph, [], [graph.apply(BINARY_OPS[op], a.ids[0], b.ids[0])])
-      : at(column, () => T.elementwise(BINARY_OPS[op], a, b))),
-    call: (name, args, column) => at(column, () => {
+    negate: (a) => (typeof a === "number" ? graph.apply(Op.Neg, a) : T.map(Op.Neg, a)),
+    not: (a) => T.map(Op.Not, node(a)),
+    conditional: (c, a, b, column) => at(column, () => lifted("where")(node(c), node(a), node(b))),
+    binary: (op, a, b, column) => (typeof a === "number" && typeof b === "number"
+      ? graph.apply(BINARY_OPS[op], a, b)
+      : at(column, () => T.elementwise(BINARY_OPS[op], node(a), node(b)))),
+    call: (name, built, column) => at(column, () => {
+      const args = built.map(node);
       const user = builtinArity(name) === undefined ? userFunction(name) : undefined;
       if (user) return applyUserFunction(user, args);
       if (Object.hasOwn(UNARY_FUNCTIONS, name)) return T.map(UNARY_FUNCTIONS[name as UnaryName], args[0]);
@@ -84,8 +91,14 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
       if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return lifted(name as CompositeName)(...args);
       return TENSOR_CALLS[name as keyof typeof TENSOR_FUNCTIONS](args[0], args[1]);
     }),
-    index: (a, i, column) => at(column, () => a.at(i)),
+    index: (a, i, column) => at(column, () => node(a).at(i)),
   };
+}
+
+/** The parse of `src` into `graph` through `sink`, as a Node. */
+function parseNode(graph: Graph, src: string, sink: ExprSink<Built>): Node {
+  const built = parseExpression(src, sink);
+  return typeof built === "number" ? Node.of(graph, [], [built]) : built;
 }
 
 /**
@@ -98,7 +111,7 @@ export function applyUserFunction(entry: UserFunctionEntry, args: readonly Opera
   const body = entry.body!, graph = T.graphOf(args)!;
   const named = new Map(entry.params.map((p, i) => [p, Node.constant(graph, args[i])]));
   try {
-    return parseExpression(body, nodeSink(graph, named, null, () => body));
+    return parseNode(graph, body, nodeSink(graph, named, null, () => body));
   } catch (error) {
     if (error instanceof GradientsError) throw new InputError(`in the body of ${entry.name}(${entry.params.join(", ")}): ${error.message}`);
     throw error;
@@ -160,7 +173,7 @@ export function compile(expr: Expressions, options: CompileOptions = {}): Func<a
   const parse = (e: unknown): Node => {
     if (typeof e !== "string") throw new InputError(`compile takes expression strings (or nested arrays of them), got ${e === null ? "null" : typeof e}`);
     current = e;
-    return parseExpression(e, sink);
+    return parseNode(graph, e, sink);
   };
   let result: BodyResult;
   if (typeof expr === "string") result = parse(expr);

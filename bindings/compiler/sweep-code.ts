@@ -714,10 +714,9 @@ class SweepWriter {
   /** Step k as a loop body sees it (ids of its first iteration, and their strides), or as straight code. */
   private ref(k: number, stride: number): StepRef {
     const p = this.p, k1 = k + stride;
-    const step = (x: number, x1: number) => (stride ? x1 - x : 0);
     return {
       k, op: p.op[k], a: p.a[k], b: p.b[k], dst: resultId(p, k),
-      sa: stride ? step(p.a[k], p.a[k1]) : 0, sb: stride && p.b[k] >= 0 ? step(p.b[k], p.b[k1]) : 0, sk: stride,
+      sa: stride ? p.a[k1] - p.a[k] : 0, sb: stride && p.b[k] >= 0 ? p.b[k1] - p.b[k] : 0, sk: stride,
     };
   }
 
@@ -882,21 +881,24 @@ class SweepWriter {
    */
   private valuesRead(): Uint8Array {
     const p = this.p, read = new Uint8Array(this.nIds);
+    let r: StepRef, runs = false;
+    const mark = (c: Code): void => {
+      if (c.k === "a") read[r.a] = 1;
+      else if (c.k === "b") read[r.b] = 1;
+      else if (c.k === "v") { read[r.dst] = 1; runs = true; }
+      else if (c.k === "neg") mark(c.a);
+      else if (c.k === "op") { mark(c.a); mark(c.b); }
+    };
     for (let k = this.steps - 1; k >= 0; k--) {
-      const r = this.ref(k, 0), row = ROWS[r.op];
-      let runs = read[r.dst] === 1;
+      r = this.ref(k, 0);
+      const row = ROWS[r.op];
+      runs = read[r.dst] === 1;
       if (!p.noAdjoint[k]) {
         if (row.kind !== "scalar" || !row.wasm) runs = true;
         else {
-          const mark = (c: Code): void => {
-            if (c.k === "a") read[r.a] = 1;
-            else if (c.k === "b") read[r.b] = 1;
-            else if (c.k === "v") { read[r.dst] = 1; runs = true; }
-            else if (c.k === "neg") mark(c.a);
-            else if (c.k === "op") { mark(c.a); mark(c.b); }
-          };
-          for (const which of this.pullsB(k) ? [0, 1] as const : [0] as const) {
-            const { d, s } = this.partial(r, which);
+          const last = this.pullsB(k) ? 1 : 0;
+          for (let which = 0; which <= last; which++) {
+            const { d, s } = this.partial(r, which as 0 | 1);
             if (d.k === "code") mark(d.code);
             if (s && s.k === "code") mark(s.code);
           }
@@ -969,18 +971,18 @@ class SweepWriter {
       else if (c.k === "neg") reads(c.a, r);
       else if (c.k === "op") { reads(c.a, r); reads(c.b, r); }
     };
+    const readsPartial = (r: StepRef, which: 0 | 1) => {
+      const { d, s } = this.partial(r, which);
+      if (d.k === "code") reads(d.code, r);
+      if (s && s.k === "code") reads(s.code, r);
+    };
     for (let k = 0; k < this.steps; k++) {
-      const r = this.ref(k, 0), row = ROWS[r.op];
       if (p.noAdjoint[k]) continue;
+      const r = this.ref(k, 0), row = ROWS[r.op];
       if (row.kind !== "scalar" || !row.wasm) { need[r.dst] = 1; continue; } // its value and partials, from the call
       if (r.op === Op.Keep) read(r.b);
-      const readsPartial = (which: 0 | 1) => {
-        const { d, s } = this.partial(r, which);
-        if (d.k === "code") reads(d.code, r);
-        if (s && s.k === "code") reads(s.code, r);
-      };
-      readsPartial(0);
-      if (this.pullsB(k)) readsPartial(1);
+      readsPartial(r, 0);
+      if (this.pullsB(k)) readsPartial(r, 1);
     }
     for (let k = this.steps - 1; k >= 0; k--) { // what the needed values are computed from
       const id = resultId(p, k);

@@ -107,36 +107,40 @@ export class Graph {
    * guard is x or +0, and keep(+0, c) is +0 whatever c.
    */
   private identity(op: number, a: number, b: number): number | undefined {
-    const isConst = (id: number, v: number) => this.op[id] === CONST && Object.is(this.value[id], v);
     switch (op) {
       case Op.Mul:
-        if (isConst(b, 1)) return a;
-        if (isConst(a, 1)) return b;
+        if (this.isConstantOf(b, 1)) return a;
+        if (this.isConstantOf(a, 1)) return b;
         break;
       case Op.Div:
-        if (isConst(b, 1)) return a;
+        if (this.isConstantOf(b, 1)) return a;
         break;
       case Op.Sub:
-        if (isConst(b, 0)) return a;
+        if (this.isConstantOf(b, 0)) return a;
         break;
       case Op.Add:
-        if (isConst(b, -0)) return a;
-        if (isConst(a, -0)) return b;
+        if (this.isConstantOf(b, -0)) return a;
+        if (this.isConstantOf(a, -0)) return b;
         break;
       case Op.Pow:
-        if (isConst(b, 0)) return this.constant(1); // x^0 = 1 for every x, NaN included (C's pow)
-        if (isConst(b, 1)) return a;
-        if (isConst(b, 2)) return this.apply(Op.Mul, a, a);
+        if (this.isConstantOf(b, 0)) return this.constant(1); // x^0 = 1 for every x, NaN included (C's pow)
+        if (this.isConstantOf(b, 1)) return a;
+        if (this.isConstantOf(b, 2)) return this.apply(Op.Mul, a, a);
         break;
       case Op.Neg:
         if (this.op[a] === Op.Neg) return this.a[a];
         break;
       case Op.Keep:
         if (this.isConstant(b)) return this.value[b] !== 0 ? a : this.constant(0);
-        if (isConst(a, 0)) return a;
+        if (this.isConstantOf(a, 0)) return a;
         break;
     }
     return undefined;
+  }
+
+  /** Whether node `id` is the constant `v` (−0 and +0 told apart). */
+  private isConstantOf(id: number, v: number): boolean {
+    return this.op[id] === CONST && Object.is(this.value[id], v);
   }
 
   /**
