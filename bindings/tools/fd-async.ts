@@ -9,6 +9,7 @@ import { chunkRanges, yieldToEventLoop, type Range } from "../runtime/chunks.js"
 import { forBatch, perPoint, putTogether, takeApart } from "../runtime/results-tree.js";
 import * as fd from "./fd.js";
 import type { BatchCallback, Callback, Estimate, FdOptions } from "./fd.js";
+import { FIRST_POINT } from "./fd-plan.js";
 
 type Point = ArrayLike<number> | TensorLike;
 
@@ -83,7 +84,7 @@ async function fdAsync(name: string, call: (x: unknown, v: unknown, options: FdO
   const N = points.N, ranges = chunkRanges(N, async.chunkSize ?? 16384);
   let skeleton: ReturnType<typeof takeApart>["skeleton"] | undefined, whole: Float64Array[] = [], sizes: number[] = [];
   await eachChunk(ranges, async, N, 0, async (r) => {
-    const parts = takeApart(call(cut(points, r), directions ? cut(directions, r) : v, rest as FdOptions));
+    const parts = takeApart(call(cut(points, r), directions ? cut(directions, r) : v, { ...rest, [FIRST_POINT]: r.start } as FdOptions));
     if (!skeleton) {
       skeleton = parts.skeleton;
       sizes = perPoint(parts.leaves, r.end - r.start);

@@ -20,14 +20,14 @@ export class Caller {
 
   /** f(x): its m values (a view reused by the next call). */
   one(x: Float64Array): Float64Array {
-    return this.accept(this.invoke(x), 1);
+    return this.accept(this.invoke(x), 1, x);
   }
 
   /** f over P points at once (vectorized): P·m values, point-major. */
   many(points: Float64Array, P: number, n: number): Float64Array {
-    const r = this.invoke(new Tensor([P, n], points));
+    const arg = new Tensor([P, n], points), r = this.invoke(arg);
     const data = r !== null && typeof r === "object" && "shape" in r && "data" in r ? (r as TensorLike).data : r;
-    return this.accept(data, P);
+    return this.accept(data, P, arg);
   }
 
   private invoke(arg: Float64Array | Tensor): unknown {
@@ -35,13 +35,13 @@ export class Caller {
     try {
       return (this.f as (a: unknown) => unknown)(arg);
     } catch (error) {
-      throw new CallbackError(`the function threw at call ${call}: ${error instanceof Error ? error.message : String(error)}`, error);
+      throw threw(error, call, arg);
     }
   }
 
-  /** Checks one call's result (P points' worth) against what came before; its values. */
-  accept(r: unknown, P = 1): Float64Array {
-    const call = this.calls;
+  /** Checks one call's result (P points' worth, from argument `arg`) against what came before; its values. */
+  accept(r: unknown, P = 1, arg?: Float64Array | Tensor): Float64Array {
+    const call = `${this.calls}${arg ? argumentOf(arg) : ""}`;
     const isNumber = typeof r === "number";
     if (!isNumber && (r === null || typeof r !== "object" || typeof (r as ArrayLike<number>).length !== "number")) {
       throw new CallbackError(`the function returned ${r === null ? "null" : typeof r} at call ${call}; expected ${P === 1 ? "a number or an array of numbers" : `${P} values (or ${P}·m)`}`);
@@ -69,6 +69,18 @@ export class Caller {
   }
 }
 
+/** The error for a function that threw at call `call`, given `arg`. */
+export function threw(error: unknown, call: number, arg: Float64Array | Tensor): CallbackError {
+  return new CallbackError(`the function threw at call ${call}${argumentOf(arg)}: ${error instanceof Error ? error.message : String(error)}`, error);
+}
+
+/** An argument as errors show it (" (x = [1, 2])", " (a batch of 8 points)"): which call failed, whatever the calls' order. */
+function argumentOf(arg: Float64Array | Tensor): string {
+  if (arg instanceof Tensor) return ` (a batch of ${arg.shape[0]} points)`;
+  const shown = Array.from(arg.subarray(0, 6), String).join(", ");
+  return ` (x = [${shown}${arg.length > 6 ? ", …" : ""}])`;
+}
+
 /**
  * The error for a function that wrote entry `i` of its argument: the point is the
  * library's, reused for every sample, so a write would move later samples (checked
@@ -87,13 +99,14 @@ export function checkUnwritten(point: Float64Array, x: Float64Array, call: numbe
 /**
  * The common case's hot loop (f returns a number; every line a coordinate axis
  * with a two-point stencil that skips the center; no Richardson levels): for
- * points [from, N), f at x ± along each axis into the samples. Kept small and
+ * points [from, N), f at x ± along each axis into the samples. `point` (n
+ * entries) holds each argument, and the failing one if f throws. Kept small and
  * free of bookkeeping so that the engine inlines the user's function here, as
  * into a hand-written loop.
  */
-export function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Caller, X: Float64Array, n: number, from: number, N: number,
+export function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Caller, point: Float64Array, X: Float64Array, n: number, from: number, N: number,
                             axes: readonly number[], schemes: Int32Array, hs: Float64Array, values: Float64Array, S: number): void {
-  const point = new Float64Array(n), L = axes.length;
+  const L = axes.length;
   for (let p = from; p < N; p++) {
     const x = X.subarray(p * n, (p + 1) * n);
     point.set(x);
@@ -103,12 +116,12 @@ export function sampleAxesTwoPoint(f: (x: Float64Array) => unknown, caller: Call
       point[i] = a;
       caller.calls++;
       const ya = f(point);
-      if (typeof ya !== "number") caller.accept(ya); // throws the CallbackError saying what came back
+      if (typeof ya !== "number") caller.accept(ya, 1, point); // throws the CallbackError saying what came back
       if (!Object.is(point[i], a)) throw wroteArgument(i, caller.calls);
       point[i] = b;
       caller.calls++;
       const yb = f(point);
-      if (typeof yb !== "number") caller.accept(yb);
+      if (typeof yb !== "number") caller.accept(yb, 1, point);
       if (!Object.is(point[i], b)) throw wroteArgument(i, caller.calls);
       point[i] = xi;
       values[k * S] = ya as number;

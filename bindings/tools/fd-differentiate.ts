@@ -4,8 +4,8 @@
 import { CallbackError, InputError } from "../base/errors.js";
 import { core, f64, i32, withMemory } from "../runtime/loader.js";
 import type { BatchCallback, Callback } from "./fd.js";
-import { Caller, checkUnwritten, sampleAxesTwoPoint, wroteArgument } from "./fd-caller.js";
-import { axisGeometry, checkInside, offsets, refuseVanishingDirection, refuseVanishingSteps, type Lines, type Plan, type readBase } from "./fd-plan.js";
+import { Caller, checkUnwritten, sampleAxesTwoPoint, threw, wroteArgument } from "./fd-caller.js";
+import { axisGeometry, checkInside, offsets, pointPrefix, refuseVanishingDirection, refuseVanishingSteps, type Lines, type Plan, type readBase } from "./fd-plan.js";
 
 /** Samples: per line, `levels` × S slots (the requested stencil's size) of m values, filled as results arrive. */
 class Samples {
@@ -30,7 +30,7 @@ class Samples {
 export function differentiate(f: Callback | BatchCallback, base: ReturnType<typeof readBase>, lines: Lines, plan: Plan,
                        jacobianOrder = false) {
   const { N, n, data: X } = base;
-  if (plan.bounds) checkInside(X, N, n, plan.bounds);
+  checkInside(base, plan);
   const caller = new Caller(f);
   const axisLines = "axes" in lines;
   const L = axisLines ? lines.axes.length : 1, NL = N * L, levels = plan.levels;
@@ -82,9 +82,10 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
     core().fdPlan(NL, at, rowAt(1), rowAt(stepRow), rowAt(boundRow), boundRow < 0 ? 0 : rowAt(boundRow + 1), plan.scheme, levels, schemeAt, hAt);
     return { schemes: Int32Array.from(i32().subarray(schemeAt >> 2, (schemeAt >> 2) + NL)), hs: Float64Array.from(f64().subarray(hAt >> 3, (hAt >> 3) + NL)) };
   });
-  if (axisLines && plan.step !== undefined) refuseVanishingSteps(xs, planned.hs, lines.axes);
+  const prefix = (p: number) => pointPrefix(plan, base.batched, p);
+  if (axisLines && plan.step !== undefined) refuseVanishingSteps(xs, planned.hs, lines.axes, prefix);
   // (the step given, not the planned one: bounds may leave no room, which is NaN, not the caller's mistake)
-  else if (typeof plan.step === "number") for (let p = 0; p < N; p++) refuseVanishingDirection(X.subarray(p * n, (p + 1) * n), directionAt(p), plan.step, p);
+  else if (typeof plan.step === "number") for (let p = 0; p < N; p++) refuseVanishingDirection(X.subarray(p * n, (p + 1) * n), directionAt(p), plan.step, prefix(p));
 
   // Sample the function at the planned points.
   const S = core().stencilSize(plan.scheme), samples = new Samples(NL * levels * S);
@@ -134,7 +135,7 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
               if (caller.scalar && caller.m === 1) {
                 caller.calls++;
                 const y = direct(point);
-                if (typeof y !== "number") caller.accept(y); // throws the CallbackError saying what came back
+                if (typeof y !== "number") caller.accept(y, 1, point); // throws the CallbackError saying what came back
                 samples.values[slot] = y as number;
               } else {
                 samples.put(slot, caller.one(point), caller.m);
@@ -148,10 +149,10 @@ export function differentiate(f: Callback | BatchCallback, base: ReturnType<type
         }
         if (axisLines) checkUnwritten(point, x, caller.calls);
       }
-      if (p < N) sampleAxesTwoPoint(direct, caller, X, n, p, N, (lines as { axes: readonly number[] }).axes, planned.schemes, planned.hs, samples.values, S);
+      if (p < N) sampleAxesTwoPoint(direct, caller, point, X, n, p, N, (lines as { axes: readonly number[] }).axes, planned.schemes, planned.hs, samples.values, S);
     } catch (error) {
       if (error instanceof CallbackError) throw error;
-      throw new CallbackError(`the function threw at call ${caller.calls}: ${error instanceof Error ? error.message : String(error)}`, error);
+      throw threw(error, caller.calls, point);
     }
   } else {
     // Every point of every line in one batch per chunk of base points.

@@ -24,6 +24,20 @@ export interface Plan {
   step?: number | ArrayLike<number>;
   bounds?: readonly (readonly [number, number])[];
   vectorized: boolean;
+  /** The index in the caller's batch of this call's first point (FIRST_POINT; 0 but for a chunk of an async call). */
+  firstPoint: number;
+}
+
+/**
+ * The options key by which fd's async forms say where a chunk's points start in
+ * the caller's batch, so that errors name points as the caller counts them. A
+ * symbol: no caller can pass it by accident, and option checks do not see it.
+ */
+export const FIRST_POINT = Symbol("first point of the chunk");
+
+/** How errors name point p of a call ("point 3: "): a batch's point as the caller counts it; nothing for one point. */
+export function pointPrefix(plan: Plan, batched: boolean, p: number): string {
+  return batched ? `point ${plan.firstPoint + p}: ` : "";
 }
 
 /** The options of every fd function. */
@@ -53,7 +67,8 @@ export function readOptions(options: FdOptions, n: number): Plan {
       }
     });
   }
-  return { scheme: SCHEMES[scheme], levels: richardson + 1, step, bounds, vectorized: options.vectorized === true };
+  const firstPoint = (options as { [FIRST_POINT]?: number })[FIRST_POINT] ?? 0;
+  return { scheme: SCHEMES[scheme], levels: richardson + 1, step, bounds, vectorized: options.vectorized === true, firstPoint };
 }
 
 /** Base points: one point (an array of n numbers) or a batch (a Tensor [N, n]). */
@@ -76,13 +91,15 @@ export function readBase(x: unknown): { data: Float64Array; N: number; n: number
   throw new InputError(`the point must be an array of numbers or a batch Tensor [N, n], got ${show(x)}`);
 }
 
-/** Refuses a base point outside the bounds (the function may be undefined there). */
-export function checkInside(X: Float64Array, N: number, n: number, bounds: readonly (readonly [number, number])[]): void {
+/** Refuses a base point outside the plan's bounds (the function may be undefined there). */
+export function checkInside(base: ReturnType<typeof readBase>, plan: Plan): void {
+  const { data: X, N, n } = base, bounds = plan.bounds;
+  if (!bounds) return;
   for (let p = 0; p < N; p++) {
     for (let i = 0; i < n; i++) {
       const x = X[p * n + i], [lo, hi] = bounds[i];
       if (!(x >= lo && x <= hi)) {
-        throw new InputError(`${N > 1 ? `point ${p}: ` : ""}x[${i}] = ${x} is outside its bounds [${lo}, ${hi}]`);
+        throw new InputError(`${pointPrefix(plan, base.batched, p)}x[${i}] = ${x} is outside its bounds [${lo}, ${hi}]`);
       }
     }
   }
@@ -124,21 +141,22 @@ function spacingAt(x: number): number {
  * A given step too small to move x (below half the spacing of doubles there, as
  * 0.5 at x = 1e300) samples f at x alone: its differences are 0 whatever f is.
  * That is the caller's mistake, said so, not a derivative of 0. Lines are
- * point-major: line k is variable axes[k mod L] of point firstPoint + ⌊k / L⌋.
+ * point-major: line k is variable axes[k mod L] of point p + ⌊k / L⌋; `prefix`
+ * names a point in errors (pointPrefix).
  */
-export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: readonly number[], firstPoint = 0): void {
+export function refuseVanishingSteps(xs: Float64Array, hs: Float64Array, axes: readonly number[], prefix: (p: number) => string, p = 0): void {
   for (let k = 0; k < xs.length; k++) {
     const x = xs[k], h = hs[k];
     if (x + h === x && x - h === x) {
-      const L = axes.length, point = firstPoint + Math.floor(k / L);
-      throw new InputError(`step ${h} does not move x[${axes[k % L]}] = ${x}${point > 0 ? ` (point ${point})` : ""}: `
+      const L = axes.length;
+      throw new InputError(`${prefix(p + Math.floor(k / L))}step ${h} does not move x[${axes[k % L]}] = ${x}: `
         + `doubles there are ${spacingAt(x)} apart; give a step of at least that, or leave step out for the automatic one`);
     }
   }
 }
 
 /** The same along direction v: a given step t that moves no coordinate of x (x ± t·v = x) is an InputError. */
-export function refuseVanishingDirection(x: Float64Array, v: Float64Array, t: number, point: number): void {
+export function refuseVanishingDirection(x: Float64Array, v: Float64Array, t: number, prefix: string): void {
   let least = Infinity; // the smallest step that moves some coordinate by the spacing there
   for (let i = 0; i < x.length; i++) {
     if (v[i] === 0) continue;
@@ -146,7 +164,7 @@ export function refuseVanishingDirection(x: Float64Array, v: Float64Array, t: nu
     least = Math.min(least, spacingAt(x[i]) / Math.abs(v[i]));
   }
   if (least === Infinity) return; // v = 0: the derivative along it is 0, and no step is needed
-  throw new InputError(`step ${t} does not move x along the direction${point > 0 ? ` (point ${point})` : ""}: `
+  throw new InputError(`${prefix}step ${t} does not move x along the direction: `
     + `a step of at least ${least} moves a coordinate by the spacing of doubles there; give one, or leave step out for the automatic one`);
 }
 

@@ -7,7 +7,7 @@ import { checkOptions, toF64 } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { core, f64, withMemory } from "../runtime/loader.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
-import { checkInside, readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
+import { checkInside, pointPrefix, readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
 import { splitDirections } from "./fd-direction.js";
 import { Caller } from "./fd-caller.js";
 import { differentiate } from "./fd-differentiate.js";
@@ -169,7 +169,7 @@ export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | 
     const r = differentiate(f, base, { direction: dir.data, perPoint: dir.batched }, plan);
     return estimate(r, base.batched, base.N, outShape(r));
   }
-  if (plan.bounds) checkInside(base.data, base.N, base.n, plan.bounds); // (before the points are repeated, so that errors name them)
+  checkInside(base, plan); // (before the points are repeated, so that errors name them)
   const lines = { data: split.points, N: split.owner.length, n: base.n, batched: true };
   const r = differentiate(f, lines, { direction: split.directions, perPoint: true }, plan), m = r.m;
   const value = new Float64Array(base.N * m), error = new Float64Array(base.N * m);
@@ -306,7 +306,7 @@ export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
       core().fdHessianPlan(n, at, at + 8 * n, at + 16 * n, levels, at + 24 * n);
       return Float64Array.from(f64().subarray((at >> 3) + 3 * n, (at >> 3) + 4 * n));
     });
-    if (plan.step !== undefined) refuseVanishingSteps(x, hs, axes, p);
+    if (plan.step !== undefined) refuseVanishingSteps(x, hs, axes, (q) => pointPrefix(plan, base.batched, q), p);
     // The points, level by level, in the order fdHessianCombine reads them; f(x) once.
     const moves: (readonly [number, number])[][] = [[]];
     for (let r = 0; r < levels; r++) {

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  compile, createPool, fn, fd, grid, reparam, buffer, InputError, InternalError, GradientsError, Tensor, type Func, type Pool,
+  compile, createPool, fn, fd, grid, reparam, buffer, CallbackError, InputError, InternalError, GradientsError, Tensor, type Func, type Pool,
 } from "../../dist/index.js";
 
 const leaves = (x: unknown): number[] => {
@@ -326,5 +326,25 @@ describe("async grid, reparam and fd", () => {
     const error = await rejection(fd.gradAsync(h, X, { pool: pools[1] }));
     expect(error).toBeInstanceOf(InputError);
     expect((error as Error).message).toMatch(/cannot be sent to a worker/);
+  });
+
+  it("fd's async errors name points as the caller's batch counts them, and the argument a failing call had", async () => {
+    // 40 points (2k, 2k + 1), chunks of 16: point 31 lies in the second chunk, as its 15th point.
+    const points = new Tensor([40, 2], Float64Array.from({ length: 80 }, (_, i) => i));
+    const bounds = { bounds: [[0, 60], [0, 100]] as [number, number][] };
+    const outside = "point 31: x[0] = 62 is outside its bounds [0, 60]";
+    expect(() => fd.grad((x) => x[0], points, bounds)).toThrow(outside);
+    expect(((await rejection(fd.gradAsync((x) => x[0], points, { ...bounds, chunkSize: 16 }))) as Error).message).toBe(outside);
+    // A step that does not move x[1] = 1e300 of point 30: refused at that point's index, sync or async.
+    const far = new Tensor([40, 2], Float64Array.from({ length: 80 }, (_, i) => (i === 61 ? 1e300 : i)));
+    const still = "point 30: step 1 does not move x[1] = 1e+300";
+    expect(() => fd.grad((x) => x[1], far, { step: 1 })).toThrow(still);
+    expect(((await rejection(fd.gradAsync((x) => x[1], far, { step: 1, chunkSize: 16 }))) as Error).message).toContain(still);
+    // The function fails at x₀ = 70: with step 2 the first sample there is point 34's, (68 + 2, 69).
+    const failing = (x: Float64Array) => { if (x[0] === 70) throw new Error("no"); return x[0]; };
+    const error = (await rejection(fd.gradAsync(failing, points, { step: 2, chunkSize: 16 }))) as Error;
+    expect(error).toBeInstanceOf(CallbackError);
+    expect(error.message).toMatch(/^the function threw at call \d+ \(x = \[70, 69\]\): no$/);
+    expect(() => fd.grad(failing, points, { step: 2 })).toThrow("(x = [70, 69]): no");
   });
 });

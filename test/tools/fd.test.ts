@@ -545,7 +545,7 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     for (const scheme of ["central", "forward", "backward", "five-point"] as const) {
       expect(() => fd.grad(f, [1, 1e300], { scheme, step: 0.5 })).toThrow(`step 0.5 does not move x[1] = 1e+300: doubles there are ${spacing} apart`);
     }
-    expect(() => fd.grad(f, new Tensor([2, 2], Float64Array.of(1, 2, 3, -1e300)), { step: [1e-3, 1] })).toThrow("does not move x[1] = -1e+300 (point 1)");
+    expect(() => fd.grad(f, new Tensor([2, 2], Float64Array.of(1, 2, 3, -1e300)), { step: [1e-3, 1] })).toThrow("point 1: step 1 does not move x[1] = -1e+300");
     expect(() => fd.hessian(f, [1e300, 1], { step: 1e200 })).toThrow("step 1e+200 does not move x[0] = 1e+300");
     // at the largest double the next one up is ∞: the spacing below is given, 2^971
     expect(() => fd.grad(f, [1, Number.MAX_VALUE], { step: 1 })).toThrow(`doubles there are ${2 ** 971} apart`);
@@ -622,7 +622,7 @@ describe("bounds: a variable at the edge of its domain is differenced one-sidedl
     expect(() => fd.directional(f, [1e300, 1], [1, 0], { step: 0.5 })).toThrow(`step 0.5 does not move x along the direction: a step of at least ${spacing}`);
     // along (2, 0) half that step moves it
     expect(() => fd.directional(f, [1e300, 1], [2, 0], { step: 0.5 })).toThrow(`a step of at least ${spacing / 2}`);
-    expect(() => fd.directional(f, new Tensor([2, 2], Float64Array.of(1, 2, 1e20, 0)), [1, 0], { step: 1000 })).toThrow("(point 1)");
+    expect(() => fd.directional(f, new Tensor([2, 2], Float64Array.of(1, 2, 1e20, 0)), [1, 0], { step: 1000 })).toThrow("point 1: step 1000 does not move x along the direction");
     // one coordinate that moves is enough; a zero direction needs no step (the derivative along it is 0)
     expect(fd.directional((x) => 2 * x[1], [1e300, 1], [1, 1], { step: 0.5 }).value).toBe(2);
     expect(fd.directional(f, [1e300, 1], [0, 0], { step: 0.5 }).value).toBe(0);
