@@ -65,9 +65,9 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
   return {
     number: (v) => graph.constant(v),
     name(name, column) {
-      if (Object.hasOwn(CONSTANTS, name)) return graph.constant(CONSTANTS[name]);
-      const found = named.get(name);
+      const found = named.get(name); // (no variable is named as a constant: variableName refuses it)
       if (found) return found.rank === 0 ? found.ids[0] : found;
+      if (Object.hasOwn(CONSTANTS, name)) return graph.constant(CONSTANTS[name]);
       if (!open) {
         throw new ParseError(`unknown variable '${name}' (the variables are ${[...named.keys()].join(", ") || "none"})`, column, src());
       }

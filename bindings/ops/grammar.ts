@@ -46,13 +46,17 @@ export const TENSOR_FUNCTIONS = {
   dot: 2, matmul: 2, outer: 2, solve: 2,
 } as const;
 
+/** Every built-in function's argument count, by name: one lookup per name the parser meets. */
+const BUILTIN_ARITY: ReadonlyMap<string, number> = new Map([
+  ...Object.keys(UNARY_FUNCTIONS).map((name) => [name, 1] as const),
+  ...Object.keys(BINARY_FUNCTIONS).map((name) => [name, 2] as const),
+  ...Object.entries(COMPOSITE_FUNCTIONS),
+  ...Object.entries(TENSOR_FUNCTIONS),
+]);
+
 /** Number of arguments a built-in grammar function takes, or undefined for another name. */
 export function builtinArity(name: string): number | undefined {
-  if (Object.hasOwn(UNARY_FUNCTIONS, name)) return 1;
-  if (Object.hasOwn(BINARY_FUNCTIONS, name)) return 2;
-  if (Object.hasOwn(COMPOSITE_FUNCTIONS, name)) return COMPOSITE_FUNCTIONS[name as CompositeName];
-  if (Object.hasOwn(TENSOR_FUNCTIONS, name)) return TENSOR_FUNCTIONS[name as keyof typeof TENSOR_FUNCTIONS];
-  return undefined;
+  return BUILTIN_ARITY.get(name);
 }
 
 /** Number of arguments a grammar function takes (built-in or user-defined), or undefined for an unknown name. */
