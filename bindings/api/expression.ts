@@ -110,12 +110,19 @@ export function applyUserFunction(entry: UserFunctionEntry, args: readonly Opera
   if (entry.host !== undefined) return T.elementwiseOf(args, entry.name, (g, ids) => hostNodes(g, entry.host!, ids, 1)[0]);
   const body = entry.body!, graph = T.graphOf(args)!;
   const named = new Map(entry.params.map((p, i) => [p, Node.constant(graph, args[i])]));
+  let result: Node;
   try {
-    return parseNode(graph, body, nodeSink(graph, named, null, () => body));
+    result = parseNode(graph, body, nodeSink(graph, named, null, () => body));
   } catch (error) {
-    if (error instanceof GradientsError) throw new InputError(`in the body of ${entry.name}(${entry.params.join(", ")}): ${error.message}`);
+    const signature = `${entry.name}(${entry.params.join(", ")})`;
+    if (error instanceof ParseError) throw new InputError(`in the body of ${signature}, column ${error.column} of "${body}": ${error.reason}`);
+    if (error instanceof GradientsError) throw new InputError(`in the body of ${signature}: ${error.message}`);
     throw error;
   }
+  // Elementwise with broadcasting, as a function defined by code is, also where the body
+  // reads not every argument ("5", or "a" of (a, b)): the result takes the arguments' shape.
+  const scalars = args.every((x) => typeof x === "number" || (x instanceof Node && x.rank === 0));
+  return scalars ? result : T.elementwiseOf([result, ...args], entry.name, (_, ids) => ids[0]);
 }
 
 /** The declared inputs and their nodes, from `vars`. */

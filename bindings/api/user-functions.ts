@@ -105,7 +105,7 @@ export function defineFunction(signature: string, body: string | FunctionRules):
       check = compile(body, { vars: params });
     } catch (error) {
       if (error instanceof ParseError) {
-        throw new ParseError(`in the body of ${name}: ${error.message.replace(/ at column \d+$/, "")}`, error.column, body);
+        throw new ParseError(`in the body of ${name}: ${error.reason}`, error.column, body);
       }
       throw error;
     }

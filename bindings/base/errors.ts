@@ -16,11 +16,23 @@ export class GradientsError extends Error {
 export class ParseError extends GradientsError {
   readonly column: number;
   readonly expression: string;
+  /** What is wrong, without the column (the message is this and " at column …"). */
+  readonly reason: string;
   constructor(message: string, column: number, expression: string) {
-    super("parse", `${message} at column ${column}`);
+    super("parse", `${message} at ${place(expression, column)}`);
     this.column = column;
     this.expression = expression;
+    this.reason = message;
   }
+}
+
+/** "column 7", or in an expression of several lines "line 2, column 3" (`column` counts from the start, 1-based). */
+function place(expression: string, column: number): string {
+  const before = typeof expression === "string" ? expression.lastIndexOf("\n", column - 2) : -1;
+  if (before < 0) return `column ${column}`;
+  let line = 1;
+  for (let i = 0; i <= before; i++) if (expression.charCodeAt(i) === 10) line++;
+  return `line ${line}, column ${column - 1 - before}`;
 }
 
 /** A point, tangent or output buffer of the wrong length or shape; the message names both. */

@@ -13,7 +13,7 @@
 // The parser knows the grammar, not the meaning: it reports each reduction to
 // an `ExprSink`, which builds whatever the caller wants (graph nodes, tensors).
 import { ParseError } from "../base/errors.js";
-import { FUNCTION_ALIASES, functionArity, functionNames } from "../ops/grammar.js";
+import { CONSTANTS, FUNCTION_ALIASES, functionArity, functionNames } from "../ops/grammar.js";
 import { didYouMean } from "../base/nearest.js";
 
 export type BinaryOperator = "+" | "-" | "*" | "/" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
@@ -137,8 +137,10 @@ function tokenize(src: string): Tokens {
       push(PUNCT, i, i + 1);
       i++;
     } else {
-      const ch = src[i];
-      throw new ParseError(`unexpected character '${ch}'${HALVES[ch] ? ` (did you mean '${HALVES[ch]}'?)` : ""}`, i + 1, src);
+      const ch = String.fromCodePoint(src.codePointAt(i)!), next = src[i + 1];
+      // ("=>" and "=<" are ">=" and "<=" written backwards; "=" alone is most likely "==")
+      const meant = ch === "=" && (next === ">" || next === "<") ? `${next}=` : HALVES[ch];
+      throw new ParseError(`unexpected character '${ch}'${meant ? ` (did you mean '${meant}'?)` : ""}`, i + 1, src);
     }
   }
   push(END, src.length, src.length);
@@ -225,6 +227,7 @@ export function parseExpression<T>(src: string, sink: ExprSink<T>): T {
         expectOperand = false;
       } else if (kind === NAME) {
         if (kinds[k + 1] === PUNCT && src.charCodeAt(t.start[k + 1]) === 40 /* ( */) {
+          if (Object.hasOwn(CONSTANTS, text)) fail(`'${text}' is a constant, not a function (to multiply, write ${text}*(…))`, column(k));
           if (functionArity(text) === undefined) fail(`unknown function '${text}'${didYouMean(text, functionNames(), FUNCTION_ALIASES)}`, column(k));
           pushOp(CALL, text, column(k), 1);
           k++;
@@ -239,6 +242,9 @@ export function parseExpression<T>(src: string, sink: ExprSink<T>): T {
         pushOp(text === "-" ? NEGATE : text === "+" ? PLUS : NOT, text, column(k), 0);
       } else if (kind === END) {
         fail(`expected a number, name or '(' after ${describe(t, k - 1)}, found end of expression`, column(k));
+      } else if (text === ")" && opKind[opKind.length - 1] === CALL && tokenText(t, k - 1) === "(") {
+        const name = opText[opKind.length - 1], arity = functionArity(name)!;
+        fail(`${name} takes ${arity} argument${arity > 1 ? "s" : ""}, got none`, column(k));
       } else {
         fail(`unexpected ${describe(t, k)}`, column(k));
       }
@@ -261,7 +267,11 @@ export function parseExpression<T>(src: string, sink: ExprSink<T>): T {
     } else if (kind === PUNCT && text === ":") {
       while (opKind.length > 0 && !topOpens()) reduceTop();
       const top = opKind.length - 1;
-      if (top < 0 || opKind[top] !== IF) fail(`':' without a '?' before it (c ? a : b)`, column(k));
+      if (top < 0 || opKind[top] !== IF) {
+        // (the top frame then opens a parenthesis or call; a '?' below it is outside)
+        if (opKind.includes(IF)) fail(`':' inside the parentheses from column ${opColumn[top]}, whose '?' is outside them: close them first (c ? a : b)`, column(k));
+        fail(`':' without a '?' before it (c ? a : b)`, column(k));
+      }
       opKind[top] = ELSE;
       opPrecedence[top] = ELSE_PRECEDENCE;
       expectOperand = true;
@@ -299,7 +309,8 @@ export function parseExpression<T>(src: string, sink: ExprSink<T>): T {
         reduceTop();
       }
     } else {
-      fail(`unexpected ${describe(t, k)} after an operand (no implicit multiplication: write '*')`, column(k));
+      const operandStarts = kind === NUMBER || kind === NAME || text === "(";
+      fail(`unexpected ${describe(t, k)} after an operand${operandStarts ? " (no implicit multiplication: write '*')" : ""}`, column(k));
     }
   }
   return values[0];

@@ -167,6 +167,17 @@ describe("variables", () => {
   });
 });
 
+/** The ParseError compiling `expr` throws. */
+function expectParseError(expr: string): ParseError {
+  try {
+    compile(expr);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ParseError);
+    return e as ParseError;
+  }
+  return expect.fail(`${JSON.stringify(expr)} compiled`);
+}
+
 describe("parse errors name the column", () => {
   // [expression, vars (or undefined), the 1-based column of the problem, why]
   const cases: Array<[string, string[] | undefined, number, string]> = [
@@ -213,6 +224,31 @@ describe("parse errors name the column", () => {
       expect(err.expression).toBe(expr);
     });
   }
+
+  it("says what was meant where the mistake is a common one, and where it is not, does not guess", () => {
+    expect(() => compile("e(2)")).toThrow("'e' is a constant, not a function (to multiply, write e*(…)) at column 1");
+    expect(() => compile("x ? (y : z)")).toThrow("':' inside the parentheses from column 5, whose '?' is outside them");
+    expect(() => compile("x : y")).toThrow("':' without a '?' before it");
+    expect(() => compile("x=>y")).toThrow("unexpected character '=' (did you mean '>='?) at column 2");
+    expect(() => compile("x=<y")).toThrow("(did you mean '<='?)");
+    expect(() => compile("x=y")).toThrow("(did you mean '=='?)");
+    expect(() => compile("sin()")).toThrow("sin takes 1 argument, got none at column 5");
+    expect(() => compile("atan2()")).toThrow("atan2 takes 2 arguments, got none");
+    // the hint about '*' only where an operand follows an operand
+    expect(() => compile("x 2")).toThrow("unexpected number '2' after an operand (no implicit multiplication: write '*')");
+    expect(() => compile("x (y)+1", { vars: ["x", "y"] })).toThrow("unknown function 'x'");
+    expect(() => compile("x!")).toThrow(/^unexpected '!' after an operand at column 2$/);
+    expect(() => compile("x[0]]", { vars: { x: [2] } })).toThrow(/^unexpected '\]' after an operand at column 5$/);
+    // a character beyond the basic plane is quoted whole, not half a surrogate pair
+    expect(() => compile("x + \u{1F600}")).toThrow("unexpected character '\u{1F600}' at column 5");
+  });
+
+  it("in an expression of several lines, the message gives the line and the column in it (the column field counts from the start)", () => {
+    const err = expectParseError("x\n+ y\n+ )");
+    expect(err.message).toBe("unexpected ')' at line 3, column 3");
+    expect(err.column).toBe(9);
+    expect(err.reason).toBe("unexpected ')'");
+  });
 
   it("names the problem in the message", () => {
     expect(() => compile("foo(x)")).toThrow(/foo/);

@@ -60,8 +60,34 @@ describe("defineFunction by expression", () => {
     expectThrows(() => defineFunction("foo x", "x"), ParseError, /name and its parameters/);
     expect((expectThrows(() => defineFunction("foo(x)", "x + z"), ParseError, /body of foo: unknown variable 'z'/) as ParseError).column).toBe(5);
     expectThrows(() => compile("twice(x, 1)"), ParseError, /twice takes 1 argument/);
+    // a body that fails for the arguments of a call: its own column once, then the call's
+    defineFunction("dq(a, b)", "dot(a, b)");
+    const err = expectThrows(() => compile("1 + dq(x, y)", { vars: { x: [3], y: [2] } }), ParseError) as ParseError;
+    expect(err.message).toBe("in the body of dq(a, b), column 1 of \"dot(a, b)\": dot of shapes [3] and [2]: the shapes must be equal at column 5");
     expectThrows(() => defineFunction("foo(x)", 42 as never), InputError, /expression string or \{ value, partials/);
     expect(compile("twice(x)").eval([4])).toBe(8); // all still usable
+  });
+});
+
+describe("defineFunction by expression broadcasts over its arguments", () => {
+  it("also where the body reads not every argument, as the same function defined by code does", () => {
+    defineFunction("five(a)", "5");
+    defineFunction("first(a, b)", "a");
+    defineFunction("fivec(a)", { value: () => 5, partials: () => [0] });
+    const vars = { x: [3], t: [] }, point = { x: [1, 2, 3], t: 2 };
+    const at = (e: string) => compile(e, { vars }).eval(point);
+    expect(Array.from(at("five(x)") as Float64Array)).toEqual([5, 5, 5]);
+    expect(at("sum(five(x))")).toBe(15);
+    expect(at("sum(five(x))")).toBe(at("sum(fivec(x))"));
+    expect(Array.from(at("first(t, x)") as Float64Array)).toEqual([2, 2, 2]);
+    expect(Array.from(at("first(x, t)") as Float64Array)).toEqual([1, 2, 3]);
+    expect(at("five(t)")).toBe(5);
+    // the builder too, and the gradient of Σ first(t, x) = 3t is 3 along t, 0 along x
+    const six = defineFunction("six(a)", "6");
+    expect(Array.from(fn({ x: [3] }, ({ x }) => six(x)).eval({ x: [1, 2, 3] }) as Float64Array)).toEqual([6, 6, 6]);
+    const g = compile("sum(first(t, x))", { vars }).grad(point) as Record<string, Float64Array | number>;
+    expect(Array.from(g.x as Float64Array)).toEqual([0, 0, 0]);
+    expect(g.t).toBe(3);
   });
 });
 

@@ -189,14 +189,19 @@ function freeMade(): void {
 // ---------------------------------------------------------------------------
 // Malformed expressions
 
-/** A ParseError's column is 1 … length + 1 and its message says it. */
+/**
+ * A ParseError's column is 1 … length + 1 and its message says it: "at column c", or where
+ * lines come before it, "at line l, column k" of that line.
+ */
 function checkParseError(e: unknown, text: string | undefined, label: string): void {
   if (!(e instanceof ParseError)) return;
   const length = text?.length ?? Infinity;
   if (!(Number.isInteger(e.column) && e.column >= 1 && e.column <= length + 1)) {
     throw new Error(`${label}: ParseError column ${e.column} outside 1…${length + 1} for ${JSON.stringify(text)}: ${e.message}`);
   }
-  if (!e.message.endsWith(`at column ${e.column}`)) throw new Error(`${label}: message "${e.message}" does not end with its column ${e.column}`);
+  const lines = (e.expression ?? "").slice(0, e.column - 1).split("\n");
+  const place = lines.length === 1 ? `column ${e.column}` : `line ${lines.length}, column ${lines[lines.length - 1].length + 1}`;
+  if (e.message !== `${e.reason} at ${place}`) throw new Error(`${label}: message "${e.message}" does not end with its place, ${place}`);
   if (text !== undefined && e.expression !== text) throw new Error(`${label}: ParseError.expression ${JSON.stringify(e.expression)}, not the expression ${JSON.stringify(text)}`);
 }
 
