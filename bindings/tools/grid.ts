@@ -17,7 +17,9 @@ export interface GridOptions {
   /**
    * Sample spacing: one number for every axis (default 1), or one entry per axis,
    * each a number (uniform) or the coordinates of that axis's samples (length
-   * shape[axis], strictly monotonic: a non-uniform grid).
+   * shape[axis], strictly monotonic: a non-uniform grid). Entries follow the grid's
+   * axes, whatever order gradient's `axis` lists them in; where `axis` names fewer
+   * axes than the grid has, one entry per axis named (numpy's form) is accepted too.
    */
   spacing?: number | readonly (number | ArrayLike<number>)[];
   /** Accuracy at the boundaries: 1 (first-order one-sided, default, as numpy) or 2. */
@@ -54,7 +56,8 @@ function checkShape(shape: unknown): number[] {
 
 function checkField(field: unknown, shape: readonly number[], what: string): Field {
   if (!(field instanceof Float64Array || field instanceof Float32Array || field instanceof WasmBuffer)) {
-    throw new InputError(`${what} must be a Float64Array, Float32Array or WasmBuffer, got ${field === null ? "null" : typeof field}`);
+    const kind = field === null ? "null" : typeof field === "object" ? (field.constructor?.name ?? "an object") : typeof field;
+    throw new InputError(`${what} must be a Float64Array, Float32Array or WasmBuffer, got ${kind}`);
   }
   const size = sizeOf(shape), got = field instanceof WasmBuffer ? field.size : field.length;
   if (got !== size) throw new ShapeError(`${what} has ${got} samples, but the grid shape ${describeShape(shape)} needs ${size}`);
@@ -62,18 +65,34 @@ function checkField(field: unknown, shape: readonly number[], what: string): Fie
 }
 
 /**
+ * Each grid axis's entry of `spacing`. An array has one entry per axis of the grid, in
+ * the grid's order; or, where gradient's `axis` names fewer axes (`requested`), one per
+ * axis named, in the order named, as numpy takes them (the others are then 1, and not
+ * differentiated). (numpy takes a full-length list in `axis`'s order too; here it is
+ * the grid's, whatever order `axis` lists the axes in.)
+ */
+function spacingPerAxis(shape: readonly number[], spacing: GridOptions["spacing"], requested?: readonly number[]): readonly unknown[] {
+  const given = spacing ?? 1;
+  if (typeof given === "number") return shape.map(() => given);
+  if (!Array.isArray(given)) throw new InputError(`spacing must be a number or an array of one entry per axis, got ${show(given)}`);
+  if (given.length === shape.length) return given;
+  if (requested && given.length === requested.length) {
+    const perAxis: unknown[] = shape.map(() => 1);
+    requested.forEach((k, i) => { perAxis[k] = given[i]; });
+    return perAxis;
+  }
+  throw new ShapeError(`spacing needs one entry per axis of the grid (${shape.length})${requested ? `, or one per axis of 'axis' (${requested.length})` : ""}, got ${given.length}`);
+}
+
+/**
  * Per-axis geometry, with numpy's rule that evenly spaced coordinates count as
  * uniform. Samples enough for a stencil are checked only on the axes a function
  * differentiates (`needSamples`), as numpy does: a [5, 1] grid has a gradient along axis 0.
  */
-function axes(shape: readonly number[], options: GridOptions): Axis[] {
+function axes(shape: readonly number[], options: GridOptions, requested?: readonly number[]): Axis[] {
   const edgeOrder = options.edgeOrder ?? 1;
   if (edgeOrder !== 1 && edgeOrder !== 2) throw new InputError(`edgeOrder must be 1 or 2, got ${show(options.edgeOrder)}`);
-  const spacing = options.spacing ?? 1;
-  const perAxis = typeof spacing === "number" ? shape.map(() => spacing) : spacing;
-  if (!Array.isArray(perAxis) || perAxis.length !== shape.length) {
-    throw new ShapeError(`spacing needs one entry per axis (${shape.length}), got ${Array.isArray(perAxis) ? perAxis.length : typeof perAxis}`);
-  }
+  const perAxis = spacingPerAxis(shape, options.spacing, requested);
   return shape.map((len, k) => {
     const geometry = { len, outer: sizeOf(shape.slice(0, k)), inner: sizeOf(shape.slice(k + 1)) };
     const s = perAxis[k];
@@ -233,7 +252,9 @@ function readAxes(axis: GradientOptions["axis"], rank: number): number[] {
   for (const k of list) {
     if (!Number.isInteger(k) || k < -rank || k >= rank) throw new ShapeError(`axis ${show(k)} is out of range for a grid of ${rank} axes (axes are whole numbers from ${-rank} to ${rank - 1})`);
   }
-  return list.map((k) => (k < 0 ? k + rank : k));
+  const axes = list.map((k) => (k < 0 ? k + rank : k));
+  axes.forEach((k, i) => { if (axes.indexOf(k) !== i) throw new InputError(`axis ${k} is listed twice in axis ${show(axis)}`); });
+  return axes;
 }
 
 function gradientInto(field: number, out: number, a: Axis, coords: number, edgeOrder: number, mode: number): void {
@@ -272,7 +293,8 @@ export function planGrid(name: GridFunction, input: unknown, shape: readonly num
 export function planStencils(name: GridFunction, s: readonly number[], options: GradientOptions): GridStencils {
   checkOptions(options, name === "gradient" ? [...GRID_KEYS, "axis"] : GRID_KEYS, `grid.${name}`);
   const edgeOrder = options.edgeOrder ?? 1;
-  const geometry = axes(s, options);
+  const requested = name === "gradient" ? readAxes(options.axis, s.length) : undefined;
+  const geometry = axes(s, options, options.axis === undefined ? undefined : requested);
   const plan = (count: number, single: boolean, body: Stencils): GridStencils => ({ count, shape: s, geometry, body, single });
   /** Refuses an axis the function differentiates with fewer samples than its stencils need. */
   const needSamples = (k: number, laplacian: boolean) => {
@@ -282,7 +304,7 @@ export function planStencils(name: GridFunction, s: readonly number[], options: 
   if (name !== "gradient") s.forEach((_, k) => needSamples(k, name === "laplacian"));
   switch (name) {
     case "gradient": {
-      const list = readAxes(options.axis, s.length);
+      const list = requested!;
       list.forEach((k) => needSamples(k, false));
       return plan(list.length, typeof options.axis === "number", ([f], outs, grid, coords) => {
         list.forEach((k, i) => gradientInto(f, outs[i], grid[k], coords(k), edgeOrder, 0));

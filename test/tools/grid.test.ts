@@ -331,6 +331,23 @@ describe("axis: a number gives one field, an array one field per entry", () => {
     expect(Array.from((r as Field[])[0] as Float64Array)).toEqual([1, 2, 4, 6, 7]);
   });
 
+  it("spacing with axis: one entry per grid axis in the grid's order, or one per axis named where axis names fewer", () => {
+    // f = 10·i + j on a 3 × 4 grid: ∂f/∂i = 10/h_i, ∂f/∂j = 1/h_j exactly, at every node
+    const g = Float64Array.from({ length: 12 }, (_, k) => 10 * Math.floor(k / 4) + (k % 4));
+    const every = (x: Field, v: number) => expect(Array.from(x as Float64Array)).toEqual(new Array(12).fill(v));
+    const [dj, di] = grid.gradient(g, [3, 4], { axis: [1, 0], spacing: [0.5, 2] }); // h_i = 0.5, h_j = 2 whatever axis's order
+    every(dj, 0.5);
+    every(di, 20);
+    every(grid.gradient(g, [3, 4], { axis: 1, spacing: [2] }), 0.5); // np.gradient(g, 2, axis=1)
+    every(grid.gradient(g, [3, 4], { axis: -1, spacing: [[0, 2, 4, 6]] }), 0.5);
+    every(grid.gradient(g, [3, 4], { axis: 1, spacing: [0.5, 2] }), 0.5);
+    expect(() => grid.gradient(g, [3, 4], { axis: [1, 0], spacing: [1, 2, 3] })).toThrow("spacing needs one entry per axis of the grid (2), or one per axis of 'axis' (2), got 3");
+    expect(() => grid.gradient(g, [3, 4], { axis: 0, spacing: [1, 2, 3] })).toThrow("spacing needs one entry per axis of the grid (2), or one per axis of 'axis' (1), got 3");
+    expect(() => grid.gradient(g, [3, 4], { axis: [0, 0] })).toThrow(/axis 0 is listed twice/);
+    expect(() => grid.gradient(g, [3, 4], { axis: [1, -1] })).toThrow(/axis 1 is listed twice/);
+    stillWorks();
+  });
+
   it("axes out of range, not whole, or none: refused", () => {
     expect(() => grid.gradient(f, c.shape, { axis: 3 })).toThrow(ShapeError);
     expect(() => grid.gradient(f, c.shape, { axis: -4 })).toThrow(ShapeError);
@@ -702,6 +719,8 @@ describe("bad input", () => {
       expectError(() => grid.gradient(bad as never, [4]), InputError);
       expectError(() => grid.laplacian(bad as never, [4]), InputError);
     }
+    expect(() => grid.gradient(new Int32Array(4) as never, [4])).toThrow("field must be a Float64Array, Float32Array or WasmBuffer, got Int32Array");
+    expect(() => grid.gradient([1, 2, 3, 4] as never, [4])).toThrow("got Array");
     expectError(() => grid.divergence([f12, Array.from(f12)] as never, [3, 4]), InputError);
     expectError(() => grid.divergence([f12, new Float32Array(12)], [3, 4]), InputError); // mixed types
     expect(() => grid.curl(f12 as never, [3, 4])).toThrow(GradientsError); // not an array of components
