@@ -17,7 +17,7 @@ import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
 import { chunkRanges, yieldToEventLoop, type Range } from "../runtime/chunks.js";
 import { isShared, sharedArray, sharedMemory } from "../base/shared-memory.js";
 import type { Segment } from "../runtime/kernel.js";
-import { readArgs, type Args, type InputDecl } from "./validate.js";
+import { ASYNC_OPTIONS, readArgs, type Args, type InputDecl } from "./validate.js";
 import type { AnyFunc as Func } from "./func.js";
 
 /** Options of every async method, with the synchronous method's own. */
@@ -61,6 +61,7 @@ export function readAsyncOptions(options: unknown): { async: AsyncOptions; rest:
     throw new InputError(`chunkSize must be a whole number ≥ 1, got ${show(async.chunkSize)}`);
   }
   if (rest.out instanceof WasmBuffer) throw new InputError("an async call's out must be a Float64Array (a WasmBuffer lives in one thread's WebAssembly memory)");
+  (rest as { [ASYNC_OPTIONS]?: readonly string[] })[ASYNC_OPTIONS] = ASYNC_KEYS;
   return { async, rest };
 }
 

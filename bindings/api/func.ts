@@ -112,6 +112,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   readonly inputs: readonly InputDecl[];
   /** The names `vars` gives, once made (or as given). */
   private varNames?: readonly string[];
+  /** Made from named scalar variables (compile's `vars` array, or the names an expression uses): one input, their vector. */
+  private readonly ofVariables: boolean;
   /** `vars` as a function, made once: what readArgs asks for a point given by name. */
   private readonly names = (): readonly string[] => this.vars;
   /** Shape of the output: [] scalar, [m] vector, [p, q] matrix, … */
@@ -156,6 +158,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     this.outputShape = outputShape;
     if (inputs.length === 1 && inputs[0].shape.length === 1) this.quickShape = inputs[0].shape;
     this.varNames = vars;
+    // (vars other than its entries' own names: x, y for an input x of [2], not x[0], x[1], which a copy rebuilt from bytes is given)
+    this.ofVariables = vars !== undefined && inputs.length === 1 && inputs[0].shape.length === 1 && vars[0] !== `${inputs[0].name}[0]`;
     registerSampler(this, (segments, C, values, grads, wrt) => {
       const args: Args = { segments: [...segments], count: C, batched: true };
       this.valueKernel().values(segments, C, { address: values });
@@ -203,7 +207,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    */
   private get kernel(): Kernel {
     if (this.forwardKernel) return this.forwardKernel;
-    if (this.isDisposed) throw new InputError("this function has been disposed");
+    this.checkLive();
     return (this.forwardKernel = new Kernel(compileTape(this.graph, this.outputIds, this.nIn)));
   }
 
@@ -369,6 +373,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** The Jacobian's structural pattern, and its column coloring where one saves sweeps (computed once). @internal */
   jacobianStructure(): JacobianStructure {
+    this.checkLive();
     return (this.structure ??= jacobianStructure(this.graph, this.outputIds, this.n, MAX_LANES));
   }
 
@@ -410,6 +415,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   prepare(options?: { modes?: readonly ("forward" | "reverse" | "second")[] }): this;
   prepare(method?: PreparedMethod | { modes?: readonly ("forward" | "reverse" | "second")[] },
           options: { mode?: Mode; out?: Float64Array } = {}): ((x: Float64Array) => Float64Array) | this {
+    this.checkLive();
     if (typeof method !== "string") return this.compileAhead(method ?? {});
     checkOptions(options, PREPARED_KEYS, "prepare");
     const which = readPreparedMethod(method);
@@ -470,7 +476,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (!Array.isArray(modes) || modes.some((m) => m !== "forward" && m !== "reverse" && m !== "second")) {
       throw new InputError(`prepare's modes are a list of "forward", "reverse" and "second", got ${show(modes)}`);
     }
-    if (this.disposed) throw new InputError("this function has been disposed");
+    this.checkLive();
     const sizes = this.inputs.map((d) => d.size);
     this.valueKernel().prepareAhead(sizes, ["value"]);
     if (modes.includes("forward")) this.kernel.prepareAhead(sizes, ["value", "forward", "dense"]);
@@ -847,6 +853,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   of(x: Node | Readonly<Record<string, Node>>): Node {
+    this.checkLive();
     return composeInto(this.graph, this.outputIds, this.inputs, this.outputShape, x);
   }
 
@@ -858,7 +865,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * from the core (a `scan`, a function defined by code) cannot be serialized.
    */
   serialize(): Uint8Array {
-    if (this.disposed) throw new InputError("this function has been disposed");
+    this.checkLive();
     return encodeFunction(this.graph, this.outputIds, this, buildId());
   }
 
@@ -981,6 +988,11 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     return { name: "output", shape: this.outputShape, size: this.m, offset: 0 };
   }
 
+  /** Throws the InputError every call of a disposed function throws. */
+  private checkLive(): void {
+    if (this.isDisposed) throw new InputError("this function has been disposed");
+  }
+
   /** Whether `dispose()` has been called: every call then throws an `InputError`. */
   get disposed(): boolean {
     return this.isDisposed;
@@ -1080,7 +1092,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   /** The reverse schedule's kernel: the same graph compiled with every value kept. */
   private reverse(): Kernel {
-    if (!this.reverseKernel && this.isDisposed) throw new InputError("this function has been disposed");
+    if (!this.reverseKernel) this.checkLive();
     this.reverseKernel ??= new Kernel(compileTape(this.graph, this.outputIds, this.n, false));
     return this.reverseKernel;
   }
@@ -1100,6 +1112,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
    * ```
    */
   gradFunction(): Func {
+    this.checkLive();
     const g = this.gradient("gradFunction");
     const shape = this.inputs.length === 1 ? this.inputs[0].shape : [this.n];
     return new Func(this.graph, g.outputIds, this.inputs, shape, this.varNames);
@@ -1132,7 +1145,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private taylorView() {
-    if (this.disposed) throw new InputError("this function has been disposed");
+    this.checkLive();
     return { graph: this.graph, outputIds: this.outputIds, inputs: this.inputs, vars: this.vars, outputShape: this.outputShape };
   }
 
@@ -1177,6 +1190,12 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private wanted(wrt: unknown): readonly InputDecl[] {
     if (wrt === undefined) return this.inputs;
+    // (its one input is the vector of the variables: `wrt: "x"` meaning variable x would get the whole gradient)
+    if (this.ofVariables) {
+      const first = this.varNames?.[0] ?? "x";
+      throw new InputError(`wrt chooses among the inputs of a function of several; this one has one, the vector of its variables (${this.vars.slice(0, 6).join(", ")}${this.n > 6 ? ", …" : ""}): ` +
+        `for the derivative along one variable use partial("${first}", …), or declare vars as a record ({ ${first}: [], … }) for an input per variable`);
+    }
     const names = Array.isArray(wrt) ? wrt : [wrt];
     if (names.length === 0 || new Set(names).size !== names.length) {
       throw new InputError(`wrt names an input or several different ones, got ${show(wrt)}`);
@@ -1231,7 +1250,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   private args(x: unknown): Args {
-    if (this.disposed) throw new InputError("this function has been disposed");
+    this.checkLive();
     return readArgs(this.inputs, x, "point", this.names);
   }
 

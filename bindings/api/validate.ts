@@ -75,10 +75,19 @@ export function checkOptions(options: unknown, known: readonly string[], where: 
   // (for…in, not Object.entries: one-point calls in a hot loop pass options too, and should not allocate)
   for (const key in options) {
     if (!Object.hasOwn(options, key) || known.includes(key) || (options as Record<string, unknown>)[key] === undefined) continue; // ({ axis: undefined } says nothing)
-    const hint = didYouMean(key, known);
-    throw new InputError(`unknown option '${key}' of ${where}${hint || (known.length ? ` (its options are ${known.join(", ")})` : " (it takes none)")}`);
+    // (an async form took its own options out already: they are named too, as options of the call the user made)
+    const all = [...known, ...((options as { [ASYNC_OPTIONS]?: readonly string[] })[ASYNC_OPTIONS] ?? [])];
+    const hint = didYouMean(key, all), async = all.length > known.length ? "Async" : "";
+    throw new InputError(`unknown option '${key}' of ${where}${async}${hint || (all.length ? ` (its options are ${all.join(", ")})` : " (it takes none)")}`);
   }
 }
+
+/**
+ * The key under which an async form's options, passed on to the synchronous call,
+ * carry the async options' names, so that an unknown key is told against all of
+ * them. A symbol: option checks do not see it, and no caller passes it.
+ */
+export const ASYNC_OPTIONS = Symbol("the async options");
 
 function describeValue(x: unknown): string {
   if (x === null) return "null";

@@ -1,8 +1,8 @@
 // checkGrad: every exact derivative a compiled function offers, held against
 // Richardson-extrapolated central differences over the same function.
-import { InputError, InternalError, ShapeError } from "../base/errors.js";
+import { InputError, InternalError, ShapeError, show } from "../base/errors.js";
 import { Func } from "../api/func.js";
-import { checkOptions, isTensorLike } from "../api/validate.js";
+import { checkOptions, isTensorLike, toF64 } from "../api/validate.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
 import * as fd from "./fd.js";
 
@@ -72,7 +72,10 @@ export function checkGrad(f: Func, x: number | ArrayLike<number> | TensorLike, o
   if (f.inputs.length !== 1) throw new InputError(`checkGrad takes a function of one input; this one has ${f.inputs.length}`);
   const tolerance = options.tolerance ?? 1e-6, richardson = options.richardson ?? 2;
   if (!(tolerance >= 0)) throw new InputError(`checkGrad's tolerance must be a number ≥ 0, got ${String(options.tolerance)}`);
-  const point = typeof x === "number" ? Float64Array.of(x) : isTensorLike(x) ? Float64Array.from(x.data) : Float64Array.from(x);
+  if (typeof x !== "number" && !isTensorLike(x) && !Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
+    throw new InputError(`checkGrad: the point must be a number, an array of numbers or a Tensor, got ${show(x)}`);
+  }
+  const point = typeof x === "number" ? Float64Array.of(x) : Float64Array.from(toF64(isTensorLike(x) ? x.data : x, "checkGrad: the point"));
   if (point.length !== f.n) throw new ShapeError(`checkGrad: the point needs ${f.n} entries, got ${point.length}`);
   // (a function of one scalar input takes a number; a tensor input its entries as a Tensor of its shape)
   const shape = f.inputs[0].shape;

@@ -306,6 +306,9 @@ export function fit(model: string, data: Readonly<Record<string, ArrayLike<numbe
   for (const c of [...columns, response]) {
     if (typeof data[c] !== "object" || data[c] === null || data[c].length !== m) throw new ShapeError(`data column '${c}' must have ${m} entries (as '${response}'), got ${show(data[c])}`);
   }
+  if (p0 === null || typeof p0 !== "object") {
+    throw new InputError(`p0 must be the starting parameters by name ({ ${params.map((name) => `${name}: …`).join(", ")} }) or an array in that order, got ${show(p0)}`);
+  }
   const start = Array.isArray(p0) || ArrayBuffer.isView(p0) ? Array.from(p0 as ArrayLike<number>) : params.map((name) => {
     if (!(name in (p0 as Record<string, number>))) throw new InputError(`p0 has no value for parameter '${name}' (the parameters are ${params.join(", ")})`);
     return (p0 as Record<string, number>)[name];

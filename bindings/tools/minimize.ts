@@ -3,6 +3,7 @@
 // JavaScript; every value and gradient comes from the core (or from the caller's
 // objective, for stochastic ones).
 import { checkOptions } from "../api/validate.js";
+import { didYouMean } from "../base/nearest.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { Func } from "../api/func.js";
 import { Tensor } from "../base/tensor.js";
@@ -55,6 +56,22 @@ export interface MinimizeOptions {
   stepTol?: number;
   /** Called after each iteration; returning false stops the run. */
   onStep?: (info: StepInfo) => void | boolean;
+}
+
+/** Each method's own options (the others, method, bounds, tolerances and onStep, are every method's). */
+const METHOD_OPTIONS: Readonly<Record<NonNullable<MinimizeOptions["method"]>, readonly (keyof MinimizeOptions)[]>> = {
+  lbfgs: ["memory"], newton: ["trustRadius"], gd: ["learningRate"], backtracking: ["learningRate"],
+  momentum: ["learningRate", "momentum"], adam: ["learningRate", "beta1", "beta2", "epsilon"],
+};
+
+/** An option of other methods given to this one would be ignored: an InputError naming whose it is. */
+function refuseOtherMethodsOptions(method: keyof typeof METHOD_OPTIONS, options: MinimizeOptions): void {
+  const methods = Object.keys(METHOD_OPTIONS) as (keyof typeof METHOD_OPTIONS)[];
+  for (const key of new Set(methods.flatMap((m) => METHOD_OPTIONS[m]))) {
+    if (options[key] === undefined || METHOD_OPTIONS[method].includes(key)) continue;
+    const whose = methods.filter((m) => METHOD_OPTIONS[m].includes(key));
+    throw new InputError(`${key} is an option of method${whose.length > 1 ? "s" : ""} ${whose.map((m) => `"${m}"`).join(", ")}, not "${method}" (it would be ignored)`);
+  }
 }
 
 /** Why a run stopped. */
@@ -134,7 +151,11 @@ export function minimize(f: Func | Objective, x0: ArrayLike<number>, options: Mi
   if (options.onStep !== undefined && typeof options.onStep !== "function") throw new InputError(`onStep must be a function, got ${show(options.onStep)}`);
   const evaluate = objectiveOf(f, n);
   const method = options.method ?? "lbfgs";
-  if (!["lbfgs", "gd", "backtracking", "momentum", "adam", "newton"].includes(method)) throw new InputError(`unknown method ${show(method)}`);
+  if (typeof method !== "string" || !Object.hasOwn(METHOD_OPTIONS, method)) {
+    const hint = typeof method === "string" ? didYouMean(method, Object.keys(METHOD_OPTIONS)) : "";
+    throw new InputError(`unknown method ${show(method)}${hint || ` (the methods are ${Object.keys(METHOD_OPTIONS).join(", ")})`}`);
+  }
+  refuseOtherMethodsOptions(method, options);
   if (method === "newton" && !(f instanceof Func)) throw new InputError(`method "newton" needs a compiled function: it takes Hessian-vector products of f`);
   const maxIterations = options.maxIterations ?? 1000;
   if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new InputError(`maxIterations must be a whole number ≥ 0, got ${show(maxIterations)}`);

@@ -39,3 +39,50 @@ describe("unknown option keys", () => {
     expect(() => f.eval([1, 2], null as never)).toThrow(/the options of eval must be an object/);
   });
 });
+
+describe("options that would be ignored, or mean something else, are refused", () => {
+  it("wrt on a function of named variables (its one input is their vector): refused, pointing to partial", () => {
+    // wrt: "x" used to return the whole gradient [4, 1] (the input is named x), and wrt: "y" said y is not an input
+    for (const wrt of ["x", "y", ["x"]]) {
+      expectThrows(() => f.grad([1, 2], { wrt } as never), InputError, /this one has one, the vector of its variables \(x, y\): for the derivative along one variable use partial\("x", …\)/);
+    }
+    expect(f.partial("x", [1, 2])).toBe(2);
+    const byName = compile("x^2*y", { vars: { x: [], y: [] } });
+    expect(byName.grad({ x: 1, y: 2 }, { wrt: "x" })).toBe(4);
+    expect(fn(2, (x) => x.at(0).mul(x.at(1))).grad([3, 4], { wrt: "x" })).toEqual(Float64Array.of(4, 3)); // fn(n): the input x
+  });
+
+  it("minimize: an option of another method, and an unknown method, named with what exists", () => {
+    expectThrows(() => minimize(f, [1, 1], { learningRate: 0.1 }), InputError, /learningRate is an option of methods "gd", "backtracking", "momentum", "adam", not "lbfgs" \(it would be ignored\)/);
+    expectThrows(() => minimize(f, [1, 1], { method: "gd", momentum: 0.9 }), InputError, /momentum is an option of method "momentum", not "gd"/);
+    expectThrows(() => minimize(f, [1, 1], { method: "newton", memory: 5 }), InputError, /memory is an option of method "lbfgs"/);
+    expectThrows(() => minimize(f, [1, 1], { method: "bfgs" } as never), InputError, /unknown method "bfgs"; did you mean 'lbfgs'\?/);
+    expectThrows(() => minimize(f, [1, 1], { method: 3 } as never), InputError, /\(the methods are lbfgs, newton, gd, backtracking, momentum, adam\)/);
+    expect(minimize(f, [1, 1], { method: "adam", learningRate: 0.1, beta1: 0.8, maxIterations: 3 }).iterations).toBe(3);
+  });
+
+  it("the async forms name their own options too when a key is unknown", async () => {
+    const batch = { shape: [4, 2], data: new Float64Array(8).fill(1) };
+    const rejected = async (p: Promise<unknown>) => p.then(() => expect.fail("resolved"), (e: unknown) => e as Error);
+    expect((await rejected(f.gradAsync(batch, { onprogress: () => {} } as never))).message).toBe("unknown option 'onprogress' of gradAsync; did you mean 'onProgress'?");
+    expect((await rejected(f.gradAsync(batch, { chunksize: 2 } as never))).message).toMatch(/did you mean 'chunkSize'\?/);
+    expect((await rejected(f.gradAsync(batch, { zzz: 2 } as never))).message).toMatch(/\(its options are mode, out, reduce, weights, wrt, pool, signal, onProgress, chunkSize\)/);
+    expect((await rejected(grid.gradientAsync(field, [5, 5], { pol: 1 } as never))).message).toMatch(/of grid\.gradientAsync; did you mean 'pool'\?/);
+    expect((await rejected(fd.gradAsync((x) => x[0], batch, { signl: 1 } as never))).message).toMatch(/did you mean 'signal'\?/);
+    expectThrows(() => f.grad([1, 2], { onprogress: 1 } as never), InputError, /unknown option 'onprogress' of grad \(its options are mode, out, reduce, weights, wrt\)/);
+  });
+
+  it("arguments of the wrong kind are InputErrors, not TypeErrors", () => {
+    for (const p0 of [1, null, "a", true]) expectThrows(() => fit("a*x", { x: [1, 2], y: [2, 4] }, p0 as never), InputError, /p0 must be the starting parameters by name \(\{ a: … \}\) or an array/);
+    for (const x of [null, undefined, "1", {}]) expectThrows(() => checkGrad(f, x as never), InputError, /checkGrad: the point must be a number, an array of numbers or a Tensor/);
+    expectThrows(() => checkGrad(f, [1, "2"] as never), InputError, /entry 1 is .*expected a number/);
+  });
+
+  it("a disposed function refuses every call, gradFunction, prepare, of and its structure included", () => {
+    const h = compile("x^3*y");
+    h.dispose();
+    for (const call of [() => h.gradFunction(), () => h.prepare("grad"), () => h.prepare(), () => h.jacobianStructure(), () => fn(2, (x) => h.of(x)), () => h.grad([1, 2])]) {
+      expectThrows(call, InputError, /this function has been disposed/);
+    }
+  });
+});

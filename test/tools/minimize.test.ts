@@ -294,7 +294,7 @@ describe("stop reasons and onStep", () => {
   it("onStep is called once per iteration, with the iteration number, x, value, grad and step", () => {
     for (const method of ["lbfgs", "gd", "backtracking", "momentum", "adam"] as const) {
       const seen: StepInfo[] = [];
-      const r = minimize(quad, x0, { method, learningRate: method === "backtracking" ? 1 : 0.05, maxIterations: 40, gradTol: 1e-6,
+      const r = minimize(quad, x0, { method, learningRate: method === "lbfgs" ? undefined : method === "backtracking" ? 1 : 0.05, maxIterations: 40, gradTol: 1e-6,
         onStep: (s) => { seen.push(s); } });
       expect(seen.map((s) => s.iteration), method).toEqual(Array.from({ length: r.iterations }, (_, i) => i + 1));
       let x = x0.slice();
