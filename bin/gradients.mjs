@@ -3,7 +3,7 @@
 //   gradients grad "sin(x*y) + z^2*exp(x)" --at x=1,y=2,z=3
 // Run `gradients --help` for the commands.
 import { readFileSync } from "node:fs";
-import { checkGrad, compile, derivative, fit, GradientsError, ParseError } from "../dist/index.js";
+import { checkGrad, compile, derivative, fit, GradientsError, ParseError, ShapeError } from "../dist/index.js";
 import { BINARY_FUNCTIONS, COMPOSITE_FUNCTIONS, TENSOR_FUNCTIONS, UNARY_FUNCTIONS } from "../dist/ops/grammar.js";
 
 /** Words joined by spaces into lines of at most 80 columns. */
@@ -82,23 +82,37 @@ options:
 ${wrap(`Expressions: + - * / ^, comparisons < <= > >= == !=, && || !, c ? a : b, parentheses, pi, e and the functions ${FUNCTIONS.join(" ")}. Tensor variables
 (compile) also take ${Object.keys(TENSOR_FUNCTIONS).join(" ")}. Quote each expression for the shell.`.split(/\s+/))}`;
 
+/** A command used wrongly (exit 2). */
 class UsageError extends Error {}
+/** A point (--at) or data file whose contents are wrong (exit 1, as an error in the expression). */
+class PointError extends Error {}
 
 /** Options that take a value. */
 const VALUE_FLAGS = ["at", "vars", "var", "method", "data", "p0", "response"];
 
+/** The options each command takes (and --help, which every one does). */
+const COMMAND_FLAGS = {
+  grad: ["at", "vars", "method", "json"], partial: ["at", "vars", "var", "method", "json"], jacobian: ["at", "vars", "method", "json"],
+  hessian: ["at", "vars", "method", "json"], div: ["at", "vars", "method", "json"], curl: ["at", "vars", "method", "json"],
+  check: ["at", "vars", "json"], derive: ["var", "explain", "json"], fit: ["data", "p0", "response", "json"],
+};
+
 function parseArgs(argv) {
   const args = { exprs: [], flags: {} };
+  const set = (key, value) => {
+    if (Object.hasOwn(args.flags, key)) throw new UsageError(`--${key} is given twice`);
+    args.flags[key] = value;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--json" || a === "--explain" || a === "--help" || a === "-h") args.flags[a === "-h" ? "help" : a.slice(2)] = true;
     else if (VALUE_FLAGS.includes(a.slice(2))) {
       if (i + 1 >= argv.length) throw new UsageError(`${a} needs a value`);
-      args.flags[a.slice(2)] = argv[++i];
+      set(a.slice(2), argv[++i]);
     } else if (a.startsWith("--") && a.includes("=")) {
       const [k, v] = [a.slice(2, a.indexOf("=")), a.slice(a.indexOf("=") + 1)];
       if (!VALUE_FLAGS.includes(k)) throw new UsageError(`unknown option --${k}`);
-      args.flags[k] = v;
+      set(k, v);
     } else if (a.startsWith("--")) throw new UsageError(`unknown option ${a}`);
     // (-y is an expression; -at an option with one dash too few)
     else if ([...VALUE_FLAGS, "json", "explain", "help"].includes(a.slice(1))) throw new UsageError(`unknown option ${a}: options take two dashes (-${a})`);
@@ -109,17 +123,17 @@ function parseArgs(argv) {
 
 /** A value of --at: a number, or an expression of constants (pi/4, 2*e, -1/3). */
 function atValue(s) {
-  if (s === "") throw new UsageError("--at has an empty value");
+  if (s === "") throw new PointError("--at has an empty value");
   const v = Number(s);
   if (Number.isFinite(v) || /^[-+]?(Infinity|NaN)$/.test(s)) return v;
   let f;
   try {
     f = compile(s);
   } catch (error) {
-    if (error instanceof GradientsError) throw new UsageError(`--at: '${s}' is not a number or an expression of constants (${error.message})`);
+    if (error instanceof GradientsError) throw new PointError(`--at: '${s}' is not a number or an expression of constants (${error.message})`);
     throw error;
   }
-  if (f.n !== 0) throw new UsageError(`--at: '${s}' must be a number or an expression of constants such as pi/4; it uses ${f.vars.join(", ")}`);
+  if (f.n !== 0) throw new PointError(`--at: '${s}' must be a number or an expression of constants such as pi/4; it uses ${f.vars.join(", ")}`);
   return f.eval([]);
 }
 
@@ -162,13 +176,19 @@ function readPoint(flags, exprs, command) {
   const named = parts.every((p) => p.includes("="));
   if (!named && parts.some((p) => p.includes("="))) throw new UsageError("--at takes all values by name (x=1,y=2) or all in order (1,2)");
   const given = flags.vars ? String(flags.vars).split(",").map((s) => s.trim()) : undefined;
+  const twice = given?.find((v, i) => given.indexOf(v) !== i);
+  if (twice !== undefined) throw new UsageError(`--vars lists ${twice} twice`);
   const vars = given ?? compile(exprs.length === 1 ? exprs[0] : exprs).vars;
+  if (vars.length === 0) throw new PointError(`the expressions have no variables: there is nothing to give --at for`);
   if (named) {
-    const map = new Map(parts.map((p) => [p.slice(0, p.indexOf("=")).trim(), atValue(p.slice(p.indexOf("=") + 1).trim())]));
-    const unknown = [...map.keys()].filter((k) => !vars.includes(k));
-    if (unknown.length) throw new UsageError(`--at names ${unknown.join(", ")}, which the expressions do not use (the variables are ${vars.join(", ")})`);
+    const names = parts.map((p) => p.slice(0, p.indexOf("=")).trim());
+    const repeated = names.find((k, i) => names.indexOf(k) !== i);
+    if (repeated !== undefined) throw new PointError(`--at gives ${repeated} twice`);
+    const map = new Map(parts.map((p, i) => [names[i], atValue(p.slice(p.indexOf("=") + 1).trim())]));
+    const unknown = names.filter((k) => !vars.includes(k));
+    if (unknown.length) throw new PointError(`--at names ${unknown.join(", ")}, which the expressions do not use (the variables are ${vars.join(", ")})`);
     const missing = vars.filter((v) => !map.has(v));
-    if (missing.length) throw new UsageError(`--at has no value for ${missing.join(", ")}`);
+    if (missing.length) throw new PointError(`--at has no value for ${missing.join(", ")}`);
     return { vars: [...vars], x: vars.map((v) => map.get(v)) };
   }
   if (!given && ["div", "curl", "jacobian"].includes(command)) {
@@ -178,7 +198,7 @@ function readPoint(flags, exprs, command) {
         `give the point by name (--at ${vars.map((v) => `${v}=…`).join(",")}) or the order with --vars`);
     }
   }
-  if (parts.length !== vars.length) throw new UsageError(`--at has ${parts.length} values for ${vars.length} variables (${vars.join(", ")})`);
+  if (parts.length !== vars.length) throw new PointError(`--at has ${parts.length} value${parts.length === 1 ? "" : "s"} for ${vars.length} variable${vars.length === 1 ? "" : "s"} (${vars.join(", ")})`);
   return { vars: [...vars], x: parts.map(atValue) };
 }
 
@@ -203,6 +223,8 @@ function run(argv, out) {
   if (!spec) throw new UsageError(`unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(", ")})`);
   const { exprs, flags } = parseArgs(rest);
   if (flags.help) return out(`usage: gradients ${spec.usage}\n\n${spec.about}.`), 0;
+  const foreign = Object.keys(flags).filter((k) => !COMMAND_FLAGS[command].includes(k));
+  if (foreign.length) throw new UsageError(`${command} takes no --${foreign[0]} (usage: gradients ${spec.usage})`);
   if (exprs.length === 0) throw new UsageError(`${command} needs an expression: gradients ${spec.usage}`);
   const json = flags.json === true;
   const mode = flags.method ?? "auto";
@@ -230,6 +252,9 @@ function run(argv, out) {
 
   const scalar = command === "grad" || command === "hessian" || command === "check";
   if (scalar && exprs.length !== 1) throw new UsageError(`${command} takes one expression (use jacobian for several)`);
+  if (command === "curl" && exprs.length !== 2 && exprs.length !== 3) {
+    throw new ShapeError(`curl is defined for fields of 2 or 3 components; got ${exprs.length} expression${exprs.length === 1 ? "" : "s"}`);
+  }
   const { vars, x } = readPoint(flags, exprs, command);
   const f = compile(exprs.length === 1 && command !== "div" && command !== "curl" && command !== "jacobian" ? exprs[0] : exprs, { vars });
   const at = `at (${vars.join(", ")}) = (${x.map(fmt).join(", ")})`;
@@ -241,6 +266,7 @@ function run(argv, out) {
       break;
     }
     case "partial": {
+      if (flags.var === undefined && vars.length > 1) throw new UsageError(`partial needs --var, the variable to differentiate by (${vars.join(", ")})`);
       const v = flags.var ?? vars[0];
       if (!vars.includes(v)) throw new UsageError(`--var ${v} is not one of the variables (${vars.join(", ")})`);
       const p = f.partial(v, x, { mode: mode === "reverse" ? "auto" : mode });
@@ -294,15 +320,17 @@ function readCsv(path) {
   } catch (error) {
     throw new UsageError(`cannot read --data ${path}: ${error.message}`);
   }
-  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(/\s*,\s*|\s+/));
-  if (rows.length < 2) throw new UsageError(`--data ${path} needs a header row of column names and at least one row of numbers`);
+  // (a field may be quoted, "x": the quotes are not part of it)
+  const unquote = (v) => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v);
+  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(/\s*,\s*|\s+/).map(unquote));
+  if (rows.length < 2) throw new PointError(`--data ${path} needs a header row of column names and at least one row of numbers`);
   const names = rows[0];
   const columns = Object.fromEntries(names.map((n) => [n, new Float64Array(rows.length - 1)]));
   rows.slice(1).forEach((r, i) => {
-    if (r.length !== names.length) throw new UsageError(`--data ${path}, line ${i + 2}: ${r.length} values for ${names.length} columns`);
+    if (r.length !== names.length) throw new PointError(`--data ${path}, line ${i + 2}: ${r.length} values for ${names.length} columns`);
     r.forEach((v, j) => {
       const x = Number(v);
-      if (v === "" || Number.isNaN(x) && v !== "NaN") throw new UsageError(`--data ${path}, line ${i + 2}: '${v}' is not a number`);
+      if (v === "" || Number.isNaN(x) && v !== "NaN") throw new PointError(`--data ${path}, line ${i + 2}: '${v}' is not a number`);
       columns[names[j]][i] = x;
     });
   });
@@ -314,11 +342,15 @@ function runFit(exprs, flags, print) {
   if (flags.data === undefined) throw new UsageError("give the data with --data file.csv");
   if (flags.p0 === undefined) throw new UsageError("give the starting parameters with --p0, e.g. --p0 b1=500,b2=1e-4");
   const p0 = Object.fromEntries(String(flags.p0).split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
-    const [k, v] = s.split("=").map((t) => t.trim());
-    if (v === undefined || !Number.isFinite(Number(v))) throw new UsageError(`--p0 takes name=value pairs, got '${s}'`);
-    return [k, Number(v)];
+    const parts = s.split("=").map((t) => t.trim());
+    if (parts.length !== 2 || parts[0] === "" || parts[1] === "" || !Number.isFinite(Number(parts[1]))) throw new UsageError(`--p0 takes name=value pairs, got '${s}'`);
+    return [parts[0], Number(parts[1])];
   }));
-  const r = fit(exprs[0], readCsv(flags.data), p0, { response: flags.response ?? "y" });
+  const columns = readCsv(flags.data), response = flags.response ?? "y";
+  if (!Object.hasOwn(columns, response)) {
+    throw new PointError(`--data ${flags.data} has no column '${response}' (its columns are ${Object.keys(columns).join(", ")}): name the one the model predicts with --response`);
+  }
+  const r = fit(exprs[0], columns, p0, { response });
   const rows = r.names.map((b) => [b, fmt(r.p[b]), fmt(r.standardErrors[b])]);
   print({ p: r.p, standardErrors: r.standardErrors, rss: 2 * r.cost, iterations: r.iterations, converged: r.converged, reason: r.reason },
     `${table(["", "value", "std. error"], rows)}
@@ -330,6 +362,7 @@ ${r.converged ? "converged" : "not converged"} (${r.reason}) after ${r.iteration
 /** An error for a person: the message, and for a parse error the expression with a caret under the column. */
 function report(error) {
   if (error instanceof UsageError) return { text: `gradients: ${error.message}\n(see gradients --help)`, code: 2 };
+  if (error instanceof PointError) return { text: `gradients: ${error.message}`, code: 1 };
   if (error instanceof ParseError) {
     const marker = `  ${error.expression}\n  ${" ".repeat(Math.max(0, error.column - 1))}^`;
     return { text: `gradients: ${error.message}\n${marker}`, code: 1 };

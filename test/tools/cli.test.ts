@@ -90,7 +90,9 @@ describe("gradients CLI", () => {
   });
 
   it("usage errors exit 2 with a hint; --help for each command exits 0", () => {
-    for (const args of [["grad", "x*y"], ["frobnicate"], ["grad", "x", "--at", "x=abc"], ["grad", "x", "--at", "x=1", "--method", "magic"], ["grad", "x", "--bogus"]]) {
+    for (const args of [["grad", "x*y"], ["frobnicate"], ["grad", "x", "--at", "x=1", "--method", "magic"], ["grad", "x", "--bogus"],
+      ["grad", "x", "--at", "x=1", "--at", "x=2"], ["check", "x", "--at", "1", "--method", "fd"], ["derive", "x^2", "--at", "x=1"],
+      ["grad", "x", "--at", "x=1", "--explain"], ["fit", "a*x", "--at", "x=1"], ["partial", "x*y", "--at", "1,2"], ["grad", "x*y", "--vars", "x,x", "--at", "1,2"]]) {
       const r = run(...args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.err).toMatch(/^gradients: /);
@@ -150,10 +152,31 @@ describe("gradients CLI", () => {
     expect(JSON.parse(run("grad", "sqrt(x)", "--at", "x=-1", "--json").out).gradient).toEqual(["NaN"]);
   });
 
-  it("a shape error (curl of a 4-D field) is reported, exit 1", () => {
-    const r = run("curl", "a", "b", "c", "d", "--at", "a=1,b=2,c=3,d=4");
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/curl is defined for/);
+  it("a shape error (curl of a 4-D field) is reported, exit 1, whether the point is given by name or in order", () => {
+    for (const at of ["a=1,b=2,c=3,d=4", "1,2,3,4"]) {
+      const r = run("curl", "a", "b", "c", "d", "--at", at);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/curl is defined for/);
+    }
+  });
+
+  it("errors in the point exit 1, and say what is wrong with it; the command's form exits 2", () => {
+    const cases: [string[], RegExp][] = [
+      [["grad", "x", "--at", "x=abc"], /'abc' must be a number or an expression of constants/],
+      [["grad", "x*y", "--at", "x=1,x=2"], /--at gives x twice/],
+      [["grad", "x*y", "--at", "1"], /--at has 1 value for 2 variables \(x, y\)/],
+      [["grad", "x*y", "--at", "x=1"], /--at has no value for y/],
+      [["grad", "2", "--at", "1"], /the expressions have no variables/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      expect([r.code, r.err], args.join(" ")).toEqual([1, expect.stringMatching(message)]);
+    }
+    expect(run("grad", "x", "--at", "x=1", "--at", "x=2").err).toMatch(/--at is given twice/);
+    expect(run("derive", "x^2", "--at", "x=1").err).toMatch(/derive takes no --at/);
+    expect(run("partial", "x*y", "--at", "1,2").err).toMatch(/partial needs --var, the variable to differentiate by \(x, y\)/);
+    expect(JSON.parse(run("partial", "x^2", "--at", "3", "--json").out).partial).toBe(6); // one variable: no --var needed
+    expect(run("grad", "x*y", "--vars", "x,x", "--at", "1,2").err).toMatch(/--vars lists x twice/);
   });
 
   it("fit reads a CSV, prints the parameters with standard errors and the RSS (NIST's Misra1a, certified values)", () => {
@@ -174,5 +197,12 @@ describe("gradients CLI", () => {
     const bad = run("fit", P.model, "--data", file, "--p0", "b1=500");
     expect([bad.code, bad.err]).toEqual([1, expect.stringMatching(/no value for parameter 'b2'/)]);
     expect(run("fit", P.model, "--p0", "b1=1").err).toMatch(/--data file\.csv/);
+    // a response column the file does not have is named with the CLI's flag; quoted headers are read without their quotes
+    const noY = run("fit", P.model, "--data", file, "--p0", "b1=500,b2=1e-4", "--response", "z");
+    expect([noY.code, noY.err]).toEqual([1, expect.stringMatching(/has no column 'z' \(its columns are x, y\): name the one the model predicts with --response/)]);
+    const quoted = join(mkdtempSync(join(tmpdir(), "gradients-")), "quoted.csv");
+    writeFileSync(quoted, `"x","y"\n${Array.from(P.data.x, (x, i) => `${x},${P.data.y[i]}`).join("\n")}\n`);
+    expect(JSON.parse(run("fit", P.model, "--data", quoted, "--p0", "b1=500,b2=1e-4", "--json").out).p.b1).toBeCloseTo(P.certified[0], 5);
+    expect(run("fit", P.model, "--data", file, "--p0", "b1=1=2,b2=1").err).toMatch(/--p0 takes name=value pairs, got 'b1=1=2'/);
   });
 });
