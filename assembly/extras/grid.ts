@@ -37,55 +37,75 @@
  * ∂f/∂x along the axis, numpy.gradient's stencils: second-order central in the
  * interior; at the two ends first-order one-sided (edgeOrder 1) or second-order
  * one-sided (edgeOrder 2). Needs len ≥ edgeOrder + 1 (checked by the caller).
+ *
+ * numpy's arithmetic first, for its numbers; where that leaves the range while
+ * the derivative does not, the stencil again in units of its widest gap
+ * (`scaled`): a sum of finite values whose terms overflow (values near 1e308, or
+ * weights 1.5/dx at dx = 1e-300), 2·dx past the largest double, and weights
+ * formed from products of gaps beyond 1e±154, which overflow to 0 or lose digits.
  */
 export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                              coords: usize, dx: f64, edgeOrder: i32, mode: i32): void {
+  const uniform = coords == 0;
+  const two = 2 * dx, wide = uniform && !Number.isFinite(two); // (2·dx overflows: every interior node scaled)
   for (let o = 0; o < outer; o++) {
     const base = o * len * inner;
     // Interior: weights (a, b, c) on samples i−1, i, i+1.
     for (let i = 1; i < len - 1; i++) {
-      let a: f64 = 0, b: f64 = 0, c: f64 = 0;
-      const uniform = coords == 0;
-      if (!uniform) {
+      let a: f64 = 0, b: f64 = 0, c: f64 = 0, scaledNode = wide;
+      if (uniform) {
+        unitWeights(-0.5, 0, 0.5, dx);
+      } else {
         const dx1 = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
         const dx2 = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
         a = -(dx2) / (dx1 * (dx1 + dx2));
         b = (dx2 - dx1) / (dx1 * dx2);
         c = dx1 / (dx2 * (dx1 + dx2));
+        scaledNode = !normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2));
+        interiorUnits(dx1, dx2);
+      }
+      if (scaledNode) { // every line of this node in units of its widest gap
+        const row = base + i * inner;
+        for (let j = 0; j < inner; j++) {
+          put(out, row + j, scaled(load<f64>(at(f, row - inner + j)), load<f64>(at(f, row + j)), load<f64>(at(f, row + inner + j))), mode);
+        }
+        continue;
       }
       if (inner == 1 && uniform) { // the axis is contiguous: pairs of samples along it
-        const two = 2 * dx;
         const twov = f64x2.splat(two);
         for (; i + 1 < len - 1; i += 2) {
           const k = base + i;
-          putv(out, k, f64x2.div(f64x2.sub(v128.load(at(f, k + 1)), v128.load(at(f, k - 1))), twov), mode);
+          const v = f64x2.div(f64x2.sub(v128.load(at(f, k + 1)), v128.load(at(f, k - 1))), twov);
+          if (finite2(v)) putv(out, k, v, mode);
+          else for (let q = 0; q < 2; q++) put(out, k + q, checked((load<f64>(at(f, k + q + 1)) - load<f64>(at(f, k + q - 1))) / two, f, k + q, 1), mode);
         }
         if (i < len - 1) {
           const k = base + i;
-          put(out, k, (load<f64>(at(f, k + 1)) - load<f64>(at(f, k - 1))) / two, mode);
+          put(out, k, checked((load<f64>(at(f, k + 1)) - load<f64>(at(f, k - 1))) / two, f, k, 1), mode);
         }
         break;
       }
       const row = base + i * inner;
       let j = 0;
       if (uniform) {
-        const two = 2 * dx, twov = f64x2.splat(two);
+        const twov = f64x2.splat(two);
         for (; j + 1 < inner; j += 2) {
-          putv(out, row + j, f64x2.div(f64x2.sub(v128.load(at(f, row + inner + j)), v128.load(at(f, row - inner + j))), twov), mode);
+          const v = f64x2.div(f64x2.sub(v128.load(at(f, row + inner + j)), v128.load(at(f, row - inner + j))), twov);
+          if (finite2(v)) putv(out, row + j, v, mode);
+          else for (let q = j; q < j + 2; q++) put(out, row + q, checked((load<f64>(at(f, row + inner + q)) - load<f64>(at(f, row - inner + q))) / two, f, row + q, inner), mode);
         }
-        for (; j < inner; j++) put(out, row + j, (load<f64>(at(f, row + inner + j)) - load<f64>(at(f, row - inner + j))) / two, mode);
+        for (; j < inner; j++) put(out, row + j, checked((load<f64>(at(f, row + inner + j)) - load<f64>(at(f, row - inner + j))) / two, f, row + j, inner), mode);
       } else {
         const av = f64x2.splat(a), bv = f64x2.splat(b), cv = f64x2.splat(c);
         for (; j + 1 < inner; j += 2) {
-          const s = f64x2.add(f64x2.add(
+          const v = f64x2.add(f64x2.add(
             f64x2.mul(av, v128.load(at(f, row - inner + j))),
             f64x2.mul(bv, v128.load(at(f, row + j)))),
             f64x2.mul(cv, v128.load(at(f, row + inner + j))));
-          putv(out, row + j, s, mode);
+          if (finite2(v)) putv(out, row + j, v, mode);
+          else for (let q = j; q < j + 2; q++) put(out, row + q, checked(threeTerms(a, b, c, f, row + q, inner), f, row + q, inner), mode);
         }
-        for (; j < inner; j++) {
-          put(out, row + j, a * load<f64>(at(f, row - inner + j)) + b * load<f64>(at(f, row + j)) + c * load<f64>(at(f, row + inner + j)), mode);
-        }
+        for (; j < inner; j++) put(out, row + j, checked(threeTerms(a, b, c, f, row + j, inner), f, row + j, inner), mode);
       }
     }
     // The two ends.
@@ -96,31 +116,102 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
       if (edgeOrder == 1) {
         const d0 = coords ? load<f64>(at(coords, 1)) - load<f64>(at(coords, 0)) : dx;
         const dn = coords ? load<f64>(at(coords, last)) - load<f64>(at(coords, last - 1)) : dx;
-        put(out, base + j, (f1 - f0) / d0, mode);
-        put(out, base + last * inner + j, (fl - fm) / dn, mode);
+        let v = (f1 - f0) / d0;
+        if (!Number.isFinite(v) && Number.isFinite(f0) && Number.isFinite(f1)) { unitWeights(-1, 1, 0, d0); v = scaled(f0, f1, 0); }
+        put(out, base + j, v, mode);
+        v = (fl - fm) / dn;
+        if (!Number.isFinite(v) && Number.isFinite(fm) && Number.isFinite(fl)) { unitWeights(-1, 1, 0, dn); v = scaled(fm, fl, 0); }
+        put(out, base + last * inner + j, v, mode);
       } else {
         const f2 = load<f64>(at(f, base + 2 * inner + j)), fk = load<f64>(at(f, base + (last - 2) * inner + j));
-        let a: f64, b: f64, c: f64, a2: f64, b2: f64, c2: f64;
-        if (coords == 0) {
-          a = -1.5 / dx; b = 2.0 / dx; c = -0.5 / dx;
-          a2 = 0.5 / dx; b2 = -2.0 / dx; c2 = 1.5 / dx;
-        } else {
-          let dx1 = load<f64>(at(coords, 1)) - load<f64>(at(coords, 0));
-          let dx2 = load<f64>(at(coords, 2)) - load<f64>(at(coords, 1));
-          a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2));
-          b = (dx1 + dx2) / (dx1 * dx2);
-          c = -dx1 / (dx2 * (dx1 + dx2));
-          dx1 = load<f64>(at(coords, last - 1)) - load<f64>(at(coords, last - 2));
-          dx2 = load<f64>(at(coords, last)) - load<f64>(at(coords, last - 1));
-          a2 = (dx2) / (dx1 * (dx1 + dx2));
-          b2 = -(dx2 + dx1) / (dx1 * dx2);
-          c2 = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2));
+        for (let end = 0; end < 2; end++) {
+          // numpy's weights, and whether they came from products of gaps out of range; then the same in units of h
+          let a: f64, b: f64, c: f64, odd = false;
+          if (coords == 0) {
+            if (end == 0) { a = -1.5 / dx; b = 2.0 / dx; c = -0.5 / dx; } else { a = 0.5 / dx; b = -2.0 / dx; c = 1.5 / dx; }
+            if (end == 0) unitWeights(-1.5, 2, -0.5, dx); else unitWeights(0.5, -2, 1.5, dx);
+          } else {
+            const from = end == 0 ? 0 : last - 2;
+            const dx1 = load<f64>(at(coords, from + 1)) - load<f64>(at(coords, from));
+            const dx2 = load<f64>(at(coords, from + 2)) - load<f64>(at(coords, from + 1));
+            if (end == 0) {
+              a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2));
+              b = (dx1 + dx2) / (dx1 * dx2);
+              c = -dx1 / (dx2 * (dx1 + dx2));
+            } else {
+              a = (dx2) / (dx1 * (dx1 + dx2));
+              b = -(dx2 + dx1) / (dx1 * dx2);
+              c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2));
+            }
+            odd = !normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2));
+            endUnits(dx1, dx2, end);
+          }
+          const g0 = end == 0 ? f0 : fk, g1 = end == 0 ? f1 : fm, g2 = end == 0 ? f2 : fl;
+          let v = a * g0 + b * g1 + c * g2;
+          if (odd || (!Number.isFinite(v) && Number.isFinite(g0) && Number.isFinite(g1) && Number.isFinite(g2))) v = scaled(g0, g1, g2);
+          put(out, base + (end == 0 ? 0 : last) * inner + j, v, mode);
         }
-        put(out, base + j, a * f0 + b * f1 + c * f2, mode);
-        put(out, base + last * inner + j, a2 * fk + b2 * fm + c2 * fl, mode);
       }
     }
   }
+}
+
+// The stencil `scaled` evaluates: weights in units of the gap wh (set by unitWeights,
+// interiorUnits or endUnits just before).
+let w0: f64 = 0, w1: f64 = 0, w2: f64 = 0, wh: f64 = 1;
+
+// @ts-ignore: decorator
+@inline function unitWeights(a: f64, b: f64, c: f64, h: f64): void {
+  w0 = a; w1 = b; w2 = c; wh = h;
+}
+
+/** The interior weights for gaps dx1 below and dx2 above, in units of the wider (numpy's formulas with each gap over it). */
+function interiorUnits(dx1: f64, dx2: f64): void {
+  const h = Math.abs(dx1) >= Math.abs(dx2) ? dx1 : dx2, u1 = dx1 / h, u2 = dx2 / h;
+  unitWeights(-u2 / (u1 * (u1 + u2)), (u2 - u1) / (u1 * u2), u1 / (u2 * (u1 + u2)), h);
+}
+
+/** edgeOrder 2's weights at the first (end 0) or last end, gaps dx1, dx2 of its three nodes, in units of the wider. */
+function endUnits(dx1: f64, dx2: f64, end: i32): void {
+  const h = Math.abs(dx1) >= Math.abs(dx2) ? dx1 : dx2, u1 = dx1 / h, u2 = dx2 / h;
+  if (end == 0) unitWeights(-(2.0 * u1 + u2) / (u1 * (u1 + u2)), (u1 + u2) / (u1 * u2), -u1 / (u2 * (u1 + u2)), h);
+  else unitWeights(u2 / (u1 * (u1 + u2)), -(u2 + u1) / (u1 * u2), (2.0 * u2 + u1) / (u2 * (u1 + u2)), h);
+}
+
+/**
+ * Σ wₖ·fₖ / wh: the weights over a power of two M ≥ Σ|wₖ|, so that no term nor
+ * the sum of finite values overflows, then M multiplied back in and wh divided
+ * once (or, where that product overflows and wh is large, the quotient first).
+ */
+function scaled(f0: f64, f1: f64, f2: f64): f64 {
+  const M = powerOfTwoAbove(Math.abs(w0) + Math.abs(w1) + Math.abs(w2));
+  const t = (w0 / M) * f0 + (w1 / M) * f1 + (w2 / M) * f2, tm = t * M;
+  return Number.isFinite(tm) ? tm / wh : (t / wh) * M;
+}
+
+/** numpy's value v at sample k of an interior node (neighbours ±stride): v, or the scaled stencil where v left the range but its samples did not. */
+function checked(v: f64, f: usize, k: i32, stride: i32): f64 {
+  if (Number.isFinite(v)) return v;
+  const fm = load<f64>(at(f, k - stride)), f0 = load<f64>(at(f, k)), fp = load<f64>(at(f, k + stride));
+  return Number.isFinite(fm) && Number.isFinite(f0) && Number.isFinite(fp) ? scaled(fm, f0, fp) : v;
+}
+
+// @ts-ignore: decorator
+@inline function threeTerms(a: f64, b: f64, c: f64, f: usize, k: i32, stride: i32): f64 {
+  return a * load<f64>(at(f, k - stride)) + b * load<f64>(at(f, k)) + c * load<f64>(at(f, k + stride));
+}
+
+/** Whether |x| is a normal double (finite, at least the smallest normal): a product of gaps numpy's weights may divide by. */
+// @ts-ignore: decorator
+@inline function normal(x: f64): bool {
+  return Number.isFinite(x) && Math.abs(x) >= 2.2250738585072014e-308;
+}
+
+/** Whether both lanes are finite (x − x is NaN for ±∞ and NaN). */
+// @ts-ignore: decorator
+@inline function finite2(v: v128): bool {
+  const d = f64x2.sub(v, v);
+  return !v128.any_true(f64x2.ne(d, d));
 }
 
 /**

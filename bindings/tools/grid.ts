@@ -112,6 +112,9 @@ function axes(shape: readonly number[], options: GridOptions, requested?: readon
       if (!Number.isFinite(coords[i])) throw new InputError(`coordinate ${i} of axis ${k} is ${coords[i]}; coordinates must be finite`);
       if (i > 0) {
         const d = coords[i] - coords[i - 1];
+        if (!Number.isFinite(d)) {
+          throw new InputError(`coordinates ${i - 1} and ${i} of axis ${k} (${coords[i - 1]} and ${coords[i]}) are further apart than the largest double: rescale the coordinates`);
+        }
         if (d === 0 || Math.sign(d) !== Math.sign(d0)) throw new InputError(`coordinates of axis ${k} must be strictly increasing or decreasing (at ${i})`);
         if (d !== d0) uniform = false;
       }

@@ -549,6 +549,50 @@ describe("smooth fields: the error shrinks with the stencil's order", () => {
   });
 });
 
+describe("grid.gradient where numpy's arithmetic leaves the range and the derivative does not", () => {
+  const rel = (got: ArrayLike<number>, want: readonly number[], tol: number) =>
+    want.forEach((w, i) => expect(Math.abs(got[i] - w), `entry ${i}: ${got[i]} vs ${w}`).toBeLessThanOrEqual(tol * Math.max(Math.abs(w), 1e-300)));
+
+  it("coordinates from 1e-300 to 1e300 apart: f = t² at x = s·t gives 2t/s (numpy's weights multiply gaps, and overflowed to 0 or NaN)", () => {
+    const t = [0, 1, 3, 4, 6], f = Float64Array.from(t, (v) => v * v);
+    for (const s of [1e-300, 1e-200, 1e-160, 1e-150, 1e150, 1e160, 1e200, 1e300]) {
+      for (const edgeOrder of [1, 2] as const) {
+        const d = grid.gradient(f, [5], { spacing: [t.map((v) => v * s)], edgeOrder, axis: 0 }) as Float64Array;
+        const scaledBack = Array.from(d, (v) => v * s);
+        // inside: exact for a quadratic; the ends too with edgeOrder 2 (2t = 0 there: within rounding of the terms)
+        rel(scaledBack.slice(1, 4), [2, 6, 8], 1e-15);
+        if (edgeOrder === 2) {
+          expect(Math.abs(scaledBack[0])).toBeLessThanOrEqual(1e-15);
+          rel([scaledBack[4]], [12], 1e-15);
+        }
+      }
+    }
+  });
+
+  it("gaps 1e160 apart in size, values near 1e308, spacings past 1e308 / 2 and down to 1e-300", () => {
+    rel(grid.gradient(Float64Array.of(0, 3, 3e160, 6e160), [4], { spacing: [[0, 1, 1e160, 2e160]], axis: 0 }) as Float64Array, [3, 3, 3, 3], 1e-15);
+    expect(Array.from(grid.gradient(new Float64Array(4).fill(1e308), [4], { edgeOrder: 2, axis: 0 }) as Float64Array)).toEqual([0, 0, 0, 0]);
+    rel(grid.gradient(Float64Array.of(-1e308, 0, 1e308), [3], { axis: 0 }) as Float64Array, [1e308, 1e308, 1e308], 1e-15);
+    rel(grid.gradient(Float64Array.of(0, 1, 2, 3), [4], { spacing: 1e308, axis: 0 }) as Float64Array, [1e-308, 1e-308, 1e-308, 1e-308], 1e-15);
+    rel(grid.gradient(Float64Array.of(1e10, 1e10 + 1, 1e10 + 2, 1e10 + 3), [4], { spacing: 1e-300, edgeOrder: 2, axis: 0 }) as Float64Array,
+      [1e300, 1e300, 1e300, 1e300], 1e-15);
+    // along the contiguous axis of a 4 × 4 grid and across it (the paths two samples at a time), and in a
+    // divergence: (j − 1.5)·1e308 and (i − 1.5)·1e308 have slope 1e308, though f[i+1] − f[i−1] overflows
+    const alongJ = Float64Array.from({ length: 16 }, (_, k) => ((k % 4) - 1.5) * 1e308);
+    const alongI = Float64Array.from({ length: 16 }, (_, k) => (Math.floor(k / 4) - 1.5) * 1e308);
+    rel(grid.gradient(alongJ, [4, 4], { axis: 1 }) as Float64Array, new Array(16).fill(1e308), 1e-15);
+    rel(grid.gradient(alongI, [4, 4], { axis: 0 }) as Float64Array, new Array(16).fill(1e308), 1e-15);
+    rel(grid.divergence([alongI.map((v) => v / 2), alongJ.map((v) => v / 2)], [4, 4]) as Float64Array, new Array(16).fill(1e308), 1e-15);
+    expect(() => grid.gradient(new Float64Array(3), [3], { spacing: [[-1e308, 1e308, 1.5e308]] })).toThrow(/further apart than the largest double/);
+  });
+
+  it("NaN and ±∞ in the samples still reach only the stencils that read them", () => {
+    const f = Float64Array.of(0, 1, Infinity, 3, 4, 5, NaN, 7);
+    const d = grid.gradient(f, [8], { axis: 0 }) as Float64Array;
+    expect(Array.from(d)).toEqual([1, Infinity, 1, -Infinity, 1, NaN, 1, NaN]);
+  });
+});
+
 describe("grid.laplacian: exact where its stencils are", () => {
   it("x² + y² → 4 everywhere, both edge orders, uniform and coordinates", () => {
     for (const [label, ax, ay] of [["uniform", linspace(-1, 1, 6), linspace(0, 2, 5)], ["coordinates", uneven(-1, 1, 6), uneven(0, 2, 5)]] as const) {
