@@ -38,75 +38,59 @@
  * interior; at the two ends first-order one-sided (edgeOrder 1) or second-order
  * one-sided (edgeOrder 2). Needs len ≥ edgeOrder + 1 (checked by the caller).
  *
- * numpy's arithmetic first, for its numbers; where that leaves the range while
- * the derivative does not, the stencil again in units of its widest gap
- * (`scaled`): a sum of finite values whose terms overflow (values near 1e308, or
- * weights 1.5/dx at dx = 1e-300), 2·dx past the largest double, and weights
- * formed from products of gaps beyond 1e±154, which overflow to 0 or lose digits.
+ * numpy's numbers, also where its arithmetic leaves the range while the
+ * derivative does not. A uniform central difference is (f₊/2 − f₋/2)/dx: numpy's
+ * (f₊ − f₋)/(2dx) to the bit (halving is exact and commutes with rounding) but
+ * for samples or differences within a factor 2 of the subnormal range, and it
+ * overflows neither in the difference (values near 1e308) nor in 2·dx. Other
+ * stencils are numpy's arithmetic, taken again in units of their widest gap
+ * (`scaled`) where that sums finite values to ±∞ or NaN (weights 1.5/dx at
+ * dx = 1e-300, values near 1e308) or forms its weights from products of gaps
+ * beyond 1e±154, which overflow to 0 or lose digits.
  */
 export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                              coords: usize, dx: f64, edgeOrder: i32, mode: i32): void {
-  const uniform = coords == 0;
-  const two = 2 * dx, wide = uniform && !Number.isFinite(two); // (2·dx overflows: every interior node scaled)
+  const uniform = coords == 0, dxv = f64x2.splat(dx), half = f64x2.splat(0.5);
   for (let o = 0; o < outer; o++) {
     const base = o * len * inner;
-    // Interior: weights (a, b, c) on samples i−1, i, i+1.
-    for (let i = 1; i < len - 1; i++) {
-      let a: f64 = 0, b: f64 = 0, c: f64 = 0, scaledNode = wide;
-      if (uniform) {
-        unitWeights(-0.5, 0, 0.5, dx);
-      } else {
-        const dx1 = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
-        const dx2 = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
-        a = -(dx2) / (dx1 * (dx1 + dx2));
-        b = (dx2 - dx1) / (dx1 * dx2);
-        c = dx1 / (dx2 * (dx1 + dx2));
-        scaledNode = !normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2));
-        interiorUnits(dx1, dx2);
+    // Interior.
+    if (uniform && inner == 1) { // the axis is contiguous: pairs of samples along it
+      let i = 1;
+      for (; i + 1 < len - 1; i += 2) {
+        const k = base + i;
+        putv(out, k, f64x2.div(f64x2.sub(f64x2.mul(v128.load(at(f, k + 1)), half), f64x2.mul(v128.load(at(f, k - 1)), half)), dxv), mode);
       }
-      if (scaledNode) { // every line of this node in units of its widest gap
-        const row = base + i * inner;
-        for (let j = 0; j < inner; j++) {
-          put(out, row + j, scaled(load<f64>(at(f, row - inner + j)), load<f64>(at(f, row + j)), load<f64>(at(f, row + inner + j))), mode);
-        }
-        continue;
-      }
-      if (inner == 1 && uniform) { // the axis is contiguous: pairs of samples along it
-        const twov = f64x2.splat(two);
-        for (; i + 1 < len - 1; i += 2) {
-          const k = base + i;
-          const v = f64x2.div(f64x2.sub(v128.load(at(f, k + 1)), v128.load(at(f, k - 1))), twov);
-          if (finite2(v)) putv(out, k, v, mode);
-          else for (let q = 0; q < 2; q++) put(out, k + q, checked((load<f64>(at(f, k + q + 1)) - load<f64>(at(f, k + q - 1))) / two, f, k + q, 1), mode);
-        }
-        if (i < len - 1) {
-          const k = base + i;
-          put(out, k, checked((load<f64>(at(f, k + 1)) - load<f64>(at(f, k - 1))) / two, f, k, 1), mode);
-        }
-        break;
-      }
+      if (i < len - 1) put(out, base + i, central(f, base + i, 1, dx), mode);
+    }
+    for (let i = 1; i < len - 1 && !(uniform && inner == 1); i++) {
       const row = base + i * inner;
       let j = 0;
       if (uniform) {
-        const twov = f64x2.splat(two);
         for (; j + 1 < inner; j += 2) {
-          const v = f64x2.div(f64x2.sub(v128.load(at(f, row + inner + j)), v128.load(at(f, row - inner + j))), twov);
-          if (finite2(v)) putv(out, row + j, v, mode);
-          else for (let q = j; q < j + 2; q++) put(out, row + q, checked((load<f64>(at(f, row + inner + q)) - load<f64>(at(f, row - inner + q))) / two, f, row + q, inner), mode);
+          putv(out, row + j, f64x2.div(f64x2.sub(f64x2.mul(v128.load(at(f, row + inner + j)), half), f64x2.mul(v128.load(at(f, row - inner + j)), half)), dxv), mode);
         }
-        for (; j < inner; j++) put(out, row + j, checked((load<f64>(at(f, row + inner + j)) - load<f64>(at(f, row - inner + j))) / two, f, row + j, inner), mode);
-      } else {
-        const av = f64x2.splat(a), bv = f64x2.splat(b), cv = f64x2.splat(c);
-        for (; j + 1 < inner; j += 2) {
-          const v = f64x2.add(f64x2.add(
-            f64x2.mul(av, v128.load(at(f, row - inner + j))),
-            f64x2.mul(bv, v128.load(at(f, row + j)))),
-            f64x2.mul(cv, v128.load(at(f, row + inner + j))));
-          if (finite2(v)) putv(out, row + j, v, mode);
-          else for (let q = j; q < j + 2; q++) put(out, row + q, checked(threeTerms(a, b, c, f, row + q, inner), f, row + q, inner), mode);
-        }
-        for (; j < inner; j++) put(out, row + j, checked(threeTerms(a, b, c, f, row + j, inner), f, row + j, inner), mode);
+        for (; j < inner; j++) put(out, row + j, central(f, row + j, inner, dx), mode);
+        continue;
       }
+      // numpy's weights (a, b, c) on samples i−1, i, i+1, and the same in units of the wider gap
+      const dx1 = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
+      const dx2 = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
+      const a = -(dx2) / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
+      interiorUnits(dx1, dx2);
+      if (!normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2))) { // every line in units of the gap
+        for (; j < inner; j++) put(out, row + j, scaled(load<f64>(at(f, row - inner + j)), load<f64>(at(f, row + j)), load<f64>(at(f, row + inner + j))), mode);
+        continue;
+      }
+      const av = f64x2.splat(a), bv = f64x2.splat(b), cv = f64x2.splat(c);
+      for (; j + 1 < inner; j += 2) {
+        const v = f64x2.add(f64x2.add(
+          f64x2.mul(av, v128.load(at(f, row - inner + j))),
+          f64x2.mul(bv, v128.load(at(f, row + j)))),
+          f64x2.mul(cv, v128.load(at(f, row + inner + j))));
+        if (finite2(v)) putv(out, row + j, v, mode);
+        else for (let q = j; q < j + 2; q++) put(out, row + q, checked(threeTerms(a, b, c, f, row + q, inner), f, row + q, inner), mode);
+      }
+      for (; j < inner; j++) put(out, row + j, checked(threeTerms(a, b, c, f, row + j, inner), f, row + j, inner), mode);
     }
     // The two ends.
     const last = len - 1;
@@ -207,7 +191,13 @@ function checked(v: f64, f: usize, k: i32, stride: i32): f64 {
   return Number.isFinite(x) && Math.abs(x) >= 2.2250738585072014e-308;
 }
 
-/** Whether both lanes are finite (x − x is NaN for ±∞ and NaN). */
+/** The uniform central difference at sample k (neighbours ±stride): (f₊/2 − f₋/2)/dx. */
+// @ts-ignore: decorator
+@inline function central(f: usize, k: i32, stride: i32, dx: f64): f64 {
+  return (load<f64>(at(f, k + stride)) * 0.5 - load<f64>(at(f, k - stride)) * 0.5) / dx;
+}
+
+/** Whether both lanes are finite (x − x is NaN for ±∞ and NaN, else 0). */
 // @ts-ignore: decorator
 @inline function finite2(v: v128): bool {
   const d = f64x2.sub(v, v);
