@@ -9,7 +9,7 @@ import { isShared, sharedMemory } from "../base/shared-memory.js";
 import type { Job } from "../api/jobs.js";
 import { transferable } from "../runtime/results-tree.js";
 import { sizeOf } from "../base/tensor.js";
-import { gridRows, planGrid, planStencils, readOut, type Field, type FieldOf, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
+import { gridRows, planGrid, planStencils, readOut, type Field, type FieldOf, type FieldsFor, type GradientOptions, type GridFunction, type GridOptions } from "./grid.js";
 
 type Values = Float64Array | Float32Array;
 
@@ -34,8 +34,9 @@ export const gridRowsJob: Job<RowsArgs> = (_, { name, shape, options, fields, fr
 };
 
 /** `grid.gradient`, asynchronously (see AsyncOptions; `chunkSize` counts rows along axis 0). The same results, bit for bit. */
+export function gradientAsync<F extends Values, const S extends readonly number[]>(field: F, shape: S, options?: GradientOptions & AsyncOptions & { axis?: undefined }): Promise<FieldsFor<S, F>>;
 export function gradientAsync<F extends Values>(field: F, shape: readonly number[], options: GradientOptions & AsyncOptions & { axis: number }): Promise<FieldOf<F>>;
-export function gradientAsync<F extends Values>(field: F, shape: readonly number[], options?: GradientOptions & AsyncOptions & { axis?: readonly number[] }): Promise<FieldOf<F>[]>;
+export function gradientAsync<F extends Values, const A extends readonly number[]>(field: F, shape: readonly number[], options: GradientOptions & AsyncOptions & { axis: A }): Promise<FieldsFor<A, F>>;
 export function gradientAsync(field: Field, shape: readonly number[], options?: GradientOptions & AsyncOptions): Promise<Field | Field[]>;
 export function gradientAsync(field: Field, shape: readonly number[], options: GradientOptions & AsyncOptions = {}): Promise<Field | Field[]> {
   return gridAsync("gradient", field, shape, options);
@@ -49,7 +50,7 @@ export function divergenceAsync(components: readonly Field[], shape: readonly nu
 
 /** `grid.curl`, asynchronously (see gradientAsync). */
 export function curlAsync<F extends Values>(components: readonly F[], shape: readonly [number, number], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>>;
-export function curlAsync<F extends Values>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions & AsyncOptions): Promise<FieldOf<F>[]>;
+export function curlAsync<F extends Values>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions & AsyncOptions): Promise<[FieldOf<F>, FieldOf<F>, FieldOf<F>]>;
 export function curlAsync(components: readonly Field[], shape: readonly number[], options?: GridOptions & AsyncOptions): Promise<Field | Field[]>;
 export function curlAsync(components: readonly Field[], shape: readonly number[], options: GridOptions & AsyncOptions = {}): Promise<Field | Field[]> {
   return gridAsync("curl", components, shape, options);

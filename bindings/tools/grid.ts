@@ -12,6 +12,13 @@ export type Field = Float64Array | Float32Array | WasmBuffer;
 /** The kind of field a grid function returns for input fields of kind F: the same (Float32Array in, Float32Array out). */
 export type FieldOf<F extends Field> = F extends Float32Array ? Float32Array : F extends WasmBuffer ? WasmBuffer : Float64Array;
 
+/**
+ * One field of kind F per entry of `axes`: a tuple as long as a shape or axis list
+ * written out (`[ny, nx]` gives two, so `const [dy, dx] = …` needs no check), an
+ * array for one of unknown length.
+ */
+export type FieldsFor<Axes extends readonly number[], F extends Field> = { -readonly [K in keyof Axes]: FieldOf<F> };
+
 /** Options shared by every grid function. */
 export interface GridOptions {
   /**
@@ -369,8 +376,9 @@ export function gridRows(plan: GridStencils, fields: readonly (Float64Array | Fl
  * const [dy, dx] = grid.gradient(new Float64Array(12), [3, 4], { spacing: [0.5, 0.1], edgeOrder: 2 });
  * ```
  */
+export function gradient<F extends Field, const S extends readonly number[]>(field: F, shape: S, options?: GradientOptions & { axis?: undefined }): FieldsFor<S, F>;
 export function gradient<F extends Field>(field: F, shape: readonly number[], options: GradientOptions & { axis: number }): FieldOf<F>;
-export function gradient<F extends Field>(field: F, shape: readonly number[], options?: GradientOptions & { axis?: readonly number[] }): FieldOf<F>[];
+export function gradient<F extends Field, const A extends readonly number[]>(field: F, shape: readonly number[], options: GradientOptions & { axis: A }): FieldsFor<A, F>;
 export function gradient(field: Field, shape: readonly number[], options?: GradientOptions): Field | Field[];
 export function gradient(field: Field, shape: readonly number[], options: GradientOptions = {}): Field | Field[] {
   return runPlan(planGrid("gradient", field, shape, options), options.out);
@@ -418,7 +426,7 @@ export function divergence(components: readonly Field[], shape: readonly number[
  * ```
  */
 export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number], options?: GridOptions): FieldOf<F>;
-export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions): FieldOf<F>[];
+export function curl<F extends Field>(components: readonly F[], shape: readonly [number, number, number], options?: GridOptions): [FieldOf<F>, FieldOf<F>, FieldOf<F>];
 export function curl(components: readonly Field[], shape: readonly number[], options?: GridOptions): Field | Field[];
 export function curl(components: readonly Field[], shape: readonly number[], options: GridOptions = {}): Field | Field[] {
   return runPlan(planGrid("curl", components, shape, options), options.out);

@@ -81,7 +81,19 @@ same<typeof gx, Float32Array>();
 const c2 = grid.curl([field, field], [4, 4]);
 same<typeof c2, Float64Array>();
 const c3 = grid.curl([field, field, field], [2, 2, 4]);
-same<typeof c3, Float64Array[]>();
+same<typeof c3, [Float64Array, Float64Array, Float64Array]>();
+// a shape or axis list written out gives a tuple (destructuring needs no check under noUncheckedIndexedAccess);
+// one of unknown length, an array
+same<typeof gy, Float32Array>();
+const pair = grid.gradient(field, [4, 4]);
+same<typeof pair, [Float64Array, Float64Array]>();
+const picked = grid.gradient(field, [4, 4], { axis: [1, 0] });
+same<typeof picked, [Float64Array, Float64Array]>();
+const anyShape: number[] = [4, 4];
+const many = grid.gradient(field, anyShape);
+same<typeof many, Float64Array[]>();
+const pairAsync = grid.gradientAsync(field, [4, 4]);
+same<typeof pairAsync, Promise<[Float64Array, Float64Array]>>();
 
 // reparam: the form of the Gaussian decides the keys
 const s = compile("z^2", { vars: ["z"] });
