@@ -28,7 +28,8 @@ export class ParseError extends GradientsError {
 
 /** "column 7", or in an expression of several lines "line 2, column 3" (`column` counts from the start, 1-based). */
 function place(expression: string, column: number): string {
-  const before = typeof expression === "string" ? expression.lastIndexOf("\n", column - 2) : -1;
+  // (the last newline before the column's character; lastIndexOf would read a negative start as 0)
+  const before = typeof expression === "string" && column >= 2 ? expression.lastIndexOf("\n", column - 2) : -1;
   if (before < 0) return `column ${column}`;
   let line = 1;
   for (let i = 0; i <= before; i++) if (expression.charCodeAt(i) === 10) line++;

@@ -248,6 +248,10 @@ describe("parse errors name the column", () => {
     expect(err.message).toBe("unexpected ')' at line 3, column 3");
     expect(err.column).toBe(9);
     expect(err.reason).toBe("unexpected ')'");
+    // an error at the newline itself, or before any, is on line 1
+    expect(expectParseError("\n").message).toBe("empty expression at column 1");
+    expect(expectParseError("x\n)").message).toBe("unexpected ')' at line 2, column 1");
+    expect(expectParseError("(x\n").message).toBe("unclosed '(' at column 1");
   });
 
   it("names the problem in the message", () => {
