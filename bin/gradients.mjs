@@ -320,9 +320,9 @@ function readCsv(path) {
   } catch (error) {
     throw new UsageError(`cannot read --data ${path}: ${error.message}`);
   }
-  // (a field may be quoted, "x": the quotes are not part of it)
-  const unquote = (v) => (v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v);
-  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.split(/\s*,\s*|\s+/).map(unquote));
+  // Fields between commas or whitespace; a quoted field ("my y") may hold either, and its quotes are not part of it.
+  const fields = (line) => Array.from(line.matchAll(/"([^"]*)"|[^\s,"]+/g), (m) => m[1] ?? m[0]);
+  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map(fields);
   if (rows.length < 2) throw new PointError(`--data ${path} needs a header row of column names and at least one row of numbers`);
   const names = rows[0];
   const columns = Object.fromEntries(names.map((n) => [n, new Float64Array(rows.length - 1)]));

@@ -17,7 +17,7 @@ import { forBatch, perPoint, putTogether } from "../runtime/results-tree.js";
 import { chunkRanges, yieldToEventLoop, type Range } from "../runtime/chunks.js";
 import { isShared, sharedArray, sharedMemory } from "../base/shared-memory.js";
 import type { Segment } from "../runtime/kernel.js";
-import { ASYNC_OPTIONS, readArgs, type Args, type InputDecl } from "./validate.js";
+import { ASYNC_KEYS, ASYNC_OPTIONS, readArgs, type Args, type InputDecl } from "./validate.js";
 import type { AnyFunc as Func } from "./func.js";
 
 /** Options of every async method, with the synchronous method's own. */
@@ -41,7 +41,6 @@ export interface BatchArgument {
   names?: readonly string[];
 }
 
-const ASYNC_KEYS = ["pool", "signal", "onProgress", "chunkSize"] as const;
 
 /** The async options, checked, and the rest (the synchronous method's options). */
 export function readAsyncOptions(options: unknown): { async: AsyncOptions; rest: Record<string, unknown> } {

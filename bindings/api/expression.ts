@@ -49,8 +49,11 @@ const TENSOR_CALLS: Record<keyof typeof TENSOR_FUNCTIONS, TensorFn> = {
  */
 type Built = Node | number;
 
-/** A sink building graph nodes; names resolve against `inputs` (or, if `open`, become new scalar variables). */
-function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null, src: () => string): ExprSink<Built> {
+/**
+ * A sink building graph nodes; names resolve against `named` (or, if `open`, become new
+ * scalar variables). `read`, if given, collects the names the expression uses.
+ */
+function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null, src: () => string, read?: Set<string>): ExprSink<Built> {
   const node = (x: Built): Node => (typeof x === "number" ? Node.of(graph, [], [x]) : x);
   // Tensor operations report shape errors as ShapeError; inside an expression they
   // become ParseErrors at the call's column, so the user sees where.
@@ -66,7 +69,10 @@ function nodeSink(graph: Graph, named: Map<string, Node>, open: string[] | null,
     number: (v) => graph.constant(v),
     name(name, column) {
       const found = named.get(name); // (no variable is named as a constant: variableName refuses it)
-      if (found) return found.rank === 0 ? found.ids[0] : found;
+      if (found) {
+        read?.add(name);
+        return found.rank === 0 ? found.ids[0] : found;
+      }
       if (Object.hasOwn(CONSTANTS, name)) return graph.constant(CONSTANTS[name]);
       if (!open) {
         throw new ParseError(`unknown variable '${name}' (the variables are ${[...named.keys()].join(", ") || "none"})`, column, src());
@@ -111,18 +117,20 @@ export function applyUserFunction(entry: UserFunctionEntry, args: readonly Opera
   const body = entry.body!, graph = T.graphOf(args)!;
   const named = new Map(entry.params.map((p, i) => [p, Node.constant(graph, args[i])]));
   let result: Node;
+  const read = new Set<string>();
   try {
-    result = parseNode(graph, body, nodeSink(graph, named, null, () => body));
+    result = parseNode(graph, body, nodeSink(graph, named, null, () => body, read));
   } catch (error) {
     const signature = `${entry.name}(${entry.params.join(", ")})`;
     if (error instanceof ParseError) throw new InputError(`in the body of ${signature}, column ${error.column} of "${body}": ${error.reason}`);
     if (error instanceof GradientsError) throw new InputError(`in the body of ${signature}: ${error.message}`);
     throw error;
   }
-  // Elementwise with broadcasting, as a function defined by code is, also where the body
-  // reads not every argument ("5", or "a" of (a, b)): the result takes the arguments' shape.
-  const scalars = args.every((x) => typeof x === "number" || (x instanceof Node && x.rank === 0));
-  return scalars ? result : T.elementwiseOf([result, ...args], entry.name, (_, ids) => ids[0]);
+  // Broadcast over the arguments the body does not read ("5" of (a), or "a" of (a, b)), as over
+  // those it reads: a constant body still has a value per entry of its argument. Those it
+  // reads shape the result as the body says (sum(a) of a vector is one number).
+  const unread = args.filter((x, i) => !read.has(entry.params[i]) && !(typeof x === "number" || (x instanceof Node && x.rank === 0)));
+  return unread.length === 0 ? result : T.elementwiseOf([result, ...unread], entry.name, (_, ids) => ids[0]);
 }
 
 /** The declared inputs and their nodes, from `vars`. */

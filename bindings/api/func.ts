@@ -159,7 +159,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (inputs.length === 1 && inputs[0].shape.length === 1) this.quickShape = inputs[0].shape;
     this.varNames = vars;
     // (vars other than its entries' own names: x, y for an input x of [2], not x[0], x[1], which a copy rebuilt from bytes is given)
-    this.ofVariables = vars !== undefined && inputs.length === 1 && inputs[0].shape.length === 1 && vars[0] !== `${inputs[0].name}[0]`;
+    this.ofVariables = vars !== undefined && inputs.length === 1 && inputs[0].shape.length === 1 && vars[0] !== `${inputs[0].name}[0]` &&
+      !(vars.length === 1 && vars[0] === inputs[0].name); // (one variable named as the input: wrt means either, and either is the whole)
     registerSampler(this, (segments, C, values, grads, wrt) => {
       const args: Args = { segments: [...segments], count: C, batched: true };
       this.valueKernel().values(segments, C, { address: values });

@@ -1,6 +1,7 @@
 // The work a chunk of an async call does, the same in a worker and on the
 // calling thread: a plain-data description in, plain data out.
 import { InputError } from "../base/errors.js";
+import { ASYNC_KEYS, ASYNC_OPTIONS } from "./validate.js";
 import type { AnyFunc as Func } from "./func.js";
 import { takeApart, transferable, type Skeleton } from "../runtime/results-tree.js";
 
@@ -29,7 +30,9 @@ export type Job<A = never> = (func: Func | undefined, args: A) => JobResult;
 export function methodJob(func: Func | undefined, { method, args, outs }: MethodArgs): JobResult {
   if (!func) throw new InputError(`the job '${method}' needs a function`);
   const call = (func as unknown as Record<string, (...a: unknown[]) => unknown>)[method];
-  const options = args[args.length - 1] as { out?: Float64Array };
+  const options = args[args.length - 1] as { out?: Float64Array; [ASYNC_OPTIONS]?: readonly string[] };
+  // (a worker's copy of the options lost the mark a symbol key is: unknown keys are told against the async options too)
+  options[ASYNC_OPTIONS] = ASYNC_KEYS;
   // One array: the method writes it in place (no copy in this thread).
   if (outs?.length === 1) options.out = outs[0];
   const parts = takeApart(call.apply(func, args));

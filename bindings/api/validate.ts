@@ -89,6 +89,9 @@ export function checkOptions(options: unknown, known: readonly string[], where: 
  */
 export const ASYNC_OPTIONS = Symbol("the async options");
 
+/** The options every async form takes besides its synchronous method's. */
+export const ASYNC_KEYS = ["pool", "signal", "onProgress", "chunkSize"] as const;
+
 function describeValue(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";

@@ -43,8 +43,8 @@ export function pointPrefix(plan: Plan, batched: boolean, p: number): string {
 /** The options of every fd function. */
 const FD_KEYS = ["scheme", "step", "richardson", "bounds", "vectorized"];
 
-export function readOptions(options: FdOptions, n: number): Plan {
-  checkOptions(options, FD_KEYS, "fd");
+export function readOptions(options: FdOptions, n: number, where: string): Plan {
+  checkOptions(options, FD_KEYS, where);
   const scheme = options.scheme ?? "central";
   if (typeof scheme !== "string" || !Object.hasOwn(SCHEMES, scheme)) throw new InputError(`scheme must be "central", "forward", "backward" or "five-point", got ${show(scheme)}`);
   const richardson = options.richardson ?? 0;

@@ -88,7 +88,7 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
   const data = batched ? toF64((x as TensorLike).data, "point") : Float64Array.of(x as number);
   const base = { data, N: data.length, n: 1, batched };
   const g: Callback = (p) => f(p[0]);
-  const r = differentiate(options.vectorized ? (f as unknown as BatchCallback) : g, base, { axes: [0] }, readOptions(options, 1));
+  const r = differentiate(options.vectorized ? (f as unknown as BatchCallback) : g, base, { axes: [0] }, readOptions(options, 1, "fd.derivative"));
   if (!r.scalar) throw new CallbackError("derivative's function must return a number");
   return estimate(r, batched, base.N, []);
 }
@@ -115,7 +115,7 @@ export function partial(f: Callback | BatchCallback, x: ArrayLike<number> | Tens
   if (!Number.isInteger(variable) || variable < 0 || variable >= base.n) {
     throw new InputError(`variable must be a whole number from 0 to ${base.n - 1}, got ${show(variable)}`);
   }
-  const r = differentiate(f, base, { axes: [variable] }, readOptions(options, base.n));
+  const r = differentiate(f, base, { axes: [variable] }, readOptions(options, base.n, "fd.partial"));
   return estimate(r, base.batched, base.N, outShape(r));
 }
 
@@ -136,7 +136,7 @@ export function grad(f: Callback, x: TensorLike, options?: FdOptions): Estimate<
 export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Float64Array | Tensor>;
 export function grad(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Float64Array | Tensor> {
   const base = readBase(x);
-  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n));
+  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n, "fd.grad"));
   if (!r.scalar) throw new ShapeError(`grad needs a function returning a number; this one returned ${r.m} values (use jacobian)`);
   return estimate(r, base.batched, base.N, [base.n]);
 }
@@ -162,7 +162,7 @@ export function directional(f: Callback | BatchCallback, x: ArrayLike<number> | 
   const base = readBase(x), dir = readBase(v);
   if (dir.n !== base.n) throw new ShapeError(`the direction needs ${base.n} entries, got ${dir.n}`);
   if (dir.batched && (!base.batched || dir.N !== base.N)) throw new ShapeError(`a batch of ${dir.N} directions needs a batch of as many points`);
-  const plan = readOptions(options, base.n);
+  const plan = readOptions(options, base.n, "fd.directional");
   // With the automatic step, coordinates of unlike scales along v get lines of their own (fd-direction.ts).
   const split = plan.step === undefined ? splitDirections(base.data, base.N, base.n, dir.data, dir.batched) : undefined;
   if (!split) {
@@ -199,7 +199,7 @@ export function jacobian(f: Callback, x: ArrayLike<number> | TensorLike, options
 export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Tensor> {
   const base = readBase(x);
-  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n), true);
+  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n, "fd.jacobian"), true);
   const shape = [...outShape(r), base.n];
   const lead = base.batched ? [base.N] : [];
   return { value: new Tensor([...lead, ...shape], r.value), error: new Tensor([...lead, ...shape], r.error) };
@@ -209,7 +209,7 @@ export function jacobian(f: Callback | BatchCallback, x: ArrayLike<number> | Ten
 function fieldJacobian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions, what: string, sizes: readonly number[]) {
   const base = readBase(x);
   if (!sizes.includes(base.n)) throw new ShapeError(`${what} is defined for ${sizes.length === 2 ? "2-D and 3-D fields" : "fields ℝⁿ → ℝⁿ"}; the point has ${base.n} entries`);
-  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n), true);
+  const r = differentiate(f, base, { axes: Array.from({ length: base.n }, (_, i) => i) }, readOptions(options, base.n, `fd.${what}`), true);
   if (r.scalar || r.m !== base.n) throw new ShapeError(`${what} needs a field with as many outputs as inputs (${base.n}); the function returned ${r.scalar ? "a number" : `${r.m} values`}`);
   return { base, J: r.value, E: r.error, n: base.n };
 }
@@ -284,7 +284,7 @@ export function hessian(f: BatchCallback, x: TensorLike, options: VectorizedOpti
 export function hessian(f: Callback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options?: FdOptions): Estimate<Tensor>;
 export function hessian(f: Callback | BatchCallback, x: ArrayLike<number> | TensorLike, options: FdOptions = {}): Estimate<Tensor> {
-  const base = readBase(x), plan = readOptions(options, base.n);
+  const base = readBase(x), plan = readOptions(options, base.n, "fd.hessian");
   if (plan.bounds) throw new InputError("hessian does not take bounds: second differences need room on both sides");
   if (options.scheme !== undefined && options.scheme !== "central") {
     throw new InputError(`hessian takes only central second differences, got scheme ${show(options.scheme)}: leave scheme out or pass "central"`);

@@ -15,7 +15,7 @@ describe("unknown option keys", () => {
     ["grid.gradient edge_order", () => grid.gradient(field, [5, 5], { edge_order: 2 } as never), /unknown option 'edge_order' of grid\.gradient; did you mean 'edgeOrder'\?/],
     ["grid.laplacian axis (gradient's, not its own)", () => grid.laplacian(field, [5, 5], { axis: 0 } as never), /unknown option 'axis' of grid\.laplacian/],
     ["minimize maxIter", () => minimize(f, [1, 1], { maxIter: 3 } as never), /unknown option 'maxIter' of minimize; did you mean 'maxIterations'\?/],
-    ["fd richardsen", () => fd.grad((x) => x[0] ** 2, [1], { richardsen: 2 } as never), /unknown option 'richardsen' of fd; did you mean 'richardson'\?/],
+    ["fd richardsen", () => fd.grad((x) => x[0] ** 2, [1], { richardsen: 2 } as never), /unknown option 'richardsen' of fd.grad; did you mean 'richardson'\?/],
     ["compile variables", () => compile("x", { variables: ["x"] } as never), /unknown option 'variables' of compile; did you mean 'vars'\?/],
     ["grad wrtt", () => f.grad([1, 2], { wrtt: "x" } as never), /unknown option 'wrtt' of grad; did you mean 'wrt'\?/],
     ["eval mode (eval has none)", () => f.eval([1, 2], { mode: "forward" } as never), /unknown option 'mode' of eval \(its options are out, reduce, weights\)/],
@@ -47,6 +47,9 @@ describe("options that would be ignored, or mean something else, are refused", (
       expectThrows(() => f.grad([1, 2], { wrt } as never), InputError, /this one has one, the vector of its variables \(x, y\): for the derivative along one variable use partial\("x", …\)/);
     }
     expect(f.partial("x", [1, 2])).toBe(2);
+    // one variable named as the input (compile("x^2")): wrt "x" means either, and is the whole gradient
+    expect(compile("x^2").grad([3], { wrt: "x" })).toEqual(Float64Array.of(6));
+    expectThrows(() => compile("t^2").grad([3], { wrt: "t" }), InputError, /the vector of its variables \(t\)/);
     const byName = compile("x^2*y", { vars: { x: [], y: [] } });
     expect(byName.grad({ x: 1, y: 2 }, { wrt: "x" })).toBe(4);
     expect(fn(2, (x) => x.at(0).mul(x.at(1))).grad([3, 4], { wrt: "x" })).toEqual(Float64Array.of(4, 3)); // fn(n): the input x
@@ -68,7 +71,7 @@ describe("options that would be ignored, or mean something else, are refused", (
     expect((await rejected(f.gradAsync(batch, { chunksize: 2 } as never))).message).toMatch(/did you mean 'chunkSize'\?/);
     expect((await rejected(f.gradAsync(batch, { zzz: 2 } as never))).message).toMatch(/\(its options are mode, out, reduce, weights, wrt, pool, signal, onProgress, chunkSize\)/);
     expect((await rejected(grid.gradientAsync(field, [5, 5], { pol: 1 } as never))).message).toMatch(/of grid\.gradientAsync; did you mean 'pool'\?/);
-    expect((await rejected(fd.gradAsync((x) => x[0], batch, { signl: 1 } as never))).message).toMatch(/did you mean 'signal'\?/);
+    expect((await rejected(fd.gradAsync((x) => x[0], batch, { signl: 1 } as never))).message).toMatch(/of fd\.gradAsync; did you mean 'signal'\?/);
     expectThrows(() => f.grad([1, 2], { onprogress: 1 } as never), InputError, /unknown option 'onprogress' of grad \(its options are mode, out, reduce, weights, wrt\)/);
   });
 

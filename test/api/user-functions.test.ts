@@ -82,6 +82,12 @@ describe("defineFunction by expression broadcasts over its arguments", () => {
     expect(Array.from(at("first(t, x)") as Float64Array)).toEqual([2, 2, 2]);
     expect(Array.from(at("first(x, t)") as Float64Array)).toEqual([1, 2, 3]);
     expect(at("five(t)")).toBe(5);
+    // a body that reads its arguments and reduces them keeps its own shape: dot(x, y) is one number
+    defineFunction("dq(a, b)", "dot(a, b)");
+    defineFunction("s1(a)", "sum(a)");
+    const both = { x: [3], y: [3] }, xy = { x: [1, 2, 3], y: [4, 5, 6] };
+    expect(compile("dq(x, y)", { vars: both }).eval(xy)).toBe(32);
+    expect(compile("s1(x)", { vars: both }).eval(xy)).toBe(6);
     // the builder too, and the gradient of Σ first(t, x) = 3t is 3 along t, 0 along x
     const six = defineFunction("six(a)", "6");
     expect(Array.from(fn({ x: [3] }, ({ x }) => six(x)).eval({ x: [1, 2, 3] }) as Float64Array)).toEqual([6, 6, 6]);

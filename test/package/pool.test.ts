@@ -328,6 +328,14 @@ describe("async grid, reparam and fd", () => {
     expect((error as Error).message).toMatch(/cannot be sent to a worker/);
   });
 
+  it("an unknown option of an async call on a pool is told against the async options too (the workers' copy of the options)", async () => {
+    const f = compile("x*y", { vars: ["x", "y"] }), batch = new Tensor([4, 2], new Float64Array(8).fill(1));
+    const error = (await rejection(f.gradAsync(batch, { pool: pools[1], onprogres: 1 } as never))) as Error;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/unknown option 'onprogres' of gradAsync; did you mean 'onProgress'\?/);
+    f.dispose();
+  });
+
   it("fd's async errors name points as the caller's batch counts them, and the argument a failing call had", async () => {
     // 40 points (2k, 2k + 1), chunks of 16: point 31 lies in the second chunk, as its 15th point.
     const points = new Tensor([40, 2], Float64Array.from({ length: 80 }, (_, i) => i));

@@ -203,6 +203,10 @@ describe("gradients CLI", () => {
     const quoted = join(mkdtempSync(join(tmpdir(), "gradients-")), "quoted.csv");
     writeFileSync(quoted, `"x","y"\n${Array.from(P.data.x, (x, i) => `${x},${P.data.y[i]}`).join("\n")}\n`);
     expect(JSON.parse(run("fit", P.model, "--data", quoted, "--p0", "b1=500,b2=1e-4", "--json").out).p.b1).toBeCloseTo(P.certified[0], 5);
+    // a quoted name holding a space is one column (then refused as a name, not blamed on the data)
+    writeFileSync(quoted, `"x","my y"\n1,2\n2,4\n`);
+    const spaced = run("fit", "a*x", "--data", quoted, "--p0", "a=1", "--response", "my y");
+    expect([spaced.code, spaced.err]).toEqual([1, expect.stringMatching(/a variable name must be an identifier .* got "my y"/)]);
     expect(run("fit", P.model, "--data", file, "--p0", "b1=1=2,b2=1").err).toMatch(/--p0 takes name=value pairs, got 'b1=1=2'/);
   });
 });
