@@ -36,7 +36,7 @@
 // Bernoulli coefficients and the constants below.
 
 import { erfc } from "./special";
-import { productError } from "./exact";
+import { binaryExponent, productError } from "./exact";
 
 // @ts-ignore: decorator
 @inline const ASYMPTOTIC_FROM: f64 = 12; // where lgamma and digamma switch to their series
@@ -380,12 +380,6 @@ function zetaTailFactor(s: i32, a: f64): f64 {
 // @ts-ignore: decorator
 @inline function factorial(n: i32): f64 {
   return risingProduct(1, 0, n);
-}
-
-/** e with x = m·2^e, m in [1, 2), for finite x > 0 (subnormals included). */
-function binaryExponent(x: f64): i32 {
-  if (x < 2.2250738585072014e-308) return binaryExponent(x * 18446744073709551616.0) - 64; // ·2^64
-  return <i32>(reinterpret<u64>(x) >> 52) - 1023;
 }
 
 /** The inverse error function: ±∞ at ±1, NaN beyond. */

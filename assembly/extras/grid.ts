@@ -14,6 +14,8 @@
 // contiguous inner axis; when the axis itself is contiguous (inner = 1), the
 // interior is processed two samples at a time along it.
 
+import { binaryExponent } from "../core/exact";
+
 // @ts-ignore: decorator
 @inline function at(base: usize, index: i32): usize { return base + (<usize>index << 3); }
 
@@ -38,47 +40,39 @@
  * interior; at the two ends first-order one-sided (edgeOrder 1) or second-order
  * one-sided (edgeOrder 2). Needs len ≥ edgeOrder + 1 (checked by the caller).
  *
- * numpy's numbers, also where its arithmetic leaves the range while the
- * derivative does not. A uniform central difference is (f₊/2 − f₋/2)/dx: numpy's
- * (f₊ − f₋)/(2dx) to the bit (halving is exact and commutes with rounding) but
- * for samples or differences within a factor 2 of the subnormal range, and it
- * overflows neither in the difference (values near 1e308) nor in 2·dx. Other
- * stencils are numpy's arithmetic, taken again in units of their widest gap
- * (`scaled`) where that sums finite values to ±∞ or NaN (weights 1.5/dx at
- * dx = 1e-300, values near 1e308) or forms its weights from products of gaps
- * beyond 1e±154, which overflow to 0 or lose digits.
+ * numpy's arithmetic, for its numbers to the bit, and where that leaves the range
+ * while the derivative does not, the stencil again in a form that cannot: a
+ * uniform central difference halved, (f₊/2 − f₋/2)/dx (exact for the values whose
+ * difference overflows, and where 2·dx does); any other stencil by `stencil3`,
+ * which needs no weight or product of gaps numpy forms. That is where numpy's
+ * value is ±∞ or NaN from finite samples (values near 1e308, weights 1.5/dx at
+ * dx = 1e-300), or its weights came from products of gaps beyond 1e±154 or are
+ * not normal themselves (they overflowed to 0, or lost digits).
  */
 export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: i32,
                              coords: usize, dx: f64, edgeOrder: i32, mode: i32): void {
-  const uniform = coords == 0, dxv = f64x2.splat(dx), half = f64x2.splat(0.5);
+  const uniform = coords == 0, two = 2 * dx, twov = f64x2.splat(two);
+  const wide = !Number.isFinite(two); // (2·dx overflows: every central difference halved)
   for (let o = 0; o < outer; o++) {
     const base = o * len * inner;
-    // Interior.
-    if (uniform && inner == 1) { // the axis is contiguous: pairs of samples along it
-      let i = 1;
-      for (; i + 1 < len - 1; i += 2) {
-        const k = base + i;
-        putv(out, k, f64x2.div(f64x2.sub(f64x2.mul(v128.load(at(f, k + 1)), half), f64x2.mul(v128.load(at(f, k - 1)), half)), dxv), mode);
-      }
-      if (i < len - 1) put(out, base + i, central(f, base + i, 1, dx), mode);
+    // Interior: uniform lines two samples at a time, along a contiguous axis or across lines.
+    if (uniform && !wide) {
+      if (inner == 1) centralRun(f, out, base + 1, len - 2, 1, twov, dx, mode);
+      else for (let i = 1; i < len - 1; i++) centralRun(f, out, base + i * inner, inner, inner, twov, dx, mode);
     }
-    for (let i = 1; i < len - 1 && !(uniform && inner == 1); i++) {
+    for (let i = 1; i < len - 1 && !(uniform && !wide); i++) {
       const row = base + i * inner;
-      let j = 0;
-      if (uniform) {
-        for (; j + 1 < inner; j += 2) {
-          putv(out, row + j, f64x2.div(f64x2.sub(f64x2.mul(v128.load(at(f, row + inner + j)), half), f64x2.mul(v128.load(at(f, row - inner + j)), half)), dxv), mode);
-        }
-        for (; j < inner; j++) put(out, row + j, central(f, row + j, inner, dx), mode);
+      if (uniform) { // (2·dx overflows)
+        for (let j = 0; j < inner; j++) put(out, row + j, halvedCentral(f, row + j, inner, dx), mode);
         continue;
       }
-      // numpy's weights (a, b, c) on samples i−1, i, i+1, and the same in units of the wider gap
+      // numpy's weights (a, b, c) on samples i−1, i, i+1
       const dx1 = load<f64>(at(coords, i)) - load<f64>(at(coords, i - 1));
       const dx2 = load<f64>(at(coords, i + 1)) - load<f64>(at(coords, i));
       const a = -(dx2) / (dx1 * (dx1 + dx2)), b = (dx2 - dx1) / (dx1 * dx2), c = dx1 / (dx2 * (dx1 + dx2));
-      interiorUnits(dx1, dx2);
-      if (!normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2))) { // every line in units of the gap
-        for (; j < inner; j++) put(out, row + j, scaled(load<f64>(at(f, row - inner + j)), load<f64>(at(f, row + j)), load<f64>(at(f, row + inner + j))), mode);
+      let j = 0;
+      if (!numpyWeights(false, dx1, dx2, a, b, c)) {
+        for (; j < inner; j++) put(out, row + j, stencil3(load<f64>(at(f, row - inner + j)), load<f64>(at(f, row + j)), load<f64>(at(f, row + inner + j)), dx1, dx2, 1), mode);
         continue;
       }
       const av = f64x2.splat(a), bv = f64x2.splat(b), cv = f64x2.splat(c);
@@ -88,9 +82,9 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
           f64x2.mul(bv, v128.load(at(f, row + j)))),
           f64x2.mul(cv, v128.load(at(f, row + inner + j))));
         if (finite2(v)) putv(out, row + j, v, mode);
-        else for (let q = j; q < j + 2; q++) put(out, row + q, checked(threeTerms(a, b, c, f, row + q, inner), f, row + q, inner), mode);
+        else for (let q = j; q < j + 2; q++) put(out, row + q, interiorChecked(a, b, c, f, row + q, inner, dx1, dx2), mode);
       }
-      for (; j < inner; j++) put(out, row + j, checked(threeTerms(a, b, c, f, row + j, inner), f, row + j, inner), mode);
+      for (; j < inner; j++) put(out, row + j, interiorChecked(a, b, c, f, row + j, inner, dx1, dx2), mode);
     }
     // The two ends.
     const last = len - 1;
@@ -100,39 +94,32 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
       if (edgeOrder == 1) {
         const d0 = coords ? load<f64>(at(coords, 1)) - load<f64>(at(coords, 0)) : dx;
         const dn = coords ? load<f64>(at(coords, last)) - load<f64>(at(coords, last - 1)) : dx;
-        let v = (f1 - f0) / d0;
-        if (!Number.isFinite(v) && Number.isFinite(f0) && Number.isFinite(f1)) { unitWeights(-1, 1, 0, d0); v = scaled(f0, f1, 0); }
-        put(out, base + j, v, mode);
-        v = (fl - fm) / dn;
-        if (!Number.isFinite(v) && Number.isFinite(fm) && Number.isFinite(fl)) { unitWeights(-1, 1, 0, dn); v = scaled(fm, fl, 0); }
-        put(out, base + last * inner + j, v, mode);
+        put(out, base + j, oneSided(f0, f1, d0), mode);
+        put(out, base + last * inner + j, oneSided(fm, fl, dn), mode);
       } else {
         const f2 = load<f64>(at(f, base + 2 * inner + j)), fk = load<f64>(at(f, base + (last - 2) * inner + j));
         for (let end = 0; end < 2; end++) {
-          // numpy's weights, and whether they came from products of gaps out of range; then the same in units of h
-          let a: f64, b: f64, c: f64, odd = false;
+          // numpy's weights on the end's three samples g0, g1, g2 (gaps dx1, dx2)
+          const from = end == 0 ? 0 : last - 2;
+          const dx1 = coords ? load<f64>(at(coords, from + 1)) - load<f64>(at(coords, from)) : dx;
+          const dx2 = coords ? load<f64>(at(coords, from + 2)) - load<f64>(at(coords, from + 1)) : dx;
+          let a: f64, b: f64, c: f64;
           if (coords == 0) {
             if (end == 0) { a = -1.5 / dx; b = 2.0 / dx; c = -0.5 / dx; } else { a = 0.5 / dx; b = -2.0 / dx; c = 1.5 / dx; }
-            if (end == 0) unitWeights(-1.5, 2, -0.5, dx); else unitWeights(0.5, -2, 1.5, dx);
+          } else if (end == 0) {
+            a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2));
+            b = (dx1 + dx2) / (dx1 * dx2);
+            c = -dx1 / (dx2 * (dx1 + dx2));
           } else {
-            const from = end == 0 ? 0 : last - 2;
-            const dx1 = load<f64>(at(coords, from + 1)) - load<f64>(at(coords, from));
-            const dx2 = load<f64>(at(coords, from + 2)) - load<f64>(at(coords, from + 1));
-            if (end == 0) {
-              a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2));
-              b = (dx1 + dx2) / (dx1 * dx2);
-              c = -dx1 / (dx2 * (dx1 + dx2));
-            } else {
-              a = (dx2) / (dx1 * (dx1 + dx2));
-              b = -(dx2 + dx1) / (dx1 * dx2);
-              c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2));
-            }
-            odd = !normal(dx1 * (dx1 + dx2)) || !normal(dx1 * dx2) || !normal(dx2 * (dx1 + dx2));
-            endUnits(dx1, dx2, end);
+            a = (dx2) / (dx1 * (dx1 + dx2));
+            b = -(dx2 + dx1) / (dx1 * dx2);
+            c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2));
           }
           const g0 = end == 0 ? f0 : fk, g1 = end == 0 ? f1 : fm, g2 = end == 0 ? f2 : fl;
           let v = a * g0 + b * g1 + c * g2;
-          if (odd || (!Number.isFinite(v) && Number.isFinite(g0) && Number.isFinite(g1) && Number.isFinite(g2))) v = scaled(g0, g1, g2);
+          if (!numpyWeights(coords == 0, dx1, dx2, a, b, c) || (!Number.isFinite(v) && Number.isFinite(g0) && Number.isFinite(g1) && Number.isFinite(g2))) {
+            v = stencil3(g0, g1, g2, dx1, dx2, end == 0 ? 0 : 2);
+          }
           put(out, base + (end == 0 ? 0 : last) * inner + j, v, mode);
         }
       }
@@ -140,61 +127,169 @@ export function gradientAxis(f: usize, out: usize, outer: i32, len: i32, inner: 
   }
 }
 
-// The stencil `scaled` evaluates: weights in units of the gap wh (set by unitWeights,
-// interiorUnits or endUnits just before).
-let w0: f64 = 0, w1: f64 = 0, w2: f64 = 0, wh: f64 = 1;
+/**
+ * n uniform central differences at samples k … k + n − 1 (neighbours ±stride), numpy's
+ * (f₊ − f₋)/(2dx), two at a time. Stored, they are checked as a run (cheaper than
+ * value by value, and a run outside the range is rare) and written again where one
+ * left it; added to `out` (mode ±1), they are checked before.
+ */
+function centralRun(f: usize, out: usize, k: i32, n: i32, stride: i32, twov: v128, dx: f64, mode: i32): void {
+  let q = 0;
+  if (mode == 0) {
+    let outside = f64x2.splat(0);
+    for (; q + 1 < n; q += 2) {
+      const v = f64x2.div(f64x2.sub(v128.load(at(f, k + q + stride)), v128.load(at(f, k + q - stride))), twov), d = f64x2.sub(v, v);
+      v128.store(at(out, k + q), v);
+      outside = v128.or(outside, f64x2.ne(d, d));
+    }
+    if (v128.any_true(outside)) for (let r = 0; r < q; r++) put(out, k + r, central(f, k + r, stride, dx), 0);
+  } else {
+    for (; q + 1 < n; q += 2) {
+      const v = f64x2.div(f64x2.sub(v128.load(at(f, k + q + stride)), v128.load(at(f, k + q - stride))), twov);
+      if (finite2(v)) putv(out, k + q, v, mode);
+      else for (let r = q; r < q + 2; r++) put(out, k + r, central(f, k + r, stride, dx), mode);
+    }
+  }
+  for (; q < n; q++) put(out, k + q, central(f, k + q, stride, dx), mode);
+}
 
+/** numpy's uniform central difference at sample k, or where it left the range from finite samples, the halved one. */
+function central(f: usize, k: i32, stride: i32, dx: f64): f64 {
+  const fp = load<f64>(at(f, k + stride)), fm = load<f64>(at(f, k - stride));
+  const v = (fp - fm) / (2 * dx);
+  return Number.isFinite(v) || !Number.isFinite(fp) || !Number.isFinite(fm) ? v : halvedCentral(f, k, stride, dx);
+}
+
+/** (f₊/2 − f₋/2)/dx: halving is exact for values whose difference overflows, and needs no 2·dx. */
 // @ts-ignore: decorator
-@inline function unitWeights(a: f64, b: f64, c: f64, h: f64): void {
-  w0 = a; w1 = b; w2 = c; wh = h;
+@inline function halvedCentral(f: usize, k: i32, stride: i32, dx: f64): f64 {
+  return (load<f64>(at(f, k + stride)) * 0.5 - load<f64>(at(f, k - stride)) * 0.5) / dx;
 }
 
-/** The interior weights for gaps dx1 below and dx2 above, in units of the wider (numpy's formulas with each gap over it). */
-function interiorUnits(dx1: f64, dx2: f64): void {
-  const h = Math.abs(dx1) >= Math.abs(dx2) ? dx1 : dx2, u1 = dx1 / h, u2 = dx2 / h;
-  unitWeights(-u2 / (u1 * (u1 + u2)), (u2 - u1) / (u1 * u2), u1 / (u2 * (u1 + u2)), h);
+/** numpy's interior value at sample k (weights a, b, c), or `stencil3` where it left the range from finite samples. */
+function interiorChecked(a: f64, b: f64, c: f64, f: usize, k: i32, stride: i32, dx1: f64, dx2: f64): f64 {
+  const fm = load<f64>(at(f, k - stride)), f0 = load<f64>(at(f, k)), fp = load<f64>(at(f, k + stride));
+  const v = a * fm + b * f0 + c * fp;
+  return Number.isFinite(v) || !Number.isFinite(fm) || !Number.isFinite(f0) || !Number.isFinite(fp) ? v : stencil3(fm, f0, fp, dx1, dx2, 1);
 }
 
-/** edgeOrder 2's weights at the first (end 0) or last end, gaps dx1, dx2 of its three nodes, in units of the wider. */
-function endUnits(dx1: f64, dx2: f64, end: i32): void {
-  const h = Math.abs(dx1) >= Math.abs(dx2) ? dx1 : dx2, u1 = dx1 / h, u2 = dx2 / h;
-  if (end == 0) unitWeights(-(2.0 * u1 + u2) / (u1 * (u1 + u2)), (u1 + u2) / (u1 * u2), -u1 / (u2 * (u1 + u2)), h);
-  else unitWeights(u2 / (u1 * (u1 + u2)), -(u2 + u1) / (u1 * u2), (2.0 * u2 + u1) / (u2 * (u1 + u2)), h);
+/** (g₁ − g₀)/d, numpy's one-sided difference, or where that difference overflows, formed halved. */
+function oneSided(g0: f64, g1: f64, d: f64): f64 {
+  const v = (g1 - g0) / d;
+  if (Number.isFinite(v) || !Number.isFinite(g0) || !Number.isFinite(g1)) return v;
+  return ratio(g1 * 0.5 - g0 * 0.5, 1, d, 1, 1);
 }
 
 /**
- * Σ wₖ·fₖ / wh: the weights over a power of two M ≥ Σ|wₖ|, so that no term nor
- * the sum of finite values overflows, then M multiplied back in and wh divided
- * once (or, where that product overflows and wh is large, the quotient first).
+ * Whether numpy's weights for gaps dx1, dx2 hold what they should: normal doubles
+ * (b may be 0, for equal gaps), and on coordinates formed from products of gaps
+ * that are normal too (uniform weights are 1.5/dx and the like). Else they
+ * overflowed to 0 or lost digits: `stencil3` instead.
  */
-function scaled(f0: f64, f1: f64, f2: f64): f64 {
-  const M = powerOfTwoAbove(Math.abs(w0) + Math.abs(w1) + Math.abs(w2));
-  const t = (w0 / M) * f0 + (w1 / M) * f1 + (w2 / M) * f2, tm = t * M;
-  return Number.isFinite(tm) ? tm / wh : (t / wh) * M;
+function numpyWeights(uniform: bool, dx1: f64, dx2: f64, a: f64, b: f64, c: f64): bool {
+  const products = uniform || (normal(dx1 * (dx1 + dx2)) && normal(dx1 * dx2) && normal(dx2 * (dx1 + dx2)));
+  return products && normal(a) && normal(c) && (b == 0 || normal(b));
 }
 
-/** numpy's value v at sample k of an interior node (neighbours ±stride): v, or the scaled stencil where v left the range but its samples did not. */
-function checked(v: f64, f: usize, k: i32, stride: i32): f64 {
-  if (Number.isFinite(v)) return v;
-  const fm = load<f64>(at(f, k - stride)), f0 = load<f64>(at(f, k)), fp = load<f64>(at(f, k + stride));
-  return Number.isFinite(fm) && Number.isFinite(f0) && Number.isFinite(fp) ? scaled(fm, f0, fp) : v;
+/**
+ * numpy's three-point stencil on samples g0, g1, g2 at gaps dx1, dx2, at the first
+ * node (node 0: edgeOrder 2's left end), the middle one (1: the interior) or the
+ * last (2: the right end), in a form that leaves the range only where the
+ * derivative does: a·(g0 − g1) + c·(g2 − g1) (the weights sum to 0, so b is not
+ * needed, nor formed), each term a ratio of gaps times a difference formed on
+ * mantissas apart from its exponents (`ratio`); differences and the sum of the
+ * gaps that overflow are halved, which is exact there.
+ */
+function stencil3(g0: f64, g1: f64, g2: f64, dx1: f64, dx2: f64, node: i32): f64 {
+  let S = dx1 + dx2, eS = 0;
+  if (!Number.isFinite(S)) { S = dx1 * 0.5 + dx2 * 0.5; eS = 1; }
+  // the differences exactly, as hi + lo: where g1 is far larger than g0 and g2, the
+  // stencil's value is in the lo parts, which hi's terms would round away (samples
+  // from 2^1022 up halved, so that neither a difference nor two-sum's steps overflow;
+  // exact for them, and within ε·Σ|w·g| for the smaller samples beside them)
+  let e = 0;
+  if (max(Math.abs(g1), max(Math.abs(g0), Math.abs(g2))) >= 4.49423283715579e307) { g0 *= 0.5; g1 *= 0.5; g2 *= 0.5; e = 1; }
+  const d0 = g0 - g1, d2 = g2 - g1, l0 = differenceError(g0, g1, d0), l2 = differenceError(g2, g1, d2);
+  // a = na/(dx1·S) and c = nc/(dx2·S); where 2·dx1 + dx2 overflows, 2·(dx1 + dx2/2) or 4·(dx1/2 + dx2/4)
+  // (halving is exact for gaps that large; for subnormal gaps it is not, and is not needed)
+  let na: f64, nc: f64, ea = 0, ec = 0;
+  if (node == 1) { na = -dx2; nc = dx1; }
+  else if (node == 0) { na = -wideSum(dx1, dx2); ea = wideExponent; nc = -dx1; }
+  else { na = dx2; nc = wideSum(dx2, dx1); ec = wideExponent; }
+  // the terms as mantissa·2^exponent, the hi terms added first (for equal gaps they cancel
+  // exactly) and what is left of them then to the lo terms: nothing leaves the range
+  // unless the derivative does
+  ratioParts(na, d0, dx1, S, ea + e - eS);
+  const m0 = partM, k0 = partE;
+  ratioParts(nc, d2, dx2, S, ec + e - eS);
+  const m2 = partM, k2 = partE;
+  ratioParts(na, l0, dx1, S, ea + e - eS);
+  const n0 = partM, j0 = partE;
+  ratioParts(nc, l2, dx2, S, ec + e - eS);
+  const n2 = partM, j2 = partE;
+  sumParts(m0, k0, m2, k2);
+  const hi = partM, kh = partE;
+  sumParts(n0, j0, n2, j2);
+  sumParts(hi, kh, partM, partE);
+  return Math.scalbn(partM, partE);
 }
 
+/** x·2^i + y·2^j as partM·2^partE, partM normalized to [1, 2) (0 at the least exponent): a sum that cancels keeps what is left. */
+function sumParts(x: f64, i: i32, y: f64, j: i32): void {
+  const k = max(i, j), m = Math.scalbn(x, i - k) + Math.scalbn(y, j - k);
+  if (m == 0 || !Number.isFinite(m)) { partM = m; partE = m == 0 ? -100000 : k; return; }
+  const b = binaryExponent(Math.abs(m));
+  partM = Math.scalbn(m, -b);
+  partE = k + b;
+}
+
+// wideSum's exponent: 2·x + y = wideSum(x, y)·2^wideExponent.
+let wideExponent: i32 = 0;
+
+/** 2·x + y for gaps x, y of one sign, as a value times 2^wideExponent: 2·x + y where it is finite, else halved once or twice. */
+function wideSum(x: f64, y: f64): f64 {
+  let v = 2 * x + y;
+  wideExponent = 0;
+  if (!Number.isFinite(v)) { v = x + y * 0.5; wideExponent = 1; }
+  if (!Number.isFinite(v)) { v = x * 0.5 + y * 0.25; wideExponent = 2; }
+  return v;
+}
+
+/** x − y − d exactly, for d = fl(x − y) (Knuth's two-sum on x and −y). */
 // @ts-ignore: decorator
-@inline function threeTerms(a: f64, b: f64, c: f64, f: usize, k: i32, stride: i32): f64 {
-  return a * load<f64>(at(f, k - stride)) + b * load<f64>(at(f, k)) + c * load<f64>(at(f, k + stride));
+@inline function differenceError(x: f64, y: f64, d: f64): f64 {
+  const yv = x - d;
+  return (x - (d + yv)) + (yv - y);
 }
 
-/** Whether |x| is a normal double (finite, at least the smallest normal): a product of gaps numpy's weights may divide by. */
+/**
+ * n1·n2 / (d1·d2) · 2^e for finite doubles (d1, d2 ≠ 0).
+ */
+function ratio(n1: f64, n2: f64, d1: f64, d2: f64, e: i32): f64 {
+  ratioParts(n1, n2, d1, d2, e);
+  return Math.scalbn(partM, partE);
+}
+
+// ratioParts' result: partM·2^partE.
+let partM: f64 = 0, partE: i32 = 0;
+
+/**
+ * n1·n2 / (d1·d2) · 2^e as partM·2^partE, partM in (1/4, 4): the mantissas multiplied and
+ * divided, the binary exponents added apart, so nothing leaves the range (one rounding
+ * each). A zero numerator gives 0 at the least exponent, which adds nothing to a sum.
+ */
+function ratioParts(n1: f64, n2: f64, d1: f64, d2: f64, e: i32): void {
+  if (n1 == 0 || n2 == 0) { partM = 0; partE = -100000; return; }
+  const k1 = binaryExponent(Math.abs(n1)), k2 = binaryExponent(Math.abs(n2));
+  const l1 = binaryExponent(Math.abs(d1)), l2 = binaryExponent(Math.abs(d2));
+  partM = (Math.scalbn(n1, -k1) * Math.scalbn(n2, -k2)) / (Math.scalbn(d1, -l1) * Math.scalbn(d2, -l2));
+  partE = k1 + k2 - l1 - l2 + e;
+}
+
+/** Whether |x| is a normal double (finite, at least the smallest normal). */
 // @ts-ignore: decorator
 @inline function normal(x: f64): bool {
   return Number.isFinite(x) && Math.abs(x) >= 2.2250738585072014e-308;
-}
-
-/** The uniform central difference at sample k (neighbours ±stride): (f₊/2 − f₋/2)/dx. */
-// @ts-ignore: decorator
-@inline function central(f: usize, k: i32, stride: i32, dx: f64): f64 {
-  return (load<f64>(at(f, k + stride)) * 0.5 - load<f64>(at(f, k - stride)) * 0.5) / dx;
 }
 
 /** Whether both lanes are finite (x − x is NaN for ±∞ and NaN, else 0). */

@@ -4,6 +4,7 @@
 // — exact where the stencils are exact (linear and quadratic fields, cubics for
 // the Laplacian's interior), and the stencils' order of accuracy elsewhere
 // (the error shrinks ~4× when the spacing halves for second-order stencils).
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   buffer, compile, GradientsError, grid, InputError, ShapeError, WasmBuffer, type Field,
@@ -584,6 +585,19 @@ describe("grid.gradient where numpy's arithmetic leaves the range and the deriva
     rel(grid.gradient(alongI, [4, 4], { axis: 0 }) as Float64Array, new Array(16).fill(1e308), 1e-15);
     rel(grid.divergence([alongI.map((v) => v / 2), alongJ.map((v) => v / 2)], [4, 4]) as Float64Array, new Array(16).fill(1e308), 1e-15);
     expect(() => grid.gradient(new Float64Array(3), [3], { spacing: [[-1e308, 1e308, 1.5e308]] })).toThrow(/further apart than the largest double/);
+  });
+
+  it("exact values where numpy gives NaN, 0 or loses digits (test/fixtures/grid-extremes.json, exact rational arithmetic)", () => {
+    const cases = JSON.parse(readFileSync(new URL("../fixtures/grid-extremes.json", import.meta.url), "utf8")) as
+      { name: string; x: number[]; f: number[]; edgeOrder: 1 | 2; exact: (number | string)[] }[];
+    for (const c of cases) {
+      const got = grid.gradient(Float64Array.from(c.f), [c.f.length], { spacing: [c.x], edgeOrder: c.edgeOrder, axis: 0 }) as Float64Array;
+      c.exact.forEach((want, i) => {
+        const w = Number(want);
+        if (!Number.isFinite(w)) expect(got[i], `${c.name}, entry ${i}`).toBe(w);
+        else expect(Math.abs(got[i] - w), `${c.name}, entry ${i}: ${got[i]} vs ${w}`).toBeLessThanOrEqual(1e-15 * Math.abs(w) + 1e-323);
+      });
+    }
   });
 
   it("NaN and ±∞ in the samples still reach only the stencils that read them", () => {
