@@ -320,8 +320,13 @@ function readCsv(path) {
   } catch (error) {
     throw new UsageError(`cannot read --data ${path}: ${error.message}`);
   }
-  // Fields between commas or whitespace; a quoted field ("my y") may hold either, and its quotes are not part of it.
-  const fields = (line) => Array.from(line.matchAll(/"([^"]*)"|[^\s,"]+/g), (m) => m[1] ?? m[0]);
+  // Fields between commas (an empty one too) or whitespace; a quoted field ("my y") may hold
+  // either, and its quotes are not part of it (set aside, the line split, then put back).
+  const fields = (line) => {
+    const quoted = [];
+    const masked = line.replace(/"([^"]*)"/g, (_, q) => `\u0000${quoted.push(q) - 1}\u0000`);
+    return masked.split(/\s*,\s*|\s+/).map((v) => v.replace(/\u0000(\d+)\u0000/g, (_, i) => quoted[Number(i)]));
+  };
   const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map(fields);
   if (rows.length < 2) throw new PointError(`--data ${path} needs a header row of column names and at least one row of numbers`);
   const names = rows[0];

@@ -195,43 +195,74 @@ function numpyWeights(uniform: bool, dx1: f64, dx2: f64, a: f64, b: f64, c: f64)
  * numpy's three-point stencil on samples g0, g1, g2 at gaps dx1, dx2, at the first
  * node (node 0: edgeOrder 2's left end), the middle one (1: the interior) or the
  * last (2: the right end), in a form that leaves the range only where the
- * derivative does: a·(g0 − g1) + c·(g2 − g1) (the weights sum to 0, so b is not
- * needed, nor formed), each term a ratio of gaps times a difference formed on
- * mantissas apart from its exponents (`ratio`); differences and the sum of the
- * gaps that overflow are halved, which is exact there.
+ * derivative does. Its weights sum to 0, so it is Σ_{k≠p} w_k·(g_k − g_p) about a
+ * pivot sample g_p, the smallest in size: a constant field gives exactly 0, and a
+ * large sample beside small ones meets no cancellation of weights (p is the large
+ * one's neighbour). Each weight is a ratio of gaps (numpy's formulas, b from the gaps'
+ * difference, not from a + c), each difference exact as a two-sum hi + lo, and each
+ * product formed on mantissas apart from its exponent (`ratioParts`).
  */
 function stencil3(g0: f64, g1: f64, g2: f64, dx1: f64, dx2: f64, node: i32): f64 {
+  // weight k is (n_k / (d_k·e_k))·2^x_k; S = dx1 + dx2, halved where it would overflow
   let S = dx1 + dx2, eS = 0;
   if (!Number.isFinite(S)) { S = dx1 * 0.5 + dx2 * 0.5; eS = 1; }
-  // the differences exactly, as hi + lo: where g1 is far larger than g0 and g2, the
-  // stencil's value is in the lo parts, which hi's terms would round away (samples
-  // from 2^1022 up halved, so that neither a difference nor two-sum's steps overflow;
-  // exact for them, and within ε·Σ|w·g| for the smaller samples beside them)
+  const s = dx1 > 0 ? 1.0 : -1.0; // (the gaps' sign; weights' signs as for increasing coordinates, times s)
+  if (node == 1) {
+    weights(-dx2, dx1, S, -eS, dx2 - dx1, dx1, dx2, 0, dx1, dx2, S, -eS);
+    signs(-s, dx2 > dx1 ? 1 : dx2 < dx1 ? -1 : 0, s); // (b = (dx2 − dx1)/(dx1·dx2), dx1·dx2 > 0)
+  } else if (node == 0) {
+    const w = -wideSum(dx1, dx2);
+    weights(w, dx1, S, wideExponent - eS, S, dx1, dx2, eS, -dx1, dx2, S, -eS);
+    signs(-s, s, -s);
+  } else {
+    const w = wideSum(dx2, dx1);
+    weights(dx2, dx1, S, -eS, -S, dx1, dx2, eS, w, dx2, S, wideExponent - eS);
+    signs(s, -s, s);
+  }
+  // a sample ±∞ or NaN: IEEE's Σ w_k·g_k, which only the weights' signs decide
+  if (!Number.isFinite(g0) || !Number.isFinite(g1) || !Number.isFinite(g2)) return sign0 * g0 + sign1 * g1 + sign2 * g2;
+  // the samples halved from 2^1022 up, so that no difference nor two-sum step overflows (exact for them)
   let e = 0;
   if (max(Math.abs(g1), max(Math.abs(g0), Math.abs(g2))) >= 4.49423283715579e307) { g0 *= 0.5; g1 *= 0.5; g2 *= 0.5; e = 1; }
-  const d0 = g0 - g1, d2 = g2 - g1, l0 = differenceError(g0, g1, d0), l2 = differenceError(g2, g1, d2);
-  // a = na/(dx1·S) and c = nc/(dx2·S); where 2·dx1 + dx2 overflows, 2·(dx1 + dx2/2) or 4·(dx1/2 + dx2/4)
-  // (halving is exact for gaps that large; for subnormal gaps it is not, and is not needed)
-  let na: f64, nc: f64, ea = 0, ec = 0;
-  if (node == 1) { na = -dx2; nc = dx1; }
-  else if (node == 0) { na = -wideSum(dx1, dx2); ea = wideExponent; nc = -dx1; }
-  else { na = dx2; nc = wideSum(dx2, dx1); ec = wideExponent; }
-  // the terms as mantissa·2^exponent, the hi terms added first (for equal gaps they cancel
-  // exactly) and what is left of them then to the lo terms: nothing leaves the range
-  // unless the derivative does
-  ratioParts(na, d0, dx1, S, ea + e - eS);
-  const m0 = partM, k0 = partE;
-  ratioParts(nc, d2, dx2, S, ec + e - eS);
-  const m2 = partM, k2 = partE;
-  ratioParts(na, l0, dx1, S, ea + e - eS);
-  const n0 = partM, j0 = partE;
-  ratioParts(nc, l2, dx2, S, ec + e - eS);
-  const n2 = partM, j2 = partE;
-  sumParts(m0, k0, m2, k2);
+  const p = Math.abs(g0) <= Math.abs(g1) && Math.abs(g0) <= Math.abs(g2) ? 0 : Math.abs(g2) < Math.abs(g1) ? 2 : 1;
+  const gp = p == 0 ? g0 : p == 1 ? g1 : g2;
+  // the two terms k ≠ p, each as hi and lo parts; the hi parts added first, then the lo parts
+  const kA = p == 0 ? 1 : 0, kB = p == 2 ? 1 : 2;
+  const gA = kA == 0 ? g0 : g1, gB = kB == 1 ? g1 : g2;
+  const dA = gA - gp, dB = gB - gp, lA = differenceError(gA, gp, dA), lB = differenceError(gB, gp, dB);
+  termParts(kA, dA, e); const hA = partM, xA = partE;
+  termParts(kB, dB, e); const hB = partM, xB = partE;
+  termParts(kA, lA, e); const oA = partM, yA = partE;
+  termParts(kB, lB, e); const oB = partM, yB = partE;
+  sumParts(hA, xA, hB, xB);
   const hi = partM, kh = partE;
-  sumParts(n0, j0, n2, j2);
+  sumParts(oA, yA, oB, yB);
   sumParts(hi, kh, partM, partE);
   return Math.scalbn(partM, partE);
+}
+
+// stencil3's weights: w_k = wn_k / (wd_k·we_k) · 2^wx_k, and their signs.
+let wn0: f64 = 0, wd0: f64 = 1, we0: f64 = 1, wx0: i32 = 0;
+let wn1: f64 = 0, wd1: f64 = 1, we1: f64 = 1, wx1: i32 = 0;
+let wn2: f64 = 0, wd2: f64 = 1, we2: f64 = 1, wx2: i32 = 0;
+let sign0: f64 = 0, sign1: f64 = 0, sign2: f64 = 0;
+
+function weights(n0: f64, d0: f64, e0: f64, x0: i32, n1: f64, d1: f64, e1: f64, x1: i32, n2: f64, d2: f64, e2: f64, x2: i32): void {
+  wn0 = n0; wd0 = d0; we0 = e0; wx0 = x0;
+  wn1 = n1; wd1 = d1; we1 = e1; wx1 = x1;
+  wn2 = n2; wd2 = d2; we2 = e2; wx2 = x2;
+}
+
+// @ts-ignore: decorator
+@inline function signs(a: f64, b: f64, c: f64): void {
+  sign0 = a; sign1 = b; sign2 = c;
+}
+
+/** w_k·d·2^e as partM·2^partE. */
+function termParts(k: i32, d: f64, e: i32): void {
+  if (k == 0) ratioParts(wn0, d, wd0, we0, wx0 + e);
+  else if (k == 1) ratioParts(wn1, d, wd1, we1, wx1 + e);
+  else ratioParts(wn2, d, wd2, we2, wx2 + e);
 }
 
 /** x·2^i + y·2^j as partM·2^partE, partM normalized to [1, 2) (0 at the least exponent): a sum that cancels keeps what is left. */

@@ -159,8 +159,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (inputs.length === 1 && inputs[0].shape.length === 1) this.quickShape = inputs[0].shape;
     this.varNames = vars;
     // (vars other than its entries' own names: x, y for an input x of [2], not x[0], x[1], which a copy rebuilt from bytes is given)
-    this.ofVariables = vars !== undefined && inputs.length === 1 && inputs[0].shape.length === 1 && vars[0] !== `${inputs[0].name}[0]` &&
-      !(vars.length === 1 && vars[0] === inputs[0].name); // (one variable named as the input: wrt means either, and either is the whole)
+    this.ofVariables = vars !== undefined && inputs.length === 1 && inputs[0].shape.length === 1 && vars[0] !== `${inputs[0].name}[0]`;
     registerSampler(this, (segments, C, values, grads, wrt) => {
       const args: Args = { segments: [...segments], count: C, batched: true };
       this.valueKernel().values(segments, C, { address: values });
@@ -1191,7 +1190,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
 
   private wanted(wrt: unknown): readonly InputDecl[] {
     if (wrt === undefined) return this.inputs;
-    // (its one input is the vector of the variables: `wrt: "x"` meaning variable x would get the whole gradient)
+    // (its one input is the vector of the variables: `wrt: "x"` meaning variable x would get the whole gradient;
+    // with one variable, its name and the input's both mean the whole)
+    if (this.ofVariables && this.n === 1 && (wrt === this.vars[0] || wrt === this.inputs[0].name)) return this.inputs;
     if (this.ofVariables) {
       const first = this.varNames?.[0] ?? "x";
       throw new InputError(`wrt chooses among the inputs of a function of several; this one has one, the vector of its variables (${this.vars.slice(0, 6).join(", ")}${this.n > 6 ? ", …" : ""}): ` +

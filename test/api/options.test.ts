@@ -49,7 +49,8 @@ describe("options that would be ignored, or mean something else, are refused", (
     expect(f.partial("x", [1, 2])).toBe(2);
     // one variable named as the input (compile("x^2")): wrt "x" means either, and is the whole gradient
     expect(compile("x^2").grad([3], { wrt: "x" })).toEqual(Float64Array.of(6));
-    expectThrows(() => compile("t^2").grad([3], { wrt: "t" }), InputError, /the vector of its variables \(t\)/);
+    expect(compile("t^2").grad([3], { wrt: "t" })).toEqual(Float64Array.of(6)); // one variable: its name means the whole too
+    expectThrows(() => compile("t*u").grad([3, 1], { wrt: "t" }), InputError, /the vector of its variables \(t, u\)/);
     const byName = compile("x^2*y", { vars: { x: [], y: [] } });
     expect(byName.grad({ x: 1, y: 2 }, { wrt: "x" })).toBe(4);
     expect(fn(2, (x) => x.at(0).mul(x.at(1))).grad([3, 4], { wrt: "x" })).toEqual(Float64Array.of(4, 3)); // fn(n): the input x

@@ -203,6 +203,10 @@ describe("gradients CLI", () => {
     const quoted = join(mkdtempSync(join(tmpdir(), "gradients-")), "quoted.csv");
     writeFileSync(quoted, `"x","y"\n${Array.from(P.data.x, (x, i) => `${x},${P.data.y[i]}`).join("\n")}\n`);
     expect(JSON.parse(run("fit", P.model, "--data", quoted, "--p0", "b1=500,b2=1e-4", "--json").out).p.b1).toBeCloseTo(P.certified[0], 5);
+    // an empty field is a field (refused: not a number), not a shift of the later ones into its column
+    writeFileSync(quoted, `x,y\n1,,2.1\n2,4\n`);
+    const empty = run("fit", "a*x", "--data", quoted, "--p0", "a=1");
+    expect([empty.code, empty.err]).toEqual([1, expect.stringMatching(/line 2: 3 values for 2 columns/)]);
     // a quoted name holding a space is one column (then refused as a name, not blamed on the data)
     writeFileSync(quoted, `"x","my y"\n1,2\n2,4\n`);
     const spaced = run("fit", "a*x", "--data", quoted, "--p0", "a=1", "--response", "my y");

@@ -600,6 +600,18 @@ describe("grid.gradient where numpy's arithmetic leaves the range and the deriva
     }
   });
 
+  it("±∞ samples where numpy's weights fail give IEEE's Σ w·f: the weights' signs decide", () => {
+    // coordinates 0, 1e200, 3e200: interior weights (a, b, c) have signs (−, +, +), as at 0, 1, 3
+    for (const coords of [[0, 1, 3], [0, 1e200, 3e200]]) {
+      const at = (f: number[]) => Array.from(grid.gradient(Float64Array.from(f), [3], { spacing: [coords], axis: 0 }) as Float64Array);
+      expect(at([Infinity, 0, 0]), `${coords}`).toEqual([-Infinity, -Infinity, 0]);
+      expect(at([0, Infinity, 0]), `${coords}`).toEqual([Infinity, Infinity, -Infinity]);
+      expect(at([0, NaN, 0]).map(Number.isNaN), `${coords}`).toEqual([true, true, true]);
+    }
+    const ends = grid.gradient(Float64Array.of(Infinity, 0, 0, 0), [4], { spacing: 1e308, edgeOrder: 2, axis: 0 }) as Float64Array;
+    expect(Array.from(ends)).toEqual([-Infinity, -Infinity, 0, 0]);
+  });
+
   it("NaN and ±∞ in the samples still reach only the stencils that read them", () => {
     const f = Float64Array.of(0, 1, Infinity, 3, 4, 5, NaN, 7);
     const d = grid.gradient(f, [8], { axis: 0 }) as Float64Array;
