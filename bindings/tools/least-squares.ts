@@ -260,11 +260,12 @@ export interface FitOptions extends Omit<LeastSquaresOptions, "data" | "bounds">
 }
 
 /** The result of `fit`: leastSquares's, with the parameters and their standard errors by name. */
-export interface FitResult extends Omit<LeastSquaresResult, "p" | "standardErrors"> {
-  p: Record<string, number>;
-  standardErrors: Record<string, number>;
+/** `fit`'s result; `P` the parameters' names (known to the types when p0 gives them by name). */
+export interface FitResult<P extends string = string> extends Omit<LeastSquaresResult, "p" | "standardErrors"> {
+  p: Record<P, number>;
+  standardErrors: Record<P, number>;
   /** The parameter names, in the order of the covariance's rows. */
-  names: string[];
+  names: P[];
 }
 
 /** Natural order: b2 before b10. */
@@ -287,6 +288,8 @@ const natural = (a: string, b: string) => a.localeCompare(b, "en", { numeric: tr
  * const { p, standardErrors } = fit("a*exp(-b*x)", { x, y }, { a: 1, b: 1 }); // p ≈ { a: 3, b: 0.5 }
  * ```
  */
+export function fit<P extends string>(model: string, data: Readonly<Record<string, ArrayLike<number>>>, p0: Readonly<Record<P, number>>, options?: FitOptions): FitResult<P>;
+export function fit(model: string, data: Readonly<Record<string, ArrayLike<number>>>, p0: Readonly<Record<string, number>> | ArrayLike<number>, options?: FitOptions): FitResult;
 export function fit(model: string, data: Readonly<Record<string, ArrayLike<number>>>, p0: Readonly<Record<string, number>> | ArrayLike<number>,
                     options: FitOptions = {}): FitResult {
   if (typeof model !== "string") throw new InputError(`fit's model must be an expression string, got ${show(model)}`);

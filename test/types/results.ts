@@ -2,7 +2,7 @@
 // against the built declarations as a user's project sees them ("gradients" resolves
 // to dist/ through the package's exports). Each `same<A, B>()` fails to compile
 // unless A and B are the same type.
-import { compile, det, fn, fd, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func, type SparseJacobian } from "gradients";
+import { compile, det, fn, fd, fit, grid, reparam, buffer, createPool, Tensor, WasmBuffer, type Linearization, type Func, type SparseJacobian } from "gradients";
 import { derivative } from "gradients/symbolic";
 import { gradient } from "gradients/grid";
 
@@ -94,6 +94,13 @@ const many = grid.gradient(field, anyShape);
 same<typeof many, Float64Array[]>();
 const pairAsync = grid.gradientAsync(field, [4, 4]);
 same<typeof pairAsync, Promise<[Float64Array, Float64Array]>>();
+
+// fit: p0 by name types the parameters (p.b1 is a number, even under noUncheckedIndexedAccess); an array does not
+const fitted = fit("b1*(1-exp(-b2*x))", { x: [1, 2], y: [1, 2] }, { b1: 500, b2: 1e-4 });
+same<typeof fitted.p, Record<"b1" | "b2", number>>();
+same<typeof fitted.names, ("b1" | "b2")[]>();
+const fittedByOrder = fit("b1*(1-exp(-b2*x))", { x: [1, 2], y: [1, 2] }, [500, 1e-4]);
+same<typeof fittedByOrder.p, Record<string, number>>();
 
 // reparam: the form of the Gaussian decides the keys
 const s = compile("z^2", { vars: ["z"] });
