@@ -327,15 +327,17 @@ function readCsv(path) {
     const masked = line.replace(/"([^"]*)"/g, (_, q) => `\u0000${quoted.push(q) - 1}\u0000`);
     return masked.split(/\s*,\s*|\s+/).map((v) => v.replace(/\u0000(\d+)\u0000/g, (_, i) => quoted[Number(i)]));
   };
-  const rows = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#")).map(fields);
+  // (each row keeps its line number in the file, for messages)
+  const rows = text.split(/\r?\n/).map((l, i) => ({ line: i + 1, text: l.trim() }))
+    .filter((r) => r.text !== "" && !r.text.startsWith("#")).map((r) => Object.assign(fields(r.text), { line: r.line }));
   if (rows.length < 2) throw new PointError(`--data ${path} needs a header row of column names and at least one row of numbers`);
   const names = rows[0];
   const columns = Object.fromEntries(names.map((n) => [n, new Float64Array(rows.length - 1)]));
   rows.slice(1).forEach((r, i) => {
-    if (r.length !== names.length) throw new PointError(`--data ${path}, line ${i + 2}: ${r.length} values for ${names.length} columns`);
+    if (r.length !== names.length) throw new PointError(`--data ${path}, line ${r.line}: ${r.length} values for ${names.length} columns`);
     r.forEach((v, j) => {
       const x = Number(v);
-      if (v === "" || Number.isNaN(x) && v !== "NaN") throw new PointError(`--data ${path}, line ${i + 2}: '${v}' is not a number`);
+      if (v.trim() === "" || Number.isNaN(x) && v !== "NaN") throw new PointError(`--data ${path}, line ${r.line}: '${v}' is not a number`);
       columns[names[j]][i] = x;
     });
   });

@@ -196,9 +196,9 @@ function numpyWeights(uniform: bool, dx1: f64, dx2: f64, a: f64, b: f64, c: f64)
  * node (node 0: edgeOrder 2's left end), the middle one (1: the interior) or the
  * last (2: the right end), in a form that leaves the range only where the
  * derivative does. Its weights sum to 0, so it is Σ_{k≠p} w_k·(g_k − g_p) about a
- * pivot sample g_p, the smallest in size: a constant field gives exactly 0, and a
- * large sample beside small ones meets no cancellation of weights (p is the large
- * one's neighbour). Each weight is a ratio of gaps (numpy's formulas, b from the gaps'
+ * pivot sample g_p, the smallest in size (inside, the smaller of the outer two): a
+ * constant field gives exactly 0, and a large sample beside small ones meets no
+ * cancellation of weights. Each weight is a ratio of gaps (numpy's formulas, b from the gaps'
  * difference, not from a + c), each difference exact as a two-sum hi + lo, and each
  * product formed on mantissas apart from its exponent (`ratioParts`).
  */
@@ -219,12 +219,18 @@ function stencil3(g0: f64, g1: f64, g2: f64, dx1: f64, dx2: f64, node: i32): f64
     weights(dx2, dx1, S, -eS, -S, dx1, dx2, eS, w, dx2, S, wideExponent - eS);
     signs(s, -s, s);
   }
-  // a sample ±∞ or NaN: IEEE's Σ w_k·g_k, which only the weights' signs decide
-  if (!Number.isFinite(g0) || !Number.isFinite(g1) || !Number.isFinite(g2)) return sign0 * g0 + sign1 * g1 + sign2 * g2;
+  // a sample ±∞ or NaN: IEEE's Σ w_k·g_k, which the weights' signs on the non-finite samples decide
+  // (the finite ones add a finite amount, which two of them near 1e308 would not, as ±1 times them)
+  if (!Number.isFinite(g0) || !Number.isFinite(g1) || !Number.isFinite(g2)) {
+    return (Number.isFinite(g0) ? 0 : sign0 * g0) + (Number.isFinite(g1) ? 0 : sign1 * g1) + (Number.isFinite(g2) ? 0 : sign2 * g2);
+  }
   // the samples halved from 2^1022 up, so that no difference nor two-sum step overflows (exact for them)
   let e = 0;
   if (max(Math.abs(g1), max(Math.abs(g0), Math.abs(g2))) >= 4.49423283715579e307) { g0 *= 0.5; g1 *= 0.5; g2 *= 0.5; e = 1; }
-  const p = Math.abs(g0) <= Math.abs(g1) && Math.abs(g0) <= Math.abs(g2) ? 0 : Math.abs(g2) < Math.abs(g1) ? 2 : 1;
+  // (inside, the middle sample is never the pivot: a and c have opposite signs and, on nearly even gaps,
+  // nearly equal sizes, so a·(g0 − g1) + c·(g2 − g1) would cancel them; at the ends they share a sign)
+  const p = node == 1 ? (Math.abs(g0) <= Math.abs(g2) ? 0 : 2)
+    : Math.abs(g0) <= Math.abs(g1) && Math.abs(g0) <= Math.abs(g2) ? 0 : Math.abs(g2) < Math.abs(g1) ? 2 : 1;
   const gp = p == 0 ? g0 : p == 1 ? g1 : g2;
   // the two terms k ≠ p, each as hi and lo parts; the hi parts added first, then the lo parts
   const kA = p == 0 ? 1 : 0, kB = p == 2 ? 1 : 2;

@@ -1192,7 +1192,8 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     if (wrt === undefined) return this.inputs;
     // (its one input is the vector of the variables: `wrt: "x"` meaning variable x would get the whole gradient;
     // with one variable, its name and the input's both mean the whole)
-    if (this.ofVariables && this.n === 1 && (wrt === this.vars[0] || wrt === this.inputs[0].name)) return this.inputs;
+    const one = (name: unknown) => name === this.vars[0] || name === this.inputs[0].name;
+    if (this.ofVariables && this.n === 1 && (Array.isArray(wrt) ? wrt.length === 1 && one(wrt[0]) : one(wrt))) return this.inputs;
     if (this.ofVariables) {
       const first = this.varNames?.[0] ?? "x";
       throw new InputError(`wrt chooses among the inputs of a function of several; this one has one, the vector of its variables (${this.vars.slice(0, 6).join(", ")}${this.n > 6 ? ", …" : ""}): ` +

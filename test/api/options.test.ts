@@ -50,6 +50,7 @@ describe("options that would be ignored, or mean something else, are refused", (
     // one variable named as the input (compile("x^2")): wrt "x" means either, and is the whole gradient
     expect(compile("x^2").grad([3], { wrt: "x" })).toEqual(Float64Array.of(6));
     expect(compile("t^2").grad([3], { wrt: "t" })).toEqual(Float64Array.of(6)); // one variable: its name means the whole too
+    expect(compile("x^2").grad([3], { wrt: ["x"] })).toEqual(Float64Array.of(6)); // and as a list
     expectThrows(() => compile("t*u").grad([3, 1], { wrt: "t" }), InputError, /the vector of its variables \(t, u\)/);
     const byName = compile("x^2*y", { vars: { x: [], y: [] } });
     expect(byName.grad({ x: 1, y: 2 }, { wrt: "x" })).toBe(4);

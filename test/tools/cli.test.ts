@@ -207,6 +207,10 @@ describe("gradients CLI", () => {
     writeFileSync(quoted, `x,y\n1,,2.1\n2,4\n`);
     const empty = run("fit", "a*x", "--data", quoted, "--p0", "a=1");
     expect([empty.code, empty.err]).toEqual([1, expect.stringMatching(/line 2: 3 values for 2 columns/)]);
+    // a quoted blank is not a number (Number(" ") would be 0), and errors name the line of the file, comments counted
+    writeFileSync(quoted, `# a comment\nx,y\n1,2\n2," "\n`);
+    const blank = run("fit", "a*x", "--data", quoted, "--p0", "a=1");
+    expect([blank.code, blank.err]).toEqual([1, expect.stringMatching(/line 4: ' ' is not a number/)]);
     // a quoted name holding a space is one column (then refused as a name, not blamed on the data)
     writeFileSync(quoted, `"x","my y"\n1,2\n2,4\n`);
     const spaced = run("fit", "a*x", "--data", quoted, "--p0", "a=1", "--response", "my y");

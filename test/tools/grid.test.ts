@@ -610,6 +610,11 @@ describe("grid.gradient where numpy's arithmetic leaves the range and the deriva
     }
     const ends = grid.gradient(Float64Array.of(Infinity, 0, 0, 0), [4], { spacing: 1e308, edgeOrder: 2, axis: 0 }) as Float64Array;
     expect(Array.from(ends)).toEqual([-Infinity, -Infinity, 0, 0]);
+    // finite samples near 1e308 beside the infinite one add a finite amount, not ∞ of the other sign
+    const big = grid.gradient(Float64Array.of(0, 1e308, -1e308, -Infinity), [4], { spacing: 1e308, edgeOrder: 2, axis: 0 }) as Float64Array;
+    expect(big[3]).toBe(-Infinity);
+    const mixed = grid.gradient(Float64Array.of(1e308, -1e308, Infinity), [3], { spacing: [[0, 1e200, 3e200]], axis: 0 }) as Float64Array;
+    expect(mixed[1]).toBe(Infinity);
   });
 
   it("NaN and ±∞ in the samples still reach only the stencils that read them", () => {
