@@ -144,7 +144,7 @@ function dualAt(name, row, at, PRIMITIVES) {
   const combine = (v, terms) => dual(v, new Array(n).fill(0).map((_, k) => terms.reduce((t, [p, x]) => t + (p === 0 ? 0 : p * x.d[k]), 0)));
   const NUM = {
     num: (x) => x, add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b, neg: (a) => -a,
-    call: (f, a, b) => valueOf(PRIMITIVES[f], a, b), keep: (x, g) => (g !== 0 ? x : 0), select: (w, x, y) => (w ? x : y),
+    call: (f, a, b) => valueOf(PRIMITIVES[f], a, b), keep: (x, g) => (g !== 0 ? x : -0), select: (w, x, y) => (w ? x : y),
   };
   function valueOf(r, a, b) {
     if (!r.value) throw new Error("no JavaScript value");
@@ -165,7 +165,7 @@ function dualAt(name, row, at, PRIMITIVES) {
     mul: (a, b) => combine(a.v * b.v, [[b.v, a], [a.v, b]]),
     div: (a, b) => combine(a.v / b.v, [[1 / b.v, a], [-a.v / (b.v * b.v), b]]),
     neg: (a) => combine(-a.v, [[-1, a]]),
-    call, keep: (x, g) => (g.v !== 0 ? x : dual(0)), select: (w, x, y) => (w.v ? x : y),
+    call, keep: (x, g) => (g.v !== 0 ? x : dual(-0)), select: (w, x, y) => (w.v ? x : y),
   };
   const args = at.map((x, k) => dual(x, new Array(n).fill(0).map((_, j) => (j === k ? 1 : 0))));
   return row.kind === "composite" ? row.expand(DUAL, ...args) : call(name, ...args);

@@ -381,8 +381,8 @@ export function applyRule(op: i32, a: usize, b: usize, v: usize, da: usize, db: 
       if (d) { fillZero(da, n); if (opArity(op) == 2) fillZero(db, n); }
       break;
     }
-    case Op.Keep: { // v = b ≠ 0 ? a : 0;  the tangent of a where b ≠ 0, else 0; none to b (see the header)
-      for (let p = 0; p < n; p++) { const c = ld(b, p); st(v, p, c != 0 ? ld(a, p) : 0); }
+    case Op.Keep: { // v = b ≠ 0 ? a : −0 (x + (−0) = x);  the tangent of a where b ≠ 0, else 0; none to b (see the header)
+      for (let p = 0; p < n; p++) { const c = ld(b, p); st(v, p, c != 0 ? ld(a, p) : -0.0); }
       partialA = ONE;
       break;
     }

@@ -51,8 +51,8 @@ interface Arith {
   op(code: number): void;
   /** memory += local for each target, in order (element by element when there are two). */
   addTo(targets: readonly Target[]): void;
-  /** Keep on the stack's (x, guard): x where guard ≠ 0 (NaN too), else +0, lane by lane. */
-  keep(): void;
+  /** Keep on the stack's (x, guard): x where guard ≠ 0 (NaN too), else `zero` (Keep's value −0; an adjoint's mask +0), lane by lane. */
+  keep(zero: number): void;
 }
 
 /** A place in memory a loop body adds to: `address` pushes it (and may be called more than once), of step 1 or 0. */
@@ -66,9 +66,9 @@ interface Target {
 function scalar(f: FunctionBody): Arith {
   return {
     local: () => f.f64(), load: () => f.load(), store: () => f.store(), constant: (x) => f.f64Const(x), op: (code) => f.op(code),
-    keep: () => { // select(x, 0, guard ≠ 0)
+    keep: (zero) => { // select(x, zero, guard ≠ 0)
       const guard = f.f64();
-      f.set(guard).f64Const(0).get(guard).f64Const(0).op(I.f64_ne).op(I.select);
+      f.set(guard).f64Const(zero).get(guard).f64Const(0).op(I.f64_ne).op(I.select);
     },
     addTo: (targets) => {
       for (const { address, local } of targets) {
@@ -80,17 +80,17 @@ function scalar(f: FunctionBody): Arith {
   };
 }
 
-/** Keep in f64x2 lanes: bitselect(x, 0, guard ≠ 0). */
-function keepLanes(f: FunctionBody): void {
+/** Keep in f64x2 lanes: bitselect(x, zero, guard ≠ 0). */
+function keepLanes(f: FunctionBody, zero: number): void {
   const guard = f.v128();
-  f.set(guard).f64Const(0).splat().get(guard).f64Const(0).splat().simd(F64X2[I.f64_ne]).simd(V128_BITSELECT);
+  f.set(guard).f64Const(zero).splat().get(guard).f64Const(0).splat().simd(F64X2[I.f64_ne]).simd(V128_BITSELECT);
 }
 
 /** Two points p, p + 1 of a block: every row, a broadcast operand's too, holds them side by side. */
 function pointPairs(f: FunctionBody): Arith {
   return {
     local: () => f.v128(), load: () => f.loadV128(), store: () => f.storeV128(),
-    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: () => keepLanes(f),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: (zero) => keepLanes(f, zero),
     addTo: (targets) => {
       for (const { address, local } of targets) {
         address();
@@ -119,7 +119,7 @@ function pointPairs(f: FunctionBody): Arith {
 function elementPairs(f: FunctionBody, carried: ReadonlyMap<number, number>): Arith {
   return {
     local: () => f.v128(), load: (step) => (step ? f.loadV128() : f.loadSplat()), store: () => f.storeV128(),
-    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: () => keepLanes(f),
+    constant: (x) => f.f64Const(x).splat(), op: (code) => f.simd(F64X2[code]), keep: (zero) => keepLanes(f, zero),
     addTo: (targets) => {
       const rest = targets.filter((t) => !(t.step && (carried.has(t.slot) || carried.has(t.slot - 1))));
       for (const [slot, carry] of carried) {
@@ -387,7 +387,7 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], oper
     if (wanted && !wanted[i]) return;
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
-    if (r.op === Op.Keep) x.keep();
+    if (r.op === Op.Keep) x.keep(-0);
     else x.op(I[fusibleRow(r.op).wasm]);
     g.set(value[i]);
     if (stored(i)) {
@@ -476,7 +476,7 @@ export function backward(runs: readonly Run[], escapes: readonly boolean[], pull
       const add = (slot: number, step: number, c: Code) =>
         accumulate(i, slot, step, c.k === "neg", () => emit(c.k === "neg" ? c.a : c));
       if (r.op === Op.Keep) { // w̄ where the guard ≠ 0 (NaN too), else 0, to a alone; the guard takes none
-        accumulate(i, r.a, r.aStep, false, () => { g.get(adjoint[i]); valueOf(i, r.b, r.bStep); x.keep(); });
+        accumulate(i, r.a, r.aStep, false, () => { g.get(adjoint[i]); valueOf(i, r.b, r.bStep); x.keep(0); });
         continue;
       }
       const terms = adjointTerms(r.op);

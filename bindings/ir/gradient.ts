@@ -71,7 +71,7 @@ export function gradientNodes(g: Graph, output: number, nIn: number): number[] {
     if (w === undefined || op === CONST || op === Op.Input || FLAT[op]) continue; // (a comparison passes nothing on)
     const a = g.a[id], b = g.b[id];
     if (op === Op.Keep) { // w̄ where the guard b ≠ 0, even a NaN or infinite one, and 0 elsewhere
-      accumulate(a, A.keep(w, b));
+      accumulate(a, A.add(A.keep(w, b), A.num(0))); // (+0 where b is 0, as the sweeps' mask: Keep's own value there is −0)
       continue;
     }
     const p = ruleOf(op)(A, a, b, id);

@@ -104,7 +104,7 @@ export class Graph {
    * x·1 = x, x/1 = x, x − 0 = x, x + (−0) = x, x^0 = 1, x^1 = x, −(−x) = x; and x^2 becomes
    * x·x (the correctly rounded square, on the SIMD path).
    * Not x·0 = 0 (NaN·0 is NaN) nor x + 0 = x (−0 + 0 is +0). Keep with a constant
-   * guard is x or +0, and keep(+0, c) is +0 whatever c.
+   * guard is x or −0, and keep(−0, c) is −0 whatever c.
    */
   private identity(op: number, a: number, b: number): number | undefined {
     switch (op) {
@@ -131,8 +131,8 @@ export class Graph {
         if (this.op[a] === Op.Neg) return this.a[a];
         break;
       case Op.Keep:
-        if (this.isConstant(b)) return this.value[b] !== 0 ? a : this.constant(0);
-        if (this.isConstantOf(a, 0)) return a;
+        if (this.isConstant(b)) return this.value[b] !== 0 ? a : this.constant(-0);
+        if (this.isConstantOf(a, -0)) return a;
         break;
     }
     return undefined;

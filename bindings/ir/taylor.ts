@@ -196,7 +196,7 @@ function seriesAlgebra(width: number): Algebra<Series> & { apply(name: ScalarNam
     },
     add, sub, mul, div, neg,
     call: (name, a, b) => apply(name, a, b ?? zeros.subarray(0, a.length)),
-    keep: (x, guard) => (guard[0] !== 0 ? x : new Float64Array(x.length)),
+    keep: (x, guard) => (guard[0] !== 0 ? x : keptOut(x.length)),
     select: (where, x, y) => (where[0] !== 0 ? x : y),
     apply,
   };
@@ -257,4 +257,11 @@ function blockName(g: Graph, id: number): string {
   if (g.op[id] !== Op.Host) return OP_NAMES[g.op[id]];
   const name = hostBlockOf(g, id).name;
   return name === "scan" ? name : `${name}, a function defined by code,`;
+}
+
+/** Keep's value where its guard is 0: −0 (as the spec's), and no higher coefficients. */
+function keptOut(width: number): Float64Array {
+  const s = new Float64Array(width);
+  s[0] = -0;
+  return s;
 }

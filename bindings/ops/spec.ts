@@ -458,8 +458,9 @@ export const PRIMITIVES = {
     expand: (A, c, a, b) => A.add(A.keep(a, c), A.keep(b, A.call("not", c))),
   },
   keep: { // the guard of `select` and `keep` above: not in the grammar
-    kind: "scalar", arity: 2, internal: true, domain: ANY2, doc: "Keep(a, c) = c ≠ 0 ? a : 0, passing a's derivative only where c ≠ 0.",
-    value: (a, c) => (c !== 0 ? a : 0), partials: (A) => ({ a: A.num(1), b: A.num(0) }),
+    kind: "scalar", arity: 2, internal: true, domain: ANY2,
+    doc: "Keep(a, c) = c ≠ 0 ? a : −0, passing a's derivative only where c ≠ 0 (−0, x + (−0) = x for every x: a sum of kept terms is the term kept, −0 included).",
+    value: (a, c) => (c !== 0 ? a : -0), partials: (A) => ({ a: A.num(1), b: A.num(0) }),
   },
 
   det: { kind: "block", doc: "Determinant of a k×k matrix (LU with partial pivoting)." },

@@ -88,6 +88,20 @@ describe("where: the derivative flows into the branch taken", () => {
     }
   });
 
+  it("the branch taken is the value, −0 included (C's ?: and numpy.where give −0 there), on both tiers and in fused loops", () => {
+    const isNegZero = (v: number) => Object.is(v, -0);
+    onBothTiers(() => compile("x >= 0 ? -x : 1"), (f) => {
+      expect(isNegZero(f.eval([0]) as number)).toBe(true);
+      expect(Object.is(f.eval([-0]) as number, 0)).toBe(true); // −(−0) = +0
+    });
+    onBothTiers(() => compile("atan2(x >= 0 ? -x : 1, -1)"), (f) => expect(f.eval([0])).toBe(-Math.PI)); // atan2(−0, −1) = −π
+    onBothTiers(() => compile("where(1, -x, 5) + 0*x", { vars: ["x"] }), (f) => expect(f.eval([1])).toBe(-1));
+    expect(isNegZero(compile("where(0, 5, -0)").eval([]) as number)).toBe(true); // folded: keep of a constant guard
+    // over a tensor, in a fused chain of elementwise operations
+    const r = fn({ x: [4] }, ({ x }) => where(x.ge(0), x.neg(), x.mul(2)));
+    expect(Array.from(r.eval({ x: [0, 1, -1, -0] }) as Float64Array).map((v) => (isNegZero(v) ? "-0" : v))).toEqual(["-0", -1, -2, 0]);
+  });
+
   it("a condition on several variables, nested wheres, and a branch also used outside it", () => {
     // f = where(x > y, where(x > 0, x·y, y), x²) + x·y (x·y is read inside a branch and outside)
     const f = compile("where(x > y, where(x > 0, x*y, y), x^2) + x*y", { vars: ["x", "y"] });
