@@ -11,7 +11,7 @@
 // derivatives leave the double range where the result does not (∂ log a is
 // w̄/a, not (1/a)·w̄; ∂ atan a is ((1/h)·w̄)/h, h = hypot(a, 1)).
 import { CONST, FLAT, OP_NAMES, Op, PROJ, isBlock, opArity, opCode } from "../ops/grammar.js";
-import { PRIMITIVES, type Algebra, type PartialRule, type Row } from "../ops/spec.js";
+import { PRIMITIVES, zeroElse, type Algebra, type PartialRule, type Row } from "../ops/spec.js";
 import { InternalError } from "../base/errors.js";
 import { blockOrder, type Graph } from "./graph.js";
 import { hostPartials } from "./host-blocks.js";
@@ -71,7 +71,7 @@ export function gradientNodes(g: Graph, output: number, nIn: number): number[] {
     if (w === undefined || op === CONST || op === Op.Input || FLAT[op]) continue; // (a comparison passes nothing on)
     const a = g.a[id], b = g.b[id];
     if (op === Op.Keep) { // w̄ where the guard b ≠ 0, even a NaN or infinite one, and 0 elsewhere
-      accumulate(a, A.add(A.keep(w, b), A.num(0))); // (+0 where b is 0, as the sweeps' mask: Keep's own value there is −0)
+      accumulate(a, zeroElse(A, w, b)); // (+0 where b is 0, as the sweeps' mask: Keep's own value there is −0)
       continue;
     }
     const p = ruleOf(op)(A, a, b, id);

@@ -259,9 +259,7 @@ function blockName(g: Graph, id: number): string {
   return name === "scan" ? name : `${name}, a function defined by code,`;
 }
 
-/** Keep's value where its guard is 0: −0 (as the spec's), and no higher coefficients. */
+/** Keep's series where its guard is 0: −0 in every coefficient (the spec's value, and each added to the taken branch's leaves it as it is). */
 function keptOut(width: number): Float64Array {
-  const s = new Float64Array(width);
-  s[0] = -0;
-  return s;
+  return new Float64Array(width).fill(-0);
 }

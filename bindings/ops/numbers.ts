@@ -6,7 +6,7 @@ import { foldConstant } from "./fold.js";
 import { opCode } from "./grammar.js";
 import { PRIMITIVES, type Algebra, type PartialRule, type ScalarName } from "./spec.js";
 
-const keep = (x: number, guard: number) => (guard !== 0 ? x : 0);
+const keep = (x: number, guard: number) => (guard !== 0 ? x : -0); // (the spec's Keep: −0, the additive identity)
 
 /** The spec's algebra over numbers. */
 export const NUMBERS: Algebra<number> = {

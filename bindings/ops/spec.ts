@@ -140,6 +140,12 @@ const step = <T>(A: Algebra<T>, d: T) =>
  */
 const oneMinusSquare = <T>(A: Algebra<T>, a: T) => A.select(A.call("lt", A.call("abs", a), A.num(0.5)),
   A.sub(A.num(1), A.mul(a, a)), A.mul(A.sub(A.num(1), a), A.add(A.num(1), a)));
+/**
+ * x where g ≠ 0, else +0: a value that is 0 off its guard as a derivative is (Keep alone gives −0
+ * there, so that a sum of kept terms is the term kept; a rule's "0 where …" is +0, as the core's).
+ */
+export const zeroElse = <T>(A: Algebra<T>, x: T, g: T) => A.add(A.keep(x, g), A.keep(A.num(0), A.call("not", g)));
+
 /** u where `where` is 1, else 1: an operand at which a branch not taken stays finite (JAX's "double where"). */
 const taken = <T>(A: Algebra<T>, where: T, u: T) => A.select(where, u, A.num(1));
 /** The smallest normal double (base/doubles.ts's: the spec imports nothing, scripts/generate-ops.mjs loads it alone; the core's is MIN_NORMAL in assembly/core/rows.ts). */
@@ -158,7 +164,7 @@ function powBase<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const one = A.num(1), a2 = A.call("pow", a, A.sub(b, A.num(2)));
   const overflows = A.keep(one, A.sub(a2, a2)); // 1 where a^(b−2) is ∞ (or NaN): ∞ − ∞ is NaN, which keep keeps
   const quotient = A.keep(A.keep(overflows, a), v), direct = A.sub(one, quotient);
-  return A.select(direct, A.keep(A.mul(b, A.call("pow", taken(A, direct, a), A.sub(b, one))), A.add(A.call("abs", a), A.call("abs", b))),
+  return A.select(direct, zeroElse(A, A.mul(b, A.call("pow", taken(A, direct, a), A.sub(b, one))), A.add(A.call("abs", a), A.call("abs", b))),
     A.div(A.mul(b, v), taken(A, quotient, a)));
 }
 
@@ -177,7 +183,7 @@ function powExponent<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const either = A.add(A.call("abs", a), A.call("abs", v)), defined = A.keep(A.num(1), either); // 1 unless a = v = 0
   const tiny = A.mul(A.call("lt", A.call("abs", v), A.num(MIN_NORMAL)), A.mul(A.call("gt", a, A.num(0)), A.call("lt", a, A.num(1))));
   const usual = A.sub(A.num(1), tiny), t = taken(A, tiny, a); // (each branch's operand stays finite where it is not taken)
-  return A.select(usual, A.keep(A.mul(v, A.call("log", taken(A, A.mul(usual, defined), a))), either),
+  return A.select(usual, zeroElse(A, A.mul(v, A.call("log", taken(A, A.mul(usual, defined), a))), either),
     A.mul(A.call("pow", t, A.sub(b, A.num(1))), A.call("xlogy", t, t)));
 }
 

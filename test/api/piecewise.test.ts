@@ -97,6 +97,14 @@ describe("where: the derivative flows into the branch taken", () => {
     onBothTiers(() => compile("atan2(x >= 0 ? -x : 1, -1)"), (f) => expect(f.eval([0])).toBe(-Math.PI)); // atan2(−0, −1) = −π
     onBothTiers(() => compile("where(1, -x, 5) + 0*x", { vars: ["x"] }), (f) => expect(f.eval([1])).toBe(-1));
     expect(isNegZero(compile("where(0, 5, -0)").eval([]) as number)).toBe(true); // folded: keep of a constant guard
+    // the derivative through a taken branch keeps its −0 in every mode (gradFunction's symbolic one added +0),
+    // Taylor mode's every coefficient too, and pow's "0 where a = b = 0" stays +0 symbolically as in the core
+    const isZero = (v: number) => (isNegZero(v) ? "-0" : v === 0 ? "+0" : v);
+    const w = compile("where(x > -1, x*y, 1)", { vars: ["x", "y"] });
+    expect(Array.from(w.gradFunction().eval([0, -0]) as Float64Array).map(isZero)).toEqual(["-0", "+0"]);
+    expect(Array.from(w.grad([0, -0], { mode: "forward" }) as Float64Array).map(isZero)).toEqual(["-0", "+0"]);
+    expect(Array.from(compile("where(x > -1, -(x*x*x), 1)").derivatives([0], 3)).map(isZero)).toEqual(["-0", "-0", "-0", -6]);
+    expect(Array.from(compile("x^y", { vars: ["x", "y"] }).gradFunction().eval([0, 2]) as Float64Array).map(isZero)).toEqual(["+0", "+0"]);
     // over a tensor, in a fused chain of elementwise operations
     const r = fn({ x: [4] }, ({ x }) => where(x.ge(0), x.neg(), x.mul(2)));
     expect(Array.from(r.eval({ x: [0, 1, -1, -0] }) as Float64Array).map((v) => (isNegZero(v) ? "-0" : v))).toEqual(["-0", -1, -2, 0]);

@@ -46,7 +46,9 @@ describe("taylor(x, v, order): the coefficients of f(x + t·v)", () => {
     const T = F.taylor([2, 3], [1, 0], 4) as Tensor;
     expect(T.shape).toEqual([2, 5]);
     expect(Array.from(T.data)).toEqual([6, 3, 0, 0, 0, 8, 12, 6, 1, 0]);
-    expect(Array.from((F.taylor([-2, 3], [1, 0], 2) as Tensor).data)).toEqual([-6, 3, 0, 2, -1, 0]);
+    // (−x's series along t is [2, −1, −0], the negation of x's [−2, 1, 0]: the branch taken, its −0 included)
+    expect(Array.from((F.taylor([-2, 3], [1, 0], 2) as Tensor).data)).toEqual([-6, 3, 0, 2, -1, -0]);
+    expect(Array.from(compile("-x").taylor([-2], [1], 2))).toEqual([2, -1, -0]);
   });
 });
 
