@@ -146,6 +146,9 @@ const oneMinusSquare = <T>(A: Algebra<T>, a: T) => A.select(A.call("lt", A.call(
  */
 export const zeroElse = <T>(A: Algebra<T>, x: T, g: T) => A.add(A.keep(x, g), A.keep(A.num(0), A.call("not", g)));
 
+/** x + (+0): x, but a zero +0 (as the core's rules give "0 where …"; Keep alone gives −0). */
+const unsignedZero = <T>(A: Algebra<T>, x: T) => A.add(x, A.num(0));
+
 /** u where `where` is 1, else 1: an operand at which a branch not taken stays finite (JAX's "double where"). */
 const taken = <T>(A: Algebra<T>, where: T, u: T) => A.select(where, u, A.num(1));
 /** The smallest normal double (base/doubles.ts's: the spec imports nothing, scripts/generate-ops.mjs loads it alone; the core's is MIN_NORMAL in assembly/core/rows.ts). */
@@ -155,7 +158,7 @@ const notLarger = <T>(A: Algebra<T>, u: T, w: T) =>
   A.sub(A.num(1), A.call("max", A.call("sign", A.sub(A.call("abs", u), A.call("abs", w))), A.num(0)));
 
 /**
- * ∂(a^b)/∂a = b·a^(b−1) (0 where a = b = 0, not 0·∞); where a^(b−2) overflows
+ * ∂(a^b)/∂a = b·a^(b−1) (0 where a = b = 0, not 0·∞; a zero is +0, as the core's); where a^(b−2) overflows
  * (a tiny base: x^x at 1e-229) the derivative of a^(b−1) would too, though b
  * times it does not, so there (a, v ≠ 0) it is (b·v)/a, which never forms it.
  * (Not everywhere: that quotient's own derivative cancels where b ≈ 1.)
@@ -164,8 +167,8 @@ function powBase<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const one = A.num(1), a2 = A.call("pow", a, A.sub(b, A.num(2)));
   const overflows = A.keep(one, A.sub(a2, a2)); // 1 where a^(b−2) is ∞ (or NaN): ∞ − ∞ is NaN, which keep keeps
   const quotient = A.keep(A.keep(overflows, a), v), direct = A.sub(one, quotient);
-  return A.select(direct, zeroElse(A, A.mul(b, A.call("pow", taken(A, direct, a), A.sub(b, one))), A.add(A.call("abs", a), A.call("abs", b))),
-    A.div(A.mul(b, v), taken(A, quotient, a)));
+  return unsignedZero(A, A.select(direct, A.keep(A.mul(b, A.call("pow", taken(A, direct, a), A.sub(b, one))), A.add(A.call("abs", a), A.call("abs", b))),
+    A.div(A.mul(b, v), taken(A, quotient, a))));
 }
 
 /**
@@ -183,8 +186,8 @@ function powExponent<T>(A: Algebra<T>, a: T, b: T, v: T): T {
   const either = A.add(A.call("abs", a), A.call("abs", v)), defined = A.keep(A.num(1), either); // 1 unless a = v = 0
   const tiny = A.mul(A.call("lt", A.call("abs", v), A.num(MIN_NORMAL)), A.mul(A.call("gt", a, A.num(0)), A.call("lt", a, A.num(1))));
   const usual = A.sub(A.num(1), tiny), t = taken(A, tiny, a); // (each branch's operand stays finite where it is not taken)
-  return A.select(usual, zeroElse(A, A.mul(v, A.call("log", taken(A, A.mul(usual, defined), a))), either),
-    A.mul(A.call("pow", t, A.sub(b, A.num(1))), A.call("xlogy", t, t)));
+  return unsignedZero(A, A.select(usual, A.keep(A.mul(v, A.call("log", taken(A, A.mul(usual, defined), a))), either),
+    A.mul(A.call("pow", t, A.sub(b, A.num(1))), A.call("xlogy", t, t))));
 }
 
 /**
