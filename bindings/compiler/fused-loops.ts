@@ -19,6 +19,9 @@ import { CODE, type Code } from "./code-algebra.js";
 import { InternalError } from "../base/errors.js";
 import { F64X2, FunctionBody, I, V128_BITSELECT } from "./wasm-encoder.js";
 
+/** Keep's value where its guard is 0, from its spec row (−0); an adjoint's mask is +0 instead. */
+const KEPT_OUT = PRIMITIVES.keep.value(0, 0);
+
 /** One run instruction, decoded. */
 export interface Run {
   op: number;
@@ -387,7 +390,7 @@ function values(loop: Loop, runs: readonly Run[], value: readonly number[], oper
     if (wanted && !wanted[i]) return;
     operand(i, r.a, r.aStep);
     if (r.binary) operand(i, r.b, r.bStep);
-    if (r.op === Op.Keep) x.keep(-0);
+    if (r.op === Op.Keep) x.keep(KEPT_OUT);
     else x.op(I[fusibleRow(r.op).wasm]);
     g.set(value[i]);
     if (stored(i)) {

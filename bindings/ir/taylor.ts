@@ -259,7 +259,7 @@ function blockName(g: Graph, id: number): string {
   return name === "scan" ? name : `${name}, a function defined by code,`;
 }
 
-/** Keep's series where its guard is 0: −0 in every coefficient (the spec's value, and each added to the taken branch's leaves it as it is). */
+/** Keep's series where its guard is 0: the spec's value there (−0) in every coefficient, each added to the taken branch's leaving it as it is. */
 function keptOut(width: number): Float64Array {
-  return new Float64Array(width).fill(-0);
+  return new Float64Array(width).fill(PRIMITIVES.keep.value(0, 0));
 }

@@ -6,7 +6,8 @@ import { foldConstant } from "./fold.js";
 import { opCode } from "./grammar.js";
 import { PRIMITIVES, type Algebra, type PartialRule, type ScalarName } from "./spec.js";
 
-const keep = (x: number, guard: number) => (guard !== 0 ? x : -0); // (the spec's Keep: −0, the additive identity)
+/** The spec's Keep at numbers (its row's value). */
+const keep = (x: number, guard: number) => PRIMITIVES.keep.value(x, guard);
 
 /** The spec's algebra over numbers. */
 export const NUMBERS: Algebra<number> = {
