@@ -526,10 +526,12 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
 }
 
 /**
- * `scalarRule1` for one op with a point rule, its dispatch gone (the op is a
- * constant): the compiled tier calls these, exported as `<op name>Point`
- * (assembly/index.ts), which saves 1–2 ns a call of the switch and the scale's
- * store for a rule that never scales.
+ * `scalarRule1` for one op with a point rule and one `partials` mode, the op's
+ * dispatch and the mode's gone: the compiled tier calls or inlines these
+ * (compiler/splice.ts), exported as `<op name>Point<mode>` (assembly/index.ts):
+ * 0 the value alone, 1 the value and the partial (and its scale), 2 the partial
+ * alone where the op has such a form (sin, cos: partialOnly). Each export is the
+ * one path its call sites run, so inlined it carries no other mode's code.
  */
 // @ts-ignore: decorator
 @inline function pointRuleOf(op: i32, a: f64, partials: i32): f64 {
@@ -539,21 +541,38 @@ export function scalarRule1(op: i32, a: f64, partials: i32): f64 {
   unaryRule(op, a, RULE_ROWS + 16, partials > 0 ? RULE_CELL : 0, RULE_CELL + 16);
   return load<f64>(RULE_ROWS + 16);
 }
-export function sinPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sin, a, partials); }
-export function cosPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Cos, a, partials); }
-export function tanPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Tan, a, partials); }
-export function asinPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Asin, a, partials); }
-export function acosPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Acos, a, partials); }
-export function atanPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Atan, a, partials); }
-export function sinhPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sinh, a, partials); }
-export function coshPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Cosh, a, partials); }
-export function expPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Exp, a, partials); }
-export function expm1Point(a: f64, partials: i32): f64 { return pointRuleOf(Op.Expm1, a, partials); }
-export function logPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log, a, partials); }
-export function log1pPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log1p, a, partials); }
-export function log2Point(a: f64, partials: i32): f64 { return pointRuleOf(Op.Log2, a, partials); }
-export function erfcPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Erfc, a, partials); }
-export function sigmoidPoint(a: f64, partials: i32): f64 { return pointRuleOf(Op.Sigmoid, a, partials); }
+export function sinPoint0(a: f64): f64 { return pointRuleOf(Op.Sin, a, 0); }
+export function sinPoint1(a: f64): f64 { return pointRuleOf(Op.Sin, a, 1); }
+export function sinPoint2(a: f64): f64 { return pointRuleOf(Op.Sin, a, 2); }
+export function cosPoint0(a: f64): f64 { return pointRuleOf(Op.Cos, a, 0); }
+export function cosPoint1(a: f64): f64 { return pointRuleOf(Op.Cos, a, 1); }
+export function cosPoint2(a: f64): f64 { return pointRuleOf(Op.Cos, a, 2); }
+export function tanPoint0(a: f64): f64 { return pointRuleOf(Op.Tan, a, 0); }
+export function tanPoint1(a: f64): f64 { return pointRuleOf(Op.Tan, a, 1); }
+export function asinPoint0(a: f64): f64 { return pointRuleOf(Op.Asin, a, 0); }
+export function asinPoint1(a: f64): f64 { return pointRuleOf(Op.Asin, a, 1); }
+export function acosPoint0(a: f64): f64 { return pointRuleOf(Op.Acos, a, 0); }
+export function acosPoint1(a: f64): f64 { return pointRuleOf(Op.Acos, a, 1); }
+export function atanPoint0(a: f64): f64 { return pointRuleOf(Op.Atan, a, 0); }
+export function atanPoint1(a: f64): f64 { return pointRuleOf(Op.Atan, a, 1); }
+export function sinhPoint0(a: f64): f64 { return pointRuleOf(Op.Sinh, a, 0); }
+export function sinhPoint1(a: f64): f64 { return pointRuleOf(Op.Sinh, a, 1); }
+export function coshPoint0(a: f64): f64 { return pointRuleOf(Op.Cosh, a, 0); }
+export function coshPoint1(a: f64): f64 { return pointRuleOf(Op.Cosh, a, 1); }
+export function expPoint0(a: f64): f64 { return pointRuleOf(Op.Exp, a, 0); }
+export function expPoint1(a: f64): f64 { return pointRuleOf(Op.Exp, a, 1); }
+export function expm1Point0(a: f64): f64 { return pointRuleOf(Op.Expm1, a, 0); }
+export function expm1Point1(a: f64): f64 { return pointRuleOf(Op.Expm1, a, 1); }
+export function logPoint0(a: f64): f64 { return pointRuleOf(Op.Log, a, 0); }
+export function logPoint1(a: f64): f64 { return pointRuleOf(Op.Log, a, 1); }
+export function log1pPoint0(a: f64): f64 { return pointRuleOf(Op.Log1p, a, 0); }
+export function log1pPoint1(a: f64): f64 { return pointRuleOf(Op.Log1p, a, 1); }
+export function log2Point0(a: f64): f64 { return pointRuleOf(Op.Log2, a, 0); }
+export function log2Point1(a: f64): f64 { return pointRuleOf(Op.Log2, a, 1); }
+export function erfcPoint0(a: f64): f64 { return pointRuleOf(Op.Erfc, a, 0); }
+export function erfcPoint1(a: f64): f64 { return pointRuleOf(Op.Erfc, a, 1); }
+export function sigmoidPoint0(a: f64): f64 { return pointRuleOf(Op.Sigmoid, a, 0); }
+export function sigmoidPoint1(a: f64): f64 { return pointRuleOf(Op.Sigmoid, a, 1); }
 
 /** Set by scalarRule1 asked with partials −1 for an op it has no point rule for. */
 let ruleMissed = false;
@@ -569,7 +588,7 @@ export function hasPointRule(op: i32): i32 {
   return ruleMissed ? 0 : pointRuleScales(op) ? 2 : 1;
 }
 
-/** Whether `<name>Point(a, 2)` gives op's partial without its value (partialOnly). */
+/** Whether op has `<name>Point2`, its partial without its value (partialOnly). */
 export function hasPartialOnly(op: i32): bool {
   return partialOnly(op, 0, RULE_CELL);
 }

@@ -8,7 +8,8 @@
 // - +, −, ·, /, negation and √ are emitted inline, their partials from the one
 //   primitive spec (ops/spec.ts, through code-algebra.ts); every other op calls
 //   the core's own rule (a unary op with a rule at one point, assembly/core/
-//   point-rules.ts, its own export `<name>Point`; other unary ops `scalarRule1`,
+//   point-rules.ts, its own export per mode `<name>Point<mode>`, inlined:
+//   splice.ts); other unary ops `scalarRule1`,
 //   the rest `scalarRule`: the op table, assembly/core/rules.ts) and reads its
 //   partials and scales from `ruleCell`;
 // - a term is ∂·t, or (∂·t)/s with the core's guard for a subnormal ∂·t
@@ -22,6 +23,8 @@
 // (reroll.ts) and the code is cut into functions of bounded size, so no engine
 // limit on locals or body size is met.
 import { FunctionBody, I, T, encode, type ModuleFunction } from "./wasm-encoder.js";
+import { carriable, CoreSplice, inlinedBytes as bytesInlined } from "./splice.js";
+import type { CoreCode } from "./core-code.js";
 import { CODE, isNum, type Code } from "./code-algebra.js";
 import { PRIMITIVES, type Row } from "../ops/spec.js";
 import { OP_NAMES } from "../ops/grammar.js";
@@ -41,7 +44,7 @@ export type SweepPlan =
   /** `own[i]`: the lane input i seeds (−1: none), or null for one dense lane from the descriptor's seeds. */
   | { kind: Kind.Forward; lanes: number; own: Int32Array | null; ranged?: boolean };
 
-/** In `pointRule(op)`: the core's rule gives the partial alone where asked (`<name>Point(a, 2)`), without the value. */
+/** In `pointRule(op)`: the core's rule gives the partial alone, without the value (`<name>Point2`). */
 export const PARTIAL_ONLY = 4;
 
 /** Fewest outputs (or inputs) in arithmetic progression written by a loop rather than straight code, and their widest spacing. */
@@ -50,6 +53,8 @@ const MIN_LOOP = 8, MAX_INTERLEAVE = 8;
 const LOCAL_STEPS = 3_000;
 /** Steps of straight code per function in memory placement (bounded body size and compile time). */
 const CHUNK_STEPS = 4_000;
+/** Most bytes of the core's code (splice.ts) a module inlines, over all its sites of point rules. */
+const INLINE_BUDGET = 48_000;
 /** Beyond this many steps the interpreter runs (documented in the README). */
 export const MAX_COMPILED_STEPS = 2_000_000;
 
@@ -66,11 +71,11 @@ const VAL = 0, ADJ = 1, PART = 2, TAN = 3, IN = 4, SEED = 5;
 const ROWS: readonly Row[] = OP_NAMES.map((name) => PRIMITIVES[name as keyof typeof PRIMITIVES] as Row);
 
 export function sweepModule(p: Program, plan: SweepPlan, sizes: readonly number[], ruleCell: number,
-                            pointRule: (op: number) => number): Uint8Array | null {
+                            pointRule: (op: number) => number, core: CoreCode | null): Uint8Array | null {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
   if (stepCount(p) > MAX_COMPILED_STEPS) return null;
   const inLocals = stepCount(p) * lanes <= LOCAL_STEPS;
-  return new SweepWriter(p, plan, sizes, ruleCell, inLocals, pointRule).module();
+  return new SweepWriter(p, plan, sizes, ruleCell, inLocals, pointRule, core).module();
 }
 
 /**
@@ -143,8 +148,14 @@ const RULE_TYPE = 1, RUN_TYPE = 0, CHUNK_TYPE = 2, RULE1_TYPE = 3, POINT_TYPE = 
 // then the functions defined in the module.
 const SCALAR_RULE = 0, SCALAR_RULE1 = 1, RULE_IMPORTS = 2;
 
-/** The core's export of unary `op`'s point rule alone (scalarRule1 without its dispatch: assembly/core/rules.ts). */
-export const pointExport = (op: number): string => `${OP_NAMES[op]}Point`;
+/** The core's export of unary `op`'s point rule alone in one mode (scalarRule1 without its dispatch: assembly/core/rules.ts). */
+export const pointExport = (op: number, mode: PointMode): string => `${OP_NAMES[op]}Point${mode}`;
+
+/** What a point rule's export computes: the value alone (0), the value and its partial (1), the partial alone (2). */
+export type PointMode = 0 | 1 | 2;
+
+/** The modes `pointRule(op)` says op's point rule has. */
+export const pointModes = (rule: number): PointMode[] => (rule & PARTIAL_ONLY ? [0, 1, 2] : [0, 1]);
 
 class SweepWriter {
   private readonly nIds: number;
@@ -213,7 +224,11 @@ class SweepWriter {
    */
   private readonly valueRead?: Uint8Array;
   /** The unary ops the program computes by the core's point rule, by op: the import index of each (pointExport). */
+  /** By op·4 + mode: the import of that op's point rule in that mode (where the module does not carry it). */
   private readonly pointImports = new Map<number, number>();
+  /** By op·4 + mode: the core function index of a point rule the module carries (splice.ts). */
+  private readonly carried = new Map<number, number>();
+  private readonly splice: CoreSplice | null;
   /**
    * Outputs a loop writes where it computes them (findDirectOutputs), by the id its body
    * names: the first iteration's output index and how far it moves per iteration.
@@ -230,7 +245,7 @@ class SweepWriter {
 
   constructor(private readonly p: Program, private readonly plan: SweepPlan, private readonly sizes: readonly number[],
               private readonly ruleCell: number, private readonly inLocals: boolean,
-              private readonly pointRule: (op: number) => number) {
+              private readonly pointRule: (op: number) => number, core: CoreCode | null) {
     this.steps = stepCount(p);
     this.nIds = p.nConst + p.nIn + this.steps;
     this.K = plan.kind === Kind.Forward ? plan.lanes : 1;
@@ -254,13 +269,31 @@ class SweepWriter {
     if (plan.kind === Kind.Reverse) this.planAdjoints();
     if (plan.kind === Kind.Reverse && !this.zeroAll) this.known = this.planKnownAdjoints(plan.seeded);
     if (plan.kind === Kind.Reverse && inLocals) this.valueRead = this.valuesRead();
+    const carried: number[] = [];
+    let inlinedBytes = 0;
     for (let k = 0; k < p.op.length; k++) {
       const op = p.op[k];
       const row = ROWS[op];
-      if (p.b[k] < 0 && row.kind === "scalar" && !row.wasm && pointRule(op) > 0 && !this.pointImports.has(op)) {
-        this.pointImports.set(op, RULE_IMPORTS + this.pointImports.size);
+      if (p.b[k] >= 0 || row.kind !== "scalar" || row.wasm || !pointRule(op)) continue;
+      for (const mode of this.pointImports.has(op * 4 + 1) || this.carried.has(op * 4 + 1) ? [] : pointModes(pointRule(op))) {
+        const index = core?.exports.get(pointExport(op, mode));
+        if (index !== undefined && carriable(core!, index)) {
+          this.carried.set(op * 4 + mode, index);
+          carried.push(index);
+        } else this.pointImports.set(op * 4 + mode, RULE_IMPORTS + this.pointImports.size);
       }
+      const index = this.carried.get(op * 4 + 1); // (the mode of most sites, and the largest)
+      if (index !== undefined) inlinedBytes += bytesInlined(core!, index);
     }
+    // (rules inlined at each site while the code they add stays small; beyond that, called in the module)
+    this.splice = core && carried.length
+      ? new CoreSplice(core, carried, RULE_IMPORTS + this.pointImports.size, inLocals && inlinedBytes <= INLINE_BUDGET)
+      : null;
+  }
+
+  /** The module index of its first own function (after the imports and the core's functions it carries). */
+  private get firstOwnFunction(): number {
+    return RULE_IMPORTS + this.pointImports.size + (this.splice?.functions.length ?? 0);
   }
 
   module(): Uint8Array {
@@ -268,12 +301,21 @@ class SweepWriter {
     // (a chunk function takes the bases of the regions: 4 in `work`, and the point's segments read in place)
     const chunkParams = 4 + (this.inputsInPlace ? 1 : 0) + (this.seedsInPlace ? 1 : 0) + (this.direct.size ? 3 : 0);
     const types: [number[], number[]][] = [[[i32, i32], []], [[i32, f64, f64, i32], [f64]], [Array<number>(chunkParams).fill(i32), []],
-      [[i32, f64, i32], [f64]], [[f64, i32], [f64]]];
+      [[i32, f64, i32], [f64]], [[f64], [f64]]];
     const run = new FunctionBody(2);
     this.functions.push({ type: RUN_TYPE, body: run, export: "run" });
     this.writeRun(run);
-    const points = [...this.pointImports.keys()].map((op) => ({ name: pointExport(op), type: POINT_TYPE }));
-    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }, { name: "scalarRule1", type: RULE1_TYPE }, ...points], this.functions);
+    const points = [...this.pointImports.keys()].map((key) => ({ name: pointExport(key >> 2, (key & 3) as PointMode), type: POINT_TYPE }));
+    const carried = (this.splice?.functions ?? []).map((fn): ModuleFunction => {
+      const key = `${fn.params}:${fn.results}`;
+      let type = types.findIndex(([params, results]) => `${params}:${results}` === key);
+      if (type < 0) type = types.push([fn.params, fn.results]) - 1;
+      const body = new FunctionBody(fn.params.length);
+      for (const local of fn.locals) body.local(local);
+      return { type, body: body.paste(fn.code.subarray(0, fn.code.length - 1)) }; // (encode adds the final `end`)
+    });
+    return encode(types, [{ name: "scalarRule", type: RULE_TYPE }, { name: "scalarRule1", type: RULE1_TYPE }, ...points],
+                  [...carried, ...this.functions], this.splice?.globals);
   }
 
   // ── Lane masks and the adjoints' first contributions ───────────────────────
@@ -583,7 +625,7 @@ class SweepWriter {
       // (its parameters: the region bases, then with direct outputs the values, tangents and tOut locals)
       const body = new FunctionBody(nBases + (callerOutputs ? 3 : 0));
       this.functions.push({ type: CHUNK_TYPE, body });
-      const index = RULE_IMPORTS + this.pointImports.size + this.functions.length - 1;
+      const index = this.firstOwnFunction + this.functions.length - 1;
       for (const b of callerBases) caller.get(b);
       if (callerOutputs) caller.get(callerOutputs.values).get(callerOutputs.tangents).get(callerOutputs.tOut);
       caller.call(index);
@@ -1053,16 +1095,24 @@ class SweepWriter {
       });
     } else {
       const partials = plan.kind === Kind.Forward || (plan.kind === Kind.Reverse && !this.p.noAdjoint[r.k]);
-      const point = binary ? undefined : this.pointImports.get(r.op);
-      if (point !== undefined && partials && this.valueRead && !this.valueRead[r.dst] && this.pointRule(r.op) & PARTIAL_ONLY) {
+      const hasRule = !binary && this.pointRule(r.op) > 0;
+      // (the core's point rule in `mode`, inlined where the module carries it, else imported)
+      const callPoint = (mode: PointMode) => {
+        const carried = this.carried.get(r.op * 4 + mode);
+        if (carried !== undefined) this.splice!.call(f, carried);
+        else f.call(this.pointImports.get(r.op * 4 + mode)!);
+      };
+      if (hasRule && partials && this.valueRead && !this.valueRead[r.dst] && this.pointRule(r.op) & PARTIAL_ONLY) {
         this.readValue(r.a, r.sa);
-        f.i32Const(2).call(point).op(I.drop); // (its partial alone: nothing reads its value)
+        callPoint(2);
+        f.op(I.drop); // (its partial alone: nothing reads its value)
       } else {
         this.put(this.place(VAL, r.dst, 0, r.sk), () => {
-          if (point === undefined) f.i32Const(r.op);
+          if (!hasRule) f.i32Const(r.op);
           this.readValue(r.a, r.sa);
           if (binary) this.readValue(r.b, r.sb);
-          f.i32Const(partials ? 1 : 0).call(point ?? (binary ? SCALAR_RULE : SCALAR_RULE1));
+          if (hasRule) callPoint(partials ? 1 : 0);
+          else f.i32Const(partials ? 1 : 0).call(binary ? SCALAR_RULE : SCALAR_RULE1);
         });
       }
       if (partials) {
@@ -1302,7 +1352,11 @@ class SweepWriter {
     quotient();
     f.get(ALT).get(ALT).op(I.f64_sub).f64Const(0).op(I.f64_eq).op(I.select);
     f.else();
+    // (∂·t/s, skipping the division by the scale 1 that almost every point has: x/1 is x to the bit)
+    this.emitPartial(r, s);
+    f.f64Const(1).op(I.f64_eq).if(T.f64).get(X).else();
     quotient();
+    f.end();
     f.end();
   }
 }

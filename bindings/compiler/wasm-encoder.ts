@@ -33,7 +33,7 @@ const VOID_BLOCK = 0x40, I32 = T.i32, F64 = T.f64, V128 = T.v128;
 const BULK = 0xfc, MEMORY_COPY = 10, MEMORY_FILL = 11;
 
 /** Unsigned LEB128. */
-function uleb(out: number[], value: number): void {
+export function uleb(out: number[], value: number): void {
   do {
     let byte = value & 0x7f;
     value >>>= 7;
@@ -75,7 +75,8 @@ export class FunctionBody {
   /** A new v128 local's index. */
   v128(): number { return this.local(V128); }
 
-  private local(type: number): number {
+  /** A new local of value type `type`: its index. */
+  local(type: number): number {
     this.locals.push(type);
     return this.params + this.locals.length - 1;
   }
@@ -137,7 +138,7 @@ export class FunctionBody {
   /** Removes the code written since `mark` and returns it (to write something before it, then `paste` it back). */
   cut(mark: number): number[] { return this.code.splice(mark); }
   /** Appends code that `cut` returned. */
-  paste(code: readonly number[]): this { append(this.code, code); return this; }
+  paste(code: ArrayLike<number>): this { append(this.code, code); return this; }
 
   /** The encoded body: local declarations (one group per local), code, end. */
   encode(): number[] {
@@ -171,13 +172,20 @@ export interface ModuleFunction {
   export?: string;
 }
 
+/** A global of a module: value type, mutability, and its initializer (a constant instruction and `end`). */
+export interface ModuleGlobal {
+  type: number;
+  mutable: boolean;
+  init: Uint8Array;
+}
+
 /**
  * A module importing `env.memory` and the functions `imports` name (env.<name>,
  * of type index `type`; they come first in the function index space), with
- * `functions` after them. `types`: [parameter types, result types] each.
+ * `functions` after them, and defining `globals`. `types`: [parameter types, result types] each.
  */
 export function encode(types: readonly (readonly [number[], number[]])[], imports: readonly { name: string; type: number }[],
-                       functions: readonly ModuleFunction[]): Uint8Array {
+                       functions: readonly ModuleFunction[], globals: readonly ModuleGlobal[] = []): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const typeSection: number[] = [];
   uleb(typeSection, types.length);
@@ -207,6 +215,15 @@ export function encode(types: readonly (readonly [number[], number[]])[], import
   uleb(functionSection, functions.length);
   for (const f of functions) uleb(functionSection, f.type);
   section(out, 3, functionSection);
+  if (globals.length) {
+    const globalSection: number[] = [];
+    uleb(globalSection, globals.length);
+    for (const g of globals) {
+      globalSection.push(g.type, g.mutable ? 1 : 0);
+      append(globalSection, g.init);
+    }
+    section(out, 6, globalSection);
+  }
   const exported = functions.map((f, i) => [f, i + imports.length] as const).filter(([f]) => f.export !== undefined);
   const exportSection: number[] = [];
   uleb(exportSection, exported.length);

@@ -5,10 +5,11 @@
 // 'wasm-unsafe-eval'), or the tape has det, inv, solve or host blocks (or sums,
 // for a reverse sweep: program.ts) or is too large, the interpreter runs: a tier
 // may be skipped, never give other numbers.
-import { core, generation } from "./loader.js";
+import { core, coreBinary, generation } from "./loader.js";
+import { readCore, type CoreCode } from "../compiler/core-code.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
 import { programOf, stepCount, type Program } from "../compiler/program.js";
-import { callsCoreInRuns, coreCallShare, PARTIAL_ONLY, pointExport, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
+import { callsCoreInRuns, coreCallShare, PARTIAL_ONLY, pointExport, pointModes, sweepModule, workBytes, type SweepPlan } from "../compiler/sweep-code.js";
 import type { TapeData } from "../compiler/tape.js";
 
 /**
@@ -162,7 +163,7 @@ export class CompiledSweeps {
     let module = old?.module;
     if (!module) {
       const rules = pointRules();
-      const bytes = sweepModule(p, plan, sizes, core().ruleCell(), (op) => rules[op]);
+      const bytes = sweepModule(p, plan, sizes, core().ruleCell(), (op) => rules[op], (coreCode ??= readCore(coreBinary())));
       if (!bytes) return null;
       try {
         module = new WebAssembly.Module(bytes as BufferSource);
@@ -182,20 +183,22 @@ export class CompiledSweeps {
 
 /**
  * Per op, the core's point rule for it (`hasPointRule`: 0 none, 1 never scaled, 2 may scale; plus 4 where it
- * gives the partial alone, `hasPartialOnly`), for the live instance; 0 for one without its own export
- * (`<name>Point`), which generated code then calls through scalarRule1, with the same bits
+ * gives the partial alone, `hasPartialOnly`), for the live instance; 0 for one without its own exports
+ * (`<name>Point<mode>`), which generated code then calls through scalarRule1, with the same bits
  * (test/api/tiers.test.ts names any such op).
  */
 function pointRules(): Uint8Array {
   if (!pointRuleOps || pointRulesOf !== generation) {
     const c = core(), exported = c as unknown as Record<string, unknown>;
     pointRuleOps = Uint8Array.from({ length: OP_NAMES.length },
-      (_, op) => (typeof exported[pointExport(op)] === "function" ? c.hasPointRule(op) | (c.hasPartialOnly(op) ? PARTIAL_ONLY : 0) : 0));
+      (_, op) => (typeof exported[pointExport(op, 1)] === "function" ? c.hasPointRule(op) | (c.hasPartialOnly(op) ? PARTIAL_ONLY : 0) : 0));
     pointRulesOf = generation;
   }
   return pointRuleOps;
 }
 let pointRuleOps: Uint8Array | undefined;
+/** The core's functions, read once from its binary, that generated modules inline. */
+let coreCode: CoreCode | undefined;
 let pointRulesOf = -1;
 
 /** What generated modules import from the live instance: its memory, the rules at one point, and each op's point rule alone. */
@@ -203,7 +206,7 @@ function moduleImports(): WebAssembly.ModuleImports {
   if (!imports || importsOf !== generation) {
     const c = core() as unknown as Record<string, WebAssembly.ImportValue>, rules = pointRules();
     imports = { memory: c.memory, scalarRule: c.scalarRule, scalarRule1: c.scalarRule1 };
-    rules.forEach((rule, op) => { if (rule) imports![pointExport(op)] = c[pointExport(op)]; });
+    rules.forEach((rule, op) => { for (const mode of rule ? pointModes(rule) : []) imports![pointExport(op, mode)] = c[pointExport(op, mode)]; });
     importsOf = generation;
   }
   return imports;

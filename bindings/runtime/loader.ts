@@ -27,10 +27,10 @@ export interface CoreExports {
   scalarRule1(op: number, a: number, partials: number): number;
   /** 0: scalarRule1 takes the op table for op; 1: a point rule whose scale is always 1; 2: one that may scale. */
   hasPointRule(op: number): number;
-  /** 1 where `<name>Point(a, 2)` gives the partial alone, without the value (0 then). */
+  /** 1 where the op has `<name>Point2`, its partial alone, without the value. */
   hasPartialOnly(op: number): number;
-  // (and, for each op with a point rule, `<op name>Point(a, partials)`: scalarRule1 for that op alone, which
-  // generated modules import by name: compiled.ts moduleImports)
+  // (and, for each op with a point rule, `<op name>Point0`, `…Point1` (and `…Point2`): scalarRule1 for that op
+  // and mode alone, which generated modules import by name or inline: compiled.ts moduleImports, compiler/splice.ts)
   ruleCell(): number;
   workSize(tape: number, kind: number, block: number, lanes: number): number;
   valueSweep(sweep: number): void;
@@ -87,12 +87,18 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** The core's binary as built (read by the compiled tier for the rules it inlines: compiler/core-code.ts). */
+export function coreBinary(): Uint8Array {
+  return (binary ??= decodeBase64(WASM_BASE64));
+}
+let binary: Uint8Array | undefined;
+
 /**
  * The core's bytes with its memory made shared (limits flag 0x01, a maximum, to
  * 0x03) where coreMemoryShared() says so; the generated modules import it so.
  */
 function coreBytes(): Uint8Array {
-  const bytes = decodeBase64(WASM_BASE64);
+  const bytes = coreBinary().slice();
   if (!coreMemoryShared()) return bytes;
   const uleb = (at: number): [number, number] => {
     let value = 0, shift = 0, b: number;

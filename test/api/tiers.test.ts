@@ -319,31 +319,33 @@ describe("the compiled tier gives the interpreter's bits", () => {
     expect(checked).toBe(10); // sin, cos, tan, asin, acos, sinh, cosh, log1p, erfc, sigmoid
   });
 
-  it("each op's own point rule export (<name>Point, which generated code calls) gives scalarRule1's bits: value, partial and scale", () => {
-    const c = core() as unknown as Record<string, (a: number, partials: number) => number> & ReturnType<typeof core>;
+  it("each op's own point rule exports (<name>Point0 and 1, which generated code inlines) give scalarRule1's bits: value, partial and scale", () => {
+    const c = core() as unknown as Record<string, (a: number) => number> & ReturnType<typeof core>;
     const cell = c.ruleCell() >> 3;
     const args = [0, -0, 0.5, -0.5, 1, -1, 1e-300, 5e-324, 800, -800, -745.5, 1e200, -1e200, 1e300, Infinity, -Infinity, NaN];
     let checked = 0;
     for (let op = 0; op < OP_NAMES.length; op++) {
       const rule = c.hasPointRule(op);
       if (!rule) continue;
-      const own = c[`${OP_NAMES[op]}Point`];
-      expect(typeof own, `${OP_NAMES[op]}Point`).toBe("function");
+      const valueOnly = c[`${OP_NAMES[op]}Point0`], withPartial = c[`${OP_NAMES[op]}Point1`];
+      expect(typeof valueOnly, `${OP_NAMES[op]}Point0`).toBe("function");
+      expect(typeof withPartial, `${OP_NAMES[op]}Point1`).toBe("function");
       for (const a of args) {
         const value = c.scalarRule1(op, a, 1), partial = f64()[cell], scale = f64()[cell + 2];
         f64()[cell] = 12345;
-        expect(Object.is(own(a, 1), value), `${OP_NAMES[op]}(${a})`).toBe(true);
+        f64()[cell + 2] = 12345;
+        expect(Object.is(withPartial(a), value), `${OP_NAMES[op]}(${a})`).toBe(true);
         expect(Object.is(f64()[cell], partial), `∂${OP_NAMES[op]}(${a})`).toBe(true);
         if (rule === 2) expect(Object.is(f64()[cell + 2], scale), `scale of ∂${OP_NAMES[op]}(${a})`).toBe(true);
-        expect(Object.is(own(a, 0), value), `${OP_NAMES[op]}(${a}), value only`).toBe(true);
+        expect(Object.is(valueOnly(a), value), `${OP_NAMES[op]}(${a}), value only`).toBe(true);
       }
       checked++;
     }
     expect(checked).toBe(15); // the ten above and atan, exp, expm1, log, log2
   });
 
-  it("a point rule asked for its partial alone (<name>Point(a, 2): sin, cos) leaves its rule's partial to the bit", () => {
-    const c = core() as unknown as Record<string, (a: number, partials: number) => number> & ReturnType<typeof core>;
+  it("a point rule asked for its partial alone (<name>Point2: sin, cos) leaves its rule's partial to the bit", () => {
+    const c = core() as unknown as Record<string, (a: number) => number> & ReturnType<typeof core>;
     const cell = c.ruleCell() >> 3;
     // every binade's edges, where musl's sin returns x itself (below 2⁻²⁶) and sincos its kernel (from 2⁻²⁷·√2),
     // multiples of π/2 near and far (trig.ts's own reduction from 2²⁰), specials, and random arguments
@@ -355,12 +357,12 @@ describe("the compiled tier gives the interpreter's bits", () => {
     const ops = OP_NAMES.map((_, op) => op).filter((op) => c.hasPartialOnly(op));
     expect(ops.map((op) => OP_NAMES[op])).toEqual(["sin", "cos"]);
     for (const op of ops) {
-      const own = c[`${OP_NAMES[op]}Point`];
+      const withPartial = c[`${OP_NAMES[op]}Point1`], partialAlone = c[`${OP_NAMES[op]}Point2`];
       for (const a of [...args, ...args.map((x) => -x)]) {
-        own(a, 1);
+        withPartial(a);
         const partial = f64()[cell];
         f64()[cell] = 12345;
-        own(a, 2);
+        partialAlone(a);
         if (!Object.is(f64()[cell], partial)) expect(f64()[cell], `∂${OP_NAMES[op]}(${a}) alone`).toBe(partial);
       }
     }
@@ -375,6 +377,33 @@ describe("the compiled tier gives the interpreter's bits", () => {
       const want = [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x) - Math.sin(z) * 0];
       want.forEach((w, i) => expect(Math.abs(g[3 * q + i] - w), `point ${q}, ∂${i}`).toBeLessThanOrEqual(1e-14 * Math.max(1, Math.abs(w))));
     }
+  });
+
+  it("generated modules carry the core's point rules instead of importing them: inlined in a small program, called beyond the inlining budget, the same bits", () => {
+    const imported: string[][] = [];
+    core(); // (instantiated before the constructor is wrapped: the loader checks its module's class)
+    const Module = WebAssembly.Module;
+    onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
+    (WebAssembly as { Module: unknown }).Module = function recording(bytes: BufferSource) {
+      const module = new Module(bytes);
+      imported.push(Module.imports(module).map((entry) => entry.name));
+      return module;
+    };
+    const batch = new Tensor([40, 2], Float64Array.from({ length: 80 }, (_, k) => Math.sin(k) * 3 ** (k % 4)));
+    // one site each of sin, cos and exp; then 120 sites, past the bytes the module inlines
+    const few = () => compile("sin(x*y) + cos(x)*exp(y)", { vars: ["x", "y"] });
+    const many = () => compile(Array.from({ length: 40 }, (_, i) => `sin(${i + 1}*x) + exp(y/${i + 1}) + cos(x*y + ${i})`).join(" + "), { vars: ["x", "y"] });
+    for (const make of [few, many]) {
+      onBothTiers(make, (f) => {
+        f.eval(batch);
+        f.grad(batch);
+        f.jacobian(batch, { mode: "forward" });
+        f.hessian(batch);
+      });
+    }
+    expect(imported.length).toBeGreaterThanOrEqual(8);
+    for (const names of imported) expect(names.filter((name) => /Point\d$/.test(name))).toEqual([]);
+    (WebAssembly as { Module: unknown }).Module = Module;
   });
 
   it("\"auto\" compiles a batch whose core calls all have point rules (sin, exp) or are few, not one much of which needs the op table (pow)", () => {
