@@ -453,25 +453,22 @@ export class Kernel {
     const r = this.repeat;
     if (!r || r.kind !== kind || r.sizes.length !== 1 || r.inPlace[0] !== undefined || r.direct) return null;
     const size = r.sizes[0], dataAt = r.dataAt[0] >> 3, resultAt = r.resultAt >> 3, length = r.resultLength;
-    // Views of the point's and the results' cells, made again only when memory grew and
-    // detached them (unshared memory; shared memory keeps them valid): making one costs more
-    // than copying 100 numbers.
-    let mem = f64(), pointCells = mem.subarray(dataAt, dataAt + size), resultCells = mem.subarray(resultAt, resultAt + length);
-    const refresh = () => {
-      mem = f64();
-      pointCells = mem.subarray(dataAt, dataAt + size);
-      resultCells = mem.subarray(resultAt, resultAt + length);
-    };
+    // Views of the point's and the results' cells, made once: constants of the closure, which the
+    // engine's code reads without a check per call (a view reassigned on memory growth cost a
+    // third of a 3-entry call). Where memory grew and detached them (unshared memory), the call
+    // returns false and the ordinary path runs, which makes a new closure.
+    const pointCells = f64().subarray(dataAt, dataAt + size), resultCells = f64().subarray(resultAt, resultAt + length);
     return (point, out) => {
-      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed || r.tier !== tierChanges) return false;
+      if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed || r.tier !== tierChanges ||
+          pointCells.length === 0) return false;
       try {
-        if (mem.length === 0) refresh();
         if (size > BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)
-        else for (let i = 0; i < size; i++) mem[dataAt + i] = point[i];
+        else for (let i = 0; i < size; i++) pointCells[i] = point[i];
         this.sweep(kind);
-        if (mem.length === 0) refresh();
-        if (length > BULK) out.set(resultCells);
-        else for (let i = 0; i < length; i++) out[i] = mem[resultAt + i];
+        // (memory can grow during a sweep only in a host block: a function of your own, a scan)
+        const results = resultCells.length === 0 ? f64().subarray(resultAt, resultAt + length) : resultCells;
+        if (length > BULK) out.set(results);
+        else for (let i = 0; i < length; i++) out[i] = results[i];
         return true;
       } catch (error) {
         throw trapped(error);

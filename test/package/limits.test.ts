@@ -132,6 +132,9 @@ describe("memory", () => {
       // ∇(sin(xy) + z²eˣ) at (1, 2, 3) = (y cos xy + z²eˣ, x cos xy, 2z eˣ)
       const want = [2 * Math.cos(2) + 9 * Math.E, Math.cos(2), 6 * Math.E];
       for (const g of [out.before, out.after]) g.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 13));
+      // and at (0.5, −1, 2), by the prepared call and the one-point call with out made before the growth
+      const [x, y, z] = [0.5, -1, 2], there = [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x)];
+      for (const g of [out.preparedAfter, out.outAfter]) g.forEach((v: number, i: number) => expect(v).toBeCloseTo(there[i], 13));
     });
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
