@@ -97,8 +97,11 @@ class Reader {
   }
 }
 
-/** Reads the parts of a core binary that `CoreCode` describes (its functions' code when asked for). */
-export function readCore(bytes: Uint8Array): CoreCode {
+/**
+ * Reads the parts of a core binary that `CoreCode` describes (its functions' code when asked for), or
+ * null for a binary with parts this reader does not know (then nothing is carried: the rules are imported).
+ */
+export function readCore(bytes: Uint8Array): CoreCode | null {
   const r = new Reader(bytes, 8);
   const types: [number[], number[]][] = [];
   const functionTypes: number[] = [];
@@ -123,7 +126,8 @@ export function readCore(bytes: Uint8Array): CoreCode {
         if (kind === 0) { functionTypes.push(r.u32()); importedFunctions++; }
         else if (kind === 1) { r.byte(); r.limits(); }
         else if (kind === 2) r.limits();
-        else { r.byte(); r.byte(); globals.push(null); }
+        else if (kind === 3) { r.byte(); r.byte(); globals.push(null); }
+        else return null; // (an import of another kind: a core this reader does not know)
       }
     } else if (id === 3) {
       for (let n = r.u32(); n > 0; n--) functionTypes.push(r.u32());
@@ -131,6 +135,7 @@ export function readCore(bytes: Uint8Array): CoreCode {
       for (let n = r.u32(); n > 0; n--) {
         const type = r.byte(), mutable = r.byte() === 1, from = r.at;
         const constant = skipConstant(r);
+        if (constant === undefined) return null;
         globals.push(constant ? { type, mutable, init: bytes.subarray(from, r.at) } : null);
       }
     } else if (id === 7) {
@@ -152,14 +157,22 @@ export function readCore(bytes: Uint8Array): CoreCode {
   return new CoreCode(exports, globals, bytes, importedFunctions, bodies);
 }
 
-/** Skips a global's initializer (one constant instruction and `end`); false if it is anything else (a global.get). */
-function skipConstant(r: Reader): boolean {
+/**
+ * Skips a global's initializer: true for one number constant and `end` (a global carried code may use),
+ * false for another constant expression of one instruction (global.get, v128.const, a reference: not
+ * carried), undefined for anything else, which this reader cannot skip safely.
+ */
+function skipConstant(r: Reader): boolean | undefined {
   const op = r.byte();
+  let plain = true;
   if (op === 0x41 || op === 0x42) r.skipLeb();
   else if (op === 0x43) r.at += 4;
   else if (op === 0x44) r.at += 8;
-  else { while (r.byte() !== 0x0b); return false; }
-  return r.byte() === 0x0b;
+  else if (op === 0x23 || op === 0xd2) { r.u32(); plain = false; } // global.get, ref.func
+  else if (op === 0xd0) { r.at++; plain = false; } // ref.null
+  else if (op === 0xfd && r.u32() === 12) { r.at += 16; plain = false; } // v128.const
+  else return undefined;
+  return r.byte() === 0x0b ? plain : undefined;
 }
 
 /** A body's locals and instructions, with the immediates to renumber; null for one that uses what cannot be carried. */
@@ -191,7 +204,7 @@ function readBody(r: Reader, params: number[], results: number[], importedFuncti
     else if (op === 0x10) { if (ref(Ref.Call) < importedFunctions) return null; }
     else if (op >= 0x20 && op <= 0x22) ref(Ref.Local);
     else if (op === 0x23 || op === 0x24) ref(Ref.Global);
-    else if (op >= 0x28 && op <= 0x3e) { r.u32(); r.u32(); }
+    else if (op >= 0x28 && op <= 0x3e) memarg(r);
     else if (op === 0x41 || op === 0x42) r.skipLeb();
     else if (op === 0x43) r.at += 4;
     else if (op === 0x44) r.at += 8;
@@ -204,11 +217,18 @@ function readBody(r: Reader, params: number[], results: number[], importedFuncti
       else return null;
     } else if (op === 0xfd) {
       const sub = r.u32();
-      if (sub <= 11 || sub === 92 || sub === 93) { r.u32(); r.u32(); } // loads and stores
-      else if (sub >= 84 && sub <= 91) { r.u32(); r.u32(); r.at++; } // lane loads and stores
+      if (sub <= 11 || sub === 92 || sub === 93) memarg(r); // loads and stores
+      else if (sub >= 84 && sub <= 91) { memarg(r); r.at++; } // lane loads and stores
       else if (sub === 12 || sub === 13) r.at += 16; // v128.const, i8x16.shuffle
       else if (sub >= 21 && sub <= 34) r.at++; // extract and replace lane
     } else return null; // call_indirect, tables, references, atomics: not carried
   }
-  return { params, results, locals, code: r.bytes.slice(start, r.at), refs };
+  // (a body read to anything but its own end was misread: not carried)
+  return r.at === r.bytes.length ? { params, results, locals, code: r.bytes.slice(start, r.at), refs } : null;
+}
+
+/** Skips a memory instruction's alignment and offset (and a memory index, flagged by bit 6 of the alignment). */
+function memarg(r: Reader): void {
+  if (r.u32() & 0x40) r.u32();
+  r.u32();
 }

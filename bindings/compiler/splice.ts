@@ -70,7 +70,7 @@ export class CoreSplice {
         }
       }
     };
-    for (const root of roots) {
+    for (const root of new Set(roots)) { // (two ops' rules could be one function, were the core's optimizer to merge them)
       if (inlineRoots) visit(root, 0, [root]);
       else called.push(root), this.functionIndex.set(root, this.functionIndex.size);
     }

@@ -197,8 +197,8 @@ function pointRules(): Uint8Array {
   return pointRuleOps;
 }
 let pointRuleOps: Uint8Array | undefined;
-/** The core's functions, read once from its binary, that generated modules inline. */
-let coreCode: CoreCode | undefined;
+/** The core's functions, read once from its binary, that generated modules inline (null: none can be carried). */
+let coreCode: CoreCode | null | undefined;
 let pointRulesOf = -1;
 
 /** What generated modules import from the live instance: its memory, the rules at one point, and each op's point rule alone. */
