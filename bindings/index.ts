@@ -5,7 +5,7 @@
  */
 export { compile, type CompileOptions, type Expressions } from "./api/expression.js";
 export {
-  fn, Node, type Operand, type NestedNodes, type InputSpec, type Traced, type TracedVector, type BodyResult,
+  fn, Node, type Operand, type NestedNodes, type InputSpec, type Traced, type BodyResult,
   matmul, matvec, dot, outer, transpose, trace, sum, logsumexp, norm, amax, amin, argmax, argmin, prod, mean,
   det, inv, solve, reshape, slice, diag, stack, concat, eye,
 } from "./api/builder.js";

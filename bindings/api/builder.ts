@@ -27,22 +27,8 @@ export function eye(n: number): Tensor {
 /** The input declaration of `fn`: n (one vector input), or named inputs { A: [3, 3], x: 3, t: [] }. */
 export type InputSpec = number | Readonly<Record<string, number | readonly number[]>>;
 
-/** 0, 1, …, N − 1 as a union of literal types. */
-type Indices<N extends number, A extends number[] = []> = A["length"] extends N ? A[number] : Indices<N, [...A, A["length"]]>;
-/** Lengths up to which a traced vector's entries are typed one by one. */
-type IndexedLength = Indices<257>;
-
-/**
- * A traced vector of N entries: a Node whose `x[0]` … `x[N − 1]` are typed as Nodes, so that
- * `noUncheckedIndexedAccess` asks for no check (for a literal N up to 256; else a Node).
- */
-export type TracedVector<N extends number> = N extends IndexedLength ? Node & { readonly [K in Indices<N>]: Node } : Node;
-
-/** The Node an input of this spec entry traces as: a vector's entries typed one by one (TracedVector). */
-type TracedInput<V> = V extends number ? TracedVector<V> : V extends readonly [infer L extends number] ? TracedVector<L> : Node;
-
 /** What the body receives: one Node for `fn(n, …)`, else a record of Nodes by input name. */
-export type Traced<S extends InputSpec> = S extends number ? TracedVector<S> : { readonly [K in keyof S]: TracedInput<S[K]> };
+export type Traced<S extends InputSpec> = S extends number ? Node : { readonly [K in keyof S]: Node };
 
 /** Whether T is a union of two or more types. */
 type IsUnion<T, U = T> = T extends unknown ? ([U] extends [T] ? false : true) : never;
@@ -76,9 +62,9 @@ export type BodyResult = Operand | readonly BodyResult[];
  * const byA = quad.grad({ A: [1, 0, 0, 1], x: [1, 2] }, { wrt: "A" }); // Tensor [2, 2]: x·xᵀ
  * ```
  */
-export function fn<const S extends number>(spec: S, body: (x: TracedVector<S>) => Node | number): Func<Shaped, Float64Array, Tensor>;
-export function fn<const S extends number>(spec: S, body: (x: TracedVector<S>) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;
-export function fn<const S extends number>(spec: S, body: (x: TracedVector<S>) => BodyResult): Func<Shaped, never, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => Node | number): Func<Shaped, Float64Array, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => readonly (Node | number)[]): Func<Float64Array, never, Tensor>;
+export function fn<const S extends number>(spec: S, body: (x: Node) => BodyResult): Func<Shaped, never, Tensor>;
 export function fn<const S extends Readonly<Record<string, number | readonly number[]>>>(spec: S, body: (x: Traced<S>) => BodyResult): Func<Shaped, GradOf<S>, JacobianOf<S>>;
 export function fn<const S extends InputSpec>(spec: S, body: (x: Traced<S>) => BodyResult): Func;
 // The overloads above carry the precise types.
