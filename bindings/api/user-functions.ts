@@ -253,15 +253,23 @@ function runRule(request: HostRequest, k: number, value: (args: number[]) => num
   const I = i32();
   const out = I[(dst >> 2) + 1], slots = Array.from(I.subarray((a >> 2) + 2, (a >> 2) + 2 + k));
   const M = Array.from(slots, (s) => (s < nConst ? 0 : I[(masks >> 2) + s]));
-  const F = f64(), v0 = vals >> 3, r0 = rows >> 3;
+  const v0 = vals >> 3, r0 = rows >> 3;
   const derivatives = kind === HostKind.Tangents || kind === HostKind.Adjoints;
   if (derivatives && !partials) throw new InputError(refusal);
   const args = new Array<number>(k);
+  // (memory is read through a view taken after each call of the user's code: a rule that grows
+  // unshared memory, by making a buffer, detaches the views taken before it)
+  let F = f64();
   for (let p = 0; p < n; p++) {
     for (let i = 0; i < k; i++) args[i] = F[v0 + slots[i] * B + p];
-    if (kind !== HostKind.Adjoints) F[v0 + out * B + p] = value(args);
+    if (kind !== HostKind.Adjoints) {
+      const y = value(args);
+      F = f64();
+      F[v0 + out * B + p] = y;
+    }
     if (!derivatives) continue;
     const d = partials!(args);
+    F = f64();
     for (let l = 0; l < K; l++) {
       if (!(laneMask & (1 << l))) continue;
       if (kind === HostKind.Tangents) { // ṫ = Σ ∂ᵢ·ȧᵢ over the operands live in lane l

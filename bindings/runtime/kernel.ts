@@ -457,16 +457,17 @@ export class Kernel {
     // engine's code reads without a check per call (a view reassigned on memory growth cost a
     // third of a 3-entry call). Where memory grew and detached them (unshared memory), the call
     // returns false and the ordinary path runs, which makes a new closure.
-    const pointCells = f64().subarray(dataAt, dataAt + size), resultCells = f64().subarray(resultAt, resultAt + length);
+    // (whether they are detached is read off the whole memory's view: a point may have no entries)
+    const memory = f64(), pointCells = memory.subarray(dataAt, dataAt + size), resultCells = memory.subarray(resultAt, resultAt + length);
     return (point, out) => {
       if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed || r.tier !== tierChanges ||
-          pointCells.length === 0) return false;
+          memory.length === 0) return false;
       try {
         if (size > BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)
         else for (let i = 0; i < size; i++) pointCells[i] = point[i];
         this.sweep(kind);
         // (memory can grow during a sweep only in a host block: a function of your own, a scan)
-        const results = resultCells.length === 0 ? f64().subarray(resultAt, resultAt + length) : resultCells;
+        const results = memory.length === 0 ? f64().subarray(resultAt, resultAt + length) : resultCells;
         if (length > BULK) out.set(results);
         else for (let i = 0; i < length; i++) out[i] = results[i];
         return true;

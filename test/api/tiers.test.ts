@@ -12,6 +12,8 @@ import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
 import { modulesCompiled } from "../support/helpers.js";
+import { readCore } from "../../bindings/compiler/core-code.js";
+import { carriable } from "../../bindings/compiler/splice.js";
 
 const scalarRows = Object.entries(PRIMITIVES as Record<string, Row>)
   .filter(([name, row]) => row.kind === "scalar" && !row.internal && name !== "neg") as [string, Row & { kind: "scalar" }][];
@@ -380,13 +382,14 @@ describe("the compiled tier gives the interpreter's bits", () => {
   });
 
   it("generated modules carry the core's point rules instead of importing them: inlined in a small program, called beyond the inlining budget, the same bits", () => {
-    const imported: string[][] = [];
+    const imported: string[][] = [], binaries: Uint8Array[] = [];
     core(); // (instantiated before the constructor is wrapped: the loader checks its module's class)
     const Module = WebAssembly.Module;
     onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
-    (WebAssembly as { Module: unknown }).Module = function recording(bytes: BufferSource) {
+    (WebAssembly as { Module: unknown }).Module = function recording(bytes: Uint8Array) {
       const module = new Module(bytes);
       imported.push(Module.imports(module).map((entry) => entry.name));
+      binaries.push(bytes.slice());
       return module;
     };
     const batch = new Tensor([40, 2], Float64Array.from({ length: 80 }, (_, k) => Math.sin(k) * 3 ** (k % 4)));
@@ -403,6 +406,11 @@ describe("the compiled tier gives the interpreter's bits", () => {
     }
     expect(imported.length).toBeGreaterThanOrEqual(8);
     for (const names of imported) expect(names.filter((name) => /Point\d$/.test(name))).toEqual([]);
+    // and nothing these programs run calls out of its module (not even the op table's scalarRule1)
+    for (const bytes of binaries) {
+      const code = readCore(bytes)!;
+      expect(carriable(code, code.exports.get("run")!)).toBe(true);
+    }
     (WebAssembly as { Module: unknown }).Module = Module;
   });
 

@@ -135,6 +135,9 @@ describe("memory", () => {
       // and at (0.5, −1, 2), by the prepared call and the one-point call with out made before the growth
       const [x, y, z] = [0.5, -1, 2], there = [y * Math.cos(x * y) + z * z * Math.exp(x), x * Math.cos(x * y), 2 * z * Math.exp(x)];
       for (const g of [out.preparedAfter, out.outAfter]) g.forEach((v: number, i: number) => expect(v).toBeCloseTo(there[i], 13));
+      // growing(xy) + z² = e^(xy) + z² at (0.5, 1, 2), its rule growing memory during the sweep; ∇ = (y e^(xy), x e^(xy), 2z)
+      expect(out.grownInValue).toBeCloseTo(Math.exp(0.5) + 4, 13);
+      [Math.exp(0.5), 0.5 * Math.exp(0.5), 4].forEach((w, i) => expect(out.grownInPartials[i]).toBeCloseTo(w, 13));
     });
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {

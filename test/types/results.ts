@@ -134,3 +134,15 @@ const lb = f.laplacian(batch3, { out: buffer([2]) });
 same<typeof lb, WasmBuffer>();
 const jb = f.jvp(batch3, [1, 0, 0], { out: buffer([2]) });
 same<typeof jb, WasmBuffer>();
+
+// the body's vector is a plain Node: a wrapper generic over the length compiles, and so does
+// putting new Nodes where the traced input was (an iterated model)
+export function vectorFunction<N extends number>(n: N) {
+  return fn(n, (x) => x.sin().sum());
+}
+export const iterated = fn(3, (x) => {
+  let v = x;
+  for (let k = 0; k < 3; k++) v = v.sin().mul(2);
+  x = x.add(v);
+  return x.sum();
+});
