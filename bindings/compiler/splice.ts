@@ -45,7 +45,12 @@ const ZERO: Readonly<Record<number, readonly number[]>> = {
 export class CoreSplice {
   /** The functions to define, in order, as functions `firstFunction` + j of the module. */
   readonly functions: SplicedFunction[] = [];
-  /** The globals the carried code uses, in order, as globals 0 … of the module. */
+  /**
+   * The globals the carried code uses, in order, as globals 0 … of the module, each starting at
+   * its initial value: the core's rules use globals only to hand results back within a call (trig's
+   * quadrant and sin/cos outputs, NativeMath's reduction), never state set elsewhere in the core,
+   * which a copy would not see (the tier tests hold every rule to the core's bits).
+   */
   readonly globals: CoreGlobal[] = [];
   private readonly functionIndex = new Map<number, number>();
   private readonly globalIndex = new Map<number, number>();
