@@ -77,7 +77,10 @@ export class CoreSplice {
     };
     for (const root of new Set(roots)) { // (two ops' rules could be one function, were the core's optimizer to merge them)
       if (inlineRoots) visit(root, 0, [root]);
-      else called.push(root), this.functionIndex.set(root, this.functionIndex.size);
+      else {
+        this.functionIndex.set(root, this.functionIndex.size);
+        called.push(root);
+      }
     }
     // The called functions and all they call, as they are (their calls are calls)
     for (let j = 0; j < called.length; j++) {
