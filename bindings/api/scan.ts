@@ -200,7 +200,9 @@ function runScan(e: ScanEntry, { kind, dst, a, vals, rows, masks, B, K, n, laneM
     e.step.eval(point(carry, t), { out });
     return out;
   };
-  const M = i32(), live = (lane: number) => (s: number) => s >= nConst && (M[(masks >> 2) + s] & (1 << lane)) !== 0;
+  // (the masks are read through a view taken at each use: the step's rules are the user's code, and a rule
+  // that grows unshared memory detaches the views taken before it)
+  const live = (lane: number) => (s: number) => s >= nConst && (i32()[(masks >> 2) + s] & (1 << lane)) !== 0;
   const liveness = (e.liveness ??= new StepLiveness(e.step.jacobianStructure(), c, xSize, pSize));
   const lanes: number[] = [];
   for (let l = 0; l < 32; l++) if (laneMask & (1 << l)) lanes.push(l);

@@ -138,6 +138,10 @@ describe("memory", () => {
       // growing(xy) + z² = e^(xy) + z² at (0.5, 1, 2), its rule growing memory during the sweep; ∇ = (y e^(xy), x e^(xy), 2z)
       expect(out.grownInValue).toBeCloseTo(Math.exp(0.5) + 4, 13);
       [Math.exp(0.5), 0.5 * Math.exp(0.5), 4].forEach((w, i) => expect(out.grownInPartials[i]).toBeCloseTo(w, 13));
+      // the scan: ∂/∂xsₜᵢ Σᵢ s0ᵢ·exp(Σₜ xsₜᵢ) = s0ᵢ·exp(Σₜ xsₜᵢ), the same for each t
+      const s0 = [1.5, -0.5], sums = [0.45, 0.3];
+      expect(out.grownInScan.length).toBe(6);
+      out.grownInScan.forEach((v: number, k: number) => expect(v).toBeCloseTo(s0[k % 2] * Math.exp(sums[k % 2]), 13));
     });
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
