@@ -58,7 +58,8 @@ function batchOf(x: unknown): { N: number; width: number; shape: number[]; data:
   if (typeof x !== "object" || x === null || ArrayBuffer.isView(x) || Array.isArray(x) || !Array.isArray((x as TensorLike).shape)) return undefined;
   const t = x as TensorLike, N = t.shape[0];
   if (!Number.isSafeInteger(N) || N < 1 || t.data?.length === undefined || t.data.length % N !== 0) return undefined; // the sync call says what is wrong
-  return { N, width: t.data.length / N, shape: [...t.shape], data: t.data instanceof Float64Array ? t.data : Float64Array.from(t.data) };
+  // (copied: a WasmBuffer's data is a view of memory, which the chunks' calls may detach)
+  return { N, width: t.data.length / N, shape: [...t.shape], data: Float64Array.from(t.data) };
 }
 
 async function fdAsync(name: string, call: (x: unknown, v: unknown, options: FdOptions) => Estimate<unknown>,

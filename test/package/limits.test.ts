@@ -142,6 +142,9 @@ describe("memory", () => {
       const s0 = [1.5, -0.5], sums = [0.45, 0.3];
       expect(out.grownInScan.length).toBe(6);
       out.grownInScan.forEach((v: number, k: number) => expect(v).toBeCloseTo(s0[k % 2] * Math.exp(sums[k % 2]), 13));
+      // fd.grad of sin(p₀)·p₁ at (0.5, 1) and (−0.25, 2): (cos p₀·p₁, sin p₀), to the differences' accuracy
+      const fdWant = [Math.cos(0.5), Math.sin(0.5), 2 * Math.cos(-0.25), Math.sin(-0.25)];
+      fdWant.forEach((w, i) => expect(out.fdOnBuffer[i]).toBeCloseTo(w, 8));
     });
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
