@@ -108,6 +108,29 @@ export function callsCoreInRuns(p: Program, minRun = 8): boolean {
   return false;
 }
 
+/**
+ * `pieces` with each straight stretch longer than CHUNK_STEPS cut into stretches of at most that
+ * many steps (at the start of a run, never inside one), so that memory placement's functions
+ * (SweepWriter.chunked, which keeps a piece whole) stay within the engine's limit on a function's
+ * size: a sweep of 25,000 steps that no loop covered was one function of 7 MB (V8 refuses 7.3 MB).
+ */
+function boundedStraight(p: Program, pieces: Piece[]): Piece[] {
+  const bounded: Piece[] = [];
+  for (const piece of pieces) {
+    const end = piece.from + piece.period;
+    let from = piece.from;
+    while (piece.count === 1 && end - from > CHUNK_STEPS) {
+      let cut = from + CHUNK_STEPS;
+      while (cut > from && p.group[cut] !== cut) cut--; // (back to the start of the run it falls in)
+      if (cut === from) break; // (a run longer than a function's steps stays whole)
+      bounded.push({ from, period: cut - from, count: 1 });
+      from = cut;
+    }
+    bounded.push(from === piece.from ? piece : { from, period: end - from, count: 1 });
+  }
+  return bounded;
+}
+
 /** Bytes of `work` the module for `plan` needs (0 when it keeps everything in locals). */
 export function workBytes(p: Program, plan: SweepPlan): number {
   const lanes = plan.kind === Kind.Forward ? plan.lanes : 1;
@@ -251,8 +274,8 @@ class SweepWriter {
     this.K = plan.kind === Kind.Forward ? plan.lanes : 1;
     this.masks = this.laneMasks();
     const signature = plan.kind === Kind.Forward ? (id: number) => this.masks[id] : undefined;
-    this.pieces = inLocals ? [{ from: 0, period: this.steps, count: 1 }] : findLoops(p, (id) => (id < 0 ? 0 : (signature?.(id) ?? 0)))
-      .filter((piece) => piece.count > 0);
+    this.pieces = inLocals ? [{ from: 0, period: this.steps, count: 1 }]
+      : boundedStraight(p, findLoops(p, (id) => (id < 0 ? 0 : (signature?.(id) ?? 0))).filter((piece) => piece.count > 0));
     // (not where a loop's operand runs from the inputs into the constants or the steps: those are in `work`)
     this.inputsInPlace = !inLocals && sizes.length === 1 && !this.pieces.some((piece) => this.loopStraddlesInputs(piece));
     this.seedsInPlace = this.inputsInPlace && plan.kind === Kind.Forward && plan.own === null && this.K === 1;

@@ -15,6 +15,34 @@ import { modulesCompiled } from "../support/helpers.js";
 import { readCore } from "../../bindings/compiler/core-code.js";
 import { carriable } from "../../bindings/compiler/splice.js";
 
+/** The body sizes, in bytes, of a module's functions (its code section). */
+function functionSizes(bytes: Uint8Array): number[] {
+  let at = 8;
+  const leb = () => {
+    let value = 0, shift = 0, b: number;
+    do {
+      b = bytes[at++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
+    return value;
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++], size = leb(), end = at + size;
+    if (id === 10) {
+      const sizes: number[] = [];
+      for (let count = leb(); count > 0; count--) {
+        const body = leb();
+        sizes.push(body);
+        at += body;
+      }
+      return sizes;
+    }
+    at = end;
+  }
+  return [];
+}
+
 const scalarRows = Object.entries(PRIMITIVES as Record<string, Row>)
   .filter(([name, row]) => row.kind === "scalar" && !row.internal && name !== "neg") as [string, Row & { kind: "scalar" }][];
 
@@ -96,6 +124,27 @@ describe("the compiled tier gives the interpreter's bits", () => {
         f.grad(new Tensor([2, n], Float64Array.from([...x, ...v])));
       });
     }
+  });
+
+  it("large programs in memory: a long stretch no loop covers is cut into functions of bounded size (the engine refuses one of 7.3 MB)", () => {
+    // The forward-over-reverse sweep of this sum (a case of the large-program property) has some 25,000 steps that
+    // repeat no pattern the rerolling finds: one function of 4 MB before, 7.5 MB (refused) at 621 terms
+    const n = 369, term = (v: string) => `pow(1 + tanh(pow(1 + log1p(${v}^2)^2, 2*tanh(log1p(${v}^2))))^2, tanh(pow(1 + log1p(${v}^2)^2, 2*tanh(log1p(${v}^2)))))`;
+    const vars = Array.from({ length: n }, (_, i) => `x${i}`), text = Array.from({ length: 200 }, (_, i) => term(vars[i % n])).join(" + ");
+    const x = Array.from({ length: n }, (_, i) => 0.6 * Math.sin(i)), v = x.map((_, i) => Math.cos(i));
+    const largest: number[] = [];
+    const Module = WebAssembly.Module;
+    onTestFinished(() => { (WebAssembly as { Module: unknown }).Module = Module; });
+    function measuring(bytes: Uint8Array): WebAssembly.Module {
+      largest.push(Math.max(...functionSizes(bytes)));
+      return new Module(bytes);
+    }
+    measuring.prototype = Module.prototype;
+    (WebAssembly as { Module: unknown }).Module = measuring;
+    onBothTiers(() => compile(text, { vars }), (f) => f.hvp(x, v));
+    (WebAssembly as { Module: unknown }).Module = Module;
+    expect(largest.length).toBeGreaterThan(0);
+    expect(Math.max(...largest)).toBeLessThan(2 ** 20);
   });
 
   it("large programs in memory: a loop-local value both the forward pass and the backward loop compute gets its operands in both", () => {
