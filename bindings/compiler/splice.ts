@@ -42,6 +42,7 @@ const ZERO: Readonly<Record<number, readonly number[]>> = {
   0x7b: [0xfd, 12, ...new Array<number>(16).fill(0)],
 };
 
+/** What one generated module carries of the core: the functions and globals it defines, and the inlining of its roots. */
 export class CoreSplice {
   /** The functions to define, in order, as functions `firstFunction` + j of the module. */
   readonly functions: SplicedFunction[] = [];
