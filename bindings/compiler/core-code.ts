@@ -69,7 +69,8 @@ export class CoreCode {
 /** The empty block type. */
 export const VOID = 0x40;
 
-class Reader {
+/** A cursor over a WebAssembly binary: bytes and LEB128 numbers. */
+export class Reader {
   constructor(readonly bytes: Uint8Array, public at = 0) {}
   byte(): number { return this.bytes[this.at++]; }
   u32(): number {
@@ -95,6 +96,17 @@ class Reader {
     this.u32();
     if (flags & 1) this.u32();
   }
+}
+
+/** A reader at the content of a module's section `id` (the first of that id), or undefined where it has none. */
+export function moduleSection(bytes: Uint8Array, id: number): Reader | undefined {
+  const r = new Reader(bytes, 8);
+  while (r.at < bytes.length) {
+    const section = r.byte(), size = r.u32();
+    if (section === id) return r;
+    r.at += size;
+  }
+  return undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { InternalError, ShapeError } from "../base/errors.js";
 import { installFold } from "../ops/fold.js";
 import { hostBlock } from "../ir/host-blocks.js";
 import { coreMemoryShared } from "../base/shared-memory.js";
+import { moduleSection } from "../compiler/core-code.js";
 
 /** The exports of assembly/index.ts. Addresses are byte offsets into `memory`. */
 export interface CoreExports {
@@ -100,24 +101,13 @@ let binary: Uint8Array | undefined;
 function coreBytes(): Uint8Array {
   const bytes = coreBinary().slice();
   if (!coreMemoryShared()) return bytes;
-  const uleb = (at: number): [number, number] => {
-    let value = 0, shift = 0, b: number;
-    do {
-      b = bytes[at++];
-      value += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return [value, at];
-  };
-  for (let at = 8; at < bytes.length;) { // sections: id, size, content
-    const id = bytes[at], [size, content] = uleb(at + 1);
-    if (id === 5) { // the memory section: a count of 1, then the limits
-      const [, limits] = uleb(content);
-      if (bytes[limits] !== 0x01) break;
-      bytes[limits] = 0x03;
+  const memory = moduleSection(bytes, 5); // a count of 1, then the limits
+  if (memory) {
+    memory.u32();
+    if (bytes[memory.at] === 0x01) {
+      bytes[memory.at] = 0x03;
       return bytes;
     }
-    at = content + size;
   }
   throw new InternalError("the WebAssembly core defines no memory with a maximum, so it cannot be shared (a build problem)");
 }

@@ -12,35 +12,18 @@ import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
 import { modulesCompiled } from "../support/helpers.js";
-import { readCore } from "../../bindings/compiler/core-code.js";
+import { moduleSection, readCore } from "../../bindings/compiler/core-code.js";
 import { carriable } from "../../bindings/compiler/splice.js";
 
 /** The body sizes, in bytes, of a module's functions (its code section). */
 function functionSizes(bytes: Uint8Array): number[] {
-  let at = 8;
-  const leb = () => {
-    let value = 0, shift = 0, b: number;
-    do {
-      b = bytes[at++];
-      value += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return value;
-  };
-  while (at < bytes.length) {
-    const id = bytes[at++], size = leb(), end = at + size;
-    if (id === 10) {
-      const sizes: number[] = [];
-      for (let count = leb(); count > 0; count--) {
-        const body = leb();
-        sizes.push(body);
-        at += body;
-      }
-      return sizes;
-    }
-    at = end;
+  const r = moduleSection(bytes, 10), sizes: number[] = [];
+  for (let count = r ? r.u32() : 0; count > 0; count--) {
+    const body = r!.u32();
+    sizes.push(body);
+    r!.at += body;
   }
-  return [];
+  return sizes;
 }
 
 const scalarRows = Object.entries(PRIMITIVES as Record<string, Row>)
