@@ -25,7 +25,7 @@ import { linearization, type Linearization } from "./linearize.js";
 import * as secondOrder from "./second-order.js";
 import { composeInto } from "./compose.js";
 import { registerSampler } from "./sampling.js";
-import { preparedCall, preparedInto, readPreparedMethod, type PreparedMethod, type PreparedView } from "./prepare.js";
+import { preparedCall, preparedInPlace, preparedInto, readPreparedMethod, type PreparedMethod, type PreparedView } from "./prepare.js";
 import { ONE_POINT, readReduce, scalePoints, sharedInput, type ReduceOptions } from "./batch-sum.js";
 import type { SecondOrderView } from "./second-order.js";
 
@@ -138,8 +138,9 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private diagonalColors?: Coloring | null;
   /** This function and its gradient as api/second-order.ts needs them (secondOrderView). */
   private secondOrder?: SecondOrderView;
-  /** The prepared calls behind quickCall, by method. */
+  /** The prepared calls behind quickCall, by method: for Float64Arrays, and for WasmBuffers. */
   private quick?: Partial<Record<PreparedMethod, (x: Float64Array, out: Float64Array) => void>>;
+  private quickInPlace?: Partial<Record<PreparedMethod, (x: WasmBuffer, out: WasmBuffer) => void>>;
   /** The one input's shape when it is a vector [n] (quickCall's case), else undefined. */
   private readonly quickShape?: readonly number[];
   /** The Jacobian's pattern (and coloring), once sparseJacobian has asked. */
@@ -431,7 +432,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /** What a prepared call of `method` runs (a function of one input; see prepare.ts). */
   private preparedView(method: PreparedMethod, mode: Mode | undefined): PreparedView {
     const n = this.n, m = this.m, scalarInput = this.inputs[0].shape.length === 0;
-    const point = (x: Float64Array) => (scalarInput ? x[0] : x);
+    const point = (x: Float64Array | WasmBuffer) => (scalarInput && x instanceof Float64Array ? x[0] : x);
     if (method === "eval") {
       return { n, resultLength: m, kernel: () => this.valueKernel(), kind: Kind.Value,
         call: (x, out) => { this.evaluate(point(x), { out }); } };
@@ -442,14 +443,18 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   }
 
   /**
-   * The lean path of the commonest call: one point given as a Float64Array of a
-   * function of one vector input, with no option but `out` (a Float64Array of
-   * the result's size). It runs as a prepared call (prepare.ts), which repeats
-   * the last sweep with nothing re-validated; undefined: take the ordinary path.
+   * The lean path of the commonest call: one point of a function of one vector
+   * input, given as a Float64Array (with `out` a Float64Array of the result's
+   * size, or none) or as a WasmBuffer of shape [n] (with `out` a WasmBuffer of
+   * the result's size that does not overlap it), and no other option. It runs as
+   * a prepared call (prepare.ts), which repeats the last sweep with nothing
+   * re-validated; undefined: take the ordinary path.
    */
-  private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | undefined {
+  private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | WasmBuffer | undefined {
+    const inPlace = x instanceof WasmBuffer;
+    if (this.quickShape === undefined || this.n * this.m > QUICK_ENTRIES) return undefined;
     // (for small calls only: where copying the point and the results costs more than checking them, the ordinary path copies in bulk)
-    if (!(x instanceof Float64Array) || this.quickShape === undefined || x.length !== this.n || this.n * this.m > QUICK_ENTRIES) return undefined;
+    if (inPlace ? x.shape.length !== 1 || x.size !== this.n : !(x instanceof Float64Array) || x.length !== this.n) return undefined;
     if (typeof options !== "object" || options === null) return undefined;
     // (read as the ordinary path reads them, getters included; any other key it also sees goes that way)
     const o = options as JacobianOptions;
@@ -459,16 +464,21 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
     const scalarOut = this.outputShape.length === 0;
     if (method === "grad" && !scalarOut) return undefined; // (the ordinary path says why)
     const size = method === "eval" ? this.m : this.m * this.n;
-    if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
     if (this.disposed) return undefined;
-    const quick = (this.quick ??= {});
+    if (inPlace) {
+      if (!(out instanceof WasmBuffer && out.size === size) || out === x) return undefined;
+      const at = x.address, to = out.address; // (their getters throw for a disposed buffer, as the ordinary path would)
+      if (at < to + 8 * size && to < at + 8 * this.n) return undefined; // (overlapping: the ordinary path copies the point first)
+      ((this.quickInPlace ??= {})[method] ??= preparedInPlace(this.preparedView(method, undefined)))(x, out);
+      return out;
+    }
+    if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
     const data = out === undefined ? new Float64Array(size) : (out as Float64Array);
-    (quick[method] ??= preparedInto(this.preparedView(method, undefined)))(x, data);
+    ((this.quick ??= {})[method] ??= preparedInto(this.preparedView(method, undefined)))(x as Float64Array, data);
     if (method === "grad") return data;
     if (method === "jacobian") return new Tensor([...this.outputShape, this.n], data);
     return scalarOut ? data[0] : this.outputShape.length === 1 ? data : new Tensor(this.outputShape, data);
   }
-
 
   private compileAhead(options: { modes?: unknown }): this {
     checkOptions(options, AHEAD_KEYS, "prepare");

@@ -7,6 +7,7 @@
 import { InputError, ShapeError, show } from "../base/errors.js";
 import type { Kind } from "../ops/abi.js";
 import type { Kernel } from "../runtime/kernel.js";
+import type { WasmBuffer } from "../runtime/buffer.js";
 
 /** The methods `prepare` takes. */
 export type PreparedMethod = "eval" | "grad" | "jacobian";
@@ -21,7 +22,7 @@ export interface PreparedView {
   kernel: () => Kernel;
   kind: Kind;
   /** The ordinary call, writing into `out`. */
-  call: (x: Float64Array, out: Float64Array) => void;
+  call: (x: Float64Array | WasmBuffer, out: Float64Array | WasmBuffer) => void;
 }
 
 /** The plain function `prepare` returns: the point in, the results in `out` (the same array every call). */
@@ -52,6 +53,21 @@ export function preparedInto(view: PreparedView): (x: Float64Array, out: Float64
     if (repeat?.(x, out)) return;
     view.call(x, out);
     repeat = view.kernel().preparedRepeat(view.kind);
+  };
+}
+
+/**
+ * preparedInto for a point and results in WebAssembly memory: a WasmBuffer
+ * point of n entries in, the results written into `out` (a WasmBuffer of
+ * resultLength entries that does not overlap the point) in place, nothing
+ * copied. Func's quickCall, which has checked both.
+ */
+export function preparedInPlace(view: PreparedView): (x: WasmBuffer, out: WasmBuffer) => void {
+  let repeat: ((pointAt: number, outAt: number) => boolean) | null = null;
+  return (x, out) => {
+    if (repeat?.(x.address, out.address)) return; // (the addresses' getters refuse disposed buffers)
+    view.call(x, out);
+    repeat = view.kernel().preparedInPlace(view.kind);
   };
 }
 

@@ -12,7 +12,7 @@ import { Kind } from "../ops/abi.js";
 import { DESCRIPTOR_BYTES, writeSweep } from "./descriptor.js";
 import { instantiateFused, type FusedEntries } from "./fused.js";
 import { writeTape } from "./tape-memory.js";
-import { copyIn, copyOut, unaliased, writeSegmentTables } from "./segments.js";
+import { BULK, copyIn, copyOut, unaliased, writeSegmentTables } from "./segments.js";
 import { isRepeat, type Repeat } from "./repeat.js";
 import { CompiledSweeps, forwardPlan, tierChanges } from "./compiled.js";
 import type { SweepPlan } from "../compiler/sweep-code.js";
@@ -98,9 +98,6 @@ function spreadIndices(c: Coloring, n: number): { to: Int32Array; from: Int32Arr
   }
   return s;
 }
-
-/** Entries from which a prepared call copies its point and results in bulk. */
-const BULK = 64;
 
 /** A WASM pass over each chunk's Jacobians (divergence, curl, determinant, spreading a coloring), `perPoint` numbers out. */
 interface Reduction {
@@ -463,13 +460,37 @@ export class Kernel {
       if (this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed || r.tier !== tierChanges ||
           memory.length === 0) return false;
       try {
-        if (size > BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)
+        if (size >= BULK) pointCells.set(point); // (a loop beats a view's set for a few entries, not for many)
         else for (let i = 0; i < size; i++) pointCells[i] = point[i];
         this.sweep(kind);
         // (memory can grow during a sweep only in a host block: a function of your own, a scan)
         const results = memory.length === 0 ? f64().subarray(resultAt, resultAt + length) : resultCells;
-        if (length > BULK) out.set(results);
+        if (length >= BULK) out.set(results);
         else for (let i = 0; i < length; i++) out[i] = results[i];
+        return true;
+      } catch (error) {
+        throw trapped(error);
+      }
+    };
+  }
+
+  /**
+   * preparedRepeat for a point and results in WebAssembly memory (WasmBuffers):
+   * given the point's and the results' byte addresses, true once the sweep has
+   * run, reading and writing them in place, nothing copied; false (nothing done)
+   * where preparedRepeat's would be, or where either address is not the last
+   * call's. Null when the last call did not read its one segment in place and
+   * write its results in place. Func's quickCall for WasmBuffers.
+   */
+  preparedInPlace(kind: Kind): ((pointAt: number, outAt: number) => boolean) | null {
+    const r = this.repeat;
+    if (!r || r.kind !== kind || r.sizes.length !== 1 || r.inPlace[0] === undefined || !r.direct) return null;
+    const pointAt = r.inPlace[0], outAt = r.direct;
+    return (at, to) => {
+      if (at !== pointAt || to !== outAt || this.repeat !== r || this.loadedIn !== generation || this.tierPending || this.disposed ||
+          r.tier !== tierChanges) return false;
+      try {
+        this.sweep(kind);
         return true;
       } catch (error) {
         throw trapped(error);

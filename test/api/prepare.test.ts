@@ -162,6 +162,90 @@ describe("the lean path of f.eval, f.grad and f.jacobian (a Float64Array point, 
   });
 });
 
+describe("the lean path with WasmBuffers (a point of shape [n] and out in WebAssembly memory, read and written in place)", () => {
+  /** A WasmBuffer holding `values`. */
+  const resident = (values: ArrayLike<number>) => {
+    const b = buffer([values.length]);
+    b.data.set(values);
+    return b;
+  };
+
+  it("gives the closed forms and the copying path's bits as the point changes in place, on both tiers, calls interleaved", () => {
+    onBothTiers(scalar, (f) => {
+      const xb = buffer([3]), gb = buffer([3]), vb = buffer([1]);
+      for (const x of points) {
+        xb.data.set(x);
+        expect(f.grad(xb, { out: gb })).toBe(gb);
+        expectClose(gb.data, gradient(x), 1e-14, "∇f in place");
+        expectIdentical(gb.data, f.grad(x) as Float64Array, "∇f, against the copying path");
+        expect(f.eval(xb, { out: vb })).toBe(vb);
+        expectIdentical(vb.data[0], f.eval(x) as number, "f in place");
+      }
+      for (const b of [xb, gb, vb]) b.dispose();
+    });
+    onBothTiers(vector, (F) => {
+      const xb = buffer([3]), Jb = buffer([3, 3]), Fb = buffer([3]);
+      for (const x0 of points) {
+        const x = x0.map(Math.abs);
+        xb.data.set(x);
+        expect(F.jacobian(xb, { out: Jb })).toBe(Jb);
+        expectClose(Jb.data, jacobian(x), 1e-13, "J in place");
+        expectIdentical(Jb.data, (F.jacobian(x) as Tensor).data, "J, against the copying path");
+        F.eval(xb, { out: Fb });
+        expectIdentical(Fb.data, F.eval(x) as Float64Array, "F in place");
+      }
+      for (const b of [xb, Jb, Fb]) b.dispose();
+    });
+  });
+
+  it("follows the buffers it is given: other points and outs in turn, and out the point itself", () => {
+    const f = scalar();
+    const xs = points.slice(0, 2).map(resident), outs = [buffer([3]), buffer([3])];
+    for (let k = 0; k < 8; k++) {
+      const x = xs[k % 2], out = outs[(k >> 1) % 2];
+      f.grad(x, { out });
+      expectClose(out.data, gradient(points[k % 2]), 1e-14, `∇f at point ${k % 2} into out ${(k >> 1) % 2}`);
+    }
+    const both = resident(points[3]);
+    for (let k = 0; k < 3; k++) {
+      both.data.set(points[3 + k]);
+      expect(f.grad(both, { out: both })).toBe(both); // (overlapping: the ordinary path reads the point first)
+      expectClose(both.data, gradient(points[3 + k]), 1e-14, "∇f written over its point");
+    }
+    for (const b of [...xs, ...outs, both]) b.dispose();
+  });
+
+  it("stays right when memory grows and other functions run between its calls", () => {
+    const f = scalar(), g = vector(), xb = resident(points[0]), gb = buffer([3]), big: ReturnType<typeof buffer>[] = [];
+    for (let k = 0; k < 6; k++) {
+      xb.data.set(points[k]);
+      f.grad(xb, { out: gb });
+      expectClose(gb.data, gradient(points[k]), 1e-14, `∇f, call ${k}`);
+      big.push(buffer([1 << 20])); // (8 MB each: the memory grows)
+      g.jacobian(points[k].map(Math.abs));
+    }
+    for (const b of [xb, gb, ...big]) b.dispose();
+  });
+
+  it("refuses disposed buffers as the ordinary path does, and leaves other shapes to it", () => {
+    const f = scalar(), xb = resident(points[0]), gb = buffer([3]);
+    f.grad(xb, { out: gb });
+    f.grad(xb, { out: gb });
+    gb.dispose();
+    expectThrows(() => f.grad(xb, { out: gb }), InputError, /disposed/);
+    const fresh = buffer([3]);
+    expectClose(f.grad(xb, { out: fresh }).data, gradient(points[0]), 1e-14, "∇f into a fresh out");
+    xb.dispose();
+    expectThrows(() => f.grad(xb, { out: fresh }), InputError, /disposed/);
+    const batch = resident([...points[1], ...points[2]]), wide = buffer([2, 3]);
+    expectThrows(() => f.grad(batch, { out: fresh }), ShapeError); // (a flat [6] is not a point of 3)
+    const rows = buffer([2, 3]);
+    rows.data.set([...points[1], ...points[2]]);
+    expectClose(f.grad(rows, { out: wide }).data, [...gradient(points[1]), ...gradient(points[2])], 1e-14, "a batch [2, 3]");
+    for (const b of [fresh, batch, wide, rows]) b.dispose();
+  });
+});
+
 describe("prepare({ modes }): compiling ahead", () => {
   it("after prepare(), one-point calls of every mode compile nothing, and give what an unprepared function gives", () => {
     setCompiledTier("auto");
