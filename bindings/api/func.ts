@@ -140,7 +140,7 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   private secondOrder?: SecondOrderView;
   /** The prepared calls behind quickCall, by method: for Float64Arrays, and for WasmBuffers. */
   private quick?: Partial<Record<PreparedMethod, (x: Float64Array, out: Float64Array) => void>>;
-  private quickInPlace?: Partial<Record<PreparedMethod, (x: WasmBuffer, out: WasmBuffer) => void>>;
+  private inPlaceCalls?: Partial<Record<PreparedMethod, (x: WasmBuffer, out: WasmBuffer) => void>>;
   /** The one input's shape when it is a vector [n] (quickCall's case), else undefined. */
   private readonly quickShape?: readonly number[];
   /** The Jacobian's pattern (and coloring), once sparseJacobian has asked. */
@@ -445,39 +445,50 @@ export class Func<S extends Shaped = Shaped, G = Shaped | Record<string, Shaped>
   /**
    * The lean path of the commonest call: one point of a function of one vector
    * input, given as a Float64Array (with `out` a Float64Array of the result's
-   * size, or none) or as a WasmBuffer of shape [n] (with `out` a WasmBuffer of
-   * the result's size that does not overlap it), and no other option. It runs as
-   * a prepared call (prepare.ts), which repeats the last sweep with nothing
-   * re-validated; undefined: take the ordinary path.
+   * size, or none) and no other option. It runs as a prepared call
+   * (prepare.ts), which repeats the last sweep with nothing re-validated;
+   * undefined: take the ordinary path. A WasmBuffer point goes to quickInPlace.
    */
   private quickCall(method: PreparedMethod, x: unknown, options: EvalOptions | JacobianOptions): Shaped | WasmBuffer | undefined {
-    const inPlace = x instanceof WasmBuffer;
-    if (this.quickShape === undefined || this.n * this.m > QUICK_ENTRIES) return undefined;
+    if (!(x instanceof Float64Array)) return x instanceof WasmBuffer ? this.quickInPlace(method, x, options) : undefined;
     // (for small calls only: where copying the point and the results costs more than checking them, the ordinary path copies in bulk)
-    if (inPlace ? x.shape.length !== 1 || x.size !== this.n : !(x instanceof Float64Array) || x.length !== this.n) return undefined;
+    const size = this.quickSize(method, x.length, options);
+    if (size === undefined) return undefined;
+    const out: unknown = (options as JacobianOptions).out;
+    if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
+    const data = out === undefined ? new Float64Array(size) : (out as Float64Array);
+    ((this.quick ??= {})[method] ??= preparedInto(this.preparedView(method, undefined)))(x, data);
+    if (method === "grad") return data;
+    if (method === "jacobian") return new Tensor([...this.outputShape, this.n], data);
+    return this.outputShape.length === 0 ? data[0] : this.outputShape.length === 1 ? data : new Tensor(this.outputShape, data);
+  }
+
+  /**
+   * quickCall for a WasmBuffer point of shape [n] with `out` a WasmBuffer of the
+   * result's size that does not overlap it: both are read and written in place,
+   * nothing copied, and the result is `out`.
+   */
+  private quickInPlace(method: PreparedMethod, x: WasmBuffer, options: EvalOptions | JacobianOptions): WasmBuffer | undefined {
+    const size = x.shape.length === 1 ? this.quickSize(method, x.size, options) : undefined;
+    const out: unknown = (options as JacobianOptions | undefined)?.out;
+    if (size === undefined || !(out instanceof WasmBuffer && out.size === size) || out === x) return undefined;
+    const at = x.address, to = out.address; // (their getters throw for a disposed buffer, as the ordinary path would)
+    if (at < to + 8 * size && to < at + 8 * this.n) return undefined; // (overlapping: the ordinary path copies the point first)
+    ((this.inPlaceCalls ??= {})[method] ??= preparedInPlace(this.preparedView(method, undefined)))(x, out);
+    return out;
+  }
+
+  /** The result's size when a point of `length` entries and `options` may take the lean path, else undefined. */
+  private quickSize(method: PreparedMethod, length: number, options: EvalOptions | JacobianOptions): number | undefined {
+    if (this.quickShape === undefined || length !== this.n || this.n * this.m > QUICK_ENTRIES) return undefined;
     if (typeof options !== "object" || options === null) return undefined;
     // (read as the ordinary path reads them, getters included; any other key it also sees goes that way)
     const o = options as JacobianOptions;
     if (o.mode !== undefined || o.reduce !== undefined || o.weights !== undefined || o.wrt !== undefined) return undefined;
     for (const key in options) if (key !== "out" && (options as Record<string, unknown>)[key] !== undefined) return undefined;
-    const out: unknown = o.out;
-    const scalarOut = this.outputShape.length === 0;
-    if (method === "grad" && !scalarOut) return undefined; // (the ordinary path says why)
-    const size = method === "eval" ? this.m : this.m * this.n;
+    if (method === "grad" && this.outputShape.length !== 0) return undefined; // (the ordinary path says why)
     if (this.disposed) return undefined;
-    if (inPlace) {
-      if (!(out instanceof WasmBuffer && out.size === size) || out === x) return undefined;
-      const at = x.address, to = out.address; // (their getters throw for a disposed buffer, as the ordinary path would)
-      if (at < to + 8 * size && to < at + 8 * this.n) return undefined; // (overlapping: the ordinary path copies the point first)
-      ((this.quickInPlace ??= {})[method] ??= preparedInPlace(this.preparedView(method, undefined)))(x, out);
-      return out;
-    }
-    if (out !== undefined && !(out instanceof Float64Array && out.length === size)) return undefined;
-    const data = out === undefined ? new Float64Array(size) : (out as Float64Array);
-    ((this.quick ??= {})[method] ??= preparedInto(this.preparedView(method, undefined)))(x as Float64Array, data);
-    if (method === "grad") return data;
-    if (method === "jacobian") return new Tensor([...this.outputShape, this.n], data);
-    return scalarOut ? data[0] : this.outputShape.length === 1 ? data : new Tensor(this.outputShape, data);
+    return method === "eval" ? this.m : this.m * this.n;
   }
 
   private compileAhead(options: { modes?: unknown }): this {
