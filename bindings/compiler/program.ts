@@ -7,10 +7,11 @@
 // A sum becomes a chain of additions in the association the core's sum takes
 // (assembly/core/blocks.ts: sumRange's four partial sums of every fourth term for
 // consecutive slots, else list order), from a constant 0 as the core's starts: the
-// same values, and tangents the core forms the same way (sumTangent), bit for bit.
-// Only for sweeps of values and tangents: a reverse sweep of a sum stays
-// with the core (runtime/compiled.ts), whose fused groups and dot products read its adjoint in ways of
-// their own. Tapes with other block ops (det, inv, solve, host) have no program:
+// same values, and tangents the core forms the same way (sumTangent), bit for bit;
+// in a reverse sweep each term's adjoint gets the sum's through the chain, as the
+// core's sum adds it (runtime/compiled.ts says why to the bit). Reverse sweeps of
+// tapes with fused groups stay with the core, whose groups add an entry's adjoint
+// terms in orders of their own. Tapes with other block ops (det, inv, solve, host) have no program:
 // their sweeps stay with the core, which the compiled tier would have to call per
 // point anyway.
 import { ARITY, BROADCAST_A, BROADCAST_B, CONTIGUOUS, FIRST_BLOCK, FUSE_BEGIN, NO_ADJOINT, Op, RUN_SHIFT } from "../ops/abi.js";
@@ -29,8 +30,6 @@ export interface Program {
   readonly group: Int32Array;
   /** The id of each output. */
   readonly outputs: Int32Array;
-  /** Whether the tape had sums (made chains of additions: no reverse sweep may run it). */
-  readonly sums: boolean;
   /** Terms of all its sums together (0 without sums). */
   readonly sumTerms: number;
 }
@@ -124,5 +123,5 @@ export function programOf(t: TapeData): Program | null {
     k += L;
   }
   const outputs = Int32Array.from(t.outSlots, (s) => idOf[s]);
-  return { nConst, consts, nIn, op, a, b, noAdjoint, group, outputs, sums: hasSums, sumTerms };
+  return { nConst, consts, nIn, op, a, b, noAdjoint, group, outputs, sumTerms };
 }

@@ -2,9 +2,9 @@
 // (compiler/sweep-code.ts), compiled per sweep plan on demand and run in place
 // of the core's interpreter on the same descriptor, with the same results to the
 // bit. When the engine refuses to compile generated code (a page whose CSP lacks
-// 'wasm-unsafe-eval'), or the tape has det, inv, solve or host blocks (or sums,
-// for a reverse sweep: program.ts) or is too large, the interpreter runs: a tier
-// may be skipped, never give other numbers.
+// 'wasm-unsafe-eval'), or the tape has det, inv, solve or host blocks (or fused
+// groups, for a reverse sweep: program.ts) or is too large, the interpreter runs:
+// a tier may be skipped, never give other numbers.
 import { core, coreBinary, generation } from "./loader.js";
 import { readCore, type CoreCode } from "../compiler/core-code.js";
 import { Kind, OP_NAMES } from "../ops/abi.js";
@@ -77,7 +77,7 @@ const SWEEP_CODE_BUDGET = 100_000;
 
 /** One kernel's compiled sweeps, by plan. */
 export class CompiledSweeps {
-  /** The tape's program, its sums made chains of additions (programOf): for every sweep but a reverse one of a tape with sums. */
+  /** The tape's program, its sums made chains of additions (programOf). */
   private program: Program | null | undefined;
   private readonly entries = new Map<string, Entry | null>();
   private readonly uses = new Map<string, number>();
@@ -99,19 +99,22 @@ export class CompiledSweeps {
    * The program a plan's sweep runs (its key starts with "r" for a reverse one, "v" for
    * values), or null: the interpreter runs it. Sweeps the interpreter runs better or
    * only it can match to the bit stay with it:
-   * - reverse sweeps of a tape with sums or fused groups: the groups' loops and the
-   *   dot products add an entry's adjoint terms in orders of their own;
+   * - reverse sweeps of a tape with fused groups: the groups' loops add an entry's
+   *   adjoint terms in orders of their own;
    * - values of a tape with fused groups (the tensor chains' fast path, which generated
-   *   code would take step by step, many times slower), or whose sums have SUM_TERMS
-   *   terms or more in all (the interpreter's sums are SIMD passes; a chain of additions
-   *   through memory costs several times as much).
-   * Their tangents, which the interpreter carries lane by lane, stay compiled.
+   *   code would take step by step, many times slower);
+   * - values and reverse sweeps of a tape whose sums have SUM_TERMS terms or more in all
+   *   (the interpreter's sums are SIMD passes; a chain of additions through memory costs
+   *   several times as much).
+   * Their tangents, which the interpreter carries lane by lane, stay compiled. A reverse
+   * sweep of a sum's chain gives each term the sum's adjoint, exactly as the core's sum
+   * does: with one lane every adjoint is formed as 0 + its terms, never −0, so 0 + w̄ is w̄,
+   * and a dot product's run, which reads its sum's adjoint directly, reads the same.
    */
   private programFor(key: string): Program | null {
     if (this.program === undefined) this.program = programOf(this.tape);
     const p = this.program, fused = this.tape.fusedGroups > 0;
-    if (key[0] === "r" && (p?.sums || fused)) return null;
-    if (key[0] === "v" && p && (fused || p.sumTerms >= SUM_TERMS)) return null;
+    if ((key[0] === "r" || key[0] === "v") && p && (fused || p.sumTerms >= SUM_TERMS)) return null;
     return p;
   }
 

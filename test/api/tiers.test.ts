@@ -3,7 +3,7 @@
 // and in batches, in both placements (locals; memory with rerolled loops), at
 // the edges where the core scales a partial or guards a subnormal term; sums as
 // chains of additions; and the fallbacks (an engine that refuses generated code,
-// tapes with det, inv or solve, reverse sweeps of sums).
+// tapes with det, inv or solve, reverse sweeps of fused groups).
 import { describe, expect, it, onTestFinished } from "vitest";
 import { buffer, compile, concat, fn, sin, stack, tanh, Tensor } from "../../bindings/index.js";
 import { core, f64 } from "../../bindings/runtime/loader.js";
@@ -11,7 +11,7 @@ import { OP_NAMES } from "../../bindings/ops/abi.js";
 import { PRIMITIVES, type Row } from "../../bindings/ops/spec.js";
 import { compiledTier, setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { onBothTiers } from "../support/tiers.js";
-import { modulesCompiled } from "../support/helpers.js";
+import { modulesCompiled, random } from "../support/helpers.js";
 import { moduleSection, readCore } from "../../bindings/compiler/core-code.js";
 import { carriable } from "../../bindings/compiler/splice.js";
 
@@ -485,7 +485,7 @@ describe("the compiled tier gives the interpreter's bits", () => {
     });
   });
 
-  it.each([1, 3, 4, 5, 8, 11])("a sum of %i terms runs compiled in sweeps of values and tangents (a chain of additions in the core's order)", (n) => {
+  it.each([1, 3, 4, 5, 8, 11])("a sum of %i terms runs compiled in sweeps of values, tangents and adjoints (a chain of additions in the core's order)", (n) => {
     const x = Array.from({ length: n }, (_, i) => 0.3 * i - 0.7), v = x.map((xi) => 1 - xi);
     const batch = new Tensor([3, n], Float64Array.from({ length: 3 * n }, (_, k) => x[k % n] + 0.1 * Math.floor(k / n)));
     // a contiguous sum (consecutive slots: sumRange's four partial sums), and column sums (a list of slots: in order)
@@ -494,26 +494,88 @@ describe("the compiled tier gives the interpreter's bits", () => {
     onBothTiers(contiguous as never, (f) => {
       f.eval(x);
       f.jacobian(x, { mode: "forward" });
+      f.grad(x, { mode: "reverse" });
+      f.vjp(x, 0.75);
       f.jvp(x, v);
       f.hessian(x);
       f.hvp(x, v);
       f.eval(batch);
       f.jacobian(batch, { mode: "forward" });
+      f.grad(batch, { mode: "reverse" });
+      f.grad(batch, { mode: "reverse", reduce: "sum" });
+      f.grad(batch, { mode: "reverse", reduce: "mean", weights: [1, -2, 0.5] });
     });
     const A = Array.from({ length: 3 * n }, (_, k) => Math.cos(k));
     onBothTiers(columns as never, (f) => {
       f.eval({ A });
       f.grad({ A }, { mode: "forward" });
+      f.grad({ A }, { mode: "reverse" });
       f.hessianDiagonal({ A });
+    });
+    // a dot product (a run of products, then their sum: the interpreter reads the sum's adjoint for each
+    // product), a term twice in one sum, a sum nothing's adjoint reaches but through 0, and ±0, ±∞, NaN
+    const dot = () => fn({ a: n, b: n }, ({ a, b }) => a.mul(b).sum().mul(a.at(0)).add(stack([a.at(0), a.at(0), b.at(n - 1)]).sum())
+      .add(a.sum().mul(0)));
+    const edges = [0, -0, Infinity, -Infinity, NaN, 1e-310, 2];
+    onBothTiers(dot as never, (f) => {
+      for (let k = 0; k < edges.length; k++) {
+        const a = Array.from({ length: n }, (_, i) => (i === 0 ? edges[k] : 0.5 - i)), b = Array.from({ length: n }, (_, i) => edges[(k + i) % edges.length]);
+        f.grad({ a, b }, { mode: "reverse" });
+        f.vjp({ a, b }, -0);
+      }
     });
     setCompiledTier("always");
     try {
       const f = contiguous();
       expect(modulesCompiled(() => f.eval(x)), "the value sweep of a tape with a sum is generated code").toBe(1);
       expect(modulesCompiled(() => f.jacobian(x, { mode: "forward" }))).toBe(1);
+      expect(modulesCompiled(() => f.grad(x, { mode: "reverse" })), "and its reverse sweep").toBe(1);
       f.dispose();
     } finally {
       setCompiledTier("auto");
+    }
+  });
+
+  it("random programs with sums, dot products and column sums: gradients, cotangents and summed batches, the same bits on both tiers", () => {
+    // Each program is a few elementwise steps over x (and slices of it), reduced by sum, dot, sum(axis) or a stack of
+    // entries, at points with ±0, ±∞, NaN, subnormals and ordinary values.
+    const UNARY = ["sin", "exp", "tanh", "neg", "abs", "sqrt", "log", "atan"] as const;
+    const edges = [0, -0, Infinity, -Infinity, NaN, 5e-324, 1e-310, 0.5, -1.5, 3, 1e300];
+    const cases = Math.max(60, Math.round(Number(process.env.GRADIENTS_FUZZ_RUNS ?? 200) * 0.3));
+    for (let c = 0; c < cases; c++) {
+      const r = random(1000 + c), pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+      const n = 2 + Math.floor(r() * 10), steps = 1 + Math.floor(r() * 4), reductions = 1 + Math.floor(r() * 3);
+      const plan = Array.from({ length: steps * 3 + reductions * 3 }, () => r());
+      const make = () => fn(n, (x) => {
+        let v = x, k = 0;
+        for (let s = 0; s < steps; s++) {
+          const u = plan[k++], w = plan[k++], z = plan[k++];
+          if (u < 0.5) v = (v as unknown as Record<string, () => typeof v>)[UNARY[Math.floor(w * UNARY.length)]]();
+          else if (u < 0.7) v = v.mul(x.at(Math.floor(z * n)));
+          else if (u < 0.85) v = v.add(x.mul(w - 0.5));
+          else v = v.sub(x.sum().mul(z));
+        }
+        let total = v.at(0);
+        for (let q = 0; q < reductions; q++) {
+          const u = plan[k++], w = plan[k++], z = plan[k++];
+          const m = Math.max(1, Math.floor(w * n));
+          const term = u < 0.3 ? v.sum() : u < 0.5 ? v.dot(x) : u < 0.65 ? v.slice([0], [m]).sum() : u < 0.8
+            ? stack([v.at(0), v.at(m - 1), v.at(0), x.at(n - 1)]).sum()
+            : v.slice([0], [2 * Math.floor(n / 2)]).reshape([2, Math.floor(n / 2)]).sum(0).sum();
+          total = z < 0.5 ? total.add(term) : total.mul(term.mul(0.1).tanh());
+        }
+        return total;
+      });
+      const points = Array.from({ length: 4 }, (_, p) => Array.from({ length: n }, () => (p === 0 ? 2 * r() - 1 : r() < 0.3 ? pick(edges) : 4 * r() - 2)));
+      const batch = new Tensor([4, n], Float64Array.from(points.flat())), seeds = points.map(() => pick([1, -0, 0.25, NaN]));
+      onBothTiers(make as never, (f) => {
+        points.forEach((x, p) => {
+          f.grad(x, { mode: "reverse" });
+          f.vjp(x, seeds[p]);
+        });
+        f.grad(batch, { mode: "reverse" });
+        f.grad(batch, { mode: "reverse", reduce: "sum" });
+      });
     }
   });
 

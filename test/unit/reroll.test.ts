@@ -22,7 +22,7 @@ function terms(T: number): Program {
   return {
     nConst, consts: Float64Array.of(1), nIn, op, a, b, noAdjoint: new Uint8Array(steps),
     group: Int32Array.from({ length: steps }, (_, k) => k), outputs: Int32Array.from({ length: T }, (_, t) => result(4 * t + 3)),
-    sums: false, sumTerms: 0,
+    sumTerms: 0,
   };
 }
 
@@ -46,7 +46,7 @@ describe("loop rerolling", () => {
     const p: Program = {
       nConst, consts: Float64Array.of(1), nIn, op: new Int32Array(steps).fill(Op.Atan), a, b: new Int32Array(steps).fill(-1),
       noAdjoint: new Uint8Array(steps), group: Int32Array.from({ length: steps }, (_, k) => k),
-      outputs: Int32Array.from({ length: steps }, (_, k) => nConst + nIn + k), sums: false, sumTerms: 0,
+      outputs: Int32Array.from({ length: steps }, (_, k) => nConst + nIn + k), sumTerms: 0,
     };
     expect(findLoops(p)).toEqual([{ from: 0, period: 3, count: T }]);
   });
@@ -64,7 +64,7 @@ describe("loop rerolling", () => {
       return {
         nConst, consts: Float64Array.of(1), nIn, op, a, b, noAdjoint: new Uint8Array(steps),
         group: Int32Array.from({ length: steps }, (_, k) => k), outputs: Int32Array.from({ length: C }, (_, t) => result(C + t)),
-        sums: false, sumTerms: 0,
+        sumTerms: 0,
       };
     }
 
