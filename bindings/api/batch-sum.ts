@@ -6,7 +6,7 @@
 // by its weight (∂R/∂x_p = w_p·∂f/∂x_p).
 import { InputError, ShapeError, show } from "../base/errors.js";
 import type { BatchSum } from "../runtime/kernel.js";
-import type { Args } from "./validate.js";
+import { toF64, type Args } from "./validate.js";
 import { WasmBuffer } from "../runtime/buffer.js";
 
 /** The options a reducing method takes. */
@@ -38,7 +38,7 @@ export function readReduce(options: ReduceOptions, args: Args, what: string): Ba
       throw new InputError(`weights must be a typed array (Float64Array, Float32Array, …), a WasmBuffer or an array of numbers, got ${show(weights)}`);
     }
     if (list.length !== args.count) throw new ShapeError(`weights: expected one per point (${args.count}), got ${list.length}`);
-    w = list instanceof Float64Array ? list : Float64Array.from(list as ArrayLike<number>);
+    w = list instanceof Float64Array ? toF64(list, "weights") : Float64Array.from(list as ArrayLike<number>); // (a view of memory: copied)
     if (!w.every(Number.isFinite)) throw new InputError("weights must be finite numbers");
   }
   let divisor = 1;

@@ -4,6 +4,7 @@ import { InputError, ShapeError, show } from "../base/errors.js";
 import { didYouMean } from "../base/nearest.js";
 import type { Segment } from "../runtime/kernel.js";
 import { WasmBuffer } from "../runtime/buffer.js";
+import { inDetachableMemory } from "../runtime/loader.js";
 import { Tensor, type TensorLike, describeShape, sameShape, sizeOf } from "../base/tensor.js";
 import { CONSTANTS, functionArity } from "../ops/grammar.js";
 
@@ -113,10 +114,14 @@ function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null && !Array.isArray(x) && !ArrayBuffer.isView(x) && !isTensorLike(x);
 }
 
-/** Copies numbers into a Float64Array, rejecting anything that is not a number. */
-/** The numbers of an array, as a Float64Array (itself if it is one); `what` names it in the error for a non-number. */
+/**
+ * The numbers of an array, as a Float64Array: itself if it is one (a copy if it is
+ * a view of unshared WebAssembly memory, which the call's allocations could
+ * detach); `what` names it in the error for a non-number.
+ */
 export function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
-  if (values instanceof Float64Array) return values;
+  // (a WasmBuffer's `data` in unshared memory: copied, as the call may grow memory and detach it)
+  if (values instanceof Float64Array) return inDetachableMemory(values) ? values.slice() : values;
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];

@@ -194,6 +194,16 @@ export function f64(): Float64Array {
   return f64View;
 }
 
+/**
+ * Whether `view` lies in the live instance's memory and that memory is unshared:
+ * then growing it (any allocation of the library's, or of a function of your
+ * own) detaches the view, and a point given so is copied before the call
+ * allocates (api/validate.ts toF64).
+ */
+export function inDetachableMemory(view: ArrayBufferView): boolean {
+  return exports !== undefined && view.buffer === exports.memory.buffer && !(typeof SharedArrayBuffer === "function" && view.buffer instanceof SharedArrayBuffer);
+}
+
 /** An Int32Array over all of WASM memory (index = byte address / 4). */
 export function i32(): Int32Array {
   if (i32View.length === 0) i32View = new Int32Array(core().memory.buffer);

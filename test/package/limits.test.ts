@@ -145,6 +145,10 @@ describe("memory", () => {
       // fd.grad of sin(p₀)·p₁ at (0.5, 1) and (−0.25, 2): (cos p₀·p₁, sin p₀), to the differences' accuracy
       const fdWant = [Math.cos(0.5), Math.sin(0.5), 2 * Math.cos(-0.25), Math.sin(-0.25)];
       fdWant.forEach((w, i) => expect(out.fdOnBuffer[i]).toBeCloseTo(w, 8));
+      // a gradient at a WasmBuffer's view, the call growing memory: the gradient at the same numbers as a plain array
+      expect(out.viewGrew).toBe(true);
+      expect(out.viewPoint).toEqual(out.viewWant);
+      expect(out.viewWant.every((v: number) => Number.isFinite(v) && v !== 0)).toBe(true);
     });
 
   it("a trap inside the core re-creates the instance; live functions reload their tapes", () => {
