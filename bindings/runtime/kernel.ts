@@ -310,11 +310,11 @@ export class Kernel {
     const first = seeds?.identity ? seeds.first : 0;
     const dense = seeds !== null && !seeds.identity;
     const result = (values ?? tangents)!;
-    // (results written straight into a WasmBuffer that also holds a point: that point is copied in first)
     const direct = result instanceof Float64Array ? 0 : result.address; // results written in place (or the sum, at the end)
-    const resultEnd = direct + 8 * N * (reduce ? reduce.perPoint : values ? this.nOut : layout!.point);
-    inputs = unaliased(inputs, N, direct, resultEnd);
-    const segments = dense ? [...inputs, ...unaliased(seeds.tangent, N, direct, resultEnd)] : inputs;
+    // (points that results could overwrite before they are read are copied in first)
+    const resultBytes = 8 * N * (reduce ? reduce.perPoint : values ? this.nOut : layout!.point);
+    inputs = unaliased(inputs, N, result, resultBytes);
+    const segments = dense ? [...inputs, ...unaliased(seeds.tangent, N, result, resultBytes)] : inputs;
     const nSeg = inputs.length;
     const results = kind === Kind.Reverse ? this.nIn : this.nOut;
     const rangeLo = range ? range[0] : 0, rangeHi = range ? range[1] : results, ranged = rangeLo > 0 || rangeHi < results;

@@ -2,7 +2,7 @@
 // segment tables the sweeps read (assembly/core/tape.ts, the Sweep record's
 // `inputs` and `seeds`).
 import { f64, i32 } from "./loader.js";
-import type { Segment } from "./kernel.js";
+import type { Segment, Target } from "./kernel.js";
 
 /**
  * Entries from which a copy between a JavaScript array and WebAssembly memory
@@ -29,17 +29,26 @@ export function copyOut(at: number, len: number, dst: Float64Array, to: number):
 }
 
 /**
- * The segments, with those read in place (WasmBuffers) that share memory with
- * the results' bytes [resultAt, resultEnd) copied out first: a sweep may write
- * results before every read of its points is done (a later sweep of lanes, the
- * compiled tier's in-place reads), so `out` may alias a point only through a copy.
+ * The segments, with a copy of those whose points could be overwritten by the
+ * results before they are read: a WasmBuffer read in place that shares memory
+ * with results written in place (a sweep may write results before every read of
+ * its points is done: a later sweep of lanes, the compiled tier's in-place
+ * reads); and a batch's points given as a view of the results' own bytes (`out`,
+ * or the WasmBuffer results go into), whose later chunks the earlier chunks'
+ * results would overwrite before they are copied in. `resultBytes`: the
+ * results' size.
  */
-export function unaliased(segments: readonly Segment[], N: number, resultAt: number, resultEnd: number): readonly Segment[] {
+export function unaliased(segments: readonly Segment[], N: number, result: Target, resultBytes: number): readonly Segment[] {
   const length = (s: Segment) => (s.batched ? N : 1) * s.size;
-  const aliases = (s: Segment) => s.address !== undefined && s.address < resultEnd && s.address + 8 * length(s) > resultAt;
-  if (resultAt === 0 || !segments.some(aliases)) return segments; // (the zero-copy path allocates nothing)
-  return segments.map((s) => (!aliases(s) ? s
-    : { data: f64().slice(s.address! >> 3, (s.address! >> 3) + length(s)), size: s.size, batched: s.batched }));
+  const inPlace = !(result instanceof Float64Array), at = inPlace ? result.address : 0, end = at + resultBytes;
+  const readInPlace = (s: Segment) => inPlace && s.address !== undefined && s.address < end && s.address + 8 * length(s) > at;
+  const viewOfResults = (s: Segment) => N > 1 && s.batched && s.address === undefined && (inPlace
+    ? s.data.buffer === f64().buffer && s.data.byteOffset < end && at < s.data.byteOffset + s.data.byteLength
+    : s.data.buffer === result.buffer && s.data.byteOffset < result.byteOffset + result.byteLength &&
+      result.byteOffset < s.data.byteOffset + s.data.byteLength);
+  if (!segments.some((s) => readInPlace(s) || viewOfResults(s))) return segments; // (the zero-copy path allocates nothing)
+  return segments.map((s) => (readInPlace(s) ? { data: f64().slice(s.address! >> 3, (s.address! >> 3) + length(s)), size: s.size, batched: s.batched }
+    : viewOfResults(s) ? { data: s.data.slice(), size: s.size, batched: s.batched } : s));
 }
 
 /**

@@ -71,6 +71,17 @@ export function readOptions(options: FdOptions, n: number, where: string): Plan 
   return { scheme: SCHEMES[scheme], levels: richardson + 1, step, bounds, vectorized: options.vectorized === true, firstPoint };
 }
 
+/**
+ * The points as numbers of the library's own: the caller's array may be one the
+ * callback itself writes (its own state), or a view of WebAssembly memory (a
+ * WasmBuffer's data) that the library's allocations, or the callback's, would
+ * detach (unshared memory) while the differences are taken.
+ */
+export function ownCopy(values: ArrayLike<unknown>): Float64Array {
+  const data = toF64(values, "point");
+  return data === values ? data.slice() : data;
+}
+
 /** Base points: one point (an array of n numbers) or a batch (a Tensor [N, n]). */
 export function readBase(x: unknown): { data: Float64Array; N: number; n: number; batched: boolean } {
   if (typeof x === "object" && x !== null && !ArrayBuffer.isView(x) && !Array.isArray(x) && Array.isArray((x as TensorLike).shape)) {
@@ -81,10 +92,10 @@ export function readBase(x: unknown): { data: Float64Array; N: number; n: number
     const [N, n] = t.shape;
     if (n === 0) throw new ShapeError("the points have no variables");
     if (t.data?.length !== N * n) throw new ShapeError(`a batch of shape [${N}, ${n}] needs ${N * n} numbers, got ${show(t.data)}`);
-    return { data: toF64(t.data, "point"), N, n, batched: true };
+    return { data: ownCopy(t.data), N, n, batched: true };
   }
   if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) {
-    const data = toF64(x as ArrayLike<unknown>, "point");
+    const data = ownCopy(x as ArrayLike<unknown>);
     if (data.length === 0) throw new ShapeError("the point has no variables");
     return { data, N: 1, n: data.length, batched: false };
   }

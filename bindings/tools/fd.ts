@@ -3,11 +3,11 @@
 // fd-caller.ts calls the user's function, fd-differentiate.ts samples it where
 // the core (assembly/extras/fd.ts) plans and has the core combine the samples
 // into derivatives and error estimates.
-import { checkOptions, toF64 } from "../api/validate.js";
+import { checkOptions } from "../api/validate.js";
 import { CallbackError, InputError, ShapeError, show } from "../base/errors.js";
 import { core, f64, withMemory } from "../runtime/loader.js";
 import { Tensor, type TensorLike } from "../base/tensor.js";
-import { checkInside, pointPrefix, readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
+import { checkInside, ownCopy, pointPrefix, readBase, readOptions, refuseVanishingSteps } from "./fd-plan.js";
 import { splitDirections } from "./fd-direction.js";
 import { Caller } from "./fd-caller.js";
 import { differentiate } from "./fd-differentiate.js";
@@ -85,7 +85,7 @@ export function derivative(f: (x: number) => number, x: number | TensorLike, opt
   if (batched && (x as TensorLike).data?.length !== (x as TensorLike).shape[0]) {
     throw new ShapeError(`a batch of shape [${show((x as TensorLike).shape[0])}] needs as many numbers, got ${show((x as TensorLike).data)}`);
   }
-  const data = batched ? toF64((x as TensorLike).data, "point") : Float64Array.of(x as number);
+  const data = batched ? ownCopy((x as TensorLike).data) : Float64Array.of(x as number);
   const base = { data, N: data.length, n: 1, batched };
   const g: Callback = (p) => f(p[0]);
   const r = differentiate(options.vectorized ? (f as unknown as BatchCallback) : g, base, { axes: [0] }, readOptions(options, 1, "fd.derivative"));

@@ -4,9 +4,10 @@
 // cut into chunks. Results must not depend on any of it: they match closed forms,
 // and a batch gives the per-point results bit for bit. Also: `out` buffers and the
 // accepted forms of points and batches.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { add, buffer, compile, fn, Tensor, type Func, type Node } from "../../bindings/index.js";
 import { MAX_LANES } from "../../bindings/runtime/kernel.js";
+import { setCompiledTier } from "../../bindings/runtime/compiled.js";
 import { asArray, expectClose, expectIdentical, resetCore } from "../support/helpers.js";
 
 /** Input counts on both sides of one and two lane chunks (for chunks of 8 and of MAX_LANES). */
@@ -384,6 +385,35 @@ describe("out buffers", () => {
   const g = compile("x*y + z^2", { vars: ["x", "y", "z"] });
   const F = compile(["x*y", "y*z", "z*x"], { vars: ["x", "y", "z"] });
   const batch = new Tensor([2, 3], Float64Array.of(1, 2, 3, -1, 0.5, 4));
+
+  it("a batch's points given as a view of its own out (a Float64Array, or a WasmBuffer's memory), over many chunks: every point right, on both tiers", () => {
+    // Hessians of x²y, [[2y, 2x], [2x, 0]], 30,000 points (several chunks): a point read after an earlier chunk's
+    // results overwrote it gave 16 for 10 from point 10,922 on
+    const N = 30_000, pts = Float64Array.from({ length: 2 * N }, (_, k) => 1 + (k % 7));
+    const want = Float64Array.from({ length: 4 * N }, (_, k) => {
+      const [x, y] = [pts[2 * (k >> 2)], pts[2 * (k >> 2) + 1]];
+      return [2 * y, 2 * x, 2 * x, 0][k & 3];
+    });
+    for (const tier of ["never", "always"] as const) {
+      setCompiledTier(tier);
+      onTestFinished(() => setCompiledTier("auto"));
+      const f = fn(2, (v) => v.at(0).mul(v.at(0)).mul(v.at(1)));
+      const X = new Float64Array(4 * N);
+      X.set(pts);
+      f.hessian(new Tensor([N, 2], X.subarray(0, 2 * N)), { out: X });
+      expectIdentical(X, want, `${tier}: out a Float64Array holding the points`);
+      const b = buffer([N, 2, 2]);
+      b.data.set(pts);
+      f.hessian(new Tensor([N, 2], b.data.subarray(0, 2 * N)), { out: b });
+      expectIdentical(b.data, want, `${tier}: out a WasmBuffer holding the points`);
+      // (and a gradient written over its own points, the same size: already right, and kept so)
+      const G = Float64Array.from(pts);
+      f.grad(new Tensor([N, 2], G), { out: G });
+      expectIdentical(G, Float64Array.from({ length: 2 * N }, (_, k) => (k & 1 ? pts[k - 1] ** 2 : 2 * pts[k] * pts[k + 1])), `${tier}: ∇ over its points`);
+      b.dispose();
+      f.dispose();
+    }
+  });
 
   it("single point: grad returns `out` itself, filled", () => {
     const out = new Float64Array(3).fill(NaN);
