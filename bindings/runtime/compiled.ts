@@ -90,9 +90,27 @@ export class CompiledSweeps {
 
   constructor(private readonly tape: TapeData) {}
 
-  /** Whether this tape's reverse sweeps may run compiled (false: the interpreter runs them). */
-  mayRun(): boolean {
-    return compiledTier() !== "never" && this.programFor("r") !== null;
+  /** Whether this tape's reverse sweep of `count` points may run compiled (false: the interpreter runs it). */
+  mayRun(count: number): boolean {
+    const mode = compiledTier(), program = mode === "never" ? null : this.programFor("r");
+    return program !== null && !(mode === "auto" && this.autoInterprets(program, count));
+  }
+
+  /**
+   * Whether "auto" leaves a call of `count` points to the interpreter whatever
+   * its plan. A batch of a program much of which calls the core's op table (pow,
+   * atan2, gamma …) point by point runs slower than the interpreter's blocks,
+   * which apply each rule to a block of points per call (measured: 3.98× against
+   * 1.21× the hand-written loop for a 3×3 Jacobian at 100,000 points, a sixth of
+   * whose steps were pow); ops with a point rule of their own (sin, exp, log …)
+   * run faster compiled, and so does a program with a few such calls among many
+   * steps (the k-means Hessian diagonal of bench/workloads.mjs, 8% min and
+   * comparisons: 3.8 s against 22.7 s). Likewise a vector op the core computes
+   * (tanh over a whole run) at one point.
+   */
+  private autoInterprets(program: Program, count: number): boolean {
+    if (count >= BATCH_POINTS && (this.coreShare ??= coreCallShare(program, (op) => pointRules()[op] > 0)) >= CORE_SHARE) return true;
+    return (this.coreRuns ??= callsCoreInRuns(program));
   }
 
   /**
@@ -130,17 +148,7 @@ export class CompiledSweeps {
     if (!program) return null;
     if (mode === "auto" && sweeps > 1 && count < BATCH_POINTS && sweeps * stepCount(program) > SWEEP_CODE_BUDGET &&
         !this.entries.get(key)) return null; // (what prepare compiled ahead runs; a batch pays for its compiling)
-    // A batch of a program much of which calls the core's op table (pow, atan2, gamma …) point by
-    // point runs slower than the interpreter's blocks, which apply each rule to a block of points
-    // per call (measured: 3.98× against 1.21× the hand-written loop for a 3×3 Jacobian at 100,000
-    // points, a sixth of whose steps were pow); ops with a point rule of their own (sin, exp, log …)
-    // run faster compiled, and so does a program with a few such calls among many steps (the
-    // k-means Hessian diagonal of bench/workloads.mjs, 8% min and comparisons: 3.8 s against 22.7 s).
-    if (mode === "auto" && count >= BATCH_POINTS && (this.coreShare ??= coreCallShare(program, (op) => pointRules()[op] > 0)) >= CORE_SHARE) {
-      return null;
-    }
-    // Likewise a vector op the core computes (tanh over a whole run) at one point.
-    if (mode === "auto" && (this.coreRuns ??= callsCoreInRuns(program))) return null;
+    if (mode === "auto" && this.autoInterprets(program, count)) return null;
     let entry = this.entries.get(key);
     if (entry === null) return null;
     if (entry && entry.generation === generation) return entry;

@@ -342,7 +342,7 @@ export class Kernel {
     // adjoints to the sum as it goes (Sweep.accumulate), so no point keeps its own, a chunk
     // holds many points, and a shared input is loaded once per chunk, not once per point.
     const summing = sum !== undefined && !reduce && !valuesToo && !values && kind === Kind.Reverse && lanes === 1 && sweeps === 1 &&
-      !dense && this.nOut === 1 && !this.compiled.mayRun();
+      !dense && this.nOut === 1 && !this.compiled.mayRun(N);
     // (weights are per-point scratch too; and a batch read in place with nothing per point still gets bounded chunks)
     const perPoint = Math.max(1, batchedPerPoint + (summing ? 0 : perPointOut) + (reduce ? perPointResult : 0) + (sum?.weights ? 1 : 0));
     const chunk = Math.max(1, Math.min(N, Math.floor(CHUNK_BUDGET / (8 * perPoint))));
