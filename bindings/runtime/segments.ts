@@ -39,8 +39,10 @@ export function copyOut(at: number, len: number, dst: Float64Array, to: number):
  * results' size.
  */
 export function unaliased(segments: readonly Segment[], N: number, result: Target, resultBytes: number): readonly Segment[] {
+  const inPlace = !(result instanceof Float64Array);
+  if (!inPlace && N === 1) return segments; // (one point into a Float64Array: copied in whole before any result is out)
   const length = (s: Segment) => (s.batched ? N : 1) * s.size;
-  const inPlace = !(result instanceof Float64Array), at = inPlace ? result.address : 0, end = at + resultBytes;
+  const at = inPlace ? result.address : 0, end = at + resultBytes;
   const readInPlace = (s: Segment) => inPlace && s.address !== undefined && s.address < end && s.address + 8 * length(s) > at;
   const viewOfResults = (s: Segment) => N > 1 && s.batched && s.address === undefined && (inPlace
     ? s.data.buffer === f64().buffer && s.data.byteOffset < end && at < s.data.byteOffset + s.data.byteLength
