@@ -120,7 +120,6 @@ function isRecord(x: unknown): x is Record<string, unknown> {
  * detach); `what` names it in the error for a non-number.
  */
 export function toF64(values: ArrayLike<unknown>, what: string): Float64Array {
-  // (a WasmBuffer's `data` in unshared memory: copied, as the call may grow memory and detach it)
   if (values instanceof Float64Array) return inDetachableMemory(values) ? values.slice() : values;
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
