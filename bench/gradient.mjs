@@ -1,8 +1,8 @@
 // Reverse mode and second order, each against hand-written analytic JavaScript:
 // the gradient of the extended Rosenbrock function for n = 100, 1,000, 10,000
-// (written with the builder's tensor operations), ‖x‖² = x·x at n = 10,000, the Hessian of
+// (written with the builder's tensor operations), ‖x‖² = x·x at n = 10,000 and 100, the Hessian of
 // f(x, y, z) = sin(xy) + z²eˣ at 10,000 points, and the Hessian of Rosenbrock n = 100.
-import { compile, fn, Tensor } from "../dist/index.js";
+import { compile, fn, setCompiledTier, Tensor } from "../dist/index.js";
 import { compare } from "./report.mjs";
 
 /** Σ 100(x_{i+1} − x_i²)² + (1 − x_i)², traced from whole-vector operations. */
@@ -85,6 +85,25 @@ for (const n of [100, 1_000, 10_000]) {
     "plain JavaScript gradient (2x)": gradient,
     "gradients f.grad(x, { out })": () => f.grad(x, { out: gLib }),
   });
+}
+
+// The same gradient at n = 100 (a sum of 100 terms: its reverse sweep runs compiled), and on the interpreter.
+{
+  const n = 100, f = fn(n, (x) => x.mul(x).sum());
+  const x = Float64Array.from({ length: n }, (_, i) => Math.sin(i)), gJs = new Float64Array(n), gLib = new Float64Array(n);
+  const gradient = () => { for (let i = 0; i < n; i++) gJs[i] = 2 * x[i]; };
+  gradient();
+  check(f.grad(x, { out: gLib }), gJs, "gradient of Σx², n = 100");
+  await compare("‖x‖² = Σ x·x, n = 100, one point: gradient", {
+    "plain JavaScript gradient (2x)": gradient,
+    "gradients f.grad(x, { out })": () => f.grad(x, { out: gLib }),
+  });
+  setCompiledTier("never"); // (for the whole comparison: switching tiers per call would set each call up afresh)
+  await compare("the same on the interpreter", {
+    "plain JavaScript gradient (2x)": gradient,
+    "gradients f.grad(x, { out }), interpreter": () => f.grad(x, { out: gLib }),
+  });
+  setCompiledTier("auto");
 }
 
 {
